@@ -1,0 +1,1 @@
+"""StoreOps: e-commerce operations platform."""

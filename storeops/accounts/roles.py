@@ -1,0 +1,97 @@
+"""The seven job roles of SOP STORE-04 and what each may do.
+
+Each role is a Django group. Its permissions are declared here as patterns over Django
+permission names ``app_label.codename`` (``*`` matches any run of characters) and synced
+to the group after every migration, so a new model's permissions reach the right roles
+without a hand-written migration. The table is the single source of truth: the API, the
+console and the admin all check Django permissions.
+"""
+
+from __future__ import annotations
+
+import enum
+from fnmatch import fnmatchcase
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    OPERATIONS = "operations"
+    MARKETING = "marketing"
+    CUSTOMER_SERVICE = "customer_service"
+    WAREHOUSE = "warehouse"
+    FINANCE = "finance"
+    ANALYST = "analyst"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+    @property
+    def group_name(self) -> str:
+        return self.value
+
+
+ROLE_LABELS = {
+    Role.OWNER: _("店主/管理员"),
+    Role.OPERATIONS: _("运营"),
+    Role.MARKETING: _("推广"),
+    Role.CUSTOMER_SERVICE: _("客服"),
+    Role.WAREHOUSE: _("仓储"),
+    Role.FINANCE: _("财务"),
+    Role.ANALYST: _("数据分析"),
+}
+
+# Everyone who works in the store may read its stores/channels and the findings board.
+_COMMON = ("stores.view_store", "stores.view_channel", "sop.view_finding", "stores.view_playbook")
+
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.OWNER: ("*",),
+    # 运营: list/delist products, prices, promotions; owns most SOP findings.
+    Role.OPERATIONS: (
+        *_COMMON,
+        "stores.view_*", "stores.add_qualification", "stores.change_qualification",
+        "stores.change_launchplan", "stores.add_launchplan",
+        "catalog.*", "pricing.*", "promotions.*", "inventory.view_*",
+        "orders.view_*", "analytics.view_*", "audit.view_auditentry",
+        "sop.change_finding", "sop.run_checks",
+    ),
+    # 推广: campaigns, ads, outreach.
+    Role.MARKETING: (
+        *_COMMON,
+        "marketing.*", "promotions.view_*", "catalog.view_*", "analytics.view_*",
+        "members.view_*", "sop.change_finding",
+    ),
+    # 客服: tickets, after-sales within limits.
+    Role.CUSTOMER_SERVICE: (
+        *_COMMON,
+        "service.*", "aftersales.*", "orders.view_*", "catalog.view_*", "members.view_*",
+        "sop.change_finding",
+    ),
+    # 仓储: stock, counts, shipments.
+    Role.WAREHOUSE: (
+        *_COMMON,
+        "inventory.*", "fulfilment.*", "orders.view_*", "catalog.view_*", "sop.change_finding",
+    ),
+    # 财务: read-only orders and finance data; approves budgets.
+    Role.FINANCE: (
+        *_COMMON,
+        "*.view_*", "marketing.approve_budget",
+    ),
+    # 数据分析: read-only analytics.
+    Role.ANALYST: (
+        *_COMMON,
+        "analytics.view_*", "catalog.view_*", "orders.view_*", "inventory.view_*",
+    ),
+}
+
+# Never granted by pattern: editing the operation log is impossible for everyone (STORE-05).
+_NEVER = ("audit.add_auditentry", "audit.change_auditentry", "audit.delete_auditentry")
+
+
+def role_grants(role: Role, permission: str) -> bool:
+    """Does ``role`` get ``permission`` (``app_label.codename``)?"""
+    if permission in _NEVER:
+        return False
+    return any(fnmatchcase(permission, pattern) for pattern in ROLE_PERMISSIONS[role])

@@ -1,0 +1,64 @@
+"""The REST API at /api/v1 (django-ninja). Errors have one shape everywhere:
+``{"code": "...", "message": "<in the caller's language>", "fields": {"name": "why"}}``."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from storeops.core.errors import DomainError
+
+api = NinjaAPI(
+    title="StoreOps API",
+    version="1",
+    description="StoreOps REST API. Authenticate with `Authorization: Bearer so_…` (an API token, "
+    "which acts with its role's permissions) or the console session (with CSRF token).",
+    urls_namespace="api-v1",
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, fields: dict | None = None) -> HttpResponse:
+    return api.create_response(request, {"code": code, "message": message, "fields": fields or {}}, status=status)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    fields = {k: str(v) for k, v in exc.fields.items()}
+    return _error(request, exc.http_status, exc.code, str(exc.message) or exc.code, fields)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    fields: dict[str, str] = {}
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+        fields[".".join(loc) or "__all__"] = str(err.get("msg", ""))
+    return _error(request, 422, "validation_error", _("提交的数据有误"), fields)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "unauthenticated", _("请先登录或提供有效的 API 令牌"))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, "http_error", str(exc))
+
+
+def _register_routers() -> None:
+    from storeops.accounts.api import router as accounts_router
+    from storeops.audit.api import router as audit_router
+    from storeops.sop.api import router as sop_router
+    from storeops.stores.api import router as stores_router
+
+    api.add_router("/accounts", accounts_router)
+    api.add_router("/stores", stores_router)
+    api.add_router("/findings", sop_router)
+    api.add_router("/audit", audit_router)
+
+
+_register_routers()

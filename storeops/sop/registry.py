@@ -1,0 +1,91 @@
+"""The check registry: each SOP rule that watches the business registers one check.
+
+A check is a function ``(ctx: CheckContext) -> Iterable[FindingDraft]`` that reports the
+subjects currently breaking the rule. The runner turns drafts into persisted findings,
+de-duplicated by (store, rule, subject); a subject that is no longer reported is
+resolved automatically. Checks must be idempotent and cheap to re-run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from storeops.accounts.roles import Role
+
+
+class Severity(enum.StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class Schedule(enum.StrEnum):
+    FREQUENT = "frequent"  # every 5 minutes (order/refund SLAs)
+    HOURLY = "hourly"
+    DAILY = "daily"
+
+
+@dataclass(frozen=True, slots=True)
+class FindingDraft:
+    subject_key: str  # stable identity of what is wrong, e.g. "qualification:12"
+    title: str  # one line for the board, in the store's language
+    severity: Severity = Severity.WARNING
+    subject_type: str = ""
+    subject_id: str = ""
+    channel_id: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    due_at: dt.datetime | None = None  # None: the playbook's SLA for the severity
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    store: Any  # storeops.stores.models.Store
+    playbook: Any  # storeops.stores.playbook.PlaybookSettings (store level)
+    now: dt.datetime
+
+    @property
+    def today(self) -> dt.date:
+        from django.utils import timezone
+
+        return timezone.localdate(self.now)
+
+
+CheckFn = Callable[[CheckContext], Iterable[FindingDraft]]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    rule: str
+    title: str
+    owner_role: Role
+    schedule: Schedule
+    fn: CheckFn
+
+
+_REGISTRY: dict[str, Check] = {}
+
+
+def register_check(*, rule: str, title: str, owner_role: Role, schedule: Schedule = Schedule.DAILY
+                   ) -> Callable[[CheckFn], CheckFn]:
+    def decorate(fn: CheckFn) -> CheckFn:
+        if rule in _REGISTRY and _REGISTRY[rule].fn is not fn:
+            raise RuntimeError(f"check {rule} registered twice")
+        _REGISTRY[rule] = Check(rule=rule, title=title, owner_role=owner_role, schedule=schedule, fn=fn)
+        return fn
+
+    return decorate
+
+
+def all_checks() -> list[Check]:
+    return sorted(_REGISTRY.values(), key=lambda c: c.rule)
+
+
+def get_check(rule: str) -> Check:
+    try:
+        return _REGISTRY[rule.upper()]
+    except KeyError:
+        raise KeyError(rule) from None

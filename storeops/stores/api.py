@@ -1,0 +1,272 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from storeops.core.api import Page, paginate, perm, principal
+from storeops.stores import playbook as pb
+from storeops.stores import selectors, services
+from storeops.stores.models import Channel, LaunchPlan, LaunchTarget, Qualification, Store
+
+router = Router(tags=["stores"])
+
+
+class StoreIn(Schema):
+    code: str
+    name: str
+    legal_name: str = ""
+    currency: str = "CNY"
+
+
+class StoreOut(Schema):
+    id: int
+    code: str
+    name: str
+    legal_name: str
+    currency: str
+    is_active: bool
+
+
+class ChannelIn(Schema):
+    kind: str
+    code: str
+    name: str
+    external_shop_id: str = ""
+
+
+class ChannelOut(Schema):
+    id: int
+    store_id: int
+    kind: str
+    code: str
+    name: str
+    is_active: bool
+    launched_on: dt.date | None
+
+
+class QualificationIn(Schema):
+    kind: str
+    title: str
+    issuer: str
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+    number: str = ""
+    scope: str = ""
+
+
+class QualificationPatch(Schema):
+    title: str | None = None
+    issuer: str | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    number: str | None = None
+    scope: str | None = None
+
+
+class QualificationOut(Schema):
+    id: int
+    store_id: int
+    kind: str
+    title: str
+    number: str
+    issuer: str
+    scope: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+class PlaybookOut(Schema):
+    store_overrides: dict[str, Any]
+    channel_overrides: dict[str, Any]
+    effective: dict[str, Any]
+
+
+class PlaybookIn(Schema):
+    values: dict[str, Any]
+    replace: bool = False
+
+
+class LaunchPlanIn(Schema):
+    channel_id: int
+    planned_go_live: dt.date
+    market_research: str = ""
+
+
+class LaunchTargetOut(Schema):
+    id: int
+    month: int
+    metric: str
+    target: Decimal
+    actual: Decimal | None
+
+
+class LaunchPlanOut(Schema):
+    id: int
+    channel_id: int
+    status: str
+    planned_go_live: dt.date
+    went_live_on: dt.date | None
+    open_steps: list[str]
+    targets: list[LaunchTargetOut]
+
+    @staticmethod
+    def resolve_open_steps(obj: LaunchPlan) -> list[str]:
+        return [i.step for i in obj.items.all() if i.done_at is None]
+
+    @staticmethod
+    def resolve_targets(obj: LaunchPlan) -> list[LaunchTarget]:
+        return list(obj.targets.all())
+
+
+class TargetIn(Schema):
+    month: int
+    metric: str
+    target: Decimal
+
+
+class TargetsIn(Schema):
+    targets: list[TargetIn]
+
+
+class StepIn(Schema):
+    step: str
+    note: str = ""
+
+
+class ActualIn(Schema):
+    actual: Decimal
+
+
+@router.get("/", response=Page[StoreOut], auth=perm("stores.view_store"))
+def store_list(request: HttpRequest, page: int = 1, page_size: int = 50, q: str = "") -> dict[str, Any]:
+    qs = selectors.store_list(active_only=False)
+    if q:
+        qs = qs.filter(name__icontains=q) | qs.filter(code__icontains=q)
+    return paginate(qs.order_by("code"), page, page_size)
+
+
+@router.post("/", response={201: StoreOut}, auth=perm("stores.add_store"))
+def store_create(request: HttpRequest, payload: StoreIn) -> tuple[int, Store]:
+    return 201, services.store_create(actor=principal(request).actor, **payload.dict())
+
+
+@router.get("/{store_id}", response=StoreOut, auth=perm("stores.view_store"))
+def store_detail(request: HttpRequest, store_id: int) -> Store:
+    return get_object_or_404(Store, pk=store_id)
+
+
+@router.get("/{store_id}/channels", response=list[ChannelOut], auth=perm("stores.view_channel"))
+def channel_list(request: HttpRequest, store_id: int) -> list[Channel]:
+    return list(selectors.channel_list(store=get_object_or_404(Store, pk=store_id)))
+
+
+@router.post("/{store_id}/channels", response={201: ChannelOut}, auth=perm("stores.add_channel"))
+def channel_create(request: HttpRequest, store_id: int, payload: ChannelIn) -> tuple[int, Channel]:
+    store = get_object_or_404(Store, pk=store_id)
+    return 201, services.channel_create(actor=principal(request).actor, store=store, **payload.dict())
+
+
+@router.get("/{store_id}/qualifications", response=list[QualificationOut], auth=perm("stores.view_qualification"))
+def qualification_list(request: HttpRequest, store_id: int) -> list[Qualification]:
+    return list(selectors.qualification_list(store=get_object_or_404(Store, pk=store_id)))
+
+
+@router.post("/{store_id}/qualifications", response={201: QualificationOut},
+             auth=perm("stores.add_qualification"))
+def qualification_create(request: HttpRequest, store_id: int, payload: QualificationIn) -> tuple[int, Qualification]:
+    store = get_object_or_404(Store, pk=store_id)
+    return 201, services.qualification_create(actor=principal(request).actor, store=store, **payload.dict())
+
+
+@router.patch("/{store_id}/qualifications/{qualification_id}", response=QualificationOut,
+              auth=perm("stores.change_qualification"))
+def qualification_update(request: HttpRequest, store_id: int, qualification_id: int,
+                         payload: QualificationPatch) -> Qualification:
+    q = get_object_or_404(Qualification, pk=qualification_id, store_id=store_id)
+    return services.qualification_update(actor=principal(request).actor, qualification=q,
+                                         **payload.dict(exclude_unset=True))
+
+
+def _playbook_out(store: Store, channel: Channel | None) -> dict[str, Any]:
+    store_values, channel_values = selectors.playbook_layers(store=store, channel=channel)
+    effective = pb.resolve(store_values, channel_values)
+    return {"store_overrides": store_values, "channel_overrides": channel_values,
+            "effective": effective.model_dump(mode="json")}
+
+
+@router.get("/{store_id}/playbook", response=PlaybookOut, auth=perm("stores.view_playbook"))
+def playbook_get(request: HttpRequest, store_id: int, channel_id: int | None = None) -> dict[str, Any]:
+    store = get_object_or_404(Store, pk=store_id)
+    channel = get_object_or_404(Channel, pk=channel_id, store=store) if channel_id else None
+    return _playbook_out(store, channel)
+
+
+@router.patch("/{store_id}/playbook", response=PlaybookOut, auth=perm("stores.change_playbook"))
+def playbook_update(request: HttpRequest, store_id: int, payload: PlaybookIn,
+                    channel_id: int | None = None) -> dict[str, Any]:
+    store = get_object_or_404(Store, pk=store_id)
+    channel = get_object_or_404(Channel, pk=channel_id, store=store) if channel_id else None
+    services.playbook_update(actor=principal(request).actor, store=store, channel=channel,
+                             values=payload.values, replace=payload.replace)
+    return _playbook_out(store, channel)
+
+
+def _plan(store_id: int, plan_id: int) -> LaunchPlan:
+    return get_object_or_404(LaunchPlan.objects.prefetch_related("items", "targets"), pk=plan_id, store_id=store_id)
+
+
+@router.get("/{store_id}/launch-plans", response=list[LaunchPlanOut], auth=perm("stores.view_launchplan"))
+def launch_plan_list(request: HttpRequest, store_id: int) -> list[LaunchPlan]:
+    return list(LaunchPlan.objects.filter(store_id=store_id).prefetch_related("items", "targets"))
+
+
+@router.post("/{store_id}/launch-plans", response={201: LaunchPlanOut}, auth=perm("stores.add_launchplan"))
+def launch_plan_create(request: HttpRequest, store_id: int, payload: LaunchPlanIn) -> tuple[int, LaunchPlan]:
+    channel = get_object_or_404(Channel, pk=payload.channel_id, store_id=store_id)
+    plan = services.launch_plan_create(actor=principal(request).actor, channel=channel,
+                                       planned_go_live=payload.planned_go_live,
+                                       market_research=payload.market_research)
+    return 201, _plan(store_id, plan.pk)
+
+
+@router.put("/{store_id}/launch-plans/{plan_id}/targets", response=LaunchPlanOut,
+            auth=perm("stores.change_launchplan"))
+def launch_targets_set(request: HttpRequest, store_id: int, plan_id: int, payload: TargetsIn) -> LaunchPlan:
+    plan = _plan(store_id, plan_id)
+    months = selectors.playbook_get(store=plan.store, channel=plan.channel).launch_kpi_months
+    services.launch_targets_set(actor=principal(request).actor, plan=plan, months=months,
+                                targets={(t.month, t.metric): t.target for t in payload.targets})
+    return _plan(store_id, plan_id)
+
+
+@router.post("/{store_id}/launch-plans/{plan_id}/steps", response=LaunchPlanOut,
+             auth=perm("stores.change_launchplan"))
+def launch_step_complete(request: HttpRequest, store_id: int, plan_id: int, payload: StepIn) -> LaunchPlan:
+    plan = _plan(store_id, plan_id)
+    services.launch_step_complete(actor=principal(request).actor, plan=plan, step=payload.step, note=payload.note)
+    return _plan(store_id, plan_id)
+
+
+@router.post("/{store_id}/launch-plans/{plan_id}/go-live", response=LaunchPlanOut,
+             auth=perm("stores.change_launchplan"))
+def launch_go_live(request: HttpRequest, store_id: int, plan_id: int) -> LaunchPlan:
+    from django.utils import timezone
+
+    services.launch_go_live(actor=principal(request).actor, plan=_plan(store_id, plan_id),
+                            today=timezone.localdate())
+    return _plan(store_id, plan_id)
+
+
+@router.put("/{store_id}/launch-plans/{plan_id}/targets/{target_id}/actual", response=LaunchTargetOut,
+            auth=perm("stores.change_launchplan"))
+def launch_target_actual(request: HttpRequest, store_id: int, plan_id: int, target_id: int,
+                         payload: ActualIn) -> Any:
+    plan = _plan(store_id, plan_id)
+    target = get_object_or_404(plan.targets, pk=target_id)
+    return services.launch_target_record_actual(actor=principal(request).actor, target=target,
+                                                actual=payload.actual)

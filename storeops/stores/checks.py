@@ -1,0 +1,91 @@
+"""SOP checks of the stores app (STORE-02, STORE-07)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.utils.translation import gettext as _
+
+from storeops.accounts.roles import Role
+from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check
+from storeops.stores.models import LaunchPlan
+from storeops.stores.selectors import qualifications_expiring
+
+
+@register_check(rule="STORE-02", title="资质到期预警", owner_role=Role.OPERATIONS, schedule=Schedule.DAILY)
+def qualification_expiry(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Qualifications expiring within ``qualification_warn_days``: warning; expired: critical
+    (listing in categories that require them is blocked by the listing audit)."""
+    today = ctx.today
+    for q in qualifications_expiring(store=ctx.store, today=today, warn_days=ctx.playbook.qualification_warn_days):
+        assert q.valid_to is not None
+        days = (q.valid_to - today).days
+        expired = days < 0
+        title = (
+            _("%(kind)s「%(title)s」已于 %(date)s 过期，相关类目禁止上架") if expired
+            else _("%(kind)s「%(title)s」将于 %(date)s 到期（剩 %(days)s 天）")
+        ) % {"kind": q.get_kind_display(), "title": q.title, "date": q.valid_to.isoformat(), "days": days}
+        yield FindingDraft(
+            subject_key=f"qualification:{q.pk}",
+            subject_type="stores.qualification",
+            subject_id=str(q.pk),
+            title=title,
+            severity=Severity.CRITICAL if expired else Severity.WARNING,
+            detail={"kind": q.kind, "valid_to": q.valid_to.isoformat(), "days_left": days, "expired": expired},
+        )
+
+
+@register_check(rule="STORE-07", title="新店上线计划跟踪", owner_role=Role.OWNER, schedule=Schedule.DAILY)
+def launch_plan_tracking(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Plans past their go-live date with open checklist steps; KPI months that ended with
+    no actual recorded, or with an actual below target."""
+    today = ctx.today
+    plans = LaunchPlan.objects.filter(store=ctx.store).select_related("channel").prefetch_related("items", "targets")
+    for plan in plans:
+        if plan.status == LaunchPlan.Status.PREPARING and plan.planned_go_live < today:
+            open_steps = [i.get_step_display() for i in plan.items.all() if i.done_at is None]
+            yield FindingDraft(
+                subject_key=f"launch_plan:{plan.pk}:overdue",
+                subject_type="stores.launchplan", subject_id=str(plan.pk), channel_id=plan.channel_id,
+                title=_("%(channel)s 计划上线日 %(date)s 已过，仍有 %(n)s 项未完成")
+                % {"channel": plan.channel.name, "date": plan.planned_go_live.isoformat(), "n": len(open_steps)},
+                detail={"open_steps": [str(s) for s in open_steps]},
+            )
+        if plan.went_live_on is None:
+            continue
+        for target in plan.targets.all():
+            month_end = _add_months(plan.went_live_on, target.month)
+            if month_end > today:
+                continue
+            if target.actual is None:
+                yield FindingDraft(
+                    subject_key=f"launch_target:{target.pk}:missing",
+                    subject_type="stores.launchtarget", subject_id=str(target.pk), channel_id=plan.channel_id,
+                    severity=Severity.INFO,
+                    title=_("%(channel)s 第%(m)s个月「%(metric)s」尚未记录实际值")
+                    % {"channel": plan.channel.name, "m": target.month, "metric": target.get_metric_display()},
+                )
+            elif target.actual < target.target:
+                yield FindingDraft(
+                    subject_key=f"launch_target:{target.pk}:missed",
+                    subject_type="stores.launchtarget", subject_id=str(target.pk), channel_id=plan.channel_id,
+                    title=_("%(channel)s 第%(m)s个月「%(metric)s」未达标：实际 %(a)s / 目标 %(t)s")
+                    % {"channel": plan.channel.name, "m": target.month, "metric": target.get_metric_display(),
+                       "a": _fmt(target.actual), "t": _fmt(target.target)},
+                    detail={"target": str(target.target), "actual": str(target.actual)},
+                )
+
+
+def _fmt(value: object) -> str:
+    text = f"{value:f}" if hasattr(value, "normalize") else str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _add_months(day, months: int):  # type: ignore[no-untyped-def]
+    import calendar
+
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+

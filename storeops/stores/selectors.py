@@ -1,0 +1,56 @@
+"""Reads for stores, channels, qualifications and playbooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+
+from storeops.stores import playbook as pb
+from storeops.stores.models import Channel, Playbook, Qualification, Store
+
+
+def store_list(*, active_only: bool = True) -> QuerySet[Store]:
+    qs = Store.objects.all()
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def channel_list(*, store: Store | None = None, active_only: bool = False) -> QuerySet[Channel]:
+    qs = Channel.objects.select_related("store")
+    if store is not None:
+        qs = qs.filter(store=store)
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def playbook_layers(*, store: Store, channel: Channel | None = None) -> tuple[dict, dict]:
+    rows = {p.channel_id: p.values for p in Playbook.objects.filter(store=store).filter(
+        Q(channel__isnull=True) | Q(channel=channel) if channel is not None else Q(channel__isnull=True)
+    )}
+    store_values = rows.get(None, {})
+    channel_values = rows.get(channel.pk, {}) if channel is not None else {}
+    return store_values, channel_values
+
+
+def playbook_get(*, store: Store, channel: Channel | None = None) -> pb.PlaybookSettings:
+    """The effective playbook: defaults ← store overrides ← channel overrides."""
+    store_values, channel_values = playbook_layers(store=store, channel=channel)
+    return pb.resolve(store_values, channel_values)
+
+
+def qualification_list(*, store: Store) -> QuerySet[Qualification]:
+    return Qualification.objects.filter(store=store).order_by("valid_to")
+
+
+def qualifications_expiring(*, store: Store, today: dt.date, warn_days: int) -> QuerySet[Qualification]:
+    """Qualifications that expire within ``warn_days`` from ``today`` or have expired."""
+    return Qualification.objects.filter(store=store, valid_to__isnull=False,
+                                        valid_to__lte=today + dt.timedelta(days=warn_days))
+
+
+def qualification_kinds_valid(*, store: Store, day: dt.date) -> set[str]:
+    """The qualification kinds the store holds a valid document for on ``day`` (STORE-02/03)."""
+    return set(
+        Qualification.objects.filter(store=store, valid_from__lte=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+        .values_list("kind", flat=True)
+    )
