@@ -40,8 +40,8 @@ class TokenOut(Schema):
     revoked_at: dt.datetime | None
 
     @staticmethod
-    def resolve_role(obj: ApiToken) -> str:
-        return obj.role.name
+    def resolve_role(obj: ApiToken | dict[str, Any]) -> str:
+        return str(obj["role"]) if isinstance(obj, dict) else obj.role.name
 
 
 class TokenCreatedOut(TokenOut):
@@ -81,8 +81,9 @@ def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str,
         raise ValidationError("未知角色 / unknown role", fields={"role": ", ".join(r.value for r in Role)}) from None
     token, raw = services.api_token_create(actor=principal(request).actor, name=payload.name, role=role,
                                            expires_at=payload.expires_at)
-    out = TokenOut.from_orm(token).dict()
-    return 201, {**out, "token": raw}
+    out = {f: getattr(token, f) for f in ("id", "name", "prefix", "created_at", "expires_at", "last_used_at",
+                                          "revoked_at")}
+    return 201, {**out, "role": token.role.name, "token": raw}
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, auth=perm("accounts.change_apitoken"))

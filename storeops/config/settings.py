@@ -24,6 +24,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent  # the storeops package
 ENV = os.environ.get("STOREOPS_ENV", "development")
 PRODUCTION = ENV == "production"
 VAR_DIR = Path(os.environ.get("STOREOPS_VAR_DIR", Path.cwd() / "var")).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # the SQLite database and huey queue live here
 
 _DEV_SECRET = "storeops-insecure-development-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET)

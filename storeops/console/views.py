@@ -1,5 +1,306 @@
-from django.http import HttpRequest, HttpResponse
+"""The operator console: server-rendered pages over the same services and selectors as the API.
+
+Every view is declared with :func:`console_view` naming the Django permission it needs;
+the permission-matrix test walks the URL conf and fails on a view without one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from storeops.accounts.roles import ROLE_LABELS
+from storeops.accounts.services import user_roles, user_set_language
+from storeops.audit.selectors import audit_list
+from storeops.core.context import Actor
+from storeops.core.errors import DomainError
+from storeops.sop.models import Finding
+from storeops.sop.registry import all_checks
+from storeops.sop.selectors import finding_counts, finding_list
+from storeops.sop.services import checks_run, finding_acknowledge, finding_resolve
+from storeops.stores import playbook as pb
+from storeops.stores.models import Channel, Store
+from storeops.stores.selectors import channel_list, playbook_layers, qualification_list, store_list
+from storeops.stores.services import playbook_update
+
+PAGE_SIZE = 25
+View = Callable[..., HttpResponse]
 
 
+def console_view(permission: str | None) -> Callable[[View], View]:
+    """Require a signed-in staff user with ``permission`` (None: any signed-in user)."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if permission is not None and not user.has_perm(permission):
+                return render(request, "console/forbidden.html", {"permission": permission}, status=403)
+            return view(request, *args, **kwargs)
+
+        wrapper.required_permission = permission  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor(user=request.user, via="console")
+
+
+def _current_store(request: HttpRequest) -> Store | None:
+    stores = store_list()
+    code = request.GET.get("store") or request.session.get("store")
+    store = stores.filter(code=code).first() if code else None
+    store = store or stores.first()
+    if store is not None:
+        request.session["store"] = store.code
+    return store
+
+
+def _base_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    roles = user_roles(request.user) if request.user.is_authenticated else []
+    return {
+        "stores": list(store_list()),
+        "current_store": _current_store(request),
+        "role_labels": [str(ROLE_LABELS[r]) for r in roles],
+        "now": timezone.now(),
+        **extra,
+    }
+
+
+@console_view("stores.view_store")
 def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok")
+    store = _current_store(request)
+    counts = finding_counts(store_id=store.pk if store else None)
+    latest = list(finding_list(store_id=store.pk if store else None, status="unresolved")[:8])
+    by_rule = list(
+        Finding.objects.exclude(status=Finding.Status.RESOLVED)
+        .filter(store=store)
+        .values("rule_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "rule_id")[:10]
+    )
+    overdue = finding_list(store_id=store.pk if store else None, overdue=True).count()
+    return render(request, "console/home.html", _base_context(
+        request,
+        channels=list(channel_list(store=store)) if store else [],
+        counts=counts,
+        open_total=sum(counts.values()),
+        overdue=overdue,
+        latest=latest,
+        by_rule=by_rule,
+        by_rule_max=max([r["n"] for r in by_rule], default=1),
+    ))
+
+
+def _int(value: str | None, default: int = 1) -> int:
+    try:
+        return max(int(value or default), 1)
+    except ValueError:
+        return default
+
+
+@console_view("sop.view_finding")
+def findings(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    f = {
+        "status": request.GET.get("status", "unresolved"),
+        "severity": request.GET.get("severity", ""),
+        "rule": request.GET.get("rule", ""),
+        "owner_role": request.GET.get("owner_role", ""),
+        "q": request.GET.get("q", "").strip(),
+        "overdue": request.GET.get("overdue") == "1",
+    }
+    qs = finding_list(store_id=store.pk if store else None, status=f["status"] or None,
+                      severity=f["severity"] or None, rule=f["rule"] or None, owner_role=f["owner_role"] or None,
+                      q=f["q"], overdue=f["overdue"] or None)
+    page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "console/findings.html", _base_context(
+        request, page=page, filters=f, querystring=query.urlencode(),
+        statuses=Finding.Status.choices, severities=Finding.Severity.choices,
+        roles=[(k.value, v) for k, v in ROLE_LABELS.items()], rules=[c.rule for c in all_checks()],
+        can_change=request.user.has_perm("sop.change_finding"),
+        can_run=request.user.has_perm("sop.run_checks"),
+    ))
+
+
+@console_view("sop.view_finding")
+def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
+    finding = get_object_or_404(Finding.objects.select_related("store", "channel"), pk=finding_id)
+    trail = audit_list(object_type="sop.finding", object_id=str(finding.pk))[:50]
+    return render(request, "console/finding_detail.html", _base_context(
+        request, finding=finding, trail=trail, notifications=finding.notifications.all()[:50],
+        can_change=request.user.has_perm("sop.change_finding"),
+    ))
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    nxt = request.POST.get("next", "")
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return nxt
+    return fallback
+
+
+@require_POST
+@console_view("sop.change_finding")
+def finding_action(request: HttpRequest, finding_id: int, action: str) -> HttpResponse:
+    finding = get_object_or_404(Finding, pk=finding_id)
+    note = request.POST.get("note", "")
+    try:
+        if action == "acknowledge":
+            finding_acknowledge(actor=_actor(request), finding=finding, note=note)
+            messages.success(request, _("已认领：%(t)s") % {"t": finding.title})
+        elif action == "resolve":
+            finding_resolve(actor=_actor(request), finding=finding, note=note)
+            messages.success(request, _("已解决：%(t)s") % {"t": finding.title})
+        else:
+            messages.error(request, _("未知操作"))
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return HttpResponseRedirect(_safe_next(request, reverse("console:finding_detail", args=[finding.pk])))
+
+
+@require_POST
+@console_view("sop.run_checks")
+def run_checks(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    rule = request.POST.get("rule") or None
+    try:
+        results = checks_run(rule=rule, store=store)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        raised = sum(r.raised for r in results)
+        resolved = sum(r.resolved for r in results)
+        failed = [r.rule for r in results if r.error]
+        messages.success(request, _("检查完成：新增 %(n)s 个问题，自动解决 %(r)s 个") % {"n": raised, "r": resolved})
+        if failed:
+            messages.error(request, _("以下检查运行失败：%(rules)s") % {"rules": ", ".join(failed)})
+    return HttpResponseRedirect(_safe_next(request, reverse("console:findings")))
+
+
+@console_view("audit.view_auditentry")
+def audit(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    f = {k: request.GET.get(k, "").strip() for k in ("action", "object_type", "actor", "q", "since", "until")}
+
+    def day(value: str) -> dt.datetime | None:
+        try:
+            d = dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+        return timezone.make_aware(dt.datetime.combine(d, dt.time.min))
+
+    until = day(f["until"])
+    qs = audit_list(store_id=None if request.GET.get("all_stores") else (store.pk if store else None),
+                    action=f["action"], object_type=f["object_type"], actor=f["actor"], q=f["q"],
+                    since=day(f["since"]), until=until + dt.timedelta(days=1) if until else None)
+    page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "console/audit.html", _base_context(
+        request, page=page, filters=f, querystring=query.urlencode()))
+
+
+def _playbook_rows(store: Store, channel: Channel | None, language: str) -> list[dict[str, Any]]:
+    store_values, channel_values = playbook_layers(store=store, channel=channel)
+    effective = pb.resolve(store_values, channel_values).model_dump(mode="json")
+    default = pb.defaults().model_dump(mode="json")
+    own = channel_values if channel is not None else store_values
+    rows = []
+    for name in pb.FIELDS:
+        rows.append({
+            "name": name, "rule": pb.setting_rule(name), "label": pb.setting_label(name, language),
+            "default": default[name], "effective": effective[name], "own": own.get(name, ""),
+            "inherited": store_values.get(name, "") if channel is not None else "",
+        })
+    return rows
+
+
+@console_view("stores.view_playbook")
+def playbook(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return render(request, "console/empty.html", _base_context(request))
+    channel = None
+    if request.GET.get("channel") or request.POST.get("channel"):
+        channel = get_object_or_404(Channel, pk=_int(request.GET.get("channel") or request.POST.get("channel")),
+                                    store=store)
+    errors: dict[str, str] = {}
+    submitted: dict[str, str] = {}
+    if request.method == "POST":
+        if not request.user.has_perm("stores.change_playbook"):
+            return render(request, "console/forbidden.html", {"permission": "stores.change_playbook"}, status=403)
+        submitted = {name: request.POST.get(name, "").strip() for name in pb.FIELDS}
+        try:
+            playbook_update(actor=_actor(request), store=store, channel=channel,
+                            values={k: (v or None) for k, v in submitted.items()}, replace=True)
+        except DomainError as exc:
+            errors = {k: str(v) for k, v in exc.fields.items()}
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("运营手册已保存"))
+            url = reverse("console:playbook") + (f"?channel={channel.pk}" if channel else "")
+            return redirect(url)
+    rows = _playbook_rows(store, channel, translation.get_language() or "zh-hans")
+    for row in rows:
+        row["error"] = errors.get(row["name"], "")
+        if submitted:
+            row["own"] = submitted.get(row["name"], "")
+    return render(request, "console/playbook.html", _base_context(
+        request, rows=rows, channel=channel, channels=list(channel_list(store=store)),
+        form_error=errors.get("__all__", ""), can_change=request.user.has_perm("stores.change_playbook"),
+    ), status=422 if errors else 200)
+
+
+@console_view("stores.view_qualification")
+def qualifications(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    today = timezone.localdate()
+    rows = []
+    warn_days = None
+    if store is not None:
+        from storeops.stores.selectors import playbook_get
+
+        warn_days = playbook_get(store=store).qualification_warn_days
+        for q in qualification_list(store=store):
+            days = (q.valid_to - today).days if q.valid_to else None
+            state = "ok" if days is None or days > warn_days else ("expired" if days < 0 else "expiring")
+            rows.append({"q": q, "days": days, "state": state})
+    return render(request, "console/qualifications.html", _base_context(request, rows=rows, warn_days=warn_days))
+
+
+@require_POST
+@console_view(None)
+def set_language(request: HttpRequest) -> HttpResponse:
+    language = request.POST.get("language", "")
+    try:
+        user_set_language(actor=_actor(request), user=request.user, language=language)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return HttpResponseRedirect(reverse("console:home"))
+    translation.activate(language)
+    response = HttpResponseRedirect(_safe_next(request, reverse("console:home")))
+    from django.conf import settings
+
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language)
+    return response
