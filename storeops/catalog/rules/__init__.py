@@ -1,0 +1,83 @@
+"""Pure catalog rules (no Django): listing audit, lifecycle, selection, supplier scorecard.
+
+Import from here; the submodules are an implementation detail.
+"""
+
+from storeops.catalog.rules.lifecycle import (
+    LifecyclePolicy,
+    LifecycleStage,
+    conversion_below_category,
+    days_of_cover,
+    lifecycle_stage,
+    product_age_days,
+    slow_mover_reasons,
+)
+from storeops.catalog.rules.listing import (
+    AuditResult,
+    HeldQualification,
+    ImageRole,
+    ListingDraft,
+    ListingImage,
+    ListingPolicy,
+    audit_listing,
+    check_banned_words,
+    check_detail_completeness,
+    check_efficacy_documents,
+    check_price_sanity,
+    check_qualifications,
+    check_title,
+    median_price,
+)
+from storeops.catalog.rules.reasons import Reason, Severity
+from storeops.catalog.rules.selection import (
+    SelectionPolicy,
+    SupplierComponents,
+    SupplierPolicy,
+    SupplierScore,
+    SupplierStats,
+    SupplierWeights,
+    category_is_candidate,
+    competition_ratio,
+    key_product_needs_more_suppliers,
+    meets_selection_margin,
+    rank_suppliers,
+    score_supplier,
+)
+
+__all__ = [
+    "AuditResult",
+    "HeldQualification",
+    "ImageRole",
+    "LifecyclePolicy",
+    "LifecycleStage",
+    "ListingDraft",
+    "ListingImage",
+    "ListingPolicy",
+    "Reason",
+    "SelectionPolicy",
+    "Severity",
+    "SupplierComponents",
+    "SupplierPolicy",
+    "SupplierScore",
+    "SupplierStats",
+    "SupplierWeights",
+    "audit_listing",
+    "category_is_candidate",
+    "check_banned_words",
+    "check_detail_completeness",
+    "check_efficacy_documents",
+    "check_price_sanity",
+    "check_qualifications",
+    "check_title",
+    "competition_ratio",
+    "conversion_below_category",
+    "days_of_cover",
+    "key_product_needs_more_suppliers",
+    "lifecycle_stage",
+    "median_price",
+    "meets_selection_margin",
+    "product_age_days",
+    "rank_suppliers",
+    "score_supplier",
+    "slow_mover_reasons",
+]
