@@ -52,7 +52,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.OPERATIONS: (
         *_COMMON,
         "stores.view_*", "stores.add_qualification", "stores.change_qualification",
-        "stores.change_launchplan", "stores.add_launchplan",
+        "stores.change_launchplan", "stores.add_launchplan", "stores.change_playbook", "stores.add_playbook",
         "catalog.*", "pricing.*", "promotions.*", "inventory.view_*",
         "orders.view_*", "analytics.view_*", "audit.view_auditentry",
         "sop.change_finding", "sop.run_checks",

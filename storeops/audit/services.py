@@ -37,12 +37,19 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+# Never copied into the log: secrets stay where they are (SOP RISK-05).
+SECRET_FIELDS = frozenset({"password", "key_hash", "secret", "token"})
+
+
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
-    """The concrete field values of ``obj`` as JSON-safe data (foreign keys as ids)."""
+    """The concrete field values of ``obj`` as JSON-safe data (foreign keys as ids, secrets masked)."""
     names = set(fields) if fields is not None else None
     data: dict[str, Any] = {}
     for field in obj._meta.concrete_fields:
         if names is not None and field.name not in names:
+            continue
+        if field.name in SECRET_FIELDS:
+            data[field.name] = "***"
             continue
         data[field.attname if field.is_relation else field.name] = _json_safe(getattr(obj, field.attname))
     return data
