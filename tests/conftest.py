@@ -15,7 +15,7 @@ from storeops.core.context import Actor
 from storeops.stores import services as store_services
 from storeops.stores.models import Channel, Store
 
-PASSWORD = "test-pass-123"  # noqa: S105
+PASSWORD = "test-pass-123"
 
 
 @pytest.fixture
@@ -30,7 +30,9 @@ def store(db, system) -> Store:
 
 @pytest.fixture
 def channel(store, system) -> Channel:
-    return store_services.channel_create(actor=system, store=store, kind="tmall", code="tmall", name="天猫旗舰店")
+    return store_services.channel_create(
+        actor=system, store=store, kind="tmall", code="tmall", name="天猫旗舰店"
+    )
 
 
 @pytest.fixture
@@ -40,8 +42,14 @@ def make_user(db, system):
         existing = get_user_model().objects.filter(username=name).first()
         if existing:
             return existing
-        return user_create(actor=system, username=name, password=PASSWORD, roles=[role] if role else [],
-                           email=f"{name}@example.com", **kwargs)
+        return user_create(
+            actor=system,
+            username=name,
+            password=PASSWORD,
+            roles=[role] if role else [],
+            email=f"{name}@example.com",
+            **kwargs,
+        )
 
     return make
 
@@ -63,8 +71,12 @@ class ApiClient:
         fn = getattr(self.client, method.lower())
         if method.upper() in ("GET", "DELETE"):
             return fn(url, query or None, **self.headers)
-        return fn(url, data=json.dumps(body if body is not None else {}), content_type="application/json",
-                  **self.headers)
+        return fn(
+            url,
+            data=json.dumps(body if body is not None else {}),
+            content_type="application/json",
+            **self.headers,
+        )
 
     def get(self, path: str, **query: Any):
         return self.call("GET", path, **query)

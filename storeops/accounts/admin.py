@@ -44,7 +44,16 @@ class ApiTokenAdmin(ModelAdmin):
     """Tokens are created through the API/console (the secret is shown once); here they are
     listed and can be revoked only."""
 
-    list_display = ("name", "role", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_display = (
+        "name",
+        "role",
+        "user",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
     readonly_fields = ("name", "role", "user", "prefix", "created_at", "last_used_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -57,8 +57,12 @@ def me(request: HttpRequest) -> dict[str, Any]:
     p = principal(request)
     roles = [p.token.role.name] if p.token is not None else [r.value for r in services.user_roles(p.user)]
     profile = getattr(p.user, "profile", None)
-    return {"username": p.user.get_username(), "roles": roles, "via": p.actor.via,
-            "language": getattr(profile, "language", "") or ""}
+    return {
+        "username": p.user.get_username(),
+        "roles": roles,
+        "via": p.actor.via,
+        "language": getattr(profile, "language", "") or "",
+    }
 
 
 @router.put("/me/language", response=MeOut, auth=perm(None))
@@ -78,11 +82,16 @@ def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str,
     try:
         role = Role(payload.role)
     except ValueError:
-        raise ValidationError("未知角色 / unknown role", fields={"role": ", ".join(r.value for r in Role)}) from None
-    token, raw = services.api_token_create(actor=principal(request).actor, name=payload.name, role=role,
-                                           expires_at=payload.expires_at)
-    out = {f: getattr(token, f) for f in ("id", "name", "prefix", "created_at", "expires_at", "last_used_at",
-                                          "revoked_at")}
+        raise ValidationError(
+            "未知角色 / unknown role", fields={"role": ", ".join(r.value for r in Role)}
+        ) from None
+    token, raw = services.api_token_create(
+        actor=principal(request).actor, name=payload.name, role=role, expires_at=payload.expires_at
+    )
+    out = {
+        f: getattr(token, f)
+        for f in ("id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    }
     return 201, {**out, "role": token.role.name, "token": raw}
 
 

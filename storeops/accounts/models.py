@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-TOKEN_PREFIX = "so_"
+TOKEN_PREFIX = "so_"  # noqa: S105 - a public prefix, not a secret
 
 
 def hash_token(raw: str) -> str:
@@ -40,7 +40,10 @@ class ApiToken(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     role = models.ForeignKey(Group, on_delete=models.PROTECT, verbose_name=_("角色"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens", verbose_name=_("创建人")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="api_tokens",
+        verbose_name=_("创建人"),
     )
     prefix = models.CharField(max_length=12, db_index=True, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)

@@ -51,38 +51,65 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     # 运营: list/delist products, prices, promotions; owns most SOP findings.
     Role.OPERATIONS: (
         *_COMMON,
-        "stores.view_*", "stores.add_qualification", "stores.change_qualification",
-        "stores.change_launchplan", "stores.add_launchplan", "stores.change_playbook", "stores.add_playbook",
-        "catalog.*", "pricing.*", "promotions.*", "inventory.view_*",
-        "orders.view_*", "analytics.view_*", "audit.view_auditentry",
-        "sop.change_finding", "sop.run_checks",
+        "stores.view_*",
+        "stores.add_qualification",
+        "stores.change_qualification",
+        "stores.change_launchplan",
+        "stores.add_launchplan",
+        "stores.change_playbook",
+        "stores.add_playbook",
+        "catalog.*",
+        "pricing.*",
+        "promotions.*",
+        "inventory.view_*",
+        "orders.view_*",
+        "analytics.view_*",
+        "audit.view_auditentry",
+        "sop.change_finding",
+        "sop.run_checks",
     ),
     # 推广: campaigns, ads, outreach.
     Role.MARKETING: (
         *_COMMON,
-        "marketing.*", "promotions.view_*", "catalog.view_*", "analytics.view_*",
-        "members.view_*", "sop.change_finding",
+        "marketing.*",
+        "promotions.view_*",
+        "catalog.view_*",
+        "analytics.view_*",
+        "members.view_*",
+        "sop.change_finding",
     ),
     # 客服: tickets, after-sales within limits.
     Role.CUSTOMER_SERVICE: (
         *_COMMON,
-        "service.*", "aftersales.*", "orders.view_*", "catalog.view_*", "members.view_*",
+        "service.*",
+        "aftersales.*",
+        "orders.view_*",
+        "catalog.view_*",
+        "members.view_*",
         "sop.change_finding",
     ),
     # 仓储: stock, counts, shipments.
     Role.WAREHOUSE: (
         *_COMMON,
-        "inventory.*", "fulfilment.*", "orders.view_*", "catalog.view_*", "sop.change_finding",
+        "inventory.*",
+        "fulfilment.*",
+        "orders.view_*",
+        "catalog.view_*",
+        "sop.change_finding",
     ),
     # 财务: read-only orders and finance data; approves budgets.
     Role.FINANCE: (
         *_COMMON,
-        "*.view_*", "marketing.approve_budget",
+        "*.view_*",
+        "marketing.approve_budget",
     ),
     # 数据分析: read-only analytics.
     Role.ANALYST: (
         *_COMMON,
-        "analytics.view_*", "catalog.view_*", "orders.view_*", "inventory.view_*",
+        "analytics.view_*",
+        "catalog.view_*",
+        "orders.view_*",
+        "inventory.view_*",
     ),
 }
 

@@ -63,8 +63,13 @@ def user_set_language(*, actor: Actor, user: AbstractBaseUser, language: str) ->
     before = profile.language
     profile.language = language
     profile.save(update_fields=["language"])
-    audit_record(actor=actor, action="user.set_language", obj=user, before={"language": before},
-                 after={"language": language})
+    audit_record(
+        actor=actor,
+        action="user.set_language",
+        obj=user,
+        before={"language": before},
+        after={"language": language},
+    )
 
 
 def user_roles(user: AbstractBaseUser) -> list[Role]:
@@ -90,8 +95,12 @@ def api_token_create(
             key_hash=hash_token(raw),
             expires_at=expires_at,
         )
-        audit_record(actor=actor, action="api_token.create", obj=token,
-                     after={"name": token.name, "role": role.value, "prefix": token.prefix})
+        audit_record(
+            actor=actor,
+            action="api_token.create",
+            obj=token,
+            after={"name": token.name, "role": role.value, "prefix": token.prefix},
+        )
     return token, raw
 
 

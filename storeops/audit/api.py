@@ -30,9 +30,27 @@ class AuditOut(Schema):
 
 
 @router.get("/", response=Page[AuditOut], auth=perm("audit.view_auditentry"))
-def audit_list(request: HttpRequest, store_id: int | None = None, action: str = "", object_type: str = "",
-               object_id: str = "", actor: str = "", q: str = "", since: dt.datetime | None = None,
-               until: dt.datetime | None = None, page: int = 1, page_size: int = 50) -> dict[str, Any]:
-    qs = selectors.audit_list(store_id=store_id, action=action, object_type=object_type, object_id=object_id,
-                              actor=actor, q=q, since=since, until=until)
+def audit_list(
+    request: HttpRequest,
+    store_id: int | None = None,
+    action: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    actor: str = "",
+    q: str = "",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    qs = selectors.audit_list(
+        store_id=store_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        actor=actor,
+        q=q,
+        since=since,
+        until=until,
+    )
     return paginate(qs, page, page_size)

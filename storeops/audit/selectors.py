@@ -7,9 +7,17 @@ from django.db.models import Q, QuerySet
 from storeops.audit.models import AuditEntry
 
 
-def audit_list(*, store_id: int | None = None, action: str = "", object_type: str = "", object_id: str = "",
-               actor: str = "", q: str = "", since: dt.datetime | None = None,
-               until: dt.datetime | None = None) -> QuerySet[AuditEntry]:
+def audit_list(
+    *,
+    store_id: int | None = None,
+    action: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    actor: str = "",
+    q: str = "",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> QuerySet[AuditEntry]:
     qs = AuditEntry.objects.all()
     if store_id:
         qs = qs.filter(store_id=store_id)

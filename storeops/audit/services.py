@@ -55,7 +55,9 @@ def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str
     return data
 
 
-def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def diff(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Only the keys that changed, for compact before/after records."""
     before = dict(before or {})
     after = dict(after or {})

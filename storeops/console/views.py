@@ -98,16 +98,20 @@ def home(request: HttpRequest) -> HttpResponse:
         .order_by("-n", "rule_id")[:10]
     )
     overdue = finding_list(store_id=store.pk if store else None, overdue=True).count()
-    return render(request, "console/home.html", _base_context(
+    return render(
         request,
-        channels=list(channel_list(store=store)) if store else [],
-        counts=counts,
-        open_total=sum(counts.values()),
-        overdue=overdue,
-        latest=latest,
-        by_rule=by_rule,
-        by_rule_max=max([r["n"] for r in by_rule], default=1),
-    ))
+        "console/home.html",
+        _base_context(
+            request,
+            channels=list(channel_list(store=store)) if store else [],
+            counts=counts,
+            open_total=sum(counts.values()),
+            overdue=overdue,
+            latest=latest,
+            by_rule=by_rule,
+            by_rule_max=max([r["n"] for r in by_rule], default=1),
+        ),
+    )
 
 
 def _int(value: str | None, default: int = 1) -> int:
@@ -128,29 +132,51 @@ def findings(request: HttpRequest) -> HttpResponse:
         "q": request.GET.get("q", "").strip(),
         "overdue": request.GET.get("overdue") == "1",
     }
-    qs = finding_list(store_id=store.pk if store else None, status=f["status"] or None,
-                      severity=f["severity"] or None, rule=f["rule"] or None, owner_role=f["owner_role"] or None,
-                      q=f["q"], overdue=f["overdue"] or None)
+    qs = finding_list(
+        store_id=store.pk if store else None,
+        status=f["status"] or None,
+        severity=f["severity"] or None,
+        rule=f["rule"] or None,
+        owner_role=f["owner_role"] or None,
+        q=f["q"],
+        overdue=f["overdue"] or None,
+    )
     page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "console/findings.html", _base_context(
-        request, page=page, filters=f, querystring=query.urlencode(),
-        statuses=Finding.Status.choices, severities=Finding.Severity.choices,
-        roles=[(k.value, v) for k, v in ROLE_LABELS.items()], rules=[c.rule for c in all_checks()],
-        can_change=request.user.has_perm("sop.change_finding"),
-        can_run=request.user.has_perm("sop.run_checks"),
-    ))
+    return render(
+        request,
+        "console/findings.html",
+        _base_context(
+            request,
+            page=page,
+            filters=f,
+            querystring=query.urlencode(),
+            statuses=Finding.Status.choices,
+            severities=Finding.Severity.choices,
+            roles=[(k.value, v) for k, v in ROLE_LABELS.items()],
+            rules=[c.rule for c in all_checks()],
+            can_change=request.user.has_perm("sop.change_finding"),
+            can_run=request.user.has_perm("sop.run_checks"),
+        ),
+    )
 
 
 @console_view("sop.view_finding")
 def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
     finding = get_object_or_404(Finding.objects.select_related("store", "channel"), pk=finding_id)
     trail = audit_list(object_type="sop.finding", object_id=str(finding.pk))[:50]
-    return render(request, "console/finding_detail.html", _base_context(
-        request, finding=finding, trail=trail, notifications=finding.notifications.all()[:50],
-        can_change=request.user.has_perm("sop.change_finding"),
-    ))
+    return render(
+        request,
+        "console/finding_detail.html",
+        _base_context(
+            request,
+            finding=finding,
+            trail=trail,
+            notifications=finding.notifications.all()[:50],
+            can_change=request.user.has_perm("sop.change_finding"),
+        ),
+    )
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -192,7 +218,9 @@ def run_checks(request: HttpRequest) -> HttpResponse:
         raised = sum(r.raised for r in results)
         resolved = sum(r.resolved for r in results)
         failed = [r.rule for r in results if r.error]
-        messages.success(request, _("检查完成：新增 %(n)s 个问题，自动解决 %(r)s 个") % {"n": raised, "r": resolved})
+        messages.success(
+            request, _("检查完成：新增 %(n)s 个问题，自动解决 %(r)s 个") % {"n": raised, "r": resolved}
+        )
         if failed:
             messages.error(request, _("以下检查运行失败：%(rules)s") % {"rules": ", ".join(failed)})
     return HttpResponseRedirect(_safe_next(request, reverse("console:findings")))
@@ -211,14 +239,23 @@ def audit(request: HttpRequest) -> HttpResponse:
         return timezone.make_aware(dt.datetime.combine(d, dt.time.min))
 
     until = day(f["until"])
-    qs = audit_list(store_id=None if request.GET.get("all_stores") else (store.pk if store else None),
-                    action=f["action"], object_type=f["object_type"], actor=f["actor"], q=f["q"],
-                    since=day(f["since"]), until=until + dt.timedelta(days=1) if until else None)
+    qs = audit_list(
+        store_id=None if request.GET.get("all_stores") else (store.pk if store else None),
+        action=f["action"],
+        object_type=f["object_type"],
+        actor=f["actor"],
+        q=f["q"],
+        since=day(f["since"]),
+        until=until + dt.timedelta(days=1) if until else None,
+    )
     page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "console/audit.html", _base_context(
-        request, page=page, filters=f, querystring=query.urlencode()))
+    return render(
+        request,
+        "console/audit.html",
+        _base_context(request, page=page, filters=f, querystring=query.urlencode()),
+    )
 
 
 def _playbook_rows(store: Store, channel: Channel | None, language: str) -> list[dict[str, Any]]:
@@ -226,14 +263,18 @@ def _playbook_rows(store: Store, channel: Channel | None, language: str) -> list
     effective = pb.resolve(store_values, channel_values).model_dump(mode="json")
     default = pb.defaults().model_dump(mode="json")
     own = channel_values if channel is not None else store_values
-    rows = []
-    for name in pb.FIELDS:
-        rows.append({
-            "name": name, "rule": pb.setting_rule(name), "label": pb.setting_label(name, language),
-            "default": default[name], "effective": effective[name], "own": own.get(name, ""),
+    return [
+        {
+            "name": name,
+            "rule": pb.setting_rule(name),
+            "label": pb.setting_label(name, language),
+            "default": default[name],
+            "effective": effective[name],
+            "own": own.get(name, ""),
             "inherited": store_values.get(name, "") if channel is not None else "",
-        })
-    return rows
+        }
+        for name in pb.FIELDS
+    ]
 
 
 @console_view("stores.view_playbook")
@@ -243,17 +284,25 @@ def playbook(request: HttpRequest) -> HttpResponse:
         return render(request, "console/empty.html", _base_context(request))
     channel = None
     if request.GET.get("channel") or request.POST.get("channel"):
-        channel = get_object_or_404(Channel, pk=_int(request.GET.get("channel") or request.POST.get("channel")),
-                                    store=store)
+        channel = get_object_or_404(
+            Channel, pk=_int(request.GET.get("channel") or request.POST.get("channel")), store=store
+        )
     errors: dict[str, str] = {}
     submitted: dict[str, str] = {}
     if request.method == "POST":
         if not request.user.has_perm("stores.change_playbook"):
-            return render(request, "console/forbidden.html", {"permission": "stores.change_playbook"}, status=403)
+            return render(
+                request, "console/forbidden.html", {"permission": "stores.change_playbook"}, status=403
+            )
         submitted = {name: request.POST.get(name, "").strip() for name in pb.FIELDS}
         try:
-            playbook_update(actor=_actor(request), store=store, channel=channel,
-                            values={k: (v or None) for k, v in submitted.items()}, replace=True)
+            playbook_update(
+                actor=_actor(request),
+                store=store,
+                channel=channel,
+                values={k: (v or None) for k, v in submitted.items()},
+                replace=True,
+            )
         except DomainError as exc:
             errors = {k: str(v) for k, v in exc.fields.items()}
             messages.error(request, str(exc.message))
@@ -266,10 +315,19 @@ def playbook(request: HttpRequest) -> HttpResponse:
         row["error"] = errors.get(row["name"], "")
         if submitted:
             row["own"] = submitted.get(row["name"], "")
-    return render(request, "console/playbook.html", _base_context(
-        request, rows=rows, channel=channel, channels=list(channel_list(store=store)),
-        form_error=errors.get("__all__", ""), can_change=request.user.has_perm("stores.change_playbook"),
-    ), status=422 if errors else 200)
+    return render(
+        request,
+        "console/playbook.html",
+        _base_context(
+            request,
+            rows=rows,
+            channel=channel,
+            channels=list(channel_list(store=store)),
+            form_error=errors.get("__all__", ""),
+            can_change=request.user.has_perm("stores.change_playbook"),
+        ),
+        status=422 if errors else 200,
+    )
 
 
 @console_view("stores.view_qualification")
@@ -286,7 +344,9 @@ def qualifications(request: HttpRequest) -> HttpResponse:
             days = (q.valid_to - today).days if q.valid_to else None
             state = "ok" if days is None or days > warn_days else ("expired" if days < 0 else "expiring")
             rows.append({"q": q, "days": days, "state": state})
-    return render(request, "console/qualifications.html", _base_context(request, rows=rows, warn_days=warn_days))
+    return render(
+        request, "console/qualifications.html", _base_context(request, rows=rows, warn_days=warn_days)
+    )
 
 
 @require_POST

@@ -25,18 +25,28 @@ class AuditedAdminMixin:
         with transaction.atomic():
             before = snapshot(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else None
             super().save_model(request, obj, form, change)  # type: ignore[misc]
-            audit_record(actor=Actor(user=request.user, via="admin"),
-                         action=f"{obj._meta.model_name}.{'update' if change else 'create'}", obj=obj,
-                         store_id=self._store_id(obj), before=before if before is not None else {},
-                         after=snapshot(obj))
+            audit_record(
+                actor=Actor(user=request.user, via="admin"),
+                action=f"{obj._meta.model_name}.{'update' if change else 'create'}",
+                obj=obj,
+                store_id=self._store_id(obj),
+                before=before if before is not None else {},
+                after=snapshot(obj),
+            )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         from storeops.audit.services import audit_record, snapshot
         from storeops.core.context import Actor
 
         with transaction.atomic():
-            audit_record(actor=Actor(user=request.user, via="admin"), action=f"{obj._meta.model_name}.delete",
-                         obj=obj, store_id=self._store_id(obj), before=snapshot(obj), after={})
+            audit_record(
+                actor=Actor(user=request.user, via="admin"),
+                action=f"{obj._meta.model_name}.delete",
+                obj=obj,
+                store_id=self._store_id(obj),
+                before=snapshot(obj),
+                after={},
+            )
             super().delete_model(request, obj)  # type: ignore[misc]
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:

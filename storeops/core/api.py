@@ -74,7 +74,8 @@ class Access:
             return Principal(token.user, token)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_active:
-            if request.method not in ("GET", "HEAD", "OPTIONS") and not getattr(request, "_dont_enforce_csrf_checks", False):
+            unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+            if unsafe and not getattr(request, "_dont_enforce_csrf_checks", False):  # noqa: SIM102
                 if check_csrf(request) is not None:
                     raise PermissionDenied(_("CSRF 校验失败，请刷新页面后重试"))
             return Principal(user)
@@ -114,5 +115,9 @@ def paginate(qs: QuerySet[Any], page: int, page_size: int) -> dict[str, Any]:
     page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
     total = qs.count()
     start = (page - 1) * page_size
-    return {"items": list(qs[start : start + page_size]), "total": total, "page": page, "page_size": page_size}
-
+    return {
+        "items": list(qs[start : start + page_size]),
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+    }

@@ -16,7 +16,9 @@ class DomainError(Exception):
     code: ClassVar[str] = "error"
     http_status: ClassVar[int] = 400
 
-    def __init__(self, message: Any = "", *, fields: Mapping[str, Any] | None = None, code: str | None = None):
+    def __init__(
+        self, message: Any = "", *, fields: Mapping[str, Any] | None = None, code: str | None = None
+    ):
         # ``message`` may be a lazy translation string; it is rendered in the user's language on output.
         self.message = message
         self.fields: dict[str, Any] = dict(fields or {})

@@ -43,10 +43,17 @@ def demo_load(*, today: dt.date | None = None) -> tuple[Store, bool]:
     with transaction.atomic():
         for login in demo_logins():
             if not User.objects.filter(username=login.username).exists():
-                user_create(actor=actor, username=login.username, password=login.password, roles=[login.role],
-                            email=f"{login.username}@example.com", is_superuser=login.role == Role.OWNER)
-        store = stores.store_create(actor=actor, code=DEMO_STORE, name="悦享生活旗舰店",
-                                    legal_name="杭州悦享生活电子商务有限公司")
+                user_create(
+                    actor=actor,
+                    username=login.username,
+                    password=login.password,
+                    roles=[login.role],
+                    email=f"{login.username}@example.com",
+                    is_superuser=login.role == Role.OWNER,
+                )
+        store = stores.store_create(
+            actor=actor, code=DEMO_STORE, name="悦享生活旗舰店", legal_name="杭州悦享生活电子商务有限公司"
+        )
         channels = {}
         for kind, code, name in [
             (ChannelKind.OWN_WEB, "web", "悦享官网商城"),
@@ -57,34 +64,81 @@ def demo_load(*, today: dt.date | None = None) -> tuple[Store, bool]:
         ]:
             channels[code] = stores.channel_create(actor=actor, store=store, kind=kind, code=code, name=name)
         for kind, title, issuer, valid_from, valid_to in [
-            (QualificationKind.BUSINESS_LICENSE, "营业执照", "杭州市市场监督管理局", today - dt.timedelta(days=900), None),
-            (QualificationKind.TRADEMARK, "“悦享”商标注册证", "国家知识产权局", today - dt.timedelta(days=700),
-             today + dt.timedelta(days=2200)),
-            (QualificationKind.BRAND_AUTHORIZATION, "某进口咖啡品牌授权书", "品牌方", today - dt.timedelta(days=345),
-             today + dt.timedelta(days=20)),
-            (QualificationKind.FOOD_LICENSE, "食品经营许可证", "杭州市市场监督管理局", today - dt.timedelta(days=1830),
-             today - dt.timedelta(days=5)),
-            (QualificationKind.QC_REPORT, "瑜伽垫质检报告", "SGS 通标标准技术服务有限公司", today - dt.timedelta(days=100),
-             today + dt.timedelta(days=265)),
+            (
+                QualificationKind.BUSINESS_LICENSE,
+                "营业执照",
+                "杭州市市场监督管理局",
+                today - dt.timedelta(days=900),
+                None,
+            ),
+            (
+                QualificationKind.TRADEMARK,
+                "“悦享”商标注册证",
+                "国家知识产权局",
+                today - dt.timedelta(days=700),
+                today + dt.timedelta(days=2200),
+            ),
+            (
+                QualificationKind.BRAND_AUTHORIZATION,
+                "某进口咖啡品牌授权书",
+                "品牌方",
+                today - dt.timedelta(days=345),
+                today + dt.timedelta(days=20),
+            ),
+            (
+                QualificationKind.FOOD_LICENSE,
+                "食品经营许可证",
+                "杭州市市场监督管理局",
+                today - dt.timedelta(days=1830),
+                today - dt.timedelta(days=5),
+            ),
+            (
+                QualificationKind.QC_REPORT,
+                "瑜伽垫质检报告",
+                "SGS 通标标准技术服务有限公司",
+                today - dt.timedelta(days=100),
+                today + dt.timedelta(days=265),
+            ),
         ]:
-            stores.qualification_create(actor=actor, store=store, kind=kind, title=title, issuer=issuer,
-                                        valid_from=valid_from, valid_to=valid_to)
-        # Douyin shop is being launched: checklist partly done, go-live date already passed.
-        plan = stores.launch_plan_create(actor=actor, channel=channels["douyin"],
-                                         planned_go_live=today - dt.timedelta(days=2),
-                                         market_research="抖音家居类目30天增长38%，竞争度0.42，适合入驻。")
-        stores.launch_targets_set(actor=actor, plan=plan, months=3, targets={
-            (m, metric): value
-            for m in (1, 2, 3)
-            for metric, value in (
-                (KpiMetric.GMV, Decimal(200000 * m)),
-                (KpiMetric.NEW_USERS, Decimal(3000 * m)),
-                (KpiMetric.CONVERSION, Decimal("0.02")),
+            stores.qualification_create(
+                actor=actor,
+                store=store,
+                kind=kind,
+                title=title,
+                issuer=issuer,
+                valid_from=valid_from,
+                valid_to=valid_to,
             )
-        })
-        for step in (LaunchStep.MARKET_RESEARCH, LaunchStep.QUALIFICATIONS, LaunchStep.TEST_REGISTER,
-                     LaunchStep.TEST_BROWSE):
+        # Douyin shop is being launched: checklist partly done, go-live date already passed.
+        plan = stores.launch_plan_create(
+            actor=actor,
+            channel=channels["douyin"],
+            planned_go_live=today - dt.timedelta(days=2),
+            market_research="抖音家居类目30天增长38%，竞争度0.42，适合入驻。",
+        )
+        stores.launch_targets_set(
+            actor=actor,
+            plan=plan,
+            months=3,
+            targets={
+                (m, metric): value
+                for m in (1, 2, 3)
+                for metric, value in (
+                    (KpiMetric.GMV, Decimal(200000 * m)),
+                    (KpiMetric.NEW_USERS, Decimal(3000 * m)),
+                    (KpiMetric.CONVERSION, Decimal("0.02")),
+                )
+            },
+        )
+        for step in (
+            LaunchStep.MARKET_RESEARCH,
+            LaunchStep.QUALIFICATIONS,
+            LaunchStep.TEST_REGISTER,
+            LaunchStep.TEST_BROWSE,
+        ):
             stores.launch_step_complete(actor=actor, plan=plan, step=step)
         # Pinduoduo ships faster than the store default.
-        stores.playbook_update(actor=actor, store=store, channel=channels["pdd"], values={"ship_promise_hours": 24})
+        stores.playbook_update(
+            actor=actor, store=store, channel=channels["pdd"], values={"ship_promise_hours": 24}
+        )
     return store, True

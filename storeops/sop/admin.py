@@ -30,7 +30,16 @@ class FindingAdmin(ModelAdmin):
 
 @admin.register(CheckRun)
 class CheckRunAdmin(ModelAdmin):
-    list_display = ("rule_id", "store", "started_at", "duration_ms", "raised", "still_open", "resolved", "error")
+    list_display = (
+        "rule_id",
+        "store",
+        "started_at",
+        "duration_ms",
+        "raised",
+        "still_open",
+        "resolved",
+        "error",
+    )
     list_filter = ("rule_id", "store")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -62,18 +62,36 @@ class RunOut(Schema):
 
 
 @router.get("/", response=Page[FindingOut], auth=perm("sop.view_finding"))
-def finding_list(request: HttpRequest, store_id: int | None = None, status: str | None = None,
-                 severity: str | None = None, rule: str | None = None, owner_role: str | None = None,
-                 q: str = "", overdue: bool | None = None, page: int = 1, page_size: int = 50) -> dict[str, Any]:
-    qs = selectors.finding_list(store_id=store_id, status=status, severity=severity, rule=rule,
-                                owner_role=owner_role, q=q, overdue=overdue)
+def finding_list(
+    request: HttpRequest,
+    store_id: int | None = None,
+    status: str | None = None,
+    severity: str | None = None,
+    rule: str | None = None,
+    owner_role: str | None = None,
+    q: str = "",
+    overdue: bool | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    qs = selectors.finding_list(
+        store_id=store_id,
+        status=status,
+        severity=severity,
+        rule=rule,
+        owner_role=owner_role,
+        q=q,
+        overdue=overdue,
+    )
     return paginate(qs, page, page_size)
 
 
 @router.get("/checks", response=list[CheckOut], auth=perm("sop.view_finding"))
 def check_list(request: HttpRequest) -> list[dict[str, str]]:
-    return [{"rule": c.rule, "title": c.title, "owner_role": c.owner_role.value, "schedule": c.schedule.value}
-            for c in all_checks()]
+    return [
+        {"rule": c.rule, "title": c.title, "owner_role": c.owner_role.value, "schedule": c.schedule.value}
+        for c in all_checks()
+    ]
 
 
 @router.post("/checks/run", response=list[RunOut], auth=perm("sop.run_checks"))

@@ -26,10 +26,12 @@ class Finding(models.Model):
         AUTO = "auto", _("条件消除，自动解决")
         MANUAL = "manual", _("人工处理")
 
-    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="findings",
-                              verbose_name=_("店铺"))
-    channel = models.ForeignKey("stores.Channel", null=True, blank=True, on_delete=models.CASCADE,
-                                verbose_name=_("渠道"))
+    store = models.ForeignKey(
+        "stores.Store", on_delete=models.CASCADE, related_name="findings", verbose_name=_("店铺")
+    )
+    channel = models.ForeignKey(
+        "stores.Channel", null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("渠道")
+    )
     rule_id = models.CharField(_("规则"), max_length=20, db_index=True)
     subject_key = models.CharField(_("对象"), max_length=200)
     subject_type = models.CharField(max_length=80, blank=True)
@@ -37,18 +39,24 @@ class Finding(models.Model):
     title = models.CharField(_("标题"), max_length=300)
     detail = models.JSONField(_("详情"), default=dict, blank=True)
     severity = models.CharField(_("级别"), max_length=10, choices=Severity.choices, default=Severity.WARNING)
-    owner_role = models.CharField(_("负责角色"), max_length=30, choices=[(k.value, v) for k, v in ROLE_LABELS.items()])
-    status = models.CharField(_("状态"), max_length=15, choices=Status.choices, default=Status.OPEN, db_index=True)
+    owner_role = models.CharField(
+        _("负责角色"), max_length=30, choices=[(k.value, v) for k, v in ROLE_LABELS.items()]
+    )
+    status = models.CharField(
+        _("状态"), max_length=15, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
     due_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
     first_seen_at = models.DateTimeField(_("首次发现"), default=timezone.now)
     last_seen_at = models.DateTimeField(_("最近发现"), default=timezone.now)
     occurrences = models.PositiveIntegerField(_("发现次数"), default=1)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     resolution = models.CharField(_("解决方式"), max_length=10, choices=Resolution.choices, blank=True)
     resolution_note = models.TextField(_("处理说明"), blank=True)
     notified_at = models.DateTimeField(_("通知时间"), null=True, blank=True)
@@ -73,7 +81,9 @@ class Finding(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.status != self.Status.RESOLVED and self.due_at is not None and self.due_at < timezone.now()
+        return (
+            self.status != self.Status.RESOLVED and self.due_at is not None and self.due_at < timezone.now()
+        )
 
 
 class Notification(models.Model):

@@ -58,7 +58,5 @@ class LogChannel:
 
 
 def configured_channels() -> list[NotificationChannel]:
-    channels: list[NotificationChannel] = [EmailChannel()]
-    for path in settings.STOREOPS_NOTIFICATION_CHANNELS:
-        channels.append(import_string(path)())
-    return channels
+    extra = [import_string(path)() for path in settings.STOREOPS_NOTIFICATION_CHANNELS]
+    return [EmailChannel(), *extra]

@@ -69,8 +69,9 @@ class Check:
 _REGISTRY: dict[str, Check] = {}
 
 
-def register_check(*, rule: str, title: str, owner_role: Role, schedule: Schedule = Schedule.DAILY
-                   ) -> Callable[[CheckFn], CheckFn]:
+def register_check(
+    *, rule: str, title: str, owner_role: Role, schedule: Schedule = Schedule.DAILY
+) -> Callable[[CheckFn], CheckFn]:
     def decorate(fn: CheckFn) -> CheckFn:
         if rule in _REGISTRY and _REGISTRY[rule].fn is not fn:
             raise RuntimeError(f"check {rule} registered twice")

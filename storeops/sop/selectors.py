@@ -5,9 +5,16 @@ from django.db.models import Count, Q, QuerySet
 from storeops.sop.models import Finding
 
 
-def finding_list(*, store_id: int | None = None, status: str | None = None, severity: str | None = None,
-                 rule: str | None = None, owner_role: str | None = None, q: str = "",
-                 overdue: bool | None = None) -> QuerySet[Finding]:
+def finding_list(
+    *,
+    store_id: int | None = None,
+    status: str | None = None,
+    severity: str | None = None,
+    rule: str | None = None,
+    owner_role: str | None = None,
+    q: str = "",
+    overdue: bool | None = None,
+) -> QuerySet[Finding]:
     from django.utils import timezone
 
     qs = Finding.objects.select_related("store", "channel")

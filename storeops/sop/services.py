@@ -45,8 +45,14 @@ def _due_at(severity: str, now: dt.datetime, playbook: PlaybookSettings) -> dt.d
     return now + dt.timedelta(hours=hours)
 
 
-def findings_sync(*, check: Check, store: Store, drafts: Iterable[FindingDraft], now: dt.datetime,
-                  playbook: PlaybookSettings) -> tuple[list[Finding], int, int]:
+def findings_sync(
+    *,
+    check: Check,
+    store: Store,
+    drafts: Iterable[FindingDraft],
+    now: dt.datetime,
+    playbook: PlaybookSettings,
+) -> tuple[list[Finding], int, int]:
     """Persist one check's current report for one store.
 
     New subjects become open findings; subjects already open are refreshed (last seen,
@@ -61,29 +67,44 @@ def findings_sync(*, check: Check, store: Store, drafts: Iterable[FindingDraft],
     with transaction.atomic():
         existing = {
             f.subject_key: f
-            for f in Finding.objects.select_for_update().filter(store=store, rule_id=check.rule)
+            for f in Finding.objects.select_for_update()
+            .filter(store=store, rule_id=check.rule)
             .exclude(status=Finding.Status.RESOLVED)
         }
         for key, draft in drafts_by_key.items():
             finding = existing.pop(key, None)
             if finding is None:
                 finding = Finding(
-                    store=store, channel_id=draft.channel_id, rule_id=check.rule, subject_key=key,
-                    subject_type=draft.subject_type, subject_id=draft.subject_id, title=draft.title[:300],
-                    detail=draft.detail, severity=draft.severity, owner_role=check.owner_role,
+                    store=store,
+                    channel_id=draft.channel_id,
+                    rule_id=check.rule,
+                    subject_key=key,
+                    subject_type=draft.subject_type,
+                    subject_id=draft.subject_id,
+                    title=draft.title[:300],
+                    detail=draft.detail,
+                    severity=draft.severity,
+                    owner_role=check.owner_role,
                     due_at=draft.due_at or _due_at(draft.severity, now, playbook),
-                    first_seen_at=now, last_seen_at=now,
+                    first_seen_at=now,
+                    last_seen_at=now,
                 )
                 try:
                     with transaction.atomic():
                         finding.save()
                 except IntegrityError:  # a concurrent run raised it first: refresh instead
                     finding = Finding.objects.exclude(status=Finding.Status.RESOLVED).get(
-                        store=store, rule_id=check.rule, subject_key=key)
+                        store=store, rule_id=check.rule, subject_key=key
+                    )
                 else:
                     created.append(finding)
-                    audit_record(actor=Actor.system(), action="finding.raise", obj=finding, store_id=store.pk,
-                                 after={"rule": check.rule, "subject": key, "severity": finding.severity})
+                    audit_record(
+                        actor=Actor.system(),
+                        action="finding.raise",
+                        obj=finding,
+                        store_id=store.pk,
+                        after={"rule": check.rule, "subject": key, "severity": finding.severity},
+                    )
                     continue
             finding.last_seen_at = now
             finding.occurrences += 1
@@ -92,7 +113,9 @@ def findings_sync(*, check: Check, store: Store, drafts: Iterable[FindingDraft],
             if _rank(draft.severity) > _rank(finding.severity):
                 finding.severity = draft.severity
                 finding.due_at = min(filter(None, [finding.due_at, _due_at(draft.severity, now, playbook)]))
-            finding.save(update_fields=["last_seen_at", "occurrences", "title", "detail", "severity", "due_at"])
+            finding.save(
+                update_fields=["last_seen_at", "occurrences", "title", "detail", "severity", "due_at"]
+            )
             refreshed += 1
         resolved = 0
         for finding in existing.values():
@@ -100,8 +123,14 @@ def findings_sync(*, check: Check, store: Store, drafts: Iterable[FindingDraft],
             finding.resolution = Finding.Resolution.AUTO
             finding.resolved_at = now
             finding.save(update_fields=["status", "resolution", "resolved_at"])
-            audit_record(actor=Actor.system(), action="finding.auto_resolve", obj=finding, store_id=store.pk,
-                         before={"status": "open"}, after={"status": "resolved", "resolution": "auto"})
+            audit_record(
+                actor=Actor.system(),
+                action="finding.auto_resolve",
+                obj=finding,
+                store_id=store.pk,
+                before={"status": "open"},
+                after={"status": "resolved", "resolution": "auto"},
+            )
             resolved += 1
     return created, refreshed, resolved
 
@@ -126,8 +155,15 @@ def findings_notify(*, findings: list[Finding], channels: list[NotificationChann
         users = by_role[finding.owner_role]
         subject = f"[StoreOps {finding.rule_id}] {finding.title}"
         due = timezone.localtime(finding.due_at).strftime("%Y-%m-%d %H:%M") if finding.due_at else "-"
-        body = f"{finding.title}\n{_('规则')}: {finding.rule_id}\n{_('级别')}: {finding.get_severity_display()}\n" \
-               f"{_('截止时间')}: {due}\n{_('店铺')}: {finding.store}"
+        body = "\n".join(
+            [
+                finding.title,
+                f"{_('规则')}: {finding.rule_id}",
+                f"{_('级别')}: {finding.get_severity_display()}",
+                f"{_('截止时间')}: {due}",
+                f"{_('店铺')}: {finding.store}",
+            ]
+        )
         for channel in channels:
             recipients = channel.recipients_for(users)
             if not recipients:
@@ -147,37 +183,54 @@ def findings_notify(*, findings: list[Finding], channels: list[NotificationChann
     return sent
 
 
-def check_run(*, check: Check, store: Store, now: dt.datetime | None = None, notify: bool = True) -> RunResult:
+def check_run(
+    *, check: Check, store: Store, now: dt.datetime | None = None, notify: bool = True
+) -> RunResult:
     """Run one check for one store and persist its findings. Errors are recorded, not raised."""
     now = now or timezone.now()
     playbook = playbook_get(store=store)
     started = time.monotonic()
     try:
         drafts = list(check.fn(CheckContext(store=store, playbook=playbook, now=now)))
-        created, refreshed, resolved = findings_sync(check=check, store=store, drafts=drafts, now=now,
-                                                     playbook=playbook)
+        created, refreshed, resolved = findings_sync(
+            check=check, store=store, drafts=drafts, now=now, playbook=playbook
+        )
         error = ""
     except Exception as exc:
         log.exception("check %s failed for store %s", check.rule, store.code)
         created, refreshed, resolved, error = [], 0, 0, f"{type(exc).__name__}: {exc}"
-    CheckRun.objects.create(store=store, rule_id=check.rule, started_at=now,
-                            duration_ms=int((time.monotonic() - started) * 1000), raised=len(created),
-                            still_open=refreshed, resolved=resolved, error=error[:2000])
+    CheckRun.objects.create(
+        store=store,
+        rule_id=check.rule,
+        started_at=now,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        raised=len(created),
+        still_open=refreshed,
+        resolved=resolved,
+        error=error[:2000],
+    )
     if notify and created:
         findings_notify(findings=created)
     return RunResult(check.rule, store.pk, len(created), refreshed, resolved, error)
 
 
-def checks_run(*, rule: str | None = None, store: Store | None = None, schedule: Schedule | None = None,
-               now: dt.datetime | None = None, notify: bool = True,
-               progress: Callable[[Check, Store], None] | None = None) -> list[RunResult]:
+def checks_run(
+    *,
+    rule: str | None = None,
+    store: Store | None = None,
+    schedule: Schedule | None = None,
+    now: dt.datetime | None = None,
+    notify: bool = True,
+    progress: Callable[[Check, Store], None] | None = None,
+) -> list[RunResult]:
     """Run the registered checks (all, one rule, or one schedule) for one or all active stores."""
     if rule is not None:
         try:
             checks = [get_check(rule)]
         except KeyError:
-            raise ValidationError(_("没有这条规则的检查：%(rule)s") % {"rule": rule},
-                                  fields={"rule": _("未注册")}) from None
+            raise ValidationError(
+                _("没有这条规则的检查：%(rule)s") % {"rule": rule}, fields={"rule": _("未注册")}
+            ) from None
     else:
         checks = [c for c in all_checks() if schedule is None or c.schedule == schedule]
     stores = [store] if store is not None else list(store_list())
@@ -201,8 +254,14 @@ def finding_acknowledge(*, actor: Actor, finding: Finding, note: str = "") -> Fi
         if note:
             locked.resolution_note = note
         locked.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "resolution_note"])
-        audit_record(actor=actor, action="finding.acknowledge", obj=locked, store_id=locked.store_id,
-                     before={"status": "open"}, after={"status": "acknowledged", "note": note})
+        audit_record(
+            actor=actor,
+            action="finding.acknowledge",
+            obj=locked,
+            store_id=locked.store_id,
+            before={"status": "open"},
+            after={"status": "acknowledged", "note": note},
+        )
     return locked
 
 
@@ -222,6 +281,12 @@ def finding_resolve(*, actor: Actor, finding: Finding, note: str) -> Finding:
         locked.resolved_by = actor.user
         locked.resolution_note = note.strip()
         locked.save(update_fields=["status", "resolution", "resolved_at", "resolved_by", "resolution_note"])
-        audit_record(actor=actor, action="finding.resolve", obj=locked, store_id=locked.store_id,
-                     before={"status": before}, after={"status": "resolved", "note": note.strip()})
+        audit_record(
+            actor=actor,
+            action="finding.resolve",
+            obj=locked,
+            store_id=locked.store_id,
+            before={"status": before},
+            after={"status": "resolved", "note": note.strip()},
+        )
     return locked

@@ -171,32 +171,45 @@ def channel_create(request: HttpRequest, store_id: int, payload: ChannelIn) -> t
     return 201, services.channel_create(actor=principal(request).actor, store=store, **payload.dict())
 
 
-@router.get("/{store_id}/qualifications", response=list[QualificationOut], auth=perm("stores.view_qualification"))
+@router.get(
+    "/{store_id}/qualifications", response=list[QualificationOut], auth=perm("stores.view_qualification")
+)
 def qualification_list(request: HttpRequest, store_id: int) -> list[Qualification]:
     return list(selectors.qualification_list(store=get_object_or_404(Store, pk=store_id)))
 
 
-@router.post("/{store_id}/qualifications", response={201: QualificationOut},
-             auth=perm("stores.add_qualification"))
-def qualification_create(request: HttpRequest, store_id: int, payload: QualificationIn) -> tuple[int, Qualification]:
+@router.post(
+    "/{store_id}/qualifications", response={201: QualificationOut}, auth=perm("stores.add_qualification")
+)
+def qualification_create(
+    request: HttpRequest, store_id: int, payload: QualificationIn
+) -> tuple[int, Qualification]:
     store = get_object_or_404(Store, pk=store_id)
     return 201, services.qualification_create(actor=principal(request).actor, store=store, **payload.dict())
 
 
-@router.patch("/{store_id}/qualifications/{qualification_id}", response=QualificationOut,
-              auth=perm("stores.change_qualification"))
-def qualification_update(request: HttpRequest, store_id: int, qualification_id: int,
-                         payload: QualificationPatch) -> Qualification:
+@router.patch(
+    "/{store_id}/qualifications/{qualification_id}",
+    response=QualificationOut,
+    auth=perm("stores.change_qualification"),
+)
+def qualification_update(
+    request: HttpRequest, store_id: int, qualification_id: int, payload: QualificationPatch
+) -> Qualification:
     q = get_object_or_404(Qualification, pk=qualification_id, store_id=store_id)
-    return services.qualification_update(actor=principal(request).actor, qualification=q,
-                                         **payload.dict(exclude_unset=True))
+    return services.qualification_update(
+        actor=principal(request).actor, qualification=q, **payload.dict(exclude_unset=True)
+    )
 
 
 def _playbook_out(store: Store, channel: Channel | None) -> dict[str, Any]:
     store_values, channel_values = selectors.playbook_layers(store=store, channel=channel)
     effective = pb.resolve(store_values, channel_values)
-    return {"store_overrides": store_values, "channel_overrides": channel_values,
-            "effective": effective.model_dump(mode="json")}
+    return {
+        "store_overrides": store_values,
+        "channel_overrides": channel_values,
+        "effective": effective.model_dump(mode="json"),
+    }
 
 
 @router.get("/{store_id}/playbook", response=PlaybookOut, auth=perm("stores.view_playbook"))
@@ -207,17 +220,25 @@ def playbook_get(request: HttpRequest, store_id: int, channel_id: int | None = N
 
 
 @router.patch("/{store_id}/playbook", response=PlaybookOut, auth=perm("stores.change_playbook"))
-def playbook_update(request: HttpRequest, store_id: int, payload: PlaybookIn,
-                    channel_id: int | None = None) -> dict[str, Any]:
+def playbook_update(
+    request: HttpRequest, store_id: int, payload: PlaybookIn, channel_id: int | None = None
+) -> dict[str, Any]:
     store = get_object_or_404(Store, pk=store_id)
     channel = get_object_or_404(Channel, pk=channel_id, store=store) if channel_id else None
-    services.playbook_update(actor=principal(request).actor, store=store, channel=channel,
-                             values=payload.values, replace=payload.replace)
+    services.playbook_update(
+        actor=principal(request).actor,
+        store=store,
+        channel=channel,
+        values=payload.values,
+        replace=payload.replace,
+    )
     return _playbook_out(store, channel)
 
 
 def _plan(store_id: int, plan_id: int) -> LaunchPlan:
-    return get_object_or_404(LaunchPlan.objects.prefetch_related("items", "targets"), pk=plan_id, store_id=store_id)
+    return get_object_or_404(
+        LaunchPlan.objects.prefetch_related("items", "targets"), pk=plan_id, store_id=store_id
+    )
 
 
 @router.get("/{store_id}/launch-plans", response=list[LaunchPlanOut], auth=perm("stores.view_launchplan"))
@@ -228,45 +249,67 @@ def launch_plan_list(request: HttpRequest, store_id: int) -> list[LaunchPlan]:
 @router.post("/{store_id}/launch-plans", response={201: LaunchPlanOut}, auth=perm("stores.add_launchplan"))
 def launch_plan_create(request: HttpRequest, store_id: int, payload: LaunchPlanIn) -> tuple[int, LaunchPlan]:
     channel = get_object_or_404(Channel, pk=payload.channel_id, store_id=store_id)
-    plan = services.launch_plan_create(actor=principal(request).actor, channel=channel,
-                                       planned_go_live=payload.planned_go_live,
-                                       market_research=payload.market_research)
+    plan = services.launch_plan_create(
+        actor=principal(request).actor,
+        channel=channel,
+        planned_go_live=payload.planned_go_live,
+        market_research=payload.market_research,
+    )
     return 201, _plan(store_id, plan.pk)
 
 
-@router.put("/{store_id}/launch-plans/{plan_id}/targets", response=LaunchPlanOut,
-            auth=perm("stores.change_launchplan"))
+@router.put(
+    "/{store_id}/launch-plans/{plan_id}/targets",
+    response=LaunchPlanOut,
+    auth=perm("stores.change_launchplan"),
+)
 def launch_targets_set(request: HttpRequest, store_id: int, plan_id: int, payload: TargetsIn) -> LaunchPlan:
     plan = _plan(store_id, plan_id)
     months = selectors.playbook_get(store=plan.store, channel=plan.channel).launch_kpi_months
-    services.launch_targets_set(actor=principal(request).actor, plan=plan, months=months,
-                                targets={(t.month, t.metric): t.target for t in payload.targets})
+    services.launch_targets_set(
+        actor=principal(request).actor,
+        plan=plan,
+        months=months,
+        targets={(t.month, t.metric): t.target for t in payload.targets},
+    )
     return _plan(store_id, plan_id)
 
 
-@router.post("/{store_id}/launch-plans/{plan_id}/steps", response=LaunchPlanOut,
-             auth=perm("stores.change_launchplan"))
+@router.post(
+    "/{store_id}/launch-plans/{plan_id}/steps", response=LaunchPlanOut, auth=perm("stores.change_launchplan")
+)
 def launch_step_complete(request: HttpRequest, store_id: int, plan_id: int, payload: StepIn) -> LaunchPlan:
     plan = _plan(store_id, plan_id)
-    services.launch_step_complete(actor=principal(request).actor, plan=plan, step=payload.step, note=payload.note)
+    services.launch_step_complete(
+        actor=principal(request).actor, plan=plan, step=payload.step, note=payload.note
+    )
     return _plan(store_id, plan_id)
 
 
-@router.post("/{store_id}/launch-plans/{plan_id}/go-live", response=LaunchPlanOut,
-             auth=perm("stores.change_launchplan"))
+@router.post(
+    "/{store_id}/launch-plans/{plan_id}/go-live",
+    response=LaunchPlanOut,
+    auth=perm("stores.change_launchplan"),
+)
 def launch_go_live(request: HttpRequest, store_id: int, plan_id: int) -> LaunchPlan:
     from django.utils import timezone
 
-    services.launch_go_live(actor=principal(request).actor, plan=_plan(store_id, plan_id),
-                            today=timezone.localdate())
+    services.launch_go_live(
+        actor=principal(request).actor, plan=_plan(store_id, plan_id), today=timezone.localdate()
+    )
     return _plan(store_id, plan_id)
 
 
-@router.put("/{store_id}/launch-plans/{plan_id}/targets/{target_id}/actual", response=LaunchTargetOut,
-            auth=perm("stores.change_launchplan"))
-def launch_target_actual(request: HttpRequest, store_id: int, plan_id: int, target_id: int,
-                         payload: ActualIn) -> Any:
+@router.put(
+    "/{store_id}/launch-plans/{plan_id}/targets/{target_id}/actual",
+    response=LaunchTargetOut,
+    auth=perm("stores.change_launchplan"),
+)
+def launch_target_actual(
+    request: HttpRequest, store_id: int, plan_id: int, target_id: int, payload: ActualIn
+) -> Any:
     plan = _plan(store_id, plan_id)
     target = get_object_or_404(plan.targets, pk=target_id)
-    return services.launch_target_record_actual(actor=principal(request).actor, target=target,
-                                                actual=payload.actual)
+    return services.launch_target_record_actual(
+        actor=principal(request).actor, target=target, actual=payload.actual
+    )

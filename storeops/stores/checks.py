@@ -17,12 +17,15 @@ def qualification_expiry(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Qualifications expiring within ``qualification_warn_days``: warning; expired: critical
     (listing in categories that require them is blocked by the listing audit)."""
     today = ctx.today
-    for q in qualifications_expiring(store=ctx.store, today=today, warn_days=ctx.playbook.qualification_warn_days):
+    for q in qualifications_expiring(
+        store=ctx.store, today=today, warn_days=ctx.playbook.qualification_warn_days
+    ):
         assert q.valid_to is not None
         days = (q.valid_to - today).days
         expired = days < 0
         title = (
-            _("%(kind)s「%(title)s」已于 %(date)s 过期，相关类目禁止上架") if expired
+            _("%(kind)s「%(title)s」已于 %(date)s 过期，相关类目禁止上架")
+            if expired
             else _("%(kind)s「%(title)s」将于 %(date)s 到期（剩 %(days)s 天）")
         ) % {"kind": q.get_kind_display(), "title": q.title, "date": q.valid_to.isoformat(), "days": days}
         yield FindingDraft(
@@ -31,7 +34,12 @@ def qualification_expiry(ctx: CheckContext) -> Iterator[FindingDraft]:
             subject_id=str(q.pk),
             title=title,
             severity=Severity.CRITICAL if expired else Severity.WARNING,
-            detail={"kind": q.kind, "valid_to": q.valid_to.isoformat(), "days_left": days, "expired": expired},
+            detail={
+                "kind": q.kind,
+                "valid_to": q.valid_to.isoformat(),
+                "days_left": days,
+                "expired": expired,
+            },
         )
 
 
@@ -40,15 +48,25 @@ def launch_plan_tracking(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Plans past their go-live date with open checklist steps; KPI months that ended with
     no actual recorded, or with an actual below target."""
     today = ctx.today
-    plans = LaunchPlan.objects.filter(store=ctx.store).select_related("channel").prefetch_related("items", "targets")
+    plans = (
+        LaunchPlan.objects.filter(store=ctx.store)
+        .select_related("channel")
+        .prefetch_related("items", "targets")
+    )
     for plan in plans:
         if plan.status == LaunchPlan.Status.PREPARING and plan.planned_go_live < today:
             open_steps = [i.get_step_display() for i in plan.items.all() if i.done_at is None]
             yield FindingDraft(
                 subject_key=f"launch_plan:{plan.pk}:overdue",
-                subject_type="stores.launchplan", subject_id=str(plan.pk), channel_id=plan.channel_id,
+                subject_type="stores.launchplan",
+                subject_id=str(plan.pk),
+                channel_id=plan.channel_id,
                 title=_("%(channel)s 计划上线日 %(date)s 已过，仍有 %(n)s 项未完成")
-                % {"channel": plan.channel.name, "date": plan.planned_go_live.isoformat(), "n": len(open_steps)},
+                % {
+                    "channel": plan.channel.name,
+                    "date": plan.planned_go_live.isoformat(),
+                    "n": len(open_steps),
+                },
                 detail={"open_steps": [str(s) for s in open_steps]},
             )
         if plan.went_live_on is None:
@@ -60,18 +78,31 @@ def launch_plan_tracking(ctx: CheckContext) -> Iterator[FindingDraft]:
             if target.actual is None:
                 yield FindingDraft(
                     subject_key=f"launch_target:{target.pk}:missing",
-                    subject_type="stores.launchtarget", subject_id=str(target.pk), channel_id=plan.channel_id,
+                    subject_type="stores.launchtarget",
+                    subject_id=str(target.pk),
+                    channel_id=plan.channel_id,
                     severity=Severity.INFO,
                     title=_("%(channel)s 第%(m)s个月「%(metric)s」尚未记录实际值")
-                    % {"channel": plan.channel.name, "m": target.month, "metric": target.get_metric_display()},
+                    % {
+                        "channel": plan.channel.name,
+                        "m": target.month,
+                        "metric": target.get_metric_display(),
+                    },
                 )
             elif target.actual < target.target:
                 yield FindingDraft(
                     subject_key=f"launch_target:{target.pk}:missed",
-                    subject_type="stores.launchtarget", subject_id=str(target.pk), channel_id=plan.channel_id,
+                    subject_type="stores.launchtarget",
+                    subject_id=str(target.pk),
+                    channel_id=plan.channel_id,
                     title=_("%(channel)s 第%(m)s个月「%(metric)s」未达标：实际 %(a)s / 目标 %(t)s")
-                    % {"channel": plan.channel.name, "m": target.month, "metric": target.get_metric_display(),
-                       "a": _fmt(target.actual), "t": _fmt(target.target)},
+                    % {
+                        "channel": plan.channel.name,
+                        "m": target.month,
+                        "metric": target.get_metric_display(),
+                        "a": _fmt(target.actual),
+                        "t": _fmt(target.target),
+                    },
                     detail={"target": str(target.target), "actual": str(target.actual)},
                 )
 
@@ -87,5 +118,3 @@ def _add_months(day, months: int):  # type: ignore[no-untyped-def]
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
-
-

@@ -43,7 +43,9 @@ class ChannelKind(models.TextChoices):
 class Channel(models.Model):
     """One shop of a store on one sales channel: its own web shop or a marketplace shop."""
 
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="channels", verbose_name=_("店铺"))
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="channels", verbose_name=_("店铺")
+    )
     kind = models.CharField(_("渠道类型"), max_length=20, choices=ChannelKind.choices)
     code = models.SlugField(_("编码"), max_length=40)
     name = models.CharField(_("名称"), max_length=100)
@@ -56,7 +58,9 @@ class Channel(models.Model):
         verbose_name = _("渠道")
         verbose_name_plural = _("渠道")
         ordering = ("store", "code")
-        constraints = [models.UniqueConstraint(fields=("store", "code"), name="channel_code_unique_per_store")]
+        constraints = [
+            models.UniqueConstraint(fields=("store", "code"), name="channel_code_unique_per_store")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
@@ -77,7 +81,9 @@ class QualificationKind(models.TextChoices):
 class Qualification(models.Model):
     """A qualification document (SOP STORE-02) with its validity period."""
 
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="qualifications", verbose_name=_("店铺"))
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="qualifications", verbose_name=_("店铺")
+    )
     kind = models.CharField(_("资质类型"), max_length=40, choices=QualificationKind.choices)
     title = models.CharField(_("名称"), max_length=200)
     number = models.CharField(_("证书编号"), max_length=100, blank=True)
@@ -114,9 +120,16 @@ class Playbook(models.Model):
     through the services.
     """
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="playbooks", verbose_name=_("店铺"))
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="playbooks", verbose_name=_("店铺")
+    )
     channel = models.OneToOneField(
-        Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="playbook", verbose_name=_("渠道")
+        Channel,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="playbook",
+        verbose_name=_("渠道"),
     )
     values = models.JSONField(_("设置"), default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -125,7 +138,9 @@ class Playbook(models.Model):
         verbose_name = _("运营手册")
         verbose_name_plural = _("运营手册")
         constraints = [
-            models.UniqueConstraint(fields=("store",), condition=Q(channel__isnull=True), name="one_store_playbook")
+            models.UniqueConstraint(
+                fields=("store",), condition=Q(channel__isnull=True), name="one_store_playbook"
+            )
         ]
 
     def __str__(self) -> str:
@@ -139,8 +154,12 @@ class LaunchPlan(models.Model):
         PREPARING = "preparing", _("筹备中")
         LIVE = "live", _("已上线")
 
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="launch_plans", verbose_name=_("店铺"))
-    channel = models.OneToOneField(Channel, on_delete=models.PROTECT, related_name="launch_plan", verbose_name=_("渠道"))
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="launch_plans", verbose_name=_("店铺")
+    )
+    channel = models.OneToOneField(
+        Channel, on_delete=models.PROTECT, related_name="launch_plan", verbose_name=_("渠道")
+    )
     planned_go_live = models.DateField(_("计划上线日期"))
     went_live_on = models.DateField(_("实际上线日期"), null=True, blank=True)
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PREPARING)

@@ -30,101 +30,268 @@ class PlaybookSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     # STORE
-    qualification_warn_days: int = _s("STORE-02", 30, "资质到期提前预警天数", "Warn days before a qualification expires", ge=1, le=365)
+    qualification_warn_days: int = _s(
+        "STORE-02", 30, "资质到期提前预警天数", "Warn days before a qualification expires", ge=1, le=365
+    )
     launch_kpi_months: int = _s("STORE-07", 3, "新店KPI目标月数", "Months of launch KPI targets", ge=1, le=12)
     backup_keep_days: int = _s("STORE-06", 14, "备份保留天数", "Days of daily backups kept", ge=1, le=3650)
 
     # SEL
-    selection_min_growth_30d: Pct = _s("SEL-01", Decimal("0.30"), "类目30天增长率下限", "Min 30-day category growth", ge=0, le=10)
-    selection_max_competition_ratio: Pct = _s("SEL-01", Decimal("0.5"), "竞争度上限（在线商品数÷搜索人气）", "Max competition ratio (listings / search popularity)", gt=0, le=100)
-    supplier_max_stockout_rate: Pct = _s("SEL-02", Decimal("0.05"), "供应商断货率上限", "Max supplier stock-out rate", ge=0, le=1)
-    supplier_min_qc_pass_rate: Pct = _s("SEL-02", Decimal("0.98"), "供应商抽检合格率下限", "Min supplier QC pass rate", ge=0, le=1)
-    key_product_min_suppliers: int = _s("SEL-02", 2, "核心商品最少供应商数", "Min suppliers for a key product", ge=1, le=20)
-    selection_min_gross_margin: Pct = _s("SEL-03", Decimal("0.30"), "选品最低毛利率", "Min gross margin to select a product", ge=0, lt=1)
+    selection_min_growth_30d: Pct = _s(
+        "SEL-01", Decimal("0.30"), "类目30天增长率下限", "Min 30-day category growth", ge=0, le=10
+    )
+    selection_max_competition_ratio: Pct = _s(
+        "SEL-01",
+        Decimal("0.5"),
+        "竞争度上限（在线商品数÷搜索人气）",
+        "Max competition ratio (listings / search popularity)",
+        gt=0,
+        le=100,
+    )
+    supplier_max_stockout_rate: Pct = _s(
+        "SEL-02", Decimal("0.05"), "供应商断货率上限", "Max supplier stock-out rate", ge=0, le=1
+    )
+    supplier_min_qc_pass_rate: Pct = _s(
+        "SEL-02", Decimal("0.98"), "供应商抽检合格率下限", "Min supplier QC pass rate", ge=0, le=1
+    )
+    key_product_min_suppliers: int = _s(
+        "SEL-02", 2, "核心商品最少供应商数", "Min suppliers for a key product", ge=1, le=20
+    )
+    selection_min_gross_margin: Pct = _s(
+        "SEL-03", Decimal("0.30"), "选品最低毛利率", "Min gross margin to select a product", ge=0, lt=1
+    )
 
     # LIST
     title_min_chars: int = _s("LIST-01", 30, "标题最少字数", "Min title length (characters)", ge=1, le=200)
     title_max_chars: int = _s("LIST-01", 60, "标题最多字数", "Max title length (characters)", ge=1, le=200)
     image_max_kb: int = _s("LIST-04", 100, "图片大小上限(KB)", "Max image size (KB)", ge=10, le=10240)
-    price_outlier_ratio: Pct = _s("LIST-05", Decimal("0.30"), "价格偏离竞品/市场价比例上限", "Max deviation from market price before flagging", gt=0, le=10)
+    price_outlier_ratio: Pct = _s(
+        "LIST-05",
+        Decimal("0.30"),
+        "价格偏离竞品/市场价比例上限",
+        "Max deviation from market price before flagging",
+        gt=0,
+        le=10,
+    )
     launch_stage_days: int = _s("LIST-07", 30, "新品期天数", "Launch stage length (days)", ge=1, le=365)
-    stable_stage_days: int = _s("LIST-07", 90, "稳定期截止天数", "End of stable stage (days since listing)", ge=2, le=730)
-    slow_mover_days_of_cover: int = _s("LIST-07", 90, "滞销判定：库存可售天数超过", "Slow mover when stock covers more than N days", ge=1, le=3650)
-    conversion_below_category_ratio: Pct = _s("LIST-08", Decimal("0.5"), "转化率低于类目均值的比例（0.5=不足一半）", "Flag when conversion is below this share of the category average", gt=0, le=1)
+    stable_stage_days: int = _s(
+        "LIST-07", 90, "稳定期截止天数", "End of stable stage (days since listing)", ge=2, le=730
+    )
+    slow_mover_days_of_cover: int = _s(
+        "LIST-07",
+        90,
+        "滞销判定：库存可售天数超过",
+        "Slow mover when stock covers more than N days",
+        ge=1,
+        le=3650,
+    )
+    conversion_below_category_ratio: Pct = _s(
+        "LIST-08",
+        Decimal("0.5"),
+        "转化率低于类目均值的比例（0.5=不足一半）",
+        "Flag when conversion is below this share of the category average",
+        gt=0,
+        le=1,
+    )
 
     # PRICE
-    min_gross_margin: Pct = _s("PRICE-01", Decimal("0.35"), "定价最低毛利率", "Min gross margin for a price", ge=0, lt=1)
-    competitor_discount_min: Pct = _s("PRICE-01", Decimal("0.05"), "低于竞品价最小幅度", "Min discount below competitor price", ge=0, lt=1)
-    competitor_discount_max: Pct = _s("PRICE-01", Decimal("0.10"), "低于竞品价最大幅度", "Max discount below competitor price", ge=0, lt=1)
-    competitor_drop_alert_ratio: Pct = _s("PRICE-04", Decimal("0.05"), "竞品降价预警幅度", "Competitor price drop that raises a finding", gt=0, lt=1)
+    min_gross_margin: Pct = _s(
+        "PRICE-01", Decimal("0.35"), "定价最低毛利率", "Min gross margin for a price", ge=0, lt=1
+    )
+    competitor_discount_min: Pct = _s(
+        "PRICE-01", Decimal("0.05"), "低于竞品价最小幅度", "Min discount below competitor price", ge=0, lt=1
+    )
+    competitor_discount_max: Pct = _s(
+        "PRICE-01", Decimal("0.10"), "低于竞品价最大幅度", "Max discount below competitor price", ge=0, lt=1
+    )
+    competitor_drop_alert_ratio: Pct = _s(
+        "PRICE-04",
+        Decimal("0.05"),
+        "竞品降价预警幅度",
+        "Competitor price drop that raises a finding",
+        gt=0,
+        lt=1,
+    )
 
     # INV
-    safety_stock_days: int = _s("INV-01", 3, "安全库存天数", "Safety stock (days of average sales)", ge=0, le=365)
-    sales_average_window_days: int = _s("INV-01", 28, "日均销量统计窗口（天）", "Window for average daily sales (days)", ge=1, le=365)
-    replenishment_lead_time_days: int = _s("INV-01", 7, "补货提前期（天）", "Replenishment lead time (days)", ge=0, le=365)
-    promo_stock_cover_days: int = _s("INV-02", 15, "大促备货覆盖天数", "Stock cover before a big promotion (days)", ge=1, le=365)
-    abc_a_share: Pct = _s("INV-04", Decimal("0.80"), "A类累计销售额占比", "Cumulative sales share of class A", gt=0, lt=1)
+    safety_stock_days: int = _s(
+        "INV-01", 3, "安全库存天数", "Safety stock (days of average sales)", ge=0, le=365
+    )
+    sales_average_window_days: int = _s(
+        "INV-01", 28, "日均销量统计窗口（天）", "Window for average daily sales (days)", ge=1, le=365
+    )
+    replenishment_lead_time_days: int = _s(
+        "INV-01", 7, "补货提前期（天）", "Replenishment lead time (days)", ge=0, le=365
+    )
+    promo_stock_cover_days: int = _s(
+        "INV-02", 15, "大促备货覆盖天数", "Stock cover before a big promotion (days)", ge=1, le=365
+    )
+    abc_a_share: Pct = _s(
+        "INV-04", Decimal("0.80"), "A类累计销售额占比", "Cumulative sales share of class A", gt=0, lt=1
+    )
     abc_b_share: Pct = _s("INV-04", Decimal("0.15"), "B类销售额占比", "Sales share of class B", gt=0, lt=1)
-    seasonal_prep_days: int = _s("INV-06", 45, "季节性备货提前天数", "Seasonal goods prepared ahead (days)", ge=0, le=365)
+    seasonal_prep_days: int = _s(
+        "INV-06", 45, "季节性备货提前天数", "Seasonal goods prepared ahead (days)", ge=0, le=365
+    )
 
     # PROMO
-    big_promo_plan_days: int = _s("PROMO-05", 45, "大促提前规划天数", "Big promotions planned ahead (days)", ge=0, le=365)
-    campaign_monitor_minutes: int = _s("PROMO-06", 60, "活动监控间隔（分钟）", "Campaign monitoring interval (minutes)", ge=5, le=1440)
-    postmortem_working_days: int = _s("PROMO-07", 3, "复盘报告期限（工作日）", "Post-mortem due (working days)", ge=1, le=30)
+    big_promo_plan_days: int = _s(
+        "PROMO-05", 45, "大促提前规划天数", "Big promotions planned ahead (days)", ge=0, le=365
+    )
+    campaign_monitor_minutes: int = _s(
+        "PROMO-06", 60, "活动监控间隔（分钟）", "Campaign monitoring interval (minutes)", ge=5, le=1440
+    )
+    postmortem_working_days: int = _s(
+        "PROMO-07", 3, "复盘报告期限（工作日）", "Post-mortem due (working days)", ge=1, le=30
+    )
 
     # ADS
-    ads_max_cpc_vs_industry: Pct = _s("ADS-02", Decimal("0.80"), "CPC不超过行业均值比例", "Max CPC as share of industry average", gt=0, le=10)
-    ads_core_keyword_max_rank: int = _s("ADS-02", 30, "核心词排名上限", "Core keywords must rank within", ge=1, le=1000)
-    ads_min_roi: Decimal = _s("ADS-02", Decimal("3"), "广告ROI目标下限", "Min ad ROI (sales / spend)", gt=0, le=1000)
-    ads_peak_bid_uplift_min: Pct = _s("ADS-03", Decimal("0.10"), "高峰时段加价下限", "Peak-hour bid uplift (min)", ge=0, le=5)
-    ads_peak_bid_uplift_max: Pct = _s("ADS-03", Decimal("0.15"), "高峰时段加价上限", "Peak-hour bid uplift (max)", ge=0, le=5)
+    ads_max_cpc_vs_industry: Pct = _s(
+        "ADS-02",
+        Decimal("0.80"),
+        "CPC不超过行业均值比例",
+        "Max CPC as share of industry average",
+        gt=0,
+        le=10,
+    )
+    ads_core_keyword_max_rank: int = _s(
+        "ADS-02", 30, "核心词排名上限", "Core keywords must rank within", ge=1, le=1000
+    )
+    ads_min_roi: Decimal = _s(
+        "ADS-02", Decimal("3"), "广告ROI目标下限", "Min ad ROI (sales / spend)", gt=0, le=1000
+    )
+    ads_peak_bid_uplift_min: Pct = _s(
+        "ADS-03", Decimal("0.10"), "高峰时段加价下限", "Peak-hour bid uplift (min)", ge=0, le=5
+    )
+    ads_peak_bid_uplift_max: Pct = _s(
+        "ADS-03", Decimal("0.15"), "高峰时段加价上限", "Peak-hour bid uplift (max)", ge=0, le=5
+    )
 
     # ORD / LOG
-    order_review_minutes: int = _s("ORD-01", 30, "订单审核时限（分钟）", "Paid orders reviewed within (minutes)", ge=1, le=1440)
+    order_review_minutes: int = _s(
+        "ORD-01", 30, "订单审核时限（分钟）", "Paid orders reviewed within (minutes)", ge=1, le=1440
+    )
     ship_promise_hours: int = _s("ORD-03", 48, "发货时效（小时）", "Ship within (hours)", ge=1, le=720)
-    ship_risk_hours_before: int = _s("ORD-03", 6, "发货超时预警提前（小时）", "Warn this many hours before the ship deadline", ge=0, le=720)
-    exception_notify_minutes: int = _s("ORD-04", 60, "异常订单通知时限（分钟）", "Notify customers of exception orders within (minutes)", ge=1, le=1440)
-    unpaid_order_close_minutes: int = _s("ORD-06", 30, "未付款订单关闭时间（分钟）", "Close unpaid orders after (minutes)", ge=1, le=10080)
+    ship_risk_hours_before: int = _s(
+        "ORD-03", 6, "发货超时预警提前（小时）", "Warn this many hours before the ship deadline", ge=0, le=720
+    )
+    exception_notify_minutes: int = _s(
+        "ORD-04",
+        60,
+        "异常订单通知时限（分钟）",
+        "Notify customers of exception orders within (minutes)",
+        ge=1,
+        le=1440,
+    )
+    unpaid_order_close_minutes: int = _s(
+        "ORD-06", 30, "未付款订单关闭时间（分钟）", "Close unpaid orders after (minutes)", ge=1, le=10080
+    )
     pickup_timeout_hours: int = _s("LOG-01", 24, "揽收超时（小时）", "Pickup timeout (hours)", ge=1, le=720)
-    transit_stuck_hours: int = _s("LOG-01", 48, "物流停滞（小时）", "No tracking movement for (hours)", ge=1, le=720)
-    review_invite_hours: int = _s("LOG-02", 24, "签收后邀评（小时）", "Review invitation after delivery (hours)", ge=0, le=720)
+    transit_stuck_hours: int = _s(
+        "LOG-01", 48, "物流停滞（小时）", "No tracking movement for (hours)", ge=1, le=720
+    )
+    review_invite_hours: int = _s(
+        "LOG-02", 24, "签收后邀评（小时）", "Review invitation after delivery (hours)", ge=0, le=720
+    )
 
     # AS
     return_window_days: int = _s("AS-01", 7, "无理由退换天数", "No-reason return window (days)", ge=0, le=365)
     refund_sla_hours: int = _s("AS-02", 24, "退款时效（小时）", "Refund within (hours)", ge=1, le=720)
-    refund_sla_big_promo_hours: int = _s("AS-02", 48, "大促订单退款时效（小时）", "Refund within, big-promotion orders (hours)", ge=1, le=720)
-    refund_auto_approve_below: Decimal = _s("AS-03", Decimal("50"), "仅退款自动通过金额上限（元）", "Auto-approve refund-only requests below (CNY)", ge=0, le=100000)
+    refund_sla_big_promo_hours: int = _s(
+        "AS-02", 48, "大促订单退款时效（小时）", "Refund within, big-promotion orders (hours)", ge=1, le=720
+    )
+    refund_auto_approve_below: Decimal = _s(
+        "AS-03",
+        Decimal("50"),
+        "仅退款自动通过金额上限（元）",
+        "Auto-approve refund-only requests below (CNY)",
+        ge=0,
+        le=100000,
+    )
 
     # CS
-    complaint_general_hours: int = _s("CS-01", 2, "一般客诉响应（小时）", "General complaint answered within (hours)", ge=1, le=720)
-    complaint_serious_hours: int = _s("CS-01", 4, "严重客诉解决（小时）", "Serious complaint solved within (hours)", ge=1, le=720)
-    complaint_crisis_hours: int = _s("CS-01", 24, "危机公关声明（小时）", "Crisis public statement within (hours)", ge=1, le=720)
-    chat_first_response_seconds: int = _s("CS-02", 30, "首次响应（秒）", "Chat first response (seconds)", ge=1, le=3600)
-    ticket_resolution_hours: int = _s("CS-02", 24, "工单解决时效（小时）", "Ticket resolution (hours)", ge=1, le=720)
+    complaint_general_hours: int = _s(
+        "CS-01", 2, "一般客诉响应（小时）", "General complaint answered within (hours)", ge=1, le=720
+    )
+    complaint_serious_hours: int = _s(
+        "CS-01", 4, "严重客诉解决（小时）", "Serious complaint solved within (hours)", ge=1, le=720
+    )
+    complaint_crisis_hours: int = _s(
+        "CS-01", 24, "危机公关声明（小时）", "Crisis public statement within (hours)", ge=1, le=720
+    )
+    chat_first_response_seconds: int = _s(
+        "CS-02", 30, "首次响应（秒）", "Chat first response (seconds)", ge=1, le=3600
+    )
+    ticket_resolution_hours: int = _s(
+        "CS-02", 24, "工单解决时效（小时）", "Ticket resolution (hours)", ge=1, le=720
+    )
 
     # MEM
-    tier_discount_silver: Pct = _s("MEM-01", Decimal("0.95"), "银卡折扣", "Silver tier price factor", gt=0, le=1)
+    tier_discount_silver: Pct = _s(
+        "MEM-01", Decimal("0.95"), "银卡折扣", "Silver tier price factor", gt=0, le=1
+    )
     tier_discount_gold: Pct = _s("MEM-01", Decimal("0.92"), "金卡折扣", "Gold tier price factor", gt=0, le=1)
-    tier_discount_diamond: Pct = _s("MEM-01", Decimal("0.88"), "钻石卡折扣", "Diamond tier price factor", gt=0, le=1)
-    diamond_ship_hours: int = _s("MEM-01", 24, "钻石会员优先发货（小时）", "Diamond members shipped within (hours)", ge=1, le=720)
-    growth_per_yuan: int = _s("MEM-02", 100, "成长值：多少成长值=1元", "Growth value per 1 CNY", ge=1, le=100000)
+    tier_discount_diamond: Pct = _s(
+        "MEM-01", Decimal("0.88"), "钻石卡折扣", "Diamond tier price factor", gt=0, le=1
+    )
+    diamond_ship_hours: int = _s(
+        "MEM-01", 24, "钻石会员优先发货（小时）", "Diamond members shipped within (hours)", ge=1, le=720
+    )
+    growth_per_yuan: int = _s(
+        "MEM-02", 100, "成长值：多少成长值=1元", "Growth value per 1 CNY", ge=1, le=100000
+    )
     member_day: int = _s("MEM-02", 18, "会员日（每月几号）", "Member day (day of month)", ge=1, le=28)
-    tier_coupon_day: int = _s("MEM-03", 1, "会员券发放日（每月几号）", "Tier coupons issued on day", ge=1, le=28)
+    tier_coupon_day: int = _s(
+        "MEM-03", 1, "会员券发放日（每月几号）", "Tier coupons issued on day", ge=1, le=28
+    )
 
     # DATA
-    target_new_customer_share: Pct = _s("DATA-01", Decimal("0.30"), "新客占比目标", "New-customer share target", ge=0, le=1)
-    target_repurchase_rate: Pct = _s("DATA-01", Decimal("0.25"), "复购率目标", "Repurchase rate target", ge=0, le=1)
-    conversion_alert_ratio: Pct = _s("DATA-02", Decimal("0.15"), "支付转化低于基准比例预警", "Alert when payment conversion is this far below benchmark", gt=0, lt=1)
-    ab_min_lift: Pct = _s("DATA-07", Decimal("0.05"), "A/B测试采纳最小提升", "Min conversion lift to adopt an A/B variant", gt=0, le=10)
-    ab_significance: Pct = _s("DATA-07", Decimal("0.05"), "A/B测试显著性水平", "A/B significance level (alpha)", gt=0, lt=1)
+    target_new_customer_share: Pct = _s(
+        "DATA-01", Decimal("0.30"), "新客占比目标", "New-customer share target", ge=0, le=1
+    )
+    target_repurchase_rate: Pct = _s(
+        "DATA-01", Decimal("0.25"), "复购率目标", "Repurchase rate target", ge=0, le=1
+    )
+    conversion_alert_ratio: Pct = _s(
+        "DATA-02",
+        Decimal("0.15"),
+        "支付转化低于基准比例预警",
+        "Alert when payment conversion is this far below benchmark",
+        gt=0,
+        lt=1,
+    )
+    ab_min_lift: Pct = _s(
+        "DATA-07",
+        Decimal("0.05"),
+        "A/B测试采纳最小提升",
+        "Min conversion lift to adopt an A/B variant",
+        gt=0,
+        le=10,
+    )
+    ab_significance: Pct = _s(
+        "DATA-07", Decimal("0.05"), "A/B测试显著性水平", "A/B significance level (alpha)", gt=0, lt=1
+    )
 
     # RISK
-    compliance_adjust_hours: int = _s("RISK-03", 24, "平台规则变更整改时限（小时）", "Compliance adjustment after a rule change (hours)", ge=1, le=720)
+    compliance_adjust_hours: int = _s(
+        "RISK-03",
+        24,
+        "平台规则变更整改时限（小时）",
+        "Compliance adjustment after a rule change (hours)",
+        ge=1,
+        le=720,
+    )
 
     # Findings
-    finding_due_hours_critical: int = _s("SOP", 4, "严重问题处理时限（小时）", "Critical findings due within (hours)", ge=1, le=720)
-    finding_due_hours_warning: int = _s("SOP", 24, "警告处理时限（小时）", "Warning findings due within (hours)", ge=1, le=720)
-    finding_due_hours_info: int = _s("SOP", 72, "提示处理时限（小时）", "Info findings due within (hours)", ge=1, le=2160)
+    finding_due_hours_critical: int = _s(
+        "SOP", 4, "严重问题处理时限（小时）", "Critical findings due within (hours)", ge=1, le=720
+    )
+    finding_due_hours_warning: int = _s(
+        "SOP", 24, "警告处理时限（小时）", "Warning findings due within (hours)", ge=1, le=720
+    )
+    finding_due_hours_info: int = _s(
+        "SOP", 72, "提示处理时限（小时）", "Info findings due within (hours)", ge=1, le=2160
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> PlaybookSettings:
@@ -132,9 +299,13 @@ class PlaybookSettings(BaseModel):
         if self.title_min_chars > self.title_max_chars:
             problems.append("标题最少字数不能大于最多字数 / title_min_chars must not exceed title_max_chars")
         if self.launch_stage_days >= self.stable_stage_days:
-            problems.append("新品期必须短于稳定期截止天数 / launch_stage_days must be below stable_stage_days")
+            problems.append(
+                "新品期必须短于稳定期截止天数 / launch_stage_days must be below stable_stage_days"
+            )
         if self.competitor_discount_min > self.competitor_discount_max:
-            problems.append("竞品价下浮下限不能大于上限 / competitor_discount_min must not exceed competitor_discount_max")
+            problems.append(
+                "竞品价下浮下限不能大于上限 / competitor_discount_min must not exceed competitor_discount_max"
+            )
         if self.abc_a_share + self.abc_b_share >= 1:
             problems.append("A类与B类占比之和必须小于1 / abc_a_share + abc_b_share must be below 1")
         if self.ads_peak_bid_uplift_min > self.ads_peak_bid_uplift_max:

@@ -23,9 +23,12 @@ def channel_list(*, store: Store | None = None, active_only: bool = False) -> Qu
 
 
 def playbook_layers(*, store: Store, channel: Channel | None = None) -> tuple[dict, dict]:
-    rows = {p.channel_id: p.values for p in Playbook.objects.filter(store=store).filter(
-        Q(channel__isnull=True) | Q(channel=channel) if channel is not None else Q(channel__isnull=True)
-    )}
+    rows = {
+        p.channel_id: p.values
+        for p in Playbook.objects.filter(store=store).filter(
+            Q(channel__isnull=True) | Q(channel=channel) if channel is not None else Q(channel__isnull=True)
+        )
+    }
     store_values = rows.get(None, {})
     channel_values = rows.get(channel.pk, {}) if channel is not None else {}
     return store_values, channel_values
@@ -43,8 +46,9 @@ def qualification_list(*, store: Store) -> QuerySet[Qualification]:
 
 def qualifications_expiring(*, store: Store, today: dt.date, warn_days: int) -> QuerySet[Qualification]:
     """Qualifications that expire within ``warn_days`` from ``today`` or have expired."""
-    return Qualification.objects.filter(store=store, valid_to__isnull=False,
-                                        valid_to__lte=today + dt.timedelta(days=warn_days))
+    return Qualification.objects.filter(
+        store=store, valid_to__isnull=False, valid_to__lte=today + dt.timedelta(days=warn_days)
+    )
 
 
 def qualification_kinds_valid(*, store: Store, day: dt.date) -> set[str]:

@@ -44,16 +44,20 @@ def store_create(*, actor: Actor, code: str, name: str, legal_name: str = "", cu
     return store
 
 
-def channel_create(*, actor: Actor, store: Store, kind: str, code: str, name: str,
-                   external_shop_id: str = "") -> Channel:
+def channel_create(
+    *, actor: Actor, store: Store, kind: str, code: str, name: str, external_shop_id: str = ""
+) -> Channel:
     if kind not in ChannelKind.values:
         raise ValidationError(_("未知的渠道类型"), fields={"kind": _("未知的渠道类型")})
     if Channel.objects.filter(store=store, code=code).exists():
         raise ValidationError(_("该店铺下渠道编码已存在"), fields={"code": _("渠道编码已存在")})
     with transaction.atomic():
-        channel = Channel.objects.create(store=store, kind=kind, code=code, name=name,
-                                         external_shop_id=external_shop_id)
-        audit_record(actor=actor, action="channel.create", obj=channel, store_id=store.pk, after=snapshot(channel))
+        channel = Channel.objects.create(
+            store=store, kind=kind, code=code, name=name, external_shop_id=external_shop_id
+        )
+        audit_record(
+            actor=actor, action="channel.create", obj=channel, store_id=store.pk, after=snapshot(channel)
+        )
     return channel
 
 
@@ -62,8 +66,14 @@ def channel_set_active(*, actor: Actor, channel: Channel, active: bool) -> Chann
         before = snapshot(channel)
         channel.is_active = active
         channel.save(update_fields=["is_active"])
-        audit_record(actor=actor, action="channel.activate" if active else "channel.deactivate", obj=channel,
-                     store_id=channel.store_id, before=before, after=snapshot(channel))
+        audit_record(
+            actor=actor,
+            action="channel.activate" if active else "channel.deactivate",
+            obj=channel,
+            store_id=channel.store_id,
+            before=before,
+            after=snapshot(channel),
+        )
     return channel
 
 
@@ -107,13 +117,25 @@ def qualification_update(*, actor: Actor, qualification: Qualification, **change
         for key, value in changes.items():
             setattr(locked, key, value)
         locked.save()
-        audit_record(actor=actor, action="qualification.update", obj=locked, store_id=locked.store_id,
-                     before=before, after=snapshot(locked))
+        audit_record(
+            actor=actor,
+            action="qualification.update",
+            obj=locked,
+            store_id=locked.store_id,
+            before=before,
+            after=snapshot(locked),
+        )
     return locked
 
 
-def playbook_update(*, actor: Actor, store: Store, values: dict[str, Any], channel: Channel | None = None,
-                    replace: bool = False) -> pb.PlaybookSettings:
+def playbook_update(
+    *,
+    actor: Actor,
+    store: Store,
+    values: dict[str, Any],
+    channel: Channel | None = None,
+    replace: bool = False,
+) -> pb.PlaybookSettings:
     """Change playbook overrides for a store (or one channel of it).
 
     ``values`` maps setting name → new value; ``None`` removes an override (back to the
@@ -139,28 +161,39 @@ def playbook_update(*, actor: Actor, store: Store, values: dict[str, Any], chann
         row, _created = Playbook.objects.select_for_update().get_or_create(store=store, channel=channel)
         row.values = cleaned
         row.save()
-        audit_record(actor=actor, action="playbook.update", obj=row, store_id=store.pk,
-                     before=current, after=cleaned)
+        audit_record(
+            actor=actor, action="playbook.update", obj=row, store_id=store.pk, before=current, after=cleaned
+        )
     return effective
 
 
 # ---- launch plans (STORE-07) ------------------------------------------------------------
 
-def launch_plan_create(*, actor: Actor, channel: Channel, planned_go_live: dt.date,
-                       market_research: str = "") -> LaunchPlan:
+
+def launch_plan_create(
+    *, actor: Actor, channel: Channel, planned_go_live: dt.date, market_research: str = ""
+) -> LaunchPlan:
     if LaunchPlan.objects.filter(channel=channel).exists():
         raise Conflict(_("该渠道已有上线计划"))
     with transaction.atomic():
-        plan = LaunchPlan.objects.create(store=channel.store, channel=channel, planned_go_live=planned_go_live,
-                                         market_research=market_research)
-        LaunchChecklistItem.objects.bulk_create(LaunchChecklistItem(plan=plan, step=s) for s in LaunchStep.values)
-        audit_record(actor=actor, action="launch_plan.create", obj=plan, store_id=plan.store_id,
-                     after=snapshot(plan))
+        plan = LaunchPlan.objects.create(
+            store=channel.store,
+            channel=channel,
+            planned_go_live=planned_go_live,
+            market_research=market_research,
+        )
+        LaunchChecklistItem.objects.bulk_create(
+            LaunchChecklistItem(plan=plan, step=s) for s in LaunchStep.values
+        )
+        audit_record(
+            actor=actor, action="launch_plan.create", obj=plan, store_id=plan.store_id, after=snapshot(plan)
+        )
     return plan
 
 
-def launch_targets_set(*, actor: Actor, plan: LaunchPlan, targets: dict[tuple[int, str], Any],
-                       months: int) -> list[LaunchTarget]:
+def launch_targets_set(
+    *, actor: Actor, plan: LaunchPlan, targets: dict[tuple[int, str], Any], months: int
+) -> list[LaunchTarget]:
     """Set SMART targets: ``{(month, metric): value}`` for each of the first ``months`` months
     (the playbook's ``launch_kpi_months``) and each metric (GMV, new users, conversion)."""
     errors: dict[str, str] = {}
@@ -194,8 +227,14 @@ def launch_targets_set(*, actor: Actor, plan: LaunchPlan, targets: dict[tuple[in
             LaunchTarget(plan=plan, month=m, metric=k, target=v) for (m, k), v in sorted(clean.items())
         )
         _step_mark(plan, LaunchStep.KPI_TARGETS, actor)
-        audit_record(actor=actor, action="launch_plan.set_targets", obj=plan, store_id=plan.store_id,
-                     before=before, after={f"m{m}.{k}": str(v) for (m, k), v in clean.items()})
+        audit_record(
+            actor=actor,
+            action="launch_plan.set_targets",
+            obj=plan,
+            store_id=plan.store_id,
+            before=before,
+            after={f"m{m}.{k}": str(v) for (m, k), v in clean.items()},
+        )
     return rows
 
 
@@ -212,8 +251,13 @@ def launch_step_complete(*, actor: Actor, plan: LaunchPlan, step: str, note: str
         raise Conflict(_("请先设定KPI目标"))
     with transaction.atomic():
         _step_mark(plan, step, actor, note)
-        audit_record(actor=actor, action="launch_plan.complete_step", obj=plan, store_id=plan.store_id,
-                     after={"step": step, "note": note})
+        audit_record(
+            actor=actor,
+            action="launch_plan.complete_step",
+            obj=plan,
+            store_id=plan.store_id,
+            after={"step": step, "note": note},
+        )
 
 
 def launch_go_live(*, actor: Actor, plan: LaunchPlan, today: dt.date) -> LaunchPlan:
@@ -228,8 +272,14 @@ def launch_go_live(*, actor: Actor, plan: LaunchPlan, today: dt.date) -> LaunchP
         plan.went_live_on = today
         plan.save(update_fields=["status", "went_live_on"])
         Channel.objects.filter(pk=plan.channel_id, launched_on__isnull=True).update(launched_on=today)
-        audit_record(actor=actor, action="launch_plan.go_live", obj=plan, store_id=plan.store_id,
-                     before=before, after=snapshot(plan))
+        audit_record(
+            actor=actor,
+            action="launch_plan.go_live",
+            obj=plan,
+            store_id=plan.store_id,
+            before=before,
+            after=snapshot(plan),
+        )
     return plan
 
 
@@ -243,8 +293,12 @@ def launch_target_record_actual(*, actor: Actor, target: LaunchTarget, actual: D
             target.save(update_fields=["actual"])
         except IntegrityError as exc:  # pragma: no cover - guarded above
             raise ValidationError(str(exc)) from exc
-        audit_record(actor=actor, action="launch_target.record_actual", obj=target.plan,
-                     store_id=target.plan.store_id, before=before, after={"actual": str(actual),
-                                                                            "month": target.month,
-                                                                            "metric": target.metric})
+        audit_record(
+            actor=actor,
+            action="launch_target.record_actual",
+            obj=target.plan,
+            store_id=target.plan.store_id,
+            before=before,
+            after={"actual": str(actual), "month": target.month, "metric": target.metric},
+        )
     return target

@@ -10,7 +10,9 @@ from storeops.accounts.roles import Role
 
 def _perms(role: Role) -> set[str]:
     group = Group.objects.get(name=role.value)
-    return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+    return {
+        f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")
+    }
 
 
 @pytest.mark.django_db
@@ -39,4 +41,6 @@ def test_store_04_job_roles_get_what_their_job_needs():
 @pytest.mark.django_db
 def test_store_04_nobody_may_edit_the_operation_log():
     for role in Role:
-        assert not {"audit.add_auditentry", "audit.change_auditentry", "audit.delete_auditentry"} & _perms(role)
+        assert not {"audit.add_auditentry", "audit.change_auditentry", "audit.delete_auditentry"} & _perms(
+            role
+        )

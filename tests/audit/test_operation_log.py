@@ -16,8 +16,14 @@ def test_store_05_service_change_records_actor_time_object_and_before_after(stor
     # given an operations user and a qualification
     user = make_user(Role.OPERATIONS)
     actor = Actor(user=user, via="console")
-    q = st.qualification_create(actor=actor, store=store, kind="trademark", title="商标注册证", issuer="国家知识产权局",
-                                valid_from=today)
+    q = st.qualification_create(
+        actor=actor,
+        store=store,
+        kind="trademark",
+        title="商标注册证",
+        issuer="国家知识产权局",
+        valid_from=today,
+    )
     # when the qualification's number is changed
     st.qualification_update(actor=actor, qualification=q, number="No.42")
     # then the log holds who, when, what and only the changed field before/after
@@ -95,11 +101,20 @@ def test_store_05_admin_edits_are_logged_too(store, make_user):
     client = Client()
     user = make_user(Role.OWNER)
     client.force_login(user)
-    response = client.post(f"/admin/stores/store/{store.pk}/change/", {
-        "code": store.code, "name": "改名后的店铺", "legal_name": "", "currency": "CNY", "is_active": "on",
-        "channels-TOTAL_FORMS": "0", "channels-INITIAL_FORMS": "0", "channels-MIN_NUM_FORMS": "0",
-        "channels-MAX_NUM_FORMS": "1000",
-    })
+    response = client.post(
+        f"/admin/stores/store/{store.pk}/change/",
+        {
+            "code": store.code,
+            "name": "改名后的店铺",
+            "legal_name": "",
+            "currency": "CNY",
+            "is_active": "on",
+            "channels-TOTAL_FORMS": "0",
+            "channels-INITIAL_FORMS": "0",
+            "channels-MIN_NUM_FORMS": "0",
+            "channels-MAX_NUM_FORMS": "1000",
+        },
+    )
     assert response.status_code == 302, response.content[:2000]
     # then the change is in the log with before/after
     entry = AuditEntry.objects.filter(action="store.update").get()

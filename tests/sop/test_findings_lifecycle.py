@@ -140,8 +140,9 @@ def test_acknowledge_then_manual_resolve_needs_a_note_and_is_audited(store, make
     assert finding.resolution == Finding.Resolution.MANUAL
     from storeops.audit.models import AuditEntry
 
-    assert list(AuditEntry.objects.filter(object_type="sop.finding").values_list("action", flat=True)
-                .order_by("id")) == ["finding.raise", "finding.acknowledge", "finding.resolve"]
+    assert list(
+        AuditEntry.objects.filter(object_type="sop.finding").values_list("action", flat=True).order_by("id")
+    ) == ["finding.raise", "finding.acknowledge", "finding.resolve"]
 
 
 def test_condition_still_present_after_manual_resolve_raises_a_new_finding(store, make_user):
@@ -157,8 +158,9 @@ def test_database_refuses_two_unresolved_findings_for_one_subject(store):
     REPORT.append(FindingDraft(subject_key="sku:1", title="库存不足"))
     _run(store)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Finding.objects.create(store=store, rule_id="TEST-01", subject_key="sku:1", title="dup",
-                               owner_role=Role.WAREHOUSE)
+        Finding.objects.create(
+            store=store, rule_id="TEST-01", subject_key="sku:1", title="dup", owner_role=Role.WAREHOUSE
+        )
 
 
 def test_a_crashing_check_is_recorded_and_does_not_stop_the_run(store):
@@ -185,9 +187,15 @@ def test_unknown_rule_is_a_clear_error(store):
 
 def test_cli_runs_one_rule_for_one_store(store, capsys, today):
     # SOP: STORE-02 through `storeops sop check --rule STORE-02`
-    st.qualification_create(actor=Actor.system(), store=store, kind="trademark", title="商标注册证",
-                            issuer="国家知识产权局", valid_from=today - dt.timedelta(days=10),
-                            valid_to=today + dt.timedelta(days=3))
+    st.qualification_create(
+        actor=Actor.system(),
+        store=store,
+        kind="trademark",
+        title="商标注册证",
+        issuer="国家知识产权局",
+        valid_from=today - dt.timedelta(days=10),
+        valid_to=today + dt.timedelta(days=3),
+    )
     call_command("sop", "check", "--rule", "STORE-02", "--store", store.code)
     out = capsys.readouterr().out
     assert "STORE-02" in out
@@ -195,9 +203,14 @@ def test_cli_runs_one_rule_for_one_store(store, capsys, today):
 
 
 def test_findings_board_api_filters_and_paginates(store, api_as):
-    for i in range(30):
-        REPORT.append(FindingDraft(subject_key=f"sku:{i}", title=f"库存不足 {i}",
-                                   severity=Severity.CRITICAL if i < 5 else Severity.WARNING))
+    REPORT.extend(
+        FindingDraft(
+            subject_key=f"sku:{i}",
+            title=f"库存不足 {i}",
+            severity=Severity.CRITICAL if i < 5 else Severity.WARNING,
+        )
+        for i in range(30)
+    )
     _run(store)
     client = api_as(Role.WAREHOUSE)
     page = client.get("/findings/", page=2, page_size=10).json()

@@ -11,11 +11,18 @@ from storeops.stores.models import ChannelKind
 
 
 def test_store_01_a_store_runs_its_own_shop_and_marketplace_shops(store, system):
-    for kind in (ChannelKind.OWN_WEB, ChannelKind.TMALL, ChannelKind.JD, ChannelKind.DOUYIN,
-                 ChannelKind.PINDUODUO, ChannelKind.AMAZON):
+    for kind in (
+        ChannelKind.OWN_WEB,
+        ChannelKind.TMALL,
+        ChannelKind.JD,
+        ChannelKind.DOUYIN,
+        ChannelKind.PINDUODUO,
+        ChannelKind.AMAZON,
+    ):
         st.channel_create(actor=system, store=store, kind=kind, code=kind.value, name=str(kind.label))
     assert sorted(store.channels.values_list("kind", flat=True)) == sorted(
-        ["own_web", "tmall", "jd", "douyin", "pinduoduo", "amazon"])
+        ["own_web", "tmall", "jd", "douyin", "pinduoduo", "amazon"]
+    )
 
 
 def test_store_01_channel_codes_are_unique_within_a_store_only(store, system):

@@ -15,13 +15,18 @@ from storeops.stores import services as st
 from storeops.stores.models import LaunchPlan, LaunchStep, LaunchTarget
 
 ALL_TARGETS = {(m, k): Decimal(100 * m) for m in (1, 2, 3) for k in ("gmv", "new_users")} | {
-    (m, "conversion"): Decimal("0.02") for m in (1, 2, 3)}
+    (m, "conversion"): Decimal("0.02") for m in (1, 2, 3)
+}
 
 
 @pytest.fixture
 def plan(channel, system, today):
-    return st.launch_plan_create(actor=system, channel=channel, planned_go_live=today + dt.timedelta(days=10),
-                                 market_research="类目增长38%")
+    return st.launch_plan_create(
+        actor=system,
+        channel=channel,
+        planned_go_live=today + dt.timedelta(days=10),
+        market_research="类目增长38%",
+    )
 
 
 def test_store_07_targets_for_each_of_the_first_three_months_are_stored(plan, system):
@@ -43,8 +48,14 @@ def test_store_07_incomplete_targets_are_rejected_and_nothing_saved(plan, system
 
 def test_store_07_cannot_go_live_before_the_full_chain_test(plan, system, today):
     st.launch_targets_set(actor=system, plan=plan, targets=ALL_TARGETS, months=3)
-    for step in (LaunchStep.MARKET_RESEARCH, LaunchStep.QUALIFICATIONS, LaunchStep.TEST_REGISTER,
-                 LaunchStep.TEST_BROWSE, LaunchStep.TEST_ORDER, LaunchStep.TEST_PAY):
+    for step in (
+        LaunchStep.MARKET_RESEARCH,
+        LaunchStep.QUALIFICATIONS,
+        LaunchStep.TEST_REGISTER,
+        LaunchStep.TEST_BROWSE,
+        LaunchStep.TEST_ORDER,
+        LaunchStep.TEST_PAY,
+    ):
         st.launch_step_complete(actor=system, plan=plan, step=step)
     with pytest.raises(Conflict) as excinfo:
         st.launch_go_live(actor=system, plan=plan, today=today)
@@ -85,8 +96,9 @@ def test_store_07_overdue_go_live_with_open_steps_is_a_finding(plan, system, tod
 
 def test_store_07_launch_plan_through_the_api(store, channel, api_as):
     client = api_as(Role.OPERATIONS)
-    created = client.post(f"/stores/{store.pk}/launch-plans", {"channel_id": channel.pk,
-                                                               "planned_go_live": "2030-01-01"})
+    created = client.post(
+        f"/stores/{store.pk}/launch-plans", {"channel_id": channel.pk, "planned_go_live": "2030-01-01"}
+    )
     assert created.status_code == 201
     plan_id = created.json()["id"]
     assert len(created.json()["open_steps"]) == 8

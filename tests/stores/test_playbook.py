@@ -28,11 +28,18 @@ def test_defaults_are_the_spec_numbers():
     assert (p.supplier_max_stockout_rate, p.supplier_min_qc_pass_rate) == (Decimal("0.05"), Decimal("0.98"))
     assert (p.title_min_chars, p.title_max_chars, p.image_max_kb) == (30, 60, 100)
     assert (p.min_gross_margin, p.competitor_discount_min, p.competitor_discount_max) == (
-        Decimal("0.35"), Decimal("0.05"), Decimal("0.10"))
+        Decimal("0.35"),
+        Decimal("0.05"),
+        Decimal("0.10"),
+    )
     assert (p.safety_stock_days, p.promo_stock_cover_days, p.seasonal_prep_days) == (3, 15, 45)
     assert (p.abc_a_share, p.abc_b_share) == (Decimal("0.80"), Decimal("0.15"))
     assert (p.order_review_minutes, p.ship_promise_hours, p.exception_notify_minutes) == (30, 48, 60)
-    assert (p.refund_sla_hours, p.refund_sla_big_promo_hours, p.refund_auto_approve_below) == (24, 48, Decimal(50))
+    assert (p.refund_sla_hours, p.refund_sla_big_promo_hours, p.refund_auto_approve_below) == (
+        24,
+        48,
+        Decimal(50),
+    )
     assert (p.complaint_general_hours, p.complaint_serious_hours, p.complaint_crisis_hours) == (2, 4, 24)
     assert (p.tier_discount_silver, p.tier_discount_diamond) == (Decimal("0.95"), Decimal("0.88"))
     assert (p.growth_per_yuan, p.member_day) == (100, 18)
@@ -56,7 +63,9 @@ def test_a_bad_value_is_rejected_with_a_clear_message_and_nothing_is_saved(store
     st.playbook_update(actor=system, store=store, values={"safety_stock_days": 5})
     logged = AuditEntry.objects.count()
     with pytest.raises(ValidationError) as excinfo:
-        st.playbook_update(actor=system, store=store, values={"safety_stock_days": -1, "ship_promise_hours": 36})
+        st.playbook_update(
+            actor=system, store=store, values={"safety_stock_days": -1, "ship_promise_hours": 36}
+        )
     assert excinfo.value.fields == {"safety_stock_days": "不能小于 0 / must be ≥ 0"}
     assert Playbook.objects.get(store=store, channel=None).values == {"safety_stock_days": 5}
     assert AuditEntry.objects.count() == logged
@@ -83,7 +92,11 @@ def test_channel_overrides_win_over_the_store_and_defaults(store, channel, syste
     st.playbook_update(actor=system, store=store, channel=channel, values={"ship_promise_hours": 24})
     assert playbook_get(store=store).ship_promise_hours == 36
     on_channel = playbook_get(store=store, channel=channel)
-    assert (on_channel.ship_promise_hours, on_channel.safety_stock_days, on_channel.refund_sla_hours) == (24, 5, 24)
+    assert (on_channel.ship_promise_hours, on_channel.safety_stock_days, on_channel.refund_sla_hours) == (
+        24,
+        5,
+        24,
+    )
 
 
 def test_removing_an_override_falls_back_to_the_inherited_value(store, channel, system):

@@ -14,8 +14,15 @@ from storeops.stores.selectors import qualification_kinds_valid
 
 
 def _q(store, system, valid_to, kind="brand_authorization", title="品牌授权书", valid_from=None):
-    return st.qualification_create(actor=system, store=store, kind=kind, title=title, issuer="品牌方",
-                                   valid_from=valid_from or dt.date(2020, 1, 1), valid_to=valid_to)
+    return st.qualification_create(
+        actor=system,
+        store=store,
+        kind=kind,
+        title=title,
+        issuer="品牌方",
+        valid_from=valid_from or dt.date(2020, 1, 1),
+        valid_to=valid_to,
+    )
 
 
 @pytest.mark.parametrize(
@@ -76,11 +83,27 @@ def test_store_02_api_creates_and_lists_qualifications(store, api_as):
     from storeops.accounts.roles import Role
 
     client = api_as(Role.OPERATIONS)
-    created = client.post(f"/stores/{store.pk}/qualifications", {
-        "kind": "qc_report", "title": "质检报告", "issuer": "SGS", "valid_from": "2026-01-01", "valid_to": "2025-01-01"})
+    created = client.post(
+        f"/stores/{store.pk}/qualifications",
+        {
+            "kind": "qc_report",
+            "title": "质检报告",
+            "issuer": "SGS",
+            "valid_from": "2026-01-01",
+            "valid_to": "2025-01-01",
+        },
+    )
     assert created.status_code == 422
     assert created.json()["fields"] == {"valid_to": "到期日期不能早于生效日期"}
-    ok = client.post(f"/stores/{store.pk}/qualifications", {
-        "kind": "qc_report", "title": "质检报告", "issuer": "SGS", "valid_from": "2026-01-01", "valid_to": "2027-01-01"})
+    ok = client.post(
+        f"/stores/{store.pk}/qualifications",
+        {
+            "kind": "qc_report",
+            "title": "质检报告",
+            "issuer": "SGS",
+            "valid_from": "2026-01-01",
+            "valid_to": "2027-01-01",
+        },
+    )
     assert ok.status_code == 201
     assert [q["title"] for q in client.get(f"/stores/{store.pk}/qualifications").json()] == ["质检报告"]

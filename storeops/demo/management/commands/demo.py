@@ -19,7 +19,9 @@ class Command(BaseCommand):
     help = "Set up and serve a demo store. 初始化并启动示例店铺。"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--no-serve", action="store_true", help="set up only, do not start the web server")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="set up only, do not start the web server"
+        )
         parser.add_argument("--addr", default="127.0.0.1:8000", help="address:port to serve on")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -32,11 +34,15 @@ class Command(BaseCommand):
         with console.status("运行 SOP 检查 / running the SOP checks…"):
             results = checks_run(store=store, notify=False)
         raised = sum(r.raised for r in results)
-        console.print(f"[green]✓[/] {'已创建' if created else '已存在'}示例店铺 {store.name} · "
-                      f"SOP 检查新增问题 {raised} 个 / demo store {'created' if created else 'present'}, "
-                      f"{raised} new findings")
+        console.print(
+            f"[green]✓[/] {'已创建' if created else '已存在'}示例店铺 {store.name} · "
+            f"SOP 检查新增问题 {raised} 个 / demo store {'created' if created else 'present'}, "
+            f"{raised} new findings"
+        )
         host = options["addr"] if "://" in options["addr"] else f"http://{options['addr']}"
-        table = Table(title=f"StoreOps console: {host}/   (admin: {host}/admin/, API docs: {host}/api/v1/docs)")
+        table = Table(
+            title=f"StoreOps console: {host}/   (admin: {host}/admin/, API docs: {host}/api/v1/docs)"
+        )
         table.add_column("角色 / role")
         table.add_column("用户名 / username")
         table.add_column("密码 / password")

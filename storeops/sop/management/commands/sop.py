@@ -41,23 +41,35 @@ class Command(BaseCommand):
                 raise CommandError(f"店铺不存在 / no such store: {options['store']}")
         rules = [options["rule"].upper()] if options.get("rule") else [c.rule for c in all_checks()]
         n_stores = 1 if store else Store.objects.filter(is_active=True).count()
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console,
-                      transient=True) as progress:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
             task = progress.add_task("SOP checks", total=len(rules) * n_stores)
 
             def step(check: Any, st: Any) -> None:
                 progress.update(task, advance=1, description=f"{check.rule} · {st.code}")
 
             try:
-                results = checks_run(rule=options.get("rule"), store=store, notify=not options["no_notify"],
-                                     progress=step)
+                results = checks_run(
+                    rule=options.get("rule"), store=store, notify=not options["no_notify"], progress=step
+                )
             except DomainError as exc:
                 raise CommandError(str(exc.message)) from exc
         table = Table("rule", "store", "new", "still open", "resolved", "error")
         by_id = {s.pk: s.code for s in Store.objects.all()}
         for r in results:
-            table.add_row(r.rule, by_id.get(r.store_id, str(r.store_id)), str(r.raised), str(r.still_open),
-                          str(r.resolved), r.error[:60])
+            table.add_row(
+                r.rule,
+                by_id.get(r.store_id, str(r.store_id)),
+                str(r.raised),
+                str(r.still_open),
+                str(r.resolved),
+                r.error[:60],
+            )
         console.print(table)
         failed = [r for r in results if r.error]
         if failed:
