@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -17,6 +18,7 @@ api = NinjaAPI(
     description="StoreOps REST API. Authenticate with `Authorization: Bearer so_…` (an API token, "
     "which acts with its role's permissions) or the console session (with CSRF token).",
     urls_namespace="api-v1",
+    docs_decorator=staff_member_required,
 )
 
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "ninja",  # serves Swagger UI from its own static files (no CDN at run time)
     "storeops.core",
     "storeops.accounts",
     "storeops.audit",
