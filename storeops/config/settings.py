@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "storeops.stores",
     "storeops.sop",
     "storeops.catalog",
+    "storeops.pricing",
     "storeops.console",
     "storeops.demo",
 ]
@@ -65,7 +66,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
