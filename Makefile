@@ -27,7 +27,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check storeops tests benchmarks
 	$(BIN)/ruff format --check storeops tests benchmarks
-	$(BIN)/mypy storeops/core storeops/*/rules.py
+	$(BIN)/mypy storeops/core/money.py storeops/core/errors.py storeops/core/context.py \
+		storeops/stores/playbook.py $(wildcard storeops/*/rules.py storeops/*/rules storeops/promotions/engine)
 	$(BIN)/lint-imports
 	$(BIN)/storeops makemigrations --check --dry-run
 
