@@ -146,6 +146,7 @@ if REDIS_URL:
         "name": "storeops",
         "url": REDIS_URL,
         "immediate": HUEY_IMMEDIATE,
+        "utc": False,  # crontabs are in TIME_ZONE (06:00 Asia/Shanghai), not UTC
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 else:
@@ -154,6 +155,7 @@ else:
         "name": "storeops",
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "immediate": HUEY_IMMEDIATE,
+        "utc": False,  # crontabs are in TIME_ZONE (06:00 Asia/Shanghai), not UTC
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,14 +26,28 @@ from storeops.accounts.roles import ROLE_LABELS
 from storeops.accounts.services import user_roles, user_set_language
 from storeops.audit.selectors import audit_list
 from storeops.core.context import Actor
-from storeops.core.errors import DomainError
-from storeops.sop.models import Finding
+from storeops.core.errors import DomainError, NotFound
 from storeops.sop.registry import all_checks
-from storeops.sop.selectors import finding_counts, finding_list
+from storeops.sop.selectors import (
+    SEVERITY_CHOICES,
+    STATUS_CHOICES,
+    finding_counts,
+    finding_counts_by_rule,
+    finding_get,
+    finding_list,
+)
 from storeops.sop.services import checks_run, finding_acknowledge, finding_resolve
 from storeops.stores import playbook as pb
-from storeops.stores.models import Channel, Store
-from storeops.stores.selectors import channel_list, playbook_layers, qualification_list, store_list
+from storeops.stores.selectors import (
+    channel_get,
+    channel_list,
+    playbook_layers,
+    qualification_list,
+    store_list,
+)
+
+if TYPE_CHECKING:
+    from storeops.stores.models import Channel, Store
 from storeops.stores.services import playbook_update
 
 PAGE_SIZE = 25
@@ -52,7 +65,10 @@ def console_view(permission: str | None) -> Callable[[View], View]:
                 return redirect_to_login(request.get_full_path())
             if permission is not None and not user.has_perm(permission):
                 return render(request, "console/forbidden.html", {"permission": permission}, status=403)
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound as exc:
+                raise Http404(str(exc.message)) from exc
 
         wrapper.required_permission = permission  # type: ignore[attr-defined]
         return wrapper
@@ -90,13 +106,7 @@ def home(request: HttpRequest) -> HttpResponse:
     store = _current_store(request)
     counts = finding_counts(store_id=store.pk if store else None)
     latest = list(finding_list(store_id=store.pk if store else None, status="unresolved")[:8])
-    by_rule = list(
-        Finding.objects.exclude(status=Finding.Status.RESOLVED)
-        .filter(store=store)
-        .values("rule_id")
-        .annotate(n=Count("id"))
-        .order_by("-n", "rule_id")[:10]
-    )
+    by_rule = finding_counts_by_rule(store_id=store.pk if store else None)
     overdue = finding_list(store_id=store.pk if store else None, overdue=True).count()
     return render(
         request,
@@ -152,8 +162,8 @@ def findings(request: HttpRequest) -> HttpResponse:
             page=page,
             filters=f,
             querystring=query.urlencode(),
-            statuses=Finding.Status.choices,
-            severities=Finding.Severity.choices,
+            statuses=STATUS_CHOICES,
+            severities=SEVERITY_CHOICES,
             roles=[(k.value, v) for k, v in ROLE_LABELS.items()],
             rules=[c.rule for c in all_checks()],
             can_change=request.user.has_perm("sop.change_finding"),
@@ -164,7 +174,7 @@ def findings(request: HttpRequest) -> HttpResponse:
 
 @console_view("sop.view_finding")
 def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
-    finding = get_object_or_404(Finding.objects.select_related("store", "channel"), pk=finding_id)
+    finding = finding_get(finding_id=finding_id)
     trail = audit_list(object_type="sop.finding", object_id=str(finding.pk))[:50]
     return render(
         request,
@@ -189,7 +199,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 @require_POST
 @console_view("sop.change_finding")
 def finding_action(request: HttpRequest, finding_id: int, action: str) -> HttpResponse:
-    finding = get_object_or_404(Finding, pk=finding_id)
+    finding = finding_get(finding_id=finding_id)
     note = request.POST.get("note", "")
     try:
         if action == "acknowledge":
@@ -284,8 +294,8 @@ def playbook(request: HttpRequest) -> HttpResponse:
         return render(request, "console/empty.html", _base_context(request))
     channel = None
     if request.GET.get("channel") or request.POST.get("channel"):
-        channel = get_object_or_404(
-            Channel, pk=_int(request.GET.get("channel") or request.POST.get("channel")), store=store
+        channel = channel_get(
+            store=store, channel_id=_int(request.GET.get("channel") or request.POST.get("channel"))
         )
     errors: dict[str, str] = {}
     submitted: dict[str, str] = {}

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 
+from storeops.core.errors import NotFound
 from storeops.sop.models import Finding
+
+STATUS_CHOICES = Finding.Status.choices
+SEVERITY_CHOICES = Finding.Severity.choices
 
 
 def finding_list(
@@ -43,3 +49,20 @@ def finding_counts(*, store_id: int | None = None) -> dict[str, int]:
         qs = qs.filter(store_id=store_id)
     counts = dict(qs.values_list("severity").annotate(n=Count("id")).values_list("severity", "n"))
     return {s: counts.get(s, 0) for s in Finding.Severity.values}
+
+
+def finding_get(*, finding_id: int) -> Finding:
+    finding = Finding.objects.select_related("store", "channel").filter(pk=finding_id).first()
+    if finding is None:
+        from django.utils.translation import gettext as _
+
+        raise NotFound(_("问题不存在"))
+    return finding
+
+
+def finding_counts_by_rule(*, store_id: int | None, limit: int = 10) -> list[dict[str, Any]]:
+    """Unresolved findings per rule, most first: ``[{"rule_id": ..., "n": ...}]``."""
+    qs = Finding.objects.exclude(status=Finding.Status.RESOLVED)
+    if store_id:
+        qs = qs.filter(store_id=store_id)
+    return list(qs.values("rule_id").annotate(n=Count("id")).order_by("-n", "rule_id")[:limit])

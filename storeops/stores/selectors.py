@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 
+from storeops.core.errors import NotFound
 from storeops.stores import playbook as pb
 from storeops.stores.models import Channel, Playbook, Qualification, Store
 
@@ -58,3 +59,12 @@ def qualification_kinds_valid(*, store: Store, day: dt.date) -> set[str]:
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
         .values_list("kind", flat=True)
     )
+
+
+def channel_get(*, store: Store, channel_id: int) -> Channel:
+    channel = Channel.objects.filter(store=store, pk=channel_id).first()
+    if channel is None:
+        from django.utils.translation import gettext as _
+
+        raise NotFound(_("渠道不存在"))
+    return channel
