@@ -63,6 +63,7 @@ def user_set_language(*, actor: Actor, user: AbstractBaseUser, language: str) ->
     before = profile.language
     profile.language = language
     profile.save(update_fields=["language"])
+    user.profile = profile  # type: ignore[attr-defined]  # keep the cached relation current
     audit_record(
         actor=actor,
         action="user.set_language",

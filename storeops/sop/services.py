@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from storeops.audit.services import audit_record
@@ -191,7 +192,9 @@ def check_run(
     playbook = playbook_get(store=store)
     started = time.monotonic()
     try:
-        drafts = list(check.fn(CheckContext(store=store, playbook=playbook, now=now)))
+        # Titles are stored, so they are written in the store's language whoever runs the check.
+        with translation.override(settings.LANGUAGE_CODE):
+            drafts = list(check.fn(CheckContext(store=store, playbook=playbook, now=now)))
         created, refreshed, resolved = findings_sync(
             check=check, store=store, drafts=drafts, now=now, playbook=playbook
         )
