@@ -11,7 +11,7 @@ from unfold.admin import ModelAdmin, StackedInline
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from storeops.accounts.models import ApiToken, UserProfile
-from storeops.core.admin_mixins import AuditedAdminMixin
+from storeops.audit.admin_mixins import AuditedAdminMixin
 
 admin.site.unregister(User)
 admin.site.unregister(Group)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "storeops.pricing",
     "storeops.console",
     "storeops.demo",
+    "storeops.backups",
 ]
 
 MIDDLEWARE = [

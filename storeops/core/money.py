@@ -155,7 +155,8 @@ def apportion(total: Money, weights: Sequence[Money]) -> list[Money]:
     the cents left over go one each to the shares with the largest remainders (ties go to
     the earlier line, so the result is deterministic). If ``total`` is not itself a whole
     number of minor units it is rounded half-up first. When ``0 <= total <= sum(weights)``
-    and all weights are non-negative, no share exceeds its weight.
+    and all weights are non-negative whole minor units (line totals are), no share exceeds
+    its weight; a weight finer than the minor unit can be exceeded by less than one unit.
 
     Zero total weight: the total is spread evenly (the earliest lines take the extra cents).
     """

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
-from storeops.core.admin_mixins import AuditedAdminMixin
+from storeops.audit.admin_mixins import AuditedAdminMixin
 from storeops.stores import playbook as pb
 from storeops.stores.models import (
     Channel,

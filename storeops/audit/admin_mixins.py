@@ -7,6 +7,9 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
+from storeops.audit.services import audit_record, snapshot
+from storeops.core.context import Actor
+
 
 class AuditedAdminMixin:
     """Wrap the admin's save/delete in a transaction that appends an audit entry."""
@@ -19,9 +22,6 @@ class AuditedAdminMixin:
         return getattr(obj, self.audit_store_field, None)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        from storeops.audit.services import audit_record, snapshot
-        from storeops.core.context import Actor
-
         with transaction.atomic():
             before = snapshot(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else None
             super().save_model(request, obj, form, change)  # type: ignore[misc]
@@ -35,9 +35,6 @@ class AuditedAdminMixin:
             )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        from storeops.audit.services import audit_record, snapshot
-        from storeops.core.context import Actor
-
         with transaction.atomic():
             audit_record(
                 actor=Actor(user=request.user, via="admin"),
