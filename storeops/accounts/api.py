@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from storeops.accounts import services
+from storeops.accounts.access import perm, principal
 from storeops.accounts.models import ApiToken
 from storeops.accounts.roles import Role
-from storeops.core.api import perm, principal
 from storeops.core.errors import ValidationError
 
 router = Router(tags=["accounts"])

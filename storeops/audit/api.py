@@ -8,8 +8,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from storeops.accounts.access import perm
 from storeops.audit import selectors
-from storeops.core.api import Page, paginate, perm
+from storeops.core.api import Page, paginate
 
 router = Router(tags=["audit"])
 

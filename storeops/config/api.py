@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -22,8 +22,12 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, fields: dict | None = None) -> HttpResponse:
-    return api.create_response(request, {"code": code, "message": message, "fields": fields or {}}, status=status)
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, fields: dict | None = None
+) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "fields": fields or {}}, status=status
+    )
 
 
 @api.exception_handler(DomainError)
@@ -46,6 +50,11 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
     return _error(request, 401, "unauthenticated", _("请先登录或提供有效的 API 令牌"))
 
 
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", _("对象不存在或已被删除"))
+
+
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, "http_error", str(exc))
@@ -54,6 +63,8 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from storeops.accounts.api import router as accounts_router
     from storeops.audit.api import router as audit_router
+    from storeops.catalog.api import router as catalog_router
+    from storeops.pricing.api import router as pricing_router
     from storeops.sop.api import router as sop_router
     from storeops.stores.api import router as stores_router
 
@@ -61,6 +72,8 @@ def _register_routers() -> None:
     api.add_router("/stores", stores_router)
     api.add_router("/findings", sop_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/catalog", catalog_router)
+    api.add_router("/pricing", pricing_router)
 
 
 _register_routers()

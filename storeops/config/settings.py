@@ -36,7 +36,9 @@ if PRODUCTION and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50 or len(set(
 DEBUG = not PRODUCTION and os.environ.get("DEBUG", "1") == "1"
 ALLOWED_HOSTS = [
     h.strip()
-    for h in os.environ.get("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1],testserver").split(",")
+    for h in os.environ.get(
+        "ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1],testserver"
+    ).split(",")
     if h.strip()
 ]
 
@@ -167,7 +169,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "storeops@localhost")
 
 # Notification channels for findings besides e-mail (dotted paths to NotificationChannel classes).
 STOREOPS_NOTIFICATION_CHANNELS = [
-    c for c in os.environ.get("STOREOPS_NOTIFICATION_CHANNELS", "storeops.sop.notify.LogChannel").split(",") if c
+    c
+    for c in os.environ.get("STOREOPS_NOTIFICATION_CHANNELS", "storeops.sop.notify.LogChannel").split(",")
+    if c
 ]
 STOREOPS_BACKUP_DIR = Path(os.environ.get("STOREOPS_BACKUP_DIR", VAR_DIR / "backups"))
 STOREOPS_BACKUP_KEEP = int(os.environ.get("STOREOPS_BACKUP_KEEP", "14"))

@@ -7,7 +7,8 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
-from storeops.core.api import Page, paginate, perm, principal
+from storeops.accounts.access import perm, principal
+from storeops.core.api import Page, paginate
 from storeops.sop import selectors, services
 from storeops.sop.models import Finding
 from storeops.sop.registry import all_checks

@@ -8,7 +8,8 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
-from storeops.core.api import Page, paginate, perm, principal
+from storeops.accounts.access import perm, principal
+from storeops.core.api import Page, paginate
 from storeops.stores import playbook as pb
 from storeops.stores import selectors, services
 from storeops.stores.models import Channel, LaunchPlan, LaunchTarget, Qualification, Store

@@ -68,3 +68,7 @@ def channel_get(*, store: Store, channel_id: int) -> Channel:
 
         raise NotFound(_("渠道不存在"))
     return channel
+
+
+def store_get(*, store_id: int) -> Store | None:
+    return Store.objects.filter(pk=store_id).first()

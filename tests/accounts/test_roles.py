@@ -44,3 +44,42 @@ def test_store_04_nobody_may_edit_the_operation_log():
         assert not {"audit.add_auditentry", "audit.change_auditentry", "audit.delete_auditentry"} & _perms(
             role
         )
+
+
+def test_store_04_owner_creates_a_role_token_in_the_console_and_sees_it_once(make_user):
+    # given the owner on the tokens page
+    from django.test import Client
+
+    from storeops.accounts.models import ApiToken
+
+    client = Client()
+    client.force_login(make_user(Role.OWNER))
+    # when a warehouse token is created
+    response = client.post("/tokens/", {"name": "WMS", "role": "warehouse", "expires_in_days": "30"})
+    # then its secret is shown once and only its hash is stored
+    assert response.status_code == 200
+    token = ApiToken.objects.get(name="WMS")
+    html = response.content.decode()
+    start = html.index('<pre id="new-token">') + len('<pre id="new-token">')
+    secret = html[start : html.index("</pre>", start)]
+    assert secret.startswith("so_")
+    assert token.role.name == "warehouse"
+    assert token.key_hash != secret
+    assert secret not in client.get("/tokens/").content.decode()
+    # and revoking it from the console stops it working
+    assert client.post(f"/tokens/{token.pk}/revoke/").status_code == 302
+    api = Client().get("/api/v1/stores/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert api.status_code == 401
+
+
+def test_store_04_token_form_rejects_a_missing_name_and_creates_nothing(make_user):
+    from django.test import Client
+
+    from storeops.accounts.models import ApiToken
+
+    client = Client()
+    client.force_login(make_user(Role.OWNER))
+    response = client.post("/tokens/", {"name": " ", "role": "analyst"})
+    assert response.status_code == 422
+    assert "必填" in response.content.decode()
+    assert not ApiToken.objects.exists()

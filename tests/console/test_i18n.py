@@ -447,9 +447,15 @@ def test_checks_run_by_an_english_user_still_store_titles_in_the_store_language(
     from storeops.sop.models import Finding
     from storeops.stores.services import qualification_create
 
-    qualification_create(actor=Actor.system(), store=store, kind="trademark", title="商标注册证",
-                         issuer="国家知识产权局", valid_from=today - dt.timedelta(days=10),
-                         valid_to=today + dt.timedelta(days=3))
+    qualification_create(
+        actor=Actor.system(),
+        store=store,
+        kind="trademark",
+        title="商标注册证",
+        issuer="国家知识产权局",
+        valid_from=today - dt.timedelta(days=10),
+        valid_to=today + dt.timedelta(days=3),
+    )
     response = _client_for(en_owner).post("/findings/run/", {"rule": "STORE-02"})
     assert response.status_code == 302
     # then the stored title is in the store's language (zh-hans), not the runner's

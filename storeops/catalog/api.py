@@ -1,0 +1,413 @@
+"""Catalog API (/api/v1/catalog): products, listing audit and its queue, channel listings,
+categories, the banned-word list, supplier ranking and the selection screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+
+from storeops.accounts.access import perm, principal
+from storeops.catalog import selectors, services
+from storeops.catalog.models import Category, ChannelListing, ListingAudit, Product
+from storeops.core.api import Page, paginate
+from storeops.core.errors import NotFound
+from storeops.stores.models import Channel, Store
+from storeops.stores.selectors import playbook_get
+
+router = Router(tags=["catalog"])
+
+
+class CategoryIn(Schema):
+    code: str
+    name: str
+    parent_id: int | None = None
+    required_qualifications: list[str] = []
+    required_parameters: list[str] = []
+    attribute_words: list[str] = []
+    scene_words: list[str] = []
+
+
+class CategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    required_qualifications: list[str]
+    required_parameters: list[str]
+    attribute_words: list[str]
+    scene_words: list[str]
+
+
+class SkuIn(Schema):
+    code: str
+    price: Decimal
+    cost: Decimal = Decimal(0)
+    barcode: str = ""
+    attributes: dict[str, str] = {}
+
+
+class SkuOut(Schema):
+    id: int
+    code: str
+    price: Decimal
+    cost: Decimal
+    barcode: str
+    attributes: dict[str, Any]
+    is_active: bool
+
+
+class ProductIn(Schema):
+    category_id: int
+    code: str
+    core_word: str
+    title: str
+    description: str = ""
+    has_efficacy_claim: bool = False
+    parameters: dict[str, str] = {}
+    is_key: bool = False
+    skus: list[SkuIn]
+
+
+class ProductPatch(Schema):
+    category_id: int | None = None
+    core_word: str | None = None
+    title: str | None = None
+    description: str | None = None
+    has_efficacy_claim: bool | None = None
+    parameters: dict[str, str] | None = None
+    is_key: bool | None = None
+
+
+class ProductOut(Schema):
+    id: int
+    code: str
+    category_id: int
+    core_word: str
+    title: str
+    status: str
+    is_key: bool
+    listed_on: dt.date | None
+
+
+class ReasonOut(Schema):
+    rule: str
+    code: str
+    field: str
+    message_zh: str
+    message_en: str
+    severity: str
+    positions: list[list[int]]
+
+
+class AuditOut(Schema):
+    id: int
+    product_id: int
+    created_at: dt.datetime
+    passed: bool
+    outcome: str
+    reasons: list[ReasonOut]
+    word_list_version: str
+    decision: str
+    comment: str
+
+
+class ListingOut(Schema):
+    id: int
+    product_id: int
+    channel_id: int
+    status: str
+    list_at: dt.datetime | None
+    delist_at: dt.datetime | None
+    listed_at: dt.datetime | None
+    delisted_at: dt.datetime | None
+    delist_reason: str
+    remaining_stock_action: str
+    delist_note: str
+
+
+class ProductDetailOut(ProductOut):
+    description: str
+    has_efficacy_claim: bool
+    parameters: dict[str, Any]
+    skus: list[SkuOut]
+    tags: list[str]
+    listings: list[ListingOut]
+    audits: list[AuditOut]
+
+    @staticmethod
+    def resolve_skus(obj: Product) -> list[Any]:
+        return list(obj.skus.all())
+
+    @staticmethod
+    def resolve_tags(obj: Product) -> list[str]:
+        return [f"{t.kind}:{t.name}" for t in obj.tags.all()]
+
+    @staticmethod
+    def resolve_listings(obj: Product) -> list[Any]:
+        return list(obj.listings.all())
+
+    @staticmethod
+    def resolve_audits(obj: Product) -> list[Any]:
+        return list(obj.audits.all()[:10])
+
+
+class ReviewIn(Schema):
+    approve: bool
+    comment: str = ""
+
+
+class ScheduleIn(Schema):
+    channel_id: int
+    list_at: dt.datetime | None = None
+    delist_at: dt.datetime | None = None
+
+
+class DelistIn(Schema):
+    reason: str
+    remaining_stock_action: str
+    note: str = ""
+    at: dt.datetime | None = None
+
+
+class BannedWordsIn(Schema):
+    words: str
+
+
+class BannedWordsOut(Schema):
+    words: list[str]
+    version: str
+    is_default: bool
+
+
+class SupplierIn(Schema):
+    code: str
+    name: str
+    contact: str = ""
+    phone: str = ""
+    payment_term_days: int = 0
+    small_batch_customisation: bool = False
+
+
+class SupplierOut(Schema):
+    id: int
+    code: str
+    name: str
+    payment_term_days: int
+    small_batch_customisation: bool
+    is_active: bool
+
+
+class SupplierScoreOut(Schema):
+    supplier: SupplierOut
+    rank: int
+    score: Decimal
+    components: dict[str, Decimal]
+    reasons: list[str]
+
+
+class MarketCategoryOut(Schema):
+    category_name: str
+    period_end: dt.date
+    growth_30d: Decimal
+    listings: int
+    search_popularity: int
+    competition_ratio: Decimal | None
+    candidate: bool
+
+
+def _store(store_id: int) -> Store:
+    return get_object_or_404(Store, pk=store_id)
+
+
+def _product(store_id: int, product_id: int) -> Product:
+    product = selectors.product_detail(store_id=store_id, product_id=product_id)
+    if product is None:
+        raise NotFound(_("商品不存在"))
+    return product
+
+
+@router.get("/{store_id}/categories", response=list[CategoryOut], auth=perm("catalog.view_category"))
+def category_list(request: HttpRequest, store_id: int) -> list[Category]:
+    return list(Category.objects.filter(store=_store(store_id)).order_by("code"))
+
+
+@router.post("/{store_id}/categories", response={201: CategoryOut}, auth=perm("catalog.add_category"))
+def category_create(request: HttpRequest, store_id: int, payload: CategoryIn) -> tuple[int, Category]:
+    store = _store(store_id)
+    data = payload.dict()
+    parent_id = data.pop("parent_id")
+    parent = get_object_or_404(Category, pk=parent_id, store=store) if parent_id else None
+    return 201, services.category_create(actor=principal(request).actor, store=store, parent=parent, **data)
+
+
+@router.get("/{store_id}/products", response=Page[ProductOut], auth=perm("catalog.view_product"))
+def product_list(
+    request: HttpRequest,
+    store_id: int,
+    q: str = "",
+    status: str = "",
+    category_id: int | None = None,
+    tag: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    qs = selectors.product_list(
+        store_id=_store(store_id).pk, q=q, status=status, category_id=category_id, tag=tag
+    )
+    return paginate(qs, page, page_size)
+
+
+@router.post("/{store_id}/products", response={201: ProductDetailOut}, auth=perm("catalog.add_product"))
+def product_create(request: HttpRequest, store_id: int, payload: ProductIn) -> tuple[int, Product]:
+    store = _store(store_id)
+    data = payload.dict()
+    category = get_object_or_404(Category, pk=data.pop("category_id"), store=store)
+    product = services.product_create(actor=principal(request).actor, store=store, category=category, **data)
+    return 201, _product(store_id, product.pk)
+
+
+@router.get("/{store_id}/products/{product_id}", response=ProductDetailOut, auth=perm("catalog.view_product"))
+def product_detail(request: HttpRequest, store_id: int, product_id: int) -> Product:
+    return _product(store_id, product_id)
+
+
+@router.patch(
+    "/{store_id}/products/{product_id}", response=ProductDetailOut, auth=perm("catalog.change_product")
+)
+def product_update(request: HttpRequest, store_id: int, product_id: int, payload: ProductPatch) -> Product:
+    product = _product(store_id, product_id)
+    changes = payload.dict(exclude_unset=True)
+    if "category_id" in changes:
+        changes["category"] = get_object_or_404(Category, pk=changes.pop("category_id"), store_id=store_id)
+    services.product_update(actor=principal(request).actor, product=product, **changes)
+    return _product(store_id, product_id)
+
+
+@router.post(
+    "/{store_id}/products/{product_id}/submit", response=AuditOut, auth=perm("catalog.change_product")
+)
+def listing_submit(request: HttpRequest, store_id: int, product_id: int) -> ListingAudit:
+    return services.listing_submit(actor=principal(request).actor, product=_product(store_id, product_id))
+
+
+@router.get("/{store_id}/audit-queue", response=list[AuditOut], auth=perm("catalog.view_listingaudit"))
+def audit_queue(request: HttpRequest, store_id: int) -> list[ListingAudit]:
+    return list(selectors.audit_queue(store_id=_store(store_id).pk)[:200])
+
+
+@router.post(
+    "/{store_id}/audits/{audit_id}/review", response=AuditOut, auth=perm("catalog.change_listingaudit")
+)
+def listing_review(request: HttpRequest, store_id: int, audit_id: int, payload: ReviewIn) -> ListingAudit:
+    audit = get_object_or_404(ListingAudit, pk=audit_id, product__store_id=store_id)
+    return services.listing_review(
+        actor=principal(request).actor, audit=audit, approve=payload.approve, comment=payload.comment
+    )
+
+
+@router.post(
+    "/{store_id}/products/{product_id}/listings",
+    response=ListingOut,
+    auth=perm("catalog.change_channellisting"),
+)
+def listing_schedule(
+    request: HttpRequest, store_id: int, product_id: int, payload: ScheduleIn
+) -> ChannelListing:
+    product = _product(store_id, product_id)
+    channel = get_object_or_404(Channel, pk=payload.channel_id, store_id=store_id)
+    return services.listing_schedule(
+        actor=principal(request).actor,
+        product=product,
+        channel=channel,
+        list_at=payload.list_at,
+        delist_at=payload.delist_at,
+    )
+
+
+@router.post(
+    "/{store_id}/listings/{listing_id}/delist",
+    response=ListingOut,
+    auth=perm("catalog.change_channellisting"),
+)
+def listing_delist(request: HttpRequest, store_id: int, listing_id: int, payload: DelistIn) -> ChannelListing:
+    listing = get_object_or_404(ChannelListing, pk=listing_id, product__store_id=store_id)
+    return services.listing_delist(actor=principal(request).actor, listing=listing, **payload.dict())
+
+
+def _banned_words_out(store: Store) -> dict[str, Any]:
+    from storeops.catalog.models import BannedWordList
+
+    words = selectors.banned_words_of(store=store)
+    return {
+        "words": list(words),
+        "version": selectors.banned_word_scanner(store=store).version,
+        "is_default": not BannedWordList.objects.filter(store=store).exists(),
+    }
+
+
+@router.get("/{store_id}/banned-words", response=BannedWordsOut, auth=perm("catalog.view_bannedwordlist"))
+def banned_words_get(request: HttpRequest, store_id: int) -> dict[str, Any]:
+    return _banned_words_out(_store(store_id))
+
+
+@router.put("/{store_id}/banned-words", response=BannedWordsOut, auth=perm("catalog.change_bannedwordlist"))
+def banned_words_update(request: HttpRequest, store_id: int, payload: BannedWordsIn) -> dict[str, Any]:
+    store = _store(store_id)
+    services.banned_words_update(actor=principal(request).actor, store=store, words=payload.words)
+    return _banned_words_out(store)
+
+
+@router.post("/{store_id}/suppliers", response={201: SupplierOut}, auth=perm("catalog.add_supplier"))
+def supplier_create(request: HttpRequest, store_id: int, payload: SupplierIn) -> tuple[int, Any]:
+    return 201, services.supplier_create(
+        actor=principal(request).actor, store=_store(store_id), **payload.dict()
+    )
+
+
+@router.get(
+    "/{store_id}/suppliers/ranking", response=list[SupplierScoreOut], auth=perm("catalog.view_supplier")
+)
+def supplier_ranking(request: HttpRequest, store_id: int) -> list[dict[str, Any]]:
+    store = _store(store_id)
+    ranking = selectors.supplier_ranking(
+        store=store, today=timezone.localdate(), playbook=playbook_get(store=store)
+    )
+    return [
+        {
+            "supplier": s,
+            "rank": i,
+            "score": score.score,
+            "components": {k: getattr(score.components, k) for k in score.components.__slots__},
+            "reasons": [r.message_zh for r in score.reasons],
+        }
+        for i, (s, score) in enumerate(ranking, start=1)
+    ]
+
+
+@router.get(
+    "/{store_id}/selection", response=list[MarketCategoryOut], auth=perm("catalog.view_marketcategorystat")
+)
+def selection(request: HttpRequest, store_id: int, candidates_only: bool = False) -> list[dict[str, Any]]:
+    store = _store(store_id)
+    rows = selectors.market_categories(
+        store=store, playbook=playbook_get(store=store), candidates_only=candidates_only
+    )
+    return [
+        {
+            "category_name": r["stat"].category_name,
+            "period_end": r["stat"].period_end,  # type: ignore[attr-defined]
+            "growth_30d": r["stat"].growth_30d,
+            "listings": r["stat"].listings,  # type: ignore[attr-defined]
+            "search_popularity": r["stat"].search_popularity,  # type: ignore[attr-defined]
+            "competition_ratio": r["competition_ratio"],
+            "candidate": r["candidate"],
+        }
+        for r in rows
+    ]

@@ -1,0 +1,200 @@
+"""SOP checks of the catalog: banned words in live copy (LIST-02), slow movers (LIST-07),
+conversion below the category (LIST-08), supplier scorecards and key-product suppliers (SEL-02)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from storeops.accounts.roles import Role
+from storeops.catalog.models import Product, ProductStatus
+from storeops.catalog.rules import (
+    Severity as RuleSeverity,
+)
+from storeops.catalog.rules import (
+    conversion_below_category,
+    key_product_needs_more_suppliers,
+    lifecycle_stage,
+    slow_mover_reasons,
+)
+from storeops.catalog.selectors import (
+    banned_word_scanner,
+    key_products_supplier_counts,
+    lifecycle_policy,
+    sales_window,
+    stock_on_hand,
+    supplier_policy,
+    supplier_ranking,
+)
+from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check
+
+
+@register_check(
+    rule="LIST-02", title="在售文案禁用词复查", owner_role=Role.OPERATIONS, schedule=Schedule.DAILY
+)
+def live_copy_banned_words(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Every live product whose title or description contains a word of the store's current
+    banned-word list (re-run at once when the list changes)."""
+    scanner = banned_word_scanner(store=ctx.store)
+    live = (
+        Product.objects.filter(store=ctx.store, status=ProductStatus.LIVE)
+        .only("pk", "code", "title", "description")
+        .order_by("pk")
+    )
+    for product in live.iterator(chunk_size=2000):
+        found: dict[str, list[str]] = {}
+        for field, text in (("title", product.title), ("description", product.description)):
+            words = list(dict.fromkeys(m.word for m in scanner.scan(text)))
+            if words:
+                found[field] = words
+        if not found:
+            continue
+        words = "、".join(dict.fromkeys(w for ws in found.values() for w in ws))
+        yield FindingDraft(
+            subject_key=f"product:{product.pk}:banned_words",
+            subject_type="catalog.product",
+            subject_id=str(product.pk),
+            severity=Severity.CRITICAL,
+            title=_("在售商品 %(code)s 文案含广告法禁用词：%(words)s")
+            % {"code": product.code, "words": words},
+            detail={"words": found, "word_list_version": scanner.version},
+        )
+
+
+def _windows(today: dt.date, days: int) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
+    recent = (today - dt.timedelta(days=days - 1), today)
+    previous = (recent[0] - dt.timedelta(days=days), recent[0] - dt.timedelta(days=1))
+    return recent, previous
+
+
+@register_check(
+    rule="LIST-07", title="商品生命周期与滞销", owner_role=Role.OPERATIONS, schedule=Schedule.DAILY
+)
+def slow_movers(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Live products past launch that sell too little for their stock: flag for clearance.
+    Sales and stock come from the daily sales stats; a product without stock data is skipped."""
+    policy = lifecycle_policy(ctx.playbook)
+    today = ctx.today
+    recent, previous = _windows(today, policy.slow_mover_window_days)
+    sales = sales_window(store=ctx.store, start=recent[0], end=recent[1])
+    before = sales_window(store=ctx.store, start=previous[0], end=previous[1])
+    stock = stock_on_hand(store=ctx.store, until=today)
+    live = Product.objects.filter(
+        store=ctx.store, status=ProductStatus.LIVE, listed_on__isnull=False, listed_on__lte=today
+    ).only("pk", "code", "listed_on")
+    for product in live.order_by("pk"):
+        if product.pk not in stock:
+            continue
+        assert product.listed_on is not None
+        units = sales.get(product.pk, {}).get("units", 0)
+        reasons = slow_mover_reasons(
+            listed_on=product.listed_on,
+            today=today,
+            units_sold_in_window=units,
+            stock_on_hand=stock[product.pk],
+            policy=policy,
+        )
+        if not reasons:
+            continue
+        stage = lifecycle_stage(
+            product.listed_on,
+            today,
+            recent_units=units,
+            previous_units=before.get(product.pk, {}).get("units", 0),
+            policy=policy,
+        )
+        yield FindingDraft(
+            subject_key=f"product:{product.pk}:slow_mover",
+            subject_type="catalog.product",
+            subject_id=str(product.pk),
+            title=_("滞销商品 %(code)s：%(why)s")
+            % {"code": product.code, "why": "；".join(r.message_zh for r in reasons)},
+            detail={
+                "stage": stage.value,
+                "units": units,
+                "stock_on_hand": stock[product.pk],
+                "reasons": [r.code for r in reasons],
+            },
+        )
+
+
+@register_check(
+    rule="LIST-08", title="转化率低于类目均值", owner_role=Role.OPERATIONS, schedule=Schedule.DAILY
+)
+def low_conversion(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Live products converting below their category's average (share set by the playbook)
+    over the last sales window: main image / detail page need work."""
+    policy = lifecycle_policy(ctx.playbook)
+    recent, _previous = _windows(ctx.today, policy.slow_mover_window_days)
+    sales = sales_window(store=ctx.store, start=recent[0], end=recent[1])
+    live = list(
+        Product.objects.filter(store=ctx.store, status=ProductStatus.LIVE)
+        .select_related("category")
+        .only("pk", "code", "category__name", "category_id")
+        .order_by("pk")
+    )
+    totals: dict[int, list[int]] = {}
+    for p in live:
+        s = sales.get(p.pk)
+        if s:
+            t = totals.setdefault(p.category_id, [0, 0])
+            t[0] += s["buyers"]
+            t[1] += s["visitors"]
+    for p in live:
+        s = sales.get(p.pk)
+        buyers_visitors = totals.get(p.category_id)
+        if not s or not s["visitors"] or not buyers_visitors or not buyers_visitors[1]:
+            continue
+        cr = Decimal(s["buyers"]) / s["visitors"]
+        avg = Decimal(buyers_visitors[0]) / buyers_visitors[1]
+        if conversion_below_category(cr, avg, policy, visitors=s["visitors"]):
+            yield FindingDraft(
+                subject_key=f"product:{p.pk}:low_conversion",
+                subject_type="catalog.product",
+                subject_id=str(p.pk),
+                severity=Severity.INFO,
+                title=_("商品 %(code)s 转化率 %(cr)s%% 低于类目「%(cat)s」均值 %(avg)s%%，请优化主图/详情页")
+                % {"code": p.code, "cr": _pct(cr), "cat": p.category.name, "avg": _pct(avg)},
+                detail={"conversion": str(cr), "category_average": str(avg), "visitors": s["visitors"]},
+            )
+
+
+def _pct(ratio: Decimal) -> str:
+    return f"{(ratio * 100).quantize(Decimal('0.01')):f}"
+
+
+@register_check(
+    rule="SEL-02", title="供应商评分与核心商品备选供应商", owner_role=Role.OPERATIONS, schedule=Schedule.DAILY
+)
+def supplier_scorecard(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Suppliers breaching the stock-out or QC thresholds; key products with fewer suppliers
+    than the playbook's minimum."""
+    for supplier, score in supplier_ranking(store=ctx.store, today=ctx.today, playbook=ctx.playbook):
+        breaches = [r for r in score.reasons if r.severity is RuleSeverity.BLOCK]
+        if breaches:
+            yield FindingDraft(
+                subject_key=f"supplier:{supplier.pk}",
+                subject_type="catalog.supplier",
+                subject_id=str(supplier.pk),
+                title=_("供应商 %(name)s 未达标：%(why)s")
+                % {"name": supplier.name, "why": "；".join(r.message_zh for r in breaches)},
+                detail={"score": str(score.score), "breaches": [r.code for r in breaches]},
+            )
+    policy = supplier_policy(ctx.playbook)
+    for product in key_products_supplier_counts(store=ctx.store):
+        if key_product_needs_more_suppliers(product.n_suppliers, policy):  # type: ignore[attr-defined]
+            yield FindingDraft(
+                subject_key=f"product:{product.pk}:suppliers",
+                subject_type="catalog.product",
+                subject_id=str(product.pk),
+                title=_("核心商品 %(code)s 仅有 %(n)s 个供应商，至少需要 %(min)s 个")
+                % {
+                    "code": product.code,
+                    "n": product.n_suppliers,  # type: ignore[attr-defined]
+                    "min": policy.min_suppliers_for_key_product,
+                },
+                detail={"suppliers": product.n_suppliers},  # type: ignore[attr-defined]
+            )

@@ -1,0 +1,419 @@
+"""Reads for the catalog: product lists, the listing-audit draft loaded from the database,
+the banned-word scanner per word-list version, supplier scorecards, selection candidates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+from functools import cache
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from storeops.catalog.banned_words import (
+    BannedWordScanner,
+    load_default_words,
+    parse_word_list,
+    word_list_version,
+)
+from storeops.catalog.models import (
+    BannedWordList,
+    Category,
+    CertificationKind,
+    ChannelListing,
+    ListingAudit,
+    MarketCategoryStat,
+    Product,
+    ProductStatus,
+    SalesDaily,
+    Sku,
+    Supplier,
+    SupplyRecord,
+)
+from storeops.catalog.rules import (
+    HeldQualification,
+    ImageRole,
+    LifecyclePolicy,
+    ListingDraft,
+    ListingImage,
+    ListingPolicy,
+    SelectionPolicy,
+    SupplierPolicy,
+    SupplierScore,
+    SupplierStats,
+    category_is_candidate,
+    competition_ratio,
+    rank_suppliers,
+)
+from storeops.core.money import Money
+from storeops.stores.models import Qualification, QualificationKind, Store
+from storeops.stores.playbook import PlaybookSettings
+
+# LIST-03: the product documents that prove an efficacy claim, as store qualification kinds.
+EFFICACY_DOCUMENT_KINDS = frozenset(
+    {
+        QualificationKind.EFFICACY_REPORT.value,
+        QualificationKind.COSMETICS_LICENSE.value,
+        QualificationKind.HEALTH_FOOD_LICENSE.value,
+    }
+)
+# Supplier scorecards look at the last year of purchase orders (SEL-02 "historical").
+SUPPLIER_REVIEW_DAYS = 365
+
+
+# ---- products --------------------------------------------------------------------------
+
+
+def product_list(
+    *,
+    store_id: int,
+    q: str = "",
+    status: str = "",
+    category_id: int | None = None,
+    tag: str = "",
+    is_key: bool | None = None,
+) -> QuerySet[Product]:
+    qs = Product.objects.filter(store_id=store_id).select_related("category")
+    if q:
+        qs = qs.filter(
+            Q(title__icontains=q)
+            | Q(code__icontains=q)
+            | Q(core_word__icontains=q)
+            | Q(skus__code__iexact=q)
+            | Q(skus__barcode=q)
+        ).distinct()
+    if status:
+        qs = qs.filter(status=status)
+    if category_id:
+        qs = qs.filter(category_id=category_id)
+    if tag:
+        qs = qs.filter(tags__name=tag).distinct()
+    if is_key is not None:
+        qs = qs.filter(is_key=is_key)
+    return qs.order_by("code")
+
+
+def product_detail(*, store_id: int, product_id: int) -> Product | None:
+    return (
+        Product.objects.filter(store_id=store_id, pk=product_id)
+        .select_related("category", "store")
+        .prefetch_related(
+            "skus",
+            "images",
+            "documents",
+            "tags",
+            "listings__channel",
+            Prefetch("audits", queryset=ListingAudit.objects.order_by("-created_at", "-id")),
+        )
+        .first()
+    )
+
+
+def audit_queue(*, store_id: int) -> QuerySet[ListingAudit]:
+    """Audits waiting for a person (LIST-05 warnings and similar), oldest first."""
+    return (
+        ListingAudit.objects.filter(
+            product__store_id=store_id,
+            outcome="manual",
+            decision="",
+            product__status=ProductStatus.PENDING_AUDIT,
+        )
+        .select_related("product", "product__category")
+        .order_by("created_at", "id")
+    )
+
+
+def category_chain(category: Category) -> list[Category]:
+    """The category and its ancestors, root last."""
+    chain: list[Category] = []
+    seen: set[int] = set()
+    node: Category | None = category
+    while node is not None and node.pk not in seen:
+        chain.append(node)
+        seen.add(node.pk)
+        node = node.parent
+    return chain
+
+
+def _merged(chain: list[Category], attr: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(w) for c in reversed(chain) for w in (getattr(c, attr) or [])))
+
+
+# ---- banned words (LIST-02) ------------------------------------------------------------
+
+_SCANNERS: dict[str, BannedWordScanner] = {}
+_SCANNERS_LOCK = threading.Lock()
+_SCANNER_CACHE_SIZE = 32
+
+
+@cache
+def _default_words() -> tuple[str, ...]:
+    return load_default_words()
+
+
+def banned_words_of(*, store: Store) -> tuple[str, ...]:
+    """The store's edited list, or the bundled default when it never edited one."""
+    row = BannedWordList.objects.filter(store=store).only("words").first()
+    return parse_word_list(row.words) if row is not None else _default_words()
+
+
+def banned_word_scanner(*, store: Store) -> BannedWordScanner:
+    """The store's scanner, built once per word-list version and shared (immutable)."""
+    words = banned_words_of(store=store)
+    version = word_list_version(words)
+    scanner = _SCANNERS.get(version)
+    if scanner is None:
+        scanner = BannedWordScanner(words)
+        with _SCANNERS_LOCK:
+            if len(_SCANNERS) >= _SCANNER_CACHE_SIZE:
+                _SCANNERS.clear()
+            _SCANNERS[version] = scanner
+    return scanner
+
+
+# ---- listing audit draft (LIST-01..05, STORE-02/03) --------------------------------------
+
+
+def listing_policy(playbook: PlaybookSettings) -> ListingPolicy:
+    ratio = min(playbook.price_outlier_ratio, Decimal("0.99"))  # a price cannot be 100% below
+    return ListingPolicy(
+        title_min_chars=playbook.title_min_chars,
+        title_max_chars=playbook.title_max_chars,
+        max_image_bytes=playbook.image_max_kb * 1024,
+        price_below_reference_max=ratio,
+        price_above_reference_max=playbook.price_outlier_ratio,
+        efficacy_document_kinds=EFFICACY_DOCUMENT_KINDS,
+    )
+
+
+def _valid_on(row: object, day: dt.date) -> bool:
+    valid_from = getattr(row, "valid_from", None)
+    valid_to = getattr(row, "valid_to", None)
+    return (valid_from is None or valid_from <= day) and (valid_to is None or day <= valid_to)
+
+
+def listing_draft(
+    *,
+    product: Product,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    overrides: dict[str, object] | None = None,
+) -> ListingDraft:
+    """Everything the audit needs about ``product``, loaded from the database.
+
+    ``overrides`` replaces copy fields (title, description, core_word, parameters,
+    has_efficacy_claim) to audit a proposed change before it is saved.
+    """
+    from storeops.pricing.selectors import competitor_latest_prices
+
+    data: dict[str, object] = {
+        "title": product.title,
+        "description": product.description,
+        "core_word": product.core_word,
+        "parameters": product.parameters,
+        "has_efficacy_claim": product.has_efficacy_claim,
+        "category": product.category,
+    }
+    data.update(overrides or {})
+    category = data["category"]
+    assert isinstance(category, Category)
+    chain = category_chain(category)
+    currency = product.store.currency
+    prices = [s.price for s in product.skus.all() if s.is_active]
+    documents = list(product.documents.all())
+    valid_docs = {d.kind for d in documents if _valid_on(d, today)}
+    qualifications = Qualification.objects.filter(store_id=product.store_id)
+    parameters = data["parameters"] or {}
+    assert isinstance(parameters, dict)
+    return ListingDraft(
+        title=str(data["title"]),
+        description=str(data["description"]),
+        core_word=str(data["core_word"]),
+        price=Money(min(prices), currency) if prices else Money(0, currency),
+        attribute_vocabulary=_merged(chain, "attribute_words"),
+        scene_vocabulary=_merged(chain, "scene_words"),
+        required_qualifications=_merged(chain, "required_qualifications"),
+        store_qualifications=tuple(
+            HeldQualification(q.kind, q.valid_from, q.valid_to) for q in qualifications
+        ),
+        has_efficacy_claim=bool(data["has_efficacy_claim"]),
+        document_kinds=frozenset(valid_docs),
+        required_parameters=_merged(chain, "required_parameters"),
+        parameters={str(k): str(v) for k, v in parameters.items()},
+        images=tuple(ListingImage(i.name, i.size_bytes, ImageRole(i.role)) for i in product.images.all()),
+        qc_report_attached=QualificationKind.QC_REPORT.value in valid_docs,
+        reference_prices=tuple(competitor_latest_prices(product=product, now=now or timezone.now())),
+    )
+
+
+# ---- lifecycle (LIST-07/08) ----------------------------------------------------------------
+
+
+def lifecycle_policy(playbook: PlaybookSettings) -> LifecyclePolicy:
+    return LifecyclePolicy(
+        launch_days=playbook.launch_stage_days,
+        stable_days=playbook.stable_stage_days,
+        slow_mover_max_cover_days=playbook.slow_mover_days_of_cover,
+        conversion_flag_ratio=playbook.conversion_below_category_ratio,
+    )
+
+
+def sales_window(*, store: Store, start: dt.date, end: dt.date) -> dict[int, dict[str, int]]:
+    """Units, visitors and buyers per product over ``start..end`` (inclusive)."""
+    rows = (
+        SalesDaily.objects.filter(store=store, day__gte=start, day__lte=end)
+        .values("product_id")
+        .annotate(units=Sum("units"), visitors=Sum("visitors"), buyers=Sum("buyers"))
+    )
+    return {
+        r["product_id"]: {
+            "units": r["units"] or 0,
+            "visitors": r["visitors"] or 0,
+            "buyers": r["buyers"] or 0,
+        }
+        for r in rows
+    }
+
+
+def stock_on_hand(*, store: Store, until: dt.date) -> dict[int, int]:
+    """Latest known closing stock per product (summed over channels), from the sales stats."""
+    latest: dict[tuple[int, int], tuple[dt.date, int]] = {}
+    rows = SalesDaily.objects.filter(store=store, day__lte=until, stock_on_hand__isnull=False).values_list(
+        "product_id", "channel_id", "day", "stock_on_hand"
+    )
+    for product_id, channel_id, day, stock in rows:
+        key = (product_id, channel_id)
+        if key not in latest or latest[key][0] < day:
+            latest[key] = (day, stock)
+    totals: dict[int, int] = {}
+    for (product_id, _channel), (_day, stock) in latest.items():
+        totals[product_id] = totals.get(product_id, 0) + stock
+    return totals
+
+
+# ---- suppliers (SEL-02) --------------------------------------------------------------------
+
+
+def supplier_policy(playbook: PlaybookSettings) -> SupplierPolicy:
+    return SupplierPolicy(
+        max_stock_out_rate=playbook.supplier_max_stockout_rate,
+        min_qc_pass_rate=playbook.supplier_min_qc_pass_rate,
+        min_suppliers_for_key_product=playbook.key_product_min_suppliers,
+    )
+
+
+def supplier_stats(*, store: Store, today: dt.date) -> list[SupplierStats]:
+    since = today - dt.timedelta(days=SUPPLIER_REVIEW_DAYS)
+    suppliers = Supplier.objects.filter(store=store, is_active=True).order_by("code")
+    records: dict[int, list[SupplyRecord]] = {}
+    for r in SupplyRecord.objects.filter(supplier__store=store, ordered_on__gte=since, ordered_on__lte=today):
+        records.setdefault(r.supplier_id, []).append(r)
+    iso = set(
+        Supplier.objects.filter(
+            store=store, certifications__kind=CertificationKind.ISO9001, certifications__valid_from__lte=today
+        )
+        .filter(Q(certifications__valid_to__isnull=True) | Q(certifications__valid_to__gte=today))
+        .values_list("pk", flat=True)
+    )
+    stats = []
+    for s in suppliers:
+        rows = records.get(s.pk, [])
+        delivered = [r for r in rows if r.delivered_on is not None]
+        stats.append(
+            SupplierStats(
+                supplier_id=str(s.pk),
+                orders=len(rows),
+                stock_out_events=sum(1 for r in rows if r.stocked_out),
+                deliveries=len(delivered),
+                on_time_deliveries=sum(1 for r in delivered if r.delivered_on and r.delivered_on <= r.due_on),
+                qc_samples=sum(r.qc_samples for r in rows),
+                qc_passed=sum(r.qc_passed for r in rows),
+                payment_term_days=s.payment_term_days,
+                iso9001=s.pk in iso,
+                small_batch_customisation=s.small_batch_customisation,
+            )
+        )
+    return stats
+
+
+def supplier_ranking(
+    *, store: Store, today: dt.date, playbook: PlaybookSettings
+) -> list[tuple[Supplier, SupplierScore]]:
+    """Every active supplier's scorecard, best first."""
+    by_id = {str(s.pk): s for s in Supplier.objects.filter(store=store)}
+    scores = rank_suppliers(supplier_stats(store=store, today=today), supplier_policy(playbook))
+    return [(by_id[s.supplier_id], s) for s in scores]
+
+
+def key_products_supplier_counts(*, store: Store) -> QuerySet[Product]:
+    return (
+        Product.objects.filter(store=store, is_key=True)
+        .exclude(status=ProductStatus.DELISTED)
+        .annotate(n_suppliers=Count("supplier_links", filter=Q(supplier_links__supplier__is_active=True)))
+        .order_by("code")
+    )
+
+
+# ---- selection (SEL-01) ----------------------------------------------------------------------
+
+
+def selection_policy(playbook: PlaybookSettings) -> SelectionPolicy:
+    return SelectionPolicy(
+        min_category_growth_30d=playbook.selection_min_growth_30d,
+        max_competition_ratio=playbook.selection_max_competition_ratio,
+        min_gross_margin=playbook.selection_min_gross_margin,
+    )
+
+
+def market_categories(
+    *, store: Store, playbook: PlaybookSettings, candidates_only: bool = False
+) -> list[dict[str, object]]:
+    """The latest imported figures of each market category, with SEL-01's verdict."""
+    policy = selection_policy(playbook)
+    latest: dict[str, MarketCategoryStat] = {}
+    for row in MarketCategoryStat.objects.filter(store=store).order_by("category_name", "-period_end"):
+        latest.setdefault(row.category_name, row)
+    result = []
+    for row in latest.values():
+        candidate = category_is_candidate(row.growth_30d, row.listings, row.search_popularity, policy)
+        if candidates_only and not candidate:
+            continue
+        result.append(
+            {
+                "stat": row,
+                "competition_ratio": competition_ratio(row.listings, row.search_popularity),
+                "candidate": candidate,
+            }
+        )
+    result.sort(key=lambda r: (not r["candidate"], -r["stat"].growth_30d))  # type: ignore[attr-defined]
+    return result
+
+
+def listings_due(*, now: dt.datetime) -> tuple[QuerySet[ChannelListing], QuerySet[ChannelListing]]:
+    """(scheduled listings whose time has come, live listings whose delisting time has come)."""
+    to_list = ChannelListing.objects.filter(status="scheduled", list_at__lte=now)
+    to_delist = ChannelListing.objects.filter(status="live", delist_at__lte=now)
+    return to_list, to_delist
+
+
+PRODUCT_STATUS_CHOICES = ProductStatus.choices
+
+
+def category_list(*, store: Store) -> QuerySet[Category]:
+    return Category.objects.filter(store=store).order_by("code")
+
+
+def listing_audit_get(*, store: Store, audit_id: int) -> ListingAudit:
+    audit = ListingAudit.objects.select_related("product").filter(pk=audit_id, product__store=store).first()
+    if audit is None:
+        from django.utils.translation import gettext as _
+
+        from storeops.core.errors import NotFound
+
+        raise NotFound(_("审核记录不存在"))
+    return audit
+
+
+def sku_get_by_code(*, store: Store, code: str) -> Sku | None:
+    return Sku.objects.select_related("store", "product").filter(store=store, code=code).first()

@@ -1,0 +1,862 @@
+"""Every change to the catalog: categories, products and SKUs, images, documents, tags, the
+banned-word list, the listing audit and its manual queue, channel listings (scheduled),
+suppliers and their records. Atomic, validated before writing, audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from storeops.audit.services import audit_record, snapshot
+from storeops.catalog.banned_words import parse_word_list, word_list_version
+from storeops.catalog.models import (
+    AuditOutcome,
+    BannedWordList,
+    Category,
+    CertificationKind,
+    ChannelListing,
+    DelistReason,
+    ImageRole,
+    ListingAudit,
+    ListingStatus,
+    Product,
+    ProductDocument,
+    ProductImage,
+    ProductStatus,
+    ProductSupplier,
+    RemainingStockAction,
+    Sku,
+    Supplier,
+    SupplierCertification,
+    SupplyRecord,
+    Tag,
+    TagKind,
+)
+from storeops.catalog.rules import AuditResult, Reason, Severity, audit_listing
+from storeops.catalog.selectors import banned_word_scanner, listing_draft, listing_policy, listings_due
+from storeops.core.context import Actor
+from storeops.core.errors import Conflict, InvalidTransition, ValidationError
+from storeops.pricing.services import parse_amount, prices_initial_record
+from storeops.stores.models import Channel, QualificationKind, Store
+from storeops.stores.selectors import playbook_get
+
+# ---- categories --------------------------------------------------------------------------
+
+_CATEGORY_LISTS = ("required_qualifications", "required_parameters", "attribute_words", "scene_words")
+
+
+def _clean_words(values: Iterable[Any] | None) -> list[str]:
+    return list(dict.fromkeys(str(v).strip() for v in (values or []) if str(v).strip()))
+
+
+def _category_validate(
+    store: Store, data: dict[str, Any], category: Category | None = None
+) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    for key in ("code", "name"):
+        if key in data and not str(data[key] or "").strip():
+            errors[key] = _("必填")
+    for key in _CATEGORY_LISTS:
+        if key in data:
+            data[key] = _clean_words(data[key])
+    unknown = [k for k in data.get("required_qualifications", []) if k not in QualificationKind.values]
+    if unknown:
+        errors["required_qualifications"] = _("未知的资质类型：%(k)s") % {"k": "、".join(unknown)}
+    parent = data.get("parent")
+    if parent is not None:
+        if parent.store_id != store.pk:
+            errors["parent"] = _("上级类目不属于该店铺")
+        elif category is not None:
+            node = parent
+            while node is not None:
+                if node.pk == category.pk:
+                    errors["parent"] = _("上级类目不能是自己或下级类目")
+                    break
+                node = node.parent
+    code = data.get("code")
+    if (
+        code
+        and Category.objects.filter(store=store, code=code)
+        .exclude(pk=category.pk if category else None)
+        .exists()
+    ):
+        errors["code"] = _("类目编码已存在")
+    if errors:
+        raise ValidationError(_("类目信息有误"), fields=errors)
+    return data
+
+
+def category_create(
+    *,
+    actor: Actor,
+    store: Store,
+    code: str,
+    name: str,
+    parent: Category | None = None,
+    required_qualifications: Iterable[str] = (),
+    required_parameters: Iterable[str] = (),
+    attribute_words: Iterable[str] = (),
+    scene_words: Iterable[str] = (),
+) -> Category:
+    data = _category_validate(
+        store,
+        {
+            "code": code,
+            "name": name,
+            "parent": parent,
+            "required_qualifications": required_qualifications,
+            "required_parameters": required_parameters,
+            "attribute_words": attribute_words,
+            "scene_words": scene_words,
+        },
+    )
+    with transaction.atomic():
+        category = Category.objects.create(store=store, **data)
+        audit_record(
+            actor=actor, action="category.create", obj=category, store_id=store.pk, after=snapshot(category)
+        )
+    return category
+
+
+def category_update(*, actor: Actor, category: Category, **changes: Any) -> Category:
+    allowed = {"name", "parent", *_CATEGORY_LISTS}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(_("未知字段"), fields={k: _("未知字段") for k in unknown})
+    data = _category_validate(category.store, dict(changes), category)
+    with transaction.atomic():
+        locked = Category.objects.select_for_update().get(pk=category.pk)
+        before = snapshot(locked)
+        for key, value in data.items():
+            setattr(locked, key, value)
+        locked.save()
+        audit_record(
+            actor=actor,
+            action="category.update",
+            obj=locked,
+            store_id=locked.store_id,
+            before=before,
+            after=snapshot(locked),
+        )
+    return locked
+
+
+# ---- products and SKUs -------------------------------------------------------------------
+
+_COPY_FIELDS = ("title", "description", "core_word", "parameters", "has_efficacy_claim", "category")
+
+
+def _sku_validate(store: Store, skus: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    errors: dict[str, str] = {}
+    cleaned: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(skus):
+        code = str(raw.get("code", "")).strip()
+        prefix = f"skus.{i}"
+        if not code:
+            errors[f"{prefix}.code"] = _("必填")
+            continue
+        if code in seen:
+            errors[f"{prefix}.code"] = _("SKU编码重复")
+        seen.add(code)
+        try:
+            price = parse_amount(raw.get("price"), "price")
+            cost = parse_amount(raw.get("cost", "0"), "cost")
+        except ValidationError as exc:
+            errors.update({f"{prefix}.{k}": v for k, v in exc.fields.items()})
+            continue
+        attributes = raw.get("attributes") or {}
+        if not isinstance(attributes, dict):
+            errors[f"{prefix}.attributes"] = _("规格必须是键值对")
+            continue
+        cleaned.append(
+            {
+                "code": code,
+                "price": price,
+                "cost": cost,
+                "barcode": str(raw.get("barcode", "")).strip(),
+                "attributes": {str(k): str(v) for k, v in attributes.items()},
+            }
+        )
+    taken = set(Sku.objects.filter(store=store, code__in=seen).values_list("code", flat=True))
+    for i, raw in enumerate(skus):
+        if str(raw.get("code", "")).strip() in taken:
+            errors[f"skus.{i}.code"] = _("SKU编码已存在")
+    if errors:
+        raise ValidationError(_("SKU信息有误"), fields=errors)
+    return cleaned
+
+
+def _product_validate(store: Store, data: dict[str, Any]) -> None:
+    errors: dict[str, str] = {}
+    for key in ("code", "core_word", "title"):
+        if key in data and not str(data[key] or "").strip():
+            errors[key] = _("必填")
+    if "title" in data and len(str(data["title"])) > 200:
+        errors["title"] = _("标题过长")
+    if "core_word" in data and len(str(data["core_word"])) > 30:
+        errors["core_word"] = _("核心词过长")
+    category = data.get("category")
+    if category is not None and category.store_id != store.pk:
+        errors["category"] = _("类目不属于该店铺")
+    if "parameters" in data and not isinstance(data["parameters"], dict):
+        errors["parameters"] = _("参数表必须是键值对")
+    if errors:
+        raise ValidationError(_("商品信息有误"), fields=errors)
+
+
+def product_create(
+    *,
+    actor: Actor,
+    store: Store,
+    category: Category,
+    code: str,
+    core_word: str,
+    title: str,
+    skus: list[Mapping[str, Any]],
+    description: str = "",
+    has_efficacy_claim: bool = False,
+    parameters: dict[str, Any] | None = None,
+    is_key: bool = False,
+) -> Product:
+    """A new product draft with its SKUs; the SKUs' initial prices start the price history."""
+    data = {
+        "code": code.strip(),
+        "core_word": core_word.strip(),
+        "title": title.strip(),
+        "category": category,
+        "parameters": parameters or {},
+    }
+    _product_validate(store, data)
+    if Product.objects.filter(store=store, code=data["code"]).exists():
+        raise ValidationError(_("商品编码已存在"), fields={"code": _("商品编码已存在")})
+    if not skus:
+        raise ValidationError(_("至少需要一个SKU"), fields={"skus": _("至少需要一个SKU")})
+    clean_skus = _sku_validate(store, skus)
+    with transaction.atomic():
+        product = Product.objects.create(
+            store=store, description=description, has_efficacy_claim=has_efficacy_claim, is_key=is_key, **data
+        )
+        rows = [Sku.objects.create(store=store, product=product, **s) for s in clean_skus]
+        prices_initial_record(actor=actor, skus=rows)
+        audit_record(
+            actor=actor,
+            action="product.create",
+            obj=product,
+            store_id=store.pk,
+            after={**snapshot(product), "skus": [s["code"] for s in clean_skus]},
+        )
+    return product
+
+
+def sku_add(
+    *,
+    actor: Actor,
+    product: Product,
+    code: str,
+    price: Any,
+    cost: Any = "0",
+    attributes: dict[str, str] | None = None,
+    barcode: str = "",
+) -> Sku:
+    clean = _sku_validate(
+        product.store,
+        [{"code": code, "price": price, "cost": cost, "attributes": attributes or {}, "barcode": barcode}],
+    )[0]
+    with transaction.atomic():
+        sku = Sku.objects.create(store_id=product.store_id, product=product, **clean)
+        prices_initial_record(actor=actor, skus=[sku])
+        audit_record(
+            actor=actor, action="sku.create", obj=sku, store_id=product.store_id, after=snapshot(sku)
+        )
+    return sku
+
+
+def product_update(
+    *, actor: Actor, product: Product, today: dt.date | None = None, **changes: Any
+) -> Product:
+    """Change a product's fields. Prices change only through pricing (PRICE-03).
+
+    Copy changes (title, description, core word, parameters, efficacy claim, category) send an
+    audited/rejected product back to draft for a new audit; a live product keeps selling only
+    if the changed copy passes the audit, else the change is refused with the reasons.
+    """
+    allowed = {*_COPY_FIELDS, "is_key"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(_("未知字段或不能在此修改"), fields={k: _("不能在此修改") for k in unknown})
+    _product_validate(product.store, changes)
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        locked = Product.objects.select_for_update().select_related("store", "category").get(pk=product.pk)
+        before = snapshot(locked)
+        copy_changed = any(k in _COPY_FIELDS and getattr(locked, k) != v for k, v in changes.items())
+        if copy_changed and locked.status == ProductStatus.LIVE:
+            result = _run_audit(
+                locked, today, overrides={k: v for k, v in changes.items() if k in _COPY_FIELDS}
+            )
+            if not result.passed:
+                raise ValidationError(
+                    _("修改后的内容未通过上架审核，未保存"), fields=_reasons_as_fields(result.reasons)
+                )
+        for key, value in changes.items():
+            setattr(locked, key, value)
+        if copy_changed and locked.status in (
+            ProductStatus.APPROVED,
+            ProductStatus.REJECTED,
+            ProductStatus.PENDING_AUDIT,
+        ):
+            locked.status = ProductStatus.DRAFT
+        locked.save()
+        audit_record(
+            actor=actor,
+            action="product.update",
+            obj=locked,
+            store_id=locked.store_id,
+            before=before,
+            after=snapshot(locked),
+        )
+    return locked
+
+
+def product_image_add(
+    *, actor: Actor, product: Product, role: str, name: str, size_bytes: int, url: str = "", position: int = 0
+) -> ProductImage:
+    errors = {}
+    if role not in ImageRole.values:
+        errors["role"] = _("未知的图片用途")
+    if not name.strip():
+        errors["name"] = _("必填")
+    if size_bytes <= 0:
+        errors["size_bytes"] = _("图片大小必须大于0")
+    if errors:
+        raise ValidationError(_("图片信息有误"), fields=errors)
+    with transaction.atomic():
+        image = ProductImage.objects.create(
+            product=product, role=role, name=name.strip(), size_bytes=size_bytes, url=url, position=position
+        )
+        audit_record(
+            actor=actor,
+            action="product.image_add",
+            obj=product,
+            store_id=product.store_id,
+            after=snapshot(image),
+        )
+    return image
+
+
+def product_document_add(
+    *,
+    actor: Actor,
+    product: Product,
+    kind: str,
+    title: str,
+    number: str = "",
+    issuer: str = "",
+    valid_from: dt.date | None = None,
+    valid_to: dt.date | None = None,
+) -> ProductDocument:
+    errors = {}
+    if kind not in QualificationKind.values:
+        errors["kind"] = _("未知的文件类型")
+    if not title.strip():
+        errors["title"] = _("必填")
+    if valid_from and valid_to and valid_to < valid_from:
+        errors["valid_to"] = _("到期日期不能早于生效日期")
+    if errors:
+        raise ValidationError(_("文件信息有误"), fields=errors)
+    with transaction.atomic():
+        doc = ProductDocument.objects.create(
+            product=product,
+            kind=kind,
+            title=title.strip(),
+            number=number,
+            issuer=issuer,
+            valid_from=valid_from,
+            valid_to=valid_to,
+        )
+        audit_record(
+            actor=actor,
+            action="product.document_add",
+            obj=product,
+            store_id=product.store_id,
+            after=snapshot(doc),
+        )
+    return doc
+
+
+def product_tags_set(*, actor: Actor, product: Product, tags: Mapping[str, Iterable[str]]) -> list[Tag]:
+    """SEL-04: replace the product's tags, given per kind (category, price band, style, scene)."""
+    unknown = [k for k in tags if k not in TagKind.values]
+    if unknown:
+        raise ValidationError(_("未知的标签类型"), fields={k: _("未知的标签类型") for k in unknown})
+    with transaction.atomic():
+        before = sorted(f"{t.kind}:{t.name}" for t in product.tags.all())
+        rows = []
+        for kind, names in tags.items():
+            for name in _clean_words(names):
+                tag, _created = Tag.objects.get_or_create(
+                    store_id=product.store_id, kind=kind, name=name[:50]
+                )
+                rows.append(tag)
+        product.tags.set(rows)
+        audit_record(
+            actor=actor,
+            action="product.tags_set",
+            obj=product,
+            store_id=product.store_id,
+            before={"tags": before},
+            after={"tags": sorted(f"{t.kind}:{t.name}" for t in rows)},
+        )
+    return rows
+
+
+# ---- banned words (LIST-02) -----------------------------------------------------------------
+
+
+def banned_words_update(*, actor: Actor, store: Store, words: str) -> BannedWordList:
+    """Replace the store's word list (one a line) and re-scan all live copy after commit."""
+    parsed = parse_word_list(words)
+    if not parsed:
+        raise ValidationError(_("禁用词列表不能为空"), fields={"words": _("至少填写一个词")})
+    text = "\n".join(parsed)
+    version = word_list_version(parsed)
+    with transaction.atomic():
+        row, _created = BannedWordList.objects.select_for_update().get_or_create(
+            store=store, defaults={"words": text, "version": version}
+        )
+        before = {"version": row.version if not _created else "", "words": len(parse_word_list(row.words))}
+        row.words, row.version = text, version
+        row.save()
+        audit_record(
+            actor=actor,
+            action="banned_words.update",
+            obj=row,
+            store_id=store.pk,
+            before=before,
+            after={"version": version, "words": len(parsed)},
+        )
+        store_id = store.pk
+        transaction.on_commit(lambda: _enqueue_live_copy_scan(store_id))
+    return row
+
+
+def _enqueue_live_copy_scan(store_id: int) -> None:
+    from storeops.catalog.tasks import scan_live_copy
+
+    scan_live_copy(store_id)
+
+
+# ---- listing audit (LIST-01..05, STORE-02/03) -----------------------------------------------
+
+
+def _reason_json(reason: Reason) -> dict[str, Any]:
+    return {
+        "rule": reason.rule,
+        "code": reason.code,
+        "field": reason.field,
+        "message_zh": reason.message_zh,
+        "message_en": reason.message_en,
+        "positions": [list(p) for p in reason.positions],
+        "severity": reason.severity.value,
+    }
+
+
+def _reasons_as_fields(reasons: Iterable[Reason]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for r in reasons:
+        if r.severity is Severity.BLOCK:
+            fields[r.field] = f"{fields[r.field]}；{r.message_zh}" if r.field in fields else r.message_zh
+    return fields
+
+
+def _run_audit(product: Product, today: dt.date, overrides: dict[str, Any] | None = None) -> AuditResult:
+    playbook = playbook_get(store=product.store)
+    draft = listing_draft(product=product, today=today, overrides=overrides)
+    return audit_listing(
+        draft, listing_policy(playbook), banned_word_scanner(store=product.store), today=today
+    )
+
+
+_SUBMITTABLE = (ProductStatus.DRAFT, ProductStatus.REJECTED, ProductStatus.APPROVED, ProductStatus.DELISTED)
+
+
+def listing_submit(*, actor: Actor, product: Product, today: dt.date | None = None) -> ListingAudit:
+    """Run the listing audit and move the product on: blocked → rejected; passed with
+    warnings (e.g. a price outlier, LIST-05) → the manual queue; clean → approved."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        locked = Product.objects.select_for_update().select_related("store", "category").get(pk=product.pk)
+        if locked.status not in _SUBMITTABLE:
+            raise InvalidTransition(_("当前状态“%(s)s”不能提交审核") % {"s": locked.get_status_display()})
+        result = _run_audit(locked, today)
+        if not result.passed:
+            outcome, status = AuditOutcome.REJECTED, ProductStatus.REJECTED
+        elif result.reasons:
+            outcome, status = AuditOutcome.MANUAL, ProductStatus.PENDING_AUDIT
+        else:
+            outcome, status = AuditOutcome.APPROVED, ProductStatus.APPROVED
+        audit = ListingAudit.objects.create(
+            product=locked,
+            submitted_by=actor.label[:150],
+            passed=result.passed,
+            outcome=outcome,
+            reasons=[_reason_json(r) for r in result.reasons],
+            word_list_version=banned_word_scanner(store=locked.store).version,
+        )
+        before = locked.status
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="product.submit_audit",
+            obj=locked,
+            store_id=locked.store_id,
+            before={"status": before},
+            after={"status": status, "outcome": outcome, "reasons": list(result.codes)},
+        )
+    return audit
+
+
+def listing_review(*, actor: Actor, audit: ListingAudit, approve: bool, comment: str) -> ListingAudit:
+    """The manual decision on a queued audit; a comment is required when rejecting."""
+    if not approve and not comment.strip():
+        raise ValidationError(_("驳回时请填写审核意见"), fields={"comment": _("必填")})
+    with transaction.atomic():
+        locked = ListingAudit.objects.select_for_update().select_related("product").get(pk=audit.pk)
+        product = Product.objects.select_for_update().get(pk=locked.product_id)
+        if (
+            locked.outcome != AuditOutcome.MANUAL
+            or locked.decision
+            or product.status != ProductStatus.PENDING_AUDIT
+        ):
+            raise InvalidTransition(_("该审核不在人工审核队列中"))
+        locked.decision = ListingAudit.Decision.APPROVE if approve else ListingAudit.Decision.REJECT
+        locked.comment = comment.strip()
+        locked.reviewed_by = actor.user if actor.user is not None and actor.user.pk else None
+        locked.reviewed_at = timezone.now()
+        locked.save(update_fields=["decision", "comment", "reviewed_by", "reviewed_at"])
+        product.status = ProductStatus.APPROVED if approve else ProductStatus.REJECTED
+        product.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="product.review",
+            obj=product,
+            store_id=product.store_id,
+            before={"status": ProductStatus.PENDING_AUDIT},
+            after={"status": product.status, "decision": locked.decision},
+            note=locked.comment,
+        )
+    return locked
+
+
+# ---- channel listings (LIST-06) ----------------------------------------------------------------
+
+_LISTABLE = (ProductStatus.APPROVED, ProductStatus.LIVE, ProductStatus.DELISTED)
+
+
+def listing_schedule(
+    *,
+    actor: Actor,
+    product: Product,
+    channel: Channel,
+    list_at: dt.datetime | None = None,
+    delist_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> ChannelListing:
+    """List an audited product on a channel now (``list_at`` empty or past) or at a time,
+    optionally with a planned delisting time."""
+    now = now or timezone.now()
+    if channel.store_id != product.store_id:
+        raise ValidationError(_("渠道不属于该店铺"), fields={"channel": _("渠道不属于该店铺")})
+    if list_at and delist_at and delist_at <= list_at:
+        raise ValidationError(
+            _("下架时间必须晚于上架时间"), fields={"delist_at": _("下架时间必须晚于上架时间")}
+        )
+    with transaction.atomic():
+        locked = Product.objects.select_for_update().get(pk=product.pk)
+        if locked.status not in _LISTABLE:
+            raise InvalidTransition(_("商品未通过上架审核，不能上架"))
+        listing, _created = ChannelListing.objects.select_for_update().get_or_create(
+            product=locked, channel=channel
+        )
+        if listing.status == ListingStatus.LIVE:
+            raise Conflict(_("商品已在该渠道在售"))
+        before = snapshot(listing)
+        listing.status = ListingStatus.SCHEDULED
+        listing.list_at, listing.delist_at = list_at or now, delist_at
+        listing.delist_reason = listing.remaining_stock_action = listing.delist_note = ""
+        listing.save()
+        audit_record(
+            actor=actor,
+            action="listing.schedule",
+            obj=listing,
+            store_id=locked.store_id,
+            before=before,
+            after=snapshot(listing),
+        )
+        if listing.list_at <= now:
+            _go_live(actor, listing, locked, now)
+    listing.refresh_from_db()
+    return listing
+
+
+def _go_live(actor: Actor, listing: ChannelListing, product: Product, now: dt.datetime) -> None:
+    listing.status, listing.listed_at = ListingStatus.LIVE, now
+    listing.save(update_fields=["status", "listed_at"])
+    before = product.status
+    product.status = ProductStatus.LIVE
+    if product.listed_on is None:
+        product.listed_on = timezone.localdate(now)
+    product.save(update_fields=["status", "listed_on", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="listing.go_live",
+        obj=listing,
+        store_id=product.store_id,
+        before={"product_status": before},
+        after={"status": "live", "listed_at": now},
+    )
+
+
+def listing_delist(
+    *,
+    actor: Actor,
+    listing: ChannelListing,
+    reason: str,
+    remaining_stock_action: str,
+    note: str = "",
+    at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> ChannelListing:
+    """Delist now or at ``at``; the reason and what happens to the remaining stock are required."""
+    now = now or timezone.now()
+    errors = {}
+    if reason not in DelistReason.values:
+        errors["reason"] = _("请选择下架原因")
+    if remaining_stock_action not in RemainingStockAction.values:
+        errors["remaining_stock_action"] = _("请选择剩余库存处理方式")
+    if reason == DelistReason.OTHER and not note.strip():
+        errors["note"] = _("原因为“其他”时请填写说明")
+    if errors:
+        raise ValidationError(_("下架信息不完整"), fields=errors)
+    with transaction.atomic():
+        locked = ChannelListing.objects.select_for_update().get(pk=listing.pk)
+        if locked.status == ListingStatus.DELISTED:
+            raise InvalidTransition(_("商品已下架"))
+        before = snapshot(locked)
+        locked.delist_reason, locked.remaining_stock_action = reason, remaining_stock_action
+        locked.delist_note = note.strip()[:300]
+        locked.delist_at = at or now
+        if locked.status == ListingStatus.SCHEDULED and locked.list_at and locked.delist_at <= locked.list_at:
+            locked.list_at = None  # cancelling a planned listing
+        locked.save()
+        audit_record(
+            actor=actor,
+            action="listing.schedule_delist",
+            obj=locked,
+            store_id=locked.product.store_id,
+            before=before,
+            after=snapshot(locked),
+        )
+        if locked.delist_at <= now:
+            _take_down(actor, locked, now)
+    locked.refresh_from_db()
+    return locked
+
+
+def _take_down(actor: Actor, listing: ChannelListing, now: dt.datetime) -> None:
+    listing.status, listing.delisted_at = ListingStatus.DELISTED, now
+    if not listing.delist_reason:
+        listing.delist_reason = DelistReason.OTHER
+        listing.remaining_stock_action = listing.remaining_stock_action or RemainingStockAction.KEEP
+        listing.delist_note = listing.delist_note or _("计划下架")
+    listing.save(
+        update_fields=["status", "delisted_at", "delist_reason", "remaining_stock_action", "delist_note"]
+    )
+    product = Product.objects.select_for_update().get(pk=listing.product_id)
+    still_live = ChannelListing.objects.filter(product=product, status=ListingStatus.LIVE).exists()
+    if not still_live and product.status == ProductStatus.LIVE:
+        product.status = ProductStatus.DELISTED
+        product.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="listing.delist",
+        obj=listing,
+        store_id=product.store_id,
+        after={
+            "status": "delisted",
+            "reason": listing.delist_reason,
+            "remaining_stock_action": listing.remaining_stock_action,
+        },
+    )
+
+
+def listings_run_due(*, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Execute every scheduled listing/delisting whose time has come (idempotent: each row is
+    re-checked under a lock, so concurrent or repeated runs act once). Returns (listed, delisted)."""
+    now = now or timezone.now()
+    actor = Actor.system("task")
+    to_list, to_delist = listings_due(now=now)
+    listed = delisted = 0
+    for pk in list(to_list.values_list("pk", flat=True)):
+        with transaction.atomic():
+            listing = (
+                ChannelListing.objects.select_for_update()
+                .filter(pk=pk, status=ListingStatus.SCHEDULED, list_at__lte=now)
+                .first()
+            )
+            if listing is None:
+                continue
+            product = Product.objects.select_for_update().get(pk=listing.product_id)
+            if product.status not in _LISTABLE:
+                continue  # re-audit pending: the listing waits
+            _go_live(actor, listing, product, now)
+            listed += 1
+    for pk in list(to_delist.values_list("pk", flat=True)):
+        with transaction.atomic():
+            listing = (
+                ChannelListing.objects.select_for_update()
+                .filter(pk=pk, status=ListingStatus.LIVE, delist_at__lte=now)
+                .first()
+            )
+            if listing is None:
+                continue
+            _take_down(actor, listing, now)
+            delisted += 1
+    return listed, delisted
+
+
+# ---- suppliers (SEL-02) ------------------------------------------------------------------------
+
+
+def supplier_create(
+    *,
+    actor: Actor,
+    store: Store,
+    code: str,
+    name: str,
+    contact: str = "",
+    phone: str = "",
+    payment_term_days: int = 0,
+    small_batch_customisation: bool = False,
+) -> Supplier:
+    errors = {k: _("必填") for k, v in (("code", code), ("name", name)) if not v.strip()}
+    if payment_term_days < 0:
+        errors["payment_term_days"] = _("账期不能为负")
+    if Supplier.objects.filter(store=store, code=code.strip()).exists():
+        errors["code"] = _("供应商编码已存在")
+    if errors:
+        raise ValidationError(_("供应商信息有误"), fields=errors)
+    with transaction.atomic():
+        supplier = Supplier.objects.create(
+            store=store,
+            code=code.strip(),
+            name=name.strip(),
+            contact=contact,
+            phone=phone,
+            payment_term_days=payment_term_days,
+            small_batch_customisation=small_batch_customisation,
+        )
+        audit_record(
+            actor=actor, action="supplier.create", obj=supplier, store_id=store.pk, after=snapshot(supplier)
+        )
+    return supplier
+
+
+def supplier_certification_add(
+    *,
+    actor: Actor,
+    supplier: Supplier,
+    kind: str,
+    valid_from: dt.date,
+    valid_to: dt.date | None = None,
+    number: str = "",
+) -> SupplierCertification:
+    if kind not in CertificationKind.values:
+        raise ValidationError(_("未知的认证类型"), fields={"kind": _("未知的认证类型")})
+    if valid_to is not None and valid_to < valid_from:
+        raise ValidationError(
+            _("到期日期不能早于生效日期"), fields={"valid_to": _("到期日期不能早于生效日期")}
+        )
+    with transaction.atomic():
+        cert = SupplierCertification.objects.create(
+            supplier=supplier, kind=kind, valid_from=valid_from, valid_to=valid_to, number=number
+        )
+        audit_record(
+            actor=actor,
+            action="supplier.certification_add",
+            obj=supplier,
+            store_id=supplier.store_id,
+            after=snapshot(cert),
+        )
+    return cert
+
+
+def supply_record_add(
+    *,
+    actor: Actor,
+    supplier: Supplier,
+    ordered_on: dt.date,
+    due_on: dt.date,
+    delivered_on: dt.date | None = None,
+    stocked_out: bool = False,
+    qc_samples: int = 0,
+    qc_passed: int = 0,
+    reference: str = "",
+    product: Product | None = None,
+) -> SupplyRecord:
+    errors = {}
+    if due_on < ordered_on:
+        errors["due_on"] = _("约定交期不能早于下单日期")
+    if qc_samples < 0 or qc_passed < 0 or qc_passed > qc_samples:
+        errors["qc_passed"] = _("合格数必须在0到抽检数之间")
+    if product is not None and product.store_id != supplier.store_id:
+        errors["product"] = _("商品不属于该店铺")
+    if errors:
+        raise ValidationError(_("供货记录有误"), fields=errors)
+    with transaction.atomic():
+        record = SupplyRecord.objects.create(
+            supplier=supplier,
+            ordered_on=ordered_on,
+            due_on=due_on,
+            delivered_on=delivered_on,
+            stocked_out=stocked_out,
+            qc_samples=qc_samples,
+            qc_passed=qc_passed,
+            reference=reference,
+            product=product,
+        )
+        audit_record(
+            actor=actor,
+            action="supplier.record_add",
+            obj=supplier,
+            store_id=supplier.store_id,
+            after=snapshot(record),
+        )
+    return record
+
+
+def product_supplier_link(
+    *, actor: Actor, product: Product, supplier: Supplier, is_primary: bool = False
+) -> ProductSupplier:
+    if supplier.store_id != product.store_id:
+        raise ValidationError(_("供应商不属于该店铺"), fields={"supplier": _("供应商不属于该店铺")})
+    if ProductSupplier.objects.filter(product=product, supplier=supplier).exists():
+        raise Conflict(_("该供应商已关联此商品"))
+    with transaction.atomic():
+        link = ProductSupplier.objects.create(product=product, supplier=supplier, is_primary=is_primary)
+        audit_record(
+            actor=actor,
+            action="product.supplier_link",
+            obj=product,
+            store_id=product.store_id,
+            after={"supplier": supplier.pk, "is_primary": is_primary},
+        )
+    return link

@@ -1,0 +1,241 @@
+"""Pricing API (/api/v1/pricing): price history and changes (PRICE-03), cost components
+(PRICE-02), the suggester (PRICE-01) and competitor monitoring (PRICE-04)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Router, Schema
+
+from storeops.accounts.access import perm, principal
+from storeops.catalog.models import Product, Sku
+from storeops.core.money import Money
+from storeops.pricing import selectors, services
+from storeops.pricing.models import CompetitorProduct, PriceChange
+from storeops.stores.models import Channel
+
+router = Router(tags=["pricing"])
+
+
+class PriceChangeIn(Schema):
+    new_price: Decimal
+    reason: str
+    note: str = ""
+    channel_id: int | None = None
+
+
+class PriceChangeOut(Schema):
+    id: int
+    sku_id: int
+    channel_id: int | None
+    old_price: Decimal | None
+    new_price: Decimal
+    reason: str
+    note: str
+    actor_label: str
+    at: dt.datetime
+
+
+class CostIn(Schema):
+    product: Decimal | None = None
+    operations: Decimal | None = None
+    logistics: Decimal | None = None
+    tax: Decimal | None = None
+
+
+class CostOut(Schema):
+    product: Decimal
+    operations: Decimal
+    logistics: Decimal
+    tax: Decimal
+    full_cost: Decimal
+
+
+class SuggestionOut(Schema):
+    feasible: bool
+    code: str
+    message_zh: str
+    message_en: str
+    full_cost: Decimal
+    competitor_price: Decimal | None
+    margin_floor: Decimal
+    min_price: Decimal | None
+    max_price: Decimal | None
+    suggested: Decimal | None
+
+
+class CompetitorIn(Schema):
+    competitor: str
+    name: str
+    product_id: int | None = None
+    url: str = ""
+    is_tracked: bool = True
+
+
+class CompetitorOut(Schema):
+    id: int
+    competitor: str
+    name: str
+    product_id: int | None
+    url: str
+    is_tracked: bool
+    latest_price: Decimal | None = None
+    previous_price: Decimal | None = None
+    promotion: str = ""
+
+
+class ObservationIn(Schema):
+    price: Decimal
+    observed_at: dt.datetime | None = None
+    promotion: str = ""
+
+
+def _sku(store_id: int, sku_id: int) -> Sku:
+    return get_object_or_404(Sku.objects.select_related("store", "product"), pk=sku_id, store_id=store_id)
+
+
+def _amount(value: Money | None) -> Decimal | None:
+    return None if value is None else value.amount
+
+
+def _cost_out(sku: Sku) -> dict[str, Any]:
+    parts = selectors.sku_cost_components(sku=sku)
+    return {**{k: v.amount for k, v in parts.items()}, "full_cost": selectors.sku_full_cost(sku=sku).amount}
+
+
+@router.get(
+    "/{store_id}/skus/{sku_id}/prices", response=list[PriceChangeOut], auth=perm("pricing.view_pricechange")
+)
+def price_history(request: HttpRequest, store_id: int, sku_id: int) -> list[PriceChange]:
+    return list(selectors.price_history(sku=_sku(store_id, sku_id))[:500])
+
+
+@router.post(
+    "/{store_id}/skus/{sku_id}/prices", response={201: PriceChangeOut}, auth=perm("pricing.add_pricechange")
+)
+def price_set(
+    request: HttpRequest, store_id: int, sku_id: int, payload: PriceChangeIn
+) -> tuple[int, PriceChange]:
+    sku = _sku(store_id, sku_id)
+    channel = (
+        get_object_or_404(Channel, pk=payload.channel_id, store_id=store_id) if payload.channel_id else None
+    )
+    change = services.price_set(
+        actor=principal(request).actor,
+        sku=sku,
+        new_price=payload.new_price,
+        reason=payload.reason,
+        note=payload.note,
+        channel=channel,
+    )
+    return 201, change
+
+
+@router.get("/{store_id}/skus/{sku_id}/cost", response=CostOut, auth=perm("pricing.view_skucost"))
+def cost_get(request: HttpRequest, store_id: int, sku_id: int) -> dict[str, Any]:
+    return _cost_out(_sku(store_id, sku_id))
+
+
+@router.put("/{store_id}/skus/{sku_id}/cost", response=CostOut, auth=perm("pricing.change_skucost"))
+def cost_set(request: HttpRequest, store_id: int, sku_id: int, payload: CostIn) -> dict[str, Any]:
+    sku = _sku(store_id, sku_id)
+    services.sku_cost_set(actor=principal(request).actor, sku=sku, **payload.dict())
+    return _cost_out(_sku(store_id, sku_id))
+
+
+@router.get(
+    "/{store_id}/skus/{sku_id}/suggestion", response=SuggestionOut, auth=perm("pricing.view_pricechange")
+)
+def price_suggestion(
+    request: HttpRequest,
+    store_id: int,
+    sku_id: int,
+    competitor_price: Decimal | None = None,
+    channel_id: int | None = None,
+) -> dict[str, Any]:
+    sku = _sku(store_id, sku_id)
+    channel = get_object_or_404(Channel, pk=channel_id, store_id=store_id) if channel_id else None
+    benchmark = (
+        Money(services.parse_amount(competitor_price, "competitor_price", positive=True), sku.store.currency)
+        if competitor_price is not None
+        else None
+    )
+    cost, used, s = selectors.price_suggest(
+        sku=sku, now=timezone.now(), channel=channel, competitor_price=benchmark
+    )
+    return {
+        "feasible": s.feasible,
+        "code": s.code.value,
+        "message_zh": s.message_zh,
+        "message_en": s.message_en,
+        "full_cost": cost.amount,
+        "competitor_price": _amount(used),
+        "margin_floor": s.margin_floor.amount,
+        "min_price": _amount(s.min_price),
+        "max_price": _amount(s.max_price),
+        "suggested": _amount(s.suggested),
+    }
+
+
+def _competitor_out(cp: CompetitorProduct) -> dict[str, Any]:
+    latest, previous = selectors.competitor_price_pairs(competitor_product=cp)
+    return {
+        "id": cp.pk,
+        "competitor": cp.competitor,
+        "name": cp.name,
+        "product_id": cp.product_id,
+        "url": cp.url,
+        "is_tracked": cp.is_tracked,
+        "latest_price": latest.price if latest else None,
+        "previous_price": previous.price if previous else None,
+        "promotion": latest.promotion if latest else "",
+    }
+
+
+@router.get(
+    "/{store_id}/competitors", response=list[CompetitorOut], auth=perm("pricing.view_competitorproduct")
+)
+def competitor_list(request: HttpRequest, store_id: int) -> list[dict[str, Any]]:
+    return [_competitor_out(cp) for cp in selectors.competitor_product_list(store_id=store_id)[:500]]
+
+
+@router.post(
+    "/{store_id}/competitors", response={201: CompetitorOut}, auth=perm("pricing.add_competitorproduct")
+)
+def competitor_create(
+    request: HttpRequest, store_id: int, payload: CompetitorIn
+) -> tuple[int, dict[str, Any]]:
+    from storeops.stores.models import Store
+
+    store = get_object_or_404(Store, pk=store_id)
+    data = payload.dict()
+    product_id = data.pop("product_id")
+    product = get_object_or_404(Product, pk=product_id, store=store) if product_id else None
+    cp = services.competitor_product_create(
+        actor=principal(request).actor, store=store, product=product, **data
+    )
+    return 201, _competitor_out(cp)
+
+
+@router.post(
+    "/{store_id}/competitors/{competitor_id}/prices",
+    response={201: CompetitorOut},
+    auth=perm("pricing.add_competitorprice"),
+)
+def competitor_price_record(
+    request: HttpRequest, store_id: int, competitor_id: int, payload: ObservationIn
+) -> tuple[int, dict[str, Any]]:
+    cp = get_object_or_404(CompetitorProduct, pk=competitor_id, store_id=store_id)
+    services.competitor_price_record(
+        actor=principal(request).actor,
+        competitor_product=cp,
+        price=payload.price,
+        observed_at=payload.observed_at,
+        promotion=payload.promotion,
+    )
+    return 201, _competitor_out(cp)
