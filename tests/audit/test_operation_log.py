@@ -134,3 +134,31 @@ def test_store_05_log_is_filterable_in_api_and_console(store, channel, api_as, m
     html = page.get("/audit/", {"action": "channel."}).content.decode()
     assert "channel.create" in html
     assert "store.create" not in html
+
+
+def test_risk_05_the_log_never_stores_password_or_token_hashes(store, make_user):
+    # given a user created through the service and a token created for an integration
+    from storeops.accounts.services import api_token_create
+
+    user = make_user(Role.OWNER, "secretive")
+    _token, raw = api_token_create(actor=Actor(user=user), name="erp", role=Role.ANALYST)
+    # and an admin save of the user (the admin's snapshot covers every field, password included)
+    from django.contrib import admin
+    from django.contrib.auth.models import User
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/admin/")
+    request.user = user
+    user.set_password("N3w-pass-word!")
+    admin.site._registry[User].save_model(request, user, form=None, change=True)
+    entry = AuditEntry.objects.get(action="user.update")
+    assert entry.after["password"].startswith("***")
+    assert entry.before["password"] != entry.after["password"]
+    # then no entry holds a password hash, a token hash or the raw token
+    dumped = " ".join(str((e.before, e.after)) for e in AuditEntry.objects.all())
+    user.refresh_from_db()
+    assert user.password not in dumped
+    assert raw not in dumped
+    from storeops.accounts.models import ApiToken
+
+    assert ApiToken.objects.get(name="erp").key_hash not in dumped
