@@ -40,9 +40,9 @@ class Command(BaseCommand):
             f"{raised} new findings"
         )
         host = options["addr"] if "://" in options["addr"] else f"http://{options['addr']}"
-        table = Table(
-            title=f"StoreOps console: {host}/   (admin: {host}/admin/, API docs: {host}/api/v1/docs)"
-        )
+        console.print(f"控制台 / console:  [bold]{host}/[/]")
+        console.print(f"管理后台 / admin:  {host}/admin/    API 文档 / docs: {host}/api/v1/docs")
+        table = Table()
         table.add_column("角色 / role")
         table.add_column("用户名 / username")
         table.add_column("密码 / password")
