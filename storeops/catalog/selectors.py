@@ -82,6 +82,7 @@ def product_list(
             | Q(core_word__icontains=q)
             | Q(skus__code__iexact=q)
             | Q(skus__barcode=q)
+            | Q(tags__name=q)
         ).distinct()
     if status:
         qs = qs.filter(status=status)

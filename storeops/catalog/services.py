@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -38,12 +39,21 @@ from storeops.catalog.models import (
     Tag,
     TagKind,
 )
-from storeops.catalog.rules import AuditResult, Reason, Severity, audit_listing
-from storeops.catalog.selectors import banned_word_scanner, listing_draft, listing_policy, listings_due
+from storeops.catalog.rules import AuditResult, Reason, Severity, audit_listing, meets_selection_margin
+from storeops.catalog.selectors import (
+    banned_word_scanner,
+    listing_draft,
+    listing_policy,
+    listings_due,
+    selection_policy,
+)
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, InvalidTransition, ValidationError
+from storeops.core.money import Money
+from storeops.pricing.selectors import sku_full_cost
 from storeops.pricing.services import parse_amount, prices_initial_record
 from storeops.stores.models import Channel, QualificationKind, Store
+from storeops.stores.playbook import PlaybookSettings
 from storeops.stores.selectors import playbook_get
 
 # ---- categories --------------------------------------------------------------------------
@@ -476,12 +486,39 @@ def _reasons_as_fields(reasons: Iterable[Reason]) -> dict[str, str]:
     return fields
 
 
+def _selection_margin_reasons(product: Product, playbook: PlaybookSettings) -> list[Reason]:
+    """SEL-03: a SKU whose price leaves less than the selection margin over its full cost
+    (PRICE-02) is flagged for a person to decide. SKUs without a known cost are skipped."""
+    policy = selection_policy(playbook)
+    reasons = []
+    for sku in product.skus.select_related("store").order_by("code"):
+        cost = sku_full_cost(sku=sku)
+        price = Money(sku.price, cost.currency)
+        if cost.amount > 0 and not meets_selection_margin(price, cost, policy):
+            margin = (price.amount - cost.amount) / price.amount if price.amount else Decimal(0)
+            reasons.append(
+                Reason(
+                    rule="SEL-03",
+                    code="margin_below_selection_minimum",
+                    field="price",
+                    message_zh=f"SKU {sku.code} 毛利率 {margin:.1%}，低于选品最低毛利率 "
+                    f"{policy.min_gross_margin:.0%}（售价 {price.amount} 元，全成本 {cost.amount} 元）",
+                    message_en=f"SKU {sku.code} gross margin {margin:.1%} is below the selection minimum "
+                    f"{policy.min_gross_margin:.0%} (price {price.amount}, full cost {cost.amount})",
+                    severity=Severity.WARN,
+                )
+            )
+    return reasons
+
+
 def _run_audit(product: Product, today: dt.date, overrides: dict[str, Any] | None = None) -> AuditResult:
     playbook = playbook_get(store=product.store)
     draft = listing_draft(product=product, today=today, overrides=overrides)
-    return audit_listing(
+    result = audit_listing(
         draft, listing_policy(playbook), banned_word_scanner(store=product.store), today=today
     )
+    extra = _selection_margin_reasons(product, playbook)
+    return AuditResult(passed=result.passed, reasons=(*result.reasons, *extra)) if extra else result
 
 
 _SUBMITTABLE = (ProductStatus.DRAFT, ProductStatus.REJECTED, ProductStatus.APPROVED, ProductStatus.DELISTED)
