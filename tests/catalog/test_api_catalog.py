@@ -91,7 +91,7 @@ def test_store_04_finance_reads_products_but_cannot_change_prices(api_as, store,
     assert change.status_code == 403
 
 
-def test_sel_04_product_list_searches_and_pages_in_a_constant_number_of_queries(api_as, store, dress):
+def test_product_list_searches_and_pages_in_a_constant_number_of_queries(api_as, store, dress):
     # given 30 products
     for i in range(30):
         a_product(store, dress, f"P{i:02d}", complete=False)
