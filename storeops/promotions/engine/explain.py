@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from storeops.core.money import Money, quantum
 
@@ -18,6 +19,7 @@ from .offers import (
     CustomerContext,
     FlashSale,
     GroupBuy,
+    Mechanic,
     MemberPrice,
     NthItemOff,
     Offer,
@@ -29,8 +31,13 @@ from .offers import (
 )
 
 
+@lru_cache(maxsize=32)
+def _quantum(currency: str) -> Decimal:
+    return quantum(currency)
+
+
 def _rounded(value: Money) -> Decimal:
-    return value.amount.quantize(quantum(value.currency), rounding=ROUND_HALF_UP)
+    return value.amount.quantize(_quantum(value.currency), rounding=ROUND_HALF_UP)
 
 
 def amount_text(value: Money) -> str:
@@ -59,7 +66,11 @@ def offer_label(offer: Offer, customer: CustomerContext | None = None) -> tuple[
     """(zh, en) display name of an offer."""
     if offer.title_zh and offer.title_en:
         return offer.title_zh, offer.title_en
-    m = offer.mechanic
+    return mechanic_label(offer.mechanic, customer)
+
+
+def mechanic_label(m: Mechanic, customer: CustomerContext | None = None) -> tuple[str, str]:
+    """(zh, en) display name of a mechanic (an offer without its own title)."""
     if isinstance(m, PercentageOff | NthItemOff | MemberPrice | TimeSlotOff):
         return _rate_label(m, customer)
     if isinstance(m, FlashSale | GroupBuy | Presale | AddOnDeal):
@@ -105,28 +116,28 @@ def _price_label(m: FlashSale | GroupBuy | Presale | AddOnDeal) -> tuple[str, st
 def _order_label(m: TieredReduction | ThresholdGift | CouponTerms) -> tuple[str, str]:
     if isinstance(m, TieredReduction):
         zh_prefix, en_prefix = ("每满", "Every ") if m.repeat else ("满", "Spend ")
-        zh = "，".join(f"{zh_prefix}{short_text(t.threshold)}减{short_text(t.amount)}" for t in m.tiers)
-        en = ", ".join(
-            f"{en_prefix}{short_text(t.threshold)}{' spent' if m.repeat else ''} save {short_text(t.amount)}"
-            for t in m.tiers
-        )
+        spent = " spent" if m.repeat else ""
+        tiers = [(short_text(t.threshold), short_text(t.amount)) for t in m.tiers]
+        zh = "，".join(f"{zh_prefix}{threshold}减{amount}" for threshold, amount in tiers)
+        en = ", ".join(f"{en_prefix}{threshold}{spent} save {amount}" for threshold, amount in tiers)
         return zh, en
     if isinstance(m, ThresholdGift):
+        threshold = short_text(m.threshold)
         return (
-            f"满{short_text(m.threshold)}赠{m.gift_sku_id}×{m.quantity}",
-            f"Spend {short_text(m.threshold)} get {m.gift_sku_id} ×{m.quantity}",
+            f"满{threshold}赠{m.gift_sku_id}×{m.quantity}",
+            f"Spend {threshold} get {m.gift_sku_id} ×{m.quantity}",
         )
+    amount = short_text(m.amount)
     if m.threshold.amount == 0:
-        return f"无门槛券减{short_text(m.amount)}", f"No-threshold coupon {short_text(m.amount)} off"
-    return (
-        f"满{short_text(m.threshold)}减{short_text(m.amount)}券",
-        f"Coupon: spend {short_text(m.threshold)} save {short_text(m.amount)}",
-    )
+        return f"无门槛券减{amount}", f"No-threshold coupon {amount} off"
+    threshold = short_text(m.threshold)
+    return f"满{threshold}减{amount}券", f"Coupon: spend {threshold} save {amount}"
 
 
 def saving_text(label: tuple[str, str], amount: Money) -> tuple[str, str]:
     zh, en = label
-    return f"{zh}：已减{amount_text(amount)}元", f"{en}: −{amount_text(amount)}"
+    text = amount_text(amount)
+    return f"{zh}：已减{text}元", f"{en}: −{text}"
 
 
 def gift_text(label: tuple[str, str], sku_id: str, quantity: int) -> tuple[str, str]:
@@ -148,12 +159,8 @@ def presale_text(deposit: Money, balance: Money, mechanic: Presale) -> tuple[str
 
 def hint_text(label: tuple[str, str], missing: Money, gain: Money | None) -> tuple[str, str]:
     zh, en = label
+    more = amount_text(missing)
     if gain is None:
-        return (
-            f"再买{amount_text(missing)}元可获赠品（{zh}）",
-            f"Add {amount_text(missing)} more for a gift ({en})",
-        )
-    return (
-        f"再买{amount_text(missing)}元可再减{amount_text(gain)}元（{zh}）",
-        f"Add {amount_text(missing)} more to save {amount_text(gain)} more ({en})",
-    )
+        return f"再买{more}元可获赠品（{zh}）", f"Add {more} more for a gift ({en})"
+    saved = amount_text(gain)
+    return f"再买{more}元可再减{saved}元（{zh}）", f"Add {more} more to save {saved} more ({en})"

@@ -163,7 +163,11 @@ def item_segment_units(offer: Offer, line: CartLine, quantity: int, customer: Cu
     Rounded once at :attr:`RoundingPoint.LINE_PRICE`; never negative and never above the
     list price of those units.
     """
-    unit = to_units(line.unit_price)
+    return segment_units(offer, to_units(line.unit_price), quantity, customer)
+
+
+def segment_units(offer: Offer, unit: int, quantity: int, customer: CustomerContext) -> int:
+    """:func:`item_segment_units` for a line whose unit price is ``unit`` minor units."""
     list_total = unit * quantity
     mechanic = offer.mechanic
     rate = _rate_for(offer, customer)
@@ -243,25 +247,34 @@ def next_threshold_units(offer: Offer, spend_units: int) -> tuple[int, int] | No
     """The next spend (units) that earns more, with the extra reduction it earns (凑单)."""
     mechanic = offer.mechanic
     if isinstance(mechanic, TieredReduction):
-        now = tiered_reduction_units(mechanic, spend_units)
-        candidates: list[int] = []
-        for tier in mechanic.tiers:
-            threshold = to_units(tier.threshold)
-            if mechanic.repeat:
-                candidates.append((spend_units // threshold + 1) * threshold)
-            elif threshold > spend_units:
-                candidates.append(threshold)
-        for target in sorted(candidates):
-            gain = tiered_reduction_units(mechanic, target) - now
-            if gain > 0:
-                return target, gain
-        return None
+        cap = None if mechanic.max_reduction is None else to_units(mechanic.max_reduction)
+        return next_reduction_units(
+            tier_units(mechanic), repeat=mechanic.repeat, cap=cap, spend_units=spend_units
+        )
     if isinstance(mechanic, ThresholdGift):
         threshold = to_units(mechanic.threshold)
         return (threshold, 0) if spend_units < threshold else None
     if isinstance(mechanic, CouponTerms):
         threshold = to_units(mechanic.threshold)
         return (threshold, to_units(mechanic.amount)) if spend_units < threshold else None
+    return None
+
+
+def next_reduction_units(
+    tiers: Sequence[tuple[int, int]], *, repeat: bool, cap: int | None, spend_units: int
+) -> tuple[int, int] | None:
+    """:func:`next_threshold_units` of a 满减 given as in :func:`reduction_units`."""
+    now = reduction_units(tiers, repeat=repeat, cap=cap, spend_units=spend_units)
+    candidates: list[int] = []
+    for threshold, _ in tiers:
+        if repeat:
+            candidates.append((spend_units // threshold + 1) * threshold)
+        elif threshold > spend_units:
+            candidates.append(threshold)
+    for target in sorted(candidates):
+        gain = reduction_units(tiers, repeat=repeat, cap=cap, spend_units=target) - now
+        if gain > 0:
+            return target, gain
     return None
 
 

@@ -9,13 +9,14 @@ refunding every line returns exactly what was paid.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
-from storeops.core.money import Money, money_sum, split_evenly
+from storeops.core.money import Money, exponent, money_sum, split_evenly
 
-from .explain import gift_text, hint_text, offer_label, presale_text, saving_text
-from .mechanics import from_units, next_threshold_units, reduction_units, to_units
+from .explain import gift_text, hint_text, mechanic_label, offer_label, presale_text, saving_text
+from .mechanics import next_reduction_units, reduction_units, to_units
 from .offers import (
     CartLine,
     CustomerContext,
@@ -134,25 +135,44 @@ def quote_best_price(
     return assemble_quote(problem, plan, customer, policy)
 
 
-def _as_reached(offer: Offer, spend: int | None) -> Offer:
-    """A multi-tier 满减 explained by the tier it reached: "满200减30", not every tier."""
+def _reached_label(
+    offer: Offer, customer: CustomerContext, tiers: Sequence[tuple[int, int]], spend: int
+) -> tuple[str, str]:
+    """A multi-tier 满减 explained by the tier it reached: "满200减30", not every tier.
+
+    ``tiers`` are the offer's tiers in minor units (its :class:`.problem.StoreTerm`).
+    """
     mechanic = offer.mechanic
-    if spend is None or not isinstance(mechanic, TieredReduction) or len(mechanic.tiers) == 1:
-        return offer
-    best = max(
-        mechanic.tiers,
-        key=lambda t: reduction_units(
-            ((to_units(t.threshold), to_units(t.amount)),),
-            repeat=mechanic.repeat,
-            cap=None,
-            spend_units=spend,
-        ),
-    )
-    return replace(offer, mechanic=replace(mechanic, tiers=(best,)))
+    titled = offer.title_zh and offer.title_en
+    if titled or not isinstance(mechanic, TieredReduction) or len(mechanic.tiers) == 1:
+        return offer_label(offer, customer)
+    values = [reduction_units((tier,), repeat=mechanic.repeat, cap=None, spend_units=spend) for tier in tiers]
+    best = mechanic.tiers[values.index(max(values))]  # the first best, like ``max``
+    reached = TieredReduction(tiers=(best,), repeat=mechanic.repeat, max_reduction=mechanic.max_reduction)
+    return mechanic_label(reached, customer)
 
 
-def _money(problem: Problem, units: int) -> Money:
-    return from_units(units, problem.currency)
+class _Amounts:
+    """Minor units to ``Money`` for one quote, each distinct amount built once.
+
+    The search works in ``int``; ``Money`` (exact, immutable, so safely shared) is built
+    only here, at the boundary. A quote repeats few amounts many times (zero discounts,
+    item totals equal to list totals), so most conversions are a dict hit.
+    """
+
+    __slots__ = ("currency", "made", "scale")
+
+    def __init__(self, currency: str) -> None:
+        self.currency = currency
+        self.scale = -exponent(currency)
+        self.made: dict[int, Money] = {}
+
+    def __call__(self, units: int) -> Money:
+        """:func:`.mechanics.from_units`, memoised."""
+        money = self.made.get(units)
+        if money is None:
+            money = self.made[units] = Money(Decimal(units).scaleb(self.scale), self.currency)
+        return money
 
 
 def _item_savings(line: CartLine, option: ItemOption) -> list[tuple[Offer, int]]:
@@ -178,6 +198,7 @@ def _presale_deposit(line: CartLine, option: ItemOption) -> tuple[Presale, int] 
 
 def assemble_quote(problem: Problem, plan: Plan, customer: CustomerContext, policy: PromotionPolicy) -> Quote:
     result = plan.result
+    money = _Amounts(problem.currency)
     n = len(problem.lines)
     adjustments: list[list[LineAdjustment]] = [[] for _ in range(n)]
     item_totals: dict[str, int] = {}
@@ -185,7 +206,7 @@ def assemble_quote(problem: Problem, plan: Plan, customer: CustomerContext, poli
     for i, line in enumerate(problem.lines):
         option = problem.options[i][plan.choice[i]]
         for offer, amount in _item_savings(line, option):
-            adjustments[i].append(LineAdjustment(offer.id, Level.ITEM, _money(problem, amount)))
+            adjustments[i].append(LineAdjustment(offer.id, Level.ITEM, money(amount)))
             item_totals[offer.id] = item_totals.get(offer.id, 0) + amount
             item_offers[offer.id] = offer
     store_share = [0] * n
@@ -193,10 +214,12 @@ def assemble_quote(problem: Problem, plan: Plan, customer: CustomerContext, poli
     applied: list[AppliedOffer] = []
     explanation: list[ExplanationLine] = []
 
-    def record(offer: Offer, amount: int, code: str | None = None, spend: int | None = None) -> None:
-        money = _money(problem, amount)
-        zh, en = saving_text(offer_label(_as_reached(offer, spend), customer), money)
-        applied.append(AppliedOffer(offer.id, offer.kind, offer.level, money, zh, en, code))
+    def record(
+        offer: Offer, amount: int, code: str | None = None, label: tuple[str, str] | None = None
+    ) -> None:
+        saved = money(amount)
+        zh, en = saving_text(offer_label(offer, customer) if label is None else label, saved)
+        applied.append(AppliedOffer(offer.id, offer.kind, offer.level, saved, zh, en, code))
         explanation.append(ExplanationLine(offer.id, zh, en))
 
     for offer_id in sorted(item_totals):
@@ -206,8 +229,9 @@ def assemble_quote(problem: Problem, plan: Plan, customer: CustomerContext, poli
         for i, share in zip(problem.store_scopes[s], shares, strict=True):
             store_share[i] += share
             if share:
-                adjustments[i].append(LineAdjustment(offer.id, Level.STORE, _money(problem, share)))
-        record(offer, amount, spend=sum(result.item_units[i] for i in problem.store_scopes[s]))
+                adjustments[i].append(LineAdjustment(offer.id, Level.STORE, money(share)))
+        spend = sum(result.item_units[i] for i in problem.store_scopes[s])
+        record(offer, amount, label=_reached_label(offer, customer, problem.store_terms[s].tiers, spend))
     gifts: list[GiftGrant] = []
     for s in result.gifts:
         offer = problem.store_offers[s]
@@ -221,12 +245,13 @@ def assemble_quote(problem: Problem, plan: Plan, customer: CustomerContext, poli
         for i, share in zip(problem.coupon_scopes[c], shares, strict=True):
             coupon_share[i] += share
             if share:
-                adjustments[i].append(LineAdjustment(held.offer.id, Level.COUPON, _money(problem, share)))
+                adjustments[i].append(LineAdjustment(held.offer.id, Level.COUPON, money(share)))
         record(held.offer, amount, held.code)
 
     quoted, deposit_total = _quoted_lines(
         problem,
         plan,
+        money,
         adjustments=adjustments,
         store_share=store_share,
         coupon_share=coupon_share,
@@ -239,19 +264,20 @@ def assemble_quote(problem: Problem, plan: Plan, customer: CustomerContext, poli
         lines=tuple(quoted),
         applied=tuple(applied),
         gifts=tuple(gifts),
-        hints=_hints(problem, plan, customer, policy),
+        hints=_hints(problem, plan, customer, policy, money),
         explanation=tuple(explanation),
-        list_total=_money(problem, list_total),
-        payable=_money(problem, payable),
-        savings=_money(problem, list_total - payable),
-        deposit_total=_money(problem, deposit_total),
-        balance_total=_money(problem, payable - deposit_total),
+        list_total=money(list_total),
+        payable=money(payable),
+        savings=money(list_total - payable),
+        deposit_total=money(deposit_total),
+        balance_total=money(payable - deposit_total),
     )
 
 
 def _quoted_lines(
     problem: Problem,
     plan: Plan,
+    money: _Amounts,
     *,
     adjustments: list[list[LineAdjustment]],
     store_share: list[int],
@@ -271,8 +297,8 @@ def _quoted_lines(
             mechanic, deposit_units = presale
             deposit_units = min(deposit_units, final)
             deposit_total += deposit_units
-            deposit = _money(problem, deposit_units)
-            balance = _money(problem, final - deposit_units)
+            deposit = money(deposit_units)
+            balance = money(final - deposit_units)
             zh, en = presale_text(deposit, balance, mechanic)
             explanation.append(ExplanationLine(None, f"{line.sku_id} {zh}", f"{line.sku_id} {en}"))
         quoted.append(
@@ -280,11 +306,11 @@ def _quoted_lines(
                 index=i,
                 sku_id=line.sku_id,
                 quantity=line.quantity,
-                list_total=_money(problem, problem.list_units[i]),
-                item_total=_money(problem, result.item_units[i]),
-                store_discount=_money(problem, store_share[i]),
-                coupon_discount=_money(problem, coupon_share[i]),
-                final_total=_money(problem, final),
+                list_total=money(problem.list_units[i]),
+                item_total=money(result.item_units[i]),
+                store_discount=money(store_share[i]),
+                coupon_discount=money(coupon_share[i]),
+                final_total=money(final),
                 adjustments=tuple(adjustments[i]),
                 deposit=deposit,
                 balance=balance,
@@ -294,31 +320,41 @@ def _quoted_lines(
 
 
 def _hints(
-    problem: Problem, plan: Plan, customer: CustomerContext, policy: PromotionPolicy
+    problem: Problem, plan: Plan, customer: CustomerContext, policy: PromotionPolicy, money: _Amounts
 ) -> tuple[Hint, ...]:
     """凑单: the cheapest next thresholds among store offers and unused coupons."""
     result = plan.result
     found: list[tuple[int, str, int, Offer]] = []
 
-    def consider(offer: Offer, scope: tuple[int, ...], amounts: tuple[int, ...]) -> None:
-        if not scope:
-            return
-        spend = sum(amounts[i] for i in scope)
-        nxt = next_threshold_units(offer, spend)
+    def consider(offer: Offer, spend: int, nxt: tuple[int, int] | None) -> None:
         if nxt is not None:
             found.append((nxt[0] - spend, offer.id, nxt[1], offer))
 
+    # :func:`next_threshold_units`, from the terms already in minor units
     for s, offer in enumerate(problem.store_offers):
-        consider(offer, problem.store_scopes[s], result.item_units)
+        scope = problem.store_scopes[s]
+        if scope:
+            term = problem.store_terms[s]
+            spend = sum(result.item_units[i] for i in scope)
+            if term.gift_threshold is not None:
+                consider(offer, spend, (term.gift_threshold, 0) if spend < term.gift_threshold else None)
+            else:
+                nxt = next_reduction_units(term.tiers, repeat=term.repeat, cap=term.cap, spend_units=spend)
+                consider(offer, spend, nxt)
     used = {c for c, _, _ in result.coupon_applied}
     for c, held in enumerate(problem.coupons):
-        if c not in used:
-            consider(held.offer, problem.coupon_scopes[c], result.after_store_units)
+        scope = problem.coupon_scopes[c]
+        if c not in used and scope:
+            coupon = problem.coupon_terms[c]
+            spend = sum(result.after_store_units[i] for i in scope)
+            consider(
+                held.offer, spend, (coupon.threshold, coupon.amount) if spend < coupon.threshold else None
+            )
     found.sort(key=lambda item: (item[0], item[1]))
     hints = []
     for missing_units, _, gain_units, offer in found[: policy.max_hints]:
-        missing = _money(problem, missing_units)
-        gain = None if isinstance(offer.mechanic, ThresholdGift) else _money(problem, gain_units)
+        missing = money(missing_units)
+        gain = None if isinstance(offer.mechanic, ThresholdGift) else money(gain_units)
         zh, en = hint_text(offer_label(offer, customer), missing, gain)
         hints.append(Hint(offer.id, missing, gain, zh, en))
     return tuple(hints)
