@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 
 from storeops.accounts.models import ApiToken
-from storeops.core.errors import NotFound
+from storeops.core.queries import get_or_not_found
 
 
 def api_token_list() -> QuerySet[ApiToken]:
@@ -13,9 +14,4 @@ def api_token_list() -> QuerySet[ApiToken]:
 
 
 def api_token_get(*, token_id: int) -> ApiToken:
-    token = api_token_list().filter(pk=token_id).first()
-    if token is None:
-        from django.utils.translation import gettext as _
-
-        raise NotFound(_("令牌不存在"))
-    return token
+    return get_or_not_found(api_token_list(), gettext_lazy("令牌不存在"), pk=token_id)

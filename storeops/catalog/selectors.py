@@ -10,6 +10,7 @@ from functools import cache
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from storeops.catalog.banned_words import (
     BannedWordScanner,
@@ -47,6 +48,7 @@ from storeops.catalog.rules import (
     rank_suppliers,
 )
 from storeops.core.money import Money
+from storeops.core.queries import get_or_not_found
 from storeops.stores.models import Qualification, QualificationKind, Store
 from storeops.stores.playbook import PlaybookSettings
 
@@ -63,6 +65,15 @@ SUPPLIER_REVIEW_DAYS = 365
 
 
 # ---- products --------------------------------------------------------------------------
+
+
+def category_subtree_ids(*, category_id: int) -> set[int]:
+    """The category and all categories below it (one query per level of the tree)."""
+    ids, frontier = {category_id}, {category_id}
+    while frontier:
+        frontier = set(Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - ids
+        ids |= frontier
+    return ids
 
 
 def product_list(
@@ -87,7 +98,7 @@ def product_list(
     if status:
         qs = qs.filter(status=status)
     if category_id:
-        qs = qs.filter(category_id=category_id)
+        qs = qs.filter(category_id__in=category_subtree_ids(category_id=category_id))
     if tag:
         qs = qs.filter(tags__name=tag).distinct()
     if is_key is not None:
@@ -406,14 +417,12 @@ def category_list(*, store: Store) -> QuerySet[Category]:
 
 
 def listing_audit_get(*, store: Store, audit_id: int) -> ListingAudit:
-    audit = ListingAudit.objects.select_related("product").filter(pk=audit_id, product__store=store).first()
-    if audit is None:
-        from django.utils.translation import gettext as _
-
-        from storeops.core.errors import NotFound
-
-        raise NotFound(_("审核记录不存在"))
-    return audit
+    return get_or_not_found(
+        ListingAudit.objects.select_related("product"),
+        gettext_lazy("审核记录不存在"),
+        pk=audit_id,
+        product__store=store,
+    )
 
 
 def sku_get_by_code(*, store: Store, code: str) -> Sku | None:

@@ -52,7 +52,10 @@ def products(request: HttpRequest) -> HttpResponse:
         "category": request.GET.get("category", ""),
     }
     qs = catalog_selectors.product_list(
-        store_id=store.pk, q=f["q"], status=f["status"], category_id=_int(f["category"], 0) or None
+        store_id=store.pk,
+        q=f["q"],
+        status=f["status"],
+        category_id=int(f["category"]) if f["category"].isdigit() else None,
     )
     page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
     query = request.GET.copy()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from storeops.accounts.roles import Role
 from storeops.accounts.services import user_create
 from storeops.core.context import Actor
+from storeops.demo.catalog_demo import load_catalog_demo
 from storeops.stores import services as stores
 from storeops.stores.models import ChannelKind, KpiMetric, LaunchStep, QualificationKind, Store
 
@@ -141,4 +142,5 @@ def demo_load(*, today: dt.date | None = None) -> tuple[Store, bool]:
         stores.playbook_update(
             actor=actor, store=store, channel=channels["pdd"], values={"ship_promise_hours": 24}
         )
+        load_catalog_demo(store=store, channels=channels, today=today, actor=actor)
     return store, True

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.utils.translation import gettext_lazy
 
-from storeops.core.errors import NotFound
+from storeops.core.queries import get_or_not_found
 from storeops.sop.models import Finding
 
 STATUS_CHOICES = Finding.Status.choices
@@ -40,7 +41,17 @@ def finding_list(
         qs = qs.filter(Q(title__icontains=q) | Q(subject_key__icontains=q))
     if overdue:
         qs = qs.exclude(status=Finding.Status.RESOLVED).filter(due_at__lt=timezone.now())
-    return qs.order_by("status", "-severity", "due_at", "-id")
+    severity_rank = Case(
+        When(severity=Finding.Severity.CRITICAL, then=Value(0)),
+        When(severity=Finding.Severity.WARNING, then=Value(1)),
+        default=Value(2),
+    )
+    status_rank = Case(
+        When(status=Finding.Status.OPEN, then=Value(0)),
+        When(status=Finding.Status.ACKNOWLEDGED, then=Value(1)),
+        default=Value(2),
+    )
+    return qs.order_by(status_rank, severity_rank, "due_at", "-id")
 
 
 def finding_counts(*, store_id: int | None = None) -> dict[str, int]:
@@ -52,12 +63,9 @@ def finding_counts(*, store_id: int | None = None) -> dict[str, int]:
 
 
 def finding_get(*, finding_id: int) -> Finding:
-    finding = Finding.objects.select_related("store", "channel").filter(pk=finding_id).first()
-    if finding is None:
-        from django.utils.translation import gettext as _
-
-        raise NotFound(_("问题不存在"))
-    return finding
+    return get_or_not_found(
+        Finding.objects.select_related("store", "channel"), gettext_lazy("问题不存在"), pk=finding_id
+    )
 
 
 def finding_counts_by_rule(*, store_id: int | None, limit: int = 10) -> list[dict[str, Any]]:

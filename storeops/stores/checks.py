@@ -27,7 +27,13 @@ def qualification_expiry(ctx: CheckContext) -> Iterator[FindingDraft]:
             _("%(kind)s「%(title)s」已于 %(date)s 过期，相关类目禁止上架")
             if expired
             else _("%(kind)s「%(title)s」将于 %(date)s 到期（剩 %(days)s 天）")
-        ) % {"kind": q.get_kind_display(), "title": q.title, "date": q.valid_to.isoformat(), "days": days}
+        ) % {
+            # "食品经营许可证「食品经营许可证」" reads badly: name the document once when they match
+            "kind": q.get_kind_display() if q.title != q.get_kind_display() else "",
+            "title": q.title,
+            "date": q.valid_to.isoformat(),
+            "days": days,
+        }
         yield FindingDraft(
             subject_key=f"qualification:{q.pk}",
             subject_type="stores.qualification",

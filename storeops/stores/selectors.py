@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy
 
-from storeops.core.errors import NotFound
+from storeops.core.queries import get_or_not_found
 from storeops.stores import playbook as pb
 from storeops.stores.models import Channel, Playbook, Qualification, Store
 
@@ -62,12 +63,7 @@ def qualification_kinds_valid(*, store: Store, day: dt.date) -> set[str]:
 
 
 def channel_get(*, store: Store, channel_id: int) -> Channel:
-    channel = Channel.objects.filter(store=store, pk=channel_id).first()
-    if channel is None:
-        from django.utils.translation import gettext as _
-
-        raise NotFound(_("渠道不存在"))
-    return channel
+    return get_or_not_found(Channel.objects.all(), gettext_lazy("渠道不存在"), store=store, pk=channel_id)
 
 
 def store_get(*, store_id: int) -> Store | None:

@@ -71,3 +71,27 @@ def test_sel_04_an_unknown_tag_kind_is_rejected_and_nothing_changes(store, dress
     with pytest.raises(ValidationError):
         cs.product_tags_set(actor=ACTOR, product=product, tags={"colour": ["红"]})
     assert [t.name for t in product.tags.all()] == ["法式"]
+
+
+def test_console_product_list_shows_all_products_and_a_parent_category_includes_its_children(
+    store, today, make_user
+):
+    # given a parent category 女装 with the dress category below it, and one product in each
+    from django.test import Client
+
+    a_business_license(store, today)
+    women = cs.category_create(actor=ACTOR, store=store, code="women", name="女装")
+    dress = a_dress_category(store, parent=women)
+    other = cs.category_create(actor=ACTOR, store=store, code="other", name="其他", parent=None)
+    a_product(store, dress, "P1")
+    a_product(store, other, "P2")
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+    # when the list is opened unfiltered, and filtered by the parent
+    everything = client.get("/catalog/products/").content.decode()
+    women_only = client.get("/catalog/products/", {"category": women.pk}).content.decode()
+    # then all products show, and the parent filter includes its child category's product
+    assert "P1" in everything
+    assert "P2" in everything
+    assert "P1" in women_only
+    assert "P2" not in women_only

@@ -220,3 +220,20 @@ def test_findings_board_api_filters_and_paginates(store, api_as):
     assert critical["total"] == 5
     searched = client.get("/findings/", q="库存不足 2").json()
     assert searched["total"] == 11  # "库存不足 2" and "库存不足 20" … "库存不足 29"
+
+
+def test_board_lists_open_before_acknowledged_and_critical_before_warning_before_info(store, api_as):
+    REPORT.extend(
+        [
+            FindingDraft(subject_key="a", title="info", severity=Severity.INFO),
+            FindingDraft(subject_key="b", title="critical", severity=Severity.CRITICAL),
+            FindingDraft(subject_key="c", title="warning", severity=Severity.WARNING),
+            FindingDraft(subject_key="d", title="critical-ack", severity=Severity.CRITICAL),
+        ]
+    )
+    _run(store)
+    from storeops.core.context import Actor as _Actor
+
+    finding_acknowledge(actor=_Actor.system(), finding=Finding.objects.get(subject_key="d"))
+    titles = [f["title"] for f in api_as(Role.OWNER).get("/findings/", status="unresolved").json()["items"]]
+    assert titles == ["critical", "warning", "info", "critical-ack"]

@@ -1,0 +1,135 @@
+"""The demo store (``storeops demo``): its catalogue is loaded through the services, the SOP
+checks find the problems it was built with, and loading it again changes nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+
+from storeops.audit.models import AuditEntry
+from storeops.catalog.models import (
+    ChannelListing,
+    MarketCategoryStat,
+    Product,
+    SalesDaily,
+    Sku,
+    Supplier,
+    SupplyRecord,
+)
+from storeops.demo.loader import DEMO_PASSWORD, demo_load, demo_logins
+from storeops.pricing.models import CompetitorPrice, PriceChange, SkuCost
+from storeops.sop.models import Finding
+from storeops.sop.services import checks_run
+
+pytestmark = pytest.mark.usefixtures("db")
+
+
+def _row_counts() -> dict[str, int]:
+    models = (
+        Product,
+        Sku,
+        ChannelListing,
+        Supplier,
+        SupplyRecord,
+        SalesDaily,
+        MarketCategoryStat,
+        PriceChange,
+        SkuCost,
+        CompetitorPrice,
+        AuditEntry,
+    )
+    return {m.__name__: m.objects.count() for m in models}
+
+
+def _latest_reason_codes(product: Product) -> set[str]:
+    audit = product.audits.first()
+    return {r["code"] for r in audit.reasons} if audit else set()
+
+
+def test_the_demo_creates_a_catalogue_with_live_rejected_queued_and_draft_products():
+    # when
+    store, created = demo_load()
+
+    # then
+    assert created is True
+    products = {p.code: p for p in Product.objects.filter(store=store)}
+    statuses = Counter(p.status for p in products.values())
+    assert len(products) >= 12
+    assert statuses["live"] >= 5
+    assert statuses["rejected"] >= 4
+    assert statuses["pending_audit"] >= 1
+    assert statuses["draft"] >= 1
+    assert statuses["approved"] >= 1
+    rejected_codes = set().union(
+        *(_latest_reason_codes(p) for p in products.values() if p.status == "rejected")
+    )
+    assert {"banned_word", "qualification_expired", "efficacy_document_missing", "title_too_short"} <= (
+        rejected_codes
+    )
+    assert "image_too_large" in rejected_codes
+    queued = [p for p in products.values() if p.status == "pending_audit"]
+    assert any("price_far_below_reference" in _latest_reason_codes(p) for p in queued)
+    # every live product passed the audit, has SKUs with full costs and 60 days of sales at most
+    for product in (p for p in products.values() if p.status == "live"):
+        assert product.listed_on is not None
+        assert all(SkuCost.objects.filter(sku=s).exists() for s in product.skus.all())
+    assert SalesDaily.objects.filter(store=store).values("day").distinct().count() == 60
+    assert MarketCategoryStat.objects.filter(store=store).values("category_name").distinct().count() >= 6
+    assert PriceChange.objects.filter(store=store).exclude(reason="initial").exists()
+    # and everything was written through the audited services
+    assert AuditEntry.objects.filter(action="product.create").count() == len(products)
+    assert (
+        AuditEntry.objects.filter(action="product.submit_audit").count() == len(products) - statuses["draft"]
+    )
+
+
+def test_the_sop_checks_find_the_problems_the_demo_was_built_with():
+    # given
+    store, _created = demo_load()
+
+    # when
+    checks_run(notify=False)
+
+    # then
+    rules = Counter(Finding.objects.filter(store=store).values_list("rule_id", flat=True))
+    assert {"STORE-02", "STORE-07", "SEL-02", "PRICE-04", "LIST-07", "LIST-08"} <= set(rules)
+    assert rules["STORE-02"] == 2  # the expiring brand authorisation and the expired food licence
+    assert rules["SEL-02"] == 2  # a supplier breaching thresholds, a key product with one supplier
+    # LIST-02: the title with 第一 never went live — the listing audit rejected it
+    banned = Product.objects.get(store=store, code="HOME-003")
+    assert banned.status == "rejected"
+    assert "LIST-02" in {r["rule"] for r in banned.audits.first().reasons}
+    assert "LIST-02" not in rules
+    # the only critical finding is the expired licence (the console's browser test relies on it)
+    critical = Finding.objects.filter(store=store, severity="critical")
+    assert list(critical.values_list("rule_id", flat=True)) == ["STORE-02"]
+
+
+def test_loading_the_demo_a_second_time_changes_nothing():
+    # given
+    first, _created = demo_load()
+    before = _row_counts()
+
+    # when
+    again, created = demo_load()
+
+    # then
+    assert created is False
+    assert again.pk == first.pk
+    assert _row_counts() == before
+
+
+def test_the_demo_command_sets_up_the_store_and_prints_every_login(capsys):
+    # when
+    call_command("demo", "--no-serve")
+
+    # then
+    out = capsys.readouterr().out
+    assert "悦享生活旗舰店" in out
+    for login in demo_logins():
+        assert login.username in out
+    assert DEMO_PASSWORD in out
+    assert Product.objects.filter(store__code="demo", status="live").exists()
+    assert Finding.objects.filter(store__code="demo", rule_id="PRICE-04").exists()
