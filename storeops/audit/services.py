@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import decimal
 import enum
+import hashlib
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
