@@ -32,6 +32,10 @@ from storeops.pricing import selectors as pricing_selectors
 from storeops.stores.selectors import playbook_get
 
 
+def _english() -> bool:
+    return (translation.get_language() or "").startswith("en")
+
+
 def _lang_messages(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
     zh = (translation.get_language() or "zh-hans").startswith("zh")
     return [{**r, "message": r["message_zh"] if zh else r["message_en"]} for r in reasons]
@@ -158,7 +162,17 @@ def suppliers(request: HttpRequest) -> HttpResponse:
         _base_context(
             request,
             ranking=[
-                {"supplier": s, "score": sc, "reasons": [r.message_zh for r in sc.reasons]}
+                {
+                    "supplier": s,
+                    "score": sc,
+                    "reasons": [
+                        {
+                            "text": r.message_en if _english() else r.message_zh,
+                            "breach": r.severity == "block",
+                        }
+                        for r in sc.reasons
+                    ],
+                }
                 for s, sc in ranking
             ],
             key_products=list(catalog_selectors.key_products_supplier_counts(store=store)),

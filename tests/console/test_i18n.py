@@ -45,13 +45,15 @@ def read_po(path: Path) -> list[dict]:
     """Entries of a .po file: msgid, msgstr, flags (enough for our single-form catalogue)."""
     entries = []
     for block in path.read_text(encoding="utf-8").strip().split("\n\n"):
-        entry: dict = {"msgid": "", "msgstr": "", "flags": set(), "obsolete": False}
+        entry: dict = {"msgid": "", "msgstr": "", "msgctxt": None, "flags": set(), "obsolete": False}
         key = None
         for line in block.splitlines():
             if line.startswith("#~"):
                 entry["obsolete"] = True
             elif line.startswith("#,"):
                 entry["flags"] |= {f.strip() for f in line[2:].split(",")}
+            elif line.startswith("msgctxt "):
+                key, entry["msgctxt"] = "msgctxt", _unquote(line[9:-1])
             elif line.startswith("msgid "):
                 key, entry["msgid"] = "msgid", _unquote(line[7:-1])
             elif line.startswith("msgstr "):
@@ -127,7 +129,12 @@ def test_compiled_catalogue_matches_the_po_file():
     """django.mo is committed (machines without gettext can't compile it); it must not be stale."""
     with MO_FILE.open("rb") as fh:
         compiled = gettext.GNUTranslations(fh)
-    stale = [e["msgid"] for e in read_po(PO_FILE) if compiled.gettext(e["msgid"]) != e["msgstr"]]
+    def compiled_text(e: dict) -> str:
+        if e["msgctxt"] is not None:
+            return compiled.pgettext(e["msgctxt"], e["msgid"])
+        return compiled.gettext(e["msgid"])
+
+    stale = [e["msgid"] for e in read_po(PO_FILE) if compiled_text(e) != e["msgstr"]]
     assert not stale, f"django.mo is older than django.po; run scripts/i18n.sh: {stale[:10]}"
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -24,3 +25,19 @@ def changes(value: Any) -> str:
         return json.dumps(v, ensure_ascii=False)
 
     return "\n".join(f"{k}: {show(v)}" for k, v in sorted(value.items()))
+
+
+@register.filter
+def pct(value: Any, digits: int = 0) -> str:
+    """A ratio as a percentage: 0.48 → "48%" (empty for None)."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(str(value)) * 100:.{int(digits)}f}%"
+
+
+@register.filter
+def thousands(value: Any) -> str:
+    """124000 → "124,000"."""
+    if value is None or value == "":
+        return ""
+    return f"{value:,}"
