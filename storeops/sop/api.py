@@ -36,6 +36,10 @@ class FindingOut(Schema):
     resolution: str
     resolution_note: str
 
+    @staticmethod
+    def resolve_title(obj: Finding) -> str:
+        return obj.display_title
+
 
 class NoteIn(Schema):
     note: str = ""

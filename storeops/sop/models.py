@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from storeops.accounts.roles import ROLE_LABELS
@@ -37,6 +38,8 @@ class Finding(models.Model):
     subject_type = models.CharField(max_length=80, blank=True)
     subject_id = models.CharField(max_length=64, blank=True)
     title = models.CharField(_("标题"), max_length=300)
+    title_key = models.CharField(max_length=300, blank=True)  # untranslated message, see display_title
+    title_params = models.JSONField(default=dict, blank=True)
     detail = models.JSONField(_("详情"), default=dict, blank=True)
     severity = models.CharField(_("级别"), max_length=10, choices=Severity.choices, default=Severity.WARNING)
     owner_role = models.CharField(
@@ -78,6 +81,21 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.rule_id}] {self.title}"
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language when the check gave a message key; otherwise
+        the stored title (written in the store's language when the check ran)."""
+        if not self.title_key:
+            return self.title
+        params = {
+            k: gettext(v["msgid"]) if isinstance(v, dict) and "msgid" in v else v
+            for k, v in (self.title_params or {}).items()
+        }
+        try:
+            return gettext(self.title_key) % params
+        except (KeyError, TypeError, ValueError):
+            return self.title
 
     @property
     def is_overdue(self) -> bool:

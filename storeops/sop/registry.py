@@ -39,6 +39,11 @@ class FindingDraft:
     channel_id: int | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     due_at: dt.datetime | None = None  # None: the playbook's SLA for the severity
+    # Optional: the untranslated message (gettext_noop) and its parameters, so each reader
+    # sees the title in their own language. A parameter given as {"msgid": "…"} is itself
+    # translated (e.g. a choice label); other values are shown as they are.
+    title_key: str = ""
+    title_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

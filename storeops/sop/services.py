@@ -83,6 +83,8 @@ def findings_sync(
                     subject_type=draft.subject_type,
                     subject_id=draft.subject_id,
                     title=draft.title[:300],
+                    title_key=draft.title_key[:300],
+                    title_params=draft.title_params,
                     detail=draft.detail,
                     severity=draft.severity,
                     owner_role=check.owner_role,
@@ -110,12 +112,23 @@ def findings_sync(
             finding.last_seen_at = now
             finding.occurrences += 1
             finding.title = draft.title[:300]
+            finding.title_key = draft.title_key[:300]
+            finding.title_params = draft.title_params
             finding.detail = draft.detail
             if _rank(draft.severity) > _rank(finding.severity):
                 finding.severity = draft.severity
                 finding.due_at = min(filter(None, [finding.due_at, _due_at(draft.severity, now, playbook)]))
             finding.save(
-                update_fields=["last_seen_at", "occurrences", "title", "detail", "severity", "due_at"]
+                update_fields=[
+                    "last_seen_at",
+                    "occurrences",
+                    "title",
+                    "title_key",
+                    "title_params",
+                    "detail",
+                    "severity",
+                    "due_at",
+                ]
             )
             refreshed += 1
         resolved = 0

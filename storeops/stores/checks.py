@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
 from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check
-from storeops.stores.models import LaunchPlan
+from storeops.stores.models import LaunchPlan, QualificationKind
 from storeops.stores.selectors import qualifications_expiring
 
 
@@ -23,22 +26,26 @@ def qualification_expiry(ctx: CheckContext) -> Iterator[FindingDraft]:
         assert q.valid_to is not None
         days = (q.valid_to - today).days
         expired = days < 0
-        title = (
-            _("%(kind)s「%(title)s」已于 %(date)s 过期，相关类目禁止上架")
-            if expired
-            else _("%(kind)s「%(title)s」将于 %(date)s 到期（剩 %(days)s 天）")
-        ) % {
-            # "食品经营许可证「食品经营许可证」" reads badly: name the document once when they match
-            "kind": q.get_kind_display() if q.title != q.get_kind_display() else "",
+        kind_label = q.get_kind_display()
+        if expired:
+            key = gettext_noop("%(kind)s「%(title)s」已于 %(date)s 过期，相关类目禁止上架")
+        else:
+            key = gettext_noop("%(kind)s「%(title)s」将于 %(date)s 到期（剩 %(days)s 天）")
+        # "食品经营许可证「食品经营许可证」" reads badly: name the document once when they match
+        params: dict[str, Any] = {
+            "kind": {"msgid": _msgid(QualificationKind(q.kind).label)} if q.title != kind_label else "",
             "title": q.title,
             "date": q.valid_to.isoformat(),
             "days": days,
         }
+        title = _(key) % {**params, "kind": kind_label if params["kind"] else ""}
         yield FindingDraft(
             subject_key=f"qualification:{q.pk}",
             subject_type="stores.qualification",
             subject_id=str(q.pk),
             title=title,
+            title_key=key,
+            title_params=params,
             severity=Severity.CRITICAL if expired else Severity.WARNING,
             detail={
                 "kind": q.kind,
@@ -111,6 +118,12 @@ def launch_plan_tracking(ctx: CheckContext) -> Iterator[FindingDraft]:
                     },
                     detail={"target": str(target.target), "actual": str(target.actual)},
                 )
+
+
+def _msgid(label: Any) -> str:
+    """The untranslated source text of a lazy label (its msgid)."""
+    with translation.override(None):
+        return str(label)
 
 
 def _fmt(value: object) -> str:

@@ -433,17 +433,27 @@ def test_me_language_response_shows_the_new_language(zh_owner, store):
     assert response.json()["language"] == "en"
 
 
-# ---- known gap -------------------------------------------------------------------------------
+# ---- finding titles --------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="finding titles are rendered once, in the language active when the check ran "
-    "(the store's language), and stored; English users see Chinese titles",
-    strict=True,
-)
-def test_finding_titles_follow_the_readers_language(en_owner, finding):
-    html = _client_for(en_owner).get("/findings/").content.decode()
-    assert "expired on" in html
+def test_finding_titles_follow_the_readers_language(en_owner, zh_owner, finding):
+    # given one stored STORE-02 finding (its check gave a message key and parameters)
+    # when an English and a Chinese reader open the board and the API
+    english = _client_for(en_owner).get("/findings/").content.decode()
+    chinese = _client_for(zh_owner).get("/findings/").content.decode()
+    api = _client_for(en_owner).get(f"/api/v1/findings/{finding.pk}").json()
+    # then each sees it in their own language; the stored title stays in the store's language
+    assert "expired on" in english
+    assert "已于" in chinese
+    assert "expired on" in api["title"]
+    assert "已于" in finding.title
+
+
+def test_a_title_without_a_message_key_is_shown_as_stored(en_owner, store):
+    from storeops.sop.models import Finding
+
+    Finding.objects.create(store=store, rule_id="X-01", subject_key="x", title="旧标题", owner_role="owner")
+    assert "旧标题" in _client_for(en_owner).get("/findings/").content.decode()
 
 
 def test_checks_run_by_an_english_user_still_store_titles_in_the_store_language(en_owner, store, today):
