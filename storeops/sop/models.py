@@ -6,7 +6,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from storeops.accounts.roles import ROLE_LABELS
@@ -88,12 +87,10 @@ class Finding(models.Model):
         the stored title (written in the store's language when the check ran)."""
         if not self.title_key:
             return self.title
-        params = {
-            k: gettext(v["msgid"]) if isinstance(v, dict) and "msgid" in v else v
-            for k, v in (self.title_params or {}).items()
-        }
+        from storeops.sop.registry import render_title
+
         try:
-            return gettext(self.title_key) % params
+            return render_title(self.title_key, self.title_params or {})
         except (KeyError, TypeError, ValueError):
             return self.title
 

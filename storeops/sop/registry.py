@@ -71,6 +71,30 @@ class Check:
     fn: CheckFn
 
 
+def render_title(key: str, params: dict[str, Any]) -> str:
+    """``key % params`` in the active language; ``{"msgid": …}`` parameters are translated."""
+    from django.utils.translation import gettext
+
+    values = {
+        k: gettext(v["msgid"]) if isinstance(v, dict) and "msgid" in v else v for k, v in params.items()
+    }
+    return gettext(key) % values
+
+
+def msgid(label: Any) -> dict[str, str]:
+    """A title parameter that is itself translatable, from a lazy label (e.g. a choice label)."""
+    from django.utils import translation
+
+    with translation.override(None):
+        return {"msgid": str(label)}
+
+
+def titled(key: str, **params: Any) -> dict[str, Any]:
+    """Keyword arguments for :class:`FindingDraft`: the title rendered now (stored, in the
+    store's language) plus its key and parameters for rendering per reader later."""
+    return {"title": render_title(key, params), "title_key": key, "title_params": params}
+
+
 _REGISTRY: dict[str, Check] = {}
 
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from django.utils import translation
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
-from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check
-from storeops.stores.models import LaunchPlan, QualificationKind
+from storeops.sop.registry import (
+    CheckContext,
+    FindingDraft,
+    Schedule,
+    Severity,
+    msgid,
+    register_check,
+    titled,
+)
+from storeops.stores.models import KpiMetric, LaunchPlan
 from storeops.stores.selectors import qualifications_expiring
 
 
@@ -26,26 +31,17 @@ def qualification_expiry(ctx: CheckContext) -> Iterator[FindingDraft]:
         assert q.valid_to is not None
         days = (q.valid_to - today).days
         expired = days < 0
-        kind_label = q.get_kind_display()
         if expired:
             key = gettext_noop("%(kind)s「%(title)s」已于 %(date)s 过期，相关类目禁止上架")
         else:
             key = gettext_noop("%(kind)s「%(title)s」将于 %(date)s 到期（剩 %(days)s 天）")
         # "食品经营许可证「食品经营许可证」" reads badly: name the document once when they match
-        params: dict[str, Any] = {
-            "kind": {"msgid": _msgid(QualificationKind(q.kind).label)} if q.title != kind_label else "",
-            "title": q.title,
-            "date": q.valid_to.isoformat(),
-            "days": days,
-        }
-        title = _(key) % {**params, "kind": kind_label if params["kind"] else ""}
+        kind = msgid(q.get_kind_display()) if q.title != q.get_kind_display() else ""
         yield FindingDraft(
             subject_key=f"qualification:{q.pk}",
             subject_type="stores.qualification",
             subject_id=str(q.pk),
-            title=title,
-            title_key=key,
-            title_params=params,
+            **titled(key, kind=kind, title=q.title, date=q.valid_to.isoformat(), days=days),
             severity=Severity.CRITICAL if expired else Severity.WARNING,
             detail={
                 "kind": q.kind,
@@ -74,12 +70,12 @@ def launch_plan_tracking(ctx: CheckContext) -> Iterator[FindingDraft]:
                 subject_type="stores.launchplan",
                 subject_id=str(plan.pk),
                 channel_id=plan.channel_id,
-                title=_("%(channel)s 计划上线日 %(date)s 已过，仍有 %(n)s 项未完成")
-                % {
-                    "channel": plan.channel.name,
-                    "date": plan.planned_go_live.isoformat(),
-                    "n": len(open_steps),
-                },
+                **titled(
+                    gettext_noop("%(channel)s 计划上线日 %(date)s 已过，仍有 %(n)s 项未完成"),
+                    channel=plan.channel.name,
+                    date=plan.planned_go_live.isoformat(),
+                    n=len(open_steps),
+                ),
                 detail={"open_steps": [str(s) for s in open_steps]},
             )
         if plan.went_live_on is None:
@@ -95,12 +91,12 @@ def launch_plan_tracking(ctx: CheckContext) -> Iterator[FindingDraft]:
                     subject_id=str(target.pk),
                     channel_id=plan.channel_id,
                     severity=Severity.INFO,
-                    title=_("%(channel)s 第%(m)s个月「%(metric)s」尚未记录实际值")
-                    % {
-                        "channel": plan.channel.name,
-                        "m": target.month,
-                        "metric": target.get_metric_display(),
-                    },
+                    **titled(
+                        gettext_noop("%(channel)s 第%(m)s个月「%(metric)s」尚未记录实际值"),
+                        channel=plan.channel.name,
+                        m=target.month,
+                        metric=msgid(KpiMetric(target.metric).label),
+                    ),
                 )
             elif target.actual < target.target:
                 yield FindingDraft(
@@ -108,22 +104,16 @@ def launch_plan_tracking(ctx: CheckContext) -> Iterator[FindingDraft]:
                     subject_type="stores.launchtarget",
                     subject_id=str(target.pk),
                     channel_id=plan.channel_id,
-                    title=_("%(channel)s 第%(m)s个月「%(metric)s」未达标：实际 %(a)s / 目标 %(t)s")
-                    % {
-                        "channel": plan.channel.name,
-                        "m": target.month,
-                        "metric": target.get_metric_display(),
-                        "a": _fmt(target.actual),
-                        "t": _fmt(target.target),
-                    },
+                    **titled(
+                        gettext_noop("%(channel)s 第%(m)s个月「%(metric)s」未达标：实际 %(a)s / 目标 %(t)s"),
+                        channel=plan.channel.name,
+                        m=target.month,
+                        metric=msgid(KpiMetric(target.metric).label),
+                        a=_fmt(target.actual),
+                        t=_fmt(target.target),
+                    ),
                     detail={"target": str(target.target), "actual": str(target.actual)},
                 )
-
-
-def _msgid(label: Any) -> str:
-    """The untranslated source text of a lazy label (its msgid)."""
-    with translation.override(None):
-        return str(label)
 
 
 def _fmt(value: object) -> str:
