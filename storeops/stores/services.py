@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -289,10 +289,7 @@ def launch_target_record_actual(*, actor: Actor, target: LaunchTarget, actual: D
     with transaction.atomic():
         before = {"actual": str(target.actual) if target.actual is not None else None}
         target.actual = actual
-        try:
-            target.save(update_fields=["actual"])
-        except IntegrityError as exc:  # pragma: no cover - guarded above
-            raise ValidationError(str(exc)) from exc
+        target.save(update_fields=["actual"])
         audit_record(
             actor=actor,
             action="launch_target.record_actual",
