@@ -61,6 +61,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "catalog.*",
         "pricing.*",
         "promotions.*",
+        "marketing.view_*",
+        "marketing.approve_operations",  # PROMO-05: the operations lead approves campaigns first
         "inventory.view_*",
         "orders.view_*",
         "analytics.view_*",
@@ -71,7 +73,12 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     # 推广: campaigns, ads, outreach.
     Role.MARKETING: (
         *_COMMON,
-        "marketing.*",
+        # not "marketing.*": the operations and finance approvals of PROMO-05 belong to those roles
+        "marketing.add_*",
+        "marketing.change_*",
+        "marketing.delete_*",
+        "marketing.view_*",
+        "marketing.approve_marketing",
         "promotions.view_*",
         "catalog.view_*",
         "analytics.view_*",
@@ -107,6 +114,9 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.ANALYST: (
         *_COMMON,
         "analytics.view_*",
+        "fulfilment.view_*",
+        "marketing.view_*",
+        "promotions.view_*",
         "catalog.view_*",
         "orders.view_*",
         "inventory.view_*",

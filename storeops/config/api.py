@@ -64,7 +64,11 @@ def _register_routers() -> None:
     from storeops.accounts.api import router as accounts_router
     from storeops.audit.api import router as audit_router
     from storeops.catalog.api import router as catalog_router
+    from storeops.fulfilment.api import router as fulfilment_router
+    from storeops.inventory.api import router as inventory_router
+    from storeops.marketing.api import router as marketing_router
     from storeops.pricing.api import router as pricing_router
+    from storeops.promotions.api import router as promotions_router
     from storeops.sop.api import router as sop_router
     from storeops.stores.api import router as stores_router
 
@@ -74,6 +78,10 @@ def _register_routers() -> None:
     api.add_router("/audit", audit_router)
     api.add_router("/catalog", catalog_router)
     api.add_router("/pricing", pricing_router)
+    api.add_router("/inventory", inventory_router)
+    api.add_router("/marketing", marketing_router)
+    api.add_router("/promotions", promotions_router)
+    api.add_router("/fulfilment", fulfilment_router)
 
 
 _register_routers()

@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "storeops.sop",
     "storeops.catalog",
     "storeops.pricing",
+    "storeops.inventory",
+    "storeops.fulfilment",
+    "storeops.marketing",
+    "storeops.promotions",
     "storeops.console",
     "storeops.demo",
     "storeops.backups",
@@ -106,6 +110,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests on a file, not shared-cache memory: an in-memory shared cache answers concurrent
+    # writers with "database table is locked" at once (no busy timeout), so the concurrency
+    # tests (PROMO-02 coupon redemption) could not run real threads against it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_storeops.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from storeops.console import account_views, catalog_views, views
+from storeops.console import (
+    account_views,
+    catalog_views,
+    fulfilment_views,
+    inventory_views,
+    marketing_views,
+    promotions_views,
+    views,
+)
 
 app_name = "console"
 urlpatterns = [
@@ -28,4 +36,48 @@ urlpatterns = [
     path("catalog/selection/", catalog_views.selection, name="catalog_selection"),
     path("pricing/suggester/", catalog_views.price_suggester, name="catalog_price_suggester"),
     path("pricing/competitors/", catalog_views.competitors, name="catalog_competitors"),
+    path("marketing/campaigns/", marketing_views.campaigns, name="marketing_campaigns"),
+    path(
+        "marketing/campaigns/<int:campaign_id>/",
+        marketing_views.campaign_detail,
+        name="marketing_campaign_detail",
+    ),
+    path(
+        "marketing/campaigns/<int:campaign_id>/decide/",
+        marketing_views.campaign_decide,
+        name="marketing_campaign_decide",
+    ),
+    path(
+        "marketing/campaigns/<int:campaign_id>/do/<str:action>/",
+        marketing_views.campaign_action,
+        name="marketing_campaign_action",
+    ),
+    path(
+        "marketing/campaigns/<int:campaign_id>/postmortem/",
+        marketing_views.postmortem,
+        name="marketing_postmortem",
+    ),
+    path(
+        "marketing/campaigns/<int:campaign_id>/postmortem/generate/",
+        marketing_views.postmortem_generate,
+        name="marketing_postmortem_generate",
+    ),
+    path(
+        "marketing/campaigns/<int:campaign_id>/postmortem.xlsx",
+        marketing_views.postmortem_export,
+        name="marketing_postmortem_export",
+    ),
+    path("marketing/ads/", marketing_views.ads, name="marketing_ads"),
+    path("marketing/ads/<int:plan_id>/import/", marketing_views.ads_import, name="marketing_ads_import"),
+    path("promotions/offers/", promotions_views.offers, name="promotions_offers"),
+    path("promotions/offers/<int:offer_id>/", promotions_views.offer_detail, name="promotions_offer_detail"),
+    path("promotions/quote/", promotions_views.quote, name="promotions_quote"),
+    path("promotions/coupons/", promotions_views.coupons, name="promotions_coupons"),
+    path("fulfilment/shipments/", fulfilment_views.shipments, name="fulfilment_shipments"),
+    path("fulfilment/exceptions/", fulfilment_views.exceptions, name="fulfilment_exceptions"),
+    path("fulfilment/carriers/", fulfilment_views.carrier_stats, name="fulfilment_carriers"),
+    path("inventory/stock/", inventory_views.stock, name="inventory_stock"),
+    path("inventory/ledger/", inventory_views.ledger, name="inventory_ledger"),
+    path("inventory/replenishment/", inventory_views.replenishment, name="inventory_replenishment"),
+    path("inventory/exceptions/", inventory_views.exceptions, name="inventory_exceptions"),
 ]

@@ -4,7 +4,6 @@ reported with its line, all-or-nothing by default, whole products only with ``pa
 from __future__ import annotations
 
 import io
-import time
 from decimal import Decimal
 
 import pytest
@@ -69,7 +68,7 @@ def dress(store):
     return a_dress_category(store)
 
 
-def test_list_04_products_with_several_skus_are_imported_with_their_initial_prices(store, dress):
+def test_import_products_with_several_skus_are_imported_with_their_initial_prices(store, dress):
     # given two products, the first with two SKUs on two rows
     source = csv_file(
         [product_row(1), product_row(1, sku="S00001-L", attrs="尺码:L", price="209.50"), product_row(2)]
@@ -89,7 +88,7 @@ def test_list_04_products_with_several_skus_are_imported_with_their_initial_pric
     assert PriceChange.objects.filter(reason="initial").count() == 3
 
 
-def test_list_04_every_bad_row_is_reported_with_its_line_and_nothing_is_imported(store, dress):
+def test_import_every_bad_row_is_reported_with_its_line_and_nothing_is_imported(store, dress):
     # given 6 data rows (lines 2-7), four of them bad in different ways
     source = csv_file(
         [
@@ -117,7 +116,7 @@ def test_list_04_every_bad_row_is_reported_with_its_line_and_nothing_is_imported
     assert (report.imported, Product.objects.count(), Sku.objects.count()) == (0, 0, 0)
 
 
-def test_list_04_partial_import_takes_whole_valid_products_only(store, dress):
+def test_import_partial_import_takes_whole_valid_products_only(store, dress):
     # given P1 valid, P2 with one bad SKU row out of two, P3 valid
     source = csv_file([product_row(1), product_row(2), product_row(2, sku="S2-L", price="x"), product_row(3)])
 
@@ -133,7 +132,7 @@ def test_list_04_partial_import_takes_whole_valid_products_only(store, dress):
     ]
 
 
-def test_list_04_an_existing_product_code_is_a_bad_row(store, dress):
+def test_import_an_existing_product_code_is_a_bad_row(store, dress):
     # given P00001 exists
     a_product(store, dress, "P00001", complete=False)
 
@@ -144,7 +143,7 @@ def test_list_04_an_existing_product_code_is_a_bad_row(store, dress):
     assert report.errors == [RowError(2, "product_code", "商品编码已存在：P00001")]
 
 
-def test_list_04_ten_thousand_product_excel_with_50_bad_rows_reports_all_and_changes_nothing(store, dress):
+def test_import_ten_thousand_product_excel_with_50_bad_rows_reports_all_and_changes_nothing(store, dress):
     # given an Excel file of 10,000 products where every 200th row has a negative price
     book = Workbook(write_only=True)
     sheet = book.create_sheet()
@@ -159,31 +158,25 @@ def test_list_04_ten_thousand_product_excel_with_50_bad_rows_reports_all_and_cha
     book.save(buffer)
     buffer.seek(0)
 
-    # when
-    started = time.monotonic()
+    # when (its speed is measured by benchmarks/catalog_import.py, not here)
     report = catalog_import(actor=ACTOR, store=store, kind="products", source=buffer, filename="big.xlsx")
-    elapsed = time.monotonic() - started
 
-    # then all 50 bad rows are reported, nothing is written, and it is quick
+    # then all 50 bad rows are reported and nothing is written
     assert [e.line for e in report.errors] == bad_lines
     assert len(report.errors) == 50
     assert {e.message for e in report.errors} == {"金额不能为负"}
     assert (Product.objects.count(), Sku.objects.count(), PriceChange.objects.count()) == (0, 0, 0)
-    assert elapsed < 20, elapsed
 
 
-def test_list_04_ten_thousand_valid_products_import_in_one_go(store, dress):
+def test_ten_thousand_valid_products_import_in_one_go(store, dress):
     # given 10,000 valid rows
     source = csv_file([product_row(i) for i in range(10_000)])
 
     # when
-    started = time.monotonic()
     report = catalog_import(actor=ACTOR, store=store, kind="products", source=source)
-    elapsed = time.monotonic() - started
 
     # then
     assert (report.ok, report.imported, Sku.objects.count()) == (True, 10_000, 10_000)
-    assert elapsed < 20, elapsed
 
 
 def test_price_03_price_import_versions_each_change_with_its_reason(store, dress, channel):
@@ -302,7 +295,7 @@ def test_sel_01_market_import_and_candidate_screen(store):
     ]
 
 
-def test_list_04_cli_import_reports_bad_rows_and_fails(store, dress, tmp_path):
+def test_import_cli_import_reports_bad_rows_and_fails(store, dress, tmp_path):
     # given a CSV with one bad row
     path = tmp_path / "p.csv"
     write_table(path, HEADER, [product_row(1), product_row(2, price="")], xlsx=False)

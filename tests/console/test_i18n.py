@@ -42,10 +42,18 @@ def _unquote(s: str) -> str:
 
 
 def read_po(path: Path) -> list[dict]:
-    """Entries of a .po file: msgid, msgstr, flags (enough for our single-form catalogue)."""
+    """Entries of a .po file: msgid, msgstr, context, flags. For a plural entry ``msgstr`` is
+    the singular form (``msgstr[0]``) and ``plural`` holds ``msgid_plural``."""
     entries = []
     for block in path.read_text(encoding="utf-8").strip().split("\n\n"):
-        entry: dict = {"msgid": "", "msgstr": "", "msgctxt": None, "flags": set(), "obsolete": False}
+        entry: dict = {
+            "msgid": "",
+            "msgstr": "",
+            "msgctxt": None,
+            "plural": None,
+            "flags": set(),
+            "obsolete": False,
+        }
         key = None
         for line in block.splitlines():
             if line.startswith("#~"):
@@ -56,8 +64,14 @@ def read_po(path: Path) -> list[dict]:
                 key, entry["msgctxt"] = "msgctxt", _unquote(line[9:-1])
             elif line.startswith("msgid "):
                 key, entry["msgid"] = "msgid", _unquote(line[7:-1])
+            elif line.startswith("msgid_plural "):
+                key, entry["plural"] = "plural", _unquote(line[14:-1])
             elif line.startswith("msgstr "):
                 key, entry["msgstr"] = "msgstr", _unquote(line[8:-1])
+            elif line.startswith("msgstr[0] "):
+                key, entry["msgstr"] = "msgstr", _unquote(line[11:-1])
+            elif line.startswith("msgstr["):
+                key = None  # further plural forms: not checked
             elif line.startswith('"') and key:
                 entry[key] += _unquote(line[1:-1])
         if entry["msgid"] and not entry["obsolete"]:
@@ -129,7 +143,10 @@ def test_compiled_catalogue_matches_the_po_file():
     """django.mo is committed (machines without gettext can't compile it); it must not be stale."""
     with MO_FILE.open("rb") as fh:
         compiled = gettext.GNUTranslations(fh)
+
     def compiled_text(e: dict) -> str:
+        if e["plural"] is not None:
+            return compiled.ngettext(e["msgid"], e["plural"], 1)
         if e["msgctxt"] is not None:
             return compiled.pgettext(e["msgctxt"], e["msgid"])
         return compiled.gettext(e["msgid"])

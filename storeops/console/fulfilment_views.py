@@ -1,0 +1,139 @@
+"""Console pages of logistics: shipments, the daily exception list (LOG-01, with CSV export)
+and carrier statistics with the carrier suggestion (LOG-03)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from storeops.console.views import PAGE_SIZE, _base_context, _current_store, _int, console_view
+from storeops.fulfilment import selectors
+from storeops.stores.selectors import playbook_get
+
+
+def _empty(request: HttpRequest) -> HttpResponse:
+    return render(request, "console/empty.html", _base_context(request))
+
+
+@console_view("fulfilment.view_shipment")
+def shipments(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    f = {
+        "status": request.GET.get("status", ""),
+        "carrier": request.GET.get("carrier", ""),
+        "province": request.GET.get("province", "").strip(),
+        "q": request.GET.get("q", "").strip(),
+    }
+    qs = selectors.shipment_list(
+        store=store, status=f["status"], carrier=f["carrier"], province=f["province"], q=f["q"]
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "console/fulfilment_shipments.html",
+        _base_context(
+            request,
+            page=page,
+            filters=f,
+            querystring=query.urlencode(),
+            statuses=selectors.STATUS_CHOICES,
+            carriers=list(selectors.carrier_list()),
+        ),
+    )
+
+
+@console_view("fulfilment.view_shipment")
+def exceptions(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    playbook = playbook_get(store=store)
+    now = timezone.now()
+    rows = selectors.shipment_exceptions(
+        store=store,
+        now=now,
+        pickup_timeout_hours=playbook.pickup_timeout_hours,
+        transit_stuck_hours=playbook.transit_stuck_hours,
+    )
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="logistics-exceptions-{now:%Y%m%d}.csv"'
+        response.write("\ufeff")  # BOM: Excel opens UTF-8 Chinese correctly
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                _("异常类型"),
+                _("快递公司"),
+                _("运单号"),
+                _("订单号"),
+                _("状态"),
+                _("省"),
+                _("起始时间"),
+                _("时长（小时）"),
+            ]
+        )
+        for e in rows:
+            s = e.shipment
+            writer.writerow(
+                [
+                    e.label,
+                    s.carrier.code,
+                    s.tracking_no,
+                    s.order_ref,
+                    s.get_status_display(),
+                    s.province,
+                    timezone.localtime(e.since).strftime("%Y-%m-%d %H:%M"),
+                    e.hours,
+                ]
+            )
+        return response
+    return render(
+        request,
+        "console/fulfilment_exceptions.html",
+        _base_context(request, rows=rows, playbook=playbook),
+    )
+
+
+@console_view("fulfilment.view_carrier")
+def carrier_stats(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    days = min(_int(request.GET.get("days"), 90), 3650)
+    since = timezone.now() - dt.timedelta(days=days)
+    province = request.GET.get("province", "").strip()
+    weight_text = request.GET.get("weight", "").strip()
+    weight: Decimal | None = None
+    try:
+        weight = Decimal(weight_text) if weight_text else None
+    except InvalidOperation:
+        weight = None
+    suggestion = (
+        selectors.carrier_suggest(store=store, province=province, weight_kg=weight, since=since)
+        if province
+        else None
+    )
+    return render(
+        request,
+        "console/fulfilment_carriers.html",
+        _base_context(
+            request,
+            overall=selectors.carrier_stats(store=store, since=since, by_province=False),
+            by_province=selectors.carrier_stats(store=store, since=since),
+            suggestion=suggestion,
+            days=days,
+            province=province,
+            weight=weight_text,
+        ),
+    )

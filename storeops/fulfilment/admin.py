@@ -1,0 +1,48 @@
+"""Admin for logistics data. Carriers are edited here (audited); shipments and tracking events
+change only through services (tracking ingest derives the status), so they are read-only."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from unfold.admin import ModelAdmin, TabularInline
+
+from storeops.audit.admin_mixins import AuditedAdminMixin
+from storeops.fulfilment.models import Carrier, Shipment, ShipmentLine, TrackingEvent
+
+
+@admin.register(Carrier)
+class CarrierAdmin(AuditedAdminMixin, ModelAdmin):
+    list_display = ("code", "name", "adapter", "is_active")
+    search_fields = ("code", "name")
+
+
+class _LineInline(TabularInline):
+    model = ShipmentLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ("sku_code", "qty")
+
+
+class _EventInline(TabularInline):
+    model = TrackingEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("time", "code", "status", "location", "description", "source")
+    exclude = ("raw", "event_key")
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(ModelAdmin):
+    list_display = ("tracking_no", "carrier", "order_ref", "status", "province", "created_at", "delivered_at")
+    list_filter = ("status", "carrier", "store")
+    search_fields = ("tracking_no", "order_ref")
+    inlines = (_LineInline, _EventInline)
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False

@@ -1,0 +1,345 @@
+"""Logistics API (/api/v1/fulfilment): shipments, tracking import and carrier webhooks
+(LOG-01), the exception list, carrier statistics and suggestion (LOG-03).
+
+The carrier webhook is the one route authenticated by an HMAC-SHA256 signature of the body
+(``X-StoreOps-Signature: sha256=<hex>``, the carrier's own secret) instead of a user role.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+
+from storeops.accounts.access import perm, principal
+from storeops.core.api import Page, paginate
+from storeops.core.context import Actor
+from storeops.core.errors import ValidationError
+from storeops.fulfilment import selectors, services
+from storeops.fulfilment.carriers import SIGNATURE_HEADER, adapter_get, read_rows, signature_valid
+from storeops.fulfilment.models import Carrier, Shipment
+from storeops.stores.models import Channel, Store
+from storeops.stores.selectors import playbook_get
+
+router = Router(tags=["fulfilment"])
+
+
+class CarrierSignature:
+    """Ninja auth callable for carrier pushes: the body's HMAC-SHA256 with the carrier's
+    secret. Wrong or missing signature, unknown or inactive carrier → 401."""
+
+    openapi_type = "apiKey"
+
+    def __call__(self, request: HttpRequest) -> Carrier | None:
+        code = str((request.resolver_match.kwargs if request.resolver_match else {}).get("carrier_code", ""))
+        carrier = Carrier.objects.filter(code=code.upper(), is_active=True).first()
+        if carrier is None:
+            return None
+        if not signature_valid(carrier.secret, request.body, request.headers.get(SIGNATURE_HEADER, "")):
+            return None
+        return carrier
+
+    def openapi_security_schema(self) -> dict[str, Any]:
+        return {"type": "apiKey", "in": "header", "name": SIGNATURE_HEADER}
+
+
+class LineIn(Schema):
+    sku_code: str
+    qty: int
+
+
+class ShipmentIn(Schema):
+    channel_id: int
+    order_ref: str
+    carrier: str
+    tracking_no: str
+    warehouse_code: str
+    lines: list[LineIn]
+    province: str
+    city: str = ""
+    district: str = ""
+    address: str = ""
+    phone: str = ""
+    weight_kg: Decimal | None = None
+    shipping_cost: Decimal = Decimal("0")
+
+
+class ShipmentOut(Schema):
+    id: int
+    order_ref: str
+    channel_id: int
+    carrier: str
+    tracking_no: str
+    warehouse_code: str
+    status: str
+    province: str
+    city: str
+    district: str
+    phone_masked: str
+    weight_kg: Decimal | None
+    shipping_cost: Decimal
+    currency: str
+    created_at: dt.datetime
+    shipped_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+    last_event_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_carrier(obj: Shipment) -> str:
+        return obj.carrier.code
+
+
+class EventOut(Schema):
+    time: dt.datetime
+    code: str
+    status: str
+    location: str
+    description: str
+    source: str
+
+
+class LineOut(Schema):
+    sku_code: str
+    qty: int
+
+
+class ShipmentDetailOut(ShipmentOut):
+    address: str
+    lines: list[LineOut]
+    events: list[EventOut]
+
+    @staticmethod
+    def resolve_lines(obj: Shipment) -> list[Any]:
+        return list(obj.lines.all())
+
+    @staticmethod
+    def resolve_events(obj: Shipment) -> list[Any]:
+        return list(selectors.shipment_events(shipment=obj))
+
+
+class ProblemOut(Schema):
+    line: int
+    message: str
+
+
+class IngestOut(Schema):
+    received: int
+    stored: int
+    duplicates: int
+    unknown: list[str]
+    problems: list[ProblemOut]
+    status_changes: int
+
+
+class ExceptionOut(Schema):
+    shipment_id: int
+    kind: str
+    label: str
+    carrier: str
+    tracking_no: str
+    order_ref: str
+    status: str
+    since: dt.datetime
+    hours: Decimal
+
+
+class CarrierStatOut(Schema):
+    carrier: str
+    carrier_name: str
+    province: str
+    shipments: int
+    delivered: int
+    problems: int
+    median_hours: Decimal | None
+    p90_hours: Decimal | None
+    avg_cost: Decimal | None
+    cost_per_kg: Decimal | None
+
+
+class SuggestionOut(Schema):
+    carrier: str
+    score: Decimal
+    estimated_hours: Decimal
+    estimated_cost: Decimal
+    fallback: bool
+
+
+class SuggestOut(Schema):
+    province: str
+    best: str | None
+    ranked: list[SuggestionOut]
+
+
+def _store(store_id: int) -> Store:
+    return get_object_or_404(Store, pk=store_id)
+
+
+def _ingest_out(result: services.IngestResult) -> dict[str, Any]:
+    return {
+        "received": result.received,
+        "stored": result.stored,
+        "duplicates": result.duplicates,
+        "unknown": result.unknown,
+        "problems": [{"line": p.line, "message": p.message} for p in result.problems],
+        "status_changes": len(result.status_changes),
+    }
+
+
+@router.get("/{store_id}/shipments", response=Page[ShipmentOut], auth=perm("fulfilment.view_shipment"))
+def shipment_list(
+    request: HttpRequest,
+    store_id: int,
+    status: str = "",
+    carrier: str = "",
+    province: str = "",
+    q: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    qs = selectors.shipment_list(
+        store=_store(store_id), status=status, carrier=carrier, province=province, q=q
+    )
+    return paginate(qs, page, page_size)
+
+
+@router.get(
+    "/{store_id}/shipments/{shipment_id}", response=ShipmentDetailOut, auth=perm("fulfilment.view_shipment")
+)
+def shipment_detail(request: HttpRequest, store_id: int, shipment_id: int) -> Shipment:
+    return selectors.shipment_get(store=_store(store_id), shipment_id=shipment_id)
+
+
+@router.post("/{store_id}/shipments", response={201: ShipmentOut}, auth=perm("fulfilment.add_shipment"))
+def shipment_create(request: HttpRequest, store_id: int, payload: ShipmentIn) -> tuple[int, Shipment]:
+    store = _store(store_id)
+    channel = get_object_or_404(Channel, pk=payload.channel_id, store=store)
+    shipment = services.shipment_create(
+        actor=principal(request).actor,
+        store=store,
+        channel=channel,
+        order_ref=payload.order_ref,
+        carrier=selectors.carrier_get(code=payload.carrier),
+        tracking_no=payload.tracking_no,
+        warehouse_code=payload.warehouse_code,
+        lines=[(line.sku_code, line.qty) for line in payload.lines],
+        province=payload.province,
+        city=payload.city,
+        district=payload.district,
+        address=payload.address,
+        phone=payload.phone,
+        weight_kg=payload.weight_kg,
+        shipping_cost=payload.shipping_cost,
+    )
+    return 201, shipment
+
+
+@router.post("/{store_id}/tracking/import", response=IngestOut, auth=perm("fulfilment.add_trackingevent"))
+def tracking_import(
+    request: HttpRequest, store_id: int, carrier: Form[str], file: File[UploadedFile]
+) -> dict[str, Any]:
+    """Upload a carrier's tracking export (.csv or .xlsx; 运单号/时间/状态/地点/描述)."""
+    store = _store(store_id)
+    carrier_row = selectors.carrier_get(code=carrier)
+    parsed = adapter_get(carrier_row.adapter).parse_rows(read_rows(file, file.name or ""))
+    result = services.tracking_events_ingest(
+        actor=principal(request).actor,
+        carrier=carrier_row,
+        drafts=parsed.drafts,
+        source="import",
+        store=store,
+        problems=parsed.problems,
+    )
+    return _ingest_out(result)
+
+
+@router.post("/webhooks/{carrier_code}", response=IngestOut, auth=CarrierSignature())
+def carrier_webhook(request: HttpRequest, carrier_code: str) -> dict[str, Any]:
+    """A carrier's signed tracking push: ``{"events": [{"tracking_no", "time", "status",
+    "location", "description"}]}`` (or one event object). Re-sending is harmless."""
+    carrier: Carrier = request.auth  # type: ignore[attr-defined]
+    try:
+        payload = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ValidationError(_("推送内容不是有效的 JSON")) from None
+    parsed = adapter_get(carrier.adapter).parse_webhook(payload)
+    result = services.tracking_events_ingest(
+        actor=Actor.system(via="api"),
+        carrier=carrier,
+        drafts=parsed.drafts,
+        source="webhook",
+        problems=parsed.problems,
+    )
+    return _ingest_out(result)
+
+
+@router.get("/{store_id}/exceptions", response=list[ExceptionOut], auth=perm("fulfilment.view_shipment"))
+def exception_list(request: HttpRequest, store_id: int) -> list[dict[str, Any]]:
+    store = _store(store_id)
+    playbook = playbook_get(store=store)
+    rows = selectors.shipment_exceptions(
+        store=store,
+        now=timezone.now(),
+        pickup_timeout_hours=playbook.pickup_timeout_hours,
+        transit_stuck_hours=playbook.transit_stuck_hours,
+    )
+    return [
+        {
+            "shipment_id": e.shipment.pk,
+            "kind": e.kind.value,
+            "label": e.label,
+            "carrier": e.shipment.carrier.code,
+            "tracking_no": e.shipment.tracking_no,
+            "order_ref": e.shipment.order_ref,
+            "status": e.shipment.status,
+            "since": e.since,
+            "hours": e.hours,
+        }
+        for e in rows
+    ]
+
+
+@router.get("/{store_id}/carrier-stats", response=list[CarrierStatOut], auth=perm("fulfilment.view_carrier"))
+def carrier_stats(
+    request: HttpRequest, store_id: int, days: int = 90, by_province: bool = True
+) -> list[dict[str, Any]]:
+    since = timezone.now() - dt.timedelta(days=max(1, min(days, 3650)))
+    rows = selectors.carrier_stats(store=_store(store_id), since=since, by_province=by_province)
+    return [
+        {
+            **{k: getattr(s, k) for k in CarrierStatOut.model_fields if k != "carrier"},
+            "carrier": s.carrier_code,
+        }
+        for s in rows
+    ]
+
+
+@router.get("/{store_id}/carrier-suggestion", response=SuggestOut, auth=perm("fulfilment.view_carrier"))
+def carrier_suggestion(
+    request: HttpRequest, store_id: int, province: str, weight_kg: Decimal | None = None, days: int = 90
+) -> dict[str, Any]:
+    since = timezone.now() - dt.timedelta(days=max(1, min(days, 3650)))
+    result = selectors.carrier_suggest(
+        store=_store(store_id), province=province, weight_kg=weight_kg, since=since
+    )
+    return {
+        "province": result.province,
+        "best": result.best.carrier_code if result.best else None,
+        "ranked": [
+            {
+                "carrier": s.carrier_code,
+                "score": s.score,
+                "estimated_hours": s.estimated_hours,
+                "estimated_cost": s.estimated_cost,
+                "fallback": s.fallback,
+            }
+            for s in result.ranked
+        ],
+    }

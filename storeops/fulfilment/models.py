@@ -1,0 +1,142 @@
+"""Logistics data: carriers, shipments with their lines, and tracking events (SOP LOG-01/03).
+
+There is no orders app yet: a shipment carries the order's external reference
+(``order_ref``) with its store and channel. When the orders app lands it adds a foreign key
+from the shipment to the order and fills it from ``(store, channel, order_ref)``.
+Likewise ``warehouse_code`` becomes a foreign key to the inventory app's warehouse.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from storeops.core.money import DEFAULT_CURRENCY, Money
+from storeops.fulfilment.rules import Status
+from storeops.stores.models import Channel, Store
+
+
+class ShipmentStatus(models.TextChoices):
+    CREATED = Status.CREATED.value, _("已创建")
+    PICKED_UP = Status.PICKED_UP.value, _("已揽收")
+    IN_TRANSIT = Status.IN_TRANSIT.value, _("运输中")
+    OUT_FOR_DELIVERY = Status.OUT_FOR_DELIVERY.value, _("派送中")
+    DELIVERED = Status.DELIVERED.value, _("已签收")
+    RETURNED = Status.RETURNED.value, _("已退回")
+    LOST = Status.LOST.value, _("丢失")
+    EXCEPTION = Status.EXCEPTION.value, _("异常")
+
+
+class Carrier(models.Model):
+    """A courier company (SF, ZTO, YTO, JD, EMS …). ``secret`` signs its webhook pushes."""
+
+    code = models.CharField(_("编码"), max_length=20, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    is_active = models.BooleanField(_("启用"), default=True)
+    adapter = models.CharField(_("轨迹格式"), max_length=30, default="generic")
+    secret = models.CharField(_("推送签名密钥"), max_length=128, blank=True)
+
+    class Meta:
+        verbose_name = _("快递公司")
+        verbose_name_plural = _("快递公司")
+        ordering = ("code",)
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Shipment(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", verbose_name=_("渠道"))
+    order_ref = models.CharField(_("订单号"), max_length=64, db_index=True)
+    warehouse_code = models.CharField(_("发货仓"), max_length=32)
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="shipments", verbose_name=_("快递公司")
+    )
+    tracking_no = models.CharField(_("运单号"), max_length=64)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.CREATED
+    )
+    province = models.CharField(_("省"), max_length=30)
+    city = models.CharField(_("市"), max_length=30, blank=True)
+    district = models.CharField(_("区县"), max_length=30, blank=True)
+    address = models.CharField(_("详细地址"), max_length=200, blank=True)
+    phone_masked = models.CharField(_("收件电话（脱敏）"), max_length=20, blank=True)
+    weight_kg = models.DecimalField(_("重量（kg）"), max_digits=8, decimal_places=3, null=True, blank=True)
+    shipping_cost = models.DecimalField(_("运费"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(_("币种"), max_length=3, default=DEFAULT_CURRENCY)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, db_index=True)
+    shipped_at = models.DateTimeField(_("揽收时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("签收时间"), null=True, blank=True, db_index=True)
+    last_event_at = models.DateTimeField(_("最新轨迹时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("发货单")
+        verbose_name_plural = _("发货单")
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("carrier", "tracking_no"), name="shipment_tracking_no_per_carrier"
+            ),
+            models.CheckConstraint(condition=Q(shipping_cost__gte=0), name="shipment_cost_non_negative"),
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gt=0), name="shipment_weight_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=("store", "status", "created_at"))]
+
+    def __str__(self) -> str:
+        return f"{self.carrier_id}:{self.tracking_no}"
+
+    @property
+    def cost(self) -> Money:
+        return Money(self.shipping_cost, self.currency)
+
+    @property
+    def items_count(self) -> int:
+        return sum(line.qty for line in self.lines.all())
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    sku_code = models.CharField(_("SKU编码"), max_length=64)
+    qty = models.PositiveIntegerField(_("数量"))
+
+    class Meta:
+        verbose_name = _("发货明细")
+        verbose_name_plural = _("发货明细")
+        constraints = [models.CheckConstraint(condition=Q(qty__gt=0), name="shipment_line_qty_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.sku_code} x{self.qty}"
+
+
+class TrackingEvent(models.Model):
+    """One carrier scan. ``event_key`` (hash of time, code, location, description) makes the same
+    event stored once however often it is pushed or imported."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    time = models.DateTimeField(_("时间"))
+    code = models.CharField(_("状态码"), max_length=40, blank=True)
+    status = models.CharField(_("状态"), max_length=20, choices=ShipmentStatus.choices, blank=True)
+    location = models.CharField(_("地点"), max_length=100, blank=True)
+    description = models.CharField(_("描述"), max_length=300, blank=True)
+    raw = models.JSONField(_("原始数据"), default=dict, blank=True)
+    source = models.CharField(_("来源"), max_length=20, default="import")  # import / webhook / api
+    event_key = models.CharField(max_length=64)
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("物流轨迹")
+        verbose_name_plural = _("物流轨迹")
+        ordering = ("time", "id")
+        constraints = [
+            models.UniqueConstraint(fields=("shipment", "event_key"), name="tracking_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shipment} {self.time:%Y-%m-%d %H:%M} {self.code}"

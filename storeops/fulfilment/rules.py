@@ -1,0 +1,217 @@
+"""Pure logistics rules (no Django): the shipment status fold over tracking events, delivery
+statistics (median / p90) and the carrier score of SOP LOG-03.
+
+Status is *derived* from all events of a shipment in time order, so events that arrive out of
+order (a late webhook, an import of an older file) give the same result as in order, and a
+status never moves backwards: progress only goes forward, ``exception`` is cleared by the next
+progress event, and ``delivered`` / ``returned`` / ``lost`` are final.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+
+class Status(enum.StrEnum):
+    CREATED = "created"
+    PICKED_UP = "picked_up"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    RETURNED = "returned"
+    LOST = "lost"
+    EXCEPTION = "exception"
+
+
+# Forward progress only: an event of a lower rank than the shipment's progress is history.
+PROGRESS_RANK: dict[Status, int] = {
+    Status.CREATED: 0,
+    Status.PICKED_UP: 1,
+    Status.IN_TRANSIT: 2,
+    Status.OUT_FOR_DELIVERY: 3,
+    Status.DELIVERED: 4,
+}
+FINAL = frozenset({Status.DELIVERED, Status.RETURNED, Status.LOST})
+
+# Carrier status words and codes (Chinese exports, English APIs) -> our status. Matched on the
+# lower-cased, stripped text; an unknown code is a plain movement event without a status.
+STATUS_ALIASES: dict[str, Status] = {
+    **{s.value: s for s in Status},
+    "collected": Status.PICKED_UP,
+    "pickup": Status.PICKED_UP,
+    "已揽收": Status.PICKED_UP,
+    "揽收": Status.PICKED_UP,
+    "已揽件": Status.PICKED_UP,
+    "揽件": Status.PICKED_UP,
+    "transit": Status.IN_TRANSIT,
+    "运输中": Status.IN_TRANSIT,
+    "在途": Status.IN_TRANSIT,
+    "已发出": Status.IN_TRANSIT,
+    "到达": Status.IN_TRANSIT,
+    "delivering": Status.OUT_FOR_DELIVERY,
+    "派送中": Status.OUT_FOR_DELIVERY,
+    "派件": Status.OUT_FOR_DELIVERY,
+    "派件中": Status.OUT_FOR_DELIVERY,
+    "signed": Status.DELIVERED,
+    "已签收": Status.DELIVERED,
+    "签收": Status.DELIVERED,
+    "return": Status.RETURNED,
+    "退回": Status.RETURNED,
+    "已退回": Status.RETURNED,
+    "退件": Status.RETURNED,
+    "丢失": Status.LOST,
+    "遗失": Status.LOST,
+    "问题件": Status.EXCEPTION,
+    "异常": Status.EXCEPTION,
+    "疑难件": Status.EXCEPTION,
+}
+
+
+def status_from_code(code: str) -> Status | None:
+    """Our status for a carrier's status word/code, or ``None`` for a plain movement."""
+    return STATUS_ALIASES.get(code.strip().lower())
+
+
+@dataclass(frozen=True, slots=True)
+class EventFact:
+    time: dt.datetime
+    status: Status | None
+    seq: int = 0  # tie-break for events at the same time (arrival order)
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedState:
+    status: Status
+    picked_up_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+    last_event_at: dt.datetime | None
+
+
+def derive_state(events: Iterable[EventFact]) -> DerivedState:
+    """Fold a shipment's events (any arrival order) into its status and milestone times."""
+    status = Status.CREATED
+    progress = Status.CREATED
+    picked_up_at: dt.datetime | None = None
+    delivered_at: dt.datetime | None = None
+    last: dt.datetime | None = None
+    for event in sorted(events, key=lambda e: (e.time, e.seq)):
+        last = event.time
+        new = event.status
+        if new is None or status in FINAL:
+            continue
+        if new in (Status.RETURNED, Status.LOST):
+            status = new
+        elif new == Status.EXCEPTION:
+            status = Status.EXCEPTION
+        elif PROGRESS_RANK[new] >= PROGRESS_RANK[progress]:
+            progress = new
+            status = new
+        elif status == Status.EXCEPTION:
+            status = progress  # a late, lower scan still shows the parcel is moving again
+        if picked_up_at is None and PROGRESS_RANK.get(new, 0) >= 1:
+            picked_up_at = event.time  # the first scan after creation is the pickup
+        if status == Status.DELIVERED and delivered_at is None:
+            delivered_at = event.time
+    return DerivedState(status, picked_up_at, delivered_at, last)
+
+
+# ---- LOG-03 statistics and the carrier score ---------------------------------------------------
+
+
+def median(values: Sequence[Decimal]) -> Decimal | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[mid]
+    return (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def percentile(values: Sequence[Decimal], pct: int) -> Decimal | None:
+    """Nearest-rank percentile (p90 of 10 values is the 9th smallest)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct * len(ordered) / 100))
+    return ordered[rank - 1]
+
+
+def hours_between(start: dt.datetime, end: dt.datetime) -> Decimal:
+    seconds = Decimal(int((end - start).total_seconds()))
+    return (seconds / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierFigures:
+    """Observed figures of one carrier for one destination (or nationwide as a fallback)."""
+
+    carrier_code: str
+    delivered: int  # shipments with a measured delivery time
+    median_hours: Decimal | None
+    p90_hours: Decimal | None
+    avg_cost: Decimal | None  # per shipment
+    cost_per_kg: Decimal | None
+    problem_rate: Decimal  # returned + lost + exception share of all shipments
+    fallback: bool = False  # True: nationwide figures, too few to this destination
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestPolicy:
+    """Weights of the LOG-03 score (lower is better). Speed counts the p90 so that carriers
+    with a long tail are not rewarded for a good median; ``min_samples`` is how many delivered
+    shipments to a province are needed before its figures are trusted over nationwide ones."""
+
+    weight_speed: Decimal = Decimal("0.5")
+    weight_cost: Decimal = Decimal("0.3")
+    weight_reliability: Decimal = Decimal("0.2")
+    min_samples: int = 3
+
+
+DEFAULT_POLICY = SuggestPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    carrier_code: str
+    score: Decimal
+    estimated_hours: Decimal
+    estimated_cost: Decimal
+    fallback: bool
+
+
+def estimated_cost(figures: CarrierFigures, weight_kg: Decimal | None) -> Decimal | None:
+    if weight_kg is not None and weight_kg > 0 and figures.cost_per_kg is not None:
+        return (figures.cost_per_kg * weight_kg).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return figures.avg_cost
+
+
+def rank_carriers(
+    candidates: Sequence[CarrierFigures], *, weight_kg: Decimal | None, policy: SuggestPolicy = DEFAULT_POLICY
+) -> list[Suggestion]:
+    """Score carriers that have a delivery time and a cost: each figure relative to the best
+    candidate's (best = 1), weighted; plus the problem rate. Best first; ties by code."""
+    usable: list[tuple[CarrierFigures, Decimal, Decimal]] = []
+    for c in candidates:
+        cost = estimated_cost(c, weight_kg)
+        if c.p90_hours is not None and cost is not None:
+            usable.append((c, c.p90_hours, cost))
+    if not usable:
+        return []
+    best_hours = max(min(h for _c, h, _k in usable), Decimal("0.1"))
+    best_cost = max(min(k for _c, _h, k in usable), Decimal("0.01"))
+    out = []
+    for c, hours, cost in usable:
+        # reliability: no problems = 1; each 10 % of problem parcels adds as much as the best
+        score = (
+            policy.weight_speed * max(hours, Decimal("0.1")) / best_hours
+            + policy.weight_cost * max(cost, Decimal("0.01")) / best_cost
+            + policy.weight_reliability * (1 + c.problem_rate * 10)
+        ).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+        out.append(Suggestion(c.carrier_code, score, hours, cost, c.fallback))
+    return sorted(out, key=lambda s: (s.score, s.carrier_code))

@@ -1,0 +1,308 @@
+"""Every change of logistics data: carriers, shipments and tracking events. Atomic and audited.
+
+:func:`tracking_events_ingest` is the one way tracking enters (file import, carrier webhook,
+API): idempotent (an event already stored is skipped), one audit entry per batch, and each
+touched shipment's status is re-derived from all its events (:func:`rules.derive_state`),
+so late or repeated events never move a status backwards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from storeops.audit.services import audit_record, snapshot
+from storeops.core.context import Actor
+from storeops.core.errors import Conflict, ValidationError
+from storeops.fulfilment.carriers import RowProblem, TrackingEventDraft
+from storeops.fulfilment.models import Carrier, Shipment, ShipmentLine, TrackingEvent
+from storeops.fulfilment.rules import EventFact, Status, derive_state
+from storeops.stores.models import Channel, Store
+
+_CODE = re.compile(r"^[A-Z0-9_-]{2,20}$")
+_PHONE_MASKED = re.compile(r"^[0-9*\-+ ]{0,20}$")
+
+
+def carrier_create(
+    *, actor: Actor, code: str, name: str, secret: str = "", adapter: str = "generic"
+) -> Carrier:
+    code = code.strip().upper()
+    if not _CODE.match(code):
+        raise ValidationError(_("快递公司编码有误"), fields={"code": _("2-20位大写字母、数字")})
+    if not name.strip():
+        raise ValidationError(_("请填写名称"), fields={"name": _("必填")})
+    with transaction.atomic():
+        if Carrier.objects.filter(code=code).exists():
+            raise Conflict(_("快递公司编码已存在"), fields={"code": _("已存在")})
+        carrier = Carrier.objects.create(code=code, name=name.strip(), secret=secret, adapter=adapter)
+        audit_record(actor=actor, action="carrier.create", obj=carrier, after=snapshot(carrier))
+    return carrier
+
+
+def _mask_phone(phone: str) -> str:
+    """Only a masked phone is kept (PII): 13812345678 → 138****5678."""
+    digits = re.sub(r"\D", "", phone)
+    if "*" in phone:
+        if not _PHONE_MASKED.match(phone):
+            raise ValidationError(_("电话格式有误"), fields={"phone": _("电话格式有误")})
+        return phone.strip()
+    if not digits:
+        return ""
+    if len(digits) < 7:
+        raise ValidationError(_("电话格式有误"), fields={"phone": _("电话格式有误")})
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def _amount(value: Any, name: str) -> Decimal:
+    if isinstance(value, float | bool):
+        raise ValidationError(_("金额有误"), fields={name: _("请输入金额")})
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationError(_("金额有误"), fields={name: _("请输入数字")}) from None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError(_("金额有误"), fields={name: _("金额不能为负，最多两位小数")})
+    return amount
+
+
+def _shipment_errors(
+    *,
+    store: Store,
+    channel: Channel,
+    order_ref: str,
+    carrier: Carrier,
+    tracking_no: str,
+    warehouse_code: str,
+    lines: Sequence[tuple[str, int]],
+    province: str,
+    weight_kg: Any,
+) -> tuple[dict[str, str], Decimal | None]:
+    errors: dict[str, str] = {}
+    if channel.store_id != store.pk:
+        errors["channel"] = _("渠道不属于该店铺")
+    if not order_ref.strip():
+        errors["order_ref"] = _("必填")
+    if not tracking_no.strip():
+        errors["tracking_no"] = _("必填")
+    if not warehouse_code.strip():
+        errors["warehouse_code"] = _("必填")
+    if not province.strip():
+        errors["province"] = _("必填")
+    if not carrier.is_active:
+        errors["carrier"] = _("快递公司已停用")
+    if not lines:
+        errors["lines"] = _("至少一行")
+    elif any(not str(sku).strip() or int(qty) <= 0 for sku, qty in lines):
+        errors["lines"] = _("SKU 必填，数量必须大于0")
+    weight: Decimal | None = None
+    if weight_kg not in (None, ""):
+        try:
+            weight = Decimal(str(weight_kg))
+        except InvalidOperation:
+            weight = Decimal(0)
+        if isinstance(weight_kg, float) or not weight.is_finite() or weight <= 0:
+            errors["weight_kg"] = _("重量必须大于0")
+    return errors, weight
+
+
+def shipment_create(
+    *,
+    actor: Actor,
+    store: Store,
+    channel: Channel,
+    order_ref: str,
+    carrier: Carrier,
+    tracking_no: str,
+    warehouse_code: str,
+    lines: Sequence[tuple[str, int]],
+    province: str,
+    city: str = "",
+    district: str = "",
+    address: str = "",
+    phone: str = "",
+    weight_kg: Any = None,
+    shipping_cost: Any = "0",
+    created_at: Any = None,
+) -> Shipment:
+    """Register a parcel handed to ``carrier`` for order ``order_ref`` (status ``created``)."""
+    errors, weight = _shipment_errors(
+        store=store,
+        channel=channel,
+        order_ref=order_ref,
+        carrier=carrier,
+        tracking_no=tracking_no,
+        warehouse_code=warehouse_code,
+        lines=lines,
+        province=province,
+        weight_kg=weight_kg,
+    )
+    if errors:
+        raise ValidationError(_("发货单信息有误"), fields=errors)
+    cost = _amount(shipping_cost, "shipping_cost")
+    phone_masked = _mask_phone(phone)
+    with transaction.atomic():
+        if Shipment.objects.filter(carrier=carrier, tracking_no=tracking_no.strip()).exists():
+            raise Conflict(_("该快递公司下运单号已存在"), fields={"tracking_no": _("已存在")})
+        shipment = Shipment.objects.create(
+            store=store,
+            channel=channel,
+            order_ref=order_ref.strip(),
+            carrier=carrier,
+            tracking_no=tracking_no.strip(),
+            warehouse_code=warehouse_code.strip(),
+            province=province.strip(),
+            city=city.strip(),
+            district=district.strip(),
+            address=address.strip(),
+            phone_masked=phone_masked,
+            weight_kg=weight,
+            shipping_cost=cost,
+            created_at=created_at or timezone.now(),
+        )
+        ShipmentLine.objects.bulk_create(
+            [ShipmentLine(shipment=shipment, sku_code=str(s).strip(), qty=int(q)) for s, q in lines]
+        )
+        audit_record(
+            actor=actor,
+            action="shipment.create",
+            obj=shipment,
+            store_id=store.pk,
+            after={**snapshot(shipment), "lines": [[str(s), int(q)] for s, q in lines]},
+        )
+    return shipment
+
+
+@dataclass(slots=True)
+class IngestResult:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    unknown: list[str] = field(default_factory=list)  # tracking numbers without a shipment
+    problems: list[RowProblem] = field(default_factory=list)
+    status_changes: dict[int, tuple[str, str]] = field(default_factory=dict)  # shipment id → (old, new)
+
+
+def _shipment_refresh(shipment: Shipment) -> tuple[str, str] | None:
+    facts = [
+        EventFact(time=e.time, status=Status(e.status) if e.status else None, seq=e.pk)
+        for e in shipment.events.all()
+    ]
+    state = derive_state(facts)
+    changed = {
+        "status": state.status.value,
+        "shipped_at": state.picked_up_at,
+        "delivered_at": state.delivered_at,
+        "last_event_at": state.last_event_at,
+    }
+    old_status = shipment.status
+    if all(getattr(shipment, k) == v for k, v in changed.items()):
+        return None
+    for key, value in changed.items():
+        setattr(shipment, key, value)
+    shipment.save(update_fields=list(changed))
+    return (old_status, state.status.value) if old_status != state.status.value else None
+
+
+def tracking_events_ingest(
+    *,
+    actor: Actor,
+    carrier: Carrier,
+    drafts: Iterable[TrackingEventDraft],
+    source: str,
+    store: Store | None = None,
+    problems: Sequence[RowProblem] = (),
+) -> IngestResult:
+    """Store new events of ``carrier``'s parcels (only ``store``'s when given) and re-derive
+    the status of every shipment that got one. Idempotent: re-sending a batch stores nothing."""
+    drafts = list(drafts)
+    result = IngestResult(received=len(drafts), problems=list(problems))
+    numbers = {d.tracking_no for d in drafts}
+    with transaction.atomic():
+        shipments_qs = Shipment.objects.select_for_update().filter(carrier=carrier, tracking_no__in=numbers)
+        if store is not None:
+            shipments_qs = shipments_qs.filter(store=store)
+        shipments = {s.tracking_no: s for s in shipments_qs}
+        result.unknown = sorted(numbers - set(shipments))
+        existing = set(
+            TrackingEvent.objects.filter(shipment__in=shipments.values()).values_list(
+                "shipment_id", "event_key"
+            )
+        )
+        new_rows: list[TrackingEvent] = []
+        for d in drafts:
+            shipment = shipments.get(d.tracking_no)
+            if shipment is None:
+                continue
+            key = (shipment.pk, d.event_key)
+            if key in existing:
+                result.duplicates += 1
+                continue
+            existing.add(key)
+            new_rows.append(
+                TrackingEvent(
+                    shipment=shipment,
+                    time=d.time,
+                    code=d.code,
+                    status=d.status.value if d.status else "",
+                    location=d.location,
+                    description=d.description,
+                    raw=_json_raw(d.raw),
+                    source=source[:20],
+                    event_key=d.event_key,
+                )
+            )
+        try:
+            with transaction.atomic():
+                TrackingEvent.objects.bulk_create(new_rows)
+        except IntegrityError:  # a concurrent push stored some of them first: insert one by one
+            result.duplicates, new_rows = _insert_each(new_rows, result.duplicates)
+        result.stored = len(new_rows)
+        touched = {row.shipment_id for row in new_rows}
+        for shipment in shipments.values():
+            if shipment.pk in touched:
+                change = _shipment_refresh(shipment)
+                if change is not None:
+                    result.status_changes[shipment.pk] = change
+        if result.stored or result.problems:
+            store_ids = {s.store_id for s in shipments.values()}
+            audit_record(
+                actor=actor,
+                action="tracking.ingest",
+                obj=carrier,
+                store_id=store.pk
+                if store is not None
+                else (next(iter(store_ids)) if len(store_ids) == 1 else None),
+                after={
+                    "source": source,
+                    "received": result.received,
+                    "stored": result.stored,
+                    "duplicates": result.duplicates,
+                    "unknown": result.unknown[:50],
+                    "problems": len(result.problems),
+                    "status_changes": {str(k): list(v) for k, v in result.status_changes.items()},
+                },
+            )
+    return result
+
+
+def _insert_each(rows: list[TrackingEvent], duplicates: int) -> tuple[int, list[TrackingEvent]]:
+    stored = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                row.save()
+            stored.append(row)
+        except IntegrityError:
+            duplicates += 1
+    return duplicates, stored
+
+
+def _json_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(k): v if isinstance(v, str | int | bool | None) else str(v) for k, v in raw.items()}

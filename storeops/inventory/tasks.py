@@ -1,0 +1,33 @@
+"""Scheduled inventory work (huey): channel stock offers follow stock movements (INV-03).
+
+Every minute each store's offers are recomputed for the SKUs with ledger lines after the last
+line the previous run saw (all SKUs on the first run, or after the cache lost the mark). Idempotent:
+recomputing unchanged stock pushes nothing."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from storeops.inventory.selectors import skus_moved_since
+from storeops.inventory.services import channel_stock_recompute
+from storeops.stores.selectors import store_list
+
+
+def channel_stock_sync() -> int:
+    pushed = 0
+    for store in store_list():
+        key = f"inventory:channel-sync:{store.pk}"
+        seen = cache.get(key)
+        sku_ids, last = skus_moved_since(store=store, after_move_id=seen or 0)
+        if seen is None or sku_ids:
+            pushed += len(channel_stock_recompute(store=store, sku_ids=None if seen is None else sku_ids))
+        cache.set(key, last, timeout=None)
+    return pushed
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("inventory-channel-sync")
+def run_channel_stock_sync() -> int:
+    return channel_stock_sync()

@@ -1,0 +1,570 @@
+"""Marketing API (/api/v1/marketing): campaign plans and their approval chain (PROMO-05),
+hourly monitoring data (PROMO-06), post-mortems (PROMO-07), the cash reserve (PROMO-08), and
+ad plans, keywords, stats and benchmarks (ADS-01..03)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from storeops.accounts.access import perm, principal
+from storeops.marketing import selectors, services
+from storeops.marketing.models import AdKeyword, Campaign
+from storeops.stores.models import Channel, Store
+
+router = Router(tags=["marketing"])
+
+
+class PhaseIn(Schema):
+    kind: str
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+class BudgetIn(Schema):
+    kind: str
+    planned: Decimal
+    note: str = ""
+
+
+class StockIn(Schema):
+    sku_code: str
+    planned_qty: int
+
+
+class CampaignIn(Schema):
+    theme: str
+    kind: str = "regular"
+    starts_on: dt.date
+    ends_on: dt.date
+    mechanics: str = ""
+    channel_id: int | None = None
+    target_gmv: Decimal = Decimal(0)
+    target_new_users: int = 0
+    planned_redemption_rate: Decimal = Decimal(0)
+    max_payment_failure_rate: Decimal = Decimal("0.05")
+    expected_refund_rate: Decimal = Decimal("0.10")
+    phases: list[PhaseIn] = []
+    budget: list[BudgetIn] = []
+    stock: list[StockIn] = []
+    offer_ids: list[int] = []
+
+
+class CampaignOut(Schema):
+    id: int
+    theme: str
+    kind: str
+    status: str
+    starts_on: dt.date
+    ends_on: dt.date
+    target_gmv: Decimal
+    target_new_users: int
+    offer_ids: list[int]
+    approved_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_offer_ids(obj: Any) -> list[int]:
+        if isinstance(obj, dict):
+            return list(obj["offer_ids"])
+        return sorted(o.pk for o in obj.offers.all())
+
+
+class PhaseOut(Schema):
+    kind: str
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+class BudgetOut(Schema):
+    kind: str
+    planned: Decimal
+    actual: Decimal
+    note: str
+
+
+class StockOut(Schema):
+    sku_id: int
+    sku_code: str
+    planned_qty: int
+
+
+class ApprovalOut(Schema):
+    step: str
+    decision: str
+    actor_label: str
+    comment: str
+    at: dt.datetime
+
+
+class CampaignDetailOut(CampaignOut):
+    mechanics: str
+    planned_redemption_rate: Decimal
+    max_payment_failure_rate: Decimal
+    expected_refund_rate: Decimal
+    phases: list[PhaseOut]
+    budget: list[BudgetOut]
+    stock: list[StockOut]
+    approvals: list[ApprovalOut]
+
+
+class CommentIn(Schema):
+    comment: str = ""
+
+
+class DecisionIn(Schema):
+    approve: bool
+    comment: str = ""
+
+
+class ActualIn(Schema):
+    actual: Decimal
+
+
+class MetricIn(Schema):
+    hour: dt.datetime
+    exposure: int = 0
+    clicks: int = 0
+    coupons_issued: int = 0
+    coupon_redemptions: int = 0
+    orders: int = 0
+    payment_attempts: int = 0
+    payment_failures: int = 0
+    gmv: Decimal = Decimal(0)
+    new_users: int = 0
+
+
+class MetricsIn(Schema):
+    rows: list[MetricIn]
+
+
+class MetricOut(MetricIn):
+    redemption_rate: Decimal | None
+    failure_rate: Decimal | None
+
+
+class CountOut(Schema):
+    count: int
+
+
+class PostmortemIn(Schema):
+    conclusions: str = ""
+
+
+class PostmortemOut(Schema):
+    campaign_id: int
+    generated_at: dt.datetime | None
+    due_on: dt.date
+    report: dict[str, Any]
+    conclusions: str
+
+
+class CashReserveOut(Schema):
+    gmv_target: Decimal
+    refund_rate: Decimal
+    expected_refunds: Decimal
+    payouts: Decimal
+    total: Decimal
+    currency: str
+
+
+class AdPlanIn(Schema):
+    name: str
+    purpose: str
+    match_type: str
+    category: str = ""
+    daily_budget: Decimal = Decimal(0)
+    audience_premium: Decimal = Decimal(0)
+    channel_id: int | None = None
+    peak_start: dt.time | None = None
+    peak_end: dt.time | None = None
+    peak_uplift: Decimal | None = None
+
+
+class AdPlanOut(Schema):
+    id: int
+    name: str
+    purpose: str
+    match_type: str
+    category: str
+    daily_budget: Decimal
+    peak_start: dt.time | None
+    peak_end: dt.time | None
+    peak_uplift: Decimal | None
+    is_active: bool
+
+
+class KeywordIn(Schema):
+    keyword: str
+    bid: Decimal
+    rank: int | None = None
+    is_core: bool = False
+
+
+class KeywordOut(Schema):
+    id: int
+    keyword: str
+    bid: Decimal
+    rank: int | None
+    is_core: bool
+
+
+class KeywordStatsOut(KeywordOut):
+    spend: Decimal
+    impressions: int
+    clicks: int
+    conversions: int
+    ad_sales: Decimal
+    cpc: Decimal | None
+    roi: Decimal | None
+    industry_cpc: Decimal | None
+
+
+class AdPlanDetailOut(AdPlanOut):
+    keywords: list[KeywordStatsOut]
+
+
+class CsvIn(Schema):
+    csv: str
+
+
+class BenchmarkIn(Schema):
+    average_cpc: Decimal
+    keyword: str = ""
+    category: str = ""
+    as_of: dt.date | None = None
+
+
+class BenchmarkOut(Schema):
+    id: int
+    keyword: str
+    category: str
+    average_cpc: Decimal
+    as_of: dt.date
+
+
+class BidOut(Schema):
+    keyword_id: int
+    at: dt.time
+    base_bid: Decimal
+    bid: Decimal
+
+
+def _store(store_id: int) -> Store:
+    return get_object_or_404(Store, pk=store_id)
+
+
+def _campaign(store_id: int, campaign_id: int) -> Campaign:
+    return selectors.campaign_get(store=_store(store_id), campaign_id=campaign_id)
+
+
+def _detail(c: Campaign) -> dict[str, Any]:
+    return {
+        **{
+            f: getattr(c, f)
+            for f in CampaignDetailOut.model_fields
+            if hasattr(c, f) and f not in ("phases", "approvals")
+        },
+        "phases": list(c.phases.all()),
+        "budget": list(c.budget_lines.all()),
+        "stock": [
+            {"sku_id": s.sku_id, "sku_code": s.sku.code, "planned_qty": s.planned_qty}
+            for s in c.stock_lines.all()
+        ],
+        "approvals": list(c.approvals.all()),
+        "offer_ids": sorted(o.pk for o in c.offers.all()),
+    }
+
+
+@router.get("/{store_id}/campaigns", response=list[CampaignOut], auth=perm("marketing.view_campaign"))
+def campaign_list(request: HttpRequest, store_id: int, status: str = "") -> list[Campaign]:
+    return list(selectors.campaign_list(store=_store(store_id), status=status)[:500])
+
+
+@router.post("/{store_id}/campaigns", response={201: CampaignDetailOut}, auth=perm("marketing.add_campaign"))
+def campaign_create(request: HttpRequest, store_id: int, payload: CampaignIn) -> tuple[int, dict[str, Any]]:
+    store = _store(store_id)
+    data = payload.dict()
+    channel_id = data.pop("channel_id")
+    channel = get_object_or_404(Channel, pk=channel_id, store=store) if channel_id else None
+    campaign = services.campaign_create(actor=principal(request).actor, store=store, channel=channel, **data)
+    return 201, _detail(_campaign(store_id, campaign.pk))
+
+
+@router.get(
+    "/{store_id}/campaigns/{campaign_id}", response=CampaignDetailOut, auth=perm("marketing.view_campaign")
+)
+def campaign_detail(request: HttpRequest, store_id: int, campaign_id: int) -> dict[str, Any]:
+    return _detail(_campaign(store_id, campaign_id))
+
+
+@router.post(
+    "/{store_id}/campaigns/{campaign_id}/submit", response=CampaignOut, auth=perm("marketing.change_campaign")
+)
+def campaign_submit(request: HttpRequest, store_id: int, campaign_id: int, payload: CommentIn) -> Campaign:
+    return services.campaign_submit(
+        actor=principal(request).actor, campaign=_campaign(store_id, campaign_id), comment=payload.comment
+    )
+
+
+def _decide(
+    request: HttpRequest, store_id: int, campaign_id: int, payload: DecisionIn, step: str
+) -> Campaign:
+    return services.campaign_decide(
+        actor=principal(request).actor,
+        campaign=_campaign(store_id, campaign_id),
+        approve=payload.approve,
+        comment=payload.comment,
+        step=step,
+    )
+
+
+@router.post(
+    "/{store_id}/campaigns/{campaign_id}/approvals/operations",
+    response=CampaignOut,
+    auth=perm("marketing.approve_operations"),
+)
+def campaign_decide_operations(
+    request: HttpRequest, store_id: int, campaign_id: int, payload: DecisionIn
+) -> Campaign:
+    return _decide(request, store_id, campaign_id, payload, "operations")
+
+
+@router.post(
+    "/{store_id}/campaigns/{campaign_id}/approvals/marketing",
+    response=CampaignOut,
+    auth=perm("marketing.approve_marketing"),
+)
+def campaign_decide_marketing(
+    request: HttpRequest, store_id: int, campaign_id: int, payload: DecisionIn
+) -> Campaign:
+    return _decide(request, store_id, campaign_id, payload, "marketing")
+
+
+@router.post(
+    "/{store_id}/campaigns/{campaign_id}/approvals/finance",
+    response=CampaignOut,
+    auth=perm("marketing.approve_budget"),
+)
+def campaign_decide_finance(
+    request: HttpRequest, store_id: int, campaign_id: int, payload: DecisionIn
+) -> Campaign:
+    return _decide(request, store_id, campaign_id, payload, "finance")
+
+
+@router.post(
+    "/{store_id}/campaigns/{campaign_id}/activate",
+    response=CampaignOut,
+    auth=perm("marketing.change_campaign"),
+)
+def campaign_activate(request: HttpRequest, store_id: int, campaign_id: int) -> Campaign:
+    return services.campaign_activate(
+        actor=principal(request).actor, campaign=_campaign(store_id, campaign_id)
+    )
+
+
+@router.post(
+    "/{store_id}/campaigns/{campaign_id}/end", response=CampaignOut, auth=perm("marketing.change_campaign")
+)
+def campaign_end(request: HttpRequest, store_id: int, campaign_id: int) -> Campaign:
+    return services.campaign_end(actor=principal(request).actor, campaign=_campaign(store_id, campaign_id))
+
+
+@router.put(
+    "/{store_id}/campaigns/{campaign_id}/budget/{kind}/actual",
+    response=BudgetOut,
+    auth=perm("marketing.change_campaignbudgetline"),
+)
+def campaign_budget_actual(
+    request: HttpRequest, store_id: int, campaign_id: int, kind: str, payload: ActualIn
+) -> Any:
+    return services.campaign_budget_actual_set(
+        actor=principal(request).actor,
+        campaign=_campaign(store_id, campaign_id),
+        kind=kind,
+        actual=payload.actual,
+    )
+
+
+@router.get(
+    "/{store_id}/campaigns/{campaign_id}/metrics",
+    response=list[MetricOut],
+    auth=perm("marketing.view_campaignmetrichourly"),
+)
+def campaign_metrics(request: HttpRequest, store_id: int, campaign_id: int) -> list[dict[str, Any]]:
+    rows = selectors.campaign_metric_rows(campaign=_campaign(store_id, campaign_id))
+    return [
+        {
+            **{f: getattr(r["m"], f) for f in MetricIn.model_fields},
+            "redemption_rate": r["redemption_rate"],
+            "failure_rate": r["failure_rate"],
+        }
+        for r in rows
+    ]
+
+
+@router.post(
+    "/{store_id}/campaigns/{campaign_id}/metrics",
+    response=CountOut,
+    auth=perm("marketing.add_campaignmetrichourly"),
+)
+def campaign_metrics_record(
+    request: HttpRequest, store_id: int, campaign_id: int, payload: MetricsIn
+) -> dict[str, int]:
+    count = services.campaign_metrics_record(
+        actor=principal(request).actor,
+        campaign=_campaign(store_id, campaign_id),
+        rows=[r.dict() for r in payload.rows],
+    )
+    return {"count": count}
+
+
+def _postmortem_out(c: Campaign) -> dict[str, Any]:
+    from storeops.stores.selectors import playbook_get
+
+    row = selectors.postmortem_get(campaign=c)
+    n = playbook_get(store=c.store, channel=c.channel).postmortem_working_days
+    return {
+        "campaign_id": c.pk,
+        "generated_at": row.generated_at if row else None,
+        "due_on": selectors.postmortem_due_on(c, n),
+        "report": row.report if row else services.postmortem_figures(c),
+        "conclusions": row.conclusions if row else "",
+    }
+
+
+@router.get(
+    "/{store_id}/campaigns/{campaign_id}/postmortem",
+    response=PostmortemOut,
+    auth=perm("marketing.view_campaignpostmortem"),
+)
+def campaign_postmortem(request: HttpRequest, store_id: int, campaign_id: int) -> dict[str, Any]:
+    return _postmortem_out(_campaign(store_id, campaign_id))
+
+
+@router.post(
+    "/{store_id}/campaigns/{campaign_id}/postmortem",
+    response=PostmortemOut,
+    auth=perm("marketing.add_campaignpostmortem"),
+)
+def campaign_postmortem_generate(
+    request: HttpRequest, store_id: int, campaign_id: int, payload: PostmortemIn
+) -> dict[str, Any]:
+    campaign = _campaign(store_id, campaign_id)
+    services.campaign_postmortem_generate(
+        actor=principal(request).actor, campaign=campaign, conclusions=payload.conclusions
+    )
+    return _postmortem_out(campaign)
+
+
+@router.get(
+    "/{store_id}/campaigns/{campaign_id}/cash-reserve",
+    response=CashReserveOut,
+    auth=perm("marketing.view_campaign"),
+)
+def campaign_cash_reserve(request: HttpRequest, store_id: int, campaign_id: int) -> dict[str, Any]:
+    r = selectors.campaign_cash_reserve(_campaign(store_id, campaign_id))
+    return {
+        "gmv_target": r.gmv_target.amount,
+        "refund_rate": r.refund_rate,
+        "expected_refunds": r.expected_refunds.amount,
+        "payouts": r.payouts.amount,
+        "total": r.total.amount,
+        "currency": r.total.currency,
+    }
+
+
+# ---- ADS ------------------------------------------------------------------------------------
+@router.get("/{store_id}/ad-plans", response=list[AdPlanOut], auth=perm("marketing.view_adplan"))
+def ad_plan_list(request: HttpRequest, store_id: int) -> Any:
+    return list(selectors.ad_plan_list(store=_store(store_id))[:500])
+
+
+@router.post("/{store_id}/ad-plans", response={201: AdPlanOut}, auth=perm("marketing.add_adplan"))
+def ad_plan_create(request: HttpRequest, store_id: int, payload: AdPlanIn) -> tuple[int, Any]:
+    store = _store(store_id)
+    data = payload.dict()
+    channel_id = data.pop("channel_id")
+    channel = get_object_or_404(Channel, pk=channel_id, store=store) if channel_id else None
+    return 201, services.ad_plan_create(actor=principal(request).actor, store=store, channel=channel, **data)
+
+
+@router.get("/{store_id}/ad-plans/{plan_id}", response=AdPlanDetailOut, auth=perm("marketing.view_adplan"))
+def ad_plan_detail(
+    request: HttpRequest,
+    store_id: int,
+    plan_id: int,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> dict[str, Any]:
+    plan = selectors.ad_plan_get(store=_store(store_id), plan_id=plan_id)
+    keywords = [
+        {
+            **{f: getattr(s.keyword, f) for f in ("id", "keyword", "bid", "rank", "is_core")},
+            "spend": s.spend.amount,
+            "impressions": s.impressions,
+            "clicks": s.clicks,
+            "conversions": s.conversions,
+            "ad_sales": s.ad_sales.amount,
+            "cpc": None if s.cpc is None else s.cpc.quantize().amount,
+            "roi": s.roi,
+            "industry_cpc": None if s.industry_cpc is None else s.industry_cpc.amount,
+        }
+        for s in selectors.keyword_stats(plan=plan, since=since, until=until)
+    ]
+    return {**{f: getattr(plan, f) for f in AdPlanOut.model_fields}, "keywords": keywords}
+
+
+@router.post(
+    "/{store_id}/ad-plans/{plan_id}/keywords",
+    response={201: KeywordOut},
+    auth=perm("marketing.add_adkeyword"),
+)
+def ad_keyword_set(request: HttpRequest, store_id: int, plan_id: int, payload: KeywordIn) -> tuple[int, Any]:
+    plan = selectors.ad_plan_get(store=_store(store_id), plan_id=plan_id)
+    return 201, services.ad_keyword_set(actor=principal(request).actor, plan=plan, **payload.dict())
+
+
+@router.post(
+    "/{store_id}/ad-plans/{plan_id}/stats/import",
+    response=CountOut,
+    auth=perm("marketing.add_adkeyworddailystat"),
+)
+def ad_stats_import(request: HttpRequest, store_id: int, plan_id: int, payload: CsvIn) -> dict[str, int]:
+    plan = selectors.ad_plan_get(store=_store(store_id), plan_id=plan_id)
+    return {
+        "count": services.ad_stats_import_csv(actor=principal(request).actor, plan=plan, text=payload.csv)
+    }
+
+
+@router.get(
+    "/{store_id}/ad-plans/{plan_id}/keywords/{keyword_id}/bid",
+    response=BidOut,
+    auth=perm("marketing.view_adkeyword"),
+)
+def ad_keyword_bid(
+    request: HttpRequest, store_id: int, plan_id: int, keyword_id: int, at: dt.time
+) -> dict[str, Any]:
+    plan = selectors.ad_plan_get(store=_store(store_id), plan_id=plan_id)
+    keyword = get_object_or_404(AdKeyword.objects.select_related("plan__store"), pk=keyword_id, plan=plan)
+    return {
+        "keyword_id": keyword.pk,
+        "at": at,
+        "base_bid": keyword.bid,
+        "bid": services.ad_bid_at(keyword=keyword, at=at).amount,
+    }
+
+
+@router.post(
+    "/{store_id}/cpc-benchmarks",
+    response={201: BenchmarkOut},
+    auth=perm("marketing.add_industrycpcbenchmark"),
+)
+def cpc_benchmark_record(request: HttpRequest, store_id: int, payload: BenchmarkIn) -> tuple[int, Any]:
+    return 201, services.industry_cpc_record(
+        actor=principal(request).actor, store=_store(store_id), **payload.dict()
+    )

@@ -1,0 +1,58 @@
+"""The post-mortem as an Excel workbook (SOP PROMO-07)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from storeops.marketing.models import BudgetKind, Campaign
+
+
+def unavailable_label(section: str) -> str:
+    return {
+        "top_service_questions": _("客服高频问题"),
+        "review_keywords": _("评价关键词"),
+        "new_members": _("新用户转会员"),
+    }.get(section, section)
+
+
+def postmortem_rows(campaign: Campaign, report: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(item, actual, plan/target) rows, in the order the console and the workbook show them."""
+    none = "-"
+    rows: list[tuple[str, Any, Any]] = [
+        (_("GMV"), report["gmv"], report["gmv_target"]),
+        (_("GMV达成率(%)"), report["gmv_attainment_pct"] or none, ""),
+        (_("新用户"), report["new_users"], report["new_users_target"]),
+        (_("新用户达成率(%)"), report["new_users_attainment_pct"] or none, ""),
+        (_("花费 / 预算"), report["cost"], report["planned_cost"]),
+        (_("预算使用率(%)"), report["budget_used_pct"] or none, ""),
+        (_("ROI =（销售额 − 成本）÷ 成本"), report["roi"] or none, ""),
+        (_("订单数"), report["orders"], ""),
+    ]
+    labels = dict(BudgetKind.choices)
+    rows.extend(
+        (f"{_('预算')}·{labels.get(b['kind'], b['kind'])}", b["actual"], b["planned"])
+        for b in report["budget"]
+    )
+    rows.extend((unavailable_label(s), _("暂无数据（模块尚未建设）"), "") for s in report["unavailable"])
+    return rows
+
+
+def postmortem_workbook(campaign: Campaign, report: dict[str, Any]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = _("活动复盘")[:31]
+    ws.append([_("活动"), campaign.theme, f"{campaign.starts_on} ~ {campaign.ends_on}"])
+    ws.append([_("项目"), _("实际"), _("计划/目标")])
+    for row in postmortem_rows(campaign, report):
+        ws.append([str(row[0]), str(row[1]), str(row[2])])
+    ws.column_dimensions["A"].width = 36
+    ws.column_dimensions["B"].width = 24
+    ws.column_dimensions["C"].width = 24
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -1,0 +1,672 @@
+"""Every change to campaigns (PROMO-05..07) and paid ads (ADS-01..03).
+
+Each function validates first, then changes rows inside one transaction and appends to the
+operation log. Campaign status changes follow the transition table in :mod:`.rules`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from storeops.audit.services import audit_record, snapshot
+from storeops.catalog.selectors import sku_get_by_code
+from storeops.core.context import Actor
+from storeops.core.errors import InvalidTransition, PermissionDenied, ValidationError
+from storeops.core.money import Money
+from storeops.marketing import rules, selectors
+from storeops.marketing.models import (
+    AdKeyword,
+    AdKeywordDailyStat,
+    AdPlan,
+    AdPurpose,
+    ApprovalDecision,
+    BudgetKind,
+    Campaign,
+    CampaignApproval,
+    CampaignBudgetLine,
+    CampaignKind,
+    CampaignMetricHourly,
+    CampaignPhase,
+    CampaignPostmortem,
+    CampaignStockLine,
+    IndustryCpcBenchmark,
+    MatchType,
+    PhaseKind,
+)
+from storeops.promotions.selectors import offer_list
+from storeops.stores.models import Channel, Store
+from storeops.stores.selectors import playbook_get
+
+State, Event = rules.CampaignState, rules.CampaignEvent
+
+
+def _decimal(
+    value: Any,
+    field: str,
+    errors: dict[str, str],
+    *,
+    low: Decimal | None = Decimal(0),
+    high: Decimal | None = None,
+) -> Decimal:
+    try:
+        result = Decimal(str(value)) if not isinstance(value, Decimal) else value
+        if not result.is_finite():
+            raise InvalidOperation
+    except (InvalidOperation, ValueError, TypeError):
+        errors[field] = _("请输入数字")
+        return Decimal(0)
+    if (low is not None and result < low) or (high is not None and result > high):
+        errors[field] = _("数值超出范围")
+    return result
+
+
+# ---- PROMO-05: plans ------------------------------------------------------------------------
+def campaign_create(  # noqa: PLR0912, PLR0915  (one validation pass over the whole plan)
+    *,
+    actor: Actor,
+    store: Store,
+    theme: str,
+    kind: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    mechanics: str = "",
+    channel: Channel | None = None,
+    target_gmv: Decimal | str | int = 0,
+    target_new_users: int = 0,
+    planned_redemption_rate: Decimal | str = "0",
+    max_payment_failure_rate: Decimal | str = "0.05",
+    expected_refund_rate: Decimal | str = "0.10",
+    phases: Iterable[Mapping[str, Any]] = (),
+    budget: Iterable[Mapping[str, Any]] = (),
+    stock: Iterable[Mapping[str, Any]] = (),
+    offer_ids: Iterable[int] = (),
+) -> Campaign:
+    """Create a campaign plan in draft: phases, budget lines, stock plan, targets, offers."""
+    errors: dict[str, str] = {}
+    if not theme.strip():
+        errors["theme"] = _("必填")
+    if kind not in CampaignKind.values:
+        errors["kind"] = _("未知的活动类型")
+    if ends_on < starts_on:
+        errors["ends_on"] = _("结束日期不能早于开始日期")
+    if channel is not None and channel.store_id != store.pk:
+        errors["channel"] = _("渠道不属于该店铺")
+    gmv = _decimal(target_gmv, "target_gmv", errors)
+    if target_new_users < 0:
+        errors["target_new_users"] = _("数值超出范围")
+    rates = {
+        name: _decimal(value, name, errors, high=Decimal(1))
+        for name, value in (
+            ("planned_redemption_rate", planned_redemption_rate),
+            ("max_payment_failure_rate", max_payment_failure_rate),
+            ("expected_refund_rate", expected_refund_rate),
+        )
+    }
+    phase_rows = []
+    for i, p in enumerate(phases):
+        if p.get("kind") not in PhaseKind.values:
+            errors[f"phases.{i}.kind"] = _("未知的活动阶段")
+            continue
+        p_start, p_end = p.get("starts_on"), p.get("ends_on")
+        if not isinstance(p_start, dt.date) or not isinstance(p_end, dt.date) or p_end < p_start:
+            errors[f"phases.{i}"] = _("阶段日期有误")
+            continue
+        if p_start < starts_on or p_end > ends_on:
+            errors[f"phases.{i}"] = _("阶段日期须在活动日期之内")
+        phase_rows.append(CampaignPhase(kind=p["kind"], starts_on=p_start, ends_on=p_end))
+    if len({p.kind for p in phase_rows}) != len(phase_rows):
+        errors["phases"] = _("每个阶段只能设置一次")
+    budget_rows = []
+    for i, b in enumerate(budget):
+        if b.get("kind") not in BudgetKind.values:
+            errors[f"budget.{i}.kind"] = _("未知的预算类型")
+            continue
+        amount = _decimal(b.get("planned"), f"budget.{i}.planned", errors)
+        budget_rows.append(
+            CampaignBudgetLine(kind=b["kind"], planned=amount, note=str(b.get("note", ""))[:200])
+        )
+    if len({b.kind for b in budget_rows}) != len(budget_rows):
+        errors["budget"] = _("每种预算只能设置一次")
+    stock_rows = []
+    for i, s in enumerate(stock):
+        sku = sku_get_by_code(store=store, code=str(s.get("sku_code", "")))
+        qty = s.get("planned_qty")
+        if sku is None:
+            errors[f"stock.{i}.sku_code"] = _("SKU 不存在")
+        elif not isinstance(qty, int) or qty <= 0:
+            errors[f"stock.{i}.planned_qty"] = _("计划备货量须为正整数")
+        else:
+            stock_rows.append(CampaignStockLine(sku=sku, planned_qty=qty))
+    wanted = {int(o) for o in offer_ids}
+    offers = list(offer_list(store=store).filter(pk__in=wanted)) if wanted else []
+    if len(offers) != len(wanted):
+        errors["offer_ids"] = _("优惠不存在：%(ids)s") % {
+            "ids": ", ".join(str(i) for i in sorted(wanted - {o.pk for o in offers}))
+        }
+    if errors:
+        raise ValidationError(_("活动方案有误，未保存"), fields=errors)
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            store=store,
+            channel=channel,
+            theme=theme.strip(),
+            kind=kind,
+            mechanics=mechanics,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            target_gmv=gmv,
+            target_new_users=target_new_users,
+            created_by=actor.user if actor.user is not None and actor.user.pk else None,
+            **rates,
+        )
+        for row in (*phase_rows, *budget_rows, *stock_rows):
+            row.campaign = campaign
+            row.save()
+        campaign.offers.set(offers)
+        audit_record(
+            actor=actor,
+            action="campaign.create",
+            obj=campaign,
+            store_id=store.pk,
+            after={
+                **snapshot(campaign),
+                "phases": [(p.kind, p.starts_on, p.ends_on) for p in phase_rows],
+                "budget": [(b.kind, b.planned) for b in budget_rows],
+                "stock": [(s.sku_id, s.planned_qty) for s in stock_rows],
+                "offers": sorted(o.pk for o in offers),
+            },
+        )
+    return campaign
+
+
+_REFUSALS = {
+    Event.SUBMIT: lambda: _("只有草稿状态的活动可以提交审批"),
+    Event.APPROVE: lambda: _("活动当前不在待审批状态"),
+    Event.REJECT: lambda: _("活动当前不在待审批状态"),
+    Event.ACTIVATE: lambda: _("活动未完成审批（运营负责人 → 推广负责人 → 财务），不能上线"),
+    Event.END: lambda: _("只有进行中的活动可以结束"),
+    Event.CANCEL: lambda: _("该状态的活动不能取消"),
+}
+
+
+def _transition(
+    *, actor: Actor, campaign: Campaign, event: rules.CampaignEvent, comment: str = "", step: str = ""
+) -> Campaign:
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        state = rules.CampaignState(locked.status)
+        new = rules.next_state(state, event)
+        if new is None:
+            raise InvalidTransition(_REFUSALS[event](), fields={"status": locked.get_status_display()})
+        if event in (Event.APPROVE, Event.REJECT):
+            expected = rules.PENDING_STEP[state]
+            if step and step != expected:
+                raise InvalidTransition(
+                    _("活动当前等待的审批环节是：%(step)s") % {"step": _step_label(expected)}
+                )
+            permission = rules.STEP_PERMISSION[expected]
+            if actor.user is None or not actor.user.has_perm(permission):
+                raise PermissionDenied(_("没有审批该环节的权限（需要 %(perm)s）") % {"perm": permission})
+            step = expected.value
+        if event == Event.REJECT and not comment.strip():
+            raise ValidationError(_("驳回时请填写意见"), fields={"comment": _("必填")})
+        before = snapshot(locked, ["status", "submitted_at", "approved_at"])
+        now = timezone.now()
+        locked.status = new.value
+        if event == Event.SUBMIT:
+            locked.submitted_at = now
+        if new == State.APPROVED:
+            locked.approved_at = now
+        if event == Event.REJECT:
+            locked.approved_at = None
+        locked.save(update_fields=["status", "submitted_at", "approved_at"])
+        decision = {
+            Event.SUBMIT: ApprovalDecision.SUBMITTED,
+            Event.APPROVE: ApprovalDecision.APPROVED,
+            Event.REJECT: ApprovalDecision.REJECTED,
+        }.get(event)
+        if decision is not None:
+            CampaignApproval.objects.create(
+                campaign=locked,
+                step=step,
+                decision=decision,
+                user=actor.user if actor.user is not None and actor.user.pk else None,
+                actor_label=actor.label[:150],
+                comment=comment,
+                at=now,
+            )
+        audit_record(
+            actor=actor,
+            action=f"campaign.{event.value}",
+            obj=locked,
+            store_id=locked.store_id,
+            before=before,
+            after={**snapshot(locked, ["status", "submitted_at", "approved_at"]), "step": step},
+            note=comment,
+        )
+    return locked
+
+
+def _step_label(step: rules.ApprovalStep) -> str:
+    return {
+        rules.ApprovalStep.OPERATIONS: _("运营负责人"),
+        rules.ApprovalStep.MARKETING: _("推广负责人"),
+        rules.ApprovalStep.FINANCE: _("财务"),
+    }[step]
+
+
+def campaign_submit(*, actor: Actor, campaign: Campaign, comment: str = "") -> Campaign:
+    return _transition(actor=actor, campaign=campaign, event=Event.SUBMIT, comment=comment)
+
+
+def campaign_decide(
+    *, actor: Actor, campaign: Campaign, approve: bool, comment: str = "", step: str = ""
+) -> Campaign:
+    """Approve or reject the step the campaign waits for. The actor must hold that step's
+    permission; a reject sends the plan back to draft with the comment."""
+    event = Event.APPROVE if approve else Event.REJECT
+    return _transition(actor=actor, campaign=campaign, event=event, comment=comment, step=step)
+
+
+def campaign_activate(*, actor: Actor, campaign: Campaign) -> Campaign:
+    return _transition(actor=actor, campaign=campaign, event=Event.ACTIVATE)
+
+
+def campaign_end(*, actor: Actor, campaign: Campaign) -> Campaign:
+    return _transition(actor=actor, campaign=campaign, event=Event.END)
+
+
+def campaign_cancel(*, actor: Actor, campaign: Campaign, comment: str = "") -> Campaign:
+    return _transition(actor=actor, campaign=campaign, event=Event.CANCEL, comment=comment)
+
+
+def campaign_budget_actual_set(
+    *, actor: Actor, campaign: Campaign, kind: str, actual: Decimal | str
+) -> CampaignBudgetLine:
+    errors: dict[str, str] = {}
+    if kind not in BudgetKind.values:
+        errors["kind"] = _("未知的预算类型")
+    amount = _decimal(actual, "actual", errors)
+    if errors:
+        raise ValidationError(_("预算数据有误"), fields=errors)
+    with transaction.atomic():
+        line, _created = CampaignBudgetLine.objects.select_for_update().get_or_create(
+            campaign=campaign, kind=kind, defaults={"planned": Decimal(0)}
+        )
+        before = snapshot(line)
+        line.actual = amount
+        line.save(update_fields=["actual"])
+        audit_record(
+            actor=actor,
+            action="campaign.budget_actual",
+            obj=line,
+            store_id=campaign.store_id,
+            before=before,
+            after=snapshot(line),
+        )
+    return line
+
+
+# ---- PROMO-06: hourly figures ---------------------------------------------------------------
+_METRIC_COUNTS = (
+    "exposure",
+    "clicks",
+    "coupons_issued",
+    "coupon_redemptions",
+    "orders",
+    "payment_attempts",
+    "payment_failures",
+    "new_users",
+)
+
+
+def campaign_metrics_record(*, actor: Actor, campaign: Campaign, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Insert or replace hourly figures (keyed by the hour, truncated to the hour). All or nothing."""
+    errors: dict[str, str] = {}
+    cleaned: list[dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        hour = row.get("hour")
+        if not isinstance(hour, dt.datetime):
+            errors[f"{i}.hour"] = _("请填写小时（日期时间）")
+            continue
+        if timezone.is_naive(hour):
+            hour = timezone.make_aware(hour)
+        values: dict[str, Any] = {"hour": hour.replace(minute=0, second=0, microsecond=0)}
+        for name in _METRIC_COUNTS:
+            value = row.get(name, 0)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                errors[f"{i}.{name}"] = _("须为非负整数")
+            values[name] = value
+        values["gmv"] = _decimal(row.get("gmv", 0), f"{i}.gmv", errors)
+        if isinstance(values["payment_failures"], int) and isinstance(values["payment_attempts"], int):  # noqa: SIM102
+            if values["payment_failures"] > values["payment_attempts"]:
+                errors[f"{i}.payment_failures"] = _("支付失败数不能大于支付次数")
+        cleaned.append(values)
+    if errors:
+        raise ValidationError(_("小时数据有误，未导入"), fields=errors)
+    with transaction.atomic():
+        for values in cleaned:
+            CampaignMetricHourly.objects.update_or_create(
+                campaign=campaign,
+                hour=values["hour"],
+                defaults={k: v for k, v in values.items() if k != "hour"},
+            )
+        audit_record(
+            actor=actor,
+            action="campaign.metrics_record",
+            obj=campaign,
+            store_id=campaign.store_id,
+            after={"hours": [v["hour"] for v in cleaned]},
+        )
+    return len(cleaned)
+
+
+# ---- PROMO-07: post-mortem ------------------------------------------------------------------
+def postmortem_figures(campaign: Campaign) -> dict[str, Any]:
+    """The report as data: targets vs actuals, ROI, budget; unavailable sections named."""
+    currency = campaign.store.currency
+    metrics = list(selectors.campaign_metrics(campaign=campaign))
+    gmv = Money(sum((m.gmv for m in metrics), Decimal(0)), currency)
+    new_users = sum(m.new_users for m in metrics)
+    lines = list(campaign.budget_lines.all())
+    result = rules.postmortem(
+        rules.PostmortemFigures(
+            gmv=gmv,
+            gmv_target=Money(campaign.target_gmv, currency),
+            new_users=new_users,
+            new_users_target=campaign.target_new_users,
+            budget=tuple(
+                rules.BudgetFigures(
+                    kind=b.kind, planned=Money(b.planned, currency), actual=Money(b.actual, currency)
+                )
+                for b in lines
+            ),
+        )
+    )
+
+    def amt(m: Money) -> str:
+        return str(m.quantize().amount)
+
+    def pct(d: Decimal | None) -> str | None:
+        return None if d is None else str((d * 100).quantize(Decimal("0.1")))
+
+    return {
+        "currency": currency,
+        "gmv": amt(gmv),
+        "gmv_target": amt(Money(campaign.target_gmv, currency)),
+        "gmv_attainment_pct": pct(result.gmv_attainment),
+        "new_users": new_users,
+        "new_users_target": campaign.target_new_users,
+        "new_users_attainment_pct": pct(result.new_users_attainment),
+        "cost": amt(result.cost),
+        "planned_cost": amt(result.planned_cost),
+        "budget_used_pct": pct(result.budget_used),
+        "roi": None if result.roi is None else str(result.roi.quantize(Decimal("0.01"))),
+        "budget": [{"kind": b.kind, "planned": str(b.planned), "actual": str(b.actual)} for b in lines],
+        "orders": sum(m.orders for m in metrics),
+        "hours_recorded": len(metrics),
+        "unavailable": list(selectors.UNAVAILABLE_SECTIONS),
+    }
+
+
+def campaign_postmortem_generate(
+    *, actor: Actor, campaign: Campaign, conclusions: str = ""
+) -> CampaignPostmortem:
+    """Generate (or regenerate) the post-mortem of a campaign that has ended."""
+    today = timezone.localdate()
+    if campaign.status not in (State.ACTIVE, State.ENDED) or (
+        campaign.status == State.ACTIVE and campaign.ends_on >= today
+    ):
+        raise InvalidTransition(_("活动结束后才能生成复盘报告"))
+    report = postmortem_figures(campaign)
+    with transaction.atomic():
+        row, created = CampaignPostmortem.objects.update_or_create(
+            campaign=campaign,
+            defaults={"report": report, "generated_at": timezone.now(), "conclusions": conclusions},
+        )
+        audit_record(
+            actor=actor,
+            action="campaign.postmortem_generate" if created else "campaign.postmortem_regenerate",
+            obj=row,
+            store_id=campaign.store_id,
+            after=report,
+        )
+    return row
+
+
+# ---- ADS ------------------------------------------------------------------------------------
+def ad_plan_create(
+    *,
+    actor: Actor,
+    store: Store,
+    name: str,
+    purpose: str,
+    match_type: str,
+    category: str = "",
+    daily_budget: Decimal | str = "0",
+    audience_premium: Decimal | str = "0",
+    channel: Channel | None = None,
+    peak_start: dt.time | None = None,
+    peak_end: dt.time | None = None,
+    peak_uplift: Decimal | str | None = None,
+) -> AdPlan:
+    errors: dict[str, str] = {}
+    if not name.strip():
+        errors["name"] = _("必填")
+    elif AdPlan.objects.filter(store=store, name=name.strip()).exists():
+        errors["name"] = _("计划名称已存在")
+    if purpose not in AdPurpose.values:
+        errors["purpose"] = _("未知的计划用途")
+    if match_type not in MatchType.values:
+        errors["match_type"] = _("未知的匹配方式")
+    elif purpose == AdPurpose.TRAFFIC and match_type != MatchType.BROAD:
+        errors["match_type"] = _("引流款计划使用广泛匹配")
+    elif purpose == AdPurpose.PROFIT and match_type != MatchType.EXACT:
+        errors["match_type"] = _("利润款计划使用精准匹配")
+    if channel is not None and channel.store_id != store.pk:
+        errors["channel"] = _("渠道不属于该店铺")
+    budget = _decimal(daily_budget, "daily_budget", errors)
+    premium = _decimal(audience_premium, "audience_premium", errors, high=Decimal(10))
+    uplift = None
+    if peak_uplift is not None or peak_start is not None or peak_end is not None:
+        if peak_uplift is None or peak_start is None or peak_end is None:
+            errors["peak_uplift"] = _("高峰时段需同时填写开始、结束时间和加价比例")
+        else:
+            uplift = _decimal(peak_uplift, "peak_uplift", errors)
+            pb = playbook_get(store=store, channel=channel)
+            try:
+                rules.peak_uplift_validate(
+                    uplift, low=pb.ads_peak_bid_uplift_min, high=pb.ads_peak_bid_uplift_max
+                )
+            except rules.UpliftOutOfRange:
+                errors["peak_uplift"] = _("高峰加价须在 %(low)s%% 到 %(high)s%% 之间（运营手册 ADS-03）") % {
+                    "low": pb.ads_peak_bid_uplift_min * 100,
+                    "high": pb.ads_peak_bid_uplift_max * 100,
+                }
+    if errors:
+        raise ValidationError(_("推广计划有误，未保存"), fields=errors)
+    with transaction.atomic():
+        plan = AdPlan.objects.create(
+            store=store,
+            channel=channel,
+            name=name.strip(),
+            purpose=purpose,
+            match_type=match_type,
+            category=category,
+            daily_budget=budget,
+            audience_premium=premium,
+            peak_start=peak_start,
+            peak_end=peak_end,
+            peak_uplift=uplift,
+        )
+        audit_record(actor=actor, action="ad_plan.create", obj=plan, store_id=store.pk, after=snapshot(plan))
+    return plan
+
+
+def ad_keyword_set(
+    *,
+    actor: Actor,
+    plan: AdPlan,
+    keyword: str,
+    bid: Decimal | str,
+    rank: int | None = None,
+    is_core: bool = False,
+) -> AdKeyword:
+    """Add a keyword to a plan, or change its bid, rank and core flag."""
+    errors: dict[str, str] = {}
+    if not keyword.strip():
+        errors["keyword"] = _("必填")
+    amount = _decimal(bid, "bid", errors)
+    if rank is not None and rank < 1:
+        errors["rank"] = _("排名须为正整数")
+    if errors:
+        raise ValidationError(_("关键词有误，未保存"), fields=errors)
+    with transaction.atomic():
+        row = AdKeyword.objects.select_for_update().filter(plan=plan, keyword=keyword.strip()).first()
+        before = snapshot(row) if row else None
+        if row is None:
+            row = AdKeyword(plan=plan, keyword=keyword.strip())
+        row.bid, row.rank, row.is_core = amount, rank, is_core
+        row.save()
+        audit_record(
+            actor=actor,
+            action="ad_keyword.set",
+            obj=row,
+            store_id=plan.store_id,
+            before=before,
+            after=snapshot(row),
+        )
+    return row
+
+
+# Column names of ad-platform exports, Chinese or English → our field.
+CSV_HEADERS: dict[str, str] = {
+    "日期": "day",
+    "date": "day",
+    "关键词": "keyword",
+    "keyword": "keyword",
+    "花费": "spend",
+    "消耗": "spend",
+    "spend": "spend",
+    "cost": "spend",
+    "展现量": "impressions",
+    "展现": "impressions",
+    "impressions": "impressions",
+    "点击量": "clicks",
+    "点击": "clicks",
+    "clicks": "clicks",
+    "成交笔数": "conversions",
+    "转化数": "conversions",
+    "conversions": "conversions",
+    "成交金额": "ad_sales",
+    "ad sales": "ad_sales",
+    "ad_sales": "ad_sales",
+    "sales": "ad_sales",
+}
+_REQUIRED_COLUMNS = ("day", "keyword", "spend", "impressions", "clicks", "conversions", "ad_sales")
+
+
+def ad_stats_import_csv(*, actor: Actor, plan: AdPlan, text: str) -> int:
+    """Import daily keyword stats from an ad-platform CSV export (Chinese or English headers).
+
+    Rows are keyed by (keyword, day): importing the same file twice changes nothing. Unknown
+    keywords or bad values refuse the whole file, with the row numbers.
+    """
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(reader, None)
+    if not header:
+        raise ValidationError(_("文件为空"), fields={"file": _("文件为空")})
+    columns = [CSV_HEADERS.get(h.strip().lower(), CSV_HEADERS.get(h.strip(), "")) for h in header]
+    missing = [c for c in _REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ValidationError(
+            _("缺少列：%(cols)s") % {"cols": ", ".join(missing)}, fields={"file": ", ".join(missing)}
+        )
+    keywords = {k.keyword: k for k in AdKeyword.objects.filter(plan=plan)}
+    errors: dict[str, str] = {}
+    rows: list[dict[str, Any]] = []
+    for line_no, raw in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in raw):
+            continue
+        data = {col: cell.strip() for col, cell in zip(columns, raw, strict=False) if col}
+        kw = keywords.get(data.get("keyword", ""))
+        if kw is None:
+            errors[f"row{line_no}.keyword"] = _("计划中没有该关键词")
+            continue
+        try:
+            day = dt.date.fromisoformat(data.get("day", "").replace("/", "-"))
+        except ValueError:
+            errors[f"row{line_no}.day"] = _("日期格式应为 YYYY-MM-DD")
+            continue
+        values: dict[str, Any] = {"keyword": kw, "day": day}
+        for name in ("impressions", "clicks", "conversions"):
+            try:
+                values[name] = int(data.get(name, "0").replace(",", "") or 0)
+                if values[name] < 0:
+                    raise ValueError
+            except ValueError:
+                errors[f"row{line_no}.{name}"] = _("须为非负整数")
+        for name in ("spend", "ad_sales"):
+            values[name] = _decimal(
+                data.get(name, "0").replace(",", "") or "0", f"row{line_no}.{name}", errors
+            )
+        rows.append(values)
+    if errors:
+        raise ValidationError(_("导入文件有误，未导入"), fields=errors)
+    with transaction.atomic():
+        for values in rows:
+            AdKeywordDailyStat.objects.update_or_create(
+                keyword=values["keyword"],
+                day=values["day"],
+                defaults={k: v for k, v in values.items() if k not in ("keyword", "day")},
+            )
+        audit_record(
+            actor=actor, action="ad_stats.import", obj=plan, store_id=plan.store_id, after={"rows": len(rows)}
+        )
+    return len(rows)
+
+
+def industry_cpc_record(
+    *,
+    actor: Actor,
+    store: Store,
+    average_cpc: Decimal | str,
+    keyword: str = "",
+    category: str = "",
+    as_of: dt.date | None = None,
+) -> IndustryCpcBenchmark:
+    errors: dict[str, str] = {}
+    if not keyword.strip() and not category.strip():
+        errors["keyword"] = _("请填写关键词或类目")
+    amount = _decimal(average_cpc, "average_cpc", errors)
+    if amount <= 0:
+        errors["average_cpc"] = _("须大于 0")
+    if errors:
+        raise ValidationError(_("行业基准有误，未保存"), fields=errors)
+    with transaction.atomic():
+        row = IndustryCpcBenchmark.objects.create(
+            store=store,
+            keyword=keyword.strip(),
+            category=category.strip(),
+            average_cpc=amount,
+            as_of=as_of or timezone.localdate(),
+        )
+        audit_record(
+            actor=actor, action="industry_cpc.record", obj=row, store_id=store.pk, after=snapshot(row)
+        )
+    return row
+
+
+def ad_bid_at(*, keyword: AdKeyword, at: dt.time) -> Money:
+    """The bid for ``keyword`` at time ``at`` under its plan's peak-hour schedule (ADS-03)."""
+    plan = keyword.plan
+    return rules.bid_at(Money(keyword.bid, plan.store.currency), at, selectors.ad_peak_schedule(plan))

@@ -1,0 +1,712 @@
+"""Every change to offers and coupons, and the cart quote (SOP PROMO-01..04).
+
+Writes are atomic, validated before writing and appended to the operation log. Coupon
+issuance enforces the template's total quantity and per-user limit under a row lock on the
+template; redemption is one conditional UPDATE, so a coupon is redeemed exactly once even
+under concurrent checkouts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from storeops.audit.services import audit_record, snapshot
+from storeops.catalog.models import Category, Product, Sku
+from storeops.core.context import Actor
+from storeops.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from storeops.core.money import Money
+from storeops.promotions import engine as e
+from storeops.promotions import selectors
+from storeops.promotions.models import (
+    CouponKind,
+    CouponStatus,
+    CouponTemplate,
+    IssuedCoupon,
+    IssueRule,
+    Offer,
+    OfferKind,
+    OfferScopeItem,
+    OfferStatus,
+)
+from storeops.stores.models import Channel, Store
+from storeops.stores.selectors import playbook_get
+
+# --- offers ------------------------------------------------------------------------------------
+
+_OFFER_FIELDS = (
+    "title_zh",
+    "title_en",
+    "kind",
+    "params",
+    "channels",
+    "tiers",
+    "segments",
+    "new_users_only",
+    "starts_at",
+    "ends_at",
+    "exclusive_group",
+    "priority",
+    "per_user_limit",
+    "stock_cap",
+)
+_SCOPE_FIELDS = ("category_ids", "product_ids", "sku_ids")
+
+# status -> statuses it may move to (an ended offer is final)
+OFFER_TRANSITIONS: dict[str, frozenset[str]] = {
+    OfferStatus.DRAFT: frozenset({OfferStatus.ACTIVE, OfferStatus.ENDED}),
+    OfferStatus.ACTIVE: frozenset({OfferStatus.PAUSED, OfferStatus.ENDED}),
+    OfferStatus.PAUSED: frozenset({OfferStatus.ACTIVE, OfferStatus.ENDED}),
+    OfferStatus.ENDED: frozenset(),
+}
+
+
+def _str_list(value: Any, name: str, errors: dict[str, str]) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
+        errors[name] = _("应为字符串列表")
+        return []
+    return sorted(set(value))
+
+
+def _scope_rows(store: Store, data: Mapping[str, Any], errors: dict[str, str]) -> list[OfferScopeItem]:
+    rows: list[OfferScopeItem] = []
+    for name, model, attr in (
+        ("category_ids", Category, "category_id"),
+        ("product_ids", Product, "product_id"),
+        ("sku_ids", Sku, "sku_id"),
+    ):
+        ids = data.get(name) or []
+        if not isinstance(ids, list | tuple) or not all(isinstance(i, int) for i in ids):
+            errors[name] = _("应为整数 ID 列表")
+            continue
+        found = set(model.objects.filter(store=store, pk__in=ids).values_list("pk", flat=True))
+        missing = sorted(set(ids) - found)
+        if missing:
+            errors[name] = _("不属于本店铺的 ID：%(ids)s") % {"ids": ", ".join(map(str, missing))}
+        rows.extend(OfferScopeItem(**{attr: pk}) for pk in sorted(found))
+    return rows
+
+
+def _offer_clean(store: Store, data: dict[str, Any]) -> None:  # noqa: PLR0912  (one pass, every field)
+    """Validate the merged offer fields in place; raise one ValidationError with every field's message."""
+    errors: dict[str, str] = {}
+    kind = data.get("kind")
+    if kind not in OfferKind.values:
+        errors["kind"] = _("未知的促销玩法")
+    else:
+        try:
+            stock = data.get("stock_cap") or 0
+            selectors.mechanic_from_params(
+                kind, data.get("params"), currency=store.currency, stock_remaining=stock
+            )
+        except ValidationError as exc:
+            errors.update({k: str(v) for k, v in exc.fields.items()})
+        if kind == OfferKind.FLASH_SALE and not data.get("stock_cap"):
+            errors["stock_cap"] = _("秒杀必须设置活动库存上限")
+        if kind == OfferKind.GIFT and isinstance(data.get("params"), dict):
+            gift = data["params"].get("gift_sku")
+            if gift and not Sku.objects.filter(store=store, code=gift).exists():
+                errors["params.gift_sku"] = _("赠品 SKU 不存在")
+    for name in ("channels", "tiers", "segments"):
+        data[name] = _str_list(data.get(name), name, errors)
+    starts, ends = data.get("starts_at"), data.get("ends_at")
+    for name, value in (("starts_at", starts), ("ends_at", ends)):
+        if value is not None and (not isinstance(value, dt.datetime) or timezone.is_naive(value)):
+            errors[name] = _("应为带时区的时间")
+    if isinstance(starts, dt.datetime) and isinstance(ends, dt.datetime) and ends <= starts:
+        errors["ends_at"] = _("结束时间必须晚于开始时间")
+    for name in ("per_user_limit", "stock_cap"):
+        value = data.get(name)
+        if value is not None and (not isinstance(value, int) or value < 1):
+            errors[name] = _("应为正整数")
+    if not isinstance(data.get("priority", 0), int):
+        errors["priority"] = _("应为整数")
+    data["exclusive_group"] = str(data.get("exclusive_group") or "")[:40]
+    if errors:
+        raise ValidationError(_("促销活动信息有误，未保存"), fields=errors)
+
+
+def _offer_snapshot(offer: Offer) -> dict[str, Any]:
+    data = snapshot(offer)
+    data["scope"] = sorted(
+        (i.category_id or 0, i.product_id or 0, i.sku_id or 0) for i in offer.scope_items.all()
+    )
+    return data
+
+
+def offer_create(*, actor: Actor, store: Store, **data: Any) -> Offer:
+    """Create a draft offer. ``params`` must build the kind's engine parameters; scope by
+    ``category_ids`` / ``product_ids`` / ``sku_ids`` (none: every line)."""
+    unknown = set(data) - {*_OFFER_FIELDS, *_SCOPE_FIELDS}
+    if unknown:
+        raise ValidationError(_("未知字段"), fields={k: _("未知字段") for k in unknown})
+    fields = {k: data[k] for k in _OFFER_FIELDS if k in data}
+    fields.setdefault("params", {})
+    errors: dict[str, str] = {}
+    scope = _scope_rows(store, data, errors)
+    try:
+        _offer_clean(store, fields)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, fields={**exc.fields, **errors}) from exc
+    if errors:
+        raise ValidationError(_("促销活动信息有误，未保存"), fields=errors)
+    with transaction.atomic():
+        offer = Offer.objects.create(
+            store=store, level=selectors.level_of(fields["kind"]), all_items=not scope, **fields
+        )
+        for row in scope:
+            row.offer = offer
+        OfferScopeItem.objects.bulk_create(scope)
+        audit_record(
+            actor=actor, action="offer.create", obj=offer, store_id=store.pk, after=_offer_snapshot(offer)
+        )
+    return offer
+
+
+def offer_update(*, actor: Actor, offer: Offer, **changes: Any) -> Offer:  # noqa: PLR0912
+    """Change an offer's fields (and, when any of the scope lists is given, its whole scope)."""
+    unknown = set(changes) - {*_OFFER_FIELDS, *_SCOPE_FIELDS}
+    if unknown:
+        raise ValidationError(_("未知字段"), fields={k: _("未知字段") for k in unknown})
+    with transaction.atomic():
+        locked = Offer.objects.select_for_update().get(pk=offer.pk)
+        if locked.status == OfferStatus.ENDED:
+            raise InvalidTransition(_("已结束的活动不能修改"))
+        store = locked.store
+        merged = {f: getattr(locked, f) for f in _OFFER_FIELDS} | {
+            k: v for k, v in changes.items() if k in _OFFER_FIELDS
+        }
+        errors: dict[str, str] = {}
+        new_scope = None
+        if any(k in changes for k in _SCOPE_FIELDS):
+            current: dict[str, list[int]] = {name: [] for name in _SCOPE_FIELDS}
+            for item in locked.scope_items.all():
+                if item.category_id:
+                    current["category_ids"].append(item.category_id)
+                elif item.product_id:
+                    current["product_ids"].append(item.product_id)
+                elif item.sku_id:
+                    current["sku_ids"].append(item.sku_id)
+            new_scope = _scope_rows(
+                store, current | {k: changes[k] for k in _SCOPE_FIELDS if k in changes}, errors
+            )
+        try:
+            _offer_clean(store, merged)
+        except ValidationError as exc:
+            raise ValidationError(exc.message, fields={**exc.fields, **errors}) from exc
+        if errors:
+            raise ValidationError(_("促销活动信息有误，未保存"), fields=errors)
+        if merged.get("stock_cap") is not None and merged["stock_cap"] < locked.stock_sold:
+            raise ValidationError(_("促销活动信息有误，未保存"), fields={"stock_cap": _("不能低于已售数量")})
+        before = _offer_snapshot(locked)
+        for key, value in merged.items():
+            setattr(locked, key, value)
+        locked.level = selectors.level_of(locked.kind)
+        if new_scope is not None:
+            locked.scope_items.all().delete()
+            for row in new_scope:
+                row.offer = locked
+            OfferScopeItem.objects.bulk_create(new_scope)
+            locked.all_items = not new_scope
+        locked.save()
+        audit_record(
+            actor=actor,
+            action="offer.update",
+            obj=locked,
+            store_id=locked.store_id,
+            before=before,
+            after=_offer_snapshot(locked),
+        )
+    return locked
+
+
+def offer_set_status(*, actor: Actor, offer: Offer, status: str) -> Offer:
+    """Move an offer along draft → active ⇄ paused → ended."""
+    if status not in OfferStatus.values:
+        raise ValidationError(_("未知的状态"), fields={"status": _("未知的状态")})
+    with transaction.atomic():
+        locked = Offer.objects.select_for_update().get(pk=offer.pk)
+        if status not in OFFER_TRANSITIONS[locked.status]:
+            raise InvalidTransition(
+                _("活动不能从“%(a)s”变为“%(b)s”")
+                % {"a": locked.get_status_display(), "b": OfferStatus(status).label}
+            )
+        before = {"status": locked.status}
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=f"offer.{status}",
+            obj=locked,
+            store_id=locked.store_id,
+            before=before,
+            after={"status": status},
+        )
+    return locked
+
+
+# --- coupon templates and issuance ------------------------------------------------------------
+
+_TEMPLATE_FIELDS = (
+    "name",
+    "kind",
+    "threshold",
+    "amount",
+    "stackable",
+    "issue_rule",
+    "tier",
+    "issue_starts_at",
+    "issue_ends_at",
+    "valid_from",
+    "valid_until",
+    "valid_days",
+    "total_quantity",
+    "per_user_limit",
+)
+
+
+def _decimal(value: Any, name: str, errors: dict[str, str]) -> Decimal:
+    try:
+        if isinstance(value, float | bool):
+            raise TypeError
+        amount = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        errors[name] = _("不是有效的金额")
+        return Decimal(0)
+    if amount != amount.quantize(Decimal("0.01")):
+        errors[name] = _("金额最多两位小数")
+    return amount
+
+
+def coupon_template_create(  # noqa: PLR0912  (one validation pass over the template)
+    *, actor: Actor, store: Store, category_ids: Sequence[int] = (), **data: Any
+) -> CouponTemplate:
+    """A coupon template (PROMO-02): store-wide threshold, category, new-user or no-threshold."""
+    unknown = set(data) - set(_TEMPLATE_FIELDS)
+    if unknown:
+        raise ValidationError(_("未知字段"), fields={k: _("未知字段") for k in unknown})
+    errors: dict[str, str] = {}
+    if not data.get("name"):
+        errors["name"] = _("必填")
+    kind = data.get("kind")
+    if kind not in CouponKind.values:
+        errors["kind"] = _("未知的券类型")
+    amount = _decimal(data.get("amount"), "amount", errors)
+    threshold = _decimal(data.get("threshold", 0), "threshold", errors)
+    data["amount"], data["threshold"] = amount, threshold
+    if "amount" not in errors and amount <= 0:
+        errors["amount"] = _("面额必须大于 0")
+    if kind == CouponKind.NO_THRESHOLD and threshold != 0:
+        errors["threshold"] = _("无门槛券的门槛必须为 0")
+    if kind in (CouponKind.STORE_THRESHOLD, CouponKind.CATEGORY) and threshold <= 0:
+        errors["threshold"] = _("满减券需要大于 0 的门槛")
+    if kind != CouponKind.NO_THRESHOLD and threshold and amount > threshold:
+        errors["amount"] = _("面额不能超过门槛")
+    categories = list(Category.objects.filter(store=store, pk__in=list(category_ids)))
+    if kind == CouponKind.CATEGORY and not categories:
+        errors["category_ids"] = _("品类券至少选择一个本店类目")
+    if len(categories) != len(set(category_ids)):
+        errors["category_ids"] = _("包含不属于本店铺的类目")
+    rule = data.setdefault("issue_rule", IssueRule.MANUAL)
+    if rule not in IssueRule.values:
+        errors["issue_rule"] = _("未知的发放规则")
+    if rule == IssueRule.MONTHLY_TIER and not data.get("tier"):
+        errors["tier"] = _("会员月度券需指定会员等级")
+    for start, end in (("issue_starts_at", "issue_ends_at"), ("valid_from", "valid_until")):
+        a, b = data.get(start), data.get(end)
+        if a is not None and b is not None and b <= a:
+            errors[end] = _("结束时间必须晚于开始时间")
+    for name in ("total_quantity", "valid_days"):
+        value = data.get(name)
+        if value is not None and (not isinstance(value, int) or value < 1):
+            errors[name] = _("应为正整数")
+    limit = data.setdefault("per_user_limit", 1)
+    if not isinstance(limit, int) or limit < 1:
+        errors["per_user_limit"] = _("应为正整数")
+    if errors:
+        raise ValidationError(_("优惠券模板信息有误，未保存"), fields=errors)
+    with transaction.atomic():
+        template = CouponTemplate.objects.create(store=store, **data)
+        template.categories.set(categories)
+        audit_record(
+            actor=actor,
+            action="coupon_template.create",
+            obj=template,
+            store_id=store.pk,
+            after={**snapshot(template), "category_ids": sorted(c.pk for c in categories)},
+        )
+    return template
+
+
+def coupon_template_set_active(*, actor: Actor, template: CouponTemplate, active: bool) -> CouponTemplate:
+    with transaction.atomic():
+        locked = CouponTemplate.objects.select_for_update().get(pk=template.pk)
+        before = {"is_active": locked.is_active}
+        locked.is_active = active
+        locked.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="coupon_template.activate" if active else "coupon_template.deactivate",
+            obj=locked,
+            store_id=locked.store_id,
+            before=before,
+            after={"is_active": active},
+        )
+    return locked
+
+
+def _new_code() -> str:
+    return "C" + secrets.token_hex(6).upper()  # 48 random bits; uniqueness is a DB constraint
+
+
+@dataclass(frozen=True, slots=True)
+class IssueResult:
+    issued: list[IssuedCoupon] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # customer ref -> why
+
+
+def _issue_refusal(template: CouponTemplate, now: dt.datetime) -> str | None:
+    if not template.is_active:
+        return _("优惠券模板已停用")
+    if template.issue_starts_at is not None and now < template.issue_starts_at:
+        return _("尚未到发放时间")
+    if template.issue_ends_at is not None and now >= template.issue_ends_at:
+        return _("发放已结束")
+    if template.valid_until is not None and now >= template.valid_until:
+        return _("优惠券有效期已过")
+    return None
+
+
+def _validity(template: CouponTemplate, now: dt.datetime) -> tuple[dt.datetime | None, dt.datetime | None]:
+    starts = template.valid_from if template.valid_from is not None else now
+    until = template.valid_until
+    if template.valid_days is not None:
+        by_days = max(starts, now) + dt.timedelta(days=template.valid_days)
+        until = by_days if until is None else min(until, by_days)
+    return starts, until
+
+
+def coupon_issue_batch(
+    *,
+    actor: Actor,
+    template: CouponTemplate,
+    customer_refs: Sequence[str],
+    source: str = IssueRule.MANUAL,
+    issue_key: str = "",
+    campaign_ref: str = "",
+    now: dt.datetime | None = None,
+) -> IssueResult:
+    """Issue one copy of ``template`` to each customer (a campaign or batch issuance).
+
+    Atomic under a row lock on the template: the total quantity and each customer's limit
+    hold even when batches run concurrently. Customers over their limit, or beyond the
+    remaining quantity, are skipped with a reason; an ``issue_key`` already used for a
+    customer (e.g. the month of a monthly coupon, a review id) is skipped too, so rule
+    triggers may fire more than once safely.
+    """
+    now = now or timezone.now()
+    refs = [r.strip() for r in customer_refs]
+    if not refs or any(not r or len(r) > 64 for r in refs):
+        raise ValidationError(
+            _("请填写有效的顾客编号"), fields={"customer_refs": _("每个顾客编号为 1–64 个字符")}
+        )
+    result = IssueResult()
+    with transaction.atomic():
+        locked = CouponTemplate.objects.select_for_update().get(pk=template.pk)
+        refusal = _issue_refusal(locked, now)
+        if refusal is not None:
+            raise Conflict(refusal)
+        held: dict[str, int] = {}
+        keyed: set[str] = set()
+        for ref, key in IssuedCoupon.objects.filter(template=locked, customer_ref__in=refs).values_list(
+            "customer_ref", "issue_key"
+        ):
+            held[ref] = held.get(ref, 0) + 1
+            if issue_key and key == issue_key:
+                keyed.add(ref)
+        left = None if locked.total_quantity is None else locked.total_quantity - locked.issued_count
+        valid_from, valid_until = _validity(locked, now)
+        rows: list[IssuedCoupon] = []
+        for ref in refs:
+            if ref in keyed:
+                result.skipped[ref] = _("本次已发放过")
+            elif held.get(ref, 0) >= locked.per_user_limit:
+                result.skipped[ref] = _("已达每人限领数量")
+            elif left is not None and left <= 0:
+                result.skipped[ref] = _("优惠券已发完")
+            else:
+                held[ref] = held.get(ref, 0) + 1
+                if issue_key:
+                    keyed.add(ref)
+                left = None if left is None else left - 1
+                rows.append(
+                    IssuedCoupon(
+                        template=locked,
+                        store_id=locked.store_id,
+                        code=_new_code(),
+                        customer_ref=ref,
+                        source=source,
+                        issue_key=issue_key,
+                        campaign_ref=campaign_ref,
+                        issued_at=now,
+                        valid_from=valid_from,
+                        valid_until=valid_until,
+                    )
+                )
+        if rows:
+            IssuedCoupon.objects.bulk_create(rows)
+            locked.issued_count += len(rows)
+            locked.save(update_fields=["issued_count"])
+            audit_record(
+                actor=actor,
+                action="coupon.issue",
+                obj=locked,
+                store_id=locked.store_id,
+                before={"issued_count": locked.issued_count - len(rows)},
+                after={
+                    "issued_count": locked.issued_count,
+                    "codes": [r.code for r in rows],
+                    "customers": [r.customer_ref for r in rows],
+                    "source": source,
+                    "campaign_ref": campaign_ref,
+                },
+            )
+        result.issued.extend(rows)
+    return result
+
+
+def coupon_issue(
+    *,
+    actor: Actor,
+    template: CouponTemplate,
+    customer_ref: str,
+    source: str = IssueRule.MANUAL,
+    issue_key: str = "",
+    now: dt.datetime | None = None,
+) -> IssuedCoupon:
+    """Issue one coupon to one customer, or raise :class:`Conflict` saying why not."""
+    result = coupon_issue_batch(
+        actor=actor,
+        template=template,
+        customer_refs=[customer_ref],
+        source=source,
+        issue_key=issue_key,
+        now=now,
+    )
+    if not result.issued:
+        raise Conflict(result.skipped[customer_ref.strip()])
+    return result.issued[0]
+
+
+def coupon_issue_by_rule(
+    *,
+    actor: Actor,
+    store: Store,
+    rule: str,
+    customer_ref: str,
+    issue_key: str = "",
+    tier: str = "",
+    now: dt.datetime | None = None,
+) -> list[IssuedCoupon]:
+    """Issue every active template of ``rule`` to the customer (new user, review reward,
+    referral, monthly tier). Triggers call this; templates that refuse are skipped, so a
+    trigger never fails on one exhausted template. Monthly tier coupons default their
+    ``issue_key`` to the month, so a customer gets them once per month."""
+    if rule not in IssueRule.values or rule == IssueRule.MANUAL:
+        raise ValidationError(_("未知的发放规则"), fields={"rule": _("未知的发放规则")})
+    now = now or timezone.now()
+    templates = CouponTemplate.objects.filter(store=store, issue_rule=rule, is_active=True)
+    if rule == IssueRule.MONTHLY_TIER:
+        templates = templates.filter(tier=tier)
+        issue_key = issue_key or timezone.localtime(now).strftime("%Y-%m")
+    issued: list[IssuedCoupon] = []
+    for template in templates.order_by("pk"):
+        try:
+            result = coupon_issue_batch(
+                actor=actor,
+                template=template,
+                customer_refs=[customer_ref],
+                source=rule,
+                issue_key=issue_key,
+                now=now,
+            )
+        except Conflict:
+            continue
+        issued.extend(result.issued)
+    return issued
+
+
+def coupon_redeem(
+    *, actor: Actor, coupon_code: str, customer: str, order_ref: str, now: dt.datetime | None = None
+) -> IssuedCoupon:
+    """Mark a coupon used by ``order_ref``: exactly once, by its owner, inside its validity.
+
+    One conditional UPDATE (``WHERE status = 'issued' AND <valid now> AND customer = …``):
+    of any number of concurrent redemptions, exactly one changes the row; the others get
+    :class:`Conflict`. The per-user limit holds because a customer can only redeem the
+    copies issued to them, which issuance limits.
+    """
+    now = now or timezone.now()
+    if not order_ref:
+        raise ValidationError(_("缺少订单号"), fields={"order_ref": _("必填")})
+    with transaction.atomic():
+        changed = (
+            IssuedCoupon.objects.filter(code=coupon_code, customer_ref=customer, status=CouponStatus.ISSUED)
+            .exclude(valid_from__gt=now)
+            .exclude(valid_until__lte=now)
+            .update(status=CouponStatus.REDEEMED, redeemed_at=now, order_ref=order_ref)
+        )
+        row = IssuedCoupon.objects.filter(code=coupon_code).first()
+        if not changed:
+            raise _redeem_refusal(row, customer, now)
+        assert row is not None
+        audit_record(
+            actor=actor,
+            action="coupon.redeem",
+            obj=row,
+            store_id=row.store_id,
+            before={"status": CouponStatus.ISSUED},
+            after={"status": row.status, "order_ref": order_ref, "redeemed_at": now},
+        )
+    return row
+
+
+def _redeem_refusal(row: IssuedCoupon | None, customer: str, now: dt.datetime) -> Exception:
+    if row is None or row.customer_ref != customer:
+        return NotFound(_("优惠券不存在或不属于该顾客"))
+    if row.status == CouponStatus.REDEEMED:
+        return Conflict(
+            _("优惠券已被使用（订单 %(o)s）") % {"o": row.order_ref}, code="coupon_already_redeemed"
+        )
+    if row.status == CouponStatus.EXPIRED or (row.valid_until is not None and now >= row.valid_until):
+        return Conflict(_("优惠券已过期"), code="coupon_expired")
+    return Conflict(_("优惠券尚未生效"), code="coupon_not_yet_valid")
+
+
+def coupons_expire(*, actor: Actor, now: dt.datetime | None = None) -> int:
+    """Mark issued coupons past their validity as expired (idempotent; run daily)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        count = IssuedCoupon.objects.filter(status=CouponStatus.ISSUED, valid_until__lte=now).update(
+            status=CouponStatus.EXPIRED
+        )
+        if count:
+            audit_record(
+                actor=actor,
+                action="coupon.expire",
+                object_type="promotions.issuedcoupon",
+                after={"count": count},
+            )
+    return count
+
+
+# --- quote -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CartItem:
+    sku_code: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Shopper:
+    """Who is buying: the customer reference, tier (MEM-01), segments, new-user flag."""
+
+    customer_ref: str | None = None
+    tier: str | None = None
+    segments: frozenset[str] = frozenset()
+    is_new: bool = False
+    joined_groups: frozenset[int] = frozenset()  # group-buy offer ids whose group is formed
+    paid_deposits: frozenset[int] = frozenset()  # presale offer ids whose deposit is paid
+    prior_use: Mapping[int, int] = field(default_factory=dict)  # offer id -> uses (flash: units)
+
+
+@dataclass(frozen=True, slots=True)
+class CartQuote:
+    quote: e.Quote
+    skus: list[selectors.CartSku]  # per quote line
+
+
+def quote_cart(
+    *,
+    store: Store,
+    channel: Channel | None,
+    lines: Sequence[CartItem],
+    customer: Shopper,
+    coupon_codes: Sequence[str] = (),
+    now: dt.datetime | None = None,
+) -> CartQuote:
+    """The cart's best price (PROMO-03) with the store's offers and the customer's coupons.
+
+    Reads only (no audit): SKUs (1 query), applicable offers (2), coupons (2), playbook.
+    Member-tier prices come from the playbook's ``tier_discount_*`` settings.
+    """
+    now = now or timezone.now()
+    errors: dict[str, str] = {}
+    if not lines:
+        raise ValidationError(_("购物车为空"), fields={"lines": _("至少一件商品")})
+    if channel is not None and channel.store_id != store.pk:
+        raise ValidationError(_("渠道不属于该店铺"), fields={"channel": _("渠道不属于该店铺")})
+    found = selectors.cart_skus(store=store, codes=[item.sku_code for item in lines])
+    cart_lines: list[e.CartLine] = []
+    skus: list[selectors.CartSku] = []
+    for n, item in enumerate(lines):
+        sku = found.get(item.sku_code)
+        if sku is None:
+            errors[f"lines.{n}.sku"] = _("SKU 不存在或已停用：%(c)s") % {"c": item.sku_code}
+            continue
+        if item.quantity < 1:
+            errors[f"lines.{n}.quantity"] = _("数量必须大于 0")
+            continue
+        cart_lines.append(
+            e.CartLine(
+                sku_id=str(sku.id),
+                product_id=str(sku.product_id),
+                category_id=str(sku.category_id),
+                unit_price=Money(sku.price, store.currency),
+                quantity=item.quantity,
+            )
+        )
+        skus.append(sku)
+    held, problems = selectors.held_coupons(
+        store=store, codes=list(coupon_codes), customer_ref=customer.customer_ref
+    )
+    for code, why in problems.items():
+        errors[f"coupon_codes.{code}"] = why
+    if errors:
+        raise ValidationError(_("购物车信息有误"), fields=errors)
+    offers = selectors.offers_applicable(
+        store=store,
+        sku_ids=[s.id for s in skus],
+        product_ids=[s.product_id for s in skus],
+        category_ids=[s.category_id for s in skus],
+        now=now,
+    )
+    policy = selectors.promotion_policy(playbook_get(store=store, channel=channel))
+    context = e.CustomerContext(
+        customer_id=customer.customer_ref,
+        tier=customer.tier,
+        segments=customer.segments,
+        is_new=customer.is_new,
+        channel=channel.code if channel is not None else "web",
+        joined_groups=frozenset(f"of{pk}" for pk in customer.joined_groups),
+        paid_deposits=frozenset(f"of{pk}" for pk in customer.paid_deposits),
+        prior_use={f"of{pk}": n for pk, n in customer.prior_use.items()},
+    )
+    if customer.tier and policy.member_tier_rates:
+        offers.append(e.member_price_offer(policy))
+    quote = e.quote_best_price(
+        lines=cart_lines, customer=context, offers=offers, coupons=held, now=now, policy=policy
+    )
+    return CartQuote(quote=quote, skus=skus)

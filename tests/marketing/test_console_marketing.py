@@ -1,0 +1,104 @@
+"""Console pages of marketing: the approval timeline and actions (PROMO-05), the post-mortem
+page and its Excel export (PROMO-07), and the ads page (ADS-01)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from storeops.accounts.roles import Role
+from storeops.marketing import services as ms
+from tests.marketing.builders import ACTOR, a_campaign, an_ad_plan, an_approved_campaign
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(make_user, role):
+    client = Client()
+    client.force_login(make_user(role))
+    return client
+
+
+def test_promo_05_console_operations_lead_approves_and_the_timeline_shows_it(store, today, make_user):
+    # given a submitted plan
+    campaign = a_campaign(store, today + dt.timedelta(days=20))
+    ms.campaign_submit(actor=ACTOR, campaign=campaign)
+    client = _client(make_user, Role.OPERATIONS)
+    # when the operations lead approves it in the console
+    response = client.post(
+        f"/marketing/campaigns/{campaign.pk}/decide/",
+        {"decision": "approve", "step": "operations", "comment": "可以"},
+    )
+    # then it waits for marketing, and the detail page shows the decision on the timeline
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.status == "pending_marketing"
+    page = client.get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
+    assert "运营负责人" in page
+    assert "可以" in page
+    assert "推广负责人" in page  # the step it now waits for
+
+
+def test_promo_05_console_activation_before_approval_shows_the_reason(store, today, make_user):
+    campaign = a_campaign(store, today + dt.timedelta(days=20))
+    client = _client(make_user, Role.MARKETING)
+    response = client.post(f"/marketing/campaigns/{campaign.pk}/do/activate/", follow=True)
+    assert "活动未完成审批（运营负责人 → 推广负责人 → 财务），不能上线" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
+
+
+def test_promo_07_excel_export_shows_figures_and_unavailable_sections(store, owner, make_user):
+    # given an ended campaign with 2,000 of GMV and 500 spent on ads
+    start = timezone.localdate() - dt.timedelta(days=6)
+    campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, start, owner))
+    ms.campaign_end(actor=ACTOR, campaign=campaign)
+    ms.campaign_metrics_record(
+        actor=ACTOR,
+        campaign=campaign,
+        rows=[{"hour": timezone.now() - dt.timedelta(days=5), "gmv": "2000.00"}],
+    )
+    ms.campaign_budget_actual_set(actor=ACTOR, campaign=campaign, kind="ads", actual="500")
+    ms.campaign_postmortem_generate(actor=ACTOR, campaign=campaign)
+    # when finance exports it
+    response = _client(make_user, Role.FINANCE).get(f"/marketing/campaigns/{campaign.pk}/postmortem.xlsx")
+    # then the workbook has ROI (2000 − 500) ÷ 500 = 3.00 and the sections not built yet, marked as such
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = {r[0]: r[1] for r in sheet.iter_rows(min_row=3, values_only=True)}
+    assert rows["ROI =（销售额 − 成本）÷ 成本"] == "3.00"
+    assert rows["GMV"] == "2000.00"
+    assert rows["客服高频问题"] == "暂无数据（模块尚未建设）"
+    assert rows["评价关键词"] == "暂无数据（模块尚未建设）"
+    assert rows["新用户转会员"] == "暂无数据（模块尚未建设）"
+
+
+def test_ads_01_console_imports_a_csv_and_shows_keyword_stats(store, make_user):
+    plan = an_ad_plan(store)
+    ms.ad_keyword_set(actor=ACTOR, plan=plan, keyword="连衣裙", bid="2.00", rank=12, is_core=True)
+    client = _client(make_user, Role.MARKETING)
+    header = "date,keyword,spend,impressions,clicks,conversions,ad sales\n"
+    csv = header + f"{timezone.localdate()},连衣裙,88.00,900,44,2,300.00\n"
+    client.post(f"/marketing/ads/{plan.pk}/import/", {"csv": csv})
+    page = client.get("/marketing/ads/").content.decode()
+    assert "88.00" in page
+    assert "3.41" in page  # ROI 300 ÷ 88
+
+
+def test_promo_05_console_list_filters_by_status_and_offers_the_statuses(store, today, make_user):
+    # given a draft and a submitted plan
+    a_campaign(store, today + dt.timedelta(days=20), theme="草稿活动")
+    ms.campaign_submit(
+        actor=ACTOR, campaign=a_campaign(store, today + dt.timedelta(days=20), theme="待审活动")
+    )
+    # when the list is filtered to drafts
+    page = _client(make_user, Role.MARKETING).get("/marketing/campaigns/?status=draft")
+    # then only the draft is listed, and the filter offers the approval states
+    body = page.content.decode()
+    assert "草稿活动" in body
+    assert "待审活动" not in body
+    assert "待财务审批" in body
