@@ -1,0 +1,1 @@
+"""Cart, checkout, orders (state machine), payments, review, SLAs and invoices."""

@@ -1,0 +1,1 @@
+"""Customer service: tickets and complaints with SLA tiers, reply scripts, reviews (CS, LOG-02)."""
