@@ -427,3 +427,8 @@ def listing_audit_get(*, store: Store, audit_id: int) -> ListingAudit:
 
 def sku_get_by_code(*, store: Store, code: str) -> Sku | None:
     return Sku.objects.select_related("store", "product").filter(store=store, code=code).first()
+
+
+def skus_by_id(*, store: Store, ids: list[int]) -> dict[int, Sku]:
+    """The store's SKUs with these ids (one query), with their products."""
+    return {s.pk: s for s in Sku.objects.filter(store=store, pk__in=ids).select_related("product")}

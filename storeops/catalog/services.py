@@ -32,6 +32,7 @@ from storeops.catalog.models import (
     ProductStatus,
     ProductSupplier,
     RemainingStockAction,
+    SalesDaily,
     Sku,
     Supplier,
     SupplierCertification,
@@ -897,3 +898,34 @@ def product_supplier_link(
             after={"supplier": supplier.pk, "is_primary": is_primary},
         )
     return link
+
+
+def sales_daily_add(
+    *, store_id: int, channel_id: int, product_id: int, day: dt.date, units: int, revenue: Decimal
+) -> None:
+    """Add a paid order's units and revenue to the day's sales row (created on first sale).
+    One conditional UPDATE, then an INSERT when the row is new (a concurrent INSERT of the
+    same row is caught by the unique constraint and retried as an UPDATE). Visitors and
+    buyers come from the channels' traffic statistics, not from orders."""
+    from django.db import IntegrityError
+    from django.db.models import F
+
+    def bump() -> int:
+        return SalesDaily.objects.filter(
+            store_id=store_id, channel_id=channel_id, product_id=product_id, day=day
+        ).update(units=F("units") + units, revenue=F("revenue") + revenue)
+
+    if bump():
+        return
+    try:
+        with transaction.atomic():
+            SalesDaily.objects.create(
+                store_id=store_id,
+                channel_id=channel_id,
+                product_id=product_id,
+                day=day,
+                units=units,
+                revenue=revenue,
+            )
+    except IntegrityError:
+        bump()

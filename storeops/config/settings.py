@@ -185,6 +185,22 @@ STOREOPS_NOTIFICATION_CHANNELS = [
     for c in os.environ.get("STOREOPS_NOTIFICATION_CHANNELS", "storeops.sop.notify.LogChannel").split(",")
     if c
 ]
+# Payments (orders app). The built-in test gateway signs its callbacks with this secret; in
+# production configure real providers and a strong secret per provider.
+STOREOPS_PAYMENT_PROVIDERS = {"test": "storeops.orders.payments.TestGateway"}
+STOREOPS_PAYMENT_TEST_SECRET = os.environ.get("STOREOPS_PAYMENT_TEST_SECRET", "storeops-test-gateway-secret")
+# The test gateway's "customer pays" page/route exists only where this is on (never in production).
+STOREOPS_PAYMENT_TEST_GATEWAY = not PRODUCTION and os.environ.get("STOREOPS_PAYMENT_TEST_GATEWAY", "1") == "1"
+# Fraud scorer for the automatic order review (ORD-01): a dotted path to a function taking
+# ``storeops.orders.rules.FraudSignals`` and returning 0–100.
+STOREOPS_FRAUD_SCORER = os.environ.get("STOREOPS_FRAUD_SCORER", "storeops.orders.rules.default_fraud_score")
+# How customers are told about their orders (ORD-04): dotted paths of notifier classes.
+STOREOPS_CUSTOMER_NOTIFIERS = [
+    c.strip()
+    for c in os.environ.get("STOREOPS_CUSTOMER_NOTIFIERS", "storeops.orders.notify.LogNotifier").split(",")
+    if c.strip()
+]
+
 STOREOPS_BACKUP_DIR = Path(os.environ.get("STOREOPS_BACKUP_DIR", VAR_DIR / "backups"))
 STOREOPS_BACKUP_KEEP = int(os.environ.get("STOREOPS_BACKUP_KEEP", "14"))
 # An off-machine copy of every backup (SOP STORE-06): a mounted remote folder (NFS, rclone mount, ...).

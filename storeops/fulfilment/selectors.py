@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -290,3 +290,20 @@ def carrier_suggest(
         elif code in national and national[code].delivered > 0:
             candidates.append(national[code].figures(fallback=True))
     return CarrierSuggestion(province, rank_carriers(candidates, weight_kg=weight_kg, policy=policy))
+
+
+def delivered_times(*, order_refs: Sequence[str]) -> dict[str, dt.datetime]:
+    """For each order number whose parcels were *all* signed for: the last delivery time.
+    A merged parcel carries several order numbers in ``order_ref`` (comma-separated)."""
+    wanted = set(order_refs)
+    if not wanted:
+        return {}
+    parcels: dict[str, list[dt.datetime | None]] = {}
+    q = Q()
+    for ref in wanted:
+        q |= Q(order_ref=ref) | Q(order_ref__startswith=f"{ref},") | Q(order_ref__contains=f",{ref}")
+    for order_ref, delivered_at in Shipment.objects.filter(q).values_list("order_ref", "delivered_at"):
+        for ref in order_ref.split(","):
+            if ref in wanted:
+                parcels.setdefault(ref, []).append(delivered_at)
+    return {ref: max(times) for ref, times in parcels.items() if times and all(times)}  # type: ignore[type-var]

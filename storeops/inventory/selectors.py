@@ -252,3 +252,16 @@ def replenishment_suggestions(
             )
         )
     return out
+
+
+def available_by_warehouse(*, store: Store, sku_ids: list[int]) -> dict[int, dict[int, int]]:
+    """Sellable available units per active warehouse and SKU: ``{warehouse_id: {sku_id: n}}``
+    (the allocator's input, ORD-02). Warehouses without any of the SKUs are left out."""
+    rows = Stock.objects.filter(
+        sku_id__in=sku_ids, zone=Zone.SELLABLE, warehouse__store=store, warehouse__is_active=True
+    ).values_list("warehouse_id", "sku_id", "on_hand", "reserved")
+    out: dict[int, dict[int, int]] = {}
+    for warehouse_id, sku_id, on_hand, reserved in rows:
+        if on_hand - reserved > 0:
+            out.setdefault(warehouse_id, {})[sku_id] = on_hand - reserved
+    return out

@@ -587,3 +587,10 @@ def quote_as_dict(q: e.Quote, sku_codes: Sequence[str]) -> dict[str, Any]:
         ],
         "explanation": [{"offer_id": x.offer_id, "zh": x.zh, "en": x.en} for x in q.explanation],
     }
+
+
+def offer_end_times(*, store: Store, offer_ids: Sequence[int]) -> dict[int, dt.datetime]:
+    """When each of these offers ends (offers without an end are left out): the countdowns
+    the storefront shows next to a quote (ORD-06)."""
+    rows = Offer.objects.filter(store=store, pk__in=list(offer_ids), ends_at__isnull=False)
+    return dict(rows.values_list("pk", "ends_at"))

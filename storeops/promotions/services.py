@@ -710,3 +710,25 @@ def quote_cart(
         lines=cart_lines, customer=context, offers=offers, coupons=held, now=now, policy=policy
     )
     return CartQuote(quote=quote, skus=skus)
+
+
+def coupon_release(*, actor: Actor, coupon_code: str, order_ref: str) -> bool:
+    """Give a coupon back after its order was cancelled or closed unpaid: one conditional
+    UPDATE on (code, order) so only the order that used it can release it, once. The coupon
+    returns to ``issued`` (or ``expired`` when its validity has ended meanwhile; the daily
+    expiry run catches that). Returns whether anything changed."""
+    with transaction.atomic():
+        changed = IssuedCoupon.objects.filter(
+            code=coupon_code, order_ref=order_ref, status=CouponStatus.REDEEMED
+        ).update(status=CouponStatus.ISSUED, redeemed_at=None, order_ref="")
+        if changed:
+            row = IssuedCoupon.objects.get(code=coupon_code)
+            audit_record(
+                actor=actor,
+                action="coupon.release",
+                obj=row,
+                store_id=row.store_id,
+                before={"status": CouponStatus.REDEEMED, "order_ref": order_ref},
+                after={"status": row.status},
+            )
+    return bool(changed)

@@ -186,6 +186,50 @@ class PlaybookSettings(BaseModel):
     unpaid_order_close_minutes: int = _s(
         "ORD-06", 30, "未付款订单关闭时间（分钟）", "Close unpaid orders after (minutes)", ge=1, le=10080
     )
+    allocation_weight_distance: Decimal = _s(
+        "ORD-02", Decimal("0.01"), "分仓评分：每公里权重", "Allocation score per km", ge=0, le=100
+    )
+    allocation_weight_cost: Decimal = _s(
+        "ORD-02",
+        Decimal("1"),
+        "分仓评分：每元运费权重",
+        "Allocation score per yuan of shipping",
+        ge=0,
+        le=100,
+    )
+    allocation_split_penalty: Decimal = _s(
+        "ORD-02",
+        Decimal("5"),
+        "分仓评分：每多拆一单的惩罚",
+        "Allocation penalty per extra parcel",
+        ge=0,
+        le=10000,
+    )
+    shipping_base_cost: Decimal = _s(
+        "ORD-02",
+        Decimal("8"),
+        "每个包裹基础运费（元）",
+        "Base shipping cost per parcel (CNY)",
+        ge=0,
+        le=10000,
+    )
+    shipping_cost_per_km: Decimal = _s(
+        "ORD-02", Decimal("0.002"), "每公里运费（元）", "Shipping cost per km (CNY)", ge=0, le=100
+    )
+    scarcity_show_below: int = _s(
+        "ORD-06", 10, "显示“仅剩X件”的库存阈值", 'Show "only X left" at or below (units)', ge=0, le=100000
+    )
+    fraud_hold_score: int = _s(
+        "ORD-01",
+        70,
+        "风险分达到此值转人工审核",
+        "Fraud score sending an order to manual review",
+        ge=1,
+        le=100,
+    )
+    payment_pending_minutes: int = _s(
+        "ORD-06", 15, "支付超时（分钟）", "A started payment times out after (minutes)", ge=1, le=1440
+    )
     pickup_timeout_hours: int = _s("LOG-01", 24, "揽收超时（小时）", "Pickup timeout (hours)", ge=1, le=720)
     transit_stuck_hours: int = _s(
         "LOG-01", 48, "物流停滞（小时）", "No tracking movement for (hours)", ge=1, le=720

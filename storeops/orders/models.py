@@ -1,0 +1,354 @@
+"""Orders, their lines, events, stock allocations, payments and customer notifications.
+
+Money invariants held by CHECK constraints (and by the services, tested with hypothesis):
+``0 <= refunded_amount <= paid_amount``, ``paid_amount`` is 0 or ``payable``, a line's
+``refunded_amount <= paid_total`` and ``refunded_qty <= quantity``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from storeops.catalog.models import Sku
+from storeops.core.money import DEFAULT_CURRENCY
+from storeops.inventory.models import Warehouse
+from storeops.orders.rules import HoldReason, Status
+from storeops.stores.models import Channel, Store
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class OrderStatus(models.TextChoices):
+    CREATED = Status.CREATED.value, _("待付款")
+    PAID = Status.PAID.value, _("已付款")
+    ON_HOLD = Status.ON_HOLD.value, _("待人工审核")
+    REVIEWED = Status.REVIEWED.value, _("已审核")
+    ALLOCATED = Status.ALLOCATED.value, _("已分仓")
+    SHIPPED = Status.SHIPPED.value, _("已发货")
+    DELIVERED = Status.DELIVERED.value, _("已签收")
+    AFTER_SALE = Status.AFTER_SALE.value, _("售后中")
+    COMPLETED = Status.COMPLETED.value, _("已完成")
+    CANCELLED = Status.CANCELLED.value, _("已取消")
+    CLOSED = Status.CLOSED.value, _("已关闭")
+    REFUNDED = Status.REFUNDED.value, _("已全额退款")
+
+
+class HoldReasonChoice(models.TextChoices):
+    BAD_ADDRESS = HoldReason.BAD_ADDRESS.value, _("地址异常")
+    OUT_OF_STOCK = HoldReason.OUT_OF_STOCK.value, _("缺货")
+    FRAUD = HoldReason.FRAUD.value, _("风险订单")
+    MANUAL = HoldReason.MANUAL.value, _("人工审核")
+
+
+class Source(models.TextChoices):
+    STOREFRONT = "storefront", _("自营商城")
+    IMPORT = "import", _("渠道导入")
+
+
+class Order(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", verbose_name=_("渠道"))
+    number = models.CharField(_("订单号"), max_length=64)
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.STOREFRONT)
+    # NULL, not "": the partial unique index covers only orders that carry a key
+    idempotency_key = models.CharField(_("幂等键"), max_length=100, null=True, blank=True)  # noqa: DJ001
+    customer_ref = models.CharField(_("顾客"), max_length=64, db_index=True)
+    is_new_customer = models.BooleanField(_("新顾客"), default=False)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.CREATED, db_index=True
+    )
+    # delivery address (the phone is personal data: masked in lists, full only in detail)
+    receiver = models.CharField(_("收货人"), max_length=50)
+    phone = models.CharField(_("电话"), max_length=30)
+    province = models.CharField(_("省"), max_length=30)
+    city = models.CharField(_("市"), max_length=30, blank=True)
+    district = models.CharField(_("区县"), max_length=30, blank=True)
+    address = models.CharField(_("详细地址"), max_length=200)
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    # money
+    currency = models.CharField(_("币种"), max_length=3, default=DEFAULT_CURRENCY)
+    list_total = models.DecimalField(_("原价合计"), **MONEY)
+    discount_total = models.DecimalField(_("优惠合计"), **MONEY, default=Decimal("0"))
+    payable = models.DecimalField(_("应付金额"), **MONEY)
+    paid_amount = models.DecimalField(_("实付金额"), **MONEY, default=Decimal("0"))
+    refunded_amount = models.DecimalField(_("已退款金额"), **MONEY, default=Decimal("0"))
+    coupon_codes = models.JSONField(_("使用的优惠券"), default=list, blank=True)
+    pricing = models.JSONField(_("价格说明"), default=dict, blank=True)  # applied offers + explanation
+    is_big_promo = models.BooleanField(_("大促订单"), default=False)
+    buyer_note = models.CharField(_("买家留言"), max_length=300, blank=True)
+    # review (ORD-01) and exceptions (ORD-04)
+    fraud_score = models.PositiveSmallIntegerField(_("风险分"), null=True, blank=True)
+    hold_reasons = models.JSONField(_("挂起原因"), default=list, blank=True)
+    merge_key = models.CharField(_("合并发货组"), max_length=64, blank=True, db_index=True)
+    # timeline
+    created_at = models.DateTimeField(_("下单时间"), default=timezone.now, db_index=True)
+    paid_at = models.DateTimeField(_("付款时间"), null=True, blank=True, db_index=True)
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    allocated_at = models.DateTimeField(_("分仓时间"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("发货时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("签收时间"), null=True, blank=True, db_index=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消/关闭时间"), null=True, blank=True)
+    ship_by = models.DateTimeField(_("最晚发货时间"), null=True, blank=True, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    version = models.PositiveIntegerField(default=0)  # bumped by every transition (optimistic check)
+
+    class Meta:
+        verbose_name = _("订单")
+        verbose_name_plural = _("订单")
+        ordering = ("-created_at", "-id")
+        permissions = [
+            ("place_order", _("下单（商城/集成）")),
+            ("review_order", _("审核订单")),
+            ("ship_order", _("发货")),
+            ("cancel_order", _("取消订单")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=("store", "channel", "number"), name="order_number_unique"),
+            models.UniqueConstraint(
+                fields=("store", "idempotency_key"),
+                condition=Q(idempotency_key__isnull=False),
+                name="order_idempotency_key_unique",
+            ),
+            models.CheckConstraint(condition=Q(payable__gte=0), name="order_payable_non_negative"),
+            models.CheckConstraint(condition=Q(list_total__gte=0), name="order_list_total_non_negative"),
+            models.CheckConstraint(
+                condition=Q(paid_amount=0) | Q(paid_amount=F("payable")), name="order_paid_all_or_nothing"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("paid_amount")),
+                name="order_refund_within_paid",
+            ),
+        ]
+        indexes = [models.Index(fields=("store", "status", "created_at"), name="order_store_status")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def phone_masked(self) -> str:
+        p = self.phone
+        return p[:3] + "****" + p[-4:] if len(p) >= 11 else p[:2] + "****"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("行号"))
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
+    sku_code = models.CharField(_("SKU编码"), max_length=64)
+    title = models.CharField(_("商品名称"), max_length=200)
+    quantity = models.PositiveIntegerField(_("数量"))
+    unit_price = models.DecimalField(_("单价"), **MONEY)
+    list_total = models.DecimalField(_("原价小计"), **MONEY)
+    discount = models.DecimalField(_("分摊优惠"), **MONEY, default=Decimal("0"))
+    paid_total = models.DecimalField(_("实付小计"), **MONEY)
+    is_gift = models.BooleanField(_("赠品"), default=False)
+    refunded_qty = models.PositiveIntegerField(_("已退数量"), default=0)
+    refunded_amount = models.DecimalField(_("已退金额"), **MONEY, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("订单行")
+        verbose_name_plural = _("订单行")
+        ordering = ("order", "position")
+        constraints = [
+            models.UniqueConstraint(fields=("order", "position"), name="order_line_position_unique"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(paid_total__gte=0), name="order_line_paid_non_negative"),
+            models.CheckConstraint(
+                condition=Q(refunded_qty__lte=F("quantity")), name="order_line_refund_qty_within"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("paid_total")),
+                name="order_line_refund_within_paid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}#{self.position} {self.sku_code}×{self.quantity}"
+
+
+class Allocation(models.Model):
+    """Units of a line reserved (then shipped) from one warehouse (ORD-02)."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="+", verbose_name=_("仓库")
+    )
+    quantity = models.PositiveIntegerField(_("数量"))
+    released = models.BooleanField(_("已释放"), default=False)
+    shipped = models.BooleanField(_("已出库"), default=False)
+
+    class Meta:
+        verbose_name = _("分仓")
+        verbose_name_plural = _("分仓")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="allocation_quantity_positive"),
+            models.CheckConstraint(
+                condition=~(Q(released=True) & Q(shipped=True)), name="allocation_released_xor_shipped"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.warehouse_id}:{self.line_id}×{self.quantity}"
+
+
+class OrderEvent(models.Model):
+    """One line of the order's timeline: every transition and every notable action."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("事件"), max_length=40)
+    from_status = models.CharField(_("原状态"), max_length=20, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=20, blank=True)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    actor_label = models.CharField(_("操作人"), max_length=150)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("订单事件")
+        verbose_name_plural = _("订单事件")
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("待支付")
+    SUCCEEDED = "succeeded", _("支付成功")
+    FAILED = "failed", _("支付失败")
+    TIMED_OUT = "timed_out", _("支付超时")
+
+
+class Payment(models.Model):
+    """One attempt to collect an order's payable through a provider."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    provider = models.CharField(_("支付渠道"), max_length=30)
+    reference = models.CharField(_("支付单号"), max_length=64, unique=True)  # ours, sent to the provider
+    provider_txn_id = models.CharField(_("渠道交易号"), max_length=100, blank=True)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    currency = models.CharField(_("币种"), max_length=3, default=DEFAULT_CURRENCY)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING, db_index=True
+    )
+    failure_reason = models.CharField(_("失败原因"), max_length=200, blank=True)
+    instructions = models.JSONField(_("支付指引"), default=dict, blank=True)  # redirect url / QR data
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("过期时间"))
+    settled_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("支付")
+        verbose_name_plural = _("支付")
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            # an order is paid exactly once
+            models.UniqueConstraint(
+                fields=("order",), condition=Q(status="succeeded"), name="payment_one_success_per_order"
+            ),
+            models.UniqueConstraint(
+                fields=("provider", "provider_txn_id"),
+                condition=~Q(provider_txn_id=""),
+                name="payment_provider_txn_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class PaymentCallback(models.Model):
+    """Every callback received, verified or not, kept for reconciliation and disputes."""
+
+    provider = models.CharField(_("支付渠道"), max_length=30)
+    event_id = models.CharField(_("通知编号"), max_length=100)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="callbacks"
+    )
+    outcome = models.CharField(_("结果"), max_length=20, blank=True)
+    valid_signature = models.BooleanField(_("签名有效"))
+    result = models.CharField(_("处理结果"), max_length=40)  # applied / duplicate / ignored / rejected
+    payload = models.JSONField(_("原始数据"), default=dict)
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("支付回调")
+        verbose_name_plural = _("支付回调")
+        ordering = ("-received_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("provider", "event_id"),
+                condition=Q(valid_signature=True),
+                name="payment_callback_event_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.event_id}"
+
+
+class RefundStatus(models.TextChoices):
+    SUCCEEDED = "succeeded", _("已退款")
+    FAILED = "failed", _("退款失败")
+
+
+class PaymentRefund(models.Model):
+    """Money returned to the customer through the payment provider (the after-sales app
+    decides *whether*; this records *that* it happened)."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    reference = models.CharField(_("退款单号"), max_length=64, unique=True)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    reason = models.CharField(_("原因"), max_length=200)
+    lines = models.JSONField(_("退款明细"), default=list)  # [{"line": id, "qty": n, "amount": "x"}]
+    status = models.CharField(_("状态"), max_length=20, choices=RefundStatus.choices)
+    provider_refund_id = models.CharField(_("渠道退款号"), max_length=100, blank=True)
+    actor_label = models.CharField(_("操作人"), max_length=150)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("退款")
+        verbose_name_plural = _("退款")
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_refund_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class NotificationChannel(models.TextChoices):
+    SMS = "sms", _("短信")
+    PHONE = "phone", _("电话")
+    MESSAGE = "message", _("站内信")
+
+
+class CustomerNotification(models.Model):
+    """A message sent to the customer about their order (ORD-04 exceptions and others)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notifications")
+    purpose = models.CharField(_("事由"), max_length=40)  # e.g. "exception:bad_address"
+    channel = models.CharField(_("方式"), max_length=20, choices=NotificationChannel.choices)
+    text = models.CharField(_("内容"), max_length=500)
+    sent_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+    delivered = models.BooleanField(_("送达"), default=True)
+    actor_label = models.CharField(_("操作人"), max_length=150)
+
+    class Meta:
+        verbose_name = _("顾客通知")
+        verbose_name_plural = _("顾客通知")
+        ordering = ("-sent_at", "-id")
+        indexes = [models.Index(fields=("order", "purpose"), name="notification_order_purpose")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.purpose}"

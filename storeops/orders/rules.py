@@ -1,0 +1,206 @@
+"""Order rules without the ORM: the state machine, the automatic review (ORD-01), the
+ship-by deadline (ORD-03) and refund arithmetic (PROMO-04, AS-04).
+
+Everything here is a plain function over values, property-tested in
+``tests/orders/test_rules.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from storeops.core.money import DEFAULT_CURRENCY, Money, split_evenly
+
+
+class Status(enum.StrEnum):
+    CREATED = "created"  # placed, stock reserved, waiting for payment
+    PAID = "paid"
+    ON_HOLD = "on_hold"  # manual review queue / exception order (ORD-01, ORD-04)
+    REVIEWED = "reviewed"
+    ALLOCATED = "allocated"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    AFTER_SALE = "after_sale"  # a return or refund is in progress
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"  # cancelled by the customer or the store (refunded if it was paid)
+    CLOSED = "closed"  # never paid: closed by the unpaid timeout (ORD-06)
+    REFUNDED = "refunded"  # everything paid was refunded after shipping
+
+
+TERMINAL = frozenset({Status.CANCELLED, Status.CLOSED, Status.REFUNDED})
+
+# Which statuses each status may move to. Anything else is an invalid transition.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.CREATED: frozenset({Status.PAID, Status.CANCELLED, Status.CLOSED}),
+    Status.PAID: frozenset({Status.REVIEWED, Status.ON_HOLD, Status.CANCELLED}),
+    Status.ON_HOLD: frozenset({Status.REVIEWED, Status.CANCELLED}),
+    Status.REVIEWED: frozenset({Status.ALLOCATED, Status.ON_HOLD, Status.CANCELLED}),
+    Status.ALLOCATED: frozenset({Status.SHIPPED, Status.ON_HOLD, Status.CANCELLED}),
+    Status.SHIPPED: frozenset({Status.DELIVERED, Status.AFTER_SALE}),
+    Status.DELIVERED: frozenset({Status.COMPLETED, Status.AFTER_SALE}),
+    Status.AFTER_SALE: frozenset({Status.DELIVERED, Status.COMPLETED, Status.REFUNDED}),
+    Status.COMPLETED: frozenset({Status.AFTER_SALE}),
+    Status.CANCELLED: frozenset(),
+    Status.CLOSED: frozenset(),
+    Status.REFUNDED: frozenset(),
+}
+
+# Stock is still reserved (not shipped) in these statuses: cancelling releases it.
+RESERVED = frozenset({Status.CREATED, Status.PAID, Status.ON_HOLD, Status.REVIEWED, Status.ALLOCATED})
+# The customer has paid and the goods have not left: cancelling refunds in full.
+PAID_NOT_SHIPPED = frozenset({Status.PAID, Status.ON_HOLD, Status.REVIEWED, Status.ALLOCATED})
+
+
+def can_transition(source: Status | str, target: Status | str) -> bool:
+    return Status(target) in TRANSITIONS[Status(source)]
+
+
+# --- automatic review (ORD-01) ---------------------------------------------------------------
+
+
+class HoldReason(enum.StrEnum):
+    BAD_ADDRESS = "bad_address"
+    OUT_OF_STOCK = "out_of_stock"
+    FRAUD = "fraud"
+    MANUAL = "manual"
+
+
+# Reasons the customer must be told about within the ORD-04 window.
+CUSTOMER_EXCEPTIONS = frozenset({HoldReason.BAD_ADDRESS, HoldReason.OUT_OF_STOCK})
+
+_MOBILE = re.compile(r"^(?:\+?86[- ]?)?1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+
+
+def address_problems(address: Address) -> list[str]:
+    """What is wrong with a delivery address (empty list: deliverable)."""
+    problems: list[str] = []
+    if not address.name.strip():
+        problems.append("name")
+    phone = address.phone.replace(" ", "")
+    if not (_MOBILE.match(phone) or _LANDLINE.match(phone)):
+        problems.append("phone")
+    if not address.province.strip():
+        problems.append("province")
+    if not address.city.strip():
+        problems.append("city")
+    if len(address.detail.strip()) < 4:
+        problems.append("detail")
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class FraudSignals:
+    """What the default fraud score looks at. A store can plug its own scorer."""
+
+    amount: Decimal
+    is_new_customer: bool
+    orders_same_phone_24h: int  # other orders to the same phone in the last 24 h
+    distinct_addresses_same_customer_24h: int
+    quantity_total: int
+
+
+def default_fraud_score(s: FraudSignals) -> int:
+    """A transparent 0–100 score: the sum of simple signals, capped at 100.
+
+    It is a hook, not a model: stores with a risk service replace it with their own scorer
+    (setting ``STOREOPS_FRAUD_SCORER``). The weights are deliberately plain so an operator can
+    explain a hold to a customer."""
+    score = 0
+    if s.is_new_customer and s.amount >= Decimal("2000"):
+        score += 40
+    elif s.amount >= Decimal("5000"):
+        score += 25
+    if s.orders_same_phone_24h >= 5:
+        score += 40
+    elif s.orders_same_phone_24h >= 3:
+        score += 20
+    if s.distinct_addresses_same_customer_24h >= 3:
+        score += 30
+    if s.quantity_total >= 50:
+        score += 20
+    return min(score, 100)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewDecision:
+    passed: bool
+    reasons: tuple[HoldReason, ...]
+    details: tuple[str, ...]
+
+
+def review_decision(
+    *, address: Address, stock_ok: bool, fraud_score: int, fraud_hold_score: int
+) -> ReviewDecision:
+    """ORD-01: pass automatically or hold for manual review, with every reason."""
+    reasons: list[HoldReason] = []
+    details: list[str] = []
+    problems = address_problems(address)
+    if problems:
+        reasons.append(HoldReason.BAD_ADDRESS)
+        details.extend(f"address.{p}" for p in problems)
+    if not stock_ok:
+        reasons.append(HoldReason.OUT_OF_STOCK)
+    if fraud_score >= fraud_hold_score:
+        reasons.append(HoldReason.FRAUD)
+        details.append(f"fraud_score={fraud_score}")
+    return ReviewDecision(passed=not reasons, reasons=tuple(reasons), details=tuple(details))
+
+
+# --- deadlines (ORD-01, ORD-03, ORD-04) --------------------------------------------------------
+
+
+def ship_by(paid_at: dt.datetime, *, promise_hours: int) -> dt.datetime:
+    return paid_at + dt.timedelta(hours=promise_hours)
+
+
+class ShipRisk(enum.StrEnum):
+    OK = "ok"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+
+
+def ship_risk(*, deadline: dt.datetime, now: dt.datetime, warn_hours_before: int) -> ShipRisk:
+    if now >= deadline:
+        return ShipRisk.BREACHED
+    if now >= deadline - dt.timedelta(hours=warn_hours_before):
+        return ShipRisk.AT_RISK
+    return ShipRisk.OK
+
+
+# --- refunds (PROMO-04, AS-04) -----------------------------------------------------------------
+
+
+def unit_amounts(paid_total: Decimal, quantity: int, currency: str = DEFAULT_CURRENCY) -> list[Decimal]:
+    """What each unit of a line was paid, summing exactly to ``paid_total``: the same split
+    as the quote's (:meth:`QuotedLine.unit_amounts`)."""
+    if quantity <= 0:
+        raise ValueError("quantity must be positive")
+    if paid_total < 0:
+        raise ValueError("paid total must not be negative")
+    return [m.amount for m in split_evenly(Money(paid_total, currency), quantity)]
+
+
+def refund_for_units(
+    paid_total: Decimal, quantity: int, *, already: int, units: int, currency: str = DEFAULT_CURRENCY
+) -> Decimal:
+    """Exactly what was paid for ``units`` more units of a line of which ``already`` were
+    refunded: refunding every unit, in any batches, returns exactly ``paid_total``."""
+    if units <= 0 or already < 0 or already + units > quantity:
+        raise ValueError("cannot refund more units than the line has")
+    amounts = unit_amounts(paid_total, quantity, currency)[already : already + units]
+    return sum(amounts, Decimal("0.00"))

@@ -1,0 +1,1326 @@
+"""Every change to an order: placement, payment, review, allocation, shipping, delivery,
+cancellation and refunds. Each is one transaction that moves the order through the state
+machine of :mod:`storeops.orders.rules`, appends an order event and an audit entry.
+
+Stock is reserved when the order is placed (下单减库存) in the warehouses the allocator
+chooses (ORD-02); an unpaid order is closed after the playbook timeout and its stock and
+coupons are given back (ORD-06). Payment callbacks are verified and idempotent; an order is
+paid exactly once (a DB constraint backs this) and money paid to a closed order is refunded
+automatically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from storeops.audit.services import audit_record
+from storeops.catalog import selectors as catalog_selectors
+from storeops.core.context import Actor
+from storeops.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from storeops.core.money import Money
+from storeops.fulfilment import selectors as fulfilment_selectors
+from storeops.fulfilment import services as fulfilment_services
+from storeops.inventory import allocation as alloc
+from storeops.inventory import selectors as inventory_selectors
+from storeops.inventory import services as inventory_services
+from storeops.orders import payments as pay
+from storeops.orders import rules
+from storeops.orders.geo import province_centre
+from storeops.orders.models import (
+    Allocation,
+    CustomerNotification,
+    NotificationChannel,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentCallback,
+    PaymentRefund,
+    PaymentStatus,
+    RefundStatus,
+    Source,
+)
+from storeops.orders.notify import configured_notifiers
+from storeops.promotions import services as promotion_services
+from storeops.promotions.services import CartItem, Shopper
+from storeops.stores.models import Channel, Store
+from storeops.stores.playbook import PlaybookSettings
+from storeops.stores.selectors import playbook_get
+
+if TYPE_CHECKING:
+    from storeops.catalog.models import Sku
+    from storeops.inventory.models import Warehouse
+
+log = logging.getLogger("storeops.orders")
+S = rules.Status
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+
+
+def _event(
+    order: Order, actor: Actor, kind: str, *, src: str = "", dst: str = "", note: str = "", **data: Any
+) -> None:
+    OrderEvent.objects.create(
+        order=order,
+        kind=kind,
+        from_status=src,
+        to_status=dst,
+        note=note[:300],
+        data={k: (str(v) if isinstance(v, Decimal | dt.datetime) else v) for k, v in data.items()},
+        actor_label=actor.label[:150],
+    )
+
+
+def _transition(
+    order: Order,
+    target: rules.Status,
+    *,
+    actor: Actor,
+    kind: str,
+    note: str = "",
+    data: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> Order:
+    """Move ``order`` to ``target`` if the state machine allows it and nobody changed the order
+    since it was read (a conditional UPDATE on status and version); record event and audit."""
+    source = rules.Status(order.status)
+    if not rules.can_transition(source, target):
+        raise InvalidTransition(
+            _("订单 %(n)s 当前状态为“%(s)s”，不能变为“%(t)s”")
+            % {"n": order.number, "s": OrderStatus(source).label, "t": OrderStatus(target).label}
+        )
+    changed = Order.objects.filter(pk=order.pk, status=source, version=order.version).update(
+        status=target, version=F("version") + 1, updated_at=timezone.now(), **fields
+    )
+    if not changed:
+        raise Conflict(
+            _("订单 %(n)s 已被其他操作修改，请刷新后重试") % {"n": order.number}, code="stale_order"
+        )
+    order.refresh_from_db()
+    _event(order, actor, kind, src=source, dst=target, note=note, **dict(data or {}))
+    audit_record(
+        actor=actor,
+        action=f"order.{kind}",
+        obj=order,
+        store_id=order.store_id,
+        before={"status": str(source)},
+        after={
+            "status": str(target),
+            **{k: v for k, v in fields.items() if not hasattr(v, "resolve_expression")},
+        },
+        note=note,
+    )
+    return order
+
+
+def _locked(order: Order) -> Order:
+    """The order row, locked for the rest of the transaction (PostgreSQL; SQLite serialises writers)."""
+    return Order.objects.select_for_update().get(pk=order.pk)
+
+
+def _playbook(order: Order) -> PlaybookSettings:
+    return playbook_get(store=order.store, channel=order.channel)
+
+
+def _new_number(now: dt.datetime) -> str:
+    return now.strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
+
+
+# --- placement (ORD-06, ORD-02) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AddressIn:
+    receiver: str
+    phone: str
+    province: str
+    city: str = ""
+    district: str = ""
+    address: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+
+    def as_rule(self) -> rules.Address:
+        return rules.Address(self.receiver, self.phone, self.province, self.city, self.district, self.address)
+
+
+def _address_errors(address: AddressIn) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name in ("receiver", "phone", "province", "address"):
+        if not str(getattr(address, name) or "").strip():
+            errors[f"address.{name}"] = _("必填")
+    return errors
+
+
+def _fingerprint(
+    lines: Sequence[CartItem], address: AddressIn, coupon_codes: Sequence[str], customer: str
+) -> str:
+    body = json.dumps(
+        {
+            "lines": sorted((i.sku_code, i.quantity) for i in lines),
+            "address": [address.receiver, address.phone, address.province, address.city, address.address],
+            "coupons": sorted(coupon_codes),
+            "customer": customer,
+        },
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def _allocation_plan(
+    *,
+    store: Store,
+    playbook: PlaybookSettings,
+    address: AddressIn,
+    need: Mapping[int, int],
+    skus: Mapping[int, Sku],
+) -> list[tuple[Warehouse, int, int]]:
+    """ORD-02: (warehouse, sku id, units) legs for ``need``; raises InsufficientStock."""
+    stock = inventory_selectors.available_by_warehouse(store=store, sku_ids=list(need))
+    warehouses = {w.pk: w for w in inventory_selectors.warehouse_list(store=store).filter(pk__in=list(stock))}
+    base = Money(playbook.shipping_base_cost, store.currency)
+    per_km = Money(playbook.shipping_cost_per_km, store.currency)
+
+    def point(lat: Decimal | None, lon: Decimal | None, region: str) -> alloc.GeoPoint:
+        if lat is not None and lon is not None:
+            return alloc.GeoPoint(float(lat), float(lon))
+        return alloc.GeoPoint(*province_centre(region))
+
+    plan = alloc.allocate(
+        [alloc.OrderLine(str(sku_id), qty) for sku_id, qty in need.items()],
+        alloc.Destination(point(address.latitude, address.longitude, address.province), address.province),
+        [
+            alloc.Warehouse(
+                code=str(w.pk),
+                location=point(w.latitude, w.longitude, w.region),
+                region=w.region,
+                stock={str(k): v for k, v in stock[w.pk].items()},
+                base_cost=base,
+                per_km_cost=per_km,
+            )
+            for w in warehouses.values()
+        ],
+        weights=alloc.AllocationWeights(
+            distance=playbook.allocation_weight_distance,
+            cost=playbook.allocation_weight_cost,
+            split_penalty=playbook.allocation_split_penalty,
+        ),
+        currency=store.currency,
+    )
+    if not plan.filled:
+        short = {skus[int(line.sku)].code: line.quantity for line in plan.shortfall}
+        raise inventory_services.InsufficientStock(
+            _("库存不足：%(s)s") % {"s": "，".join(f"{c} 缺 {q} 件" for c, q in short.items())},
+            fields={f"lines.{code}": _("库存不足") for code in short},
+        )
+    return [(warehouses[int(wh)], int(sku), qty) for (wh, sku), qty in sorted(plan.allocated().items())]
+
+
+def order_place(
+    *,
+    actor: Actor,
+    store: Store,
+    channel: Channel,
+    customer: Shopper,
+    lines: Sequence[CartItem],
+    address: AddressIn,
+    coupon_codes: Sequence[str] = (),
+    idempotency_key: str | None = None,
+    buyer_note: str = "",
+    is_big_promo: bool = False,
+    now: dt.datetime | None = None,
+) -> tuple[Order, bool]:
+    """Place an order: price it with the promotions engine, reserve its stock in the chosen
+    warehouses, redeem its coupons — all or nothing. Returns ``(order, created)``: the same
+    idempotency key returns the order it created the first time (``created=False``)."""
+    now = now or timezone.now()
+    if channel.store_id != store.pk:
+        raise ValidationError(_("渠道不属于该店铺"), fields={"channel": _("渠道不属于该店铺")})
+    if not (customer.customer_ref or "").strip():
+        raise ValidationError(_("缺少顾客标识"), fields={"customer": _("必填")})
+    key = (idempotency_key or "").strip() or None
+    if key is not None and len(key) > 100:
+        raise ValidationError(_("幂等键过长"), fields={"idempotency_key": _("最多 100 个字符")})
+    fingerprint = _fingerprint(lines, address, coupon_codes, customer.customer_ref or "")
+    if key is not None:
+        existing = Order.objects.filter(store=store, idempotency_key=key).first()
+        if existing is not None:
+            return _replayed(existing, fingerprint), False
+    errors = _address_errors(address)
+    if errors:
+        raise ValidationError(_("收货信息不完整"), fields=errors)
+    try:
+        with transaction.atomic():
+            order = _place(
+                actor=actor,
+                store=store,
+                channel=channel,
+                customer=customer,
+                lines=lines,
+                address=address,
+                coupon_codes=coupon_codes,
+                key=key,
+                fingerprint=fingerprint,
+                buyer_note=buyer_note,
+                is_big_promo=is_big_promo,
+                now=now,
+            )
+    except IntegrityError:
+        if key is None:
+            raise
+        existing = Order.objects.filter(store=store, idempotency_key=key).first()
+        if existing is None:
+            raise
+        return _replayed(existing, fingerprint), False  # a concurrent request with the same key won
+    return order, True
+
+
+def _replayed(order: Order, fingerprint: str) -> Order:
+    if order.pricing.get("fingerprint") != fingerprint:
+        raise Conflict(
+            _("该幂等键已用于另一笔不同内容的订单（%(n)s）") % {"n": order.number},
+            code="idempotency_key_reused",
+        )
+    return order
+
+
+def _place(
+    *,
+    actor: Actor,
+    store: Store,
+    channel: Channel,
+    customer: Shopper,
+    lines: Sequence[CartItem],
+    address: AddressIn,
+    coupon_codes: Sequence[str],
+    key: str | None,
+    fingerprint: str,
+    buyer_note: str,
+    is_big_promo: bool,
+    now: dt.datetime,
+) -> Order:
+    playbook = playbook_get(store=store, channel=channel)
+    priced = promotion_services.quote_cart(
+        store=store, channel=channel, lines=lines, customer=customer, coupon_codes=coupon_codes, now=now
+    )
+    quote = priced.quote
+    sku_rows = catalog_selectors.skus_by_id(store=store, ids=[s.id for s in priced.skus])
+    need: dict[int, int] = {}
+    for quoted, sku in zip(quote.lines, priced.skus, strict=True):
+        need[sku.id] = need.get(sku.id, 0) + quoted.quantity
+    gift_codes = [g.sku_id for g in quote.gifts]
+    gift_skus = catalog_selectors.skus_by_id(store=store, ids=[int(g) for g in gift_codes if g.isdigit()])
+    for gift in quote.gifts:
+        if gift.sku_id.isdigit() and int(gift.sku_id) in gift_skus:
+            need[int(gift.sku_id)] = need.get(int(gift.sku_id), 0) + gift.quantity
+    sku_rows.update(gift_skus)
+    legs = _allocation_plan(store=store, playbook=playbook, address=address, need=need, skus=sku_rows)
+    number = _new_number(now)
+    is_new = (
+        not Order.objects.filter(store=store, customer_ref=customer.customer_ref)
+        .exclude(status__in=[S.CLOSED, S.CANCELLED])
+        .exists()
+    )
+    order = Order.objects.create(
+        store=store,
+        channel=channel,
+        number=number,
+        source=Source.STOREFRONT,
+        idempotency_key=key,
+        customer_ref=customer.customer_ref,
+        is_new_customer=is_new,
+        receiver=address.receiver.strip(),
+        phone=address.phone.strip(),
+        province=address.province.strip(),
+        city=address.city.strip(),
+        district=address.district.strip(),
+        address=address.address.strip(),
+        latitude=address.latitude,
+        longitude=address.longitude,
+        currency=quote.currency,
+        list_total=quote.list_total.amount,
+        discount_total=quote.savings.amount,
+        payable=quote.payable.amount,
+        coupon_codes=list(coupon_codes),
+        pricing={
+            "fingerprint": fingerprint,
+            "applied": [
+                {
+                    "offer": a.offer_id,
+                    "kind": str(a.kind),
+                    "amount": str(a.amount.amount),
+                    "zh": a.zh,
+                    "en": a.en,
+                    "coupon": a.coupon_code,
+                }
+                for a in quote.applied
+            ],
+            "explanation": [{"zh": x.zh, "en": x.en} for x in quote.explanation],
+        },
+        is_big_promo=is_big_promo,
+        buyer_note=buyer_note[:300],
+        created_at=now,
+    )
+    line_rows: dict[int, OrderLine] = {}
+    position = 0
+    for quoted, sku in zip(quote.lines, priced.skus, strict=True):
+        position += 1
+        row = OrderLine.objects.create(
+            order=order,
+            position=position,
+            sku_id=sku.id,
+            sku_code=sku.code,
+            title=sku.title[:200],
+            quantity=quoted.quantity,
+            unit_price=sku.price,
+            list_total=quoted.list_total.amount,
+            discount=(quoted.list_total - quoted.final_total).amount,
+            paid_total=quoted.final_total.amount,
+        )
+        line_rows.setdefault(sku.id, row)
+    for gift in quote.gifts:
+        if gift.sku_id.isdigit() and int(gift.sku_id) in gift_skus:
+            g = gift_skus[int(gift.sku_id)]
+            position += 1
+            line_rows.setdefault(
+                g.pk,
+                OrderLine.objects.create(
+                    order=order,
+                    position=position,
+                    sku=g,
+                    sku_code=g.code,
+                    title=_("赠品：%(c)s") % {"c": g.code},
+                    quantity=gift.quantity,
+                    unit_price=Decimal("0"),
+                    list_total=Decimal("0"),
+                    paid_total=Decimal("0"),
+                    is_gift=True,
+                ),
+            )
+    # reserve: one conditional UPDATE per (warehouse, sku) leg; any shortfall rolls back everything
+    remaining = dict(need)
+    for warehouse, sku_id, qty in legs:
+        inventory_services.stock_reserve(
+            actor=actor, sku=sku_rows[sku_id], warehouse=warehouse, quantity=qty, reference=f"order:{number}"
+        )
+        _allocate_to_lines(order, sku_id, warehouse, qty)
+        remaining[sku_id] -= qty
+    assert not any(remaining.values()), remaining
+    for code in coupon_codes:
+        promotion_services.coupon_redeem(
+            actor=actor, coupon_code=code, customer=customer.customer_ref or "", order_ref=number, now=now
+        )
+    _event(order, actor, "placed", dst=S.CREATED, payable=order.payable, lines=len(quote.lines))
+    audit_record(
+        actor=actor,
+        action="order.place",
+        obj=order,
+        store_id=store.pk,
+        after={"payable": order.payable, "status": order.status},
+    )
+    if order.payable == 0:
+        order = _mark_paid(order, actor=actor, now=now, payment=None)
+    return order
+
+
+def _allocate_to_lines(order: Order, sku_id: int, warehouse: Warehouse, qty: int) -> None:
+    """Spread ``qty`` reserved units of a SKU in ``warehouse`` over the order's lines of it."""
+    for line in order.lines.filter(sku_id=sku_id).order_by("position"):
+        taken = sum(a.quantity for a in line.allocations.filter(released=False))
+        room = line.quantity - taken
+        if room <= 0:
+            continue
+        part = min(room, qty)
+        Allocation.objects.create(line=line, warehouse=warehouse, quantity=part)
+        qty -= part
+        if qty == 0:
+            return
+
+
+def _release_stock(order: Order, actor: Actor, reason: str) -> int:
+    released = 0
+    for a in Allocation.objects.filter(line__order=order, released=False, shipped=False).select_related(
+        "line__sku", "warehouse"
+    ):
+        inventory_services.stock_release(
+            actor=actor,
+            sku=a.line.sku,
+            warehouse=a.warehouse,
+            quantity=a.quantity,
+            reference=f"order:{order.number}",
+            reason=reason,
+        )
+        a.released = True
+        a.save(update_fields=["released"])
+        released += a.quantity
+    return released
+
+
+def _release_coupons(order: Order, actor: Actor) -> None:
+    for code in order.coupon_codes:
+        promotion_services.coupon_release(actor=actor, coupon_code=code, order_ref=order.number)
+
+
+# --- payments (ORD-06) ----------------------------------------------------------------------------
+
+
+def payment_start(
+    *, actor: Actor, order: Order, provider: str = "test", now: dt.datetime | None = None
+) -> Payment:
+    """Start (or return the open) payment of an unpaid order with ``provider``."""
+    now = now or timezone.now()
+    if order.status != S.CREATED:
+        raise InvalidTransition(_("订单 %(n)s 不是待付款状态") % {"n": order.number})
+    try:
+        gateway = pay.provider(provider)
+    except KeyError as exc:
+        raise ValidationError(
+            _("不支持的支付方式：%(p)s") % {"p": provider}, fields={"provider": _("不支持")}
+        ) from exc
+    with transaction.atomic():
+        order = _locked(order)
+        if order.status != S.CREATED:
+            raise InvalidTransition(_("订单 %(n)s 不是待付款状态") % {"n": order.number})
+        open_payment = order.payments.filter(
+            status=PaymentStatus.PENDING, provider=provider, expires_at__gt=now
+        ).first()
+        if open_payment is not None:
+            return open_payment
+        minutes = _playbook(order).payment_pending_minutes
+        reference = f"P{order.number}{secrets.token_hex(3).upper()}"
+        instructions = gateway.start(
+            pay.PaymentRequest(
+                reference, order.number, order.payable, order.currency, f"{order.store.name} {order.number}"
+            )
+        )
+        payment = Payment.objects.create(
+            order=order,
+            provider=provider,
+            reference=reference,
+            amount=order.payable,
+            currency=order.currency,
+            instructions={"redirect_url": instructions.redirect_url, "qr_data": instructions.qr_data},
+            created_at=now,
+            expires_at=now + dt.timedelta(minutes=minutes),
+        )
+        _event(order, actor, "payment_started", note=provider, reference=reference, amount=order.payable)
+    return payment
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackResult:
+    result: str  # applied / duplicate / ignored / refunded_late / rejected
+    order_number: str = ""
+    order_status: str = ""
+
+
+def payment_callback(
+    *, provider: str, body: bytes, headers: Mapping[str, str], now: dt.datetime | None = None
+) -> CallbackResult:
+    """Apply a provider's asynchronous callback: verified (signature), recorded, idempotent.
+
+    Duplicates (same event id, or another success for an already successful payment) change
+    nothing. A failure after a success is ignored (out of order). Money that arrives for an
+    order that was closed, cancelled, or already paid through another payment is refunded
+    automatically."""
+    now = now or timezone.now()
+    actor = Actor.system("payment")
+    try:
+        gateway = pay.provider(provider)
+    except KeyError as exc:
+        raise NotFound(_("未知的支付渠道")) from exc
+    try:
+        data = gateway.verify(body, headers)
+    except pay.InvalidCallback as exc:
+        PaymentCallback.objects.create(
+            provider=provider,
+            event_id="",
+            valid_signature=False,
+            result="rejected",
+            payload={"body": body[:2000].decode("utf-8", "replace"), "error": str(exc)},
+            received_at=now,
+        )
+        raise PermissionDenied(_("支付回调签名无效"), code="bad_signature") from exc
+    try:
+        with transaction.atomic():
+            record = PaymentCallback.objects.create(
+                provider=provider,
+                event_id=data.event_id,
+                outcome=data.outcome,
+                valid_signature=True,
+                result="received",
+                payload=json.loads(body),
+                received_at=now,
+            )
+    except IntegrityError:
+        prior = PaymentCallback.objects.filter(
+            provider=provider, event_id=data.event_id, valid_signature=True
+        ).first()
+        payment = Payment.objects.filter(reference=data.reference).select_related("order").first()
+        return (
+            CallbackResult(
+                "duplicate", payment.order.number if payment else "", payment.order.status if payment else ""
+            )
+            if prior
+            else CallbackResult("duplicate")
+        )
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update().filter(reference=data.reference, provider=provider).first()
+        )
+        if payment is None:
+            _callback_done(record, None, "unknown_payment")
+            raise NotFound(_("支付单不存在：%(r)s") % {"r": data.reference})
+        order = _locked(payment.order)
+        result = _apply_callback(payment, order, data, actor=actor, now=now)
+        _callback_done(record, payment, result)
+        order.refresh_from_db()
+    return CallbackResult(result, order.number, order.status)
+
+
+def _callback_done(record: PaymentCallback, payment: Payment | None, result: str) -> None:
+    PaymentCallback.objects.filter(pk=record.pk).update(payment=payment, result=result)
+
+
+def _apply_callback(
+    payment: Payment, order: Order, data: pay.CallbackData, *, actor: Actor, now: dt.datetime
+) -> str:
+    if data.outcome == "failed":
+        if payment.status in (PaymentStatus.PENDING, PaymentStatus.TIMED_OUT):
+            Payment.objects.filter(pk=payment.pk).update(
+                status=PaymentStatus.FAILED, failure_reason=data.reason[:200], settled_at=now
+            )
+            _event(order, actor, "payment_failed", note=data.reason, reference=payment.reference)
+            return "applied"
+        return "ignored"  # a failure after the payment already succeeded or failed: out of order
+    if data.amount != payment.amount:
+        _event(
+            order,
+            actor,
+            "payment_amount_mismatch",
+            note=f"{data.amount} != {payment.amount}",
+            reference=payment.reference,
+        )
+        return "amount_mismatch"
+    if payment.status == PaymentStatus.SUCCEEDED:
+        return "duplicate"
+    Payment.objects.filter(pk=payment.pk).update(
+        status=PaymentStatus.SUCCEEDED,
+        provider_txn_id=data.provider_txn_id,
+        settled_at=now,
+        failure_reason="",
+    )
+    payment.refresh_from_db()
+    already_paid = order.payments.filter(status=PaymentStatus.SUCCEEDED).exclude(pk=payment.pk).exists()
+    if order.status == S.CREATED and not already_paid:
+        _mark_paid(order, actor=actor, now=now, payment=payment)
+        return "applied"
+    # the money arrived for an order that cannot take it: give it back at once
+    reason = _("订单已关闭或已付款，自动退回重复/迟到的付款")
+    _refund_payment(
+        payment, order, amount=payment.amount, reason=reason, lines=[], actor=actor, count_on_order=False
+    )
+    _event(order, actor, "payment_refunded_late", note=reason, reference=payment.reference)
+    return "refunded_late"
+
+
+def _mark_paid(order: Order, *, actor: Actor, now: dt.datetime, payment: Payment | None) -> Order:
+    playbook = _playbook(order)
+    order = _transition(
+        order,
+        S.PAID,
+        actor=actor,
+        kind="paid",
+        data={"reference": payment.reference if payment else "", "amount": order.payable},
+        paid_amount=order.payable,
+        paid_at=now,
+        ship_by=rules.ship_by(now, promise_hours=playbook.ship_promise_hours),
+    )
+    _record_sales(order, now)
+    return order
+
+
+def _record_sales(order: Order, now: dt.datetime) -> None:
+    """Paid orders feed the daily sales table the lifecycle, replenishment and reports read."""
+    from storeops.catalog import services as catalog_services
+
+    day = timezone.localdate(now)
+    per_product: dict[int, tuple[int, Decimal]] = {}
+    for line in order.lines.select_related("sku"):
+        units, revenue = per_product.get(line.sku.product_id, (0, Decimal("0")))
+        per_product[line.sku.product_id] = (units + line.quantity, revenue + line.paid_total)
+    for product_id, (units, revenue) in per_product.items():
+        catalog_services.sales_daily_add(
+            store_id=order.store_id,
+            channel_id=order.channel_id,
+            product_id=product_id,
+            day=day,
+            units=units,
+            revenue=revenue,
+        )
+
+
+def payments_expire(*, now: dt.datetime | None = None) -> int:
+    """Pending payments past their expiry time out (the customer can start a new one)."""
+    now = now or timezone.now()
+    return Payment.objects.filter(status=PaymentStatus.PENDING, expires_at__lte=now).update(
+        status=PaymentStatus.TIMED_OUT, settled_at=now
+    )
+
+
+def orders_close_unpaid(*, now: dt.datetime | None = None, store: Store | None = None) -> list[str]:
+    """Close orders left unpaid past the playbook timeout; give their stock and coupons back."""
+    now = now or timezone.now()
+    actor = Actor.system("task")
+    closed: list[str] = []
+    candidates = Order.objects.filter(status=S.CREATED).select_related("store", "channel")
+    if store is not None:
+        candidates = candidates.filter(store=store)
+    for order in candidates.order_by("created_at")[:5000]:
+        minutes = _playbook(order).unpaid_order_close_minutes
+        if order.created_at > now - dt.timedelta(minutes=minutes):
+            continue
+        try:
+            with transaction.atomic():
+                current = _locked(order)
+                if current.status != S.CREATED:
+                    continue
+                _release_stock(current, actor, reason="超时未付款关闭")
+                _release_coupons(current, actor)
+                _transition(
+                    current,
+                    S.CLOSED,
+                    actor=actor,
+                    kind="closed_unpaid",
+                    note=_("超时未付款，订单关闭"),
+                    cancelled_at=now,
+                )
+            closed.append(order.number)
+        except Conflict:
+            continue  # paid or cancelled meanwhile
+    return closed
+
+
+def order_cancel(*, actor: Actor, order: Order, reason: str, now: dt.datetime | None = None) -> Order:
+    """Cancel before shipping: stock and coupons go back; a paid order is refunded in full."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("请填写取消原因"), fields={"reason": _("必填")})
+    with transaction.atomic():
+        order = _locked(order)
+        status = rules.Status(order.status)
+        if status not in rules.RESERVED:
+            raise InvalidTransition(
+                _("订单 %(n)s 已发货或已结束，不能取消；请走售后流程") % {"n": order.number}
+            )
+        _release_stock(order, actor, reason=f"订单取消：{reason}"[:200])
+        if status == S.CREATED:
+            _release_coupons(order, actor)
+        elif order.paid_amount > 0:
+            _refund_order_lines(
+                order,
+                actor=actor,
+                reason=reason,
+                units={line.pk: line.quantity - line.refunded_qty for line in order.lines.all()},
+            )
+            order.refresh_from_db()
+        return _transition(order, S.CANCELLED, actor=actor, kind="cancelled", note=reason, cancelled_at=now)
+
+
+# --- review (ORD-01, ORD-04) ----------------------------------------------------------------------
+
+
+def _fraud_scorer() -> Callable[[rules.FraudSignals], int]:
+    scorer: Callable[[rules.FraudSignals], int] = import_string(settings.STOREOPS_FRAUD_SCORER)
+    return scorer
+
+
+def _fraud_signals(order: Order, now: dt.datetime) -> rules.FraudSignals:
+    since = now - dt.timedelta(hours=24)
+    recent = Order.objects.filter(store_id=order.store_id, created_at__gte=since).exclude(pk=order.pk)
+    return rules.FraudSignals(
+        amount=order.payable,
+        is_new_customer=order.is_new_customer,
+        orders_same_phone_24h=recent.filter(phone=order.phone).count(),
+        distinct_addresses_same_customer_24h=recent.filter(customer_ref=order.customer_ref)
+        .values("province", "city", "address")
+        .distinct()
+        .count(),
+        quantity_total=sum(order.lines.values_list("quantity", flat=True)),
+    )
+
+
+def _stock_ok(order: Order) -> bool:
+    """Every line's units are reserved (storefront orders always; imported ones may not be)."""
+    for line in order.lines.all():
+        held = sum(a.quantity for a in line.allocations.all() if not a.released)
+        if held < line.quantity:
+            return False
+    return True
+
+
+def order_auto_review(*, actor: Actor, order: Order, now: dt.datetime | None = None) -> Order:
+    """ORD-01: pass a paid order automatically, or send it to the manual queue with reasons.
+    Customers of exception orders (bad address, out of stock) are told at once (ORD-04)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = _locked(order)
+        if order.status != S.PAID:
+            raise InvalidTransition(_("订单 %(n)s 不是待审核状态") % {"n": order.number})
+        playbook = _playbook(order)
+        score = max(0, min(100, int(_fraud_scorer()(_fraud_signals(order, now)))))
+        decision = rules.review_decision(
+            address=rules.Address(
+                order.receiver, order.phone, order.province, order.city, order.district, order.address
+            ),
+            stock_ok=_stock_ok(order),
+            fraud_score=score,
+            fraud_hold_score=playbook.fraud_hold_score,
+        )
+        Order.objects.filter(pk=order.pk).update(fraud_score=score)
+        order.fraud_score = score
+        if decision.passed:
+            return _transition(
+                order,
+                S.REVIEWED,
+                actor=actor,
+                kind="reviewed_auto",
+                reviewed_at=now,
+                data={"fraud_score": score},
+            )
+        order = _transition(
+            order,
+            S.ON_HOLD,
+            actor=actor,
+            kind="held",
+            note=", ".join(decision.details),
+            hold_reasons=[str(r) for r in decision.reasons],
+            data={"reasons": [str(r) for r in decision.reasons], "fraud_score": score},
+        )
+        for reason in decision.reasons:
+            if reason in rules.CUSTOMER_EXCEPTIONS:
+                _notify_exception(order, reason, actor=actor, now=now)
+    return order
+
+
+_EXCEPTION_TEXT = {
+    rules.HoldReason.BAD_ADDRESS: "您的订单 {n} 收货地址或电话有误，请尽快核对修改，以免影响发货。",
+    rules.HoldReason.OUT_OF_STOCK: "很抱歉，您的订单 {n} 中部分商品暂时缺货，客服将尽快与您联系处理。",
+}
+
+
+def _notify_exception(order: Order, reason: rules.HoldReason, *, actor: Actor, now: dt.datetime) -> None:
+    purpose = f"exception:{reason}"
+    if order.notifications.filter(purpose=purpose).exists():
+        return
+    customer_notify(
+        actor=actor,
+        order=order,
+        purpose=purpose,
+        channel=NotificationChannel.SMS,
+        text=_EXCEPTION_TEXT[reason].format(n=order.number),
+        now=now,
+    )
+
+
+def customer_notify(
+    *, actor: Actor, order: Order, purpose: str, channel: str, text: str, now: dt.datetime | None = None
+) -> CustomerNotification:
+    """Send ``text`` to the order's customer through the configured notifiers and record it."""
+    now = now or timezone.now()
+    if channel not in NotificationChannel.values:
+        raise ValidationError(_("未知的通知方式"), fields={"channel": _("未知的通知方式")})
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(_("请填写通知内容"), fields={"text": _("必填")})
+    delivered = True
+    for notifier in configured_notifiers():
+        delivered = notifier.send(phone=order.phone, channel=channel, text=text) and delivered
+    note = CustomerNotification.objects.create(
+        order=order,
+        purpose=purpose[:40],
+        channel=channel,
+        text=text[:500],
+        sent_at=now,
+        delivered=delivered,
+        actor_label=actor.label[:150],
+    )
+    _event(order, actor, "customer_notified", note=text[:300], purpose=purpose, channel=channel)
+    audit_record(
+        actor=actor,
+        action="order.notify",
+        obj=order,
+        store_id=order.store_id,
+        after={"purpose": purpose, "channel": channel},
+    )
+    return note
+
+
+def order_approve(*, actor: Actor, order: Order, note: str = "", now: dt.datetime | None = None) -> Order:
+    """Manual review passes a held order (after the problem was fixed with the customer)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = _locked(order)
+        if order.status == S.ON_HOLD and not _stock_ok(order):
+            raise Conflict(
+                _("订单 %(n)s 仍有商品未预占库存，不能通过审核") % {"n": order.number}, code="not_reserved"
+            )
+        return _transition(
+            order,
+            S.REVIEWED,
+            actor=actor,
+            kind="reviewed_manual",
+            note=note,
+            reviewed_at=now,
+            hold_reasons=[],
+        )
+
+
+def order_hold(*, actor: Actor, order: Order, note: str) -> Order:
+    if not (note or "").strip():
+        raise ValidationError(_("请填写挂起原因"), fields={"note": _("必填")})
+    with transaction.atomic():
+        order = _locked(order)
+        return _transition(
+            order,
+            S.ON_HOLD,
+            actor=actor,
+            kind="held",
+            note=note,
+            hold_reasons=[rules.HoldReason.MANUAL.value],
+        )
+
+
+def order_update_address(*, actor: Actor, order: Order, address: AddressIn) -> Order:
+    """Correct the delivery address before the order ships (the ORD-04 fix for bad addresses)."""
+    errors = _address_errors(address)
+    if errors:
+        raise ValidationError(_("收货信息不完整"), fields=errors)
+    with transaction.atomic():
+        order = _locked(order)
+        if rules.Status(order.status) not in rules.RESERVED:
+            raise InvalidTransition(_("订单已发货，不能修改地址"))
+        before = {
+            "receiver": order.receiver,
+            "phone": order.phone_masked,
+            "province": order.province,
+            "city": order.city,
+            "address": order.address,
+        }
+        Order.objects.filter(pk=order.pk).update(
+            receiver=address.receiver.strip(),
+            phone=address.phone.strip(),
+            province=address.province.strip(),
+            city=address.city.strip(),
+            district=address.district.strip(),
+            address=address.address.strip(),
+            version=F("version") + 1,
+        )
+        order.refresh_from_db()
+        _event(order, actor, "address_changed")
+        audit_record(
+            actor=actor,
+            action="order.address",
+            obj=order,
+            store_id=order.store_id,
+            before=before,
+            after={
+                "receiver": order.receiver,
+                "phone": order.phone_masked,
+                "province": order.province,
+                "city": order.city,
+                "address": order.address,
+            },
+        )
+    return order
+
+
+def orders_review_pending(*, now: dt.datetime | None = None) -> int:
+    """The periodic sweep behind ORD-01: auto-review every paid order still waiting."""
+    now = now or timezone.now()
+    actor = Actor.system("task")
+    done = 0
+    for order in Order.objects.filter(status=S.PAID).order_by("paid_at")[:2000]:
+        try:
+            order_auto_review(actor=actor, order=order, now=now)
+            done += 1
+        except Conflict:
+            continue
+    return done
+
+
+# --- allocation, shipping, delivery (ORD-02, ORD-05) ---------------------------------------------
+
+
+def _merge_key(order: Order) -> str:
+    """Orders of one buyer on one channel to one (normalised) address share this key."""
+    where = order.receiver + order.phone + order.province + order.city + order.district + order.address
+    text = f"{order.channel_id}|{order.customer_ref}|{alloc.normalise_address(where)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def order_allocate(*, actor: Actor, order: Order, now: dt.datetime | None = None) -> Order:
+    """Confirm the order's warehouses (reserved at placement) and group it with the same
+    buyer's unshipped orders to the same address, so they ship as one parcel (ORD-05)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = _locked(order)
+        if not _stock_ok(order):
+            raise Conflict(_("订单 %(n)s 仍有商品未预占库存") % {"n": order.number}, code="not_reserved")
+        key = _merge_key(order)
+        mates = list(
+            Order.objects.filter(store_id=order.store_id, status=S.ALLOCATED, merge_key=key)
+            .exclude(pk=order.pk)
+            .values_list("number", flat=True)
+        )
+        return _transition(
+            order,
+            S.ALLOCATED,
+            actor=actor,
+            kind="allocated",
+            allocated_at=now,
+            merge_key=key,
+            data={"merged_with": mates} if mates else None,
+        )
+
+
+def merge_group(order: Order) -> list[Order]:
+    """The allocated orders that ship together with ``order`` (itself included)."""
+    if not order.merge_key:
+        return [order]
+    return list(
+        Order.objects.filter(store_id=order.store_id, status=S.ALLOCATED, merge_key=order.merge_key).order_by(
+            "created_at", "pk"
+        )
+    )
+
+
+def order_ship(
+    *,
+    actor: Actor,
+    order: Order,
+    carrier_code: str,
+    tracking_numbers: Mapping[int, str] | str,
+    now: dt.datetime | None = None,
+) -> list[Order]:
+    """Ship an allocated order and every order merged with it: one parcel per warehouse
+    (``tracking_numbers`` maps warehouse id → tracking number, or one number when a single
+    warehouse ships). Reserved units leave the warehouse through the stock ledger."""
+    now = now or timezone.now()
+    carrier = fulfilment_selectors.carrier_get(code=carrier_code)
+    with transaction.atomic():
+        group = [_locked(o) for o in merge_group(_locked(order))]
+        for o in group:
+            if o.status != S.ALLOCATED:
+                raise InvalidTransition(_("订单 %(n)s 不是待发货状态") % {"n": o.number})
+        legs: dict[int, list[Allocation]] = {}
+        for a in Allocation.objects.filter(
+            line__order__in=group, released=False, shipped=False
+        ).select_related("line__sku", "warehouse"):
+            legs.setdefault(a.warehouse_id, []).append(a)
+        if isinstance(tracking_numbers, str):
+            if len(legs) != 1:
+                raise ValidationError(
+                    _("该订单从多个仓库发货，请为每个仓库填写运单号"),
+                    fields={"tracking_numbers": _("每个仓库一个运单号")},
+                )
+            tracking_numbers = {next(iter(legs)): tracking_numbers}
+        missing = [wid for wid in legs if not str(tracking_numbers.get(wid, "")).strip()]
+        if missing:
+            raise ValidationError(
+                _("缺少运单号"), fields={f"tracking_numbers.{w}": _("必填") for w in missing}
+            )
+        head = group[0]
+        for warehouse_id, allocations in legs.items():
+            warehouse = allocations[0].warehouse
+            shipped: dict[str, int] = {}
+            for a in allocations:
+                inventory_services.stock_ship(
+                    actor=actor,
+                    sku=a.line.sku,
+                    warehouse=warehouse,
+                    quantity=a.quantity,
+                    reference=f"order:{a.line.order.number}",
+                )
+                a.shipped = True
+                a.save(update_fields=["shipped"])
+                shipped[a.line.sku_code] = shipped.get(a.line.sku_code, 0) + a.quantity
+            fulfilment_services.shipment_create(
+                actor=actor,
+                store=head.store,
+                channel=head.channel,
+                order_ref=",".join(o.number for o in group)[:64],
+                carrier=carrier,
+                tracking_no=str(tracking_numbers[warehouse_id]).strip(),
+                warehouse_code=warehouse.code,
+                lines=sorted(shipped.items()),
+                province=head.province,
+                city=head.city,
+                district=head.district,
+                address=head.address,
+                phone=head.phone,
+                created_at=now,
+            )
+        return [
+            _transition(
+                o,
+                S.SHIPPED,
+                actor=actor,
+                kind="shipped",
+                shipped_at=now,
+                data={"carrier": carrier_code, "parcels": len(legs)},
+            )
+            for o in group
+        ]
+
+
+def order_deliver(*, actor: Actor, order: Order, at: dt.datetime | None = None) -> Order:
+    at = at or timezone.now()
+    with transaction.atomic():
+        order = _locked(order)
+        return _transition(order, S.DELIVERED, actor=actor, kind="delivered", delivered_at=at)
+
+
+def orders_sync_deliveries(*, now: dt.datetime | None = None) -> int:
+    """Shipped orders whose parcels were all signed for become delivered (tracking → order)."""
+    actor = Actor.system("task")
+    moved = 0
+    shipped = Order.objects.filter(status=S.SHIPPED).order_by("shipped_at")[:5000]
+    by_ref = fulfilment_selectors.delivered_times(order_refs=[o.number for o in shipped])
+    for order in shipped:
+        at = by_ref.get(order.number)
+        if at is None:
+            continue
+        try:
+            order_deliver(actor=actor, order=order, at=at)
+            moved += 1
+        except Conflict:
+            continue
+    return moved
+
+
+def orders_complete(*, now: dt.datetime | None = None) -> int:
+    """Delivered orders whose return window has passed are completed."""
+    now = now or timezone.now()
+    actor = Actor.system("task")
+    done = 0
+    for order in Order.objects.filter(status=S.DELIVERED).select_related("store", "channel")[:5000]:
+        days = _playbook(order).return_window_days
+        if order.delivered_at is None or order.delivered_at > now - dt.timedelta(days=days):
+            continue
+        try:
+            with transaction.atomic():
+                _transition(_locked(order), S.COMPLETED, actor=actor, kind="completed", completed_at=now)
+            done += 1
+        except Conflict:
+            continue
+    return done
+
+
+# --- after-sales hooks and refunds (PROMO-04, AS-04) ---------------------------------------------
+
+
+def order_after_sale_open(*, actor: Actor, order: Order, note: str = "") -> Order:
+    """A return or refund request is open on a shipped/delivered/completed order."""
+    with transaction.atomic():
+        order = _locked(order)
+        if order.status == S.AFTER_SALE:
+            return order
+        return _transition(order, S.AFTER_SALE, actor=actor, kind="after_sale_opened", note=note)
+
+
+def order_after_sale_close(
+    *, actor: Actor, order: Order, note: str = "", now: dt.datetime | None = None
+) -> Order:
+    """The after-sale cases are all closed: fully refunded → refunded; else back to delivered
+    (or completed when the return window has passed meanwhile)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = _locked(order)
+        if order.status != S.AFTER_SALE:
+            return order
+        if order.paid_amount > 0 and order.refunded_amount == order.paid_amount:
+            return _transition(order, S.REFUNDED, actor=actor, kind="refunded", note=note)
+        if order.delivered_at is None:
+            # shipped but not yet delivered when the case was opened: it goes back to delivered
+            # only once the carrier confirms; until then the order is treated as delivered now
+            return _transition(
+                order, S.DELIVERED, actor=actor, kind="after_sale_closed", note=note, delivered_at=now
+            )
+        window = dt.timedelta(days=_playbook(order).return_window_days)
+        if order.delivered_at <= now - window:
+            return _transition(
+                order, S.COMPLETED, actor=actor, kind="after_sale_closed", note=note, completed_at=now
+            )
+        return _transition(order, S.DELIVERED, actor=actor, kind="after_sale_closed", note=note)
+
+
+def refund_quote(order: Order, units: Mapping[int, int]) -> dict[int, Decimal]:
+    """What refunding ``units`` (line id → units) returns, per line: exactly what was paid for
+    those units (PROMO-04). Raises ValidationError for unknown lines or too many units."""
+    lines = {line.pk: line for line in order.lines.all()}
+    out: dict[int, Decimal] = {}
+    errors: dict[str, str] = {}
+    for line_id, qty in units.items():
+        line = lines.get(line_id)
+        if line is None:
+            errors[f"lines.{line_id}"] = _("订单中没有这一行")
+            continue
+        if isinstance(qty, bool) or not isinstance(qty, int) or qty < 1:
+            errors[f"lines.{line_id}"] = _("数量必须是正整数")
+            continue
+        if line.refunded_qty + qty > line.quantity:
+            errors[f"lines.{line_id}"] = _("最多可退 %(n)s 件") % {"n": line.quantity - line.refunded_qty}
+            continue
+        out[line_id] = rules.refund_for_units(
+            line.paid_total, line.quantity, already=line.refunded_qty, units=qty, currency=order.currency
+        )
+    if errors:
+        raise ValidationError(_("退款明细有误"), fields=errors)
+    return out
+
+
+def order_refund(
+    *, actor: Actor, order: Order, units: Mapping[int, int], reason: str, reference: str = ""
+) -> PaymentRefund | None:
+    """Refund units of an order's lines through the payment provider: the amount is exactly
+    what was paid for them. Never more than paid (DB constraints back the services).
+    Returns the refund record (``None`` when the units were free, e.g. gifts)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("请填写退款原因"), fields={"reason": _("必填")})
+    with transaction.atomic():
+        order = _locked(order)
+        if order.paid_amount <= 0 and order.payable > 0:
+            raise InvalidTransition(_("订单 %(n)s 尚未付款，无需退款") % {"n": order.number})
+        return _refund_order_lines(order, actor=actor, reason=reason, units=units, reference=reference)
+
+
+def _refund_order_lines(
+    order: Order, *, actor: Actor, reason: str, units: Mapping[int, int], reference: str = ""
+) -> PaymentRefund | None:
+    units = {k: v for k, v in units.items() if v}
+    amounts = refund_quote(order, units)
+    total = sum(amounts.values(), Decimal("0.00"))
+    for line_id, qty in units.items():
+        changed = OrderLine.objects.filter(pk=line_id, refunded_qty__lte=F("quantity") - qty).update(
+            refunded_qty=F("refunded_qty") + qty, refunded_amount=F("refunded_amount") + amounts[line_id]
+        )
+        if not changed:
+            raise Conflict(_("退款数量超过可退数量"), code="over_refund")
+    if total == 0:
+        _event(order, actor, "refund_zero", note=reason, lines={str(k): v for k, v in units.items()})
+        return None
+    payment = order.payments.filter(status=PaymentStatus.SUCCEEDED).first()
+    if payment is None:
+        raise Conflict(_("找不到该订单的成功支付记录"), code="no_payment")
+    detail = [{"line": k, "qty": units[k], "amount": str(v)} for k, v in amounts.items()]
+    return _refund_payment(
+        payment,
+        order,
+        amount=total,
+        reason=reason,
+        lines=detail,
+        actor=actor,
+        count_on_order=True,
+        reference=reference,
+    )
+
+
+def _refund_payment(
+    payment: Payment,
+    order: Order,
+    *,
+    amount: Decimal,
+    reason: str,
+    lines: list[dict[str, Any]],
+    actor: Actor,
+    count_on_order: bool,
+    reference: str = "",
+) -> PaymentRefund:
+    gateway = pay.provider(payment.provider)
+    ref = reference or f"R{order.number}{secrets.token_hex(3).upper()}"
+    if PaymentRefund.objects.filter(reference=ref).exists():
+        raise Conflict(_("退款单号重复：%(r)s") % {"r": ref}, code="duplicate_refund")
+    result = gateway.refund(
+        reference=payment.reference,
+        provider_txn_id=payment.provider_txn_id,
+        amount=amount,
+        refund_reference=ref,
+    )
+    if not result.ok:
+        raise Conflict(_("支付渠道退款失败：%(r)s") % {"r": result.reason}, code="refund_failed")
+    if count_on_order:
+        changed = Order.objects.filter(pk=order.pk, refunded_amount__lte=F("paid_amount") - amount).update(
+            refunded_amount=F("refunded_amount") + amount, version=F("version") + 1
+        )
+        if not changed:
+            raise Conflict(_("退款金额超过实付金额"), code="over_refund")
+        order.refresh_from_db()
+    refund = PaymentRefund.objects.create(
+        payment=payment,
+        order=order,
+        reference=ref,
+        amount=amount,
+        reason=reason[:200],
+        lines=lines,
+        status=RefundStatus.SUCCEEDED,
+        provider_refund_id=result.provider_refund_id,
+        actor_label=actor.label[:150],
+    )
+    _event(order, actor, "refunded", note=reason, amount=amount, reference=ref)
+    audit_record(
+        actor=actor,
+        action="order.refund",
+        obj=order,
+        store_id=order.store_id,
+        after={"amount": amount, "refund": ref, "refunded_total": order.refunded_amount},
+        note=reason,
+    )
+    return refund
+
+
+__all__ = [
+    "AddressIn",
+    "CallbackResult",
+    "customer_notify",
+    "merge_group",
+    "order_after_sale_close",
+    "order_after_sale_open",
+    "order_allocate",
+    "order_approve",
+    "order_auto_review",
+    "order_cancel",
+    "order_deliver",
+    "order_hold",
+    "order_place",
+    "order_refund",
+    "order_ship",
+    "order_update_address",
+    "orders_close_unpaid",
+    "orders_complete",
+    "orders_review_pending",
+    "orders_sync_deliveries",
+    "payment_callback",
+    "payment_start",
+    "payments_expire",
+    "refund_quote",
+]

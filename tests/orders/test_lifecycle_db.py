@@ -1,0 +1,246 @@
+"""Orders through the services: placement, payment, review, allocation, shipping, delivery,
+cancellation and refunds (ORD-01…07 where they touch the lifecycle)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from storeops.core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
+from storeops.inventory.models import Stock, Zone
+from storeops.inventory.services import InsufficientStock
+from storeops.orders import services as svc
+from storeops.orders.models import Order, OrderEvent, Payment, PaymentCallback, PaymentRefund
+from storeops.orders.payments import TestGateway
+from tests.fulfilment.builders import a_carrier
+from tests.orders.builders import ACTOR, ADDRESS, T0, World
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(store, channel):
+    return World(store, channel)
+
+
+def _stock(world, wh, sku):
+    return Stock.objects.get(warehouse=wh, sku=sku, zone=Zone.SELLABLE)
+
+
+def test_ord_02_placing_reserves_stock_in_the_nearest_warehouse_that_can_fill(world):
+    order = world.place(2)
+    assert order.status == "created"
+    assert order.payable == Decimal("200.00")
+    # Hangzhou is nearer Shanghai than Guangzhou
+    assert _stock(world, world.sh, world.sku_s).reserved == 2
+    assert _stock(world, world.gz, world.sku_s).reserved == 0
+    assert [a.warehouse.code for a in order.lines.get().allocations.all()] == ["sh"]
+
+
+def test_ord_02_splits_only_when_no_single_warehouse_can_fill(store, channel):
+    world = World(store, channel, stock_sh=3, stock_gz=3)
+    order = world.place(5)
+    reserved = {a.warehouse.code: a.quantity for a in order.lines.get().allocations.all()}
+    assert reserved == {"sh": 3, "gz": 2} or reserved == {"sh": 2, "gz": 3}
+    assert sum(reserved.values()) == 5
+
+
+def test_inv_03_placing_more_than_the_store_holds_is_refused_and_writes_nothing(world):
+    with pytest.raises(InsufficientStock):
+        world.place(21)
+    assert not Order.objects.exists()
+    assert _stock(world, world.sh, world.sku_s).reserved == 0
+
+
+def test_ord_06_same_idempotency_key_returns_the_same_order(world):
+    first = world.place(1, key="k-1")
+    again = world.place(1, key="k-1")
+    assert again.pk == first.pk
+    assert Order.objects.count() == 1
+    assert _stock(world, world.sh, world.sku_s).reserved == 1
+
+
+def test_ord_06_reusing_a_key_for_a_different_cart_is_a_conflict(world):
+    world.place(1, key="k-1")
+    with pytest.raises(Conflict):
+        world.place(2, key="k-1")
+
+
+def test_ord_06_missing_address_fields_are_a_validation_error(world):
+    bad = svc.AddressIn(receiver="", phone="", province="", address="")
+    with pytest.raises(ValidationError) as err:
+        world.place(1, address=bad)
+    assert {"address.receiver", "address.phone", "address.province", "address.address"} <= set(err.value.fields)
+
+
+def test_ord_06_callback_replayed_three_times_pays_exactly_once(world):
+    order = world.place(1)
+    payment, body, headers, result = world.pay(order)
+    assert result.result == "applied"
+    assert order.status in ("reviewed", "paid")
+    for _ in range(3):
+        again = svc.payment_callback(provider="test", body=body, headers=headers)
+        assert again.result == "duplicate"
+    order.refresh_from_db()
+    assert order.paid_amount == order.payable
+    assert order.events.filter(kind="paid").count() == 1
+    assert PaymentCallback.objects.filter(valid_signature=True).count() == 1
+
+
+def test_ord_06_a_second_success_event_for_the_same_payment_changes_nothing(world):
+    order = world.place(1)
+    payment, *_ = world.pay(order)
+    body, headers = TestGateway().callback(reference=payment.reference, amount=payment.amount, event_id="other")
+    assert svc.payment_callback(provider="test", body=body, headers=headers).result == "duplicate"
+    assert not PaymentRefund.objects.exists()
+
+
+def test_ord_06_bad_signature_is_rejected_and_recorded(world):
+    order = world.place(1)
+    payment = svc.payment_start(actor=ACTOR, order=order, now=T0)
+    body, _ = TestGateway().callback(reference=payment.reference, amount=payment.amount)
+    with pytest.raises(PermissionDenied):
+        svc.payment_callback(provider="test", body=body, headers={"X-Storeops-Signature": "0" * 64})
+    order.refresh_from_db()
+    assert order.status == "created"
+    assert PaymentCallback.objects.get().result == "rejected"
+
+
+def test_ord_06_failure_after_success_is_ignored_out_of_order(world):
+    order = world.place(1)
+    payment, *_ = world.pay(order)
+    body, headers = TestGateway().callback(reference=payment.reference, amount=payment.amount, outcome="failed")
+    assert svc.payment_callback(provider="test", body=body, headers=headers).result == "ignored"
+    payment.refresh_from_db()
+    assert payment.status == "succeeded"
+
+
+def test_ord_06_a_failed_payment_can_be_retried(world):
+    order = world.place(1)
+    world.pay(order, outcome="failed")
+    assert order.status == "created"
+    world.pay(order)
+    assert order.paid_amount == order.payable
+    assert Payment.objects.filter(order=order, status="succeeded").count() == 1
+
+
+def test_ord_06_amount_mismatch_does_not_pay(world):
+    order = world.place(1)
+    payment = svc.payment_start(actor=ACTOR, order=order, now=T0)
+    body, headers = TestGateway().callback(reference=payment.reference, amount=Decimal("1.00"))
+    assert svc.payment_callback(provider="test", body=body, headers=headers).result == "amount_mismatch"
+    order.refresh_from_db()
+    assert order.status == "created"
+
+
+def test_ord_06_unpaid_orders_close_after_the_timeout_and_release_stock(world):
+    order = world.place(2)
+    assert svc.orders_close_unpaid(now=T0 + dt.timedelta(minutes=29)) == []
+    assert svc.orders_close_unpaid(now=T0 + dt.timedelta(minutes=31)) == [order.number]
+    order.refresh_from_db()
+    assert order.status == "closed"
+    assert _stock(world, world.sh, world.sku_s).reserved == 0
+
+
+def test_ord_06_money_arriving_after_close_is_refunded_automatically(world):
+    order = world.place(1)
+    payment = svc.payment_start(actor=ACTOR, order=order, now=T0)
+    svc.orders_close_unpaid(now=T0 + dt.timedelta(minutes=31))
+    body, headers = TestGateway().callback(reference=payment.reference, amount=payment.amount)
+    result = svc.payment_callback(provider="test", body=body, headers=headers)
+    assert result.result == "refunded_late"
+    order.refresh_from_db()
+    assert order.status == "closed" and order.paid_amount == 0
+    assert PaymentRefund.objects.get().amount == payment.amount
+
+
+def test_ord_01_clean_paid_order_is_reviewed_automatically(world):
+    order = world.place(1)
+    world.pay(order)
+    svc.order_auto_review(actor=ACTOR, order=order, now=T0)
+    order.refresh_from_db()
+    assert order.status == "reviewed"
+    assert order.fraud_score is not None
+
+
+def test_ord_01_bad_phone_goes_to_manual_queue_and_ord_04_customer_is_notified(world):
+    bad = svc.AddressIn(receiver="李四", phone="12345", province="浙江省", city="杭州市", address="文三路100号")
+    order = world.place(1, address=bad)
+    world.pay(order)
+    order = svc.order_auto_review(actor=ACTOR, order=order, now=T0)
+    assert order.status == "on_hold"
+    assert order.hold_reasons == ["bad_address"]
+    note = order.notifications.get()
+    assert note.purpose == "exception:bad_address" and order.number in note.text
+    # fixed with the customer, then passed by hand
+    order = svc.order_update_address(actor=ACTOR, order=order, address=ADDRESS)
+    order = svc.order_approve(actor=ACTOR, order=order, note="已电话核实")
+    assert order.status == "reviewed"
+
+
+def test_ord_03_ship_by_is_paid_at_plus_the_channel_promise(world):
+    order = world.place(1)
+    world.pay(order)
+    assert order.ship_by == T0 + dt.timedelta(hours=48)
+
+
+def test_ord_02_full_path_ship_and_deliver_moves_stock_out_through_the_ledger(world):
+    a_carrier("SF")
+    order = world.place(2)
+    world.pay(order)
+    svc.order_auto_review(actor=ACTOR, order=order, now=T0)
+    order.refresh_from_db()
+    order = svc.order_allocate(actor=ACTOR, order=order)
+    [order] = svc.order_ship(actor=ACTOR, order=order, carrier_code="SF", tracking_numbers="SF100")
+    stock = _stock(world, world.sh, world.sku_s)
+    assert (stock.on_hand, stock.reserved) == (8, 0)
+    order = svc.order_deliver(actor=ACTOR, order=order, at=T0 + dt.timedelta(days=2))
+    assert order.status == "delivered"
+    kinds = list(OrderEvent.objects.filter(order=order).values_list("kind", flat=True))
+    assert kinds[:1] == ["placed"] and kinds[-1] == "delivered"
+
+
+def test_ord_05_orders_of_the_same_buyer_and_address_ship_as_one_parcel(world):
+    a_carrier("SF")
+    orders = []
+    for _ in range(2):
+        o = world.place(1)
+        world.pay(o)
+        svc.order_auto_review(actor=ACTOR, order=o, now=T0)
+        o.refresh_from_db()
+        orders.append(svc.order_allocate(actor=ACTOR, order=o))
+    assert orders[0].merge_key == orders[1].merge_key
+    shipped = svc.order_ship(actor=ACTOR, order=orders[0], carrier_code="SF", tracking_numbers="SF200")
+    assert {o.number for o in shipped} == {o.number for o in orders}
+    from storeops.fulfilment.models import Shipment
+
+    assert Shipment.objects.count() == 1
+
+
+def test_ord_06_invalid_transition_is_a_clear_error(world):
+    order = world.place(1)
+    with pytest.raises(InvalidTransition):
+        svc.order_allocate(actor=ACTOR, order=order)
+
+
+def test_promo_04_partial_refunds_return_exactly_what_was_paid(world):
+    order = world.place(3)
+    world.pay(order)
+    line = order.lines.get()
+    first = svc.order_refund(actor=ACTOR, order=order, units={line.pk: 1}, reason="质量问题")
+    second = svc.order_refund(actor=ACTOR, order=order, units={line.pk: 2}, reason="质量问题")
+    order.refresh_from_db()
+    assert first.amount + second.amount == order.paid_amount == order.refunded_amount
+    with pytest.raises(ValidationError):
+        svc.order_refund(actor=ACTOR, order=order, units={line.pk: 1}, reason="再退")
+
+
+def test_ord_06_cancel_after_payment_refunds_in_full_and_releases_stock(world):
+    order = world.place(2)
+    world.pay(order)
+    order = svc.order_cancel(actor=ACTOR, order=order, reason="顾客不想要了")
+    assert order.status == "cancelled"
+    assert order.refunded_amount == order.paid_amount
+    assert _stock(world, world.sh, world.sku_s).reserved == 0
