@@ -18,12 +18,14 @@ from storeops.accounts.roles import Role, role_grants
 from storeops.accounts.services import api_token_create
 from storeops.config.api import api
 from storeops.fulfilment.api import CarrierSignature
+from storeops.orders.api import ProviderSignature
 from storeops.sop.models import Finding
 from storeops.sop.services import checks_run
 from storeops.stores import services as st
 from storeops.stores.models import LaunchStep
 from tests.conftest import ApiClient
 from tests.marketing.matrix_cases import MARKETING_API_CASES, MARKETING_CONSOLE_CASES, marketing_world
+from tests.orders.matrix_cases import ORDERS_API_CASES, SIGNED_ORDER_ROUTES, orders_world
 
 ROLES = list(Role)
 
@@ -33,7 +35,7 @@ def _api_operations() -> dict[tuple[str, str], str | None]:
     for prefix, router in api._routers:
         for path, path_view in router.path_operations.items():
             for op in path_view.operations:
-                if any(isinstance(a, CarrierSignature) for a in op.auth_callbacks):
+                if any(isinstance(a, CarrierSignature | ProviderSignature) for a in op.auth_callbacks):
                     continue  # documented exception: see test_store_04_signed_webhooks_are_the_only_...
                 access = [a for a in op.auth_callbacks if isinstance(a, Access)]
                 assert access, f"{op.methods} {prefix}{path} has no Access permission rule"
@@ -222,6 +224,7 @@ API_CASES = {
         None,
     ),
     **MARKETING_API_CASES,
+    **ORDERS_API_CASES,
     **{
         ("GET", "/inventory/{store_id}/warehouses"): ("/inventory/{store}/warehouses", None),
         ("POST", "/inventory/{store_id}/warehouses"): (
@@ -269,7 +272,7 @@ API_CASES = {
 UPLOAD_ROUTES = {("POST", "/fulfilment/{store_id}/tracking/import")}
 # Routes authenticated by a signature instead of a role (carrier pushes): not in API_CASES,
 # proven by test_store_04_signed_webhooks_are_the_only_routes_without_a_role.
-SIGNED_ROUTES = {("POST", "/fulfilment/webhooks/{carrier_code}")}
+SIGNED_ROUTES = {("POST", "/fulfilment/webhooks/{carrier_code}"), *SIGNED_ORDER_ROUTES}
 
 
 @pytest.fixture
@@ -310,6 +313,7 @@ def world(store, channel, system, owner, today):
         **_promotions_world(store),
         **marketing_world(store, owner),
         **_inventory_world(store),
+        **orders_world(store, channel),
     }
 
 
@@ -409,7 +413,7 @@ def test_store_04_signed_webhooks_are_the_only_routes_without_a_role(world):
     for prefix, router in api._routers:
         for path, path_view in router.path_operations.items():
             for op in path_view.operations:
-                if any(isinstance(a, CarrierSignature) for a in op.auth_callbacks):
+                if any(isinstance(a, CarrierSignature | ProviderSignature) for a in op.auth_callbacks):
                     signed |= {(m, f"{prefix}{path}") for m in op.methods}
     # then only the carrier webhook authenticates by signature ...
     assert signed == SIGNED_ROUTES

@@ -65,6 +65,10 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "marketing.approve_operations",  # PROMO-05: the operations lead approves campaigns first
         "inventory.view_*",
         "orders.view_*",
+        "orders.place_order",  # the own web shop's storefront token is an operations token
+        "orders.review_order",
+        "orders.change_order",
+        "orders.cancel_order",
         "analytics.view_*",
         "audit.view_auditentry",
         "sop.change_finding",
@@ -91,6 +95,9 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "service.*",
         "aftersales.*",
         "orders.view_*",
+        "orders.review_order",
+        "orders.change_order",
+        "orders.cancel_order",
         "catalog.view_*",
         "members.view_*",
         "sop.change_finding",
@@ -101,6 +108,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "inventory.*",
         "fulfilment.*",
         "orders.view_*",
+        "orders.ship_order",
         "catalog.view_*",
         "sop.change_finding",
     ),

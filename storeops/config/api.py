@@ -67,6 +67,7 @@ def _register_routers() -> None:
     from storeops.fulfilment.api import router as fulfilment_router
     from storeops.inventory.api import router as inventory_router
     from storeops.marketing.api import router as marketing_router
+    from storeops.orders.api import router as orders_router
     from storeops.pricing.api import router as pricing_router
     from storeops.promotions.api import router as promotions_router
     from storeops.sop.api import router as sop_router
@@ -82,6 +83,7 @@ def _register_routers() -> None:
     api.add_router("/marketing", marketing_router)
     api.add_router("/promotions", promotions_router)
     api.add_router("/fulfilment", fulfilment_router)
+    api.add_router("/orders", orders_router)
 
 
 _register_routers()

@@ -6,3 +6,6 @@ class OrdersConfig(AppConfig):
     name = "storeops.orders"
     label = "orders"
     verbose_name = _("订单")
+
+    def ready(self) -> None:
+        from storeops.orders import checks  # noqa: F401  (registers the ORD checks)

@@ -549,14 +549,7 @@ def payment_callback(
     try:
         data = gateway.verify(body, headers)
     except pay.InvalidCallback as exc:
-        PaymentCallback.objects.create(
-            provider=provider,
-            event_id="",
-            valid_signature=False,
-            result="rejected",
-            payload={"body": body[:2000].decode("utf-8", "replace"), "error": str(exc)},
-            received_at=now,
-        )
+        payment_callback_reject(provider=provider, body=body, error=str(exc), now=now)
         raise PermissionDenied(_("支付回调签名无效"), code="bad_signature") from exc
     try:
         with transaction.atomic():
@@ -1298,29 +1291,22 @@ def _refund_payment(
     return refund
 
 
-__all__ = [
-    "AddressIn",
-    "CallbackResult",
-    "customer_notify",
-    "merge_group",
-    "order_after_sale_close",
-    "order_after_sale_open",
-    "order_allocate",
-    "order_approve",
-    "order_auto_review",
-    "order_cancel",
-    "order_deliver",
-    "order_hold",
-    "order_place",
-    "order_refund",
-    "order_ship",
-    "order_update_address",
-    "orders_close_unpaid",
-    "orders_complete",
-    "orders_review_pending",
-    "orders_sync_deliveries",
-    "payment_callback",
-    "payment_start",
-    "payments_expire",
-    "refund_quote",
-]
+def payment_callback_reject(
+    *, provider: str, body: bytes, error: str, now: dt.datetime | None = None
+) -> None:
+    """Record a callback whose signature or body did not verify (kept for disputes)."""
+    PaymentCallback.objects.create(
+        provider=provider[:30],
+        event_id="",
+        valid_signature=False,
+        result="rejected",
+        payload={"body": body[:2000].decode("utf-8", "replace"), "error": error[:200]},
+        received_at=now or timezone.now(),
+    )
+
+
+def payment_for_reference(*, reference: str, provider: str) -> Payment:
+    payment = Payment.objects.filter(reference=reference, provider=provider).first()
+    if payment is None:
+        raise NotFound(_("支付单不存在：%(r)s") % {"r": reference})
+    return payment

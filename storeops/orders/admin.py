@@ -1,0 +1,85 @@
+"""Admin for orders: read-only. Orders, payments and refunds change only through the order
+services (state machine, stock, money invariants); the admin is for looking things up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from unfold.admin import ModelAdmin, TabularInline
+
+from storeops.orders.models import Order, OrderEvent, OrderLine, Payment, PaymentCallback, PaymentRefund
+
+
+class _ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class _LineInline(_ReadOnly, TabularInline):
+    model = OrderLine
+    extra = 0
+    fields = (
+        "position",
+        "sku_code",
+        "quantity",
+        "unit_price",
+        "discount",
+        "paid_total",
+        "refunded_qty",
+        "refunded_amount",
+    )
+    readonly_fields = fields
+
+
+class _EventInline(_ReadOnly, TabularInline):
+    model = OrderEvent
+    extra = 0
+    fields = ("created_at", "kind", "from_status", "to_status", "note", "actor_label")
+    readonly_fields = fields
+
+
+@admin.register(Order)
+class OrderAdmin(_ReadOnly, ModelAdmin):
+    list_display = (
+        "number",
+        "store",
+        "channel",
+        "customer_ref",
+        "status",
+        "payable",
+        "paid_amount",
+        "refunded_amount",
+        "created_at",
+    )
+    list_filter = ("status", "source", "store", "channel")
+    search_fields = ("number", "customer_ref", "receiver")
+    exclude = ("phone",)
+    inlines = (_LineInline, _EventInline)
+
+
+@admin.register(Payment)
+class PaymentAdmin(_ReadOnly, ModelAdmin):
+    list_display = ("reference", "order", "provider", "amount", "status", "created_at", "settled_at")
+    list_filter = ("status", "provider")
+    search_fields = ("reference", "provider_txn_id", "order__number")
+
+
+@admin.register(PaymentCallback)
+class PaymentCallbackAdmin(_ReadOnly, ModelAdmin):
+    list_display = ("received_at", "provider", "event_id", "outcome", "valid_signature", "result")
+    list_filter = ("provider", "valid_signature", "result")
+    search_fields = ("event_id",)
+
+
+@admin.register(PaymentRefund)
+class PaymentRefundAdmin(_ReadOnly, ModelAdmin):
+    list_display = ("reference", "order", "amount", "status", "reason", "created_at")
+    search_fields = ("reference", "order__number")

@@ -1,0 +1,543 @@
+"""Orders API (/api/v1/orders).
+
+Storefront (the own web shop and integrations; ORD-06) — checkout in three calls:
+
+1. ``POST /orders/shop/{store}/quote`` — the cart priced by the promotions engine, with
+   "only X left" stock and offer countdowns;
+2. ``POST /orders/shop/{store}/orders`` — place the order (idempotency key) and start its
+   payment: the answer carries the gateway's redirect URL / QR data;
+3. the customer pays at the gateway, which calls ``POST /orders/payments/{provider}/callback``
+   (HMAC-signed, idempotent). With the built-in test gateway, step 3 is
+   ``POST /orders/test-gateway/{reference}`` (development only).
+
+Back office: order list and detail, review (ORD-01), address fix and customer notification
+(ORD-04), allocation, shipping, delivery and cancellation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Header, Router, Schema, Status
+
+from storeops.accounts.access import perm, principal
+from storeops.core.api import Page, paginate
+from storeops.core.errors import ValidationError
+from storeops.inventory import selectors as inventory_selectors
+from storeops.orders import payments as pay
+from storeops.orders import services
+from storeops.orders.models import Order, OrderStatus
+from storeops.promotions import selectors as promotion_selectors
+from storeops.promotions import services as promotion_services
+from storeops.stores.models import Channel, Store
+from storeops.stores.selectors import playbook_get
+
+router = Router(tags=["orders"])
+
+
+class ProviderSignature:
+    """Ninja auth callable for payment callbacks: the provider verifies the body's signature
+    (HMAC-SHA256 for the test gateway). Invalid → recorded and 401."""
+
+    openapi_type = "apiKey"
+
+    def __call__(self, request: HttpRequest) -> str | None:
+        name = str((request.resolver_match.kwargs if request.resolver_match else {}).get("provider", ""))
+        try:
+            gateway = pay.provider(name)
+        except KeyError:
+            return None
+        try:
+            gateway.verify(request.body, request.headers)
+        except pay.InvalidCallback as exc:
+            services.payment_callback_reject(provider=name, body=request.body, error=str(exc))
+            return None
+        return name
+
+    def openapi_security_schema(self) -> dict[str, Any]:
+        return {"type": "apiKey", "in": "header", "name": pay.SIGNATURE_HEADER}
+
+
+def _store(store_id: int) -> Store:
+    return get_object_or_404(Store, pk=store_id)
+
+
+def _channel(store: Store, channel_id: int) -> Channel:
+    channel = Channel.objects.filter(pk=channel_id, store=store).first()
+    if channel is None:
+        raise ValidationError("渠道不存在", fields={"channel_id": "渠道不存在"})
+    return channel
+
+
+def _order(store: Store, number: str) -> Order:
+    return get_object_or_404(Order, store=store, number=number)
+
+
+# --- schemas -------------------------------------------------------------------------------------
+
+
+class CustomerIn(Schema):
+    ref: str
+    tier: str | None = None
+    segments: list[str] = []
+    is_new: bool = False
+
+
+class CartLineIn(Schema):
+    sku: str
+    quantity: int
+
+
+class CartIn(Schema):
+    channel_id: int
+    customer: CustomerIn
+    lines: list[CartLineIn]
+    coupon_codes: list[str] = []
+
+
+class AddressSchema(Schema):
+    receiver: str
+    phone: str
+    province: str
+    city: str = ""
+    district: str = ""
+    address: str
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+
+
+class PlaceIn(CartIn):
+    address: AddressSchema
+    buyer_note: str = ""
+    idempotency_key: str | None = None
+    provider: str = "test"
+
+
+class StockHintOut(Schema):
+    sku: str
+    available: int
+    only_left: int | None  # set when stock is scarce: show "仅剩 X 件"
+
+
+class CountdownOut(Schema):
+    offer_id: str
+    ends_at: dt.datetime
+    seconds_left: int
+
+
+class ShopQuoteOut(Schema):
+    quote: dict[str, Any]
+    stock: list[StockHintOut]
+    countdowns: list[CountdownOut]
+
+
+class PaymentOut(Schema):
+    reference: str
+    provider: str
+    amount: Decimal
+    status: str
+    redirect_url: str
+    qr_data: str
+    expires_at: dt.datetime
+
+    @staticmethod
+    def resolve_redirect_url(obj: Any) -> str:
+        return str(obj.instructions.get("redirect_url", ""))
+
+    @staticmethod
+    def resolve_qr_data(obj: Any) -> str:
+        return str(obj.instructions.get("qr_data", ""))
+
+
+class LineOut(Schema):
+    id: int
+    position: int
+    sku_code: str
+    title: str
+    quantity: int
+    unit_price: Decimal
+    list_total: Decimal
+    discount: Decimal
+    paid_total: Decimal
+    is_gift: bool
+    refunded_qty: int
+    refunded_amount: Decimal
+
+
+class OrderOut(Schema):
+    number: str
+    channel_id: int
+    source: str
+    customer_ref: str
+    status: str
+    status_label: str
+    receiver: str
+    phone_masked: str
+    province: str
+    city: str
+    currency: str
+    list_total: Decimal
+    discount_total: Decimal
+    payable: Decimal
+    paid_amount: Decimal
+    refunded_amount: Decimal
+    is_big_promo: bool
+    hold_reasons: list[str]
+    created_at: dt.datetime
+    paid_at: dt.datetime | None
+    ship_by: dt.datetime | None
+    shipped_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_status_label(obj: Order) -> str:
+        return str(OrderStatus(obj.status).label)
+
+
+class EventOut(Schema):
+    kind: str
+    from_status: str
+    to_status: str
+    note: str
+    actor_label: str
+    created_at: dt.datetime
+
+
+class AllocationOut(Schema):
+    line_id: int
+    warehouse_id: int
+    warehouse_code: str
+    quantity: int
+    released: bool
+    shipped: bool
+
+    @staticmethod
+    def resolve_warehouse_code(obj: Any) -> str:
+        return str(obj.warehouse.code)
+
+
+class OrderDetailOut(OrderOut):
+    district: str
+    address: str
+    buyer_note: str
+    fraud_score: int | None
+    pricing: dict[str, Any]
+    lines: list[LineOut]
+    allocations: list[AllocationOut]
+    events: list[EventOut]
+    payments: list[PaymentOut]
+
+    @staticmethod
+    def resolve_lines(obj: Order) -> list[Any]:
+        return list(obj.lines.all())
+
+    @staticmethod
+    def resolve_allocations(obj: Order) -> list[Any]:
+        from storeops.orders.models import Allocation
+
+        return list(Allocation.objects.filter(line__order=obj).select_related("warehouse").order_by("pk"))
+
+    @staticmethod
+    def resolve_events(obj: Order) -> list[Any]:
+        return list(obj.events.all())
+
+    @staticmethod
+    def resolve_payments(obj: Order) -> list[Any]:
+        return list(obj.payments.all())
+
+
+class PlacedOut(Schema):
+    order: OrderOut
+    payment: PaymentOut | None
+    replayed: bool
+
+
+class CallbackOut(Schema):
+    result: str
+    order_number: str
+    order_status: str
+
+
+class GatewayIn(Schema):
+    outcome: str = "succeeded"
+    reason: str = ""
+
+
+class GatewayOut(Schema):
+    callback: CallbackOut
+    body: str
+    signature: str
+
+
+class CancelIn(Schema):
+    reason: str
+
+
+class ReviewIn(Schema):
+    action: str  # approve / hold / auto
+    note: str = ""
+
+
+class ShipIn(Schema):
+    carrier: str
+    tracking_no: str = ""
+    tracking_numbers: dict[int, str] = {}
+
+
+class DeliverIn(Schema):
+    at: dt.datetime | None = None
+
+
+class NotifyIn(Schema):
+    channel: str = "sms"
+    text: str
+    purpose: str = "manual"
+
+
+# --- storefront ----------------------------------------------------------------------------------
+
+
+def _shopper(c: CustomerIn) -> promotion_services.Shopper:
+    return promotion_services.Shopper(
+        customer_ref=c.ref.strip(), tier=c.tier, segments=frozenset(c.segments), is_new=c.is_new
+    )
+
+
+def _items(lines: list[CartLineIn]) -> list[promotion_services.CartItem]:
+    return [promotion_services.CartItem(sku_code=line.sku, quantity=line.quantity) for line in lines]
+
+
+@router.post("/shop/{store_id}/quote", response=ShopQuoteOut, auth=perm("orders.place_order"))
+def shop_quote(request: HttpRequest, store_id: int, payload: CartIn) -> dict[str, Any]:
+    """Step 1 of checkout: the best price, scarce stock and offer countdowns (ORD-06)."""
+    store = _store(store_id)
+    channel = _channel(store, payload.channel_id)
+    now = timezone.now()
+    result = promotion_services.quote_cart(
+        store=store,
+        channel=channel,
+        lines=_items(payload.lines),
+        customer=_shopper(payload.customer),
+        coupon_codes=payload.coupon_codes,
+        now=now,
+    )
+    threshold = playbook_get(store=store, channel=channel).scarcity_show_below
+    available = inventory_selectors.available_by_sku(sku_ids=[s.id for s in result.skus])
+    stock = []
+    for sku in result.skus:
+        units = max(0, available.get(sku.id, 0))
+        stock.append(
+            {"sku": sku.code, "available": units, "only_left": units if units <= threshold else None}
+        )
+    offer_ids = [
+        pk for a in result.quote.applied if (pk := promotion_selectors.offer_pk(a.offer_id)) is not None
+    ]
+    ends = promotion_selectors.offer_end_times(store=store, offer_ids=offer_ids)
+    countdowns = [
+        {"offer_id": f"of{pk}", "ends_at": at, "seconds_left": max(0, int((at - now).total_seconds()))}
+        for pk, at in sorted(ends.items())
+    ]
+    return {
+        "quote": promotion_selectors.quote_as_dict(result.quote, [s.code for s in result.skus]),
+        "stock": stock,
+        "countdowns": countdowns,
+    }
+
+
+@router.post(
+    "/shop/{store_id}/orders", response={200: PlacedOut, 201: PlacedOut}, auth=perm("orders.place_order")
+)
+def shop_place(
+    request: HttpRequest,
+    store_id: int,
+    payload: PlaceIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+) -> Status:
+    """Step 2: place the order and start its payment. The same idempotency key (header or
+    body) returns the first order (200) instead of creating another (201)."""
+    store = _store(store_id)
+    channel = _channel(store, payload.channel_id)
+    actor = principal(request).actor
+    a = payload.address
+    order, created = services.order_place(
+        actor=actor,
+        store=store,
+        channel=channel,
+        customer=_shopper(payload.customer),
+        lines=_items(payload.lines),
+        address=services.AddressIn(
+            receiver=a.receiver,
+            phone=a.phone,
+            province=a.province,
+            city=a.city,
+            district=a.district,
+            address=a.address,
+            latitude=a.latitude,
+            longitude=a.longitude,
+        ),
+        coupon_codes=payload.coupon_codes,
+        idempotency_key=idempotency_key or payload.idempotency_key,
+        buyer_note=payload.buyer_note,
+    )
+    payment = None
+    if order.status == OrderStatus.CREATED:
+        payment = services.payment_start(actor=actor, order=order, provider=payload.provider)
+    return Status(201 if created else 200, {"order": order, "payment": payment, "replayed": not created})
+
+
+@router.get("/shop/{store_id}/orders/{number}", response=OrderOut, auth=perm("orders.place_order"))
+def shop_order(request: HttpRequest, store_id: int, number: str) -> Order:
+    return _order(_store(store_id), number)
+
+
+@router.post("/shop/{store_id}/orders/{number}/pay", response=PaymentOut, auth=perm("orders.place_order"))
+def shop_pay(request: HttpRequest, store_id: int, number: str, provider: str = "test") -> Any:
+    """Start a new payment attempt (after a failure or timeout); returns the open one if any."""
+    order = _order(_store(store_id), number)
+    return services.payment_start(actor=principal(request).actor, order=order, provider=provider)
+
+
+@router.post("/shop/{store_id}/orders/{number}/cancel", response=OrderOut, auth=perm("orders.place_order"))
+def shop_cancel(request: HttpRequest, store_id: int, number: str, payload: CancelIn) -> Order:
+    order = _order(_store(store_id), number)
+    return services.order_cancel(actor=principal(request).actor, order=order, reason=payload.reason)
+
+
+@router.post("/payments/{provider}/callback", response=CallbackOut, auth=ProviderSignature())
+def payment_callback(request: HttpRequest, provider: str) -> services.CallbackResult:
+    """The provider's asynchronous notification. Always answer 200 for a verified callback
+    (even a duplicate) so the provider stops retrying."""
+    return services.payment_callback(provider=provider, body=request.body, headers=request.headers)
+
+
+@router.post("/test-gateway/{reference}", response=GatewayOut, auth=perm("orders.place_order"))
+def test_gateway_pay(request: HttpRequest, reference: str, payload: GatewayIn) -> dict[str, Any]:
+    """Development only: the customer "pays" at the built-in test gateway, which then sends
+    its signed callback. Returns the callback body and signature (to replay it in tests)."""
+    if not settings.STOREOPS_PAYMENT_TEST_GATEWAY:
+        raise Http404
+    payment = services.payment_for_reference(reference=reference, provider="test")
+    body, headers = pay.TestGateway().callback(
+        reference=payment.reference, amount=payment.amount, outcome=payload.outcome, reason=payload.reason
+    )
+    result = services.payment_callback(provider="test", body=body, headers=headers)
+    return {"callback": result, "body": body.decode(), "signature": headers[pay.SIGNATURE_HEADER]}
+
+
+# --- back office ---------------------------------------------------------------------------------
+
+
+@router.get("/{store_id}/orders", response=Page[OrderOut], auth=perm("orders.view_order"))
+def order_list(
+    request: HttpRequest,
+    store_id: int,
+    status: str = "",
+    channel_id: int | None = None,
+    q: str = "",
+    created_from: dt.datetime | None = None,
+    created_to: dt.datetime | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    """Orders, newest first; ``q`` matches the order number, customer, receiver or the last
+    digits of the phone."""
+    qs = Order.objects.filter(store=_store(store_id))
+    if status:
+        if status not in OrderStatus.values:
+            raise ValidationError("未知的订单状态", fields={"status": "未知的订单状态"})
+        qs = qs.filter(status=status)
+    if channel_id is not None:
+        qs = qs.filter(channel_id=channel_id)
+    if q.strip():
+        term = q.strip()
+        qs = qs.filter(
+            Q(number__icontains=term)
+            | Q(customer_ref__icontains=term)
+            | Q(receiver__icontains=term)
+            | Q(phone__endswith=term)
+        )
+    if created_from:
+        qs = qs.filter(created_at__gte=created_from)
+    if created_to:
+        qs = qs.filter(created_at__lt=created_to)
+    return paginate(qs.order_by("-created_at", "-id"), page, page_size)
+
+
+@router.get("/{store_id}/orders/{number}", response=OrderDetailOut, auth=perm("orders.view_order"))
+def order_detail(request: HttpRequest, store_id: int, number: str) -> Order:
+    return _order(_store(store_id), number)
+
+
+@router.post("/{store_id}/orders/{number}/review", response=OrderOut, auth=perm("orders.review_order"))
+def order_review(request: HttpRequest, store_id: int, number: str, payload: ReviewIn) -> Order:
+    """``auto`` runs the ORD-01 rules now; ``approve`` passes a held order; ``hold`` sends it
+    to the manual queue (note required)."""
+    order = _order(_store(store_id), number)
+    actor = principal(request).actor
+    if payload.action == "auto":
+        return services.order_auto_review(actor=actor, order=order)
+    if payload.action == "approve":
+        return services.order_approve(actor=actor, order=order, note=payload.note)
+    if payload.action == "hold":
+        return services.order_hold(actor=actor, order=order, note=payload.note)
+    raise ValidationError("未知的审核动作", fields={"action": "只能是 auto / approve / hold"})
+
+
+@router.post("/{store_id}/orders/{number}/address", response=OrderOut, auth=perm("orders.change_order"))
+def order_address(request: HttpRequest, store_id: int, number: str, payload: AddressSchema) -> Order:
+    order = _order(_store(store_id), number)
+    return services.order_update_address(
+        actor=principal(request).actor,
+        order=order,
+        address=services.AddressIn(**payload.dict()),
+    )
+
+
+@router.post("/{store_id}/orders/{number}/notify", response={201: dict}, auth=perm("orders.change_order"))
+def order_notify(
+    request: HttpRequest, store_id: int, number: str, payload: NotifyIn
+) -> tuple[int, dict[str, Any]]:
+    order = _order(_store(store_id), number)
+    note = services.customer_notify(
+        actor=principal(request).actor,
+        order=order,
+        purpose=payload.purpose,
+        channel=payload.channel,
+        text=payload.text,
+    )
+    return Status(201, {"id": note.pk, "sent_at": note.sent_at, "delivered": note.delivered})
+
+
+@router.post("/{store_id}/orders/{number}/allocate", response=OrderOut, auth=perm("orders.ship_order"))
+def order_allocate(request: HttpRequest, store_id: int, number: str) -> Order:
+    return services.order_allocate(actor=principal(request).actor, order=_order(_store(store_id), number))
+
+
+@router.post("/{store_id}/orders/{number}/ship", response=list[OrderOut], auth=perm("orders.ship_order"))
+def order_ship(request: HttpRequest, store_id: int, number: str, payload: ShipIn) -> list[Order]:
+    """Ship the order (and the orders merged with it). One tracking number when one warehouse
+    ships; otherwise ``tracking_numbers`` maps warehouse id → tracking number."""
+    order = _order(_store(store_id), number)
+    numbers: dict[int, str] | str = payload.tracking_numbers or payload.tracking_no
+    return services.order_ship(
+        actor=principal(request).actor, order=order, carrier_code=payload.carrier, tracking_numbers=numbers
+    )
+
+
+@router.post("/{store_id}/orders/{number}/deliver", response=OrderOut, auth=perm("orders.ship_order"))
+def order_deliver(request: HttpRequest, store_id: int, number: str, payload: DeliverIn) -> Order:
+    order = _order(_store(store_id), number)
+    return services.order_deliver(actor=principal(request).actor, order=order, at=payload.at)
+
+
+@router.post("/{store_id}/orders/{number}/cancel", response=OrderOut, auth=perm("orders.cancel_order"))
+def order_cancel(request: HttpRequest, store_id: int, number: str, payload: CancelIn) -> Order:
+    order = _order(_store(store_id), number)
+    return services.order_cancel(actor=principal(request).actor, order=order, reason=payload.reason)

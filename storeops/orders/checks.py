@@ -1,0 +1,112 @@
+"""SOP checks of orders: review within 30 minutes (ORD-01), ship-by deadlines (ORD-03) and
+telling customers about exception orders within an hour (ORD-04)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from django.utils.translation import gettext_noop
+
+from storeops.accounts.roles import Role
+from storeops.orders import rules
+from storeops.orders.models import CustomerNotification, Order, OrderStatus
+from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check, titled
+
+S = rules.Status
+_UNSHIPPED = (S.PAID, S.ON_HOLD, S.REVIEWED, S.ALLOCATED)
+
+
+@register_check(rule="ORD-01", title="订单审核时效", owner_role=Role.OPERATIONS, schedule=Schedule.FREQUENT)
+def review_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Paid orders still waiting for review (automatic or in the manual queue) past the
+    playbook's window. Resolves itself once the order is reviewed or cancelled."""
+    limit = ctx.now - dt.timedelta(minutes=ctx.playbook.order_review_minutes)
+    waiting = Order.objects.filter(store=ctx.store, status__in=[S.PAID, S.ON_HOLD], paid_at__lte=limit)
+    for order in waiting.order_by("paid_at")[:500]:
+        assert order.paid_at is not None
+        minutes = int((ctx.now - order.paid_at).total_seconds() // 60)
+        yield FindingDraft(
+            subject_key=f"order:{order.pk}:review",
+            subject_type="orders.order",
+            subject_id=order.number,
+            channel_id=order.channel_id,
+            severity=Severity.WARNING,
+            detail={"number": order.number, "status": order.status, "hold_reasons": order.hold_reasons},
+            due_at=order.paid_at + dt.timedelta(minutes=ctx.playbook.order_review_minutes),
+            **titled(
+                gettext_noop("订单 %(n)s 付款 %(m)s 分钟仍未审核"),
+                n=order.number,
+                m=minutes,
+            ),
+        )
+
+
+@register_check(rule="ORD-03", title="发货时效预警", owner_role=Role.WAREHOUSE, schedule=Schedule.FREQUENT)
+def ship_deadline(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Unshipped paid orders near (warning) or past (critical) their ship-by time."""
+    horizon = ctx.now + dt.timedelta(hours=ctx.playbook.ship_risk_hours_before)
+    orders = Order.objects.filter(store=ctx.store, status__in=_UNSHIPPED, ship_by__lte=horizon)
+    for order in orders.order_by("ship_by")[:1000]:
+        assert order.ship_by is not None
+        risk = rules.ship_risk(
+            deadline=order.ship_by, now=ctx.now, warn_hours_before=ctx.playbook.ship_risk_hours_before
+        )
+        if risk is rules.ShipRisk.OK:
+            continue
+        breached = risk is rules.ShipRisk.BREACHED
+        key = (
+            gettext_noop("订单 %(n)s 已超过最晚发货时间 %(t)s")
+            if breached
+            else gettext_noop("订单 %(n)s 将于 %(t)s 超过最晚发货时间")
+        )
+        yield FindingDraft(
+            subject_key=f"order:{order.pk}:ship",
+            subject_type="orders.order",
+            subject_id=order.number,
+            channel_id=order.channel_id,
+            severity=Severity.CRITICAL if breached else Severity.WARNING,
+            detail={"number": order.number, "ship_by": order.ship_by.isoformat(), "risk": str(risk)},
+            due_at=order.ship_by,
+            **titled(key, n=order.number, t=order.ship_by.strftime("%Y-%m-%d %H:%M")),
+        )
+
+
+@register_check(
+    rule="ORD-04", title="异常订单通知顾客", owner_role=Role.CUSTOMER_SERVICE, schedule=Schedule.FREQUENT
+)
+def exception_not_notified(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Held orders with a customer-facing problem (bad address, out of stock) whose customer
+    has not been told. The automatic review notifies at once; this catches failures and
+    orders held by hand."""
+    held = Order.objects.filter(store=ctx.store, status=OrderStatus.ON_HOLD).order_by("updated_at")[:1000]
+    for order in held:
+        reasons = [r for r in order.hold_reasons if r in rules.CUSTOMER_EXCEPTIONS]
+        if not reasons:
+            continue
+        told = set(
+            CustomerNotification.objects.filter(order=order, purpose__startswith="exception:").values_list(
+                "purpose", flat=True
+            )
+        )
+        missing = [r for r in reasons if f"exception:{r}" not in told]
+        if not missing:
+            continue
+        held_at = (
+            order.events.filter(kind="held")
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+            or order.updated_at
+        )
+        due = held_at + dt.timedelta(minutes=ctx.playbook.exception_notify_minutes)
+        yield FindingDraft(
+            subject_key=f"order:{order.pk}:notify",
+            subject_type="orders.order",
+            subject_id=order.number,
+            channel_id=order.channel_id,
+            severity=Severity.CRITICAL if ctx.now >= due else Severity.WARNING,
+            detail={"number": order.number, "reasons": missing},
+            due_at=due,
+            **titled(gettext_noop("异常订单 %(n)s 尚未通知顾客"), n=order.number),
+        )

@@ -1,0 +1,30 @@
+"""Scheduled order work (huey), each an idempotent sweep (ORD-01, ORD-06):
+
+* every minute: time out pending payments, close unpaid orders (stock and coupons back),
+  auto-review paid orders, move orders whose parcels were signed for to delivered;
+* daily: complete delivered orders whose return window has passed.
+"""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from storeops.orders import services
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("orders-sweep")
+def orders_sweep() -> dict[str, int]:
+    return {
+        "payments_expired": services.payments_expire(),
+        "closed": len(services.orders_close_unpaid()),
+        "reviewed": services.orders_review_pending(),
+        "delivered": services.orders_sync_deliveries(),
+    }
+
+
+@db_periodic_task(crontab(minute="40", hour="3"))
+@lock_task("orders-complete")
+def orders_complete_daily() -> int:
+    return services.orders_complete()

@@ -1,0 +1,99 @@
+"""The orders routes in the permission matrix (tests/test_permission_matrix.py).
+
+``orders_world`` builds one order in each state the routes act on, on top of the matrix
+world's catalog (SKU OK-S), warehouse stock and carrier SF."""
+
+from __future__ import annotations
+
+from storeops.orders import services as svc
+from storeops.promotions.services import CartItem, Shopper
+from tests.orders.builders import ACTOR, World
+
+_O = "/orders/{store}/orders"
+_SHOP = "/orders/shop/{store}"
+_CART = {"channel_id": "{channel}", "customer": {"ref": "m-new"}, "lines": [{"sku": "OK-S", "quantity": 1}]}
+_ADDRESS = {
+    "receiver": "王五",
+    "phone": "13900001111",
+    "province": "上海市",
+    "city": "上海市",
+    "address": "世纪大道100号",
+}
+
+ORDERS_API_CASES = {
+    ("POST", "/orders/shop/{store_id}/quote"): (_SHOP + "/quote", _CART),
+    ("POST", "/orders/shop/{store_id}/orders"): (_SHOP + "/orders", {**_CART, "address": _ADDRESS}),
+    ("GET", "/orders/shop/{store_id}/orders/{number}"): (_SHOP + "/orders/{o_created}", None),
+    ("POST", "/orders/shop/{store_id}/orders/{number}/pay"): (_SHOP + "/orders/{o_created}/pay", {}),
+    ("POST", "/orders/shop/{store_id}/orders/{number}/cancel"): (
+        _SHOP + "/orders/{o_created}/cancel",
+        {"reason": "不想要了"},
+    ),
+    ("POST", "/orders/test-gateway/{reference}"): (
+        "/orders/test-gateway/{o_payment}",
+        {"outcome": "succeeded"},
+    ),
+    ("GET", "/orders/{store_id}/orders"): (_O + "?status=on_hold", None),
+    ("GET", "/orders/{store_id}/orders/{number}"): (_O + "/{o_held}", None),
+    ("POST", "/orders/{store_id}/orders/{number}/review"): (_O + "/{o_held}/review", {"action": "approve"}),
+    ("POST", "/orders/{store_id}/orders/{number}/address"): (_O + "/{o_held}/address", _ADDRESS),
+    ("POST", "/orders/{store_id}/orders/{number}/notify"): (
+        _O + "/{o_held}/notify",
+        {"channel": "sms", "text": "您的订单地址有误，请联系客服"},
+    ),
+    ("POST", "/orders/{store_id}/orders/{number}/allocate"): (_O + "/{o_reviewed}/allocate", {}),
+    ("POST", "/orders/{store_id}/orders/{number}/ship"): (
+        _O + "/{o_allocated}/ship",
+        {"carrier": "SF", "tracking_no": "SFOM1"},
+    ),
+    ("POST", "/orders/{store_id}/orders/{number}/deliver"): (_O + "/{o_shipped}/deliver", {}),
+    ("POST", "/orders/{store_id}/orders/{number}/cancel"): (_O + "/{o_reviewed}/cancel", {"reason": "缺货"}),
+}
+SIGNED_ORDER_ROUTES = {("POST", "/orders/payments/{provider}/callback")}
+
+
+def _placed(store, channel, customer: str, phone: str = "13900002222"):
+    address = svc.AddressIn(
+        receiver="赵六", phone=phone, province="上海市", city="上海市", address="世纪大道200号"
+    )
+    order, _ = svc.order_place(
+        actor=ACTOR,
+        store=store,
+        channel=channel,
+        customer=Shopper(customer_ref=customer),
+        lines=[CartItem("OK-S", 1)],
+        address=address,
+    )
+    return order
+
+
+def orders_world(store, channel) -> dict[str, object]:
+    """Needs the matrix's catalog (OK-S), inventory (stock in 'sh') and fulfilment (SF) worlds."""
+    pay = World.pay  # the builders' pay-through-the-gateway helper, used as a plain function
+    created = _placed(store, channel, "m-created")
+    payment = svc.payment_start(actor=ACTOR, order=created)
+    held = _placed(store, channel, "m-held", phone="123")
+    pay(None, held)
+    svc.order_auto_review(actor=ACTOR, order=held)
+    reviewed = _placed(store, channel, "m-reviewed")
+    pay(None, reviewed)
+    svc.order_auto_review(actor=ACTOR, order=reviewed)
+    allocated = _placed(store, channel, "m-allocated")
+    pay(None, allocated)
+    svc.order_auto_review(actor=ACTOR, order=allocated)
+    allocated.refresh_from_db()
+    svc.order_allocate(actor=ACTOR, order=allocated)
+    shipped = _placed(store, channel, "m-shipped")
+    pay(None, shipped)
+    svc.order_auto_review(actor=ACTOR, order=shipped)
+    shipped.refresh_from_db()
+    svc.order_allocate(actor=ACTOR, order=shipped)
+    svc.order_ship(actor=ACTOR, order=shipped, carrier_code="SF", tracking_numbers="SFOM0")
+    return {
+        "o_created": created.number,
+        "o_payment": payment.reference,
+        "o_held": held.number,
+        "o_reviewed": reviewed.number,
+        "o_allocated": allocated.number,
+        "o_shipped": shipped.number,
+    }

@@ -1,0 +1,170 @@
+"""The storefront checkout through the HTTP API (ORD-06): three calls from cart to paid,
+signed idempotent callbacks, scarcity and countdowns, clear 4xx errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from storeops.accounts.roles import Role
+from storeops.inventory.models import Stock
+from storeops.orders.models import Order, PaymentCallback
+from storeops.orders.payments import SIGNATURE_HEADER, TestGateway
+from storeops.promotions import services as prs
+from tests.orders.builders import ACTOR, World
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(store, channel):
+    return World(store, channel, stock_sh=5, stock_gz=0)
+
+
+@pytest.fixture
+def shop(api_as):
+    return api_as(Role.OPERATIONS)
+
+
+def _cart(world, qty=2, **extra):
+    return {
+        "channel_id": world.channel.pk,
+        "customer": {"ref": "buyer-1"},
+        "lines": [{"sku": "P1-S", "quantity": qty}],
+        **extra,
+    }
+
+
+_ADDRESS = {
+    "receiver": "张三",
+    "phone": "13812345678",
+    "province": "浙江省",
+    "city": "杭州市",
+    "address": "文三路100号",
+}
+
+
+def test_ord_06_checkout_in_three_calls_from_cart_to_paid(world, shop):
+    store = world.store.pk
+    # 1. quote
+    quote = shop.post(f"/orders/shop/{store}/quote", _cart(world))
+    assert quote.status_code == 200, quote.content
+    assert quote.json()["quote"]["payable"] == "200.00"
+    # 2. place + payment instructions
+    placed = shop.post(
+        f"/orders/shop/{store}/orders", {**_cart(world), "address": _ADDRESS, "idempotency_key": "web-1"}
+    )
+    assert placed.status_code == 201, placed.content
+    body = placed.json()
+    number, payment = body["order"]["number"], body["payment"]
+    assert body["order"]["status"] == "created"
+    assert payment["redirect_url"].endswith(payment["reference"])
+    assert payment["qr_data"]
+    # 3. the customer pays at the gateway, which sends its signed callback
+    paid = shop.post(f"/orders/test-gateway/{payment['reference']}", {"outcome": "succeeded"})
+    assert paid.status_code == 200, paid.content
+    assert paid.json()["callback"]["result"] == "applied"
+    order = Order.objects.get(number=number)
+    assert order.paid_amount == order.payable
+    assert order.status in ("paid", "reviewed")
+
+
+def test_ord_06_callback_replayed_over_http_three_times_is_applied_once(world, shop):
+    store = world.store.pk
+    placed = shop.post(f"/orders/shop/{store}/orders", {**_cart(world), "address": _ADDRESS}).json()
+    reference = placed["payment"]["reference"]
+    paid = shop.post(f"/orders/test-gateway/{reference}", {}).json()
+    raw, signature = paid["body"].encode(), paid["signature"]
+    provider = Client()  # the gateway calls without any user session or token
+    for _ in range(3):
+        response = provider.post(
+            "/api/v1/orders/payments/test/callback",
+            raw,
+            content_type="application/json",
+            **{f"HTTP_{SIGNATURE_HEADER.upper().replace('-', '_')}": signature},
+        )
+        assert response.status_code == 200, response.content
+        assert response.json()["result"] == "duplicate"
+    order = Order.objects.get(number=placed["order"]["number"])
+    assert order.events.filter(kind="paid").count() == 1
+
+
+def test_ord_06_unsigned_or_forged_callback_is_401_and_recorded(world, shop):
+    store = world.store.pk
+    placed = shop.post(f"/orders/shop/{store}/orders", {**_cart(world), "address": _ADDRESS}).json()
+    payment = placed["payment"]
+    body, _ = TestGateway(secret="not-the-secret").callback(
+        reference=payment["reference"], amount=payment["amount"]
+    )
+    forged = Client().post(
+        "/api/v1/orders/payments/test/callback",
+        body,
+        content_type="application/json",
+        HTTP_X_STOREOPS_SIGNATURE="00",
+    )
+    assert forged.status_code == 401
+    assert Order.objects.get(number=placed["order"]["number"]).status == "created"
+    assert PaymentCallback.objects.filter(valid_signature=False, result="rejected").count() == 1
+    unknown = Client().post("/api/v1/orders/payments/nope/callback", body, content_type="application/json")
+    assert unknown.status_code == 401
+
+
+def test_ord_06_same_idempotency_key_header_returns_the_first_order(world, shop):
+    store = world.store.pk
+    payload = json.dumps({**_cart(world), "address": _ADDRESS})
+    first = shop.client.post(
+        f"/api/v1/orders/shop/{store}/orders",
+        payload,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="abc",
+    )
+    again = shop.client.post(
+        f"/api/v1/orders/shop/{store}/orders",
+        payload,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="abc",
+    )
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["order"]["number"] == again.json()["order"]["number"]
+    assert again.json()["replayed"] is True
+    assert Order.objects.count() == 1
+    assert Stock.objects.get(sku=world.sku_s, warehouse=world.sh).reserved == 2
+
+
+def test_ord_06_quote_shows_scarce_stock_and_offer_countdowns(world, shop):
+    ends = timezone.now() + dt.timedelta(hours=2)
+    offer = prs.offer_create(
+        actor=ACTOR,
+        store=world.store,
+        kind="percentage",
+        params={"rate": "0.9"},
+        ends_at=ends,
+    )
+    prs.offer_set_status(actor=ACTOR, offer=offer, status="active")
+    body = shop.post(f"/orders/shop/{world.store.pk}/quote", _cart(world, qty=1)).json()
+    assert body["stock"] == [{"sku": "P1-S", "available": 5, "only_left": 5}]
+    [countdown] = body["countdowns"]
+    assert countdown["offer_id"] == f"of{offer.pk}"
+    assert 7000 < countdown["seconds_left"] <= 7200
+
+
+def test_ord_06_bad_input_is_a_clear_4xx_and_writes_nothing(world, shop):
+    store = world.store.pk
+    unknown_sku = shop.post(
+        f"/orders/shop/{store}/orders",
+        {**_cart(world), "lines": [{"sku": "NOPE", "quantity": 1}], "address": _ADDRESS},
+    )
+    assert unknown_sku.status_code == 422
+    assert "lines.0.sku" in unknown_sku.json()["fields"]
+    too_many = shop.post(f"/orders/shop/{store}/orders", {**_cart(world, qty=6), "address": _ADDRESS})
+    assert too_many.status_code == 409
+    no_address = shop.post(
+        f"/orders/shop/{store}/orders", {**_cart(world), "address": {**_ADDRESS, "receiver": " "}}
+    )
+    assert no_address.status_code == 422
+    assert not Order.objects.exists()
+    assert Stock.objects.get(sku=world.sku_s, warehouse=world.sh).reserved == 0
