@@ -75,7 +75,15 @@ S = rules.Status
 
 
 def _event(
-    order: Order, actor: Actor, kind: str, *, src: str = "", dst: str = "", note: str = "", **data: Any
+    order: Order,
+    actor: Actor,
+    kind: str,
+    *,
+    src: str = "",
+    dst: str = "",
+    note: str = "",
+    at: dt.datetime | None = None,
+    **data: Any,
 ) -> None:
     OrderEvent.objects.create(
         order=order,
@@ -85,6 +93,7 @@ def _event(
         note=note[:300],
         data={k: (str(v) if isinstance(v, Decimal | dt.datetime) else v) for k, v in data.items()},
         actor_label=actor.label[:150],
+        created_at=at or timezone.now(),
     )
 
 
@@ -96,6 +105,7 @@ def _transition(
     kind: str,
     note: str = "",
     data: Mapping[str, Any] | None = None,
+    at: dt.datetime | None = None,
     **fields: Any,
 ) -> Order:
     """Move ``order`` to ``target`` if the state machine allows it and nobody changed the order
@@ -114,7 +124,7 @@ def _transition(
             _("订单 %(n)s 已被其他操作修改，请刷新后重试") % {"n": order.number}, code="stale_order"
         )
     order.refresh_from_db()
-    _event(order, actor, kind, src=source, dst=target, note=note, **dict(data or {}))
+    _event(order, actor, kind, src=source, dst=target, note=note, at=at, **dict(data or {}))
     audit_record(
         actor=actor,
         action=f"order.{kind}",
@@ -427,7 +437,7 @@ def _place(
         promotion_services.coupon_redeem(
             actor=actor, coupon_code=code, customer=customer.customer_ref or "", order_ref=number, now=now
         )
-    _event(order, actor, "placed", dst=S.CREATED, payable=order.payable, lines=len(quote.lines))
+    _event(order, actor, "placed", dst=S.CREATED, at=now, payable=order.payable, lines=len(quote.lines))
     audit_record(
         actor=actor,
         action="order.place",
@@ -520,7 +530,9 @@ def payment_start(
             created_at=now,
             expires_at=now + dt.timedelta(minutes=minutes),
         )
-        _event(order, actor, "payment_started", note=provider, reference=reference, amount=order.payable)
+        _event(
+            order, actor, "payment_started", at=now, note=provider, reference=reference, amount=order.payable
+        )
     return payment
 
 
@@ -640,6 +652,7 @@ def _mark_paid(order: Order, *, actor: Actor, now: dt.datetime, payment: Payment
         order,
         S.PAID,
         actor=actor,
+        at=now,
         kind="paid",
         data={"reference": payment.reference if payment else "", "amount": order.payable},
         paid_amount=order.payable,
@@ -701,6 +714,7 @@ def orders_close_unpaid(*, now: dt.datetime | None = None, store: Store | None =
                     current,
                     S.CLOSED,
                     actor=actor,
+                    at=now,
                     kind="closed_unpaid",
                     note=_("超时未付款，订单关闭"),
                     cancelled_at=now,
@@ -735,7 +749,9 @@ def order_cancel(*, actor: Actor, order: Order, reason: str, now: dt.datetime | 
                 units={line.pk: line.quantity - line.refunded_qty for line in order.lines.all()},
             )
             order.refresh_from_db()
-        return _transition(order, S.CANCELLED, actor=actor, kind="cancelled", note=reason, cancelled_at=now)
+        return _transition(
+            order, S.CANCELLED, actor=actor, at=now, kind="cancelled", note=reason, cancelled_at=now
+        )
 
 
 # --- review (ORD-01, ORD-04) ----------------------------------------------------------------------
@@ -795,6 +811,7 @@ def order_auto_review(*, actor: Actor, order: Order, now: dt.datetime | None = N
                 order,
                 S.REVIEWED,
                 actor=actor,
+                at=now,
                 kind="reviewed_auto",
                 reviewed_at=now,
                 data={"fraud_score": score},
@@ -803,6 +820,7 @@ def order_auto_review(*, actor: Actor, order: Order, now: dt.datetime | None = N
             order,
             S.ON_HOLD,
             actor=actor,
+            at=now,
             kind="held",
             note=", ".join(decision.details),
             hold_reasons=[str(r) for r in decision.reasons],
@@ -856,7 +874,7 @@ def customer_notify(
         delivered=delivered,
         actor_label=actor.label[:150],
     )
-    _event(order, actor, "customer_notified", note=text[:300], purpose=purpose, channel=channel)
+    _event(order, actor, "customer_notified", at=now, note=text[:300], purpose=purpose, channel=channel)
     audit_record(
         actor=actor,
         action="order.notify",
@@ -880,6 +898,7 @@ def order_approve(*, actor: Actor, order: Order, note: str = "", now: dt.datetim
             order,
             S.REVIEWED,
             actor=actor,
+            at=now,
             kind="reviewed_manual",
             note=note,
             reviewed_at=now,
@@ -988,6 +1007,7 @@ def order_allocate(*, actor: Actor, order: Order, now: dt.datetime | None = None
             order,
             S.ALLOCATED,
             actor=actor,
+            at=now,
             kind="allocated",
             allocated_at=now,
             merge_key=key,
@@ -1077,6 +1097,7 @@ def order_ship(
                 o,
                 S.SHIPPED,
                 actor=actor,
+                at=now,
                 kind="shipped",
                 shipped_at=now,
                 data={"carrier": carrier_code, "parcels": len(legs)},
@@ -1089,7 +1110,7 @@ def order_deliver(*, actor: Actor, order: Order, at: dt.datetime | None = None) 
     at = at or timezone.now()
     with transaction.atomic():
         order = _locked(order)
-        return _transition(order, S.DELIVERED, actor=actor, kind="delivered", delivered_at=at)
+        return _transition(order, S.DELIVERED, actor=actor, at=at, kind="delivered", delivered_at=at)
 
 
 def orders_sync_deliveries(*, now: dt.datetime | None = None) -> int:
@@ -1121,7 +1142,9 @@ def orders_complete(*, now: dt.datetime | None = None) -> int:
             continue
         try:
             with transaction.atomic():
-                _transition(_locked(order), S.COMPLETED, actor=actor, kind="completed", completed_at=now)
+                _transition(
+                    _locked(order), S.COMPLETED, actor=actor, at=now, kind="completed", completed_at=now
+                )
             done += 1
         except Conflict:
             continue
