@@ -14,7 +14,8 @@ from django.utils import timezone
 from storeops.accounts.roles import Role
 from storeops.accounts.services import user_create
 from storeops.core.context import Actor
-from storeops.demo.catalog_demo import load_catalog_demo
+from storeops.demo.catalog_demo import _now_for, load_catalog_demo
+from storeops.demo.operations_demo import load_operations_demo
 from storeops.stores import services as stores
 from storeops.stores.models import ChannelKind, KpiMetric, LaunchStep, QualificationKind, Store
 
@@ -142,5 +143,7 @@ def demo_load(*, today: dt.date | None = None) -> tuple[Store, bool]:
         stores.playbook_update(
             actor=actor, store=store, channel=channels["pdd"], values={"ship_promise_hours": 24}
         )
-        load_catalog_demo(store=store, channels=channels, today=today, actor=actor)
+        products = load_catalog_demo(store=store, channels=channels, today=today, actor=actor)
+        now = _now_for(today)
+        load_operations_demo(store=store, channels=channels, products=products, now=now, actor=actor)
     return store, True

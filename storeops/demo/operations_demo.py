@@ -1,0 +1,162 @@
+"""Demo operations data on top of the demo catalogue: warehouses with stock, carriers,
+promotions and coupons, and a few days of web-shop orders in every state — all created
+through the real services (reservation, payment callbacks, review, shipping, refunds), so
+the console, the checks and the reports have something true to show on first start."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from storeops.core.context import Actor
+from storeops.core.errors import InvalidTransition
+from storeops.fulfilment import services as fulfilment
+from storeops.inventory import services as inventory
+from storeops.orders import payments
+from storeops.orders import services as orders
+from storeops.promotions import services as promotions
+from storeops.stores.models import Channel, Store
+
+if TYPE_CHECKING:
+    from storeops.catalog.models import Product
+
+WAREHOUSES = [
+    ("hz", "杭州主仓", "浙江", Decimal("30.27"), Decimal("120.16")),
+    ("gz", "广州仓", "广东", Decimal("23.13"), Decimal("113.26")),
+    ("bj", "北京仓", "北京", Decimal("39.90"), Decimal("116.41")),
+]
+CARRIERS = [("SF", "顺丰速运"), ("ZTO", "中通快递"), ("YTO", "圆通速递")]
+ADDRESSES = [
+    ("浙江省", "杭州市", "西湖区", "文三路 90 号东部软件园 3 号楼"),
+    ("上海市", "上海市", "浦东新区", "世纪大道 100 号环球金融中心 18 楼"),
+    ("广东省", "深圳市", "南山区", "科技园南区深南大道 9996 号"),
+    ("北京市", "北京市", "朝阳区", "建国路 88 号 SOHO 现代城 2 号楼"),
+    ("四川省", "成都市", "武侯区", "天府大道北段 1700 号"),
+    ("江苏省", "南京市", "鼓楼区", "中山北路 30 号"),
+]
+NAMES = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴婷"]
+
+
+def load_operations_demo(
+    *,
+    store: Store,
+    channels: Mapping[str, Channel],
+    products: Mapping[str, Product],
+    now: dt.datetime,
+    actor: Actor,
+) -> None:
+    rng = random.Random(20261122)  # noqa: S311 - demo data, the same every time
+    skus = [
+        sku for product in products.values() for sku in product.skus.filter(is_active=True).order_by("code")
+    ]
+    warehouses = [
+        inventory.warehouse_create(
+            actor=actor, store=store, code=code, name=name, region=region, latitude=lat, longitude=lon
+        )
+        for code, name, region, lat, lon in WAREHOUSES
+    ]
+    for i, sku in enumerate(skus):
+        # the main warehouse holds most; a few SKUs run low (INV-01 replenishment alerts)
+        main = 3 if i % 7 == 0 else 80 + (i * 13) % 120
+        inventory.stock_receive(
+            actor=actor, sku=sku, warehouse=warehouses[0], quantity=main, reason="期初入库"
+        )
+        if i % 2 == 0:
+            inventory.stock_receive(
+                actor=actor, sku=sku, warehouse=warehouses[1], quantity=30 + i % 40, reason="期初入库"
+            )
+        if i % 3 == 0:
+            inventory.stock_receive(
+                actor=actor, sku=sku, warehouse=warehouses[2], quantity=20, reason="期初入库"
+            )
+    for code, name in CARRIERS:
+        fulfilment.carrier_create(actor=actor, code=code, name=name, secret=f"demo-{code.lower()}-secret")
+    offer = promotions.offer_create(
+        actor=actor,
+        store=store,
+        kind="tiered_reduction",
+        title_zh="满200减30，满300减50",
+        title_en="30 off 200, 50 off 300",
+        params={"tiers": [{"threshold": "200", "amount": "30"}, {"threshold": "300", "amount": "50"}]},
+        starts_at=now - dt.timedelta(days=10),
+        ends_at=now + dt.timedelta(days=5),
+    )
+    promotions.offer_set_status(actor=actor, offer=offer, status="active")
+    template = promotions.coupon_template_create(
+        actor=actor, store=store, name="满100减10", kind="store_threshold", threshold="100", amount="10"
+    )
+    web = channels["web"]
+    customers = [f"demo-c{n:03d}" for n in range(1, 25)]
+    for customer in customers[:8]:
+        promotions.coupon_issue(actor=actor, template=template, customer_ref=customer)
+    _orders(store=store, channel=web, skus=skus, customers=customers, now=now, actor=actor, rng=rng)
+
+
+def _orders(*, store, channel, skus, customers, now, actor, rng) -> None:
+    """About 40 orders over the last three days, in every state an operator meets."""
+    gateway = payments.TestGateway()
+    for n in range(40):
+        placed_at = now - dt.timedelta(hours=72 - n * 1.7)
+        customer = customers[n % len(customers)]
+        province, city, district, street = ADDRESSES[n % len(ADDRESSES)]
+        phone = "138" + f"{rng.randrange(10**8):08d}"
+        if n in (31, 34):
+            phone = "1380000"  # too short: the automatic review holds it (ORD-01/ORD-04)
+        lines = [
+            promotions.CartItem(sku.code, rng.choice((1, 1, 1, 2)))
+            for sku in rng.sample(skus, k=rng.choice((1, 1, 2, 3)))
+        ]
+        try:
+            order, _ = orders.order_place(
+                actor=actor,
+                store=store,
+                channel=channel,
+                customer=promotions.Shopper(customer_ref=customer),
+                lines=lines,
+                address=orders.AddressIn(
+                    receiver=NAMES[n % len(NAMES)],
+                    phone=phone,
+                    province=province,
+                    city=city,
+                    district=district,
+                    address=street,
+                ),
+                idempotency_key=f"demo-{n}",
+                now=placed_at,
+            )
+        except inventory.InsufficientStock:
+            continue  # the low-stock SKUs ran out: a real shop sees that too
+        if n % 11 == 3:
+            continue  # left unpaid: the sweep closes it after the timeout
+        payment = orders.payment_start(actor=actor, order=order, now=placed_at)
+        body, headers = gateway.callback(reference=payment.reference, amount=payment.amount)
+        paid_at = placed_at + dt.timedelta(minutes=3)
+        orders.payment_callback(provider="test", body=body, headers=headers, now=paid_at)
+        order.refresh_from_db()
+        if order.status != "paid":
+            continue
+        if n >= 36:
+            continue  # paid just now: waiting for the automatic review
+        order = orders.order_auto_review(actor=actor, order=order, now=paid_at + dt.timedelta(minutes=2))
+        if order.status != "reviewed" or n >= 30:
+            continue  # held for manual review, or waiting to be allocated
+        order = orders.order_allocate(actor=actor, order=order, now=paid_at + dt.timedelta(hours=1))
+        if order.status != "allocated" or n >= 24:
+            continue
+        shipped_at = paid_at + dt.timedelta(hours=6)
+        warehouses = {a.warehouse_id for line in order.lines.all() for a in line.allocations.all()}
+        carrier = CARRIERS[n % len(CARRIERS)][0]
+        numbers = {w: f"{carrier}{order.number[-8:]}{i}" for i, w in enumerate(sorted(warehouses))}
+        try:
+            shipped = orders.order_ship(
+                actor=actor, order=order, carrier_code=carrier, tracking_numbers=numbers, now=shipped_at
+            )
+        except InvalidTransition:
+            continue  # shipped with an earlier order of the same buyer (merged parcel)
+        if n < 14:
+            for o in shipped:
+                orders.order_deliver(actor=actor, order=o, at=shipped_at + dt.timedelta(hours=40))
+    orders.orders_close_unpaid(now=now, store=store)
