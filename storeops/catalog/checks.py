@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
 from storeops.catalog.models import Product, ProductStatus
@@ -29,7 +29,7 @@ from storeops.catalog.selectors import (
     supplier_policy,
     supplier_ranking,
 )
-from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check
+from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check, titled
 
 
 @register_check(
@@ -58,8 +58,11 @@ def live_copy_banned_words(ctx: CheckContext) -> Iterator[FindingDraft]:
             subject_type="catalog.product",
             subject_id=str(product.pk),
             severity=Severity.CRITICAL,
-            title=_("在售商品 %(code)s 文案含广告法禁用词：%(words)s")
-            % {"code": product.code, "words": words},
+            **titled(
+                gettext_noop("在售商品 %(code)s 文案含广告法禁用词：%(words)s"),
+                code=product.code,
+                words=words,
+            ),
             detail={"words": found, "word_list_version": scanner.version},
         )
 
@@ -110,8 +113,14 @@ def slow_movers(ctx: CheckContext) -> Iterator[FindingDraft]:
             subject_key=f"product:{product.pk}:slow_mover",
             subject_type="catalog.product",
             subject_id=str(product.pk),
-            title=_("滞销商品 %(code)s：%(why)s")
-            % {"code": product.code, "why": "；".join(r.message_zh for r in reasons)},
+            **titled(
+                gettext_noop("滞销商品 %(code)s：%(why)s"),
+                code=product.code,
+                why={
+                    "zh": "；".join(r.message_zh for r in reasons),
+                    "en": "; ".join(r.message_en for r in reasons),
+                },
+            ),
             detail={
                 "stage": stage.value,
                 "units": units,
@@ -156,8 +165,15 @@ def low_conversion(ctx: CheckContext) -> Iterator[FindingDraft]:
                 subject_type="catalog.product",
                 subject_id=str(p.pk),
                 severity=Severity.INFO,
-                title=_("商品 %(code)s 转化率 %(cr)s%% 低于类目「%(cat)s」均值 %(avg)s%%，请优化主图/详情页")
-                % {"code": p.code, "cr": _pct(cr), "cat": p.category.name, "avg": _pct(avg)},
+                **titled(
+                    gettext_noop(
+                        "商品 %(code)s 转化率 %(cr)s%% 低于类目「%(cat)s」均值 %(avg)s%%，请优化主图/详情页"
+                    ),
+                    code=p.code,
+                    cr=_pct(cr),
+                    cat=p.category.name,
+                    avg=_pct(avg),
+                ),
                 detail={"conversion": str(cr), "category_average": str(avg), "visitors": s["visitors"]},
             )
 
@@ -179,8 +195,14 @@ def supplier_scorecard(ctx: CheckContext) -> Iterator[FindingDraft]:
                 subject_key=f"supplier:{supplier.pk}",
                 subject_type="catalog.supplier",
                 subject_id=str(supplier.pk),
-                title=_("供应商 %(name)s 未达标：%(why)s")
-                % {"name": supplier.name, "why": "；".join(r.message_zh for r in breaches)},
+                **titled(
+                    gettext_noop("供应商 %(name)s 未达标：%(why)s"),
+                    name=supplier.name,
+                    why={
+                        "zh": "；".join(r.message_zh for r in breaches),
+                        "en": "; ".join(r.message_en for r in breaches),
+                    },
+                ),
                 detail={"score": str(score.score), "breaches": [r.code for r in breaches]},
             )
     policy = supplier_policy(ctx.playbook)
@@ -190,11 +212,11 @@ def supplier_scorecard(ctx: CheckContext) -> Iterator[FindingDraft]:
                 subject_key=f"product:{product.pk}:suppliers",
                 subject_type="catalog.product",
                 subject_id=str(product.pk),
-                title=_("核心商品 %(code)s 仅有 %(n)s 个供应商，至少需要 %(min)s 个")
-                % {
-                    "code": product.code,
-                    "n": product.n_suppliers,  # type: ignore[attr-defined]
-                    "min": policy.min_suppliers_for_key_product,
-                },
+                **titled(
+                    gettext_noop("核心商品 %(code)s 仅有 %(n)s 个供应商，至少需要 %(min)s 个"),
+                    code=product.code,
+                    n=product.n_suppliers,  # type: ignore[attr-defined]
+                    min=policy.min_suppliers_for_key_product,
+                ),
                 detail={"suppliers": product.n_suppliers},  # type: ignore[attr-defined]
             )

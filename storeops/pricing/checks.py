@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
 from storeops.pricing.models import CompetitorProduct
-from storeops.sop.registry import CheckContext, FindingDraft, Schedule, register_check
+from storeops.sop.registry import CheckContext, FindingDraft, Schedule, register_check, titled
 
 
 @register_check(rule="PRICE-04", title="竞品降价监控", owner_role=Role.OPERATIONS, schedule=Schedule.HOURLY)
@@ -29,14 +29,14 @@ def competitor_price_drop(ctx: CheckContext) -> Iterator[FindingDraft]:
                 subject_key=f"competitor_price:{latest.pk}",
                 subject_type="pricing.competitorproduct",
                 subject_id=str(cp.pk),
-                title=_("竞品降价：%(c)s「%(n)s」%(old)s → %(new)s 元（降 %(pct)s%%）")
-                % {
-                    "c": cp.competitor,
-                    "n": cp.name,
-                    "old": previous.price,
-                    "new": latest.price,
-                    "pct": f"{(drop * 100).quantize(1)}",
-                },
+                **titled(
+                    gettext_noop("竞品降价：%(c)s「%(n)s」%(old)s → %(new)s 元（降 %(pct)s%%）"),
+                    c=cp.competitor,
+                    n=cp.name,
+                    old=str(previous.price),
+                    new=str(latest.price),
+                    pct=f"{(drop * 100).quantize(1)}",
+                ),
                 detail={
                     "old": str(previous.price),
                     "new": str(latest.price),

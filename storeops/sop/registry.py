@@ -72,13 +72,20 @@ class Check:
 
 
 def render_title(key: str, params: dict[str, Any]) -> str:
-    """``key % params`` in the active language; ``{"msgid": …}`` parameters are translated."""
-    from django.utils.translation import gettext
+    """``key % params`` in the active language; ``{"msgid": …}`` parameters are translated and
+    ``{"zh": …, "en": …}`` parameters (texts the pure rules give in both languages) are picked."""
+    from django.utils.translation import get_language, gettext
 
-    values = {
-        k: gettext(v["msgid"]) if isinstance(v, dict) and "msgid" in v else v for k, v in params.items()
-    }
-    return gettext(key) % values
+    english = not (get_language() or "zh-hans").startswith("zh")
+
+    def value(v: Any) -> Any:
+        if isinstance(v, dict) and "msgid" in v:
+            return gettext(v["msgid"])
+        if isinstance(v, dict) and "zh" in v and "en" in v:
+            return v["en"] if english else v["zh"]
+        return v
+
+    return gettext(key) % {k: value(v) for k, v in params.items()}
 
 
 def msgid(label: Any) -> dict[str, str]:
