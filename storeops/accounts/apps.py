@@ -16,4 +16,6 @@ class AccountsConfig(AppConfig):
             # each app's signal is idempotent and cheap.
             roles_sync(using=str(kwargs.get("using", "default")))
 
-        post_migrate.connect(_sync, dispatch_uid="storeops_roles_sync")
+        # weak=False: _sync is a closure that nothing else references; a weak receiver would be
+        # garbage-collected after ready() and roles would silently get no permissions.
+        post_migrate.connect(_sync, dispatch_uid="storeops_roles_sync", weak=False)
