@@ -205,45 +205,24 @@ def _client_raw(stock_id: int, attempts: int, worker: int) -> int:
 
 
 def _client_sql_only(stock_id: int, attempts: int, worker: int) -> int:
-    """Diagnostic: the service's own statement (UPDATE + ledger INSERT) without the Python around it."""
+    """Diagnostic: the service's own statement (the ``inventory_stock_reserve`` function:
+    conditional UPDATE + ledger INSERT), prepared, without the Python around it."""
     import datetime as dt
 
+    import psycopg
     from django.db import connection
 
-    from storeops.inventory.services import _MOVE_COLUMNS, _UPDATE
+    from storeops.inventory.services import _RESERVE_PG
 
-    sql = (
-        f"WITH u AS ({_UPDATE} RETURNING id, on_hand, reserved) "
-        f"INSERT INTO inventory_stockmove ({_MOVE_COLUMNS}) "
-        "SELECT u.id, %s, %s, %s, %s, u.on_hand, u.reserved, %s, %s, %s, %s, %s FROM u RETURNING id"
-    )
+    connection.ensure_connection()
     sold = 0
-    with connection.cursor() as cur:
+    with psycopg.Cursor(connection.connection) as cur:
         for n in range(attempts):
             now = dt.datetime.now(dt.UTC)
             cur.execute(
-                sql,
-                [
-                    0,
-                    1,
-                    now,
-                    stock_id,
-                    0,
-                    1,
-                    1,
-                    0,
-                    "reservation",
-                    1,
-                    0,
-                    1,
-                    "秒杀",
-                    f"S{worker}-{n}",
-                    "system",
-                    "api",
-                    now,
-                ],
+                _RESERVE_PG, (stock_id, 1, now, "秒杀", f"S{worker}-{n}", "system", "api"), prepare=True
             )
-            sold += cur.rowcount
+            sold += 1 if cur.fetchone() is not None else 0
     return sold
 
 

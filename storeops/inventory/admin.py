@@ -1,6 +1,7 @@
 """Admin for inventory. Stock moves only through the inventory services (INV-03), so stock
 balances, the ledger and channel offers are read-only here; warehouses and channel stock
-rules are edited with the audited admin."""
+rules are edited with the audited admin. Count sheets (INV-05) change only through their
+services (posting moves stock) and ABC classes (INV-04) only by recomputing: read-only too."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from django.contrib import admin
 from unfold.admin import ModelAdmin
 
 from storeops.audit.admin_mixins import AuditedAdminMixin
-from storeops.inventory.models import ChannelStockOffer, ChannelStockRule, Stock, StockMove, Warehouse
+from storeops.inventory.models import (
+    ChannelStockOffer,
+    ChannelStockRule,
+    CountSheet,
+    CountSheetLine,
+    SkuAbcClass,
+    Stock,
+    StockMove,
+    Warehouse,
+)
 
 
 class _ReadOnly(ModelAdmin):
@@ -60,3 +70,37 @@ class ChannelStockRuleAdmin(AuditedAdminMixin, ModelAdmin):
 @admin.register(ChannelStockOffer)
 class ChannelStockOfferAdmin(_ReadOnly):
     list_display = ("channel", "sku", "quantity", "computed_at", "pushed_at")
+
+
+class CountSheetLineInline(admin.TabularInline):
+    model = CountSheetLine
+    extra = 0
+    can_delete = False
+    fields = ("sku", "expected", "counted", "variance", "adjusted", "counted_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(CountSheet)
+class CountSheetAdmin(_ReadOnly):
+    list_display = ("number", "store", "warehouse", "zone", "status", "scope", "created_by", "created_at")
+    list_filter = ("status", "scope", "warehouse")
+    search_fields = ("number",)
+    inlines = (CountSheetLineInline,)
+
+
+@admin.register(SkuAbcClass)
+class SkuAbcClassAdmin(_ReadOnly):
+    list_display = (
+        "sku",
+        "abc_class",
+        "sales_value",
+        "share",
+        "last_counted_on",
+        "next_review_on",
+        "computed_at",
+    )
+    list_filter = ("abc_class", "store")
+    search_fields = ("sku__code",)

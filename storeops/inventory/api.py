@@ -16,8 +16,8 @@ from ninja import Router, Schema
 from storeops.accounts.access import perm, principal
 from storeops.core.api import Page, paginate
 from storeops.core.errors import NotFound
-from storeops.inventory import selectors, services
-from storeops.inventory.models import Stock, StockMove, Warehouse, Zone
+from storeops.inventory import abc_classes, counts, selectors, services
+from storeops.inventory.models import CountSheet, Stock, StockMove, Warehouse, Zone
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
 
@@ -130,6 +130,9 @@ class ReplenishmentOut(Schema):
     avg_daily_sales: Decimal
     alert: bool
     suggested_quantity: int
+    method: str  # INV-06: "forecast" or "average" (empty when there is no alert)
+    forecast_method: str  # the forecast's model (ets, tsb, croston_sba, zero) when method is forecast
+    demand_over_horizon: Decimal | None  # units expected over lead time + safety days
 
 
 class RuleIn(Schema):
@@ -308,6 +311,15 @@ def replenishment(request: HttpRequest, store_id: int, alerts_only: bool = False
             ).quantize(Decimal("0.001")),
             "alert": r.alert,
             "suggested_quantity": r.suggested_quantity,
+            "method": r.method,
+            "forecast_method": r.forecast_method,
+            "demand_over_horizon": (
+                None
+                if r.demand_over_horizon is None
+                else (Decimal(r.demand_over_horizon.numerator) / r.demand_over_horizon.denominator).quantize(
+                    Decimal("0.01")
+                )
+            ),
         }
         for r in rows
     ]
@@ -350,3 +362,346 @@ def channel_offer_sync(request: HttpRequest, store_id: int) -> list[Any]:
     store = _store(store_id)
     services.channel_stock_recompute(store=store)
     return list(selectors.channel_offer_list(store=store))
+
+
+# ---- INV-05 cycle counts ---------------------------------------------------------------------
+
+
+class CountSheetIn(Schema):
+    warehouse_id: int
+    zone: str = Zone.SELLABLE
+    scope: Literal["skus", "all", "abc", "due"] = "skus"
+    sku_ids: list[int] = []
+    abc_class: str = ""
+    note: str = ""
+
+
+class CountSheetOut(Schema):
+    id: int
+    number: str
+    warehouse_id: int
+    warehouse_code: str
+    zone: str
+    status: str
+    scope: str
+    scope_value: str
+    note: str
+    created_by: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    posted_at: dt.datetime | None
+    posted_by: str
+    cancelled_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_warehouse_code(obj: CountSheet) -> str:
+        return obj.warehouse.code
+
+
+class CountLineOut(Schema):
+    sku_id: int
+    sku_code: str
+    expected: int
+    counted: int | None
+    variance: int | None
+    adjusted: int | None
+    on_hand_now: int
+    moved: bool
+    unit_cost: Decimal
+    variance_value: Decimal | None
+
+
+class CountReportOut(Schema):
+    sheet: CountSheetOut
+    lines: list[CountLineOut]
+    not_counted: list[str]
+    net_value: Decimal
+    absolute_value: Decimal
+    accuracy: Decimal | None
+    currency: str
+
+
+class CountEntry(Schema):
+    sku_id: int
+    counted: int
+
+
+class CountsIn(Schema):
+    counts: list[CountEntry]
+
+
+class RecountIn(Schema):
+    sku_ids: list[int] | None = None
+
+
+class CancelIn(Schema):
+    reason: str = ""
+
+
+def _sheet(store: Store, sheet_id: int) -> CountSheet:
+    sheet = selectors.count_sheet_get(store=store, sheet_id=sheet_id)
+    if sheet is None:
+        raise NotFound(_("盘点单不存在"))
+    return sheet
+
+
+def _report(sheet: CountSheet) -> dict[str, Any]:
+    report = selectors.count_sheet_report(sheet=sheet)
+    return {
+        "sheet": sheet,
+        "lines": [
+            {
+                "sku_id": r.sku_id,
+                "sku_code": r.sku_code,
+                "expected": r.expected,
+                "counted": r.counted,
+                "variance": r.variance,
+                "adjusted": r.adjusted,
+                "on_hand_now": r.on_hand_now,
+                "moved": r.moved,
+                "unit_cost": r.unit_cost.amount,
+                "variance_value": None if r.variance_value is None else r.variance_value.amount,
+            }
+            for r in report.rows
+        ],
+        "not_counted": list(report.variance.not_counted),
+        "net_value": report.variance.net_value.amount,
+        "absolute_value": report.variance.absolute_value.amount,
+        "accuracy": report.variance.accuracy,
+        "currency": report.variance.net_value.currency,
+    }
+
+
+@router.get("/{store_id}/count-sheets", response=Page[CountSheetOut], auth=perm("inventory.view_countsheet"))
+def count_sheet_list(
+    request: HttpRequest,
+    store_id: int,
+    status: str = "",
+    warehouse_id: int | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    qs = selectors.count_sheet_list(store=_store(store_id), status=status, warehouse_id=warehouse_id)
+    return paginate(qs, page, page_size)
+
+
+@router.post(
+    "/{store_id}/count-sheets", response={201: CountReportOut}, auth=perm("inventory.add_countsheet")
+)
+def count_sheet_create(
+    request: HttpRequest, store_id: int, payload: CountSheetIn
+) -> tuple[int, dict[str, Any]]:
+    store = _store(store_id)
+    sheet = counts.count_sheet_create(
+        actor=principal(request).actor,
+        store=store,
+        warehouse=_warehouse(store, payload.warehouse_id),
+        zone=payload.zone,
+        scope=payload.scope,
+        sku_ids=payload.sku_ids,
+        abc_class=payload.abc_class,
+        note=payload.note,
+    )
+    return 201, _report(sheet)
+
+
+@router.get(
+    "/{store_id}/count-sheets/{sheet_id}", response=CountReportOut, auth=perm("inventory.view_countsheet")
+)
+def count_sheet_detail(request: HttpRequest, store_id: int, sheet_id: int) -> dict[str, Any]:
+    return _report(_sheet(_store(store_id), sheet_id))
+
+
+@router.post(
+    "/{store_id}/count-sheets/{sheet_id}/start",
+    response=CountReportOut,
+    auth=perm("inventory.change_countsheet"),
+)
+def count_sheet_start(request: HttpRequest, store_id: int, sheet_id: int) -> dict[str, Any]:
+    sheet = _sheet(_store(store_id), sheet_id)
+    return _report(counts.count_sheet_start(actor=principal(request).actor, sheet=sheet))
+
+
+@router.post(
+    "/{store_id}/count-sheets/{sheet_id}/counts",
+    response=CountReportOut,
+    auth=perm("inventory.change_countsheet"),
+)
+def count_sheet_enter(
+    request: HttpRequest, store_id: int, sheet_id: int, payload: CountsIn
+) -> dict[str, Any]:
+    sheet = _sheet(_store(store_id), sheet_id)
+    entered: dict[int, Any] = {}
+    for entry in payload.counts:
+        entered[entry.sku_id] = entry.counted
+    return _report(counts.count_sheet_enter(actor=principal(request).actor, sheet=sheet, counts=entered))
+
+
+@router.post(
+    "/{store_id}/count-sheets/{sheet_id}/recount",
+    response=CountReportOut,
+    auth=perm("inventory.change_countsheet"),
+)
+def count_sheet_recount(
+    request: HttpRequest, store_id: int, sheet_id: int, payload: RecountIn
+) -> dict[str, Any]:
+    sheet = _sheet(_store(store_id), sheet_id)
+    counts.count_sheet_recount(actor=principal(request).actor, sheet=sheet, sku_ids=payload.sku_ids)
+    return _report(sheet)
+
+
+@router.post(
+    "/{store_id}/count-sheets/{sheet_id}/post",
+    response=CountReportOut,
+    auth=perm("inventory.change_countsheet"),
+)
+def count_sheet_post(request: HttpRequest, store_id: int, sheet_id: int) -> dict[str, Any]:
+    sheet = _sheet(_store(store_id), sheet_id)
+    return _report(counts.count_sheet_post(actor=principal(request).actor, sheet=sheet))
+
+
+@router.post(
+    "/{store_id}/count-sheets/{sheet_id}/cancel",
+    response=CountReportOut,
+    auth=perm("inventory.change_countsheet"),
+)
+def count_sheet_cancel(
+    request: HttpRequest, store_id: int, sheet_id: int, payload: CancelIn
+) -> dict[str, Any]:
+    sheet = _sheet(_store(store_id), sheet_id)
+    return _report(
+        counts.count_sheet_cancel(actor=principal(request).actor, sheet=sheet, reason=payload.reason)
+    )
+
+
+# ---- INV-04 ABC classes ----------------------------------------------------------------------
+
+
+class AbcOut(Schema):
+    sku_id: int
+    sku_code: str
+    abc_class: str
+    sales_value: Decimal
+    share: Decimal
+    window_days: int
+    computed_at: dt.datetime
+    last_counted_on: dt.date | None
+    next_review_on: dt.date
+
+    @staticmethod
+    def resolve_sku_code(obj: Any) -> str:
+        return str(obj.sku.code)
+
+
+class AbcSummaryOut(Schema):
+    A: int
+    B: int
+    C: int
+
+
+@router.get("/{store_id}/abc", response=Page[AbcOut], auth=perm("inventory.view_skuabcclass"))
+def abc_list(
+    request: HttpRequest,
+    store_id: int,
+    abc_class: Literal["", "A", "B", "C"] = "",
+    q: str = "",
+    due: bool = False,
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    qs = selectors.abc_class_list(
+        store=_store(store_id), abc_class=abc_class, q=q, due_by=timezone.localdate() if due else None
+    )
+    return paginate(qs, page, page_size)
+
+
+@router.post("/{store_id}/abc/recompute", response=AbcSummaryOut, auth=perm("inventory.change_skuabcclass"))
+def abc_recompute(request: HttpRequest, store_id: int) -> dict[str, int]:
+    store = _store(store_id)
+    return abc_classes.abc_recompute(
+        actor=principal(request).actor,
+        store=store,
+        playbook=playbook_get(store=store),
+        today=timezone.localdate(),
+    )
+
+
+# ---- INV-07 turnover -------------------------------------------------------------------------
+
+
+def _ratio(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    return (Decimal(value.numerator) / value.denominator).quantize(Decimal("0.001"))
+
+
+class ProductTurnoverOut(Schema):
+    product_id: int
+    product_code: str
+    title: str
+    category_name: str
+    units_sold: int
+    average_inventory: Decimal
+    on_hand: int
+    turnover: Decimal | None
+    days_of_cover: Decimal | None
+    slow: bool
+    new: bool
+
+
+class CategoryTurnoverOut(Schema):
+    category_id: int
+    category_name: str
+    products: int
+    sales_cost: Decimal
+    average_inventory_value: Decimal
+    turnover: Decimal | None
+
+
+class TurnoverOut(Schema):
+    start: dt.date
+    end: dt.date
+    period_days: int
+    products: list[ProductTurnoverOut]
+    categories: list[CategoryTurnoverOut]
+
+
+@router.get("/{store_id}/turnover", response=TurnoverOut, auth=perm("inventory.view_stock"))
+def turnover(request: HttpRequest, store_id: int, slow_only: bool = False) -> dict[str, Any]:
+    store = _store(store_id)
+    report = selectors.turnover_report(
+        store=store, today=timezone.localdate(), playbook=playbook_get(store=store)
+    )
+    return {
+        "start": report.start,
+        "end": report.end,
+        "period_days": report.period_days,
+        "products": [
+            {
+                "product_id": r.product_id,
+                "product_code": r.product_code,
+                "title": r.title,
+                "category_name": r.category_name,
+                "units_sold": r.units_sold,
+                "average_inventory": _ratio(r.average_inventory),
+                "on_hand": r.on_hand,
+                "turnover": _ratio(r.turnover),
+                "days_of_cover": _ratio(r.days_of_cover),
+                "slow": r.slow,
+                "new": r.new,
+            }
+            for r in report.products
+            if r.slow or not slow_only
+        ],
+        "categories": [
+            {
+                "category_id": c.category_id,
+                "category_name": c.category_name,
+                "products": c.products,
+                "sales_cost": c.sales_cost,
+                "average_inventory_value": c.average_inventory_value,
+                "turnover": _ratio(c.turnover),
+            }
+            for c in report.categories
+        ],
+    }

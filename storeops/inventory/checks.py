@@ -1,5 +1,6 @@
-"""SOP checks of the inventory app: the ledger explains every balance (INV-03) and safety
-stock (INV-01)."""
+"""SOP checks of the inventory app: the ledger explains every balance (INV-03), safety stock
+(INV-01), promotion stock cover (INV-02), count reviews due by ABC class (INV-04) and slow
+movers for clearance (INV-07)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from collections.abc import Iterator
 from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
-from storeops.inventory.selectors import ledger_mismatches, replenishment_suggestions
+from storeops.inventory.selectors import (
+    abc_reviews_due,
+    ledger_mismatches,
+    promotion_cover,
+    replenishment_suggestions,
+    turnover_report,
+)
 from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check, titled
 
 
@@ -59,5 +66,104 @@ def safety_stock(ctx: CheckContext) -> Iterator[FindingDraft]:
                 "avg_daily_sales": str(round(float(r.avg_daily_sales), 3)),
                 "threshold": str(round(float(r.threshold), 3)),
                 "suggested_quantity": r.suggested_quantity,
+            },
+        )
+
+
+@register_check(rule="INV-04", title="ABC分类到期复盘", owner_role=Role.WAREHOUSE, schedule=Schedule.DAILY)
+def abc_review_due(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """A classified SKU whose count review is due (one class cycle after its last posted count)
+    and that is on no open count sheet. Resolved when a sheet covering it is opened or posted;
+    the console's ABC page creates a count sheet for all due SKUs at once (INV-05)."""
+    for row in abc_reviews_due(store=ctx.store, today=ctx.today):
+        yield FindingDraft(
+            subject_key=f"sku:{row.sku_id}",
+            subject_type="catalog.sku",
+            subject_id=str(row.sku_id),
+            severity=Severity.INFO,
+            **titled(
+                gettext_noop("%(code)s（%(klass)s 类）应于 %(due)s 前盘点复核"),
+                code=row.sku.code,
+                klass=row.abc_class,
+                due=row.next_review_on.isoformat(),
+            ),
+            detail={
+                "abc_class": row.abc_class,
+                "next_review_on": row.next_review_on.isoformat(),
+                "last_counted_on": row.last_counted_on.isoformat() if row.last_counted_on else None,
+            },
+        )
+
+
+@register_check(rule="INV-07", title="滞销商品清仓提醒", owner_role=Role.WAREHOUSE, schedule=Schedule.DAILY)
+def slow_movers(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """A product whose stock would last more than ``slow_mover_days_of_cover`` days at the pace
+    of the last ``turnover_period_days`` days (or that sold nothing): flag it for clearance.
+    Products listed within the period are too young to judge."""
+    report = turnover_report(store=ctx.store, today=ctx.today, playbook=ctx.playbook)
+    for r in report.products:
+        if not r.slow:
+            continue
+        cover = None if r.days_of_cover is None else round(float(r.days_of_cover))
+        yield FindingDraft(
+            subject_key=f"product:{r.product_id}",
+            subject_type="catalog.product",
+            subject_id=str(r.product_id),
+            severity=Severity.INFO,
+            **(
+                titled(
+                    gettext_noop("%(code)s 近 %(days)s 天无销售，在库 %(on_hand)s 件，建议清仓"),
+                    code=r.product_code,
+                    days=report.period_days,
+                    on_hand=r.on_hand,
+                )
+                if cover is None
+                else titled(
+                    gettext_noop("%(code)s 在库 %(on_hand)s 件可售约 %(cover)s 天，超过滞销线，建议清仓"),
+                    code=r.product_code,
+                    on_hand=r.on_hand,
+                    cover=cover,
+                )
+            ),
+            detail={
+                "on_hand": r.on_hand,
+                "units_sold": r.units_sold,
+                "period_days": report.period_days,
+                "days_of_cover": cover,
+                "turnover": None if r.turnover is None else str(round(float(r.turnover), 3)),
+                "max_days_of_cover": ctx.playbook.slow_mover_days_of_cover,
+            },
+        )
+
+
+@register_check(rule="INV-02", title="大促备货不足", owner_role=Role.WAREHOUSE, schedule=Schedule.DAILY)
+def promotion_stock_cover(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """A SKU of a big promotion starting soon whose available stock does not cover
+    ``promo_stock_cover_days`` of uplifted demand: one finding per (campaign, SKU) with the
+    shortfall in units."""
+    for r in promotion_cover(store=ctx.store, today=ctx.today, playbook=ctx.playbook):
+        if r.cover.ok:
+            continue
+        yield FindingDraft(
+            subject_key=f"campaign:{r.campaign_id}:sku:{r.sku_id}",
+            subject_type="catalog.sku",
+            subject_id=str(r.sku_id),
+            **titled(
+                gettext_noop("大促「%(theme)s」（%(day)s 开始）%(code)s 备货不足，还差 %(shortfall)s 件"),
+                theme=r.campaign_theme,
+                day=r.starts_on.isoformat(),
+                code=r.sku_code,
+                shortfall=r.cover.shortfall,
+            ),
+            detail={
+                "campaign_id": r.campaign_id,
+                "starts_on": r.starts_on.isoformat(),
+                "available": r.cover.available,
+                "required": r.cover.required,
+                "shortfall": r.cover.shortfall,
+                "baseline_daily": str(round(float(r.baseline_daily), 3)),
+                "uplift": str(r.uplift),
+                "cover_days": ctx.playbook.promo_stock_cover_days,
+                "planned_qty": r.planned_qty,
             },
         )

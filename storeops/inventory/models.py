@@ -194,3 +194,123 @@ class ChannelStockOffer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id}/{self.sku_id}: {self.quantity}"
+
+
+# ---- INV-05 cycle counts ---------------------------------------------------------------------
+
+
+class CountStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    COUNTING = "counting", _("盘点中")
+    POSTED = "posted", _("已过账")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class CountScope(models.TextChoices):
+    ALL = "all", _("全部有库存的SKU")
+    SKUS = "skus", _("指定SKU")
+    ABC = "abc", _("按ABC分类")
+    DUE = "due", _("到期复盘的SKU")
+
+
+class CountSheet(models.Model):
+    """INV-05: one cycle count of some SKUs in one zone of one warehouse.
+
+    The book quantities are snapshotted into the lines when the sheet is created; posting turns
+    every non-zero variance into a ledger adjustment (``stock_adjust``) in one transaction."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="count_sheets", verbose_name=_("仓库")
+    )
+    zone = models.CharField(_("库区"), max_length=12, choices=Zone.choices, default=Zone.SELLABLE)
+    number = models.CharField(_("盘点单号"), max_length=40)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=CountStatus.choices, default=CountStatus.DRAFT
+    )
+    scope = models.CharField(_("盘点范围"), max_length=8, choices=CountScope.choices, default=CountScope.SKUS)
+    scope_value = models.CharField(_("范围值"), max_length=20, blank=True)  # e.g. the ABC class
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    created_by = models.CharField(_("创建人"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    started_at = models.DateTimeField(_("开始盘点时间"), null=True, blank=True)
+    posted_at = models.DateTimeField(_("过账时间"), null=True, blank=True)
+    posted_by = models.CharField(_("过账人"), max_length=150, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("盘点单")
+        verbose_name_plural = _("盘点单")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "number"], name="count_sheet_number_unique_per_store")
+        ]
+        indexes = [models.Index(fields=["store", "status"], name="countsheet_store_status")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CountSheetLine(models.Model):
+    sheet = models.ForeignKey(
+        CountSheet, on_delete=models.CASCADE, related_name="lines", verbose_name=_("盘点单")
+    )
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
+    expected = models.IntegerField(_("账面数量"))  # on-hand when the sheet was created
+    counted = models.IntegerField(_("实盘数量"), null=True, blank=True)
+    variance = models.IntegerField(_("差异"), null=True, blank=True)  # counted - expected
+    adjusted = models.IntegerField(_("过账调整"), null=True, blank=True)  # the ledger delta posted
+    counted_at = models.DateTimeField(_("录入时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("盘点明细")
+        verbose_name_plural = _("盘点明细")
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "sku"], name="count_line_one_per_sku"),
+            models.CheckConstraint(condition=Q(expected__gte=0), name="count_line_expected_not_negative"),
+            models.CheckConstraint(
+                condition=Q(counted__isnull=True) | Q(counted__gte=0), name="count_line_counted_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sheet_id}/{self.sku_id}"
+
+
+# ---- INV-04 ABC classes ----------------------------------------------------------------------
+
+
+class AbcClassChoice(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+
+
+class SkuAbcClass(models.Model):
+    """INV-04: the SKU's class from the last recompute and when its next count review is due.
+
+    Sales are recorded per product (``catalog.SalesDaily``), so a SKU carries its product's
+    class and share of sales value."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("店铺"))
+    sku = models.OneToOneField(Sku, on_delete=models.CASCADE, related_name="abc_class", verbose_name=_("SKU"))
+    abc_class = models.CharField(_("ABC分类"), max_length=1, choices=AbcClassChoice.choices)
+    sales_value = models.DecimalField(_("统计期销售额"), max_digits=14, decimal_places=2, default=0)
+    share = models.DecimalField(_("销售额占比"), max_digits=7, decimal_places=6, default=0)
+    window_days = models.PositiveIntegerField(_("统计天数"))
+    computed_at = models.DateTimeField(_("计算时间"))
+    first_classified_on = models.DateField(_("首次分类日期"))
+    last_counted_on = models.DateField(_("最近盘点日期"), null=True, blank=True)
+    next_review_on = models.DateField(_("下次复盘日期"))
+
+    class Meta:
+        verbose_name = _("ABC分类")
+        verbose_name_plural = _("ABC分类")
+        indexes = [
+            models.Index(fields=["store", "abc_class", "next_review_on"], name="skuabc_store_class_due")
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(share__gte=0, share__lte=1), name="skuabc_share_0_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id}: {self.abc_class}"

@@ -111,14 +111,23 @@ def safety_stock_alert(
 
 
 def reorder_target(
-    avg_daily_sales: Number, policy: ReplenishmentPolicy, *, lead_time_forecast: Number | None = None
+    avg_daily_sales: Number,
+    policy: ReplenishmentPolicy,
+    *,
+    lead_time_forecast: Number | None = None,
+    horizon_forecast: Number | None = None,
 ) -> Fraction:
     """Units needed to cover the lead time plus the safety days (exact, before rounding).
 
     Demand over the lead time is ``avg x lead_time_days``, or ``lead_time_forecast`` (units
     expected over the lead time, from the INV-06 forecast) when given. The safety part is
-    always ``avg x safety_stock_days``.
+    ``avg x safety_stock_days``. ``horizon_forecast`` (INV-06: units the forecast expects over
+    the lead time *and* the safety days) replaces both parts.
     """
+    if horizon_forecast is not None:
+        if lead_time_forecast is not None:
+            raise ValueError("give lead_time_forecast or horizon_forecast, not both")
+        return _dec(horizon_forecast, "horizon_forecast")
     avg = _dec(avg_daily_sales, "avg_daily_sales")
     lead_demand = (
         avg * policy.replenishment_lead_time_days
@@ -137,6 +146,7 @@ def reorder_quantity(
     case_pack: int = 1,
     moq: int = 0,
     lead_time_forecast: Number | None = None,
+    horizon_forecast: Number | None = None,
 ) -> int:
     """INV-01: the suggested order quantity (0 when stock and open orders already cover).
 
@@ -149,7 +159,9 @@ def reorder_quantity(
     _check_units(moq, "moq")
     if isinstance(case_pack, bool) or not isinstance(case_pack, int) or case_pack <= 0:
         raise ValueError("case_pack must be a positive whole number")
-    target = reorder_target(avg_daily_sales, policy, lead_time_forecast=lead_time_forecast)
+    target = reorder_target(
+        avg_daily_sales, policy, lead_time_forecast=lead_time_forecast, horizon_forecast=horizon_forecast
+    )
     need = math.ceil(target) - available - on_order
     if need <= 0:
         return 0
@@ -458,3 +470,46 @@ def count_variance(
     return CountVarianceReport(
         lines=tuple(lines), not_counted=not_counted, net_value=net, absolute_value=absolute
     )
+
+
+# --- INV-05: count sheet life cycle and posting ---------------------------------------------
+
+
+class CountState(enum.StrEnum):
+    DRAFT = "draft"
+    COUNTING = "counting"
+    POSTED = "posted"
+    CANCELLED = "cancelled"
+
+
+COUNT_TRANSITIONS: Mapping[CountState, frozenset[CountState]] = {
+    CountState.DRAFT: frozenset({CountState.COUNTING, CountState.CANCELLED}),
+    CountState.COUNTING: frozenset({CountState.POSTED, CountState.CANCELLED}),
+    CountState.POSTED: frozenset(),
+    CountState.CANCELLED: frozenset(),
+}
+
+
+def count_transition_allowed(source: str, target: str) -> bool:
+    """INV-05: draft → counting → posted, and draft/counting → cancelled; nothing leaves
+    posted or cancelled (posting twice is refused)."""
+    return CountState(target) in COUNT_TRANSITIONS[CountState(source)]
+
+
+def count_posting_delta(*, expected: int, counted: int, on_hand_now: int) -> int | None:
+    """INV-05: the ledger adjustment that posts one counted line, or ``None`` when the book
+    moved since the snapshot.
+
+    The variance is measured against the snapshot taken when the sheet was created. If the
+    on-hand balance still equals that snapshot, the adjustment is ``counted - expected``
+    (which is also ``counted - on_hand_now``). If units came in or went out in the meantime
+    we cannot tell whether the count saw them, so neither formula is safe: the line must be
+    recounted (re-snapshotted) instead of guessed. Reservations do not change on-hand (the
+    reserved units are still on the shelf), so they never block a posting.
+    """
+    _check_units(expected, "expected")
+    _check_units(counted, "counted")
+    _check_units(on_hand_now, "on_hand_now")
+    if on_hand_now != expected:
+        return None
+    return counted - expected

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
+from storeops.core.money import Money
+from storeops.inventory import rules
 from storeops.inventory.models import (
+    AbcClassChoice,
     ChannelStockOffer,
     ChannelStockRule,
+    CountScope,
+    CountSheet,
+    CountSheetLine,
+    CountStatus,
     MoveKind,
+    SkuAbcClass,
     Stock,
     StockMove,
     Warehouse,
@@ -192,6 +201,115 @@ class Replenishment:
     days_of_cover: Fraction | None
     alert: bool
     suggested_quantity: int
+    # INV-06: how the demand over lead time + safety days was estimated for the quantity:
+    # "forecast" (forecast.py, with ``forecast_method``) or "average" (too little history);
+    # empty when there is no alert (no quantity computed)
+    method: str = ""
+    forecast_method: str = ""
+    demand_over_horizon: Fraction | None = None
+
+
+METHOD_FORECAST = "forecast"
+METHOD_AVERAGE = "average"
+
+
+def _daily_units(
+    *, store: Store, product_ids: list[int], start: dt.date, end: dt.date
+) -> dict[int, list[int]]:
+    """Units sold per product per day ``start..end`` (all channels), oldest first; a product
+    with no row before a day has not started selling then (see ``_first_sale``)."""
+    sku_model: Any = Stock._meta.get_field("sku").related_model
+    product_model = sku_model._meta.get_field("product").related_model
+    sales_daily = product_model._meta.get_field("sales_daily").related_model
+    days = (end - start).days + 1
+    out = {pid: [0] * days for pid in product_ids}
+    rows = (
+        sales_daily.objects.filter(store=store, product_id__in=product_ids, day__gte=start, day__lte=end)
+        .values("product_id", "day")
+        .annotate(units=Sum("units"))
+    )
+    for r in rows:
+        out[r["product_id"]][(r["day"] - start).days] += r["units"] or 0
+    return out
+
+
+def _first_sale(*, store: Store, product_ids: list[int]) -> dict[int, dt.date]:
+    from django.db.models import Min
+
+    sku_model: Any = Stock._meta.get_field("sku").related_model
+    product_model = sku_model._meta.get_field("product").related_model
+    sales_daily = product_model._meta.get_field("sales_daily").related_model
+    rows = (
+        sales_daily.objects.filter(store=store, product_id__in=product_ids, units__gt=0)
+        .values("product_id")
+        .annotate(first=Min("day"))
+    )
+    return {r["product_id"]: r["first"] for r in rows}
+
+
+def _promotion_uplift(
+    *, store: Store, today: dt.date, horizon: int, playbook: PlaybookSettings
+) -> tuple[list[tuple[dt.date, dt.date, frozenset[int] | None]], float]:
+    """Big promotions overlapping the next ``horizon`` days: (start, end, product ids of the
+    stock plan or None for all products), and the uplift they multiply demand by."""
+    from storeops.marketing.selectors import big_promotions_open
+
+    end = today + dt.timedelta(days=horizon - 1)
+    out = []
+    for c in (
+        big_promotions_open(store=store)
+        .filter(starts_on__lte=end, ends_on__gte=today)
+        .prefetch_related("stock_lines__sku")
+    ):
+        plan = frozenset(line.sku.product_id for line in c.stock_lines.all())
+        out.append((c.starts_on, c.ends_on, plan or None))
+    return out, float(playbook.promo_default_uplift)
+
+
+def _forecast_horizon_demand(
+    *,
+    store: Store,
+    product_ids: list[int],
+    today: dt.date,
+    playbook: PlaybookSettings,
+    horizon: int,
+) -> dict[int, tuple[Fraction, str]]:
+    """INV-06: units the forecast expects over the next ``horizon`` days (lead time + safety
+    days) for each product with at least ``forecast_min_history_days`` of history, with the
+    method the forecast chose. Planned big promotions in the horizon multiply their days by
+    ``promo_default_uplift``. Products with less history are left out (the caller falls back
+    to the average)."""
+    from storeops.inventory import forecast
+
+    if horizon <= 0 or not product_ids:
+        return {}
+    end = today - dt.timedelta(days=1)
+    first = _first_sale(store=store, product_ids=product_ids)
+    eligible = [
+        pid
+        for pid in product_ids
+        if pid in first and (end - first[pid]).days + 1 >= playbook.forecast_min_history_days
+    ]
+    if not eligible:
+        return {}
+    start = end - dt.timedelta(days=playbook.forecast_history_days - 1)
+    series = _daily_units(store=store, product_ids=eligible, start=start, end=end)
+    promotions, uplift = _promotion_uplift(store=store, today=today, horizon=horizon, playbook=playbook)
+    out: dict[int, tuple[Fraction, str]] = {}
+    for pid in eligible:
+        begin = max(0, (first[pid] - start).days)  # the history starts at the first sale
+        future = [
+            uplift
+            if any(
+                s <= today + dt.timedelta(days=h) <= e and (plan is None or pid in plan)
+                for s, e, plan in promotions
+            )
+            else 1.0
+            for h in range(horizon)
+        ]
+        result = forecast.forecast_sku(series[pid][begin:], horizon, uplift=future)
+        out[pid] = (Fraction(forecast.demand_over(result.values, horizon)), str(result.method))
+    return out
 
 
 def replenishment_suggestions(
@@ -200,7 +318,11 @@ def replenishment_suggestions(
     """INV-01 per product: sellable available stock against average daily sales over the
     playbook window; an alert when it covers ``safety_stock_days`` or less, with the
     suggested order quantity (lead time + safety days). Sales statistics are per product, so
-    the check is per product (its SKUs' stock summed)."""
+    the check is per product (its SKUs' stock summed).
+
+    INV-06: the quantity covers the demand the forecast (``forecast.py``) expects over lead
+    time + safety days when the product has ``forecast_min_history_days`` of history, else
+    the average × those days; ``method`` says which was used."""
     from storeops.catalog.selectors import product_list, sales_window
     from storeops.inventory import rules
 
@@ -224,20 +346,39 @@ def replenishment_suggestions(
         p["pk"]: p
         for p in product_list(store_id=store.pk).filter(pk__in=product_ids).values("pk", "code", "title")
     }
-    out: list[Replenishment] = []
+    statuses: dict[int, tuple[Fraction, int, rules.SafetyStockStatus]] = {}
     for pid in sorted(product_ids):
         if pid not in products:
             continue
         avg = Fraction(sales.get(pid, {}).get("units", 0), window)
         avail = max(0, available.get(pid, 0))
-        status = rules.safety_stock_alert(avail, avg, policy)
-        qty = (
-            rules.reorder_quantity(available=avail, on_order=0, avg_daily_sales=avg, policy=policy)
-            if status.alert
-            else 0
-        )
+        statuses[pid] = (avg, avail, rules.safety_stock_alert(avail, avg, policy))
+    # INV-06: the quantity of an alert covers the forecast demand over lead time + safety days
+    # (only alerting products are forecast: a forecast per product is not free)
+    horizon = policy.replenishment_lead_time_days + policy.safety_stock_days
+    forecasts = _forecast_horizon_demand(
+        store=store,
+        product_ids=[pid for pid, (_a, _v, st) in statuses.items() if st.alert],
+        today=today,
+        playbook=playbook,
+        horizon=horizon,
+    )
+    out: list[Replenishment] = []
+    for pid, (avg, avail, status) in statuses.items():
         if alerts_only and not status.alert:
             continue
+        qty, method, forecast_method, demand = 0, "", "", None
+        if status.alert:
+            if pid in forecasts:
+                demand, forecast_method = forecasts[pid]
+                method = METHOD_FORECAST
+                qty = rules.reorder_quantity(
+                    available=avail, on_order=0, avg_daily_sales=avg, policy=policy, horizon_forecast=demand
+                )
+            else:
+                method = METHOD_AVERAGE
+                demand = rules.reorder_target(avg, policy)
+                qty = rules.reorder_quantity(available=avail, on_order=0, avg_daily_sales=avg, policy=policy)
         out.append(
             Replenishment(
                 product_id=pid,
@@ -249,6 +390,9 @@ def replenishment_suggestions(
                 days_of_cover=status.days_of_cover,
                 alert=status.alert,
                 suggested_quantity=qty,
+                method=method,
+                forecast_method=forecast_method,
+                demand_over_horizon=demand,
             )
         )
     return out
@@ -265,3 +409,445 @@ def available_by_warehouse(*, store: Store, sku_ids: list[int]) -> dict[int, dic
         if on_hand - reserved > 0:
             out.setdefault(warehouse_id, {})[sku_id] = on_hand - reserved
     return out
+
+
+# ---- INV-05 cycle counts ---------------------------------------------------------------------
+
+COUNT_STATUS_CHOICES = CountStatus.choices
+COUNT_SCOPE_CHOICES = CountScope.choices
+
+
+def count_sheet_list(
+    *, store: Store, status: str = "", warehouse_id: int | None = None
+) -> QuerySet[CountSheet]:
+    qs = (
+        CountSheet.objects.filter(store=store)
+        .select_related("warehouse")
+        .annotate(
+            line_count=Count("lines"),
+            counted_count=Count("lines", filter=Q(lines__counted__isnull=False)),
+            variance_count=Count("lines", filter=~Q(lines__variance=0) & Q(lines__variance__isnull=False)),
+        )
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if warehouse_id:
+        qs = qs.filter(warehouse_id=warehouse_id)
+    return qs.order_by("-id")
+
+
+def count_sheet_get(*, store: Store, sheet_id: int) -> CountSheet | None:
+    return CountSheet.objects.filter(store=store, pk=sheet_id).select_related("warehouse").first()
+
+
+@dataclass(frozen=True, slots=True)
+class CountRow:
+    """One line of a count sheet as the entry form and the variance report show it."""
+
+    sku_id: int
+    sku_code: str
+    title: str
+    expected: int
+    counted: int | None
+    variance: int | None
+    adjusted: int | None
+    on_hand_now: int
+    unit_cost: Money
+    variance_value: Money | None
+
+    @property
+    def moved(self) -> bool:
+        """The book changed since the snapshot: the line must be recounted before posting."""
+        return self.adjusted is None and self.on_hand_now != self.expected
+
+
+@dataclass(frozen=True, slots=True)
+class CountReport:
+    sheet: CountSheet
+    rows: list[CountRow]
+    variance: rules.CountVarianceReport
+
+    @property
+    def moved(self) -> list[CountRow]:
+        return [r for r in self.rows if r.moved]
+
+
+def count_sheet_report(*, sheet: CountSheet) -> CountReport:
+    """INV-05: the sheet's lines with the current on-hand, and the variance report
+    (``rules.count_variance``, valued at the SKU cost) over the counted lines."""
+    currency = sheet.store.currency
+    lines = list(sheet.lines.select_related("sku", "sku__product").order_by("sku__code"))
+    on_hand = dict(
+        Stock.objects.filter(
+            warehouse_id=sheet.warehouse_id, zone=sheet.zone, sku_id__in=[x.sku_id for x in lines]
+        ).values_list("sku_id", "on_hand")
+    )
+    cost = {x.sku.code: Money(x.sku.cost, currency) for x in lines}
+    report = rules.count_variance(
+        {x.sku.code: x.expected for x in lines},
+        {x.sku.code: x.counted for x in lines if x.counted is not None},
+        cost,
+        currency=currency,
+    )
+    rows = [
+        CountRow(
+            sku_id=x.sku_id,
+            sku_code=x.sku.code,
+            title=x.sku.product.title,
+            expected=x.expected,
+            counted=x.counted,
+            variance=x.variance,
+            adjusted=x.adjusted,
+            on_hand_now=on_hand.get(x.sku_id, 0),
+            unit_cost=cost[x.sku.code],
+            variance_value=None if x.variance is None else cost[x.sku.code] * x.variance,
+        )
+        for x in lines
+    ]
+    return CountReport(sheet=sheet, rows=rows, variance=report)
+
+
+def sku_ids_by_codes(*, store: Store, codes: list[str]) -> tuple[list[int], list[str]]:
+    """The store's SKU ids for ``codes`` and the codes that matched nothing."""
+    sku_model: Any = Stock._meta.get_field("sku").related_model
+    found = dict(sku_model.objects.filter(store=store, code__in=codes).values_list("code", "pk"))
+    return [found[c] for c in codes if c in found], [c for c in codes if c not in found]
+
+
+# ---- INV-04 ABC classes ----------------------------------------------------------------------
+
+ABC_CLASS_CHOICES = AbcClassChoice.choices
+
+
+def abc_class_list(
+    *, store: Store, abc_class: str = "", q: str = "", due_by: dt.date | None = None
+) -> QuerySet[SkuAbcClass]:
+    qs = SkuAbcClass.objects.filter(store=store, sku__is_active=True).select_related("sku", "sku__product")
+    if abc_class:
+        qs = qs.filter(abc_class=abc_class)
+    if q:
+        qs = qs.filter(Q(sku__code__icontains=q) | Q(sku__product__title__icontains=q))
+    if due_by is not None:
+        qs = qs.filter(next_review_on__lte=due_by)
+    return qs.order_by("abc_class", "-sales_value", "sku__code")
+
+
+def abc_class_summary(*, store: Store, today: dt.date) -> dict[str, dict[str, Any]]:
+    """Per class: SKU count, sales value and how many are due for review."""
+    rows = (
+        SkuAbcClass.objects.filter(store=store, sku__is_active=True)
+        .values("abc_class")
+        .annotate(
+            skus=Count("pk"),
+            value=Sum("sales_value"),
+            due=Count("pk", filter=Q(next_review_on__lte=today)),
+        )
+    )
+    out = {c: {"skus": 0, "value": 0, "due": 0} for c in ("A", "B", "C")}
+    for r in rows:
+        out[r["abc_class"]] = {"skus": r["skus"], "value": r["value"] or 0, "due": r["due"]}
+    return out
+
+
+def abc_reviews_due(*, store: Store, today: dt.date) -> list[SkuAbcClass]:
+    """INV-04 → INV-05: classified SKUs whose count review is due by ``today`` and that are not
+    already on an open count sheet."""
+    on_open_sheets = CountSheetLine.objects.filter(
+        sheet__store=store, sheet__status__in=(CountStatus.DRAFT, CountStatus.COUNTING)
+    ).values("sku_id")
+    return list(
+        SkuAbcClass.objects.filter(store=store, sku__is_active=True, next_review_on__lte=today)
+        .exclude(sku_id__in=on_open_sheets)
+        .select_related("sku")
+        .order_by("next_review_on", "sku__code")
+    )
+
+
+# ---- INV-07 turnover and slow movers ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProductTurnover:
+    """INV-07 for one product over the period: units sold ÷ average on-hand units."""
+
+    product_id: int
+    product_code: str
+    title: str
+    category_id: int
+    category_name: str
+    units_sold: int
+    average_inventory: Fraction  # mean closing on-hand over the period's days (units)
+    on_hand: int  # now
+    turnover: Fraction | None  # None: no stock at all in the period
+    days_of_cover: Fraction | None  # now, at the period's pace; None: nothing sold
+    slow: bool  # INV-07 clearance candidate
+    new: bool  # listed within the period: too young to judge (never flagged slow)
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryTurnover:
+    """INV-07 for one category: cost of goods sold ÷ average inventory value at cost."""
+
+    category_id: int
+    category_name: str
+    products: int
+    sales_cost: Decimal
+    average_inventory_value: Decimal
+    turnover: Fraction | None
+
+
+@dataclass(frozen=True, slots=True)
+class TurnoverReport:
+    start: dt.date
+    end: dt.date
+    period_days: int
+    products: list[ProductTurnover]
+    categories: list[CategoryTurnover]
+
+
+def _daily_on_hand(
+    *, store: Store, start: dt.date, end: dt.date
+) -> tuple[dict[int, int], dict[int, list[int]]]:
+    """Closing on-hand (all zones, all warehouses) of each SKU on each day ``start..end``,
+    rebuilt from the ledger backwards from today's balance: closing(d) = balance now − the
+    deltas booked after day d."""
+    from django.utils import timezone
+
+    now_on_hand: dict[int, int] = {}  # sku id -> on-hand now
+    for sku_id, on_hand in Stock.objects.filter(warehouse__store=store).values_list("sku_id", "on_hand"):
+        now_on_hand[sku_id] = now_on_hand.get(sku_id, 0) + on_hand
+    after_day: dict[tuple[int, dt.date], int] = {}
+    moves = (
+        StockMove.objects.filter(
+            stock__warehouse__store=store,
+            created_at__gte=timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
+        )
+        .exclude(on_hand_delta=0)
+        .values_list("stock__sku_id", "created_at", "on_hand_delta")
+    )
+    for sku_id, created_at, delta in moves:
+        key = (sku_id, timezone.localdate(created_at))
+        after_day[key] = after_day.get(key, 0) + delta
+    days = (end - start).days + 1
+    today = timezone.localdate()
+    out: dict[int, list[int]] = {}
+    for sku_id, balance in now_on_hand.items():
+        # walk back from today to start: closing(d) = closing(d+1) - deltas on day d+1
+        closing = balance
+        day = today
+        levels: dict[dt.date, int] = {}
+        while day >= start:
+            if day <= end:
+                levels[day] = max(0, closing)
+            closing -= after_day.get((sku_id, day), 0)
+            day -= dt.timedelta(days=1)
+        out[sku_id] = [levels[start + dt.timedelta(days=n)] for n in range(days)]
+    return now_on_hand, out
+
+
+def turnover_report(*, store: Store, today: dt.date, playbook: PlaybookSettings) -> TurnoverReport:
+    """INV-07 over the last ``turnover_period_days`` days up to yesterday.
+
+    Sales statistics are per product (``catalog.SalesDaily``), so the per-item figures are per
+    product (its SKUs' stock summed, in units) and the category figures are at cost (units
+    sold × the product's mean SKU cost ÷ average stock value at SKU cost). Slow movers: stock
+    that would last more than ``slow_mover_days_of_cover`` days at the period's pace, or did
+    not sell at all (``rules.slow_mover``); products listed within the period are left out.
+    """
+    from storeops.catalog.selectors import sales_window
+
+    period = playbook.turnover_period_days
+    start, end = today - dt.timedelta(days=period), today - dt.timedelta(days=1)
+    sold = {pid: s["units"] for pid, s in sales_window(store=store, start=start, end=end).items()}
+    now_on_hand, daily = _daily_on_hand(store=store, start=start, end=end)
+    sku_model: Any = Stock._meta.get_field("sku").related_model
+    skus = list(
+        sku_model.objects.filter(store=store).values_list(
+            "pk",
+            "cost",
+            "product_id",
+            "product__code",
+            "product__title",
+            "product__category_id",
+            "product__category__name",
+            "product__listed_on",
+        )
+    )
+    policy = rules.SlowMoverPolicy(max_days_of_cover=playbook.slow_mover_days_of_cover)
+    products: dict[int, dict[str, Any]] = {}
+    for sku_id, cost, pid, code, title, cat_id, cat_name, listed_on in skus:
+        p = products.setdefault(
+            pid,
+            {
+                "code": code,
+                "title": title,
+                "cat": (cat_id, cat_name),
+                "listed_on": listed_on,
+                "levels": [0] * period,
+                "value_levels": [Decimal(0)] * period,
+                "costs": [],
+                "on_hand": 0,
+            },
+        )
+        p["costs"].append(cost)
+        p["on_hand"] += now_on_hand.get(sku_id, 0)
+        for n, level in enumerate(daily.get(sku_id, [])):
+            p["levels"][n] += level
+            p["value_levels"][n] += level * cost
+    product_rows: list[ProductTurnover] = []
+    cats: dict[int, dict[str, Any]] = {}
+    for pid, p in products.items():
+        units = sold.get(pid, 0)
+        avg = rules.average_inventory(p["levels"])
+        on_hand = p["on_hand"]
+        if avg == 0 and units == 0:
+            continue  # nothing stocked, nothing sold: nothing to turn over
+        new = p["listed_on"] is not None and p["listed_on"] > start
+        status = rules.slow_mover(on_hand=on_hand, units_sold=units, period_days=period, policy=policy)
+        product_rows.append(
+            ProductTurnover(
+                product_id=pid,
+                product_code=p["code"],
+                title=p["title"],
+                category_id=p["cat"][0],
+                category_name=p["cat"][1],
+                units_sold=units,
+                average_inventory=avg,
+                on_hand=on_hand,
+                turnover=rules.turnover(units, avg),
+                days_of_cover=status.days_of_cover,
+                slow=status.slow and not new,
+                new=new,
+            )
+        )
+        mean_cost = sum(p["costs"], Decimal(0)) / len(p["costs"])
+        c = cats.setdefault(
+            p["cat"][0], {"name": p["cat"][1], "products": 0, "cogs": Decimal(0), "inv": Fraction(0)}
+        )
+        c["products"] += 1
+        c["cogs"] += mean_cost * units
+        c["inv"] += rules.average_inventory(p["value_levels"])
+    product_rows.sort(key=lambda r: (r.turnover is not None, r.turnover or 0, r.product_code))
+    category_rows = sorted(
+        (
+            CategoryTurnover(
+                category_id=cid,
+                category_name=c["name"],
+                products=c["products"],
+                sales_cost=c["cogs"].quantize(Decimal("0.01")),
+                average_inventory_value=(Decimal(c["inv"].numerator) / c["inv"].denominator).quantize(
+                    Decimal("0.01")
+                ),
+                turnover=rules.turnover(c["cogs"], c["inv"]),
+            )
+            for cid, c in cats.items()
+        ),
+        key=lambda r: (r.turnover is not None, r.turnover or 0, r.category_name),
+    )
+    return TurnoverReport(
+        start=start, end=end, period_days=period, products=product_rows, categories=category_rows
+    )
+
+
+# ---- INV-02 stock cover before a big promotion -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionCoverRow:
+    campaign_id: int
+    campaign_theme: str
+    starts_on: dt.date
+    sku_id: int
+    sku_code: str
+    planned_qty: int | None  # from the campaign's stock plan; None: no plan (all active SKUs)
+    baseline_daily: Fraction  # the SKU's usual daily sales
+    uplift: Decimal
+    cover: rules.PromotionCover
+
+
+def _sku_daily_sales(*, store: Store, today: dt.date, window: int) -> dict[int, Fraction]:
+    """Average daily units per SKU over the window. Sales statistics are per product; each
+    product's units are split over its active SKUs by their share of the product's shipments in
+    the ledger over the same window, or evenly when none shipped."""
+    from django.utils import timezone
+
+    from storeops.catalog.selectors import sales_window
+
+    start, end = today - dt.timedelta(days=window), today - dt.timedelta(days=1)
+    units = {pid: s["units"] for pid, s in sales_window(store=store, start=start, end=end).items()}
+    sku_model: Any = Stock._meta.get_field("sku").related_model
+    skus = list(sku_model.objects.filter(store=store, is_active=True).values_list("pk", "product_id"))
+    shipped = dict(
+        StockMove.objects.filter(
+            stock__warehouse__store=store,
+            kind=MoveKind.SHIPMENT,
+            created_at__gte=timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
+            created_at__lt=timezone.make_aware(dt.datetime.combine(today, dt.time.min)),
+        )
+        .values("stock__sku_id")
+        .annotate(q=Sum("quantity"))
+        .values_list("stock__sku_id", "q")
+    )
+    by_product: dict[int, list[int]] = {}
+    for sku_id, pid in skus:
+        by_product.setdefault(pid, []).append(sku_id)
+    out: dict[int, Fraction] = {}
+    for pid, sku_ids in by_product.items():
+        daily = Fraction(units.get(pid, 0), window)
+        total_shipped = sum(shipped.get(s, 0) for s in sku_ids)
+        for sku_id in sku_ids:
+            share = (
+                Fraction(shipped.get(sku_id, 0), total_shipped)
+                if total_shipped
+                else Fraction(1, len(sku_ids))
+            )
+            out[sku_id] = daily * share
+    return out
+
+
+def promotion_cover(*, store: Store, today: dt.date, playbook: PlaybookSettings) -> list[PromotionCoverRow]:
+    """INV-02: for every open big promotion (not cancelled or ended) starting within
+    ``promo_cover_lookahead_days``, each SKU of its stock plan — or, without a plan, every
+    active SKU of the store — must have sellable available stock ≥ ``promo_stock_cover_days`` ×
+    average daily sales (``sales_average_window_days``) × uplift. Campaigns carry no demand
+    uplift today, so the uplift is the playbook's ``promo_default_uplift``."""
+    from storeops.marketing.selectors import big_promotions_open
+
+    horizon = today + dt.timedelta(days=playbook.promo_cover_lookahead_days)
+    campaigns = list(
+        big_promotions_open(store=store)
+        .filter(starts_on__gte=today, starts_on__lte=horizon)
+        .prefetch_related("stock_lines")
+        .order_by("starts_on", "pk")
+    )
+    if not campaigns:
+        return []
+    daily = _sku_daily_sales(store=store, today=today, window=playbook.sales_average_window_days)
+    sku_model: Any = Stock._meta.get_field("sku").related_model
+    codes = dict(sku_model.objects.filter(store=store).values_list("pk", "code"))
+    active = sorted(daily)
+    available = available_by_sku(sku_ids=list(codes))
+    uplift = playbook.promo_default_uplift
+    rows: list[PromotionCoverRow] = []
+    for campaign in campaigns:
+        plan = {line.sku_id: line.planned_qty for line in campaign.stock_lines.all()}
+        rows.extend(
+            PromotionCoverRow(
+                campaign_id=campaign.pk,
+                campaign_theme=campaign.theme,
+                starts_on=campaign.starts_on,
+                sku_id=sku_id,
+                sku_code=codes.get(sku_id, str(sku_id)),
+                planned_qty=plan.get(sku_id),
+                baseline_daily=daily.get(sku_id, Fraction(0)),
+                uplift=uplift,
+                cover=rules.promotion_cover_ok(
+                    max(0, available.get(sku_id, 0)),
+                    daily.get(sku_id, Fraction(0)),
+                    uplift,
+                    days=playbook.promo_stock_cover_days,
+                ),
+            )
+            for sku_id in (sorted(plan) if plan else active)
+        )
+    return rows

@@ -1,4 +1,5 @@
-"""Scheduled inventory work (huey): channel stock offers follow stock movements (INV-03).
+"""Scheduled inventory work (huey): channel stock offers follow stock movements (INV-03); the
+ABC classes are recomputed weekly (INV-04).
 
 Every minute each store's offers are recomputed for the SKUs with ledger lines after the last
 line the previous run saw (all SKUs on the first run, or after the cache lost the mark). Idempotent:
@@ -7,12 +8,15 @@ recomputing unchanged stock pushes nothing."""
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
+from storeops.core.context import Actor
+from storeops.inventory.abc_classes import abc_recompute
 from storeops.inventory.selectors import skus_moved_since
 from storeops.inventory.services import channel_stock_recompute
-from storeops.stores.selectors import store_list
+from storeops.stores.selectors import playbook_get, store_list
 
 
 def channel_stock_sync() -> int:
@@ -31,3 +35,19 @@ def channel_stock_sync() -> int:
 @lock_task("inventory-channel-sync")
 def run_channel_stock_sync() -> int:
     return channel_stock_sync()
+
+
+def abc_recompute_all() -> dict[int, dict[str, int]]:
+    """INV-04: recompute every store's ABC classes (idempotent: same sales, same classes)."""
+    actor = Actor.system("task")
+    today = timezone.localdate()
+    return {
+        store.pk: abc_recompute(actor=actor, store=store, playbook=playbook_get(store=store), today=today)
+        for store in store_list()
+    }
+
+
+@db_periodic_task(crontab(day_of_week="1", hour="3", minute="15"))
+@lock_task("inventory-abc-recompute")
+def run_abc_recompute() -> dict[int, dict[str, int]]:
+    return abc_recompute_all()
