@@ -6,13 +6,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django import forms
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
-from storeops.console.views import PAGE_SIZE, _base_context, _current_store, _int, console_view
+from storeops.catalog.selectors import category_list
+from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, _int, console_view
 from storeops.core.errors import DomainError
 from storeops.promotions import selectors, services
 from storeops.promotions.engine import offer_label
@@ -181,3 +186,161 @@ def coupons(request: HttpRequest) -> HttpResponse:
             templates=list(selectors.coupon_template_list(store=store)),
         ),
     )
+
+
+# ---- forms: create and edit offers (PROMO-01) -------------------------------------------------
+# Each kind's parameters are a JSON object (the same as the API's ``params``); the engine's
+# parameter parser (``offer_create`` / ``offer_update``) checks them and names the bad key.
+PARAM_EXAMPLES = {
+    "percentage": '{"rate": "0.9"}',
+    "nth_item": '{"n": 2, "rate": "0.5"}',
+    "flash_sale": '{"price": "99.00", "per_buyer_limit": 1}',
+    "group_buy": '{"price": "79.00", "group_size": 3, "time_limit_hours": 24}',
+    "presale": '{"deposit": "50", "multiplier": "2", "balance_starts": "…", "balance_ends": "…"}',
+    "add_on": '{"anchor_product_ids": ["12"], "amount_off": "10"}',
+    "member_price": '{"tier_rates": {"gold": "0.9"}}',
+    "time_slot": '{"slots": [["20:00", "22:00"]], "rate": "0.9"}',
+    "tiered_reduction": '{"tiers": [{"threshold": "200", "amount": "30"}], "repeat": false}',
+    "threshold_percentage": '{"threshold": "300", "rate": "0.9", "max_reduction": "50"}',
+    "gift": '{"threshold": "299", "gift_sku": "GIFT-1", "quantity": 1}',
+}
+
+
+def _id_list(text: str) -> list[int]:
+    return [int(part) for part in text.replace("，", ",").replace(" ", ",").split(",") if part.strip()]
+
+
+class OfferForm(forms.Form):
+    kind = forms.ChoiceField(label=_l("玩法"), choices=selectors.OFFER_KIND_CHOICES)
+    title_zh = forms.CharField(label=_l("中文名称"), required=False, max_length=100)
+    title_en = forms.CharField(label=_l("英文名称"), required=False, max_length=100)
+    params = forms.CharField(
+        label=_l("参数（JSON）"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60}), initial="{}"
+    )
+    category_ids = forms.TypedMultipleChoiceField(
+        label=_l("适用类目（含下级类目）"),
+        required=False,
+        coerce=int,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    product_ids = forms.CharField(label=_l("适用商品ID"), required=False, help_text=_l("逗号分隔"))
+    sku_ids = forms.CharField(
+        label=_l("适用SKU ID"), required=False, help_text=_l("逗号分隔；范围都不填即全店")
+    )
+    starts_at = forms.DateTimeField(
+        label=_l("开始时间"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    ends_at = forms.DateTimeField(
+        label=_l("结束时间"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    exclusive_group = forms.CharField(label=_l("互斥组"), required=False, max_length=40)
+    priority = forms.IntegerField(label=_l("优先级"), initial=0)
+    per_user_limit = forms.IntegerField(label=_l("每人限用"), required=False, min_value=1)
+    stock_cap = forms.IntegerField(label=_l("活动库存上限"), required=False, min_value=1)
+    new_users_only = forms.BooleanField(label=_l("仅新用户"), required=False)
+
+    def __init__(self, *args: Any, store: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category_ids"].choices = [(c.pk, str(c)) for c in category_list(store=store)[:500]]
+        self.fields["params"].help_text = "；".join(f"{k}: {v}" for k, v in PARAM_EXAMPLES.items())
+
+    def clean_params(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.cleaned_data["params"] or "{}")
+        except ValueError as exc:
+            raise forms.ValidationError(_("不是合法的 JSON")) from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_('应为 JSON 对象，如 {"rate": "0.9"}'))
+        return value
+
+    def _ids(self, name: str) -> list[int]:
+        try:
+            return _id_list(self.cleaned_data.get(name) or "")
+        except ValueError as exc:
+            raise forms.ValidationError(_("应为逗号分隔的数字 ID")) from exc
+
+    def clean_product_ids(self) -> list[int]:
+        return self._ids("product_ids")
+
+    def clean_sku_ids(self) -> list[int]:
+        return self._ids("sku_ids")
+
+    @staticmethod
+    def initial_from(offer: Any) -> dict[str, Any]:
+        items = list(offer.scope_items.all())
+        return {
+            "kind": offer.kind,
+            "title_zh": offer.title_zh,
+            "title_en": offer.title_en,
+            "params": json.dumps(offer.params, ensure_ascii=False),
+            "category_ids": [i.category_id for i in items if i.category_id],
+            "product_ids": ",".join(str(i.product_id) for i in items if i.product_id),
+            "sku_ids": ",".join(str(i.sku_id) for i in items if i.sku_id),
+            "starts_at": offer.starts_at and timezone.localtime(offer.starts_at),
+            "ends_at": offer.ends_at and timezone.localtime(offer.ends_at),
+            "exclusive_group": offer.exclusive_group,
+            "priority": offer.priority,
+            "per_user_limit": offer.per_user_limit,
+            "stock_cap": offer.stock_cap,
+            "new_users_only": offer.new_users_only,
+        }
+
+
+def _offer_form_page(request: HttpRequest, form: OfferForm, title: str, back: str) -> HttpResponse:
+    return render(
+        request,
+        "console/promotions_offer_form.html",
+        _base_context(request, form=form, title=title, back=back),
+    )
+
+
+def _offer_errors(form: OfferForm, exc: DomainError) -> None:
+    for key, message in exc.fields.items():
+        field = key.split(".", 1)[0]
+        form.add_error(
+            field if field in form.fields else None, f"{key}: {message}" if "." in key else str(message)
+        )
+    if not exc.fields:
+        form.add_error(None, str(exc.message))
+
+
+@console_view("promotions.add_offer")
+def offer_create(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    form = OfferForm(request.POST or None, store=store)
+    if request.method == "POST" and form.is_valid():
+        try:
+            offer = services.offer_create(actor=_actor(request), store=store, **form.cleaned_data)
+        except DomainError as exc:
+            _offer_errors(form, exc)
+        else:
+            messages.success(request, _("优惠已保存为草稿"))
+            return HttpResponseRedirect(reverse("console:promotions_offer_detail", args=[offer.pk]))
+    return _offer_form_page(request, form, _("新建优惠"), reverse("console:promotions_offers"))
+
+
+@console_view("promotions.change_offer")
+def offer_edit(request: HttpRequest, offer_id: int) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    offer = selectors.offer_get(store=store, offer_id=offer_id)
+    form = OfferForm(request.POST or None, store=store, initial=OfferForm.initial_from(offer))
+    back = reverse("console:promotions_offer_detail", args=[offer_id])
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.offer_update(actor=_actor(request), offer=offer, **form.cleaned_data)
+        except DomainError as exc:
+            _offer_errors(form, exc)
+        else:
+            messages.success(request, _("优惠已修改"))
+            return HttpResponseRedirect(back)
+    return _offer_form_page(request, form, _("修改优惠 #%(id)s") % {"id": offer_id}, back)

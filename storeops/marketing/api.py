@@ -46,9 +46,10 @@ class CampaignIn(Schema):
     channel_id: int | None = None
     target_gmv: Decimal = Decimal(0)
     target_new_users: int = 0
-    planned_redemption_rate: Decimal = Decimal(0)
-    max_payment_failure_rate: Decimal = Decimal("0.05")
-    expected_refund_rate: Decimal = Decimal("0.10")
+    # empty: the playbook's campaign_* default applies (PROMO-06/08)
+    planned_redemption_rate: Decimal | None = None
+    max_payment_failure_rate: Decimal | None = None
+    expected_refund_rate: Decimal | None = None
     phases: list[PhaseIn] = []
     budget: list[BudgetIn] = []
     stock: list[StockIn] = []
@@ -101,11 +102,19 @@ class ApprovalOut(Schema):
     at: dt.datetime
 
 
-class CampaignDetailOut(CampaignOut):
-    mechanics: str
+class ThresholdsOut(Schema):
     planned_redemption_rate: Decimal
     max_payment_failure_rate: Decimal
     expected_refund_rate: Decimal
+    from_playbook: list[str]
+
+
+class CampaignDetailOut(CampaignOut):
+    mechanics: str
+    planned_redemption_rate: Decimal | None
+    max_payment_failure_rate: Decimal | None
+    expected_refund_rate: Decimal | None
+    thresholds: ThresholdsOut  # the values in force (the campaign's own, else the playbook's)
     phases: list[PhaseOut]
     budget: list[BudgetOut]
     stock: list[StockOut]
@@ -183,6 +192,10 @@ class AdPlanIn(Schema):
     peak_start: dt.time | None = None
     peak_end: dt.time | None = None
     peak_uplift: Decimal | None = None
+
+
+class AdPlanUpdateIn(AdPlanIn):
+    is_active: bool = True
 
 
 class AdPlanOut(Schema):
@@ -277,6 +290,17 @@ def _detail(c: Campaign) -> dict[str, Any]:
         ],
         "approvals": list(c.approvals.all()),
         "offer_ids": sorted(o.pk for o in c.offers.all()),
+        "thresholds": _thresholds(c),
+    }
+
+
+def _thresholds(c: Campaign) -> dict[str, Any]:
+    t = selectors.campaign_thresholds(c)
+    return {
+        "planned_redemption_rate": t.planned_redemption_rate,
+        "max_payment_failure_rate": t.max_payment_failure_rate,
+        "expected_refund_rate": t.expected_refund_rate,
+        "from_playbook": sorted(t.from_playbook),
     }
 
 
@@ -299,6 +323,21 @@ def campaign_create(request: HttpRequest, store_id: int, payload: CampaignIn) ->
     "/{store_id}/campaigns/{campaign_id}", response=CampaignDetailOut, auth=perm("marketing.view_campaign")
 )
 def campaign_detail(request: HttpRequest, store_id: int, campaign_id: int) -> dict[str, Any]:
+    return _detail(_campaign(store_id, campaign_id))
+
+
+@router.put(
+    "/{store_id}/campaigns/{campaign_id}", response=CampaignDetailOut, auth=perm("marketing.change_campaign")
+)
+def campaign_update(
+    request: HttpRequest, store_id: int, campaign_id: int, payload: CampaignIn
+) -> dict[str, Any]:
+    """Replace a draft plan (also one sent back by a reject) as a whole; 409 once submitted."""
+    campaign = _campaign(store_id, campaign_id)
+    data = payload.dict()
+    channel_id = data.pop("channel_id")
+    channel = get_object_or_404(Channel, pk=channel_id, store=campaign.store) if channel_id else None
+    services.campaign_update(actor=principal(request).actor, campaign=campaign, channel=channel, **data)
     return _detail(_campaign(store_id, campaign_id))
 
 
@@ -491,6 +530,17 @@ def ad_plan_create(request: HttpRequest, store_id: int, payload: AdPlanIn) -> tu
     channel_id = data.pop("channel_id")
     channel = get_object_or_404(Channel, pk=channel_id, store=store) if channel_id else None
     return 201, services.ad_plan_create(actor=principal(request).actor, store=store, channel=channel, **data)
+
+
+@router.put("/{store_id}/ad-plans/{plan_id}", response=AdPlanOut, auth=perm("marketing.change_adplan"))
+def ad_plan_update(request: HttpRequest, store_id: int, plan_id: int, payload: AdPlanUpdateIn) -> Any:
+    """Change an ad plan as a whole (purpose, match type, budget, peak-hour schedule) or pause it."""
+    store = _store(store_id)
+    plan = selectors.ad_plan_get(store=store, plan_id=plan_id)
+    data = payload.dict()
+    channel_id = data.pop("channel_id")
+    channel = get_object_or_404(Channel, pk=channel_id, store=store) if channel_id else None
+    return services.ad_plan_update(actor=principal(request).actor, plan=plan, channel=channel, **data)
 
 
 @router.get("/{store_id}/ad-plans/{plan_id}", response=AdPlanDetailOut, auth=perm("marketing.view_adplan"))

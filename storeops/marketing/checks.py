@@ -70,9 +70,36 @@ def big_promotion_planned_ahead(ctx: CheckContext) -> Iterator[FindingDraft]:
 
 @register_check(rule="PROMO-06", title="活动实时监控", owner_role=Role.MARKETING, schedule=Schedule.HOURLY)
 def campaign_live_monitoring(ctx: CheckContext) -> Iterator[FindingDraft]:
-    """Active campaigns: coupon redemption below plan; payment failures above the threshold."""
+    """Active campaigns: coupon redemption below plan; payment failures above the alert line
+    (the campaign's own thresholds, else the playbook's ``campaign_*``); hourly figures not
+    recorded for longer than ``campaign_monitor_minutes`` after the hour they cover."""
     for c in selectors.campaigns_active(store=ctx.store):
+        thresholds = selectors.campaign_thresholds(c)
         alerts = selectors.campaign_monitor(campaign=c)
+        pb = selectors.campaign_playbook(c)
+        latest = selectors.campaign_latest_hour(c)
+        if c.starts_on <= ctx.today <= c.ends_on and rules.monitoring_stale(
+            latest_hour=latest,
+            started_at=selectors.campaign_started_at(c),
+            now=ctx.now,
+            interval_minutes=pb.campaign_monitor_minutes,
+        ):
+            yield FindingDraft(
+                subject_key=f"campaign:{c.pk}:figures_missing",
+                subject_type="marketing.campaign",
+                subject_id=str(c.pk),
+                channel_id=c.channel_id,
+                title=_("活动「%(theme)s」超过 %(n)s 分钟没有录入小时数据（最近一小时：%(last)s）")
+                % {
+                    "theme": c.theme,
+                    "n": pb.campaign_monitor_minutes,
+                    "last": "-" if latest is None else timezone.localtime(latest).strftime("%Y-%m-%d %H:00"),
+                },
+                detail={
+                    "latest_hour": None if latest is None else latest.isoformat(),
+                    "interval_minutes": pb.campaign_monitor_minutes,
+                },
+            )
         if alerts.redemption_below_plan:
             yield FindingDraft(
                 subject_key=f"campaign:{c.pk}:redemption",
@@ -83,11 +110,12 @@ def campaign_live_monitoring(ctx: CheckContext) -> Iterator[FindingDraft]:
                 % {
                     "theme": c.theme,
                     "rate": _pct(alerts.redemption_rate),
-                    "plan": _pct(c.planned_redemption_rate),
+                    "plan": _pct(thresholds.planned_redemption_rate),
                 },
                 detail={
                     "redemption_rate": str(alerts.redemption_rate),
-                    "planned": str(c.planned_redemption_rate),
+                    "planned": str(thresholds.planned_redemption_rate),
+                    "from_playbook": "planned_redemption_rate" in thresholds.from_playbook,
                 },
             )
         if alerts.failure_above_threshold:
@@ -101,14 +129,15 @@ def campaign_live_monitoring(ctx: CheckContext) -> Iterator[FindingDraft]:
                 % {
                     "theme": c.theme,
                     "rate": _pct(alerts.failure_rate),
-                    "max": _pct(c.max_payment_failure_rate),
+                    "max": _pct(thresholds.max_payment_failure_rate),
                 },
                 detail={
                     "failure_rate": str(alerts.failure_rate),
                     "previous_failure_rate": None
                     if alerts.previous_failure_rate is None
                     else str(alerts.previous_failure_rate),
-                    "threshold": str(c.max_payment_failure_rate),
+                    "threshold": str(thresholds.max_payment_failure_rate),
+                    "from_playbook": "max_payment_failure_rate" in thresholds.from_playbook,
                 },
             )
 

@@ -52,9 +52,16 @@ class Campaign(models.Model):
     ends_on = models.DateField(_("结束日期"))
     target_gmv = models.DecimalField(_("GMV目标"), **MONEY, default=0)
     target_new_users = models.PositiveIntegerField(_("新用户目标"), default=0)
-    planned_redemption_rate = models.DecimalField(_("计划核销率"), **RATE, default=0)
-    max_payment_failure_rate = models.DecimalField(_("支付失败率告警线"), **RATE, default="0.05")
-    expected_refund_rate = models.DecimalField(_("预计退款率"), **RATE, default="0.10")
+    # Thresholds of PROMO-06/08: empty means the playbook's campaign_* default applies.
+    planned_redemption_rate = models.DecimalField(
+        _("计划核销率"), **RATE, null=True, blank=True, help_text=_("留空则使用运营手册的默认值")
+    )
+    max_payment_failure_rate = models.DecimalField(
+        _("支付失败率告警线"), **RATE, null=True, blank=True, help_text=_("留空则使用运营手册的默认值")
+    )
+    expected_refund_rate = models.DecimalField(
+        _("预计退款率"), **RATE, null=True, blank=True, help_text=_("留空则使用运营手册的默认值")
+    )
     offers = models.ManyToManyField(
         "promotions.Offer", blank=True, related_name="campaigns", verbose_name=_("关联优惠")
     )
@@ -64,6 +71,7 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True, editable=False)
     approved_at = models.DateTimeField(_("审批完成时间"), null=True, blank=True, editable=False)
+    activated_at = models.DateTimeField(_("上线时间"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("营销活动")

@@ -157,6 +157,18 @@ def monitor(
     )
 
 
+def monitoring_stale(
+    *, latest_hour: dt.datetime | None, started_at: dt.datetime, now: dt.datetime, interval_minutes: int
+) -> bool:
+    """Whether a running campaign's live figures are overdue (PROMO-06).
+
+    A figure row covers ``[hour, hour + 1h)``; the next one is due ``interval_minutes`` after
+    the hour it covers has ended (before the first row: after the campaign started).
+    """
+    covered_until = started_at if latest_hour is None else latest_hour + dt.timedelta(hours=1)
+    return now - covered_until > dt.timedelta(minutes=interval_minutes)
+
+
 # ---- PROMO-07: post-mortem ------------------------------------------------------------------
 def add_working_days(day: dt.date, n: int) -> dt.date:
     """``n`` working days (Monday–Friday) after ``day``. Public holidays are not known yet."""

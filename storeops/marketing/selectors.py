@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from storeops.core.money import Money
@@ -17,14 +18,22 @@ from storeops.marketing.models import (
     AdKeyword,
     AdKeywordDailyStat,
     AdPlan,
+    AdPurpose,
+    ApprovalDecision,
+    BudgetKind,
     Campaign,
+    CampaignApproval,
     CampaignKind,
     CampaignMetricHourly,
     CampaignPostmortem,
     CampaignStatus,
     IndustryCpcBenchmark,
+    MatchType,
+    PhaseKind,
 )
 from storeops.stores.models import Store
+from storeops.stores.playbook import PlaybookSettings
+from storeops.stores.selectors import playbook_get
 
 # Sections of the post-mortem that need modules not built yet: shown as such, never invented.
 UNAVAILABLE_SECTIONS = ("top_service_questions", "review_keywords", "new_members")
@@ -51,6 +60,19 @@ def campaign_state(campaign: Campaign) -> rules.CampaignState:
 
 
 CAMPAIGN_STATUS_CHOICES = CampaignStatus.choices
+CAMPAIGN_KIND_CHOICES = CampaignKind.choices
+PHASE_KIND_CHOICES = PhaseKind.choices
+BUDGET_KIND_CHOICES = BudgetKind.choices
+AD_PURPOSE_CHOICES = AdPurpose.choices
+MATCH_TYPE_CHOICES = MatchType.choices
+
+
+def campaign_last_rejection(campaign: Campaign) -> CampaignApproval | None:
+    """The reject that sent a draft back, if the plan is a draft because of one."""
+    if campaign.status != CampaignStatus.DRAFT:
+        return None
+    last = campaign.approvals.order_by("-pk").first()
+    return last if last is not None and last.decision == ApprovalDecision.REJECTED else None
 
 
 def campaign_available_actions(campaign: Campaign) -> list[str]:
@@ -95,6 +117,55 @@ def campaign_metric_rows(*, campaign: Campaign) -> list[dict[str, Any]]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class CampaignThresholds:
+    """The PROMO-06/08 thresholds in force for a campaign: its own value, else the playbook's."""
+
+    planned_redemption_rate: Decimal
+    max_payment_failure_rate: Decimal
+    expected_refund_rate: Decimal
+    from_playbook: frozenset[str]  # which of the three come from the playbook
+
+
+def campaign_playbook(campaign: Campaign) -> PlaybookSettings:
+    """The playbook in force for the campaign (its channel's, when it has one)."""
+    return playbook_get(store=campaign.store, channel=campaign.channel)
+
+
+def campaign_thresholds(campaign: Campaign) -> CampaignThresholds:
+    pb = campaign_playbook(campaign)
+    own = {
+        "planned_redemption_rate": campaign.planned_redemption_rate,
+        "max_payment_failure_rate": campaign.max_payment_failure_rate,
+        "expected_refund_rate": campaign.expected_refund_rate,
+    }
+    defaults = {
+        "planned_redemption_rate": pb.campaign_planned_redemption_rate,
+        "max_payment_failure_rate": pb.campaign_max_payment_failure_rate,
+        "expected_refund_rate": pb.campaign_expected_refund_rate,
+    }
+    return CampaignThresholds(
+        **{name: defaults[name] if value is None else value for name, value in own.items()},
+        from_playbook=frozenset(name for name, value in own.items() if value is None),
+    )
+
+
+def campaign_started_at(campaign: Campaign) -> dt.datetime:
+    """When the campaign went live: its activation, but not before its first day."""
+    start_of_day = timezone.make_aware(dt.datetime.combine(campaign.starts_on, dt.time.min))
+    activated = campaign.activated_at
+    return max(activated, start_of_day) if activated is not None else start_of_day
+
+
+def campaign_latest_hour(campaign: Campaign) -> dt.datetime | None:
+    return (
+        CampaignMetricHourly.objects.filter(campaign=campaign)
+        .order_by("-hour")
+        .values_list("hour", flat=True)
+        .first()
+    )
+
+
 def campaign_monitor(*, campaign: Campaign) -> rules.MonitorAlerts:
     hours = [
         rules.HourFigures(
@@ -106,10 +177,11 @@ def campaign_monitor(*, campaign: Campaign) -> rules.MonitorAlerts:
         )
         for m in campaign_metrics(campaign=campaign)
     ]
+    thresholds = campaign_thresholds(campaign)
     return rules.monitor(
         hours,
-        planned_redemption_rate=campaign.planned_redemption_rate,
-        max_failure_rate=campaign.max_payment_failure_rate,
+        planned_redemption_rate=thresholds.planned_redemption_rate,
+        max_failure_rate=thresholds.max_payment_failure_rate,
     )
 
 
@@ -144,7 +216,7 @@ def campaign_cash_reserve(campaign: Campaign) -> rules.CashReserve:
     planned, _actual = campaign_budget(campaign)
     return rules.cash_reserve(
         gmv_target=Money(campaign.target_gmv, campaign.store.currency),
-        refund_rate=campaign.expected_refund_rate,
+        refund_rate=campaign_thresholds(campaign).expected_refund_rate,
         budget=planned,
     )
 

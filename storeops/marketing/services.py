@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -70,41 +71,62 @@ def _decimal(
 
 
 # ---- PROMO-05: plans ------------------------------------------------------------------------
-def campaign_create(  # noqa: PLR0912, PLR0915  (one validation pass over the whole plan)
+@dataclass(frozen=True, slots=True)
+class _CleanPlan:
+    """A validated campaign plan, ready to be written."""
+
+    fields: dict[str, Any]
+    phases: list[CampaignPhase]
+    budget: list[CampaignBudgetLine]
+    stock: list[CampaignStockLine]
+    offers: list[Any]
+
+
+def _optional_rate(value: Any, field: str, errors: dict[str, str]) -> Decimal | None:
+    """A campaign's own threshold (0..1), or None to use the playbook's (PROMO-06/08)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _decimal(value, field, errors, high=Decimal(1))
+
+
+def _plan_clean(  # noqa: PLR0912, PLR0915  (one validation pass over the whole plan)
     *,
-    actor: Actor,
     store: Store,
     theme: str,
     kind: str,
     starts_on: dt.date,
     ends_on: dt.date,
-    mechanics: str = "",
-    channel: Channel | None = None,
-    target_gmv: Decimal | str | int = 0,
-    target_new_users: int = 0,
-    planned_redemption_rate: Decimal | str = "0",
-    max_payment_failure_rate: Decimal | str = "0.05",
-    expected_refund_rate: Decimal | str = "0.10",
-    phases: Iterable[Mapping[str, Any]] = (),
-    budget: Iterable[Mapping[str, Any]] = (),
-    stock: Iterable[Mapping[str, Any]] = (),
-    offer_ids: Iterable[int] = (),
-) -> Campaign:
-    """Create a campaign plan in draft: phases, budget lines, stock plan, targets, offers."""
+    mechanics: str,
+    channel: Channel | None,
+    target_gmv: Decimal | str | int,
+    target_new_users: int,
+    planned_redemption_rate: Decimal | str | None,
+    max_payment_failure_rate: Decimal | str | None,
+    expected_refund_rate: Decimal | str | None,
+    phases: Iterable[Mapping[str, Any]],
+    budget: Iterable[Mapping[str, Any]],
+    stock: Iterable[Mapping[str, Any]],
+    offer_ids: Iterable[int],
+) -> _CleanPlan:
     errors: dict[str, str] = {}
     if not theme.strip():
         errors["theme"] = _("必填")
     if kind not in CampaignKind.values:
         errors["kind"] = _("未知的活动类型")
-    if ends_on < starts_on:
+    dates_ok = isinstance(starts_on, dt.date) and isinstance(ends_on, dt.date)
+    if not isinstance(starts_on, dt.date):
+        errors["starts_on"] = _("请填写日期")
+    if not isinstance(ends_on, dt.date):
+        errors["ends_on"] = _("请填写日期")
+    elif dates_ok and ends_on < starts_on:
         errors["ends_on"] = _("结束日期不能早于开始日期")
     if channel is not None and channel.store_id != store.pk:
         errors["channel"] = _("渠道不属于该店铺")
     gmv = _decimal(target_gmv, "target_gmv", errors)
-    if target_new_users < 0:
+    if not isinstance(target_new_users, int) or target_new_users < 0:
         errors["target_new_users"] = _("数值超出范围")
     rates = {
-        name: _decimal(value, name, errors, high=Decimal(1))
+        name: _optional_rate(value, name, errors)
         for name, value in (
             ("planned_redemption_rate", planned_redemption_rate),
             ("max_payment_failure_rate", max_payment_failure_rate),
@@ -120,7 +142,7 @@ def campaign_create(  # noqa: PLR0912, PLR0915  (one validation pass over the wh
         if not isinstance(p_start, dt.date) or not isinstance(p_end, dt.date) or p_end < p_start:
             errors[f"phases.{i}"] = _("阶段日期有误")
             continue
-        if p_start < starts_on or p_end > ends_on:
+        if dates_ok and (p_start < starts_on or p_end > ends_on):
             errors[f"phases.{i}"] = _("阶段日期须在活动日期之内")
         phase_rows.append(CampaignPhase(kind=p["kind"], starts_on=p_start, ends_on=p_end))
     if len({p.kind for p in phase_rows}) != len(phase_rows):
@@ -142,10 +164,12 @@ def campaign_create(  # noqa: PLR0912, PLR0915  (one validation pass over the wh
         qty = s.get("planned_qty")
         if sku is None:
             errors[f"stock.{i}.sku_code"] = _("SKU 不存在")
-        elif not isinstance(qty, int) or qty <= 0:
+        elif not isinstance(qty, int) or isinstance(qty, bool) or qty <= 0:
             errors[f"stock.{i}.planned_qty"] = _("计划备货量须为正整数")
         else:
             stock_rows.append(CampaignStockLine(sku=sku, planned_qty=qty))
+    if len({s.sku_id for s in stock_rows}) != len(stock_rows):
+        errors["stock"] = _("每个 SKU 只能设置一次")
     wanted = {int(o) for o in offer_ids}
     offers = list(offer_list(store=store).filter(pk__in=wanted)) if wanted else []
     if len(offers) != len(wanted):
@@ -154,38 +178,172 @@ def campaign_create(  # noqa: PLR0912, PLR0915  (one validation pass over the wh
         }
     if errors:
         raise ValidationError(_("活动方案有误，未保存"), fields=errors)
+    return _CleanPlan(
+        fields={
+            "channel": channel,
+            "theme": theme.strip(),
+            "kind": kind,
+            "mechanics": mechanics,
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+            "target_gmv": gmv,
+            "target_new_users": target_new_users,
+            **rates,
+        },
+        phases=phase_rows,
+        budget=budget_rows,
+        stock=stock_rows,
+        offers=offers,
+    )
+
+
+def _plan_snapshot(campaign: Campaign) -> dict[str, Any]:
+    return {
+        **snapshot(campaign),
+        "phases": [(p.kind, p.starts_on, p.ends_on) for p in campaign.phases.all()],
+        "budget": [(b.kind, b.planned) for b in campaign.budget_lines.all()],
+        "stock": [(s.sku_id, s.planned_qty) for s in campaign.stock_lines.all()],
+        "offers": sorted(o.pk for o in campaign.offers.all()),
+    }
+
+
+def campaign_create(
+    *,
+    actor: Actor,
+    store: Store,
+    theme: str,
+    kind: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    mechanics: str = "",
+    channel: Channel | None = None,
+    target_gmv: Decimal | str | int = 0,
+    target_new_users: int = 0,
+    planned_redemption_rate: Decimal | str | None = None,
+    max_payment_failure_rate: Decimal | str | None = None,
+    expected_refund_rate: Decimal | str | None = None,
+    phases: Iterable[Mapping[str, Any]] = (),
+    budget: Iterable[Mapping[str, Any]] = (),
+    stock: Iterable[Mapping[str, Any]] = (),
+    offer_ids: Iterable[int] = (),
+) -> Campaign:
+    """Create a campaign plan in draft: phases, budget lines, stock plan, targets, offers.
+
+    A threshold left as None (planned redemption rate, payment-failure alert line, expected
+    refund rate) follows the playbook's ``campaign_*`` setting (PROMO-06/08).
+    """
+    plan = _plan_clean(
+        store=store,
+        theme=theme,
+        kind=kind,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        mechanics=mechanics,
+        channel=channel,
+        target_gmv=target_gmv,
+        target_new_users=target_new_users,
+        planned_redemption_rate=planned_redemption_rate,
+        max_payment_failure_rate=max_payment_failure_rate,
+        expected_refund_rate=expected_refund_rate,
+        phases=phases,
+        budget=budget,
+        stock=stock,
+        offer_ids=offer_ids,
+    )
     with transaction.atomic():
         campaign = Campaign.objects.create(
             store=store,
-            channel=channel,
-            theme=theme.strip(),
-            kind=kind,
-            mechanics=mechanics,
-            starts_on=starts_on,
-            ends_on=ends_on,
-            target_gmv=gmv,
-            target_new_users=target_new_users,
             created_by=actor.user if actor.user is not None and actor.user.pk else None,
-            **rates,
+            **plan.fields,
         )
-        for row in (*phase_rows, *budget_rows, *stock_rows):
+        for row in (*plan.phases, *plan.budget, *plan.stock):
             row.campaign = campaign
             row.save()
-        campaign.offers.set(offers)
+        campaign.offers.set(plan.offers)
         audit_record(
             actor=actor,
             action="campaign.create",
             obj=campaign,
             store_id=store.pk,
-            after={
-                **snapshot(campaign),
-                "phases": [(p.kind, p.starts_on, p.ends_on) for p in phase_rows],
-                "budget": [(b.kind, b.planned) for b in budget_rows],
-                "stock": [(s.sku_id, s.planned_qty) for s in stock_rows],
-                "offers": sorted(o.pk for o in offers),
-            },
+            after=_plan_snapshot(campaign),
         )
     return campaign
+
+
+def campaign_update(
+    *,
+    actor: Actor,
+    campaign: Campaign,
+    theme: str,
+    kind: str,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    mechanics: str = "",
+    channel: Channel | None = None,
+    target_gmv: Decimal | str | int = 0,
+    target_new_users: int = 0,
+    planned_redemption_rate: Decimal | str | None = None,
+    max_payment_failure_rate: Decimal | str | None = None,
+    expected_refund_rate: Decimal | str | None = None,
+    phases: Iterable[Mapping[str, Any]] = (),
+    budget: Iterable[Mapping[str, Any]] = (),
+    stock: Iterable[Mapping[str, Any]] = (),
+    offer_ids: Iterable[int] = (),
+) -> Campaign:
+    """Replace a draft plan (a new one, or one sent back by a reject) as a whole.
+
+    Only drafts change: a plan under approval or approved is what the approvers saw. Phases,
+    budget lines, stock lines and offers become exactly the ones given; a budget line kept
+    keeps its recorded actual spend.
+    """
+    plan = _plan_clean(
+        store=campaign.store,
+        theme=theme,
+        kind=kind,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        mechanics=mechanics,
+        channel=channel,
+        target_gmv=target_gmv,
+        target_new_users=target_new_users,
+        planned_redemption_rate=planned_redemption_rate,
+        max_payment_failure_rate=max_payment_failure_rate,
+        expected_refund_rate=expected_refund_rate,
+        phases=phases,
+        budget=budget,
+        stock=stock,
+        offer_ids=offer_ids,
+    )
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.status != State.DRAFT:
+            raise InvalidTransition(
+                _("只有草稿（含被驳回退回草稿）的活动方案可以修改"),
+                fields={"status": locked.get_status_display()},
+            )
+        before = _plan_snapshot(locked)
+        for name, value in plan.fields.items():
+            setattr(locked, name, value)
+        locked.save()
+        actuals = {b.kind: b.actual for b in locked.budget_lines.all()}
+        locked.phases.all().delete()
+        locked.budget_lines.all().delete()
+        locked.stock_lines.all().delete()
+        for line in plan.budget:
+            line.actual = actuals.get(line.kind, Decimal(0))
+        for row in (*plan.phases, *plan.budget, *plan.stock):
+            row.campaign = locked
+            row.save()
+        locked.offers.set(plan.offers)
+        audit_record(
+            actor=actor,
+            action="campaign.update",
+            obj=locked,
+            store_id=locked.store_id,
+            before=before,
+            after=_plan_snapshot(locked),
+        )
+    return locked
 
 
 _REFUSALS = {
@@ -216,6 +374,8 @@ def _transition(
             permission = rules.STEP_PERMISSION[expected]
             if actor.user is None or not actor.user.has_perm(permission):
                 raise PermissionDenied(_("没有审批该环节的权限（需要 %(perm)s）") % {"perm": permission})
+            if event == Event.APPROVE:
+                _separation_of_duties(locked, actor)
             step = expected.value
         if event == Event.REJECT and not comment.strip():
             raise ValidationError(_("驳回时请填写意见"), fields={"comment": _("必填")})
@@ -228,7 +388,9 @@ def _transition(
             locked.approved_at = now
         if event == Event.REJECT:
             locked.approved_at = None
-        locked.save(update_fields=["status", "submitted_at", "approved_at"])
+        if event == Event.ACTIVATE:
+            locked.activated_at = now
+        locked.save(update_fields=["status", "submitted_at", "approved_at", "activated_at"])
         decision = {
             Event.SUBMIT: ApprovalDecision.SUBMITTED,
             Event.APPROVE: ApprovalDecision.APPROVED,
@@ -254,6 +416,33 @@ def _transition(
             note=comment,
         )
     return locked
+
+
+def _separation_of_duties(campaign: Campaign, actor: Actor) -> None:
+    """PROMO-05: the three approvals are three different people. One user may not approve two
+    steps of the same submission (an approval of an earlier, rejected submission does not count:
+    the resubmitted plan goes through the whole chain again)."""
+    last_submit = (
+        CampaignApproval.objects.filter(campaign=campaign, decision=ApprovalDecision.SUBMITTED)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    earlier = (
+        CampaignApproval.objects.filter(
+            campaign=campaign, decision=ApprovalDecision.APPROVED, user=actor.user, pk__gt=last_submit or 0
+        )
+        .order_by("pk")
+        .first()
+    )
+    if earlier is not None:
+        label = _step_label(rules.ApprovalStep(earlier.step))
+        raise PermissionDenied(
+            _("同一人不能审批同一活动的两个环节：您已审批过「%(step)s」环节，请由其他负责人审批")
+            % {"step": label},
+            fields={"step": label},
+            code="separation_of_duties",
+        )
 
 
 def _step_label(step: rules.ApprovalStep) -> str:
@@ -444,25 +633,28 @@ def campaign_postmortem_generate(
 
 
 # ---- ADS ------------------------------------------------------------------------------------
-def ad_plan_create(
+def _ad_plan_clean(  # noqa: PLR0912  (one validation pass over the plan)
     *,
-    actor: Actor,
     store: Store,
     name: str,
     purpose: str,
     match_type: str,
-    category: str = "",
-    daily_budget: Decimal | str = "0",
-    audience_premium: Decimal | str = "0",
-    channel: Channel | None = None,
-    peak_start: dt.time | None = None,
-    peak_end: dt.time | None = None,
-    peak_uplift: Decimal | str | None = None,
-) -> AdPlan:
+    category: str,
+    daily_budget: Decimal | str,
+    audience_premium: Decimal | str,
+    channel: Channel | None,
+    peak_start: dt.time | None,
+    peak_end: dt.time | None,
+    peak_uplift: Decimal | str | None,
+    plan: AdPlan | None = None,
+) -> dict[str, Any]:
     errors: dict[str, str] = {}
+    others = AdPlan.objects.filter(store=store, name=name.strip())
+    if plan is not None:
+        others = others.exclude(pk=plan.pk)
     if not name.strip():
         errors["name"] = _("必填")
-    elif AdPlan.objects.filter(store=store, name=name.strip()).exists():
+    elif others.exists():
         errors["name"] = _("计划名称已存在")
     if purpose not in AdPurpose.values:
         errors["purpose"] = _("未知的计划用途")
@@ -480,6 +672,8 @@ def ad_plan_create(
     if peak_uplift is not None or peak_start is not None or peak_end is not None:
         if peak_uplift is None or peak_start is None or peak_end is None:
             errors["peak_uplift"] = _("高峰时段需同时填写开始、结束时间和加价比例")
+        elif peak_start == peak_end:
+            errors["peak_end"] = _("高峰结束时间不能与开始时间相同")
         else:
             uplift = _decimal(peak_uplift, "peak_uplift", errors)
             pb = playbook_get(store=store, channel=channel)
@@ -494,22 +688,102 @@ def ad_plan_create(
                 }
     if errors:
         raise ValidationError(_("推广计划有误，未保存"), fields=errors)
+    return {
+        "channel": channel,
+        "name": name.strip(),
+        "purpose": purpose,
+        "match_type": match_type,
+        "category": category.strip(),
+        "daily_budget": budget,
+        "audience_premium": premium,
+        "peak_start": peak_start if uplift is not None else None,
+        "peak_end": peak_end if uplift is not None else None,
+        "peak_uplift": uplift,
+    }
+
+
+def ad_plan_create(
+    *,
+    actor: Actor,
+    store: Store,
+    name: str,
+    purpose: str,
+    match_type: str,
+    category: str = "",
+    daily_budget: Decimal | str = "0",
+    audience_premium: Decimal | str = "0",
+    channel: Channel | None = None,
+    peak_start: dt.time | None = None,
+    peak_end: dt.time | None = None,
+    peak_uplift: Decimal | str | None = None,
+) -> AdPlan:
+    """An ad plan (ADS-01): traffic plans match broadly, profit plans exactly; the optional
+    peak-hour schedule raises every bid by an uplift within the playbook's range (ADS-03)."""
+    data = _ad_plan_clean(
+        store=store,
+        name=name,
+        purpose=purpose,
+        match_type=match_type,
+        category=category,
+        daily_budget=daily_budget,
+        audience_premium=audience_premium,
+        channel=channel,
+        peak_start=peak_start,
+        peak_end=peak_end,
+        peak_uplift=peak_uplift,
+    )
     with transaction.atomic():
-        plan = AdPlan.objects.create(
-            store=store,
-            channel=channel,
-            name=name.strip(),
-            purpose=purpose,
-            match_type=match_type,
-            category=category,
-            daily_budget=budget,
-            audience_premium=premium,
-            peak_start=peak_start,
-            peak_end=peak_end,
-            peak_uplift=uplift,
-        )
+        plan = AdPlan.objects.create(store=store, **data)
         audit_record(actor=actor, action="ad_plan.create", obj=plan, store_id=store.pk, after=snapshot(plan))
     return plan
+
+
+def ad_plan_update(
+    *,
+    actor: Actor,
+    plan: AdPlan,
+    name: str,
+    purpose: str,
+    match_type: str,
+    category: str = "",
+    daily_budget: Decimal | str = "0",
+    audience_premium: Decimal | str = "0",
+    channel: Channel | None = None,
+    peak_start: dt.time | None = None,
+    peak_end: dt.time | None = None,
+    peak_uplift: Decimal | str | None = None,
+    is_active: bool = True,
+) -> AdPlan:
+    """Change an ad plan as a whole (same rules as :func:`ad_plan_create`), or pause it."""
+    data = _ad_plan_clean(
+        store=plan.store,
+        name=name,
+        purpose=purpose,
+        match_type=match_type,
+        category=category,
+        daily_budget=daily_budget,
+        audience_premium=audience_premium,
+        channel=channel,
+        peak_start=peak_start,
+        peak_end=peak_end,
+        peak_uplift=peak_uplift,
+        plan=plan,
+    )
+    with transaction.atomic():
+        locked = AdPlan.objects.select_for_update().get(pk=plan.pk)
+        before = snapshot(locked)
+        for field, value in {**data, "is_active": bool(is_active)}.items():
+            setattr(locked, field, value)
+        locked.save()
+        audit_record(
+            actor=actor,
+            action="ad_plan.update",
+            obj=locked,
+            store_id=locked.store_id,
+            before=before,
+            after=snapshot(locked),
+        )
+    return locked
 
 
 def ad_keyword_set(

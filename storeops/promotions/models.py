@@ -31,6 +31,7 @@ class OfferKind(models.TextChoices):
     MEMBER_PRICE = "member_price", _("会员价")
     TIME_SLOT = "time_slot", _("限时段折扣")
     TIERED_REDUCTION = "tiered_reduction", _("满减")
+    THRESHOLD_PERCENTAGE = "threshold_percentage", _("满额打折")
     GIFT = "gift", _("满赠")
 
 

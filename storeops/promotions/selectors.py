@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.dateparse import parse_datetime, parse_time
 from django.utils.translation import gettext as _
 
-from storeops.catalog.models import Sku
+from storeops.catalog.models import Category, Sku
 from storeops.core.errors import NotFound, ValidationError
 from storeops.core.money import Money
 from storeops.promotions import engine as e
@@ -197,6 +197,9 @@ def _build(kind: str, p: _Params, stock_remaining: int) -> Callable[[], e.Mechan
     if kind == OfferKind.TIERED_REDUCTION:
         tiers, repeat, cap = _tiers(p), p.boolean("repeat"), p.optional_money("max_reduction")
         return lambda: e.TieredReduction(tiers=tiers, repeat=repeat, max_reduction=cap)
+    if kind == OfferKind.THRESHOLD_PERCENTAGE:
+        threshold, rate, cap = p.money("threshold"), p.decimal("rate"), p.optional_money("max_reduction")
+        return lambda: e.ThresholdPercentOff(threshold=threshold, rate=rate, max_reduction=cap)
     if kind == OfferKind.GIFT:
         threshold, qty = p.money("threshold"), p.integer("quantity", required=False, default=1)
         gift = str(p._get("gift_sku", True) or "")
@@ -224,7 +227,8 @@ def mechanic_from_params(kind: str, params: Any, *, currency: str, stock_remaini
 
 
 def level_of(kind: str) -> str:
-    return str(e.Level.STORE if kind in (OfferKind.TIERED_REDUCTION, OfferKind.GIFT) else e.Level.ITEM)
+    store_kinds = (OfferKind.TIERED_REDUCTION, OfferKind.THRESHOLD_PERCENTAGE, OfferKind.GIFT)
+    return str(e.Level.STORE if kind in store_kinds else e.Level.ITEM)
 
 
 # --- offer rows -> engine offers ---------------------------------------------------------------
@@ -418,6 +422,35 @@ def cart_skus(*, store: Store, codes: Sequence[str]) -> dict[str, CartSku]:
         s.code: CartSku(s.pk, s.code, s.product_id, s.product.category_id, s.price, s.product.title)
         for s in rows
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _ancestors_sql(n: int) -> str:
+    """Walk up the category tree from ``n`` categories in one recursive query (SQLite and
+    PostgreSQL). ``UNION`` (not ``UNION ALL``) stops even on a cycle the services refuse."""
+    table = Category._meta.db_table
+    marks = ", ".join(["%s"] * n)
+    return (
+        f"WITH RECURSIVE up(leaf, node) AS ("  # noqa: S608  (no user text in it)
+        f"SELECT c.id, c.parent_id FROM {table} c WHERE c.id IN ({marks}) AND c.parent_id IS NOT NULL "
+        f"UNION SELECT up.leaf, c.parent_id FROM up JOIN {table} c ON c.id = up.node "
+        "WHERE c.parent_id IS NOT NULL) SELECT leaf, node FROM up"
+    )
+
+
+def category_ancestors(*, category_ids: Iterable[int]) -> dict[int, frozenset[int]]:
+    """Each category's ancestors (parent, grandparent, …; empty for a root), in one query.
+
+    Read per quote, not cached: a category moved in the tree counts from the next quote on.
+    """
+    ids = sorted(set(category_ids))
+    result: dict[int, set[int]] = {pk: set() for pk in ids}
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(_ancestors_sql(len(ids)), ids)
+            for leaf, node in cursor.fetchall():
+                result[leaf].add(node)
+    return {pk: frozenset(nodes) for pk, nodes in result.items()}
 
 
 def sku_choices(*, store: Store, limit: int = 200) -> list[tuple[str, str]]:

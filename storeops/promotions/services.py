@@ -659,6 +659,8 @@ def quote_cart(
     if channel is not None and channel.store_id != store.pk:
         raise ValidationError(_("渠道不属于该店铺"), fields={"channel": _("渠道不属于该店铺")})
     found = selectors.cart_skus(store=store, codes=[item.sku_code for item in lines])
+    # an offer scoped to a category covers its subcategories: each line carries its ancestors
+    ancestors = selectors.category_ancestors(category_ids=[sku.category_id for sku in found.values()])
     cart_lines: list[e.CartLine] = []
     skus: list[selectors.CartSku] = []
     for n, item in enumerate(lines):
@@ -676,6 +678,7 @@ def quote_cart(
                 category_id=str(sku.category_id),
                 unit_price=Money(sku.price, store.currency),
                 quantity=item.quantity,
+                category_ancestors=frozenset(str(a) for a in ancestors[sku.category_id]),
             )
         )
         skus.append(sku)
@@ -690,7 +693,7 @@ def quote_cart(
         store=store,
         sku_ids=[s.id for s in skus],
         product_ids=[s.product_id for s in skus],
-        category_ids=[s.category_id for s in skus],
+        category_ids=[c for s in skus for c in (s.category_id, *ancestors[s.category_id])],
         now=now,
     )
     policy = selectors.promotion_policy(playbook_get(store=store, channel=channel))

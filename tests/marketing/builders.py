@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
+from storeops.accounts.roles import Role
+from storeops.accounts.services import user_create
 from storeops.core.context import Actor
 from storeops.marketing import services as ms
 from storeops.marketing.models import AdPlan, Campaign
@@ -45,12 +49,23 @@ def a_campaign(store: Store, starts_on: dt.date, **overrides: Any) -> Campaign:
     return ms.campaign_create(actor=ACTOR, store=store, **data)
 
 
-def an_approved_campaign(store: Store, starts_on: dt.date, approver: Any, **overrides: Any) -> Campaign:
-    """A campaign approved through the whole chain by ``approver`` (an owner holds every step)."""
+def approvers() -> list[Actor]:
+    """Three different people for the three approval steps (PROMO-05 separation of duties)."""
+    people = []
+    for role in (Role.OPERATIONS, Role.MARKETING, Role.FINANCE):
+        name = f"approver_{role.value}"
+        user = get_user_model().objects.filter(username=name).first() or user_create(
+            actor=ACTOR, username=name, password="pw-approver-1", roles=[role]
+        )
+        people.append(Actor(user=user))
+    return people
+
+
+def an_approved_campaign(store: Store, starts_on: dt.date, **overrides: Any) -> Campaign:
+    """A campaign approved through the whole chain, each step by its own approver."""
     campaign = a_campaign(store, starts_on, **overrides)
     ms.campaign_submit(actor=ACTOR, campaign=campaign)
-    who = Actor(user=approver)
-    for _step in range(3):
+    for who in approvers():
         campaign = ms.campaign_decide(actor=who, campaign=campaign, approve=True)
     return campaign
 

@@ -6,9 +6,8 @@ import datetime as dt
 
 from django.utils import timezone
 
-from storeops.core.context import Actor
 from storeops.marketing import services as ms
-from tests.marketing.builders import ACTOR, a_campaign, an_ad_plan
+from tests.marketing.builders import ACTOR, a_campaign, an_ad_plan, approvers
 
 _C = "/marketing/{store}/campaigns"
 _METRIC = {"rows": [{"hour": "2030-01-01T20:00:00+08:00", "coupons_issued": 10, "coupon_redemptions": 3}]}
@@ -27,6 +26,10 @@ MARKETING_API_CASES = {
         },
     ),
     ("GET", "/marketing/{store_id}/campaigns/{campaign_id}"): (_C + "/{mk_draft}", None),
+    ("PUT", "/marketing/{store_id}/campaigns/{campaign_id}"): (
+        _C + "/{mk_draft}",
+        {"theme": "年货节（改）", "starts_on": "2030-01-10", "ends_on": "2030-01-12"},
+    ),
     ("POST", "/marketing/{store_id}/campaigns/{campaign_id}/submit"): (_C + "/{mk_draft}/submit", {}),
     ("POST", "/marketing/{store_id}/campaigns/{campaign_id}/approvals/operations"): (
         _C + "/{mk_pending_operations}/approvals/operations",
@@ -69,6 +72,10 @@ MARKETING_API_CASES = {
         {"name": "引流计划", "purpose": "traffic", "match_type": "broad"},
     ),
     ("GET", "/marketing/{store_id}/ad-plans/{plan_id}"): ("/marketing/{store}/ad-plans/{mk_adplan}", None),
+    ("PUT", "/marketing/{store_id}/ad-plans/{plan_id}"): (
+        "/marketing/{store}/ad-plans/{mk_adplan}",
+        {"name": "连衣裙精准", "purpose": "profit", "match_type": "exact", "is_active": False},
+    ),
     ("POST", "/marketing/{store_id}/ad-plans/{plan_id}/keywords"): (
         "/marketing/{store}/ad-plans/{mk_adplan}/keywords",
         {"keyword": "碎花裙", "bid": "1.20"},
@@ -106,20 +113,30 @@ MARKETING_CONSOLE_CASES = {
     "console:marketing_postmortem_export": ("GET", _P + "{mk_ended}/postmortem.xlsx", None),
     "console:marketing_ads": ("GET", "/marketing/ads/", None),
     "console:marketing_ads_import": ("POST", "/marketing/ads/{mk_adplan}/import/", {"csv": _CSV}),
+    "console:marketing_campaign_create": ("GET", _P + "new/", None),
+    "console:marketing_campaign_edit": ("GET", _P + "{mk_draft}/edit/", None),
+    "console:marketing_campaign_metrics": ("GET", _P + "{mk_active}/metrics/", None),
+    "console:marketing_ad_plan_create": ("GET", "/marketing/ads/new/", None),
+    "console:marketing_ad_plan_edit": ("GET", "/marketing/ads/{mk_adplan}/edit/", None),
+    "console:marketing_ad_keyword_set": (
+        "POST",
+        "/marketing/ads/{mk_adplan}/keywords/",
+        {"keyword": "连衣裙", "bid": "2.50"},
+    ),
 }
 
 
-def marketing_world(store, owner):
+def marketing_world(store, _owner):
     """A campaign in each state the routes need, and an ad plan with one keyword."""
     today = timezone.localdate()
-    boss = Actor(user=owner)
+    chain = approvers()  # one person per step (PROMO-05)
 
     def at_step(steps, start=today + dt.timedelta(days=20)):
         c = a_campaign(store, start)
         if steps >= 0:
             c = ms.campaign_submit(actor=ACTOR, campaign=c)
-        for _ in range(steps):
-            c = ms.campaign_decide(actor=boss, campaign=c, approve=True)
+        for who in chain[: max(steps, 0)]:
+            c = ms.campaign_decide(actor=who, campaign=c, approve=True)
         return c
 
     active = ms.campaign_activate(actor=ACTOR, campaign=at_step(3, today))

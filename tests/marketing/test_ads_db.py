@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from storeops.accounts.roles import Role
+from storeops.audit.models import AuditEntry
 from storeops.core.errors import ValidationError
 from storeops.marketing import selectors
 from storeops.marketing import services as ms
@@ -131,3 +132,33 @@ def test_ads_01_plan_detail_api_shows_keyword_stats(store, api_as):
         ("碎花裙", "40.00", "1.00", "10"),
         ("连衣裙", "100.00", "2.00", "2.5"),
     ]
+
+
+def test_ads_03_api_updates_a_plan_and_its_peak_schedule_and_refuses_bad_values(store, api_as):
+    # given a profit plan without a peak schedule
+    plan = an_ad_plan(store)
+    client = api_as(Role.MARKETING)
+    url = f"/marketing/{store.pk}/ad-plans/{plan.pk}"
+    body = {"name": "连衣裙精准", "purpose": "profit", "match_type": "exact", "daily_budget": "800"}
+    # when a 20:00–22:00 +15% schedule is set and the plan paused
+    response = client.put(
+        url, {**body, "peak_start": "20:00", "peak_end": "22:00", "peak_uplift": "0.15", "is_active": False}
+    )
+    # then the plan carries it, and the change is in the operation log
+    assert response.status_code == 200, response.content
+    plan.refresh_from_db()
+    assert (plan.peak_uplift, plan.is_active, plan.daily_budget) == (
+        Decimal("0.1500"),
+        False,
+        Decimal("800.00"),
+    )
+    assert AuditEntry.objects.filter(action="ad_plan.update", object_id=str(plan.pk)).count() == 1
+    # a traffic plan with exact match, or an uplift of 30%, is a 422 naming the field; nothing changes
+    bad = client.put(url, {**body, "purpose": "traffic"})
+    assert bad.status_code == 422
+    assert bad.json()["fields"]["match_type"] == "引流款计划使用广泛匹配"
+    bad = client.put(url, {**body, "peak_start": "20:00", "peak_end": "22:00", "peak_uplift": "0.30"})
+    assert bad.status_code == 422
+    assert "peak_uplift" in bad.json()["fields"]
+    plan.refresh_from_db()
+    assert plan.peak_uplift == Decimal("0.1500")

@@ -134,7 +134,7 @@ def test_promo_05_campaign_cannot_go_live_before_full_approval(store, today, mak
 
 
 def test_promo_05_approved_campaign_goes_live(store, today, owner):
-    campaign = an_approved_campaign(store, today + dt.timedelta(days=10), owner)
+    campaign = an_approved_campaign(store, today + dt.timedelta(days=10))
     assert ms.campaign_activate(actor=ACTOR, campaign=campaign).status == "active"
 
 
@@ -186,7 +186,7 @@ def _metrics(campaign, hours):
 
 def test_promo_06_hourly_check_flags_low_redemption_and_payment_failures(store, today, owner):
     # given a live campaign planning 30% redemption and alerting above 5% payment failures
-    campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, today, owner))
+    campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, today))
     # and two hours: 20 of 100 coupons redeemed; failures 1/100 then 9/100
     assert _metrics(campaign, [(50, 10, 100, 1), (50, 10, 100, 9)]) == 2
     # when the hourly check runs
@@ -199,7 +199,7 @@ def test_promo_06_hourly_check_flags_low_redemption_and_payment_failures(store, 
 
 
 def test_promo_06_healthy_campaign_raises_nothing(store, today, owner):
-    campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, today, owner))
+    campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, today))
     _metrics(campaign, [(50, 20, 100, 1)])
     checks_run(rule="PROMO-06", store=store, notify=False)
     assert Finding.objects.filter(rule_id="PROMO-06").count() == 0
@@ -223,7 +223,7 @@ def test_promo_06_more_failures_than_attempts_is_refused(store, today):
 
 def _ended(store, owner, ends_days_ago):
     start = timezone.localdate() - dt.timedelta(days=ends_days_ago + 2)
-    campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, start, owner))
+    campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, start))
     return ms.campaign_end(actor=ACTOR, campaign=campaign)
 
 
@@ -270,7 +270,7 @@ def test_promo_07_postmortem_reports_attainment_roi_budget_and_unavailable_secti
 
 
 def test_promo_07_postmortem_of_a_running_campaign_is_refused(store, today, owner):
-    campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, today, owner))
+    campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, today))
     with pytest.raises(InvalidTransition):
         ms.campaign_postmortem_generate(actor=ACTOR, campaign=campaign)
 

@@ -56,7 +56,7 @@ def test_promo_05_console_activation_before_approval_shows_the_reason(store, tod
 def test_promo_07_excel_export_shows_figures_and_unavailable_sections(store, owner, make_user):
     # given an ended campaign with 2,000 of GMV and 500 spent on ads
     start = timezone.localdate() - dt.timedelta(days=6)
-    campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, start, owner))
+    campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, start))
     ms.campaign_end(actor=ACTOR, campaign=campaign)
     ms.campaign_metrics_record(
         actor=ACTOR,

@@ -27,6 +27,7 @@ from storeops.promotions.engine import (
     Presale,
     Scope,
     ThresholdGift,
+    ThresholdPercentOff,
     Tier,
     TieredReduction,
     TimeSlotOff,
@@ -117,9 +118,16 @@ def random_case(
     offers: list[Offer] = [_item_offer(rng, f"i{k}", lines) for k in range(rng.randint(0, max_item))]
     for k in range(rng.randint(0, max_store)):
         group = rng.choice([None, "g1", "g2"])
-        if rng.random() < 0.25:
-            mechanic: TieredReduction | ThresholdGift = ThresholdGift(
+        roll = rng.random()
+        if roll < 0.25:
+            mechanic: TieredReduction | ThresholdGift | ThresholdPercentOff = ThresholdGift(
                 threshold=_threshold_near(rng, subtotal), gift_sku_id=f"gift{k}"
+            )
+        elif roll < 0.45:  # 满X打Y折, sometimes with a cap
+            mechanic = ThresholdPercentOff(
+                threshold=_threshold_near(rng, subtotal),
+                rate=Decimal(rng.choice(["0.8", "0.85", "0.9", "0.95", "0.88"])),
+                max_reduction=None if rng.random() < 0.6 else _cents(rng, 300, 5000),
             )
         else:
             low = _threshold_near(rng, subtotal)

@@ -15,8 +15,8 @@ from .problem import Problem
 
 _MAX_REPEAT_POINTS = 64  # fewer points only loosen the raise budget, never break it
 
-# (spend index, tiers, repeat, cap) of one 满减; 满赠 take nothing off and are left out
-Reducer = tuple[int, tuple[tuple[int, int], ...], bool, int | None]
+# (spend index, tiers, repeat, cap, rate_off) of one 满减 or 满X打Y折; 满赠 take nothing off
+Reducer = tuple[int, tuple[tuple[int, int], ...], bool, int | None, tuple[int, int] | None]
 # (spend index, threshold, amount, threshold - amount, coupon covers every line)
 SingleCoupon = tuple[int, int, int, int, bool]
 # (spend index, threshold, amount)
@@ -64,7 +64,7 @@ class Bounds:
         self.reducer_groups: list[list[Reducer]] = []
         for group in store_groups:
             reducers = [
-                (s, term.tiers, term.repeat, term.cap)
+                (s, term.tiers, term.repeat, term.cap, term.rate_off)
                 for s in group
                 if (term := problem.store_terms[s]).gift_threshold is None
             ]
@@ -100,7 +100,7 @@ class Bounds:
         total = 0
         for group in self.reducer_groups:
             best = 0
-            for s, tiers, repeat, cap in group:
+            for s, tiers, repeat, cap, rate_off in group:
                 # :func:`.mechanics.reduction_units`, inlined: this runs at every search node
                 x = spend[s]
                 value = 0
@@ -108,6 +108,8 @@ class Bounds:
                     if repeat:
                         value = max(value, x // threshold * amount)
                     elif x >= threshold:
+                        if rate_off is not None:  # 满X打Y折: a share of the whole spend, half-up
+                            amount = (2 * x * rate_off[0] + rate_off[1]) // (2 * rate_off[1])  # noqa: PLW2901
                         value = max(value, amount)
                 if cap is not None:
                     value = min(value, cap)

@@ -66,7 +66,9 @@ def apportion_units(total: int, weights: Sequence[int]) -> list[int]:
 def store_reduction(term: StoreTerm, spend: int) -> int:
     if term.gift_threshold is not None:
         return 0
-    return reduction_units(term.tiers, repeat=term.repeat, cap=term.cap, spend_units=spend)
+    return reduction_units(
+        term.tiers, repeat=term.repeat, cap=term.cap, spend_units=spend, rate_off=term.rate_off
+    )
 
 
 def apply_store(

@@ -26,6 +26,7 @@ from .offers import (
     PercentageOff,
     Presale,
     ThresholdGift,
+    ThresholdPercentOff,
     TieredReduction,
     TimeSlotOff,
 )
@@ -113,7 +114,15 @@ def _price_label(m: FlashSale | GroupBuy | Presale | AddOnDeal) -> tuple[str, st
     return f"加购立减{short_text(m.amount_off)}", f"Add-on {short_text(m.amount_off)} off"
 
 
-def _order_label(m: TieredReduction | ThresholdGift | CouponTerms) -> tuple[str, str]:
+def _order_label(m: TieredReduction | ThresholdPercentOff | ThresholdGift | CouponTerms) -> tuple[str, str]:
+    if isinstance(m, ThresholdPercentOff):
+        threshold = short_text(m.threshold)
+        capped = "" if m.max_reduction is None else f"，最高减{short_text(m.max_reduction)}"
+        capped_en = "" if m.max_reduction is None else f" (up to {short_text(m.max_reduction)})"
+        return (
+            f"满{threshold}打{_zhe(m.rate)}{capped}",
+            f"Spend {threshold} get {_percent_off(m.rate)}{capped_en}",
+        )
     if isinstance(m, TieredReduction):
         zh_prefix, en_prefix = ("每满", "Every ") if m.repeat else ("满", "Spend ")
         spent = " spent" if m.repeat else ""

@@ -56,6 +56,9 @@ class OfferIndex:
                 found[offer.id] = offer
             for offer in self._by_category.get(line.category_id, empty):
                 found[offer.id] = offer
+            for ancestor in line.category_ancestors:  # an offer on a parent covers its subtree
+                for offer in self._by_category.get(ancestor, empty):
+                    found[offer.id] = offer
         return [found[key] for key in sorted(found)]
 
     def applicable(self, lines: Sequence[CartLine], customer: CustomerContext, now: datetime) -> list[Offer]:

@@ -30,6 +30,7 @@ from .offers import (
     Presale,
     Scope,
     ThresholdGift,
+    ThresholdPercentOff,
     TieredReduction,
     TimeSlotOff,
 )
@@ -52,10 +53,12 @@ def from_units(units: int, currency: str) -> Money:
 def line_in_scope(scope: Scope, line: CartLine) -> bool:
     if scope.all_items:
         return True
+    categories = scope.category_ids
     return (
-        line.category_id in scope.category_ids
+        line.category_id in categories
         or line.product_id in scope.product_ids
         or (line.sku_id in scope.sku_ids)
+        or (bool(line.category_ancestors) and not categories.isdisjoint(line.category_ancestors))
     )
 
 
@@ -203,20 +206,41 @@ def presale_unit_discount(mechanic: Presale) -> Money:
 # --- store level and coupons ------------------------------------------------------------------
 
 
+def share_units(spend_units: int, rate_off: tuple[int, int]) -> int:
+    """``spend × off ÷ den`` rounded half-up to the minor unit (a percentage's reduction,
+    ``RoundingPoint.DISCOUNT``), in integers: ``rate_off`` is the exact fraction taken off."""
+    off, den = rate_off
+    return (2 * spend_units * off + den) // (2 * den)
+
+
+def rate_off_fraction(rate: Decimal) -> tuple[int, int]:
+    """The exact fraction ``1 − rate`` as (numerator, denominator): 0.9 → (1, 10)."""
+    num, den = rate.as_integer_ratio()
+    return den - num, den
+
+
 def reduction_units(
-    tiers: Sequence[tuple[int, int]], *, repeat: bool, cap: int | None, spend_units: int
+    tiers: Sequence[tuple[int, int]],
+    *,
+    repeat: bool,
+    cap: int | None,
+    spend_units: int,
+    rate_off: tuple[int, int] | None = None,
 ) -> int:
-    """满减 on an in-scope spend, all in minor units; never more than the spend.
+    """满减 (or 满X打Y折) on an in-scope spend, all in minor units; never more than the spend.
 
     ``tiers`` are (threshold, amount) pairs. Without ``repeat`` the best reached tier's
     amount; with it the best ``floor(spend / threshold) × amount``; then capped by ``cap``.
+    With ``rate_off`` (满X打Y折) a reached tier takes :func:`share_units` of the whole spend
+    instead of its amount. Every variant is non-decreasing in the spend (the search's bounds
+    rely on it).
     """
     best = 0
     for threshold, amount in tiers:
         if repeat:
             best = max(best, (spend_units // threshold) * amount)
         elif spend_units >= threshold:
-            best = max(best, amount)
+            best = max(best, amount if rate_off is None else share_units(spend_units, rate_off))
     if cap is not None:
         best = min(best, cap)
     return min(best, spend_units)
@@ -230,6 +254,11 @@ def tiered_reduction_units(mechanic: TieredReduction, spend_units: int) -> int:
     """满减 of ``mechanic`` on an in-scope spend (minor units)."""
     cap = None if mechanic.max_reduction is None else to_units(mechanic.max_reduction)
     return reduction_units(tier_units(mechanic), repeat=mechanic.repeat, cap=cap, spend_units=spend_units)
+
+
+def percent_tier_units(mechanic: ThresholdPercentOff) -> tuple[tuple[int, int], ...]:
+    """满X打Y折 as one tier (threshold, 0) for :func:`reduction_units` with ``rate_off``."""
+    return ((to_units(mechanic.threshold), 0),)
 
 
 def gift_granted(mechanic: ThresholdGift, spend_units: int) -> bool:
@@ -251,6 +280,15 @@ def next_threshold_units(offer: Offer, spend_units: int) -> tuple[int, int] | No
         return next_reduction_units(
             tier_units(mechanic), repeat=mechanic.repeat, cap=cap, spend_units=spend_units
         )
+    if isinstance(mechanic, ThresholdPercentOff):
+        cap = None if mechanic.max_reduction is None else to_units(mechanic.max_reduction)
+        return next_reduction_units(
+            percent_tier_units(mechanic),
+            repeat=False,
+            cap=cap,
+            spend_units=spend_units,
+            rate_off=rate_off_fraction(mechanic.rate),
+        )
     if isinstance(mechanic, ThresholdGift):
         threshold = to_units(mechanic.threshold)
         return (threshold, 0) if spend_units < threshold else None
@@ -261,10 +299,15 @@ def next_threshold_units(offer: Offer, spend_units: int) -> tuple[int, int] | No
 
 
 def next_reduction_units(
-    tiers: Sequence[tuple[int, int]], *, repeat: bool, cap: int | None, spend_units: int
+    tiers: Sequence[tuple[int, int]],
+    *,
+    repeat: bool,
+    cap: int | None,
+    spend_units: int,
+    rate_off: tuple[int, int] | None = None,
 ) -> tuple[int, int] | None:
     """:func:`next_threshold_units` of a 满减 given as in :func:`reduction_units`."""
-    now = reduction_units(tiers, repeat=repeat, cap=cap, spend_units=spend_units)
+    now = reduction_units(tiers, repeat=repeat, cap=cap, spend_units=spend_units, rate_off=rate_off)
     candidates: list[int] = []
     for threshold, _ in tiers:
         if repeat:
@@ -272,7 +315,7 @@ def next_reduction_units(
         elif threshold > spend_units:
             candidates.append(threshold)
     for target in sorted(candidates):
-        gain = reduction_units(tiers, repeat=repeat, cap=cap, spend_units=target) - now
+        gain = reduction_units(tiers, repeat=repeat, cap=cap, spend_units=target, rate_off=rate_off) - now
         if gain > 0:
             return target, gain
     return None

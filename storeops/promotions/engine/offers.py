@@ -44,6 +44,7 @@ class Kind(enum.StrEnum):
     MEMBER_PRICE = "member_price"  # 会员价
     TIME_SLOT = "time_slot"  # 限时段折扣
     TIERED_REDUCTION = "tiered_reduction"  # 满减 / 每满减
+    THRESHOLD_PERCENTAGE = "threshold_percentage"  # 满X打Y折 (order level)
     GIFT = "gift"  # 满赠
     COUPON = "coupon"  # 优惠券
 
@@ -224,6 +225,25 @@ class TieredReduction:
 
 
 @dataclass(frozen=True, slots=True)
+class ThresholdPercentOff:
+    """满300打9折: once the in-scope spend reaches ``threshold``, that whole spend is paid at
+    ``rate`` (a store-level offer, so it stacks on item prices and under coupons). The
+    reduction ``spend × (1 − rate)`` is rounded half-up to the cent and capped by
+    ``max_reduction`` when set (满300打9折，最高减50)."""
+
+    threshold: Money
+    rate: Decimal
+    max_reduction: Money | None = None
+
+    def __post_init__(self) -> None:
+        _check_rate(self.rate)
+        if self.threshold.amount < 0:
+            raise ValidationError("a spend threshold must not be negative", code="invalid_tier")
+        if self.max_reduction is not None:
+            _check_non_negative(self.max_reduction, "max reduction")
+
+
+@dataclass(frozen=True, slots=True)
 class ThresholdGift:
     """满赠: spending ``threshold`` on in-scope lines earns ``quantity`` of ``gift_sku_id``."""
 
@@ -264,6 +284,7 @@ Mechanic = (
     | MemberPrice
     | TimeSlotOff
     | TieredReduction
+    | ThresholdPercentOff
     | ThresholdGift
     | CouponTerms
 )
@@ -278,10 +299,11 @@ _KINDS: dict[type, Kind] = {
     MemberPrice: Kind.MEMBER_PRICE,
     TimeSlotOff: Kind.TIME_SLOT,
     TieredReduction: Kind.TIERED_REDUCTION,
+    ThresholdPercentOff: Kind.THRESHOLD_PERCENTAGE,
     ThresholdGift: Kind.GIFT,
     CouponTerms: Kind.COUPON,
 }
-_STORE_KINDS = frozenset({Kind.TIERED_REDUCTION, Kind.GIFT})
+_STORE_KINDS = frozenset({Kind.TIERED_REDUCTION, Kind.THRESHOLD_PERCENTAGE, Kind.GIFT})
 
 
 # --- scope, window, offer --------------------------------------------------------------------
@@ -292,7 +314,9 @@ class Scope:
     """Which lines and customers an offer covers. An empty set means "any".
 
     Lines: when none of ``category_ids``/``product_ids``/``sku_ids`` is set the offer covers
-    every line, otherwise a line is covered when it matches any of them. Customers: channel,
+    every line, otherwise a line is covered when it matches any of them. A category covers
+    its whole subtree: a line matches when its category or one of the categories above it
+    (:attr:`CartLine.category_ancestors`) is in ``category_ids``. Customers: channel,
     tier and segment (any-of) filters, and ``new_users_only``.
     """
 
@@ -371,6 +395,9 @@ class CartLine:
     category_id: str
     unit_price: Money
     quantity: int
+    # the categories above ``category_id`` (parent, grandparent, …): an offer scoped to any of
+    # them covers the line (subcategories). Empty for a root category or a flat catalogue.
+    category_ancestors: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.quantity < 1:

@@ -16,6 +16,8 @@ from .mechanics import (
     coupon_available,
     item_cap,
     offer_available,
+    percent_tier_units,
+    rate_off_fraction,
     tier_units,
     to_units,
 )
@@ -28,6 +30,7 @@ from .offers import (
     Offer,
     Scope,
     ThresholdGift,
+    ThresholdPercentOff,
     TieredReduction,
 )
 
@@ -38,6 +41,7 @@ class StoreTerm:
     repeat: bool
     cap: int | None
     gift_threshold: int | None  # set for 满赠, which reduces nothing
+    rate_off: tuple[int, int] | None = None  # set for 满X打Y折: the fraction of the spend taken off
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,9 @@ def _store_term(offer: Offer) -> StoreTerm:
     if isinstance(mechanic, TieredReduction):
         cap = None if mechanic.max_reduction is None else to_units(mechanic.max_reduction)
         return StoreTerm(tier_units(mechanic), mechanic.repeat, cap, None)
+    if isinstance(mechanic, ThresholdPercentOff):
+        cap = None if mechanic.max_reduction is None else to_units(mechanic.max_reduction)
+        return StoreTerm(percent_tier_units(mechanic), False, cap, None, rate_off_fraction(mechanic.rate))
     assert isinstance(mechanic, ThresholdGift)
     return StoreTerm((), False, None, to_units(mechanic.threshold))
 
@@ -128,7 +135,10 @@ def build_problem(
                 found = tuple(
                     i
                     for i, line in enumerate(lines)
-                    if line.category_id in categories or line.product_id in products or line.sku_id in skus
+                    if line.category_id in categories
+                    or line.product_id in products
+                    or line.sku_id in skus
+                    or (line.category_ancestors and not categories.isdisjoint(line.category_ancestors))
                 )
             covered[scope] = found
         return found

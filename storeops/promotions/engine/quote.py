@@ -339,7 +339,9 @@ def _hints(
             if term.gift_threshold is not None:
                 consider(offer, spend, (term.gift_threshold, 0) if spend < term.gift_threshold else None)
             else:
-                nxt = next_reduction_units(term.tiers, repeat=term.repeat, cap=term.cap, spend_units=spend)
+                nxt = next_reduction_units(
+                    term.tiers, repeat=term.repeat, cap=term.cap, spend_units=spend, rate_off=term.rate_off
+                )
                 consider(offer, spend, nxt)
     used = {c for c, _, _ in result.coupon_applied}
     for c, held in enumerate(problem.coupons):

@@ -37,7 +37,7 @@ class _Search:
         )
         self.gift_thresholds = [term.gift_threshold for term in problem.store_terms]
         self.reducers = [
-            (term.tiers, term.repeat, term.cap) if term.gift_threshold is None else None
+            (term.tiers, term.repeat, term.cap, term.rate_off) if term.gift_threshold is None else None
             for term in problem.store_terms
         ]
         # (coupon idx, threshold, amount, its lines or None when it covers every line)
@@ -77,8 +77,10 @@ class _Search:
                         reached.append(s)
                         has_gift = True
                 else:
-                    tiers, repeat, cap = reducer
-                    value = reduction_units(tiers, repeat=repeat, cap=cap, spend_units=spend[s])
+                    tiers, repeat, cap, rate_off = reducer
+                    value = reduction_units(
+                        tiers, repeat=repeat, cap=cap, spend_units=spend[s], rate_off=rate_off
+                    )
                     raw[s] = value
                     if value > 0:
                         reached.append(s)
