@@ -1,0 +1,106 @@
+"""Console pages of after-sales: the queue with SLA timers, a case with its actions, the
+return-rate page with the published policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from storeops.accounts.roles import Role
+from storeops.aftersales import services
+from storeops.inventory.models import Stock, Zone
+from storeops.orders import services as order_services
+from tests.aftersales.builders import shipped_order
+from tests.orders.builders import ACTOR, World
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(store, channel):
+    return World(store, channel)
+
+
+def _delivered(world, qty=2, customer="c1"):
+    order = shipped_order(world, qty, customer=customer)
+    return order_services.order_deliver(actor=ACTOR, order=order, at=timezone.now() - dt.timedelta(hours=2))
+
+
+def _client(make_user, role):
+    client = Client()
+    client.force_login(make_user(role))
+    return client
+
+
+def test_as_02_queue_shows_refund_timers_and_new_customers(world, make_user):
+    order = _delivered(world)
+    case = services.case_request(
+        actor=ACTOR,
+        order=order,
+        kind="refund_only",
+        reason="damaged",
+        units={order.lines.get().pk: 1},
+        now=timezone.now() - dt.timedelta(hours=23),
+    )
+    page = _client(make_user, Role.CUSTOMER_SERVICE).get("/aftersales/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert case.number in html
+    assert "新顾客" in html
+    assert "state-expiring" in html  # 1 hour left of 24: inside the 4-hour warning
+    assert 'href="/aftersales/"' in html  # the nav link
+
+
+def test_as_04_case_page_approves_and_receives_into_qc(world, make_user):
+    order = _delivered(world)
+    line = order.lines.get()
+    case = services.case_request(
+        actor=ACTOR, order=order, kind="return", reason="quality", units={line.pk: 1}
+    )
+    cs = _client(make_user, Role.CUSTOMER_SERVICE)
+    page = cs.get(f"/aftersales/cases/{case.number}/")
+    assert page.status_code == 200
+    assert "同意" in page.content.decode()
+    done = cs.post(f"/aftersales/cases/{case.number}/decide/", {"decision": "approve", "note": "ok"})
+    assert done.status_code == 302
+    warehouse = _client(make_user, Role.WAREHOUSE)
+    assert "收货入质检区" in warehouse.get(f"/aftersales/cases/{case.number}/").content.decode()
+    warehouse.post(f"/aftersales/cases/{case.number}/goods/", {"action": "receive", "tracking_no": "SFR9"})
+    assert Stock.objects.get(warehouse=world.sh, sku=world.sku_s, zone=Zone.QC).on_hand == 1
+    inspect = warehouse.post(
+        f"/aftersales/cases/{case.number}/goods/",
+        {"action": "inspect", f"passed_{line.pk}": "0", f"failed_{line.pk}": "1"},
+    )
+    assert inspect.status_code == 302
+    assert Stock.objects.get(warehouse=world.sh, sku=world.sku_s, zone=Zone.DEFECTIVE).on_hand == 1
+    case.refresh_from_db()
+    assert case.status == "refunded"
+
+
+def test_as_04_a_refused_action_shows_the_reason(world, make_user):
+    order = _delivered(world)
+    case = services.case_request(
+        actor=ACTOR, order=order, kind="return", reason="size", units={order.lines.get().pk: 1}
+    )
+    cs = _client(make_user, Role.CUSTOMER_SERVICE)
+    response = cs.post(
+        f"/aftersales/cases/{case.number}/decide/", {"decision": "reject", "note": ""}, follow=True
+    )
+    assert "请填写拒绝原因" in response.content.decode()
+
+
+def test_as_05_return_rate_page_renders_rates_reasons_and_policy(world, make_user):
+    order = _delivered(world, 2)
+    services.case_request(
+        actor=ACTOR, order=order, kind="return", reason="quality", units={order.lines.get().pk: 1}
+    )
+    page = _client(make_user, Role.ANALYST).get("/aftersales/stats/?since=2026-05-01&until=2026-06-30")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "P1" in html
+    assert "0.5000" in html
+    assert "质量问题" in html
+    assert "7 天" in html  # the published policy
