@@ -6,3 +6,6 @@ class ServiceConfig(AppConfig):
     name = "storeops.service"
     label = "service"
     verbose_name = _("客户服务")
+
+    def ready(self) -> None:
+        from storeops.service import checks  # noqa: F401  (registers the CS checks)

@@ -1,0 +1,409 @@
+"""Console pages of customer service: the service desk (ticket queue with SLA timers), ticket
+detail with messages, quick replies and actions (CS-01/02), the scripts library (CS-03), the
+root-cause report with Excel export (CS-04) and reviews (LOG-02)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, _int, console_view
+from storeops.core.errors import DomainError, NotFound
+from storeops.promotions.selectors import coupon_template_list
+from storeops.service import exports, selectors, services
+from storeops.service.rules import render_script
+from storeops.stores.selectors import channel_list
+
+if TYPE_CHECKING:
+    from storeops.stores.models import Store
+
+
+def _empty(request: HttpRequest) -> HttpResponse:
+    return render(request, "console/empty.html", _base_context(request))
+
+
+def _store(request: HttpRequest) -> Store:
+    store = _current_store(request)
+    if store is None:
+        raise NotFound(_("没有店铺"))
+    return store
+
+
+def _minutes_left(due: dt.datetime | None, now: dt.datetime) -> int | None:
+    return None if due is None else int((due - now).total_seconds() // 60)
+
+
+@console_view("service.view_ticket")
+def desk(request: HttpRequest) -> HttpResponse:
+    """The ticket queue: active tickets first by default, with each one's nearest deadline."""
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    f = {
+        "status": request.GET.get("status", "active"),
+        "tier": request.GET.get("tier", ""),
+        "category": request.GET.get("category", ""),
+        "kind": request.GET.get("kind", ""),
+        "owner": request.GET.get("owner", ""),
+        "q": request.GET.get("q", "").strip(),
+        "overdue": request.GET.get("overdue", "") == "1",
+    }
+    owner_id = request.user.pk if f["owner"] == "me" else (int(f["owner"]) if f["owner"].isdigit() else None)
+    now = timezone.now()
+    qs = selectors.ticket_list(
+        store=store,
+        status=f["status"],
+        tier=f["tier"],
+        category=f["category"],
+        kind=f["kind"],
+        owner_id=owner_id,
+        unowned=f["owner"] == "none",
+        q=f["q"],
+        overdue=f["overdue"],
+        now=now,
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    rows = []
+    for t in page.object_list:
+        left = _minutes_left(t.next_due_at, now)
+        late = -left if left is not None and left < 0 else None
+        rows.append({"ticket": t, "due": t.next_due_at, "left": left, "late": late})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "console/service_desk.html",
+        _base_context(
+            request,
+            page=page,
+            rows=rows,
+            filters=f,
+            querystring=query.urlencode(),
+            counts=selectors.ticket_counts(store=store, now=now),
+            statuses=selectors.STATUS_CHOICES,
+            tiers=selectors.TIER_CHOICES,
+            categories=selectors.CATEGORY_CHOICES,
+            kinds=selectors.KIND_CHOICES,
+            agents=list(selectors.agent_choices()),
+            channels=list(channel_list(store=store)),
+        ),
+    )
+
+
+@require_POST
+@console_view("service.add_ticket")
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    store = _store(request)
+    channel = next(
+        (c for c in channel_list(store=store) if str(c.pk) == request.POST.get("channel", "")), None
+    )
+    if channel is None:
+        messages.error(request, _("请选择渠道"))
+        return HttpResponseRedirect(reverse("console:service_desk"))
+    try:
+        ticket = services.ticket_open(
+            actor=_actor(request),
+            store=store,
+            channel=channel,
+            customer_ref=request.POST.get("customer_ref", ""),
+            subject=request.POST.get("subject", ""),
+            category=request.POST.get("category", ""),
+            tier=request.POST.get("tier", "general"),
+            kind=request.POST.get("kind", "complaint"),
+            order_ref=request.POST.get("order_ref", ""),
+            sku_code=request.POST.get("sku_code", ""),
+            message=request.POST.get("message", ""),
+        )
+    except DomainError as exc:
+        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        messages.error(request, f"{exc.message} {details}".strip())
+        return HttpResponseRedirect(reverse("console:service_desk"))
+    messages.success(request, _("工单已创建"))
+    return HttpResponseRedirect(reverse("console:service_ticket_detail", args=[ticket.pk]))
+
+
+@console_view("service.view_ticket")
+def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    store = _store(request)
+    ticket = selectors.ticket_get(store=store, ticket_id=ticket_id)
+    msgs = list(selectors.ticket_messages(ticket=ticket))
+    last_customer = next((m.body for m in reversed(msgs) if m.author_kind == "customer"), ticket.subject)
+    values = {"customer": ticket.customer_ref, "order": ticket.order_ref}
+    suggest = selectors.script_suggest(store=store, text=last_customer, values=values)
+    quick = [
+        {"script": s, "text": render_script(s.body, values)}
+        for s in selectors.script_list(store=store, quick_only=True)[:20]
+    ]
+    now = timezone.now()
+    return render(
+        request,
+        "console/service_ticket_detail.html",
+        _base_context(
+            request,
+            ticket=ticket,
+            messages_list=msgs,
+            transfers=list(selectors.ticket_transfers(ticket=ticket)),
+            suggestions=suggest.suggestions,
+            quick_replies=quick,
+            agents=list(selectors.agent_choices()),
+            tiers=selectors.TIER_CHOICES,
+            coupon_templates=list(coupon_template_list(store=store).filter(is_active=True)[:50]),
+            left=(left := _minutes_left(ticket.next_due_at, now)),
+            late=-left if left is not None and left < 0 else None,
+            can_change=request.user.has_perm("service.change_ticket"),
+        ),
+    )
+
+
+def _do(request: HttpRequest, ticket: Any, action: str) -> str:
+    actor = _actor(request)
+    post = request.POST
+    if action == "reply":
+        script_id = _int(post.get("script_id"), 0) if post.get("script_id") else 0
+        script = selectors.script_get(store=ticket.store, script_id=script_id) if script_id else None
+        services.ticket_reply(actor=actor, ticket=ticket, body=post.get("body", ""), script=script)
+        return _("回复已发送")
+    if action == "customer":
+        result = services.ticket_customer_message(actor=actor, ticket=ticket, body=post.get("body", ""))
+        return _("已记录顾客消息，并自动回答") if result.auto_answer else _("已记录顾客消息")
+    if action == "transfer":
+        to = selectors.user_get(user_id=_int(post.get("to_user"), 0))
+        services.ticket_transfer(actor=actor, ticket=ticket, to_user=to, reason=post.get("reason", ""))
+        return _("工单已转交")
+    if action == "escalate":
+        services.ticket_escalate(
+            actor=actor, ticket=ticket, tier=post.get("tier", ""), reason=post.get("reason", "")
+        )
+        return _("工单已升级")
+    if action == "statement":
+        services.ticket_publish_statement(actor=actor, ticket=ticket, text=post.get("text", ""))
+        return _("公开声明已记录")
+    if action == "resolve":
+        template = post.get("coupon_template_id", "")
+        services.ticket_resolve(
+            actor=actor,
+            ticket=ticket,
+            note=post.get("note", ""),
+            refund_ref=post.get("refund_ref", ""),
+            compensate=post.get("compensate") == "1",
+            coupon_template_id=int(template) if template.isdigit() else None,
+        )
+        return _("工单已解决")
+    if action == "close":
+        services.ticket_close(actor=actor, ticket=ticket)
+        return _("工单已关闭")
+    if action == "reopen":
+        services.ticket_reopen(actor=actor, ticket=ticket, reason=post.get("reason", ""))
+        return _("工单已重开")
+    raise NotFound(_("未知的操作"))
+
+
+@require_POST
+@console_view("service.change_ticket")
+def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResponse:
+    ticket = selectors.ticket_get(store=_store(request), ticket_id=ticket_id)
+    try:
+        done = _do(request, ticket, action)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        details = "; ".join(str(v) for v in exc.fields.values() if isinstance(v, str))
+        messages.error(request, f"{exc.message} {details}".strip())
+    else:
+        messages.success(request, done)
+    return HttpResponseRedirect(reverse("console:service_ticket_detail", args=[ticket_id]))
+
+
+@console_view("service.view_replyscript")
+def scripts(request: HttpRequest) -> HttpResponse:
+    """The scripts library: list, search, add (with add permission), and a suggestion tester."""
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    if request.method == "POST":
+        if not request.user.has_perm("service.add_replyscript"):
+            return render(
+                request, "console/forbidden.html", {"permission": "service.add_replyscript"}, status=403
+            )
+        try:
+            services.script_create(
+                actor=_actor(request),
+                store=store,
+                title=request.POST.get("title", ""),
+                body=request.POST.get("body", ""),
+                keywords=request.POST.get("keywords", ""),
+                category=request.POST.get("category", ""),
+                is_quick=request.POST.get("is_quick") == "1",
+                auto_answer=request.POST.get("auto_answer") == "1",
+            )
+        except DomainError as exc:
+            details = "; ".join(str(v) for v in exc.fields.values())
+            messages.error(request, f"{exc.message} {details}".strip())
+        else:
+            messages.success(request, _("话术已保存"))
+        return HttpResponseRedirect(reverse("console:service_scripts"))
+    f = {"q": request.GET.get("q", "").strip(), "category": request.GET.get("category", "")}
+    test_text = request.GET.get("test", "").strip()
+    page = Paginator(
+        selectors.script_list(store=store, q=f["q"], category=f["category"]), PAGE_SIZE
+    ).get_page(_int(request.GET.get("page")))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "console/service_scripts.html",
+        _base_context(
+            request,
+            page=page,
+            filters=f,
+            querystring=query.urlencode(),
+            categories=selectors.CATEGORY_CHOICES,
+            test_text=test_text,
+            test_result=selectors.script_suggest(store=store, text=test_text) if test_text else None,
+        ),
+    )
+
+
+_SCRIPT_TOGGLES = {"active": "is_active", "quick": "is_quick", "auto": "auto_answer"}
+
+
+@require_POST
+@console_view("service.change_replyscript")
+def script_action(request: HttpRequest, script_id: int, action: str) -> HttpResponse:
+    script = selectors.script_get(store=_store(request), script_id=script_id)
+    try:
+        if action == "delete":
+            if not request.user.has_perm("service.delete_replyscript"):
+                return render(
+                    request,
+                    "console/forbidden.html",
+                    {"permission": "service.delete_replyscript"},
+                    status=403,
+                )
+            services.script_delete(actor=_actor(request), script=script)
+        elif action in _SCRIPT_TOGGLES:
+            name = _SCRIPT_TOGGLES[action]
+            services.script_update(actor=_actor(request), script=script, **{name: not getattr(script, name)})
+        else:
+            raise NotFound(_("未知的操作"))
+    except NotFound:
+        raise
+    except DomainError as exc:
+        details = "; ".join(str(v) for v in exc.fields.values())
+        messages.error(request, f"{exc.message} {details}".strip())
+    else:
+        messages.success(request, _("话术已更新"))
+    return HttpResponseRedirect(reverse("console:service_scripts"))
+
+
+def _report_args(request: HttpRequest) -> tuple[dt.datetime, dt.datetime, str, str]:
+    def day(name: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(request.GET.get(name, ""))
+        except ValueError:
+            return None
+
+    start, end = selectors.report_period(day("start"), day("end"))
+    return (
+        start,
+        end,
+        timezone.localtime(start).date().isoformat(),
+        (end - dt.timedelta(days=1)).date().isoformat(),
+    )
+
+
+@console_view("service.view_complaintreport")
+def report(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    try:
+        start, end, start_day, end_day = _report_args(request)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        start, end, start_day, end_day = _report_from_default()
+    data = selectors.complaint_report(store=store, start=start, end=end)
+    return render(
+        request,
+        "console/service_report.html",
+        _base_context(
+            request,
+            report=data,
+            sections=[(title, data[key]) for key, title in exports.group_sections()],
+            start_day=start_day,
+            end_day=end_day,
+            stored=[
+                {
+                    "row": r,
+                    "start": timezone.localtime(r.period_start).date().isoformat(),
+                    "end": (timezone.localtime(r.period_end) - dt.timedelta(days=1)).date().isoformat(),
+                }
+                for r in selectors.report_list(store=store)[:12]
+            ],
+        ),
+    )
+
+
+def _report_from_default() -> tuple[dt.datetime, dt.datetime, str, str]:
+    start, end = selectors.report_period(None, None)
+    return (
+        start,
+        end,
+        timezone.localtime(start).date().isoformat(),
+        (end - dt.timedelta(days=1)).date().isoformat(),
+    )
+
+
+@console_view("service.view_complaintreport")
+def report_export(request: HttpRequest) -> HttpResponse:
+    store = _store(request)
+    try:
+        start, end, start_day, end_day = _report_args(request)
+    except DomainError:
+        start, end, start_day, end_day = _report_from_default()
+    data = selectors.complaint_report(store=store, start=start, end=end)
+    response = HttpResponse(
+        exports.report_workbook(data, store.name),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="complaints-{start_day}-{end_day}.xlsx"'
+    return response
+
+
+@console_view("service.view_review")
+def reviews(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    rating = request.GET.get("rating", "")
+    f = {
+        "rating": rating,
+        "images": request.GET.get("images", "") == "1",
+        "q": request.GET.get("q", "").strip(),
+    }
+    qs = selectors.review_list(
+        store=store, rating=int(rating) if rating.isdigit() else None, with_images=f["images"], q=f["q"]
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "console/service_reviews.html",
+        _base_context(
+            request,
+            page=page,
+            filters=f,
+            querystring=query.urlencode(),
+            invitations=list(selectors.invitation_list(store=store)[:20]),
+        ),
+    )

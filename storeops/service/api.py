@@ -1,0 +1,527 @@
+"""Customer-service API (/api/v1/service): tickets and complaints (CS-01/02), reply scripts
+and FAQ suggestions (CS-03), the root-cause report (CS-04), reviews (LOG-02)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+
+from storeops.accounts.access import perm, principal
+from storeops.core.api import Page, paginate
+from storeops.core.errors import ValidationError
+from storeops.service import selectors, services
+from storeops.service.models import ReplyScript, Review, Ticket, TicketMessage, TicketTransfer
+from storeops.stores.models import Channel, Store
+
+router = Router(tags=["service"])
+
+
+def _store(store_id: int) -> Store:
+    return get_object_or_404(Store, pk=store_id)
+
+
+# ---- schemas ------------------------------------------------------------------------------------
+
+
+class TicketIn(Schema):
+    channel_id: int
+    customer_ref: str
+    subject: str
+    category: str
+    tier: str = "general"
+    kind: str = "complaint"
+    order_ref: str = ""
+    sku_code: str = ""
+    message: str = ""
+
+
+class TicketOut(Schema):
+    id: int
+    channel_id: int
+    kind: str
+    category: str
+    tier: str
+    status: str
+    subject: str
+    customer_ref: str
+    order_ref: str
+    sku_code: str
+    owner: str | None
+    opened_at: dt.datetime
+    first_response_at: dt.datetime | None
+    first_response_seconds: int | None
+    response_due_at: dt.datetime
+    resolution_due_at: dt.datetime
+    escalated: bool
+    statement_due_at: dt.datetime | None
+    statement_published_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    overdue: bool
+
+    @staticmethod
+    def resolve_owner(obj: Ticket) -> str | None:
+        return obj.owner.get_username() if obj.owner else None
+
+    @staticmethod
+    def resolve_overdue(obj: Ticket) -> bool:
+        return obj.is_overdue
+
+
+class MessageOut(Schema):
+    id: int
+    author_kind: str
+    author: str | None
+    body: str
+    script_id: int | None
+    sent_at: dt.datetime
+
+    @staticmethod
+    def resolve_author(obj: TicketMessage) -> str | None:
+        return obj.author.get_username() if obj.author else None
+
+
+class TransferOut(Schema):
+    from_user: str | None
+    to_user: str
+    by_user: str | None
+    reason: str
+    at: dt.datetime
+
+    @staticmethod
+    def resolve_from_user(obj: TicketTransfer) -> str | None:
+        return obj.from_user.get_username() if obj.from_user else None
+
+    @staticmethod
+    def resolve_to_user(obj: TicketTransfer) -> str:
+        return str(obj.to_user.get_username())
+
+    @staticmethod
+    def resolve_by_user(obj: TicketTransfer) -> str | None:
+        return obj.by_user.get_username() if obj.by_user else None
+
+
+class TicketDetailOut(TicketOut):
+    statement: str
+    resolution_note: str
+    refund_ref: str
+    compensation_coupon: str
+    reopened_count: int
+    messages: list[MessageOut]
+    transfers: list[TransferOut]
+
+    @staticmethod
+    def resolve_messages(obj: Ticket) -> list[Any]:
+        return list(selectors.ticket_messages(ticket=obj))
+
+    @staticmethod
+    def resolve_transfers(obj: Ticket) -> list[Any]:
+        return list(selectors.ticket_transfers(ticket=obj))
+
+
+class MessageIn(Schema):
+    body: str
+    author: Literal["agent", "customer"] = "agent"
+    script_id: int | None = None
+
+
+class MessageResultOut(Schema):
+    message: MessageOut
+    auto_answer: MessageOut | None = None
+    ticket: TicketOut
+
+
+class TransferIn(Schema):
+    to_user_id: int
+    reason: str
+
+
+class EscalateIn(Schema):
+    tier: str
+    reason: str
+
+
+class StatementIn(Schema):
+    text: str
+
+
+class ResolveIn(Schema):
+    note: str
+    refund_ref: str = ""
+    compensate: bool = False
+    coupon_template_id: int | None = None
+
+
+class ReopenIn(Schema):
+    reason: str
+
+
+class ScriptIn(Schema):
+    title: str
+    body: str
+    keywords: list[str] = []
+    category: str = ""
+    is_quick: bool = False
+    auto_answer: bool = False
+
+
+class ScriptPatch(Schema):
+    title: str | None = None
+    body: str | None = None
+    keywords: list[str] | None = None
+    category: str | None = None
+    is_quick: bool | None = None
+    auto_answer: bool | None = None
+    is_active: bool | None = None
+
+
+class ScriptOut(Schema):
+    id: int
+    title: str
+    category: str
+    keywords: list[str]
+    body: str
+    is_quick: bool
+    auto_answer: bool
+    is_active: bool
+    uses: int
+
+
+class SuggestIn(Schema):
+    text: str
+    category: str = ""
+    customer: str = ""
+    order: str = ""
+
+
+class SuggestionOut(Schema):
+    script_id: int
+    title: str
+    score: int
+    keywords: list[str]
+    text: str
+
+
+class SuggestOut(Schema):
+    suggestions: list[SuggestionOut]
+    auto_answer: SuggestionOut | None
+
+
+class ReviewIn(Schema):
+    channel_id: int
+    order_ref: str
+    sku_code: str
+    customer_ref: str
+    rating: int
+    text: str = ""
+    images: list[str] = []
+
+
+class ReviewOut(Schema):
+    id: int
+    channel_id: int
+    order_ref: str
+    sku_code: str
+    customer_ref: str
+    rating: int
+    text: str
+    images: list[str]
+    created_at: dt.datetime
+    reward_coupon: str
+    reward_note: str
+
+
+class GroupRowOut(Schema):
+    key: str
+    label: str
+    count: int
+    share: Decimal
+    previous: int
+    trend: Decimal | None
+
+
+class KeywordOut(Schema):
+    keyword: str
+    count: int
+
+
+class SlaOut(Schema):
+    tickets: int
+    responded: int
+    response_on_time: int
+    response_rate: Decimal
+    resolved: int
+    resolution_on_time: int
+    resolution_rate: Decimal
+    first_response_median_seconds: int | None
+    chat_target_seconds: int
+    chat_within_target: int
+    chat_rate: Decimal
+    crises: int
+    statements_on_time: int
+
+
+class ReportOut(Schema):
+    start: dt.datetime
+    end: dt.datetime
+    previous_start: dt.datetime
+    total: int
+    previous_total: int
+    trend: Decimal | None
+    by_category: list[GroupRowOut]
+    by_tier: list[GroupRowOut]
+    by_sku: list[GroupRowOut]
+    by_channel: list[GroupRowOut]
+    top_keywords: list[KeywordOut]
+    sla: SlaOut
+
+
+def _suggestion(s: selectors.Suggestion) -> dict[str, Any]:
+    return {
+        "script_id": s.script.pk,
+        "title": s.script.title,
+        "score": s.score,
+        "keywords": list(s.keywords),
+        "text": s.text,
+    }
+
+
+def _ticket(request: HttpRequest, store_id: int, ticket_id: int) -> Ticket:
+    return selectors.ticket_get(store=_store(store_id), ticket_id=ticket_id)
+
+
+# ---- tickets ------------------------------------------------------------------------------------
+
+
+@router.get("/{store_id}/tickets", response=Page[TicketOut], auth=perm("service.view_ticket"))
+def ticket_list(
+    request: HttpRequest,
+    store_id: int,
+    status: str = "",
+    tier: str = "",
+    category: str = "",
+    kind: str = "",
+    owner: str = "",
+    q: str = "",
+    overdue: bool = False,
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    """The ticket queue. ``status=active`` = open or in progress; ``owner`` is a user id,
+    ``me`` or ``none`` (unowned); ``overdue=true`` lists tickets past a running deadline."""
+    owner_id: int | None = None
+    if owner == "me":
+        owner_id = request.user.pk
+    elif owner and owner != "none":
+        if not owner.isdigit():
+            raise ValidationError(_("负责人参数有误"), fields={"owner": _("用户编号、me 或 none")})
+        owner_id = int(owner)
+    qs = selectors.ticket_list(
+        store=_store(store_id),
+        status=status,
+        tier=tier,
+        category=category,
+        kind=kind,
+        owner_id=owner_id,
+        unowned=owner == "none",
+        q=q.strip(),
+        overdue=overdue,
+    )
+    return paginate(qs, page, page_size)
+
+
+@router.get("/{store_id}/tickets/{ticket_id}", response=TicketDetailOut, auth=perm("service.view_ticket"))
+def ticket_detail(request: HttpRequest, store_id: int, ticket_id: int) -> Ticket:
+    return _ticket(request, store_id, ticket_id)
+
+
+@router.post("/{store_id}/tickets", response={201: TicketDetailOut}, auth=perm("service.add_ticket"))
+def ticket_open(request: HttpRequest, store_id: int, payload: TicketIn) -> tuple[int, Ticket]:
+    store = _store(store_id)
+    channel = Channel.objects.filter(pk=payload.channel_id, store=store).first()
+    if channel is None:
+        raise ValidationError(_("渠道不存在"), fields={"channel_id": _("渠道不属于该店铺")})
+    ticket = services.ticket_open(
+        actor=principal(request).actor, store=store, channel=channel, **payload.dict(exclude={"channel_id"})
+    )
+    return 201, ticket
+
+
+@router.post(
+    "/{store_id}/tickets/{ticket_id}/messages",
+    response={201: MessageResultOut},
+    auth=perm("service.change_ticket"),
+)
+def ticket_message(
+    request: HttpRequest, store_id: int, ticket_id: int, payload: MessageIn
+) -> tuple[int, dict[str, Any]]:
+    """An agent's reply (``author=agent``, optionally from a script) or a customer's message
+    (``author=customer``: FAQ automation may answer an inquiry at once)."""
+    ticket = _ticket(request, store_id, ticket_id)
+    actor = principal(request).actor
+    if payload.author == "customer":
+        result = services.ticket_customer_message(actor=actor, ticket=ticket, body=payload.body)
+        return 201, {"message": result.message, "auto_answer": result.auto_answer, "ticket": ticket}
+    script = (
+        selectors.script_get(store=ticket.store, script_id=payload.script_id) if payload.script_id else None
+    )
+    msg = services.ticket_reply(actor=actor, ticket=ticket, body=payload.body, script=script)
+    return 201, {"message": msg, "auto_answer": None, "ticket": ticket}
+
+
+@router.post(
+    "/{store_id}/tickets/{ticket_id}/transfer", response=TicketDetailOut, auth=perm("service.change_ticket")
+)
+def ticket_transfer(request: HttpRequest, store_id: int, ticket_id: int, payload: TransferIn) -> Ticket:
+    """Hand the ticket to another agent: only its owner or a supervisor may (首问负责制)."""
+    ticket = _ticket(request, store_id, ticket_id)
+    who = principal(request)
+    services.ticket_transfer(
+        actor=who.actor,
+        ticket=ticket,
+        to_user=selectors.user_get(user_id=payload.to_user_id),
+        reason=payload.reason,
+        supervisor=who.has_perm(services.SUPERVISE),
+    )
+    return ticket
+
+
+@router.post(
+    "/{store_id}/tickets/{ticket_id}/escalate", response=TicketDetailOut, auth=perm("service.change_ticket")
+)
+def ticket_escalate(request: HttpRequest, store_id: int, ticket_id: int, payload: EscalateIn) -> Ticket:
+    ticket = _ticket(request, store_id, ticket_id)
+    return services.ticket_escalate(
+        actor=principal(request).actor, ticket=ticket, tier=payload.tier, reason=payload.reason
+    )
+
+
+@router.post(
+    "/{store_id}/tickets/{ticket_id}/statement", response=TicketDetailOut, auth=perm("service.change_ticket")
+)
+def ticket_statement(request: HttpRequest, store_id: int, ticket_id: int, payload: StatementIn) -> Ticket:
+    """Record a crisis's public statement (CS-01)."""
+    ticket = _ticket(request, store_id, ticket_id)
+    return services.ticket_publish_statement(actor=principal(request).actor, ticket=ticket, text=payload.text)
+
+
+@router.post(
+    "/{store_id}/tickets/{ticket_id}/resolve", response=TicketDetailOut, auth=perm("service.change_ticket")
+)
+def ticket_resolve(request: HttpRequest, store_id: int, ticket_id: int, payload: ResolveIn) -> Ticket:
+    ticket = _ticket(request, store_id, ticket_id)
+    return services.ticket_resolve(actor=principal(request).actor, ticket=ticket, **payload.dict())
+
+
+@router.post(
+    "/{store_id}/tickets/{ticket_id}/close", response=TicketDetailOut, auth=perm("service.change_ticket")
+)
+def ticket_close(request: HttpRequest, store_id: int, ticket_id: int) -> Ticket:
+    return services.ticket_close(actor=principal(request).actor, ticket=_ticket(request, store_id, ticket_id))
+
+
+@router.post(
+    "/{store_id}/tickets/{ticket_id}/reopen", response=TicketDetailOut, auth=perm("service.change_ticket")
+)
+def ticket_reopen(request: HttpRequest, store_id: int, ticket_id: int, payload: ReopenIn) -> Ticket:
+    ticket = _ticket(request, store_id, ticket_id)
+    return services.ticket_reopen(actor=principal(request).actor, ticket=ticket, reason=payload.reason)
+
+
+# ---- scripts ------------------------------------------------------------------------------------
+
+
+@router.get("/{store_id}/scripts", response=list[ScriptOut], auth=perm("service.view_replyscript"))
+def script_list(
+    request: HttpRequest, store_id: int, q: str = "", category: str = "", quick: bool = False
+) -> list[ReplyScript]:
+    return list(
+        selectors.script_list(store=_store(store_id), q=q.strip(), category=category, quick_only=quick)
+    )
+
+
+@router.post("/{store_id}/scripts", response={201: ScriptOut}, auth=perm("service.add_replyscript"))
+def script_create(request: HttpRequest, store_id: int, payload: ScriptIn) -> tuple[int, ReplyScript]:
+    script = services.script_create(actor=principal(request).actor, store=_store(store_id), **payload.dict())
+    return 201, script
+
+
+@router.patch("/{store_id}/scripts/{script_id}", response=ScriptOut, auth=perm("service.change_replyscript"))
+def script_update(request: HttpRequest, store_id: int, script_id: int, payload: ScriptPatch) -> ReplyScript:
+    script = selectors.script_get(store=_store(store_id), script_id=script_id)
+    changes = {k: v for k, v in payload.dict().items() if v is not None}
+    return services.script_update(actor=principal(request).actor, script=script, **changes)
+
+
+@router.delete(
+    "/{store_id}/scripts/{script_id}", response={204: None}, auth=perm("service.delete_replyscript")
+)
+def script_delete(request: HttpRequest, store_id: int, script_id: int) -> tuple[int, None]:
+    script = selectors.script_get(store=_store(store_id), script_id=script_id)
+    services.script_delete(actor=principal(request).actor, script=script)
+    return 204, None
+
+
+@router.post("/{store_id}/reply-suggestions", response=SuggestOut, auth=perm("service.view_replyscript"))
+def script_suggest(request: HttpRequest, store_id: int, payload: SuggestIn) -> dict[str, Any]:
+    """The scripts that best answer a customer's message, placeholders filled; ``auto_answer``
+    is the one FAQ automation would send by itself (CS-03)."""
+    result = selectors.script_suggest(
+        store=_store(store_id),
+        text=payload.text,
+        category=payload.category,
+        values={"customer": payload.customer, "order": payload.order},
+    )
+    return {
+        "suggestions": [_suggestion(s) for s in result.suggestions],
+        "auto_answer": _suggestion(result.auto_answer) if result.auto_answer else None,
+    }
+
+
+# ---- reviews (LOG-02) -------------------------------------------------------------------------
+
+
+@router.get("/{store_id}/reviews", response=Page[ReviewOut], auth=perm("service.view_review"))
+def review_list(
+    request: HttpRequest,
+    store_id: int,
+    rating: int | None = None,
+    with_images: bool = False,
+    q: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    qs = selectors.review_list(store=_store(store_id), rating=rating, with_images=with_images, q=q.strip())
+    return paginate(qs, page, page_size)
+
+
+@router.post("/{store_id}/reviews", response={201: ReviewOut}, auth=perm("service.add_review"))
+def review_create(request: HttpRequest, store_id: int, payload: ReviewIn) -> tuple[int, Review]:
+    """Record a review; one with photos earns the playbook's reward coupon (晒图评价送券)."""
+    store = _store(store_id)
+    channel = Channel.objects.filter(pk=payload.channel_id, store=store).first()
+    if channel is None:
+        raise ValidationError(_("渠道不存在"), fields={"channel_id": _("渠道不属于该店铺")})
+    review = services.review_create(
+        actor=principal(request).actor, store=store, channel=channel, **payload.dict(exclude={"channel_id"})
+    )
+    return 201, review
+
+
+# ---- the root-cause report (CS-04) ------------------------------------------------------------
+
+
+@router.get("/{store_id}/report", response=ReportOut, auth=perm("service.view_complaintreport"))
+def complaint_report(
+    request: HttpRequest, store_id: int, start: dt.date | None = None, end: dt.date | None = None
+) -> dict[str, Any]:
+    """Complaints of ``[start, end]`` (dates, default the last 7 days) by category, tier,
+    product and channel with share and trend, top keywords and SLA attainment."""
+    begin, finish = selectors.report_period(start, end)
+    return selectors.complaint_report(store=_store(store_id), start=begin, end=finish)

@@ -1,0 +1,327 @@
+"""Customer-service data: tickets and complaints (CS-01/02), reply scripts (CS-03), stored
+root-cause reports (CS-04), reviews and review invitations (LOG-02).
+
+There is no link to the orders app yet: a ticket, review or invitation carries the order's
+number (``order_ref``) with its store and channel, like ``fulfilment.Shipment``. The orders
+app adds the foreign key later and fills it from ``(store, channel, order_ref)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from storeops.service.rules import Status, Tier
+from storeops.stores.models import Channel, Store
+
+
+class TicketKind(models.TextChoices):
+    INQUIRY = "inquiry", _("咨询")
+    COMPLAINT = "complaint", _("投诉")
+
+
+class TicketCategory(models.TextChoices):
+    LOGISTICS = "logistics", _("物流")
+    QUALITY = "quality", _("质量")
+    SERVICE = "service", _("服务")
+    PRICE = "price", _("价格")
+    OTHER = "other", _("其他")
+
+
+class TicketTier(models.TextChoices):
+    GENERAL = Tier.GENERAL.value, _("一般")
+    SERIOUS = Tier.SERIOUS.value, _("严重")
+    CRISIS = Tier.CRISIS.value, _("危机")
+
+
+class TicketStatus(models.TextChoices):
+    OPEN = Status.OPEN.value, _("待处理")
+    IN_PROGRESS = Status.IN_PROGRESS.value, _("处理中")
+    RESOLVED = Status.RESOLVED.value, _("已解决")
+    CLOSED = Status.CLOSED.value, _("已关闭")
+
+
+class Ticket(models.Model):
+    """One customer conversation or complaint. ``owner`` is the first agent who handled it
+    (首问负责制) and keeps it until they or a supervisor transfer it."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", verbose_name=_("渠道"))
+    kind = models.CharField(
+        _("类型"), max_length=12, choices=TicketKind.choices, default=TicketKind.COMPLAINT
+    )
+    category = models.CharField(_("分类"), max_length=12, choices=TicketCategory.choices)
+    tier = models.CharField(_("级别"), max_length=10, choices=TicketTier.choices, default=TicketTier.GENERAL)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=TicketStatus.choices, default=TicketStatus.OPEN
+    )
+    subject = models.CharField(_("主题"), max_length=200)
+    customer_ref = models.CharField(_("顾客"), max_length=64, db_index=True)
+    order_ref = models.CharField(_("订单号"), max_length=64, blank=True, db_index=True)
+    sku_code = models.CharField(_("SKU编码"), max_length=64, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("负责人"),
+    )
+    opened_at = models.DateTimeField(_("创建时间"), default=timezone.now, db_index=True)
+    first_response_at = models.DateTimeField(_("首次响应"), null=True, blank=True)
+    first_response_seconds = models.PositiveIntegerField(_("首次响应用时（秒）"), null=True, blank=True)
+    response_due_at = models.DateTimeField(_("响应截止"))
+    resolution_due_at = models.DateTimeField(_("解决截止"))
+    escalated = models.BooleanField(_("已升级"), default=False)
+    escalated_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
+    statement_due_at = models.DateTimeField(_("公开声明截止"), null=True, blank=True)
+    statement_published_at = models.DateTimeField(_("声明发布时间"), null=True, blank=True)
+    statement = models.TextField(_("公开声明"), blank=True)
+    resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    resolution_note = models.TextField(_("处理结果"), blank=True)
+    refund_ref = models.CharField(_("退款申请单号"), max_length=64, blank=True)
+    compensation_coupon = models.CharField(_("补偿券码"), max_length=32, blank=True)
+    reopened_count = models.PositiveIntegerField(_("重开次数"), default=0)
+
+    class Meta:
+        verbose_name = _("客服工单")
+        verbose_name_plural = _("客服工单")
+        ordering = ("-opened_at", "-id")
+        permissions = [("supervise_ticket", _("客服主管：改派他人工单"))]
+        indexes = [models.Index(fields=("store", "status", "opened_at"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in Status]), name="ticket_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(tier__in=[t.value for t in Tier]), name="ticket_tier_valid"),
+            models.CheckConstraint(
+                condition=~Q(status__in=["resolved", "closed"]) | Q(resolved_at__isnull=False),
+                name="ticket_resolved_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def next_due_at(self) -> dt.datetime | None:
+        """The nearest deadline still running (for the desk's SLA timer)."""
+        if self.status not in (TicketStatus.OPEN, TicketStatus.IN_PROGRESS):
+            return (
+                self.statement_due_at
+                if self.tier == Tier.CRISIS and not self.statement_published_at
+                else None
+            )
+        dues = [self.resolution_due_at]
+        if self.first_response_at is None:
+            dues.append(self.response_due_at)
+        if self.tier == Tier.CRISIS and self.statement_published_at is None and self.statement_due_at:
+            dues.append(self.statement_due_at)
+        return min(dues)
+
+    @property
+    def is_overdue(self) -> bool:
+        due = self.next_due_at
+        return due is not None and due < timezone.now()
+
+
+class Author(models.TextChoices):
+    CUSTOMER = "customer", _("顾客")
+    AGENT = "agent", _("客服")
+    BOT = "bot", _("自动回复")
+
+
+class TicketMessage(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author_kind = models.CharField(_("发送方"), max_length=10, choices=Author.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField(_("内容"))
+    script = models.ForeignKey(
+        "ReplyScript",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("话术"),
+    )
+    sent_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("工单消息")
+        verbose_name_plural = _("工单消息")
+        ordering = ("sent_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.author_kind}: {self.body[:30]}"
+
+
+class TicketTransfer(models.Model):
+    """A change of owner (首问负责制: recorded, only by the owner or a supervisor)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="transfers")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(_("原因"), max_length=200)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("工单转交")
+        verbose_name_plural = _("工单转交")
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} → {self.to_user_id}"
+
+
+class ServiceNotification(models.Model):
+    """Every message the service app sent: crisis alerts to the emergency group (CS-01) and
+    review invitations to customers (LOG-02)."""
+
+    class Kind(models.TextChoices):
+        CRISIS = "crisis", _("危机升级通知")
+        REVIEW_INVITATION = "review_invitation", _("评价邀请")
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    invitation = models.ForeignKey(
+        "ReviewInvitation", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    channel = models.CharField(_("通知方式"), max_length=40)
+    recipient = models.CharField(_("接收人"), max_length=200)
+    ok = models.BooleanField(default=True)
+    error = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("客服通知记录")
+        verbose_name_plural = _("客服通知记录")
+        ordering = ("-sent_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.channel} → {self.recipient}"
+
+
+class ReplyScript(models.Model):
+    """A reply in the scripts library (话术库). ``keywords`` drive the FAQ suggestion; an
+    ``auto_answer`` script answers a matching customer message by itself when unambiguous."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    title = models.CharField(_("标题"), max_length=100)
+    category = models.CharField(_("分类"), max_length=12, choices=TicketCategory.choices, blank=True)
+    keywords = models.JSONField(_("关键词"), default=list, blank=True)
+    body = models.TextField(_("内容"))
+    is_quick = models.BooleanField(_("快捷回复"), default=False)
+    auto_answer = models.BooleanField(_("自动回答"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+    uses = models.PositiveIntegerField(_("使用次数"), default=0)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("话术")
+        verbose_name_plural = _("话术库")
+        ordering = ("title", "id")
+        constraints = [
+            models.UniqueConstraint(fields=("store", "title"), name="reply_script_title_per_store")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ComplaintReport(models.Model):
+    """A stored root-cause report of one period (CS-04): generated weekly and on demand."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    period_start = models.DateTimeField(_("开始"))
+    period_end = models.DateTimeField(_("结束"))
+    generated_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+    data = models.JSONField(_("报告"), default=dict)
+
+    class Meta:
+        verbose_name = _("客诉分析报告")
+        verbose_name_plural = _("客诉分析报告")
+        ordering = ("-period_start", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("store", "period_start", "period_end"), name="complaint_report_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gt=models.F("period_start")), name="complaint_report_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.period_start:%Y-%m-%d}"
+
+
+class Review(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", verbose_name=_("渠道"))
+    order_ref = models.CharField(_("订单号"), max_length=64, db_index=True)
+    sku_code = models.CharField(_("SKU编码"), max_length=64)
+    customer_ref = models.CharField(_("顾客"), max_length=64)
+    rating = models.PositiveSmallIntegerField(_("评分"))
+    text = models.TextField(_("评价内容"), blank=True)
+    images = models.JSONField(_("图片"), default=list, blank=True)
+    created_at = models.DateTimeField(_("评价时间"), default=timezone.now, db_index=True)
+    reward_coupon = models.CharField(_("奖励券码"), max_length=32, blank=True)
+    reward_note = models.CharField(_("奖励说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("评价")
+        verbose_name_plural = _("评价")
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1) & Q(rating__lte=5), name="review_rating_1_5"),
+            models.UniqueConstraint(
+                fields=("channel", "order_ref", "sku_code"), name="review_once_per_order_sku"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_ref} {self.sku_code} {self.rating}★"
+
+
+class ReviewInvitation(models.Model):
+    """One invitation per delivered order, sent ``review_invite_hours`` after delivery (LOG-02)."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", verbose_name=_("渠道"))
+    order_ref = models.CharField(_("订单号"), max_length=64)
+    delivered_at = models.DateTimeField(_("签收时间"))
+    due_at = models.DateTimeField(_("应发送时间"))
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    via = models.CharField(_("发送方式"), max_length=20, default="message")
+    recipient = models.CharField(_("接收人"), max_length=100)
+    text = models.TextField(_("内容"))
+    coupon_promised = models.BooleanField(_("承诺送券"), default=False)
+    coupon_template_id = models.PositiveIntegerField(_("奖励券模板"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+
+    class Meta:
+        verbose_name = _("评价邀请")
+        verbose_name_plural = _("评价邀请")
+        ordering = ("-due_at", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=("channel", "order_ref"), name="review_invitation_once_per_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_ref} @ {self.due_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,409 @@
+"""Pure customer-service rules (no Django): the ticket state machine, complaint deadlines by
+tier (CS-01/02), SLA states for the checks, reply-script matching and placeholders (CS-03),
+report arithmetic (CS-04) and the review reward (LOG-02).
+
+Everything here works on plain values (enums, datetimes, dataclasses), so the rules are
+property-tested without a database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from storeops.catalog.banned_words import BannedWordScanner
+
+
+class Tier(enum.StrEnum):
+    GENERAL = "general"  # e.g. logistics delay: answered within complaint_general_hours
+    SERIOUS = "serious"  # e.g. quality: solved within complaint_serious_hours (refund + coupon)
+    CRISIS = "crisis"  # media exposure: emergency group + public statement within crisis hours
+
+
+TIER_RANK: dict[Tier, int] = {Tier.GENERAL: 0, Tier.SERIOUS: 1, Tier.CRISIS: 2}
+
+
+class Status(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Action(enum.StrEnum):
+    START = "start"  # the first agent reply
+    RESOLVE = "resolve"
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+# The explicit transition table: (from, action) -> to. Anything else is an invalid transition.
+TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (Status.OPEN, Action.START): Status.IN_PROGRESS,
+    (Status.OPEN, Action.RESOLVE): Status.RESOLVED,
+    (Status.IN_PROGRESS, Action.RESOLVE): Status.RESOLVED,
+    (Status.RESOLVED, Action.CLOSE): Status.CLOSED,
+    (Status.RESOLVED, Action.REOPEN): Status.IN_PROGRESS,
+    (Status.CLOSED, Action.REOPEN): Status.IN_PROGRESS,
+}
+ACTIVE = frozenset({Status.OPEN, Status.IN_PROGRESS})
+
+
+def next_status(current: Status, action: Action) -> Status | None:
+    """The status after ``action``, or None when the action is not allowed from ``current``."""
+    return TRANSITIONS.get((current, action))
+
+
+# ---- CS-01 / CS-02 deadlines -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SlaPolicy:
+    """The playbook numbers the deadlines use (loaded from the store/channel playbook)."""
+
+    general_hours: int = 2
+    serious_hours: int = 4
+    crisis_hours: int = 24
+    resolution_hours: int = 24
+    chat_first_response_seconds: int = 30
+    warn_minutes: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    response: dt.datetime  # first answer (CS-01 general tier; every ticket is answered by then)
+    resolution: dt.datetime  # solved (CS-01 serious tier 4 h, CS-02 24 h otherwise)
+    statement: dt.datetime | None  # crisis only: public statement (CS-01)
+
+
+def deadlines(
+    *, tier: Tier, opened_at: dt.datetime, escalated_at: dt.datetime | None, policy: SlaPolicy
+) -> Deadlines:
+    """The deadlines of a ticket of ``tier`` opened at ``opened_at``.
+
+    Every ticket is answered within the general tier's hours (no complaint waits longer than a
+    logistics delay). It is solved within the serious tier's hours when serious or worse
+    (never later than the resolution target), else within ``resolution_hours``. A crisis
+    also owes a public statement ``crisis_hours`` after it was escalated (or opened as one).
+    """
+    response = opened_at + dt.timedelta(hours=policy.general_hours)
+    resolve_hours = policy.resolution_hours
+    if TIER_RANK[tier] >= TIER_RANK[Tier.SERIOUS]:
+        resolve_hours = min(policy.serious_hours, policy.resolution_hours)
+    resolution = opened_at + dt.timedelta(hours=resolve_hours)
+    statement = None
+    if tier == Tier.CRISIS:
+        statement = (escalated_at or opened_at) + dt.timedelta(hours=policy.crisis_hours)
+    return Deadlines(response=response, resolution=resolution, statement=statement)
+
+
+class SlaKind(enum.StrEnum):
+    RESPONSE = "response"
+    RESOLUTION = "resolution"
+    STATEMENT = "statement"
+
+
+class SlaState(enum.StrEnum):
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFacts:
+    tier: Tier
+    status: Status
+    response_due_at: dt.datetime
+    resolution_due_at: dt.datetime
+    statement_due_at: dt.datetime | None = None
+    first_response_at: dt.datetime | None = None
+    resolved_at: dt.datetime | None = None
+    statement_published_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlaBreach:
+    kind: SlaKind
+    state: SlaState
+    due_at: dt.datetime
+    minutes: int  # minutes left (due soon, >= 0) or overdue (> 0)
+
+
+def _state(due: dt.datetime, now: dt.datetime, warn_minutes: int) -> tuple[SlaState, int] | None:
+    if now >= due:
+        return SlaState.OVERDUE, int((now - due).total_seconds() // 60)
+    left = due - now
+    if left <= dt.timedelta(minutes=warn_minutes):
+        return SlaState.DUE_SOON, int(left.total_seconds() // 60)
+    return None
+
+
+def sla_breaches(facts: TicketFacts, now: dt.datetime, *, warn_minutes: int) -> list[SlaBreach]:
+    """The deadlines of an open ticket that are past or within ``warn_minutes`` at ``now``.
+
+    A deadline met (answered, resolved, statement published) is never reported, so a finding
+    raised for it resolves itself on the next check run."""
+    out: list[SlaBreach] = []
+    active = facts.status in ACTIVE
+    pending: list[tuple[SlaKind, dt.datetime | None, bool]] = [
+        (SlaKind.RESPONSE, facts.response_due_at, active and facts.first_response_at is None),
+        (SlaKind.RESOLUTION, facts.resolution_due_at, active and facts.resolved_at is None),
+        (
+            SlaKind.STATEMENT,
+            facts.statement_due_at,
+            facts.tier == Tier.CRISIS and facts.statement_published_at is None,
+        ),
+    ]
+    for kind, due, waiting in pending:
+        if not waiting or due is None:
+            continue
+        state = _state(due, now, warn_minutes)
+        if state is not None:
+            out.append(SlaBreach(kind=kind, state=state[0], due_at=due, minutes=state[1]))
+    return out
+
+
+def met(due: dt.datetime | None, done: dt.datetime | None) -> bool | None:
+    """Was a deadline met? None when it does not apply or is still running."""
+    if due is None or done is None:
+        return None
+    return done <= due
+
+
+# ---- CS-03: reply scripts and FAQ automation --------------------------------------------------
+
+
+_SPLIT = re.compile(r"[,，、;；\n]+")
+
+
+def parse_keywords(text: str | Iterable[str]) -> tuple[str, ...]:
+    """Keywords from a comma/newline separated text (or a list), stripped, de-duplicated,
+    order kept."""
+    parts = _SPLIT.split(text) if isinstance(text, str) else list(text)
+    seen: dict[str, None] = {}
+    for part in parts:
+        word = str(part).strip()
+        if word:
+            seen.setdefault(word, None)
+    return tuple(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptEntry:
+    script_id: int
+    title: str
+    keywords: tuple[str, ...]
+    category: str = ""
+    auto_answer: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptMatch:
+    script_id: int
+    title: str
+    score: int  # total characters of the distinct keywords found (longer keywords weigh more)
+    keywords: tuple[str, ...]
+    auto_answer: bool
+
+
+class ScriptMatcher:
+    """All scripts' keywords in one Aho–Corasick automaton (the banned-word scanner of
+    ``catalog.banned_words``: case- and width-insensitive); a message is scanned once."""
+
+    def __init__(self, scripts: Sequence[ScriptEntry]) -> None:
+        self._scripts = list(scripts)
+        self._by_word: dict[str, list[ScriptEntry]] = {}
+        for entry in self._scripts:
+            for word in entry.keywords:
+                self._by_word.setdefault(word.lower(), []).append(entry)
+        self._scanner = BannedWordScanner(word for s in self._scripts for word in s.keywords)
+
+    def match(self, text: str, *, category: str = "", limit: int = 5) -> list[ScriptMatch]:
+        """Scripts whose keywords occur in ``text``, best first: by score, then by the number
+        of keywords found, then by title. A script of another category than ``category``
+        (when both are given) does not match."""
+        found: dict[int, set[str]] = {}
+        entries: dict[int, ScriptEntry] = {}
+        for m in self._scanner.scan(text):
+            for entry in self._by_word.get(m.word.lower(), []):
+                if category and entry.category and entry.category != category:
+                    continue
+                found.setdefault(entry.script_id, set()).add(m.word)
+                entries[entry.script_id] = entry
+        matches = [
+            ScriptMatch(
+                script_id=sid,
+                title=entries[sid].title,
+                score=sum(len(w) for w in words),
+                keywords=tuple(sorted(words)),
+                auto_answer=entries[sid].auto_answer,
+            )
+            for sid, words in found.items()
+        ]
+        matches.sort(key=lambda m: (-m.score, -len(m.keywords), m.title, m.script_id))
+        return matches[:limit]
+
+
+def auto_answer_choice(matches: Sequence[ScriptMatch]) -> ScriptMatch | None:
+    """The script to answer with automatically: the best match when it is marked auto-answer
+    and unambiguous (no other match scores as high)."""
+    if not matches or not matches[0].auto_answer:
+        return None
+    if len(matches) > 1 and matches[1].score >= matches[0].score:
+        return None
+    return matches[0]
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def render_script(body: str, values: Mapping[str, str]) -> str:
+    """Fill ``{customer}``, ``{order}`` … placeholders; an unknown or empty one is left as it
+    is, so an agent sees what still needs filling in."""
+
+    def fill(m: re.Match[str]) -> str:
+        value = values.get(m.group(1), "")
+        return value if value else m.group(0)
+
+    return _PLACEHOLDER.sub(fill, body)
+
+
+def placeholders(body: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_PLACEHOLDER.findall(body)))
+
+
+# ---- CS-04: report arithmetic ------------------------------------------------------------------
+
+
+def share(part: int, whole: int) -> Decimal:
+    """``part / whole`` as a fraction with 4 decimals (0 when ``whole`` is 0)."""
+    if whole <= 0:
+        return Decimal(0)
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def trend(current: int, previous: int) -> Decimal | None:
+    """Change against the previous period as a fraction (None when there was nothing before)."""
+    if previous <= 0:
+        return None
+    return ((Decimal(current) - Decimal(previous)) / Decimal(previous)).quantize(
+        Decimal("0.0001"), rounding=ROUND_HALF_UP
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    key: str
+    count: int
+    share: Decimal
+    previous: int
+    trend: Decimal | None
+
+
+def group_rows(current: Mapping[str, int], previous: Mapping[str, int]) -> list[GroupRow]:
+    """Counts per group with share of the period's total and trend vs the previous period,
+    largest first; groups seen only in the previous period are listed with count 0."""
+    total = sum(current.values())
+    keys = set(current) | set(previous)
+    rows = [
+        GroupRow(
+            key=k,
+            count=current.get(k, 0),
+            share=share(current.get(k, 0), total),
+            previous=previous.get(k, 0),
+            trend=trend(current.get(k, 0), previous.get(k, 0)),
+        )
+        for k in keys
+    ]
+    rows.sort(key=lambda r: (-r.count, -r.previous, r.key))
+    return rows
+
+
+# Terms counted in complaint texts and reviews (CS-04 root causes, the campaign post-mortem's
+# review keywords). Reply-script keywords are added to these at run time.
+COMPLAINT_TERMS: tuple[str, ...] = (
+    "物流慢",
+    "发货慢",
+    "没收到",
+    "快递",
+    "破损",
+    "漏发",
+    "发错",
+    "少件",
+    "质量",
+    "做工",
+    "色差",
+    "尺码",
+    "偏大",
+    "偏小",
+    "起球",
+    "掉色",
+    "开线",
+    "异味",
+    "过敏",
+    "假货",
+    "退款",
+    "退货",
+    "换货",
+    "价格",
+    "降价",
+    "保价",
+    "优惠券",
+    "态度",
+    "不回复",
+    "客服",
+    "投诉",
+    "曝光",
+    "媒体",
+)
+REVIEW_TERMS: tuple[str, ...] = (
+    "质量好",
+    "质量差",
+    "物流快",
+    "物流慢",
+    "包装好",
+    "包装破损",
+    "好看",
+    "显瘦",
+    "舒服",
+    "合身",
+    "偏大",
+    "偏小",
+    "色差",
+    "起球",
+    "掉色",
+    "性价比高",
+    "便宜",
+    "贵",
+    "客服好",
+    "客服差",
+    "回购",
+    "推荐",
+    "失望",
+    "一般",
+)
+
+
+def term_counts(texts: Iterable[str], terms: Iterable[str], *, limit: int = 20) -> list[tuple[str, int]]:
+    """How many texts mention each term (a text counts once per term), most frequent first."""
+    scanner = BannedWordScanner(terms)
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update({m.word for m in scanner.scan(text)})
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+
+# ---- LOG-02: review invitations and the reward -------------------------------------------------
+
+
+def invitation_due(delivered_at: dt.datetime, invite_hours: int) -> dt.datetime:
+    return delivered_at + dt.timedelta(hours=invite_hours)
+
+
+def earns_photo_reward(*, image_count: int, reward_configured: bool) -> bool:
+    """晒图评价送券: a review with at least one image earns the configured coupon."""
+    return reward_configured and image_count > 0

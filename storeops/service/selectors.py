@@ -1,0 +1,434 @@
+"""Reads of customer-service data: the ticket queue and its SLA view (CS-01/02), scripts and
+FAQ suggestions (CS-03), the root-cause report with the post-mortem helpers
+:func:`top_questions` and :func:`review_keywords` (CS-04), reviews and invitations (LOG-02)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from storeops.core.errors import ValidationError
+from storeops.core.queries import get_or_not_found
+from storeops.service import rules
+from storeops.service.models import (
+    Author,
+    ComplaintReport,
+    ReplyScript,
+    Review,
+    ReviewInvitation,
+    Ticket,
+    TicketCategory,
+    TicketKind,
+    TicketMessage,
+    TicketStatus,
+    TicketTier,
+    TicketTransfer,
+)
+from storeops.stores.models import Store
+from storeops.stores.selectors import playbook_get
+
+STATUS_CHOICES = TicketStatus.choices
+TIER_CHOICES = TicketTier.choices
+CATEGORY_CHOICES = TicketCategory.choices
+KIND_CHOICES = TicketKind.choices
+ACTIVE_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
+
+
+# ---- tickets -----------------------------------------------------------------------------------
+
+
+def _overdue_q(now: dt.datetime) -> Q:
+    return Q(status__in=ACTIVE_STATUSES) & (
+        Q(first_response_at__isnull=True, response_due_at__lt=now)
+        | Q(resolution_due_at__lt=now)
+        | Q(tier=rules.Tier.CRISIS, statement_published_at__isnull=True, statement_due_at__lt=now)
+    )
+
+
+def ticket_list(
+    *,
+    store: Store,
+    status: str = "",
+    tier: str = "",
+    category: str = "",
+    kind: str = "",
+    owner_id: int | None = None,
+    unowned: bool = False,
+    q: str = "",
+    overdue: bool = False,
+    now: dt.datetime | None = None,
+) -> QuerySet[Ticket]:
+    """The queue. ``status="active"`` means open or in progress. Overdue tickets are those past
+    a running deadline (first response, resolution, crisis statement)."""
+    qs = Ticket.objects.filter(store=store).select_related("channel", "owner")
+    if status == "active":
+        qs = qs.filter(status__in=ACTIVE_STATUSES)
+    elif status:
+        qs = qs.filter(status=status)
+    if tier:
+        qs = qs.filter(tier=tier)
+    if category:
+        qs = qs.filter(category=category)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
+    if unowned:
+        qs = qs.filter(owner__isnull=True)
+    if q:
+        query = Q(subject__icontains=q) | Q(customer_ref__icontains=q) | Q(order_ref__icontains=q)
+        if q.lstrip("#").isdigit():
+            query |= Q(pk=int(q.lstrip("#")))
+        qs = qs.filter(query)
+    if overdue:
+        qs = qs.filter(_overdue_q(now or timezone.now()))
+    return qs.order_by("-opened_at", "-id")
+
+
+def ticket_get(*, store: Store, ticket_id: int) -> Ticket:
+    return get_or_not_found(
+        Ticket.objects.select_related("channel", "owner", "store"),
+        gettext_lazy("工单不存在"),
+        store=store,
+        pk=ticket_id,
+    )
+
+
+def ticket_messages(*, ticket: Ticket) -> QuerySet[TicketMessage]:
+    return (
+        TicketMessage.objects.filter(ticket=ticket)
+        .select_related("author", "script")
+        .order_by("sent_at", "id")
+    )
+
+
+def ticket_transfers(*, ticket: Ticket) -> QuerySet[TicketTransfer]:
+    return TicketTransfer.objects.filter(ticket=ticket).select_related("from_user", "to_user", "by_user")
+
+
+def ticket_counts(*, store: Store, now: dt.datetime | None = None) -> dict[str, int]:
+    base = Ticket.objects.filter(store=store)
+    return {
+        "open": base.filter(status=TicketStatus.OPEN).count(),
+        "in_progress": base.filter(status=TicketStatus.IN_PROGRESS).count(),
+        "overdue": base.filter(_overdue_q(now or timezone.now())).count(),
+        "crisis": base.filter(status__in=ACTIVE_STATUSES, tier=rules.Tier.CRISIS).count(),
+    }
+
+
+def tickets_sla_watch(*, store: Store) -> QuerySet[Ticket]:
+    """Tickets whose deadlines may still be running: active ones, and crises without a
+    published statement."""
+    return Ticket.objects.filter(store=store).filter(
+        Q(status__in=ACTIVE_STATUSES) | Q(tier=rules.Tier.CRISIS, statement_published_at__isnull=True)
+    )
+
+
+def ticket_facts(ticket: Ticket) -> rules.TicketFacts:
+    return rules.TicketFacts(
+        tier=rules.Tier(ticket.tier),
+        status=rules.Status(ticket.status),
+        response_due_at=ticket.response_due_at,
+        resolution_due_at=ticket.resolution_due_at,
+        statement_due_at=ticket.statement_due_at,
+        first_response_at=ticket.first_response_at,
+        resolved_at=ticket.resolved_at,
+        statement_published_at=ticket.statement_published_at,
+    )
+
+
+def agent_choices() -> QuerySet[Any]:
+    """Active users who may handle tickets (transfer targets)."""
+    perm = Permission.objects.filter(content_type__app_label="service", codename="change_ticket").first()
+    users = get_user_model().objects.filter(is_active=True)
+    if perm is None:
+        return users.none()
+    return (
+        users.filter(Q(is_superuser=True) | Q(user_permissions=perm) | Q(groups__permissions=perm))
+        .distinct()
+        .order_by("username")
+    )
+
+
+def user_get(*, user_id: int) -> Any:
+    return get_or_not_found(
+        get_user_model().objects.filter(is_active=True), gettext_lazy("用户不存在"), pk=user_id
+    )
+
+
+# ---- CS-03: scripts -----------------------------------------------------------------------------
+
+
+def script_list(
+    *, store: Store, q: str = "", category: str = "", quick_only: bool = False
+) -> QuerySet[ReplyScript]:
+    qs = ReplyScript.objects.filter(store=store)
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(body__icontains=q))
+    if category:
+        qs = qs.filter(category=category)
+    if quick_only:
+        qs = qs.filter(is_quick=True, is_active=True)
+    return qs.order_by("title", "id")
+
+
+def script_get(*, store: Store, script_id: int) -> ReplyScript:
+    return get_or_not_found(ReplyScript.objects.all(), gettext_lazy("话术不存在"), store=store, pk=script_id)
+
+
+def script_matcher(*, store: Store) -> rules.ScriptMatcher:
+    """One automaton over the store's active scripts' keywords."""
+    rows = ReplyScript.objects.filter(store=store, is_active=True).values_list(
+        "pk", "title", "keywords", "category", "auto_answer"
+    )
+    return rules.ScriptMatcher(
+        [
+            rules.ScriptEntry(
+                script_id=pk,
+                title=title,
+                keywords=rules.parse_keywords(keywords or []),
+                category=category,
+                auto_answer=auto,
+            )
+            for pk, title, keywords, category, auto in rows
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    script: ReplyScript
+    score: int
+    keywords: tuple[str, ...]
+    text: str  # the body with placeholders filled
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestResult:
+    suggestions: list[Suggestion]
+    auto_answer: Suggestion | None
+
+
+def script_suggest(
+    *, store: Store, text: str, category: str = "", values: dict[str, str] | None = None, limit: int = 5
+) -> SuggestResult:
+    """The scripts that best answer ``text`` (keyword matching), with placeholders filled from
+    ``values`` (``customer``, ``order`` …), and the automatic answer when one applies."""
+    matches = script_matcher(store=store).match(text, category=category, limit=limit)
+    scripts = ReplyScript.objects.in_bulk([m.script_id for m in matches])
+    values = values or {}
+    out = [
+        Suggestion(
+            scripts[m.script_id], m.score, m.keywords, rules.render_script(scripts[m.script_id].body, values)
+        )
+        for m in matches
+        if m.script_id in scripts
+    ]
+    choice = rules.auto_answer_choice(matches)
+    auto = next((s for s in out if choice is not None and s.script.pk == choice.script_id), None)
+    return SuggestResult(out, auto)
+
+
+# ---- LOG-02 -------------------------------------------------------------------------------------
+
+
+def review_list(
+    *, store: Store, rating: int | None = None, with_images: bool = False, q: str = ""
+) -> QuerySet[Review]:
+    qs = Review.objects.filter(store=store).select_related("channel")
+    if rating is not None:
+        qs = qs.filter(rating=rating)
+    if with_images:
+        qs = qs.exclude(images=[])
+    if q:
+        qs = qs.filter(Q(order_ref__icontains=q) | Q(sku_code__icontains=q) | Q(text__icontains=q))
+    return qs.order_by("-created_at", "-id")
+
+
+def invitation_list(*, store: Store) -> QuerySet[ReviewInvitation]:
+    return ReviewInvitation.objects.filter(store=store).select_related("channel")
+
+
+# ---- CS-04: the root-cause report -----------------------------------------------------------------
+
+
+def _complaints(store: Store, start: dt.datetime, end: dt.datetime) -> QuerySet[Ticket]:
+    return Ticket.objects.filter(
+        store=store, kind=TicketKind.COMPLAINT, opened_at__gte=start, opened_at__lt=end
+    ).select_related("channel")
+
+
+def _count_by(rows: Iterable[Ticket], key: Any) -> dict[str, int]:
+    return dict(Counter(key(t) for t in rows))
+
+
+def _texts(tickets: list[Ticket]) -> list[str]:
+    bodies: dict[int, list[str]] = {t.pk: [t.subject] for t in tickets}
+    for ticket_id, body in TicketMessage.objects.filter(
+        ticket_id__in=list(bodies), author_kind=Author.CUSTOMER
+    ).values_list("ticket_id", "body"):
+        bodies[ticket_id].append(body)
+    return ["\n".join(parts) for parts in bodies.values()]
+
+
+def _rows(current: dict[str, int], previous: dict[str, int], labels: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": r.key,
+            "label": labels.get(r.key, r.key) or "-",
+            "count": r.count,
+            "share": str(r.share),
+            "previous": r.previous,
+            "trend": None if r.trend is None else str(r.trend),
+        }
+        for r in rules.group_rows(current, previous)
+    ]
+
+
+def _sla(tickets: list[Ticket], chat_seconds: int) -> dict[str, Any]:
+    responded = [t for t in tickets if t.first_response_at is not None]
+    resolved = [t for t in tickets if t.resolved_at is not None]
+    crises = [t for t in tickets if t.tier == rules.Tier.CRISIS]
+    seconds = [t.first_response_seconds for t in responded if t.first_response_seconds is not None]
+    on_time_response = sum(1 for t in responded if rules.met(t.response_due_at, t.first_response_at))
+    on_time_resolution = sum(1 for t in resolved if rules.met(t.resolution_due_at, t.resolved_at))
+    statements = sum(1 for t in crises if rules.met(t.statement_due_at, t.statement_published_at))
+    within_chat = sum(1 for s in seconds if s <= chat_seconds)
+    return {
+        "tickets": len(tickets),
+        "responded": len(responded),
+        "response_on_time": on_time_response,
+        "response_rate": str(rules.share(on_time_response, len(tickets))),
+        "resolved": len(resolved),
+        "resolution_on_time": on_time_resolution,
+        "resolution_rate": str(rules.share(on_time_resolution, len(tickets))),
+        "first_response_median_seconds": int(statistics.median(seconds)) if seconds else None,
+        "chat_target_seconds": chat_seconds,
+        "chat_within_target": within_chat,
+        "chat_rate": str(rules.share(within_chat, len(seconds))),
+        "crises": len(crises),
+        "statements_on_time": statements,
+    }
+
+
+def complaint_report(*, store: Store, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """Complaints opened in ``[start, end)`` by category, tier, product (SKU) and channel, with
+    share and trend against the period of the same length before, the most frequent complaint
+    terms, and SLA attainment (CS-01/02). JSON-ready (decimals as strings)."""
+    previous_start = start - (end - start)
+    current = list(_complaints(store, start, end))
+    previous = list(_complaints(store, previous_start, start))
+    channels = {t.channel_id: t.channel.name for t in current + previous}
+    groups = {
+        "by_category": (lambda t: t.category, dict(TicketCategory.choices)),
+        "by_tier": (lambda t: t.tier, dict(TicketTier.choices)),
+        "by_sku": (lambda t: t.sku_code, {}),
+        "by_channel": (lambda t: str(t.channel_id), {str(k): v for k, v in channels.items()}),
+    }
+    terms = list(rules.COMPLAINT_TERMS) + [
+        w
+        for words in ReplyScript.objects.filter(store=store).values_list("keywords", flat=True)
+        for w in words or []
+    ]
+    playbook = playbook_get(store=store)
+    return {
+        "store": store.code,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "previous_start": previous_start.isoformat(),
+        "total": len(current),
+        "previous_total": len(previous),
+        "trend": None if (tr := rules.trend(len(current), len(previous))) is None else str(tr),
+        **{
+            name: _rows(
+                _count_by(current, key), _count_by(previous, key), {k: str(v) for k, v in labels.items()}
+            )
+            for name, (key, labels) in groups.items()
+        },
+        "top_keywords": [
+            {"keyword": k, "count": n} for k, n in rules.term_counts(_texts(current), terms, limit=15)
+        ],
+        "sla": _sla(current, playbook.chat_first_response_seconds),
+    }
+
+
+def report_period(
+    start: dt.date | None, end: dt.date | None, days: int = 7
+) -> tuple[dt.datetime, dt.datetime]:
+    """``[start, end]`` as whole local days (default: the last ``days`` days up to today)."""
+    today = timezone.localdate()
+    end = end or today
+    start = start or end - dt.timedelta(days=days - 1)
+    if start > end:
+        raise ValidationError(_("开始日期不能晚于结束日期"), fields={"start": _("开始日期不能晚于结束日期")})
+    if (end - start).days > 366:
+        raise ValidationError(_("报告期最长一年"), fields={"end": _("报告期最长一年")})
+    tz = timezone.get_current_timezone()
+    return (
+        dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+        dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+    )
+
+
+def report_list(*, store: Store) -> QuerySet[ComplaintReport]:
+    return ComplaintReport.objects.filter(store=store)
+
+
+def top_questions(
+    *, store: Store, start: dt.datetime, end: dt.datetime, limit: int = 10
+) -> list[dict[str, Any]]:
+    """The customers' most frequent questions in ``[start, end)`` (for the campaign
+    post-mortem): each ticket's subject and customer messages are matched to the scripts
+    library; a ticket counts once, under its best script's title, or under its subject when no
+    script matches."""
+    tickets = list(Ticket.objects.filter(store=store, opened_at__gte=start, opened_at__lt=end))
+    matcher = script_matcher(store=store)
+    counts: Counter[str] = Counter()
+    for ticket, text in zip(tickets, _texts(tickets), strict=True):
+        best = matcher.match(text, limit=1)
+        counts[best[0].title if best else ticket.subject] += 1
+    total = sum(counts.values())
+    return [
+        {"question": q, "count": n, "share": str(rules.share(n, total))}
+        for q, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    ]
+
+
+def review_keywords(
+    *, store: Store, start: dt.datetime, end: dt.datetime, limit: int = 10
+) -> list[dict[str, Any]]:
+    """The terms customers use most in reviews written in ``[start, end)`` (a review counts
+    once per term), with the average rating of the reviews using each."""
+    rows = list(
+        Review.objects.filter(store=store, created_at__gte=start, created_at__lt=end).values_list(
+            "text", "rating"
+        )
+    )
+    top = rules.term_counts((text for text, _r in rows), rules.REVIEW_TERMS, limit=limit)
+    scanner_terms = {k for k, _n in top}
+    ratings: dict[str, list[int]] = {k: [] for k in scanner_terms}
+    matcher = rules.ScriptMatcher(
+        [rules.ScriptEntry(i, k, (k,)) for i, k in enumerate(sorted(scanner_terms))]
+    )
+    for text, rating in rows:
+        for m in matcher.match(text, limit=len(scanner_terms) or 1):
+            ratings[m.title].append(rating)
+    return [
+        {
+            "keyword": k,
+            "count": n,
+            "avg_rating": str(round(sum(ratings[k]) / len(ratings[k]), 2)) if ratings[k] else None,
+        }
+        for k, n in top
+    ]

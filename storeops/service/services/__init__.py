@@ -1,0 +1,64 @@
+"""Every change of customer-service data. Atomic, validated and audited.
+
+* Tickets (CS-01/02): open, messages (agent reply, customer message with FAQ auto-answer),
+  transfer (首问负责制), escalate (crisis → emergency group + statement deadline), statement,
+  resolve (optional compensation coupon through promotions), close, reopen. Transitions follow
+  :data:`rules.TRANSITIONS`; anything else is :class:`InvalidTransition`.
+* Reply scripts (CS-03): create, update, delete.
+* Reports (CS-04): generate and store a period's root-cause report.
+* Reviews and invitations (LOG-02): a review with photos earns the playbook's reward coupon;
+  :func:`review_invitations_send` is the idempotent periodic sweep.
+"""
+
+from storeops.service.services.reports import report_generate, reports_generate_weekly
+from storeops.service.services.reviews import (
+    INVITATION_LOOKBACK,
+    INVITATION_MAX_ATTEMPTS,
+    InvitationResult,
+    review_create,
+    review_invitations_send,
+)
+from storeops.service.services.scripts import script_create, script_delete, script_update
+from storeops.service.services.tickets import (
+    EMERGENCY_ROLES,
+    HANDLE,
+    SUPERVISE,
+    CustomerMessageResult,
+    sla_policy,
+    ticket_close,
+    ticket_customer_message,
+    ticket_escalate,
+    ticket_open,
+    ticket_publish_statement,
+    ticket_reopen,
+    ticket_reply,
+    ticket_resolve,
+    ticket_transfer,
+)
+
+__all__ = [
+    "EMERGENCY_ROLES",
+    "HANDLE",
+    "INVITATION_LOOKBACK",
+    "INVITATION_MAX_ATTEMPTS",
+    "SUPERVISE",
+    "CustomerMessageResult",
+    "InvitationResult",
+    "report_generate",
+    "reports_generate_weekly",
+    "review_create",
+    "review_invitations_send",
+    "script_create",
+    "script_delete",
+    "script_update",
+    "sla_policy",
+    "ticket_close",
+    "ticket_customer_message",
+    "ticket_escalate",
+    "ticket_open",
+    "ticket_publish_statement",
+    "ticket_reopen",
+    "ticket_reply",
+    "ticket_resolve",
+    "ticket_transfer",
+]

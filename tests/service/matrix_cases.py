@@ -1,0 +1,117 @@
+"""The customer-service routes and pages in the permission matrix (tests/test_permission_matrix.py)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+
+from storeops.accounts.roles import Role
+from storeops.accounts.services import user_create
+from storeops.core.context import Actor
+from storeops.service import services
+from tests.conftest import PASSWORD
+from tests.service.builders import ACTOR, a_script
+
+_T = "/service/{store}/tickets"
+_S = "/service/{store}/scripts"
+
+SERVICE_API_CASES = {
+    ("GET", "/service/{store_id}/tickets"): (_T + "?status=active&tier=general", None),
+    ("GET", "/service/{store_id}/tickets/{ticket_id}"): (_T + "/{sv_ticket}", None),
+    ("POST", "/service/{store_id}/tickets"): (
+        _T,
+        {"channel_id": "{channel}", "customer_ref": "c5", "subject": "物流慢", "category": "logistics"},
+    ),
+    ("POST", "/service/{store_id}/tickets/{ticket_id}/messages"): (
+        _T + "/{sv_ticket}/messages",
+        {"body": "您好"},
+    ),
+    ("POST", "/service/{store_id}/tickets/{ticket_id}/transfer"): (
+        _T + "/{sv_ticket}/transfer",
+        {"to_user_id": "{sv_boss}", "reason": "交接"},
+    ),
+    ("POST", "/service/{store_id}/tickets/{ticket_id}/escalate"): (
+        _T + "/{sv_ticket}/escalate",
+        {"tier": "serious", "reason": "质量问题"},
+    ),
+    ("POST", "/service/{store_id}/tickets/{ticket_id}/statement"): (
+        _T + "/{sv_crisis}/statement",
+        {"text": "情况说明"},
+    ),
+    ("POST", "/service/{store_id}/tickets/{ticket_id}/resolve"): (
+        _T + "/{sv_ticket}/resolve",
+        {"note": "已处理"},
+    ),
+    ("POST", "/service/{store_id}/tickets/{ticket_id}/close"): (_T + "/{sv_resolved}/close", {}),
+    ("POST", "/service/{store_id}/tickets/{ticket_id}/reopen"): (
+        _T + "/{sv_closed}/reopen",
+        {"reason": "未解决"},
+    ),
+    ("GET", "/service/{store_id}/scripts"): (_S, None),
+    ("POST", "/service/{store_id}/scripts"): (_S, {"title": "新话术", "body": "您好", "keywords": ["你好"]}),
+    ("PATCH", "/service/{store_id}/scripts/{script_id}"): (_S + "/{sv_script}", {"is_quick": True}),
+    ("DELETE", "/service/{store_id}/scripts/{script_id}"): (_S + "/{sv_script}", None),
+    ("POST", "/service/{store_id}/reply-suggestions"): (
+        "/service/{store}/reply-suggestions",
+        {"text": "快递没动"},
+    ),
+    ("GET", "/service/{store_id}/reviews"): ("/service/{store}/reviews", None),
+    ("POST", "/service/{store_id}/reviews"): (
+        "/service/{store}/reviews",
+        {"channel_id": "{channel}", "order_ref": "O-R1", "sku_code": "S1", "customer_ref": "c1", "rating": 5},
+    ),
+    ("GET", "/service/{store_id}/report"): ("/service/{store}/report", None),
+}
+
+SERVICE_CONSOLE_CASES = {
+    "console:service_desk": ("GET", "/service/?status=active&overdue=1", None),
+    "console:service_ticket_new": (
+        "POST",
+        "/service/tickets/new/",
+        {"channel": "{channel}", "customer_ref": "c9", "subject": "少件", "category": "logistics"},
+    ),
+    "console:service_ticket_detail": ("GET", "/service/tickets/{sv_ticket}/", None),
+    "console:service_ticket_action": ("POST", "/service/tickets/{sv_ticket}/reply/", {"body": "您好"}),
+    "console:service_scripts": ("GET", "/service/scripts/?test=快递没动", None),
+    "console:service_script_action": ("POST", "/service/scripts/{sv_script}/quick/", {}),
+    "console:service_report": ("GET", "/service/report/", None),
+    "console:service_report_export": ("GET", "/service/report.xlsx", None),
+    "console:service_reviews": ("GET", "/service/reviews/", None),
+}
+
+
+def service_world(store, channel, owner):
+    """Tickets owned by the customer-service user of the matrix (first contact), one resolved,
+    one closed, one crisis; a reply script."""
+    name = f"u_{Role.CUSTOMER_SERVICE.value}"
+    agent = get_user_model().objects.filter(username=name).first() or user_create(
+        actor=ACTOR,
+        username=f"u_{Role.CUSTOMER_SERVICE.value}",
+        password=PASSWORD,
+        roles=[Role.CUSTOMER_SERVICE],
+        email=f"u_{Role.CUSTOMER_SERVICE.value}@example.com",
+    )
+    as_agent = Actor(user=agent)
+
+    def ticket(**kw):
+        return services.ticket_open(
+            actor=as_agent,
+            store=store,
+            channel=channel,
+            customer_ref="c1",
+            subject="快递三天没动",
+            category="logistics",
+            **kw,
+        )
+
+    resolved = services.ticket_resolve(actor=as_agent, ticket=ticket(), note="已处理")
+    closed = services.ticket_close(
+        actor=as_agent, ticket=services.ticket_resolve(actor=as_agent, ticket=ticket(), note="ok")
+    )
+    return {
+        "sv_ticket": ticket().pk,
+        "sv_resolved": resolved.pk,
+        "sv_closed": closed.pk,
+        "sv_crisis": ticket(tier="crisis").pk,
+        "sv_script": a_script(store).pk,
+        "sv_boss": owner.pk,
+    }

@@ -1,0 +1,108 @@
+"""Console pages of customer service: desk with SLA timers, ticket detail and actions, scripts,
+report with Excel export, reviews."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from storeops.accounts.roles import Role
+from storeops.service import services
+from storeops.service.models import ReplyScript, Ticket, TicketMessage
+from tests.service.builders import ACTOR, a_script, a_ticket, at
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cs_client(make_user):
+    client = Client()
+    client.force_login(make_user(Role.CUSTOMER_SERVICE))
+    return client
+
+
+def test_cs_02_desk_lists_tickets_with_overdue_highlighting_and_filters(store, channel, cs_client):
+    late = a_ticket(store, channel, subject="迟迟没回复的投诉", opened=at(-3))
+    a_ticket(store, channel, subject="刚来的投诉", opened=timezone.now(), tier="serious", category="quality")
+    page = cs_client.get("/service/").content.decode()
+    assert "迟迟没回复的投诉" in page
+    assert "刚来的投诉" in page
+    assert 'class="overdue"' in page
+    assert "客服" in page  # nav link
+    only_serious = cs_client.get("/service/", {"tier": "serious"}).content.decode()
+    assert "刚来的投诉" in only_serious
+    assert "迟迟没回复的投诉" not in only_serious
+    overdue = cs_client.get("/service/", {"overdue": "1"}).content.decode()
+    assert f"/service/tickets/{late.pk}/" in overdue
+    assert "刚来的投诉" not in overdue
+
+
+def test_cs_03_ticket_detail_shows_messages_suggestions_and_quick_replies(store, channel, cs_client):
+    a_script(store, "物流查询", keywords="快递,物流")
+    a_script(store, "问候", keywords="你好", body="您好，{customer}", is_quick=True)
+    ticket = a_ticket(store, channel, customer_ref="小王")
+    page = cs_client.get(f"/service/tickets/{ticket.pk}/").content.decode()
+    assert "我的快递三天没有物流更新了" in page
+    assert "亲爱的小王" in page  # suggestion with placeholders filled
+    assert "您好，小王" in page  # quick reply
+
+
+def test_cs_02_reply_from_the_console_takes_ownership_and_errors_are_shown(store, channel, cs_client):
+    ticket = a_ticket(store, channel)
+    response = cs_client.post(f"/service/tickets/{ticket.pk}/reply/", {"body": "马上处理"})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.owner.username, ticket.status) == ("u_customer_service", "in_progress")
+    assert TicketMessage.objects.filter(ticket=ticket, author_kind="agent").count() == 1
+    follow = cs_client.post(f"/service/tickets/{ticket.pk}/close/", {}, follow=True).content.decode()
+    assert "不能执行此操作" in follow
+    assert cs_client.post(f"/service/tickets/{ticket.pk}/fly/", {}).status_code == 404
+
+
+def test_cs_03_scripts_page_creates_and_tests_matching(store, cs_client):
+    response = cs_client.post(
+        "/service/scripts/",
+        {"title": "发货时间", "body": "48小时内发货", "keywords": "发货,什么时候发", "auto_answer": "1"},
+    )
+    assert response.status_code == 302
+    assert ReplyScript.objects.get().keywords == ["发货", "什么时候发"]
+    page = cs_client.get("/service/scripts/", {"test": "什么时候发货"}).content.decode()
+    assert "将自动回答" in page
+    assert "48小时内发货" in page
+
+
+def test_cs_04_report_page_and_excel_export(store, channel, cs_client):
+    a_ticket(store, channel, opened=timezone.now(), subject="破损")
+    services.reports_generate_weekly(actor=ACTOR)
+    page = cs_client.get("/service/report/").content.decode()
+    assert "每周报告" in page
+    assert "客诉分析" in page
+    assert "物流" in page
+    export = cs_client.get("/service/report.xlsx")
+    assert export.status_code == 200
+    assert export["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert cs_client.get("/service/report/", {"start": "2026-03-10", "end": "2026-03-01"}).status_code == 200
+
+
+def test_log_02_reviews_page_renders(store, channel, cs_client):
+    services.review_create(
+        actor=ACTOR,
+        store=store,
+        channel=channel,
+        order_ref="O-1",
+        sku_code="S1",
+        customer_ref="c1",
+        rating=4,
+        text="不错",
+    )
+    page = cs_client.get("/service/reviews/").content.decode()
+    assert "不错" in page
+    assert "4★" in page
+
+
+def test_cs_02_warehouse_cannot_open_the_desk(make_user, store):
+    client = Client()
+    client.force_login(make_user(Role.WAREHOUSE))
+    assert client.get("/service/").status_code == 403
+    assert Ticket.objects.count() == 0
