@@ -23,9 +23,11 @@ from storeops.sop.models import Finding
 from storeops.sop.services import checks_run
 from storeops.stores import services as st
 from storeops.stores.models import LaunchStep
+from tests.aftersales.matrix_cases import AFTERSALES_API_CASES, AFTERSALES_CONSOLE_CASES, aftersales_world
 from tests.conftest import ApiClient
 from tests.marketing.matrix_cases import MARKETING_API_CASES, MARKETING_CONSOLE_CASES, marketing_world
 from tests.orders.matrix_cases import ORDERS_API_CASES, SIGNED_ORDER_ROUTES, orders_world
+from tests.service.matrix_cases import SERVICE_API_CASES, SERVICE_CONSOLE_CASES, service_world
 
 ROLES = list(Role)
 
@@ -224,7 +226,81 @@ API_CASES = {
         None,
     ),
     **MARKETING_API_CASES,
+    **SERVICE_API_CASES,
     **ORDERS_API_CASES,
+    **{  # marketplace order import and invoices (h6)
+        ("POST", "/orders/imports/{store_id}"): (
+            "/orders/imports/{store}",
+            {"channel_id": "{channel}", "file": "{import_csv}"},
+        ),
+        ("GET", "/orders/imports/{store_id}"): ("/orders/imports/{store}?status=failed", None),
+        ("GET", "/orders/imports/{store_id}/{import_id}"): ("/orders/imports/{store}/{order_import}", None),
+        ("GET", "/orders/imports/{store_id}/mappings"): ("/orders/imports/{store}/mappings", None),
+        ("POST", "/orders/imports/{store_id}/mappings"): (
+            "/orders/imports/{store}/mappings",
+            {
+                "name": "m2",
+                "channel_kind": "jd",
+                "mapping": {
+                    "order_no": "单号",
+                    "receiver": "姓名",
+                    "phone": "手机",
+                    "full_address": "地址",
+                    "sku_code": "编码",
+                    "quantity": "件数",
+                    "order_amount": "金额",
+                },
+            },
+        ),
+        ("PUT", "/orders/imports/{store_id}/mappings/{mapping_id}"): (
+            "/orders/imports/{store}/mappings/{import_mapping}",
+            {
+                "name": "m3",
+                "channel_kind": "tmall",
+                "mapping": {
+                    "order_no": "单号",
+                    "receiver": "姓名",
+                    "phone": "手机",
+                    "full_address": "地址",
+                    "sku_code": "编码",
+                    "quantity": "件数",
+                    "order_amount": "金额",
+                },
+            },
+        ),
+        ("DELETE", "/orders/imports/{store_id}/mappings/{mapping_id}"): (
+            "/orders/imports/{store}/mappings/{import_mapping}",
+            None,
+        ),
+        ("POST", "/orders/invoices/{store_id}"): (
+            "/orders/invoices/{store}",
+            {
+                "order_number": "{o_invoiceable}",
+                "kind": "paper",
+                "title_type": "personal",
+                "title": "王五",
+                "mailing_address": "上海市世纪大道100号",
+            },
+        ),
+        ("GET", "/orders/invoices/{store_id}"): ("/orders/invoices/{store}?status=requested", None),
+        ("GET", "/orders/invoices/{store_id}/{invoice_id}"): (
+            "/orders/invoices/{store}/{invoice_requested}",
+            None,
+        ),
+        ("POST", "/orders/invoices/{store_id}/{invoice_id}/issue"): (
+            "/orders/invoices/{store}/{invoice_requested}/issue",
+            {"invoice_number": "M2"},
+        ),
+        ("POST", "/orders/invoices/{store_id}/{invoice_id}/reject"): (
+            "/orders/invoices/{store}/{invoice_requested}/reject",
+            {"reason": "抬头有误"},
+        ),
+        ("POST", "/orders/invoices/{store_id}/{invoice_id}/reverse"): (
+            "/orders/invoices/{store}/{invoice_issued}/reverse",
+            {"reason": "退款红冲"},
+        ),
+    },
+    **AFTERSALES_API_CASES,
     **{
         ("GET", "/inventory/{store_id}/warehouses"): ("/inventory/{store}/warehouses", None),
         ("POST", "/inventory/{store_id}/warehouses"): (
@@ -266,10 +342,47 @@ API_CASES = {
         ),
         ("GET", "/inventory/{store_id}/channel-offers"): ("/inventory/{store}/channel-offers", None),
         ("POST", "/inventory/{store_id}/channel-offers/sync"): ("/inventory/{store}/channel-offers/sync", {}),
+        ("GET", "/inventory/{store_id}/turnover"): ("/inventory/{store}/turnover?slow_only=false", None),
+        # INV-04 ABC classes
+        ("GET", "/inventory/{store_id}/abc"): ("/inventory/{store}/abc?abc_class=A&due=false", None),
+        ("POST", "/inventory/{store_id}/abc/recompute"): ("/inventory/{store}/abc/recompute", {}),
+        # INV-05 cycle counts
+        ("GET", "/inventory/{store_id}/count-sheets"): (
+            "/inventory/{store}/count-sheets?status=counting",
+            None,
+        ),
+        ("POST", "/inventory/{store_id}/count-sheets"): (
+            "/inventory/{store}/count-sheets",
+            {"warehouse_id": "{warehouse2}", "zone": "qc", "sku_ids": ["{inv_sku}"]},
+        ),
+        ("GET", "/inventory/{store_id}/count-sheets/{sheet_id}"): (
+            "/inventory/{store}/count-sheets/{count_sheet}",
+            None,
+        ),
+        ("POST", "/inventory/{store_id}/count-sheets/{sheet_id}/start"): (
+            "/inventory/{store}/count-sheets/{draft_count_sheet}/start",
+            {},
+        ),
+        ("POST", "/inventory/{store_id}/count-sheets/{sheet_id}/counts"): (
+            "/inventory/{store}/count-sheets/{count_sheet}/counts",
+            {"counts": [{"sku_id": "{inv_sku}", "counted": 2}]},
+        ),
+        ("POST", "/inventory/{store_id}/count-sheets/{sheet_id}/recount"): (
+            "/inventory/{store}/count-sheets/{count_sheet}/recount",
+            {"sku_ids": ["{inv_sku}"]},
+        ),
+        ("POST", "/inventory/{store_id}/count-sheets/{sheet_id}/post"): (
+            "/inventory/{store}/count-sheets/{count_sheet}/post",
+            {},
+        ),
+        ("POST", "/inventory/{store_id}/count-sheets/{sheet_id}/cancel"): (
+            "/inventory/{store}/count-sheets/{count_sheet}/cancel",
+            {"reason": "重复"},
+        ),
     },
 }
 # Routes that take a multipart file upload: the matrix posts ``file`` as a small CSV file.
-UPLOAD_ROUTES = {("POST", "/fulfilment/{store_id}/tracking/import")}
+UPLOAD_ROUTES = {("POST", "/fulfilment/{store_id}/tracking/import"), ("POST", "/orders/imports/{store_id}")}
 # Routes authenticated by a signature instead of a role (carrier pushes): not in API_CASES,
 # proven by test_store_04_signed_webhooks_are_the_only_routes_without_a_role.
 SIGNED_ROUTES = {("POST", "/fulfilment/webhooks/{carrier_code}"), *SIGNED_ORDER_ROUTES}
@@ -313,7 +426,81 @@ def world(store, channel, system, owner, today):
         **_promotions_world(store),
         **marketing_world(store, owner),
         **_inventory_world(store),
-        **orders_world(store, channel),
+        **_orders_world(store, channel),
+        **_order_imports_world(store, channel),
+        **aftersales_world(store, channel),
+        **service_world(store, channel, owner),
+    }
+
+
+def _orders_world(store, channel):
+    """The orders matrix world (tests/orders/matrix_cases.py) plus the ids the console's order
+    pages take (they address orders by id: numbers are unique per channel only)."""
+    from storeops.orders.selectors import order_detail
+
+    ids = orders_world(store, channel)
+    for key in ("o_held", "o_reviewed", "o_allocated", "o_shipped"):
+        ids[f"{key}_id"] = order_detail(store, ids[key]).pk
+    return ids
+
+
+# h6: marketplace order import (CSV with the matrix's SKU OK-S) and invoices (ORD-07)
+_IMPORT_CSV = (
+    "订单编号,收货人姓名,联系手机,收货地址,商家编码,购买数量,实付款,订单付款时间\n"
+    "{number},王五,13900001111,上海市 上海市 浦东新区 世纪大道100号,{sku},1,99.00,2026-06-01 10:00:00\n"
+)
+
+
+def _order_imports_world(store, channel):
+    """A failed import and a saved mapping; invoice requests: one requested, one issued on an
+    order refunded since (to reverse), and a paid order with no invoice yet."""
+    import io
+
+    from storeops.orders import imports, invoices
+    from storeops.orders import services as svc
+    from tests.orders.builders import ACTOR, World
+    from tests.orders.matrix_cases import _placed
+
+    bad = _IMPORT_CSV.format(number="MX-BAD", sku="NOPE").encode()
+    record = imports.orders_import(
+        actor=ACTOR, store=store, channel=channel, source=io.BytesIO(bad), filename="bad.csv"
+    ).record
+    mapping = imports.mapping_save(
+        actor=ACTOR,
+        store=store,
+        name="matrix",
+        channel_kind="tmall",
+        mapping={
+            "order_no": "单号",
+            "receiver": "姓名",
+            "phone": "手机",
+            "full_address": "地址",
+            "sku_code": "编码",
+            "quantity": "件数",
+            "order_amount": "金额",
+        },
+    )
+    paid = []
+    for customer in ("m-inv-requested", "m-inv-issued", "m-inv-none"):
+        order = _placed(store, channel, customer)
+        World.pay(None, order)
+        order.refresh_from_db()
+        paid.append(order)
+    person = {"kind": "electronic", "title_type": "personal", "title": "王五", "email": "w@example.com"}
+    requested = invoices.invoice_request(actor=ACTOR, order=paid[0], **person)
+    issued = invoices.invoice_issue(
+        actor=ACTOR,
+        invoice=invoices.invoice_request(actor=ACTOR, order=paid[1], **person),
+        invoice_number="M1",
+    )
+    svc.order_refund(actor=ACTOR, order=paid[1], units={paid[1].lines.get().pk: 1}, reason="缺货退款")
+    return {
+        "order_import": record.pk,
+        "import_mapping": mapping.pk,
+        "import_csv": _IMPORT_CSV.format(number="MX-1", sku="OK-S"),
+        "invoice_requested": requested.pk,
+        "invoice_issued": issued.pk,
+        "o_invoiceable": paid[2].number,
     }
 
 
@@ -328,7 +515,21 @@ def _inventory_world(store):
     wh2 = inv.warehouse_create(actor=ACTOR, store=store, code="bj", name="北京仓", region="华北")
     inv.stock_receive(actor=ACTOR, sku=sku, warehouse=wh, quantity=50, reason="采购入库", reference="PO-M")
     inv.stock_reserve(actor=ACTOR, sku=sku, warehouse=wh, quantity=10, reference="SO-M")
-    return {"inv_sku": sku.pk, "warehouse": wh.pk, "warehouse2": wh2.pk}
+    # INV-05: a sheet being counted (1 unit of OK-S found in bj, where orders never reserve)
+    # and a draft sheet of sh's QC zone
+    from storeops.inventory import counts
+
+    sheet = counts.count_sheet_create(actor=ACTOR, store=store, warehouse=wh2, sku_ids=[sku.pk])
+    counts.count_sheet_start(actor=ACTOR, sheet=sheet)
+    counts.count_sheet_enter(actor=ACTOR, sheet=sheet, counts={sku.pk: 1})
+    draft = counts.count_sheet_create(actor=ACTOR, store=store, warehouse=wh, zone="qc", sku_ids=[sku.pk])
+    return {
+        "inv_sku": sku.pk,
+        "warehouse": wh.pk,
+        "warehouse2": wh2.pk,
+        "count_sheet": sheet.pk,
+        "draft_count_sheet": draft.pk,
+    }
 
 
 def _catalog_world(store, channel):
@@ -538,13 +739,79 @@ CONSOLE_CASES = {
         "console:promotions_offer_detail": ("GET", "/promotions/offers/{offer}/", None),
         "console:promotions_quote": ("GET", "/promotions/quote/?sku={sku_code}&qty=2&tier=gold", None),
         "console:promotions_coupons": ("GET", "/promotions/coupons/", None),
+        "console:promotions_offer_create": ("GET", "/promotions/offers/new/", None),
+        "console:promotions_offer_edit": ("GET", "/promotions/offers/{offer}/edit/", None),
     },
     **MARKETING_CONSOLE_CASES,
+    **SERVICE_CONSOLE_CASES,
+    **AFTERSALES_CONSOLE_CASES,
+    **{  # orders (h7)
+        "console:orders_list": ("GET", "/orders/?status=on_hold&q=m-held&big_promo=0", None),
+        "console:orders_review_queue": ("GET", "/orders/review-queue/", None),
+        "console:orders_ship_risk": ("GET", "/orders/ship-risk/", None),
+        "console:orders_detail": ("GET", "/orders/{o_held_id}/", None),
+        "console:orders_review": ("POST", "/orders/{o_held_id}/review/", {"decision": "approve"}),
+        "console:orders_address": (
+            "POST",
+            "/orders/{o_held_id}/address/",
+            {"receiver": "王五", "phone": "13900001111", "province": "上海市", "address": "世纪大道100号"},
+        ),
+        "console:orders_notify": (
+            "POST",
+            "/orders/{o_held_id}/notify/",
+            {"channel": "sms", "text": "您的订单地址有误，请联系客服"},
+        ),
+        "console:orders_allocate": ("POST", "/orders/{o_reviewed_id}/allocate/", {}),
+        "console:orders_ship": (
+            "POST",
+            "/orders/{o_allocated_id}/ship/",
+            {"carrier": "SF", "tracking_no": "SFC1"},
+        ),
+        "console:orders_deliver": ("POST", "/orders/{o_shipped_id}/deliver/", {}),
+        "console:orders_cancel": ("POST", "/orders/{o_reviewed_id}/cancel/", {"reason": "缺货"}),
+        # marketplace order import and invoices (h6)
+        "console:orders_import": ("GET", "/orders/imports/?status=failed", None),
+        "console:orders_import_upload": (
+            "POST",
+            "/orders/imports/upload/",
+            {},
+        ),  # no file: refused, redirected
+        "console:orders_import_detail": ("GET", "/orders/imports/{order_import}/", None),
+        "console:orders_invoices": ("GET", "/orders/invoices/?status=requested", None),
+        "console:orders_invoice_issue": (
+            "POST",
+            "/orders/invoices/{invoice_requested}/issue/",
+            {"invoice_number": "C1"},
+        ),
+        "console:orders_invoice_reject": (
+            "POST",
+            "/orders/invoices/{invoice_requested}/reject/",
+            {"reason": "x"},
+        ),
+        "console:orders_invoice_reverse": (
+            "POST",
+            "/orders/invoices/{invoice_issued}/reverse/",
+            {"reason": "x"},
+        ),
+    },
     **{
         "console:inventory_stock": ("GET", "/inventory/stock/?zone=sellable&q=OK", None),
         "console:inventory_ledger": ("GET", "/inventory/ledger/?reference=SO-M", None),
         "console:inventory_replenishment": ("GET", "/inventory/replenishment/", None),
         "console:inventory_exceptions": ("GET", "/inventory/exceptions/", None),
+        "console:inventory_turnover": ("GET", "/inventory/turnover/?slow=1", None),
+        "console:inventory_abc": ("GET", "/inventory/abc/?abc_class=A&due=1", None),
+        "console:inventory_abc_recompute": ("POST", "/inventory/abc/recompute/", {}),
+        "console:inventory_counts": ("GET", "/inventory/counts/?status=counting", None),
+        "console:inventory_count_create": (
+            "POST",
+            "/inventory/counts/new/",
+            {"zone": "qc", "scope": "skus", "sku_codes": "OK-S"},  # no warehouse: refused, redirected
+        ),
+        "console:inventory_count_detail": ("GET", "/inventory/counts/{count_sheet}/", None),
+        "console:inventory_count_enter": ("POST", "/inventory/counts/{count_sheet}/enter/", {}),
+        "console:inventory_count_action": ("POST", "/inventory/counts/{count_sheet}/post/", {}),
+        "console:inventory_count_variance": ("GET", "/inventory/counts/{count_sheet}/variance/", None),
     },
 }
 

@@ -69,7 +69,12 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "orders.review_order",
         "orders.change_order",
         "orders.cancel_order",
+        "orders.import_orders",  # marketplace order import (issue 6)
+        "orders.*_orderimportmapping",
+        "orders.add_invoicerequest",  # ORD-07: record a customer's invoice request
+        "aftersales.view_*",  # AS-05: return rates per product
         "analytics.view_*",
+        "service.view_*",  # complaints and reviews feed listings and the CS-04 report
         "audit.view_auditentry",
         "sop.change_finding",
         "sop.run_checks",
@@ -92,12 +97,18 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     # 客服: tickets, after-sales within limits.
     Role.CUSTOMER_SERVICE: (
         *_COMMON,
-        "service.*",
+        # every service permission except service.supervise_ticket (transferring another
+        # agent's ticket, CS-02 首问负责制): supervisors get it per user, owners have "*"
+        "service.view_*",
+        "service.add_*",
+        "service.change_*",
+        "service.delete_*",
         "aftersales.*",
         "orders.view_*",
         "orders.review_order",
         "orders.change_order",
         "orders.cancel_order",
+        "orders.add_invoicerequest",  # ORD-07: record a customer's invoice request
         "catalog.view_*",
         "members.view_*",
         "sop.change_finding",
@@ -109,6 +120,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "fulfilment.*",
         "orders.view_*",
         "orders.ship_order",
+        "aftersales.view_*",
+        "aftersales.handle_returns",  # AS-04: returned parcels, QC, exchange shipments
         "catalog.view_*",
         "sop.change_finding",
     ),
@@ -117,6 +130,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         *_COMMON,
         "*.view_*",
         "marketing.approve_budget",
+        "orders.issue_invoice",  # ORD-07: issue, reject and reverse invoices
     ),
     # 数据分析: read-only analytics.
     Role.ANALYST: (
@@ -128,6 +142,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "catalog.view_*",
         "orders.view_*",
         "inventory.view_*",
+        "aftersales.view_*",  # AS-05: return rates and reasons
+        "service.view_*",  # CS-04 complaint analysis
     ),
 }
 

@@ -62,14 +62,18 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from storeops.accounts.api import router as accounts_router
+    from storeops.aftersales.api import router as aftersales_router
     from storeops.audit.api import router as audit_router
     from storeops.catalog.api import router as catalog_router
     from storeops.fulfilment.api import router as fulfilment_router
     from storeops.inventory.api import router as inventory_router
     from storeops.marketing.api import router as marketing_router
     from storeops.orders.api import router as orders_router
+    from storeops.orders.api_imports import imports_router as order_imports_router
+    from storeops.orders.api_imports import invoices_router
     from storeops.pricing.api import router as pricing_router
     from storeops.promotions.api import router as promotions_router
+    from storeops.service.api import router as service_router
     from storeops.sop.api import router as sop_router
     from storeops.stores.api import router as stores_router
 
@@ -83,7 +87,11 @@ def _register_routers() -> None:
     api.add_router("/marketing", marketing_router)
     api.add_router("/promotions", promotions_router)
     api.add_router("/fulfilment", fulfilment_router)
+    api.add_router("/orders/imports", order_imports_router)
+    api.add_router("/orders/invoices", invoices_router)
     api.add_router("/orders", orders_router)
+    api.add_router("/service", service_router)
+    api.add_router("/aftersales", aftersales_router)
 
 
 _register_routers()

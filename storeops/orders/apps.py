@@ -8,4 +8,5 @@ class OrdersConfig(AppConfig):
     verbose_name = _("订单")
 
     def ready(self) -> None:
-        from storeops.orders import checks  # noqa: F401  (registers the ORD checks)
+        # registers the ORD checks (invoice_checks: ORD-07, h6)
+        from storeops.orders import checks, invoice_checks  # noqa: F401

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -224,6 +225,9 @@ class PaymentStatus(models.TextChoices):
     SUCCEEDED = "succeeded", _("支付成功")
     FAILED = "failed", _("支付失败")
     TIMED_OUT = "timed_out", _("支付超时")
+    # the money arrived for an order that could not take it (closed, cancelled, paid through
+    # another payment) and was handed back in full at once
+    RETURNED = "returned", _("已原路退回")
 
 
 class Payment(models.Model):
@@ -352,3 +356,150 @@ class CustomerNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.purpose}"
+
+
+# --- marketplace order import and invoices (h6: issue 6 item 3, ORD-07) --------------------------
+
+
+class OrderImportMapping(models.Model):
+    """A user-saved column mapping for a channel export layout the built-in ones do not know:
+    ``mapping`` is ``{our field: [header alias, …]}`` (see :mod:`storeops.orders.imports`)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("店铺"))
+    channel_kind = models.CharField(_("渠道类型"), max_length=20)
+    name = models.CharField(_("名称"), max_length=60)
+    mapping = models.JSONField(_("列映射"), default=dict)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("订单导入映射")
+        verbose_name_plural = _("订单导入映射")
+        ordering = ("channel_kind", "name")
+        constraints = [
+            models.UniqueConstraint(fields=("store", "name"), name="order_import_mapping_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrderImportStatus(models.TextChoices):
+    IMPORTED = "imported", _("已导入")
+    ALREADY = "already_imported", _("已导入过")
+    FAILED = "failed", _("有错误，未导入")
+
+
+class OrderImport(models.Model):
+    """One marketplace export file imported (all or nothing) into orders."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", verbose_name=_("渠道"))
+    file_name = models.CharField(_("文件名"), max_length=200)
+    file_format = models.CharField(_("文件格式"), max_length=60)  # built-in spec or saved mapping name
+    mapping = models.ForeignKey(
+        OrderImportMapping,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="imports",
+        verbose_name=_("使用的映射"),
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=OrderImportStatus.choices)
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+    rows_skipped = models.PositiveIntegerField(_("跳过行数"), default=0)  # unpaid / closed in the file
+    orders_total = models.PositiveIntegerField(_("订单数"), default=0)
+    orders_created = models.PositiveIntegerField(_("新建订单"), default=0)
+    orders_existing = models.PositiveIntegerField(_("已存在订单"), default=0)
+    orders_unreserved = models.PositiveIntegerField(_("缺货未预占"), default=0)
+    errors = models.JSONField(_("错误"), default=list, blank=True)  # [{"line", "field", "message"}]
+    order_numbers = models.JSONField(_("新建订单号"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("导入人"),
+    )
+    actor_label = models.CharField(_("操作人"), max_length=150)
+    created_at = models.DateTimeField(_("导入时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("订单导入")
+        verbose_name_plural = _("订单导入")
+        ordering = ("-created_at", "-id")
+        permissions = [("import_orders", _("导入渠道订单"))]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+
+class InvoiceKind(models.TextChoices):
+    ELECTRONIC = "electronic", _("电子发票")
+    PAPER = "paper", _("纸质发票")
+
+
+class InvoiceTitleType(models.TextChoices):
+    PERSONAL = "personal", _("个人")
+    COMPANY = "company", _("单位")
+
+
+class InvoiceStatus(models.TextChoices):
+    REQUESTED = "requested", _("待开票")
+    ISSUED = "issued", _("已开票")
+    REVERSED = "reversed", _("已红冲")
+    REJECTED = "rejected", _("已驳回")
+
+
+class InvoiceRequest(models.Model):
+    """A customer's invoice request for a paid order (ORD-07); the amount is what was paid
+    less refunds. Requested → issued → (red-letter) reversed, or rejected."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="invoices")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    kind = models.CharField(_("发票类型"), max_length=20, choices=InvoiceKind.choices)
+    title_type = models.CharField(_("抬头类型"), max_length=20, choices=InvoiceTitleType.choices)
+    title = models.CharField(_("发票抬头"), max_length=100)
+    tax_id = models.CharField(_("纳税人识别号"), max_length=18, blank=True)
+    payer_name = models.CharField(_("付款人"), max_length=100, blank=True)
+    amount = models.DecimalField(_("开票金额"), **MONEY)
+    email = models.EmailField(_("接收邮箱"), blank=True)
+    mailing_address = models.CharField(_("邮寄地址"), max_length=300, blank=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=InvoiceStatus.choices,
+        default=InvoiceStatus.REQUESTED,
+        db_index=True,
+    )
+    invoice_number = models.CharField(_("发票号码"), max_length=40, blank=True)
+    issued_at = models.DateTimeField(_("开票时间"), null=True, blank=True)
+    reason = models.CharField(_("驳回/红冲原因"), max_length=200, blank=True)
+    closed_at = models.DateTimeField(_("驳回/红冲时间"), null=True, blank=True)
+    requested_by = models.CharField(_("申请人"), max_length=150)
+    created_at = models.DateTimeField(_("申请时间"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("发票申请")
+        verbose_name_plural = _("发票申请")
+        ordering = ("-created_at", "-id")
+        permissions = [("issue_invoice", _("开具/驳回/红冲发票"))]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),
+            # one open (requested or issued) invoice per order
+            models.UniqueConstraint(
+                fields=("order",),
+                condition=Q(status__in=["requested", "issued"]),
+                name="invoice_one_open_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=("store", "invoice_number"),
+                condition=~Q(invoice_number=""),
+                name="invoice_number_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.title}"

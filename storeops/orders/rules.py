@@ -42,7 +42,8 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.ALLOCATED: frozenset({Status.SHIPPED, Status.ON_HOLD, Status.CANCELLED}),
     Status.SHIPPED: frozenset({Status.DELIVERED, Status.AFTER_SALE}),
     Status.DELIVERED: frozenset({Status.COMPLETED, Status.AFTER_SALE}),
-    Status.AFTER_SALE: frozenset({Status.DELIVERED, Status.COMPLETED, Status.REFUNDED}),
+    # back to shipped when the case opened before the parcel was delivered
+    Status.AFTER_SALE: frozenset({Status.SHIPPED, Status.DELIVERED, Status.COMPLETED, Status.REFUNDED}),
     Status.COMPLETED: frozenset({Status.AFTER_SALE}),
     Status.CANCELLED: frozenset(),
     Status.CLOSED: frozenset(),
@@ -204,3 +205,101 @@ def refund_for_units(
         raise ValueError("cannot refund more units than the line has")
     amounts = unit_amounts(paid_total, quantity, currency)[already : already + units]
     return sum(amounts, Decimal("0.00"))
+
+
+# --- marketplace import and invoices (h6: ORD-07) ------------------------------------------------
+
+# GB 32100-2015 unified social credit code (统一社会信用代码): 18 characters from this
+# 31-character alphabet (no I, O, S, V, Z); the 18th is a check character over the first 17.
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def uscc_check_char(first17: str) -> str:
+    """The GB 32100-2015 check character of the first 17 characters of a credit code."""
+    if len(first17) != 17 or any(c not in USCC_ALPHABET for c in first17):
+        raise ValueError("need 17 characters of the credit-code alphabet")
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def uscc_valid(code: str) -> bool:
+    """Is ``code`` a well-formed unified social credit code with a correct check character?"""
+    code = code.strip().upper()
+    if not _USCC_SHAPE.match(code):
+        return False
+    return uscc_check_char(code[:17]) == code[17]
+
+
+_NAME_NOISE = re.compile(r"[\s()（）【】\[\]·.,，。:：\-—_'\"“”]+")
+
+
+def normalise_party_name(name: str) -> str:
+    """A company or person name for comparison: no spaces or punctuation, full-width
+    brackets folded, upper-case latin letters (so "某某（上海）有限公司" == "某某(上海) 有限公司")."""
+    return _NAME_NOISE.sub("", name.strip()).upper()
+
+
+_REGION = re.compile(
+    r"^(?P<province>[^省市]{2,7}?(?:省|自治区|特别行政区)|北京市?|天津市?|上海市?|重庆市?)"
+    r"(?P<city>.{1,9}?(?:自治州|市|盟|地区)|)"
+    r"(?P<district>[^区县旗]{1,9}?(?:区|县|旗|市)|)"
+    r"(?P<rest>.*)$"
+)
+_MUNICIPALITIES = ("北京", "天津", "上海", "重庆")
+
+
+def split_address(full: str) -> tuple[str, str, str, str]:
+    """(province, city, district, detail) of a one-field Chinese address as marketplaces
+    export it: space separated ("浙江省 杭州市 西湖区 文三路100号") or run together
+    ("北京北京市朝阳区建国路1号"). What cannot be recognised stays in the detail."""
+    text = full.strip()
+    parts = text.split()
+    if len(parts) >= 4:
+        return parts[0], parts[1], parts[2], " ".join(parts[3:])
+    compact = "".join(parts)
+    match = _REGION.match(compact)
+    if not match:
+        return "", "", "", text
+    province, city, district, rest = (match.group(g) for g in ("province", "city", "district", "rest"))
+    bare = province.removesuffix("市")
+    if bare in _MUNICIPALITIES:
+        province = bare + "市"
+        if not city:
+            city = province
+    if not rest:  # nothing left for the street: the last region part was the street
+        return province, city, "", district
+    return province, city, district, rest
+
+
+class FlowProblem(enum.StrEnum):
+    AMOUNT = "amount"  # invoice amount ≠ what the customer paid less refunds
+    FUNDS = "funds"  # payer ≠ invoice title (company titles)
+    GOODS = "goods"  # consignee / delivery address not tied to the titled company
+
+
+def three_flow_problems(
+    *,
+    company: bool,
+    title: str,
+    payer_name: str,
+    consignee: str,
+    delivery_address: str,
+    invoice_amount: Decimal,
+    net_paid: Decimal,
+) -> list[FlowProblem]:
+    """ORD-07 三流合一: funds, invoice and goods flows must agree. The amount must equal what
+    was paid less refunds; for a company title the payer must be the company and the goods
+    must go to the company (its name in the consignee or the delivery address)."""
+    problems: list[FlowProblem] = []
+    if invoice_amount != net_paid:
+        problems.append(FlowProblem.AMOUNT)
+    if company:
+        name = normalise_party_name(title)
+        if not name or normalise_party_name(payer_name) != name:
+            problems.append(FlowProblem.FUNDS)
+        goods = normalise_party_name(consignee) + normalise_party_name(delivery_address)
+        if not name or name not in goods:
+            problems.append(FlowProblem.GOODS)
+    return problems

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -111,11 +111,7 @@ def _transition(
     """Move ``order`` to ``target`` if the state machine allows it and nobody changed the order
     since it was read (a conditional UPDATE on status and version); record event and audit."""
     source = rules.Status(order.status)
-    if not rules.can_transition(source, target):
-        raise InvalidTransition(
-            _("订单 %(n)s 当前状态为“%(s)s”，不能变为“%(t)s”")
-            % {"n": order.number, "s": OrderStatus(source).label, "t": OrderStatus(target).label}
-        )
+    _require(order, target)
     changed = Order.objects.filter(pk=order.pk, status=source, version=order.version).update(
         status=target, version=F("version") + 1, updated_at=timezone.now(), **fields
     )
@@ -140,6 +136,16 @@ def _transition(
     return order
 
 
+def _require(order: Order, target: rules.Status) -> None:
+    """Refuse (InvalidTransition) when the state machine does not allow ``order`` → ``target``."""
+    source = rules.Status(order.status)
+    if not rules.can_transition(source, target):
+        raise InvalidTransition(
+            _("订单 %(n)s 当前状态为“%(s)s”，不能变为“%(t)s”")
+            % {"n": order.number, "s": OrderStatus(source).label, "t": OrderStatus(target).label}
+        )
+
+
 def _locked(order: Order) -> Order:
     """The order row, locked for the rest of the transaction (PostgreSQL; SQLite serialises writers)."""
     return Order.objects.select_for_update().get(pk=order.pk)
@@ -151,6 +157,24 @@ def _playbook(order: Order) -> PlaybookSettings:
 
 def _new_number(now: dt.datetime) -> str:
     return now.strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
+
+
+NUMBER_ATTEMPTS = 5
+
+
+def _create_numbered(now: dt.datetime, **fields: Any) -> Order:
+    """Create the order under a fresh number; a clash with another order placed in the same
+    second (1 in a million per pair) draws again instead of failing the checkout."""
+    for attempt in range(NUMBER_ATTEMPTS):
+        number = _new_number(now)
+        try:
+            with transaction.atomic():
+                return Order.objects.create(number=number, **fields)
+        except IntegrityError:
+            # anything else (e.g. the idempotency key) is the caller's to handle
+            if attempt == NUMBER_ATTEMPTS - 1 or not Order.objects.filter(number=number).exists():
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # --- placement (ORD-06, ORD-02) -------------------------------------------------------------------
@@ -342,16 +366,15 @@ def _place(
             need[int(gift.sku_id)] = need.get(int(gift.sku_id), 0) + gift.quantity
     sku_rows.update(gift_skus)
     legs = _allocation_plan(store=store, playbook=playbook, address=address, need=need, skus=sku_rows)
-    number = _new_number(now)
     is_new = (
         not Order.objects.filter(store=store, customer_ref=customer.customer_ref)
         .exclude(status__in=[S.CLOSED, S.CANCELLED])
         .exists()
     )
-    order = Order.objects.create(
+    order = _create_numbered(
+        now,
         store=store,
         channel=channel,
-        number=number,
         source=Source.STOREFRONT,
         idempotency_key=key,
         customer_ref=customer.customer_ref,
@@ -428,14 +451,22 @@ def _place(
     remaining = dict(need)
     for warehouse, sku_id, qty in legs:
         inventory_services.stock_reserve(
-            actor=actor, sku=sku_rows[sku_id], warehouse=warehouse, quantity=qty, reference=f"order:{number}"
+            actor=actor,
+            sku=sku_rows[sku_id],
+            warehouse=warehouse,
+            quantity=qty,
+            reference=f"order:{order.number}",
         )
         _allocate_to_lines(order, sku_id, warehouse, qty)
         remaining[sku_id] -= qty
     assert not any(remaining.values()), remaining
     for code in coupon_codes:
         promotion_services.coupon_redeem(
-            actor=actor, coupon_code=code, customer=customer.customer_ref or "", order_ref=number, now=now
+            actor=actor,
+            coupon_code=code,
+            customer=customer.customer_ref or "",
+            order_ref=order.number,
+            now=now,
         )
     _event(order, actor, "placed", dst=S.CREATED, at=now, payable=order.payable, lines=len(quote.lines))
     audit_record(
@@ -624,17 +655,19 @@ def _apply_callback(
             reference=payment.reference,
         )
         return "amount_mismatch"
-    if payment.status == PaymentStatus.SUCCEEDED:
+    if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.RETURNED):
         return "duplicate"
+    # decide before writing: only one payment of an order may succeed (a DB constraint)
+    already_paid = order.payments.filter(status=PaymentStatus.SUCCEEDED).exclude(pk=payment.pk).exists()
+    takes_it = order.status == S.CREATED and not already_paid
     Payment.objects.filter(pk=payment.pk).update(
-        status=PaymentStatus.SUCCEEDED,
+        status=PaymentStatus.SUCCEEDED if takes_it else PaymentStatus.RETURNED,
         provider_txn_id=data.provider_txn_id,
         settled_at=now,
         failure_reason="",
     )
     payment.refresh_from_db()
-    already_paid = order.payments.filter(status=PaymentStatus.SUCCEEDED).exclude(pk=payment.pk).exists()
-    if order.status == S.CREATED and not already_paid:
+    if takes_it:
         _mark_paid(order, actor=actor, now=now, payment=payment)
         return "applied"
     # the money arrived for an order that cannot take it: give it back at once
@@ -995,6 +1028,7 @@ def order_allocate(*, actor: Actor, order: Order, now: dt.datetime | None = None
     now = now or timezone.now()
     with transaction.atomic():
         order = _locked(order)
+        _require(order, S.ALLOCATED)
         if not _stock_ok(order):
             raise Conflict(_("订单 %(n)s 仍有商品未预占库存") % {"n": order.number}, code="not_reserved")
         key = _merge_key(order)
@@ -1040,7 +1074,10 @@ def order_ship(
     now = now or timezone.now()
     carrier = fulfilment_selectors.carrier_get(code=carrier_code)
     with transaction.atomic():
-        group = [_locked(o) for o in merge_group(_locked(order))]
+        order = _locked(order)
+        if order.status != S.ALLOCATED:
+            raise InvalidTransition(_("订单 %(n)s 不是待发货状态") % {"n": order.number})
+        group = [order if o.pk == order.pk else _locked(o) for o in merge_group(order)]
         for o in group:
             if o.status != S.ALLOCATED:
                 raise InvalidTransition(_("订单 %(n)s 不是待发货状态") % {"n": o.number})
@@ -1107,9 +1144,16 @@ def order_ship(
 
 
 def order_deliver(*, actor: Actor, order: Order, at: dt.datetime | None = None) -> Order:
+    """The parcels were signed for. An order whose after-sale case opened before delivery stays
+    in after-sale; only its delivery time is recorded (the return window counts from it)."""
     at = at or timezone.now()
     with transaction.atomic():
         order = _locked(order)
+        if order.status == S.AFTER_SALE and order.delivered_at is None:
+            Order.objects.filter(pk=order.pk).update(delivered_at=at, version=F("version") + 1)
+            order.refresh_from_db()
+            _event(order, actor, "delivered", at=at)
+            return order
         return _transition(order, S.DELIVERED, actor=actor, at=at, kind="delivered", delivered_at=at)
 
 
@@ -1117,7 +1161,10 @@ def orders_sync_deliveries(*, now: dt.datetime | None = None) -> int:
     """Shipped orders whose parcels were all signed for become delivered (tracking → order)."""
     actor = Actor.system("task")
     moved = 0
-    shipped = Order.objects.filter(status=S.SHIPPED).order_by("shipped_at")[:5000]
+    # (an after-sale case can open before the parcel arrives: its delivery is still recorded)
+    shipped = Order.objects.filter(
+        Q(status=S.SHIPPED) | Q(status=S.AFTER_SALE, delivered_at__isnull=True)
+    ).order_by("shipped_at")[:5000]
     by_ref = fulfilment_selectors.delivered_times(order_refs=[o.number for o in shipped])
     for order in shipped:
         at = by_ref.get(order.number)
@@ -1176,11 +1223,8 @@ def order_after_sale_close(
         if order.paid_amount > 0 and order.refunded_amount == order.paid_amount:
             return _transition(order, S.REFUNDED, actor=actor, kind="refunded", note=note)
         if order.delivered_at is None:
-            # shipped but not yet delivered when the case was opened: it goes back to delivered
-            # only once the carrier confirms; until then the order is treated as delivered now
-            return _transition(
-                order, S.DELIVERED, actor=actor, kind="after_sale_closed", note=note, delivered_at=now
-            )
+            # the case opened before the parcel arrived: back in transit until the carrier confirms
+            return _transition(order, S.SHIPPED, actor=actor, kind="after_sale_closed", note=note)
         window = dt.timedelta(days=_playbook(order).return_window_days)
         if order.delivered_at <= now - window:
             return _transition(
@@ -1285,11 +1329,17 @@ def _refund_payment(
     if not result.ok:
         raise Conflict(_("支付渠道退款失败：%(r)s") % {"r": result.reason}, code="refund_failed")
     if count_on_order:
-        changed = Order.objects.filter(pk=order.pk, refunded_amount__lte=F("paid_amount") - amount).update(
-            refunded_amount=F("refunded_amount") + amount, version=F("version") + 1
+        # compared in Python on the locked row: SQLite keeps decimals as floats, so the same test
+        # in SQL (refunded <= paid - amount) refused exact last refunds (293.00 - 97.67 ≠ 195.33)
+        if order.refunded_amount + amount > order.paid_amount:
+            raise Conflict(_("退款金额超过实付金额"), code="over_refund")
+        changed = Order.objects.filter(pk=order.pk, version=order.version).update(
+            refunded_amount=order.refunded_amount + amount, version=F("version") + 1
         )
         if not changed:
-            raise Conflict(_("退款金额超过实付金额"), code="over_refund")
+            raise Conflict(
+                _("订单 %(n)s 已被其他操作修改，请刷新后重试") % {"n": order.number}, code="stale_order"
+            )
         order.refresh_from_db()
     refund = PaymentRefund.objects.create(
         payment=payment,

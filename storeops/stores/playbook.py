@@ -133,6 +133,50 @@ class PlaybookSettings(BaseModel):
     seasonal_prep_days: int = _s(
         "INV-06", 45, "季节性备货提前天数", "Seasonal goods prepared ahead (days)", ge=0, le=365
     )
+    # --- inventory issue 4 (helper h1): ABC recompute, review cycles, promotion uplift, turnover ---
+    abc_sales_window_days: int = _s(
+        "INV-04", 90, "ABC分类销售额统计天数", "Days of sales value behind the ABC classes", ge=7, le=730
+    )
+    abc_review_days_a: int = _s(
+        "INV-04", 7, "A类复盘周期（天）", "Review/count cycle of class A (days)", ge=1, le=365
+    )
+    abc_review_days_b: int = _s(
+        "INV-04", 30, "B类复盘周期（天）", "Review/count cycle of class B (days)", ge=1, le=365
+    )
+    abc_review_days_c: int = _s(
+        "INV-04", 90, "C类复盘周期（天）", "Review/count cycle of class C (days)", ge=1, le=730
+    )
+    promo_default_uplift: Pct = _s(
+        "INV-02",
+        Decimal("2.0"),
+        "大促默认销量倍数（活动未填时）",
+        "Expected demand multiplier in a big promotion when the campaign gives none",
+        ge=1,
+        le=50,
+    )
+    promo_cover_lookahead_days: int = _s(
+        "INV-02",
+        30,
+        "大促备货检查提前天数",
+        "Check stock cover for big promotions starting within (days)",
+        ge=1,
+        le=365,
+    )
+    turnover_period_days: int = _s(
+        "INV-07", 90, "周转率统计天数", "Period of the turnover figures (days)", ge=7, le=730
+    )
+    forecast_history_days: int = _s(
+        "INV-06", 364, "预测使用的历史天数", "Days of sales history the forecast is fitted on", ge=28, le=1095
+    )
+    forecast_min_history_days: int = _s(
+        "INV-06",
+        56,
+        "启用预测的最少历史天数（不足则用日均销量）",
+        "Min days of history before the forecast replaces the average",
+        ge=14,
+        le=730,
+    )
+    # --- end inventory issue 4 block ---
 
     # PROMO
     big_promo_plan_days: int = _s(
@@ -143,6 +187,31 @@ class PlaybookSettings(BaseModel):
     )
     postmortem_working_days: int = _s(
         "PROMO-07", 3, "复盘报告期限（工作日）", "Post-mortem due (working days)", ge=1, le=30
+    )
+    # --- marketing (h2): default campaign thresholds; a campaign may set its own (PROMO-06/08) ---
+    campaign_planned_redemption_rate: Pct = _s(
+        "PROMO-06",
+        Decimal("0.20"),
+        "计划优惠券核销率（活动未单独设置时）",
+        "Planned coupon redemption rate (unless the campaign sets one)",
+        ge=0,
+        le=1,
+    )
+    campaign_max_payment_failure_rate: Pct = _s(
+        "PROMO-06",
+        Decimal("0.05"),
+        "支付失败率告警线（活动未单独设置时）",
+        "Payment failure rate alert line (unless the campaign sets one)",
+        ge=0,
+        le=1,
+    )
+    campaign_expected_refund_rate: Pct = _s(
+        "PROMO-08",
+        Decimal("0.10"),
+        "预计退款率（资金准备，活动未单独设置时）",
+        "Expected refund rate for the cash reserve (unless the campaign sets one)",
+        ge=0,
+        le=1,
     )
 
     # ADS
@@ -252,6 +321,10 @@ class PlaybookSettings(BaseModel):
         ge=0,
         le=100000,
     )
+    # --- aftersales (h4): warn this many hours before a refund's SLA deadline (AS-02) ---
+    refund_sla_warn_hours: int = _s(
+        "AS-02", 4, "退款时效预警（到期前小时）", "Warn before the refund deadline (hours)", ge=0, le=240
+    )
 
     # CS
     complaint_general_hours: int = _s(
@@ -268,6 +341,24 @@ class PlaybookSettings(BaseModel):
     )
     ticket_resolution_hours: int = _s(
         "CS-02", 24, "工单解决时效（小时）", "Ticket resolution (hours)", ge=1, le=720
+    )
+    # --- customer service (h3): SLA warning window; coupon templates by id (0 = none) ---
+    ticket_sla_warn_minutes: int = _s(
+        "CS-01", 30, "客诉时效预警（到期前分钟）", "Warn before a ticket deadline (minutes)", ge=0, le=1440
+    )
+    complaint_compensation_coupon_template: int = _s(
+        "CS-01",
+        0,
+        "客诉补偿券模板ID（0=未配置）",
+        "Compensation coupon template id for complaints (0 = none)",
+        ge=0,
+    )
+    review_reward_coupon_template: int = _s(
+        "LOG-02",
+        0,
+        "晒图评价奖励券模板ID（0=不送券）",
+        "Coupon template id rewarding a review with photos (0 = no reward)",
+        ge=0,
     )
 
     # MEM
@@ -352,6 +443,11 @@ class PlaybookSettings(BaseModel):
             )
         if self.abc_a_share + self.abc_b_share >= 1:
             problems.append("A类与B类占比之和必须小于1 / abc_a_share + abc_b_share must be below 1")
+        if self.forecast_min_history_days > self.forecast_history_days:
+            problems.append(
+                "启用预测的最少历史天数不能大于预测历史天数 / "
+                "forecast_min_history_days must not exceed forecast_history_days"
+            )
         if self.ads_peak_bid_uplift_min > self.ads_peak_bid_uplift_max:
             problems.append("高峰加价下限不能大于上限 / ads_peak_bid_uplift_min must not exceed the max")
         if problems:

@@ -84,3 +84,16 @@ def test_ord_04_exception_order_without_customer_notice_raises_a_finding(world):
     [finding] = _open("ORD-04")
     assert finding.severity == "critical"
     assert finding.subject_id == order.number
+
+
+def test_ord_01_finding_title_is_rendered_in_each_readers_language(world):
+    from django.utils import translation
+
+    order = world.place(1)
+    world.pay(order)
+    checks_run(rule="ORD-01", store=world.store, now=T0 + dt.timedelta(minutes=45), notify=False)
+    [finding] = _open("ORD-01")
+    with translation.override("zh-hans"):
+        assert finding.display_title == f"订单 {order.number} 付款 45 分钟仍未审核"
+    with translation.override("en"):
+        assert finding.display_title == f"Order {order.number} paid 45 minutes ago is still not reviewed"

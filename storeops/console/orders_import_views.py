@@ -1,0 +1,228 @@
+"""Console pages of marketplace order import (issue 6 item 3) and invoices (ORD-07): the upload
+form (format detected from the header row) with the list of imports, an import's error table,
+and the finance invoice queue with issue / reject / red-letter reversal. Every action calls a
+service of :mod:`storeops.orders.imports` or :mod:`storeops.orders.invoices`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from storeops.console.views import (
+    PAGE_SIZE,
+    _actor,
+    _base_context,
+    _current_store,
+    _int,
+    _safe_next,
+    console_view,
+)
+from storeops.core.errors import DomainError, NotFound
+from storeops.orders import imports, invoices
+from storeops.stores.selectors import channel_list
+
+ERRORS_PAGE_SIZE = 100
+
+
+def _error_text(exc: DomainError) -> str:
+    text = str(exc.message)
+    if exc.fields:
+        text = f"{text}（{'；'.join(f'{k}：{v}' for k, v in exc.fields.items())}）"
+    return text
+
+
+def _store(request: HttpRequest) -> Any:
+    store = _current_store(request)
+    if store is None:
+        raise NotFound(_("还没有店铺"))
+    return store
+
+
+def _querystring(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+# --- imports -------------------------------------------------------------------------------------
+
+
+@console_view("orders.view_orderimport")
+def import_list(request: HttpRequest) -> HttpResponse:
+    store = _store(request)
+    status = request.GET.get("status", "").strip()
+    channel = request.GET.get("channel", "").strip()
+    qs = imports.import_list(
+        store=store, status=status or None, channel_id=int(channel) if channel.isdigit() else None
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    return render(
+        request,
+        "console/orders_import.html",
+        _base_context(
+            request,
+            page=page,
+            filters={"status": status, "channel": channel},
+            querystring=_querystring(request),
+            channels=list(channel_list(store=store)),
+            mappings=list(imports.mapping_list(store=store)),
+            formats=imports.BUILTIN_FORMATS,
+            statuses=imports.STATUS_CHOICES,
+            can_import=request.user.has_perm("orders.import_orders"),
+        ),
+    )
+
+
+@console_view("orders.import_orders")
+@require_POST
+def import_upload(request: HttpRequest) -> HttpResponse:
+    store = _store(request)
+    back = reverse("console:orders_import")
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择要导入的文件（.csv 或 .xlsx）"))
+        return HttpResponseRedirect(back)
+    try:
+        channel_id = request.POST.get("channel", "")
+        channel = imports.channel_get(store=store, channel_id=int(channel_id) if channel_id.isdigit() else 0)
+        report = imports.orders_import(
+            actor=_actor(request),
+            store=store,
+            channel=channel,
+            source=upload,
+            filename=upload.name or "",
+            mapping_name=request.POST.get("mapping", "").strip() or None,
+            dry_run=request.POST.get("dry_run") == "1",
+        )
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        return HttpResponseRedirect(back)
+    summary = _(
+        "格式：%(f)s；%(r)s 行，订单 %(o)s 笔，新建 %(c)s 笔，已存在 %(e)s 笔，缺货未预占 %(u)s 笔"
+    ) % {
+        "f": report.format_label or "-",
+        "r": report.rows,
+        "o": report.orders_total,
+        "c": report.orders_created,
+        "e": report.orders_existing,
+        "u": report.orders_unreserved,
+    }
+    if report.errors:
+        messages.error(request, _("有 %(n)s 个错误，未导入任何订单。") % {"n": len(report.errors)} + summary)
+        if report.dry_run:
+            for error in report.errors[:20]:
+                messages.error(request, str(error))
+    elif report.dry_run:
+        messages.success(request, _("试运行通过，未写入任何数据。") + summary)
+    elif report.orders_created == 0:
+        messages.info(request, _("文件中的订单均已导入过。") + summary)
+    else:
+        messages.success(request, _("导入成功。") + summary)
+    if report.record is not None:
+        return HttpResponseRedirect(reverse("console:orders_import_detail", args=[report.record.pk]))
+    return HttpResponseRedirect(back)
+
+
+@console_view("orders.view_orderimport")
+def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+    store = _store(request)
+    record = imports.import_get(store=store, import_id=import_id)
+    errors = Paginator(list(imports.error_rows(record)), ERRORS_PAGE_SIZE).get_page(
+        _int(request.GET.get("page"))
+    )
+    return render(
+        request,
+        "console/orders_import_detail.html",
+        _base_context(
+            request,
+            record=record,
+            format_label=imports.format_label(record.file_format),
+            page=errors,
+            querystring=_querystring(request),
+        ),
+    )
+
+
+# --- invoices (ORD-07) ---------------------------------------------------------------------------
+
+
+@console_view("orders.view_invoicerequest")
+def invoice_queue(request: HttpRequest) -> HttpResponse:
+    store = _store(request)
+    status = request.GET.get("status", "requested").strip()
+    q = request.GET.get("q", "").strip()
+    qs = invoices.invoice_list(store=store, status=status or None, q=q)
+    page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    rows = [
+        {
+            "i": i,
+            "net_paid": invoices.net_paid(i.order),
+            "problems": [invoices.FLOW_PROBLEM_LABELS[p] for p in invoices.flow_problems(i)]
+            if i.status in invoices.OPEN
+            else [],
+        }
+        for i in page.object_list
+    ]
+    return render(
+        request,
+        "console/orders_invoices.html",
+        _base_context(
+            request,
+            page=page,
+            rows=rows,
+            filters={"status": status, "q": q},
+            statuses=invoices.STATUS_CHOICES,
+            querystring=_querystring(request),
+            can_issue=request.user.has_perm("orders.issue_invoice"),
+        ),
+    )
+
+
+def _invoice_action(request: HttpRequest, invoice_id: int, action: str) -> HttpResponse:
+    store = _store(request)
+    back = _safe_next(request, reverse("console:orders_invoices"))
+    invoice = invoices.invoice_get(store=store, invoice_id=invoice_id)
+    try:
+        if action == "issue":
+            invoices.invoice_issue(
+                actor=_actor(request), invoice=invoice, invoice_number=request.POST.get("invoice_number", "")
+            )
+            messages.success(request, _("已开票"))
+        elif action == "reject":
+            invoices.invoice_reject(
+                actor=_actor(request), invoice=invoice, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _("已驳回"))
+        else:
+            invoices.invoice_reverse(
+                actor=_actor(request), invoice=invoice, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _("已红冲"))
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return HttpResponseRedirect(back)
+
+
+@console_view("orders.issue_invoice")
+@require_POST
+def invoice_issue(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    return _invoice_action(request, invoice_id, "issue")
+
+
+@console_view("orders.issue_invoice")
+@require_POST
+def invoice_reject(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    return _invoice_action(request, invoice_id, "reject")
+
+
+@console_view("orders.issue_invoice")
+@require_POST
+def invoice_reverse(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    return _invoice_action(request, invoice_id, "reverse")

@@ -1,0 +1,523 @@
+"""Console pages of orders: the order list (status tabs, filters, CSV export), the order
+detail with its action forms, the manual review queue (ORD-01) and the ship-risk page
+(ORD-03). Every action calls a service of :mod:`storeops.orders.services`; its errors are
+shown to the operator as they are (Chinese source strings)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from storeops.console.views import (
+    PAGE_SIZE,
+    _actor,
+    _base_context,
+    _current_store,
+    _int,
+    _safe_next,
+    console_view,
+)
+from storeops.core.errors import DomainError, InvalidTransition, NotFound, ValidationError
+from storeops.fulfilment import selectors as fulfilment_selectors
+from storeops.orders import rules
+from storeops.orders import selectors as sel
+from storeops.orders import services as svc
+from storeops.stores.selectors import channel_list
+
+if TYPE_CHECKING:
+    from storeops.stores.models import Store
+
+S = rules.Status
+CSV_LIMIT = 20_000
+
+# Chinese names of the fields services report errors on (keys of ValidationError.fields).
+_FIELD_LABELS = {
+    "receiver": gettext_lazy("收货人"),
+    "phone": gettext_lazy("电话"),
+    "province": gettext_lazy("省"),
+    "city": gettext_lazy("市"),
+    "address": gettext_lazy("详细地址"),
+    "reason": gettext_lazy("原因"),
+    "note": gettext_lazy("说明"),
+    "text": gettext_lazy("通知内容"),
+    "channel": gettext_lazy("通知方式"),
+    "tracking_numbers": gettext_lazy("运单号"),
+    "checked": gettext_lazy("核对"),
+    "created_from": gettext_lazy("下单起"),
+    "created_to": gettext_lazy("下单止"),
+    "paid_from": gettext_lazy("付款起"),
+    "paid_to": gettext_lazy("付款止"),
+    "status": gettext_lazy("状态"),
+    "hold_reason": gettext_lazy("挂起原因"),
+    "ship_risk": gettext_lazy("发货风险"),
+    "source": gettext_lazy("来源"),
+    "carrier": gettext_lazy("快递公司"),
+    "decision": gettext_lazy("审核动作"),
+}
+
+
+def _field_label(key: str) -> str:
+    head, _dot, rest = key.partition(".")
+    if head == "address" and rest:
+        head = rest
+    label = _FIELD_LABELS.get(head)
+    if label is None:
+        return key
+    return str(label) + (f" {rest}" if rest and head == "tracking_numbers" else "")
+
+
+def _error_text(exc: DomainError) -> str:
+    """The error's message followed by its per-field messages, for a console flash."""
+    text = str(exc.message)
+    if exc.fields:
+        detail = "；".join(f"{_field_label(k)}：{v}" for k, v in exc.fields.items())
+        text = f"{text}（{detail}）"
+    return text
+
+
+def _empty(request: HttpRequest) -> HttpResponse:
+    return render(request, "console/empty.html", _base_context(request))
+
+
+def _store(request: HttpRequest) -> Store:
+    store = _current_store(request)
+    if store is None:
+        raise NotFound(_("还没有店铺"))
+    return store
+
+
+def _language() -> str:
+    return translation.get_language() or "zh-hans"
+
+
+# --- list ----------------------------------------------------------------------------------------
+
+_FILTER_KEYS = (
+    "status",
+    "channel",
+    "q",
+    "created_from",
+    "created_to",
+    "paid_from",
+    "paid_to",
+    "hold_reason",
+    "ship_risk",
+    "source",
+    "big_promo",
+)
+
+
+def _list_filters(request: HttpRequest) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
+    """(raw GET values, keyword arguments for ``order_list``, per-field errors)."""
+    raw = {k: request.GET.get(k, "").strip() for k in _FILTER_KEYS}
+    errors: dict[str, str] = {}
+    kwargs: dict[str, Any] = {
+        "status": raw["status"] or None,
+        "channel_id": int(raw["channel"]) if raw["channel"].isdigit() else None,
+        "q": raw["q"],
+        "hold_reason": raw["hold_reason"] or None,
+        "ship_risk": raw["ship_risk"] or None,
+        "source": raw["source"] or None,
+        "is_big_promo": {"1": True, "0": False}.get(raw["big_promo"]),
+    }
+    for key in ("created_from", "created_to", "paid_from", "paid_to"):
+        if not raw[key]:
+            continue
+        try:
+            kwargs[key] = dt.date.fromisoformat(raw[key])
+        except ValueError:
+            errors[key] = _("日期格式应为 YYYY-MM-DD")
+    return raw, kwargs, errors
+
+
+def _querystring(request: HttpRequest, *drop: str) -> str:
+    query = request.GET.copy()
+    for key in ("page", *drop):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+@console_view("orders.view_order")
+def order_list(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    raw, kwargs, errors = _list_filters(request)
+    now = timezone.now()
+    try:
+        if errors:
+            raise ValidationError(_("筛选条件有误"), fields=errors)
+        qs = sel.order_list(store, now=now, **kwargs)
+        counts = sel.order_status_counts(store, now=now, **kwargs)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        qs = sel.order_list(store).none()
+        counts = dict.fromkeys(dict(sel.STATUS_CHOICES), 0)
+    if request.GET.get("format") == "csv":
+        return _csv(qs, store=store, now=now)
+    page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    clocks = sel.ship_clocks(page.object_list, store=store, now=now)
+    rows = [
+        {"o": o, "clock": clocks[o.pk], "reasons": [sel.hold_reason_label(r) for r in o.hold_reasons or []]}
+        for o in page.object_list
+    ]
+    tabs = [{"value": "", "label": _("全部"), "n": sum(counts.values())}] + [
+        {"value": value, "label": label, "n": counts.get(value, 0)} for value, label in sel.STATUS_CHOICES
+    ]
+    return render(
+        request,
+        "console/orders_list.html",
+        _base_context(
+            request,
+            page=page,
+            rows=rows,
+            tabs=tabs,
+            filters=raw,
+            querystring=_querystring(request),
+            tab_querystring=_querystring(request, "status", "format"),
+            channels=list(channel_list(store=store)),
+            hold_reasons=sel.HOLD_REASON_CHOICES,
+            ship_risks=sel.SHIP_RISK_CHOICES,
+            sources=sel.SOURCE_CHOICES,
+        ),
+    )
+
+
+def _csv(qs: Any, *, store: Store, now: dt.datetime) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="orders-{store.code}-{now:%Y%m%d%H%M}.csv"'
+    response.write("\ufeff")  # BOM: Excel opens UTF-8 Chinese correctly
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("订单号"),
+            _("渠道"),
+            _("来源"),
+            _("顾客"),
+            _("收货人"),
+            _("电话"),
+            _("省"),
+            _("市"),
+            _("原价合计"),
+            _("优惠合计"),
+            _("应付金额"),
+            _("实付金额"),
+            _("已退款金额"),
+            _("状态"),
+            _("大促订单"),
+            _("挂起原因"),
+            _("下单时间"),
+            _("付款时间"),
+            _("最晚发货时间"),
+            _("发货时间"),
+        ]
+    )
+
+    def when(value: dt.datetime | None) -> str:
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    for o in qs[:CSV_LIMIT]:
+        writer.writerow(
+            [
+                o.number,
+                o.channel.name,
+                o.get_source_display(),
+                o.customer_ref,
+                o.receiver,
+                o.phone_masked,
+                o.province,
+                o.city,
+                o.list_total,
+                o.discount_total,
+                o.payable,
+                o.paid_amount,
+                o.refunded_amount,
+                o.get_status_display(),
+                _("是") if o.is_big_promo else _("否"),
+                "、".join(sel.hold_reason_label(r) for r in o.hold_reasons or []),
+                when(o.created_at),
+                when(o.paid_at),
+                when(o.ship_by),
+                when(o.shipped_at),
+            ]
+        )
+    return response
+
+
+# --- detail --------------------------------------------------------------------------------------
+
+
+@console_view("orders.view_order")
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    order = sel.order_get(store, order_id)
+    now = timezone.now()
+    status = S(order.status)
+    user = request.user
+    lang = _language()
+    book = sel.channel_playbooks(store=store)
+    warn = (book.get(order.channel_id) or book[None]).ship_risk_hours_before
+    payments = [
+        {"p": p, "callbacks": [(cb, sel.callback_label(cb)) for cb in p.callbacks.all()]}
+        for p in order.payments.all()
+    ]
+    applied = sel.applied_offers(order, language=lang)
+    shown = {a["text"] for a in applied}
+    return render(
+        request,
+        "console/orders_detail.html",
+        _base_context(
+            request,
+            order=order,
+            lines=list(order.lines.all()),
+            warehouses=sel.allocations_by_warehouse(order),
+            explanation=[x for x in sel.pricing_explanation(order, language=lang) if x not in shown],
+            applied=applied,
+            events=sel.order_timeline(order),
+            payments=payments,
+            refunds=list(order.refunds.all()),
+            notifications=[
+                {"n": n, "purpose": sel.notification_purpose_label(n.purpose)}
+                for n in order.notifications.all()
+            ],
+            reasons=[sel.hold_reason_label(r) for r in order.hold_reasons or []],
+            clock=sel.ship_clock(order, now=now, warn_hours_before=warn),
+            group=[o for o in sel.ship_group(order) if o.pk != order.pk],
+            ship_warehouses=sel.ship_warehouses(order) if status == S.ALLOCATED else [],
+            carriers=list(fulfilment_selectors.carrier_list(active_only=True)),
+            notify_channels=sel.NOTIFY_CHANNEL_CHOICES,
+            can_approve=user.has_perm("orders.review_order") and rules.can_transition(status, S.REVIEWED),
+            can_hold=user.has_perm("orders.review_order") and rules.can_transition(status, S.ON_HOLD),
+            can_auto=user.has_perm("orders.review_order") and status == S.PAID,
+            can_address=user.has_perm("orders.change_order") and status in rules.RESERVED,
+            can_notify=user.has_perm("orders.change_order"),
+            can_allocate=user.has_perm("orders.ship_order") and status == S.REVIEWED,
+            can_ship=user.has_perm("orders.ship_order") and status == S.ALLOCATED,
+            can_deliver=user.has_perm("orders.ship_order") and status == S.SHIPPED,
+            can_cancel=user.has_perm("orders.cancel_order") and status in rules.RESERVED,
+        ),
+    )
+
+
+# --- actions -------------------------------------------------------------------------------------
+
+
+def _act(
+    request: HttpRequest, order_id: int, action: Callable[[Any], str], *, fallback: str | None = None
+) -> HttpResponse:
+    """Run ``action(order)`` (a service call returning the success message); show its
+    domain error instead when it refuses. Back to ``next`` or the order's page."""
+    order = sel.order_get(_store(request), order_id)
+    try:
+        done = action(order)
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, done)
+    back = fallback or reverse("console:orders_detail", args=[order.pk])
+    return HttpResponseRedirect(_safe_next(request, back))
+
+
+@require_POST
+@console_view("orders.review_order")
+def order_review(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Approve (pass the manual review), run the automatic review now, or hold (ORD-01)."""
+    decision = request.POST.get("decision", "")
+    note = request.POST.get("note", "").strip()
+    actor = _actor(request)
+
+    def run(order: Any) -> str:
+        if decision == "approve":
+            if request.POST.get("require_check") == "1" and not request.POST.get("checked"):
+                raise ValidationError(
+                    _("请先核对地址、库存和风险后勾选“已核对”"), fields={"checked": _("必填")}
+                )
+            svc.order_approve(actor=actor, order=order, note=note)
+            return _("订单 %(n)s 已审核通过") % {"n": order.number}
+        if decision == "auto":
+            done = svc.order_auto_review(actor=actor, order=order)
+            if done.status == S.REVIEWED:
+                return _("订单 %(n)s 自动审核通过") % {"n": order.number}
+            reasons = "、".join(sel.hold_reason_label(r) for r in done.hold_reasons or [])
+            return _("订单 %(n)s 未通过自动审核，已转人工：%(r)s") % {"n": order.number, "r": reasons}
+        if decision == "hold":
+            svc.order_hold(actor=actor, order=order, note=note)
+            return _("订单 %(n)s 已挂起，转人工处理") % {"n": order.number}
+        raise ValidationError(_("未知的审核动作"), fields={"decision": _("只能是通过或挂起")})
+
+    return _act(request, order_id, run)
+
+
+@require_POST
+@console_view("orders.change_order")
+def order_address(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Correct the delivery address before shipping (ORD-04)."""
+    p = request.POST
+    address = svc.AddressIn(
+        receiver=p.get("receiver", ""),
+        phone=p.get("phone", ""),
+        province=p.get("province", ""),
+        city=p.get("city", ""),
+        district=p.get("district", ""),
+        address=p.get("address", ""),
+    )
+
+    def run(order: Any) -> str:
+        svc.order_update_address(actor=_actor(request), order=order, address=address)
+        return _("收货地址已更新")
+
+    return _act(request, order_id, run)
+
+
+@require_POST
+@console_view("orders.change_order")
+def order_notify(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Send the customer a message about the order (ORD-04)."""
+
+    def run(order: Any) -> str:
+        svc.customer_notify(
+            actor=_actor(request),
+            order=order,
+            purpose="manual",
+            channel=request.POST.get("channel", ""),
+            text=request.POST.get("text", ""),
+        )
+        return _("已通知顾客")
+
+    return _act(request, order_id, run)
+
+
+@require_POST
+@console_view("orders.ship_order")
+def order_allocate(request: HttpRequest, order_id: int) -> HttpResponse:
+    def run(order: Any) -> str:
+        svc.order_allocate(actor=_actor(request), order=order)
+        return _("订单 %(n)s 已确认分仓，待发货") % {"n": order.number}
+
+    return _act(request, order_id, run)
+
+
+@require_POST
+@console_view("orders.ship_order")
+def order_ship(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Ship with one tracking number per warehouse (``tracking_<warehouse id>`` fields), or
+    ``tracking_no`` when a single warehouse ships."""
+    numbers: dict[int, str] = {}
+    for key in request.POST:
+        if key.startswith("tracking_") and key[9:].isdigit():
+            numbers[int(key[9:])] = request.POST.get(key, "").strip()
+
+    def run(order: Any) -> str:
+        if order.status != S.ALLOCATED:
+            # checked here too: the service would ship this order's merge mates instead
+            raise InvalidTransition(_("订单 %(n)s 不是待发货状态") % {"n": order.number})
+        carrier = request.POST.get("carrier", "").strip()
+        if not carrier:
+            raise ValidationError(_("请选择快递公司"), fields={"carrier": _("必填")})
+        single = request.POST.get("tracking_no", "").strip()
+        if numbers:
+            missing = [w.name for w in sel.ship_warehouses(order) if not numbers.get(w.pk)]
+            if missing:
+                raise ValidationError(
+                    _("缺少运单号"), fields={_("%(w)s运单号") % {"w": name}: _("必填") for name in missing}
+                )
+        shipped = svc.order_ship(
+            actor=_actor(request),
+            order=order,
+            carrier_code=carrier,
+            tracking_numbers=numbers if numbers or not single else single,
+        )
+        return _("已发货：%(n)s") % {"n": "、".join(o.number for o in shipped)}
+
+    return _act(request, order_id, run)
+
+
+@require_POST
+@console_view("orders.ship_order")
+def order_deliver(request: HttpRequest, order_id: int) -> HttpResponse:
+    def run(order: Any) -> str:
+        svc.order_deliver(actor=_actor(request), order=order)
+        return _("订单 %(n)s 已标记签收") % {"n": order.number}
+
+    return _act(request, order_id, run)
+
+
+@require_POST
+@console_view("orders.cancel_order")
+def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Cancel before shipping; a paid order is refunded in full by the service."""
+
+    def run(order: Any) -> str:
+        cancelled = svc.order_cancel(
+            actor=_actor(request), order=order, reason=request.POST.get("reason", "")
+        )
+        if cancelled.refunded_amount > 0:
+            return _("订单 %(n)s 已取消，已退款 %(a)s") % {
+                "n": cancelled.number,
+                "a": cancelled.refunded_amount,
+            }
+        return _("订单 %(n)s 已取消") % {"n": cancelled.number}
+
+    return _act(request, order_id, run)
+
+
+# --- queues --------------------------------------------------------------------------------------
+
+
+@console_view("orders.view_order")
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """ORD-01: orders waiting for review, oldest first, with the time waited vs the window."""
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    now = timezone.now()
+    rows = sel.review_queue_rows(store, now=now)
+    return render(
+        request,
+        "console/orders_review_queue.html",
+        _base_context(
+            request,
+            rows=rows,
+            overdue=sum(1 for r in rows if r.overdue),
+            target=sel.channel_playbooks(store=store)[None].order_review_minutes,
+            can_review=request.user.has_perm("orders.review_order"),
+        ),
+    )
+
+
+@console_view("orders.view_order")
+def ship_risk(request: HttpRequest) -> HttpResponse:
+    """ORD-03: unshipped orders near or past their ship-by time, by channel."""
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    now = timezone.now()
+    rows = sel.orders_ship_risk(store, now)
+    groups = sel.ship_risk_by_channel(rows)
+    book = sel.channel_playbooks(store=store)[None]
+    return render(
+        request,
+        "console/orders_ship_risk.html",
+        _base_context(
+            request,
+            groups=groups,
+            at_risk=sum(g.at_risk for g in groups),
+            breached=sum(g.breached for g in groups),
+            promise_hours=book.ship_promise_hours,
+            warn_hours=book.ship_risk_hours_before,
+        ),
+    )

@@ -1,0 +1,988 @@
+"""Marketplace order import (issue 6, item 3): Tmall/Taobao, JD, Douyin and Pinduoduo order
+exports (CSV or .xlsx) — or any other layout through a user-saved column mapping — become
+paid orders, all or nothing.
+
+- Each built-in format is one declarative :class:`FormatSpec`: our field → the header
+  aliases the channel uses. The format of a file is detected from its header row.
+- Every row is parsed and validated first (unknown SKU code, bad quantity or amount, missing
+  address…); every problem is reported in Chinese with the file's own line number (the
+  header is line 1). When any row is bad, no order is written (like ``catalog.imports``).
+- A multi-line order is several rows with the same order number; its order-level columns
+  (address, amount, times) must agree on every row.
+- Good files create orders through the order rules: status paid (a marketplace exports
+  paid orders), ``source=import``, number = the channel's order number (importing the same
+  file again creates nothing: "already imported"), the lines' paid totals from the file (an
+  order-only amount is apportioned over the lines), stock reserved through the allocator like
+  a storefront order — or, when stock is short, left unreserved so the automatic review holds
+  the order as out of stock (ORD-01/ORD-04) — a ``paid`` event and ``ship_by`` from the
+  channel's playbook (ORD-03).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from storeops.audit.services import audit_record
+from storeops.catalog import selectors as catalog_selectors
+from storeops.catalog.imports import RowError
+from storeops.core.context import Actor
+from storeops.core.errors import Conflict, NotFound, ValidationError
+from storeops.core.money import Money, apportion
+from storeops.inventory import services as inventory_services
+from storeops.orders import rules
+from storeops.orders import services as order_services
+from storeops.orders.models import (
+    Order,
+    OrderImport,
+    OrderImportMapping,
+    OrderImportStatus,
+    OrderLine,
+    Source,
+)
+from storeops.stores.models import Channel, Store
+from storeops.stores.selectors import playbook_get
+
+S = rules.Status
+_CENT = Decimal("0.01")
+MAX_ERRORS_STORED = 1000
+
+# --- the formats ---------------------------------------------------------------------------------
+
+# Our fields and what they mean (labels are shown in error messages and the console).
+FIELDS: dict[str, str] = {
+    "order_no": "订单号",
+    "buyer": "买家",
+    "receiver": "收货人",
+    "phone": "电话",
+    "full_address": "收货地址",
+    "province": "省",
+    "city": "市",
+    "district": "区",
+    "address": "详细地址",
+    "sku_code": "商家编码",
+    "title": "商品名称",
+    "quantity": "数量",
+    "unit_price": "单价",
+    "line_amount": "行实付金额",
+    "order_amount": "订单实付金额",
+    "status": "订单状态",
+    "created_at": "下单时间",
+    "paid_at": "付款时间",
+    "buyer_note": "买家留言",
+}
+# Order-level fields: every row of one order must carry the same value.
+_ORDER_FIELDS = ("buyer", "receiver", "phone", "full_address", "province", "city", "district", "address",
+                 "order_amount", "created_at", "paid_at")  # fmt: skip
+_ALWAYS_REQUIRED = ("order_no", "receiver", "phone", "sku_code", "quantity")
+
+# Marketplace order states that mean "not paid" / "closed": such rows are skipped, not imported.
+_NOT_PAID_STATES = frozenset(
+    {"等待买家付款", "待付款", "未付款", "交易关闭", "已关闭", "已取消", "订单取消", "取消", "交易取消"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FormatSpec:
+    """A channel export layout: our field → the header aliases it may carry."""
+
+    code: str
+    label: str
+    channel_kinds: tuple[str, ...]
+    columns: Mapping[str, tuple[str, ...]]
+
+    def resolve(self, header: Sequence[str]) -> dict[str, int] | None:
+        """Column index of each field found in ``header``; ``None`` when a required one is missing."""
+        return _resolve(self.columns, header)
+
+
+BUILTIN_FORMATS: tuple[FormatSpec, ...] = (
+    FormatSpec(
+        code="tmall",
+        label="天猫/淘宝",
+        channel_kinds=("tmall", "taobao"),
+        columns={
+            "order_no": ("订单编号",),
+            "buyer": ("买家会员名", "买家昵称"),
+            "receiver": ("收货人姓名",),
+            "phone": ("联系手机", "联系电话"),
+            "full_address": ("收货地址",),
+            "title": ("宝贝标题", "商品标题"),
+            "sku_code": ("商家编码", "商家编码（SKU）", "SKU商家编码"),
+            "quantity": ("购买数量", "宝贝总数量"),
+            "unit_price": ("价格", "宝贝单价"),
+            "order_amount": ("实付款", "买家实际支付金额"),
+            "status": ("订单状态",),
+            "created_at": ("订单创建时间",),
+            "paid_at": ("订单付款时间",),
+            "buyer_note": ("买家留言",),
+        },
+    ),
+    FormatSpec(
+        code="jd",
+        label="京东",
+        channel_kinds=("jd",),
+        columns={
+            "order_no": ("订单号",),
+            "buyer": ("下单帐号", "下单账号"),
+            "receiver": ("客户姓名",),
+            "phone": ("联系电话",),
+            "full_address": ("客户地址",),
+            "title": ("商品名称",),
+            "sku_code": ("商家SKU", "商品编号", "SKU"),
+            "quantity": ("订购数量",),
+            "unit_price": ("京东价",),
+            "order_amount": ("应付金额",),
+            "status": ("订单状态",),
+            "created_at": ("下单时间",),
+            "paid_at": ("付款确认时间",),
+            "buyer_note": ("订单备注",),
+        },
+    ),
+    FormatSpec(
+        code="douyin",
+        label="抖音",
+        channel_kinds=("douyin",),
+        columns={
+            "order_no": ("主订单编号",),
+            "buyer": ("达人昵称", "买家昵称"),
+            "receiver": ("收件人",),
+            "phone": ("收件人手机号",),
+            "province": ("省",),
+            "city": ("市",),
+            "district": ("区",),
+            "address": ("详细地址", "街道"),
+            "title": ("选购商品", "商品名称"),
+            "sku_code": ("商家编码",),
+            "quantity": ("商品数量",),
+            "unit_price": ("商品单价",),
+            "order_amount": ("订单应付金额",),
+            "status": ("订单状态",),
+            "created_at": ("订单提交时间",),
+            "paid_at": ("支付完成时间",),
+            "buyer_note": ("买家留言",),
+        },
+    ),
+    FormatSpec(
+        code="pinduoduo",
+        label="拼多多",
+        channel_kinds=("pinduoduo",),
+        columns={
+            "order_no": ("订单号",),
+            "receiver": ("收货人",),
+            "phone": ("手机",),
+            "province": ("省",),
+            "city": ("市",),
+            "district": ("区",),
+            "address": ("街道",),
+            "title": ("商品",),
+            "sku_code": ("商家编码-SKU维度",),
+            "quantity": ("商品数量(件)",),
+            "order_amount": ("商家实收金额(元)",),
+            "status": ("订单状态",),
+            "created_at": ("订单成交时间",),
+            "paid_at": ("订单成交时间",),
+            "buyer_note": ("商家备注",),
+        },
+    ),
+)
+FORMATS_BY_CODE = {spec.code: spec for spec in BUILTIN_FORMATS}
+
+
+def _norm_header(text: str) -> str:
+    return re.sub(r"\s+", "", text).replace("（", "(").replace("）", ")").lower()
+
+
+def _resolve(columns: Mapping[str, Sequence[str]], header: Sequence[str]) -> dict[str, int] | None:
+    positions = {_norm_header(h): i for i, h in reversed(list(enumerate(header))) if h.strip()}
+    index: dict[str, int] = {}
+    for name, aliases in columns.items():
+        for alias in aliases:
+            if _norm_header(alias) in positions:
+                index[name] = positions[_norm_header(alias)]
+                break
+    if any(name not in index for name in _ALWAYS_REQUIRED):
+        return None
+    if "order_amount" not in index and "line_amount" not in index:
+        return None
+    if "full_address" not in index and not {"province", "address"} <= set(index):
+        return None
+    return index
+
+
+def mapping_problems(mapping: Any) -> dict[str, str]:
+    """What is wrong with a user mapping (``{field: [header, …]}``); empty: usable."""
+    if not isinstance(mapping, dict) or not mapping:
+        return {"mapping": _("列映射应为 {字段: [表头, …]}")}
+    errors: dict[str, str] = {}
+    for key, value in mapping.items():
+        if key not in FIELDS:
+            errors[f"mapping.{key}"] = _("未知字段，可选：%(f)s") % {"f": ", ".join(FIELDS)}
+            continue
+        aliases = [value] if isinstance(value, str) else value
+        if (
+            not isinstance(aliases, list)
+            or not aliases
+            or not all(isinstance(a, str) and a.strip() and len(a) <= 60 for a in aliases)
+        ):
+            errors[f"mapping.{key}"] = _("请填写表头名称（文字或文字列表）")
+    for name in _ALWAYS_REQUIRED:
+        if name not in mapping:
+            errors.setdefault(f"mapping.{name}", _("必须映射：%(f)s") % {"f": _(FIELDS[name])})
+    if "order_amount" not in mapping and "line_amount" not in mapping:
+        errors.setdefault("mapping.order_amount", _("订单实付金额和行实付金额至少映射一个"))
+    if "full_address" not in mapping and not {"province", "address"} <= set(mapping):
+        errors.setdefault("mapping.full_address", _("请映射收货地址，或映射省和详细地址"))
+    return errors
+
+
+def _mapping_columns(mapping: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    return {k: (v,) if isinstance(v, str) else tuple(v) for k, v in mapping.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The layout chosen for a file: a built-in format or a saved mapping, with column indexes."""
+
+    code: str
+    label: str
+    index: dict[str, int]
+    mapping: OrderImportMapping | None = None
+
+
+def detect_layout(
+    header: Sequence[str], *, store: Store, channel: Channel, mapping_name: str | None = None
+) -> Layout:
+    """The layout of a file from its header row: the named saved mapping, else the built-in
+    format that fits (the channel's own first), else a saved mapping of the channel's kind.
+    Raises ValidationError when none fits or the file belongs to another marketplace."""
+    if mapping_name:
+        saved = OrderImportMapping.objects.filter(store=store, name=mapping_name).first()
+        if saved is None:
+            raise ValidationError(
+                _("列映射不存在：%(m)s") % {"m": mapping_name}, fields={"mapping": _("不存在")}
+            )
+        index = _resolve(_mapping_columns(saved.mapping), header)
+        if index is None:
+            raise ValidationError(
+                _("文件表头与列映射“%(m)s”不符") % {"m": saved.name}, fields={"file": _("表头不符")}
+            )
+        return Layout(f"mapping:{saved.name}", saved.name, index, saved)
+    fits = [(spec, spec.resolve(header)) for spec in BUILTIN_FORMATS]
+    candidates = [(spec, index) for spec, index in fits if index is not None]
+    own = [(spec, index) for spec, index in candidates if channel.kind in spec.channel_kinds]
+    if own:
+        spec, index = max(own, key=lambda c: len(c[1]))
+        return Layout(spec.code, spec.label, index)
+    for saved in OrderImportMapping.objects.filter(store=store, channel_kind=channel.kind):
+        index = _resolve(_mapping_columns(saved.mapping), header)
+        if index is not None:
+            return Layout(f"mapping:{saved.name}", saved.name, index, saved)
+    if candidates:
+        spec, index = max(candidates, key=lambda c: len(c[1]))
+        if channel.kind in {k for s in BUILTIN_FORMATS for k in s.channel_kinds}:
+            raise ValidationError(
+                _("文件是%(f)s的导出格式，与渠道“%(c)s”不符") % {"f": spec.label, "c": channel.name},
+                fields={"channel": _("渠道与文件格式不符")},
+            )
+        return Layout(spec.code, spec.label, index)
+    raise ValidationError(
+        _("无法识别文件格式：表头不是天猫/淘宝、京东、抖音或拼多多的订单导出，也不符合已保存的列映射"),
+        fields={"file": _("无法识别的表头")},
+    )
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):  # Excel numbers: what was typed, not binary noise
+        return str(int(value)) if value == int(value) else format(Decimal(repr(value)).normalize(), "f")
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    # marketplaces protect long numbers from Excel as ="123…" or with a leading tab / quote
+    if text.startswith('="') and text.endswith('"'):
+        text = text[2:-1]
+    return text.lstrip("'\t").strip()
+
+
+def read_rows(source: str | Path | IO[bytes], filename: str = "") -> list[tuple[int, list[str]]]:
+    """(line number, cells) of a .csv (UTF-8 with or without BOM, or GB18030 as Chinese
+    marketplaces often export) or .xlsx file; the header is line 1."""
+    name = (filename or str(getattr(source, "name", source))).lower()
+    if name.endswith((".xlsx", ".xlsm")):
+        from openpyxl import load_workbook
+
+        book = load_workbook(source, read_only=True, data_only=True)
+        try:
+            return [
+                (line, [_cell(v) for v in values])
+                for line, values in enumerate(book.active.iter_rows(values_only=True), start=1)
+            ]
+        finally:
+            book.close()
+    if isinstance(source, str | Path):
+        raw = Path(source).read_bytes()
+    else:
+        raw = source.read()
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030")
+    return [(line, [_cell(c) for c in cells]) for line, cells in enumerate(csv.reader(io.StringIO(text)), 1)]
+
+
+# --- parsing and validation ----------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    def __init__(self, field_name: str, message: str):
+        self.field = field_name
+        self.message = message
+
+
+@dataclass
+class _Row:
+    line: int
+    values: dict[str, str]
+    sku_id: int = 0
+    quantity: int = 0
+    line_amount: Decimal | None = None
+    unit_price: Decimal | None = None
+
+
+@dataclass
+class ParsedOrder:
+    number: str
+    first_line: int
+    rows: list[_Row]
+    buyer: str = ""
+    address: order_services.AddressIn | None = None
+    order_amount: Decimal | None = None
+    created_at: dt.datetime | None = None
+    paid_at: dt.datetime | None = None
+    buyer_note: str = ""
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did (also returned for a dry run, which writes nothing)."""
+
+    file_format: str = ""
+    format_label: str = ""
+    rows: int = 0
+    rows_skipped: int = 0
+    orders_total: int = 0
+    orders_created: int = 0
+    orders_existing: int = 0
+    orders_unreserved: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    order_numbers: list[str] = field(default_factory=list)
+    record: OrderImport | None = None
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def status(self) -> str:
+        if self.errors:
+            return OrderImportStatus.FAILED
+        if self.orders_created == 0 and self.orders_existing > 0:
+            return OrderImportStatus.ALREADY
+        return OrderImportStatus.IMPORTED
+
+
+def _label(name: str) -> str:
+    return _(FIELDS.get(name, name))
+
+
+def _text(row: _Row, name: str, *, required: bool = False, max_length: int = 200) -> str:
+    value = row.values.get(name, "").strip()
+    if required and not value:
+        raise _Bad(name, _("必填"))
+    if len(value) > max_length:
+        raise _Bad(name, _("超过%(n)s个字符") % {"n": max_length})
+    return value
+
+
+def _money(raw: str, name: str) -> Decimal:
+    text = raw.replace(",", "").replace("¥", "").replace("￥", "").replace("元", "").strip()
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise _Bad(name, _("不是有效的金额：%(v)s") % {"v": raw}) from None
+    if not value.is_finite():
+        raise _Bad(name, _("不是有效的金额：%(v)s") % {"v": raw})
+    if value != value.quantize(_CENT):
+        raise _Bad(name, _("金额最多两位小数：%(v)s") % {"v": raw})
+    if value < 0:
+        raise _Bad(name, _("金额不能为负"))
+    if value >= Decimal("1e12"):
+        raise _Bad(name, _("金额过大"))
+    return value.quantize(_CENT)
+
+
+_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
+                     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%Y/%m/%d")  # fmt: skip
+
+
+def _when(raw: str, name: str) -> dt.datetime | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    for fmt in _DATETIME_FORMATS:
+        try:
+            value = dt.datetime.strptime(raw, fmt)  # noqa: DTZ007 (made aware below: store time)
+        except ValueError:
+            continue
+        return timezone.make_aware(value) if timezone.is_naive(value) else value
+    raise _Bad(name, _("时间格式应为 YYYY-MM-DD HH:MM:SS：%(v)s") % {"v": raw})
+
+
+def _parse_line(row: _Row, skus: dict[str, Any], store: Store) -> None:
+    _text(row, "order_no", required=True, max_length=64)
+    code = _text(row, "sku_code", required=True, max_length=64)
+    if code not in skus:
+        skus[code] = catalog_selectors.sku_get_by_code(store=store, code=code)
+    sku = skus[code]
+    if sku is None:
+        raise _Bad("sku_code", _("未知的商家编码：%(c)s") % {"c": code})
+    row.sku_id = sku.pk
+    raw_qty = _text(row, "quantity", required=True)
+    try:
+        qty = int(Decimal(raw_qty))
+        if Decimal(raw_qty) != qty:
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        raise _Bad("quantity", _("数量不是整数：%(v)s") % {"v": raw_qty}) from None
+    if qty < 1:
+        raise _Bad("quantity", _("数量必须大于0"))
+    if qty > 100_000:
+        raise _Bad("quantity", _("数量过大"))
+    row.quantity = qty
+    if row.values.get("line_amount", "").strip():
+        row.line_amount = _money(row.values["line_amount"], "line_amount")
+    if row.values.get("unit_price", "").strip():
+        row.unit_price = _money(row.values["unit_price"], "unit_price")
+
+
+def _parse_order_fields(order: ParsedOrder, row: _Row) -> None:
+    """The order-level fields, read from the order's first row."""
+    receiver = _text(row, "receiver", required=True, max_length=50)
+    phone = _text(row, "phone", required=True, max_length=30)
+    if "full_address" in row.values and not row.values.get("province", "").strip():
+        full = _text(row, "full_address", max_length=300)
+        if not full:
+            raise _Bad("full_address", _("收货地址缺失"))
+        province, city, district, detail = rules.split_address(full)
+        if not province or not detail:
+            raise _Bad("full_address", _("收货地址不完整（需含省、市和详细地址）：%(a)s") % {"a": full})
+    else:
+        province = _text(row, "province", max_length=30)
+        city = _text(row, "city", max_length=30)
+        district = _text(row, "district", max_length=30)
+        detail = _text(row, "address", max_length=200)
+        if not province and not detail:
+            raise _Bad("address", _("收货地址缺失"))
+        if not province:
+            raise _Bad("province", _("必填"))
+        if not detail:
+            raise _Bad("address", _("必填"))
+    order.address = order_services.AddressIn(
+        receiver=receiver,
+        phone=phone,
+        province=province[:30],
+        city=city[:30],
+        district=district[:30],
+        address=detail[:200],
+    )
+    order.buyer = _text(row, "buyer", max_length=60) or phone
+    if row.values.get("order_amount", "").strip():
+        order.order_amount = _money(row.values["order_amount"], "order_amount")
+    order.created_at = _when(row.values.get("created_at", ""), "created_at")
+    order.paid_at = _when(row.values.get("paid_at", ""), "paid_at")
+    order.buyer_note = row.values.get("buyer_note", "").strip()[:300]
+
+
+def _check_amounts(order: ParsedOrder) -> None:
+    rows = order.rows
+    if order.order_amount is None and any(r.line_amount is None for r in rows):
+        bad = next(r for r in rows if r.line_amount is None)
+        raise _LineBad(bad.line, "order_amount", _("缺少实付金额"))
+    if order.order_amount is not None and all(r.line_amount is not None for r in rows):
+        total = sum((r.line_amount or Decimal("0") for r in rows), Decimal("0"))
+        if total != order.order_amount:
+            raise _LineBad(
+                order.first_line,
+                "order_amount",
+                _("各行实付金额之和 %(s)s 与订单实付金额 %(t)s 不一致")
+                % {"s": total, "t": order.order_amount},
+            )
+
+
+class _LineBad(Exception):
+    def __init__(self, line: int, field_name: str, message: str):
+        self.line = line
+        self.field = field_name
+        self.message = message
+
+
+def parse(
+    table: Iterable[tuple[int, list[str]]],
+    *,
+    store: Store,
+    channel: Channel,
+    mapping_name: str | None = None,
+    report: ImportReport,
+) -> tuple[Layout | None, list[ParsedOrder]]:
+    """Detect the layout, parse and validate every row; problems go to ``report.errors``."""
+    rows = iter(table)
+    try:
+        _line, header = next(rows)
+    except StopIteration:
+        report.errors.append(RowError(1, "", _("文件为空")))
+        return None, []
+    layout = detect_layout(header, store=store, channel=channel, mapping_name=mapping_name)
+    report.file_format, report.format_label = layout.code, layout.label
+    orders: dict[str, ParsedOrder] = {}
+    skus: dict[str, Any] = {}
+    for line, cells in rows:
+        if not any(cells):
+            continue
+        report.rows += 1
+        row = _Row(line, {k: (cells[i] if i < len(cells) else "") for k, i in layout.index.items()})
+        if row.values.get("status", "").strip() in _NOT_PAID_STATES:
+            report.rows_skipped += 1
+            continue
+        try:
+            _parse_line(row, skus, store)
+            number = row.values["order_no"].strip()
+            order = orders.get(number)
+            if order is None:
+                order = orders[number] = ParsedOrder(number=number, first_line=line, rows=[])
+                _parse_order_fields(order, row)
+            else:
+                first = order.rows[0] if order.rows else None
+                for name in _ORDER_FIELDS:
+                    if (
+                        first is not None
+                        and row.values.get(name, "").strip() != first.values.get(name, "").strip()
+                    ):
+                        raise _Bad(name, _("与第%(l)s行同一订单的信息不一致") % {"l": order.first_line})
+            order.rows.append(row)
+        except _Bad as exc:
+            report.errors.append(RowError(line, _label(exc.field), exc.message))
+    good = [o for o in orders.values() if o.rows and o.address is not None]
+    for order in good:
+        try:
+            _check_amounts(order)
+        except _LineBad as exc:
+            report.errors.append(RowError(exc.line, _label(exc.field), exc.message))
+    report.errors.sort(key=lambda e: e.line)
+    report.orders_total = len(orders)
+    return layout, good
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def _line_amounts(order: ParsedOrder, skus: Mapping[int, Any], currency: str) -> list[Decimal]:
+    """What each line was paid: the file's line amounts, or the order amount apportioned over
+    the lines by their list value (unit price × quantity; the catalog price when the file
+    gives none)."""
+    if all(r.line_amount is not None for r in order.rows):
+        return [r.line_amount or Decimal("0") for r in order.rows]
+    assert order.order_amount is not None
+    weights = [
+        Money((r.unit_price if r.unit_price is not None else skus[r.sku_id].price) * r.quantity, currency)
+        for r in order.rows
+    ]
+    return [m.amount for m in apportion(Money(order.order_amount, currency), weights)]
+
+
+def order_import_create(
+    *,
+    actor: Actor,
+    store: Store,
+    channel: Channel,
+    order: ParsedOrder,
+    now: dt.datetime | None = None,
+) -> tuple[Order, bool]:
+    """Create one validated marketplace order as paid, through the order rules. Returns
+    ``(order, reserved)``: ``reserved`` is False when stock was short and the order was left
+    unreserved for the automatic review to hold as out of stock (ORD-01/ORD-04).
+
+    Call inside a transaction (the import wraps all of a file's orders in one)."""
+    now = now or timezone.now()
+    if channel.store_id != store.pk:
+        raise ValidationError(_("渠道不属于该店铺"), fields={"channel": _("渠道不属于该店铺")})
+    if Order.objects.filter(store=store, channel=channel, number=order.number).exists():
+        raise Conflict(_("订单 %(n)s 已导入过") % {"n": order.number}, code="already_imported")
+    assert order.address is not None
+    skus = catalog_selectors.skus_by_id(store=store, ids=sorted({r.sku_id for r in order.rows}))
+    currency = store.currency
+    paid = _line_amounts(order, skus, currency)
+    paid_at = order.paid_at or order.created_at or now
+    created_at = min(order.created_at or paid_at, paid_at)
+    lines = []
+    for row, amount in zip(order.rows, paid, strict=True):
+        sku = skus[row.sku_id]
+        unit = row.unit_price if row.unit_price is not None else (amount / row.quantity).quantize(_CENT)
+        list_total = max(unit * row.quantity, amount)
+        lines.append((row, sku, unit, list_total, amount))
+    payable = sum((a for *_x, a in lines), Decimal("0.00"))
+    list_sum = sum((lt for *_x, lt, _a in lines), Decimal("0.00"))
+    address = order.address
+    is_new = (
+        not Order.objects.filter(store=store, customer_ref=order.buyer)
+        .exclude(status__in=[S.CLOSED, S.CANCELLED])
+        .exists()
+    )
+    row_order = Order.objects.create(
+        store=store,
+        channel=channel,
+        number=order.number,
+        source=Source.IMPORT,
+        customer_ref=order.buyer[:64],
+        is_new_customer=is_new,
+        receiver=address.receiver,
+        phone=address.phone,
+        province=address.province,
+        city=address.city,
+        district=address.district,
+        address=address.address,
+        currency=currency,
+        list_total=list_sum,
+        discount_total=list_sum - payable,
+        payable=payable,
+        buyer_note=order.buyer_note,
+        pricing={"imported": {"channel": channel.code, "line": order.first_line}},
+        created_at=created_at,
+    )
+    need: dict[int, int] = {}
+    for position, (row, sku, unit, list_total, amount) in enumerate(lines, start=1):
+        OrderLine.objects.create(
+            order=row_order,
+            position=position,
+            sku_id=sku.pk,
+            sku_code=sku.code,
+            title=(row.values.get("title", "").strip() or sku.product.title)[:200],
+            quantity=row.quantity,
+            unit_price=unit,
+            list_total=list_total,
+            discount=list_total - amount,
+            paid_total=amount,
+        )
+        need[sku.pk] = need.get(sku.pk, 0) + row.quantity
+    order_services._event(
+        row_order, actor, "imported", dst=S.CREATED, at=created_at, payable=payable, lines=len(lines)
+    )
+    audit_record(
+        actor=actor,
+        action="order.import",
+        obj=row_order,
+        store_id=store.pk,
+        after={"payable": payable, "channel": channel.code, "source": Source.IMPORT},
+    )
+    reserved = _reserve(row_order, actor=actor, store=store, channel=channel, need=need, skus=skus)
+    row_order = order_services._mark_paid(row_order, actor=actor, now=paid_at, payment=None)
+    return row_order, reserved
+
+
+def _reserve(
+    order: Order,
+    *,
+    actor: Actor,
+    store: Store,
+    channel: Channel,
+    need: dict[int, int],
+    skus: Mapping[int, Any],
+) -> bool:
+    """Reserve the order's stock where the allocator says (ORD-02), all or nothing."""
+    playbook = playbook_get(store=store, channel=channel)
+    address = order_services.AddressIn(
+        receiver=order.receiver,
+        phone=order.phone,
+        province=order.province,
+        city=order.city,
+        district=order.district,
+        address=order.address,
+    )
+    try:
+        with transaction.atomic():  # a savepoint: a shortfall undoes only the reservation
+            legs = order_services._allocation_plan(
+                store=store, playbook=playbook, address=address, need=need, skus=skus
+            )
+            for warehouse, sku_id, qty in legs:
+                inventory_services.stock_reserve(
+                    actor=actor,
+                    sku=skus[sku_id],
+                    warehouse=warehouse,
+                    quantity=qty,
+                    reference=f"order:{order.number}",
+                )
+                order_services._allocate_to_lines(order, sku_id, warehouse, qty)
+    except inventory_services.InsufficientStock as exc:
+        order_services._event(order, actor, "stock_short", note=str(exc.message))
+        return False
+    return True
+
+
+def _actor_user(actor: Actor) -> Any:
+    user = actor.user
+    return user if user is not None and getattr(user, "pk", None) else None
+
+
+def orders_import(
+    *,
+    actor: Actor,
+    store: Store,
+    channel: Channel,
+    source: str | Path | IO[bytes],
+    filename: str = "",
+    mapping_name: str | None = None,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+) -> ImportReport:
+    """Import a marketplace order export, all or nothing. Orders already imported (same
+    channel order number) are skipped; a file whose orders all exist reports "already
+    imported". Every import but a dry run is recorded (with its errors) as an OrderImport."""
+    now = now or timezone.now()
+    if channel.store_id != store.pk:
+        raise ValidationError(_("渠道不属于该店铺"), fields={"channel": _("渠道不属于该店铺")})
+    filename = (filename or Path(str(getattr(source, "name", source))).name)[:200]
+    report = ImportReport(dry_run=dry_run)
+    try:
+        table = read_rows(source, filename)
+    except (UnicodeDecodeError, csv.Error, OSError, KeyError, ValueError, TypeError) as exc:
+        raise ValidationError(_("无法读取文件：%(e)s") % {"e": exc}, fields={"file": str(exc)[:200]}) from exc
+    except Exception as exc:  # openpyxl raises its own errors for corrupt workbooks
+        raise ValidationError(
+            _("无法读取文件：%(e)s") % {"e": exc}, fields={"file": _("不是有效的文件")}
+        ) from exc
+    layout, orders = parse(table, store=store, channel=channel, mapping_name=mapping_name, report=report)
+    numbers = [o.number for o in orders]
+    existing = set(
+        Order.objects.filter(store=store, channel=channel, number__in=numbers).values_list(
+            "number", flat=True
+        )
+    )
+    report.orders_existing = len(existing)
+    if dry_run or report.errors:
+        if not dry_run:
+            _record(
+                report, actor=actor, store=store, channel=channel, filename=filename, layout=layout, now=now
+            )
+        return report
+    try:
+        with transaction.atomic():
+            for order in orders:
+                if order.number in existing:
+                    continue
+                created, reserved = order_import_create(
+                    actor=actor, store=store, channel=channel, order=order, now=now
+                )
+                report.orders_created += 1
+                report.orders_unreserved += 0 if reserved else 1
+                report.order_numbers.append(created.number)
+            _record(
+                report, actor=actor, store=store, channel=channel, filename=filename, layout=layout, now=now
+            )
+    except (IntegrityError, Conflict) as exc:
+        # e.g. the same file imported at the same moment by someone else: nothing of ours stays
+        report.orders_created = report.orders_unreserved = 0
+        report.order_numbers = []
+        report.errors.append(RowError(0, "", _("导入冲突，未导入任何订单：%(e)s") % {"e": exc}))
+        _record(report, actor=actor, store=store, channel=channel, filename=filename, layout=layout, now=now)
+    return report
+
+
+def _record(
+    report: ImportReport,
+    *,
+    actor: Actor,
+    store: Store,
+    channel: Channel,
+    filename: str,
+    layout: Layout | None,
+    now: dt.datetime,
+) -> None:
+    record = OrderImport.objects.create(
+        store=store,
+        channel=channel,
+        file_name=filename or "-",
+        file_format=(layout.code if layout else "")[:60],
+        mapping=layout.mapping if layout else None,
+        status=report.status,
+        rows=report.rows,
+        rows_skipped=report.rows_skipped,
+        orders_total=report.orders_total,
+        orders_created=report.orders_created,
+        orders_existing=report.orders_existing,
+        orders_unreserved=report.orders_unreserved,
+        errors=[{"line": e.line, "field": e.field, "message": e.message} for e in report.errors][
+            :MAX_ERRORS_STORED
+        ],
+        order_numbers=report.order_numbers[:5000],
+        created_by=_actor_user(actor),
+        actor_label=actor.label[:150],
+        created_at=now,
+    )
+    report.record = record
+    audit_record(
+        actor=actor,
+        action="order.import_file",
+        obj=record,
+        store_id=store.pk,
+        after={
+            "file": record.file_name,
+            "status": record.status,
+            "created": record.orders_created,
+            "errors": len(report.errors),
+        },
+    )
+
+
+# --- saved mappings ------------------------------------------------------------------------------
+
+
+def _channel_kinds() -> set[str]:
+    return {c[0] for c in Channel._meta.get_field("kind").choices or []}
+
+
+def mapping_save(
+    *,
+    actor: Actor,
+    store: Store,
+    name: str,
+    channel_kind: str,
+    mapping: Any,
+    instance: OrderImportMapping | None = None,
+) -> OrderImportMapping:
+    """Create (or, with ``instance``, change) a saved column mapping."""
+    name = (name or "").strip()
+    errors = mapping_problems(mapping)
+    if not name:
+        errors["name"] = _("必填")
+    elif len(name) > 60:
+        errors["name"] = _("最多 60 个字符")
+    if channel_kind not in _channel_kinds():
+        errors["channel_kind"] = _("未知的渠道类型")
+    clash = OrderImportMapping.objects.filter(store=store, name=name)
+    if instance is not None:
+        clash = clash.exclude(pk=instance.pk)
+    if name and clash.exists():
+        errors["name"] = _("已有同名映射")
+    if errors:
+        raise ValidationError(_("列映射有误"), fields=errors)
+    clean = {k: [v] if isinstance(v, str) else [a.strip() for a in v] for k, v in mapping.items()}
+    with transaction.atomic():
+        before = {"name": instance.name, "mapping": instance.mapping} if instance else None
+        if instance is None:
+            instance = OrderImportMapping.objects.create(
+                store=store, name=name, channel_kind=channel_kind, mapping=clean
+            )
+        else:
+            instance.name, instance.channel_kind, instance.mapping = name, channel_kind, clean
+            instance.save()
+        audit_record(
+            actor=actor,
+            action="order.import_mapping_save",
+            obj=instance,
+            store_id=store.pk,
+            before=before,
+            after={"name": name, "channel_kind": channel_kind, "mapping": clean},
+        )
+    return instance
+
+
+def mapping_delete(*, actor: Actor, mapping: OrderImportMapping) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="order.import_mapping_delete",
+            obj=mapping,
+            store_id=mapping.store_id,
+            before={"name": mapping.name, "mapping": mapping.mapping},
+        )
+        mapping.delete()
+
+
+# --- reads (for the API and the console) ---------------------------------------------------------
+
+
+def import_list(
+    *, store: Store, channel_id: int | None = None, status: str | None = None
+) -> QuerySet[OrderImport]:
+    qs = OrderImport.objects.filter(store=store).select_related("channel", "mapping")
+    if channel_id:
+        qs = qs.filter(channel_id=channel_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def import_get(*, store: Store, import_id: int) -> OrderImport:
+    record = import_list(store=store).filter(pk=import_id).first()
+    if record is None:
+        raise NotFound(_("导入记录不存在"))
+    return record
+
+
+def mapping_list(*, store: Store) -> QuerySet[OrderImportMapping]:
+    return OrderImportMapping.objects.filter(store=store)
+
+
+def mapping_get(*, store: Store, mapping_id: int) -> OrderImportMapping:
+    mapping = mapping_list(store=store).filter(pk=mapping_id).first()
+    if mapping is None:
+        raise NotFound(_("列映射不存在"))
+    return mapping
+
+
+def channel_get(*, store: Store, channel_id: int | None = None, code: str | None = None) -> Channel:
+    qs = Channel.objects.filter(store=store)
+    channel = qs.filter(pk=channel_id).first() if channel_id else qs.filter(code=code or "").first()
+    if channel is None:
+        raise ValidationError(_("渠道不存在"), fields={"channel": _("渠道不存在")})
+    return channel
+
+
+def error_rows(record: OrderImport) -> Iterator[RowError]:
+    for e in record.errors:
+        yield RowError(int(e.get("line", 0)), str(e.get("field", "")), str(e.get("message", "")))
+
+
+STATUS_CHOICES = list(OrderImportStatus.choices)
+
+
+def format_label(code: str) -> str:
+    """A human label of an import's file format (built-in spec or saved mapping)."""
+    if code in FORMATS_BY_CODE:
+        return _(FORMATS_BY_CODE[code].label)
+    if code.startswith("mapping:"):
+        return _("自定义映射：%(m)s") % {"m": code.removeprefix("mapping:")}
+    return code or "-"

@@ -1,0 +1,533 @@
+"""Reads of orders for the console and the API: the filtered order list and its status
+counts, the detail with everything it shows, the manual review queue (ORD-01) and the orders
+near or past their ship-by time (ORD-03).
+
+Every SOP number comes from the playbook of the order's channel (store ← channel layers), so
+a channel with a shorter review window or an earlier ship-risk warning is judged by its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from storeops.core.errors import NotFound, ValidationError
+from storeops.orders import rules
+from storeops.orders.models import (
+    Allocation,
+    HoldReasonChoice,
+    NotificationChannel,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentCallback,
+    Source,
+)
+from storeops.stores.models import Channel, Store
+from storeops.stores.playbook import PlaybookSettings
+from storeops.stores.selectors import channel_list, playbook_get
+
+S = rules.Status
+
+STATUS_CHOICES = OrderStatus.choices
+HOLD_REASON_CHOICES = HoldReasonChoice.choices
+SOURCE_CHOICES = Source.choices
+NOTIFY_CHANNEL_CHOICES = NotificationChannel.choices
+SHIP_RISK_CHOICES = [
+    (rules.ShipRisk.AT_RISK.value, gettext_lazy("即将超时")),
+    (rules.ShipRisk.BREACHED.value, gettext_lazy("已超时")),
+]
+# Paid, not shipped: the orders a ship-by deadline applies to (ORD-03).
+UNSHIPPED = tuple(sorted(rules.PAID_NOT_SHIPPED))
+# Waiting for a review decision (ORD-01): paid and not yet auto-reviewed, or in the manual queue.
+AWAITING_REVIEW = (S.PAID.value, S.ON_HOLD.value)
+
+
+def status_label(status: str) -> str:
+    return str(OrderStatus(status).label) if status in OrderStatus.values else status
+
+
+def hold_reason_label(reason: str) -> str:
+    return str(HoldReasonChoice(reason).label) if reason in HoldReasonChoice.values else reason
+
+
+# --- playbook per channel ----------------------------------------------------------------------
+
+
+def channel_playbooks(*, store: Store) -> dict[int | None, PlaybookSettings]:
+    """The effective playbook of each of the store's channels (key ``None``: the store's own)."""
+    books: dict[int | None, PlaybookSettings] = {None: playbook_get(store=store)}
+    for channel in channel_list(store=store):
+        books[channel.pk] = playbook_get(store=store, channel=channel)
+    return books
+
+
+def _book(books: Mapping[int | None, PlaybookSettings], channel_id: int) -> PlaybookSettings:
+    return books.get(channel_id) or books[None]
+
+
+# --- list ----------------------------------------------------------------------------------------
+
+
+def _day_start(value: dt.date | dt.datetime) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    return timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+
+
+def _until(value: dt.date | dt.datetime) -> dt.datetime:
+    """Exclusive upper bound: a datetime as given, a date through the end of that day."""
+    if isinstance(value, dt.datetime):
+        return _day_start(value)
+    return _day_start(value + dt.timedelta(days=1))
+
+
+def _ship_risk_q(store: Store, risk: str, now: dt.datetime) -> Q:
+    """Orders of the store whose ship-by risk is ``risk`` now (each channel's own warning)."""
+    unshipped = Q(status__in=UNSHIPPED, ship_by__isnull=False)
+    if risk == rules.ShipRisk.BREACHED:
+        return unshipped & Q(ship_by__lte=now)
+    books = channel_playbooks(store=store)
+    windows = Q(pk__in=[])
+    for channel_id, book in books.items():
+        if channel_id is None:
+            continue
+        horizon = now + dt.timedelta(hours=book.ship_risk_hours_before)
+        windows |= Q(channel_id=channel_id, ship_by__gt=now, ship_by__lte=horizon)
+    return unshipped & windows
+
+
+def _check_filters(
+    *, status: str | None, hold_reason: str | None, ship_risk: str | None, source: str | None
+) -> None:
+    errors: dict[str, str] = {}
+    if status and status not in OrderStatus.values:
+        errors["status"] = _("未知的订单状态")
+    if hold_reason and hold_reason not in HoldReasonChoice.values:
+        errors["hold_reason"] = _("未知的挂起原因")
+    if ship_risk and ship_risk not in (rules.ShipRisk.AT_RISK, rules.ShipRisk.BREACHED):
+        errors["ship_risk"] = _("只能是 at_risk 或 breached")
+    if source and source not in Source.values:
+        errors["source"] = _("未知的订单来源")
+    if errors:
+        raise ValidationError(_("筛选条件有误"), fields=errors)
+
+
+def order_list(
+    store: Store,
+    *,
+    status: str | None = None,
+    channel_id: int | None = None,
+    q: str | None = None,
+    created_from: dt.date | dt.datetime | None = None,
+    created_to: dt.date | dt.datetime | None = None,
+    paid_from: dt.date | dt.datetime | None = None,
+    paid_to: dt.date | dt.datetime | None = None,
+    hold_reason: str | None = None,
+    ship_risk: str | None = None,
+    source: str | None = None,
+    is_big_promo: bool | None = None,
+    now: dt.datetime | None = None,
+) -> QuerySet[Order]:
+    """The store's orders, newest first, filtered.
+
+    ``q`` matches the order number, the customer or the receiver (contains), or the last
+    digits of the phone. ``*_from`` bounds are inclusive, ``*_to`` bounds exclusive for a
+    datetime and through the end of the day for a date. ``ship_risk`` is ``at_risk`` (within
+    the channel's warning window before the ship-by time) or ``breached`` (past it), over
+    paid orders not yet shipped. Unknown filter values raise ValidationError."""
+    _check_filters(status=status, hold_reason=hold_reason, ship_risk=ship_risk, source=source)
+    qs = Order.objects.filter(store=store).select_related("channel")
+    exact = {"status": status, "channel_id": channel_id, "source": source, "is_big_promo": is_big_promo}
+    qs = qs.filter(**{k: v for k, v in exact.items() if v is not None and v != ""})
+    term = (q or "").strip()
+    if term:
+        match = Q(number__icontains=term) | Q(customer_ref__icontains=term) | Q(receiver__icontains=term)
+        if term.isdigit() and len(term) >= 4:
+            match |= Q(phone__endswith=term)
+        qs = qs.filter(match)
+    for name, start, end in (("created_at", created_from, created_to), ("paid_at", paid_from, paid_to)):
+        if start is not None:
+            qs = qs.filter(**{f"{name}__gte": _day_start(start)})
+        if end is not None:
+            qs = qs.filter(**{f"{name}__lt": _until(end)})
+    if hold_reason:
+        # the reasons are a JSON list of plain ASCII codes: match the quoted code in its text
+        qs = qs.filter(hold_reasons__icontains=f'"{hold_reason}"')
+    if ship_risk:
+        qs = qs.filter(_ship_risk_q(store, ship_risk, now or timezone.now()))
+    return qs.order_by("-created_at", "-id")
+
+
+def order_status_counts(store: Store, **filters: Any) -> dict[str, int]:
+    """Orders per status (every status present, zeros included) under the other filters:
+    the counts on the list's status tabs."""
+    filters.pop("status", None)
+    rows = order_list(store, **filters).order_by().values("status").annotate(n=Count("id"))
+    counts = dict.fromkeys(OrderStatus.values, 0)
+    for row in rows:
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+# --- ship-by clock (ORD-03) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShipClock:
+    """Where an order stands against its ship-by time."""
+
+    deadline: dt.datetime | None
+    risk: str  # "" (no deadline applies), ok / at_risk / breached
+    minutes_left: int  # negative: overdue by that many minutes
+
+    @property
+    def countdown(self) -> str:
+        """ "剩余 5小时12分" / "已超时 1小时3分" (empty when no deadline applies)."""
+        if not self.risk:
+            return ""
+        m = abs(self.minutes_left)
+        if m >= 24 * 60:
+            text = _("%(d)d天%(h)d小时") % {"d": m // 1440, "h": m % 1440 // 60}
+        elif m >= 60:
+            text = _("%(h)d小时%(m)d分") % {"h": m // 60, "m": m % 60}
+        else:
+            text = _("%(m)d分") % {"m": m}
+        return (_("已超时 %(t)s") if self.minutes_left < 0 else _("剩余 %(t)s")) % {"t": text}
+
+
+def ship_clock(order: Order, *, now: dt.datetime, warn_hours_before: int) -> ShipClock:
+    if order.ship_by is None or order.status not in UNSHIPPED:
+        return ShipClock(order.ship_by, "", 0)
+    risk = rules.ship_risk(deadline=order.ship_by, now=now, warn_hours_before=warn_hours_before)
+    minutes = int((order.ship_by - now).total_seconds() // 60)  # floor: 30 s overdue is -1
+    return ShipClock(order.ship_by, str(risk), minutes)
+
+
+def ship_clocks(orders: Iterable[Order], *, store: Store, now: dt.datetime) -> dict[int, ShipClock]:
+    """The ship-by clock of each order (by pk), with each channel's warning window."""
+    books = channel_playbooks(store=store)
+    return {
+        o.pk: ship_clock(o, now=now, warn_hours_before=_book(books, o.channel_id).ship_risk_hours_before)
+        for o in orders
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ShipRiskRow:
+    order: Order
+    clock: ShipClock
+
+
+@dataclass(slots=True)
+class ChannelShipRisk:
+    channel: Channel
+    at_risk: int = 0
+    breached: int = 0
+    rows: list[ShipRiskRow] = field(default_factory=list)
+
+
+def orders_ship_risk(store: Store, now: dt.datetime) -> list[ShipRiskRow]:
+    """ORD-03: paid, unshipped orders at risk or past their ship-by time, most urgent first."""
+    qs = order_list(store).filter(
+        _ship_risk_q(store, rules.ShipRisk.AT_RISK, now) | _ship_risk_q(store, rules.ShipRisk.BREACHED, now)
+    )
+    orders = list(qs.order_by("ship_by", "id")[:2000])
+    clocks = ship_clocks(orders, store=store, now=now)
+    return [ShipRiskRow(o, clocks[o.pk]) for o in orders]
+
+
+def ship_risk_by_channel(rows: Iterable[ShipRiskRow]) -> list[ChannelShipRisk]:
+    """The ship-risk rows grouped by channel, channels in name order."""
+    groups: dict[int, ChannelShipRisk] = {}
+    for row in rows:
+        group = groups.setdefault(row.order.channel_id, ChannelShipRisk(row.order.channel))
+        group.rows.append(row)
+        if row.clock.risk == rules.ShipRisk.BREACHED:
+            group.breached += 1
+        else:
+            group.at_risk += 1
+    return sorted(groups.values(), key=lambda g: (g.channel.name, g.channel.pk))
+
+
+# --- review queue (ORD-01) ------------------------------------------------------------------------
+
+
+def review_queue(store: Store) -> QuerySet[Order]:
+    """Orders waiting for a review decision: held for manual review, or paid and not yet
+    reviewed. Oldest payment first (the one closest to breaching the review window)."""
+    return (
+        Order.objects.filter(store=store, status__in=AWAITING_REVIEW)
+        .select_related("channel")
+        .order_by("paid_at", "created_at", "id")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    order: Order
+    reasons: list[str]  # hold reason labels
+    waited_minutes: int  # since payment
+    target_minutes: int  # the channel's ORD-01 window
+
+    @property
+    def overdue(self) -> bool:
+        return self.waited_minutes >= self.target_minutes
+
+
+def review_queue_rows(store: Store, *, now: dt.datetime, limit: int = 500) -> list[QueueRow]:
+    """The review queue with how long each order has waited against its channel's window."""
+    books = channel_playbooks(store=store)
+    rows = []
+    for order in review_queue(store)[:limit]:
+        since = order.paid_at or order.created_at
+        rows.append(
+            QueueRow(
+                order=order,
+                reasons=[hold_reason_label(r) for r in order.hold_reasons or []],
+                waited_minutes=max(0, int((now - since).total_seconds() // 60)),
+                target_minutes=_book(books, order.channel_id).order_review_minutes,
+            )
+        )
+    return rows
+
+
+# --- detail -------------------------------------------------------------------------------------
+
+
+def _detail_qs(store: Store) -> QuerySet[Order]:
+    return (
+        Order.objects.filter(store=store)
+        .select_related("channel", "store")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=OrderLine.objects.order_by("position").prefetch_related(
+                    Prefetch(
+                        "allocations",
+                        queryset=Allocation.objects.select_related("warehouse").order_by("pk"),
+                    )
+                ),
+            ),
+            "events",
+            Prefetch(
+                "payments",
+                queryset=Payment.objects.prefetch_related(
+                    Prefetch("callbacks", queryset=PaymentCallback.objects.order_by("received_at", "id"))
+                ),
+            ),
+            "refunds",
+            "notifications",
+        )
+    )
+
+
+def order_detail(store: Store, number: str, *, channel_id: int | None = None) -> Order:
+    """One order by number, with its lines (and their allocations), events, payments (and
+    their callbacks), refunds and notifications loaded. Numbers are unique per channel: pass
+    ``channel_id`` when two channels of the store use the same number."""
+    qs = _detail_qs(store).filter(number=number)
+    if channel_id is not None:
+        qs = qs.filter(channel_id=channel_id)
+    found = list(qs[:2])
+    if not found:
+        raise NotFound(_("订单不存在：%(n)s") % {"n": number})
+    if len(found) > 1:
+        raise ValidationError(
+            _("多个渠道有同号订单 %(n)s，请指定渠道") % {"n": number},
+            fields={"channel_id": _("请指定渠道")},
+        )
+    return found[0]
+
+
+def order_get(store: Store, order_id: int) -> Order:
+    """One order by id, loaded like :func:`order_detail`."""
+    order = _detail_qs(store).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(_("订单不存在"))
+    return order
+
+
+@dataclass(slots=True)
+class WarehouseAllocation:
+    """The units of one order reserved or shipped from one warehouse."""
+
+    warehouse: Any
+    lines: list[Allocation] = field(default_factory=list)
+
+    @property
+    def units(self) -> int:
+        return sum(a.quantity for a in self.lines if not a.released)
+
+    @property
+    def open_units(self) -> int:
+        """Reserved and not yet shipped."""
+        return sum(a.quantity for a in self.lines if not a.released and not a.shipped)
+
+
+def allocations_by_warehouse(order: Order) -> list[WarehouseAllocation]:
+    """The order's allocations grouped per warehouse (uses the prefetched lines)."""
+    groups: dict[int, WarehouseAllocation] = {}
+    for line in order.lines.all():
+        for a in line.allocations.all():
+            groups.setdefault(a.warehouse_id, WarehouseAllocation(a.warehouse)).lines.append(a)
+    return sorted(groups.values(), key=lambda g: g.warehouse.code)
+
+
+def ship_group(order: Order) -> list[Order]:
+    """The orders that ship in one parcel with ``order`` (itself included; ORD-05): allocated
+    orders of the store with the same merge key."""
+    if not order.merge_key or order.status != S.ALLOCATED:
+        return [order]
+    return list(
+        Order.objects.filter(store_id=order.store_id, status=S.ALLOCATED, merge_key=order.merge_key).order_by(
+            "created_at", "pk"
+        )
+    )
+
+
+def ship_warehouses(order: Order) -> list[Any]:
+    """Warehouses holding units still to ship for ``order`` and the orders merged with it:
+    one parcel (one tracking number) each."""
+    group = ship_group(order)
+    rows = (
+        Allocation.objects.filter(line__order__in=group, released=False, shipped=False)
+        .select_related("warehouse")
+        .order_by("warehouse__code")
+    )
+    seen: dict[int, Any] = {}
+    for a in rows:
+        seen.setdefault(a.warehouse_id, a.warehouse)
+    return list(seen.values())
+
+
+def pricing_explanation(order: Order, *, language: str) -> list[str]:
+    """The order's pricing explanation lines in ``language`` ("en…" → English, else Chinese)."""
+    key = "en" if (language or "").startswith("en") else "zh"
+    items = (order.pricing or {}).get("explanation", [])
+    out = [str(item.get(key) or item.get("zh") or "") for item in items if isinstance(item, dict)]
+    return [line for line in out if line]
+
+
+def applied_offers(order: Order, *, language: str) -> list[dict[str, str]]:
+    """The offers and coupons applied when the order was priced, in ``language``."""
+    key = "en" if (language or "").startswith("en") else "zh"
+    return [
+        {
+            "text": str(a.get(key) or a.get("zh") or a.get("offer") or ""),
+            "amount": str(a.get("amount", "")),
+            "coupon": str(a.get("coupon") or ""),
+        }
+        for a in (order.pricing or {}).get("applied", [])
+        if isinstance(a, dict)
+    ]
+
+
+EVENT_LABELS = {
+    "placed": gettext_lazy("下单"),
+    "payment_started": gettext_lazy("发起支付"),
+    "payment_failed": gettext_lazy("支付失败"),
+    "payment_amount_mismatch": gettext_lazy("支付金额不符"),
+    "paid": gettext_lazy("付款成功"),
+    "payment_refunded_late": gettext_lazy("迟到/重复付款已退回"),
+    "closed_unpaid": gettext_lazy("超时未付款关闭"),
+    "cancelled": gettext_lazy("取消"),
+    "reviewed_auto": gettext_lazy("自动审核通过"),
+    "reviewed_manual": gettext_lazy("人工审核通过"),
+    "held": gettext_lazy("挂起待人工审核"),
+    "address_changed": gettext_lazy("修改收货地址"),
+    "customer_notified": gettext_lazy("通知顾客"),
+    "allocated": gettext_lazy("确认分仓"),
+    "shipped": gettext_lazy("发货"),
+    "delivered": gettext_lazy("签收"),
+    "completed": gettext_lazy("完成"),
+    "after_sale_opened": gettext_lazy("进入售后"),
+    "after_sale_closed": gettext_lazy("售后结束"),
+    "refunded": gettext_lazy("退款"),
+    "refund_zero": gettext_lazy("零元退款（赠品等）"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    at: dt.datetime
+    kind: str
+    label: str
+    from_label: str
+    to_label: str
+    note: str
+    actor: str
+    data: dict[str, Any]
+
+
+def order_timeline(order: Order) -> list[TimelineEntry]:
+    """The order's events, oldest first, with Chinese labels for the kind and the statuses."""
+    return [
+        TimelineEntry(
+            at=e.created_at,
+            kind=e.kind,
+            label=str(EVENT_LABELS.get(e.kind, e.kind)),
+            from_label=status_label(e.from_status) if e.from_status else "",
+            to_label=status_label(e.to_status) if e.to_status else "",
+            note=hold_note_label(e.note) if e.kind == "held" and "reasons" in (e.data or {}) else e.note,
+            actor=e.actor_label,
+            data=dict(e.data or {}),
+        )
+        for e in order.events.all()
+    ]
+
+
+_HOLD_DETAIL_LABELS = {
+    "address.name": gettext_lazy("收货人为空"),
+    "address.phone": gettext_lazy("电话有误"),
+    "address.province": gettext_lazy("缺少省份"),
+    "address.city": gettext_lazy("缺少城市"),
+    "address.detail": gettext_lazy("详细地址过短"),
+}
+
+
+def hold_note_label(note: str) -> str:
+    """The automatic review's hold details ("address.phone, fraud_score=70") in words."""
+    parts = []
+    for part in (p.strip() for p in note.split(",")):
+        if part.startswith("fraud_score="):
+            parts.append(_("风险分 %(s)s") % {"s": part.partition("=")[2]})
+        else:
+            parts.append(str(_HOLD_DETAIL_LABELS.get(part, part)))
+    return "，".join(p for p in parts if p)
+
+
+CALLBACK_RESULT_LABELS = {
+    "received": gettext_lazy("处理中"),
+    "applied": gettext_lazy("已处理"),
+    "duplicate": gettext_lazy("重复通知"),
+    "ignored": gettext_lazy("已忽略（乱序）"),
+    "refunded_late": gettext_lazy("迟到付款已退回"),
+    "amount_mismatch": gettext_lazy("金额不符"),
+    "unknown_payment": gettext_lazy("未知支付单"),
+    "rejected": gettext_lazy("签名无效，已拒绝"),
+}
+CALLBACK_OUTCOME_LABELS = {"succeeded": gettext_lazy("支付成功"), "failed": gettext_lazy("支付失败")}
+
+
+def callback_label(callback: PaymentCallback) -> str:
+    outcome = CALLBACK_OUTCOME_LABELS.get(callback.outcome, callback.outcome)
+    result = CALLBACK_RESULT_LABELS.get(callback.result, callback.result)
+    return f"{outcome} → {result}" if outcome else str(result)
+
+
+def notification_purpose_label(purpose: str) -> str:
+    """ "exception:bad_address" → "异常通知：地址异常"; "manual" → "人工通知"."""
+    if purpose.startswith("exception:"):
+        return _("异常通知：%(r)s") % {"r": hold_reason_label(purpose.partition(":")[2])}
+    if purpose == "manual":
+        return _("人工通知")
+    return purpose

@@ -1,0 +1,409 @@
+"""Console pages of orders: the list (tabs, filters, CSV), the detail and its action forms,
+the manual review queue (ORD-01) and the ship-risk page (ORD-03)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from storeops.accounts.roles import Role
+from storeops.orders import services as svc
+from storeops.orders.models import Order, PaymentRefund
+from tests.fulfilment.builders import a_carrier
+from tests.orders.builders import ACTOR, World
+
+pytestmark = pytest.mark.django_db
+
+BAD_PHONE = svc.AddressIn(
+    receiver="李四", phone="123", province="浙江省", city="杭州市", address="文一路200号"
+)
+
+
+@pytest.fixture
+def world(store, channel):
+    return World(store, channel)
+
+
+def _client(make_user, role, **kwargs):
+    client = Client()
+    client.force_login(make_user(role, **kwargs))
+    return client
+
+
+def _paid(world, *, customer="c1", address=None, at=None, qty=1):
+    at = at or timezone.now()
+    kwargs = {"address": address} if address else {}
+    order = world.place(qty, customer=customer, now=at, **kwargs)
+    world.pay(order, now=at)
+    return order
+
+
+def _held(world, customer="held"):
+    order = _paid(world, customer=customer, address=BAD_PHONE)
+    return svc.order_auto_review(actor=ACTOR, order=order)
+
+
+def _messages(response) -> str:
+    return " ".join(str(m) for m in response.context["messages"]) if response.context else ""
+
+
+# --- pages and permissions -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/orders/", "/orders/review-queue/", "/orders/ship-risk/", "/orders/{id}/", "/orders/?format=csv"],
+)
+def test_order_pages_render_for_operations_and_are_403_for_marketing(world, make_user, path):
+    order = _held(world)
+    url = path.format(id=order.pk)
+    assert _client(make_user, Role.OPERATIONS).get(url).status_code == 200
+    assert _client(make_user, Role.MARKETING).get(url).status_code == 403
+
+
+def test_order_actions_are_403_without_the_permission(world, make_user):
+    order = _held(world)
+    finance = _client(make_user, Role.FINANCE)  # reads orders, changes nothing
+    for action, data in (
+        ("review", {"decision": "approve"}),
+        ("cancel", {"reason": "x"}),
+        ("ship", {"carrier": "SF", "tracking_no": "1"}),
+        ("address", {}),
+        ("notify", {"text": "x"}),
+    ):
+        assert finance.post(f"/orders/{order.pk}/{action}/", data).status_code == 403, action
+    order.refresh_from_db()
+    assert order.status == "on_hold"
+
+
+def test_nav_shows_orders_only_to_roles_that_may_see_them(world, make_user):
+    assert 'href="/orders/"' in _client(make_user, Role.WAREHOUSE).get("/").content.decode()
+    assert 'href="/orders/"' not in _client(make_user, Role.MARKETING).get("/").content.decode()
+
+
+# --- list ----------------------------------------------------------------------------------------
+
+
+def test_list_tabs_count_each_status_and_the_tab_filters_the_rows(world, make_user):
+    held = _held(world)
+    unpaid = world.place(1, customer="u1", now=timezone.now())
+    client = _client(make_user, Role.CUSTOMER_SERVICE)
+    page = client.get("/orders/?status=on_hold")
+    rows = page.context["rows"]
+    assert [r["o"].number for r in rows] == [held.number]
+    tabs = {t["value"]: t["n"] for t in page.context["tabs"]}
+    assert (tabs[""], tabs["on_hold"], tabs["created"]) == (2, 1, 1)
+    html = page.content.decode()
+    assert "待人工审核" in html
+    assert "地址异常" in html
+    assert unpaid.number not in html
+
+
+def test_list_masks_the_phone_and_search_finds_by_phone_suffix(world, make_user):
+    order = _paid(
+        world,
+        customer="c7",
+        address=svc.AddressIn(
+            receiver="王五", phone="13900009876", province="上海市", city="上海市", address="世纪大道1号"
+        ),
+    )
+    _paid(world, customer="c8")
+    html = _client(make_user, Role.OPERATIONS).get("/orders/?q=9876").content.decode()
+    assert order.number in html
+    assert "139****9876" in html
+    assert "13900009876" not in html
+    # the other order is filtered out
+    assert "13812345678" not in html
+    assert "138****5678" not in html
+
+
+def test_ord_03_list_highlights_overdue_ship_by_and_filters_breached(world, make_user):
+    late = _paid(world, customer="late", at=timezone.now() - dt.timedelta(hours=50))
+    fresh = _paid(world, customer="fresh")
+    client = _client(make_user, Role.WAREHOUSE)
+    page = client.get("/orders/?ship_risk=breached")
+    assert [r["o"].number for r in page.context["rows"]] == [late.number]
+    html = page.content.decode()
+    assert "已超时 2小时" in html
+    assert fresh.number not in html
+
+
+def test_list_bad_date_shows_an_error_and_no_rows(world, make_user):
+    _paid(world)
+    page = _client(make_user, Role.OPERATIONS).get("/orders/?created_from=2026-13-45")
+    assert page.status_code == 200
+    assert "日期格式应为 YYYY-MM-DD" in _messages(page)
+    assert page.context["rows"] == []
+
+
+def test_csv_export_has_the_filtered_rows_with_masked_phones(world, make_user):
+    held = _held(world)
+    _paid(world, customer="other")
+    response = _client(make_user, Role.FINANCE).get("/orders/?format=csv&status=on_hold")
+    assert response["Content-Type"].startswith("text/csv")
+    body = response.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0][:3] == ["订单号", "渠道", "来源"]
+    assert len(rows) == 2
+    assert rows[1][0] == held.number
+    assert rows[1][5] == "12****"  # phone masked
+    assert rows[1][13] == "待人工审核"
+    assert rows[1][15] == "地址异常"
+
+
+# --- detail --------------------------------------------------------------------------------------
+
+
+def test_detail_shows_money_lines_allocations_timeline_payments_and_forms_by_permission(world, make_user):
+    order = _held(world)
+    Order.objects.filter(pk=order.pk).update(
+        pricing={"explanation": [{"zh": "满100减10", "en": "10 off over 100"}], "applied": []}
+    )
+    html = _client(make_user, Role.CUSTOMER_SERVICE).get(f"/orders/{order.pk}/").content.decode()
+    for text in ("应付金额", "100.00", "P1-S", "上海仓", "已预占", "满100减10", "付款成功", "挂起待人工审核"):
+        assert text in html, text
+    assert "支付成功 → 已处理" in html  # the payment callback and what was done with it
+    assert "电话有误" in html  # why the automatic review held it
+    assert "异常通知：地址异常" in html
+    assert "您的订单" in html  # the ORD-04 notification sent when it was held
+    # customer service reviews and cancels, but does not ship
+    assert f"/orders/{order.pk}/review/" in html
+    assert f"/orders/{order.pk}/cancel/" in html
+    assert f"/orders/{order.pk}/ship/" not in html
+    # finance only reads
+    finance = _client(make_user, Role.FINANCE).get(f"/orders/{order.pk}/").content.decode()
+    assert '<form method="post" action="/orders/' not in finance
+
+
+def test_detail_pricing_explanation_is_in_the_users_language(world, make_user):
+    order = world.place(1)
+    Order.objects.filter(pk=order.pk).update(
+        pricing={"explanation": [{"zh": "满100减10", "en": "10 off over 100"}], "applied": []}
+    )
+    html = _client(make_user, Role.OPERATIONS, username="en_ops", language="en").get(f"/orders/{order.pk}/")
+    assert "10 off over 100" in html.content.decode()
+
+
+def test_detail_of_an_unknown_order_is_404(store, make_user):
+    assert _client(make_user, Role.OPERATIONS).get("/orders/999999/").status_code == 404
+
+
+# --- actions -------------------------------------------------------------------------------------
+
+
+def test_ord_01_queue_approve_needs_the_check_box_then_passes_the_order(world, make_user):
+    held = _held(world)
+    client = _client(make_user, Role.CUSTOMER_SERVICE)
+    queue = client.get("/orders/review-queue/")
+    assert [r.order.number for r in queue.context["rows"]] == [held.number]
+    assert "地址异常" in queue.content.decode()
+    # when approved without ticking "已核对": refused, still held
+    data = {"decision": "approve", "require_check": "1", "next": "/orders/review-queue/"}
+    response = client.post(f"/orders/{held.pk}/review/", data, follow=True)
+    assert "请先核对地址、库存和风险后勾选“已核对”" in _messages(response)
+    held.refresh_from_db()
+    assert held.status == "on_hold"
+    # when ticked: reviewed, back on the (now empty) queue
+    response = client.post(f"/orders/{held.pk}/review/", {**data, "checked": "1"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/orders/review-queue/"
+    assert f"订单 {held.number} 已审核通过" in _messages(response)
+    held.refresh_from_db()
+    assert (held.status, held.hold_reasons) == ("reviewed", [])
+    assert response.context["rows"] == []
+
+
+def test_ord_01_queue_shows_time_waited_against_the_30_minute_window(world, make_user):
+    _paid(world, at=timezone.now() - dt.timedelta(minutes=45))
+    page = _client(make_user, Role.OPERATIONS).get("/orders/review-queue/")
+    html = page.content.decode()
+    assert "45 / 30 分钟" in html
+    assert page.context["overdue"] == 1
+
+
+def test_hold_without_a_note_is_refused_with_a_chinese_message(world, make_user):
+    order = _paid(world)
+    svc.order_auto_review(actor=ACTOR, order=order)
+    response = _client(make_user, Role.OPERATIONS).post(
+        f"/orders/{order.pk}/review/", {"decision": "hold", "note": ""}, follow=True
+    )
+    assert "请填写挂起原因（说明：必填）" in _messages(response)
+    order.refresh_from_db()
+    assert order.status == "reviewed"
+
+
+def test_cancel_needs_a_reason_then_cancels_and_refunds_in_full(world, make_user):
+    order = _held(world)
+    client = _client(make_user, Role.CUSTOMER_SERVICE)
+    response = client.post(f"/orders/{order.pk}/cancel/", {"reason": "  "}, follow=True)
+    assert "请填写取消原因（原因：必填）" in _messages(response)
+    order.refresh_from_db()
+    assert order.status == "on_hold"
+    response = client.post(f"/orders/{order.pk}/cancel/", {"reason": "顾客要求取消"}, follow=True)
+    assert f"订单 {order.number} 已取消，已退款 100.00" in _messages(response)
+    order.refresh_from_db()
+    assert (order.status, order.refunded_amount) == ("cancelled", Decimal("100.00"))
+    assert PaymentRefund.objects.get(order=order).reason == "顾客要求取消"
+    # cancelling again is refused with the service's message
+    response = client.post(f"/orders/{order.pk}/cancel/", {"reason": "再次"}, follow=True)
+    assert "不能取消" in _messages(response)
+
+
+def test_address_fix_validates_then_updates(world, make_user):
+    order = _held(world)
+    client = _client(make_user, Role.CUSTOMER_SERVICE)
+    response = client.post(
+        f"/orders/{order.pk}/address/",
+        {"receiver": "李四", "phone": "", "province": "浙江省", "address": "文一路200号"},
+        follow=True,
+    )
+    assert "收货信息不完整（电话：必填）" in _messages(response)
+    client.post(
+        f"/orders/{order.pk}/address/",
+        {
+            "receiver": "李四",
+            "phone": "13912345678",
+            "province": "浙江省",
+            "city": "杭州市",
+            "address": "文一路200号",
+        },
+    )
+    order.refresh_from_db()
+    assert order.phone == "13912345678"
+
+
+def test_notify_sends_a_message_and_refuses_an_empty_one(world, make_user):
+    order = _held(world)
+    client = _client(make_user, Role.CUSTOMER_SERVICE)
+    response = client.post(f"/orders/{order.pk}/notify/", {"channel": "sms", "text": ""}, follow=True)
+    assert "请填写通知内容" in _messages(response)
+    client.post(f"/orders/{order.pk}/notify/", {"channel": "sms", "text": "地址已更正，今日发货"})
+    assert order.notifications.filter(purpose="manual", text="地址已更正，今日发货").exists()
+
+
+def test_warehouse_allocates_ships_with_a_tracking_number_and_marks_delivered(world, make_user):
+    a_carrier("SF")
+    order = _paid(world)
+    svc.order_auto_review(actor=ACTOR, order=order)
+    client = _client(make_user, Role.WAREHOUSE)
+    client.post(f"/orders/{order.pk}/allocate/")
+    order.refresh_from_db()
+    assert order.status == "allocated"
+    page = client.get(f"/orders/{order.pk}/").content.decode()
+    assert 'name="tracking_no"' in page  # one warehouse: one tracking number
+    # without a tracking number: refused
+    response = client.post(f"/orders/{order.pk}/ship/", {"carrier": "SF"}, follow=True)
+    assert "缺少运单号" in _messages(response)
+    # without a carrier: refused
+    response = client.post(f"/orders/{order.pk}/ship/", {"tracking_no": "SF1"}, follow=True)
+    assert "请选择快递公司" in _messages(response)
+    response = client.post(
+        f"/orders/{order.pk}/ship/", {"carrier": "SF", "tracking_no": "SF123"}, follow=True
+    )
+    assert f"已发货：{order.number}" in _messages(response)
+    order.refresh_from_db()
+    assert order.status == "shipped"
+    client.post(f"/orders/{order.pk}/deliver/")
+    order.refresh_from_db()
+    assert order.status == "delivered"
+
+
+def test_unknown_carrier_is_shown_as_an_error_not_a_404(world, make_user):
+    order = _paid(world)
+    svc.order_auto_review(actor=ACTOR, order=order)
+    order.refresh_from_db()
+    svc.order_allocate(actor=ACTOR, order=order)
+    response = _client(make_user, Role.WAREHOUSE).post(
+        f"/orders/{order.pk}/ship/", {"carrier": "NOPE", "tracking_no": "1"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "快递公司不存在" in _messages(response)
+
+
+def test_ord_03_ship_risk_page_groups_orders_by_channel(world, make_user):
+    late = _paid(world, customer="late", at=timezone.now() - dt.timedelta(hours=47))
+    _paid(world, customer="fresh")
+    page = _client(make_user, Role.WAREHOUSE).get("/orders/ship-risk/")
+    assert (page.context["at_risk"], page.context["breached"]) == (1, 0)
+    html = page.content.decode()
+    assert late.number in html
+    assert "天猫旗舰店" in html
+    assert "剩余 " in html
+
+
+def test_list_page_queries_do_not_grow_with_the_number_of_orders(world, make_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _client(make_user, Role.OPERATIONS)
+    for i in range(2):
+        _paid(world, customer=f"a{i}")
+    client.get("/orders/")  # warm up (session, user, profile)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/orders/")
+    for i in range(4):
+        _paid(world, customer=f"b{i}")
+    with CaptureQueriesContext(connection) as more:
+        page = client.get("/orders/")
+    assert len(page.context["rows"]) == 6
+    assert len(more.captured_queries) == len(few.captured_queries)
+
+
+def test_ord_01_running_the_automatic_review_from_the_detail_holds_a_bad_address(world, make_user):
+    order = _paid(world, address=BAD_PHONE)
+    client = _client(make_user, Role.OPERATIONS)
+    assert 'value="auto"' in client.get(f"/orders/{order.pk}/").content.decode()
+    response = client.post(f"/orders/{order.pk}/review/", {"decision": "auto"}, follow=True)
+    assert f"订单 {order.number} 未通过自动审核，已转人工：地址异常" in _messages(response)
+    order.refresh_from_db()
+    assert (order.status, order.hold_reasons) == ("on_hold", ["bad_address"])
+    response = client.post(f"/orders/{order.pk}/review/", {"decision": "bogus"}, follow=True)
+    assert "未知的审核动作" in _messages(response)
+
+
+def test_ord_02_split_order_ships_with_one_tracking_number_per_warehouse(store, channel, make_user):
+    world = World(store, channel, stock_sh=3, stock_gz=3)
+    a_carrier("SF")
+    order = _paid(world, qty=5)  # 3 + 2 units from two warehouses
+    svc.order_auto_review(actor=ACTOR, order=order)
+    order.refresh_from_db()
+    svc.order_allocate(actor=ACTOR, order=order)
+    client = _client(make_user, Role.WAREHOUSE)
+    page = client.get(f"/orders/{order.pk}/").content.decode()
+    assert f'name="tracking_{world.sh.pk}"' in page
+    assert f'name="tracking_{world.gz.pk}"' in page
+    # one number missing: refused, naming the warehouse
+    data = {"carrier": "SF", f"tracking_{world.sh.pk}": "SF-A", f"tracking_{world.gz.pk}": ""}
+    response = client.post(f"/orders/{order.pk}/ship/", data, follow=True)
+    assert "缺少运单号（广州仓运单号：必填）" in _messages(response)
+    order.refresh_from_db()
+    assert order.status == "allocated"
+    client.post(f"/orders/{order.pk}/ship/", {**data, f"tracking_{world.gz.pk}": "SF-B"})
+    order.refresh_from_db()
+    assert order.status == "shipped"
+
+
+def test_ord_05_shipping_an_already_shipped_order_is_refused_and_ships_nothing_else(world, make_user):
+    a_carrier("SF")
+    first, second = _paid(world, customer="same"), _paid(world, customer="same")
+    for o in (first, second):
+        svc.order_auto_review(actor=ACTOR, order=o)
+        o.refresh_from_db()
+        svc.order_allocate(actor=ACTOR, order=o)
+    first.refresh_from_db()
+    svc.order_ship(actor=ACTOR, order=first, carrier_code="SF", tracking_numbers="SF1")  # ships both
+    third = _paid(world, customer="same")
+    svc.order_auto_review(actor=ACTOR, order=third)
+    third.refresh_from_db()
+    svc.order_allocate(actor=ACTOR, order=third)
+    response = _client(make_user, Role.WAREHOUSE).post(
+        f"/orders/{first.pk}/ship/", {"carrier": "SF", "tracking_no": "SF2"}, follow=True
+    )
+    assert f"订单 {first.number} 不是待发货状态" in _messages(response)
+    third.refresh_from_db()
+    assert third.status == "allocated"
