@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -17,6 +18,10 @@ def unavailable_label(section: str) -> str:
         "review_keywords": _("评价关键词"),
         "new_members": _("新用户转会员"),
     }.get(section, section)
+
+
+def _pct(share: str) -> str:
+    return str((Decimal(share) * 100).quantize(Decimal("0.1")))
 
 
 def postmortem_rows(campaign: Campaign, report: dict[str, Any]) -> list[tuple[str, Any, Any]]:
@@ -37,6 +42,19 @@ def postmortem_rows(campaign: Campaign, report: dict[str, Any]) -> list[tuple[st
         (f"{_('预算')}·{labels.get(b['kind'], b['kind'])}", b["actual"], b["planned"])
         for b in report["budget"]
     )
+    questions, keywords = _("客服高频问题"), _("评价关键词")
+    # reports generated before these sections existed don't have them
+    rows.extend(
+        (f"{questions}·{q['question']}", q["count"], _("占比 %(p)s%%") % {"p": _pct(q["share"])})
+        for q in report.get("top_service_questions", [])
+    )
+    if "top_service_questions" in report and not report["top_service_questions"]:
+        rows.append((questions, _("活动期间没有工单"), ""))
+    for k in report.get("review_keywords", []):
+        rating = _("平均 %(r)s 星") % {"r": k["avg_rating"]} if k["avg_rating"] else ""
+        rows.append((f"{keywords}·{k['keyword']}", k["count"], rating))
+    if "review_keywords" in report and not report["review_keywords"]:
+        rows.append((keywords, _("活动以来没有评价"), ""))
     rows.extend((unavailable_label(s), _("暂无数据（模块尚未建设）"), "") for s in report["unavailable"])
     return rows
 

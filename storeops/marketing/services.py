@@ -44,6 +44,7 @@ from storeops.marketing.models import (
     PhaseKind,
 )
 from storeops.promotions.selectors import offer_list
+from storeops.service import selectors as service_selectors
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
 
@@ -603,7 +604,24 @@ def postmortem_figures(campaign: Campaign) -> dict[str, Any]:
         "budget": [{"kind": b.kind, "planned": str(b.planned), "actual": str(b.actual)} for b in lines],
         "orders": sum(m.orders for m in metrics),
         "hours_recorded": len(metrics),
+        **_service_voice(campaign),
         "unavailable": list(selectors.UNAVAILABLE_SECTIONS),
+    }
+
+
+def _service_voice(campaign: Campaign) -> dict[str, Any]:
+    """What customers asked (tickets from the campaign's start to a week after its end) and
+    what they wrote in reviews (from the start until now: reviews follow delivery)."""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(campaign.starts_on, dt.time.min, tzinfo=tz)
+    tail = campaign.ends_on + dt.timedelta(days=selectors.POSTMORTEM_QUESTIONS_TAIL_DAYS + 1)
+    now = timezone.now()
+    questions_end = min(now, dt.datetime.combine(tail, dt.time.min, tzinfo=tz))
+    return {
+        "top_service_questions": service_selectors.top_questions(
+            store=campaign.store, start=start, end=questions_end
+        ),
+        "review_keywords": service_selectors.review_keywords(store=campaign.store, start=start, end=now),
     }
 
 

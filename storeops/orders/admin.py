@@ -9,7 +9,18 @@ from django.contrib import admin
 from django.http import HttpRequest
 from unfold.admin import ModelAdmin, TabularInline
 
-from storeops.orders.models import Order, OrderEvent, OrderLine, Payment, PaymentCallback, PaymentRefund
+from storeops.orders.models import (
+    CustomerNotification,
+    InvoiceRequest,
+    Order,
+    OrderEvent,
+    OrderImport,
+    OrderImportMapping,
+    OrderLine,
+    Payment,
+    PaymentCallback,
+    PaymentRefund,
+)
 
 
 class _ReadOnly:
@@ -83,3 +94,44 @@ class PaymentCallbackAdmin(_ReadOnly, ModelAdmin):
 class PaymentRefundAdmin(_ReadOnly, ModelAdmin):
     list_display = ("reference", "order", "amount", "status", "reason", "created_at")
     search_fields = ("reference", "order__number")
+
+
+@admin.register(CustomerNotification)
+class CustomerNotificationAdmin(_ReadOnly, ModelAdmin):
+    list_display = ("sent_at", "order", "purpose", "channel", "delivered", "actor_label")
+    list_filter = ("channel", "delivered")
+    search_fields = ("order__number", "purpose")
+
+
+@admin.register(OrderImport)
+class OrderImportAdmin(_ReadOnly, ModelAdmin):
+    list_display = (
+        "created_at",
+        "store",
+        "channel",
+        "file_name",
+        "file_format",
+        "status",
+        "orders_created",
+        "orders_existing",
+        "orders_unreserved",
+        "actor_label",
+    )
+    list_filter = ("status", "store", "channel")
+    search_fields = ("file_name",)
+
+
+@admin.register(OrderImportMapping)
+class OrderImportMappingAdmin(_ReadOnly, ModelAdmin):
+    list_display = ("name", "store", "channel_kind", "updated_at")
+    list_filter = ("store", "channel_kind")
+    search_fields = ("name",)
+
+
+@admin.register(InvoiceRequest)
+class InvoiceRequestAdmin(_ReadOnly, ModelAdmin):
+    """Invoices are requested, issued and reversed through the invoice services (ORD-07)."""
+
+    list_display = ("order", "store", "kind", "title", "amount", "status", "invoice_number", "issued_at")
+    list_filter = ("status", "kind", "store")
+    search_fields = ("order__number", "title", "tax_id", "invoice_number")

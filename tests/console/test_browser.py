@@ -153,7 +153,8 @@ def test_console_in_the_browser(page, demo, shots):
     # critical findings come first: the expired licence leads page 1; the demo's orders add
     # enough warnings that the board is paginated
     first = _rows(page).first.inner_text()
-    assert "STORE-02" in first and "食品经营许可证" in first
+    assert "STORE-02" in first
+    assert "食品经营许可证" in first
     assert _rows(page).count() == 25
     assert page.locator("text=下一页").count() >= 1
     _no_horizontal_overflow(page)

@@ -13,7 +13,7 @@ from storeops.accounts.roles import Role
 from storeops.audit.models import AuditEntry
 from storeops.core.context import Actor
 from storeops.core.errors import InvalidTransition, PermissionDenied, ValidationError
-from storeops.marketing import selectors
+from storeops.marketing import exports, selectors
 from storeops.marketing import services as ms
 from storeops.promotions import services as offer_services
 from storeops.sop.models import Finding
@@ -266,7 +266,46 @@ def test_promo_07_postmortem_reports_attainment_roi_budget_and_unavailable_secti
     assert report["new_users_attainment_pct"] == "3.0"
     assert report["roi"] == "0.50"
     assert report["budget_used_pct"] == "20.0"
-    assert report["unavailable"] == ["top_service_questions", "review_keywords", "new_members"]
+    assert report["top_service_questions"] == []  # no tickets, no reviews: empty, not missing
+    assert report["review_keywords"] == []
+    assert report["unavailable"] == ["new_members"]
+
+
+def test_promo_07_cs_04_postmortem_lists_the_customers_questions_and_review_keywords(store, channel, owner):
+    from storeops.service import services as service_services
+    from tests.service.builders import a_script, a_ticket
+
+    campaign = _ended(store, owner, 1)
+    tz = timezone.get_current_timezone()
+    during = dt.datetime.combine(campaign.starts_on, dt.time(10), tzinfo=tz)
+    before = during - dt.timedelta(days=3)
+    a_script(store)  # 物流查询: 物流, 快递, 没动
+    a_ticket(store, channel, opened=during)
+    later = during + dt.timedelta(hours=1)
+    a_ticket(store, channel, opened=later, subject="快递没动", message="快递一直没动")
+    a_ticket(store, channel, opened=during, subject="发票", message="怎么开发票", category="other")
+    a_ticket(store, channel, opened=before)  # before the campaign: not counted
+    for i, (rating, text) in enumerate([(5, "质量好，物流快"), (4, "质量好")]):
+        service_services.review_create(
+            actor=ACTOR,
+            store=store,
+            channel=channel,
+            order_ref=f"O-{i}",
+            sku_code="S",
+            customer_ref="c",
+            rating=rating,
+            text=text,
+            created_at=during + dt.timedelta(days=1),
+        )
+
+    report = ms.campaign_postmortem_generate(actor=ACTOR, campaign=campaign).report
+
+    assert report["top_service_questions"][0] == {"question": "物流查询", "count": 2, "share": "0.6667"}
+    assert [q["question"] for q in report["top_service_questions"]] == ["物流查询", "发票"]
+    assert report["review_keywords"][0] == {"keyword": "质量好", "count": 2, "avg_rating": "4.5"}
+    rows = [str(r[0]) for r in exports.postmortem_rows(campaign, report)]
+    assert "客服高频问题·物流查询" in rows
+    assert "评价关键词·质量好" in rows
 
 
 def test_promo_07_postmortem_of_a_running_campaign_is_refused(store, today, owner):
