@@ -39,11 +39,21 @@ def _store(store_id: int) -> Store:
     return get_object_or_404(Store, pk=store_id)
 
 
-def _order(store: Store, number: str) -> Order:
-    order = Order.objects.filter(store=store, number=(number or "").strip()).first()
-    if order is None:
+def _order(store: Store, number: str, channel_id: int | None = None) -> Order:
+    """The store's order with this number. Numbers are unique per channel (marketplace numbers
+    of two platforms can coincide): when two channels have it, the caller must say which."""
+    found = Order.objects.filter(store=store, number=(number or "").strip())
+    if channel_id is not None:
+        found = found.filter(channel_id=channel_id)
+    orders = list(found[:2])
+    if not orders:
         raise NotFound(_("订单不存在：%(n)s") % {"n": number}, fields={"order_number": _("订单不存在")})
-    return order
+    if len(orders) > 1:
+        raise ValidationError(
+            _("多个渠道有订单号 %(n)s，请指定渠道") % {"n": number},
+            fields={"channel_id": _("请指定订单所在渠道")},
+        )
+    return orders[0]
 
 
 def _case(store_id: int, number: str) -> AfterSale:
@@ -67,6 +77,7 @@ class CaseIn(Schema):
     images: list[str] = []
     lines: list[CaseLineIn]
     idempotency_key: str | None = None  # a retry with the same key returns the same case
+    channel_id: int | None = None  # needed only when two channels have the same order number
 
 
 class ShopCaseIn(CaseIn):
@@ -308,7 +319,7 @@ def _units(lines: list[CaseLineIn]) -> tuple[dict[int, int], dict[int, int]]:
 
 def _request(request: HttpRequest, store_id: int, payload: CaseIn, customer: str | None) -> AfterSale:
     store = _store(store_id)
-    order = _order(store, payload.order_number)
+    order = _order(store, payload.order_number, payload.channel_id)
     units, replacements = _units(payload.lines)
     return services.case_request(
         actor=principal(request).actor,

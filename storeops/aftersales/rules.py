@@ -146,6 +146,20 @@ def sla_state(*, due_at: dt.datetime, now: dt.datetime, warn_hours: int) -> SlaS
 
 # --- the queue: new customers first (AS-03), then the earliest deadline -----------------------
 
+REFUND_RETRY_FIRST = dt.timedelta(minutes=10)
+REFUND_RETRY_MAX = dt.timedelta(hours=6)
+
+
+def refund_retry_due(*, failures: int, last_failure: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether a refund the provider refused ``failures`` times should be tried again: after
+    10 minutes, then 20, 40 … doubling up to every 6 hours (a provider outage is not hammered,
+    a case is never given up on)."""
+    if failures <= 0 or last_failure is None:
+        return True
+    wait = REFUND_RETRY_FIRST * 2 ** min(failures - 1, 16)
+    return now - last_failure >= min(wait, REFUND_RETRY_MAX)
+
+
 PRIORITY_NEW_CUSTOMER = 0
 PRIORITY_NORMAL = 1
 

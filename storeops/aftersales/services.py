@@ -41,7 +41,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -90,9 +90,18 @@ def _new_number(now: dt.datetime) -> str:
 
 
 def _event(
-    case: AfterSale, actor: Actor, kind: str, *, src: str = "", dst: str = "", note: str = "", **data: Any
+    case: AfterSale,
+    actor: Actor,
+    kind: str,
+    *,
+    src: str = "",
+    dst: str = "",
+    note: str = "",
+    at: dt.datetime | None = None,
+    **data: Any,
 ) -> None:
     AfterSaleEvent.objects.create(
+        created_at=at or timezone.now(),
         case=case,
         kind=kind,
         from_status=src,
@@ -740,7 +749,7 @@ def _try_refund(case: AfterSale, *, actor: Actor, now: dt.datetime) -> AfterSale
     except DomainError as exc:
         log.warning("after-sale %s refund failed: %s", case.number, exc)
         with transaction.atomic():
-            _event(case, actor, "refund_failed", note=str(exc.message))
+            _event(case, actor, "refund_failed", note=str(exc.message), at=now)
         case.refresh_from_db()
         return case
 
@@ -761,12 +770,23 @@ def cases_refund_pending(*, now: dt.datetime | None = None) -> int:
     (approved refund-only cases and inspected returns). Returns how many were refunded."""
     now = now or timezone.now()
     actor = Actor.system("task")
-    due = AfterSale.objects.filter(
-        Q(kind=CaseKind.REFUND_ONLY, status=CaseStatus.APPROVED)
-        | Q(kind=CaseKind.RETURN, status=CaseStatus.INSPECTED)
-    ).order_by("priority", "due_at", "pk")[:500]
+    due = (
+        AfterSale.objects.filter(
+            Q(kind=CaseKind.REFUND_ONLY, status=CaseStatus.APPROVED)
+            | Q(kind=CaseKind.RETURN, status=CaseStatus.INSPECTED)
+        )
+        .annotate(
+            failures=Count("events", filter=Q(events__kind="refund_failed")),
+            last_failure=Max("events__created_at", filter=Q(events__kind="refund_failed")),
+        )
+        .order_by("priority", "due_at", "pk")[:500]
+    )
     done = 0
     for case in due:
+        # a provider that keeps refusing is asked less and less often (the AS-02 SLA finding
+        # tells a person meanwhile)
+        if not rules.refund_retry_due(failures=case.failures, last_failure=case.last_failure, now=now):
+            continue
         if _try_refund(case, actor=actor, now=now).status == CaseStatus.REFUNDED:
             done += 1
     return done

@@ -274,7 +274,7 @@ def split_address(full: str) -> tuple[str, str, str, str]:
 
 
 class FlowProblem(enum.StrEnum):
-    AMOUNT = "amount"  # invoice amount ≠ what the customer paid less refunds
+    AMOUNT = "amount"  # invoice amount > what the customer paid less refunds
     FUNDS = "funds"  # payer ≠ invoice title (company titles)
     GOODS = "goods"  # consignee / delivery address not tied to the titled company
 
@@ -289,11 +289,13 @@ def three_flow_problems(
     invoice_amount: Decimal,
     net_paid: Decimal,
 ) -> list[FlowProblem]:
-    """ORD-07 三流合一: funds, invoice and goods flows must agree. The amount must equal what
-    was paid less refunds; for a company title the payer must be the company and the goods
-    must go to the company (its name in the consignee or the delivery address)."""
+    """ORD-07 三流合一: funds, invoice and goods flows must agree. The invoice may not exceed
+    what was paid less refunds (over-invoicing — e.g. an invoice issued before a refund — must
+    be reversed; a smaller invoice the customer asked for, e.g. without the shipping fee, is
+    fine); for a company title the payer must be the company and the goods must go to the
+    company (its name in the consignee or the delivery address)."""
     problems: list[FlowProblem] = []
-    if invoice_amount != net_paid:
+    if invoice_amount > net_paid:
         problems.append(FlowProblem.AMOUNT)
     if company:
         name = normalise_party_name(title)

@@ -191,3 +191,23 @@ def test_as_01_storefront_retry_with_the_same_idempotency_key_returns_the_same_c
     assert (first.status_code, again.status_code) == (201, 201)
     assert first.json()["number"] == again.json()["number"]
     assert AfterSale.objects.count() == 1
+
+
+def test_as_01_an_order_number_two_channels_share_needs_the_channel(api_as, store, order, world):
+    from storeops.stores import services as store_services
+
+    # given a marketplace order whose platform number happens to equal the web-shop order's
+    jd = store_services.channel_create(actor=ACTOR, store=store, kind="jd", code="jd-x", name="京东")
+    world.channel = jd
+    other = world.place(1, key="jd-1")
+    Order.objects.filter(pk=other.pk).update(number=order.number)  # as an import would store it
+    cs = api_as(Role.CUSTOMER_SERVICE)
+    # when a case names only the number, it is refused with a message, nothing written
+    refused = cs.post(f"/aftersales/{store.pk}/cases", _body(order))
+    assert refused.status_code == 422
+    assert "channel_id" in refused.json()["fields"]
+    assert not AfterSale.objects.exists()
+    # with the channel it attaches to the right order
+    created = cs.post(f"/aftersales/{store.pk}/cases", _body(order, channel_id=order.channel_id))
+    assert created.status_code == 201, created.content
+    assert AfterSale.objects.get().order_id == order.pk

@@ -222,3 +222,17 @@ def test_as_01_policy_text_is_generated_from_the_playbook_numbers_in_both_langua
     assert "36 hours" in text.en
     closed = rules.policy_text(window_days=0, refund_hours=24, big_promo_refund_hours=48)
     assert "不提供无理由" in closed.zh
+
+
+def test_as_02_refund_retries_back_off_from_10_minutes_to_every_6_hours():
+    t0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+
+    def due(failures, minutes):
+        now = t0 + dt.timedelta(minutes=minutes)
+        return rules.refund_retry_due(failures=failures, last_failure=t0, now=now)
+
+    assert rules.refund_retry_due(failures=0, last_failure=None, now=t0)
+    assert (due(1, 9), due(1, 10)) == (False, True)
+    assert (due(2, 19), due(2, 20)) == (False, True)
+    assert (due(3, 39), due(3, 40)) == (False, True)
+    assert (due(40, 359), due(40, 360)) == (False, True)  # capped: never more than 6 hours apart

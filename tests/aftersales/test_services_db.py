@@ -457,10 +457,19 @@ def test_as_02_the_sweep_retries_refunds_the_provider_refused(store, channel, mo
     world = World(store, channel, price="30.00")
     order = delivered_order(world, 1)
     monkeypatch.setattr(TestGateway, "refund", _refuse)
-    case = _return(order, {order.lines.get().pk: 1}, kind="refund_only", reason="damaged")
-    assert services.cases_refund_pending() == 0
+    case = _return(order, {order.lines.get().pk: 1}, kind="refund_only", reason="damaged")  # fails at ASKED
+    minutes = lambda m: ASKED + dt.timedelta(minutes=m)  # noqa: E731
+    # the provider stays down: retried after 10 minutes, then 20 later, not in between
+    assert services.cases_refund_pending(now=minutes(5)) == 0
+    assert services.cases_refund_pending(now=minutes(10)) == 0
+    assert services.cases_refund_pending(now=minutes(25)) == 0
+    assert services.cases_refund_pending(now=minutes(30)) == 0
+    failures = AfterSaleEvent.objects.filter(case=case, kind="refund_failed")
+    assert list(failures.values_list("created_at", flat=True)) == [ASKED, minutes(10), minutes(30)]
     monkeypatch.undo()
-    assert services.cases_refund_pending() == 1
+    # back up: the next retry is due 40 minutes after the last failure
+    assert services.cases_refund_pending(now=minutes(60)) == 0
+    assert services.cases_refund_pending(now=minutes(70)) == 1
     case.refresh_from_db()
     assert case.status == "refunded"
-    assert services.cases_refund_pending() == 0
+    assert services.cases_refund_pending(now=minutes(71)) == 0
