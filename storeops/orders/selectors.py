@@ -35,6 +35,15 @@ from storeops.stores.models import Channel, Store
 from storeops.stores.playbook import PlaybookSettings
 from storeops.stores.selectors import channel_list, playbook_get
 
+
+def customer_phone(*, channel_id: int, number: str) -> str:
+    """The phone of the order ``number`` on the channel ("" when StoreOps does not hold it)."""
+    return (
+        Order.objects.filter(channel_id=channel_id, number=number).values_list("phone", flat=True).first()
+        or ""
+    )
+
+
 S = rules.Status
 
 STATUS_CHOICES = OrderStatus.choices

@@ -162,3 +162,19 @@ def test_log_02_no_reward_when_none_is_configured(store, channel):
         images=["https://img.example.com/1.jpg"],
     )
     assert (review.reward_coupon, list(coupon_list(store=store))) == ("", [])
+
+
+def test_log_02_invitation_for_a_storeops_order_goes_to_the_buyers_phone(store, channel, outbox):
+    from storeops.fulfilment.models import Shipment
+    from tests.aftersales.builders import shipped_order
+    from tests.orders.builders import World
+
+    # given a web-shop order shipped through StoreOps and signed for at +20 h
+    order = shipped_order(World(store, channel), 1)
+    scan(Shipment.objects.get(order_ref=order.number), (1, "已揽收"), (20, "已签收"))
+    # when the sweep runs 24 h later, the invitation goes to the buyer's phone
+    assert services.review_invitations_send(actor=ACTOR, now=f_at(44)).sent == 1
+    assert [m["phone"] for m in outbox] == [order.phone]
+    # and the notification log keeps the phone masked
+    note = ServiceNotification.objects.get()
+    assert note.recipient == order.phone[:3] + "****" + order.phone[-4:]

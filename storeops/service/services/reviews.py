@@ -18,6 +18,7 @@ from storeops.audit.services import audit_record, snapshot
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, NotFound, ValidationError
 from storeops.fulfilment.selectors import delivered_times, shipments_delivered_between
+from storeops.orders import selectors as order_selectors
 from storeops.promotions import selectors as promo_selectors
 from storeops.promotions import services as promo_services
 from storeops.service import rules
@@ -137,6 +138,13 @@ def _invitation_text(order_ref: str, template: Any) -> str:
     return text
 
 
+def _masked(recipient: str) -> str:
+    """Phones are kept out of the notification log (138****0000); order references stay."""
+    if recipient.startswith("order:") or len(recipient) < 7:
+        return recipient
+    return recipient[:3] + "****" + recipient[-4:]
+
+
 def _send_invitation(invitation: ReviewInvitation) -> bool:
     ok_any = False
     for notifier in customer_notifiers():
@@ -152,7 +160,7 @@ def _send_invitation(invitation: ReviewInvitation) -> bool:
             kind=ServiceNotification.Kind.REVIEW_INVITATION,
             invitation=invitation,
             channel=name[:40],
-            recipient=invitation.recipient[:200],
+            recipient=_masked(invitation.recipient)[:200],
             ok=ok,
             error=error,
         )
@@ -235,7 +243,13 @@ def _invite_order(
                         "store": store,
                         "delivered_at": delivered_at,
                         "due_at": due,
-                        "recipient": f"order:{order_ref}"[:100],
+                        # the order's phone; for an order StoreOps does not hold (e.g. shipped
+                        # for a marketplace order that was not imported) the order reference,
+                        # which a marketplace in-app message notifier can address
+                        "recipient": (
+                            order_selectors.customer_phone(channel_id=channel.pk, number=order_ref)
+                            or f"order:{order_ref}"
+                        )[:100],
                         "text": _invitation_text(order_ref, template),
                         "coupon_promised": template is not None,
                         "coupon_template_id": template.pk if template is not None else None,
