@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from storeops.console.views import _actor, _base_context, _current_store, console_view
@@ -284,26 +284,31 @@ def _put_errors(form: forms.Form, exc: DomainError, mapping: dict[str, str]) -> 
 
 
 class CampaignForm(forms.Form):
-    theme = forms.CharField(label=_l("主题"), max_length=200)
-    kind = forms.ChoiceField(label=_l("类型"), choices=selectors.CAMPAIGN_KIND_CHOICES)
-    channel = forms.TypedChoiceField(label=_l("渠道"), required=False, coerce=int, empty_value=None)
-    starts_on = forms.DateField(label=_l("开始日期"), widget=_date_input())
-    ends_on = forms.DateField(label=_l("结束日期"), widget=_date_input())
+    theme = forms.CharField(label=gettext_lazy("主题"), max_length=200)
+    kind = forms.ChoiceField(label=gettext_lazy("类型"), choices=selectors.CAMPAIGN_KIND_CHOICES)
+    channel = forms.TypedChoiceField(label=gettext_lazy("渠道"), required=False, coerce=int, empty_value=None)
+    starts_on = forms.DateField(label=gettext_lazy("开始日期"), widget=_date_input())
+    ends_on = forms.DateField(label=gettext_lazy("结束日期"), widget=_date_input())
     mechanics = forms.CharField(
-        label=_l("玩法"), required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+        label=gettext_lazy("玩法"), required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
     )
-    target_gmv = forms.DecimalField(label=_l("GMV目标"), min_value=Decimal(0), decimal_places=2, initial=0)
-    target_new_users = forms.IntegerField(label=_l("新用户目标"), min_value=0, initial=0)
-    planned_redemption_rate = _percent_field(_l("计划核销率（%）"))
-    max_payment_failure_rate = _percent_field(_l("支付失败率告警线（%）"))
-    expected_refund_rate = _percent_field(_l("预计退款率（%）"))
+    target_gmv = forms.DecimalField(
+        label=gettext_lazy("GMV目标"), min_value=Decimal(0), decimal_places=2, initial=0
+    )
+    target_new_users = forms.IntegerField(label=gettext_lazy("新用户目标"), min_value=0, initial=0)
+    planned_redemption_rate = _percent_field(gettext_lazy("计划核销率（%）"))
+    max_payment_failure_rate = _percent_field(gettext_lazy("支付失败率告警线（%）"))
+    expected_refund_rate = _percent_field(gettext_lazy("预计退款率（%）"))
     offers = forms.TypedMultipleChoiceField(
-        label=_l("关联优惠"), required=False, coerce=int, widget=forms.SelectMultiple(attrs={"size": 6})
+        label=gettext_lazy("关联优惠"),
+        required=False,
+        coerce=int,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
     )
     stock = forms.CharField(
-        label=_l("备货计划"),
+        label=gettext_lazy("备货计划"),
         required=False,
-        help_text=_l("每行一个 SKU：SKU编码,计划备货量"),
+        help_text=gettext_lazy("每行一个 SKU：SKU编码,计划备货量"),
         widget=forms.Textarea(attrs={"rows": 4, "cols": 40}),
     )
 
@@ -508,20 +513,20 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 class MetricForm(forms.Form):
     hour = forms.DateTimeField(
-        label=_l("小时"),
-        help_text=_l("按整点记录，分钟会被忽略"),
+        label=gettext_lazy("小时"),
+        help_text=gettext_lazy("按整点记录，分钟会被忽略"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
     )
-    exposure = forms.IntegerField(label=_l("曝光"), min_value=0, initial=0)
-    clicks = forms.IntegerField(label=_l("点击"), min_value=0, initial=0)
-    coupons_issued = forms.IntegerField(label=_l("发券数"), min_value=0, initial=0)
-    coupon_redemptions = forms.IntegerField(label=_l("核销数"), min_value=0, initial=0)
-    orders = forms.IntegerField(label=_l("订单数"), min_value=0, initial=0)
-    payment_attempts = forms.IntegerField(label=_l("支付次数"), min_value=0, initial=0)
-    payment_failures = forms.IntegerField(label=_l("支付失败数"), min_value=0, initial=0)
-    gmv = forms.DecimalField(label=_l("GMV"), min_value=Decimal(0), decimal_places=2, initial=0)
-    new_users = forms.IntegerField(label=_l("新用户"), min_value=0, initial=0)
+    exposure = forms.IntegerField(label=gettext_lazy("曝光"), min_value=0, initial=0)
+    clicks = forms.IntegerField(label=gettext_lazy("点击"), min_value=0, initial=0)
+    coupons_issued = forms.IntegerField(label=gettext_lazy("发券数"), min_value=0, initial=0)
+    coupon_redemptions = forms.IntegerField(label=gettext_lazy("核销数"), min_value=0, initial=0)
+    orders = forms.IntegerField(label=gettext_lazy("订单数"), min_value=0, initial=0)
+    payment_attempts = forms.IntegerField(label=gettext_lazy("支付次数"), min_value=0, initial=0)
+    payment_failures = forms.IntegerField(label=gettext_lazy("支付失败数"), min_value=0, initial=0)
+    gmv = forms.DecimalField(label=gettext_lazy("GMV"), min_value=Decimal(0), decimal_places=2, initial=0)
+    new_users = forms.IntegerField(label=gettext_lazy("新用户"), min_value=0, initial=0)
 
 
 @console_view("marketing.add_campaignmetrichourly")
@@ -545,23 +550,27 @@ def campaign_metrics(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 
 class AdPlanForm(forms.Form):
-    name = forms.CharField(label=_l("计划名称"), max_length=100)
-    purpose = forms.ChoiceField(label=_l("用途"), choices=selectors.AD_PURPOSE_CHOICES)
-    match_type = forms.ChoiceField(label=_l("匹配方式"), choices=selectors.MATCH_TYPE_CHOICES)
-    channel = forms.TypedChoiceField(label=_l("渠道"), required=False, coerce=int, empty_value=None)
-    category = forms.CharField(label=_l("类目"), required=False, max_length=100)
+    name = forms.CharField(label=gettext_lazy("计划名称"), max_length=100)
+    purpose = forms.ChoiceField(label=gettext_lazy("用途"), choices=selectors.AD_PURPOSE_CHOICES)
+    match_type = forms.ChoiceField(label=gettext_lazy("匹配方式"), choices=selectors.MATCH_TYPE_CHOICES)
+    channel = forms.TypedChoiceField(label=gettext_lazy("渠道"), required=False, coerce=int, empty_value=None)
+    category = forms.CharField(label=gettext_lazy("类目"), required=False, max_length=100)
     daily_budget = forms.DecimalField(
-        label=_l("日预算（元）"), min_value=Decimal(0), decimal_places=2, initial=0
+        label=gettext_lazy("日预算（元）"), min_value=Decimal(0), decimal_places=2, initial=0
     )
-    audience_premium = _percent_field(_l("人群溢价（%）"))
+    audience_premium = _percent_field(gettext_lazy("人群溢价（%）"))
     peak_start = forms.TimeField(
-        label=_l("高峰开始"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=gettext_lazy("高峰开始"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     peak_end = forms.TimeField(
-        label=_l("高峰结束"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=gettext_lazy("高峰结束"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
-    peak_uplift = _percent_field(_l("高峰加价（%）"))
-    is_active = forms.BooleanField(label=_l("启用"), required=False, initial=True)
+    peak_uplift = _percent_field(gettext_lazy("高峰加价（%）"))
+    is_active = forms.BooleanField(label=gettext_lazy("启用"), required=False, initial=True)
 
     def __init__(self, *args: Any, store: Store, editing: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -601,10 +610,12 @@ class AdPlanForm(forms.Form):
 
 
 class KeywordForm(forms.Form):
-    keyword = forms.CharField(label=_l("关键词"), max_length=100, help_text=_l("已有的关键词会被更新"))
-    bid = forms.DecimalField(label=_l("出价（元）"), min_value=Decimal(0), decimal_places=2)
-    rank = forms.IntegerField(label=_l("排名"), required=False, min_value=1)
-    is_core = forms.BooleanField(label=_l("核心词"), required=False)
+    keyword = forms.CharField(
+        label=gettext_lazy("关键词"), max_length=100, help_text=gettext_lazy("已有的关键词会被更新")
+    )
+    bid = forms.DecimalField(label=gettext_lazy("出价（元）"), min_value=Decimal(0), decimal_places=2)
+    rank = forms.IntegerField(label=gettext_lazy("排名"), required=False, min_value=1)
+    is_core = forms.BooleanField(label=gettext_lazy("核心词"), required=False)
 
 
 @console_view("marketing.add_adplan")

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from storeops.catalog.selectors import category_list
 from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, _int, console_view
@@ -85,8 +85,41 @@ def offer_detail(request: HttpRequest, offer_id: int) -> HttpResponse:
             label=(label[1] if _english() else label[0]) if label else "",
             params=json.dumps(offer.params, ensure_ascii=False, indent=2),
             scope_items=list(offer.scope_items.all()),
+            status_actions=[
+                (status, STATUS_ACTIONS[status])
+                for status in ("active", "paused", "ended")
+                if status in services.OFFER_TRANSITIONS[offer.status]
+            ],
         ),
     )
+
+
+STATUS_ACTIONS = {
+    "active": gettext_lazy("启用优惠"),
+    "paused": gettext_lazy("暂停优惠"),
+    "ended": gettext_lazy("结束优惠"),
+}
+
+
+@console_view("promotions.change_offer")
+def offer_status(request: HttpRequest, offer_id: int) -> HttpResponse:
+    """Activate, pause or end an offer (POST); the engine prices with active offers only."""
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    back = HttpResponseRedirect(reverse("console:promotions_offer_detail", args=[offer_id]))
+    if request.method != "POST":
+        return back
+    offer = selectors.offer_get(store=store, offer_id=offer_id)
+    try:
+        offer = services.offer_set_status(
+            actor=_actor(request), offer=offer, status=request.POST.get("status", "")
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("优惠状态已改为“%(s)s”") % {"s": offer.get_status_display()})
+    return back
 
 
 @console_view("promotions.view_offer")
@@ -211,39 +244,41 @@ def _id_list(text: str) -> list[int]:
 
 
 class OfferForm(forms.Form):
-    kind = forms.ChoiceField(label=_l("玩法"), choices=selectors.OFFER_KIND_CHOICES)
-    title_zh = forms.CharField(label=_l("中文名称"), required=False, max_length=100)
-    title_en = forms.CharField(label=_l("英文名称"), required=False, max_length=100)
+    kind = forms.ChoiceField(label=gettext_lazy("玩法"), choices=selectors.OFFER_KIND_CHOICES)
+    title_zh = forms.CharField(label=gettext_lazy("中文名称"), required=False, max_length=100)
+    title_en = forms.CharField(label=gettext_lazy("英文名称"), required=False, max_length=100)
     params = forms.CharField(
-        label=_l("参数（JSON）"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60}), initial="{}"
+        label=gettext_lazy("参数（JSON）"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60}), initial="{}"
     )
     category_ids = forms.TypedMultipleChoiceField(
-        label=_l("适用类目（含下级类目）"),
+        label=gettext_lazy("适用类目（含下级类目）"),
         required=False,
         coerce=int,
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
-    product_ids = forms.CharField(label=_l("适用商品ID"), required=False, help_text=_l("逗号分隔"))
+    product_ids = forms.CharField(
+        label=gettext_lazy("适用商品ID"), required=False, help_text=gettext_lazy("逗号分隔")
+    )
     sku_ids = forms.CharField(
-        label=_l("适用SKU ID"), required=False, help_text=_l("逗号分隔；范围都不填即全店")
+        label=gettext_lazy("适用SKU ID"), required=False, help_text=gettext_lazy("逗号分隔；范围都不填即全店")
     )
     starts_at = forms.DateTimeField(
-        label=_l("开始时间"),
+        label=gettext_lazy("开始时间"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
     ends_at = forms.DateTimeField(
-        label=_l("结束时间"),
+        label=gettext_lazy("结束时间"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
-    exclusive_group = forms.CharField(label=_l("互斥组"), required=False, max_length=40)
-    priority = forms.IntegerField(label=_l("优先级"), initial=0)
-    per_user_limit = forms.IntegerField(label=_l("每人限用"), required=False, min_value=1)
-    stock_cap = forms.IntegerField(label=_l("活动库存上限"), required=False, min_value=1)
-    new_users_only = forms.BooleanField(label=_l("仅新用户"), required=False)
+    exclusive_group = forms.CharField(label=gettext_lazy("互斥组"), required=False, max_length=40)
+    priority = forms.IntegerField(label=gettext_lazy("优先级"), initial=0)
+    per_user_limit = forms.IntegerField(label=gettext_lazy("每人限用"), required=False, min_value=1)
+    stock_cap = forms.IntegerField(label=gettext_lazy("活动库存上限"), required=False, min_value=1)
+    new_users_only = forms.BooleanField(label=gettext_lazy("仅新用户"), required=False)
 
     def __init__(self, *args: Any, store: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

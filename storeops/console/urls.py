@@ -99,6 +99,11 @@ urlpatterns = [
     # offer forms (h2)
     path("promotions/offers/new/", promotions_views.offer_create, name="promotions_offer_create"),
     path("promotions/offers/<int:offer_id>/edit/", promotions_views.offer_edit, name="promotions_offer_edit"),
+    path(
+        "promotions/offers/<int:offer_id>/status/",
+        promotions_views.offer_status,
+        name="promotions_offer_status",
+    ),
     path("fulfilment/shipments/", fulfilment_views.shipments, name="fulfilment_shipments"),
     path("fulfilment/exceptions/", fulfilment_views.exceptions, name="fulfilment_exceptions"),
     path("fulfilment/carriers/", fulfilment_views.carrier_stats, name="fulfilment_carriers"),

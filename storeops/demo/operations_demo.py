@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from storeops.core.context import Actor
 from storeops.core.errors import InvalidTransition
+from storeops.demo.aftersales_demo import load_aftersales_demo
+from storeops.demo.service_demo import load_service_demo
 from storeops.fulfilment import services as fulfilment
 from storeops.inventory import services as inventory
 from storeops.orders import payments
@@ -92,12 +94,17 @@ def load_operations_demo(
     customers = [f"demo-c{n:03d}" for n in range(1, 25)]
     for customer in customers[:8]:
         promotions.coupon_issue(actor=actor, template=template, customer_ref=customer)
-    _orders(store=store, channel=web, skus=skus, customers=customers, now=now, actor=actor, rng=rng)
+    placed = _orders(store=store, channel=web, skus=skus, customers=customers, now=now, actor=actor, rng=rng)
+    # after-sales on the delivered orders, then customer service (tickets link to both)
+    cases = load_aftersales_demo(store=store, orders=placed["delivered"], now=now, actor=actor)
+    load_service_demo(store=store, channels=channels, orders=placed, cases=cases, now=now, actor=actor)
 
 
-def _orders(*, store, channel, skus, customers, now, actor, rng) -> None:
-    """About 40 orders over the last three days, in every state an operator meets."""
+def _orders(*, store, channel, skus, customers, now, actor, rng) -> dict[str, list]:
+    """About 40 orders over the last three days, in every state an operator meets. Returns the
+    shipped and the delivered ones (oldest first) for the after-sales and service demos."""
     gateway = payments.TestGateway()
+    placed: dict[str, list] = {"shipped": [], "delivered": []}
     for n in range(40):
         placed_at = now - dt.timedelta(hours=72 - n * 1.7)
         customer = customers[n % len(customers)]
@@ -158,5 +165,10 @@ def _orders(*, store, channel, skus, customers, now, actor, rng) -> None:
             continue  # shipped with an earlier order of the same buyer (merged parcel)
         if n < 14:
             for o in shipped:
-                orders.order_deliver(actor=actor, order=o, at=shipped_at + dt.timedelta(hours=40))
+                placed["delivered"].append(
+                    orders.order_deliver(actor=actor, order=o, at=shipped_at + dt.timedelta(hours=40))
+                )
+        else:
+            placed["shipped"].extend(shipped)
     orders.orders_close_unpaid(now=now, store=store)
+    return placed

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from storeops.audit.services import audit_record
 from storeops.core.context import Actor
@@ -344,7 +344,7 @@ def order_for_invoice(*, store: Store, number: str, channel_id: int | None = Non
 
 STATUS_CHOICES = list(InvoiceStatus.choices)
 FLOW_PROBLEM_LABELS = {
-    rules.FlowProblem.AMOUNT: _lazy("开票金额与实付减退款不一致"),
-    rules.FlowProblem.FUNDS: _lazy("付款人与发票抬头不一致"),
-    rules.FlowProblem.GOODS: _lazy("收货人/收货地址与发票抬头单位不一致"),
+    rules.FlowProblem.AMOUNT: gettext_lazy("开票金额与实付减退款不一致"),
+    rules.FlowProblem.FUNDS: gettext_lazy("付款人与发票抬头不一致"),
+    rules.FlowProblem.GOODS: gettext_lazy("收货人/收货地址与发票抬头单位不一致"),
 }

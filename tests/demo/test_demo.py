@@ -147,3 +147,96 @@ def test_the_demo_runs_orders_through_every_state_with_consistent_stock_and_mone
     for order in Order.objects.filter(store=store):
         assert order.paid_amount in (0, order.payable)
         assert sum(line.paid_total for line in order.lines.all()) == order.payable
+
+
+def test_the_demo_has_after_sales_cases_in_every_state_through_the_services():
+    from storeops.aftersales.models import AfterSale
+
+    # when
+    store, _created = demo_load()
+
+    # then
+    cases = AfterSale.objects.filter(store=store)
+    statuses = Counter(cases.values_list("status", flat=True))
+    assert {"requested", "approved", "received", "refunded", "rejected"} <= set(statuses)
+    # AS-03: the small refund-only request was approved and refunded by itself
+    auto = cases.get(auto_approved=True)
+    assert (auto.kind, auto.status) == ("refund_only", "refunded")
+    assert 0 < auto.refunded_amount == auto.refund_amount < 50
+    # a return inspected unit by unit: one back to sellable stock, one to defective stock
+    inspected = cases.get(kind="return", inspected_at__isnull=False)
+    assert inspected.status == "refunded"
+    assert [(line.qc_passed, line.qc_failed) for line in inspected.lines.all()] == [(1, 1)]
+    # one approved return waits for the goods; the rejection tells the customer why
+    assert cases.filter(kind="return", status="approved", return_warehouse__isnull=False).exists()
+    assert "拆封" in cases.get(status="rejected").decision_note
+    assert cases.filter(kind="exchange", status="requested").exists()
+    assert AuditEntry.objects.filter(action="aftersale.request").count() == cases.count()
+
+
+def test_the_demo_has_customer_service_tickets_scripts_reviews_and_a_report():
+    from storeops.service.models import ComplaintReport, ReplyScript, Review, ReviewInvitation, Ticket
+
+    # when
+    store, _created = demo_load()
+
+    # then
+    tickets = Ticket.objects.filter(store=store)
+    assert tickets.count() >= 12
+    assert {"general", "serious", "crisis"} <= set(tickets.values_list("tier", flat=True))
+    assert {"open", "in_progress", "resolved", "closed"} <= set(tickets.values_list("status", flat=True))
+    assert tickets.filter(escalated=True, status="in_progress", owner__username="demo_owner").exists()
+    assert tickets.exclude(compensation_coupon="").filter(tier="serious").exists()
+    assert tickets.filter(messages__author_kind="bot").exists()  # the FAQ bot answered inquiries
+    titles = set(ReplyScript.objects.filter(store=store).values_list("title", flat=True))
+    assert len(titles) >= 10
+    assert {"物流查询", "退换货政策", "发票", "尺码建议", "优惠券使用"} <= titles
+    reviews = Review.objects.filter(store=store)
+    assert reviews.count() >= 15
+    assert set(reviews.values_list("rating", flat=True)) == {1, 2, 3, 4, 5}
+    assert reviews.exclude(reward_coupon="").exists()  # photo reviews earned the reward coupon
+    assert ReviewInvitation.objects.filter(store=store, sent_at__isnull=False).exists()
+    assert ComplaintReport.objects.filter(store=store, data__total__gte=5).exists()
+
+
+def test_the_checks_find_the_after_sales_and_service_deadlines_the_demo_was_built_with():
+    # given
+    store, _created = demo_load()
+
+    # when
+    checks_run(store=store, notify=False)
+
+    # then
+    rules = Counter(Finding.objects.filter(store=store).values_list("rule_id", flat=True))
+    assert rules["AS-02"] == 1  # the refund-only request 3 h before its refund deadline
+    assert rules["CS-01"] == 2  # a complaint nobody answered; a serious one about to miss its deadline
+    assert rules["CS-02"] == 1  # a general complaint unsolved after 24 h
+
+
+def test_the_after_sales_and_service_pages_show_the_demo(client):
+    from storeops.aftersales.models import AfterSale
+    from storeops.service.models import Ticket
+
+    # given
+    store, _created = demo_load()
+    client.login(username="demo_customer_service", password=DEMO_PASSWORD)
+    case = AfterSale.objects.get(store=store, status="rejected")
+    ticket = Ticket.objects.get(store=store, tier="crisis", status="in_progress")
+
+    # when / then
+    pages = {
+        "/aftersales/": ["售后队列", "退货退款", "仅退款"],
+        "/aftersales/?status=": ["已拒绝", "已退款"],
+        f"/aftersales/cases/{case.number}/": ["食品类商品（挂耳咖啡）拆封后不支持七天无理由退货"],
+        "/service/": ["客服工作台", "显示签收但没收到包裹", "沥水架焊点开裂，担心伤人"],
+        f"/service/tickets/{ticket.pk}/": ["顾客称被客服辱骂并发帖曝光", "小红书"],
+        "/service/scripts/": ["退换货政策", "尺码建议"],
+        "/service/reviews/": ["包装很严实，第二天就到了，快递小哥还帮忙送上楼，推荐！", "期待您的评价"],
+        "/service/report/": ["质量"],
+    }
+    for url, texts in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        for text in texts:
+            assert text in page, (url, text)

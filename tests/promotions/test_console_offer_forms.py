@@ -73,3 +73,28 @@ def test_promo_01_console_edits_an_offer(store, make_user):
 def test_promo_01_console_offer_forms_need_the_promotion_permissions(store, make_user):
     assert _client(make_user, Role.CUSTOMER_SERVICE).get("/promotions/offers/new/").status_code == 403
     assert _client(make_user, Role.FINANCE).get("/promotions/offers/new/").status_code == 403
+
+
+def test_promo_01_console_activates_pauses_and_ends_an_offer(store, make_user):
+    client = _client(make_user, Role.OPERATIONS)
+    client.post(
+        "/promotions/offers/new/", {"kind": "percentage", "params": '{"rate": "0.9"}', "priority": "0"}
+    )
+    offer = Offer.objects.get()
+    status_url = f"/promotions/offers/{offer.pk}/status/"
+    page = client.get(f"/promotions/offers/{offer.pk}/").content.decode()
+    assert 'value="active"' in page  # a draft can be activated (or ended), not paused
+    assert 'value="paused"' not in page
+    for status in ("active", "paused", "active", "ended"):
+        response = client.post(status_url, {"status": status}, follow=True)
+        offer.refresh_from_db()
+        assert offer.status == status
+        assert "优惠状态已改为" in response.content.decode()
+    # an ended offer cannot come back: a clear message, nothing changes
+    response = client.post(status_url, {"status": "active"}, follow=True)
+    offer.refresh_from_db()
+    assert offer.status == "ended"
+    assert "不能从" in response.content.decode()
+    # customer service may look but not switch offers
+    cs = _client(make_user, Role.CUSTOMER_SERVICE)
+    assert cs.post(status_url, {"status": "paused"}).status_code == 403
