@@ -530,6 +530,23 @@ def _child(
     done.wait(timeout=60)
 
 
+def _with_children(pids: list[int]) -> list[int]:
+    """``pids`` and their descendants (gunicorn's workers are children of its master, and a
+    live child's CPU is not in its parent's /proc stat)."""
+    parent: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            parent[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    found, todo = set(pids), list(pids)
+    while todo:
+        pid = todo.pop()
+        for child, ppid in parent.items():
+            if ppid == pid and child not in found:
+                found.add(child)
+                todo.append(child)
+    return sorted(found)
+
+
 def _cpu(pids: list[int]) -> dict[int, float]:
     """CPU seconds (user + system) used so far by each of these processes (threads included)."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -568,7 +585,7 @@ def _race(kind: str, cfg: dict[str, Any], clients: int, seconds: float, tag: str
     for p in procs:
         p.start()
     time.sleep(0.3)
-    server_pids: list[int] = cfg.get("server_pids", [])
+    server_pids: list[int] = _with_children(cfg.get("server_pids", []))
     pg_pids = _postgres_pids()
     cpu0 = (_cpu(server_pids), _cpu(pg_pids))  # PostgreSQL: the backends that outlive the round
     t0 = time.perf_counter()

@@ -741,6 +741,11 @@ CONSOLE_CASES = {
         "console:promotions_coupons": ("GET", "/promotions/coupons/", None),
         "console:promotions_offer_create": ("GET", "/promotions/offers/new/", None),
         "console:promotions_offer_edit": ("GET", "/promotions/offers/{offer}/edit/", None),
+        "console:promotions_offer_status": (
+            "POST",
+            "/promotions/offers/{offer}/status/",
+            {"status": "paused"},
+        ),
     },
     **MARKETING_CONSOLE_CASES,
     **SERVICE_CONSOLE_CASES,

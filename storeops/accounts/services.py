@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
@@ -112,14 +114,97 @@ def api_token_revoke(*, actor: Actor, token: ApiToken) -> None:
         audit_record(actor=actor, action="api_token.revoke", obj=token, after={"revoked": True})
 
 
-def api_token_authenticate(raw: str) -> ApiToken | None:
-    """The active token for ``raw``, or None. Records last use at most once a minute."""
+_MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _model_backend_only() -> bool:
+    from django.conf import settings
+
+    return list(settings.AUTHENTICATION_BACKENDS) == [_MODEL_BACKEND]
+
+
+@functools.cache
+def _grants_sql() -> str:
+    """One statement: does the role ``%s`` grant app ``%s`` permission ``%s``, and does user
+    ``%s`` (superuser flag ``%s``) hold it — directly or through a group, as ModelBackend reads
+    it? Table names come from the models (a swapped user model keeps working)."""
+    user_model = get_user_model()
+    user_perms = user_model._meta.get_field("user_permissions").remote_field.through._meta  # type: ignore[union-attr]
+    user_groups = user_model._meta.get_field("groups").remote_field.through._meta  # type: ignore[union-attr]
+    group_perms = Group._meta.get_field("permissions").remote_field.through._meta  # type: ignore[union-attr]
+    ct = Permission._meta.get_field("content_type").related_model._meta  # type: ignore[union-attr]
+    gp, up, ug = group_perms.db_table, user_perms.db_table, user_groups.db_table
+    up_user = user_perms.get_field(user_model._meta.model_name).column  # type: ignore[arg-type]
+    ug_user = user_groups.get_field(user_model._meta.model_name).column  # type: ignore[arg-type]
+    # table and column names come from the models' metadata; every value is bound
+    return (
+        f"SELECT EXISTS (SELECT 1 FROM {Permission._meta.db_table} p "  # noqa: S608
+        f"JOIN {ct.db_table} ct ON ct.id = p.content_type_id "
+        f"JOIN {gp} gp ON gp.permission_id = p.id AND gp.group_id = %s "
+        "WHERE ct.app_label = %s AND p.codename = %s AND ("
+        f"EXISTS (SELECT 1 FROM {up} up WHERE up.{up_user} = %s AND up.permission_id = p.id) "
+        f"OR EXISTS (SELECT 1 FROM {ug} ug JOIN {gp} gp2 ON gp2.group_id = ug.group_id "
+        f"WHERE ug.{ug_user} = %s AND gp2.permission_id = p.id) OR %s))"
+    )
+
+
+def _token_grants_pg(token: ApiToken, perm: str) -> bool | None:
+    """:func:`token_has_perm` for one permission in one prepared statement on PostgreSQL (the
+    ORM form of it spends ~4 ms planning on every request), from the rows as they are now.
+    None when it does not apply: another database, other authentication backends configured
+    (they decide in Python), or a malformed permission name."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    app_label, dot, codename = perm.partition(".")
+    conn = connections[DEFAULT_DB_ALIAS]
+    if not dot or conn.vendor != "postgresql" or not _model_backend_only():
+        return None
+    cursor = _prepared_cursor(conn)
+    user = token.user
+    params = (token.role_id, app_label, codename, user.pk, user.pk, bool(user.is_superuser))
+    try:
+        cursor.execute(_grants_sql(), params, prepare=True)
+        row = cursor.fetchone()
+    except Exception:
+        with conn.wrap_database_errors:
+            raise
+    return bool(row[0])
+
+
+def _prepared_cursor(conn: Any) -> Any:
+    """A server-side-binding psycopg cursor on Django's current connection, kept while that
+    connection lives (Django's own cursors bind on the client and cannot prepare). It shares
+    the connection and so any open transaction. Django's query log does not see it."""
+    raw = conn.connection
+    if raw is None:
+        conn.ensure_connection()
+        raw = conn.connection
+    cached = getattr(conn, "_storeops_auth_cursor", None)
+    if cached is not None and cached[0] is raw and not cached[1].closed:
+        return cached[1]
+    import psycopg
+
+    cursor = psycopg.Cursor(raw)
+    conn._storeops_auth_cursor = (raw, cursor)
+    return cursor
+
+
+def api_token_authenticate(raw: str, *, perm: str | None = None) -> ApiToken | None:
+    """The active token for ``raw``, or None. Records last use at most once a minute.
+
+    With ``perm``, whether the token holds that permission (:func:`token_has_perm`) is read
+    at once, from the current rows, in one prepared statement on PostgreSQL; the answer is
+    kept on this token object only (i.e. for this request), never across requests."""
     if not raw.startswith("so_"):
         return None
     token = ApiToken.objects.select_related("role", "user").filter(key_hash=hash_token(raw)).first()
     now = timezone.now()
     if token is None or not token.is_active(now) or not token.user.is_active:
         return None
+    if perm is not None:
+        granted = _token_grants_pg(token, perm)
+        if granted is not None:
+            token._perm_checked = {perm: granted}  # type: ignore[attr-defined]
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
@@ -127,6 +212,9 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
 
 def token_has_perm(token: ApiToken, perm: str) -> bool:
     """A token acts with its role's permissions only (never more than its creator had at use)."""
+    checked = getattr(token, "_perm_checked", None)
+    if checked is not None and perm in checked:
+        return bool(checked[perm])
     cache = getattr(token, "_perm_cache", None)
     if cache is None:
         cache = {

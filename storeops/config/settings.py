@@ -187,7 +187,11 @@ STOREOPS_NOTIFICATION_CHANNELS = [
 ]
 # Payments (orders app). The built-in test gateway signs its callbacks with this secret; in
 # production configure real providers and a strong secret per provider.
-STOREOPS_PAYMENT_PROVIDERS = {"test": "storeops.orders.payments.TestGateway"}
+STOREOPS_PAYMENT_PROVIDERS = {
+    "test": "storeops.orders.payments.TestGateway",
+    # imported marketplace orders: paid and refunded on the platform, recorded here
+    "marketplace": "storeops.orders.payments.MarketplaceSettlement",
+}
 STOREOPS_PAYMENT_TEST_SECRET = os.environ.get("STOREOPS_PAYMENT_TEST_SECRET", "storeops-test-gateway-secret")
 # The test gateway's "customer pays" page/route exists only where this is on (never in production).
 STOREOPS_PAYMENT_TEST_GATEWAY = not PRODUCTION and os.environ.get("STOREOPS_PAYMENT_TEST_GATEWAY", "1") == "1"

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from storeops.audit.services import audit_record, snapshot
 from storeops.core.context import Actor
@@ -66,8 +66,8 @@ class InsufficientStock(Conflict):
         Exception.__init__(self, message)
 
 
-_NOT_ENOUGH_TO_RESERVE = _lazy("库存不足，无法预占")
-_NOT_ENOUGH = _lazy("库存不足")
+_NOT_ENOUGH_TO_RESERVE = gettext_lazy("库存不足，无法预占")
+_NOT_ENOUGH = gettext_lazy("库存不足")
 
 
 # ---- warehouses -----------------------------------------------------------------------------
@@ -300,11 +300,46 @@ def stock_reserve(
     reason: str = "订单预占",
 ) -> StockMove:
     """Reserve sellable units for an order: one conditional UPDATE; raises
-    :class:`InsufficientStock` when fewer than ``quantity`` units are available."""
+    :class:`InsufficientStock` when fewer than ``quantity`` units are available.
+
+    On PostgreSQL the stock row is found in the same (prepared) statement as the reservation:
+    one round trip per leg."""
     _positive(quantity)
-    stock = _stock_row(sku=sku, warehouse=warehouse, zone=Zone.SELLABLE, create=False)
-    return stock_reserve_row(
-        actor=actor, stock_id=stock.pk, quantity=quantity, reference=reference, reason=reason
+    conn = connections[DEFAULT_DB_ALIAS]
+    if conn.vendor != "postgresql" or sku.store_id != warehouse.store_id:
+        stock = _stock_row(sku=sku, warehouse=warehouse, zone=Zone.SELLABLE, create=False)
+        return stock_reserve_row(
+            actor=actor, stock_id=stock.pk, quantity=quantity, reference=reference, reason=reason
+        )
+    now = timezone.now()
+    labels = (reason[:200], reference[:100], actor.label[:150], actor.via[:20])
+    cursor = _pg_cursor(conn)
+    try:
+        cursor.execute(
+            _RESERVE_PG_BY_SKU, (quantity, now, *labels, sku.pk, warehouse.pk, Zone.SELLABLE), prepare=True
+        )
+        row = cursor.fetchone()
+    except Exception:
+        with conn.wrap_database_errors:  # the same Django exception types as a Django cursor
+            raise
+    if row is None:
+        if not Stock.objects.filter(sku=sku, warehouse=warehouse, zone=Zone.SELLABLE).exists():
+            raise InsufficientStock(_("该仓库没有此 SKU 的库存"), fields={"quantity": _("库存不足")})
+        raise InsufficientStock(_NOT_ENOUGH_TO_RESERVE, fields={"quantity": _NOT_ENOUGH})
+    return StockMove(
+        id=row[1],
+        stock_id=row[0],
+        kind=MoveKind.RESERVATION,
+        quantity=quantity,
+        on_hand_delta=0,
+        reserved_delta=quantity,
+        on_hand_after=row[2],
+        reserved_after=row[3],
+        reason=labels[0],
+        reference=labels[1],
+        actor_label=labels[2],
+        via=labels[3],
+        created_at=now,
     )
 
 
@@ -316,6 +351,15 @@ def stock_reserve(
 # UPDATE alone; the statement is bound server-side and prepared once per connection.
 _RESERVE_PG = (
     "SELECT out_move_id, out_on_hand, out_reserved FROM inventory_stock_reserve(%s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+# stock_reserve by (SKU, warehouse): the sellable row (unique per SKU, warehouse and zone) is
+# looked up in the reservation's own statement.
+_RESERVE_PG_BY_SKU = (
+    "SELECT s.id, r.out_move_id, r.out_on_hand, r.out_reserved FROM inventory_stock s "
+    "CROSS JOIN LATERAL inventory_stock_reserve(s.id, %s, %s, %s, %s, %s, %s) r "
+    "WHERE s.sku_id = %s AND s.warehouse_id = %s AND s.zone = %s"
 )
 
 

@@ -362,11 +362,15 @@ def shop_place(
 ) -> Status:
     """Step 2: place the order and start its payment. The same idempotency key (header or
     body) returns the first order (200) instead of creating another (201)."""
-    store = _store(store_id)
-    channel = _channel(store, payload.channel_id)
+    # the channel with its store in one query; the separate reads only to tell which is missing
+    channel = Channel.objects.select_related("store").filter(pk=payload.channel_id, store_id=store_id).first()
+    if channel is None:
+        channel = _channel(_store(store_id), payload.channel_id)
+    store = channel.store
     actor = principal(request).actor
     a = payload.address
-    order, created = services.order_place(
+    order, created, payment = services.checkout_place(
+        provider=payload.provider,
         actor=actor,
         store=store,
         channel=channel,
@@ -386,9 +390,6 @@ def shop_place(
         idempotency_key=idempotency_key or payload.idempotency_key,
         buyer_note=payload.buyer_note,
     )
-    payment = None
-    if order.status == OrderStatus.CREATED:
-        payment = services.payment_start(actor=actor, order=order, provider=payload.provider)
     return Status(201 if created else 200, {"order": order, "payment": payment, "replayed": not created})
 
 

@@ -708,7 +708,7 @@ def order_import_create(
         after={"payable": payable, "channel": channel.code, "source": Source.IMPORT},
     )
     reserved = _reserve(row_order, actor=actor, store=store, channel=channel, need=need, skus=skus)
-    row_order = order_services._mark_paid(row_order, actor=actor, now=paid_at, payment=None)
+    row_order = order_services.order_mark_paid_on_marketplace(actor=actor, order=row_order, paid_at=paid_at)
     return row_order, reserved
 
 

@@ -150,6 +150,29 @@ class TestGateway:
         return RefundResult(ok=True, provider_refund_id=f"rf_{refund_reference}")
 
 
+class MarketplaceSettlement:
+    """Orders paid on a marketplace (Tmall, JD, Douyin, Pinduoduo — imported, ORD-06): the
+    platform holds the buyer's money and pays the shop out later, so there is nothing to start
+    and no callback to verify. A refund is executed by the platform (approved in its seller
+    centre, or through its API by a channel adapter that replaces this class); StoreOps records
+    it here so the order's books — paid, refunded, per line — stay exact."""
+
+    name = "marketplace"
+
+    def start(self, request: PaymentRequest) -> Instructions:
+        raise InvalidCallback("marketplace orders are paid on the marketplace")
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> CallbackData:
+        raise InvalidCallback("marketplace payments have no callbacks")
+
+    def refund(
+        self, *, reference: str, provider_txn_id: str, amount: Decimal, refund_reference: str
+    ) -> RefundResult:
+        if amount <= 0:
+            return RefundResult(ok=False, provider_refund_id="", reason="nothing to refund")
+        return RefundResult(ok=True, provider_refund_id=f"mp_{refund_reference}")
+
+
 def _header(headers: Mapping[str, str], name: str) -> str:
     lowered = name.lower()
     for key, value in headers.items():

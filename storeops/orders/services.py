@@ -61,7 +61,7 @@ from storeops.promotions import services as promotion_services
 from storeops.promotions.services import CartItem, Shopper
 from storeops.stores.models import Channel, Store
 from storeops.stores.playbook import PlaybookSettings
-from storeops.stores.selectors import playbook_get
+from storeops.stores.selectors import playbook_get, playbook_get_by_id
 
 if TYPE_CHECKING:
     from storeops.catalog.models import Sku
@@ -106,20 +106,35 @@ def _transition(
     note: str = "",
     data: Mapping[str, Any] | None = None,
     at: dt.datetime | None = None,
+    locked: bool = False,
     **fields: Any,
 ) -> Order:
     """Move ``order`` to ``target`` if the state machine allows it and nobody changed the order
-    since it was read (a conditional UPDATE on status and version); record event and audit."""
+    since it was read (a conditional UPDATE on status and version); record event and audit.
+
+    ``locked``: ``order`` was read with :func:`_locked` in the current transaction, so the row
+    is exactly the instance plus this UPDATE: the instance is brought up to date in memory
+    instead of being read again (expressions among ``fields`` are still re-read)."""
     source = rules.Status(order.status)
     _require(order, target)
+    stamp = timezone.now()
     changed = Order.objects.filter(pk=order.pk, status=source, version=order.version).update(
-        status=target, version=F("version") + 1, updated_at=timezone.now(), **fields
+        status=target, version=F("version") + 1, updated_at=stamp, **fields
     )
     if not changed:
         raise Conflict(
             _("订单 %(n)s 已被其他操作修改，请刷新后重试") % {"n": order.number}, code="stale_order"
         )
-    order.refresh_from_db()
+    if locked:
+        computed = [k for k, v in fields.items() if hasattr(v, "resolve_expression")]
+        order.status, order.version, order.updated_at = target, order.version + 1, stamp
+        for k, v in fields.items():
+            if k not in computed:
+                setattr(order, k, v)
+        if computed:
+            order.refresh_from_db(fields=computed)
+    else:
+        order.refresh_from_db()
     _event(order, actor, kind, src=source, dst=target, note=note, at=at, **dict(data or {}))
     audit_record(
         actor=actor,
@@ -146,13 +161,22 @@ def _require(order: Order, target: rules.Status) -> None:
         )
 
 
-def _locked(order: Order) -> Order:
-    """The order row, locked for the rest of the transaction (PostgreSQL; SQLite serialises writers)."""
-    return Order.objects.select_for_update().get(pk=order.pk)
+def _locked(order: Order | int) -> Order:
+    """The order row (``order`` or its id), locked for the rest of the transaction (PostgreSQL;
+    SQLite serialises writers). The store and channel rows ``order`` already carries (read in
+    this request) come along instead of being read again."""
+    if isinstance(order, int):
+        return Order.objects.select_for_update().get(pk=order)
+    fresh = Order.objects.select_for_update().get(pk=order.pk)
+    for name in ("store", "channel"):
+        related = order._state.fields_cache.get(name)
+        if related is not None and related.pk == getattr(fresh, f"{name}_id"):
+            fresh._state.fields_cache[name] = related
+    return fresh
 
 
 def _playbook(order: Order) -> PlaybookSettings:
-    return playbook_get(store=order.store, channel=order.channel)
+    return playbook_get_by_id(store_id=order.store_id, channel_id=order.channel_id)
 
 
 def _new_number(now: dt.datetime) -> str:
@@ -280,10 +304,12 @@ def order_place(
     buyer_note: str = "",
     is_big_promo: bool = False,
     now: dt.datetime | None = None,
+    payment_with: tuple[str, Any] | None = None,
 ) -> tuple[Order, bool]:
     """Place an order: price it with the promotions engine, reserve its stock in the chosen
     warehouses, redeem its coupons — all or nothing. Returns ``(order, created)``: the same
-    idempotency key returns the order it created the first time (``created=False``)."""
+    idempotency key returns the order it created the first time (``created=False``).
+    ``payment_with`` (provider, gateway): see :func:`checkout_place`."""
     now = now or timezone.now()
     if channel.store_id != store.pk:
         raise ValidationError(_("渠道不属于该店铺"), fields={"channel": _("渠道不属于该店铺")})
@@ -315,6 +341,7 @@ def order_place(
                 buyer_note=buyer_note,
                 is_big_promo=is_big_promo,
                 now=now,
+                payment_with=payment_with,
             )
     except IntegrityError:
         if key is None:
@@ -349,10 +376,17 @@ def _place(
     buyer_note: str,
     is_big_promo: bool,
     now: dt.datetime,
+    payment_with: tuple[str, Any] | None = None,
 ) -> Order:
     playbook = playbook_get(store=store, channel=channel)
     priced = promotion_services.quote_cart(
-        store=store, channel=channel, lines=lines, customer=customer, coupon_codes=coupon_codes, now=now
+        store=store,
+        channel=channel,
+        lines=lines,
+        customer=customer,
+        coupon_codes=coupon_codes,
+        now=now,
+        playbook=playbook,
     )
     quote = priced.quote
     sku_rows = catalog_selectors.skus_by_id(store=store, ids=[s.id for s in priced.skus])
@@ -412,10 +446,11 @@ def _place(
         created_at=now,
     )
     line_rows: dict[int, OrderLine] = {}
+    created_lines: list[OrderLine] = []
     position = 0
     for quoted, sku in zip(quote.lines, priced.skus, strict=True):
         position += 1
-        row = OrderLine.objects.create(
+        row = OrderLine(
             order=order,
             position=position,
             sku_id=sku.id,
@@ -427,28 +462,31 @@ def _place(
             discount=(quoted.list_total - quoted.final_total).amount,
             paid_total=quoted.final_total.amount,
         )
+        created_lines.append(row)
         line_rows.setdefault(sku.id, row)
     for gift in quote.gifts:
         if gift.sku_id.isdigit() and int(gift.sku_id) in gift_skus:
             g = gift_skus[int(gift.sku_id)]
             position += 1
-            line_rows.setdefault(
-                g.pk,
-                OrderLine.objects.create(
-                    order=order,
-                    position=position,
-                    sku=g,
-                    sku_code=g.code,
-                    title=_("赠品：%(c)s") % {"c": g.code},
-                    quantity=gift.quantity,
-                    unit_price=Decimal("0"),
-                    list_total=Decimal("0"),
-                    paid_total=Decimal("0"),
-                    is_gift=True,
-                ),
+            row = OrderLine(
+                order=order,
+                position=position,
+                sku=g,
+                sku_code=g.code,
+                title=_("赠品：%(c)s") % {"c": g.code},
+                quantity=gift.quantity,
+                unit_price=Decimal("0"),
+                list_total=Decimal("0"),
+                paid_total=Decimal("0"),
+                is_gift=True,
             )
+            created_lines.append(row)
+            line_rows.setdefault(g.pk, row)
+    OrderLine.objects.bulk_create(created_lines)  # one INSERT; the ids come back (RETURNING)
     # reserve: one conditional UPDATE per (warehouse, sku) leg; any shortfall rolls back everything
     remaining = dict(need)
+    taken: dict[int, int] = {}  # units allocated so far per line (the lines are new: none before)
+    allocations: list[Allocation] = []
     for warehouse, sku_id, qty in legs:
         inventory_services.stock_reserve(
             actor=actor,
@@ -457,9 +495,12 @@ def _place(
             quantity=qty,
             reference=f"order:{order.number}",
         )
-        _allocate_to_lines(order, sku_id, warehouse, qty)
+        allocations += _allocation_parts(
+            [line for line in created_lines if line.sku_id == sku_id], warehouse, qty, taken
+        )
         remaining[sku_id] -= qty
     assert not any(remaining.values()), remaining
+    Allocation.objects.bulk_create(allocations)
     for code in coupon_codes:
         promotion_services.coupon_redeem(
             actor=actor,
@@ -478,7 +519,37 @@ def _place(
     )
     if order.payable == 0:
         order = _mark_paid(order, actor=actor, now=now, payment=None)
+    else:
+        order._storeops_playbook = playbook  # type: ignore[attr-defined]  # for payment_start, this request
+        if payment_with is not None:  # the order is new in this transaction: nobody else sees it yet
+            order._storeops_payment = _payment_open(  # type: ignore[attr-defined]
+                order,
+                actor=actor,
+                provider=payment_with[0],
+                gateway=payment_with[1],
+                minutes=playbook.payment_pending_minutes,
+                now=now,
+            )
     return order
+
+
+def _allocation_parts(
+    lines: Sequence[OrderLine], warehouse: Warehouse, qty: int, taken: dict[int, int]
+) -> list[Allocation]:
+    """:func:`_allocate_to_lines` for lines created in this transaction, from memory: ``taken``
+    holds the units already allocated per line id (updated here); the rows are not saved."""
+    parts: list[Allocation] = []
+    for line in sorted(lines, key=lambda line: line.position):
+        room = line.quantity - taken.get(line.pk, 0)
+        if room <= 0:
+            continue
+        part = min(room, qty)
+        parts.append(Allocation(line=line, warehouse=warehouse, quantity=part))
+        taken[line.pk] = taken.get(line.pk, 0) + part
+        qty -= part
+        if qty == 0:
+            break
+    return parts
 
 
 def _allocate_to_lines(order: Order, sku_id: int, warehouse: Warehouse, qty: int) -> None:
@@ -529,12 +600,9 @@ def payment_start(
     now = now or timezone.now()
     if order.status != S.CREATED:
         raise InvalidTransition(_("订单 %(n)s 不是待付款状态") % {"n": order.number})
-    try:
-        gateway = pay.provider(provider)
-    except KeyError as exc:
-        raise ValidationError(
-            _("不支持的支付方式：%(p)s") % {"p": provider}, fields={"provider": _("不支持")}
-        ) from exc
+    gateway = _gateway(provider)
+    # the playbook order_place read earlier in this request, if this order comes from there
+    playbook: PlaybookSettings | None = getattr(order, "_storeops_playbook", None)
     with transaction.atomic():
         order = _locked(order)
         if order.status != S.CREATED:
@@ -544,27 +612,55 @@ def payment_start(
         ).first()
         if open_payment is not None:
             return open_payment
-        minutes = _playbook(order).payment_pending_minutes
-        reference = f"P{order.number}{secrets.token_hex(3).upper()}"
-        instructions = gateway.start(
-            pay.PaymentRequest(
-                reference, order.number, order.payable, order.currency, f"{order.store.name} {order.number}"
-            )
+        minutes = (playbook or _playbook(order)).payment_pending_minutes
+        return _payment_open(order, actor=actor, provider=provider, gateway=gateway, minutes=minutes, now=now)
+
+
+def _gateway(provider: str) -> Any:
+    try:
+        return pay.provider(provider)
+    except KeyError as exc:
+        raise ValidationError(
+            _("不支持的支付方式：%(p)s") % {"p": provider}, fields={"provider": _("不支持")}
+        ) from exc
+
+
+def _payment_open(
+    order: Order, *, actor: Actor, provider: str, gateway: Any, minutes: int, now: dt.datetime
+) -> Payment:
+    """A new pending payment of ``order`` (unpaid, locked or created in this transaction)."""
+    reference = f"P{order.number}{secrets.token_hex(3).upper()}"
+    instructions = gateway.start(
+        pay.PaymentRequest(
+            reference, order.number, order.payable, order.currency, f"{order.store.name} {order.number}"
         )
-        payment = Payment.objects.create(
-            order=order,
-            provider=provider,
-            reference=reference,
-            amount=order.payable,
-            currency=order.currency,
-            instructions={"redirect_url": instructions.redirect_url, "qr_data": instructions.qr_data},
-            created_at=now,
-            expires_at=now + dt.timedelta(minutes=minutes),
-        )
-        _event(
-            order, actor, "payment_started", at=now, note=provider, reference=reference, amount=order.payable
-        )
+    )
+    payment = Payment.objects.create(
+        order=order,
+        provider=provider,
+        reference=reference,
+        amount=order.payable,
+        currency=order.currency,
+        instructions={"redirect_url": instructions.redirect_url, "qr_data": instructions.qr_data},
+        created_at=now,
+        expires_at=now + dt.timedelta(minutes=minutes),
+    )
+    _event(order, actor, "payment_started", at=now, note=provider, reference=reference, amount=order.payable)
     return payment
+
+
+def checkout_place(*, provider: str, **place: Any) -> tuple[Order, bool, Payment | None]:
+    """:func:`order_place` and the order's payment with ``provider`` (the storefront's
+    checkout, ORD-06): ``(order, created, payment)``. A new unpaid order gets its payment in
+    the placing transaction (an unknown provider is refused before anything is written); a
+    replayed unpaid order gets its open payment, or a new one (:func:`payment_start`). No
+    payment when the order is already paid (nothing to pay, or paid meanwhile)."""
+    gateway = _gateway(provider)
+    order, created = order_place(**place, payment_with=(provider, gateway))
+    payment: Payment | None = getattr(order, "_storeops_payment", None)
+    if payment is None and order.status == S.CREATED:
+        payment = payment_start(actor=place["actor"], order=order, provider=provider)
+    return order, created, payment
 
 
 @dataclass(frozen=True, slots=True)
@@ -624,10 +720,11 @@ def payment_callback(
         if payment is None:
             _callback_done(record, None, "unknown_payment")
             raise NotFound(_("支付单不存在：%(r)s") % {"r": data.reference})
-        order = _locked(payment.order)
+        order = _locked(payment.order_id)
         result = _apply_callback(payment, order, data, actor=actor, now=now)
         _callback_done(record, payment, result)
-        order.refresh_from_db()
+        if result != "applied":  # "applied" changed the locked order in place (or left it alone)
+            order.refresh_from_db()
     return CallbackResult(result, order.number, order.status)
 
 
@@ -660,15 +757,17 @@ def _apply_callback(
     # decide before writing: only one payment of an order may succeed (a DB constraint)
     already_paid = order.payments.filter(status=PaymentStatus.SUCCEEDED).exclude(pk=payment.pk).exists()
     takes_it = order.status == S.CREATED and not already_paid
-    Payment.objects.filter(pk=payment.pk).update(
-        status=PaymentStatus.SUCCEEDED if takes_it else PaymentStatus.RETURNED,
-        provider_txn_id=data.provider_txn_id,
-        settled_at=now,
-        failure_reason="",
-    )
-    payment.refresh_from_db()
+    settled = {
+        "status": PaymentStatus.SUCCEEDED if takes_it else PaymentStatus.RETURNED,
+        "provider_txn_id": data.provider_txn_id,
+        "settled_at": now,
+        "failure_reason": "",
+    }
+    Payment.objects.filter(pk=payment.pk).update(**settled)
+    for name, value in settled.items():  # the row is locked (select_for_update): no re-read
+        setattr(payment, name, value)
     if takes_it:
-        _mark_paid(order, actor=actor, now=now, payment=payment)
+        _mark_paid(order, actor=actor, now=now, payment=payment, locked=True)
         return "applied"
     # the money arrived for an order that cannot take it: give it back at once
     reason = _("订单已关闭或已付款，自动退回重复/迟到的付款")
@@ -679,13 +778,16 @@ def _apply_callback(
     return "refunded_late"
 
 
-def _mark_paid(order: Order, *, actor: Actor, now: dt.datetime, payment: Payment | None) -> Order:
+def _mark_paid(
+    order: Order, *, actor: Actor, now: dt.datetime, payment: Payment | None, locked: bool = False
+) -> Order:
     playbook = _playbook(order)
     order = _transition(
         order,
         S.PAID,
         actor=actor,
         at=now,
+        locked=locked,
         kind="paid",
         data={"reference": payment.reference if payment else "", "amount": order.payable},
         paid_amount=order.payable,
@@ -696,15 +798,38 @@ def _mark_paid(order: Order, *, actor: Actor, now: dt.datetime, payment: Payment
     return order
 
 
+def order_mark_paid_on_marketplace(*, actor: Actor, order: Order, paid_at: dt.datetime) -> Order:
+    """An imported marketplace order was paid on the platform: record that payment (provider
+    ``marketplace``, the platform's order number as its transaction id) and mark the order paid,
+    so refunds and cancellations go through the same books as web-shop orders."""
+    payment = None
+    if order.payable > 0:
+        payment = Payment.objects.create(
+            order=order,
+            provider=pay.MarketplaceSettlement.name,
+            reference=f"MP{order.channel_id}-{order.number}"[:64],
+            provider_txn_id=f"{order.channel_id}:{order.number}",
+            amount=order.payable,
+            currency=order.currency,
+            status=PaymentStatus.SUCCEEDED,
+            created_at=paid_at,
+            expires_at=paid_at,
+            settled_at=paid_at,
+        )
+    return _mark_paid(order, actor=actor, now=paid_at, payment=payment)
+
+
 def _record_sales(order: Order, now: dt.datetime) -> None:
     """Paid orders feed the daily sales table the lifecycle, replenishment and reports read."""
     from storeops.catalog import services as catalog_services
 
     day = timezone.localdate(now)
     per_product: dict[int, tuple[int, Decimal]] = {}
-    for line in order.lines.select_related("sku"):
-        units, revenue = per_product.get(line.sku.product_id, (0, Decimal("0")))
-        per_product[line.sku.product_id] = (units + line.quantity, revenue + line.paid_total)
+    for product_id, quantity, paid_total in order.lines.values_list(
+        "sku__product_id", "quantity", "paid_total"
+    ):
+        units, revenue = per_product.get(product_id, (0, Decimal("0")))
+        per_product[product_id] = (units + quantity, revenue + paid_total)
     for product_id, (units, revenue) in per_product.items():
         catalog_services.sales_daily_add(
             store_id=order.store_id,
@@ -1280,10 +1405,15 @@ def _refund_order_lines(
     units = {k: v for k, v in units.items() if v}
     amounts = refund_quote(order, units)
     total = sum(amounts.values(), Decimal("0.00"))
+    before = dict(
+        OrderLine.objects.filter(pk__in=list(units)).values_list("pk", "refunded_amount", named=False)
+    )
     for line_id, qty in units.items():
-        changed = OrderLine.objects.filter(pk=line_id, refunded_qty__lte=F("quantity") - qty).update(
-            refunded_qty=F("refunded_qty") + qty, refunded_amount=F("refunded_amount") + amounts[line_id]
-        )
+        # the new amount is computed in Python (SQLite would add the decimals as floats:
+        # 83.34 + 83.33 > 166.67); the update is conditional on the amount it was computed from
+        changed = OrderLine.objects.filter(
+            pk=line_id, refunded_amount=before[line_id], refunded_qty__lte=F("quantity") - qty
+        ).update(refunded_qty=F("refunded_qty") + qty, refunded_amount=before[line_id] + amounts[line_id])
         if not changed:
             raise Conflict(_("退款数量超过可退数量"), code="over_refund")
     if total == 0:

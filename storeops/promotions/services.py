@@ -38,6 +38,7 @@ from storeops.promotions.models import (
     OfferStatus,
 )
 from storeops.stores.models import Channel, Store
+from storeops.stores.playbook import PlaybookSettings
 from storeops.stores.selectors import playbook_get
 
 # --- offers ------------------------------------------------------------------------------------
@@ -646,11 +647,13 @@ def quote_cart(
     customer: Shopper,
     coupon_codes: Sequence[str] = (),
     now: dt.datetime | None = None,
+    playbook: PlaybookSettings | None = None,
 ) -> CartQuote:
     """The cart's best price (PROMO-03) with the store's offers and the customer's coupons.
 
     Reads only (no audit): SKUs (1 query), applicable offers (2), coupons (2), playbook.
-    Member-tier prices come from the playbook's ``tier_discount_*`` settings.
+    Member-tier prices come from the playbook's ``tier_discount_*`` settings; a caller that
+    has just read the playbook of ``store``/``channel`` (checkout, in the same request) passes it.
     """
     now = now or timezone.now()
     errors: dict[str, str] = {}
@@ -696,7 +699,9 @@ def quote_cart(
         category_ids=[c for s in skus for c in (s.category_id, *ancestors[s.category_id])],
         now=now,
     )
-    policy = selectors.promotion_policy(playbook_get(store=store, channel=channel))
+    if playbook is None:
+        playbook = playbook_get(store=store, channel=channel)
+    policy = selectors.promotion_policy(playbook)
     context = e.CustomerContext(
         customer_id=customer.customer_ref,
         tier=customer.tier,

@@ -25,14 +25,18 @@ def channel_list(*, store: Store | None = None, active_only: bool = False) -> Qu
 
 
 def playbook_layers(*, store: Store, channel: Channel | None = None) -> tuple[dict, dict]:
-    rows = {
-        p.channel_id: p.values
-        for p in Playbook.objects.filter(store=store).filter(
-            Q(channel__isnull=True) | Q(channel=channel) if channel is not None else Q(channel__isnull=True)
-        )
-    }
+    return _layers(store.pk, channel.pk if channel is not None else None)
+
+
+def _layers(store_id: int, channel_id: int | None) -> tuple[dict, dict]:
+    wanted = (
+        Q(channel__isnull=True) | Q(channel_id=channel_id)
+        if channel_id is not None
+        else Q(channel__isnull=True)
+    )
+    rows = dict(Playbook.objects.filter(wanted, store_id=store_id).values_list("channel_id", "values"))
     store_values = rows.get(None, {})
-    channel_values = rows.get(channel.pk, {}) if channel is not None else {}
+    channel_values = rows.get(channel_id, {}) if channel_id is not None else {}
     return store_values, channel_values
 
 
@@ -40,6 +44,12 @@ def playbook_get(*, store: Store, channel: Channel | None = None) -> pb.Playbook
     """The effective playbook: defaults ← store overrides ← channel overrides."""
     store_values, channel_values = playbook_layers(store=store, channel=channel)
     return pb.resolve(store_values, channel_values)
+
+
+def playbook_get_by_id(*, store_id: int, channel_id: int | None = None) -> pb.PlaybookSettings:
+    """:func:`playbook_get` when only the ids are at hand (no store or channel row needed).
+    Read from the database on every call: nothing is cached, so a change applies at once."""
+    return pb.resolve(*_layers(store_id, channel_id))
 
 
 def qualification_list(*, store: Store) -> QuerySet[Qualification]:

@@ -494,3 +494,20 @@ def test_checks_run_by_an_english_user_still_store_titles_in_the_store_language(
     assert response.status_code == 302
     # then the stored title is in the store's language (zh-hans), not the runner's
     assert "将于" in Finding.objects.get(rule_id="STORE-02").title
+
+
+# makemessages (xgettext) only knows gettext's own names and `_`: a string marked through an
+# alias such as `gettext_lazy as _l` is never extracted and silently stays Chinese in English.
+EXTRACTED_NAMES = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy",
+                   "pgettext", "pgettext_lazy", "npgettext", "npgettext_lazy"}  # fmt: skip
+ALIAS = re.compile(r"from django\.utils\.translation import[^\n]*?\b(\w+) as (\w+)")
+
+
+def test_translation_functions_are_imported_under_names_makemessages_extracts():
+    aliased = [
+        f"{path.relative_to(PACKAGE_DIR)}: {name} as {alias}"
+        for path in PACKAGE_DIR.rglob("*.py")
+        for name, alias in ALIAS.findall(path.read_text(encoding="utf-8"))
+        if alias not in EXTRACTED_NAMES
+    ]
+    assert not aliased, f"use the function's own name or `_`: {aliased}"

@@ -322,3 +322,22 @@ def test_cli_imports_and_dry_runs(world, tmp_path, capsys):
         call_command("orders", "import", str(bad), "--store", "s1", "--channel", "tmall")
     out = capsys.readouterr().out
     assert "未知的商家编码：NOPE" in out
+
+
+def test_ord_06_as_04_imported_order_is_refunded_and_cancelled_through_the_same_books(world):
+    # given an imported Tmall order (paid on the platform)
+    report = _import(world, f.csv_bytes(f.TMALL_HEADER, f.tmall_rows()), "tmall.csv")
+    assert report.ok, report.errors
+    two = Order.objects.get(number="T1002")
+    # then its payment is recorded as settled by the marketplace
+    payment = two.payments.get()
+    assert (payment.provider, payment.status, payment.amount) == ("marketplace", "succeeded", two.payable)
+    # a partial refund (one unit of the second line) returns exactly what that unit was paid
+    _small, big = two.lines.order_by("position")
+    refund = svc.order_refund(actor=ACTOR, order=two, units={big.pk: 1}, reason="少发一件")
+    assert refund.amount == Decimal("83.34")  # 166.67 over two units: 83.34 + 83.33
+    # and cancelling before shipment refunds the rest, the stock goes back
+    two = svc.order_cancel(actor=ACTOR, order=two, reason="买家在平台取消")
+    assert two.status == "cancelled"
+    assert two.refunded_amount == two.paid_amount == Decimal("250.00")
+    assert not Allocation.objects.filter(line__order=two, released=False).exists()
