@@ -156,7 +156,7 @@ def refund_retry_due(*, failures: int, last_failure: dt.datetime | None, now: dt
     a case is never given up on)."""
     if failures <= 0 or last_failure is None:
         return True
-    wait = REFUND_RETRY_FIRST * 2 ** min(failures - 1, 16)
+    wait = REFUND_RETRY_FIRST * (1 << min(failures - 1, 16))
     return now - last_failure >= min(wait, REFUND_RETRY_MAX)
 
 
