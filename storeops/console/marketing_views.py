@@ -690,3 +690,14 @@ def ad_keyword_set(request: HttpRequest, plan_id: int) -> HttpResponse:
             return HttpResponseRedirect(reverse("console:marketing_ad_plan_edit", args=[plan_id]))
     form = AdPlanForm(store=store, editing=True, initial=AdPlanForm.initial_from(plan))
     return _ad_plan_page(request, plan, form, keyword_form)
+
+
+@require_POST
+@console_view("marketing.delete_adkeyword")
+def ad_keyword_delete(request: HttpRequest, plan_id: int, keyword_id: int) -> HttpResponse:
+    """Remove a keyword from the plan (ADS-02), with its imported daily stats."""
+    plan = selectors.ad_plan_get(store=_store(request), plan_id=plan_id)
+    keyword = selectors.ad_keyword_get(plan=plan, keyword_id=keyword_id)
+    ms.ad_keyword_delete(actor=_actor(request), keyword=keyword)
+    messages.success(request, _("关键词“%(k)s”已删除") % {"k": keyword.keyword})
+    return HttpResponseRedirect(reverse("console:marketing_ad_plan_edit", args=[plan_id]))

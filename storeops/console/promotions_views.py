@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from storeops.catalog.selectors import category_list
 from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, _int, console_view
@@ -327,7 +328,7 @@ class OfferForm(forms.Form):
         }
 
 
-def _offer_form_page(request: HttpRequest, form: OfferForm, title: str, back: str) -> HttpResponse:
+def _offer_form_page(request: HttpRequest, form: forms.Form, title: str, back: str) -> HttpResponse:
     return render(
         request,
         "console/promotions_offer_form.html",
@@ -335,7 +336,7 @@ def _offer_form_page(request: HttpRequest, form: OfferForm, title: str, back: st
     )
 
 
-def _offer_errors(form: OfferForm, exc: DomainError) -> None:
+def _offer_errors(form: forms.Form, exc: DomainError) -> None:
     for key, message in exc.fields.items():
         field = key.split(".", 1)[0]
         form.add_error(
@@ -379,3 +380,157 @@ def offer_edit(request: HttpRequest, offer_id: int) -> HttpResponse:
             messages.success(request, _("优惠已修改"))
             return HttpResponseRedirect(back)
     return _offer_form_page(request, form, _("修改优惠 #%(id)s") % {"id": offer_id}, back)
+
+
+# ---- coupon templates: create, switch on/off, issue (PROMO-02) --------------------------------
+def _datetime_field(label: Any) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+
+class CouponTemplateForm(forms.Form):
+    """The fields of ``services.coupon_template_create``; the service checks the combinations
+    (threshold against kind, amount against threshold, category coupons need a category…)."""
+
+    name = forms.CharField(label=gettext_lazy("名称"), max_length=100)
+    kind = forms.ChoiceField(label=gettext_lazy("券类型"), choices=selectors.COUPON_KIND_CHOICES)
+    threshold = forms.DecimalField(
+        label=gettext_lazy("使用门槛（元）"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        initial=0,
+        help_text=gettext_lazy("无门槛券填 0"),
+    )
+    amount = forms.DecimalField(
+        label=gettext_lazy("面额（元）"), min_value=0, max_digits=14, decimal_places=2
+    )
+    stackable = forms.BooleanField(label=gettext_lazy("可与其他券叠加"), required=False)
+    category_ids = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("适用类目"),
+        required=False,
+        coerce=int,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=gettext_lazy("品类券必选"),
+    )
+    issue_rule = forms.ChoiceField(
+        label=gettext_lazy("发放规则"), choices=selectors.ISSUE_RULE_CHOICES, initial="manual"
+    )
+    tier = forms.ChoiceField(
+        label=gettext_lazy("会员等级"),
+        required=False,
+        choices=[("", "—"), *((t, t) for t in TIERS)],
+        help_text=gettext_lazy("会员月度券必选"),
+    )
+    issue_starts_at = _datetime_field(gettext_lazy("发放开始"))
+    issue_ends_at = _datetime_field(gettext_lazy("发放结束"))
+    valid_from = _datetime_field(gettext_lazy("有效期开始"))
+    valid_until = _datetime_field(gettext_lazy("有效期结束"))
+    valid_days = forms.IntegerField(
+        label=gettext_lazy("领取后有效天数"),
+        required=False,
+        min_value=1,
+        help_text=gettext_lazy("不填则按有效期"),
+    )
+    total_quantity = forms.IntegerField(
+        label=gettext_lazy("发放总量"), required=False, min_value=1, help_text=gettext_lazy("不填即不限量")
+    )
+    per_user_limit = forms.IntegerField(label=gettext_lazy("每人限领"), min_value=1, initial=1)
+
+    def __init__(self, *args: Any, store: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category_ids"].choices = [(c.pk, str(c)) for c in category_list(store=store)[:500]]
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        if data.get("threshold") is None:
+            data["threshold"] = 0
+        return data
+
+
+@console_view("promotions.add_coupontemplate")
+def coupon_template_create(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    form = CouponTemplateForm(request.POST or None, store=store)
+    back = reverse("console:promotions_coupons")
+    if request.method == "POST" and form.is_valid():
+        try:
+            template = services.coupon_template_create(
+                actor=_actor(request), store=store, **form.service_kwargs()
+            )
+        except DomainError as exc:
+            _offer_errors(form, exc)
+        else:
+            messages.success(request, _("券模板“%(n)s”已创建") % {"n": template.name})
+            return HttpResponseRedirect(back)
+    return _offer_form_page(request, form, _("新建券模板"), back)
+
+
+@require_POST
+@console_view("promotions.change_coupontemplate")
+def coupon_template_active(request: HttpRequest, template_id: int) -> HttpResponse:
+    """Switch a template on or off (POST ``active`` = 1 / 0); a switched-off template issues
+    no more coupons, the ones already issued stay valid."""
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    template = selectors.coupon_template_get(store=store, template_id=template_id)
+    active = request.POST.get("active") == "1"
+    template = services.coupon_template_set_active(actor=_actor(request), template=template, active=active)
+    if active:
+        messages.success(request, _("券模板“%(n)s”已启用") % {"n": template.name})
+    else:
+        messages.success(request, _("券模板“%(n)s”已停用") % {"n": template.name})
+    return HttpResponseRedirect(reverse("console:promotions_coupons"))
+
+
+def _customer_refs(text: str) -> list[str]:
+    """Customer refs separated by commas (, or ，), spaces or new lines; each once, in order."""
+    parts = text.replace("，", ",").replace(",", " ").split()
+    return list(dict.fromkeys(parts))
+
+
+@require_POST
+@console_view("promotions.add_issuedcoupon")
+def coupon_issue(request: HttpRequest) -> HttpResponse:
+    """Issue one coupon of a template to each listed customer (a manual batch)."""
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    template_id = request.POST.get("template", "")
+    back = reverse("console:promotions_coupons")
+    if not template_id.isdigit():
+        messages.error(request, _("请选择券模板"))
+        return HttpResponseRedirect(back)
+    template = selectors.coupon_template_get(store=store, template_id=int(template_id))
+    try:
+        result = services.coupon_issue_batch(
+            actor=_actor(request),
+            template=template,
+            customer_refs=_customer_refs(request.POST.get("customer_refs", "")),
+            campaign_ref=request.POST.get("campaign_ref", "").strip()[:64],
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return HttpResponseRedirect(back)
+    messages.success(
+        request,
+        _("已发放 %(n)s 张“%(t)s”") % {"n": len(result.issued), "t": template.name},
+    )
+    if result.skipped:
+        messages.warning(
+            request,
+            _("跳过 %(n)s 位顾客：%(list)s")
+            % {
+                "n": len(result.skipped),
+                "list": "；".join(f"{ref}（{why}）" for ref, why in result.skipped.items()),
+            },
+        )
+    return HttpResponseRedirect(f"{back}?template={template.pk}")

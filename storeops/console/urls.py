@@ -92,10 +92,26 @@ urlpatterns = [
         marketing_views.ad_keyword_set,
         name="marketing_ad_keyword_set",
     ),
+    path(
+        "marketing/ads/<int:plan_id>/keywords/<int:keyword_id>/delete/",
+        marketing_views.ad_keyword_delete,
+        name="marketing_ad_keyword_delete",
+    ),
     path("promotions/offers/", promotions_views.offers, name="promotions_offers"),
     path("promotions/offers/<int:offer_id>/", promotions_views.offer_detail, name="promotions_offer_detail"),
     path("promotions/quote/", promotions_views.quote, name="promotions_quote"),
     path("promotions/coupons/", promotions_views.coupons, name="promotions_coupons"),
+    path(
+        "promotions/coupons/templates/new/",
+        promotions_views.coupon_template_create,
+        name="promotions_coupon_template_create",
+    ),
+    path(
+        "promotions/coupons/templates/<int:template_id>/active/",
+        promotions_views.coupon_template_active,
+        name="promotions_coupon_template_active",
+    ),
+    path("promotions/coupons/issue/", promotions_views.coupon_issue, name="promotions_coupon_issue"),
     # offer forms (h2)
     path("promotions/offers/new/", promotions_views.offer_create, name="promotions_offer_create"),
     path("promotions/offers/<int:offer_id>/edit/", promotions_views.offer_edit, name="promotions_offer_edit"),

@@ -579,6 +579,18 @@ def ad_keyword_set(request: HttpRequest, store_id: int, plan_id: int, payload: K
     return 201, services.ad_keyword_set(actor=principal(request).actor, plan=plan, **payload.dict())
 
 
+@router.delete(
+    "/{store_id}/ad-plans/{plan_id}/keywords/{keyword_id}",
+    response={204: None},
+    auth=perm("marketing.delete_adkeyword"),
+)
+def ad_keyword_delete(request: HttpRequest, store_id: int, plan_id: int, keyword_id: int) -> tuple[int, None]:
+    plan = selectors.ad_plan_get(store=_store(store_id), plan_id=plan_id)
+    keyword = selectors.ad_keyword_get(plan=plan, keyword_id=keyword_id)
+    services.ad_keyword_delete(actor=principal(request).actor, keyword=keyword)
+    return 204, None
+
+
 @router.post(
     "/{store_id}/ad-plans/{plan_id}/stats/import",
     response=CountOut,

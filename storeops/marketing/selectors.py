@@ -235,6 +235,15 @@ def ad_plan_get(*, store: Store, plan_id: int) -> AdPlan:
     )
 
 
+def ad_keyword_get(*, plan: AdPlan, keyword_id: int) -> AdKeyword:
+    return get_or_not_found(
+        AdKeyword.objects.select_related("plan__store"),
+        gettext_lazy("关键词不存在"),
+        plan=plan,
+        pk=keyword_id,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class KeywordStats:
     keyword: AdKeyword

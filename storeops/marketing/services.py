@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from storeops.audit.services import audit_record, snapshot
 from storeops.catalog.selectors import sku_get_by_code
 from storeops.core.context import Actor
-from storeops.core.errors import InvalidTransition, PermissionDenied, ValidationError
+from storeops.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from storeops.core.money import Money
 from storeops.marketing import rules, selectors
 from storeops.marketing.models import (
@@ -838,6 +838,28 @@ def ad_keyword_set(
             after=snapshot(row),
         )
     return row
+
+
+def ad_keyword_delete(*, actor: Actor, keyword: AdKeyword) -> None:
+    """Remove a keyword from its plan (ADS-02: drop words that waste spend). Its imported
+    daily stats go with it; the audit entry keeps the keyword, its bid and the stats count."""
+    with transaction.atomic():
+        locked = AdKeyword.objects.select_for_update().filter(pk=keyword.pk).first()
+        if locked is None:  # deleted meanwhile
+            raise NotFound(_("关键词不存在"))
+        before = {**snapshot(locked), "stats_days": locked.stats.count()}
+        pk, store_id, text = locked.pk, keyword.plan.store_id, locked.keyword
+        locked.delete()
+        audit_record(
+            actor=actor,
+            action="ad_keyword.delete",
+            object_type="marketing.adkeyword",
+            object_id=pk,
+            object_repr=text,
+            store_id=store_id,
+            before=before,
+            after={},
+        )
 
 
 # Column names of ad-platform exports, Chinese or English → our field.

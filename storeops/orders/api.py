@@ -21,7 +21,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -32,7 +31,7 @@ from storeops.core.api import Page, paginate
 from storeops.core.errors import ValidationError
 from storeops.inventory import selectors as inventory_selectors
 from storeops.orders import payments as pay
-from storeops.orders import services
+from storeops.orders import selectors, services
 from storeops.orders.models import Order, OrderStatus
 from storeops.promotions import selectors as promotion_selectors
 from storeops.promotions import services as promotion_services
@@ -253,6 +252,17 @@ class OrderDetailOut(OrderOut):
         return list(obj.payments.all())
 
 
+class ShopOrderOut(OrderOut):
+    """The storefront's view of its order: with its lines (their ids are what an after-sales
+    request names)."""
+
+    lines: list[LineOut]
+
+    @staticmethod
+    def resolve_lines(obj: Order) -> list[Any]:
+        return list(obj.lines.all())
+
+
 class PlacedOut(Schema):
     order: OrderOut
     payment: PaymentOut | None
@@ -393,7 +403,7 @@ def shop_place(
     return Status(201 if created else 200, {"order": order, "payment": payment, "replayed": not created})
 
 
-@router.get("/shop/{store_id}/orders/{number}", response=OrderOut, auth=perm("orders.place_order"))
+@router.get("/shop/{store_id}/orders/{number}", response=ShopOrderOut, auth=perm("orders.place_order"))
 def shop_order(request: HttpRequest, store_id: int, number: str) -> Order:
     return _order(_store(store_id), number)
 
@@ -444,31 +454,33 @@ def order_list(
     q: str = "",
     created_from: dt.datetime | None = None,
     created_to: dt.datetime | None = None,
+    paid_from: dt.datetime | None = None,
+    paid_to: dt.datetime | None = None,
+    hold_reason: str = "",
+    ship_risk: str = "",
+    source: str = "",
+    is_big_promo: bool | None = None,
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    """Orders, newest first; ``q`` matches the order number, customer, receiver or the last
-    digits of the phone."""
-    qs = Order.objects.filter(store=_store(store_id))
-    if status:
-        if status not in OrderStatus.values:
-            raise ValidationError("未知的订单状态", fields={"status": "未知的订单状态"})
-        qs = qs.filter(status=status)
-    if channel_id is not None:
-        qs = qs.filter(channel_id=channel_id)
-    if q.strip():
-        term = q.strip()
-        qs = qs.filter(
-            Q(number__icontains=term)
-            | Q(customer_ref__icontains=term)
-            | Q(receiver__icontains=term)
-            | Q(phone__endswith=term)
-        )
-    if created_from:
-        qs = qs.filter(created_at__gte=created_from)
-    if created_to:
-        qs = qs.filter(created_at__lt=created_to)
-    return paginate(qs.order_by("-created_at", "-id"), page, page_size)
+    """Orders, newest first, with the console's filters: ``q`` matches the order number,
+    customer, receiver or the last digits of the phone; ``hold_reason`` an exception code;
+    ``ship_risk`` is ``at_risk`` or ``breached`` (ORD-03)."""
+    qs = selectors.order_list(
+        _store(store_id),
+        status=status,
+        channel_id=channel_id,
+        q=q,
+        created_from=created_from,
+        created_to=created_to,
+        paid_from=paid_from,
+        paid_to=paid_to,
+        hold_reason=hold_reason,
+        ship_risk=ship_risk,
+        source=source,
+        is_big_promo=is_big_promo,
+    )
+    return paginate(qs, page, page_size)
 
 
 @router.get("/{store_id}/orders/{number}", response=OrderDetailOut, auth=perm("orders.view_order"))

@@ -690,6 +690,7 @@ def payment_callback(
     except pay.InvalidCallback as exc:
         payment_callback_reject(provider=provider, body=body, error=str(exc), now=now)
         raise PermissionDenied(_("支付回调签名无效"), code="bad_signature") from exc
+    redelivery = False
     try:
         with transaction.atomic():
             record = PaymentCallback.objects.create(
@@ -705,14 +706,14 @@ def payment_callback(
         prior = PaymentCallback.objects.filter(
             provider=provider, event_id=data.event_id, valid_signature=True
         ).first()
-        payment = Payment.objects.filter(reference=data.reference).select_related("order").first()
-        return (
-            CallbackResult(
-                "duplicate", payment.order.number if payment else "", payment.order.status if payment else ""
-            )
-            if prior
-            else CallbackResult("duplicate")
-        )
+        if prior is None or prior.result != "received":
+            known = Payment.objects.filter(reference=data.reference).select_related("order").first()
+            if prior is None or known is None:
+                return CallbackResult("duplicate")
+            return CallbackResult("duplicate", known.order.number, known.order.status)
+        # a redelivery of an event whose first handling failed part way (e.g. the provider
+        # refused to hand back money): applied again; _apply_callback is idempotent per payment
+        record, redelivery = prior, True
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update().filter(reference=data.reference, provider=provider).first()
@@ -721,6 +722,8 @@ def payment_callback(
             _callback_done(record, None, "unknown_payment")
             raise NotFound(_("支付单不存在：%(r)s") % {"r": data.reference})
         order = _locked(payment.order_id)
+        if redelivery and PaymentCallback.objects.filter(pk=record.pk).exclude(result="received").exists():
+            return CallbackResult("duplicate", order.number, order.status)  # handled meanwhile
         result = _apply_callback(payment, order, data, actor=actor, now=now)
         _callback_done(record, payment, result)
         if result != "applied":  # "applied" changed the locked order in place (or left it alone)
@@ -744,14 +747,7 @@ def _apply_callback(
             return "applied"
         return "ignored"  # a failure after the payment already succeeded or failed: out of order
     if data.amount != payment.amount:
-        _event(
-            order,
-            actor,
-            "payment_amount_mismatch",
-            note=f"{data.amount} != {payment.amount}",
-            reference=payment.reference,
-        )
-        return "amount_mismatch"
+        return _return_mismatched(payment, order, data, actor=actor, now=now)
     if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.RETURNED):
         return "duplicate"
     # decide before writing: only one payment of an order may succeed (a DB constraint)
@@ -776,6 +772,42 @@ def _apply_callback(
     )
     _event(order, actor, "payment_refunded_late", note=reason, reference=payment.reference)
     return "refunded_late"
+
+
+def _return_mismatched(
+    payment: Payment, order: Order, data: pay.CallbackData, *, actor: Actor, now: dt.datetime
+) -> str:
+    """The provider collected another amount than the payment asked for: the order is not paid
+    by it (it stays payable through a new payment), and what was collected goes back at once,
+    recorded as a refund so finance sees the money in and out."""
+    if payment.status == PaymentStatus.FAILED and payment.provider_txn_id == data.provider_txn_id:
+        return "duplicate"  # this collection was already handed back
+    if payment.status not in (PaymentStatus.PENDING, PaymentStatus.TIMED_OUT, PaymentStatus.FAILED):
+        _event(
+            order,
+            actor,
+            "payment_amount_mismatch",
+            note=f"{data.amount} != {payment.amount}",
+            reference=payment.reference,
+        )
+        return "ignored"  # the payment already settled: keep the record for reconciliation
+    note = _("支付金额不符：收到 %(got)s，应付 %(due)s，已原路退回") % {
+        "got": data.amount,
+        "due": payment.amount,
+    }
+    Payment.objects.filter(pk=payment.pk).update(
+        status=PaymentStatus.FAILED,
+        provider_txn_id=data.provider_txn_id,
+        failure_reason=note[:200],
+        settled_at=now,
+    )
+    payment.status, payment.provider_txn_id = PaymentStatus.FAILED, data.provider_txn_id
+    _event(order, actor, "payment_amount_mismatch", note=note, reference=payment.reference)
+    if data.amount > 0:
+        _refund_payment(
+            payment, order, amount=data.amount, reason=note, lines=[], actor=actor, count_on_order=False
+        )
+    return "amount_mismatch"
 
 
 def _mark_paid(
@@ -1450,6 +1482,11 @@ def _refund_payment(
     ref = reference or f"R{order.number}{secrets.token_hex(3).upper()}"
     if PaymentRefund.objects.filter(reference=ref).exists():
         raise Conflict(_("退款单号重复：%(r)s") % {"r": ref}, code="duplicate_refund")
+    # every check before the provider is asked: money that left cannot be called back.
+    # Compared in Python on the locked row: SQLite keeps decimals as floats, so the same test
+    # in SQL (refunded <= paid - amount) refused exact last refunds (293.00 - 97.67 ≠ 195.33)
+    if count_on_order and order.refunded_amount + amount > order.paid_amount:
+        raise Conflict(_("退款金额超过实付金额"), code="over_refund")
     result = gateway.refund(
         reference=payment.reference,
         provider_txn_id=payment.provider_txn_id,
@@ -1459,10 +1496,6 @@ def _refund_payment(
     if not result.ok:
         raise Conflict(_("支付渠道退款失败：%(r)s") % {"r": result.reason}, code="refund_failed")
     if count_on_order:
-        # compared in Python on the locked row: SQLite keeps decimals as floats, so the same test
-        # in SQL (refunded <= paid - amount) refused exact last refunds (293.00 - 97.67 ≠ 195.33)
-        if order.refunded_amount + amount > order.paid_amount:
-            raise Conflict(_("退款金额超过实付金额"), code="over_refund")
         changed = Order.objects.filter(pk=order.pk, version=order.version).update(
             refunded_amount=order.refunded_amount + amount, version=F("version") + 1
         )

@@ -26,9 +26,11 @@ from storeops.core.errors import NotFound, ValidationError
 from storeops.core.money import Money
 from storeops.promotions import engine as e
 from storeops.promotions.models import (
+    CouponKind,
     CouponStatus,
     CouponTemplate,
     IssuedCoupon,
+    IssueRule,
     Offer,
     OfferKind,
     OfferScopeItem,
@@ -40,6 +42,8 @@ from storeops.stores.playbook import PlaybookSettings
 OFFER_KIND_CHOICES = OfferKind.choices
 OFFER_STATUS_CHOICES = OfferStatus.choices
 COUPON_STATUS_CHOICES = CouponStatus.choices
+COUPON_KIND_CHOICES = CouponKind.choices
+ISSUE_RULE_CHOICES = IssueRule.choices
 
 
 # --- params JSON <-> engine mechanic -----------------------------------------------------------

@@ -80,6 +80,10 @@ MARKETING_API_CASES = {
         "/marketing/{store}/ad-plans/{mk_adplan}/keywords",
         {"keyword": "碎花裙", "bid": "1.20"},
     ),
+    ("DELETE", "/marketing/{store_id}/ad-plans/{plan_id}/keywords/{keyword_id}"): (
+        "/marketing/{store}/ad-plans/{mk_adplan}/keywords/{mk_keyword}",
+        None,
+    ),
     ("POST", "/marketing/{store_id}/ad-plans/{plan_id}/stats/import"): (
         "/marketing/{store}/ad-plans/{mk_adplan}/stats/import",
         {"csv": _CSV},
@@ -122,6 +126,11 @@ MARKETING_CONSOLE_CASES = {
         "POST",
         "/marketing/ads/{mk_adplan}/keywords/",
         {"keyword": "连衣裙", "bid": "2.50"},
+    ),
+    "console:marketing_ad_keyword_delete": (
+        "POST",
+        "/marketing/ads/{mk_adplan}/keywords/{mk_keyword}/delete/",
+        {},
     ),
 }
 

@@ -168,3 +168,30 @@ def test_ord_06_bad_input_is_a_clear_4xx_and_writes_nothing(world, shop):
     assert no_address.status_code == 422
     assert not Order.objects.exists()
     assert Stock.objects.get(sku=world.sku_s, warehouse=world.sh).reserved == 0
+
+
+def test_ord_06_the_storefront_order_lists_its_lines_with_ids(world, shop):
+    store = world.store.pk
+    placed = shop.post(f"/orders/shop/{store}/orders", {**_cart(world), "address": _ADDRESS}).json()
+    got = shop.get(f"/orders/shop/{store}/orders/{placed['order']['number']}")
+    assert got.status_code == 200, got.content
+    lines = got.json()["lines"]
+    order = Order.objects.get(number=placed["order"]["number"])
+    assert [line["id"] for line in lines] == list(order.lines.values_list("pk", flat=True))
+    assert lines[0]["sku_code"] == "P1-S"
+    assert lines[0]["quantity"] == 2
+
+
+def test_ord_03_the_order_list_api_filters_like_the_console(world, shop):
+    store = world.store.pk
+    placed = shop.post(f"/orders/shop/{store}/orders", {**_cart(world), "address": _ADDRESS}).json()
+    shop.post(f"/orders/test-gateway/{placed['payment']['reference']}", {"outcome": "succeeded"})
+    order = Order.objects.get(number=placed["order"]["number"])
+    Order.objects.filter(pk=order.pk).update(ship_by=timezone.now() - dt.timedelta(hours=1))
+    breached = shop.get(f"/orders/{store}/orders?ship_risk=breached").json()
+    assert [o["number"] for o in breached["items"]] == [order.number]
+    assert shop.get(f"/orders/{store}/orders?ship_risk=at_risk").json()["items"] == []
+    assert shop.get(f"/orders/{store}/orders?source=import").json()["items"] == []
+    unknown = shop.get(f"/orders/{store}/orders?ship_risk=soon")
+    assert unknown.status_code == 422
+    assert "ship_risk" in unknown.json()["fields"]

@@ -132,13 +132,66 @@ def test_ord_06_a_failed_payment_can_be_retried(world):
     assert Payment.objects.filter(order=order, status="succeeded").count() == 1
 
 
-def test_ord_06_amount_mismatch_does_not_pay(world):
+def test_ord_06_amount_mismatch_does_not_pay_and_hands_the_money_back_once(world):
     order = world.place(1)
     payment = svc.payment_start(actor=ACTOR, order=order, now=T0)
     body, headers = TestGateway().callback(reference=payment.reference, amount=Decimal("1.00"))
     assert svc.payment_callback(provider="test", body=body, headers=headers).result == "amount_mismatch"
     order.refresh_from_db()
+    payment.refresh_from_db()
     assert order.status == "created"
+    assert order.paid_amount == 0
+    assert order.refunded_amount == 0
+    assert payment.status == "failed"
+    assert "1.00" in payment.failure_reason
+    # what the provider collected went back, recorded for finance
+    assert list(PaymentRefund.objects.filter(payment=payment).values_list("amount", flat=True)) == [
+        Decimal("1.00")
+    ]
+    # the provider sends the same collection again under another event id: nothing more leaves
+    body, headers = TestGateway().callback(reference=payment.reference, amount=Decimal("1.00"))
+    assert svc.payment_callback(provider="test", body=body, headers=headers).result == "duplicate"
+    assert PaymentRefund.objects.filter(payment=payment).count() == 1
+    # the order can still be paid in full
+    world.pay(order)
+    assert order.status == "paid"
+    assert order.paid_amount == order.payable
+
+
+def test_ord_06_a_callback_whose_handling_failed_is_applied_when_redelivered(world, monkeypatch):
+    order = world.place(1)
+    payment = svc.payment_start(actor=ACTOR, order=order, now=T0)
+    body, headers = TestGateway().callback(reference=payment.reference, amount=payment.amount)
+
+    def broken(*args, **kwargs):
+        raise Conflict("database hiccup")
+
+    monkeypatch.setattr(svc, "_mark_paid", broken)
+    with pytest.raises(Conflict):
+        svc.payment_callback(provider="test", body=body, headers=headers)
+    monkeypatch.undo()
+    order.refresh_from_db()
+    assert order.status == "created"
+    # the provider retries the very same event: it is applied, not dismissed as a duplicate
+    assert svc.payment_callback(provider="test", body=body, headers=headers).result == "applied"
+    assert svc.payment_callback(provider="test", body=body, headers=headers).result == "duplicate"
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert PaymentCallback.objects.get(event_id__startswith="ev_").result == "applied"
+
+
+def test_ord_06_an_over_refund_never_reaches_the_provider(world, monkeypatch):
+    order = world.place(1)
+    world.pay(order)
+    payment = order.payments.get(status="succeeded")
+    asked = []
+    monkeypatch.setattr(TestGateway, "refund", lambda self, **kw: asked.append(kw))
+    order.refunded_amount = order.paid_amount  # as another refund left it
+    with pytest.raises(Conflict):
+        svc._refund_payment(
+            payment, order, amount=Decimal("0.01"), reason="x", lines=[], actor=ACTOR, count_on_order=True
+        )
+    assert asked == []
 
 
 def test_ord_06_unpaid_orders_close_after_the_timeout_and_release_stock(world):
