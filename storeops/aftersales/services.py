@@ -124,10 +124,12 @@ def _transition(
     kind: str,
     note: str = "",
     data: Mapping[str, Any] | None = None,
+    at: dt.datetime,
     **fields: Any,
 ) -> AfterSale:
     """Move ``case`` to ``target`` if its kind's state machine allows it and nobody changed it
-    since it was read (conditional UPDATE on status and version); record event and audit."""
+    since it was read (conditional UPDATE on status and version); record event (at the
+    service's clock ``at``) and audit."""
     source = rules.Status(case.status)
     if not rules.can_transition(case.kind, source, target):
         raise InvalidTransition(
@@ -135,7 +137,7 @@ def _transition(
             % {"n": case.number, "s": CaseStatus(source).label, "t": CaseStatus(target).label}
         )
     if target in rules.CLOSED:
-        fields.setdefault("closed_at", timezone.now())
+        fields.setdefault("closed_at", at)
     changed = AfterSale.objects.filter(pk=case.pk, status=source, version=case.version).update(
         status=target, version=F("version") + 1, updated_at=timezone.now(), **fields
     )
@@ -144,7 +146,7 @@ def _transition(
             _("售后单 %(n)s 已被其他操作修改，请刷新后重试") % {"n": case.number}, code="stale_case"
         )
     case.refresh_from_db()
-    _event(case, actor, kind, src=source, dst=target, note=note, **dict(data or {}))
+    _event(case, actor, kind, src=source, dst=target, note=note, at=at, **dict(data or {}))
     audit_record(
         actor=actor,
         action=f"aftersale.{kind}",
@@ -386,7 +388,16 @@ def _request(
                 refund_amount=amounts[line_id],
                 replacement_sku=skus.get(line_id),
             )
-        _event(case, actor, "requested", dst=S.REQUESTED, note=case.reason_text, amount=total, case_kind=kind)
+        _event(
+            case,
+            actor,
+            "requested",
+            dst=S.REQUESTED,
+            note=case.reason_text,
+            at=now,
+            amount=total,
+            case_kind=kind,
+        )
         audit_record(
             actor=actor,
             action="aftersale.request",
@@ -458,6 +469,7 @@ def _approve(case: AfterSale, *, actor: Actor, note: str, now: dt.datetime, auto
         case,
         S.APPROVED,
         actor=actor,
+        at=now,
         kind="approved_auto" if auto else "approved",
         note=note,
         data={"auto": auto},
@@ -489,6 +501,7 @@ def case_reject(*, actor: Actor, case: AfterSale, reason: str, now: dt.datetime 
             _locked(case),
             S.REJECTED,
             actor=actor,
+            at=now,
             kind="rejected",
             note=reason,
             decided_at=now,
@@ -517,6 +530,7 @@ def case_cancel(
             _locked(case),
             S.CANCELLED,
             actor=actor,
+            at=now,
             kind="cancelled",
             note=(reason or "").strip() or _("顾客撤销申请"),
             due_at=None,
@@ -551,6 +565,7 @@ def case_receive(
             case,
             S.RECEIVED,
             actor=actor,
+            at=now,
             kind="received",
             received_at=now,
             due_at=due,
@@ -598,7 +613,9 @@ def case_inspect(
                 errors[f"results.{line_id}"] = _("售后单中没有这一行")
         if errors:
             raise ValidationError(_("质检结果有误"), fields=errors)
-        case = _transition(case, S.INSPECTED, actor=actor, kind="inspected", note=note, inspected_at=now)
+        case = _transition(
+            case, S.INSPECTED, actor=actor, at=now, kind="inspected", note=note, inspected_at=now
+        )
         warehouse = case.return_warehouse
         assert warehouse is not None  # received cases have a return warehouse
         reference = f"aftersale:{case.number}"
@@ -621,7 +638,7 @@ def case_inspect(
                         to_zone=zone,
                         reference=reference,
                     )
-        _event(case, actor, "qc", results={str(k): list(v) for k, v in results.items()})
+        _event(case, actor, "qc", at=now, results={str(k): list(v) for k, v in results.items()})
     if case.kind == CaseKind.RETURN:
         case = _try_refund(case, actor=actor, now=now)
     return case
@@ -697,6 +714,7 @@ def case_exchange_ship(
             case,
             S.EXCHANGED,
             actor=actor,
+            at=now,
             kind="exchanged",
             exchange_tracking_no=tracking_no[:64],
             data={"carrier": carrier.code, "warehouse": warehouse.code},
@@ -731,6 +749,7 @@ def case_refund(*, actor: Actor, case: AfterSale, now: dt.datetime | None = None
             case,
             S.REFUNDED,
             actor=actor,
+            at=now,
             kind="refunded",
             refund_amount=amount,
             refunded_amount=amount,

@@ -38,6 +38,11 @@ def _store(request: HttpRequest) -> Store:
     return store
 
 
+def _tiers_above(tier: str) -> list[str]:
+    order = [value for value, _label in selectors.TIER_CHOICES]
+    return order[order.index(tier) + 1 :] if tier in order else order
+
+
 def _minutes_left(due: dt.datetime | None, now: dt.datetime) -> int | None:
     return None if due is None else int((due - now).total_seconds() // 60)
 
@@ -155,7 +160,8 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             suggestions=suggest.suggestions,
             quick_replies=quick,
             agents=list(selectors.agent_choices()),
-            tiers=selectors.TIER_CHOICES,
+            # only tiers above the ticket's own: escalation never lowers a tier (crisis: none)
+            escalate_to=[(v, label) for v, label in selectors.TIER_CHOICES if v in _tiers_above(ticket.tier)],
             coupon_templates=list(coupon_template_list(store=store).filter(is_active=True)[:50]),
             left=(left := _minutes_left(ticket.next_due_at, now)),
             late=-left if left is not None and left < 0 else None,

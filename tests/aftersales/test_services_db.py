@@ -473,3 +473,16 @@ def test_as_02_the_sweep_retries_refunds_the_provider_refused(store, channel, mo
     case.refresh_from_db()
     assert case.status == "refunded"
     assert services.cases_refund_pending(now=minutes(71)) == 0
+
+
+def test_as_03_the_case_timeline_is_stamped_with_the_services_clock(store, channel):
+    # given a refund-only request handled at a given moment (auto-approved and refunded at once)
+    world = World(store, channel, price="30.00")
+    order = delivered_order(world, 1)
+    case = _return(order, {order.lines.get().pk: 1}, kind="refund_only", reason="damaged", now=ASKED)
+    # then every event of its timeline, and its closing time, carry that moment (not the wall clock)
+    events = list(AfterSaleEvent.objects.filter(case=case).values_list("kind", "created_at"))
+    assert [kind for kind, _at in events][:1] == ["requested"]
+    assert {at for _kind, at in events} == {ASKED}
+    case.refresh_from_db()
+    assert case.closed_at == ASKED

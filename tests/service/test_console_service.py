@@ -106,3 +106,18 @@ def test_cs_02_warehouse_cannot_open_the_desk(make_user, store):
     client.force_login(make_user(Role.WAREHOUSE))
     assert client.get("/service/").status_code == 403
     assert Ticket.objects.count() == 0
+
+
+def test_cs_01_escalation_offers_only_higher_tiers(store, channel, cs_client):
+    import re
+
+    def offered(ticket):
+        page = cs_client.get(f"/service/tickets/{ticket.pk}/").content.decode()
+        form = re.search(r"escalate/\".*?</form>", page, re.S)
+        return re.findall(r'<option value="(\w+)">', form.group(0)) if form else []
+
+    assert offered(a_ticket(store, channel, subject="一般问题", tier="general")) == ["serious", "crisis"]
+    assert offered(a_ticket(store, channel, subject="严重问题", tier="serious")) == ["crisis"]
+    crisis = a_ticket(store, channel, subject="危机", tier="crisis")
+    assert offered(crisis) == []
+    assert "已是最高级别" in cs_client.get(f"/service/tickets/{crisis.pk}/").content.decode()
