@@ -1,18 +1,21 @@
-"""SOP checks of customer service: complaint deadlines by tier (CS-01) and the ticket
-resolution target (CS-02). A finding opens when a deadline is within
+"""SOP checks of customer service: complaint deadlines by tier (CS-01), the ticket
+resolution target (CS-02) and brand sentiment (RISK-02: alarm keywords in reviews and
+messages, mass negative-review attacks). A finding opens when a deadline is within
 ``ticket_sla_warn_minutes`` (info) and becomes a warning/critical once passed; it resolves
 itself when the ticket is answered, resolved or its statement published."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
 from storeops.service import rules, selectors
-from storeops.service.models import Ticket
+from storeops.service.models import Review, Ticket
 from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check
 
 _KIND_LABELS = {
@@ -90,3 +93,110 @@ def complaint_tier_check(ctx: CheckContext) -> Iterator[FindingDraft]:
 def ticket_resolution_check(ctx: CheckContext) -> Iterator[FindingDraft]:
     """General tickets about to miss or past the resolution target (ticket_resolution_hours)."""
     yield from _breaches(ctx, cs01=False)
+
+
+# --- RISK-02: brand sentiment --------------------------------------------------------------------
+
+ATTACK_STEPS = (
+    gettext_noop("保全证据：截图并导出这些差评（时间、账号、内容、订单）"),
+    gettext_noop("向平台申诉：提交证据，申请删除恶意差评"),
+    gettext_noop("对外沟通：在评价下统一回复，必要时发布声明"),
+)
+
+
+def _alarm_review(review: Review, hits: list[str], *, negative_max: int) -> FindingDraft:
+    return FindingDraft(
+        subject_key=f"review:{review.pk}",
+        subject_type="service.review",
+        subject_id=str(review.pk),
+        channel_id=review.channel_id,
+        severity=Severity.CRITICAL if review.rating <= negative_max else Severity.WARNING,
+        title=_("评价含舆情关键词（%(words)s）：%(stars)s星，订单 %(order)s — %(text)s")
+        % {
+            "words": "、".join(hits),
+            "stars": review.rating,
+            "order": review.order_ref,
+            "text": review.text[:60],
+        },
+        detail={
+            "review": review.pk,
+            "keywords": hits,
+            "rating": review.rating,
+            "order_ref": review.order_ref,
+            "sku": review.sku_code,
+            "customer": review.customer_ref,
+            "at": timezone.localtime(review.created_at).isoformat(),
+        },
+        once=True,
+    )
+
+
+def _alarm_ticket(ticket: Ticket, hits: list[str], messages: list[int]) -> FindingDraft:
+    return FindingDraft(
+        subject_key=f"ticket:{ticket.pk}",
+        subject_type="service.ticket",
+        subject_id=str(ticket.pk),
+        channel_id=ticket.channel_id,
+        severity=Severity.CRITICAL,
+        title=_("工单 #%(id)s 顾客消息含舆情关键词（%(words)s）— %(subject)s")
+        % {"id": ticket.pk, "words": "、".join(hits), "subject": ticket.subject[:60]},
+        detail={
+            "ticket": ticket.pk,
+            "keywords": hits,
+            "messages": messages,
+            "tier": ticket.tier,
+            "customer": ticket.customer_ref,
+            "order_ref": ticket.order_ref,
+        },
+        once=True,
+    )
+
+
+@register_check(rule="RISK-02", title="品牌舆情", owner_role=Role.CUSTOMER_SERVICE, schedule=Schedule.HOURLY)
+def brand_sentiment_check(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Reviews and customers' messages of the last ``sentiment_lookback_days`` holding an alarm
+    keyword (one finding per review, one per ticket; once a person resolves it, it is not
+    raised again), and a mass negative-review attack: ``review_attack_count`` reviews rated
+    at most ``review_attack_max_rating`` within ``review_attack_window_hours`` — one critical
+    finding with the reviews as evidence and the playbook: preserve evidence → appeal →
+    communicate."""
+    pb = ctx.playbook
+    keywords = rules.alarm_keywords(pb.sentiment_alarm_keywords)
+    since = ctx.now - dt.timedelta(days=pb.sentiment_lookback_days)
+    for review in selectors.alarm_reviews(store=ctx.store, keywords=keywords, since=since):
+        if hits := rules.alarm_hits(review.text, keywords):
+            yield _alarm_review(review, hits, negative_max=pb.review_attack_max_rating)
+    by_ticket: dict[int, tuple[Ticket, list[str], list[int]]] = {}
+    for message in selectors.alarm_messages(store=ctx.store, keywords=keywords, since=since):
+        hits = rules.alarm_hits(message.body, keywords)
+        if not hits:
+            continue
+        ticket, words, ids = by_ticket.setdefault(message.ticket_id, (message.ticket, [], []))
+        words.extend(w for w in hits if w not in words)
+        ids.append(message.pk)
+    for ticket, words, ids in by_ticket.values():
+        yield _alarm_ticket(ticket, words, ids)
+    window = dt.timedelta(hours=pb.review_attack_window_hours)
+    negative = selectors.negative_review_times(
+        store=ctx.store, max_rating=pb.review_attack_max_rating, since=ctx.now - window
+    )
+    if rules.review_attack(
+        [at for _pk, at in negative], now=ctx.now, window=window, count=pb.review_attack_count
+    ):
+        yield FindingDraft(
+            subject_key="review-attack",
+            subject_type="service.review",
+            severity=Severity.CRITICAL,
+            title=_("疑似恶意差评攻击：%(hours)s 小时内 %(n)s 条 %(stars)s 星及以下评价")
+            % {
+                "hours": pb.review_attack_window_hours,
+                "n": len(negative),
+                "stars": pb.review_attack_max_rating,
+            },
+            detail={
+                "reviews": [pk for pk, _at in negative],
+                "window_hours": pb.review_attack_window_hours,
+                "threshold": pb.review_attack_count,
+                "steps": [_(step) for step in ATTACK_STEPS],
+            },
+        )

@@ -407,3 +407,28 @@ def invitation_due(delivered_at: dt.datetime, invite_hours: int) -> dt.datetime:
 def earns_photo_reward(*, image_count: int, reward_configured: bool) -> bool:
     """晒图评价送券: a review with at least one image earns the configured coupon."""
     return reward_configured and image_count > 0
+
+
+# --- RISK-02: brand sentiment ---------------------------------------------------------------------
+
+
+def alarm_keywords(setting: str) -> tuple[str, ...]:
+    """The playbook's keyword list (comma, Chinese comma, 、 or new line separated), trimmed,
+    without blanks or repeats, in the order given."""
+    parts = setting.replace("，", ",").replace("、", ",").replace("\n", ",").split(",")
+    return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
+
+
+def alarm_hits(text: str, keywords: Sequence[str]) -> list[str]:
+    """The alarm keywords found in ``text`` (case-insensitive for Latin letters)."""
+    folded = text.casefold()
+    return [k for k in keywords if k.casefold() in folded]
+
+
+def review_attack(
+    negative_times: Sequence[dt.datetime], *, now: dt.datetime, window: dt.timedelta, count: int
+) -> bool:
+    """A mass negative-review attack: at least ``count`` negative reviews within ``window``
+    before ``now``."""
+    start = now - window
+    return sum(1 for t in negative_times if start <= t <= now) >= count

@@ -256,6 +256,49 @@ def review_list(
     return qs.order_by("-created_at", "-id")
 
 
+def _any_of(field: str, keywords: Iterable[str]) -> Q:
+    match = Q(pk__in=[])
+    for keyword in keywords:
+        match |= Q(**{f"{field}__icontains": keyword})
+    return match
+
+
+def alarm_reviews(*, store: Store, keywords: Iterable[str], since: dt.datetime) -> QuerySet[Review]:
+    """Reviews since ``since`` whose text holds an alarm keyword (RISK-02), newest first."""
+    words = list(keywords)
+    if not words:
+        return Review.objects.none()
+    return review_list(store=store).filter(_any_of("text", words), created_at__gte=since)
+
+
+def alarm_messages(*, store: Store, keywords: Iterable[str], since: dt.datetime) -> QuerySet[TicketMessage]:
+    """Customers' ticket messages since ``since`` that hold an alarm keyword (RISK-02)."""
+    words = list(keywords)
+    if not words:
+        return TicketMessage.objects.none()
+    return (
+        TicketMessage.objects.filter(
+            _any_of("body", words),
+            ticket__store=store,
+            author_kind=Author.CUSTOMER,
+            sent_at__gte=since,
+        )
+        .select_related("ticket")
+        .order_by("ticket_id", "sent_at", "id")
+    )
+
+
+def negative_review_times(
+    *, store: Store, max_rating: int, since: dt.datetime
+) -> list[tuple[int, dt.datetime]]:
+    """(id, time) of the reviews rated at most ``max_rating`` since ``since``, oldest first."""
+    return list(
+        Review.objects.filter(store=store, rating__lte=max_rating, created_at__gte=since)
+        .order_by("created_at", "id")
+        .values_list("id", "created_at")
+    )
+
+
 def invitation_list(*, store: Store) -> QuerySet[ReviewInvitation]:
     return ReviewInvitation.objects.filter(store=store).select_related("channel")
 

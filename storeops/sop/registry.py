@@ -44,6 +44,9 @@ class FindingDraft:
     # translated (e.g. a choice label); other values are shown as they are.
     title_key: str = ""
     title_params: dict[str, Any] = field(default_factory=dict)
+    # An event rather than a state (an alarming review, a message): once a person resolved
+    # its finding, the same subject is not raised again while the check still reports it.
+    once: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,17 @@ def findings_sync(
     drafts_by_key: dict[str, FindingDraft] = {}
     for draft in drafts:
         drafts_by_key.setdefault(draft.subject_key, draft)
+    once = [key for key, draft in drafts_by_key.items() if draft.once]
+    if once:  # events a person already handled are not raised again
+        handled = Finding.objects.filter(
+            store=store,
+            rule_id=check.rule,
+            subject_key__in=once,
+            status=Finding.Status.RESOLVED,
+            resolution=Finding.Resolution.MANUAL,
+        ).values_list("subject_key", flat=True)
+        for key in set(handled):
+            drafts_by_key.pop(key, None)
     created: list[Finding] = []
     refreshed = 0
     with transaction.atomic():

@@ -408,6 +408,31 @@ class PlaybookSettings(BaseModel):
     )
 
     # RISK
+    sentiment_alarm_keywords: str = _s(
+        "RISK-02",
+        "假货,诈骗,骗子,欺诈,黑店,三无产品,曝光,12315,维权,投诉到平台",
+        "舆情预警关键词（逗号分隔）",
+        "Brand-sentiment alarm keywords (comma separated)",
+        min_length=1,
+        max_length=1000,
+    )
+    sentiment_lookback_days: int = _s(
+        "RISK-02", 30, "舆情扫描范围（天）", "Reviews and messages scanned (days back)", ge=1, le=365
+    )
+    review_attack_window_hours: int = _s(
+        "RISK-02", 24, "恶意差评攻击统计窗口（小时）", "Negative-review attack window (hours)", ge=1, le=720
+    )
+    review_attack_count: int = _s(
+        "RISK-02",
+        10,
+        "窗口内差评数达到即判定疑似恶意差评攻击",
+        "Negative reviews within the window that signal an attack",
+        ge=2,
+        le=100000,
+    )
+    review_attack_max_rating: int = _s(
+        "RISK-02", 2, "差评：评分不高于", "A negative review has a rating of at most", ge=1, le=4
+    )
     compliance_adjust_hours: int = _s(
         "RISK-03",
         24,
