@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -138,6 +139,25 @@ def default_fraud_score(s: FraudSignals) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class BrushingSignals:
+    """RISK-01 order brushing (刷单), counted over the playbook's window, this order included."""
+
+    accounts_same_destination: int  # distinct accounts ordering to this address or phone
+    orders_same_account: int  # orders of this order's account
+
+
+def brushing_details(s: BrushingSignals, *, accounts_limit: int, orders_limit: int) -> list[str]:
+    """The brushing patterns this order shows (empty: none): many accounts to one
+    address/phone, or one account ordering at an abnormal rate."""
+    found = []
+    if s.accounts_same_destination >= accounts_limit:
+        found.append(f"brushing.accounts_same_address={s.accounts_same_destination}")
+    if s.orders_same_account >= orders_limit:
+        found.append(f"brushing.orders_same_account={s.orders_same_account}")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewDecision:
     passed: bool
     reasons: tuple[HoldReason, ...]
@@ -145,9 +165,15 @@ class ReviewDecision:
 
 
 def review_decision(
-    *, address: Address, stock_ok: bool, fraud_score: int, fraud_hold_score: int
+    *,
+    address: Address,
+    stock_ok: bool,
+    fraud_score: int,
+    fraud_hold_score: int,
+    brushing: Sequence[str] = (),
 ) -> ReviewDecision:
-    """ORD-01: pass automatically or hold for manual review, with every reason."""
+    """ORD-01: pass automatically or hold for manual review, with every reason (a suspected
+    brushing pattern, RISK-01, is a fraud hold whatever the score)."""
     reasons: list[HoldReason] = []
     details: list[str] = []
     problems = address_problems(address)
@@ -156,9 +182,11 @@ def review_decision(
         details.extend(f"address.{p}" for p in problems)
     if not stock_ok:
         reasons.append(HoldReason.OUT_OF_STOCK)
-    if fraud_score >= fraud_hold_score:
+    if fraud_score >= fraud_hold_score or brushing:
         reasons.append(HoldReason.FRAUD)
-        details.append(f"fraud_score={fraud_score}")
+        if fraud_score >= fraud_hold_score:
+            details.append(f"fraud_score={fraud_score}")
+        details.extend(brushing)
     return ReviewDecision(passed=not reasons, reasons=tuple(reasons), details=tuple(details))
 
 

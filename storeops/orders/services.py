@@ -967,6 +967,22 @@ def _fraud_signals(order: Order, now: dt.datetime) -> rules.FraudSignals:
     )
 
 
+def _brushing_signals(order: Order, now: dt.datetime, *, window_hours: int) -> rules.BrushingSignals:
+    """RISK-01: over the window (this order included), the accounts that ordered to this
+    order's address or phone, and the orders of its account."""
+    recent = Order.objects.filter(
+        store_id=order.store_id, created_at__gte=now - dt.timedelta(hours=window_hours)
+    )
+    same_place = Q(province=order.province, city=order.city, address=order.address)
+    if order.phone:
+        same_place |= Q(phone=order.phone)
+    accounts = set(recent.filter(same_place).values_list("customer_ref", flat=True)) | {order.customer_ref}
+    return rules.BrushingSignals(
+        accounts_same_destination=len(accounts),
+        orders_same_account=recent.filter(customer_ref=order.customer_ref).exclude(pk=order.pk).count() + 1,
+    )
+
+
 def _stock_ok(order: Order) -> bool:
     """Every line's units are reserved (storefront orders always; imported ones may not be)."""
     for line in order.lines.all():
@@ -993,6 +1009,11 @@ def order_auto_review(*, actor: Actor, order: Order, now: dt.datetime | None = N
             stock_ok=_stock_ok(order),
             fraud_score=score,
             fraud_hold_score=playbook.fraud_hold_score,
+            brushing=rules.brushing_details(
+                _brushing_signals(order, now, window_hours=playbook.brushing_window_hours),
+                accounts_limit=playbook.brushing_accounts_per_address,
+                orders_limit=playbook.brushing_orders_per_account,
+            ),
         )
         Order.objects.filter(pk=order.pk).update(fraud_score=score)
         order.fraud_score = score

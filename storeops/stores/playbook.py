@@ -408,6 +408,25 @@ class PlaybookSettings(BaseModel):
     )
 
     # RISK
+    brushing_window_hours: int = _s(
+        "RISK-01", 24, "刷单识别统计窗口（小时）", "Order-brushing detection window (hours)", ge=1, le=720
+    )
+    brushing_accounts_per_address: int = _s(
+        "RISK-01",
+        5,
+        "同一收货地址或电话的下单账号数达到即转人工审核",
+        "Accounts ordering to one address or phone that send an order to review",
+        ge=2,
+        le=1000,
+    )
+    brushing_orders_per_account: int = _s(
+        "RISK-01",
+        10,
+        "同一账号窗口内下单数达到即转人工审核",
+        "Orders by one account within the window that send an order to review",
+        ge=2,
+        le=100000,
+    )
     sentiment_alarm_keywords: str = _s(
         "RISK-02",
         "假货,诈骗,骗子,欺诈,黑店,三无产品,曝光,12315,维权,投诉到平台",

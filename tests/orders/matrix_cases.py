@@ -52,9 +52,16 @@ ORDERS_API_CASES = {
 SIGNED_ORDER_ROUTES = {("POST", "/orders/payments/{provider}/callback")}
 
 
-def _placed(store, channel, customer: str, phone: str = "13900002222"):
+def _placed(store, channel, customer: str, phone: str = ""):
+    # A destination of its own for each shopper: five accounts to one address is a
+    # brushing ring (RISK-01) and would be held in review.
+    n = sum(map(ord, customer)) % 10_000
     address = svc.AddressIn(
-        receiver="赵六", phone=phone, province="上海市", city="上海市", address="世纪大道200号"
+        receiver="赵六",
+        phone=phone or f"1390000{n:04d}",
+        province="上海市",
+        city="上海市",
+        address=f"世纪大道{n}号",
     )
     order, _ = svc.order_place(
         actor=ACTOR,

@@ -308,3 +308,73 @@ def test_ord_06_cancel_after_payment_refunds_in_full_and_releases_stock(world):
     assert order.status == "cancelled"
     assert order.refunded_amount == order.paid_amount
     assert _stock(world, world.sh, world.sku_s).reserved == 0
+
+
+# --- RISK-01: order brushing ------------------------------------------------------------------------
+
+
+def _paid_and_reviewed(world, *, customer, address=None, now=T0):
+    order = world.place(1, customer=customer, now=now, **({"address": address} if address else {}))
+    world.pay(order, now=now)
+    return svc.order_auto_review(actor=ACTOR, order=order, now=now)
+
+
+def test_risk_01_many_accounts_ordering_to_one_address_are_held_for_review(world):
+    # given four accounts already ordered to the same address today (the playbook's limit is 5)
+    for n in range(1, 5):
+        order = _paid_and_reviewed(world, customer=f"acct-{n}", now=T0 + dt.timedelta(hours=n))
+        assert order.status == "reviewed"
+    # when a fifth account orders to it within the window
+    fifth = _paid_and_reviewed(world, customer="acct-5", now=T0 + dt.timedelta(hours=6))
+    # then its order waits for a person, with the pattern named
+    assert fifth.status == "on_hold"
+    assert fifth.hold_reasons == ["fraud"]
+    assert "brushing.accounts_same_address=5" in fifth.events.get(kind="held").note
+    # a fourth account to another address and phone is not affected
+    other = svc.AddressIn(
+        receiver="王五", phone="13900001111", province="广东省", city="广州市", address="天河路1号"
+    )
+    assert _paid_and_reviewed(world, customer="acct-4", address=other).status == "reviewed"
+
+
+def test_risk_01_the_window_and_limits_are_playbook_settings(world, store, system):
+    from storeops.stores.services import playbook_update
+
+    playbook_update(actor=system, store=store, values={"brushing_accounts_per_address": 4})
+    for n in range(1, 4):
+        assert (
+            _paid_and_reviewed(world, customer=f"a{n}", now=T0 + dt.timedelta(hours=n)).status == "reviewed"
+        )
+    # the same address a day and a half later is outside the 24 h window
+    later = T0 + dt.timedelta(hours=40)
+    playbook_update(actor=system, store=store, values={"brushing_accounts_per_address": 2})
+    assert _paid_and_reviewed(world, customer="a9", now=later).status == "reviewed"
+    # one account ordering again and again within the window
+    playbook_update(
+        actor=system,
+        store=store,
+        values={"brushing_orders_per_account": 3, "brushing_accounts_per_address": 50},
+    )
+    _paid_and_reviewed(world, customer="a9", now=later + dt.timedelta(minutes=5))
+    third = _paid_and_reviewed(world, customer="a9", now=later + dt.timedelta(minutes=10))
+    assert third.status == "on_hold"
+    assert "brushing.orders_same_account=3" in third.events.get(kind="held").note
+
+
+def test_risk_01_brushing_rules_are_pure():
+    from storeops.orders import rules
+
+    signals = rules.BrushingSignals(accounts_same_destination=3, orders_same_account=1)
+    assert rules.brushing_details(signals, accounts_limit=3, orders_limit=10) == [
+        "brushing.accounts_same_address=3"
+    ]
+    assert rules.brushing_details(signals, accounts_limit=4, orders_limit=10) == []
+    held = rules.review_decision(
+        address=rules.Address("张三", "13812345678", "浙江省", "杭州市", "", "文三路100号"),
+        stock_ok=True,
+        fraud_score=0,
+        fraud_hold_score=70,
+        brushing=["brushing.orders_same_account=12"],
+    )
+    assert not held.passed
+    assert held.reasons == (rules.HoldReason.FRAUD,)

@@ -79,8 +79,9 @@ def test_order_list_search_matches_number_customer_receiver_and_phone_suffix(wor
     assert _numbers(sel.order_list(store, q="李四")) == [b.number]
     assert _numbers(sel.order_list(store, q="9876")) == [c.number]
     assert _numbers(sel.order_list(store, q=c.number)) == [c.number]
-    # a middle fragment of a phone is not a suffix: no match
-    assert _numbers(sel.order_list(store, q="0000987")) == []
+    # a middle fragment of a phone is not a suffix: no match through the phone (an order
+    # number, which is random, may contain the digits by chance)
+    assert [n for n in _numbers(sel.order_list(store, q="0000987")) if "0000987" not in n] == []
 
 
 def test_order_list_filters_by_channel(world, store, channel, system):
