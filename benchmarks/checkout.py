@@ -22,6 +22,9 @@ inserts the order, its lines, their allocations, the events, the audit entry and
 payment; transaction 2 records the callback, marks the payment succeeded and the order
 paid, inserts the event and the audit entry, and adds the day's sales. ``ratio_vs_raw`` is
 our orders/s ÷ raw orders/s: what the framework (HTTP, Django, ninja, the services) costs.
+A third configuration, the floor, makes the same number of token-authenticated requests that
+write nothing (``GET /accounts/me`` twice): ``floor_ratio`` = floor ÷ raw is the most any
+checkout served by this HTTP stack could reach.
 
 At the end it checks the books: every paid order is one successful iteration, the reserved
 units of every stock row equal the units of live allocations, no balance is over-reserved,
@@ -515,7 +518,30 @@ def _client_raw(cfg: dict[str, Any], worker: int, seconds: float, tag: str) -> d
     return {"latencies": latencies, "errors": dict(errors), "cpu": sum(os.times()[:2])}
 
 
-CLIENTS = {"http": _client_http, "raw": _client_raw}
+def _client_floor(cfg: dict[str, Any], worker: int, seconds: float, tag: str) -> dict[str, Any]:
+    """The HTTP stack's floor: one iteration = two token-authenticated calls that write nothing
+    (``GET /api/v1/accounts/me``), as many requests as a place + pay. Its rate bounds what any
+    checkout written on this stack (gunicorn, Django, ninja, token check) can reach."""
+    ports: list[int] = cfg["ports"]
+    conn = http.client.HTTPConnection("127.0.0.1", ports[worker % len(ports)], timeout=60)
+    auth = {"Authorization": f"Bearer {cfg['token']}"}
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        t0 = time.perf_counter()
+        for _ in range(2):
+            conn.request("GET", "/api/v1/accounts/me", headers=auth)
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status != 200:
+                errors[f"me {resp.status}: {body[:80]!r}"] += 1
+        latencies.append(time.perf_counter() - t0)
+    _KEEP.append(conn)
+    return {"latencies": latencies, "errors": dict(errors), "cpu": sum(os.times()[:2])}
+
+
+CLIENTS = {"http": _client_http, "raw": _client_raw, "floor": _client_floor}
 _KEEP: list[Any] = []
 
 
@@ -816,9 +842,9 @@ def main() -> None:
         _race("http", cfg, args.clients, min(3.0, seconds), "warm")
         _race("raw", cfg, args.clients, min(2.0, seconds), "warmraw")
         before = _books(seed["store"])
-        rounds: dict[str, list[dict[str, Any]]] = {"http": [], "raw": []}
+        rounds: dict[str, list[dict[str, Any]]] = {"http": [], "raw": [], "floor": []}
         for r in range(repeat):
-            for kind in ("http", "raw"):
+            for kind in ("http", "raw", "floor"):
                 res = _race(kind, cfg, args.clients, seconds, f"{kind}{r}")
                 rounds[kind].append(res)
                 print(
@@ -838,7 +864,7 @@ def main() -> None:
             kind: {k: statistics.median(x[k] for x in rs) for k in ("per_s", "p50_ms", "p95_ms")}
             for kind, rs in rounds.items()
         }
-        succeeded = sum(x["ok"] for rs in rounds.values() for x in rs)
+        succeeded = sum(x["ok"] for kind in ("http", "raw") for x in rounds[kind])
         paid_new = after["paid"] - before["paid"]
         ratio = med["http"]["per_s"] / med["raw"]["per_s"]
         print(
@@ -848,6 +874,11 @@ def main() -> None:
         print(
             f"raw SQL:     {med['raw']['per_s']:.1f} orders/s, p50 {med['raw']['p50_ms']:.1f} ms, "
             f"p95 {med['raw']['p95_ms']:.1f} ms — the same writes, same concurrency, same run"
+        )
+        ceiling = med["floor"]["per_s"] / med["raw"]["per_s"]
+        print(
+            f"floor:       {med['floor']['per_s']:.1f} iterations/s of two authenticated no-op requests "
+            f"(GET /accounts/me ×2): no checkout on this HTTP stack can beat ratio {ceiling:.2f}"
         )
         print(
             f"books: {paid_new} orders paid in the measured rounds for {succeeded} successful iterations; "
@@ -862,7 +893,8 @@ def main() -> None:
         print(
             f"RESULT orders_per_s={med['http']['per_s']:.1f} p95_ms={med['http']['p95_ms']:.1f} "
             f"ratio_vs_raw={ratio:.2f} p50_ms={med['http']['p50_ms']:.1f} "
-            f"raw_orders_per_s={med['raw']['per_s']:.1f} oversell={oversell} books_ok={consistent} "
+            f"raw_orders_per_s={med['raw']['per_s']:.1f} floor_ratio={ceiling:.2f} "
+            f"oversell={oversell} books_ok={consistent} "
             f"server={'gunicorn' if label.startswith('gunicorn') else 'runserver'}"
         )
 

@@ -807,6 +807,18 @@ CONSOLE_CASES = {
         ),
         "console:orders_deliver": ("POST", "/orders/{o_shipped_id}/deliver/", {}),
         "console:orders_cancel": ("POST", "/orders/{o_reviewed_id}/cancel/", {"reason": "缺货"}),
+        "console:orders_brushing": ("POST", "/orders/{o_reviewed_id}/brushing/", {"note": "同地址多账号"}),
+        "console:orders_frozen_accounts": ("GET", "/orders/frozen-accounts/?state=all&q=m", None),
+        "console:orders_frozen_account_add": (
+            "POST",
+            "/orders/frozen-accounts/add/",
+            {"customer_ref": "m-other", "reason": "同设备多账号"},
+        ),
+        "console:orders_frozen_account_lift": (
+            "POST",
+            "/orders/frozen-accounts/{o_freeze}/lift/",
+            {"note": "误判"},
+        ),
         # marketplace order import and invoices (h6)
         "console:orders_import": ("GET", "/orders/imports/?status=failed", None),
         "console:orders_import_upload": (

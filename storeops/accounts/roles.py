@@ -69,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "orders.review_order",
         "orders.change_order",
         "orders.cancel_order",
+        "orders.freeze_account",  # RISK-01: confirm order brushing, freeze/lift accounts
         "orders.import_orders",  # marketplace order import (issue 6)
         "orders.*_orderimportmapping",
         "orders.add_invoicerequest",  # ORD-07: record a customer's invoice request

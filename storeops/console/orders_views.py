@@ -309,6 +309,8 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             can_ship=user.has_perm("orders.ship_order") and status == S.ALLOCATED,
             can_deliver=user.has_perm("orders.ship_order") and status == S.SHIPPED,
             can_cancel=user.has_perm("orders.cancel_order") and status in rules.RESERVED,
+            can_brushing=user.has_perm("orders.freeze_account") and status in rules.RESERVED,
+            freeze=sel.active_freeze(store, order.customer_ref),
         ),
     )
 
@@ -473,6 +475,82 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
         return _("订单 %(n)s 已取消") % {"n": cancelled.number}
 
     return _act(request, order_id, run)
+
+
+@require_POST
+@console_view("orders.freeze_account")
+def order_brushing(request: HttpRequest, order_id: int) -> HttpResponse:
+    """RISK-01: confirm brushing — the order is cancelled and its account frozen."""
+
+    def run(order: Any) -> str:
+        svc.order_confirm_brushing(actor=_actor(request), order=order, note=request.POST.get("note", ""))
+        return _("已确认刷单：订单 %(n)s 已取消，账号 %(c)s 已冻结") % {
+            "n": order.number,
+            "c": order.customer_ref,
+        }
+
+    return _act(request, order_id, run)
+
+
+# --- frozen accounts (RISK-01) -------------------------------------------------------------------
+
+
+@console_view("orders.view_accountfreeze")
+def frozen_accounts(request: HttpRequest) -> HttpResponse:
+    """Frozen customer accounts (active by default), with lifting and freezing by hand."""
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    state = request.GET.get("state", "active")
+    q = request.GET.get("q", "")
+    try:
+        qs = sel.account_freezes(store, state=state, q=q)
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        state, qs = "active", sel.account_freezes(store, q=q)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "console/orders_frozen_accounts.html",
+        _base_context(
+            request,
+            page=page,
+            state=state,
+            q=q,
+            states=[("active", _("冻结中")), ("lifted", _("已解冻")), ("all", _("全部"))],
+            can_freeze=request.user.has_perm("orders.freeze_account"),
+        ),
+    )
+
+
+@require_POST
+@console_view("orders.freeze_account")
+def frozen_account_add(request: HttpRequest) -> HttpResponse:
+    try:
+        freeze = svc.account_freeze(
+            actor=_actor(request),
+            store=_store(request),
+            customer_ref=request.POST.get("customer_ref", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("账号 %(c)s 已冻结") % {"c": freeze.customer_ref})
+    return HttpResponseRedirect(reverse("console:orders_frozen_accounts"))
+
+
+@require_POST
+@console_view("orders.freeze_account")
+def frozen_account_lift(request: HttpRequest, freeze_id: int) -> HttpResponse:
+    try:
+        freeze = sel.account_freeze_get(_store(request), freeze_id)
+        svc.account_unfreeze(actor=_actor(request), freeze=freeze, note=request.POST.get("note", ""))
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _("账号 %(c)s 已解冻") % {"c": freeze.customer_ref})
+    return HttpResponseRedirect(reverse("console:orders_frozen_accounts"))
 
 
 # --- queues --------------------------------------------------------------------------------------

@@ -146,6 +146,15 @@ urlpatterns = [
     path("orders/<int:order_id>/ship/", orders_views.order_ship, name="orders_ship"),
     path("orders/<int:order_id>/deliver/", orders_views.order_deliver, name="orders_deliver"),
     path("orders/<int:order_id>/cancel/", orders_views.order_cancel, name="orders_cancel"),
+    path("orders/<int:order_id>/brushing/", orders_views.order_brushing, name="orders_brushing"),
+    # RISK-01: accounts frozen after confirmed order brushing
+    path("orders/frozen-accounts/", orders_views.frozen_accounts, name="orders_frozen_accounts"),
+    path("orders/frozen-accounts/add/", orders_views.frozen_account_add, name="orders_frozen_account_add"),
+    path(
+        "orders/frozen-accounts/<int:freeze_id>/lift/",
+        orders_views.frozen_account_lift,
+        name="orders_frozen_account_lift",
+    ),
     # marketplace order import and invoices (h6: issue 6 item 3, ORD-07)
     path("orders/imports/", orders_import_views.import_list, name="orders_import"),
     path("orders/imports/upload/", orders_import_views.import_upload, name="orders_import_upload"),

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from unfold.admin import ModelAdmin, TabularInline
 
 from storeops.orders.models import (
+    AccountFreeze,
     CustomerNotification,
     InvoiceRequest,
     Order,
@@ -94,6 +95,13 @@ class PaymentCallbackAdmin(_ReadOnly, ModelAdmin):
 class PaymentRefundAdmin(_ReadOnly, ModelAdmin):
     list_display = ("reference", "order", "amount", "status", "reason", "created_at")
     search_fields = ("reference", "order__number")
+
+
+@admin.register(AccountFreeze)
+class AccountFreezeAdmin(_ReadOnly, ModelAdmin):
+    list_display = ("customer_ref", "store", "reason", "order", "frozen_by", "frozen_at", "lifted_at")
+    list_filter = ("store",)
+    search_fields = ("customer_ref", "order__number")
 
 
 @admin.register(CustomerNotification)

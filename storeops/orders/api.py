@@ -11,7 +11,8 @@ Storefront (the own web shop and integrations; ORD-06) — checkout in three cal
    ``POST /orders/test-gateway/{reference}`` (development only).
 
 Back office: order list and detail, review (ORD-01), address fix and customer notification
-(ORD-04), allocation, shipping, delivery and cancellation.
+(ORD-04), allocation, shipping, delivery and cancellation; confirmed order brushing cancels
+the order and freezes the account, frozen accounts are listed and lifted (RISK-01).
 """
 
 from __future__ import annotations
@@ -295,6 +296,35 @@ class ReviewIn(Schema):
     note: str = ""
 
 
+class BrushingIn(Schema):
+    note: str  # why it is brushing: the evidence the reviewer saw
+
+
+class FreezeIn(Schema):
+    customer_ref: str
+    reason: str
+
+
+class LiftIn(Schema):
+    note: str
+
+
+class FreezeOut(Schema):
+    id: int
+    customer_ref: str
+    reason: str
+    order_number: str
+    frozen_by: str
+    frozen_at: dt.datetime
+    lifted_by: str
+    lifted_at: dt.datetime | None
+    lift_note: str
+
+    @staticmethod
+    def resolve_order_number(obj: Any) -> str:
+        return obj.order.number if obj.order_id else ""
+
+
 class ShipIn(Schema):
     carrier: str
     tracking_no: str = ""
@@ -554,3 +584,52 @@ def order_deliver(request: HttpRequest, store_id: int, number: str, payload: Del
 def order_cancel(request: HttpRequest, store_id: int, number: str, payload: CancelIn) -> Order:
     order = _order(_store(store_id), number)
     return services.order_cancel(actor=principal(request).actor, order=order, reason=payload.reason)
+
+
+# --- order brushing and frozen accounts (RISK-01) ------------------------------------------------
+
+
+@router.post("/{store_id}/orders/{number}/brushing", response=OrderOut, auth=perm("orders.freeze_account"))
+def order_brushing(request: HttpRequest, store_id: int, number: str, payload: BrushingIn) -> Order:
+    """Confirm that the order is brushing (刷单): it is cancelled (a paid one refunded in full)
+    and its customer account frozen — later storefront orders of the account get 409
+    ``account_frozen``, its imported orders are held in review."""
+    order = _order(_store(store_id), number)
+    return services.order_confirm_brushing(actor=principal(request).actor, order=order, note=payload.note)
+
+
+@router.get("/{store_id}/frozen-accounts", response=Page[FreezeOut], auth=perm("orders.view_accountfreeze"))
+def frozen_accounts(
+    request: HttpRequest,
+    store_id: int,
+    state: str = "active",
+    q: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    """Frozen accounts, newest first: ``state`` active (default) / lifted / all."""
+    return paginate(selectors.account_freezes(_store(store_id), state=state, q=q), page, page_size)
+
+
+@router.post(
+    "/{store_id}/frozen-accounts",
+    response={201: FreezeOut},
+    auth=perm("orders.freeze_account"),
+)
+def frozen_account_add(request: HttpRequest, store_id: int, payload: FreezeIn) -> Any:
+    """Freeze an account without an order (e.g. a ring found in a report)."""
+    freeze = services.account_freeze(
+        actor=principal(request).actor,
+        store=_store(store_id),
+        customer_ref=payload.customer_ref,
+        reason=payload.reason,
+    )
+    return Status(201, freeze)
+
+
+@router.post(
+    "/{store_id}/frozen-accounts/{freeze_id}/lift", response=FreezeOut, auth=perm("orders.freeze_account")
+)
+def frozen_account_lift(request: HttpRequest, store_id: int, freeze_id: int, payload: LiftIn) -> Any:
+    freeze = selectors.account_freeze_get(_store(store_id), freeze_id)
+    return services.account_unfreeze(actor=principal(request).actor, freeze=freeze, note=payload.note)

@@ -358,6 +358,40 @@ class CustomerNotification(models.Model):
         return f"{self.order_id} {self.purpose}"
 
 
+class AccountFreeze(models.Model):
+    """RISK-01: a customer account frozen after order brushing (刷单) was confirmed. While a
+    freeze is active (``lifted_at`` empty) the storefront refuses the account's orders and the
+    automatic review holds its imported orders. Lifting keeps the row (the history)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="account_freezes")
+    customer_ref = models.CharField(_("顾客标识"), max_length=100)
+    reason = models.CharField(_("原因"), max_length=300)
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("确认订单")
+    )
+    frozen_by = models.CharField(_("冻结人"), max_length=150)
+    frozen_at = models.DateTimeField(_("冻结时间"))
+    lifted_by = models.CharField(_("解冻人"), max_length=150, blank=True)
+    lifted_at = models.DateTimeField(_("解冻时间"), null=True, blank=True)
+    lift_note = models.CharField(_("解冻说明"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("冻结账号")
+        verbose_name_plural = _("冻结账号")
+        ordering = ("-frozen_at", "-id")
+        permissions = [("freeze_account", _("确认刷单、冻结/解冻顾客账号"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=("store", "customer_ref"),
+                condition=Q(lifted_at__isnull=True),
+                name="account_freeze_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.customer_ref
+
+
 # --- marketplace order import and invoices (h6: issue 6 item 3, ORD-07) --------------------------
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from storeops.core.errors import NotFound, ValidationError
 from storeops.orders import rules
 from storeops.orders.models import (
+    AccountFreeze,
     Allocation,
     HoldReasonChoice,
     NotificationChannel,
@@ -540,3 +541,34 @@ def notification_purpose_label(purpose: str) -> str:
     if purpose == "manual":
         return _("人工通知")
     return purpose
+
+
+# --- frozen accounts (RISK-01) ----------------------------------------------------------------
+
+
+def account_freezes(store: Store, *, state: str = "active", q: str = "") -> QuerySet[AccountFreeze]:
+    """Account freezes of ``store``, newest first: ``state`` active (default), lifted or all;
+    ``q`` matches the customer reference."""
+    if state not in ("active", "lifted", "all"):
+        raise ValidationError(_("状态筛选无效"), fields={"state": _("只能是 active / lifted / all")})
+    qs = AccountFreeze.objects.filter(store=store).select_related("order")
+    if state == "active":
+        qs = qs.filter(lifted_at__isnull=True)
+    elif state == "lifted":
+        qs = qs.filter(lifted_at__isnull=False)
+    if q.strip():
+        qs = qs.filter(customer_ref__icontains=q.strip())
+    return qs.order_by("-frozen_at", "-id")
+
+
+def account_freeze_get(store: Store, freeze_id: int) -> AccountFreeze:
+    try:
+        return AccountFreeze.objects.get(store=store, pk=freeze_id)
+    except AccountFreeze.DoesNotExist as exc:
+        raise NotFound(_("冻结记录不存在")) from exc
+
+
+def active_freeze(store: Store, customer_ref: str) -> AccountFreeze | None:
+    return AccountFreeze.objects.filter(
+        store=store, customer_ref=customer_ref, lifted_at__isnull=True
+    ).first()

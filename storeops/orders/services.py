@@ -42,6 +42,7 @@ from storeops.orders import payments as pay
 from storeops.orders import rules
 from storeops.orders.geo import province_centre
 from storeops.orders.models import (
+    AccountFreeze,
     Allocation,
     CustomerNotification,
     NotificationChannel,
@@ -323,6 +324,8 @@ def order_place(
         existing = Order.objects.filter(store=store, idempotency_key=key).first()
         if existing is not None:
             return _replayed(existing, fingerprint), False
+    if _frozen(store.pk, customer.customer_ref or ""):
+        raise Conflict(_("该顾客账号已被冻结（确认刷单），不能下单"), code="account_frozen")
     errors = _address_errors(address)
     if errors:
         raise ValidationError(_("收货信息不完整"), fields=errors)
@@ -1013,7 +1016,8 @@ def order_auto_review(*, actor: Actor, order: Order, now: dt.datetime | None = N
                 _brushing_signals(order, now, window_hours=playbook.brushing_window_hours),
                 accounts_limit=playbook.brushing_accounts_per_address,
                 orders_limit=playbook.brushing_orders_per_account,
-            ),
+            )
+            + (["account_frozen"] if _frozen(order.store_id, order.customer_ref) else []),
         )
         Order.objects.filter(pk=order.pk).update(fraud_score=score)
         order.fraud_score = score
@@ -1041,6 +1045,108 @@ def order_auto_review(*, actor: Actor, order: Order, now: dt.datetime | None = N
             if reason in rules.CUSTOMER_EXCEPTIONS:
                 _notify_exception(order, reason, actor=actor, now=now)
     return order
+
+
+# --- order brushing confirmed: the account is frozen (RISK-01) -----------------------------------
+
+
+def _frozen(store_id: int, customer_ref: str) -> bool:
+    return AccountFreeze.objects.filter(
+        store_id=store_id, customer_ref=customer_ref, lifted_at__isnull=True
+    ).exists()
+
+
+def _note(text: str, field: str, message: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(message, fields={field: _("必填")})
+    if len(text) > 300:
+        raise ValidationError(message, fields={field: _("最多 300 个字符")})
+    return text
+
+
+def account_freeze(
+    *,
+    actor: Actor,
+    store: Store,
+    customer_ref: str,
+    reason: str,
+    order: Order | None = None,
+    now: dt.datetime | None = None,
+) -> AccountFreeze:
+    """Freeze a customer account of ``store``: its storefront orders are refused and its
+    imported orders held in review until a person lifts the freeze."""
+    now = now or timezone.now()
+    customer_ref = (customer_ref or "").strip()
+    if not customer_ref or len(customer_ref) > 100:
+        raise ValidationError(_("缺少顾客标识"), fields={"customer_ref": _("必填，最多 100 个字符")})
+    reason = _note(reason, "reason", _("请填写冻结原因"))
+    if _frozen(store.pk, customer_ref):
+        raise Conflict(_("账号 %(c)s 已处于冻结状态") % {"c": customer_ref}, code="already_frozen")
+    try:
+        with transaction.atomic():
+            freeze = AccountFreeze.objects.create(
+                store=store,
+                customer_ref=customer_ref,
+                reason=reason,
+                order=order,
+                frozen_by=actor.label,
+                frozen_at=now,
+            )
+    except IntegrityError as exc:  # a concurrent freeze of the same account won
+        raise Conflict(_("账号 %(c)s 已处于冻结状态") % {"c": customer_ref}, code="already_frozen") from exc
+    audit_record(
+        actor=actor,
+        action="account.freeze",
+        obj=freeze,
+        store_id=store.pk,
+        after={"customer_ref": customer_ref, "reason": reason, "order": order.number if order else ""},
+    )
+    return freeze
+
+
+def account_unfreeze(
+    *, actor: Actor, freeze: AccountFreeze, note: str, now: dt.datetime | None = None
+) -> AccountFreeze:
+    """Lift a freeze (the row stays, with who lifted it, when and why)."""
+    now = now or timezone.now()
+    note = _note(note, "note", _("请填写解冻说明"))
+    with transaction.atomic():
+        updated = AccountFreeze.objects.filter(pk=freeze.pk, lifted_at__isnull=True).update(
+            lifted_at=now, lifted_by=actor.label, lift_note=note
+        )
+        if not updated:
+            raise Conflict(_("该冻结已解除"), code="already_lifted")
+        freeze.refresh_from_db()
+        audit_record(
+            actor=actor,
+            action="account.unfreeze",
+            obj=freeze,
+            store_id=freeze.store_id,
+            before={"frozen": True},
+            after={"frozen": False, "note": note},
+        )
+    return freeze
+
+
+def order_confirm_brushing(*, actor: Actor, order: Order, note: str, now: dt.datetime | None = None) -> Order:
+    """RISK-01: a person confirmed that ``order`` is brushing (刷单). In one transaction the
+    order is cancelled (stock and coupons back, a paid order refunded in full) and its account
+    frozen (unless it already is). Only before shipping, like any cancellation."""
+    now = now or timezone.now()
+    note = _note(note, "note", _("请填写确认刷单的依据"))
+    with transaction.atomic():
+        cancelled = order_cancel(actor=actor, order=order, reason=_("确认刷单：%(n)s") % {"n": note}, now=now)
+        if not _frozen(cancelled.store_id, cancelled.customer_ref):
+            account_freeze(
+                actor=actor,
+                store=cancelled.store,
+                customer_ref=cancelled.customer_ref,
+                reason=note,
+                order=cancelled,
+                now=now,
+            )
+    return cancelled
 
 
 _EXCEPTION_TEXT = {

@@ -48,6 +48,20 @@ ORDERS_API_CASES = {
     ),
     ("POST", "/orders/{store_id}/orders/{number}/deliver"): (_O + "/{o_shipped}/deliver", {}),
     ("POST", "/orders/{store_id}/orders/{number}/cancel"): (_O + "/{o_reviewed}/cancel", {"reason": "缺货"}),
+    # RISK-01: confirmed brushing, frozen accounts
+    ("POST", "/orders/{store_id}/orders/{number}/brushing"): (
+        _O + "/{o_reviewed}/brushing",
+        {"note": "同地址多账号"},
+    ),
+    ("GET", "/orders/{store_id}/frozen-accounts"): ("/orders/{store}/frozen-accounts?state=all&q=m", None),
+    ("POST", "/orders/{store_id}/frozen-accounts"): (
+        "/orders/{store}/frozen-accounts",
+        {"customer_ref": "m-other", "reason": "同设备多账号"},
+    ),
+    ("POST", "/orders/{store_id}/frozen-accounts/{freeze_id}/lift"): (
+        "/orders/{store}/frozen-accounts/{o_freeze}/lift",
+        {"note": "误判"},
+    ),
 }
 SIGNED_ORDER_ROUTES = {("POST", "/orders/payments/{provider}/callback")}
 
@@ -96,7 +110,9 @@ def orders_world(store, channel) -> dict[str, object]:
     shipped.refresh_from_db()
     svc.order_allocate(actor=ACTOR, order=shipped)
     svc.order_ship(actor=ACTOR, order=shipped, carrier_code="SF", tracking_numbers="SFOM0")
+    freeze = svc.account_freeze(actor=ACTOR, store=store, customer_ref="m-ring", reason="同地址多账号")
     return {
+        "o_freeze": freeze.pk,
         "o_created": created.number,
         "o_payment": payment.reference,
         "o_held": held.number,

@@ -195,3 +195,48 @@ def test_ord_03_the_order_list_api_filters_like_the_console(world, shop):
     unknown = shop.get(f"/orders/{store}/orders?ship_risk=soon")
     assert unknown.status_code == 422
     assert "ship_risk" in unknown.json()["fields"]
+
+
+def test_risk_01_confirm_brushing_freezes_the_account_and_the_storefront_refuses_it(world, shop, api_as):
+    store = world.store.pk
+    placed = shop.post(f"/orders/shop/{store}/orders", {**_cart(world, qty=1), "address": _ADDRESS}).json()
+    number = placed["order"]["number"]
+    shop.post(f"/orders/test-gateway/{placed['payment']['reference']}", {})
+    # finance may read orders but not confirm brushing
+    assert (
+        api_as(Role.FINANCE).post(f"/orders/{store}/orders/{number}/brushing", {"note": "x"}).status_code
+        == 403
+    )
+    confirmed = shop.post(f"/orders/{store}/orders/{number}/brushing", {"note": "同地址 6 个账号"})
+    assert confirmed.status_code == 200, confirmed.content
+    assert confirmed.json()["status"] == "cancelled"
+    # the account's next storefront order: 409 account_frozen, in the user's language
+    again = shop.post(f"/orders/shop/{store}/orders", {**_cart(world, qty=1), "address": _ADDRESS})
+    assert again.status_code == 409, again.content
+    assert again.json()["code"] == "account_frozen"
+    assert "冻结" in again.json()["message"]
+    listed = shop.get(f"/orders/{store}/frozen-accounts").json()
+    assert listed["total"] == 1
+    item = listed["items"][0]
+    assert (item["customer_ref"], item["order_number"]) == ("buyer-1", number)
+    # lifting needs a note; then the account may order again
+    lift = f"/orders/{store}/frozen-accounts/{item['id']}/lift"
+    assert shop.post(lift, {"note": " "}).status_code == 422
+    lifted = shop.post(lift, {"note": "申诉成功"})
+    assert lifted.status_code == 200
+    assert lifted.json()["lifted_at"]
+    assert shop.get(f"/orders/{store}/frozen-accounts").json()["total"] == 0
+    assert shop.get(f"/orders/{store}/frozen-accounts", state="all").json()["total"] == 1
+    assert shop.get(f"/orders/{store}/frozen-accounts", state="nope").status_code == 422
+    reordered = shop.post(f"/orders/shop/{store}/orders", {**_cart(world, qty=1), "address": _ADDRESS})
+    assert reordered.status_code == 201, reordered.content
+    # a freeze by hand, without an order
+    added = shop.post(
+        f"/orders/{store}/frozen-accounts", {"customer_ref": "ring-9", "reason": "同设备多账号"}
+    )
+    assert added.status_code == 201
+    assert added.json()["order_number"] == ""
+    assert (
+        shop.post(f"/orders/{store}/frozen-accounts", {"customer_ref": "ring-9", "reason": "x"}).status_code
+        == 409
+    )

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from storeops.accounts.roles import Role
 from storeops.orders import services as svc
-from storeops.orders.models import Order, PaymentRefund
+from storeops.orders.models import AccountFreeze, Order, PaymentRefund
 from tests.fulfilment.builders import a_carrier
 from tests.orders.builders import ACTOR, World
 
@@ -407,3 +407,40 @@ def test_ord_05_shipping_an_already_shipped_order_is_refused_and_ships_nothing_e
     assert f"订单 {first.number} 不是待发货状态" in _messages(response)
     third.refresh_from_db()
     assert third.status == "allocated"
+
+
+def test_risk_01_confirm_brushing_from_the_detail_then_lift_on_the_frozen_accounts_page(world, make_user):
+    order = _held(world, customer="ring-7")
+    client = _client(make_user, Role.OPERATIONS)
+    html = client.get(f"/orders/{order.pk}/").content.decode()
+    assert f"/orders/{order.pk}/brushing/" in html
+    # customer service reviews orders but does not see the brushing form
+    cs = _client(make_user, Role.CUSTOMER_SERVICE)
+    assert f"/orders/{order.pk}/brushing/" not in cs.get(f"/orders/{order.pk}/").content.decode()
+    response = client.post(f"/orders/{order.pk}/brushing/", {"note": " "}, follow=True)
+    assert "请填写确认刷单的依据" in _messages(response)
+    response = client.post(f"/orders/{order.pk}/brushing/", {"note": "同地址 6 个账号"}, follow=True)
+    assert "已确认刷单" in _messages(response)
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert "顾客账号 ring-7 已冻结" in client.get(f"/orders/{order.pk}/").content.decode()
+    page = client.get("/orders/frozen-accounts/").content.decode()
+    assert "ring-7" in page
+    assert "同地址 6 个账号" in page
+    assert order.number in page
+    freeze_id = AccountFreeze.objects.get(customer_ref="ring-7").pk
+    assert f"/orders/frozen-accounts/{freeze_id}/lift/" in page
+    response = client.post(f"/orders/frozen-accounts/{freeze_id}/lift/", {"note": ""}, follow=True)
+    assert "请填写解冻说明" in _messages(response)
+    response = client.post(f"/orders/frozen-accounts/{freeze_id}/lift/", {"note": "申诉成功"}, follow=True)
+    assert "账号 ring-7 已解冻" in _messages(response)
+    assert "ring-7" not in client.get("/orders/frozen-accounts/").content.decode()
+    assert "申诉成功" in client.get("/orders/frozen-accounts/?state=lifted").content.decode()
+    # a freeze by hand, and a bad state filter is an error message, not a 500
+    response = client.post(
+        "/orders/frozen-accounts/add/", {"customer_ref": "ring-8", "reason": "同设备"}, follow=True
+    )
+    assert "账号 ring-8 已冻结" in _messages(response)
+    response = client.get("/orders/frozen-accounts/?state=nope")
+    assert response.status_code == 200
+    assert "状态筛选无效" in _messages(response)

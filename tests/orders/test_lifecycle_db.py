@@ -12,7 +12,14 @@ from storeops.core.errors import Conflict, InvalidTransition, PermissionDenied, 
 from storeops.inventory.models import Stock, Zone
 from storeops.inventory.services import InsufficientStock
 from storeops.orders import services as svc
-from storeops.orders.models import Order, OrderEvent, Payment, PaymentCallback, PaymentRefund
+from storeops.orders.models import (
+    AccountFreeze,
+    Order,
+    OrderEvent,
+    Payment,
+    PaymentCallback,
+    PaymentRefund,
+)
 from storeops.orders.payments import TestGateway
 from tests.fulfilment.builders import a_carrier
 from tests.orders.builders import ACTOR, ADDRESS, T0, World
@@ -378,3 +385,50 @@ def test_risk_01_brushing_rules_are_pure():
     )
     assert not held.passed
     assert held.reasons == (rules.HoldReason.FRAUD,)
+
+
+def test_risk_01_confirmed_brushing_cancels_refunds_and_freezes_the_account(world):
+    order = _paid_and_reviewed(world, customer="ring-1")
+    before = _stock(world, world.sh, world.sku_s).reserved
+    # when a reviewer confirms the order is brushing
+    cancelled = svc.order_confirm_brushing(actor=ACTOR, order=order, note="同地址 6 个账号")
+    # then the order is cancelled and refunded in full, its stock goes back
+    assert cancelled.status == "cancelled"
+    assert cancelled.refunded_amount == cancelled.paid_amount > 0
+    assert _stock(world, world.sh, world.sku_s).reserved == before - 1
+    # and the account is frozen: the storefront refuses it, writing nothing
+    freeze = AccountFreeze.objects.get(customer_ref="ring-1", lifted_at__isnull=True)
+    assert freeze.order_id == order.pk
+    assert freeze.reason == "同地址 6 个账号"
+    count = Order.objects.count()
+    with pytest.raises(Conflict) as refused:
+        world.place(1, customer="ring-1")
+    assert refused.value.code == "account_frozen"
+    assert Order.objects.count() == count
+    assert world.place(1, customer="someone-else").status == "created"
+    # lifting the freeze lets the account order again; lifting twice is refused
+    svc.account_unfreeze(actor=ACTOR, freeze=freeze, note="申诉成功，误判")
+    assert world.place(1, customer="ring-1").status == "created"
+    with pytest.raises(Conflict):
+        svc.account_unfreeze(actor=ACTOR, freeze=freeze, note="again")
+
+
+def test_risk_01_orders_of_a_frozen_account_are_held_and_confirming_needs_a_reason(world, store):
+    order = world.place(1, customer="ring-2")
+    world.pay(order)
+    # frozen meanwhile (e.g. another of its orders was confirmed, or by hand)
+    svc.account_freeze(actor=ACTOR, store=store, customer_ref="ring-2", reason="同设备多账号")
+    with pytest.raises(Conflict):  # one active freeze per account
+        svc.account_freeze(actor=ACTOR, store=store, customer_ref="ring-2", reason="again")
+    held = svc.order_auto_review(actor=ACTOR, order=order, now=T0)
+    assert held.status == "on_hold"
+    assert held.hold_reasons == ["fraud"]
+    assert "account_frozen" in held.events.get(kind="held").note
+    with pytest.raises(ValidationError) as missing:
+        svc.order_confirm_brushing(actor=ACTOR, order=held, note="  ")
+    assert "note" in missing.value.fields
+    held.refresh_from_db()
+    assert held.status == "on_hold"  # nothing changed
+    # confirming on an already frozen account cancels the order and keeps the one freeze
+    svc.order_confirm_brushing(actor=ACTOR, order=held, note="同设备")
+    assert AccountFreeze.objects.filter(customer_ref="ring-2").count() == 1
