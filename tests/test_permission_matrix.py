@@ -71,6 +71,20 @@ API_CASES = {
         "/stores/{store}/qualifications/{qualification}",
         {"number": "No.123"},
     ),
+    # RISK-03: platform rule changes
+    ("GET", "/stores/{store_id}/rule-changes"): ("/stores/{store}/rule-changes?status=open", None),
+    ("POST", "/stores/{store_id}/rule-changes"): (
+        "/stores/{store}/rule-changes",
+        {"platform": "tmall", "title": "天猫新规", "announced_at": "2026-01-01T09:00:00+08:00"},
+    ),
+    ("POST", "/stores/{store_id}/rule-changes/{change_id}/assess"): (
+        "/stores/{store}/rule-changes/{rule_change}/assess",
+        {"applies": True, "assessment": "需改详情页"},
+    ),
+    ("POST", "/stores/{store_id}/rule-changes/{change_id}/complete"): (
+        "/stores/{store}/rule-changes/{rule_change}/complete",
+        {"actions": "已改详情页"},
+    ),
     ("GET", "/stores/{store_id}/playbook"): ("/stores/{store}/playbook", None),
     ("PATCH", "/stores/{store_id}/playbook"): (
         "/stores/{store}/playbook",
@@ -413,10 +427,18 @@ def world(store, channel, system, owner, today):
     for step in LaunchStep.values:
         st.launch_step_complete(actor=system, plan=plan, step=step)
     checks_run(rule="STORE-02", store=store, notify=False)
+    rule_change = st.rule_change_record(
+        actor=system,
+        store=store,
+        platform="jd",
+        title="京东调整售后规则",
+        announced_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
+    )
     token, _raw = api_token_create(actor=type(system)(user=owner, via="cli"), name="wms", role=Role.WAREHOUSE)
     return {
         "store": store.pk,
         "qualification": q.pk,
+        "rule_change": rule_change.pk,
         "plan": plan.pk,
         "target": plan.targets.first().pk,
         "finding": Finding.objects.get(rule_id="STORE-02").pk,
@@ -732,6 +754,18 @@ CONSOLE_CASES = {
     "console:audit": ("GET", "/audit/", None),
     "console:playbook": ("GET", "/playbook/", None),
     "console:qualifications": ("GET", "/qualifications/", None),
+    "console:rule_changes": ("GET", "/rule-changes/?status=open&platform=jd", None),
+    "console:rule_change_record": (
+        "POST",
+        "/rule-changes/record/",
+        {"platform": "tmall", "title": "天猫新规", "announced_at": "2026-01-01T09:00"},
+    ),
+    "console:rule_change_assess": (
+        "POST",
+        "/rule-changes/{rule_change}/assess/",
+        {"applies": "yes", "assessment": "需改详情页"},
+    ),
+    "console:rule_change_complete": ("POST", "/rule-changes/{rule_change}/complete/", {"actions": "已改"}),
     "console:set_language": ("POST", "/language/", {"language": "en"}),
     "console:tokens": ("GET", "/tokens/", None),
     "console:token_revoke": ("POST", "/tokens/{token}/revoke/", {}),

@@ -58,6 +58,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "stores.add_launchplan",
         "stores.change_playbook",
         "stores.add_playbook",
+        "stores.add_platformrulechange",  # RISK-03: record, assess and close platform rule changes
+        "stores.change_platformrulechange",
         "catalog.*",
         "pricing.*",
         "promotions.*",
@@ -76,6 +78,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "aftersales.view_*",  # AS-05: return rates per product
         "analytics.view_*",
         "service.view_*",  # complaints and reviews feed listings and the CS-04 report
+        "service.add_incident",  # RISK-04: operations leads the system-failure playbook
+        "service.change_incident",
         "audit.view_auditentry",
         "sop.change_finding",
         "sop.run_checks",

@@ -10,6 +10,7 @@ from storeops.console import (
     orders_import_views,
     orders_views,
     promotions_views,
+    risk_views,
     service_views,
     views,
 )
@@ -24,6 +25,15 @@ urlpatterns = [
     path("audit/", views.audit, name="audit"),
     path("playbook/", views.playbook, name="playbook"),
     path("qualifications/", views.qualifications, name="qualifications"),
+    # RISK-03: platform rule changes and their compliance adjustment
+    path("rule-changes/", risk_views.rule_changes, name="rule_changes"),
+    path("rule-changes/record/", risk_views.rule_change_record, name="rule_change_record"),
+    path("rule-changes/<int:change_id>/assess/", risk_views.rule_change_assess, name="rule_change_assess"),
+    path(
+        "rule-changes/<int:change_id>/complete/",
+        risk_views.rule_change_complete,
+        name="rule_change_complete",
+    ),
     path("language/", views.set_language, name="set_language"),
     path("tokens/", account_views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", account_views.token_revoke, name="token_revoke"),
@@ -210,4 +220,23 @@ urlpatterns = [
     path("service/report/", service_views.report, name="service_report"),
     path("service/report.xlsx", service_views.report_export, name="service_report_export"),
     path("service/reviews/", service_views.reviews, name="service_reviews"),
+    # RISK-04: system failures and their playbook
+    path("service/incidents/", risk_views.incidents, name="incidents"),
+    path("service/incidents/open/", risk_views.incident_open, name="incident_open"),
+    path("service/incidents/<int:incident_id>/", risk_views.incident_detail, name="incident_detail"),
+    path(
+        "service/incidents/<int:incident_id>/failover/",
+        risk_views.incident_failover,
+        name="incident_failover",
+    ),
+    path(
+        "service/incidents/<int:incident_id>/recover/", risk_views.incident_recover, name="incident_recover"
+    ),
+    path("service/incidents/<int:incident_id>/notice/", risk_views.incident_notice, name="incident_notice"),
+    path(
+        "service/incidents/<int:incident_id>/compensate/",
+        risk_views.incident_compensate,
+        name="incident_compensate",
+    ),
+    path("service/incidents/<int:incident_id>/close/", risk_views.incident_close, name="incident_close"),
 ]

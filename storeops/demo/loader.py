@@ -111,6 +111,47 @@ def demo_load(*, today: dt.date | None = None) -> tuple[Store, bool]:
                 valid_from=valid_from,
                 valid_to=valid_to,
             )
+        # RISK-03: platform rule changes — one overdue, one being adjusted, one done.
+        known = _now_for(today)
+        for platform, title, summary, hours_ago, state in (
+            (
+                "tmall",
+                "天猫《虚假宣传违规处理规则》修订",
+                "功效类描述须附检测报告，否则按虚假宣传扣 6 分；7 日后生效。",
+                20,  # due in 4 hours: a warning (the demo's one critical finding is STORE-02's)
+                "new",
+            ),
+            (
+                "douyin",
+                "抖音电商直播间禁用极限词清单更新",
+                "新增“全网最低”“史上最强”等 12 个词，主播话术与商品标题均适用。",
+                6,
+                "adjusting",
+            ),
+            ("jd", "京东生鲜类目发货时效调整", "生鲜订单须 12 小时内发货。", 50, "not_applicable"),
+        ):
+            change = stores.rule_change_record(
+                actor=actor,
+                store=store,
+                platform=platform,
+                title=title,
+                summary=summary,
+                announced_at=known - dt.timedelta(hours=hours_ago),
+                effective_on=today + dt.timedelta(days=7),
+                now=known,
+            )
+            if state == "adjusting":
+                stores.rule_change_assess(
+                    actor=actor,
+                    change=change,
+                    applies=True,
+                    assessment="主播话术库和 4 个商品标题需修改",
+                    now=known,
+                )
+            elif state == "not_applicable":
+                stores.rule_change_assess(
+                    actor=actor, change=change, applies=False, assessment="本店不售生鲜", now=known
+                )
         # Douyin shop is being launched: checklist partly done, go-live date already passed.
         plan = stores.launch_plan_create(
             actor=actor,

@@ -216,6 +216,51 @@ def load_service_demo(
     today = timezone.localdate(now)
     start, end = service_selectors.report_period(today - dt.timedelta(days=6), today)
     service.report_generate(actor=actor, store=store, start=start, end=end)
+    _incident(store=store, web=web, orders=orders["delivered"], template_id=compensation.pk, actor=actor)
+
+
+def _incident(*, store: Store, web: Channel, orders: Sequence[Any], template_id: int, actor: Actor) -> None:
+    """RISK-04: a payment outage on the web shop, handled through the whole playbook."""
+    if not orders:
+        return
+    first = min(orders, key=lambda o: o.created_at)
+    start = first.created_at - dt.timedelta(minutes=10)
+    incident = service.incident_open(
+        actor=actor,
+        store=store,
+        title="网店支付回调中断",
+        description="支付网关证书过期，付款成功后订单仍显示待付款，约 40 分钟。",
+        started_at=start,
+        channel_ids=[web.pk],
+        now=start + dt.timedelta(minutes=15),
+    )
+    service.incident_failover(
+        actor=actor,
+        incident=incident,
+        note="切换到备用支付通道，并手工核对已付款订单",
+        now=start + dt.timedelta(minutes=20),
+    )
+    incident = service.incident_recover(
+        actor=actor,
+        incident=incident,
+        ended_at=start + dt.timedelta(minutes=40),
+        now=start + dt.timedelta(minutes=45),
+    )
+    service.incident_notify(
+        actor=actor,
+        incident=incident,
+        text="非常抱歉，本店支付系统今日短暂故障，您的订单已正常处理，20元补偿券已发放到您的账户。",
+        now=start + dt.timedelta(minutes=50),
+    )
+    service.incident_compensate(
+        actor=actor, incident=incident, template_id=template_id, now=start + dt.timedelta(minutes=50)
+    )
+    service.incident_close(
+        actor=actor,
+        incident=incident,
+        note="原因：支付证书过期未提醒。改进：证书加入资质到期提醒（提前 30 天）。",
+        now=start + dt.timedelta(hours=2),
+    )
 
 
 def _tickets(  # noqa: PLR0915 - one story per ticket, told in order

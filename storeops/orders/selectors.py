@@ -23,6 +23,7 @@ from storeops.orders import rules
 from storeops.orders.models import (
     AccountFreeze,
     Allocation,
+    CustomerNotification,
     HoldReasonChoice,
     NotificationChannel,
     Order,
@@ -572,3 +573,30 @@ def active_freeze(store: Store, customer_ref: str) -> AccountFreeze | None:
     return AccountFreeze.objects.filter(
         store=store, customer_ref=customer_ref, lifted_at__isnull=True
     ).first()
+
+
+# --- customers a system failure touched (RISK-04) ---------------------------------------------
+
+
+def orders_in_window(
+    store: Store, *, since: dt.datetime, until: dt.datetime, channel_ids: Iterable[int] = ()
+) -> list[Order]:
+    """Each customer's latest order placed in ``[since, until]`` (on ``channel_ids``, or all
+    channels): one order per customer, through which they are told and compensated."""
+    qs = Order.objects.filter(store=store, created_at__gte=since, created_at__lte=until)
+    ids = list(channel_ids)
+    if ids:
+        qs = qs.filter(channel_id__in=ids)
+    latest: dict[str, Order] = {}
+    for order in qs.order_by("created_at", "id"):
+        latest[order.customer_ref] = order
+    return sorted(latest.values(), key=lambda o: (o.created_at, o.pk))
+
+
+def customers_notified(store: Store, *, purpose: str) -> set[str]:
+    """Customers who already got a notification with this ``purpose``."""
+    return set(
+        CustomerNotification.objects.filter(order__store=store, purpose=purpose).values_list(
+            "order__customer_ref", flat=True
+        )
+    )

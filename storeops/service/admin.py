@@ -9,6 +9,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from storeops.audit.admin_mixins import AuditedAdminMixin
 from storeops.service.models import (
     ComplaintReport,
+    Incident,
     ReplyScript,
     Review,
     ReviewInvitation,
@@ -84,3 +85,18 @@ class ReviewInvitationAdmin(_ReadOnly):
 class ComplaintReportAdmin(_ReadOnly):
     list_display = ("store", "period_start", "period_end", "generated_at")
     list_filter = ("store",)
+
+
+@admin.register(Incident)
+class IncidentAdmin(_ReadOnly):
+    list_display = (
+        "title",
+        "store",
+        "status",
+        "started_at",
+        "ended_at",
+        "noticed_count",
+        "compensated_count",
+    )
+    list_filter = ("store", "status")
+    search_fields = ("title",)

@@ -1,5 +1,6 @@
 """Customer-service API (/api/v1/service): tickets and complaints (CS-01/02), reply scripts
-and FAQ suggestions (CS-03), the root-cause report (CS-04), reviews (LOG-02)."""
+and FAQ suggestions (CS-03), the root-cause report (CS-04), reviews (LOG-02), the
+system-failure playbook (RISK-04)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
 from storeops.core.api import Page, paginate
 from storeops.core.errors import ValidationError
 from storeops.service import selectors, services
-from storeops.service.models import ReplyScript, Review, Ticket, TicketMessage, TicketTransfer
+from storeops.service.models import Incident, ReplyScript, Review, Ticket, TicketMessage, TicketTransfer
 from storeops.stores.models import Channel, Store
 
 router = Router(tags=["service"])
@@ -525,3 +526,174 @@ def complaint_report(
     product and channel with share and trend, top keywords and SLA attainment."""
     begin, finish = selectors.report_period(start, end)
     return selectors.complaint_report(store=_store(store_id), start=begin, end=finish)
+
+
+# --- system failures (RISK-04) ---------------------------------------------------------------
+
+
+class IncidentIn(Schema):
+    title: str
+    started_at: dt.datetime
+    description: str = ""
+    channel_ids: list[int] = []  # none: every channel of the store
+
+
+class IncidentNoteIn(Schema):
+    note: str
+
+
+class IncidentRecoverIn(Schema):
+    ended_at: dt.datetime
+    note: str = ""
+
+
+class IncidentNoticeIn(Schema):
+    text: str
+    channel: str = "sms"  # sms / message
+
+
+class IncidentCompensateIn(Schema):
+    template_id: int | None = None  # default: the playbook's incident_compensation_coupon_template
+
+
+class IncidentStepOut(Schema):
+    kind: str
+    note: str
+    actor_label: str
+    at: dt.datetime
+
+
+class IncidentOut(Schema):
+    id: int
+    title: str
+    description: str
+    status: str
+    channel_ids: list[int]
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    failover_note: str
+    failover_at: dt.datetime | None
+    notice_text: str
+    noticed_at: dt.datetime | None
+    noticed_count: int
+    compensation_template_id: int | None
+    compensated_at: dt.datetime | None
+    compensated_count: int
+    close_note: str
+    closed_at: dt.datetime | None
+    created_by: str
+
+    @staticmethod
+    def resolve_channel_ids(obj: Incident) -> list[int]:
+        return [c.pk for c in obj.channels.all()]
+
+
+class IncidentDetailOut(IncidentOut):
+    steps: list[IncidentStepOut]
+    customers_touched: int
+
+    @staticmethod
+    def resolve_steps(obj: Incident) -> list[Any]:
+        return list(obj.steps.all())
+
+    @staticmethod
+    def resolve_customers_touched(obj: Incident) -> int:
+        return len(services.incident_affected_orders(obj))
+
+
+class IncidentActionOut(Schema):
+    incident: IncidentDetailOut
+    customers: int  # told / compensated by this call
+
+
+def _incident(store_id: int, incident_id: int) -> Incident:
+    return selectors.incident_get(store=get_object_or_404(Store, pk=store_id), incident_id=incident_id)
+
+
+@router.get("/{store_id}/incidents", response=Page[IncidentOut], auth=perm("service.view_incident"))
+def incident_list(
+    request: HttpRequest, store_id: int, status: str = "", page: int = 1, page_size: int = 50
+) -> dict[str, Any]:
+    """Incidents, newest first; ``status`` ongoing / recovered / closed or ``open`` (not closed)."""
+    store = get_object_or_404(Store, pk=store_id)
+    return paginate(selectors.incident_list(store=store, status=status), page, page_size)
+
+
+@router.post("/{store_id}/incidents", response={201: IncidentDetailOut}, auth=perm("service.add_incident"))
+def incident_open(request: HttpRequest, store_id: int, payload: IncidentIn) -> Any:
+    store = get_object_or_404(Store, pk=store_id)
+    incident = services.incident_open(actor=principal(request).actor, store=store, **payload.dict())
+    return Status(201, incident)
+
+
+@router.get(
+    "/{store_id}/incidents/{incident_id}", response=IncidentDetailOut, auth=perm("service.view_incident")
+)
+def incident_detail(request: HttpRequest, store_id: int, incident_id: int) -> Incident:
+    return _incident(store_id, incident_id)
+
+
+@router.post(
+    "/{store_id}/incidents/{incident_id}/failover",
+    response=IncidentDetailOut,
+    auth=perm("service.change_incident"),
+)
+def incident_failover(request: HttpRequest, store_id: int, incident_id: int, payload: IncidentNoteIn) -> Any:
+    """What was switched over (backup gateway, read-only mode…)."""
+    incident = _incident(store_id, incident_id)
+    return services.incident_failover(actor=principal(request).actor, incident=incident, note=payload.note)
+
+
+@router.post(
+    "/{store_id}/incidents/{incident_id}/recover",
+    response=IncidentDetailOut,
+    auth=perm("service.change_incident"),
+)
+def incident_recover(
+    request: HttpRequest, store_id: int, incident_id: int, payload: IncidentRecoverIn
+) -> Any:
+    incident = _incident(store_id, incident_id)
+    return services.incident_recover(
+        actor=principal(request).actor, incident=incident, ended_at=payload.ended_at, note=payload.note
+    )
+
+
+@router.post(
+    "/{store_id}/incidents/{incident_id}/notice",
+    response=IncidentActionOut,
+    auth=perm("service.change_incident"),
+)
+def incident_notice(request: HttpRequest, store_id: int, incident_id: int, payload: IncidentNoticeIn) -> Any:
+    """Tell the customers touched (each once, however often this is called)."""
+    incident = _incident(store_id, incident_id)
+    told = services.incident_notify(
+        actor=principal(request).actor, incident=incident, text=payload.text, channel=payload.channel
+    )
+    return {"incident": _incident(store_id, incident_id), "customers": told}
+
+
+@router.post(
+    "/{store_id}/incidents/{incident_id}/compensate",
+    response=IncidentActionOut,
+    auth=perm("service.change_incident"),
+)
+def incident_compensate(
+    request: HttpRequest, store_id: int, incident_id: int, payload: IncidentCompensateIn
+) -> Any:
+    """Issue the compensation coupon to the customers touched (each once)."""
+    incident = _incident(store_id, incident_id)
+    issued = services.incident_compensate(
+        actor=principal(request).actor, incident=incident, template_id=payload.template_id
+    )
+    return {"incident": _incident(store_id, incident_id), "customers": issued}
+
+
+@router.post(
+    "/{store_id}/incidents/{incident_id}/close",
+    response=IncidentDetailOut,
+    auth=perm("service.change_incident"),
+)
+def incident_close(request: HttpRequest, store_id: int, incident_id: int, payload: IncidentNoteIn) -> Any:
+    """Close a recovered incident with its post-mortem."""
+    incident = _incident(store_id, incident_id)
+    return services.incident_close(actor=principal(request).actor, incident=incident, note=payload.note)

@@ -2,7 +2,8 @@
 resolution target (CS-02) and brand sentiment (RISK-02: alarm keywords in reviews and
 messages, mass negative-review attacks). A finding opens when a deadline is within
 ``ticket_sla_warn_minutes`` (info) and becomes a warning/critical once passed; it resolves
-itself when the ticket is answered, resolved or its statement published."""
+itself when the ticket is answered, resolved or its statement published. RISK-04: the
+system-failure playbook steps of every open incident."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_noop
 from storeops.accounts.roles import Role
 from storeops.service import rules, selectors
 from storeops.service.models import Review, Ticket
-from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check
+from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check, titled
 
 _KIND_LABELS = {
     rules.SlaKind.RESPONSE: lambda: _("首次响应"),
@@ -199,4 +200,41 @@ def brand_sentiment_check(ctx: CheckContext) -> Iterator[FindingDraft]:
                 "threshold": pb.review_attack_count,
                 "steps": [_(step) for step in ATTACK_STEPS],
             },
+        )
+
+
+@register_check(rule="RISK-04", title="系统故障处置", owner_role=Role.OPERATIONS, schedule=Schedule.FREQUENT)
+def incident_playbook_check(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Each incident not closed is a finding listing the playbook steps still missing
+    (failover, notice, compensation, close). Customers touched but not told within
+    ``incident_notice_minutes`` of the start make it critical. Closing resolves it."""
+    from storeops.service.services import incident_affected_orders
+
+    minutes = ctx.playbook.incident_notice_minutes
+    for incident in selectors.incidents_open(store=ctx.store):
+        touched = len(incident_affected_orders(incident, now=ctx.now))
+        notice_due = incident.started_at + dt.timedelta(minutes=minutes)
+        missing = []
+        if incident.failover_at is None and incident.status == "ongoing":
+            missing.append("failover")
+        if incident.noticed_at is None and touched:
+            missing.append("notice")
+        if incident.compensated_at is None and touched:
+            missing.append("compensate")
+        missing.append("close")
+        late_notice = "notice" in missing and ctx.now >= notice_due
+        if late_notice:
+            key = gettext_noop("故障「%(title)s」已超过 %(m)s 分钟未通知受影响顾客（%(n)s 位）")
+        elif incident.status == "ongoing":
+            key = gettext_noop("故障「%(title)s」处理中：待完成 %(k)s 项处置")
+        else:
+            key = gettext_noop("故障「%(title)s」已恢复：待完成 %(k)s 项处置（补偿、复盘关闭）")
+        yield FindingDraft(
+            subject_key=f"incident:{incident.pk}",
+            subject_type="service.incident",
+            subject_id=str(incident.pk),
+            **titled(key, title=incident.title, m=minutes, n=touched, k=len(missing)),
+            severity=Severity.CRITICAL if late_notice else Severity.WARNING,
+            due_at=notice_due if "notice" in missing else None,
+            detail={"missing": missing, "customers_touched": touched, "status": incident.status},
         )

@@ -325,3 +325,71 @@ class ReviewInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_ref} @ {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class IncidentStatus(models.TextChoices):
+    ONGOING = "ongoing", _("故障中")
+    RECOVERED = "recovered", _("已恢复")
+    CLOSED = "closed", _("已关闭")
+
+
+class Incident(models.Model):
+    """RISK-04: a system failure (故障) and its playbook — failover, a notice to the customers it
+    touched, a compensation coupon — each step recorded with who did it and when. The customers
+    touched are those who ordered on the affected channels while it lasted."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    title = models.CharField(_("故障"), max_length=200)
+    description = models.CharField(_("现象与影响"), max_length=2000, blank=True)
+    channels = models.ManyToManyField(Channel, blank=True, related_name="+", verbose_name=_("受影响渠道"))
+    started_at = models.DateTimeField(_("开始时间"))
+    ended_at = models.DateTimeField(_("恢复时间"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.ONGOING
+    )
+    failover_note = models.CharField(_("切换措施"), max_length=500, blank=True)
+    failover_at = models.DateTimeField(_("切换时间"), null=True, blank=True)
+    notice_text = models.CharField(_("通知内容"), max_length=500, blank=True)
+    noticed_at = models.DateTimeField(_("通知时间"), null=True, blank=True)
+    noticed_count = models.PositiveIntegerField(_("已通知顾客数"), default=0)
+    compensation_template_id = models.PositiveIntegerField(_("补偿券模板"), null=True, blank=True)
+    compensated_at = models.DateTimeField(_("补偿时间"), null=True, blank=True)
+    compensated_count = models.PositiveIntegerField(_("已补偿顾客数"), default=0)
+    close_note = models.CharField(_("复盘结论"), max_length=1000, blank=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    created_by = models.CharField(_("登记人"), max_length=150)
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("系统故障")
+        verbose_name_plural = _("系统故障")
+        ordering = ("-started_at", "-id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="incident_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class IncidentStep(models.Model):
+    """The incident's timeline: every step with who did it, when and what it said."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(
+        _("步骤"), max_length=20
+    )  # open / failover / recover / notice / compensate / close
+    note = models.CharField(_("说明"), max_length=1000, blank=True)
+    actor_label = models.CharField(_("操作人"), max_length=150)
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("故障处理步骤")
+        verbose_name_plural = _("故障处理步骤")
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.kind}"

@@ -24,6 +24,8 @@ from storeops.service import rules
 from storeops.service.models import (
     Author,
     ComplaintReport,
+    Incident,
+    IncidentStatus,
     ReplyScript,
     Review,
     ReviewInvitation,
@@ -475,3 +477,34 @@ def review_keywords(
         }
         for k, n in top
     ]
+
+
+# --- system failures (RISK-04) ---------------------------------------------------------------
+
+
+INCIDENT_STATUS_CHOICES = IncidentStatus.choices
+
+
+def incident_list(*, store: Store, status: str = "") -> QuerySet[Incident]:
+    """Incidents, newest first; ``status`` one status or ``open`` (not closed)."""
+    qs = Incident.objects.filter(store=store).prefetch_related("channels")
+    if status == "open":
+        qs = qs.exclude(status=IncidentStatus.CLOSED)
+    elif status:
+        if status not in IncidentStatus.values:
+            raise ValidationError(_("状态筛选无效"), fields={"status": _("未知的状态")})
+        qs = qs.filter(status=status)
+    return qs.order_by("-started_at", "-id")
+
+
+def incident_get(*, store: Store, incident_id: int) -> Incident:
+    return get_or_not_found(
+        Incident.objects.prefetch_related("channels", "steps"),
+        gettext_lazy("故障记录不存在"),
+        store=store,
+        pk=incident_id,
+    )
+
+
+def incidents_open(*, store: Store) -> QuerySet[Incident]:
+    return Incident.objects.filter(store=store).exclude(status=IncidentStatus.CLOSED).order_by("started_at")

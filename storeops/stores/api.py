@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
 from storeops.core.api import Page, paginate
@@ -313,4 +313,100 @@ def launch_target_actual(
     target = get_object_or_404(plan.targets, pk=target_id)
     return services.launch_target_record_actual(
         actor=principal(request).actor, target=target, actual=payload.actual
+    )
+
+
+# --- platform rule changes (RISK-03) ---------------------------------------------------------------
+
+
+class RuleChangeIn(Schema):
+    platform: str  # a channel kind: tmall, jd, douyin, pinduoduo, …
+    title: str
+    announced_at: dt.datetime  # when the store learned of it: the adjustment clock starts here
+    summary: str = ""
+    url: str = ""
+    effective_on: dt.date | None = None
+
+
+class AssessIn(Schema):
+    applies: bool
+    assessment: str
+
+
+class CompleteIn(Schema):
+    actions: str
+
+
+class RuleChangeOut(Schema):
+    id: int
+    platform: str
+    title: str
+    summary: str
+    url: str
+    announced_at: dt.datetime
+    effective_on: dt.date | None
+    status: str
+    assessment: str
+    actions: str
+    recorded_by: str
+    assessed_by: str
+    assessed_at: dt.datetime | None
+    closed_by: str
+    closed_at: dt.datetime | None
+
+
+@router.get(
+    "/{store_id}/rule-changes", response=Page[RuleChangeOut], auth=perm("stores.view_platformrulechange")
+)
+def rule_change_list(
+    request: HttpRequest,
+    store_id: int,
+    status: str = "",
+    platform: str = "",
+    q: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    """Platform rule changes, newest first; ``status`` a status or ``open`` (new + adjusting)."""
+    store = get_object_or_404(Store, pk=store_id)
+    return paginate(
+        selectors.rule_changes(store=store, status=status, platform=platform, q=q), page, page_size
+    )
+
+
+@router.post(
+    "/{store_id}/rule-changes",
+    response={201: RuleChangeOut},
+    auth=perm("stores.add_platformrulechange"),
+)
+def rule_change_record(request: HttpRequest, store_id: int, payload: RuleChangeIn) -> Any:
+    """Record a rule change; it must be adjusted to within ``compliance_adjust_hours`` (RISK-03)."""
+    store = get_object_or_404(Store, pk=store_id)
+    change = services.rule_change_record(actor=principal(request).actor, store=store, **payload.dict())
+    return Status(201, change)
+
+
+@router.post(
+    "/{store_id}/rule-changes/{change_id}/assess",
+    response=RuleChangeOut,
+    auth=perm("stores.change_platformrulechange"),
+)
+def rule_change_assess(request: HttpRequest, store_id: int, change_id: int, payload: AssessIn) -> Any:
+    """It applies (→ adjusting) or not (→ not applicable, closed)."""
+    change = selectors.rule_change_get(store=get_object_or_404(Store, pk=store_id), change_id=change_id)
+    return services.rule_change_assess(
+        actor=principal(request).actor, change=change, applies=payload.applies, assessment=payload.assessment
+    )
+
+
+@router.post(
+    "/{store_id}/rule-changes/{change_id}/complete",
+    response=RuleChangeOut,
+    auth=perm("stores.change_platformrulechange"),
+)
+def rule_change_complete(request: HttpRequest, store_id: int, change_id: int, payload: CompleteIn) -> Any:
+    """The adjustment is done: what was changed."""
+    change = selectors.rule_change_get(store=get_object_or_404(Store, pk=store_id), change_id=change_id)
+    return services.rule_change_complete(
+        actor=principal(request).actor, change=change, actions=payload.actions
     )

@@ -1,9 +1,11 @@
-"""SOP checks of the stores app (STORE-02, STORE-07)."""
+"""SOP checks of the stores app (STORE-02, STORE-07, RISK-03)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
@@ -16,8 +18,8 @@ from storeops.sop.registry import (
     register_check,
     titled,
 )
-from storeops.stores.models import KpiMetric, LaunchPlan
-from storeops.stores.selectors import qualifications_expiring
+from storeops.stores.models import ChannelKind, KpiMetric, LaunchPlan, RuleChangeStatus
+from storeops.stores.selectors import qualifications_expiring, rule_changes_open
 
 
 @register_check(rule="STORE-02", title="资质到期预警", owner_role=Role.OPERATIONS, schedule=Schedule.DAILY)
@@ -114,6 +116,46 @@ def launch_plan_tracking(ctx: CheckContext) -> Iterator[FindingDraft]:
                     ),
                     detail={"target": str(target.target), "actual": str(target.actual)},
                 )
+
+
+@register_check(
+    rule="RISK-03", title="平台规则变更整改", owner_role=Role.OPERATIONS, schedule=Schedule.HOURLY
+)
+def platform_rule_changes(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Every platform rule change not yet adjusted to (or found not to apply) is a finding due
+    ``compliance_adjust_hours`` after the store learned of it; past that, critical. The
+    finding resolves itself when the change is closed."""
+    hours = ctx.playbook.compliance_adjust_hours
+    for change in rule_changes_open(store=ctx.store):
+        due = change.announced_at + dt.timedelta(hours=hours)
+        overdue = ctx.now >= due
+        if overdue:
+            key = gettext_noop("%(platform)s规则变更「%(title)s」已超过 %(h)s 小时未完成整改")
+        elif change.status == RuleChangeStatus.NEW:
+            key = gettext_noop("%(platform)s规则变更「%(title)s」待评估，%(due)s 前完成整改")
+        else:
+            key = gettext_noop("%(platform)s规则变更「%(title)s」整改中，%(due)s 前完成")
+        yield FindingDraft(
+            subject_key=f"rule_change:{change.pk}",
+            subject_type="stores.platformrulechange",
+            subject_id=str(change.pk),
+            **titled(
+                key,
+                platform=msgid(ChannelKind(change.platform).label),
+                title=change.title,
+                h=hours,
+                due=timezone.localtime(due).strftime("%m-%d %H:%M"),
+            ),
+            severity=Severity.CRITICAL if overdue else Severity.WARNING,
+            due_at=due,
+            detail={
+                "platform": change.platform,
+                "status": change.status,
+                "announced_at": change.announced_at.isoformat(),
+                "effective_on": change.effective_on.isoformat() if change.effective_on else None,
+                "url": change.url,
+            },
+        )
 
 
 def _fmt(value: object) -> str:

@@ -228,3 +228,49 @@ class LaunchTarget(models.Model):
 
     def __str__(self) -> str:
         return f"M{self.month} {self.get_metric_display()}"
+
+
+class RuleChangeStatus(models.TextChoices):
+    NEW = "new", _("待评估")
+    ADJUSTING = "adjusting", _("整改中")
+    DONE = "done", _("已完成整改")
+    NOT_APPLICABLE = "not_applicable", _("不适用")
+
+
+class PlatformRuleChange(models.Model):
+    """RISK-03: a change of a sales platform's rules (平台规则变更) that may touch the store,
+    tracked from the moment it is known until the store has adjusted (or found it does not
+    apply), within the playbook's ``compliance_adjust_hours``."""
+
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="rule_changes", verbose_name=_("店铺")
+    )
+    platform = models.CharField(_("平台"), max_length=20, choices=ChannelKind.choices)
+    title = models.CharField(_("规则变更"), max_length=200)
+    summary = models.TextField(_("变更内容"), max_length=4000, blank=True)
+    url = models.URLField(_("公告链接"), max_length=500, blank=True)
+    announced_at = models.DateTimeField(_("获知时间"))  # the clock of the 24 h starts here
+    effective_on = models.DateField(_("生效日期"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=RuleChangeStatus.choices, default=RuleChangeStatus.NEW
+    )
+    assessment = models.CharField(_("影响评估"), max_length=1000, blank=True)
+    actions = models.CharField(_("整改措施"), max_length=1000, blank=True)
+    recorded_by = models.CharField(_("登记人"), max_length=150)
+    assessed_by = models.CharField(_("评估人"), max_length=150, blank=True)
+    assessed_at = models.DateTimeField(_("评估时间"), null=True, blank=True)
+    closed_by = models.CharField(_("完成人"), max_length=150, blank=True)
+    closed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("平台规则变更")
+        verbose_name_plural = _("平台规则变更")
+        ordering = ("-announced_at", "-id")
+        indexes = [models.Index(fields=("store", "status"), name="rule_change_store_status")]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} · {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (RuleChangeStatus.NEW, RuleChangeStatus.ADJUSTING)

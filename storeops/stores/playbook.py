@@ -460,6 +460,21 @@ class PlaybookSettings(BaseModel):
         ge=1,
         le=720,
     )
+    incident_notice_minutes: int = _s(
+        "RISK-04",
+        60,
+        "系统故障后通知受影响顾客的时限（分钟）",
+        "Tell the customers a system failure touched within (minutes)",
+        ge=5,
+        le=1440,
+    )
+    incident_compensation_coupon_template: int = _s(
+        "RISK-04",
+        0,
+        "故障补偿券模板ID（0=未配置）",
+        "Compensation coupon template id after a system failure (0 = none)",
+        ge=0,
+    )
 
     # Findings
     finding_due_hours_critical: int = _s(

@@ -5,11 +5,21 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from storeops.core.errors import ValidationError
 from storeops.core.queries import get_or_not_found
 from storeops.stores import playbook as pb
-from storeops.stores.models import Channel, Playbook, Qualification, Store
+from storeops.stores.models import (
+    Channel,
+    ChannelKind,
+    PlatformRuleChange,
+    Playbook,
+    Qualification,
+    RuleChangeStatus,
+    Store,
+)
 
 
 def store_list(*, active_only: bool = True) -> QuerySet[Store]:
@@ -78,3 +88,40 @@ def channel_get(*, store: Store, channel_id: int) -> Channel:
 
 def store_get(*, store_id: int) -> Store | None:
     return Store.objects.filter(pk=store_id).first()
+
+
+PLATFORM_CHOICES = ChannelKind.choices
+RULE_CHANGE_STATUS_CHOICES = RuleChangeStatus.choices
+
+
+def rule_changes(
+    *, store: Store, status: str = "", platform: str = "", q: str = ""
+) -> QuerySet[PlatformRuleChange]:
+    """Platform rule changes of ``store``, newest first. ``status``: a status, or ``open``
+    (new or adjusting)."""
+    qs = PlatformRuleChange.objects.filter(store=store)
+    if status == "open":
+        qs = qs.filter(status__in=(RuleChangeStatus.NEW, RuleChangeStatus.ADJUSTING))
+    elif status:
+        if status not in RuleChangeStatus.values:
+            raise ValidationError(_("状态筛选无效"), fields={"status": _("未知的状态")})
+        qs = qs.filter(status=status)
+    if platform:
+        if platform not in ChannelKind.values:
+            raise ValidationError(_("平台筛选无效"), fields={"platform": _("未知的平台")})
+        qs = qs.filter(platform=platform)
+    if q.strip():
+        qs = qs.filter(Q(title__icontains=q.strip()) | Q(summary__icontains=q.strip()))
+    return qs.order_by("-announced_at", "-id")
+
+
+def rule_change_get(*, store: Store, change_id: int) -> PlatformRuleChange:
+    return get_or_not_found(
+        PlatformRuleChange.objects.all(), gettext_lazy("规则变更不存在"), store=store, pk=change_id
+    )
+
+
+def rule_changes_open(*, store: Store) -> QuerySet[PlatformRuleChange]:
+    return PlatformRuleChange.objects.filter(
+        store=store, status__in=(RuleChangeStatus.NEW, RuleChangeStatus.ADJUSTING)
+    ).order_by("announced_at", "id")

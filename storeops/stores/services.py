@@ -25,9 +25,11 @@ from storeops.stores.models import (
     LaunchPlan,
     LaunchStep,
     LaunchTarget,
+    PlatformRuleChange,
     Playbook,
     Qualification,
     QualificationKind,
+    RuleChangeStatus,
     Store,
 )
 from storeops.stores.selectors import playbook_layers
@@ -299,3 +301,136 @@ def launch_target_record_actual(*, actor: Actor, target: LaunchTarget, actual: D
             after={"actual": str(actual), "month": target.month, "metric": target.metric},
         )
     return target
+
+
+# --- platform rule changes (RISK-03) ---------------------------------------------------------------
+
+
+def _text(value: str, field: str, *, limit: int, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError(_("请填写必填项"), fields={field: _("必填")})
+    if len(value) > limit:
+        raise ValidationError(_("内容过长"), fields={field: _("最多 %(n)s 个字符") % {"n": limit}})
+    return value
+
+
+def rule_change_record(
+    *,
+    actor: Actor,
+    store: Store,
+    platform: str,
+    title: str,
+    announced_at: dt.datetime,
+    summary: str = "",
+    url: str = "",
+    effective_on: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> PlatformRuleChange:
+    """Record a platform's rule change (RISK-03). The adjustment clock starts at
+    ``announced_at`` (when the store learned of it), which cannot be in the future."""
+    now = now or timezone.now()
+    errors: dict[str, str] = {}
+    if platform not in ChannelKind.values:
+        errors["platform"] = _("未知的平台")
+    if announced_at > now + dt.timedelta(minutes=5):
+        errors["announced_at"] = _("获知时间不能晚于现在")
+    url = (url or "").strip()
+    if url and not url.startswith(("http://", "https://")):
+        errors["url"] = _("请填写 http(s) 链接")
+    if errors:
+        raise ValidationError(_("规则变更信息有误"), fields=errors)
+    change = PlatformRuleChange(
+        store=store,
+        platform=platform,
+        title=_text(title, "title", limit=200),
+        summary=_text(summary, "summary", limit=4000, required=False),
+        url=_text(url, "url", limit=500, required=False),
+        announced_at=announced_at,
+        effective_on=effective_on,
+        recorded_by=actor.label,
+    )
+    with transaction.atomic():
+        change.save()
+        audit_record(
+            actor=actor, action="rule_change.record", obj=change, store_id=store.pk, after=snapshot(change)
+        )
+    return change
+
+
+def rule_change_assess(
+    *,
+    actor: Actor,
+    change: PlatformRuleChange,
+    applies: bool,
+    assessment: str,
+    now: dt.datetime | None = None,
+) -> PlatformRuleChange:
+    """Assess a new change: it applies to the store (→ adjusting, the adjustment still due) or
+    it does not (→ not applicable, closed). The assessment text is required either way."""
+    now = now or timezone.now()
+    assessment = _text(assessment, "assessment", limit=1000)
+    target = RuleChangeStatus.ADJUSTING if applies else RuleChangeStatus.NOT_APPLICABLE
+    closed = {} if applies else {"closed_by": actor.label, "closed_at": now}
+    return _rule_change_move(
+        actor,
+        change,
+        allowed=(RuleChangeStatus.NEW,),
+        target=target,
+        action="rule_change.assess",
+        assessment=assessment,
+        assessed_by=actor.label,
+        assessed_at=now,
+        **closed,
+    )
+
+
+def rule_change_complete(
+    *, actor: Actor, change: PlatformRuleChange, actions: str, now: dt.datetime | None = None
+) -> PlatformRuleChange:
+    """The store has adjusted to the change: what was done (listings, prices, service scripts…)."""
+    now = now or timezone.now()
+    actions = _text(actions, "actions", limit=1000)
+    return _rule_change_move(
+        actor,
+        change,
+        allowed=(RuleChangeStatus.NEW, RuleChangeStatus.ADJUSTING),
+        target=RuleChangeStatus.DONE,
+        action="rule_change.complete",
+        actions=actions,
+        closed_by=actor.label,
+        closed_at=now,
+        # completing straight from "new" counts as its assessment too
+        **({"assessed_by": actor.label, "assessed_at": now} if change.status == RuleChangeStatus.NEW else {}),
+    )
+
+
+def _rule_change_move(
+    actor: Actor,
+    change: PlatformRuleChange,
+    *,
+    allowed: tuple[str, ...],
+    target: str,
+    action: str,
+    **fields: Any,
+) -> PlatformRuleChange:
+    with transaction.atomic():
+        locked = PlatformRuleChange.objects.select_for_update().get(pk=change.pk)
+        if locked.status not in allowed:
+            raise Conflict(
+                _("规则变更当前为“%(s)s”，不能执行此操作") % {"s": locked.get_status_display()},
+                code="invalid_transition",
+            )
+        before = {"status": locked.status}
+        for name, value in {"status": target, **fields}.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=["status", *fields])
+        audit_record(
+            actor=actor,
+            action=action,
+            obj=locked,
+            store_id=locked.store_id,
+            before=before,
+            after={"status": target, **{k: v for k, v in fields.items() if k in ("assessment", "actions")}},
+        )
+    return locked

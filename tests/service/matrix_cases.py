@@ -13,6 +13,7 @@ from tests.service.builders import ACTOR, a_script
 
 _T = "/service/{store}/tickets"
 _S = "/service/{store}/scripts"
+_I = "/service/{store}/incidents"
 
 SERVICE_API_CASES = {
     ("GET", "/service/{store_id}/tickets"): (_T + "?status=active&tier=general", None),
@@ -60,6 +61,33 @@ SERVICE_API_CASES = {
         {"channel_id": "{channel}", "order_ref": "O-R1", "sku_code": "S1", "customer_ref": "c1", "rating": 5},
     ),
     ("GET", "/service/{store_id}/report"): ("/service/{store}/report", None),
+    # RISK-04: system failures
+    ("GET", "/service/{store_id}/incidents"): (_I + "?status=open", None),
+    ("POST", "/service/{store_id}/incidents"): (
+        _I,
+        {"title": "网店宕机", "started_at": "2026-01-01T09:00:00+08:00"},
+    ),
+    ("GET", "/service/{store_id}/incidents/{incident_id}"): (_I + "/{sv_incident}", None),
+    ("POST", "/service/{store_id}/incidents/{incident_id}/failover"): (
+        _I + "/{sv_incident}/failover",
+        {"note": "切换备用通道"},
+    ),
+    ("POST", "/service/{store_id}/incidents/{incident_id}/recover"): (
+        _I + "/{sv_incident}/recover",
+        {"ended_at": "2026-01-01T10:00:00+08:00"},
+    ),
+    ("POST", "/service/{store_id}/incidents/{incident_id}/notice"): (
+        _I + "/{sv_incident}/notice",
+        {"text": "抱歉，系统故障已恢复"},
+    ),
+    ("POST", "/service/{store_id}/incidents/{incident_id}/compensate"): (
+        _I + "/{sv_incident}/compensate",
+        {"template_id": "{sv_coupon_template}"},
+    ),
+    ("POST", "/service/{store_id}/incidents/{incident_id}/close"): (
+        _I + "/{sv_recovered}/close",
+        {"note": "复盘"},
+    ),
 }
 
 SERVICE_CONSOLE_CASES = {
@@ -76,6 +104,26 @@ SERVICE_CONSOLE_CASES = {
     "console:service_report": ("GET", "/service/report/", None),
     "console:service_report_export": ("GET", "/service/report.xlsx", None),
     "console:service_reviews": ("GET", "/service/reviews/", None),
+    "console:incidents": ("GET", "/service/incidents/?status=open", None),
+    "console:incident_open": (
+        "POST",
+        "/service/incidents/open/",
+        {"title": "网店宕机", "started_at": "2026-01-01T09:00"},
+    ),
+    "console:incident_detail": ("GET", "/service/incidents/{sv_incident}/", None),
+    "console:incident_failover": ("POST", "/service/incidents/{sv_incident}/failover/", {"note": "切换"}),
+    "console:incident_recover": (
+        "POST",
+        "/service/incidents/{sv_incident}/recover/",
+        {"ended_at": "2026-01-01T10:00"},
+    ),
+    "console:incident_notice": ("POST", "/service/incidents/{sv_incident}/notice/", {"text": "抱歉"}),
+    "console:incident_compensate": (
+        "POST",
+        "/service/incidents/{sv_incident}/compensate/",
+        {"template_id": "{sv_coupon_template}"},
+    ),
+    "console:incident_close": ("POST", "/service/incidents/{sv_recovered}/close/", {"note": "复盘"}),
 }
 
 
@@ -107,7 +155,21 @@ def service_world(store, channel, owner):
     closed = services.ticket_close(
         actor=as_agent, ticket=services.ticket_resolve(actor=as_agent, ticket=ticket(), note="ok")
     )
+    import datetime as dt
+
+    from storeops.promotions import services as promo
+
+    start = dt.datetime(2026, 1, 1, 1, 0, tzinfo=dt.UTC)
+    incident = services.incident_open(actor=ACTOR, store=store, title="支付中断", started_at=start)
+    recovered = services.incident_open(actor=ACTOR, store=store, title="网店宕机", started_at=start)
+    services.incident_recover(actor=ACTOR, incident=recovered, ended_at=start + dt.timedelta(hours=1))
+    template = promo.coupon_template_create(
+        actor=ACTOR, store=store, name="故障补偿", kind="no_threshold", amount="5"
+    )
     return {
+        "sv_incident": incident.pk,
+        "sv_recovered": recovered.pk,
+        "sv_coupon_template": template.pk,
         "sv_ticket": ticket().pk,
         "sv_resolved": resolved.pk,
         "sv_closed": closed.pk,

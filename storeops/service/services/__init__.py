@@ -6,10 +6,22 @@
   :data:`rules.TRANSITIONS`; anything else is :class:`InvalidTransition`.
 * Reply scripts (CS-03): create, update, delete.
 * Reports (CS-04): generate and store a period's root-cause report.
+* System failures (RISK-04): open, failover, recover, notice to the customers touched,
+  compensation coupon, close with the post-mortem.
 * Reviews and invitations (LOG-02): a review with photos earns the playbook's reward coupon;
   :func:`review_invitations_send` is the idempotent periodic sweep.
 """
 
+from storeops.service.services.incidents import (
+    NOTICE_CHANNELS,
+    incident_affected_orders,
+    incident_close,
+    incident_compensate,
+    incident_failover,
+    incident_notify,
+    incident_open,
+    incident_recover,
+)
 from storeops.service.services.reports import report_generate, reports_generate_weekly
 from storeops.service.services.reviews import (
     INVITATION_LOOKBACK,
@@ -41,9 +53,17 @@ __all__ = [
     "HANDLE",
     "INVITATION_LOOKBACK",
     "INVITATION_MAX_ATTEMPTS",
+    "NOTICE_CHANNELS",
     "SUPERVISE",
     "CustomerMessageResult",
     "InvitationResult",
+    "incident_affected_orders",
+    "incident_close",
+    "incident_compensate",
+    "incident_failover",
+    "incident_notify",
+    "incident_open",
+    "incident_recover",
     "report_generate",
     "reports_generate_weekly",
     "review_create",

@@ -1,0 +1,332 @@
+"""Console pages of risk control. Platform rule changes (RISK-03): the list with its filters
+and the adjustment clock of each open change, and the forms to record, assess and close one.
+System failures (RISK-04): the incident list and each incident's playbook — failover,
+recovery, notice to the customers touched, compensation coupon, close. Every action calls a
+service (:mod:`storeops.stores.services`, :mod:`storeops.service.services`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, console_view
+from storeops.core.errors import DomainError, NotFound, ValidationError
+from storeops.promotions.selectors import coupon_template_list
+from storeops.service import selectors as service_selectors
+from storeops.service import services as service_services
+from storeops.stores import selectors, services
+from storeops.stores.selectors import channel_list, playbook_get
+
+if TYPE_CHECKING:
+    from storeops.stores.models import Store
+
+
+def _store(request: HttpRequest) -> Store:
+    store = _current_store(request)
+    if store is None:
+        raise NotFound(_("还没有店铺"))
+    return store
+
+
+def _flash_error(request: HttpRequest, exc: DomainError) -> None:
+    details = "；".join(str(v) for v in exc.fields.values())
+    messages.error(request, f"{exc.message}（{details}）" if details else str(exc.message))
+
+
+@console_view("stores.view_platformrulechange")
+def rule_changes(request: HttpRequest) -> HttpResponse:
+    store = _store(request)
+    status = request.GET.get("status", "open")
+    platform = request.GET.get("platform", "")
+    q = request.GET.get("q", "")
+    try:
+        qs = selectors.rule_changes(store=store, status=status, platform=platform, q=q)
+    except DomainError as exc:
+        _flash_error(request, exc)
+        status, platform, qs = "open", "", selectors.rule_changes(store=store, status="open", q=q)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    hours = playbook_get(store=store).compliance_adjust_hours
+    now = timezone.now()
+    rows = []
+    for change in page:
+        due = change.announced_at + dt.timedelta(hours=hours)
+        rows.append({"c": change, "due": due, "overdue": change.is_open and now >= due})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "console/rule_changes.html",
+        _base_context(
+            request,
+            page=page,
+            rows=rows,
+            hours=hours,
+            status=status,
+            platform=platform,
+            q=q,
+            querystring=query.urlencode(),
+            statuses=[("open", _("未完成")), *selectors.RULE_CHANGE_STATUS_CHOICES, ("", _("全部"))],
+            platforms=selectors.PLATFORM_CHOICES,
+            can_record=request.user.has_perm("stores.add_platformrulechange"),
+            can_change=request.user.has_perm("stores.change_platformrulechange"),
+            now_local=timezone.localtime(now).strftime("%Y-%m-%dT%H:%M"),
+        ),
+    )
+
+
+def _back(request: HttpRequest) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("console:rule_changes"))
+
+
+@require_POST
+@console_view("stores.add_platformrulechange")
+def rule_change_record(request: HttpRequest) -> HttpResponse:
+    post = request.POST
+    try:
+        announced = parse_datetime(post.get("announced_at", "").strip())
+        effective_text = post.get("effective_on", "").strip()
+        effective = parse_date(effective_text) if effective_text else None
+        errors = {}
+        if announced is None:
+            errors["announced_at"] = _("请填写获知时间")
+        if effective_text and effective is None:
+            errors["effective_on"] = _("日期格式应为 YYYY-MM-DD")
+        if errors:
+            raise ValidationError(_("规则变更信息有误"), fields=errors)
+        assert announced is not None
+        if timezone.is_naive(announced):
+            announced = timezone.make_aware(announced)
+        change = services.rule_change_record(
+            actor=_actor(request),
+            store=_store(request),
+            platform=post.get("platform", ""),
+            title=post.get("title", ""),
+            summary=post.get("summary", ""),
+            url=post.get("url", ""),
+            announced_at=announced,
+            effective_on=effective,
+        )
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, _("已登记规则变更「%(t)s」") % {"t": change.title})
+    return _back(request)
+
+
+@require_POST
+@console_view("stores.change_platformrulechange")
+def rule_change_assess(request: HttpRequest, change_id: int) -> HttpResponse:
+    try:
+        change = selectors.rule_change_get(store=_store(request), change_id=change_id)
+        decision = request.POST.get("applies", "")
+        if decision not in ("yes", "no"):
+            raise ValidationError(_("请选择是否适用"), fields={"applies": _("必填")})
+        change = services.rule_change_assess(
+            actor=_actor(request),
+            change=change,
+            applies=decision == "yes",
+            assessment=request.POST.get("assessment", ""),
+        )
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(
+            request, _("「%(t)s」已评估：%(s)s") % {"t": change.title, "s": change.get_status_display()}
+        )
+    return _back(request)
+
+
+@require_POST
+@console_view("stores.change_platformrulechange")
+def rule_change_complete(request: HttpRequest, change_id: int) -> HttpResponse:
+    try:
+        change = selectors.rule_change_get(store=_store(request), change_id=change_id)
+        change = services.rule_change_complete(
+            actor=_actor(request), change=change, actions=request.POST.get("actions", "")
+        )
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, _("「%(t)s」已完成整改") % {"t": change.title})
+    return _back(request)
+
+
+# --- system failures (RISK-04) -------------------------------------------------------------------
+
+
+@console_view("service.view_incident")
+def incidents(request: HttpRequest) -> HttpResponse:
+    store = _store(request)
+    status = request.GET.get("status", "")
+    try:
+        qs = service_selectors.incident_list(store=store, status=status)
+    except DomainError as exc:
+        _flash_error(request, exc)
+        status, qs = "", service_selectors.incident_list(store=store)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "console/incidents.html",
+        _base_context(
+            request,
+            page=page,
+            status=status,
+            querystring=f"status={status}",
+            statuses=[("", _("全部")), ("open", _("未关闭")), *service_selectors.INCIDENT_STATUS_CHOICES],
+            channels=list(channel_list(store=store)),
+            can_open=request.user.has_perm("service.add_incident"),
+            now_local=timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        ),
+    )
+
+
+def _step_label(kind: str) -> str:
+    labels = {
+        "open": _("登记"),
+        "failover": _("切换"),
+        "recover": _("恢复"),
+        "notice": _("通知顾客"),
+        "compensate": _("补偿"),
+        "close": _("关闭"),
+    }
+    return labels.get(kind, kind)
+
+
+def _when(text: str, field: str) -> dt.datetime:
+    value = parse_datetime((text or "").strip())
+    if value is None:
+        raise ValidationError(_("故障信息有误"), fields={field: _("请填写时间")})
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+@require_POST
+@console_view("service.add_incident")
+def incident_open(request: HttpRequest) -> HttpResponse:
+    try:
+        incident = service_services.incident_open(
+            actor=_actor(request),
+            store=_store(request),
+            title=request.POST.get("title", ""),
+            description=request.POST.get("description", ""),
+            started_at=_when(request.POST.get("started_at", ""), "started_at"),
+            channel_ids=[int(c) for c in request.POST.getlist("channels") if c.isdigit()],
+        )
+    except DomainError as exc:
+        _flash_error(request, exc)
+        return HttpResponseRedirect(reverse("console:incidents"))
+    messages.success(request, _("已登记故障「%(t)s」") % {"t": incident.title})
+    return HttpResponseRedirect(reverse("console:incident_detail", args=[incident.pk]))
+
+
+@console_view("service.view_incident")
+def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
+    store = _store(request)
+    incident = service_selectors.incident_get(store=store, incident_id=incident_id)
+    touched = service_services.incident_affected_orders(incident)
+    return render(
+        request,
+        "console/incident_detail.html",
+        _base_context(
+            request,
+            incident=incident,
+            steps=[{"s": s, "label": _step_label(s.kind)} for s in incident.steps.all()],
+            touched=touched[:200],
+            touched_count=len(touched),
+            channels=[c.name for c in incident.channels.all()],
+            templates=list(coupon_template_list(store=store)),
+            default_template=playbook_get(store=store).incident_compensation_coupon_template,
+            notice_channels=[("sms", _("短信")), ("message", _("站内信"))],
+            can_change=request.user.has_perm("service.change_incident"),
+            now_local=timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        ),
+    )
+
+
+def _incident_action(request: HttpRequest, incident_id: int, run: Any) -> HttpResponse:
+    try:
+        incident = service_selectors.incident_get(store=_store(request), incident_id=incident_id)
+        done = run(incident)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, done)
+    return HttpResponseRedirect(reverse("console:incident_detail", args=[incident_id]))
+
+
+@require_POST
+@console_view("service.change_incident")
+def incident_failover(request: HttpRequest, incident_id: int) -> HttpResponse:
+    def run(incident: Any) -> str:
+        service_services.incident_failover(
+            actor=_actor(request), incident=incident, note=request.POST.get("note", "")
+        )
+        return _("已记录切换措施")
+
+    return _incident_action(request, incident_id, run)
+
+
+@require_POST
+@console_view("service.change_incident")
+def incident_recover(request: HttpRequest, incident_id: int) -> HttpResponse:
+    def run(incident: Any) -> str:
+        service_services.incident_recover(
+            actor=_actor(request),
+            incident=incident,
+            ended_at=_when(request.POST.get("ended_at", ""), "ended_at"),
+            note=request.POST.get("note", ""),
+        )
+        return _("已记录恢复时间")
+
+    return _incident_action(request, incident_id, run)
+
+
+@require_POST
+@console_view("service.change_incident")
+def incident_notice(request: HttpRequest, incident_id: int) -> HttpResponse:
+    def run(incident: Any) -> str:
+        told = service_services.incident_notify(
+            actor=_actor(request),
+            incident=incident,
+            text=request.POST.get("text", ""),
+            channel=request.POST.get("channel", "sms"),
+        )
+        return _("已通知 %(n)s 位顾客") % {"n": told}
+
+    return _incident_action(request, incident_id, run)
+
+
+@require_POST
+@console_view("service.change_incident")
+def incident_compensate(request: HttpRequest, incident_id: int) -> HttpResponse:
+    def run(incident: Any) -> str:
+        template = request.POST.get("template_id", "")
+        issued = service_services.incident_compensate(
+            actor=_actor(request),
+            incident=incident,
+            template_id=int(template) if template.isdigit() else None,
+        )
+        return _("已发放补偿券 %(n)s 张") % {"n": issued}
+
+    return _incident_action(request, incident_id, run)
+
+
+@require_POST
+@console_view("service.change_incident")
+def incident_close(request: HttpRequest, incident_id: int) -> HttpResponse:
+    def run(incident: Any) -> str:
+        service_services.incident_close(
+            actor=_actor(request), incident=incident, note=request.POST.get("note", "")
+        )
+        return _("故障已关闭")
+
+    return _incident_action(request, incident_id, run)
