@@ -71,6 +71,7 @@ API_CASES = {
         "/stores/{store}/qualifications/{qualification}",
         {"number": "No.123"},
     ),
+    ("GET", "/analytics/{store_id}/team-kpis"): ("/analytics/{store}/team-kpis?days=30", None),  # TEAM-01
     # RISK-03: platform rule changes
     ("GET", "/stores/{store_id}/rule-changes"): ("/stores/{store}/rule-changes?status=open", None),
     ("POST", "/stores/{store_id}/rule-changes"): (
@@ -754,6 +755,7 @@ CONSOLE_CASES = {
     "console:audit": ("GET", "/audit/", None),
     "console:playbook": ("GET", "/playbook/", None),
     "console:qualifications": ("GET", "/qualifications/", None),
+    "console:team_kpis": ("GET", "/team-kpis/?days=7", None),
     "console:rule_changes": ("GET", "/rule-changes/?status=open&platform=jd", None),
     "console:rule_change_record": (
         "POST",

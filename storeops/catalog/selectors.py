@@ -288,6 +288,26 @@ def sales_window(*, store: Store, start: dt.date, end: dt.date) -> dict[int, dic
     }
 
 
+def visitors_by_channel_day(*, store: Store, start: dt.date, end: dt.date) -> dict[tuple[int, dt.date], int]:
+    """Visitors per (channel, day) over ``start..end`` (inclusive), from the traffic statistics."""
+    rows = (
+        SalesDaily.objects.filter(store=store, day__gte=start, day__lte=end)
+        .values("channel_id", "day")
+        .annotate(v=Sum("visitors"))
+    )
+    return {(r["channel_id"], r["day"]): r["v"] or 0 for r in rows}
+
+
+def traffic_by_channel(*, store: Store, start: dt.date, end: dt.date) -> dict[int, tuple[int, int]]:
+    """(visitors, buyers) per channel over ``start..end`` (inclusive), from the traffic statistics."""
+    rows = (
+        SalesDaily.objects.filter(store=store, day__gte=start, day__lte=end)
+        .values("channel_id")
+        .annotate(v=Sum("visitors"), b=Sum("buyers"))
+    )
+    return {r["channel_id"]: (r["v"] or 0, r["b"] or 0) for r in rows}
+
+
 def stock_on_hand(*, store: Store, until: dt.date) -> dict[int, int]:
     """Latest known closing stock per product (summed over channels), from the sales stats."""
     latest: dict[tuple[int, int], tuple[dt.date, int]] = {}

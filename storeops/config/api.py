@@ -63,6 +63,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from storeops.accounts.api import router as accounts_router
     from storeops.aftersales.api import router as aftersales_router
+    from storeops.analytics.api import router as analytics_router
     from storeops.audit.api import router as audit_router
     from storeops.catalog.api import router as catalog_router
     from storeops.fulfilment.api import router as fulfilment_router
@@ -92,6 +93,7 @@ def _register_routers() -> None:
     api.add_router("/orders", orders_router)
     api.add_router("/service", service_router)
     api.add_router("/aftersales", aftersales_router)
+    api.add_router("/analytics", analytics_router)
 
 
 _register_routers()

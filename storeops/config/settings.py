@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "storeops.orders",
     "storeops.aftersales",
     "storeops.service",
+    "storeops.analytics",
     "storeops.console",
     "storeops.demo",
     "storeops.backups",

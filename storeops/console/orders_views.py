@@ -235,7 +235,7 @@ def _csv(qs: Any, *, store: Store, now: dt.datetime) -> HttpResponse:
                 o.channel.name,
                 o.get_source_display(),
                 o.customer_ref,
-                o.receiver,
+                o.receiver_masked,  # minimal personal data in exports (DATA-09, RISK-05)
                 o.phone_masked,
                 o.province,
                 o.city,

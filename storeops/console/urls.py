@@ -25,6 +25,7 @@ urlpatterns = [
     path("audit/", views.audit, name="audit"),
     path("playbook/", views.playbook, name="playbook"),
     path("qualifications/", views.qualifications, name="qualifications"),
+    path("team-kpis/", risk_views.team_kpis, name="team_kpis"),  # TEAM-01
     # RISK-03: platform rule changes and their compliance adjustment
     path("rule-changes/", risk_views.rule_changes, name="rule_changes"),
     path("rule-changes/record/", risk_views.rule_change_record, name="rule_change_record"),

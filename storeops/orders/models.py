@@ -137,6 +137,12 @@ class Order(models.Model):
         p = self.phone
         return p[:3] + "****" + p[-4:] if len(p) >= 11 else p[:2] + "****"
 
+    @property
+    def receiver_masked(self) -> str:
+        """张三 → 张*, 欧阳娜娜 → 欧***: exports carry no full names (DATA-09)."""
+        name = self.receiver.strip()
+        return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -600,3 +601,45 @@ def customers_notified(store: Store, *, purpose: str) -> set[str]:
             "order__customer_ref", flat=True
         )
     )
+
+
+# --- sales for the team KPIs (TEAM-01) --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SalesSummary:
+    gmv: Decimal  # what was paid for orders paid in the period (cancelled / refunded later included)
+    orders: int
+    buyers: int  # customers with a paid order in the period
+    repeat_buyers: int  # of them, with two or more
+    new_buyers: int  # of them, whose first paid order in this store is in the period
+
+
+def sales_summary(store: Store, *, since: dt.datetime, until: dt.datetime) -> SalesSummary:
+    """Orders paid in ``[since, until)`` (closed-unpaid orders never count)."""
+    paid = Order.objects.filter(store=store, paid_at__gte=since, paid_at__lt=until)
+    totals = paid.aggregate(gmv=Sum("paid_amount"), n=Count("id"))
+    per_buyer = list(paid.values("customer_ref").annotate(n=Count("id")).values_list("customer_ref", "n"))
+    firsts = (
+        Order.objects.filter(store=store, paid_at__isnull=False, customer_ref__in=[c for c, _n in per_buyer])
+        .values("customer_ref")
+        .annotate(first=Min("paid_at"))
+        .filter(first__gte=since)
+    )
+    return SalesSummary(
+        gmv=(totals["gmv"] or Decimal("0")).quantize(Decimal("0.01")),
+        orders=totals["n"] or 0,
+        buyers=len(per_buyer),
+        repeat_buyers=sum(1 for _c, n in per_buyer if n >= 2),
+        new_buyers=firsts.count(),
+    )
+
+
+def order_counts_by_channel(store: Store, *, since: dt.datetime, until: dt.datetime) -> dict[int, int]:
+    """Orders placed in ``[since, until)`` per channel (DATA-03 volume anomalies)."""
+    rows = (
+        Order.objects.filter(store=store, created_at__gte=since, created_at__lt=until)
+        .values("channel_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["channel_id"]: r["n"] for r in rows}

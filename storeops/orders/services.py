@@ -33,6 +33,7 @@ from storeops.catalog import selectors as catalog_selectors
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from storeops.core.money import Money
+from storeops.core.text import clean_text
 from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.fulfilment import services as fulfilment_services
 from storeops.inventory import allocation as alloc
@@ -1056,15 +1057,6 @@ def _frozen(store_id: int, customer_ref: str) -> bool:
     ).exists()
 
 
-def _note(text: str, field: str, message: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise ValidationError(message, fields={field: _("必填")})
-    if len(text) > 300:
-        raise ValidationError(message, fields={field: _("最多 300 个字符")})
-    return text
-
-
 def account_freeze(
     *,
     actor: Actor,
@@ -1080,7 +1072,7 @@ def account_freeze(
     customer_ref = (customer_ref or "").strip()
     if not customer_ref or len(customer_ref) > 100:
         raise ValidationError(_("缺少顾客标识"), fields={"customer_ref": _("必填，最多 100 个字符")})
-    reason = _note(reason, "reason", _("请填写冻结原因"))
+    reason = clean_text(reason, "reason", limit=300, message=_("请填写冻结原因"))
     if _frozen(store.pk, customer_ref):
         raise Conflict(_("账号 %(c)s 已处于冻结状态") % {"c": customer_ref}, code="already_frozen")
     try:
@@ -1110,7 +1102,7 @@ def account_unfreeze(
 ) -> AccountFreeze:
     """Lift a freeze (the row stays, with who lifted it, when and why)."""
     now = now or timezone.now()
-    note = _note(note, "note", _("请填写解冻说明"))
+    note = clean_text(note, "note", limit=300, message=_("请填写解冻说明"))
     with transaction.atomic():
         updated = AccountFreeze.objects.filter(pk=freeze.pk, lifted_at__isnull=True).update(
             lifted_at=now, lifted_by=actor.label, lift_note=note
@@ -1134,7 +1126,7 @@ def order_confirm_brushing(*, actor: Actor, order: Order, note: str, now: dt.dat
     order is cancelled (stock and coupons back, a paid order refunded in full) and its account
     frozen (unless it already is). Only before shipping, like any cancellation."""
     now = now or timezone.now()
-    note = _note(note, "note", _("请填写确认刷单的依据"))
+    note = clean_text(note, "note", limit=300, message=_("请填写确认刷单的依据"))
     with transaction.atomic():
         cancelled = order_cancel(actor=actor, order=order, reason=_("确认刷单：%(n)s") % {"n": note}, now=now)
         if not _frozen(cancelled.store_id, cancelled.customer_ref):

@@ -508,3 +508,80 @@ def incident_get(*, store: Store, incident_id: int) -> Incident:
 
 def incidents_open(*, store: Store) -> QuerySet[Incident]:
     return Incident.objects.filter(store=store).exclude(status=IncidentStatus.CLOSED).order_by("started_at")
+
+
+# --- customer service and failures for the team KPIs (TEAM-01) ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRow:
+    username: str
+    tickets: int
+    responded: int
+    median_response_minutes: float | None
+    resolved: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSummary:
+    tickets: int  # opened in the period
+    median_response_minutes: float | None  # opened → first agent reply, of those answered
+    reviews: int
+    average_rating: float | None
+    positive_reviews: int  # rated 4 or 5
+    incidents: int  # overlapping the period
+    downtime_minutes: float  # of the period, failed (incidents on any channel, merged)
+    agents: list[AgentRow]
+
+
+def _minutes(delta: dt.timedelta) -> float:
+    return delta.total_seconds() / 60
+
+
+def service_summary(*, store: Store, since: dt.datetime, until: dt.datetime) -> ServiceSummary:
+    tickets = list(
+        Ticket.objects.filter(store=store, opened_at__gte=since, opened_at__lt=until).select_related("owner")
+    )
+    waits = [_minutes(t.first_response_at - t.opened_at) for t in tickets if t.first_response_at]
+    per_agent: dict[str, list[Ticket]] = {}
+    for t in tickets:
+        per_agent.setdefault(t.owner.get_username() if t.owner_id else "", []).append(t)
+    agents = []
+    for name, rows in sorted(per_agent.items()):
+        answered = [_minutes(t.first_response_at - t.opened_at) for t in rows if t.first_response_at]
+        agents.append(
+            AgentRow(
+                username=name,
+                tickets=len(rows),
+                responded=len(answered),
+                median_response_minutes=statistics.median(answered) if answered else None,
+                resolved=sum(1 for t in rows if t.resolved_at is not None),
+            )
+        )
+    ratings = list(
+        Review.objects.filter(store=store, created_at__gte=since, created_at__lt=until).values_list(
+            "rating", flat=True
+        )
+    )
+    incidents = Incident.objects.filter(store=store, started_at__lt=until).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=since)
+    )
+    spans = sorted(
+        (max(i.started_at, since), min(i.ended_at or until, until)) for i in incidents.order_by("started_at")
+    )
+    downtime, covered_to = 0.0, since
+    for began, end in spans:  # merge overlapping incidents: a minute down counts once
+        start = max(began, covered_to)
+        if end > start:
+            downtime += _minutes(end - start)
+            covered_to = end
+    return ServiceSummary(
+        tickets=len(tickets),
+        median_response_minutes=statistics.median(waits) if waits else None,
+        reviews=len(ratings),
+        average_rating=sum(ratings) / len(ratings) if ratings else None,
+        positive_reviews=sum(1 for r in ratings if r >= 4),
+        incidents=len(spans),
+        downtime_minutes=downtime,
+        agents=agents,
+    )

@@ -387,6 +387,81 @@ class PlaybookSettings(BaseModel):
     target_repurchase_rate: Pct = _s(
         "DATA-01", Decimal("0.25"), "复购率目标", "Repurchase rate target", ge=0, le=1
     )
+    anomaly_window_hours: int = _s(
+        "DATA-03", 3, "订单量异常：统计窗口（小时）", "Order-volume anomaly window (hours)", ge=1, le=24
+    )
+    anomaly_baseline_days: int = _s(
+        "DATA-03",
+        7,
+        "异常基线：对比前几天同一时段",
+        "Anomaly baseline: same window on the days before",
+        ge=3,
+        le=60,
+    )
+    anomaly_drop_ratio: Pct = _s(
+        "DATA-03",
+        Decimal("0.5"),
+        "骤降：低于基线的比例",
+        "A drop: below this share of the baseline",
+        gt=0,
+        lt=1,
+    )
+    anomaly_spike_ratio: Pct = _s(
+        "DATA-03",
+        Decimal("3"),
+        "激增：高于基线的倍数",
+        "A spike: above this multiple of the baseline",
+        gt=1,
+        le=100,
+    )
+    anomaly_min_baseline: int = _s(
+        "DATA-03",
+        5,
+        "基线至少多少单/访客才判断",
+        "Judge only when the baseline has at least (orders / visitors)",
+        ge=1,
+        le=100000,
+    )
+
+    # TEAM-01: the KPI targets of each role (operations: the DATA-01 targets above)
+    kpi_period_days: int = _s(
+        "TEAM-01", 30, "绩效考核周期（天）", "KPI period (days, compared with the one before)", ge=7, le=366
+    )
+    kpi_gmv_min_growth: Pct = _s(
+        "TEAM-01",
+        Decimal("0"),
+        "运营：成交额较上一周期最低增长",
+        "Operations: minimum GMV growth over the previous period",
+        ge=-1,
+        le=100,
+    )
+    kpi_max_failure_rate: Pct = _s(
+        "TEAM-01",
+        Decimal("0.001"),
+        "技术：故障时长占比上限",
+        "Tech: maximum share of the period in failure",
+        ge=0,
+        le=1,
+    )
+    kpi_first_response_minutes: int = _s(
+        "TEAM-01",
+        30,
+        "客服：首次响应时长中位数目标（分钟）",
+        "Customer service: median first-response target (minutes)",
+        ge=1,
+        le=10080,
+    )
+    kpi_min_positive_review_share: Pct = _s(
+        "TEAM-01",
+        Decimal("0.90"),
+        "客服：好评率（4–5 分）目标",
+        "Customer service: share of 4–5 star reviews target",
+        ge=0,
+        le=1,
+    )
+    kpi_max_return_rate: Pct = _s(
+        "TEAM-01", Decimal("0.10"), "客服：退货率上限", "Customer service: maximum return rate", ge=0, le=1
+    )
     conversion_alert_ratio: Pct = _s(
         "DATA-02",
         Decimal("0.15"),
@@ -394,6 +469,25 @@ class PlaybookSettings(BaseModel):
         "Alert when payment conversion is this far below benchmark",
         gt=0,
         lt=1,
+    )
+    conversion_benchmark: Pct = _s(
+        "DATA-02",
+        Decimal("0.03"),
+        "行业/类目支付转化率基准（买家数÷访客数）",
+        "Industry / category payment conversion benchmark (buyers ÷ visitors)",
+        gt=0,
+        le=1,
+    )
+    conversion_window_days: int = _s(
+        "DATA-02", 7, "转化率统计天数", "Days of traffic the conversion is measured over", ge=1, le=90
+    )
+    conversion_min_visitors: int = _s(
+        "DATA-02",
+        200,
+        "访客数至少多少才判断转化率",
+        "Judge the conversion only with at least this many visitors",
+        ge=1,
+        le=10**9,
     )
     ab_min_lift: Pct = _s(
         "DATA-07",

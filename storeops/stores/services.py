@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from storeops.audit.services import audit_record, snapshot
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, ValidationError
+from storeops.core.text import clean_text
 from storeops.stores import playbook as pb
 from storeops.stores.models import (
     Channel,
@@ -306,15 +307,6 @@ def launch_target_record_actual(*, actor: Actor, target: LaunchTarget, actual: D
 # --- platform rule changes (RISK-03) ---------------------------------------------------------------
 
 
-def _text(value: str, field: str, *, limit: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_("请填写必填项"), fields={field: _("必填")})
-    if len(value) > limit:
-        raise ValidationError(_("内容过长"), fields={field: _("最多 %(n)s 个字符") % {"n": limit}})
-    return value
-
-
 def rule_change_record(
     *,
     actor: Actor,
@@ -343,9 +335,9 @@ def rule_change_record(
     change = PlatformRuleChange(
         store=store,
         platform=platform,
-        title=_text(title, "title", limit=200),
-        summary=_text(summary, "summary", limit=4000, required=False),
-        url=_text(url, "url", limit=500, required=False),
+        title=clean_text(title, "title", limit=200),
+        summary=clean_text(summary, "summary", limit=4000, required=False),
+        url=clean_text(url, "url", limit=500, required=False),
         announced_at=announced_at,
         effective_on=effective_on,
         recorded_by=actor.label,
@@ -369,7 +361,7 @@ def rule_change_assess(
     """Assess a new change: it applies to the store (→ adjusting, the adjustment still due) or
     it does not (→ not applicable, closed). The assessment text is required either way."""
     now = now or timezone.now()
-    assessment = _text(assessment, "assessment", limit=1000)
+    assessment = clean_text(assessment, "assessment", limit=1000)
     target = RuleChangeStatus.ADJUSTING if applies else RuleChangeStatus.NOT_APPLICABLE
     closed = {} if applies else {"closed_by": actor.label, "closed_at": now}
     return _rule_change_move(
@@ -390,7 +382,7 @@ def rule_change_complete(
 ) -> PlatformRuleChange:
     """The store has adjusted to the change: what was done (listings, prices, service scripts…)."""
     now = now or timezone.now()
-    actions = _text(actions, "actions", limit=1000)
+    actions = clean_text(actions, "actions", limit=1000)
     return _rule_change_move(
         actor,
         change,

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from storeops.audit.services import audit_record
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, NotFound, ValidationError
+from storeops.core.text import clean_text
 from storeops.orders import selectors as order_selectors
 from storeops.orders import services as order_services
 from storeops.promotions import selectors as promo_selectors
@@ -31,15 +32,6 @@ from storeops.stores.models import Store
 from storeops.stores.selectors import channel_list, playbook_get
 
 NOTICE_CHANNELS = ("sms", "message")
-
-
-def _text(value: str, field: str, *, limit: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError(_("请填写必填项"), fields={field: _("必填")})
-    if len(value) > limit:
-        raise ValidationError(_("内容过长"), fields={field: _("最多 %(n)s 个字符") % {"n": limit}})
-    return value
 
 
 def _step(incident: Incident, actor: Actor, kind: str, note: str, at: dt.datetime) -> None:
@@ -76,8 +68,8 @@ def incident_open(
 ) -> Incident:
     """Open an incident. ``channel_ids``: the channels it touches (none: all of the store's)."""
     now = now or timezone.now()
-    title = _text(title, "title", limit=200)
-    description = _text(description, "description", limit=2000, required=False)
+    title = clean_text(title, "title", limit=200)
+    description = clean_text(description, "description", limit=2000, required=False)
     if started_at > now + dt.timedelta(minutes=5):
         raise ValidationError(_("故障信息有误"), fields={"started_at": _("开始时间不能晚于现在")})
     known = {c.pk: c for c in channel_list(store=store)}
@@ -103,7 +95,7 @@ def incident_failover(
 ) -> Incident:
     """Record the failover: what was switched (backup payment gateway, read-only mode…)."""
     now = now or timezone.now()
-    note = _text(note, "note", limit=500)
+    note = clean_text(note, "note", limit=500)
     with transaction.atomic():
         locked = _locked(incident)
         _not_closed(locked)
@@ -157,7 +149,7 @@ def incident_notify(
 ) -> int:
     """Tell every touched customer not told yet; returns how many were told now."""
     now = now or timezone.now()
-    text = _text(text, "text", limit=500)
+    text = clean_text(text, "text", limit=500)
     if channel not in NOTICE_CHANNELS:
         raise ValidationError(_("未知的通知方式"), fields={"channel": _("只能是短信或站内信")})
     with transaction.atomic():
@@ -224,7 +216,7 @@ def incident_close(
 ) -> Incident:
     """Close a recovered incident with its post-mortem (cause, what changes)."""
     now = now or timezone.now()
-    note = _text(note, "note", limit=1000)
+    note = clean_text(note, "note", limit=1000)
     with transaction.atomic():
         locked = _locked(incident)
         if locked.status != IncidentStatus.RECOVERED:
