@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from storeops.accounts.access import Access
 from storeops.accounts.roles import Role, role_grants
 from storeops.accounts.services import api_token_create
+from storeops.analytics import services as ab_services
 from storeops.config.api import api
 from storeops.fulfilment.api import CarrierSignature
 from storeops.orders.api import ProviderSignature
@@ -72,6 +73,35 @@ API_CASES = {
         {"number": "No.123"},
     ),
     ("GET", "/analytics/{store_id}/team-kpis"): ("/analytics/{store}/team-kpis?days=30", None),  # TEAM-01
+    ("GET", "/analytics/{store_id}/experiments"): ("/analytics/{store}/experiments?status=running", None),
+    ("POST", "/analytics/{store_id}/experiments"): (
+        "/analytics/{store}/experiments",
+        {"name": "横幅", "subject": "banner", "control": "满减", "challenger": "限时"},
+    ),
+    ("GET", "/analytics/{store_id}/experiments/{experiment_id}"): (
+        "/analytics/{store}/experiments/{experiment}",
+        None,
+    ),
+    ("GET", "/analytics/{store_id}/experiments/{experiment_id}/assign"): (
+        "/analytics/{store}/experiments/{experiment}/assign?customer=c1",
+        None,
+    ),
+    ("POST", "/analytics/{store_id}/experiments/{experiment_id}/results"): (
+        "/analytics/{store}/experiments/{experiment}/results",
+        {"variant": "A", "visitors": 100, "conversions": 3},
+    ),
+    ("POST", "/analytics/{store_id}/experiments/{experiment_id}/decide"): (
+        "/analytics/{store}/experiments/{experiment}/decide",
+        {"adopt": False, "note": "放弃"},
+    ),
+    ("GET", "/analytics/{store_id}/daily-metrics"): (
+        "/analytics/{store}/daily-metrics?days=7",
+        None,
+    ),  # DATA-01
+    ("GET", "/analytics/{store_id}/profitability"): (
+        "/analytics/{store}/profitability?days=30",
+        None,
+    ),  # DATA-08
     # RISK-03: platform rule changes
     ("GET", "/stores/{store_id}/rule-changes"): ("/stores/{store}/rule-changes?status=open", None),
     ("POST", "/stores/{store_id}/rule-changes"): (
@@ -435,11 +465,15 @@ def world(store, channel, system, owner, today):
         title="京东调整售后规则",
         announced_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
     )
+    experiment = ab_services.experiment_create(
+        actor=system, store=store, name="主图", subject="main_image", control="白底", challenger="场景"
+    )
     token, _raw = api_token_create(actor=type(system)(user=owner, via="cli"), name="wms", role=Role.WAREHOUSE)
     return {
         "store": store.pk,
         "qualification": q.pk,
         "rule_change": rule_change.pk,
+        "experiment": experiment.pk,
         "plan": plan.pk,
         "target": plan.targets.first().pk,
         "finding": Finding.objects.get(rule_id="STORE-02").pk,
@@ -756,6 +790,20 @@ CONSOLE_CASES = {
     "console:playbook": ("GET", "/playbook/", None),
     "console:qualifications": ("GET", "/qualifications/", None),
     "console:team_kpis": ("GET", "/team-kpis/?days=7", None),
+    "console:profitability": ("GET", "/profitability/?days=30&format=xlsx", None),
+    "console:experiments": ("GET", "/experiments/?status=running", None),
+    "console:experiment_create": (
+        "POST",
+        "/experiments/new/",
+        {"name": "横幅", "subject": "banner", "control": "满减", "challenger": "限时"},
+    ),
+    "console:experiment_detail": ("GET", "/experiments/{experiment}/", None),
+    "console:experiment_action": (
+        "POST",
+        "/experiments/{experiment}/decide/",
+        {"adopt": "0", "note": "放弃"},
+    ),
+    "console:daily_metrics": ("GET", "/daily-metrics/?days=7&channel={channel}", None),
     "console:rule_changes": ("GET", "/rule-changes/?status=open&platform=jd", None),
     "console:rule_change_record": (
         "POST",

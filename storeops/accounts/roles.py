@@ -72,6 +72,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "orders.change_order",
         "orders.cancel_order",
         "orders.freeze_account",  # RISK-01: confirm order brushing, freeze/lift accounts
+        "analytics.add_experiment",  # DATA-07: A/B tests
+        "analytics.change_experiment",
         "orders.import_orders",  # marketplace order import (issue 6)
         "orders.*_orderimportmapping",
         "orders.add_invoicerequest",  # ORD-07: record a customer's invoice request
@@ -141,6 +143,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.ANALYST: (
         *_COMMON,
         "analytics.view_*",
+        "pricing.view_*",  # DATA-08: profitability needs the unit costs
         "fulfilment.view_*",
         "marketing.view_*",
         "promotions.view_*",

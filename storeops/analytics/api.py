@@ -1,4 +1,5 @@
-"""Analytics API (/api/v1/analytics). TEAM-01: the KPIs of each role."""
+"""Analytics API (/api/v1/analytics). TEAM-01: the KPIs of each role. DATA-01: daily metrics.
+DATA-07: A/B tests. DATA-08: profitability per product."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
-from storeops.accounts.access import perm
-from storeops.analytics import selectors
+from storeops.accounts.access import perm, principal
+from storeops.analytics import selectors, services
+from storeops.core.api import Page, paginate
 from storeops.stores.models import Store
 
 router = Router(tags=["analytics"])
@@ -76,3 +78,244 @@ def team_kpis(
         ],
         "agents": team.agents,
     }
+
+
+class ProductProfitOut(Schema):
+    product_id: int
+    code: str
+    title: str
+    units: int
+    revenue: Decimal
+    purchase_cost: Decimal
+    full_cost: Decimal
+    gross_profit: Decimal
+    gross_margin: Decimal | None
+    net_profit: Decimal
+    net_margin: Decimal | None
+    roi: Decimal | None  # (sales − cost) ÷ cost
+    contribution: Decimal | None  # share of the store's net profit
+    low_profit: bool
+
+
+class ProfitabilityOut(Schema):
+    since: dt.datetime
+    until: dt.datetime
+    min_net_margin: Decimal
+    total: ProductProfitOut
+    products: list[ProductProfitOut]
+
+
+def _profit_row(report: selectors.Profitability, p: Any) -> dict[str, Any]:
+    return {
+        "product_id": p.product_id,
+        "code": p.code,
+        "title": p.title,
+        "units": p.units,
+        "revenue": p.revenue,
+        "purchase_cost": p.purchase_cost,
+        "full_cost": p.full_cost,
+        "gross_profit": p.gross_profit,
+        "gross_margin": p.gross_margin,
+        "net_profit": p.net_profit,
+        "net_margin": p.net_margin,
+        "roi": p.roi,
+        "contribution": report.contribution(p),
+        "low_profit": p.low_profit(report.min_net_margin),
+    }
+
+
+@router.get("/{store_id}/profitability", response=ProfitabilityOut, auth=perm("pricing.view_pricechange"))
+def profitability(
+    request: HttpRequest, store_id: int, days: int | None = None, until: dt.datetime | None = None
+) -> Any:
+    """Per product over ``days`` (default: ``kpi_period_days``) before ``until``: revenue (paid
+    less refunded), purchase and full cost (PRICE-02), gross/net profit and margin, ROI, share
+    of the profit; ``low_profit`` below the playbook's ``low_profit_net_margin``. Highest net
+    profit first."""
+    report = selectors.profitability(store=get_object_or_404(Store, pk=store_id), until=until, days=days)
+    return {
+        "since": report.since,
+        "until": report.until,
+        "min_net_margin": report.min_net_margin,
+        "total": _profit_row(report, report.total),
+        "products": [_profit_row(report, p) for p in report.products],
+    }
+
+
+class DayMetricsOut(Schema):
+    day: dt.date
+    uv: int
+    buyers: int
+    conversion: Decimal | None  # buyers ÷ UV
+    aov: Decimal | None  # GMV ÷ buyers
+    gmv: Decimal  # = UV × conversion × AOV
+    placed: int
+    paid: int
+    payment_conversion: Decimal | None  # paid ÷ placed
+
+
+class WeekMetricsOut(Schema):
+    since: dt.datetime
+    until: dt.datetime
+    new_customer_share: Decimal | None
+    target_new_customer_share: Decimal
+    repurchase_rate: Decimal | None
+    target_repurchase_rate: Decimal
+    return_rate: Decimal | None
+    gross_margin: Decimal | None
+    net_margin: Decimal | None
+
+
+class DailyMetricsOut(Schema):
+    days: list[DayMetricsOut]
+    week: WeekMetricsOut
+
+
+@router.get("/{store_id}/daily-metrics", response=DailyMetricsOut, auth=perm("orders.view_order"))
+def daily_metrics(
+    request: HttpRequest,
+    store_id: int,
+    days: int = 14,
+    end: dt.date | None = None,
+    channel_id: int | None = None,
+) -> Any:
+    """DATA-01: per day (newest first) UV, buyers, conversion, AOV, GMV and payment conversion;
+    over the 7 days to ``end`` the new-customer share and repurchase rate with their targets,
+    the return rate and the gross and net margin. ``channel_id``: one channel, else the store."""
+    store = get_object_or_404(Store, pk=store_id)
+    if channel_id is not None:
+        get_object_or_404(store.channels, pk=channel_id)
+    return selectors.daily_metrics(store=store, days=days, end=end, channel_id=channel_id)
+
+
+# --- DATA-07: A/B tests -------------------------------------------------------------------------
+
+
+class ExperimentIn(Schema):
+    name: str
+    subject: str  # banner / main_image / detail_layout / copy
+    control: str  # what variant A (today's) shows
+    challenger: str  # what variant B shows
+    hypothesis: str = ""
+
+
+class ResultIn(Schema):
+    variant: str  # A / B
+    visitors: int
+    conversions: int
+
+
+class DecideIn(Schema):
+    adopt: bool
+    note: str
+
+
+class VariantOut(Schema):
+    code: str
+    description: str
+    visitors: int
+    conversions: int
+
+
+class ExperimentOut(Schema):
+    id: int
+    name: str
+    subject: str
+    hypothesis: str
+    status: str
+    started_at: dt.datetime
+    decided_at: dt.datetime | None
+    decision_note: str
+    variants: list[VariantOut]
+
+    @staticmethod
+    def resolve_variants(obj: Any) -> list[Any]:
+        return list(obj.variants.all())
+
+
+class ResultOut(Schema):
+    control_rate: Decimal | None
+    variant_rate: Decimal | None
+    lift: Decimal | None
+    p_value: float | None
+    decision: str  # adopt / reject / continue
+    alpha: Decimal
+    min_lift: Decimal
+
+
+class ExperimentDetailOut(ExperimentOut):
+    result: ResultOut
+
+
+def _experiment(store_id: int, experiment_id: int) -> Any:
+    return selectors.experiment_get(store=get_object_or_404(Store, pk=store_id), experiment_id=experiment_id)
+
+
+def _detail(experiment: Any) -> Any:
+    experiment.result = selectors.experiment_result(experiment)
+    return experiment
+
+
+@router.get("/{store_id}/experiments", response=Page[ExperimentOut], auth=perm("analytics.view_experiment"))
+def experiment_list(
+    request: HttpRequest, store_id: int, status: str = "", page: int = 1, page_size: int = 50
+) -> Any:
+    return paginate(
+        selectors.experiment_list(store=get_object_or_404(Store, pk=store_id), status=status), page, page_size
+    )
+
+
+@router.post(
+    "/{store_id}/experiments", response={201: ExperimentDetailOut}, auth=perm("analytics.add_experiment")
+)
+def experiment_create(request: HttpRequest, store_id: int, payload: ExperimentIn) -> Any:
+    store = get_object_or_404(Store, pk=store_id)
+    created = services.experiment_create(actor=principal(request).actor, store=store, **payload.dict())
+    return Status(201, _detail(_experiment(store_id, created.pk)))
+
+
+@router.get(
+    "/{store_id}/experiments/{experiment_id}",
+    response=ExperimentDetailOut,
+    auth=perm("analytics.view_experiment"),
+)
+def experiment_detail(request: HttpRequest, store_id: int, experiment_id: int) -> Any:
+    """With the z-test of B against A and what it allows (adopt / reject / continue)."""
+    return _detail(_experiment(store_id, experiment_id))
+
+
+@router.get(
+    "/{store_id}/experiments/{experiment_id}/assign",
+    response=dict[str, str],
+    auth=perm("analytics.view_experiment"),
+)
+def experiment_assign(request: HttpRequest, store_id: int, experiment_id: int, customer: str) -> Any:
+    """The variant a customer sees (half of the customers each, always the same one)."""
+    experiment = _experiment(store_id, experiment_id)
+    return {"customer": customer, "variant": selectors.experiment_assign(experiment, customer)}
+
+
+@router.post(
+    "/{store_id}/experiments/{experiment_id}/results",
+    response=ExperimentDetailOut,
+    auth=perm("analytics.change_experiment"),
+)
+def experiment_results(request: HttpRequest, store_id: int, experiment_id: int, payload: ResultIn) -> Any:
+    """A variant's cumulative visitors and conversions so far."""
+    experiment = _experiment(store_id, experiment_id)
+    services.experiment_record(actor=principal(request).actor, experiment=experiment, **payload.dict())
+    return _detail(_experiment(store_id, experiment_id))
+
+
+@router.post(
+    "/{store_id}/experiments/{experiment_id}/decide",
+    response=ExperimentDetailOut,
+    auth=perm("analytics.change_experiment"),
+)
+def experiment_decide(request: HttpRequest, store_id: int, experiment_id: int, payload: DecideIn) -> Any:
+    """Adopt B (only with the evidence) or keep A."""
+    experiment = _experiment(store_id, experiment_id)
+    services.experiment_decide(
+        actor=principal(request).actor, experiment=experiment, adopt=payload.adopt, note=payload.note
+    )
+    return _detail(_experiment(store_id, experiment_id))

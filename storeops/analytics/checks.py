@@ -1,7 +1,8 @@
 """TEAM-01: a KPI of a role that misses its playbook target over the KPI period is a finding
 for the owner (information: a performance signal, not an incident). It resolves itself when
 the KPI meets its target again. DATA-02: payment conversion below the benchmark. DATA-03:
-sudden drops and abnormal volumes of orders and visitors per channel."""
+sudden drops and abnormal volumes of orders and visitors per channel. DATA-08: low-profit
+products."""
 
 from __future__ import annotations
 
@@ -88,8 +89,11 @@ def volume_anomaly_check(ctx: CheckContext) -> Iterator[FindingDraft]:
         store=ctx.store, start=yesterday - dt.timedelta(days=book.anomaly_baseline_days), end=yesterday
     )
     for channel_id, name in channels.items():
+        current = visitors.get((channel_id, yesterday))
+        if current is None:  # yesterday's traffic not imported yet: no news is not a drop
+            continue
         history = [visitors.get((channel_id, yesterday - dt.timedelta(days=d)), 0) for d in days]
-        found = rules.volume_anomaly(visitors.get((channel_id, yesterday), 0), history, **limits)
+        found = rules.volume_anomaly(current, history, **limits)
         if found is not None and found.kind == "drop":  # a traffic spike is good news
             yield _anomaly_draft("visitors", channel_id, name, found, hours=24)
 
@@ -167,4 +171,82 @@ def conversion_check(ctx: CheckContext) -> Iterator[FindingDraft]:
                 "benchmark": str(book.conversion_benchmark),
                 "check": ["detail_page", "price", "reviews", "competitor_prices"],
             },
+        )
+
+
+@register_check(rule="DATA-08", title="低利润商品", owner_role=Role.OPERATIONS, schedule=Schedule.DAILY)
+def low_profit_check(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Products that sold over the KPI period but kept a net margin (after the full PRICE-02
+    cost) below ``low_profit_net_margin``: a loss is critical. Resolves when the margin recovers
+    (price, cost or promotion changed) or the product stops selling."""
+    report = selectors.profitability(store=ctx.store, until=ctx.now)
+    days = (report.until - report.since).days
+    for p in report.low_profit:
+        loss = p.net_profit < 0
+        key = (
+            gettext_noop("商品「%(title)s」近 %(d)s 天亏损 %(loss)s（净利率 %(m)s）")
+            if loss
+            else gettext_noop("商品「%(title)s」近 %(d)s 天净利率 %(m)s，低于 %(t)s")
+        )
+        yield FindingDraft(
+            subject_key=f"product:{p.product_id}:low_profit",
+            subject_type="catalog.product",
+            subject_id=str(p.product_id),
+            **titled(
+                key,
+                title=p.title or p.code,
+                d=days,
+                loss=selectors.display(-p.net_profit, "cny"),
+                m=selectors.display(p.net_margin, "ratio"),
+                t=selectors.display(report.min_net_margin, "ratio"),
+            ),
+            severity=Severity.CRITICAL if loss else Severity.WARNING,
+            detail={
+                "units": p.units,
+                "revenue": str(p.revenue),
+                "full_cost": str(p.full_cost),
+                "net_margin": str(p.net_margin),
+                "roi": str(p.roi),
+            },
+        )
+
+
+@register_check(rule="DATA-07", title="A/B测试", owner_role=Role.OPERATIONS, schedule=Schedule.DAILY)
+def ab_test_check(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """A running test whose result is clear (adopt B, or keep A) asks for the decision; fewer
+    than ``ab_tests_per_month`` tests started in the last 30 days is a reminder (information)."""
+    for experiment in selectors.experiment_list(store=ctx.store, status="running"):
+        result = selectors.experiment_result(experiment)
+        if result.decision == "continue":
+            continue
+        key = (
+            gettext_noop("A/B测试「%(name)s」B 版转化提升 %(lift)s（p=%(p)s），可以采纳")
+            if result.decision == "adopt"
+            else gettext_noop(
+                "A/B测试「%(name)s」已有结论：B 版未达到采纳标准（提升 %(lift)s，p=%(p)s），请结束测试"
+            )
+        )
+        yield FindingDraft(
+            subject_key=f"experiment:{experiment.pk}",
+            subject_type="analytics.experiment",
+            subject_id=str(experiment.pk),
+            **titled(
+                key,
+                name=experiment.name,
+                lift=selectors.display(result.lift, "ratio"),
+                p=f"{result.p_value:.3f}",
+            ),
+            detail={"decision": result.decision, "lift": str(result.lift), "p_value": result.p_value},
+        )
+    wanted = ctx.playbook.ab_tests_per_month
+    started = selectors.experiments_started(store=ctx.store, since=ctx.now - dt.timedelta(days=30))
+    if started < wanted:
+        yield FindingDraft(
+            subject_key="experiments:cadence",
+            subject_type="analytics.experiment",
+            **titled(
+                gettext_noop("近 30 天开展了 %(n)s 个A/B测试，目标每月至少 %(w)s 个"), n=started, w=wanted
+            ),
+            severity=Severity.INFO,
+            detail={"started_30d": started, "target": wanted},
         )

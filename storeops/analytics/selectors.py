@@ -19,14 +19,19 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from storeops.aftersales import selectors as aftersales_selectors
-from storeops.analytics.rules import Better, Kpi, ratio
+from storeops.analytics.models import Experiment, ExperimentStatus, ExperimentSubject, ExperimentVariant
+from storeops.analytics.rules import Better, Kpi, ProductProfit, ab_evaluate, assign_bucket, ratio
+from storeops.catalog import selectors as catalog_selectors
 from storeops.core.errors import ValidationError
+from storeops.core.queries import get_or_not_found
 from storeops.orders import selectors as order_selectors
+from storeops.pricing import selectors as pricing_selectors
 from storeops.service import selectors as service_selectors
 from storeops.stores.models import Store
 from storeops.stores.selectors import playbook_get
@@ -156,3 +161,236 @@ def team_kpis(*, store: Store, until: dt.datetime | None = None, days: int | Non
         for role, code, target, better, unit in spec
     ]
     return TeamKpis(since=since, until=until, previous_since=previous_since, kpis=kpis, agents=agents)
+
+
+# --- DATA-08: profitability ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Profitability:
+    since: dt.datetime
+    until: dt.datetime
+    min_net_margin: Decimal
+    products: list[ProductProfit]  # by net profit, highest first
+    total: ProductProfit  # the store: every product summed
+
+    def contribution(self, product: ProductProfit) -> Decimal | None:
+        """The product's share of the store's net profit (None when the store made none)."""
+        total = self.total.net_profit
+        return ratio(product.net_profit, total) if total > 0 else None
+
+    @property
+    def low_profit(self) -> list[ProductProfit]:
+        return [p for p in self.products if p.low_profit(self.min_net_margin)]
+
+
+def profitability(
+    *, store: Store, until: dt.datetime | None = None, days: int | None = None
+) -> Profitability:
+    """Per product over the ``days`` (default: ``kpi_period_days``) before ``until``: revenue
+    (paid less refunded), purchase and full cost of the units kept (PRICE-02 components), gross
+    and net margin, ROI, share of the profit; ``low_profit_net_margin`` flags the weak ones."""
+    book = playbook_get(store=store)
+    days = days or book.kpi_period_days
+    if not 1 <= days <= 366:
+        raise ValidationError(_("统计周期无效"), fields={"days": _("1–366 天")})
+    until = until or timezone.now()
+    since = until - dt.timedelta(days=days)
+    sales = order_selectors.sku_sales(store, since=since, until=until)
+    costs = pricing_selectors.unit_costs(store=store, sku_ids={s.sku_id for s in sales})
+    cent = Decimal("0.01")
+    by_product: dict[int, list[order_selectors.SkuSales]] = {}
+    for row in sales:
+        by_product.setdefault(row.product_id, []).append(row)
+
+    def cost(rows: list[order_selectors.SkuSales], which: int) -> Decimal:
+        zero = (Decimal(0), Decimal(0))
+        return sum((costs.get(r.sku_id, zero)[which] * r.units for r in rows), Decimal(0)).quantize(cent)
+
+    products = [
+        ProductProfit(
+            product_id=pid,
+            code=rows[0].product_code,
+            title=rows[0].product_title,
+            units=sum(r.units for r in rows),
+            revenue=sum((r.revenue for r in rows), Decimal(0)),
+            purchase_cost=cost(rows, 0),
+            full_cost=cost(rows, 1),
+        )
+        for pid, rows in by_product.items()
+    ]
+    products.sort(key=lambda p: (-p.net_profit, p.code))
+    total = ProductProfit(
+        product_id=0,
+        code="",
+        title="",
+        units=sum(p.units for p in products),
+        revenue=sum((p.revenue for p in products), Decimal(0)),
+        purchase_cost=sum((p.purchase_cost for p in products), Decimal(0)),
+        full_cost=sum((p.full_cost for p in products), Decimal(0)),
+    )
+    return Profitability(
+        since=since,
+        until=until,
+        min_net_margin=book.low_profit_net_margin,
+        products=products,
+        total=total,
+    )
+
+
+# --- DATA-01: daily metrics -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DayMetrics:
+    day: dt.date
+    uv: int  # product visitors (the channels' traffic statistics, summed over products)
+    buyers: int
+    gmv: Decimal
+    placed: int
+    paid: int
+
+    @property
+    def conversion(self) -> Decimal | None:  # CR = buyers ÷ UV
+        return ratio(self.buyers, self.uv)
+
+    @property
+    def aov(self) -> Decimal | None:  # AOV = GMV ÷ buyers
+        return (self.gmv / self.buyers).quantize(Decimal("0.01")) if self.buyers else None
+
+    @property
+    def payment_conversion(self) -> Decimal | None:  # paid ÷ placed
+        return ratio(self.paid, self.placed)
+
+
+@dataclass(frozen=True, slots=True)
+class WeekMetrics:
+    since: dt.datetime
+    until: dt.datetime
+    new_customer_share: Decimal | None
+    repurchase_rate: Decimal | None
+    return_rate: Decimal | None
+    gross_margin: Decimal | None
+    net_margin: Decimal | None
+    target_new_customer_share: Decimal
+    target_repurchase_rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class DailyMetrics:
+    days: list[DayMetrics]  # newest first
+    week: WeekMetrics
+
+
+def daily_metrics(
+    *, store: Store, days: int = 14, end: dt.date | None = None, channel_id: int | None = None
+) -> DailyMetrics:
+    """DATA-01: UV, buyers, conversion, AOV and GMV (= UV × CR × AOV) per day, with the
+    payment conversion (paid ÷ placed orders); and over the last 7 days the new-customer share
+    and repurchase rate against the playbook's targets, the return rate and the gross and net
+    margin. One channel (``channel_id``) or the whole store."""
+    if not 1 <= days <= 92:
+        raise ValidationError(_("统计周期无效"), fields={"days": _("1–92 天")})
+    end = end or timezone.localdate()
+    start = end - dt.timedelta(days=days - 1)
+    sales = order_selectors.daily_sales(store, start=start, end=end, channel_id=channel_id)
+    uv = catalog_selectors.visitors_by_day(store=store, start=start, end=end, channel_id=channel_id)
+    rows = [
+        DayMetrics(day=d, uv=uv.get(d, 0), buyers=s.buyers, gmv=s.gmv, placed=s.placed, paid=s.paid)
+        for d, s in sorted(sales.items(), reverse=True)
+    ]
+    until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+    since = until - dt.timedelta(days=7)
+    book = playbook_get(store=store)
+    week = order_selectors.sales_summary(store, since=since, until=until)
+    margins = profitability(store=store, until=until, days=7).total
+    return DailyMetrics(
+        days=rows,
+        week=WeekMetrics(
+            since=since,
+            until=until,
+            new_customer_share=ratio(week.new_buyers, week.buyers),
+            repurchase_rate=ratio(week.repeat_buyers, week.buyers),
+            return_rate=aftersales_selectors.return_stats(store=store, since=since, until=until).rate,
+            gross_margin=margins.gross_margin,
+            net_margin=margins.net_margin,
+            target_new_customer_share=book.target_new_customer_share,
+            target_repurchase_rate=book.target_repurchase_rate,
+        ),
+    )
+
+
+# --- DATA-07: A/B tests -----------------------------------------------------------------------------
+
+AB_DECISION_LABELS = {
+    "adopt": gettext_lazy("可采纳 B 版"),
+    "reject": gettext_lazy("保留 A 版"),
+    "continue": gettext_lazy("继续测试"),
+}
+EXPERIMENT_SUBJECT_CHOICES = ExperimentSubject.choices
+EXPERIMENT_STATUS_CHOICES = ExperimentStatus.choices
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentResult:
+    control: ExperimentVariant
+    variant: ExperimentVariant
+    control_rate: Decimal | None
+    variant_rate: Decimal | None
+    lift: Decimal | None
+    p_value: float | None
+    decision: str  # adopt / reject / continue
+    alpha: Decimal
+    min_lift: Decimal
+
+
+def experiment_list(*, store: Store, status: str = "") -> QuerySet[Experiment]:
+    qs = Experiment.objects.filter(store=store).prefetch_related("variants")
+    if status:
+        if status not in ExperimentStatus.values:
+            raise ValidationError(_("状态筛选无效"), fields={"status": _("未知的状态")})
+        qs = qs.filter(status=status)
+    return qs.order_by("-started_at", "-id")
+
+
+def experiment_get(*, store: Store, experiment_id: int) -> Experiment:
+    return get_or_not_found(
+        Experiment.objects.prefetch_related("variants"),
+        gettext_lazy("A/B测试不存在"),
+        store=store,
+        pk=experiment_id,
+    )
+
+
+def experiment_result(experiment: Experiment) -> ExperimentResult:
+    """The two-proportion z-test of B against A, judged by the playbook's ``ab_significance``
+    and ``ab_min_lift``."""
+    book = playbook_get(store=experiment.store)
+    variants = {v.code: v for v in experiment.variants.all()}
+    a, b = variants["A"], variants["B"]
+    r = ab_evaluate(
+        control=(a.visitors, a.conversions),
+        variant=(b.visitors, b.conversions),
+        alpha=book.ab_significance,
+        min_lift=book.ab_min_lift,
+    )
+    return ExperimentResult(
+        control=a,
+        variant=b,
+        control_rate=r.control_rate,
+        variant_rate=r.variant_rate,
+        lift=r.lift,
+        p_value=r.p_value,
+        decision=r.decision,
+        alpha=book.ab_significance,
+        min_lift=book.ab_min_lift,
+    )
+
+
+def experiment_assign(experiment: Experiment, customer_ref: str) -> str:
+    """Which variant ``customer_ref`` sees: half the customers each, always the same one."""
+    return "A" if assign_bucket(str(experiment.pk), customer_ref) < 50 else "B"
+
+
+def experiments_started(*, store: Store, since: dt.datetime) -> int:
+    return Experiment.objects.filter(store=store, started_at__gte=since).count()

@@ -298,6 +298,16 @@ def visitors_by_channel_day(*, store: Store, start: dt.date, end: dt.date) -> di
     return {(r["channel_id"], r["day"]): r["v"] or 0 for r in rows}
 
 
+def visitors_by_day(
+    *, store: Store, start: dt.date, end: dt.date, channel_id: int | None = None
+) -> dict[dt.date, int]:
+    """Visitors per day over ``start..end`` (inclusive), one channel or all (DATA-01 UV)."""
+    qs = SalesDaily.objects.filter(store=store, day__gte=start, day__lte=end)
+    if channel_id is not None:
+        qs = qs.filter(channel_id=channel_id)
+    return {r["day"]: r["v"] or 0 for r in qs.values("day").annotate(v=Sum("visitors"))}
+
+
 def traffic_by_channel(*, store: Store, start: dt.date, end: dt.date) -> dict[int, tuple[int, int]]:
     """(visitors, buyers) per channel over ``start..end`` (inclusive), from the traffic statistics."""
     rows = (

@@ -7,7 +7,6 @@ Environment:
   REDIS_URL           optional: huey queue and cache on Redis instead of SQLite / local memory
   STOREOPS_LANGUAGE   default console language, "zh-hans" (default) or "en"
   STOREOPS_VAR_DIR    where the SQLite database, huey queue and backups live (default ./var)
-  STOREOPS_PG_PREPARE PostgreSQL prepared statements, "1" (default) or "0" (old pgbouncer)
   ALLOWED_HOSTS       comma separated (default localhost names in development)
   EMAIL_URL-like settings: EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, DEFAULT_FROM_EMAIL
 """
@@ -119,13 +118,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # writers with "database table is locked" at once (no busy timeout), so the concurrency
     # tests (PROMO-02 coupon redemption) could not run real threads against it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_storeops.sqlite3")}
-elif os.environ.get("STOREOPS_PG_PREPARE", "1") == "1":
-    # Server-side parameters and prepared statements (psycopg prepares a statement the fifth
-    # time this connection runs it): PostgreSQL parses and plans the hot statements once per
-    # connection instead of on every call (the checkout benchmark: PostgreSQL CPU per order
-    # roughly halves). Behind pgbouncer in transaction mode older than 1.21, set
-    # STOREOPS_PG_PREPARE=0 (prepared statements do not survive a change of server connection).
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

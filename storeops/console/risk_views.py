@@ -1,8 +1,8 @@
 """Console pages of risk control. Platform rule changes (RISK-03): the list with its filters
 and the adjustment clock of each open change, and the forms to record, assess and close one.
 System failures (RISK-04): the incident list and each incident's playbook — failover,
-recovery, notice to the customers touched, compensation coupon, close. Team KPIs (TEAM-01).
-Every action calls a service (:mod:`storeops.stores.services`, :mod:`storeops.service.services`)."""
+recovery, notice to the customers touched, compensation coupon, close. Every action calls a
+service (:mod:`storeops.stores.services`, :mod:`storeops.service.services`)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from storeops.analytics import selectors as analytics_selectors
 from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, console_view
 from storeops.core.errors import DomainError, NotFound, ValidationError
 from storeops.promotions.selectors import coupon_template_list
@@ -331,54 +330,3 @@ def incident_close(request: HttpRequest, incident_id: int) -> HttpResponse:
         return _("故障已关闭")
 
     return _incident_action(request, incident_id, run)
-
-
-# --- team KPIs (TEAM-01) -------------------------------------------------------------------------
-
-
-@console_view("sop.view_finding")
-def team_kpis(request: HttpRequest) -> HttpResponse:
-    """The KPIs of each role over the period (7 / 30 / 90 days or the playbook's) ending with
-    the day ``until`` (default: now), next to the period before and the playbook's targets;
-    customer service per agent."""
-    store = _store(request)
-    days_text = request.GET.get("days", "")
-    days = int(days_text) if days_text.isdigit() else None
-    end = parse_date(request.GET.get("until", "").strip())
-    until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time())) if end else None
-    try:
-        team = analytics_selectors.team_kpis(store=store, days=days, until=until)
-    except DomainError as exc:
-        _flash_error(request, exc)
-        team = analytics_selectors.team_kpis(store=store)
-    groups = [
-        {
-            "label": analytics_selectors.ROLE_LABELS[role],
-            "rows": [
-                {
-                    "k": k,
-                    "label": _(analytics_selectors.KPI_LABELS[k.code]),
-                    "value": analytics_selectors.display(k.value, k.unit),
-                    "previous": analytics_selectors.display(k.previous, k.unit),
-                    "target": analytics_selectors.display(k.target, k.unit) if k.target is not None else "",
-                    "change": f"{k.change * 100:+.1f}%" if k.change is not None else "",
-                }
-                for k in team.by_role(role)
-            ],
-        }
-        for role in analytics_selectors.ROLES
-    ]
-    return render(
-        request,
-        "console/team_kpis.html",
-        _base_context(
-            request,
-            team=team,
-            groups=groups,
-            days=(team.until - team.since).days,
-            until=request.GET.get("until", ""),
-            last_day=team.until - dt.timedelta(microseconds=1),
-            choices=(7, 30, 90),
-            missed=len(team.missed),
-        ),
-    )

@@ -3,6 +3,7 @@ from django.urls import path
 from storeops.console import (
     account_views,
     aftersales_views,
+    analytics_views,
     catalog_views,
     fulfilment_views,
     inventory_views,
@@ -25,7 +26,17 @@ urlpatterns = [
     path("audit/", views.audit, name="audit"),
     path("playbook/", views.playbook, name="playbook"),
     path("qualifications/", views.qualifications, name="qualifications"),
-    path("team-kpis/", risk_views.team_kpis, name="team_kpis"),  # TEAM-01
+    path("team-kpis/", analytics_views.team_kpis, name="team_kpis"),  # TEAM-01
+    path("profitability/", analytics_views.profitability, name="profitability"),  # DATA-08
+    path("daily-metrics/", analytics_views.daily_metrics, name="daily_metrics"),  # DATA-01
+    path("experiments/", analytics_views.experiments, name="experiments"),  # DATA-07
+    path("experiments/new/", analytics_views.experiment_create, name="experiment_create"),
+    path("experiments/<int:experiment_id>/", analytics_views.experiment_detail, name="experiment_detail"),
+    path(
+        "experiments/<int:experiment_id>/<slug:action>/",
+        analytics_views.experiment_action,
+        name="experiment_action",
+    ),
     # RISK-03: platform rule changes and their compliance adjustment
     path("rule-changes/", risk_views.rule_changes, name="rule_changes"),
     path("rule-changes/record/", risk_views.rule_change_record, name="rule_change_record"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from storeops.accounts.roles import Role
 from storeops.accounts.services import user_create
+from storeops.analytics import services as analytics
 from storeops.core.context import Actor
 from storeops.demo.catalog_demo import _now_for, load_catalog_demo
 from storeops.demo.operations_demo import load_operations_demo
@@ -151,6 +152,35 @@ def demo_load(*, today: dt.date | None = None) -> tuple[Store, bool]:
             elif state == "not_applicable":
                 stores.rule_change_assess(
                     actor=actor, change=change, applies=False, assessment="本店不售生鲜", now=known
+                )
+        # DATA-07: two A/B tests this month — one with a clear winner, one still undecided.
+        for name, subject, control, challenger, a, b in (
+            (
+                "瑜伽裤主图：白底 vs 场景",
+                "main_image",
+                "白底平铺图",
+                "健身房场景模特图",
+                (9800, 294),
+                (9750, 351),
+            ),
+            ("首页横幅文案", "banner", "满199减20", "第二件半价", (4200, 126), (4150, 129)),
+        ):
+            experiment = analytics.experiment_create(
+                actor=actor,
+                store=store,
+                name=name,
+                subject=subject,
+                control=control,
+                challenger=challenger,
+                now=known - dt.timedelta(days=6),
+            )
+            for code, (visitors, conversions) in (("A", a), ("B", b)):
+                analytics.experiment_record(
+                    actor=actor,
+                    experiment=experiment,
+                    variant=code,
+                    visitors=visitors,
+                    conversions=conversions,
                 )
         # Douyin shop is being launched: checklist partly done, go-live date already passed.
         plan = stores.launch_plan_create(

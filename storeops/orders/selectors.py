@@ -643,3 +643,81 @@ def order_counts_by_channel(store: Store, *, since: dt.datetime, until: dt.datet
         .annotate(n=Count("id"))
     )
     return {r["channel_id"]: r["n"] for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class SkuSales:
+    sku_id: int
+    product_id: int
+    product_code: str
+    product_title: str
+    units: int  # sold less refunded (gifts included: they cost money)
+    revenue: Decimal  # paid less refunded
+
+
+def sku_sales(store: Store, *, since: dt.datetime, until: dt.datetime) -> list[SkuSales]:
+    """Net units and revenue per SKU of the orders paid in ``[since, until)`` (DATA-08)."""
+    rows = (
+        OrderLine.objects.filter(order__store=store, order__paid_at__gte=since, order__paid_at__lt=until)
+        .values("sku_id", "sku__product_id", "sku__product__code", "sku__product__title")
+        .annotate(
+            q=Sum("quantity"), rq=Sum("refunded_qty"), paid=Sum("paid_total"), refunded=Sum("refunded_amount")
+        )
+    )
+    return [
+        SkuSales(
+            sku_id=r["sku_id"],
+            product_id=r["sku__product_id"],
+            product_code=r["sku__product__code"] or "",
+            product_title=r["sku__product__title"] or "",
+            units=(r["q"] or 0) - (r["rq"] or 0),
+            revenue=((r["paid"] or Decimal(0)) - (r["refunded"] or Decimal(0))).quantize(Decimal("0.01")),
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class DaySales:
+    placed: int  # orders placed that day
+    paid: int  # of them, paid (payment conversion = paid ÷ placed)
+    buyers: int  # customers with an order paid that day
+    gmv: Decimal  # paid that day
+
+
+def daily_sales(
+    store: Store, *, start: dt.date, end: dt.date, channel_id: int | None = None
+) -> dict[dt.date, DaySales]:
+    """DATA-01: per local day of ``start..end`` (inclusive), orders placed and paid, buyers and
+    GMV (one channel, or all)."""
+    tz = timezone.get_current_timezone()
+    since = timezone.make_aware(dt.datetime.combine(start, dt.time()), tz)
+    until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time()), tz)
+    qs = Order.objects.filter(store=store)
+    if channel_id is not None:
+        qs = qs.filter(channel_id=channel_id)
+    placed: dict[dt.date, list[bool]] = {}
+    for created, paid_at in qs.filter(created_at__gte=since, created_at__lt=until).values_list(
+        "created_at", "paid_at"
+    ):
+        placed.setdefault(timezone.localtime(created, tz).date(), []).append(paid_at is not None)
+    buyers: dict[dt.date, set[str]] = {}
+    gmv: dict[dt.date, Decimal] = {}
+    for paid_at, customer, amount in qs.filter(paid_at__gte=since, paid_at__lt=until).values_list(
+        "paid_at", "customer_ref", "paid_amount"
+    ):
+        day = timezone.localtime(paid_at, tz).date()
+        buyers.setdefault(day, set()).add(customer)
+        gmv[day] = gmv.get(day, Decimal(0)) + amount
+    out = {}
+    day = start
+    while day <= end:
+        flags = placed.get(day, [])
+        out[day] = DaySales(
+            placed=len(flags),
+            paid=sum(flags),
+            buyers=len(buyers.get(day, ())),
+            gmv=gmv.get(day, Decimal(0)).quantize(Decimal("0.01")),
+        )
+        day += dt.timedelta(days=1)
+    return out

@@ -4,6 +4,7 @@ price suggestion (PRICE-01)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import QuerySet
@@ -38,6 +39,16 @@ def sku_cost_components(*, sku: Sku) -> dict[str, Money]:
         "logistics": Money(row.logistics if row else zero, currency),
         "tax": Money(row.tax if row else zero, currency),
     }
+
+
+def unit_costs(*, store: Store, sku_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """(purchase cost, full cost) of one unit per SKU, in one query (DATA-08 profitability)."""
+    out = {}
+    for sku in Sku.objects.filter(store=store, pk__in=list(sku_ids)).select_related("cost_components"):
+        row = getattr(sku, "cost_components", None)
+        extra = (row.operations + row.logistics + row.tax) if row is not None else Decimal(0)
+        out[sku.pk] = (sku.cost, sku.cost + extra)
+    return out
 
 
 def sku_full_cost(*, sku: Sku) -> Money:

@@ -462,6 +462,14 @@ class PlaybookSettings(BaseModel):
     kpi_max_return_rate: Pct = _s(
         "TEAM-01", Decimal("0.10"), "客服：退货率上限", "Customer service: maximum return rate", ge=0, le=1
     )
+    low_profit_net_margin: Pct = _s(
+        "DATA-08",
+        Decimal("0.10"),
+        "低利润商品：净利率低于",
+        "Low-profit product: net margin below",
+        ge=-1,
+        le=1,
+    )
     conversion_alert_ratio: Pct = _s(
         "DATA-02",
         Decimal("0.15"),
@@ -499,6 +507,9 @@ class PlaybookSettings(BaseModel):
     )
     ab_significance: Pct = _s(
         "DATA-07", Decimal("0.05"), "A/B测试显著性水平", "A/B significance level (alpha)", gt=0, lt=1
+    )
+    ab_tests_per_month: int = _s(
+        "DATA-07", 2, "每月至少开展的A/B测试数", "A/B tests to start each month (at least)", ge=0, le=100
     )
 
     # RISK
