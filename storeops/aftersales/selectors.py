@@ -162,6 +162,22 @@ def _sold_lines(store: Store, since: dt.datetime, until: dt.datetime) -> QuerySe
     ).exclude(order__status__in=_NOT_SOLD)
 
 
+def return_rate(*, store: Store, since: dt.datetime, until: dt.datetime) -> Decimal | None:
+    """The overall return rate of :func:`return_stats` alone — (returned + exchanged units) ÷
+    units sold, orders paid in the period — in two aggregate queries (TEAM-01, DATA-01)."""
+    lines = _sold_lines(store, since, until)
+    sold = lines.aggregate(n=Sum("quantity"))["n"] or 0
+    back = (
+        AfterSaleLine.objects.filter(
+            order_line__in=lines.values("pk"), case__kind__in=[CaseKind.RETURN, CaseKind.EXCHANGE]
+        )
+        .exclude(case__status__in=_NOT_COUNTED)
+        .aggregate(n=Sum("quantity"))["n"]
+        or 0
+    )
+    return rules.return_rate(returned=back, sold=sold)
+
+
 def return_stats(*, store: Store, since: dt.datetime, until: dt.datetime) -> ReturnStats:
     """Return rate per product and per category, and the reasons, for orders paid in the period."""
     if until <= since:

@@ -216,7 +216,7 @@ def ab_test_check(ctx: CheckContext) -> Iterator[FindingDraft]:
     """A running test whose result is clear (adopt B, or keep A) asks for the decision; fewer
     than ``ab_tests_per_month`` tests started in the last 30 days is a reminder (information)."""
     for experiment in selectors.experiment_list(store=ctx.store, status="running"):
-        result = selectors.experiment_result(experiment)
+        result = selectors.experiment_result(experiment, book=ctx.playbook)
         if result.decision == "continue":
             continue
         key = (

@@ -34,6 +34,7 @@ from storeops.orders import selectors as order_selectors
 from storeops.pricing import selectors as pricing_selectors
 from storeops.service import selectors as service_selectors
 from storeops.stores.models import Store
+from storeops.stores.playbook import PlaybookSettings
 from storeops.stores.selectors import playbook_get
 
 ROLES = ("operations", "tech", "customer_service")
@@ -96,7 +97,6 @@ def _measures(
 ) -> tuple[dict[str, Decimal | None], list[service_selectors.AgentRow]]:
     sales = order_selectors.sales_summary(store, since=since, until=until)
     svc = service_selectors.service_summary(store=store, since=since, until=until)
-    returns = aftersales_selectors.return_stats(store=store, since=since, until=until)
     return {
         "gmv": sales.gmv,
         "new_customer_share": ratio(sales.new_buyers, sales.buyers),
@@ -106,7 +106,7 @@ def _measures(
         "first_response_minutes": _dec(svc.median_response_minutes),
         "positive_review_share": ratio(svc.positive_reviews, svc.reviews),
         "average_rating": _dec(svc.average_rating, "0.01"),
-        "return_rate": returns.rate,
+        "return_rate": aftersales_selectors.return_rate(store=store, since=since, until=until),
     }, svc.agents
 
 
@@ -311,7 +311,7 @@ def daily_metrics(
             until=until,
             new_customer_share=ratio(week.new_buyers, week.buyers),
             repurchase_rate=ratio(week.repeat_buyers, week.buyers),
-            return_rate=aftersales_selectors.return_stats(store=store, since=since, until=until).rate,
+            return_rate=aftersales_selectors.return_rate(store=store, since=since, until=until),
             gross_margin=margins.gross_margin,
             net_margin=margins.net_margin,
             target_new_customer_share=book.target_new_customer_share,
@@ -362,10 +362,10 @@ def experiment_get(*, store: Store, experiment_id: int) -> Experiment:
     )
 
 
-def experiment_result(experiment: Experiment) -> ExperimentResult:
+def experiment_result(experiment: Experiment, *, book: PlaybookSettings | None = None) -> ExperimentResult:
     """The two-proportion z-test of B against A, judged by the playbook's ``ab_significance``
-    and ``ab_min_lift``."""
-    book = playbook_get(store=experiment.store)
+    and ``ab_min_lift`` (``book``: the store's playbook, when the caller has it already)."""
+    book = book or playbook_get(store=experiment.store)
     variants = {v.code: v for v in experiment.variants.all()}
     a, b = variants["A"], variants["B"]
     r = ab_evaluate(

@@ -23,7 +23,7 @@ from storeops.analytics import services as analytics_services
 from storeops.console.risk_views import _flash_error, _store
 from storeops.console.views import _actor, _base_context, console_view
 from storeops.core.errors import DomainError, NotFound, ValidationError
-from storeops.stores.selectors import channel_list
+from storeops.stores.selectors import channel_list, playbook_get
 
 if TYPE_CHECKING:
     from storeops.stores.models import Store
@@ -258,7 +258,8 @@ def experiments(request: HttpRequest) -> HttpResponse:
         _flash_error(request, exc)
         status, qs = "", analytics_selectors.experiment_list(store=store)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
-    rows = [{"e": e, "r": analytics_selectors.experiment_result(e)} for e in page]
+    book = playbook_get(store=store)
+    rows = [{"e": e, "r": analytics_selectors.experiment_result(e, book=book)} for e in page]
     return render(
         request,
         "console/experiments.html",

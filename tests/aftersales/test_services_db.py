@@ -413,6 +413,9 @@ def test_as_05_return_rate_per_product_and_category_and_reasons(world, store):
     [category] = stats.categories
     assert category.rate == Decimal("0.6000")
     assert [(r.reason, r.cases, r.units) for r in stats.reasons] == [("quality", 1, 2), ("size", 1, 1)]
+    # the overall rate alone (TEAM-01, DATA-01) is the same figure in two queries
+    period = {"since": T0 - dt.timedelta(days=1), "until": T0 + dt.timedelta(days=1)}
+    assert selectors.return_rate(store=store, **period) == Decimal("0.6000")
 
 
 def test_as_05_orders_outside_the_period_are_left_out(world, store):
