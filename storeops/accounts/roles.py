@@ -80,6 +80,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "aftersales.view_*",  # AS-05: return rates per product
         "analytics.view_*",
         "service.view_*",  # complaints and reviews feed listings and the CS-04 report
+        "members.*",  # MEM-01/02/03/05: members, points, tier coupons, referral
         "service.add_incident",  # RISK-04: operations leads the system-failure playbook
         "service.change_incident",
         "audit.view_auditentry",
@@ -98,7 +99,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "promotions.view_*",
         "catalog.view_*",
         "analytics.view_*",
-        "members.view_*",
+        "members.*",  # MEM-01/02/03/05: members, points, tier coupons, referral
         "sop.change_finding",
     ),
     # 客服: tickets, after-sales within limits.
@@ -118,6 +119,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "orders.add_invoicerequest",  # ORD-07: record a customer's invoice request
         "catalog.view_*",
         "members.view_*",
+        "members.adjust_points",  # MEM-02: within the playbook's points_adjust_limit
+        "members.redeem_points",  # a customer's points redemption taken by the agent
         "sop.change_finding",
     ),
     # 仓储: stock, counts, shipments.
@@ -152,6 +155,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "inventory.view_*",
         "aftersales.view_*",  # AS-05: return rates and reasons
         "service.view_*",  # CS-04 complaint analysis
+        "members.view_*",  # MEM-01/02/05: tiers, points, referral statistics
     ),
 }
 

@@ -69,6 +69,7 @@ def _register_routers() -> None:
     from storeops.fulfilment.api import router as fulfilment_router
     from storeops.inventory.api import router as inventory_router
     from storeops.marketing.api import router as marketing_router
+    from storeops.members.api import router as members_router
     from storeops.orders.api import router as orders_router
     from storeops.orders.api_imports import imports_router as order_imports_router
     from storeops.orders.api_imports import invoices_router
@@ -94,6 +95,7 @@ def _register_routers() -> None:
     api.add_router("/service", service_router)
     api.add_router("/aftersales", aftersales_router)
     api.add_router("/analytics", analytics_router)
+    api.add_router("/members", members_router)
 
 
 _register_routers()

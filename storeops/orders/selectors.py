@@ -32,6 +32,8 @@ from storeops.orders.models import (
     OrderStatus,
     Payment,
     PaymentCallback,
+    PaymentRefund,
+    RefundStatus,
     Source,
 )
 from storeops.stores.models import Channel, Store
@@ -721,3 +723,89 @@ def daily_sales(
         )
         day += dt.timedelta(days=1)
     return out
+
+
+# --- paid orders and refunds of customers, for member points (MEM-02) --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PaidOrder:
+    id: int
+    number: str
+    channel_id: int
+    customer_ref: str
+    paid_amount: Decimal
+    paid_at: dt.datetime
+
+
+def paid_orders_of_customers(
+    store: Store, *, customer_refs: Iterable[str], paid_since: dt.datetime | None = None
+) -> list[PaidOrder]:
+    """Orders of ``customer_refs`` that were paid (at or after ``paid_since``), oldest payment
+    first. An order that was refunded or cancelled after payment is still listed: it was paid."""
+    refs = list(customer_refs)
+    if not refs:
+        return []
+    qs = Order.objects.filter(store=store, customer_ref__in=refs, paid_at__isnull=False, paid_amount__gt=0)
+    if paid_since is not None:
+        qs = qs.filter(paid_at__gte=paid_since)
+    return [
+        PaidOrder(id=r[0], number=r[1], channel_id=r[2], customer_ref=r[3], paid_amount=r[4], paid_at=r[5])
+        for r in qs.order_by("paid_at", "id").values_list(
+            "id", "number", "channel_id", "customer_ref", "paid_amount", "paid_at"
+        )
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRefund:
+    reference: str
+    order_id: int
+    order_number: str
+    customer_ref: str
+    order_paid: Decimal
+    amount: Decimal
+    created_at: dt.datetime
+
+
+def refunds_of_customers(
+    store: Store, *, customer_refs: Iterable[str], since: dt.datetime | None = None
+) -> list[OrderRefund]:
+    """Succeeded refunds of the orders of ``customer_refs``: for every order with a refund at
+    or after ``since``, *all* its refunds (a share of a partial refund depends on the ones
+    before it), oldest first per order."""
+    refs = list(customer_refs)
+    if not refs:
+        return []
+    qs = PaymentRefund.objects.filter(
+        order__store=store, order__customer_ref__in=refs, status=RefundStatus.SUCCEEDED
+    )
+    if since is not None:
+        order_ids = set(qs.filter(created_at__gte=since).values_list("order_id", flat=True))
+        qs = qs.filter(order_id__in=order_ids)
+    rows = qs.order_by("order_id", "created_at", "id").values_list(
+        "reference",
+        "order_id",
+        "order__number",
+        "order__customer_ref",
+        "order__paid_amount",
+        "amount",
+        "created_at",
+    )
+    return [
+        OrderRefund(
+            reference=r[0],
+            order_id=r[1],
+            order_number=r[2],
+            customer_ref=r[3],
+            order_paid=r[4],
+            amount=r[5],
+            created_at=r[6],
+        )
+        for r in rows
+    ]
+
+
+def customer_has_paid_order(store: Store, customer_ref: str) -> bool:
+    """Has this customer ever paid an order in the store (MEM-05: referral is for new customers)?"""
+    return Order.objects.filter(store=store, customer_ref=customer_ref, paid_at__isnull=False).exists()

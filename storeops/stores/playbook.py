@@ -379,6 +379,51 @@ class PlaybookSettings(BaseModel):
     tier_coupon_day: int = _s(
         "MEM-03", 1, "会员券发放日（每月几号）", "Tier coupons issued on day", ge=1, le=28
     )
+    # MEM-01/02/03/05: the members app (tiers from growth value, points, tier coupons, referral)
+    tier_gold_growth: int = _s(
+        "MEM-01", 200_000, "金卡所需成长值", "Growth value needed for gold", ge=1, le=10**12
+    )
+    tier_diamond_growth: int = _s(
+        "MEM-01", 1_000_000, "钻石卡所需成长值", "Growth value needed for diamond", ge=1, le=10**12
+    )
+    tier_gold_min_orders: int = _s(
+        "MEM-01", 2, "金卡所需付款订单数", "Paid orders needed for gold", ge=0, le=10_000
+    )
+    tier_diamond_min_orders: int = _s(
+        "MEM-01", 5, "钻石卡所需付款订单数", "Paid orders needed for diamond", ge=0, le=10_000
+    )
+    points_per_yuan: int = _s("MEM-02", 1, "每实付1元得积分", "Points earned per 1 CNY paid", ge=0, le=10_000)
+    member_day_points_multiplier: int = _s(
+        "MEM-02", 2, "会员日积分倍数", "Points multiplier on the member day", ge=1, le=10
+    )
+    points_per_yuan_redeemed: int = _s(
+        "MEM-02", 100, "积分抵现：多少积分=1元", "Points per 1 CNY of cash offset", ge=1, le=1_000_000
+    )
+    points_adjust_limit: int = _s(
+        "MEM-02",
+        500,
+        "客服单次积分调整上限",
+        "Largest manual points adjustment without the unlimited permission",
+        ge=0,
+        le=1_000_000,
+    )
+    tier_coupon_deadline_hours: int = _s(
+        "MEM-03",
+        24,
+        "会员券发放期限（发放日后小时）",
+        "Tier coupons must be issued within (hours after the issue day starts)",
+        ge=1,
+        le=27 * 24,
+    )
+    referral_acquisition_cost: Decimal = _s(
+        "MEM-05",
+        Decimal("0"),
+        "获客成本（元，0=未设置）",
+        "Customer acquisition cost in CNY that referral coupons must reach (0 = not set)",
+        ge=0,
+        le=100_000,
+        decimal_places=2,
+    )
 
     # DATA
     target_new_customer_share: Pct = _s(
@@ -614,6 +659,12 @@ class PlaybookSettings(BaseModel):
             )
         if self.ads_peak_bid_uplift_min > self.ads_peak_bid_uplift_max:
             problems.append("高峰加价下限不能大于上限 / ads_peak_bid_uplift_min must not exceed the max")
+        if self.tier_gold_growth >= self.tier_diamond_growth:
+            problems.append("金卡成长值必须低于钻石卡 / tier_gold_growth must be below tier_diamond_growth")
+        if self.tier_gold_min_orders > self.tier_diamond_min_orders:
+            problems.append(
+                "金卡订单数不能多于钻石卡 / tier_gold_min_orders must not exceed tier_diamond_min_orders"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self

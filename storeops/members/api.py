@@ -1,0 +1,359 @@
+"""Members API (/api/v1/members): members with their tier, points and ledger (MEM-01/02), join
+and referral binding (MEM-05), points adjustment and redemption for coupons (MEM-02), the
+points rewards catalogue, referral statistics, and on-demand runs of the order sync and the
+monthly tier coupons (MEM-02/03)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema, Status
+
+from storeops.accounts.access import perm, principal
+from storeops.core.api import Page, paginate
+from storeops.members import selectors, services
+from storeops.members.models import Member
+from storeops.stores.models import Store
+from storeops.stores.selectors import playbook_get
+
+router = Router(tags=["members"])
+
+
+def _store(store_id: int) -> Store:
+    return get_object_or_404(Store, pk=store_id)
+
+
+# ---- schemas ------------------------------------------------------------------------------------
+
+
+class MemberOut(Schema):
+    id: int
+    customer_ref: str
+    tier: str
+    growth_value: int
+    points_balance: int
+    paid_orders: int
+    joined_at: dt.datetime
+    tier_changed_at: dt.datetime | None
+    invite_code: str
+    referred_by: str | None
+    referral_rewarded_at: dt.datetime | None
+    gender: str
+    birth_year: int | None
+    city: str
+
+    @staticmethod
+    def resolve_referred_by(obj: Member) -> str | None:
+        return obj.referred_by.customer_ref if obj.referred_by_id else None
+
+
+class LedgerOut(Schema):
+    id: int
+    kind: str
+    points: int
+    growth: int
+    points_after: int
+    growth_after: int
+    source_ref: str
+    order_number: str
+    amount: Decimal | None
+    multiplier: int
+    shortfall: int
+    coupon_code: str
+    reason: str
+    actor_label: str
+    created_at: dt.datetime
+
+
+class InviteeOut(Schema):
+    id: int
+    customer_ref: str
+    joined_at: dt.datetime
+    paid_orders: int
+    referral_rewarded_at: dt.datetime | None
+    referral_order: str
+
+
+class MemberDetailOut(MemberOut):
+    ledger: list[LedgerOut]
+    invitees: list[InviteeOut]
+
+    @staticmethod
+    def resolve_ledger(obj: Member) -> list[Any]:
+        return list(selectors.member_ledger(member=obj)[:50])
+
+    @staticmethod
+    def resolve_invitees(obj: Member) -> list[Any]:
+        return list(selectors.member_invitees(member=obj)[:100])
+
+
+class JoinIn(Schema):
+    customer_ref: str
+    invite_code: str = ""
+    gender: str = ""
+    birth_year: int | None = None
+    city: str = ""
+
+
+class ProfilePatch(Schema):
+    gender: str | None = None
+    birth_year: int | None = None
+    city: str | None = None
+
+
+class ReferrerIn(Schema):
+    invite_code: str
+
+
+class AdjustIn(Schema):
+    points: int
+    growth: int = 0
+    reason: str
+
+
+class RedeemIn(Schema):
+    reward_id: int
+
+
+class RedeemOut(Schema):
+    coupon_code: str
+    amount: Decimal
+    points: int
+    points_balance: int
+
+
+class RewardIn(Schema):
+    coupon_template_id: int
+
+
+class RewardActiveIn(Schema):
+    active: bool
+
+
+class RewardOut(Schema):
+    id: int
+    coupon_template_id: int
+    name: str
+    amount: Decimal | None
+    points: int | None
+    is_active: bool
+    available: bool
+
+
+class InviterOut(Schema):
+    member_id: int
+    customer_ref: str
+    invited: int
+    rewarded: int
+
+
+class ReferralStatsOut(Schema):
+    invited: int
+    rewarded: int
+    pending: int
+    acquisition_cost: Decimal
+    referral_coupon_value: Decimal
+    top_inviters: list[InviterOut]
+
+
+class SyncOut(Schema):
+    earned: int
+    reversed: int
+    tier_changes: int
+    rewarded: int
+
+
+class TierCouponsOut(Schema):
+    month: str
+    members: int
+    coupons: int
+    not_due: bool
+
+
+# ---- members ------------------------------------------------------------------------------------
+
+
+@router.get("/{store_id}/members", response=Page[MemberOut], auth=perm("members.view_member"))
+def members_list(
+    request: HttpRequest,
+    store_id: int,
+    q: str = "",
+    tier: str = "",
+    referred: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    """Members, newest first; ``q`` matches customer, invite code or city; ``tier`` filters
+    (silver / gold / diamond); ``referred`` = yes / no."""
+    return paginate(
+        selectors.member_list(store=_store(store_id), q=q, tier=tier, referred=referred), page, page_size
+    )
+
+
+@router.post("/{store_id}/members", response={201: MemberOut}, auth=perm("members.add_member"))
+def member_join(request: HttpRequest, store_id: int, payload: JoinIn) -> Status:
+    member = services.member_join(actor=principal(request).actor, store=_store(store_id), **payload.dict())
+    return Status(201, member)
+
+
+@router.get("/{store_id}/members/{member_id}", response=MemberDetailOut, auth=perm("members.view_member"))
+def member_detail(request: HttpRequest, store_id: int, member_id: int) -> Member:
+    """The member with their latest 50 ledger lines and the members they invited."""
+    return selectors.member_get(store=_store(store_id), member_id=member_id)
+
+
+@router.patch("/{store_id}/members/{member_id}", response=MemberOut, auth=perm("members.change_member"))
+def member_update(request: HttpRequest, store_id: int, member_id: int, payload: ProfilePatch) -> Member:
+    member = selectors.member_get(store=_store(store_id), member_id=member_id)
+    changes = payload.dict(exclude_unset=True)
+    return services.member_update(actor=principal(request).actor, member=member, **changes)
+
+
+@router.get(
+    "/{store_id}/members/{member_id}/ledger", response=Page[LedgerOut], auth=perm("members.view_member")
+)
+def member_ledger(
+    request: HttpRequest, store_id: int, member_id: int, kind: str = "", page: int = 1, page_size: int = 50
+) -> dict[str, Any]:
+    member = selectors.member_get(store=_store(store_id), member_id=member_id)
+    return paginate(selectors.member_ledger(member=member, kind=kind), page, page_size)
+
+
+@router.post(
+    "/{store_id}/members/{member_id}/referrer", response=MemberOut, auth=perm("members.change_member")
+)
+def member_set_referrer(request: HttpRequest, store_id: int, member_id: int, payload: ReferrerIn) -> Member:
+    """Bind an inviter by invite code (before the member's first paid order; no self-referral
+    or loops)."""
+    member = selectors.member_get(store=_store(store_id), member_id=member_id)
+    return services.member_set_referrer(
+        actor=principal(request).actor, member=member, invite_code=payload.invite_code
+    )
+
+
+@router.post(
+    "/{store_id}/members/{member_id}/points/adjust",
+    response={201: LedgerOut},
+    auth=perm("members.adjust_points"),
+)
+def points_adjust(request: HttpRequest, store_id: int, member_id: int, payload: AdjustIn) -> Status:
+    """A manual adjustment with a reason; beyond the playbook's ``points_adjust_limit`` (and
+    for growth value) the caller needs ``members.adjust_points_any``."""
+    who = principal(request)
+    member = selectors.member_get(store=_store(store_id), member_id=member_id)
+    entry = services.points_adjust(
+        actor=who.actor,
+        member=member,
+        points=payload.points,
+        growth=payload.growth,
+        reason=payload.reason,
+        unlimited=who.has_perm("members.adjust_points_any"),
+    )
+    return Status(201, entry)
+
+
+@router.post(
+    "/{store_id}/members/{member_id}/points/redeem",
+    response={201: RedeemOut},
+    auth=perm("members.redeem_points"),
+)
+def points_redeem(request: HttpRequest, store_id: int, member_id: int, payload: RedeemIn) -> Status:
+    """Spend points on a coupon of the rewards catalogue (a cash offset)."""
+    member = selectors.member_get(store=_store(store_id), member_id=member_id)
+    done = services.points_redeem(actor=principal(request).actor, member=member, reward_id=payload.reward_id)
+    return Status(
+        201,
+        {
+            "coupon_code": done.coupon_code,
+            "amount": done.amount,
+            "points": done.points,
+            "points_balance": done.entry.points_after,
+        },
+    )
+
+
+# ---- rewards catalogue ----------------------------------------------------------------------------
+
+
+def _reward_out(row: selectors.RewardRow) -> dict[str, Any]:
+    return {
+        "id": row.reward.pk,
+        "coupon_template_id": row.reward.coupon_template_id,
+        "name": row.template.name if row.template else "",
+        "amount": row.template.amount if row.template else None,
+        "points": row.points,
+        "is_active": row.reward.is_active,
+        "available": row.available,
+    }
+
+
+@router.get("/{store_id}/rewards", response=list[RewardOut], auth=perm("members.view_pointsreward"))
+def rewards_list(request: HttpRequest, store_id: int) -> list[dict[str, Any]]:
+    store = _store(store_id)
+    return [_reward_out(r) for r in selectors.reward_rows(store=store, book=playbook_get(store=store))]
+
+
+@router.post("/{store_id}/rewards", response={201: RewardOut}, auth=perm("members.add_pointsreward"))
+def reward_create(request: HttpRequest, store_id: int, payload: RewardIn) -> Status:
+    store = _store(store_id)
+    reward = services.reward_create(
+        actor=principal(request).actor, store=store, coupon_template_id=payload.coupon_template_id
+    )
+    rows = selectors.reward_rows(store=store, book=playbook_get(store=store))
+    return Status(201, _reward_out(next(r for r in rows if r.reward.pk == reward.pk)))
+
+
+@router.post(
+    "/{store_id}/rewards/{reward_id}/active", response=RewardOut, auth=perm("members.change_pointsreward")
+)
+def reward_set_active(
+    request: HttpRequest, store_id: int, reward_id: int, payload: RewardActiveIn
+) -> dict[str, Any]:
+    store = _store(store_id)
+    reward = selectors.reward_get(store=store, reward_id=reward_id)
+    services.reward_set_active(actor=principal(request).actor, reward=reward, active=payload.active)
+    rows = selectors.reward_rows(store=store, book=playbook_get(store=store))
+    return _reward_out(next(r for r in rows if r.reward.pk == reward.pk))
+
+
+# ---- referral and runs ------------------------------------------------------------------------------
+
+
+@router.get("/{store_id}/referrals", response=ReferralStatsOut, auth=perm("members.view_member"))
+def referral_stats(request: HttpRequest, store_id: int) -> dict[str, Any]:
+    """Invited members, rewarded and pending referrals, the top inviters, and the referral
+    coupons' value against the acquisition cost (MEM-05)."""
+    store = _store(store_id)
+    stats = selectors.referral_stats(store=store)
+    templates = selectors.active_templates_of_rule(store=store, rule=selectors.REFERRAL_RULE)
+    return {
+        "invited": stats.invited,
+        "rewarded": stats.rewarded,
+        "pending": stats.pending,
+        "acquisition_cost": playbook_get(store=store).referral_acquisition_cost,
+        "referral_coupon_value": sum((t.amount for t in templates), Decimal(0)),
+        "top_inviters": stats.top_inviters,
+    }
+
+
+@router.post("/{store_id}/sync", response=SyncOut, auth=perm("members.change_member"))
+def points_sync(request: HttpRequest, store_id: int) -> dict[str, Any]:
+    """Run the order sync now (MEM-02 earning and reversal, MEM-05 referral coupons)."""
+    result = services.points_sync(actor=principal(request).actor, store=_store(store_id))
+    return {
+        "earned": result.earned,
+        "reversed": result.reversed,
+        "tier_changes": result.tier_changes,
+        "rewarded": result.rewarded,
+    }
+
+
+@router.post("/{store_id}/tier-coupons", response=TierCouponsOut, auth=perm("members.change_member"))
+def tier_coupons(request: HttpRequest, store_id: int) -> dict[str, Any]:
+    """Issue this month's tier coupons now (idempotent; nothing before the issue day)."""
+    run = services.tier_coupons_issue(actor=principal(request).actor, store=_store(store_id))
+    return {"month": run.month, "members": run.members, "coupons": run.coupons, "not_due": run.not_due}

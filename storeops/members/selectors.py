@@ -1,0 +1,251 @@
+"""Reads of members (MEM-01/02/03/05) for the API, the console, checks and other apps.
+
+``member_tier(store, customer_ref)`` is the one other apps need: the checkout passes it to
+the promotion engine as ``Shopper.tier`` (MEM-01 tier prices).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from storeops.core.errors import NotFound
+from storeops.members import rules
+from storeops.members.models import (
+    EntryKind,
+    Gender,
+    LedgerEntry,
+    Member,
+    PointsReward,
+    Tier,
+    TierCouponGrant,
+)
+from storeops.promotions import selectors as promo_selectors
+from storeops.stores.models import Store
+from storeops.stores.playbook import PlaybookSettings
+
+TIER_CHOICES = Tier.choices
+GENDER_CHOICES = Gender.choices
+ENTRY_KIND_CHOICES = EntryKind.choices
+MONTHLY_TIER_RULE = "monthly_tier"  # promotions IssueRule values used here
+REFERRAL_RULE = "referral"
+
+
+def tier_label(tier: str) -> str:
+    return str(Tier(tier).label) if tier in Tier.values else tier
+
+
+def tier_policy(book: PlaybookSettings) -> rules.TierPolicy:
+    return rules.TierPolicy(
+        gold_growth=book.tier_gold_growth,
+        diamond_growth=book.tier_diamond_growth,
+        gold_min_orders=book.tier_gold_min_orders,
+        diamond_min_orders=book.tier_diamond_min_orders,
+    )
+
+
+def member_tier(store: Store, customer_ref: str) -> str | None:
+    """The customer's member tier (``silver`` / ``gold`` / ``diamond``), or None for a
+    customer who is not a member. One indexed query."""
+    return (
+        Member.objects.filter(store=store, customer_ref=customer_ref).values_list("tier", flat=True).first()
+    )
+
+
+def member_list(*, store: Store, q: str = "", tier: str = "", referred: str = "") -> QuerySet[Member]:
+    """Members of the store, newest first; ``q`` matches the customer reference, invite code
+    or city; ``referred`` = "yes" / "no" filters members who joined with a code."""
+    qs = Member.objects.filter(store=store).select_related("referred_by")
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(customer_ref__icontains=q) | Q(invite_code__iexact=q) | Q(city__icontains=q))
+    if tier:
+        qs = qs.filter(tier=tier)
+    if referred == "yes":
+        qs = qs.filter(referred_by__isnull=False)
+    elif referred == "no":
+        qs = qs.filter(referred_by__isnull=True)
+    return qs.order_by("-joined_at", "-pk")
+
+
+def member_get(*, store: Store, member_id: int) -> Member:
+    member = Member.objects.filter(store=store, pk=member_id).select_related("referred_by").first()
+    if member is None:
+        raise NotFound("member not found")
+    return member
+
+
+def member_by_ref(*, store: Store, customer_ref: str) -> Member | None:
+    return Member.objects.filter(store=store, customer_ref=customer_ref).first()
+
+
+def member_ledger(*, member: Member, kind: str = "") -> QuerySet[LedgerEntry]:
+    qs = LedgerEntry.objects.filter(member=member)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-id")
+
+
+def tier_counts(*, store: Store) -> dict[str, int]:
+    rows = Member.objects.filter(store=store).values("tier").annotate(n=Count("id"))
+    counts = dict.fromkeys(Tier.values, 0)
+    counts.update({r["tier"]: r["n"] for r in rows})
+    return counts
+
+
+# --- referral (MEM-05) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralStats:
+    invited: int  # members who joined with an invite code
+    rewarded: int  # of them, whose first paid order rewarded both sides
+    pending: int  # invited, not rewarded yet
+    top_inviters: list[dict[str, Any]]  # {"member_id", "customer_ref", "invited", "rewarded"}
+
+
+def referral_stats(*, store: Store, limit: int = 20) -> ReferralStats:
+    invited = Member.objects.filter(store=store, referred_by__isnull=False)
+    total = invited.count()
+    rewarded = invited.filter(referral_rewarded_at__isnull=False).count()
+    top = (
+        Member.objects.filter(store=store)
+        .annotate(
+            invited=Count("invitees"),
+            rewarded=Count("invitees", filter=Q(invitees__referral_rewarded_at__isnull=False)),
+        )
+        .filter(invited__gt=0)
+        .order_by("-invited", "-rewarded", "pk")[:limit]
+    )
+    return ReferralStats(
+        invited=total,
+        rewarded=rewarded,
+        pending=total - rewarded,
+        top_inviters=[
+            {"member_id": m.pk, "customer_ref": m.customer_ref, "invited": m.invited, "rewarded": m.rewarded}
+            for m in top
+        ],
+    )
+
+
+def member_invitees(*, member: Member) -> QuerySet[Member]:
+    return Member.objects.filter(referred_by=member).order_by("-joined_at", "-pk")
+
+
+def referrals_pending_reward(*, store: Store) -> QuerySet[Member]:
+    """Invited members with a paid order whose referral coupons are not issued yet."""
+    return Member.objects.filter(
+        store=store, referred_by__isnull=False, referral_rewarded_at__isnull=True, paid_orders__gt=0
+    ).select_related("referred_by")
+
+
+# --- coupon templates of the promotions app that members use --------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateInfo:
+    id: int
+    name: str
+    kind: str
+    amount: Decimal
+    threshold: Decimal
+    issue_rule: str
+    tier: str
+    is_active: bool
+
+
+def _info(t: Any) -> TemplateInfo:
+    return TemplateInfo(
+        id=t.pk,
+        name=t.name,
+        kind=t.kind,
+        amount=t.amount,
+        threshold=t.threshold,
+        issue_rule=t.issue_rule,
+        tier=t.tier,
+        is_active=t.is_active,
+    )
+
+
+def coupon_templates(*, store: Store) -> dict[int, TemplateInfo]:
+    """The store's coupon templates (through promotions.selectors), by id."""
+    return {t.pk: _info(t) for t in promo_selectors.coupon_template_list(store=store)}
+
+
+def active_templates_of_rule(*, store: Store, rule: str) -> list[TemplateInfo]:
+    return [t for t in coupon_templates(store=store).values() if t.issue_rule == rule and t.is_active]
+
+
+# --- points rewards (MEM-02 cash offset) -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RewardRow:
+    reward: PointsReward
+    template: TemplateInfo | None
+    points: int | None  # the points price; None when the template is gone
+
+    @property
+    def available(self) -> bool:
+        return self.reward.is_active and self.template is not None and self.template.is_active
+
+
+def reward_rows(*, store: Store, book: PlaybookSettings, active_only: bool = False) -> list[RewardRow]:
+    templates = coupon_templates(store=store)
+    qs = PointsReward.objects.filter(store=store)
+    if active_only:
+        qs = qs.filter(is_active=True)
+    out = []
+    for reward in qs.order_by("pk"):
+        template = templates.get(reward.coupon_template_id)
+        points = (
+            rules.offset_points(amount=template.amount, points_per_yuan=book.points_per_yuan_redeemed)
+            if template is not None
+            else None
+        )
+        out.append(RewardRow(reward=reward, template=template, points=points))
+    return out
+
+
+def reward_get(*, store: Store, reward_id: int) -> PointsReward:
+    reward = PointsReward.objects.filter(store=store, pk=reward_id).first()
+    if reward is None:
+        raise NotFound("reward not found")
+    return reward
+
+
+# --- monthly tier coupons (MEM-03) -----------------------------------------------------------------
+
+
+def month_key(at: dt.datetime) -> str:
+    return timezone.localtime(at).strftime("%Y-%m")
+
+
+def issue_moment(at: dt.datetime, issue_day: int) -> dt.datetime:
+    """Start (local midnight) of the month's issue day of the month containing ``at``."""
+    local = timezone.localtime(at)
+    return local.replace(day=issue_day, hour=0, minute=0, second=0, microsecond=0)
+
+
+def members_due_tier_coupons(*, store: Store, month: str, joined_before: dt.datetime) -> QuerySet[Member]:
+    """Members who joined before the month's issue moment and have no grant for ``month``."""
+    granted = TierCouponGrant.objects.filter(member__store=store, month=month).values("member_id")
+    return Member.objects.filter(store=store, joined_at__lt=joined_before).exclude(pk__in=granted)
+
+
+def grants_without_coupons(*, store: Store, month: str, tiers: Iterable[str]) -> int:
+    """Grants of ``month`` that issued nothing to members of ``tiers`` (tiers that do have
+    active monthly templates: a refused issuance, e.g. the template's per-user limit)."""
+    return TierCouponGrant.objects.filter(
+        member__store=store, month=month, tier__in=list(tiers), coupons=0
+    ).count()
+
+
+def member_grants(*, member: Member, limit: int = 12) -> list[TierCouponGrant]:
+    return list(TierCouponGrant.objects.filter(member=member).order_by("-month")[:limit])
