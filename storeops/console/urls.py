@@ -8,6 +8,7 @@ from storeops.console import (
     fulfilment_views,
     inventory_views,
     marketing_views,
+    members_views,
     orders_import_views,
     orders_views,
     promotions_views,
@@ -251,4 +252,8 @@ urlpatterns = [
         name="incident_compensate",
     ),
     path("service/incidents/<int:incident_id>/close/", risk_views.incident_close, name="incident_close"),
+    # members (MEM-01/02/03/05)
+    path("members/", members_views.members_list, name="members_list"),
+    path("members/<int:member_id>/", members_views.member_detail, name="member_detail"),
+    path("members/<int:member_id>/adjust/", members_views.member_adjust, name="member_adjust"),
 ]

@@ -1,0 +1,111 @@
+"""Console pages of members (MEM-01/02/03/05): the member list with tier/referral filters and
+tier counts, the member detail with ledger, tier coupons and referral, and the manual points
+adjustment (through :mod:`storeops.members.services`)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from storeops.console.risk_views import _flash_error, _store
+from storeops.console.views import PAGE_SIZE, _actor, _base_context, console_view
+from storeops.core.errors import DomainError
+from storeops.members import selectors as member_selectors
+from storeops.members import services as member_services
+from storeops.stores.selectors import playbook_get
+
+REFERRED_CHOICES = (
+    ("", gettext_lazy("全部")),
+    ("yes", gettext_lazy("受邀加入")),
+    ("no", gettext_lazy("自行加入")),
+)
+
+
+@console_view("members.view_member")
+def members_list(request: HttpRequest) -> HttpResponse:
+    store = _store(request)
+    q = request.GET.get("q", "").strip()
+    tier = request.GET.get("tier", "")
+    referred = request.GET.get("referred", "")
+    qs = member_selectors.member_list(store=store, q=q, tier=tier, referred=referred)
+    counts = member_selectors.tier_counts(store=store)
+    stats = member_selectors.referral_stats(store=store, limit=5)
+    return render(
+        request,
+        "console/members_list.html",
+        _base_context(
+            request,
+            page=Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page")),
+            q=q,
+            tier=tier,
+            referred=referred,
+            tiers=member_selectors.TIER_CHOICES,
+            referred_choices=[(v, str(label)) for v, label in REFERRED_CHOICES],
+            tier_counts=[(label, counts.get(v, 0)) for v, label in member_selectors.TIER_CHOICES],
+            stats=stats,
+            querystring=f"q={q}&tier={tier}&referred={referred}",
+        ),
+    )
+
+
+@console_view("members.view_member")
+def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
+    store = _store(request)
+    member = member_selectors.member_get(store=store, member_id=member_id)
+    kind = request.GET.get("kind", "")
+    book = playbook_get(store=store)
+    return render(
+        request,
+        "console/member_detail.html",
+        _base_context(
+            request,
+            member=member,
+            tier_label=member_selectors.tier_label(member.tier),
+            page=Paginator(member_selectors.member_ledger(member=member, kind=kind), PAGE_SIZE).get_page(
+                request.GET.get("page")
+            ),
+            kind=kind,
+            kinds=member_selectors.ENTRY_KIND_CHOICES,
+            querystring=f"kind={kind}",
+            invitees=list(member_selectors.member_invitees(member=member)[:50]),
+            grants=member_selectors.member_grants(member=member),
+            can_adjust=request.user.has_perm("members.adjust_points"),
+            unlimited=request.user.has_perm("members.adjust_points_any"),
+            adjust_limit=book.points_adjust_limit,
+            offset_rate=book.points_per_yuan_redeemed,
+        ),
+    )
+
+
+@console_view("members.adjust_points")
+@require_POST
+def member_adjust(request: HttpRequest, member_id: int) -> HttpResponse:
+    store = _store(request)
+    member = member_selectors.member_get(store=store, member_id=member_id)
+    back = HttpResponseRedirect(reverse("console:member_detail", args=[member.pk]))
+    try:
+        points = int(request.POST.get("points", "").strip() or "0")
+        growth = int(request.POST.get("growth", "").strip() or "0")
+    except ValueError:
+        messages.error(request, _("积分与成长值应为整数"))
+        return back
+    try:
+        member_services.points_adjust(
+            actor=_actor(request),
+            member=member,
+            points=points,
+            growth=growth,
+            reason=request.POST.get("reason", ""),
+            unlimited=request.user.has_perm("members.adjust_points_any"),
+        )
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, _("积分已调整"))
+    return back
