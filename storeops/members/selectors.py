@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from storeops.core.errors import NotFound
 from storeops.members import rules
@@ -77,7 +78,7 @@ def member_list(*, store: Store, q: str = "", tier: str = "", referred: str = ""
 def member_get(*, store: Store, member_id: int) -> Member:
     member = Member.objects.filter(store=store, pk=member_id).select_related("referred_by").first()
     if member is None:
-        raise NotFound("member not found")
+        raise NotFound(_("会员不存在"))
     return member
 
 
@@ -216,7 +217,7 @@ def reward_rows(*, store: Store, book: PlaybookSettings, active_only: bool = Fal
 def reward_get(*, store: Store, reward_id: int) -> PointsReward:
     reward = PointsReward.objects.filter(store=store, pk=reward_id).first()
     if reward is None:
-        raise NotFound("reward not found")
+        raise NotFound(_("积分兑换项不存在"))
     return reward
 
 

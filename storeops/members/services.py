@@ -380,18 +380,18 @@ def points_redeem(
     cost = rules.offset_points(amount=template.amount, points_per_yuan=book.points_per_yuan_redeemed)
     key = f"points-{secrets.token_hex(8)}"
     with transaction.atomic():
-        locked = Member.objects.get(pk=member.pk)
-        if locked.points_balance < cost:  # the UPDATE in _post decides; this only saves a coupon issue
+        current = Member.objects.get(pk=member.pk)  # no lock: the UPDATE in _post decides
+        if current.points_balance < cost:  # saves issuing a coupon that would be rolled back
             raise Conflict(
-                _("积分不足：需要 %(n)s 积分，当前 %(b)s") % {"n": cost, "b": locked.points_balance},
+                _("积分不足：需要 %(n)s 积分，当前 %(b)s") % {"n": cost, "b": current.points_balance},
                 code="points_insufficient",
             )
         coupon = promo_services.coupon_issue(
-            actor=actor, template=template, customer_ref=locked.customer_ref, issue_key=key, now=now
+            actor=actor, template=template, customer_ref=current.customer_ref, issue_key=key, now=now
         )
         entry = _post(
             actor=actor,
-            member_id=locked.pk,
+            member_id=current.pk,
             kind=EntryKind.REDEEM,
             points=-cost,
             now=now,
@@ -403,7 +403,7 @@ def points_redeem(
         audit_record(
             actor=actor,
             action="member.points_redeem",
-            obj=locked,
+            obj=current,
             store_id=store.pk,
             before={"points_balance": entry.points_after + cost},
             after={
@@ -578,20 +578,39 @@ def points_sync(
     now = now or timezone.now()
     result = SyncResult()
     books = order_selectors.channel_playbooks(store=store)
-    members = list(Member.objects.filter(store=store).order_by("pk").values_list("pk", "customer_ref"))
+    members = list(
+        Member.objects.filter(store=store).order_by("pk").values_list("pk", "customer_ref", "joined_at")
+    )
     for start in range(0, len(members), _SYNC_CHUNK):
-        chunk = {ref: pk for pk, ref in members[start : start + _SYNC_CHUNK]}
+        rows = members[start : start + _SYNC_CHUNK]
+        chunk = {ref: pk for pk, ref, _joined in rows}
+        joined = {pk: at for pk, _ref, at in rows}
         orders = order_selectors.paid_orders_of_customers(store, customer_refs=chunk, paid_since=since)
         refunds = order_selectors.refunds_of_customers(store, customer_refs=chunk, since=since)
+        done = set(
+            LedgerEntry.objects.filter(
+                member_id__in=chunk.values(), kind__in=(EntryKind.EARN, EntryKind.REVERSE)
+            ).values_list("member_id", "kind", "source_ref")
+        )
         by_ref: dict[str, tuple[list[Any], list[Any]]] = {}
         for order in orders:
             by_ref.setdefault(order.customer_ref, ([], []))[0].append(order)
         for refund in refunds:
             by_ref.setdefault(refund.customer_ref, ([], []))[1].append(refund)
         for ref, (its_orders, its_refunds) in by_ref.items():
+            pk = chunk[ref]
+            earns = {str(o.id) for o in its_orders if o.paid_at >= joined[pk]}
+            new_earn = any((pk, EntryKind.EARN, ref_) not in done for ref_ in earns)
+            new_reverse = any(
+                (pk, EntryKind.REVERSE, r.reference) not in done
+                and (str(r.order_id) in earns or (pk, EntryKind.EARN, str(r.order_id)) in done)
+                for r in its_refunds
+            )
+            if not (new_earn or new_reverse):  # nothing new for this member: no lock, no queries
+                continue
             _sync_member(
                 actor=actor,
-                member_id=chunk[ref],
+                member_id=pk,
                 orders=its_orders,
                 refunds=its_refunds,
                 books=books,

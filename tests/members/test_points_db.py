@@ -250,3 +250,29 @@ def test_mem_02_the_ledger_is_append_only(store):
         LedgerEntry.objects.filter(member=member).update(points=500)
     with pytest.raises(TypeError):
         LedgerEntry.objects.filter(member=member).delete()
+
+
+def test_mem_02_periodic_task_reverses_a_recent_refund_of_an_older_order(store, world):
+    # given an order paid and credited long ago (the real "now" is far after PLAIN_DAY)
+    from storeops.members import tasks
+
+    member = a_member(store, "c1")
+    order = paid_order(world, "c1", qty=2)
+    _sync(store)
+    # when one unit is refunded now and the 15-minute task runs over the last two days
+    refund(order, 1)
+    result = tasks.points_sync_recent.call_local()
+    # then the refund's share comes back, and a second run changes nothing
+    assert result["reversed"] == 1
+    assert _member(member).points_balance == 100
+    assert tasks.points_sync_recent.call_local()["reversed"] == 0
+
+
+def test_mem_02_a_sync_with_nothing_new_locks_no_member(store, world, django_assert_max_num_queries):
+    a_member(store, "c1")
+    paid_order(world, "c1", qty=1)
+    _sync(store)
+    # members, playbooks, orders, refunds, ledger keys, pending referrals: no per-member work
+    with django_assert_max_num_queries(12):
+        result = _sync(store)
+    assert (result.earned, result.reversed) == (0, 0)
