@@ -184,14 +184,16 @@ def members_list(
     q: str = "",
     tier: str = "",
     referred: str = "",
+    customer_ref: str = "",
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    """Members, newest first; ``q`` matches customer, invite code or city; ``tier`` filters
-    (silver / gold / diamond); ``referred`` = yes / no."""
-    return paginate(
-        selectors.member_list(store=_store(store_id), q=q, tier=tier, referred=referred), page, page_size
+    """Members, newest first; ``q`` matches customer, invite code or city; ``customer_ref`` is
+    an exact match; ``tier`` filters (silver / gold / diamond); ``referred`` = yes / no."""
+    qs = selectors.member_list(
+        store=_store(store_id), q=q, tier=tier, referred=referred, customer_ref=customer_ref
     )
+    return paginate(qs, page, page_size)
 
 
 @router.post("/{store_id}/members", response={201: MemberOut}, auth=perm("members.add_member"))

@@ -59,10 +59,15 @@ def member_tier(store: Store, customer_ref: str) -> str | None:
     )
 
 
-def member_list(*, store: Store, q: str = "", tier: str = "", referred: str = "") -> QuerySet[Member]:
+def member_list(
+    *, store: Store, q: str = "", tier: str = "", referred: str = "", customer_ref: str = ""
+) -> QuerySet[Member]:
     """Members of the store, newest first; ``q`` matches the customer reference, invite code
-    or city; ``referred`` = "yes" / "no" filters members who joined with a code."""
+    or city; ``customer_ref`` is an exact match (an integration looking its customer up);
+    ``referred`` = "yes" / "no" filters members who joined with a code."""
     qs = Member.objects.filter(store=store).select_related("referred_by")
+    if customer_ref:
+        qs = qs.filter(customer_ref=customer_ref.strip())
     q = q.strip()
     if q:
         qs = qs.filter(Q(customer_ref__icontains=q) | Q(invite_code__iexact=q) | Q(city__icontains=q))

@@ -47,6 +47,8 @@ def test_mem_01_api_list_filters_by_tier_and_paginates(store, api_as):
     assert (page["total"], page["page"], len(page["items"])) == (5, 2, 2)
     golds = api.get(f"/members/{store.pk}/members", tier="gold").json()
     assert [m["customer_ref"] for m in golds["items"]] == ["c0"]
+    exact = api.get(f"/members/{store.pk}/members", customer_ref="c1").json()
+    assert [m["customer_ref"] for m in exact["items"]] == ["c1"]
     detail = api.get(f"/members/{store.pk}/members/{gold.pk}").json()
     assert detail["ledger"][0]["growth"] == 300_000
 
