@@ -49,6 +49,7 @@ def members_list(request: HttpRequest) -> HttpResponse:
             referred_choices=[(v, str(label)) for v, label in REFERRED_CHOICES],
             tier_counts=[(label, counts.get(v, 0)) for v, label in member_selectors.TIER_CHOICES],
             stats=stats,
+            rewards=member_selectors.reward_rows(store=store, book=playbook_get(store=store)),
             querystring=f"q={q}&tier={tier}&referred={referred}",
         ),
     )

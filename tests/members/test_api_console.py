@@ -84,11 +84,15 @@ def test_mem_02_api_redeem_returns_the_coupon_and_the_new_balance(store, api_as)
 def test_mem_02_console_member_pages_show_ledger_and_adjust(store, make_user):
     member = a_member(store, "console-1")
     services.points_adjust(actor=ACTOR, member=member, points=30, reason="开卡礼")
+    template = a_template(store, rule="manual", amount="5", name="积分抵5元", per_user=10)
+    services.reward_create(actor=ACTOR, store=store, coupon_template_id=template.pk)
     client = Client()
     client.force_login(make_user(Role.CUSTOMER_SERVICE))
     listing = client.get("/members/", {"tier": "silver", "q": "console"})
     assert listing.status_code == 200
     assert "console-1" in listing.content.decode()
+    assert "积分抵5元" in listing.content.decode()  # the rewards catalogue with its points price
+    assert ">500<" in listing.content.decode()
     detail = client.get(f"/members/{member.pk}/")
     assert "开卡礼" in detail.content.decode()
     response = client.post(f"/members/{member.pk}/adjust/", {"points": "-10", "reason": "误加"})
