@@ -74,6 +74,10 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "orders.freeze_account",  # RISK-01: confirm order brushing, freeze/lift accounts
         "analytics.add_experiment",  # DATA-07: A/B tests
         "analytics.change_experiment",
+        "analytics.add_customersnapshot",  # MEM-04: take the segment snapshot, act on segments,
+        "analytics.run_segment_action",  # export a segment's customer list
+        "analytics.export_segment",
+        "analytics.add_operationsreport",  # DATA-06: generate operations reports on demand
         "orders.import_orders",  # marketplace order import (issue 6)
         "orders.*_orderimportmapping",
         "orders.add_invoicerequest",  # ORD-07: record a customer's invoice request
@@ -98,6 +102,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "promotions.view_*",
         "catalog.view_*",
         "analytics.view_*",
+        "analytics.run_segment_action",  # MEM-04: segment coupons and the outreach list
+        "analytics.export_segment",
         "members.view_*",
         "sop.change_finding",
     ),
@@ -118,6 +124,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "orders.add_invoicerequest",  # ORD-07: record a customer's invoice request
         "catalog.view_*",
         "members.view_*",
+        "analytics.view_customersnapshot",  # MEM-04: high-value customers get dedicated service
         "sop.change_finding",
     ),
     # 仓储: stock, counts, shipments.
