@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from storeops.analytics import reports, segments
@@ -117,7 +118,14 @@ def report_xlsx(report: OperationsReport) -> bytes:
     ws.title = _("报表")[:31]
     ws.append([reports.report_title(report)])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([_("生成时间"), report.generated_at.strftime("%Y-%m-%d %H:%M"), _("未达标项"), report.missed])
+    ws.append(
+        [
+            _("生成时间"),
+            timezone.localtime(report.generated_at).strftime("%Y-%m-%d %H:%M"),
+            _("未达标项"),
+            report.missed,
+        ]
+    )
     header = [_("指标"), _("本期"), _("上期"), _("变化"), _("目标"), _("是否达标")]
     for section in reports.report_rows(report):
         ws.append([])
@@ -171,6 +179,7 @@ def report_pdf(report: OperationsReport) -> bytes:
         "head", fontName=PDF_FONT, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4
     )
     text_style = ParagraphStyle("text", fontName=PDF_FONT, fontSize=9, leading=13)
+    missed_style = ParagraphStyle("missed", parent=text_style, textColor=colors.HexColor("#b42318"))
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -194,13 +203,11 @@ def report_pdf(report: OperationsReport) -> bytes:
 
     def table(header: list[str], rows: list[list[Any]], widths: list[float]) -> Table:
         data = [[Paragraph(_pdf_text(str(c)), text_style) for c in header]]
-        data += [[Paragraph(_pdf_text(str(c)), text_style) for c in row] for row in rows]
+        for row in rows:  # a missed target is shown in red
+            style = missed_style if row and row[-1] == _("未达标") else text_style
+            data.append([Paragraph(_pdf_text(str(c)), style) for c in row])
         t = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
-        style = TableStyle(table_style.getCommands())
-        for i, row in enumerate(rows, start=1):
-            if row and row[-1] == _("未达标"):
-                style.add("TEXTCOLOR", (0, i), (-1, i), colors.HexColor("#b42318"))
-        t.setStyle(style)
+        t.setStyle(table_style)
         return t
 
     story: list[Any] = [
@@ -208,7 +215,10 @@ def report_pdf(report: OperationsReport) -> bytes:
         Paragraph(
             _pdf_text(
                 _("生成时间 %(t)s · 未达标项 %(n)s")
-                % {"t": report.generated_at.strftime("%Y-%m-%d %H:%M"), "n": report.missed}
+                % {
+                    "t": timezone.localtime(report.generated_at).strftime("%Y-%m-%d %H:%M"),
+                    "n": report.missed,
+                }
             ),
             text_style,
         ),
