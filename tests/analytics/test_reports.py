@@ -244,3 +244,20 @@ def test_data_06_console_list_detail_and_download(store, shop, make_user):
     assert "运营日报" in client.get("/reports/?kind=daily").content.decode()
     pdf = client.get(f"/reports/{report.pk}/download/?format=pdf")
     assert pdf.content.startswith(b"%PDF-")
+
+
+def test_data_06_the_hourly_task_generates_what_is_due_and_the_morning_task_takes_the_snapshot(
+    store, shop, system
+):
+    from storeops.analytics.models import CustomerSnapshot
+    from storeops.audit.models import AuditEntry
+    from storeops.analytics.tasks import generate_due_reports, snapshot_segments
+
+    st.playbook_update(actor=system, store=store, values={"report_daily_hour": 0})  # due all day
+    assert generate_due_reports.call_local() == 4
+    assert generate_due_reports.call_local() == 0
+    assert snapshot_segments.call_local() == 1  # MEM-04: yesterday's snapshot of every store
+    yesterday = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
+    taken = AuditEntry.objects.get(action="segments.snapshot")
+    assert (taken.object_id, taken.after["customers"]) == (yesterday, 0)  # today's buyers are not in it yet
+    assert not CustomerSnapshot.objects.exists()
