@@ -250,8 +250,8 @@ def test_data_06_the_hourly_task_generates_what_is_due_and_the_morning_task_take
     store, shop, system
 ):
     from storeops.analytics.models import CustomerSnapshot
-    from storeops.audit.models import AuditEntry
     from storeops.analytics.tasks import generate_due_reports, snapshot_segments
+    from storeops.audit.models import AuditEntry
 
     st.playbook_update(actor=system, store=store, values={"report_daily_hour": 0})  # due all day
     assert generate_due_reports.call_local() == 4
