@@ -81,12 +81,15 @@ def segment_customers(request: HttpRequest) -> HttpResponse:
     )
     try:
         qs = segments.segment_customers(store=store, segment=segment, day=_day(request), sort=sort, q=q)
-    except NotFound:
+    except NotFound:  # no snapshot yet: the page says so
         qs = None
-    except DomainError as exc:
+    except DomainError as exc:  # a bad filter: say why, show the whole latest snapshot
         _flash_error(request, exc)
         segment, sort, q = "", "monetary", ""
-        qs = segments.segment_customers(store=store)
+        try:
+            qs = segments.segment_customers(store=store)
+        except NotFound:
+            qs = None
     page = Paginator(qs, 50).get_page(request.GET.get("page")) if qs is not None else None
     return render(
         request,

@@ -303,5 +303,20 @@ def test_mem_04_console_overview_list_and_export(store, shop, make_user):
     listing = client.get("/segments/customers/?segment=high_value").content.decode()
     assert "big1" in listing
     assert "fading" not in listing
+    bad = client.get("/segments/customers/?segment=vip", follow=True).content.decode()
+    assert "未知的客户分层" in bad
+    assert "big1" in bad  # the whole snapshot instead
     export = client.get("/segments/export/?segment=new")
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+@pytest.mark.django_db
+def test_mem_04_the_demo_store_has_a_segment_snapshot_and_a_daily_report():
+    from storeops.analytics import reports
+    from storeops.demo.loader import demo_load
+
+    store, _created = demo_load()
+    overview = segments.segment_overview(store=store)
+    assert overview.day == timezone.localdate()
+    assert overview.customers > 0
+    assert reports.report_list(store=store, kind="daily").count() == 1
