@@ -163,6 +163,8 @@ def segments_snapshot(*, actor: Actor, store: Store, day: dt.date | None = None)
     the last complete day) and store them as that day's snapshot, replacing one taken earlier
     for the same day (idempotent). Each row keeps the segment of the snapshot before."""
     day = day or timezone.localdate() - dt.timedelta(days=1)
+    if day > timezone.localdate():
+        raise ValidationError(_("快照日期不能晚于今天"), fields={"day": _("不能晚于今天")})
     computed = segments.segments_compute(store=store, day=day)
     with transaction.atomic():
         previous_day = segments.snapshot_previous_day(store=store, day=day)

@@ -186,6 +186,21 @@ def test_mem_04_segments_and_rfm_from_paid_orders(store, shop, system):
     assert again.segments["sleeping"] == 1
 
 
+def test_mem_04_thresholds_are_validated_and_future_snapshots_refused(store, system, api_as):
+    from storeops.core.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        st.playbook_update(
+            actor=system, store=store, values={"segment_new_days": 90, "segment_sleeping_days": 90}
+        )
+    with pytest.raises(ValidationError):
+        st.playbook_update(actor=system, store=store, values={"segment_high_value_top_share": "1.5"})
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    response = api_as(Role.OPERATIONS).post(f"/analytics/{store.pk}/segments/snapshot", {"day": tomorrow})
+    assert response.status_code == 422
+    assert response.json()["fields"]["day"] == "不能晚于今天"
+
+
 def test_mem_04_snapshot_counts_the_moves_between_segments(store, shop):
     _world, d = shop
     services.segments_snapshot(actor=ACTOR, store=store, day=d - dt.timedelta(days=30))
