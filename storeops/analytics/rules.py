@@ -363,12 +363,13 @@ class Persona:
 
 def persona(facts: PersonaFacts, *, since: dt.date, until: dt.date, sensitive_share: Decimal) -> Persona:
     """Purchase frequency (orders per 30 days from the later of the window start and the first
-    order, to ``until``; per customer), AOV, discount depth and the share of spend on discounted
-    orders; price-sensitive when that share is at least ``sensitive_share``."""
+    order, to ``until``, over at least 30 days so two orders in a newcomer's first week do not
+    read as eight a month; per customer), AOV, discount depth and the share of spend on
+    discounted orders; price-sensitive when that share is at least ``sensitive_share``."""
     if facts.orders <= 0 or facts.customers <= 0:
         return Persona(None, None, None, None, None)
     start = max(since, facts.first_paid)
-    days = max(1, (until - start).days)
+    days = max(30, (until - start).days)
     per_month = (Decimal(facts.orders) * 30 / Decimal(days) / facts.customers).quantize(Decimal("0.01"))
     aov = (facts.paid / facts.orders).quantize(Decimal("0.01"))
     depth = ratio(facts.list_total - facts.paid, facts.list_total) if facts.list_total > 0 else None

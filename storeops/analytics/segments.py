@@ -149,7 +149,7 @@ def segment_overview(*, store: Store, day: dt.date | None = None) -> SegmentOver
     day = _resolve_day(store, day)
     qs = CustomerSnapshot.objects.filter(store=store, day=day)
     counts = {
-        r["segment"]: (r["n"], r["m"] or Decimal(0))
+        r["segment"]: (r["n"], Decimal(r["m"] or 0).quantize(Decimal("0.01")))
         for r in qs.values("segment").annotate(n=Count("id"), m=Sum("monetary")).order_by()
     }
     moves_rows = (
@@ -176,8 +176,8 @@ def segment_overview(*, store: Store, day: dt.date | None = None) -> SegmentOver
         SegmentRow(
             segment=s.value,
             label=str(SEGMENT_LABELS[s.value]),
-            customers=counts.get(s.value, (0, Decimal(0)))[0],
-            monetary=counts.get(s.value, (0, Decimal(0)))[1],
+            customers=counts.get(s.value, (0, Decimal("0.00")))[0],
+            monetary=counts.get(s.value, (0, Decimal("0.00")))[1],
             entered=entered[s.value],
             left=left[s.value],
             actions=[str(a) for a in SEGMENT_PLAYBOOK[s.value]["actions"]],

@@ -50,6 +50,14 @@ def test_mem_07_frequency_aov_and_price_sensitivity():
         _facts(1, "100", "100", "0"), since=SINCE, until=UNTIL, sensitive_share=Decimal("0.5")
     )
     assert (calm.discount_depth, calm.discounted_share, calm.price_sensitive) == (0, 0, False)
+    # a newcomer's two orders in one week are not eight a month: at least 30 days are counted
+    week = rules.persona(
+        _facts(2, "200", "200", "0", first=dt.date(2026, 12, 24)),
+        since=SINCE,
+        until=UNTIL,
+        sensitive_share=Decimal("0.5"),
+    )
+    assert week.orders_per_month == Decimal("2.00")
     assert rules.persona(
         _facts(0, "0", "0", "0"), since=SINCE, until=UNTIL, sensitive_share=Decimal("0.5")
     ) == (rules.Persona(None, None, None, None, None))
@@ -132,9 +140,10 @@ def test_mem_07_refunds_reduce_the_spend(store, shop):
 def test_mem_07_segment_personas(store, shop):
     by_segment = {p.subject: p for p in segments.segment_personas(store=store)}
     assert set(by_segment) == {"new", "active", "high_value", "sleeping"}
-    # loyal's first order is 61 days old (active; high-value by rank? deal spent more), deal is new
+    # deal's first order is 20 days old: new (though the top spender); loyal is active
     new = by_segment["new"]
     assert (new.customers, new.orders, new.price_sensitive) == (1, 2, True)
+    assert by_segment["active"].customers == 1
     assert by_segment["sleeping"].customers == 0
     assert by_segment["sleeping"].aov is None
 

@@ -210,6 +210,12 @@ def test_mem_04_snapshot_counts_the_moves_between_segments(store, shop):
     assert overview.previous_day == d - dt.timedelta(days=30)
     # fading went from active to sleeping; new1 is a new buyer
     assert overview.moves == [("", "new", 1), ("active", "sleeping", 1)]
+    assert [r.monetary for r in overview.segments] == [
+        Decimal("100.00"),
+        Decimal("400.00"),
+        Decimal("1500.00"),
+        Decimal("200.00"),
+    ]
     counts = {r.segment: (r.customers, r.entered, r.left) for r in overview.segments}
     assert counts == {"new": (1, 1, 0), "active": (2, 0, 1), "high_value": (1, 0, 0), "sleeping": (2, 1, 0)}
     # taking the same day again replaces it (idempotent)
