@@ -341,3 +341,19 @@ def test_mem_04_the_demo_store_has_a_segment_snapshot_and_a_daily_report():
     assert overview.day == timezone.localdate()
     assert overview.customers > 0
     assert reports.report_list(store=store, kind="daily").count() == 1
+
+
+def test_mem_04_the_customer_list_reads_a_page_in_constant_queries(store, shop, api_as):
+    _world, d = shop
+    services.segments_snapshot(actor=ACTOR, store=store, day=d)
+    ops = api_as(Role.OPERATIONS)
+    ops.get(f"/analytics/{store.pk}/segments/customers")  # warm the session and permission caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        ops.get(f"/analytics/{store.pk}/segments/customers", page_size=1)
+    with CaptureQueriesContext(connection) as many:
+        body = ops.get(f"/analytics/{store.pk}/segments/customers", page_size=50).json()
+    assert len(body["items"]) == 6
+    assert len(many.captured_queries) == len(one.captured_queries) <= 10  # auth, store, day, count, page
