@@ -1,7 +1,13 @@
-"""A/B tests (DATA-07): create an experiment with its control and challenger, record their
-results, decide. Adopting needs the evidence the playbook asks for (significant at
-``ab_significance`` and a conversion lift of at least ``ab_min_lift``); stopping a test
-(rejecting the challenger) needs only a note. Every change is audited."""
+"""Writes of analytics, each audited.
+
+* A/B tests (DATA-07): create an experiment with its control and challenger, record their
+  results, decide. Adopting needs the evidence the playbook asks for (significant at
+  ``ab_significance`` and a conversion lift of at least ``ab_min_lift``); stopping a test
+  (rejecting the challenger) needs only a note.
+* MEM-04: the daily customer segment snapshot, and a segment's coupon issued to its customers
+  once per period (``promotions.services.coupon_issue_batch`` with a per-period issue key).
+* DATA-06: generating an operations report (stored once per period), sending it to the
+  operations team, and the hourly sweep of the reports that are due."""
 
 from __future__ import annotations
 
