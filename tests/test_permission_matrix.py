@@ -26,6 +26,7 @@ from storeops.sop.services import checks_run
 from storeops.stores import services as st
 from storeops.stores.models import LaunchStep
 from tests.aftersales.matrix_cases import AFTERSALES_API_CASES, AFTERSALES_CONSOLE_CASES, aftersales_world
+from tests.analytics.matrix_cases import ANALYTICS_API_CASES, ANALYTICS_CONSOLE_CASES, analytics_world
 from tests.conftest import ApiClient
 from tests.marketing.matrix_cases import MARKETING_API_CASES, MARKETING_CONSOLE_CASES, marketing_world
 from tests.members.matrix_cases import MEMBERS_API_CASES, MEMBERS_CONSOLE_CASES, members_world
@@ -349,6 +350,7 @@ API_CASES = {
         ),
     },
     **AFTERSALES_API_CASES,
+    **ANALYTICS_API_CASES,  # MEM-04, MEM-07, DATA-06
     **{
         ("GET", "/inventory/{store_id}/warehouses"): ("/inventory/{store}/warehouses", None),
         ("POST", "/inventory/{store_id}/warehouses"): (
@@ -471,7 +473,7 @@ def world(store, channel, system, owner, today):
         actor=system, store=store, name="主图", subject="main_image", control="白底", challenger="场景"
     )
     token, _raw = api_token_create(actor=type(system)(user=owner, via="cli"), name="wms", role=Role.WAREHOUSE)
-    return {
+    ids = {
         "store": store.pk,
         "qualification": q.pk,
         "rule_change": rule_change.pk,
@@ -492,6 +494,7 @@ def world(store, channel, system, owner, today):
         **service_world(store, channel, owner),
         **members_world(store),
     }
+    return {**ids, **analytics_world(store, ids["coupon_template"])}
 
 
 def _orders_world(store, channel):
@@ -871,6 +874,7 @@ CONSOLE_CASES = {
     **SERVICE_CONSOLE_CASES,
     **MEMBERS_CONSOLE_CASES,
     **AFTERSALES_CONSOLE_CASES,
+    **ANALYTICS_CONSOLE_CASES,  # MEM-04, MEM-07, DATA-06
     **{  # orders (h7)
         "console:orders_list": ("GET", "/orders/?status=on_hold&q=m-held&big_promo=0", None),
         "console:orders_review_queue": ("GET", "/orders/review-queue/", None),

@@ -74,6 +74,10 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "orders.freeze_account",  # RISK-01: confirm order brushing, freeze/lift accounts
         "analytics.add_experiment",  # DATA-07: A/B tests
         "analytics.change_experiment",
+        "analytics.add_customersnapshot",  # MEM-04: take the segment snapshot, act on segments,
+        "analytics.run_segment_action",  # export a segment's customer list
+        "analytics.export_segment",
+        "analytics.add_operationsreport",  # DATA-06: generate operations reports on demand
         "orders.import_orders",  # marketplace order import (issue 6)
         "orders.*_orderimportmapping",
         "orders.add_invoicerequest",  # ORD-07: record a customer's invoice request
@@ -100,6 +104,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "catalog.view_*",
         "analytics.view_*",
         "members.*",  # MEM-01/02/03/05: members, points, tier coupons, referral
+        "analytics.run_segment_action",  # MEM-04: segment coupons and the outreach list
+        "analytics.export_segment",
         "sop.change_finding",
     ),
     # 客服: tickets, after-sales within limits.
@@ -121,6 +127,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "members.view_*",
         "members.adjust_points",  # MEM-02: within the playbook's points_adjust_limit
         "members.redeem_points",  # a customer's points redemption taken by the agent
+        "analytics.view_customersnapshot",  # MEM-04: high-value customers get dedicated service
         "sop.change_finding",
     ),
     # 仓储: stock, counts, shipments.

@@ -253,3 +253,23 @@ def return_stats(*, store: Store, since: dt.datetime, until: dt.datetime) -> Ret
         categories=out["categories"],
         reasons=reasons,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCounts:
+    opened: int  # cases requested in the period
+    closed: int  # cases closed in the period
+    open_now: int  # still open at the end of the period
+
+
+def case_counts(*, store: Store, since: dt.datetime, until: dt.datetime) -> CaseCounts:
+    """After-sales cases opened and closed in ``[since, until)``, and those open at ``until``
+    (DATA-06 reports)."""
+    qs = AfterSale.objects.filter(store=store)
+    return CaseCounts(
+        opened=qs.filter(requested_at__gte=since, requested_at__lt=until).count(),
+        closed=qs.filter(closed_at__gte=since, closed_at__lt=until).count(),
+        open_now=qs.filter(requested_at__lt=until)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=until))
+        .count(),
+    )

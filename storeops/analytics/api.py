@@ -1,5 +1,7 @@
 """Analytics API (/api/v1/analytics). TEAM-01: the KPIs of each role. DATA-01: daily metrics.
-DATA-07: A/B tests. DATA-08: profitability per product."""
+DATA-07: A/B tests. DATA-08: profitability per product. MEM-04: lifecycle segments and RFM,
+the segments' coupons, the customer list export. MEM-07: personas. DATA-06: operations
+reports (daily, weekly, monthly, quarterly) and their Excel/PDF exports."""
 
 from __future__ import annotations
 
@@ -7,13 +9,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
-from storeops.analytics import selectors, services
+from storeops.analytics import exports, reports, segments, selectors, services
 from storeops.core.api import Page, paginate
 from storeops.stores.models import Store
 
@@ -319,3 +321,294 @@ def experiment_decide(request: HttpRequest, store_id: int, experiment_id: int, p
         actor=principal(request).actor, experiment=experiment, adopt=payload.adopt, note=payload.note
     )
     return _detail(_experiment(store_id, experiment_id))
+
+
+# --- MEM-04: lifecycle segments and RFM -------------------------------------------------------------
+
+
+class SegmentRowOut(Schema):
+    segment: str
+    label: str
+    customers: int
+    monetary: Decimal
+    entered: int
+    left: int
+    actions: list[str]  # what the segment's playbook asks for
+
+
+class MoveOut(Schema):
+    from_segment: str  # "" = not in the snapshot before (a new buyer)
+    to_segment: str
+    customers: int
+
+
+class SegmentOverviewOut(Schema):
+    day: dt.date
+    previous_day: dt.date | None
+    customers: int
+    segments: list[SegmentRowOut]
+    moves: list[MoveOut]
+
+
+class SnapshotRowOut(Schema):
+    customer_ref: str
+    segment: str
+    previous_segment: str
+    recency_days: int
+    frequency: int
+    monetary: Decimal
+    r_score: int
+    f_score: int
+    m_score: int
+    first_paid_on: dt.date
+    last_paid_on: dt.date
+    day: dt.date
+
+
+class SnapshotIn(Schema):
+    day: dt.date | None = None  # default: yesterday
+
+
+class SnapshotOut(Schema):
+    day: dt.date
+    customers: int
+    segments: dict[str, int]
+    moved: int
+
+
+class SegmentActionOut(Schema):
+    id: int
+    segment: str
+    period_key: str
+    snapshot_day: dt.date
+    coupon_template_id: int
+    customers: int
+    issued: int
+    skipped: int
+    actor_label: str
+    created_at: dt.datetime
+
+
+def _file(body: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _store(store_id: int) -> Store:
+    return get_object_or_404(Store, pk=store_id)
+
+
+@router.get("/{store_id}/segments", response=SegmentOverviewOut, auth=perm("analytics.view_customersnapshot"))
+def segment_overview(request: HttpRequest, store_id: int, day: dt.date | None = None) -> Any:
+    """MEM-04: customers and money per segment on the snapshot ``day`` (default: the latest),
+    the customers who entered and left each segment since the snapshot before, and the moves."""
+    o = segments.segment_overview(store=_store(store_id), day=day)
+    return {
+        "day": o.day,
+        "previous_day": o.previous_day,
+        "customers": o.customers,
+        "segments": o.segments,
+        "moves": [{"from_segment": a, "to_segment": b, "customers": n} for a, b, n in o.moves],
+    }
+
+
+@router.get(
+    "/{store_id}/segments/customers",
+    response=Page[SnapshotRowOut],
+    auth=perm("analytics.view_customersnapshot"),
+)
+def segment_customers(
+    request: HttpRequest,
+    store_id: int,
+    segment: str = "",
+    day: dt.date | None = None,
+    sort: str = "monetary",
+    q: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> Any:
+    """The customers of a segment (or all) on the snapshot with their RFM scores, paginated;
+    ``sort``: monetary / recency / frequency / customer."""
+    qs = segments.segment_customers(store=_store(store_id), segment=segment, day=day, sort=sort, q=q)
+    return paginate(qs, page, page_size)
+
+
+@router.get("/{store_id}/segments/customers/export", auth=perm("analytics.export_segment"))
+def segment_export(request: HttpRequest, store_id: int, segment: str = "", day: dt.date | None = None) -> Any:
+    """The segment's customer list as Excel for outreach: customer reference, segment, RFM,
+    province and city — no names, phones or addresses."""
+    return _file(*exports.segment_export(store=_store(store_id), segment=segment, day=day))
+
+
+@router.post(
+    "/{store_id}/segments/snapshot", response=SnapshotOut, auth=perm("analytics.add_customersnapshot")
+)
+def segment_snapshot(request: HttpRequest, store_id: int, payload: SnapshotIn) -> Any:
+    """Take (or retake) the snapshot of ``day`` now; the morning task takes yesterday's."""
+    return services.segments_snapshot(actor=principal(request).actor, store=_store(store_id), day=payload.day)
+
+
+@router.post(
+    "/{store_id}/segments/{segment}/action",
+    response=SegmentActionOut,
+    auth=perm("analytics.run_segment_action"),
+)
+def segment_action(request: HttpRequest, store_id: int, segment: str) -> Any:
+    """Issue the segment's coupon (playbook ``segment_coupon_<segment>``) to its customers on
+    the latest snapshot, once per period."""
+    return services.segment_action_run(
+        actor=principal(request).actor, store=_store(store_id), segment=segment
+    )
+
+
+@router.get(
+    "/{store_id}/segments/actions",
+    response=Page[SegmentActionOut],
+    auth=perm("analytics.view_customersnapshot"),
+)
+def segment_action_list(
+    request: HttpRequest, store_id: int, segment: str = "", page: int = 1, page_size: int = 50
+) -> Any:
+    return paginate(segments.segment_actions(store=_store(store_id), segment=segment), page, page_size)
+
+
+# --- MEM-07: personas -----------------------------------------------------------------------------------
+
+
+class ShareOut(Schema):
+    name: str
+    share: Decimal
+
+
+class PersonaOut(Schema):
+    subject: str  # the customer reference, or the segment code
+    segment: str
+    rfm: str
+    customers: int
+    orders: int
+    paid: Decimal
+    orders_per_month: Decimal | None
+    aov: Decimal | None
+    discount_depth: Decimal | None  # 1 − paid ÷ list price
+    discounted_share: Decimal | None  # share of spend on discounted orders
+    price_sensitive: bool | None
+    categories: list[ShareOut]  # preferred categories, share of spend
+    regions: list[ShareOut]  # province and city, share of customers
+    since: dt.date
+    until: dt.date
+    demographics_available: bool  # False: StoreOps holds no age or gender
+
+
+def _persona(p: segments.PersonaView) -> dict[str, Any]:
+    return {
+        **{k: getattr(p, k) for k in PersonaOut.model_fields if k not in ("categories", "regions")},
+        "categories": [{"name": n, "share": s} for n, s in p.categories],
+        "regions": [{"name": n, "share": s} for n, s in p.regions],
+    }
+
+
+@router.get("/{store_id}/personas", response=list[PersonaOut], auth=perm("analytics.view_customersnapshot"))
+def segment_personas(request: HttpRequest, store_id: int, day: dt.date | None = None) -> Any:
+    """MEM-07: the persona of each segment on the snapshot ``day`` (default: the latest)."""
+    return [_persona(p) for p in segments.segment_personas(store=_store(store_id), day=day)]
+
+
+@router.get(
+    "/{store_id}/personas/{customer_ref}", response=PersonaOut, auth=perm("analytics.view_customersnapshot")
+)
+def customer_persona(request: HttpRequest, store_id: int, customer_ref: str) -> Any:
+    """MEM-07: one customer's purchase frequency, AOV, preferred categories, price sensitivity
+    and region (province/city)."""
+    return _persona(segments.customer_persona(store=_store(store_id), customer_ref=customer_ref))
+
+
+# --- DATA-06: operations reports -------------------------------------------------------------------
+
+
+class ReportIn(Schema):
+    kind: str  # daily / weekly / monthly / quarterly
+    day: dt.date | None = None  # the report of the last complete period before this day (default: today)
+
+
+class ReportOut(Schema):
+    id: int
+    kind: str
+    period_start: dt.date
+    period_end: dt.date  # exclusive
+    missed: int
+    generated_at: dt.datetime
+    generated_by: str
+
+
+class ReportRowOut(Schema):
+    code: str
+    label: str
+    value: str
+    previous: str
+    change: str
+    target: str
+    ok: bool | None
+
+
+class ReportSectionOut(Schema):
+    key: str
+    label: str
+    rows: list[ReportRowOut]
+
+
+class DeliveryOut(Schema):
+    channel: str
+    recipient: str
+    sent_at: dt.datetime
+    ok: bool
+
+
+class ReportDetailOut(ReportOut):
+    title: str
+    sections: list[ReportSectionOut]
+    data: dict[str, Any]  # the stored figures (raw values)
+    deliveries: list[DeliveryOut]
+
+
+@router.get("/{store_id}/reports", response=Page[ReportOut], auth=perm("analytics.view_operationsreport"))
+def report_list(
+    request: HttpRequest, store_id: int, kind: str = "", page: int = 1, page_size: int = 50
+) -> Any:
+    return paginate(reports.report_list(store=_store(store_id), kind=kind), page, page_size)
+
+
+def _report_detail(report: Any) -> dict[str, Any]:
+    return {
+        **{k: getattr(report, k) for k in ReportOut.model_fields},
+        "title": reports.report_title(report),
+        "sections": reports.report_rows(report),
+        "data": report.data,
+        "deliveries": list(report.deliveries.all()),
+    }
+
+
+@router.post(
+    "/{store_id}/reports", response={201: ReportDetailOut}, auth=perm("analytics.add_operationsreport")
+)
+def report_generate(request: HttpRequest, store_id: int, payload: ReportIn) -> Any:
+    """DATA-06: generate (or rebuild) the report of the last complete period before ``day``."""
+    store = _store(store_id)
+    made = services.report_generate(
+        actor=principal(request).actor, store=store, kind=payload.kind, day=payload.day
+    )
+    return Status(201, _report_detail(reports.report_get(store=store, report_id=made.pk)))
+
+
+@router.get(
+    "/{store_id}/reports/{report_id}", response=ReportDetailOut, auth=perm("analytics.view_operationsreport")
+)
+def report_detail(request: HttpRequest, store_id: int, report_id: int) -> Any:
+    return _report_detail(reports.report_get(store=_store(store_id), report_id=report_id))
+
+
+@router.get("/{store_id}/reports/{report_id}/export", auth=perm("analytics.view_operationsreport"))
+def report_export(request: HttpRequest, store_id: int, report_id: int, format: str = "xlsx") -> Any:
+    """The report as Excel (``format=xlsx``) or PDF (``format=pdf``)."""
+    report = reports.report_get(store=_store(store_id), report_id=report_id)
+    return _file(*exports.report_file(report, format))

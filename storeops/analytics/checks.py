@@ -2,7 +2,7 @@
 for the owner (information: a performance signal, not an incident). It resolves itself when
 the KPI meets its target again. DATA-02: payment conversion below the benchmark. DATA-03:
 sudden drops and abnormal volumes of orders and visitors per channel. DATA-08: low-profit
-products."""
+products. MEM-04: the segments' playbook (coupons of this period, priority shipping)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
-from storeops.analytics import rules, selectors
+from storeops.analytics import rules, segments, selectors, services
 from storeops.catalog import selectors as catalog_selectors
 from storeops.orders import selectors as order_selectors
+from storeops.promotions import selectors as promotion_selectors
 from storeops.sop.registry import (
     CheckContext,
     FindingDraft,
@@ -249,4 +250,112 @@ def ab_test_check(ctx: CheckContext) -> Iterator[FindingDraft]:
             ),
             severity=Severity.INFO,
             detail={"started_30d": started, "target": wanted},
+        )
+
+
+# --- MEM-04: the segments' playbook --------------------------------------------------------------
+
+
+@register_check(rule="MEM-04", title="客户分层运营", owner_role=Role.OPERATIONS, schedule=Schedule.HOURLY)
+def segment_playbook_check(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """What the segments' playbook asks for and has not happened:
+
+    * the snapshot is older than yesterday (the morning task did not run);
+    * a segment whose coupon template is configured has customers (on the latest snapshot) who
+      have not received this period's coupon — e.g. sleeping customers with no win-back coupon
+      this month (sleeping: warning; the others: information);
+    * segments with customers but no coupon template in the playbook (one information finding);
+    * high-value customers' paid orders not shipped within ``segment_high_value_ship_hours``
+      (priority shipping): one warning per order.
+
+    Each resolves itself when the action is taken (coupons issued, order shipped)."""
+    book = ctx.playbook
+    day = segments.snapshot_latest_day(store=ctx.store)
+    if day is None:
+        return
+    if day < ctx.today - dt.timedelta(days=1):
+        yield FindingDraft(
+            subject_key="segments:snapshot_stale",
+            subject_type="analytics.customersnapshot",
+            **titled(gettext_noop("客户分层快照已过期：最近一次是 %(d)s"), d=day.isoformat()),
+            detail={"latest": day.isoformat()},
+        )
+    overview = segments.segment_overview(store=ctx.store, day=day)
+    unconfigured = []
+    for row in overview.segments:
+        if not row.customers:
+            continue
+        template_id = getattr(book, str(segments.SEGMENT_PLAYBOOK[row.segment]["coupon_setting"]))
+        if not template_id:
+            unconfigured.append(row.segment)
+            continue
+        period = rules.segment_period_key(rules.Segment(row.segment), ctx.today)
+        members = set(
+            segments.segment_customers(store=ctx.store, segment=row.segment, day=day).values_list(
+                "customer_ref", flat=True
+            )
+        )
+        reached = promotion_selectors.coupon_holders(
+            store=ctx.store,
+            template_id=template_id,
+            issue_key=services.segment_issue_key(row.segment, period),
+        )
+        missing = len(members - reached)
+        if missing:
+            yield FindingDraft(
+                subject_key=f"segment:{row.segment}:no_action",
+                subject_type="analytics.segment",
+                subject_id=row.segment,
+                **titled(
+                    gettext_noop("%(segment)s中有 %(n)s 人本期（%(p)s）尚未执行运营动作（发券）"),
+                    segment=msgid(segments.SEGMENT_LABELS[row.segment]),
+                    n=missing,
+                    p=period,
+                ),
+                severity=Severity.WARNING if row.segment == "sleeping" else Severity.INFO,
+                detail={
+                    "segment": row.segment,
+                    "period": period,
+                    "missing": missing,
+                    "template": template_id,
+                },
+            )
+    if unconfigured:
+        yield FindingDraft(
+            subject_key="segments:playbook_unconfigured",
+            subject_type="analytics.segment",
+            **titled(
+                gettext_noop("%(n)s 个客户分层有客户但运营手册未配置优惠券模板：%(s)s"),
+                n=len(unconfigured),
+                s="、".join(str(segments.SEGMENT_LABELS[u]) for u in unconfigured),
+            ),
+            severity=Severity.INFO,
+            detail={"segments": unconfigured},
+        )
+    hours = book.segment_high_value_ship_hours
+    high_value = segments.segment_customers(store=ctx.store, segment="high_value", day=day).values_list(
+        "customer_ref", flat=True
+    )
+    late = order_selectors.unshipped_orders_of(
+        ctx.store, customer_refs=list(high_value), paid_before=ctx.now - dt.timedelta(hours=hours)
+    )
+    for order in late:
+        waited = int((ctx.now - order.paid_at).total_seconds() // 3600)
+        yield FindingDraft(
+            subject_key=f"order:{order.channel_id}:{order.number}:priority_shipping",
+            subject_type="orders.order",
+            subject_id=order.number,
+            channel_id=order.channel_id,
+            **titled(
+                gettext_noop("高价值客户订单 %(o)s 付款已 %(h)s 小时未发货（优先发货时限 %(limit)s 小时）"),
+                o=order.number,
+                h=waited,
+                limit=hours,
+            ),
+            severity=Severity.WARNING,
+            detail={
+                "customer": order.customer_ref,
+                "paid_at": order.paid_at.isoformat(),
+                "status": order.status,
+            },
         )

@@ -4,7 +4,7 @@ layout, copy) with its variants and their results."""
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -70,3 +70,138 @@ class ExperimentVariant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.experiment_id} {self.code}"
+
+
+# --- MEM-04: lifecycle segments ----------------------------------------------------------------------
+
+
+class SegmentChoice(models.TextChoices):
+    NEW = "new", _("新客")
+    ACTIVE = "active", _("活跃客户")
+    HIGH_VALUE = "high_value", _("高价值客户")
+    SLEEPING = "sleeping", _("沉睡客户")
+
+
+class CustomerSnapshot(models.Model):
+    """One buyer's lifecycle segment and RFM scores on one day (the daily snapshot): lists are
+    read from here, and the segment of the snapshot before gives the day's segment moves."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("店铺"))
+    day = models.DateField(_("日期"))
+    customer_ref = models.CharField(_("顾客"), max_length=64)
+    segment = models.CharField(_("分层"), max_length=20, choices=SegmentChoice.choices)
+    previous_segment = models.CharField(_("上次分层"), max_length=20, blank=True)
+    recency_days = models.PositiveIntegerField(_("最近购买距今（天）"))
+    frequency = models.PositiveIntegerField(_("购买次数"))
+    monetary = models.DecimalField(_("消费金额"), max_digits=14, decimal_places=2)
+    r_score = models.PositiveSmallIntegerField("R")
+    f_score = models.PositiveSmallIntegerField("F")
+    m_score = models.PositiveSmallIntegerField("M")
+    first_paid_on = models.DateField(_("首单日期"))
+    last_paid_on = models.DateField(_("最近下单日期"))
+
+    class Meta:
+        verbose_name = _("客户分层快照")
+        verbose_name_plural = _("客户分层快照")
+        ordering = ("store", "-day", "-monetary", "customer_ref")
+        permissions = [
+            ("export_segment", _("导出客户分层名单")),
+            ("run_segment_action", _("执行客户分层运营动作")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=("store", "day", "customer_ref"), name="snapshot_customer_once"),
+            models.CheckConstraint(
+                condition=Q(r_score__gte=1, r_score__lte=5)
+                & Q(f_score__gte=1, f_score__lte=5)
+                & Q(m_score__gte=1, m_score__lte=5),
+                name="snapshot_scores_1_to_5",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=("store", "day", "segment"), name="snapshot_day_segment"),
+            models.Index(fields=("store", "customer_ref", "day"), name="snapshot_customer_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.customer_ref} {self.segment}"
+
+
+class SegmentAction(models.Model):
+    """A segment playbook action taken for one period (MEM-04): the coupon of the segment issued
+    to its customers of that day's snapshot. One per (store, segment, period)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("店铺"))
+    segment = models.CharField(_("分层"), max_length=20, choices=SegmentChoice.choices)
+    period_key = models.CharField(_("周期"), max_length=20)
+    snapshot_day = models.DateField(_("快照日期"))
+    coupon_template_id = models.PositiveIntegerField(_("优惠券模板ID"))
+    customers = models.PositiveIntegerField(_("客户数"))
+    issued = models.PositiveIntegerField(_("发放张数"))
+    skipped = models.PositiveIntegerField(_("跳过"))
+    actor_label = models.CharField(_("操作人"), max_length=150)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("分层运营动作")
+        verbose_name_plural = _("分层运营动作")
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.segment} {self.period_key}"
+
+
+# --- DATA-06: operations reports ----------------------------------------------------------------------
+
+
+class ReportKindChoice(models.TextChoices):
+    DAILY = "daily", _("运营日报")
+    WEEKLY = "weekly", _("周复盘")
+    MONTHLY = "monthly", _("月复盘")
+    QUARTERLY = "quarterly", _("季度复盘")
+
+
+class OperationsReport(models.Model):
+    """A report as generated (its figures frozen in ``data``): the daily operations report or a
+    weekly / monthly / quarterly review with targets against actuals. One per period."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("店铺"))
+    kind = models.CharField(_("类型"), max_length=20, choices=ReportKindChoice.choices)
+    period_start = models.DateField(_("开始日期"))
+    period_end = models.DateField(_("结束日期"))  # exclusive: the day after the last
+    data = models.JSONField(_("内容"), default=dict)
+    missed = models.PositiveIntegerField(_("未达标项"), default=0)
+    generated_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+    generated_by = models.CharField(_("生成人"), max_length=150)
+
+    class Meta:
+        verbose_name = _("运营报表")
+        verbose_name_plural = _("运营报表")
+        ordering = ("-period_start", "kind", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=("store", "kind", "period_start"), name="report_once_per_period"),
+            models.CheckConstraint(
+                condition=Q(period_end__gt=F("period_start")), name="report_period_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period_start}"
+
+
+class ReportDelivery(models.Model):
+    """A report sent to a person on a notification channel (who, how, whether it went out)."""
+
+    report = models.ForeignKey(OperationsReport, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(_("通知方式"), max_length=40)
+    recipient = models.CharField(_("接收人"), max_length=200)
+    sent_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+    ok = models.BooleanField(_("成功"), default=True)
+    error = models.CharField(_("错误"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("报表推送记录")
+        verbose_name_plural = _("报表推送记录")
+        ordering = ("-sent_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.recipient}"

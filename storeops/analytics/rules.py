@@ -3,6 +3,7 @@ value meets its target. No Django: tested on its own."""
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import statistics
 from collections.abc import Sequence
@@ -197,3 +198,222 @@ def ab_evaluate(
     else:
         decision = "continue"
     return AbResult(ratio(x1, n1), ratio(x2, n2), lift, p_value, decision)
+
+
+# --- MEM-04: lifecycle segments and RFM scores ----------------------------------------------------
+
+
+class Segment(enum.StrEnum):
+    NEW = "new"
+    ACTIVE = "active"
+    HIGH_VALUE = "high_value"
+    SLEEPING = "sleeping"
+
+
+SEGMENTS: tuple[Segment, ...] = (Segment.NEW, Segment.ACTIVE, Segment.HIGH_VALUE, Segment.SLEEPING)
+SCORE_MIN, SCORE_MAX = 1, 5  # RFM quintile scores (the usual 1–5 scale, not a tunable number)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFacts:
+    """A buyer's paid history as of a day: first and last paid order (all history), and over
+    the RFM window the paid orders and the money kept (paid less refunded)."""
+
+    customer_ref: str
+    first_paid: dt.date
+    last_paid: dt.date
+    frequency: int
+    monetary: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentPolicy:
+    new_days: int  # first paid order fewer than this many days ago: new
+    sleeping_days: int  # last paid order at least this many days ago: sleeping
+    high_value_top_share: Decimal  # the top share of buyers by money kept: high-value
+    high_value_min_amount: Decimal  # or at least this much money kept (0: rank only)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRfm:
+    customer_ref: str
+    segment: Segment
+    recency_days: int
+    frequency: int
+    monetary: Decimal
+    r_score: int
+    f_score: int
+    m_score: int
+    first_paid: dt.date
+    last_paid: dt.date
+
+    @property
+    def rfm(self) -> str:
+        """The three scores as one code, e.g. "545"."""
+        return f"{self.r_score}{self.f_score}{self.m_score}"
+
+
+def quantile_scores(values: Sequence[Decimal | int]) -> list[int]:
+    """A 1–5 score per value by its mid-rank among all values (higher value, higher score):
+    the share of values below it plus half the share equal to it, cut into fifths. Ties get the
+    same score; a lone value scores 3; n distinct values spread evenly over 1…5."""
+    n = len(values)
+    if n == 0:
+        return []
+    ordered = sorted(values)
+    below: dict[Decimal | int, int] = {}
+    equal: dict[Decimal | int, int] = {}
+    for i, v in enumerate(ordered):
+        below.setdefault(v, i)
+        equal[v] = equal.get(v, 0) + 1
+    scores = []
+    for v in values:
+        mid_rank = Decimal(2 * below[v] + equal[v]) / Decimal(2 * n)  # in (0, 1)
+        scores.append(min(SCORE_MAX, SCORE_MIN + int(mid_rank * 5)))
+    return scores
+
+
+def segment_of(*, recency_days: int, tenure_days: int, high_value: bool, policy: SegmentPolicy) -> Segment:
+    """Exactly one segment: sleeping (no order for ``sleeping_days``) before new (first order
+    within ``new_days``) before high-value before active."""
+    if recency_days >= policy.sleeping_days:
+        return Segment.SLEEPING
+    if tenure_days < policy.new_days:
+        return Segment.NEW
+    if high_value:
+        return Segment.HIGH_VALUE
+    return Segment.ACTIVE
+
+
+def rfm_segments(
+    facts: Sequence[CustomerFacts], *, today: dt.date, policy: SegmentPolicy
+) -> list[CustomerRfm]:
+    """RFM scores (recency: fewer days is better) and the lifecycle segment of every buyer."""
+    recency = [(today - f.last_paid).days for f in facts]
+    r_scores = quantile_scores([-r for r in recency])
+    f_scores = quantile_scores([f.frequency for f in facts])
+    m_scores = quantile_scores([f.monetary for f in facts])
+    n = len(facts)
+    ordered = sorted((f.monetary for f in facts), reverse=True)
+    above: dict[Decimal, int] = {}
+    for i, m in enumerate(ordered):
+        above.setdefault(m, i)
+    out = []
+    for f, rec, r, fs, ms in zip(facts, recency, r_scores, f_scores, m_scores, strict=True):
+        by_rank = f.monetary > 0 and Decimal(above[f.monetary]) < policy.high_value_top_share * n
+        by_amount = policy.high_value_min_amount > 0 and f.monetary >= policy.high_value_min_amount
+        out.append(
+            CustomerRfm(
+                customer_ref=f.customer_ref,
+                segment=segment_of(
+                    recency_days=rec,
+                    tenure_days=(today - f.first_paid).days,
+                    high_value=by_rank or by_amount,
+                    policy=policy,
+                ),
+                recency_days=rec,
+                frequency=f.frequency,
+                monetary=f.monetary,
+                r_score=r,
+                f_score=fs,
+                m_score=ms,
+                first_paid=f.first_paid,
+                last_paid=f.last_paid,
+            )
+        )
+    return out
+
+
+def segment_period_key(segment: Segment, day: dt.date) -> str:
+    """The period a segment's playbook action is taken once in: a new customer once ever, the
+    active segment every ISO week (the weekly flash sale), high-value and sleeping customers
+    every month."""
+    if segment is Segment.NEW:
+        return "once"
+    if segment is Segment.ACTIVE:
+        year, week, _day = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{day:%Y-%m}"
+
+
+# --- MEM-07: personas ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaFacts:
+    """What a customer (or a group of them) bought over the persona window."""
+
+    customers: int
+    orders: int
+    paid: Decimal  # what was paid, less refunds
+    list_total: Decimal  # the same orders at list price
+    discounted_paid: Decimal  # paid for orders that carried a discount or coupon
+    first_paid: dt.date
+    last_paid: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    orders_per_month: Decimal | None  # paid orders per 30 days of the customer's tenure in the window
+    aov: Decimal | None  # average order value
+    discount_depth: Decimal | None  # 1 − paid ÷ list price
+    discounted_share: Decimal | None  # share of spend on discounted orders
+    price_sensitive: bool | None
+
+
+def persona(facts: PersonaFacts, *, since: dt.date, until: dt.date, sensitive_share: Decimal) -> Persona:
+    """Purchase frequency (orders per 30 days from the later of the window start and the first
+    order, to ``until``, over at least 30 days so two orders in a newcomer's first week do not
+    read as eight a month; per customer), AOV, discount depth and the share of spend on
+    discounted orders; price-sensitive when that share is at least ``sensitive_share``."""
+    if facts.orders <= 0 or facts.customers <= 0:
+        return Persona(None, None, None, None, None)
+    start = max(since, facts.first_paid)
+    days = max(30, (until - start).days)
+    per_month = (Decimal(facts.orders) * 30 / Decimal(days) / facts.customers).quantize(Decimal("0.01"))
+    aov = (facts.paid / facts.orders).quantize(Decimal("0.01"))
+    depth = ratio(facts.list_total - facts.paid, facts.list_total) if facts.list_total > 0 else None
+    share = ratio(facts.discounted_paid, facts.paid) if facts.paid > 0 else None
+    return Persona(
+        orders_per_month=per_month,
+        aov=aov,
+        discount_depth=max(Decimal(0), depth) if depth is not None else None,
+        discounted_share=share,
+        price_sensitive=None if share is None else share >= sensitive_share,
+    )
+
+
+def top_shares(amounts: dict[str, Decimal], limit: int) -> list[tuple[str, Decimal]]:
+    """The ``limit`` largest entries with their share of the total (ties by key)."""
+    total = sum(amounts.values(), Decimal(0))
+    if total <= 0:
+        return []
+    ranked = sorted(((k, v) for k, v in amounts.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+    return [(k, (v / total).quantize(Decimal("0.0001"))) for k, v in ranked[:limit]]
+
+
+# --- DATA-06: report periods ----------------------------------------------------------------------
+
+
+class ReportKind(enum.StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+
+def report_period(kind: ReportKind, day: dt.date) -> tuple[dt.date, dt.date]:
+    """The last *complete* period of ``kind`` before ``day``: ``(first day, day after the last)``.
+    Daily: yesterday; weekly: the ISO week (Monday–Sunday) before this one; monthly: last month;
+    quarterly: last calendar quarter."""
+    if kind is ReportKind.DAILY:
+        return day - dt.timedelta(days=1), day
+    if kind is ReportKind.WEEKLY:
+        this_monday = day - dt.timedelta(days=day.weekday())
+        return this_monday - dt.timedelta(days=7), this_monday
+    if kind is ReportKind.MONTHLY:
+        first = day.replace(day=1)
+        return (first - dt.timedelta(days=1)).replace(day=1), first
+    quarter_first = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    prev_last = quarter_first - dt.timedelta(days=1)
+    return prev_last.replace(month=(prev_last.month - 1) // 3 * 3 + 1, day=1), quarter_first

@@ -12,7 +12,9 @@ from storeops.console import (
     orders_import_views,
     orders_views,
     promotions_views,
+    reports_views,
     risk_views,
+    segments_views,
     service_views,
     views,
 )
@@ -38,6 +40,17 @@ urlpatterns = [
         analytics_views.experiment_action,
         name="experiment_action",
     ),
+    # MEM-04 lifecycle segments, MEM-07 personas, DATA-06 operations reports
+    path("segments/", segments_views.segments_overview, name="segments"),
+    path("segments/customers/", segments_views.segment_customers, name="segment_customers"),
+    path("segments/export/", segments_views.segment_export, name="segment_export"),
+    path("segments/snapshot/", segments_views.segment_snapshot, name="segment_snapshot"),
+    path("segments/<slug:segment>/action/", segments_views.segment_action, name="segment_action"),
+    path("personas/", segments_views.personas, name="personas"),
+    path("reports/", reports_views.report_list, name="reports"),
+    path("reports/generate/", reports_views.report_generate, name="report_generate"),
+    path("reports/<int:report_id>/", reports_views.report_detail, name="report_detail"),
+    path("reports/<int:report_id>/download/", reports_views.report_download, name="report_download"),
     # RISK-03: platform rule changes and their compliance adjustment
     path("rule-changes/", risk_views.rule_changes, name="rule_changes"),
     path("rule-changes/record/", risk_views.rule_change_record, name="rule_change_record"),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -801,6 +801,53 @@ def refunds_of_customers(
             order_paid=r[4],
             amount=r[5],
             created_at=r[6],
+# --- customers' paid history (MEM-04 segments, MEM-07 personas; read by analytics) ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerOrderFacts:
+    customer_ref: str
+    first_paid_at: dt.datetime  # all history before ``until``
+    last_paid_at: dt.datetime
+    orders: int  # paid orders in the window, not refunded in full
+    paid: Decimal  # paid in the window, less refunds
+    list_total: Decimal  # list price of the window's paid orders
+    discounted_paid: Decimal  # paid (less refunds) for the window's orders with a discount or coupon
+
+
+def customer_order_facts(
+    store: Store, *, since: dt.datetime, until: dt.datetime, customer_refs: Iterable[str] | None = None
+) -> list[CustomerOrderFacts]:
+    """Per customer with a paid order before ``until``: first and last payment (all history),
+    and over ``[since, until)`` the orders kept, money kept, list value and money kept on
+    discounted orders. One grouped query."""
+    qs = Order.objects.filter(store=store, paid_at__isnull=False, paid_at__lt=until)
+    if customer_refs is not None:
+        qs = qs.filter(customer_ref__in=list(customer_refs))
+    window = Q(paid_at__gte=since)
+    kept = F("paid_amount") - F("refunded_amount")
+    rows = (
+        qs.values("customer_ref")
+        .annotate(
+            first=Min("paid_at"),
+            last=Max("paid_at"),
+            n=Count("id", filter=window & Q(paid_amount__gt=F("refunded_amount"))),
+            paid=Sum(kept, filter=window),
+            listed=Sum("list_total", filter=window),
+            discounted=Sum(kept, filter=window & Q(discount_total__gt=0)),
+        )
+        .order_by("customer_ref")
+    )
+    zero = Decimal("0.00")
+    return [
+        CustomerOrderFacts(
+            customer_ref=r["customer_ref"],
+            first_paid_at=r["first"],
+            last_paid_at=r["last"],
+            orders=r["n"] or 0,
+            paid=(r["paid"] or zero).quantize(zero),
+            list_total=(r["listed"] or zero).quantize(zero),
+            discounted_paid=(r["discounted"] or zero).quantize(zero),
         )
         for r in rows
     ]
@@ -809,3 +856,61 @@ def refunds_of_customers(
 def customer_has_paid_order(store: Store, customer_ref: str) -> bool:
     """Has this customer ever paid an order in the store (MEM-05: referral is for new customers)?"""
     return Order.objects.filter(store=store, customer_ref=customer_ref, paid_at__isnull=False).exists()
+def customer_category_spend(
+    store: Store, *, since: dt.datetime, until: dt.datetime, customer_refs: Iterable[str] | None = None
+) -> dict[str, dict[int, Decimal]]:
+    """Money kept (paid less refunded) per customer and product category, orders paid in
+    ``[since, until)`` (gifts left out)."""
+    qs = OrderLine.objects.filter(
+        order__store=store, order__paid_at__gte=since, order__paid_at__lt=until, is_gift=False
+    )
+    if customer_refs is not None:
+        qs = qs.filter(order__customer_ref__in=list(customer_refs))
+    rows = qs.values("order__customer_ref", "sku__product__category_id").annotate(
+        paid=Sum("paid_total"), refunded=Sum("refunded_amount")
+    )
+    out: dict[str, dict[int, Decimal]] = {}
+    for r in rows:
+        amount = (r["paid"] or Decimal(0)) - (r["refunded"] or Decimal(0))
+        out.setdefault(r["order__customer_ref"], {})[r["sku__product__category_id"]] = amount
+    return out
+
+
+def customer_regions(
+    store: Store, *, until: dt.datetime, customer_refs: Iterable[str] | None = None
+) -> dict[str, tuple[str, str]]:
+    """Province and city of each customer's latest paid order before ``until`` — nothing finer
+    (no name, phone or street: DATA-09 / RISK-05)."""
+    qs = Order.objects.filter(store=store, paid_at__isnull=False, paid_at__lt=until)
+    if customer_refs is not None:
+        qs = qs.filter(customer_ref__in=list(customer_refs))
+    out: dict[str, tuple[str, str]] = {}
+    for ref, province, city in qs.order_by("paid_at", "id").values_list("customer_ref", "province", "city"):
+        out[ref] = (province, city)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class UnshippedOrder:
+    number: str
+    channel_id: int
+    customer_ref: str
+    paid_at: dt.datetime
+    status: str
+
+
+def unshipped_orders_of(
+    store: Store, *, customer_refs: Iterable[str], paid_before: dt.datetime
+) -> list[UnshippedOrder]:
+    """Orders of these customers paid before ``paid_before`` and not shipped yet, oldest first."""
+    rows = (
+        Order.objects.filter(
+            store=store,
+            customer_ref__in=list(customer_refs),
+            status__in=UNSHIPPED,
+            paid_at__lt=paid_before,
+        )
+        .order_by("paid_at", "id")
+        .values_list("number", "channel_id", "customer_ref", "paid_at", "status")
+    )
+    return [UnshippedOrder(*r) for r in rows]

@@ -631,3 +631,13 @@ def offer_end_times(*, store: Store, offer_ids: Sequence[int]) -> dict[int, dt.d
     the storefront shows next to a quote (ORD-06)."""
     rows = Offer.objects.filter(store=store, pk__in=list(offer_ids), ends_at__isnull=False)
     return dict(rows.values_list("pk", "ends_at"))
+
+
+def coupon_holders(*, store: Store, template_id: int, issue_key: str) -> set[str]:
+    """Customers issued ``template_id`` under ``issue_key`` (MEM-04: who got this period's
+    segment coupon)."""
+    return set(
+        IssuedCoupon.objects.filter(store=store, template_id=template_id, issue_key=issue_key).values_list(
+            "customer_ref", flat=True
+        )
+    )

@@ -74,3 +74,16 @@ def finding_counts_by_rule(*, store_id: int | None, limit: int = 10) -> list[dic
     if store_id:
         qs = qs.filter(store_id=store_id)
     return list(qs.values("rule_id").annotate(n=Count("id")).order_by("-n", "rule_id")[:limit])
+
+
+def finding_flow(*, store_id: int, since: Any, until: Any) -> dict[str, int]:
+    """Findings first seen and resolved in ``[since, until)``, and those unresolved at ``until``
+    (DATA-06 reports)."""
+    qs = Finding.objects.filter(store_id=store_id)
+    return {
+        "opened": qs.filter(first_seen_at__gte=since, first_seen_at__lt=until).count(),
+        "resolved": qs.filter(resolved_at__gte=since, resolved_at__lt=until).count(),
+        "unresolved": qs.filter(first_seen_at__lt=until)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=until))
+        .count(),
+    }

@@ -557,6 +557,100 @@ class PlaybookSettings(BaseModel):
         "DATA-07", 2, "每月至少开展的A/B测试数", "A/B tests to start each month (at least)", ge=0, le=100
     )
 
+    # MEM-04 / MEM-07 / DATA-06 (analytics): lifecycle segments, personas, operations reports
+    segment_new_days: int = _s(
+        "MEM-04",
+        30,
+        "新客：首单距今少于（天）",
+        "New customer: first paid order fewer than (days) ago",
+        ge=1,
+        le=365,
+    )
+    segment_sleeping_days: int = _s(
+        "MEM-04",
+        90,
+        "沉睡客户：最近一单距今至少（天）",
+        "Sleeping customer: last paid order at least (days) ago",
+        ge=2,
+        le=1095,
+    )
+    segment_high_value_top_share: Pct = _s(
+        "MEM-04",
+        Decimal("0.20"),
+        "高价值客户：消费金额排名前（比例）",
+        "High-value customer: top share of buyers by money spent",
+        ge=0,
+        le=1,
+    )
+    segment_high_value_min_amount: Decimal = _s(
+        "MEM-04",
+        Decimal("0"),
+        "高价值客户：或消费金额至少（元，0=只按排名）",
+        "High-value customer: or money spent at least (CNY, 0 = rank only)",
+        ge=0,
+    )
+    rfm_window_days: int = _s(
+        "MEM-04", 365, "RFM统计窗口（天）", "RFM window for frequency and money (days)", ge=30, le=1095
+    )
+    segment_coupon_new: int = _s(
+        "MEM-04",
+        0,
+        "新客首单券模板ID（0=未配置）",
+        "New customers: first-order coupon template id (0 = none)",
+        ge=0,
+    )
+    segment_coupon_active: int = _s(
+        "MEM-04",
+        0,
+        "活跃客户每周活动券模板ID（0=未配置）",
+        "Active customers: weekly flash-sale coupon template id (0 = none)",
+        ge=0,
+    )
+    segment_coupon_high_value: int = _s(
+        "MEM-04",
+        0,
+        "高价值客户每月专属券模板ID（0=未配置）",
+        "High-value customers: monthly exclusive coupon template id (0 = none)",
+        ge=0,
+    )
+    segment_coupon_sleeping: int = _s(
+        "MEM-04",
+        0,
+        "沉睡客户每月召回券模板ID（0=未配置）",
+        "Sleeping customers: monthly win-back coupon template id (0 = none)",
+        ge=0,
+    )
+    segment_high_value_ship_hours: int = _s(
+        "MEM-04",
+        24,
+        "高价值客户优先发货（付款后小时）",
+        "High-value customers' orders shipped within (hours after payment)",
+        ge=1,
+        le=720,
+    )
+    persona_window_days: int = _s(
+        "MEM-07", 365, "用户画像统计窗口（天）", "Persona window (days of orders)", ge=30, le=1095
+    )
+    persona_top_categories: int = _s(
+        "MEM-07", 3, "画像偏好类目数", "Preferred categories shown per persona", ge=1, le=20
+    )
+    persona_price_sensitive_share: Pct = _s(
+        "MEM-07",
+        Decimal("0.5"),
+        "价格敏感：优惠订单消费占比至少",
+        "Price-sensitive: share of spend on discounted orders at least",
+        ge=0,
+        le=1,
+    )
+    report_daily_hour: int = _s(
+        "DATA-06",
+        8,
+        "运营日报生成时间（几点）",
+        "Daily operations report generated at (hour, local time)",
+        ge=0,
+        le=23,
+    )
+
     # RISK
     brushing_window_hours: int = _s(
         "RISK-01", 24, "刷单识别统计窗口（小时）", "Order-brushing detection window (hours)", ge=1, le=720
@@ -665,6 +759,8 @@ class PlaybookSettings(BaseModel):
             problems.append(
                 "金卡订单数不能多于钻石卡 / tier_gold_min_orders must not exceed tier_diamond_min_orders"
             )
+        if self.segment_new_days >= self.segment_sleeping_days:
+            problems.append("新客天数必须小于沉睡天数 / segment_new_days must be below segment_sleeping_days")
         if problems:
             raise ValueError("; ".join(problems))
         return self

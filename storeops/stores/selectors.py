@@ -125,3 +125,41 @@ def rule_changes_open(*, store: Store) -> QuerySet[PlatformRuleChange]:
     return PlatformRuleChange.objects.filter(
         store=store, status__in=(RuleChangeStatus.NEW, RuleChangeStatus.ADJUSTING)
     ).order_by("announced_at", "id")
+
+
+def launch_targets_between(*, store: Store, start: dt.date, end: dt.date) -> list[dict[str, object]]:
+    """STORE-07 launch targets of live channels whose month after go-live overlaps
+    ``[start, end)``: channel, month, metric, target and the recorded actual (DATA-06 reviews)."""
+    import calendar
+
+    from storeops.stores.models import KpiMetric, LaunchTarget
+
+    def add_months(day: dt.date, months: int) -> dt.date:
+        index = day.month - 1 + months
+        year, month = day.year + index // 12, index % 12 + 1
+        return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+    out: list[dict[str, object]] = []
+    rows = (
+        LaunchTarget.objects.filter(plan__store=store, plan__went_live_on__isnull=False)
+        .select_related("plan__channel")
+        .order_by("plan__channel__name", "month", "metric")
+    )
+    for t in rows:
+        live = t.plan.went_live_on
+        assert live is not None
+        month_start, month_end = add_months(live, t.month - 1), add_months(live, t.month)
+        if month_start < end and month_end > start:
+            out.append(
+                {
+                    "channel": t.plan.channel.name,
+                    "month": t.month,
+                    "metric": t.metric,
+                    "metric_label": str(KpiMetric(t.metric).label),
+                    "from": month_start,
+                    "to": month_end,
+                    "target": t.target,
+                    "actual": t.actual,
+                }
+            )
+    return out
