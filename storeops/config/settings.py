@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "storeops.aftersales",
     "storeops.service",
     "storeops.analytics",
+    "storeops.behaviour",
     "storeops.console",
     "storeops.demo",
     "storeops.backups",
