@@ -26,6 +26,7 @@ from storeops.sop.services import checks_run
 from storeops.stores import services as st
 from storeops.stores.models import LaunchStep
 from tests.aftersales.matrix_cases import AFTERSALES_API_CASES, AFTERSALES_CONSOLE_CASES, aftersales_world
+from tests.behaviour.matrix_cases import BEHAVIOUR_API_CASES, BEHAVIOUR_CONSOLE_CASES, behaviour_world
 from tests.conftest import ApiClient
 from tests.marketing.matrix_cases import MARKETING_API_CASES, MARKETING_CONSOLE_CASES, marketing_world
 from tests.orders.matrix_cases import ORDERS_API_CASES, SIGNED_ORDER_ROUTES, orders_world
@@ -347,6 +348,7 @@ API_CASES = {
         ),
     },
     **AFTERSALES_API_CASES,
+    **BEHAVIOUR_API_CASES,
     **{
         ("GET", "/inventory/{store_id}/warehouses"): ("/inventory/{store}/warehouses", None),
         ("POST", "/inventory/{store_id}/warehouses"): (
@@ -488,6 +490,7 @@ def world(store, channel, system, owner, today):
         **_order_imports_world(store, channel),
         **aftersales_world(store, channel),
         **service_world(store, channel, owner),
+        **behaviour_world(store, channel),
     }
 
 
@@ -867,6 +870,7 @@ CONSOLE_CASES = {
     **MARKETING_CONSOLE_CASES,
     **SERVICE_CONSOLE_CASES,
     **AFTERSALES_CONSOLE_CASES,
+    **BEHAVIOUR_CONSOLE_CASES,
     **{  # orders (h7)
         "console:orders_list": ("GET", "/orders/?status=on_hold&q=m-held&big_promo=0", None),
         "console:orders_review_queue": ("GET", "/orders/review-queue/", None),

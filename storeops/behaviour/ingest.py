@@ -221,7 +221,8 @@ def validate_event(
         errors.append(RowError(line, "kind", _("只能是 %(v)s") % {"v": "、".join(EventKind.values)}))
     page = text("page_type") or (DEFAULT_PAGE.get(EventKind(kind), "") if kind in EventKind.values else "")
     if not page:
-        errors.append(RowError(line, "page_type", _("浏览事件必须填写页面类型")))
+        if kind in EventKind.values:  # an unknown kind is reported already
+            errors.append(RowError(line, "page_type", _("浏览事件必须填写页面类型")))
     elif page not in PageType.values:
         errors.append(RowError(line, "page_type", _("只能是 %(v)s") % {"v": "、".join(PageType.values)}))
     source = text("source") or default_source or TrafficSource.OTHER.value
