@@ -205,6 +205,32 @@ def parse_taobao_row(
     return ParsedEvent(visitor, kind.value, page.value, ts, source, item, category), []
 
 
+def _dwell(value: str, errors: list[RowError], line: int) -> int | None:
+    if not value:
+        return None
+    try:
+        dwell = int(value)
+    except ValueError:
+        dwell = -1
+    if not 0 <= dwell <= 86400:
+        errors.append(RowError(line, "dwell_seconds", _("须为 0 到 86400 之间的整数秒")))
+    return dwell
+
+
+def _amount(value: str, kind: str, errors: list[RowError], line: int) -> Decimal | None:
+    if not value:
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        amount = Decimal(-1)
+    if not amount.is_finite() or amount < 0 or amount >= 10**12 or amount != amount.quantize(Decimal("0.01")):
+        errors.append(RowError(line, "amount", _("须为不小于 0、最多两位小数的金额")))
+    elif kind != EventKind.PAY:
+        errors.append(RowError(line, "amount", _("只有支付事件可以带金额")))
+    return amount
+
+
 def validate_event(
     values: Mapping[str, Any], line: int, *, limit: int, default_source: str = ""
 ) -> tuple[ParsedEvent | None, list[RowError]]:
@@ -229,29 +255,8 @@ def validate_event(
     if source not in TrafficSource.values:
         errors.append(RowError(line, "source", _("只能是 %(v)s") % {"v": "、".join(TrafficSource.values)}))
     ts = _unix(values.get("occurred_at"), errors, line, limit)
-    dwell: int | None = None
-    if text("dwell_seconds"):
-        try:
-            dwell = int(text("dwell_seconds"))
-        except ValueError:
-            dwell = -1
-        if not 0 <= dwell <= 86400:
-            errors.append(RowError(line, "dwell_seconds", _("须为 0 到 86400 之间的整数秒")))
-    amount: Decimal | None = None
-    if text("amount"):
-        try:
-            amount = Decimal(text("amount"))
-        except InvalidOperation:
-            amount = Decimal(-1)
-        if (
-            not amount.is_finite()
-            or amount < 0
-            or amount != amount.quantize(Decimal("0.01"))
-            or amount >= 10**12
-        ):
-            errors.append(RowError(line, "amount", _("须为不小于 0、最多两位小数的金额")))
-        elif kind != EventKind.PAY:
-            errors.append(RowError(line, "amount", _("只有支付事件可以带金额")))
+    dwell = _dwell(text("dwell_seconds"), errors, line)
+    amount = _amount(text("amount"), kind, errors, line)
     item = _ident(text("item_id"), "item_id", errors, line, required=False)
     category = _ident(text("category_id"), "category_id", errors, line, required=False)
     customer = _ident(text("customer_ref"), "customer_ref", errors, line, required=False)

@@ -321,7 +321,7 @@ def source_cost_set(
         value = Decimal(str(amount))
     except ArithmeticError:
         value = Decimal(-1)
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")) or value >= 10**12:
+    if not value.is_finite() or value < 0 or value >= 10**12 or value != value.quantize(Decimal("0.01")):
         errors["amount"] = _("须为不小于 0、最多两位小数的金额")
     if channel is not None and channel.store_id != store.pk:
         errors["channel_id"] = _("渠道不属于该店铺")

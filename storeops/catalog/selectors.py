@@ -469,6 +469,8 @@ def catalog_links_by_code(*, store: Store, codes: list[str]) -> dict[str, tuple[
     (its product too) or product codes (SKU None); a SKU code wins over a product code.
     Chunked queries, for linking imported behaviour events to the catalogue."""
     found: dict[str, tuple[int, int | None]] = {}
+    if not codes or not Product.objects.filter(store=store).exists():
+        return found
     unique = sorted(set(codes))
     for start in range(0, len(unique), 500):
         chunk = unique[start : start + 500]
