@@ -15,6 +15,7 @@ from storeops.accounts.roles import Role
 from storeops.accounts.services import user_create
 from storeops.analytics import services as analytics
 from storeops.core.context import Actor
+from storeops.demo.behaviour_demo import load_behaviour_demo
 from storeops.demo.catalog_demo import _now_for, load_catalog_demo
 from storeops.demo.operations_demo import load_operations_demo
 from storeops.stores import services as stores
@@ -217,4 +218,5 @@ def demo_load(*, today: dt.date | None = None) -> tuple[Store, bool]:
         products = load_catalog_demo(store=store, channels=channels, today=today, actor=actor)
         now = _now_for(today)
         load_operations_demo(store=store, channels=channels, products=products, now=now, actor=actor)
+        load_behaviour_demo(store=store, channels=channels, products=products, now=now, actor=actor)
     return store, True
