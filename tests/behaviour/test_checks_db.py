@@ -122,3 +122,28 @@ def test_data_04_low_conversion_source_is_a_finding_and_channel_filter_applies(s
         for r in selectors.source_report(store=store, since=DAY, until=DAY, channel_id=channel.pk).rows
     ] == [10]
     assert selectors.source_report(store=store, since=DAY, until=DAY, channel_id=channel.pk + 999).rows == []
+
+
+def test_data_04_ad_spend_total_sums_the_period_and_filters_by_the_plans_channel(store, channel):
+    from storeops.marketing import selectors as marketing_selectors
+    from storeops.marketing import services as marketing_services
+    from tests.marketing.builders import an_ad_plan
+
+    plan = an_ad_plan(store, channel=channel)
+    marketing_services.ad_keyword_set(actor=ACTOR, plan=plan, keyword="裙", bid="1.00")
+    marketing_services.ad_stats_import_csv(
+        actor=ACTOR,
+        plan=plan,
+        text=(
+            "日期,关键词,花费,展现量,点击量,成交笔数,成交金额\n"
+            "2026-03-01,裙,10.50,1,1,0,0\n2026-03-02,裙,20.25,1,1,0,0\n2026-03-03,裙,99,1,1,0,0\n"
+        ),
+    )
+    total = marketing_selectors.ad_spend_total(store=store, since=dt.date(2026, 3, 1), until=DAY)
+    assert total.amount == Decimal("30.75")
+    on_channel = marketing_selectors.ad_spend_total(store=store, since=DAY, until=DAY, channel_id=channel.pk)
+    assert on_channel.amount == Decimal("20.25")
+    elsewhere = marketing_selectors.ad_spend_total(
+        store=store, since=DAY, until=DAY, channel_id=channel.pk + 1
+    )
+    assert elsewhere.amount == 0
