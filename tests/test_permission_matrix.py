@@ -27,6 +27,7 @@ from storeops.stores import services as st
 from storeops.stores.models import LaunchStep
 from tests.aftersales.matrix_cases import AFTERSALES_API_CASES, AFTERSALES_CONSOLE_CASES, aftersales_world
 from tests.analytics.matrix_cases import ANALYTICS_API_CASES, ANALYTICS_CONSOLE_CASES, analytics_world
+from tests.behaviour.matrix_cases import BEHAVIOUR_API_CASES, BEHAVIOUR_CONSOLE_CASES, behaviour_world
 from tests.conftest import ApiClient
 from tests.marketing.matrix_cases import MARKETING_API_CASES, MARKETING_CONSOLE_CASES, marketing_world
 from tests.members.matrix_cases import MEMBERS_API_CASES, MEMBERS_CONSOLE_CASES, members_world
@@ -351,6 +352,7 @@ API_CASES = {
     },
     **AFTERSALES_API_CASES,
     **ANALYTICS_API_CASES,  # MEM-04, MEM-07, DATA-06
+    **BEHAVIOUR_API_CASES,
     **{
         ("GET", "/inventory/{store_id}/warehouses"): ("/inventory/{store}/warehouses", None),
         ("POST", "/inventory/{store_id}/warehouses"): (
@@ -493,6 +495,7 @@ def world(store, channel, system, owner, today):
         **aftersales_world(store, channel),
         **service_world(store, channel, owner),
         **members_world(store),
+        **behaviour_world(store, channel),
     }
     return {**ids, **analytics_world(store, ids["coupon_template"])}
 
@@ -875,6 +878,7 @@ CONSOLE_CASES = {
     **MEMBERS_CONSOLE_CASES,
     **AFTERSALES_CONSOLE_CASES,
     **ANALYTICS_CONSOLE_CASES,  # MEM-04, MEM-07, DATA-06
+    **BEHAVIOUR_CONSOLE_CASES,
     **{  # orders (h7)
         "console:orders_list": ("GET", "/orders/?status=on_hold&q=m-held&big_promo=0", None),
         "console:orders_review_queue": ("GET", "/orders/review-queue/", None),

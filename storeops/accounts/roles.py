@@ -83,6 +83,10 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "orders.add_invoicerequest",  # ORD-07: record a customer's invoice request
         "aftersales.view_*",  # AS-05: return rates per product
         "analytics.view_*",
+        "behaviour.view_*",  # DATA-04/05: funnel, paths, traffic sources
+        "behaviour.ingest_event",  # the own web shop's storefront token posts behaviour events
+        "behaviour.add_sourcecost",  # DATA-04: what a traffic source cost
+        "behaviour.change_sourcecost",
         "service.view_*",  # complaints and reviews feed listings and the CS-04 report
         "members.*",  # MEM-01/02/03/05: members, points, tier coupons, referral
         "service.add_incident",  # RISK-04: operations leads the system-failure playbook
@@ -106,6 +110,9 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "members.*",  # MEM-01/02/03/05: members, points, tier coupons, referral
         "analytics.run_segment_action",  # MEM-04: segment coupons and the outreach list
         "analytics.export_segment",
+        "behaviour.view_*",  # DATA-04: traffic sources and their spend
+        "behaviour.add_sourcecost",
+        "behaviour.change_sourcecost",
         "sop.change_finding",
     ),
     # 客服: tickets, after-sales within limits.
@@ -153,6 +160,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.ANALYST: (
         *_COMMON,
         "analytics.view_*",
+        "behaviour.view_*",  # DATA-04/05: funnel, paths, traffic sources
         "pricing.view_*",  # DATA-08: profitability needs the unit costs
         "fulfilment.view_*",
         "marketing.view_*",

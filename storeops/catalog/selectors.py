@@ -462,3 +462,22 @@ def sku_get_by_code(*, store: Store, code: str) -> Sku | None:
 def skus_by_id(*, store: Store, ids: list[int]) -> dict[int, Sku]:
     """The store's SKUs with these ids (one query), with their products."""
     return {s.pk: s for s in Sku.objects.filter(store=store, pk__in=ids).select_related("product")}
+
+
+def catalog_links_by_code(*, store: Store, codes: list[str]) -> dict[str, tuple[int, int | None]]:
+    """``code → (product id, SKU id)`` for the codes that are one of the store's SKU codes
+    (its product too) or product codes (SKU None); a SKU code wins over a product code.
+    Chunked queries, for linking imported behaviour events to the catalogue."""
+    found: dict[str, tuple[int, int | None]] = {}
+    if not codes or not Product.objects.filter(store=store).exists():
+        return found
+    unique = sorted(set(codes))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        for code, product_id in Product.objects.filter(store=store, code__in=chunk).values_list("code", "pk"):
+            found[code] = (product_id, None)
+        for code, sku_id, product_id in Sku.objects.filter(store=store, code__in=chunk).values_list(
+            "code", "pk", "product_id"
+        ):
+            found[code] = (product_id, sku_id)
+    return found

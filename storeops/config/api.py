@@ -65,6 +65,7 @@ def _register_routers() -> None:
     from storeops.aftersales.api import router as aftersales_router
     from storeops.analytics.api import router as analytics_router
     from storeops.audit.api import router as audit_router
+    from storeops.behaviour.api import router as behaviour_router
     from storeops.catalog.api import router as catalog_router
     from storeops.fulfilment.api import router as fulfilment_router
     from storeops.inventory.api import router as inventory_router
@@ -96,6 +97,7 @@ def _register_routers() -> None:
     api.add_router("/aftersales", aftersales_router)
     api.add_router("/analytics", analytics_router)
     api.add_router("/members", members_router)
+    api.add_router("/behaviour", behaviour_router)
 
 
 _register_routers()

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "storeops.service",
     "storeops.analytics",
     "storeops.members",
+    "storeops.behaviour",
     "storeops.console",
     "storeops.demo",
     "storeops.backups",

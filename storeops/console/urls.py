@@ -4,6 +4,7 @@ from storeops.console import (
     account_views,
     aftersales_views,
     analytics_views,
+    behaviour_views,
     catalog_views,
     fulfilment_views,
     inventory_views,
@@ -51,6 +52,13 @@ urlpatterns = [
     path("reports/generate/", reports_views.report_generate, name="report_generate"),
     path("reports/<int:report_id>/", reports_views.report_detail, name="report_detail"),
     path("reports/<int:report_id>/download/", reports_views.report_download, name="report_download"),
+    # DATA-04 / DATA-05: shopper behaviour (funnel, paths, traffic sources, imports)
+    path("behaviour/", behaviour_views.funnel, name="behaviour_funnel"),
+    path("behaviour/paths/", behaviour_views.paths, name="behaviour_paths"),
+    path("behaviour/sources/", behaviour_views.sources, name="behaviour_sources"),
+    path("behaviour/sources/cost/", behaviour_views.source_cost_set, name="behaviour_source_cost"),
+    path("behaviour/imports/", behaviour_views.imports, name="behaviour_imports"),
+    path("behaviour/imports/<int:import_id>/", behaviour_views.import_detail, name="behaviour_import_detail"),
     # RISK-03: platform rule changes and their compliance adjustment
     path("rule-changes/", risk_views.rule_changes, name="rule_changes"),
     path("rule-changes/record/", risk_views.rule_change_record, name="rule_change_record"),

@@ -16,6 +16,7 @@ from storeops.accounts.services import user_create
 from storeops.analytics import services as analytics
 from storeops.core.context import Actor
 from storeops.demo.analytics_ops_demo import load_segments_and_reports_demo
+from storeops.demo.behaviour_demo import load_behaviour_demo
 from storeops.demo.catalog_demo import _now_for, load_catalog_demo
 from storeops.demo.members_demo import load_members_demo
 from storeops.demo.operations_demo import load_operations_demo
@@ -221,4 +222,5 @@ def demo_load(*, today: dt.date | None = None) -> tuple[Store, bool]:
         load_operations_demo(store=store, channels=channels, products=products, now=now, actor=actor)
         load_members_demo(store=store, now=now, actor=actor)  # MEM-01/02/03/05
         load_segments_and_reports_demo(store=store, today=today, actor=actor)
+        load_behaviour_demo(store=store, channels=channels, products=products, now=now, actor=actor)
     return store, True

@@ -316,3 +316,14 @@ def ad_peak_schedule(plan: AdPlan) -> rules.PeakSchedule | None:
     if plan.peak_start is None or plan.peak_end is None or plan.peak_uplift is None:
         return None
     return rules.PeakSchedule(start=plan.peak_start, end=plan.peak_end, uplift=plan.peak_uplift)
+
+
+def ad_spend_total(*, store: Store, since: dt.date, until: dt.date, channel_id: int | None = None) -> Money:
+    """What the store's ad plans spent from ``since`` to ``until`` (inclusive), from the
+    keywords' daily stats; ``channel_id``: only the plans of that channel (DATA-04: the paid
+    source's spend)."""
+    stats = AdKeywordDailyStat.objects.filter(keyword__plan__store=store, day__gte=since, day__lte=until)
+    if channel_id is not None:
+        stats = stats.filter(keyword__plan__channel_id=channel_id)
+    total = stats.aggregate(s=Sum("spend"))["s"] or Decimal(0)
+    return Money(total, store.currency).quantize()  # SQLite sums lose the scale

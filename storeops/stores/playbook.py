@@ -650,6 +650,80 @@ class PlaybookSettings(BaseModel):
         ge=0,
         le=23,
     )
+    # --- behaviour (helper "behaviour"): DATA-04 traffic sources, DATA-05 funnel and paths ---
+    behaviour_session_gap_minutes: int = _s(
+        "DATA-05",
+        30,
+        "会话超时：无操作多少分钟后算新会话",
+        "Session inactivity gap: a new session after this many idle minutes",
+        ge=1,
+        le=1440,
+    )
+    behaviour_window_days: int = _s(
+        "DATA-05",
+        7,
+        "漏斗与流量来源检查统计天数",
+        "Days of behaviour events the funnel and source checks look at",
+        ge=1,
+        le=90,
+    )
+    behaviour_min_visitors: int = _s(
+        "DATA-05",
+        200,
+        "访客数至少多少才判断漏斗与来源转化",
+        "Judge a funnel step or a source only with at least this many visitors",
+        ge=1,
+        le=10**9,
+    )
+    funnel_min_category_rate: Pct = _s(
+        "DATA-05",
+        Decimal("0.30"),
+        "漏斗：首页→分类/搜索页转化下限",
+        "Funnel: min conversion home → category/search page",
+        ge=0,
+        le=1,
+    )
+    funnel_min_product_rate: Pct = _s(
+        "DATA-05",
+        Decimal("0.30"),
+        "漏斗：分类/搜索页→商品页转化下限",
+        "Funnel: min conversion category/search → product page",
+        ge=0,
+        le=1,
+    )
+    funnel_min_cart_rate: Pct = _s(
+        "DATA-05",
+        Decimal("0.05"),
+        "漏斗：商品页→加购转化下限（加购率）",
+        "Funnel: min conversion product page → cart (add-to-cart rate)",
+        ge=0,
+        le=1,
+    )
+    funnel_min_pay_rate: Pct = _s(
+        "DATA-05",
+        Decimal("0.20"),
+        "漏斗：加购→支付转化下限",
+        "Funnel: min conversion cart → payment",
+        ge=0,
+        le=1,
+    )
+    source_min_conversion: Pct = _s(
+        "DATA-04",
+        Decimal("0.01"),
+        "流量来源转化率下限（买家÷访客）",
+        "Traffic source: min conversion (buyers ÷ visitors)",
+        ge=0,
+        le=1,
+    )
+    source_min_roi: Decimal = _s(
+        "DATA-04",
+        Decimal("2"),
+        "流量来源ROI下限（(销售额−花费)÷花费）",
+        "Traffic source: min ROI ((revenue − spend) ÷ spend)",
+        ge=-1,
+        le=1000,
+    )
+    # --- end behaviour block ---
 
     # RISK
     brushing_window_hours: int = _s(
