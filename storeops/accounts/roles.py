@@ -85,6 +85,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "audit.view_auditentry",
         "sop.change_finding",
         "sop.run_checks",
+        "recommend.*",  # REC-01/02: neighbours and their rebuild
     ),
     # 推广: campaigns, ads, outreach.
     Role.MARKETING: (
@@ -100,6 +101,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "analytics.view_*",
         "members.view_*",
         "sop.change_finding",
+        "recommend.view_*",  # REC-01/02: which products are recommended together
     ),
     # 客服: tickets, after-sales within limits.
     Role.CUSTOMER_SERVICE: (
@@ -152,6 +154,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "inventory.view_*",
         "aftersales.view_*",  # AS-05: return rates and reasons
         "service.view_*",  # CS-04 complaint analysis
+        "recommend.view_*",  # REC-01: the neighbour tables
     ),
 }
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "storeops.aftersales",
     "storeops.service",
     "storeops.analytics",
+    "storeops.recommend",
     "storeops.console",
     "storeops.demo",
     "storeops.backups",

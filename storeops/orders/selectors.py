@@ -721,3 +721,30 @@ def daily_sales(
         )
         day += dt.timedelta(days=1)
     return out
+
+
+# --- baskets for recommendations (REC-01) -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BasketLine:
+    order_id: int
+    customer_ref: str
+    product_id: int
+    paid_at: dt.datetime
+
+
+def paid_basket_lines(store: Store, *, since: dt.datetime, until: dt.datetime) -> Iterable[BasketLine]:
+    """The products of each order paid in ``[since, until)`` (one row per order line; gifts,
+    cancelled and fully refunded orders left out): the baskets REC-01 learns "bought together"
+    from. Streamed in order id order, so a large history is never held as model objects."""
+    rows = (
+        OrderLine.objects.filter(
+            order__store=store, order__paid_at__gte=since, order__paid_at__lt=until, is_gift=False
+        )
+        .exclude(order__status__in=(S.CANCELLED.value, S.REFUNDED.value))
+        .order_by("order_id", "position")
+        .values_list("order_id", "order__customer_ref", "sku__product_id", "order__paid_at")
+    )
+    for order_id, customer, product_id, paid_at in rows.iterator(chunk_size=5000):
+        yield BasketLine(order_id, customer, product_id, paid_at)
