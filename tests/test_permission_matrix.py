@@ -29,6 +29,7 @@ from tests.aftersales.matrix_cases import AFTERSALES_API_CASES, AFTERSALES_CONSO
 from tests.conftest import ApiClient
 from tests.marketing.matrix_cases import MARKETING_API_CASES, MARKETING_CONSOLE_CASES, marketing_world
 from tests.orders.matrix_cases import ORDERS_API_CASES, SIGNED_ORDER_ROUTES, orders_world
+from tests.recommend.matrix_cases import RECOMMEND_API_CASES, RECOMMEND_CONSOLE_CASES
 from tests.service.matrix_cases import SERVICE_API_CASES, SERVICE_CONSOLE_CASES, service_world
 
 ROLES = list(Role)
@@ -273,6 +274,7 @@ API_CASES = {
     ),
     **MARKETING_API_CASES,
     **SERVICE_API_CASES,
+    **RECOMMEND_API_CASES,
     **ORDERS_API_CASES,
     **{  # marketplace order import and invoices (h6)
         ("POST", "/orders/imports/{store_id}"): (
@@ -866,6 +868,7 @@ CONSOLE_CASES = {
     },
     **MARKETING_CONSOLE_CASES,
     **SERVICE_CONSOLE_CASES,
+    **RECOMMEND_CONSOLE_CASES,
     **AFTERSALES_CONSOLE_CASES,
     **{  # orders (h7)
         "console:orders_list": ("GET", "/orders/?status=on_hold&q=m-held&big_promo=0", None),

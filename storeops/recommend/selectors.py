@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -78,6 +78,21 @@ def neighbours_of(*, store: Store, product_id: int, kind: str = "") -> list[Item
     return list(qs.order_by("kind", "rank"))
 
 
+def neighbour_counts(*, store: Store, product_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """``{product id: {"similar": n, "complementary": n}}`` in the current table (one query)."""
+    rows = (
+        ItemNeighbour.objects.filter(
+            store=store, build__status=BuildStatus.CURRENT, product_id__in=list(product_ids)
+        )
+        .values("product_id", "kind")
+        .annotate(n=Count("id"))
+    )
+    out: dict[int, dict[str, int]] = {}
+    for r in rows:
+        out.setdefault(r["product_id"], {})[r["kind"]] = r["n"]
+    return out
+
+
 def neighbour_rows(*, store: Store, product_ids: Sequence[int], kind: str) -> list[rules.Neighbour]:
     """The current table's rows of these products as the pure core's :class:`Neighbour`."""
     rows = ItemNeighbour.objects.filter(
@@ -113,6 +128,12 @@ def sellable_neighbours(
     """The rows whose neighbour can be bought now (see :func:`in_stock_products`)."""
     ok = in_stock_products(store=store, product_ids=[r.neighbour_id for r in rows], channel=channel)
     return [r for r in rows if r.neighbour_id in ok]
+
+
+def _short(amount: Decimal) -> str:
+    """5.00 → "5", 4.50 → "4.5" (how shops write a reduction)."""
+    text = f"{amount:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # --- REC-02: cart add-ons ------------------------------------------------------------------------
@@ -230,7 +251,7 @@ def addon_suggestions(
                 pay_extra=pay_extra,
                 saving=saving,
                 offer_text=(
-                    _("加购%(name)s立减%(amount)s元") % {"name": core_word or title, "amount": saving}
+                    _("加购%(name)s立减%(amount)s元") % {"name": core_word or title, "amount": _short(saving)}
                     if saving > 0
                     else ""
                 ),
