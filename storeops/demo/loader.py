@@ -17,6 +17,7 @@ from storeops.analytics import services as analytics
 from storeops.core.context import Actor
 from storeops.demo.catalog_demo import _now_for, load_catalog_demo
 from storeops.demo.operations_demo import load_operations_demo
+from storeops.demo.recommend_demo import load_recommend_demo
 from storeops.stores import services as stores
 from storeops.stores.models import ChannelKind, KpiMetric, LaunchStep, QualificationKind, Store
 
@@ -217,4 +218,5 @@ def demo_load(*, today: dt.date | None = None) -> tuple[Store, bool]:
         products = load_catalog_demo(store=store, channels=channels, today=today, actor=actor)
         now = _now_for(today)
         load_operations_demo(store=store, channels=channels, products=products, now=now, actor=actor)
+        load_recommend_demo(store=store, actor=actor)
     return store, True
