@@ -170,3 +170,13 @@ def test_rec_01_rebuild_and_build_list_through_the_api(shop, api_as):
     builds = api_as(Role.ANALYST).get(f"/recommend/{shop.store.pk}/builds").json()
     assert [b["status"] for b in builds["items"]] == ["current", "superseded"]
     assert api_as(Role.ANALYST).post(f"/recommend/{shop.store.pk}/builds", {}).status_code == 403
+
+
+def test_rec_02_add_ons_cost_a_bounded_number_of_queries(shop, storefront, django_assert_max_num_queries):
+    # given a cart whose products have three complements; each is quoted once with the cart
+    _remover_deal(shop)
+    # then the queries are: session/auth, base quote, table, stock, one quote per suggestion
+    # (27 today: about 5 per quote; a new query per candidate product would break this)
+    with django_assert_max_num_queries(30):
+        body = _add_ons(storefront, shop, "M1-S", "Y1-S", "L1-S").json()
+    assert len(body["suggestions"]) == 3
