@@ -54,6 +54,16 @@ def purchase_interactions(
         )
 
 
+def training_interactions(
+    *, store: Store, since: dt.datetime, until: dt.datetime
+) -> Iterator[rules.Interaction]:
+    """What the nightly / console / API rebuild learns from: today the paid orders only. This is
+    the one place to add another stream (e.g. browsing events of a behaviour app as ``view`` /
+    ``fav`` / ``cart`` interactions with ``item`` = product id): ``itertools.chain`` it here; the
+    core weighs each kind by the playbook's ``rec_weight_*``."""
+    yield from purchase_interactions(store=store, since=since, until=until)
+
+
 # --- the neighbour table -----------------------------------------------------------------------
 
 

@@ -1,10 +1,10 @@
 """REC-01: rebuild a store's neighbour table (similar and complementary products).
 
 :func:`neighbours_rebuild` learns from an iterable of :class:`~storeops.recommend.rules.Interaction`.
-By default that is the store's paid orders of the last ``rec_history_days`` (one basket per
-order, read through ``orders.selectors.paid_basket_lines``); a caller may pass any other
-stream instead, or chain several (e.g. browsing events: view / fav / cart), which the pure
-core weighs by the playbook's ``rec_weight_*`` settings.
+By default that is ``selectors.training_interactions``: the store's paid orders of the last
+``rec_history_days`` (one basket per order, read through ``orders.selectors.paid_basket_lines``).
+Browsing events (view / fav / cart) are added by chaining them there, or a caller passes any
+stream itself; the pure core weighs each kind by the playbook's ``rec_weight_*`` settings.
 
 Atomic for readers: the rows are written under a new ``building`` build (in batches, so a
 long rebuild never holds a long write transaction other writers would wait for) that no
@@ -45,7 +45,7 @@ def neighbours_rebuild(
     playbook = playbook_get(store=store)
     policy = selectors.policy(playbook)
     if interactions is None:
-        interactions = selectors.purchase_interactions(
+        interactions = selectors.training_interactions(
             store=store, since=now - dt.timedelta(days=playbook.rec_history_days), until=now
         )
     build = NeighbourBuild.objects.create(
