@@ -32,6 +32,7 @@ from tests.conftest import ApiClient
 from tests.marketing.matrix_cases import MARKETING_API_CASES, MARKETING_CONSOLE_CASES, marketing_world
 from tests.members.matrix_cases import MEMBERS_API_CASES, MEMBERS_CONSOLE_CASES, members_world
 from tests.orders.matrix_cases import ORDERS_API_CASES, SIGNED_ORDER_ROUTES, orders_world
+from tests.recommend.matrix_cases import RECOMMEND_API_CASES, RECOMMEND_CONSOLE_CASES
 from tests.service.matrix_cases import SERVICE_API_CASES, SERVICE_CONSOLE_CASES, service_world
 
 ROLES = list(Role)
@@ -277,6 +278,7 @@ API_CASES = {
     **MARKETING_API_CASES,
     **SERVICE_API_CASES,
     **MEMBERS_API_CASES,
+    **RECOMMEND_API_CASES,
     **ORDERS_API_CASES,
     **{  # marketplace order import and invoices (h6)
         ("POST", "/orders/imports/{store_id}"): (
@@ -876,6 +878,7 @@ CONSOLE_CASES = {
     **MARKETING_CONSOLE_CASES,
     **SERVICE_CONSOLE_CASES,
     **MEMBERS_CONSOLE_CASES,
+    **RECOMMEND_CONSOLE_CASES,
     **AFTERSALES_CONSOLE_CASES,
     **ANALYTICS_CONSOLE_CASES,  # MEM-04, MEM-07, DATA-06
     **BEHAVIOUR_CONSOLE_CASES,

@@ -94,6 +94,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "audit.view_auditentry",
         "sop.change_finding",
         "sop.run_checks",
+        "recommend.*",  # REC-01/02: neighbours and their rebuild
     ),
     # 推广: campaigns, ads, outreach.
     Role.MARKETING: (
@@ -114,6 +115,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "behaviour.add_sourcecost",
         "behaviour.change_sourcecost",
         "sop.change_finding",
+        "recommend.view_*",  # REC-01/02: which products are recommended together
     ),
     # 客服: tickets, after-sales within limits.
     Role.CUSTOMER_SERVICE: (
@@ -171,6 +173,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "aftersales.view_*",  # AS-05: return rates and reasons
         "service.view_*",  # CS-04 complaint analysis
         "members.view_*",  # MEM-01/02/05: tiers, points, referral statistics
+        "recommend.view_*",  # REC-01: the neighbour tables
     ),
 }
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
@@ -24,6 +26,7 @@ from storeops.catalog.models import (
     CertificationKind,
     ChannelListing,
     ListingAudit,
+    ListingStatus,
     MarketCategoryStat,
     Product,
     ProductStatus,
@@ -481,3 +484,46 @@ def catalog_links_by_code(*, store: Store, codes: list[str]) -> dict[str, tuple[
         ):
             found[code] = (product_id, sku_id)
     return found
+
+
+# ---- recommendations (REC-01/02) ---------------------------------------------------------------
+
+
+def product_category_ids(*, store: Store, product_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Each product's category id (all the store's products, or only ``product_ids``)."""
+    qs = Product.objects.filter(store=store)
+    if product_ids is not None:
+        qs = qs.filter(pk__in=list(product_ids))
+    return dict(qs.values_list("pk", "category_id"))
+
+
+def product_briefs(*, store: Store, product_ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
+    """``{product id: (code, title, core word)}`` for these products (one query)."""
+    rows = Product.objects.filter(store=store, pk__in=list(product_ids)).values_list(
+        "pk", "code", "title", "core_word"
+    )
+    return {pk: (code, title, core) for pk, code, title, core in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class SellableSku:
+    sku_id: int
+    code: str
+    product_id: int
+    price: Decimal
+
+
+def sellable_skus(
+    *, store: Store, product_ids: Iterable[int], channel_id: int | None = None
+) -> list[SellableSku]:
+    """Active SKUs of the listed products that are on sale (product ``live``; with a channel,
+    listed live on that channel), cheapest first per product (one query)."""
+    qs = Sku.objects.filter(
+        store=store, product_id__in=list(product_ids), is_active=True, product__status=ProductStatus.LIVE
+    )
+    if channel_id is not None:
+        qs = qs.filter(
+            product__listings__channel_id=channel_id, product__listings__status=ListingStatus.LIVE
+        ).distinct()
+    rows = qs.order_by("product_id", "price", "code").values_list("pk", "code", "product_id", "price")
+    return [SellableSku(pk, code, product_id, price) for pk, code, product_id, price in rows]

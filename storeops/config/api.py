@@ -76,6 +76,7 @@ def _register_routers() -> None:
     from storeops.orders.api_imports import invoices_router
     from storeops.pricing.api import router as pricing_router
     from storeops.promotions.api import router as promotions_router
+    from storeops.recommend.api import router as recommend_router
     from storeops.service.api import router as service_router
     from storeops.sop.api import router as sop_router
     from storeops.stores.api import router as stores_router
@@ -98,6 +99,7 @@ def _register_routers() -> None:
     api.add_router("/analytics", analytics_router)
     api.add_router("/members", members_router)
     api.add_router("/behaviour", behaviour_router)
+    api.add_router("/recommend", recommend_router)
 
 
 _register_routers()

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "storeops.analytics",
     "storeops.members",
     "storeops.behaviour",
+    "storeops.recommend",
     "storeops.console",
     "storeops.demo",
     "storeops.backups",

@@ -14,6 +14,7 @@ from storeops.console import (
     orders_views,
     promotions_views,
     reports_views,
+    recommend_views,
     risk_views,
     segments_views,
     service_views,
@@ -31,6 +32,9 @@ urlpatterns = [
     path("playbook/", views.playbook, name="playbook"),
     path("qualifications/", views.qualifications, name="qualifications"),
     path("team-kpis/", analytics_views.team_kpis, name="team_kpis"),  # TEAM-01
+    path("recommend/", recommend_views.overview, name="recommend_overview"),  # REC-01/02
+    path("recommend/rebuild/", recommend_views.rebuild, name="recommend_rebuild"),
+    path("recommend/products/<int:product_id>/", recommend_views.product, name="recommend_product"),
     path("profitability/", analytics_views.profitability, name="profitability"),  # DATA-08
     path("daily-metrics/", analytics_views.daily_metrics, name="daily_metrics"),  # DATA-01
     path("experiments/", analytics_views.experiments, name="experiments"),  # DATA-07

@@ -801,6 +801,16 @@ def refunds_of_customers(
             order_paid=r[4],
             amount=r[5],
             created_at=r[6],
+        )
+        for r in rows
+    ]
+
+
+def customer_has_paid_order(store: Store, customer_ref: str) -> bool:
+    """Has this customer ever paid an order in the store (MEM-05: referral is for new customers)?"""
+    return Order.objects.filter(store=store, customer_ref=customer_ref, paid_at__isnull=False).exists()
+
+
 # --- customers' paid history (MEM-04 segments, MEM-07 personas; read by analytics) ---------------
 
 
@@ -853,9 +863,6 @@ def customer_order_facts(
     ]
 
 
-def customer_has_paid_order(store: Store, customer_ref: str) -> bool:
-    """Has this customer ever paid an order in the store (MEM-05: referral is for new customers)?"""
-    return Order.objects.filter(store=store, customer_ref=customer_ref, paid_at__isnull=False).exists()
 def customer_category_spend(
     store: Store, *, since: dt.datetime, until: dt.datetime, customer_refs: Iterable[str] | None = None
 ) -> dict[str, dict[int, Decimal]]:
@@ -914,3 +921,30 @@ def unshipped_orders_of(
         .values_list("number", "channel_id", "customer_ref", "paid_at", "status")
     )
     return [UnshippedOrder(*r) for r in rows]
+
+
+# --- baskets for recommendations (REC-01) -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BasketLine:
+    order_id: int
+    customer_ref: str
+    product_id: int
+    paid_at: dt.datetime
+
+
+def paid_basket_lines(store: Store, *, since: dt.datetime, until: dt.datetime) -> Iterable[BasketLine]:
+    """The products of each order paid in ``[since, until)`` (one row per order line; gifts,
+    cancelled and fully refunded orders left out): the baskets REC-01 learns "bought together"
+    from. Streamed in order id order, so a large history is never held as model objects."""
+    rows = (
+        OrderLine.objects.filter(
+            order__store=store, order__paid_at__gte=since, order__paid_at__lt=until, is_gift=False
+        )
+        .exclude(order__status__in=(S.CANCELLED.value, S.REFUNDED.value))
+        .order_by("order_id", "position")
+        .values_list("order_id", "order__customer_ref", "sku__product_id", "order__paid_at")
+    )
+    for order_id, customer, product_id, paid_at in rows.iterator(chunk_size=5000):
+        yield BasketLine(order_id, customer, product_id, paid_at)

@@ -794,6 +794,45 @@ class PlaybookSettings(BaseModel):
         ge=0,
     )
 
+    # --- recommend (REC-01/02): item-to-item collaborative filtering and cart add-ons ---
+    rec_neighbours_k: int = _s(
+        "REC-01",
+        10,
+        "每个商品保留的相似/搭配推荐数（K）",
+        "Neighbours kept per product and kind (K)",
+        ge=1,
+        le=50,
+    )
+    rec_min_support: int = _s(
+        "REC-01",
+        2,
+        "推荐最少共现次数（同时浏览/购买的顾客或订单数）",
+        "Min support: customers (similar) or orders (complementary) with both products",
+        ge=1,
+        le=10000,
+    )
+    rec_shrinkage: Decimal = _s(
+        "REC-01",
+        Decimal("5"),
+        "小样本收缩系数（得分×n÷(n+系数)）",
+        "Shrinkage for small counts (score × n ÷ (n + shrinkage))",
+        ge=0,
+        le=10000,
+    )
+    rec_weight_view: Decimal = _s("REC-01", Decimal("1"), "浏览权重", "Weight of a view", ge=0, le=100)
+    rec_weight_fav: Decimal = _s("REC-01", Decimal("2"), "收藏权重", "Weight of a favourite", ge=0, le=100)
+    rec_weight_cart: Decimal = _s(
+        "REC-01", Decimal("3"), "加购权重", "Weight of an add-to-cart", ge=0, le=100
+    )
+    rec_weight_buy: Decimal = _s("REC-01", Decimal("4"), "购买权重", "Weight of a purchase", ge=0, le=100)
+    rec_history_days: int = _s(
+        "REC-01", 180, "推荐训练回看天数", "Days of paid orders the neighbours are learnt from", ge=1, le=3650
+    )
+    rec_addon_max: int = _s(
+        "REC-02", 4, "购物车加购推荐最多条数", "Max add-on suggestions shown with a cart", ge=1, le=20
+    )
+    # --- end recommend block ---
+
     # Findings
     finding_due_hours_critical: int = _s(
         "SOP", 4, "严重问题处理时限（小时）", "Critical findings due within (hours)", ge=1, le=720
