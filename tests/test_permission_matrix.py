@@ -29,6 +29,7 @@ from tests.aftersales.matrix_cases import AFTERSALES_API_CASES, AFTERSALES_CONSO
 from tests.conftest import ApiClient
 from tests.marketing.matrix_cases import MARKETING_API_CASES, MARKETING_CONSOLE_CASES, marketing_world
 from tests.orders.matrix_cases import ORDERS_API_CASES, SIGNED_ORDER_ROUTES, orders_world
+from tests.outreach.matrix_cases import OUTREACH_API_CASES, OUTREACH_CONSOLE_CASES, outreach_world
 from tests.service.matrix_cases import SERVICE_API_CASES, SERVICE_CONSOLE_CASES, service_world
 
 ROLES = list(Role)
@@ -273,6 +274,7 @@ API_CASES = {
     ),
     **MARKETING_API_CASES,
     **SERVICE_API_CASES,
+    **OUTREACH_API_CASES,
     **ORDERS_API_CASES,
     **{  # marketplace order import and invoices (h6)
         ("POST", "/orders/imports/{store_id}"): (
@@ -488,6 +490,7 @@ def world(store, channel, system, owner, today):
         **_order_imports_world(store, channel),
         **aftersales_world(store, channel),
         **service_world(store, channel, owner),
+        **outreach_world(store),
     }
 
 
@@ -866,6 +869,7 @@ CONSOLE_CASES = {
     },
     **MARKETING_CONSOLE_CASES,
     **SERVICE_CONSOLE_CASES,
+    **OUTREACH_CONSOLE_CASES,
     **AFTERSALES_CONSOLE_CASES,
     **{  # orders (h7)
         "console:orders_list": ("GET", "/orders/?status=on_hold&q=m-held&big_promo=0", None),

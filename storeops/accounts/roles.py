@@ -79,6 +79,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "orders.add_invoicerequest",  # ORD-07: record a customer's invoice request
         "aftersales.view_*",  # AS-05: return rates per product
         "analytics.view_*",
+        "outreach.view_*",  # MEM-06: campaigns and their conversion
         "service.view_*",  # complaints and reviews feed listings and the CS-04 report
         "service.add_incident",  # RISK-04: operations leads the system-failure playbook
         "service.change_incident",
@@ -99,6 +100,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "catalog.view_*",
         "analytics.view_*",
         "members.view_*",
+        "outreach.*",  # MEM-06: templates, consent, campaigns, gateway receipts
         "sop.change_finding",
     ),
     # 客服: tickets, after-sales within limits.
@@ -118,6 +120,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "orders.add_invoicerequest",  # ORD-07: record a customer's invoice request
         "catalog.view_*",
         "members.view_*",
+        "outreach.view_consent",  # MEM-06: a customer asks service to stop (or start) messages
+        "outreach.change_consent",
         "sop.change_finding",
     ),
     # 仓储: stock, counts, shipments.
@@ -143,6 +147,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.ANALYST: (
         *_COMMON,
         "analytics.view_*",
+        "outreach.view_*",
         "pricing.view_*",  # DATA-08: profitability needs the unit costs
         "fulfilment.view_*",
         "marketing.view_*",

@@ -72,6 +72,7 @@ def _register_routers() -> None:
     from storeops.orders.api import router as orders_router
     from storeops.orders.api_imports import imports_router as order_imports_router
     from storeops.orders.api_imports import invoices_router
+    from storeops.outreach.api import router as outreach_router
     from storeops.pricing.api import router as pricing_router
     from storeops.promotions.api import router as promotions_router
     from storeops.service.api import router as service_router
@@ -94,6 +95,7 @@ def _register_routers() -> None:
     api.add_router("/service", service_router)
     api.add_router("/aftersales", aftersales_router)
     api.add_router("/analytics", analytics_router)
+    api.add_router("/outreach", outreach_router)
 
 
 _register_routers()

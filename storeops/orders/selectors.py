@@ -721,3 +721,42 @@ def daily_sales(
         )
         day += dt.timedelta(days=1)
     return out
+
+
+# --- outreach (MEM-06): how to reach a customer, and what they bought after a message --------
+
+
+def customer_phones(store: Store, customer_refs: Iterable[str]) -> dict[str, str]:
+    """Each customer's phone from their latest order in the store (customers with no order
+    are absent)."""
+    refs = list(set(customer_refs))
+    phones: dict[str, str] = {}
+    for start in range(0, len(refs), 500):
+        rows = (
+            Order.objects.filter(store=store, customer_ref__in=refs[start : start + 500])
+            .exclude(phone="")
+            .order_by("customer_ref", "created_at", "id")
+            .values_list("customer_ref", "phone")
+        )
+        phones.update(rows)  # later orders overwrite earlier ones
+    return phones
+
+
+@dataclass(frozen=True, slots=True)
+class PaidOrder:
+    customer_ref: str
+    number: str
+    paid_at: dt.datetime
+    paid_amount: Decimal
+
+
+def paid_orders_of(store: Store, customer_refs: Iterable[str], *, since: dt.datetime) -> list[PaidOrder]:
+    """Orders of these customers paid at or after ``since``, oldest first."""
+    refs = list(set(customer_refs))
+    out: list[PaidOrder] = []
+    for start in range(0, len(refs), 500):
+        rows = Order.objects.filter(
+            store=store, customer_ref__in=refs[start : start + 500], paid_at__gte=since
+        ).values_list("customer_ref", "number", "paid_at", "paid_amount")
+        out.extend(PaidOrder(*row) for row in rows)
+    return sorted(out, key=lambda o: (o.paid_at, o.number))
