@@ -92,7 +92,8 @@ def test_mem_06_render_fills_placeholders_and_appends_the_opt_out_once():
     assert rules.render("已含回T退订", {}, optout="回T退订") == "已含回T退订"
     assert rules.render("{coupon}", {}, optout="") == ""  # a missing value renders empty
     assert rules.unknown_placeholders("{product}{bogus}") == {"bogus"}
-    assert rules.sms_parts("字" * 70) == 1 and rules.sms_parts("字" * 71) == 2
+    assert rules.sms_parts("字" * 70) == 1
+    assert rules.sms_parts("字" * 71) == 2
 
 
 @given(
@@ -167,9 +168,11 @@ def test_mem_06_only_consenting_reachable_customers_under_the_cap_are_messaged(s
     )
     campaign = _campaign(store, sms, ["in", "out", "never-asked", "nophone"])
     campaign = services.campaign_start(actor=ACTOR, campaign=campaign, now=_at(1, 10))
-    assert campaign.status == "sent" and campaign.audience_size == 4
+    assert campaign.status == "sent"
+    assert campaign.audience_size == 4
     by_ref = {m.customer_ref: m for m in Message.objects.filter(campaign=campaign)}
-    assert by_ref["in"].status == "sent" and by_ref["in"].address_masked == "138****0001"
+    assert by_ref["in"].status == "sent"
+    assert by_ref["in"].address_masked == "138****0001"
     assert (by_ref["out"].status, by_ref["out"].reason) == ("suppressed", "opted_out")
     assert (by_ref["never-asked"].status, by_ref["never-asked"].reason) == ("suppressed", "no_consent")
     assert (by_ref["nophone"].status, by_ref["nophone"].reason) == ("suppressed", "no_address")
@@ -201,7 +204,8 @@ def test_mem_06_a_refusing_gateway_marks_the_message_failed(store, sms):
     _opt_in(store, "c1", address="13800000010")  # the recording gateway refuses numbers ending in 0
     c = services.campaign_start(actor=ACTOR, campaign=_campaign(store, sms, ["c1"]), now=_at(1, 10))
     message = c.messages.get()
-    assert message.status == "failed" and message.receipt_at is not None
+    assert message.status == "failed"
+    assert message.receipt_at is not None
     assert selectors.campaign_stats(c).delivery_rate == 0
 
 
@@ -216,7 +220,8 @@ def test_mem_06_quiet_hours_schedule_the_campaign_for_the_morning(store, sms):
     assert services.campaigns_run_due(now=_at(2, 7, 59)) == 0
     assert services.campaigns_run_due(now=_at(2, 8, 1)) == 1
     campaign.refresh_from_db()
-    assert campaign.status == "sent" and len(SENT_LOG) == 1
+    assert campaign.status == "sent"
+    assert len(SENT_LOG) == 1
 
 
 def test_mem_06_sending_is_at_most_once_and_resumes_in_batches(store, sms, monkeypatch):
@@ -230,9 +235,11 @@ def test_mem_06_sending_is_at_most_once_and_resumes_in_batches(store, sms, monke
     services.campaigns_run_due(now=_at(1, 10, 1))
     services.campaigns_run_due(now=_at(1, 10, 2))  # nothing left: no second SMS to anyone
     campaign.refresh_from_db()
-    assert campaign.status == "sent" and campaign.processed == 7
+    assert campaign.status == "sent"
+    assert campaign.processed == 7
     # every customer handed to the gateway exactly once, across the three runs
-    assert len(SENT_LOG) == 7 and len({s["address"] for s in SENT_LOG}) == 7
+    assert len(SENT_LOG) == 7
+    assert len({s["address"] for s in SENT_LOG}) == 7
 
 
 def test_mem_06_cancel_stops_a_sending_campaign(store, sms, monkeypatch):
@@ -271,7 +278,8 @@ def test_mem_06_receipts_count_delivery_and_a_low_rate_is_a_finding(store, sms):
     assert not Finding.objects.filter(rule_id="MEM-06").exists()
     checks_run(rule="MEM-06", store=store, now=_at(2, 11), notify=False)
     finding = Finding.objects.get(rule_id="MEM-06")
-    assert finding.subject_key == f"campaign:{campaign.pk}" and finding.severity == "warning"
+    assert finding.subject_key == f"campaign:{campaign.pk}"
+    assert finding.severity == "warning"
     assert finding.detail["delivered"] == 1
 
 
@@ -298,7 +306,8 @@ def test_mem_06_conversion_is_the_first_paid_order_in_the_window(store, channel,
     assert services.conversions_attribute(store=store, now=_at(9, 12)) == 1
     assert services.conversions_attribute(store=store, now=_at(9, 12)) == 0  # idempotent
     converted = campaign.messages.get(customer_ref="buyer")
-    assert converted.converted_order == order.number and converted.converted_amount == order.paid_amount
+    assert converted.converted_order == order.number
+    assert converted.converted_amount == order.paid_amount
     stats = selectors.campaign_stats(campaign)
     assert (stats.converted, stats.revenue, stats.conversion_rate) == (
         1,
@@ -340,7 +349,8 @@ def test_mem_06_api_campaign_round_trip(store, api_as):
     bad = api.post(
         f"/outreach/{store.pk}/templates", {"code": "x", "name": "x", "channel": "fax", "body": "hi"}
     )
-    assert bad.status_code == 422 and "channel" in bad.json()["fields"]
+    assert bad.status_code == 422
+    assert "channel" in bad.json()["fields"]
     template = api.post(
         f"/outreach/{store.pk}/templates",
         {"code": "sale", "name": "大促", "channel": "sms", "body": "{store}大促"},
@@ -364,7 +374,8 @@ def test_mem_06_api_campaign_round_trip(store, api_as):
             "customer_refs": ["c1", "c2"],
         },
     )
-    assert created.status_code == 201 and created.json()["status"] == "draft"
+    assert created.status_code == 201
+    assert created.json()["status"] == "draft"
     empty = api.post(
         f"/outreach/{store.pk}/campaigns",
         {"name": "空", "template_id": template["id"], "audience_kind": "list", "customer_refs": []},
@@ -372,7 +383,8 @@ def test_mem_06_api_campaign_round_trip(store, api_as):
     assert empty.status_code == 422
     cid = created.json()["id"]
     sent = api.post(f"/outreach/{store.pk}/campaigns/{cid}/send")
-    assert sent.status_code == 200 and sent.json()["status"] in ("sent", "scheduled")
+    assert sent.status_code == 200
+    assert sent.json()["status"] in ("sent", "scheduled")
     if sent.json()["status"] == "sent":  # outside the quiet hours of the machine's clock
         assert sent.json()["stats"]["sent"] == 1
         assert sent.json()["stats"]["suppressed"] == {"no_consent": 1}
@@ -391,7 +403,8 @@ def test_mem_06_customer_service_records_opt_outs_but_cannot_send(store, api_as)
         f"/outreach/{store.pk}/consents",
         {"customer_ref": "c1", "channel": "sms", "opted_in": False, "source": "console"},
     )
-    assert ok.status_code == 200 and ok.json()["status"] == "opted_out"
+    assert ok.status_code == 200
+    assert ok.json()["status"] == "opted_out"
     assert cs.get(f"/outreach/{store.pk}/campaigns").status_code == 403
 
 
@@ -405,7 +418,9 @@ def test_mem_06_console_pages_show_stats_and_masked_addresses(store, sms, make_u
     page = client.get(f"/outreach/{campaign.pk}/")
     html = page.content.decode()
     assert page.status_code == 200
-    assert "138****0001" in html and "13800000001" not in html
+    assert "138****0001" in html
+    assert "13800000001" not in html
     assert "未授权营销消息" in html
     listing = client.get("/outreach/").content.decode()
-    assert "活动" in listing and f"/outreach/{campaign.pk}/" in listing
+    assert "活动" in listing
+    assert f"/outreach/{campaign.pk}/" in listing
