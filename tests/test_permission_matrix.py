@@ -33,6 +33,7 @@ from tests.marketing.matrix_cases import MARKETING_API_CASES, MARKETING_CONSOLE_
 from tests.members.matrix_cases import MEMBERS_API_CASES, MEMBERS_CONSOLE_CASES, members_world
 from tests.orders.matrix_cases import ORDERS_API_CASES, SIGNED_ORDER_ROUTES, orders_world
 from tests.recommend.matrix_cases import RECOMMEND_API_CASES, RECOMMEND_CONSOLE_CASES
+from tests.outreach.matrix_cases import OUTREACH_API_CASES, OUTREACH_CONSOLE_CASES, outreach_world
 from tests.service.matrix_cases import SERVICE_API_CASES, SERVICE_CONSOLE_CASES, service_world
 
 ROLES = list(Role)
@@ -279,6 +280,7 @@ API_CASES = {
     **SERVICE_API_CASES,
     **MEMBERS_API_CASES,
     **RECOMMEND_API_CASES,
+    **OUTREACH_API_CASES,
     **ORDERS_API_CASES,
     **{  # marketplace order import and invoices (h6)
         ("POST", "/orders/imports/{store_id}"): (
@@ -498,6 +500,7 @@ def world(store, channel, system, owner, today):
         **service_world(store, channel, owner),
         **members_world(store),
         **behaviour_world(store, channel),
+        **outreach_world(store),
     }
     return {**ids, **analytics_world(store, ids["coupon_template"])}
 
@@ -879,6 +882,7 @@ CONSOLE_CASES = {
     **SERVICE_CONSOLE_CASES,
     **MEMBERS_CONSOLE_CASES,
     **RECOMMEND_CONSOLE_CASES,
+    **OUTREACH_CONSOLE_CASES,
     **AFTERSALES_CONSOLE_CASES,
     **ANALYTICS_CONSOLE_CASES,  # MEM-04, MEM-07, DATA-06
     **BEHAVIOUR_CONSOLE_CASES,

@@ -87,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "behaviour.ingest_event",  # the own web shop's storefront token posts behaviour events
         "behaviour.add_sourcecost",  # DATA-04: what a traffic source cost
         "behaviour.change_sourcecost",
+        "outreach.view_*",  # MEM-06: campaigns and their conversion
         "service.view_*",  # complaints and reviews feed listings and the CS-04 report
         "members.*",  # MEM-01/02/03/05: members, points, tier coupons, referral
         "service.add_incident",  # RISK-04: operations leads the system-failure playbook
@@ -114,6 +115,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "behaviour.view_*",  # DATA-04: traffic sources and their spend
         "behaviour.add_sourcecost",
         "behaviour.change_sourcecost",
+        "outreach.*",  # MEM-06: templates, consent, campaigns, gateway receipts
         "sop.change_finding",
         "recommend.view_*",  # REC-01/02: which products are recommended together
     ),
@@ -137,6 +139,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "members.adjust_points",  # MEM-02: within the playbook's points_adjust_limit
         "members.redeem_points",  # a customer's points redemption taken by the agent
         "analytics.view_customersnapshot",  # MEM-04: high-value customers get dedicated service
+        "outreach.view_consent",  # MEM-06: a customer asks service to stop (or start) messages
+        "outreach.change_consent",
         "sop.change_finding",
     ),
     # 仓储: stock, counts, shipments.
@@ -163,6 +167,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         *_COMMON,
         "analytics.view_*",
         "behaviour.view_*",  # DATA-04/05: funnel, paths, traffic sources
+        "outreach.view_*",
         "pricing.view_*",  # DATA-08: profitability needs the unit costs
         "fulfilment.view_*",
         "marketing.view_*",

@@ -74,6 +74,7 @@ def _register_routers() -> None:
     from storeops.orders.api import router as orders_router
     from storeops.orders.api_imports import imports_router as order_imports_router
     from storeops.orders.api_imports import invoices_router
+    from storeops.outreach.api import router as outreach_router
     from storeops.pricing.api import router as pricing_router
     from storeops.promotions.api import router as promotions_router
     from storeops.recommend.api import router as recommend_router
@@ -100,6 +101,7 @@ def _register_routers() -> None:
     api.add_router("/members", members_router)
     api.add_router("/behaviour", behaviour_router)
     api.add_router("/recommend", recommend_router)
+    api.add_router("/outreach", outreach_router)
 
 
 _register_routers()

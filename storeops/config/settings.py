@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "storeops.members",
     "storeops.behaviour",
     "storeops.recommend",
+    "storeops.outreach",
     "storeops.console",
     "storeops.demo",
     "storeops.backups",
@@ -206,6 +207,12 @@ STOREOPS_FRAUD_SCORER = os.environ.get("STOREOPS_FRAUD_SCORER", "storeops.orders
 STOREOPS_CUSTOMER_NOTIFIERS = [
     c.strip()
     for c in os.environ.get("STOREOPS_CUSTOMER_NOTIFIERS", "storeops.orders.notify.LogNotifier").split(",")
+    if c.strip()
+]
+# Outreach gateways (MEM-06): dotted paths of sender classes (SMS / e-mail / push).
+STOREOPS_OUTREACH_SENDERS = [
+    c.strip()
+    for c in os.environ.get("STOREOPS_OUTREACH_SENDERS", "storeops.outreach.gateway.LogSender").split(",")
     if c.strip()
 ]
 

@@ -12,6 +12,7 @@ from storeops.console import (
     members_views,
     orders_import_views,
     orders_views,
+    outreach_views,
     promotions_views,
     reports_views,
     recommend_views,
@@ -24,6 +25,23 @@ from storeops.console import (
 app_name = "console"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("outreach/", outreach_views.campaigns, name="outreach_campaigns"),  # MEM-06
+    path("outreach/new/", outreach_views.campaign_create, name="outreach_campaign_create"),
+    path("outreach/<int:campaign_id>/", outreach_views.campaign_detail, name="outreach_campaign"),
+    path(
+        "outreach/<int:campaign_id>/<str:action>/",
+        outreach_views.campaign_action,
+        name="outreach_campaign_action",
+    ),
+    path("outreach/templates/", outreach_views.templates, name="outreach_templates"),
+    path("outreach/templates/new/", outreach_views.template_create, name="outreach_template_create"),
+    path(
+        "outreach/templates/<int:template_id>/toggle/",
+        outreach_views.template_toggle,
+        name="outreach_template_toggle",
+    ),
+    path("outreach/consents/", outreach_views.consents, name="outreach_consents"),
+    path("outreach/consents/set/", outreach_views.consent_set, name="outreach_consent_set"),
     path("findings/", views.findings, name="findings"),
     path("findings/run/", views.run_checks, name="run_checks"),
     path("findings/<int:finding_id>/", views.finding_detail, name="finding_detail"),

@@ -948,3 +948,22 @@ def paid_basket_lines(store: Store, *, since: dt.datetime, until: dt.datetime) -
     )
     for order_id, customer, product_id, paid_at in rows.iterator(chunk_size=5000):
         yield BasketLine(order_id, customer, product_id, paid_at)
+
+
+# --- outreach (MEM-06): how to reach a customer, and what they bought after a message --------
+
+
+def customer_phones(store: Store, customer_refs: Iterable[str]) -> dict[str, str]:
+    """Each customer's phone from their latest order in the store (customers with no order
+    are absent)."""
+    refs = list(set(customer_refs))
+    phones: dict[str, str] = {}
+    for start in range(0, len(refs), 500):
+        rows = (
+            Order.objects.filter(store=store, customer_ref__in=refs[start : start + 500])
+            .exclude(phone="")
+            .order_by("customer_ref", "created_at", "id")
+            .values_list("customer_ref", "phone")
+        )
+        phones.update(rows)  # later orders overwrite earlier ones
+    return phones

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from storeops.catalog.models import Product, Sku
 from storeops.core.money import Money
@@ -145,3 +146,37 @@ def channel_prices_for_export(*, store: Store) -> QuerySet[ChannelPrice]:
         .select_related("sku", "channel")
         .order_by("sku__code", "channel__code")
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PriceDrop:
+    change_id: int
+    sku_id: int
+    product_id: int
+    product_title: str
+    channel_id: int | None
+    old_price: Decimal
+    new_price: Decimal
+    at: dt.datetime
+
+
+def price_drops_since(*, store: Store, since: dt.datetime, after_id: int = 0) -> list[PriceDrop]:
+    """Price changes that lowered a price, recorded after ``since`` (and after the change
+    ``after_id``), oldest first (MEM-06: alerts to the customers who favourited the item)."""
+    rows = (
+        PriceChange.objects.filter(
+            store=store, at__gte=since, pk__gt=after_id, old_price__isnull=False, new_price__lt=F("old_price")
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "sku_id",
+            "sku__product_id",
+            "sku__product__title",
+            "channel_id",
+            "old_price",
+            "new_price",
+            "at",
+        )
+    )
+    return [PriceDrop(*row) for row in rows]

@@ -724,6 +724,68 @@ class PlaybookSettings(BaseModel):
         le=1000,
     )
     # --- end behaviour block ---
+    # MEM-06: outreach (SMS / e-mail / push) — frequency cap, quiet hours, opt-out, tracking
+    outreach_frequency_cap: int = _s(
+        "MEM-06",
+        3,
+        "每位顾客营销消息上限（条/周期）",
+        "Max marketing messages per customer per cap window",
+        ge=1,
+        le=100,
+    )
+    outreach_frequency_days: int = _s(
+        "MEM-06", 7, "营销消息频次周期（天）", "Frequency cap window (days)", ge=1, le=90
+    )
+    outreach_quiet_start_hour: int = _s(
+        "MEM-06", 21, "免打扰开始（时）", "Quiet hours start (hour, store time)", ge=0, le=23
+    )
+    outreach_quiet_end_hour: int = _s(
+        "MEM-06", 8, "免打扰结束（时）", "Quiet hours end (hour, store time)", ge=0, le=23
+    )
+    outreach_sms_optout_text: str = _s(
+        "MEM-06",
+        "回T退订",
+        "短信退订提示",
+        "Opt-out instruction appended to marketing SMS",
+        min_length=2,
+        max_length=20,
+    )
+    outreach_conversion_days: int = _s(
+        "MEM-06", 7, "触达转化归因窗口（天）", "Conversion window after a message (days)", ge=1, le=60
+    )
+    outreach_min_delivery_rate: Pct = _s(
+        "MEM-06", Decimal("0.90"), "触达送达率下限", "Min delivery rate of a campaign", ge=0, le=1
+    )
+    outreach_receipt_hours: int = _s(
+        "MEM-06",
+        24,
+        "送达回执等待时间（小时）",
+        "Hours to wait for delivery receipts before judging a campaign",
+        ge=1,
+        le=168,
+    )
+    outreach_price_drop_min_cny: Decimal = _s(
+        "MEM-06",
+        Decimal("10"),
+        "收藏降价提醒最小降幅（元）",
+        "Price drop that triggers a favourite alert (CNY)",
+        ge=0,
+    )
+    outreach_price_drop_min_ratio: Pct = _s(
+        "MEM-06",
+        Decimal("0.10"),
+        "收藏降价提醒最小降幅比例",
+        "Price drop ratio that triggers a favourite alert",
+        gt=0,
+        le=1,
+    )
+    outreach_price_drop_template: str = _s(
+        "MEM-06",
+        "",
+        "收藏降价提醒模板编码（空=不发送）",
+        "Template code of the favourite price-drop alert (empty: off)",
+        max_length=40,
+    )
 
     # RISK
     brushing_window_hours: int = _s(

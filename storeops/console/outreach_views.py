@@ -1,0 +1,267 @@
+"""Console pages of outreach (MEM-06): campaigns (list, new, detail with delivery and
+conversion, send / cancel), message templates and marketing consent. Every action calls
+:mod:`storeops.outreach.services`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, console_view
+from storeops.core.errors import DomainError, NotFound, ValidationError
+from storeops.outreach import audiences, selectors, services
+from storeops.stores.selectors import playbook_get
+
+if TYPE_CHECKING:
+    from storeops.stores.models import Store
+
+
+def _store(request: HttpRequest) -> Store:
+    store = _current_store(request)
+    if store is None:
+        raise NotFound(_("还没有店铺"))
+    return store
+
+
+def _flash_error(request: HttpRequest, exc: DomainError) -> None:
+    details = "；".join(str(v) for v in exc.fields.values())
+    messages.error(request, f"{exc.message}（{details}）" if details else str(exc.message))
+
+
+def _querystring(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@console_view("outreach.view_campaign")
+def campaigns(request: HttpRequest) -> HttpResponse:
+    store = _store(request)
+    status, q = request.GET.get("status", ""), request.GET.get("q", "")
+    page = Paginator(selectors.campaign_list(store, status=status, q=q), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = []
+    for c in page:
+        stats = selectors.campaign_stats(c)
+        rows.append({"c": c, "stats": stats, "skipped": sum(stats.suppressed.values())})
+    book = playbook_get(store=store)
+    return render(
+        request,
+        "console/outreach_campaigns.html",
+        _base_context(
+            request,
+            page=page,
+            rows=rows,
+            status=status,
+            q=q,
+            querystring=_querystring(request),
+            statuses=selectors.CAMPAIGN_STATUS_CHOICES,
+            templates=selectors.template_list(store, active_only=True),
+            segments=audiences.segment_choices(),
+            book=book,
+            can_add=request.user.has_perm("outreach.add_campaign"),
+        ),
+    )
+
+
+@require_POST
+@console_view("outreach.add_campaign")
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    post = request.POST
+    try:
+        store = _store(request)
+        scheduled_text = post.get("scheduled_at", "").strip()
+        scheduled = parse_datetime(scheduled_text) if scheduled_text else None
+        if scheduled_text and scheduled is None:
+            raise ValidationError(_("时间格式有误"), fields={"scheduled_at": _("时间格式有误")})
+        if scheduled is not None and timezone.is_naive(scheduled):
+            scheduled = timezone.make_aware(scheduled)
+        try:
+            template_id = int(post.get("template", ""))
+        except ValueError:
+            raise ValidationError(_("请选择模板"), fields={"template": _("必填")}) from None
+        campaign = services.campaign_create(
+            actor=_actor(request),
+            store=store,
+            name=post.get("name", ""),
+            template=selectors.template_get(store, template_id),
+            audience_kind=post.get("audience_kind", ""),
+            customer_refs=services.customers_from_text(post.get("customer_refs", "")),
+            segment=post.get("segment", ""),
+            scheduled_at=scheduled,
+        )
+    except DomainError as exc:
+        _flash_error(request, exc)
+        return HttpResponseRedirect(reverse("console:outreach_campaigns"))
+    messages.success(request, _("已创建触达活动「%(n)s」") % {"n": campaign.name})
+    return HttpResponseRedirect(reverse("console:outreach_campaign", args=[campaign.pk]))
+
+
+@console_view("outreach.view_campaign")
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    store = _store(request)
+    campaign = selectors.campaign_get(store, campaign_id)
+    status, q = request.GET.get("status", ""), request.GET.get("q", "")
+    page = Paginator(selectors.campaign_messages(campaign, status=status, q=q), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    stats = selectors.campaign_stats(campaign)
+    reasons = dict(selectors.SUPPRESS_REASON_CHOICES)
+    return render(
+        request,
+        "console/outreach_campaign.html",
+        _base_context(
+            request,
+            campaign=campaign,
+            stats=stats,
+            suppressed=[(reasons.get(k, k), n) for k, n in sorted(stats.suppressed.items())],
+            page=page,
+            status=status,
+            q=q,
+            querystring=_querystring(request),
+            statuses=selectors.MESSAGE_STATUS_CHOICES,
+            can_change=request.user.has_perm("outreach.change_campaign"),
+        ),
+    )
+
+
+@require_POST
+@console_view("outreach.change_campaign")
+def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> HttpResponse:
+    try:
+        campaign = selectors.campaign_get(_store(request), campaign_id)
+        if action == "send":
+            campaign = services.campaign_start(actor=_actor(request), campaign=campaign)
+            if campaign.status == "scheduled":
+                messages.info(
+                    request,
+                    _("现在是免打扰时段，已安排在 %(t)s 发送")
+                    % {"t": timezone.localtime(campaign.scheduled_at).strftime("%m-%d %H:%M")},
+                )
+            else:
+                messages.success(request, _("已开始发送"))
+        elif action == "cancel":
+            services.campaign_cancel(
+                actor=_actor(request), campaign=campaign, note=request.POST.get("note", "")
+            )
+            messages.success(request, _("已取消"))
+        else:
+            raise NotFound(_("未知操作"))
+    except DomainError as exc:
+        _flash_error(request, exc)
+    return HttpResponseRedirect(reverse("console:outreach_campaign", args=[campaign_id]))
+
+
+@console_view("outreach.view_messagetemplate")
+def templates(request: HttpRequest) -> HttpResponse:
+    store = _store(request)
+    page = Paginator(selectors.template_list(store), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "console/outreach_templates.html",
+        _base_context(
+            request,
+            page=page,
+            querystring=_querystring(request),
+            channels=selectors.CHANNEL_CHOICES,
+            placeholders=selectors.PLACEHOLDERS,
+            optout=playbook_get(store=store).outreach_sms_optout_text,
+            can_add=request.user.has_perm("outreach.add_messagetemplate"),
+            can_change=request.user.has_perm("outreach.change_messagetemplate"),
+        ),
+    )
+
+
+@require_POST
+@console_view("outreach.add_messagetemplate")
+def template_create(request: HttpRequest) -> HttpResponse:
+    post = request.POST
+    try:
+        template = services.template_create(
+            actor=_actor(request),
+            store=_store(request),
+            code=post.get("code", ""),
+            name=post.get("name", ""),
+            channel=post.get("channel", ""),
+            body=post.get("body", ""),
+            subject=post.get("subject", ""),
+        )
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(request, _("已添加模板「%(n)s」") % {"n": template.name})
+    return HttpResponseRedirect(reverse("console:outreach_templates"))
+
+
+@require_POST
+@console_view("outreach.change_messagetemplate")
+def template_toggle(request: HttpRequest, template_id: int) -> HttpResponse:
+    try:
+        template = selectors.template_get(_store(request), template_id)
+        services.template_set_active(actor=_actor(request), template=template, active=not template.is_active)
+    except DomainError as exc:
+        _flash_error(request, exc)
+    return HttpResponseRedirect(reverse("console:outreach_templates"))
+
+
+@console_view("outreach.view_consent")
+def consents(request: HttpRequest) -> HttpResponse:
+    store = _store(request)
+    q, channel, status = (
+        request.GET.get("q", ""),
+        request.GET.get("channel", ""),
+        request.GET.get("status", ""),
+    )
+    page = Paginator(selectors.consent_list(store, q=q, channel=channel, status=status), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "console/outreach_consents.html",
+        _base_context(
+            request,
+            page=page,
+            q=q,
+            channel=channel,
+            status=status,
+            querystring=_querystring(request),
+            channels=selectors.CHANNEL_CHOICES,
+            statuses=selectors.CONSENT_STATUS_CHOICES,
+            sources=selectors.CONSENT_SOURCE_CHOICES,
+            can_change=request.user.has_perm("outreach.change_consent"),
+        ),
+    )
+
+
+@require_POST
+@console_view("outreach.change_consent")
+def consent_set(request: HttpRequest) -> HttpResponse:
+    post = request.POST
+    try:
+        consent = services.consent_set(
+            actor=_actor(request),
+            store=_store(request),
+            customer_ref=post.get("customer_ref", ""),
+            channel=post.get("channel", ""),
+            opted_in=post.get("opted_in") == "yes",
+            source=post.get("source", "console"),
+            address=post.get("address", ""),
+        )
+    except DomainError as exc:
+        _flash_error(request, exc)
+    else:
+        messages.success(
+            request,
+            _("已登记：%(c)s %(s)s") % {"c": consent.customer_ref, "s": consent.get_status_display()},
+        )
+    return HttpResponseRedirect(reverse("console:outreach_consents"))

@@ -1,0 +1,271 @@
+"""Outreach API (/api/v1/outreach), MEM-06: message templates, marketing consent, campaigns to
+a list or a lifecycle segment (price-drop alerts are created by the trigger), their messages
+with delivery and conversion, and the gateway's delivery receipts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema, Status
+
+from storeops.accounts.access import perm, principal
+from storeops.core.api import Page, paginate
+from storeops.outreach import selectors, services
+from storeops.stores.models import Store
+
+router = Router(tags=["outreach"])
+
+
+class TemplateIn(Schema):
+    code: str
+    name: str
+    channel: str  # sms / email / push
+    body: str  # placeholders: {product} {drop} {price} {coupon} {store}
+    subject: str = ""
+
+
+class TemplateOut(Schema):
+    id: int
+    code: str
+    name: str
+    channel: str
+    subject: str
+    body: str
+    is_active: bool
+
+
+class ActiveIn(Schema):
+    is_active: bool
+
+
+class ConsentIn(Schema):
+    customer_ref: str
+    channel: str
+    opted_in: bool
+    source: str  # signup / console / reply / unsubscribe / import
+    address: str = ""  # phone or e-mail; for SMS the latest order's phone is used when empty
+
+
+class ConsentOut(Schema):
+    customer_ref: str
+    channel: str
+    status: str
+    source: str
+    changed_at: dt.datetime
+    changed_by: str
+
+
+class CampaignIn(Schema):
+    name: str
+    template_id: int
+    audience_kind: str  # list / segment
+    customer_refs: list[str] = []
+    segment: str = ""
+    scheduled_at: dt.datetime | None = None
+
+
+class StatsOut(Schema):
+    audience: int
+    processed: int
+    sent: int
+    delivered: int
+    failed: int
+    suppressed: dict[str, int]
+    converted: int
+    revenue: Decimal
+    delivery_rate: Decimal | None
+    conversion_rate: Decimal | None
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    template_code: str
+    channel: str
+    audience_kind: str
+    status: str
+    scheduled_at: dt.datetime | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    audience_size: int
+    processed: int
+    created_by: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_template_code(obj: Any) -> str:
+        return str(obj.template.code)
+
+    @staticmethod
+    def resolve_channel(obj: Any) -> str:
+        return str(obj.template.channel)
+
+
+class CampaignDetailOut(CampaignOut):
+    stats: StatsOut
+
+
+class MessageOut(Schema):
+    id: int
+    customer_ref: str
+    channel: str
+    address_masked: str
+    status: str
+    reason: str
+    sent_at: dt.datetime | None
+    receipt_at: dt.datetime | None
+    converted_order: str
+    converted_at: dt.datetime | None
+    converted_amount: Decimal | None
+
+
+class ReceiptIn(Schema):
+    message_id: int
+    delivered: bool
+    at: dt.datetime | None = None
+
+
+def _store(store_id: int) -> Store:
+    return get_object_or_404(Store, pk=store_id)
+
+
+def _stats(stats: selectors.CampaignStats) -> dict[str, Any]:
+    return {
+        "audience": stats.audience,
+        "processed": stats.processed,
+        "sent": stats.sent,
+        "delivered": stats.delivered,
+        "failed": stats.failed,
+        "suppressed": stats.suppressed,
+        "converted": stats.converted,
+        "revenue": stats.revenue,
+        "delivery_rate": stats.delivery_rate,
+        "conversion_rate": stats.conversion_rate,
+    }
+
+
+def _detail(campaign: Any) -> Any:
+    campaign.stats = _stats(selectors.campaign_stats(campaign))
+    return campaign
+
+
+@router.get("/{store_id}/templates", response=Page[TemplateOut], auth=perm("outreach.view_messagetemplate"))
+def template_list(request: HttpRequest, store_id: int, page: int = 1, page_size: int = 50) -> Any:
+    return paginate(selectors.template_list(_store(store_id)), page, page_size)
+
+
+@router.post("/{store_id}/templates", response={201: TemplateOut}, auth=perm("outreach.add_messagetemplate"))
+def template_create(request: HttpRequest, store_id: int, payload: TemplateIn) -> Any:
+    template = services.template_create(
+        actor=principal(request).actor, store=_store(store_id), **payload.dict()
+    )
+    return Status(201, template)
+
+
+@router.put(
+    "/{store_id}/templates/{template_id}/active",
+    response=TemplateOut,
+    auth=perm("outreach.change_messagetemplate"),
+)
+def template_active(request: HttpRequest, store_id: int, template_id: int, payload: ActiveIn) -> Any:
+    template = selectors.template_get(_store(store_id), template_id)
+    return services.template_set_active(
+        actor=principal(request).actor, template=template, active=payload.is_active
+    )
+
+
+@router.get("/{store_id}/consents", response=Page[ConsentOut], auth=perm("outreach.view_consent"))
+def consent_list(
+    request: HttpRequest,
+    store_id: int,
+    q: str = "",
+    channel: str = "",
+    status: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> Any:
+    return paginate(
+        selectors.consent_list(_store(store_id), q=q, channel=channel, status=status), page, page_size
+    )
+
+
+@router.post("/{store_id}/consents", response=ConsentOut, auth=perm("outreach.change_consent"))
+def consent_set(request: HttpRequest, store_id: int, payload: ConsentIn) -> Any:
+    """Record an opt-in or an opt-out (a reply "T", an unsubscribe link, a call to service)."""
+    return services.consent_set(actor=principal(request).actor, store=_store(store_id), **payload.dict())
+
+
+@router.get("/{store_id}/campaigns", response=Page[CampaignOut], auth=perm("outreach.view_campaign"))
+def campaign_list(
+    request: HttpRequest, store_id: int, status: str = "", q: str = "", page: int = 1, page_size: int = 50
+) -> Any:
+    return paginate(selectors.campaign_list(_store(store_id), status=status, q=q), page, page_size)
+
+
+@router.post("/{store_id}/campaigns", response={201: CampaignDetailOut}, auth=perm("outreach.add_campaign"))
+def campaign_create(request: HttpRequest, store_id: int, payload: CampaignIn) -> Any:
+    store = _store(store_id)
+    data = payload.dict()
+    template = selectors.template_get(store, data.pop("template_id"))
+    campaign = services.campaign_create(
+        actor=principal(request).actor, store=store, template=template, **data
+    )
+    return Status(201, _detail(campaign))
+
+
+@router.get(
+    "/{store_id}/campaigns/{campaign_id}", response=CampaignDetailOut, auth=perm("outreach.view_campaign")
+)
+def campaign_detail(request: HttpRequest, store_id: int, campaign_id: int) -> Any:
+    return _detail(selectors.campaign_get(_store(store_id), campaign_id))
+
+
+@router.post(
+    "/{store_id}/campaigns/{campaign_id}/send",
+    response=CampaignDetailOut,
+    auth=perm("outreach.change_campaign"),
+)
+def campaign_send(request: HttpRequest, store_id: int, campaign_id: int) -> Any:
+    """Send now; inside the quiet hours the campaign is scheduled for the first allowed minute
+    (``status`` = scheduled). Large audiences go on in the background: ``processed`` grows."""
+    campaign = selectors.campaign_get(_store(store_id), campaign_id)
+    return _detail(services.campaign_start(actor=principal(request).actor, campaign=campaign))
+
+
+@router.post(
+    "/{store_id}/campaigns/{campaign_id}/cancel",
+    response=CampaignDetailOut,
+    auth=perm("outreach.change_campaign"),
+)
+def campaign_cancel(request: HttpRequest, store_id: int, campaign_id: int) -> Any:
+    campaign = selectors.campaign_get(_store(store_id), campaign_id)
+    return _detail(services.campaign_cancel(actor=principal(request).actor, campaign=campaign))
+
+
+@router.get(
+    "/{store_id}/campaigns/{campaign_id}/messages",
+    response=Page[MessageOut],
+    auth=perm("outreach.view_campaign"),
+)
+def campaign_messages(
+    request: HttpRequest,
+    store_id: int,
+    campaign_id: int,
+    status: str = "",
+    q: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> Any:
+    campaign = selectors.campaign_get(_store(store_id), campaign_id)
+    return paginate(selectors.campaign_messages(campaign, status=status, q=q), page, page_size)
+
+
+@router.post("/{store_id}/receipts", response=MessageOut, auth=perm("outreach.change_message"))
+def receipt(request: HttpRequest, store_id: int, payload: ReceiptIn) -> Any:
+    """The SMS / e-mail / push gateway's delivery report for one message (the message id is the
+    one StoreOps sent with it). The first report stands; repeats are answered unchanged."""
+    return services.receipt_record(store=_store(store_id), **payload.dict())
