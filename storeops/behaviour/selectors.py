@@ -342,3 +342,29 @@ def interactions(*, store: Store, since: dt.datetime | None = None) -> Iterator[
     rows = qs.order_by("occurred_at", "id").values_list("visitor_id", "item_id", "kind", "occurred_at")
     for row in rows.iterator(chunk_size=5000):
         yield Interaction(*row)
+
+
+def favourited_by(*, store: Store, product_id: int, until: dt.datetime | None = None) -> set[str]:
+    """Customers (events carrying a customer ref) who favourited the product — for MEM-06's
+    price-drop alert "您收藏的XX商品直降50元". Anonymous visitors cannot be messaged."""
+    qs = Event.objects.filter(store=store, product_id=product_id, kind=EventKind.FAVOURITE).exclude(
+        customer_ref=""
+    )
+    if until is not None:
+        qs = qs.filter(occurred_at__lte=until)
+    return set(qs.values_list("customer_ref", flat=True).distinct())
+
+
+def product_interactions(*, store: Store, since: dt.datetime, until: dt.datetime) -> Iterator[Interaction]:
+    """Events linked to a catalogue product in ``[since, until)``, oldest first, with the
+    product id as the item key and the customer ref (else the visitor id) as the visitor, so
+    that a signed-in shopper's browsing and orders are one person (REC-01)."""
+    rows = (
+        Event.objects.filter(
+            store=store, product__isnull=False, occurred_at__gte=since, occurred_at__lt=until
+        )
+        .order_by("occurred_at", "id")
+        .values_list("customer_ref", "visitor_id", "product_id", "kind", "occurred_at")
+    )
+    for customer, visitor, product_id, kind, at in rows.iterator(chunk_size=5000):
+        yield Interaction(customer or visitor, str(product_id), kind, at)

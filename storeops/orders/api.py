@@ -31,6 +31,7 @@ from storeops.accounts.access import perm, principal
 from storeops.core.api import Page, paginate
 from storeops.core.errors import ValidationError
 from storeops.inventory import selectors as inventory_selectors
+from storeops.members import selectors as member_selectors
 from storeops.orders import payments as pay
 from storeops.orders import selectors, services
 from storeops.orders.models import Order, OrderStatus
@@ -344,9 +345,14 @@ class NotifyIn(Schema):
 # --- storefront ----------------------------------------------------------------------------------
 
 
-def _shopper(c: CustomerIn) -> promotion_services.Shopper:
+def _shopper(store: Store, c: CustomerIn) -> promotion_services.Shopper:
+    """The shopper as the quote sees them. A member's tier is StoreOps' own (MEM-01/02: it
+    follows their growth value), whatever the caller says; for a customer who is not a member
+    the caller's ``tier`` stands (a shop that keeps its tiers elsewhere)."""
+    ref = c.ref.strip()
+    tier = member_selectors.member_tier(store, ref) if ref else None
     return promotion_services.Shopper(
-        customer_ref=c.ref.strip(), tier=c.tier, segments=frozenset(c.segments), is_new=c.is_new
+        customer_ref=ref, tier=tier or c.tier, segments=frozenset(c.segments), is_new=c.is_new
     )
 
 
@@ -364,7 +370,7 @@ def shop_quote(request: HttpRequest, store_id: int, payload: CartIn) -> dict[str
         store=store,
         channel=channel,
         lines=_items(payload.lines),
-        customer=_shopper(payload.customer),
+        customer=_shopper(store, payload.customer),
         coupon_codes=payload.coupon_codes,
         now=now,
     )
@@ -414,7 +420,7 @@ def shop_place(
         actor=actor,
         store=store,
         channel=channel,
-        customer=_shopper(payload.customer),
+        customer=_shopper(store, payload.customer),
         lines=_items(payload.lines),
         address=services.AddressIn(
             receiver=a.receiver,

@@ -12,6 +12,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from storeops.behaviour import selectors as behaviour_selectors
 from storeops.catalog import selectors as catalog_selectors
 from storeops.core.errors import ValidationError
 from storeops.inventory import selectors as inventory_selectors
@@ -57,11 +58,21 @@ def purchase_interactions(
 def training_interactions(
     *, store: Store, since: dt.datetime, until: dt.datetime
 ) -> Iterator[rules.Interaction]:
-    """What the nightly / console / API rebuild learns from: today the paid orders only. This is
-    the one place to add another stream (e.g. browsing events of a behaviour app as ``view`` /
-    ``fav`` / ``cart`` interactions with ``item`` = product id): ``itertools.chain`` it here; the
-    core weighs each kind by the playbook's ``rec_weight_*``."""
+    """What the nightly / console / API rebuild learns from: the paid orders (``buy``, one
+    basket per order) and the shop's browsing events linked to a catalogue product (DATA-05's
+    behaviour events: page views, favourites, add-to-carts as ``view`` / ``fav`` / ``cart``;
+    their order and pay events are left out — the orders are the purchases). The core weighs
+    each kind by the playbook's ``rec_weight_*``."""
     yield from purchase_interactions(store=store, since=since, until=until)
+    for event in behaviour_selectors.product_interactions(store=store, since=since, until=until):
+        kind = _BROWSING_KINDS.get(event.kind)
+        if kind is not None:
+            yield rules.Interaction(
+                user=event.visitor_id, item=int(event.item_key), kind=kind, at=event.timestamp.timestamp()
+            )
+
+
+_BROWSING_KINDS = {"page_view": rules.Kind.VIEW, "favourite": rules.Kind.FAV, "add_to_cart": rules.Kind.CART}
 
 
 # --- the neighbour table -----------------------------------------------------------------------
