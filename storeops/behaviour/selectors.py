@@ -17,8 +17,7 @@ from typing import NamedTuple
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from storeops.behaviour import rules
 from storeops.behaviour.models import (
@@ -100,9 +99,11 @@ def period_of(
     if since is None:
         since = until - dt.timedelta(days=days - 1)
     if since > until:
-        raise ValidationError(_lazy("开始日期不能晚于结束日期"), fields={"since": _lazy("须不晚于结束日期")})
+        raise ValidationError(
+            gettext_lazy("开始日期不能晚于结束日期"), fields={"since": gettext_lazy("须不晚于结束日期")}
+        )
     if (until - since).days >= MAX_PERIOD_DAYS:
-        raise ValidationError(_lazy("统计区间过长"), fields={"since": _lazy("最多 366 天")})
+        raise ValidationError(gettext_lazy("统计区间过长"), fields={"since": gettext_lazy("最多 366 天")})
     return Period(since, until)
 
 
@@ -304,18 +305,21 @@ def import_list(*, store: Store, status: str = "", kind: str = "") -> QuerySet[B
     qs = BehaviourImport.objects.filter(store=store).select_related("channel")
     if status:
         if status not in ImportStatus.values:
-            raise ValidationError(_lazy("状态无效"), fields={"status": "、".join(ImportStatus.values)})
+            raise ValidationError(gettext_lazy("状态无效"), fields={"status": "、".join(ImportStatus.values)})
         qs = qs.filter(status=status)
     if kind:
         if kind not in ImportKind.values:
-            raise ValidationError(_lazy("来源无效"), fields={"kind": "、".join(ImportKind.values)})
+            raise ValidationError(gettext_lazy("来源无效"), fields={"kind": "、".join(ImportKind.values)})
         qs = qs.filter(kind=kind)
     return qs.order_by("-created_at", "-id")
 
 
 def import_get(*, store: Store, import_id: int) -> BehaviourImport:
     return get_or_not_found(
-        BehaviourImport.objects.select_related("channel"), _lazy("导入记录不存在"), store=store, pk=import_id
+        BehaviourImport.objects.select_related("channel"),
+        gettext_lazy("导入记录不存在"),
+        store=store,
+        pk=import_id,
     )
 
 

@@ -20,6 +20,7 @@ from storeops.demo.behaviour_demo import load_behaviour_demo
 from storeops.demo.catalog_demo import _now_for, load_catalog_demo
 from storeops.demo.members_demo import load_members_demo
 from storeops.demo.operations_demo import load_operations_demo
+from storeops.demo.outreach_demo import load_outreach_demo
 from storeops.demo.recommend_demo import load_recommend_demo
 from storeops.stores import services as stores
 from storeops.stores.models import ChannelKind, KpiMetric, LaunchStep, QualificationKind, Store
@@ -225,4 +226,5 @@ def demo_load(*, today: dt.date | None = None) -> tuple[Store, bool]:
         load_segments_and_reports_demo(store=store, today=today, actor=actor)
         load_behaviour_demo(store=store, channels=channels, products=products, now=now, actor=actor)
         load_recommend_demo(store=store, actor=actor)
+        load_outreach_demo(store=store, now=now, actor=actor)  # MEM-06
     return store, True

@@ -119,7 +119,7 @@ def campaign_stats(campaign: Campaign) -> CampaignStats:
         failed=rows["failed"],
         suppressed=suppressed,
         converted=rows["converted"],
-        revenue=rows["revenue"] or Decimal("0"),
+        revenue=(rows["revenue"] or Decimal("0")).quantize(Decimal("0.01")),  # SQLite sums as float
     )
 
 
