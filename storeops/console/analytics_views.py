@@ -20,8 +20,7 @@ from django.views.decorators.http import require_POST
 
 from storeops.analytics import selectors as analytics_selectors
 from storeops.analytics import services as analytics_services
-from storeops.console.risk_views import _flash_error, _store
-from storeops.console.views import _actor, _base_context, console_view
+from storeops.console.views import _actor, _base_context, console_view, flash_error, store_or_404
 from storeops.core.errors import DomainError, NotFound, ValidationError
 from storeops.stores.selectors import channel_list, playbook_get
 
@@ -37,7 +36,7 @@ def team_kpis(request: HttpRequest) -> HttpResponse:
     """The KPIs of each role over the period (7 / 30 / 90 days or the playbook's) ending with
     the day ``until`` (default: now), next to the period before and the playbook's targets;
     customer service per agent."""
-    store = _store(request)
+    store = store_or_404(request)
     days_text = request.GET.get("days", "")
     days = int(days_text) if days_text.isdigit() else None
     end = parse_date(request.GET.get("until", "").strip())
@@ -45,7 +44,7 @@ def team_kpis(request: HttpRequest) -> HttpResponse:
     try:
         team = analytics_selectors.team_kpis(store=store, days=days, until=until)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         team = analytics_selectors.team_kpis(store=store)
     groups = [
         {
@@ -87,13 +86,13 @@ def team_kpis(request: HttpRequest) -> HttpResponse:
 def profitability(request: HttpRequest) -> HttpResponse:
     """Profit per product over 7 / 30 / 90 days, highest net profit first; ``format=xlsx``
     downloads the same table (DATA-06: reports exportable)."""
-    store = _store(request)
+    store = store_or_404(request)
     days_text = request.GET.get("days", "")
     days = int(days_text) if days_text.isdigit() else None
     try:
         report = analytics_selectors.profitability(store=store, days=days)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         report = analytics_selectors.profitability(store=store)
     rows = [
         {"p": p, "contribution": report.contribution(p), "low": p.low_profit(report.min_net_margin)}
@@ -187,7 +186,7 @@ def _profitability_xlsx(store: Store, report: Any, rows: list[dict[str, Any]], d
 @console_view("orders.view_order")
 def daily_metrics(request: HttpRequest) -> HttpResponse:
     """UV × CR × AOV = GMV per day, payment conversion; the week's customer and margin figures."""
-    store = _store(request)
+    store = store_or_404(request)
     days_text, channel_text = request.GET.get("days", "14"), request.GET.get("channel", "")
     days = int(days_text) if days_text.isdigit() else 14
     channels = list(channel_list(store=store))
@@ -197,7 +196,7 @@ def daily_metrics(request: HttpRequest) -> HttpResponse:
     try:
         metrics = analytics_selectors.daily_metrics(store=store, days=days, channel_id=channel_id)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         days, metrics = 14, analytics_selectors.daily_metrics(store=store, channel_id=channel_id)
     show = analytics_selectors.display
     # the latest day with traffic figures (today's are usually imported tomorrow)
@@ -250,12 +249,12 @@ def daily_metrics(request: HttpRequest) -> HttpResponse:
 
 @console_view("analytics.view_experiment")
 def experiments(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     status = request.GET.get("status", "")
     try:
         qs = analytics_selectors.experiment_list(store=store, status=status)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         status, qs = "", analytics_selectors.experiment_list(store=store)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     book = playbook_get(store=store)
@@ -284,7 +283,7 @@ def experiment_create(request: HttpRequest) -> HttpResponse:
     try:
         experiment = analytics_services.experiment_create(
             actor=_actor(request),
-            store=_store(request),
+            store=store_or_404(request),
             name=post.get("name", ""),
             subject=post.get("subject", ""),
             control=post.get("control", ""),
@@ -292,7 +291,7 @@ def experiment_create(request: HttpRequest) -> HttpResponse:
             hypothesis=post.get("hypothesis", ""),
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         return HttpResponseRedirect(reverse("console:experiments"))
     messages.success(request, _("已创建A/B测试「%(n)s」") % {"n": experiment.name})
     return HttpResponseRedirect(reverse("console:experiment_detail", args=[experiment.pk]))
@@ -300,7 +299,7 @@ def experiment_create(request: HttpRequest) -> HttpResponse:
 
 @console_view("analytics.view_experiment")
 def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
-    experiment = analytics_selectors.experiment_get(store=_store(request), experiment_id=experiment_id)
+    experiment = analytics_selectors.experiment_get(store=store_or_404(request), experiment_id=experiment_id)
     result = analytics_selectors.experiment_result(experiment)
     show = analytics_selectors.display
     return render(
@@ -330,7 +329,9 @@ def experiment_action(request: HttpRequest, experiment_id: int, action: str) -> 
     """``results`` (a variant's visitors and conversions) or ``decide`` (adopt B / keep A)."""
     post = request.POST
     try:
-        experiment = analytics_selectors.experiment_get(store=_store(request), experiment_id=experiment_id)
+        experiment = analytics_selectors.experiment_get(
+            store=store_or_404(request), experiment_id=experiment_id
+        )
         if action == "results":
             analytics_services.experiment_record(
                 actor=_actor(request),
@@ -351,7 +352,7 @@ def experiment_action(request: HttpRequest, experiment_id: int, action: str) -> 
         else:
             raise NotFound(_("未知的操作"))
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     return HttpResponseRedirect(reverse("console:experiment_detail", args=[experiment_id]))
 
 

@@ -22,8 +22,7 @@ from django.views.decorators.http import require_POST
 from storeops.behaviour import rules
 from storeops.behaviour import selectors as behaviour_selectors
 from storeops.behaviour import services as behaviour_services
-from storeops.console.risk_views import _flash_error, _store
-from storeops.console.views import _actor, _base_context, console_view
+from storeops.console.views import _actor, _base_context, console_view, flash_error, store_or_404
 from storeops.core.errors import DomainError, ValidationError
 from storeops.stores.selectors import channel_list
 
@@ -62,12 +61,12 @@ def _query(period: Any, channel_id: int | None) -> str:
 
 @console_view("behaviour.view_event")
 def funnel(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     args, ctx = _period_args(request, store)
     try:
         report = behaviour_selectors.funnel_report(store=store, **args)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         report = behaviour_selectors.funnel_report(store=store, channel_id=args["channel_id"])
     f = report.funnel
     low = {s.to_step for s in report.shortfalls}
@@ -103,12 +102,12 @@ def funnel(request: HttpRequest) -> HttpResponse:
 
 @console_view("behaviour.view_event")
 def paths(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     args, ctx = _period_args(request, store)
     try:
         report = behaviour_selectors.path_report(store=store, **args)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         report = behaviour_selectors.path_report(store=store, channel_id=args["channel_id"])
     st = report.stats
     labels = dict(behaviour_selectors.PAGE_TYPE_CHOICES)
@@ -144,12 +143,12 @@ def paths(request: HttpRequest) -> HttpResponse:
 
 @console_view("behaviour.view_event")
 def sources(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     args, ctx = _period_args(request, store)
     try:
         report = behaviour_selectors.source_report(store=store, **args)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         report = behaviour_selectors.source_report(store=store, channel_id=args["channel_id"])
     labels = dict(behaviour_selectors.SOURCE_CHOICES)
     alerts: dict[str, set[str]] = {}
@@ -189,7 +188,7 @@ def sources(request: HttpRequest) -> HttpResponse:
 @require_POST
 @console_view("behaviour.add_sourcecost")
 def source_cost_set(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     channel_text = request.POST.get("channel", "")
     channel = None
     if channel_text.isdigit():
@@ -209,19 +208,19 @@ def source_cost_set(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, _("已记录渠道花费"))
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     return HttpResponseRedirect(reverse("console:behaviour_sources"))
 
 
 @console_view("behaviour.view_behaviourimport")
 def imports(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     status = request.GET.get("status", "")
     kind = request.GET.get("kind", "")
     try:
         qs = behaviour_selectors.import_list(store=store, status=status, kind=kind)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         status, kind = "", ""
         qs = behaviour_selectors.import_list(store=store)
     return render(
@@ -242,6 +241,6 @@ def imports(request: HttpRequest) -> HttpResponse:
 
 @console_view("behaviour.view_behaviourimport")
 def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     run = behaviour_selectors.import_get(store=store, import_id=import_id)
     return render(request, "console/behaviour_import_detail.html", _base_context(request, run=run))

@@ -13,8 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from storeops.console.risk_views import _flash_error, _store
-from storeops.console.views import PAGE_SIZE, _actor, _base_context, console_view
+from storeops.console.views import PAGE_SIZE, _actor, _base_context, console_view, flash_error, store_or_404
 from storeops.core.errors import DomainError
 from storeops.members import selectors as member_selectors
 from storeops.members import services as member_services
@@ -29,7 +28,7 @@ REFERRED_CHOICES = (
 
 @console_view("members.view_member")
 def members_list(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     q = request.GET.get("q", "").strip()
     tier = request.GET.get("tier", "")
     referred = request.GET.get("referred", "")
@@ -57,7 +56,7 @@ def members_list(request: HttpRequest) -> HttpResponse:
 
 @console_view("members.view_member")
 def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     member = member_selectors.member_get(store=store, member_id=member_id)
     kind = request.GET.get("kind", "")
     book = playbook_get(store=store)
@@ -87,7 +86,7 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
 @console_view("members.adjust_points")
 @require_POST
 def member_adjust(request: HttpRequest, member_id: int) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     member = member_selectors.member_get(store=store, member_id=member_id)
     back = HttpResponseRedirect(reverse("console:member_detail", args=[member.pk]))
     try:
@@ -106,7 +105,7 @@ def member_adjust(request: HttpRequest, member_id: int) -> HttpResponse:
             unlimited=request.user.has_perm("members.adjust_points_any"),
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("积分已调整"))
     return back

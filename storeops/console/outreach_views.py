@@ -16,25 +16,13 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, console_view
+from storeops.console.views import PAGE_SIZE, _actor, _base_context, console_view, flash_error, store_or_404
 from storeops.core.errors import DomainError, NotFound, ValidationError
 from storeops.outreach import audiences, selectors, services
 from storeops.stores.selectors import playbook_get
 
 if TYPE_CHECKING:
-    from storeops.stores.models import Store
-
-
-def _store(request: HttpRequest) -> Store:
-    store = _current_store(request)
-    if store is None:
-        raise NotFound(_("还没有店铺"))
-    return store
-
-
-def _flash_error(request: HttpRequest, exc: DomainError) -> None:
-    details = "；".join(str(v) for v in exc.fields.values())
-    messages.error(request, f"{exc.message}（{details}）" if details else str(exc.message))
+    pass
 
 
 def _querystring(request: HttpRequest) -> str:
@@ -45,7 +33,7 @@ def _querystring(request: HttpRequest) -> str:
 
 @console_view("outreach.view_campaign")
 def campaigns(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     status, q = request.GET.get("status", ""), request.GET.get("q", "")
     page = Paginator(selectors.campaign_list(store, status=status, q=q), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -79,7 +67,7 @@ def campaigns(request: HttpRequest) -> HttpResponse:
 def campaign_create(request: HttpRequest) -> HttpResponse:
     post = request.POST
     try:
-        store = _store(request)
+        store = store_or_404(request)
         scheduled_text = post.get("scheduled_at", "").strip()
         scheduled = parse_datetime(scheduled_text) if scheduled_text else None
         if scheduled_text and scheduled is None:
@@ -101,7 +89,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
             scheduled_at=scheduled,
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         return HttpResponseRedirect(reverse("console:outreach_campaigns"))
     messages.success(request, _("已创建触达活动「%(n)s」") % {"n": campaign.name})
     return HttpResponseRedirect(reverse("console:outreach_campaign", args=[campaign.pk]))
@@ -109,7 +97,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 @console_view("outreach.view_campaign")
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     campaign = selectors.campaign_get(store, campaign_id)
     status, q = request.GET.get("status", ""), request.GET.get("q", "")
     page = Paginator(selectors.campaign_messages(campaign, status=status, q=q), PAGE_SIZE).get_page(
@@ -139,7 +127,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @console_view("outreach.change_campaign")
 def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> HttpResponse:
     try:
-        campaign = selectors.campaign_get(_store(request), campaign_id)
+        campaign = selectors.campaign_get(store_or_404(request), campaign_id)
         if action == "send":
             campaign = services.campaign_start(actor=_actor(request), campaign=campaign)
             if campaign.status == "scheduled":
@@ -158,13 +146,13 @@ def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> Http
         else:
             raise NotFound(_("未知操作"))
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     return HttpResponseRedirect(reverse("console:outreach_campaign", args=[campaign_id]))
 
 
 @console_view("outreach.view_messagetemplate")
 def templates(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     page = Paginator(selectors.template_list(store), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -189,7 +177,7 @@ def template_create(request: HttpRequest) -> HttpResponse:
     try:
         template = services.template_create(
             actor=_actor(request),
-            store=_store(request),
+            store=store_or_404(request),
             code=post.get("code", ""),
             name=post.get("name", ""),
             channel=post.get("channel", ""),
@@ -197,7 +185,7 @@ def template_create(request: HttpRequest) -> HttpResponse:
             subject=post.get("subject", ""),
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("已添加模板「%(n)s」") % {"n": template.name})
     return HttpResponseRedirect(reverse("console:outreach_templates"))
@@ -207,16 +195,16 @@ def template_create(request: HttpRequest) -> HttpResponse:
 @console_view("outreach.change_messagetemplate")
 def template_toggle(request: HttpRequest, template_id: int) -> HttpResponse:
     try:
-        template = selectors.template_get(_store(request), template_id)
+        template = selectors.template_get(store_or_404(request), template_id)
         services.template_set_active(actor=_actor(request), template=template, active=not template.is_active)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     return HttpResponseRedirect(reverse("console:outreach_templates"))
 
 
 @console_view("outreach.view_consent")
 def consents(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     q, channel, status = (
         request.GET.get("q", ""),
         request.GET.get("channel", ""),
@@ -250,7 +238,7 @@ def consent_set(request: HttpRequest) -> HttpResponse:
     try:
         consent = services.consent_set(
             actor=_actor(request),
-            store=_store(request),
+            store=store_or_404(request),
             customer_ref=post.get("customer_ref", ""),
             channel=post.get("channel", ""),
             opted_in=post.get("opted_in") == "yes",
@@ -258,7 +246,7 @@ def consent_set(request: HttpRequest) -> HttpResponse:
             address=post.get("address", ""),
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(
             request,

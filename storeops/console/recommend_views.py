@@ -13,8 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from storeops.catalog import selectors as catalog_selectors
-from storeops.console.risk_views import _flash_error, _store
-from storeops.console.views import _actor, _base_context, console_view
+from storeops.console.views import _actor, _base_context, console_view, flash_error, store_or_404
 from storeops.core.errors import DomainError
 from storeops.promotions.services import CartItem, Shopper
 from storeops.recommend import selectors, services
@@ -35,7 +34,7 @@ def _cart(text: str) -> list[CartItem]:
 
 @console_view("recommend.view_itemneighbour")
 def overview(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     q = request.GET.get("q", "").strip()
     page = Paginator(catalog_selectors.product_list(store_id=store.pk, q=q), 25).get_page(
         request.GET.get("page")
@@ -53,7 +52,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                 store=store, channel=channel, lines=_cart(cart_text), customer=Shopper()
             )
         except DomainError as exc:
-            _flash_error(request, exc)
+            flash_error(request, exc)
     return render(
         request,
         "console/recommend_overview.html",
@@ -76,7 +75,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @console_view("recommend.view_itemneighbour")
 def product(request: HttpRequest, product_id: int) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     brief = catalog_selectors.product_briefs(store=store, product_ids=[product_id]).get(product_id)
     if brief is None:
         raise Http404(_("商品不存在"))
@@ -103,7 +102,7 @@ def product(request: HttpRequest, product_id: int) -> HttpResponse:
 @console_view("recommend.rebuild_neighbours")
 def rebuild(request: HttpRequest) -> HttpResponse:
     try:
-        build = services.neighbours_rebuild(actor=_actor(request), store=_store(request))
+        build = services.neighbours_rebuild(actor=_actor(request), store=store_or_404(request))
         messages.success(
             request,
             _("推荐已重建：%(orders)s 个订单，%(similar)s 条相似推荐，%(complementary)s 条搭配推荐")
@@ -114,5 +113,5 @@ def rebuild(request: HttpRequest) -> HttpResponse:
             },
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     return HttpResponseRedirect(reverse("console:recommend_overview"))

@@ -15,19 +15,18 @@ from django.views.decorators.http import require_POST
 
 from storeops.analytics import exports, reports
 from storeops.analytics import services as analytics_services
-from storeops.console.risk_views import _flash_error, _store
-from storeops.console.views import _actor, _base_context, console_view
+from storeops.console.views import _actor, _base_context, console_view, flash_error, store_or_404
 from storeops.core.errors import DomainError
 
 
 @console_view("analytics.view_operationsreport")
 def report_list(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     kind = request.GET.get("kind", "")
     try:
         qs = reports.report_list(store=store, kind=kind)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         kind, qs = "", reports.report_list(store=store)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     return render(
@@ -51,12 +50,12 @@ def report_generate(request: HttpRequest) -> HttpResponse:
     try:
         report = analytics_services.report_generate(
             actor=_actor(request),
-            store=_store(request),
+            store=store_or_404(request),
             kind=request.POST.get("kind", ""),
             day=parse_date(request.POST.get("day", "").strip()),
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         return HttpResponseRedirect(reverse("console:reports"))
     messages.success(request, _("已生成：%(t)s") % {"t": reports.report_title(report)})
     return HttpResponseRedirect(reverse("console:report_detail", args=[report.pk]))
@@ -64,7 +63,7 @@ def report_generate(request: HttpRequest) -> HttpResponse:
 
 @console_view("analytics.view_operationsreport")
 def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
-    report = reports.report_get(store=_store(request), report_id=report_id)
+    report = reports.report_get(store=store_or_404(request), report_id=report_id)
     return render(
         request,
         "console/report_detail.html",
@@ -83,11 +82,11 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
 @console_view("analytics.view_operationsreport")
 def report_download(request: HttpRequest, report_id: int) -> HttpResponse:
     """``format=xlsx`` (default) or ``format=pdf``."""
-    report = reports.report_get(store=_store(request), report_id=report_id)
+    report = reports.report_get(store=store_or_404(request), report_id=report_id)
     try:
         body, content_type, filename = exports.report_file(report, request.GET.get("format", "xlsx"))
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         return HttpResponseRedirect(reverse("console:report_detail", args=[report.pk]))
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

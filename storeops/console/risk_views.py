@@ -19,8 +19,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, console_view
-from storeops.core.errors import DomainError, NotFound, ValidationError
+from storeops.console.views import PAGE_SIZE, _actor, _base_context, console_view, flash_error, store_or_404
+from storeops.core.errors import DomainError, ValidationError
 from storeops.promotions.selectors import coupon_template_list
 from storeops.service import selectors as service_selectors
 from storeops.service import services as service_services
@@ -28,31 +28,19 @@ from storeops.stores import selectors, services
 from storeops.stores.selectors import channel_list, playbook_get
 
 if TYPE_CHECKING:
-    from storeops.stores.models import Store
-
-
-def _store(request: HttpRequest) -> Store:
-    store = _current_store(request)
-    if store is None:
-        raise NotFound(_("还没有店铺"))
-    return store
-
-
-def _flash_error(request: HttpRequest, exc: DomainError) -> None:
-    details = "；".join(str(v) for v in exc.fields.values())
-    messages.error(request, f"{exc.message}（{details}）" if details else str(exc.message))
+    pass
 
 
 @console_view("stores.view_platformrulechange")
 def rule_changes(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     status = request.GET.get("status", "open")
     platform = request.GET.get("platform", "")
     q = request.GET.get("q", "")
     try:
         qs = selectors.rule_changes(store=store, status=status, platform=platform, q=q)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         status, platform, qs = "open", "", selectors.rule_changes(store=store, status="open", q=q)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     hours = playbook_get(store=store).compliance_adjust_hours
@@ -108,7 +96,7 @@ def rule_change_record(request: HttpRequest) -> HttpResponse:
             announced = timezone.make_aware(announced)
         change = services.rule_change_record(
             actor=_actor(request),
-            store=_store(request),
+            store=store_or_404(request),
             platform=post.get("platform", ""),
             title=post.get("title", ""),
             summary=post.get("summary", ""),
@@ -117,7 +105,7 @@ def rule_change_record(request: HttpRequest) -> HttpResponse:
             effective_on=effective,
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("已登记规则变更「%(t)s」") % {"t": change.title})
     return _back(request)
@@ -127,7 +115,7 @@ def rule_change_record(request: HttpRequest) -> HttpResponse:
 @console_view("stores.change_platformrulechange")
 def rule_change_assess(request: HttpRequest, change_id: int) -> HttpResponse:
     try:
-        change = selectors.rule_change_get(store=_store(request), change_id=change_id)
+        change = selectors.rule_change_get(store=store_or_404(request), change_id=change_id)
         decision = request.POST.get("applies", "")
         if decision not in ("yes", "no"):
             raise ValidationError(_("请选择是否适用"), fields={"applies": _("必填")})
@@ -138,7 +126,7 @@ def rule_change_assess(request: HttpRequest, change_id: int) -> HttpResponse:
             assessment=request.POST.get("assessment", ""),
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(
             request, _("「%(t)s」已评估：%(s)s") % {"t": change.title, "s": change.get_status_display()}
@@ -150,12 +138,12 @@ def rule_change_assess(request: HttpRequest, change_id: int) -> HttpResponse:
 @console_view("stores.change_platformrulechange")
 def rule_change_complete(request: HttpRequest, change_id: int) -> HttpResponse:
     try:
-        change = selectors.rule_change_get(store=_store(request), change_id=change_id)
+        change = selectors.rule_change_get(store=store_or_404(request), change_id=change_id)
         change = services.rule_change_complete(
             actor=_actor(request), change=change, actions=request.POST.get("actions", "")
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, _("「%(t)s」已完成整改") % {"t": change.title})
     return _back(request)
@@ -166,12 +154,12 @@ def rule_change_complete(request: HttpRequest, change_id: int) -> HttpResponse:
 
 @console_view("service.view_incident")
 def incidents(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     status = request.GET.get("status", "")
     try:
         qs = service_selectors.incident_list(store=store, status=status)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         status, qs = "", service_selectors.incident_list(store=store)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -215,14 +203,14 @@ def incident_open(request: HttpRequest) -> HttpResponse:
     try:
         incident = service_services.incident_open(
             actor=_actor(request),
-            store=_store(request),
+            store=store_or_404(request),
             title=request.POST.get("title", ""),
             description=request.POST.get("description", ""),
             started_at=_when(request.POST.get("started_at", ""), "started_at"),
             channel_ids=[int(c) for c in request.POST.getlist("channels") if c.isdigit()],
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         return HttpResponseRedirect(reverse("console:incidents"))
     messages.success(request, _("已登记故障「%(t)s」") % {"t": incident.title})
     return HttpResponseRedirect(reverse("console:incident_detail", args=[incident.pk]))
@@ -230,7 +218,7 @@ def incident_open(request: HttpRequest) -> HttpResponse:
 
 @console_view("service.view_incident")
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     incident = service_selectors.incident_get(store=store, incident_id=incident_id)
     touched = service_services.incident_affected_orders(incident)
     return render(
@@ -254,10 +242,10 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 def _incident_action(request: HttpRequest, incident_id: int, run: Any) -> HttpResponse:
     try:
-        incident = service_selectors.incident_get(store=_store(request), incident_id=incident_id)
+        incident = service_selectors.incident_get(store=store_or_404(request), incident_id=incident_id)
         done = run(incident)
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(request, done)
     return HttpResponseRedirect(reverse("console:incident_detail", args=[incident_id]))

@@ -19,8 +19,7 @@ from django.views.decorators.http import require_POST
 from storeops.analytics import exports, segments
 from storeops.analytics import services as analytics_services
 from storeops.analytics.selectors import display
-from storeops.console.risk_views import _flash_error, _store
-from storeops.console.views import _actor, _base_context, console_view
+from storeops.console.views import _actor, _base_context, console_view, flash_error, store_or_404
 from storeops.core.errors import DomainError, NotFound
 from storeops.stores.selectors import playbook_get
 
@@ -33,7 +32,7 @@ def _day(request: HttpRequest) -> dt.date | None:
 def segments_overview(request: HttpRequest) -> HttpResponse:
     """Customers and money per segment on the latest snapshot (or ``day``), who entered and
     left each segment, the moves, each segment's playbook and its coupon actions."""
-    store = _store(request)
+    store = store_or_404(request)
     try:
         overview = segments.segment_overview(store=store, day=_day(request))
     except NotFound:
@@ -73,7 +72,7 @@ def segments_overview(request: HttpRequest) -> HttpResponse:
 @console_view("analytics.view_customersnapshot")
 def segment_customers(request: HttpRequest) -> HttpResponse:
     """The customers of a segment on the snapshot with their RFM scores, 50 a page."""
-    store = _store(request)
+    store = store_or_404(request)
     segment, sort, q = (
         request.GET.get("segment", ""),
         request.GET.get("sort", "monetary"),
@@ -84,7 +83,7 @@ def segment_customers(request: HttpRequest) -> HttpResponse:
     except NotFound:  # no snapshot yet: the page says so
         qs = None
     except DomainError as exc:  # a bad filter: say why, show the whole latest snapshot
-        _flash_error(request, exc)
+        flash_error(request, exc)
         segment, sort, q = "", "monetary", ""
         try:
             qs = segments.segment_customers(store=store)
@@ -117,13 +116,13 @@ def segment_customers(request: HttpRequest) -> HttpResponse:
 @console_view("analytics.export_segment")
 def segment_export(request: HttpRequest) -> HttpResponse:
     """The segment's customer list as Excel (for outreach; no names, phones or addresses)."""
-    store = _store(request)
+    store = store_or_404(request)
     try:
         body, content_type, filename = exports.segment_export(
             store=store, segment=request.GET.get("segment", ""), day=_day(request)
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
         return HttpResponseRedirect(reverse("console:segments"))
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -135,10 +134,12 @@ def segment_export(request: HttpRequest) -> HttpResponse:
 def segment_snapshot(request: HttpRequest) -> HttpResponse:
     try:
         result = analytics_services.segments_snapshot(
-            actor=_actor(request), store=_store(request), day=parse_date(request.POST.get("day", "").strip())
+            actor=_actor(request),
+            store=store_or_404(request),
+            day=parse_date(request.POST.get("day", "").strip()),
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(
             request,
@@ -153,10 +154,10 @@ def segment_snapshot(request: HttpRequest) -> HttpResponse:
 def segment_action(request: HttpRequest, segment: str) -> HttpResponse:
     try:
         action = analytics_services.segment_action_run(
-            actor=_actor(request), store=_store(request), segment=segment
+            actor=_actor(request), store=store_or_404(request), segment=segment
         )
     except DomainError as exc:
-        _flash_error(request, exc)
+        flash_error(request, exc)
     else:
         messages.success(
             request,
@@ -186,14 +187,14 @@ def _persona_rows(p: segments.PersonaView) -> dict[str, str]:
 @console_view("analytics.view_customersnapshot")
 def personas(request: HttpRequest) -> HttpResponse:
     """The persona of each segment; ``customer`` shows one customer's persona too."""
-    store = _store(request)
+    store = store_or_404(request)
     customer = request.GET.get("customer", "").strip()
     one = None
     if customer:
         try:
             one = segments.customer_persona(store=store, customer_ref=customer)
         except DomainError as exc:
-            _flash_error(request, exc)
+            flash_error(request, exc)
     try:
         rows = [
             {"p": p, "label": segments.SEGMENT_LABELS[p.subject], "show": _persona_rows(p)}

@@ -90,6 +90,20 @@ def _current_store(request: HttpRequest) -> Store | None:
     return store
 
 
+def store_or_404(request: HttpRequest) -> Store:
+    """The console's current store; a page that needs one shows "还没有店铺" (404) without."""
+    store = _current_store(request)
+    if store is None:
+        raise NotFound(_("还没有店铺"))
+    return store
+
+
+def flash_error(request: HttpRequest, exc: DomainError) -> None:
+    """A service's refusal as a message on the next page, with its per-field details."""
+    details = "；".join(str(v) for v in exc.fields.values())
+    messages.error(request, f"{exc.message}（{details}）" if details else str(exc.message))
+
+
 def _base_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     roles = user_roles(request.user) if request.user.is_authenticated else []
     return {

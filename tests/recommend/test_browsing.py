@@ -32,7 +32,6 @@ def test_rec_01_browsing_events_make_similar_items(store, system):
             "visitor_id": "v9",
             "kind": "page_view",
             "page_type": "product",
-            "page_type": "product",
             "item_id": "B9",
             "occurred_at": at,
         }
