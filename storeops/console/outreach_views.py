@@ -38,10 +38,8 @@ def campaigns(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.campaign_list(store, status=status, q=q), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    rows = []
-    for c in page:
-        stats = selectors.campaign_stats(c)
-        rows.append({"c": c, "stats": stats, "skipped": sum(stats.suppressed.values())})
+    stats = selectors.campaigns_stats(page)
+    rows = [{"c": c, "stats": stats[c.pk], "skipped": sum(stats[c.pk].suppressed.values())} for c in page]
     book = playbook_get(store=store)
     return render(
         request,

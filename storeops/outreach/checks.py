@@ -19,8 +19,10 @@ def delivery_rate_check(ctx: CheckContext) -> Iterator[FindingDraft]:
     book = ctx.playbook
     until = ctx.now - dt.timedelta(hours=book.outreach_receipt_hours)
     since = until - dt.timedelta(days=7)
-    for campaign in selectors.campaigns_sent_between(ctx.store, since=since, until=until):
-        stats = selectors.campaign_stats(campaign)
+    campaigns = list(selectors.campaigns_sent_between(ctx.store, since=since, until=until))
+    all_stats = selectors.campaigns_stats(campaigns)
+    for campaign in campaigns:
+        stats = all_stats[campaign.pk]
         rate = stats.delivery_rate
         if rate is None or rate >= book.outreach_min_delivery_rate:
             continue

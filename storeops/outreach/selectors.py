@@ -3,6 +3,7 @@ figures, and the messages of a campaign."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -98,29 +99,53 @@ class CampaignStats:
 
 
 def campaign_stats(campaign: Campaign) -> CampaignStats:
-    rows = Message.objects.filter(campaign=campaign).aggregate(
-        sent=Count("id", filter=~Q(status=MessageStatus.SUPPRESSED)),
-        delivered=Count("id", filter=Q(status=MessageStatus.DELIVERED)),
-        failed=Count("id", filter=Q(status=MessageStatus.FAILED)),
-        converted=Count("id", filter=~Q(converted_order="")),
-        revenue=Sum("converted_amount"),
-    )
-    suppressed = dict(
-        Message.objects.filter(campaign=campaign, status=MessageStatus.SUPPRESSED)
-        .values_list("reason")
+    return campaigns_stats([campaign])[campaign.pk]
+
+
+def campaigns_stats(campaigns: Iterable[Campaign]) -> dict[int, CampaignStats]:
+    """Each campaign's message counts, conversions and suppression reasons: two grouped
+    queries for any number of campaigns (a list page, a check over the week's campaigns)."""
+    by_id = {c.pk: c for c in campaigns}
+    if not by_id:
+        return {}
+    counts = {
+        row["campaign_id"]: row
+        for row in Message.objects.filter(campaign_id__in=by_id)
+        .values("campaign_id")
+        .annotate(
+            sent=Count("id", filter=~Q(status=MessageStatus.SUPPRESSED)),
+            delivered=Count("id", filter=Q(status=MessageStatus.DELIVERED)),
+            failed=Count("id", filter=Q(status=MessageStatus.FAILED)),
+            converted=Count("id", filter=~Q(converted_order="")),
+            revenue=Sum("converted_amount"),
+        )
+        .order_by()
+    }
+    suppressed: dict[int, dict[str, int]] = {pk: {} for pk in by_id}
+    for campaign_id, reason, n in (
+        Message.objects.filter(campaign_id__in=by_id, status=MessageStatus.SUPPRESSED)
+        .values_list("campaign_id", "reason")
         .annotate(n=Count("id"))
-        .values_list("reason", "n")
-    )
-    return CampaignStats(
-        audience=campaign.audience_size,
-        processed=campaign.processed,
-        sent=rows["sent"],
-        delivered=rows["delivered"],
-        failed=rows["failed"],
-        suppressed=suppressed,
-        converted=rows["converted"],
-        revenue=(rows["revenue"] or Decimal("0")).quantize(Decimal("0.01")),  # SQLite sums as float
-    )
+        .values_list("campaign_id", "reason", "n")
+        .order_by()
+    ):
+        suppressed[campaign_id][reason] = n
+    empty = {"sent": 0, "delivered": 0, "failed": 0, "converted": 0, "revenue": None}
+    result = {}
+    for pk, campaign in by_id.items():
+        rows = counts.get(pk, empty)
+        result[pk] = CampaignStats(
+            audience=campaign.audience_size,
+            processed=campaign.processed,
+            sent=rows["sent"],
+            delivered=rows["delivered"],
+            failed=rows["failed"],
+            suppressed=suppressed[pk],
+            converted=rows["converted"],
+            # SQLite sums as float
+            revenue=Decimal(str(rows["revenue"] or 0)).quantize(Decimal("0.01")),
+        )
+    return result
 
 
 def campaign_messages(campaign: Campaign, *, status: str = "", q: str = "") -> QuerySet[Message]:

@@ -425,3 +425,34 @@ def test_mem_06_console_pages_show_stats_and_masked_addresses(store, sms, make_u
     listing = client.get("/outreach/").content.decode()
     assert "活动" in listing
     assert f"/outreach/{campaign.pk}/" in listing
+
+
+def test_mem_06_campaign_list_reads_stats_in_two_queries_for_the_whole_page(store, sms, make_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _opt_in(store, "c1")
+    first = services.campaign_start(actor=ACTOR, campaign=_campaign(store, sms, ["c1", "c2"]), now=_at(1, 10))
+    client = Client()
+    client.force_login(make_user(Role.MARKETING))
+    client.get("/outreach/")  # warm (session, permissions)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/outreach/").status_code == 200
+    more = [
+        services.campaign_start(
+            actor=ACTOR, campaign=_campaign(store, sms, ["c1"], name=f"活动{i}"), now=_at(2 + i, 10)
+        )
+        for i in range(3)
+    ]
+    with CaptureQueriesContext(connection) as four:
+        assert client.get("/outreach/").status_code == 200
+    assert len(four.captured_queries) == len(one.captured_queries)
+    # the batched figures are the per-campaign ones; a campaign without messages counts zeros
+    empty = _campaign(store, sms, ["c9"], name="未发送")  # a draft: no messages yet
+    batched = selectors.campaigns_stats([first, *more, empty])
+    assert batched[first.pk].sent == 1
+    assert batched[first.pk].suppressed == {"no_consent": 1}
+    assert batched[empty.pk].sent == 0
+    assert batched[empty.pk].revenue == Decimal("0.00")
+    for c in (first, *more):
+        assert batched[c.pk] == selectors.campaign_stats(c)
