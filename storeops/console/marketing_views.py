@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from storeops.console.views import _actor, _base_context, _current_store, console_view
+from storeops.console.views import _actor, _base_context, _current_store, console_view, store_or_404
 from storeops.core.errors import DomainError, NotFound
 from storeops.marketing import exports, selectors
 from storeops.marketing import services as ms
@@ -43,13 +43,6 @@ def _step_label(step: str) -> str:
     return {"operations": _("运营负责人"), "marketing": _("推广负责人"), "finance": _("财务")}.get(step, "")
 
 
-def _store(request: HttpRequest) -> Store:
-    store = _current_store(request)
-    if store is None:
-        raise NotFound(_("还没有店铺"))
-    return store
-
-
 @console_view("marketing.view_campaign")
 def campaigns(request: HttpRequest) -> HttpResponse:
     store = _current_store(request)
@@ -66,7 +59,7 @@ def campaigns(request: HttpRequest) -> HttpResponse:
 
 @console_view("marketing.view_campaign")
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     campaign = selectors.campaign_get(store=store, campaign_id=campaign_id)
     planned, actual = selectors.campaign_budget(campaign)
     waiting = selectors.campaign_waiting_step(campaign)
@@ -100,7 +93,7 @@ def _back(campaign_id: int) -> HttpResponse:
 @console_view("marketing.view_campaign")
 def campaign_decide(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """Approve or reject the waiting step; the service checks the step's own permission."""
-    campaign = selectors.campaign_get(store=_store(request), campaign_id=campaign_id)
+    campaign = selectors.campaign_get(store=store_or_404(request), campaign_id=campaign_id)
     try:
         ms.campaign_decide(
             actor=_actor(request),
@@ -127,7 +120,7 @@ _ACTIONS = {
 @require_POST
 @console_view("marketing.change_campaign")
 def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> HttpResponse:
-    campaign = selectors.campaign_get(store=_store(request), campaign_id=campaign_id)
+    campaign = selectors.campaign_get(store=store_or_404(request), campaign_id=campaign_id)
     fn = _ACTIONS.get(action)
     if fn is None:
         raise NotFound(_("未知的操作"))
@@ -142,7 +135,7 @@ def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> Http
 
 @console_view("marketing.view_campaignpostmortem")
 def postmortem(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     campaign = selectors.campaign_get(store=store, campaign_id=campaign_id)
     row = selectors.postmortem_get(campaign=campaign)
     report = row.report if row else ms.postmortem_figures(campaign)
@@ -163,7 +156,7 @@ def postmortem(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @require_POST
 @console_view("marketing.add_campaignpostmortem")
 def postmortem_generate(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = selectors.campaign_get(store=_store(request), campaign_id=campaign_id)
+    campaign = selectors.campaign_get(store=store_or_404(request), campaign_id=campaign_id)
     try:
         ms.campaign_postmortem_generate(
             actor=_actor(request), campaign=campaign, conclusions=request.POST.get("conclusions", "")
@@ -177,7 +170,7 @@ def postmortem_generate(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @console_view("marketing.view_campaignpostmortem")
 def postmortem_export(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = selectors.campaign_get(store=_store(request), campaign_id=campaign_id)
+    campaign = selectors.campaign_get(store=store_or_404(request), campaign_id=campaign_id)
     row = selectors.postmortem_get(campaign=campaign)
     report = row.report if row else ms.postmortem_figures(campaign)
     response = HttpResponse(
@@ -214,7 +207,7 @@ def ads(request: HttpRequest) -> HttpResponse:
 @require_POST
 @console_view("marketing.add_adkeyworddailystat")
 def ads_import(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = selectors.ad_plan_get(store=_store(request), plan_id=plan_id)
+    plan = selectors.ad_plan_get(store=store_or_404(request), plan_id=plan_id)
     upload = request.FILES.get("file")
     text = upload.read().decode("utf-8-sig", errors="replace") if upload else request.POST.get("csv", "")
     try:
@@ -465,7 +458,7 @@ def _form_page(
 
 @console_view("marketing.add_campaign")
 def campaign_create(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     back = reverse("console:marketing_campaigns")
     form = CampaignForm(request.POST or None, store=store)
     if request.method == "POST" and form.is_valid():
@@ -484,7 +477,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 @console_view("marketing.change_campaign")
 def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """Edit a draft plan, including one a reject sent back; it can then be resubmitted."""
-    store = _store(request)
+    store = store_or_404(request)
     campaign = selectors.campaign_get(store=store, campaign_id=campaign_id)
     back = reverse("console:marketing_campaign_detail", args=[campaign_id])
     if campaign.status != "draft":
@@ -532,7 +525,7 @@ class MetricForm(forms.Form):
 @console_view("marketing.add_campaignmetrichourly")
 def campaign_metrics(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """Enter one hour of live figures (PROMO-06); the same hour again replaces it."""
-    campaign = selectors.campaign_get(store=_store(request), campaign_id=campaign_id)
+    campaign = selectors.campaign_get(store=store_or_404(request), campaign_id=campaign_id)
     back = reverse("console:marketing_campaign_detail", args=[campaign_id])
     now = timezone.localtime().replace(minute=0, second=0, microsecond=0)
     form = MetricForm(request.POST or None, initial={"hour": now - dt.timedelta(hours=1)})
@@ -620,7 +613,7 @@ class KeywordForm(forms.Form):
 
 @console_view("marketing.add_adplan")
 def ad_plan_create(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     form = AdPlanForm(request.POST or None, store=store, editing=False)
     if request.method == "POST" and form.is_valid():
         try:
@@ -655,7 +648,7 @@ def _ad_plan_page(
 @console_view("marketing.change_adplan")
 def ad_plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The plan's settings and peak-hour bid schedule, and its keywords with their bids."""
-    store = _store(request)
+    store = store_or_404(request)
     plan = selectors.ad_plan_get(store=store, plan_id=plan_id)
     form = AdPlanForm(request.POST or None, store=store, editing=True, initial=AdPlanForm.initial_from(plan))
     if request.method == "POST" and form.is_valid():
@@ -677,7 +670,7 @@ def ad_plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
 @require_POST
 @console_view("marketing.add_adkeyword")
 def ad_keyword_set(request: HttpRequest, plan_id: int) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     plan = selectors.ad_plan_get(store=store, plan_id=plan_id)
     keyword_form = KeywordForm(request.POST)
     if keyword_form.is_valid():
@@ -696,7 +689,7 @@ def ad_keyword_set(request: HttpRequest, plan_id: int) -> HttpResponse:
 @console_view("marketing.delete_adkeyword")
 def ad_keyword_delete(request: HttpRequest, plan_id: int, keyword_id: int) -> HttpResponse:
     """Remove a keyword from the plan (ADS-02), with its imported daily stats."""
-    plan = selectors.ad_plan_get(store=_store(request), plan_id=plan_id)
+    plan = selectors.ad_plan_get(store=store_or_404(request), plan_id=plan_id)
     keyword = selectors.ad_keyword_get(plan=plan, keyword_id=keyword_id)
     ms.ad_keyword_delete(actor=_actor(request), keyword=keyword)
     messages.success(request, _("关键词“%(k)s”已删除") % {"k": keyword.keyword})

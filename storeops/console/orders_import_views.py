@@ -5,8 +5,6 @@ service of :mod:`storeops.orders.imports` or :mod:`storeops.orders.invoices`."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,12 +17,12 @@ from storeops.console.views import (
     PAGE_SIZE,
     _actor,
     _base_context,
-    _current_store,
     _int,
     _safe_next,
     console_view,
+    store_or_404,
 )
-from storeops.core.errors import DomainError, NotFound
+from storeops.core.errors import DomainError
 from storeops.orders import imports, invoices
 from storeops.stores.selectors import channel_list
 
@@ -38,13 +36,6 @@ def _error_text(exc: DomainError) -> str:
     return text
 
 
-def _store(request: HttpRequest) -> Any:
-    store = _current_store(request)
-    if store is None:
-        raise NotFound(_("还没有店铺"))
-    return store
-
-
 def _querystring(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
@@ -56,7 +47,7 @@ def _querystring(request: HttpRequest) -> str:
 
 @console_view("orders.view_orderimport")
 def import_list(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     status = request.GET.get("status", "").strip()
     channel = request.GET.get("channel", "").strip()
     qs = imports.import_list(
@@ -83,7 +74,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 @console_view("orders.import_orders")
 @require_POST
 def import_upload(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     back = reverse("console:orders_import")
     upload = request.FILES.get("file")
     if upload is None:
@@ -132,7 +123,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @console_view("orders.view_orderimport")
 def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     record = imports.import_get(store=store, import_id=import_id)
     errors = Paginator(list(imports.error_rows(record)), ERRORS_PAGE_SIZE).get_page(
         _int(request.GET.get("page"))
@@ -155,7 +146,7 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 
 @console_view("orders.view_invoicerequest")
 def invoice_queue(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     status = request.GET.get("status", "requested").strip()
     q = request.GET.get("q", "").strip()
     qs = invoices.invoice_list(store=store, status=status or None, q=q)
@@ -186,7 +177,7 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _invoice_action(request: HttpRequest, invoice_id: int, action: str) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     back = _safe_next(request, reverse("console:orders_invoices"))
     invoice = invoices.invoice_get(store=store, invoice_id=invoice_id)
     try:

@@ -28,8 +28,9 @@ from storeops.console.views import (
     _int,
     _safe_next,
     console_view,
+    store_or_404,
 )
-from storeops.core.errors import DomainError, InvalidTransition, NotFound, ValidationError
+from storeops.core.errors import DomainError, InvalidTransition, ValidationError
 from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.orders import rules
 from storeops.orders import selectors as sel
@@ -89,13 +90,6 @@ def _error_text(exc: DomainError) -> str:
 
 def _empty(request: HttpRequest) -> HttpResponse:
     return render(request, "console/empty.html", _base_context(request))
-
-
-def _store(request: HttpRequest) -> Store:
-    store = _current_store(request)
-    if store is None:
-        raise NotFound(_("还没有店铺"))
-    return store
 
 
 def _language() -> str:
@@ -323,7 +317,7 @@ def _act(
 ) -> HttpResponse:
     """Run ``action(order)`` (a service call returning the success message); show its
     domain error instead when it refuses. Back to ``next`` or the order's page."""
-    order = sel.order_get(_store(request), order_id)
+    order = sel.order_get(store_or_404(request), order_id)
     try:
         done = action(order)
     except DomainError as exc:
@@ -529,7 +523,7 @@ def frozen_account_add(request: HttpRequest) -> HttpResponse:
     try:
         freeze = svc.account_freeze(
             actor=_actor(request),
-            store=_store(request),
+            store=store_or_404(request),
             customer_ref=request.POST.get("customer_ref", ""),
             reason=request.POST.get("reason", ""),
         )
@@ -544,7 +538,7 @@ def frozen_account_add(request: HttpRequest) -> HttpResponse:
 @console_view("orders.freeze_account")
 def frozen_account_lift(request: HttpRequest, freeze_id: int) -> HttpResponse:
     try:
-        freeze = sel.account_freeze_get(_store(request), freeze_id)
+        freeze = sel.account_freeze_get(store_or_404(request), freeze_id)
         svc.account_unfreeze(actor=_actor(request), freeze=freeze, note=request.POST.get("note", ""))
     except DomainError as exc:
         messages.error(request, _error_text(exc))

@@ -16,7 +16,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, _int, console_view
+from storeops.console.views import (
+    PAGE_SIZE,
+    _actor,
+    _base_context,
+    _current_store,
+    _int,
+    console_view,
+    store_or_404,
+)
 from storeops.core.errors import DomainError, NotFound
 from storeops.promotions.selectors import coupon_template_list
 from storeops.service import exports, selectors, services
@@ -24,18 +32,11 @@ from storeops.service.rules import render_script
 from storeops.stores.selectors import channel_list
 
 if TYPE_CHECKING:
-    from storeops.stores.models import Store
+    pass
 
 
 def _empty(request: HttpRequest) -> HttpResponse:
     return render(request, "console/empty.html", _base_context(request))
-
-
-def _store(request: HttpRequest) -> Store:
-    store = _current_store(request)
-    if store is None:
-        raise NotFound(_("没有店铺"))
-    return store
 
 
 def _tiers_above(tier: str) -> list[str]:
@@ -107,7 +108,7 @@ def desk(request: HttpRequest) -> HttpResponse:
 @require_POST
 @console_view("service.add_ticket")
 def ticket_new(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     channel = next(
         (c for c in channel_list(store=store) if str(c.pk) == request.POST.get("channel", "")), None
     )
@@ -138,7 +139,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 
 @console_view("service.view_ticket")
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     ticket = selectors.ticket_get(store=store, ticket_id=ticket_id)
     msgs = list(selectors.ticket_messages(ticket=ticket))
     last_customer = next((m.body for m in reversed(msgs) if m.author_kind == "customer"), ticket.subject)
@@ -216,7 +217,7 @@ def _do(request: HttpRequest, ticket: Any, action: str) -> str:
 @require_POST
 @console_view("service.change_ticket")
 def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResponse:
-    ticket = selectors.ticket_get(store=_store(request), ticket_id=ticket_id)
+    ticket = selectors.ticket_get(store=store_or_404(request), ticket_id=ticket_id)
     try:
         done = _do(request, ticket, action)
     except NotFound:
@@ -285,7 +286,7 @@ _SCRIPT_TOGGLES = {"active": "is_active", "quick": "is_quick", "auto": "auto_ans
 @require_POST
 @console_view("service.change_replyscript")
 def script_action(request: HttpRequest, script_id: int, action: str) -> HttpResponse:
-    script = selectors.script_get(store=_store(request), script_id=script_id)
+    script = selectors.script_get(store=store_or_404(request), script_id=script_id)
     try:
         if action == "delete":
             if not request.user.has_perm("service.delete_replyscript"):
@@ -371,7 +372,7 @@ def _report_from_default() -> tuple[dt.datetime, dt.datetime, str, str]:
 
 @console_view("service.view_complaintreport")
 def report_export(request: HttpRequest) -> HttpResponse:
-    store = _store(request)
+    store = store_or_404(request)
     try:
         start, end, start_day, end_day = _report_args(request)
     except DomainError:
