@@ -387,7 +387,9 @@ def _client_raw(cfg: dict[str, Any], worker: int, seconds: float, tag: str) -> d
             n += 1
             t0 = time.perf_counter()
             now = dt.datetime.now(dt.UTC)
-            number = now.strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
+            # unique by construction (the service retries a collision of its random suffix; at
+            # ~500 orders/s a random 6-digit suffix per second collides every few seconds)
+            number = now.strftime("%y%m%d%H%M%S") + f"{worker % 100:02d}{n % 10**4:04d}"
             cart = _cart(cfg["channel"], worker, n)
             total = sum(PRICE * line["quantity"] for line in cart["lines"])
             reference = f"P{number}{secrets.token_hex(3).upper()}"
