@@ -666,10 +666,19 @@ def referral_rewards_issue(*, actor: Actor, store: Store, now: dt.datetime | Non
     """Issue the referral coupons of every invited member whose first order is paid: the
     promotions templates of rule ``referral`` to the invitee and to the inviter, once each
     (issue key ``referral-<invitee>``). A referral with nothing issued (no active template)
-    stays pending and is retried by the next run."""
+    stays pending and is retried by the next run.
+
+    With the playbook's ``referral_reward_wait_days`` above 0, an order counts only once it
+    was paid that many days ago and is not fully refunded (an order placed and refunded to
+    collect the coupons earns nothing); the referral waits until then."""
     now = now or timezone.now()
+    wait = dt.timedelta(days=playbook_get(store=store).referral_reward_wait_days)
+    pending_members = list(selectors.referrals_pending_reward(store=store))
+    qualifying = _orders_kept_since(store, pending_members, paid_before=now - wait) if wait else None
     rewarded = 0
-    for pending in selectors.referrals_pending_reward(store=store):
+    for pending in pending_members:
+        if qualifying is not None and pending.customer_ref not in qualifying:
+            continue
         with transaction.atomic():
             member = Member.objects.select_for_update().get(pk=pending.pk)
             if member.referral_rewarded_at is not None or member.referred_by_id is None:
@@ -695,7 +704,9 @@ def referral_rewards_issue(*, actor: Actor, store: Store, now: dt.datetime | Non
             if not mine and not theirs:
                 continue
             first = (
-                LedgerEntry.objects.filter(member=member, kind=EntryKind.EARN)
+                qualifying[member.customer_ref]
+                if qualifying is not None
+                else LedgerEntry.objects.filter(member=member, kind=EntryKind.EARN)
                 .order_by("id")
                 .values_list("order_number", flat=True)
                 .first()
@@ -717,6 +728,24 @@ def referral_rewards_issue(*, actor: Actor, store: Store, now: dt.datetime | Non
             )
             rewarded += 1
     return rewarded
+
+
+def _orders_kept_since(
+    store: Store, members: Sequence[Member], *, paid_before: dt.datetime
+) -> dict[str, str]:
+    """``customer_ref → order number`` of each member's first order paid after joining and at
+    or before ``paid_before`` whose money was not all refunded (two queries for all of them)."""
+    joined = {m.customer_ref: m.joined_at for m in members}
+    refs = list(joined)
+    refunded: dict[int, Decimal] = {}
+    for refund in order_selectors.refunds_of_customers(store, customer_refs=refs):
+        refunded[refund.order_id] = refunded.get(refund.order_id, Decimal(0)) + refund.amount
+    first: dict[str, str] = {}
+    for order in order_selectors.paid_orders_of_customers(store, customer_refs=refs):  # oldest first
+        kept = refunded.get(order.id, Decimal(0)) < order.paid_amount
+        if joined[order.customer_ref] <= order.paid_at <= paid_before and kept:
+            first.setdefault(order.customer_ref, order.number)
+    return first
 
 
 # --- monthly tier coupons (MEM-03) -----------------------------------------------------------------

@@ -415,6 +415,15 @@ class PlaybookSettings(BaseModel):
         ge=1,
         le=27 * 24,
     )
+    referral_reward_wait_days: int = _s(
+        "MEM-05",
+        0,
+        "邀请奖励等待天数（被邀请人首单付款后，0=付款即发；7=过了无理由退货期）",
+        "Referral coupons wait (days after the invitee's order was paid; 0 = at once, 7 = past "
+        "the no-reason return window)",
+        ge=0,
+        le=90,
+    )
     referral_acquisition_cost: Decimal = _s(
         "MEM-05",
         Decimal("0"),

@@ -4,6 +4,8 @@ a check compares the referral coupons' value with the acquisition cost."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from storeops.core.errors import Conflict, ValidationError
@@ -13,7 +15,7 @@ from storeops.promotions.models import IssuedCoupon
 from storeops.sop.models import Finding
 from storeops.sop.services import checks_run
 from storeops.stores import services as store_services
-from tests.members.builders import ACTOR, a_member, a_template, paid_order
+from tests.members.builders import ACTOR, PLAIN_DAY, a_member, a_template, paid_order, refund
 from tests.orders.builders import World
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +153,24 @@ def test_mem_05_check_flags_referral_coupons_worth_less_than_the_acquisition_cos
 def test_mem_05_check_is_silent_while_the_acquisition_cost_is_not_set(store):
     checks_run(rule="MEM-05", store=store, notify=False)
     assert not Finding.objects.filter(rule_id="MEM-05").exists()
+
+
+def test_mem_05_with_a_wait_the_coupons_come_only_after_the_order_was_kept_that_long(store, world, system):
+    # given a 7-day wait (the no-reason return window) in the playbook
+    store_services.playbook_update(actor=system, store=store, values={"referral_reward_wait_days": 7})
+    inviter = a_member(store, "alice")
+    invitee = a_member(store, "bob", invite_code=inviter.invite_code)
+    a_template(store, rule="referral", amount="30", per_user=10)
+    day = dt.timedelta(days=1)
+    # when bob's first order is paid and then refunded in full, and a second one is paid later
+    first = paid_order(world, "bob", at=PLAIN_DAY)
+    refund(first, 1)
+    second = paid_order(world, "bob", at=PLAIN_DAY + 3 * day)
+    # then nothing is issued while no kept order is 7 days old (the refunded one never counts)
+    for at in (PLAIN_DAY + day, PLAIN_DAY + 8 * day):
+        assert services.points_sync(actor=ACTOR, store=store, now=at).rewarded == 0
+    assert _coupons("alice") == _coupons("bob") == []
+    # and once the second order is 7 days old, both get their coupon, for that order
+    assert services.points_sync(actor=ACTOR, store=store, now=PLAIN_DAY + 10 * day).rewarded == 1
+    assert len(_coupons("alice")) == len(_coupons("bob")) == 1
+    assert Member.objects.get(pk=invitee.pk).referral_order == second.number
