@@ -429,10 +429,14 @@ def coupon_issue_batch(
             raise Conflict(refusal)
         held: dict[str, int] = {}
         keyed: set[str] = set()
+        # a monthly template's limit is per month (its issue key): "1 per customer" means one
+        # each month, not one ever (the second month would otherwise issue nothing)
+        per_period = locked.issue_rule == IssueRule.MONTHLY_TIER and bool(issue_key)
         for ref, key in IssuedCoupon.objects.filter(template=locked, customer_ref__in=refs).values_list(
             "customer_ref", "issue_key"
         ):
-            held[ref] = held.get(ref, 0) + 1
+            if not per_period or key == issue_key:
+                held[ref] = held.get(ref, 0) + 1
             if issue_key and key == issue_key:
                 keyed.add(ref)
         left = None if locked.total_quantity is None else locked.total_quantity - locked.issued_count

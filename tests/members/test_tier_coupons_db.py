@@ -10,6 +10,7 @@ import pytest
 
 from storeops.members import services
 from storeops.members.models import TierCouponGrant
+from storeops.promotions import services as promo
 from storeops.promotions.models import IssuedCoupon
 from storeops.sop.models import Finding
 from storeops.sop.services import checks_run
@@ -89,9 +90,18 @@ def test_mem_03_check_raises_a_finding_after_the_deadline_and_resolves_once_issu
 
 
 def test_mem_03_check_flags_members_whose_tier_coupons_were_refused(store):
-    # given a silver template that allows one copy per customer, ever: November used it up
+    # given a silver template of 1 copy in all: November used it up
     a_member(store, "s1", joined=BEFORE)
-    a_template(store, rule="monthly_tier", tier="silver", amount="5", per_user=1)
+    promo.coupon_template_create(
+        actor=ACTOR,
+        store=store,
+        name="银卡月券",
+        kind="no_threshold",
+        amount="5",
+        issue_rule="monthly_tier",
+        tier="silver",
+        total_quantity=1,
+    )
     services.tier_coupons_issue(actor=ACTOR, store=store, now=dt.datetime(2026, 11, 1, 1, tzinfo=dt.UTC))
     # when December's run reaches the member but the template refuses a second copy
     run = services.tier_coupons_issue(actor=ACTOR, store=store, now=DEC_1)
@@ -110,3 +120,13 @@ def test_mem_03_issue_day_and_deadline_are_playbook_settings(store):
     assert services.tier_coupons_issue(actor=ACTOR, store=store, now=DEC_1).not_due
     checks_run(rule="MEM-03", store=store, now=DEC_2 + dt.timedelta(hours=20), notify=False)
     assert not Finding.objects.filter(rule_id="MEM-03").exists()  # deadline: Dec 4 00:00
+
+
+def test_mem_03_a_monthly_templates_per_customer_limit_counts_per_month(store):
+    # given the default limit of one per customer on a monthly template
+    a_member(store, "s1", joined=BEFORE)
+    a_template(store, rule="monthly_tier", tier="silver", amount="5", per_user=1)
+    # then each month issues it again (the limit is not one ever)
+    assert services.tier_coupons_issue(actor=ACTOR, store=store, now=DEC_1).coupons == 1
+    assert services.tier_coupons_issue(actor=ACTOR, store=store, now=JAN_1).coupons == 1
+    assert IssuedCoupon.objects.filter(customer_ref="s1").count() == 2
