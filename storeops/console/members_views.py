@@ -1,6 +1,7 @@
-"""Console pages of members (MEM-01/02/03/05): the member list with tier/referral filters and
-tier counts, the member detail with ledger, tier coupons and referral, and the manual points
-adjustment (through :mod:`storeops.members.services`)."""
+"""Console pages of members (MEM-01/02/03/05): the member list with tier/referral filters,
+tier counts and the rewards catalogue (coupons and goods; staff add goods rewards there), the
+member detail with ledger, tier coupons and referral, and the manual points adjustment
+(through :mod:`storeops.members.services`)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ def members_list(request: HttpRequest) -> HttpResponse:
             tier_counts=[(label, counts.get(v, 0)) for v, label in member_selectors.TIER_CHOICES],
             stats=stats,
             rewards=member_selectors.reward_rows(store=store, book=playbook_get(store=store)),
+            can_add_reward=request.user.has_perm("members.add_pointsreward"),
             querystring=f"q={q}&tier={tier}&referred={referred}",
         ),
     )
@@ -108,4 +110,29 @@ def member_adjust(request: HttpRequest, member_id: int) -> HttpResponse:
         flash_error(request, exc)
     else:
         messages.success(request, _("积分已调整"))
+    return back
+
+
+@console_view("members.add_pointsreward")
+@require_POST
+def member_reward_goods_create(request: HttpRequest) -> HttpResponse:
+    """Offer a SKU (by code) for a points price (MEM-02 points for goods)."""
+    store = store_or_404(request)
+    back = HttpResponseRedirect(reverse("console:members_list"))
+    try:
+        points_price = int(request.POST.get("points_price", "").strip() or "0")
+    except ValueError:
+        messages.error(request, _("所需积分应为大于 0 的整数"))
+        return back
+    try:
+        member_services.reward_create_goods(
+            actor=_actor(request),
+            store=store,
+            sku_code=request.POST.get("sku_code", ""),
+            points_price=points_price,
+        )
+    except DomainError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, _("兑换商品已新增"))
     return back

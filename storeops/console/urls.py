@@ -299,4 +299,9 @@ urlpatterns = [
     path("members/", members_views.members_list, name="members_list"),
     path("members/<int:member_id>/", members_views.member_detail, name="member_detail"),
     path("members/<int:member_id>/adjust/", members_views.member_adjust, name="member_adjust"),
+    path(
+        "members/rewards/goods/",
+        members_views.member_reward_goods_create,
+        name="member_reward_goods_create",
+    ),
 ]

@@ -1,7 +1,7 @@
 """Members API (/api/v1/members): members with their tier, points and ledger (MEM-01/02), join
-and referral binding (MEM-05), points adjustment and redemption for coupons (MEM-02), the
-points rewards catalogue, referral statistics, and on-demand runs of the order sync and the
-monthly tier coupons (MEM-02/03)."""
+and referral binding (MEM-05), points adjustment and redemption for coupons or goods
+(MEM-02), the points rewards catalogue (coupons and goods), referral statistics, and
+on-demand runs of the order sync and the monthly tier coupons (MEM-02/03)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,16 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
 from storeops.core.api import Page, paginate
+from storeops.core.errors import ValidationError
 from storeops.members import selectors, services
 from storeops.members.models import Member
-from storeops.stores.models import Store
+from storeops.orders.services import AddressIn
+from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
 
 router = Router(tags=["members"])
@@ -126,8 +129,41 @@ class RedeemOut(Schema):
     points_balance: int
 
 
+class AddressIn_(Schema):  # noqa: N801  (the orders service's AddressIn is what it becomes)
+    receiver: str
+    phone: str
+    province: str
+    city: str = ""
+    district: str = ""
+    address: str
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+
+
+class RedeemGoodsIn(Schema):
+    reward_id: int
+    quantity: int = 1
+    address: AddressIn_
+    channel_id: int | None = None  # default: the store's own web shop
+    buyer_note: str = ""
+
+
+class RedeemGoodsOut(Schema):
+    order_number: str
+    order_id: int
+    quantity: int
+    points: int
+    points_balance: int
+
+
 class RewardIn(Schema):
     coupon_template_id: int
+
+
+class GoodsRewardIn(Schema):
+    sku_id: int | None = None
+    sku_code: str = ""
+    points_price: int
 
 
 class RewardActiveIn(Schema):
@@ -136,10 +172,14 @@ class RewardActiveIn(Schema):
 
 class RewardOut(Schema):
     id: int
-    coupon_template_id: int
+    kind: str  # coupon / goods
+    coupon_template_id: int | None
+    sku_id: int | None
+    sku_code: str
     name: str
-    amount: Decimal | None
+    amount: Decimal | None  # coupon face value, or the goods' list price
     points: int | None
+    stock: int | None  # goods: units available to reserve
     is_active: bool
     available: bool
 
@@ -163,6 +203,7 @@ class ReferralStatsOut(Schema):
 class SyncOut(Schema):
     earned: int
     reversed: int
+    restored: int
     tier_changes: int
     rewarded: int
 
@@ -278,25 +319,71 @@ def points_redeem(request: HttpRequest, store_id: int, member_id: int, payload: 
     )
 
 
+@router.post(
+    "/{store_id}/members/{member_id}/points/redeem-goods",
+    response={201: RedeemGoodsOut},
+    auth=perm("members.redeem_points"),
+)
+def points_redeem_goods(
+    request: HttpRequest, store_id: int, member_id: int, payload: RedeemGoodsIn
+) -> Status:
+    """Spend points on goods of the rewards catalogue: a paid order with nothing to pay is
+    placed for the reward's SKU (stock reserved like any order) in ``channel_id`` (default:
+    the store's own web shop), and the points are taken with it. The points come back when
+    the order is cancelled or closed before shipping (next order sync)."""
+    store = _store(store_id)
+    member = selectors.member_get(store=store, member_id=member_id)
+    channel = None
+    if payload.channel_id is not None:
+        channel = Channel.objects.filter(store=store, pk=payload.channel_id).first()
+        if channel is None:
+            raise ValidationError(_("渠道不存在"), fields={"channel_id": _("渠道不存在")})
+    done = services.points_redeem_goods(
+        actor=principal(request).actor,
+        member=member,
+        reward_id=payload.reward_id,
+        quantity=payload.quantity,
+        address=AddressIn(**payload.address.dict()),
+        channel=channel,
+        buyer_note=payload.buyer_note,
+    )
+    return Status(
+        201,
+        {
+            "order_number": done.order_number,
+            "order_id": done.order_id,
+            "quantity": done.quantity,
+            "points": done.points,
+            "points_balance": done.entry.points_after,
+        },
+    )
+
+
 # ---- rewards catalogue ----------------------------------------------------------------------------
 
 
 def _reward_out(row: selectors.RewardRow) -> dict[str, Any]:
     return {
         "id": row.reward.pk,
+        "kind": row.reward.kind,
         "coupon_template_id": row.reward.coupon_template_id,
-        "name": row.template.name if row.template else "",
-        "amount": row.template.amount if row.template else None,
+        "sku_id": row.reward.sku_id,
+        "sku_code": row.goods.code if row.goods else "",
+        "name": row.name,
+        "amount": row.amount,
         "points": row.points,
+        "stock": row.goods.stock if row.goods else None,
         "is_active": row.reward.is_active,
         "available": row.available,
     }
 
 
 @router.get("/{store_id}/rewards", response=list[RewardOut], auth=perm("members.view_pointsreward"))
-def rewards_list(request: HttpRequest, store_id: int) -> list[dict[str, Any]]:
+def rewards_list(request: HttpRequest, store_id: int, kind: str = "") -> list[dict[str, Any]]:
+    """The rewards catalogue; ``kind`` filters (coupon / goods)."""
     store = _store(store_id)
-    return [_reward_out(r) for r in selectors.reward_rows(store=store, book=playbook_get(store=store))]
+    rows = selectors.reward_rows(store=store, book=playbook_get(store=store), kind=kind)
+    return [_reward_out(r) for r in rows]
 
 
 @router.post("/{store_id}/rewards", response={201: RewardOut}, auth=perm("members.add_pointsreward"))
@@ -306,6 +393,21 @@ def reward_create(request: HttpRequest, store_id: int, payload: RewardIn) -> Sta
         actor=principal(request).actor, store=store, coupon_template_id=payload.coupon_template_id
     )
     rows = selectors.reward_rows(store=store, book=playbook_get(store=store))
+    return Status(201, _reward_out(next(r for r in rows if r.reward.pk == reward.pk)))
+
+
+@router.post("/{store_id}/rewards/goods", response={201: RewardOut}, auth=perm("members.add_pointsreward"))
+def reward_create_goods(request: HttpRequest, store_id: int, payload: GoodsRewardIn) -> Status:
+    """Offer a SKU of the store (``sku_id`` or ``sku_code``) for ``points_price`` points."""
+    store = _store(store_id)
+    reward = services.reward_create_goods(
+        actor=principal(request).actor,
+        store=store,
+        sku_id=payload.sku_id,
+        sku_code=payload.sku_code,
+        points_price=payload.points_price,
+    )
+    rows = selectors.reward_rows(store=store, book=playbook_get(store=store), kind="goods")
     return Status(201, _reward_out(next(r for r in rows if r.reward.pk == reward.pk)))
 
 
@@ -344,11 +446,13 @@ def referral_stats(request: HttpRequest, store_id: int) -> dict[str, Any]:
 
 @router.post("/{store_id}/sync", response=SyncOut, auth=perm("members.change_member"))
 def points_sync(request: HttpRequest, store_id: int) -> dict[str, Any]:
-    """Run the order sync now (MEM-02 earning and reversal, MEM-05 referral coupons)."""
+    """Run the order sync now (MEM-02 earning, reversal and points back for cancelled goods
+    orders, MEM-05 referral coupons)."""
     result = services.points_sync(actor=principal(request).actor, store=_store(store_id))
     return {
         "earned": result.earned,
         "reversed": result.reversed,
+        "restored": result.restored,
         "tier_changes": result.tier_changes,
         "rewarded": result.rewarded,
     }

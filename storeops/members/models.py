@@ -1,5 +1,6 @@
 """Members (MEM-01/02/05): one per (store, customer reference), their append-only points and
-growth-value ledger, the points rewards catalogue and the monthly tier-coupon grants (MEM-03).
+growth-value ledger, the points rewards catalogue (coupons and goods) and the monthly
+tier-coupon grants (MEM-03).
 
 A member's ``points_balance`` and ``growth_value`` are only ever changed together with a
 ledger line by :mod:`storeops.members.services` (one conditional UPDATE each, so two
@@ -14,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from storeops.catalog.models import Sku
 from storeops.members.rules import Tier as TierValue
 from storeops.stores.models import Store
 
@@ -87,6 +89,7 @@ class EntryKind(models.TextChoices):
     EARN = "earn", _("消费获得")
     REVERSE = "reverse", _("退款扣回")
     REDEEM = "redeem", _("积分兑换")
+    RESTORE = "restore", _("兑换退回")  # a goods redemption's order cancelled or closed
     ADJUST = "adjust", _("人工调整")
 
 
@@ -144,6 +147,7 @@ class LedgerEntry(models.Model):
                     Q(kind="earn", points__gte=0, growth__gte=0)
                     | Q(kind="reverse", points__lte=0, growth__lte=0)
                     | Q(kind="redeem", points__lt=0, growth=0)
+                    | Q(kind="restore", points__gt=0, growth=0)
                     | (Q(kind="adjust") & (~Q(points=0) | ~Q(growth=0)))
                 ),
                 name="ledger_sign_follows_kind",
@@ -154,13 +158,29 @@ class LedgerEntry(models.Model):
         return f"{self.kind} {self.points:+d} @member {self.member_id}"
 
 
+class RewardKind(models.TextChoices):
+    COUPON = "coupon", _("抵现券")
+    GOODS = "goods", _("实物商品")
+
+
 class PointsReward(models.Model):
-    """A coupon template of the promotions app that members may take for points (MEM-02 cash
-    offset). The points price is the template's face value × the playbook's points per yuan;
-    the coupon itself is issued by :func:`storeops.promotions.services.coupon_issue`."""
+    """An item of the points catalogue (MEM-02), one of two kinds:
+
+    * ``coupon`` (cash offset): a no-threshold coupon template of the promotions app; its
+      points price is the template's face value × the playbook's points per yuan, and the
+      coupon is issued by :func:`storeops.promotions.services.coupon_issue`;
+    * ``goods``: a SKU of the store at a points price set by staff; taking it places a paid
+      order with nothing to pay (:mod:`storeops.orders.redemptions`) that reserves and ships
+      the goods like any order.
+    """
 
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
-    coupon_template_id = models.PositiveIntegerField(_("优惠券模板"))
+    kind = models.CharField(_("类型"), max_length=10, choices=RewardKind.choices, default=RewardKind.COUPON)
+    coupon_template_id = models.PositiveIntegerField(_("优惠券模板"), null=True, blank=True)
+    sku = models.ForeignKey(
+        Sku, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("兑换商品")
+    )
+    points_price = models.PositiveIntegerField(_("所需积分"), null=True, blank=True)  # goods only
     is_active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
 
@@ -169,10 +189,24 @@ class PointsReward(models.Model):
         verbose_name_plural = _("积分兑换项")
         ordering = ("store", "pk")
         constraints = [
-            models.UniqueConstraint(fields=("store", "coupon_template_id"), name="points_reward_once")
+            models.UniqueConstraint(fields=("store", "coupon_template_id"), name="points_reward_once"),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind="coupon",
+                        coupon_template_id__isnull=False,
+                        sku__isnull=True,
+                        points_price__isnull=True,
+                    )
+                    | Q(kind="goods", coupon_template_id__isnull=True, sku__isnull=False, points_price__gte=1)
+                ),
+                name="points_reward_fields_follow_kind",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.kind == RewardKind.GOODS:
+            return f"reward sku {self.sku_id} @{self.points_price}"
         return f"reward {self.coupon_template_id}"
 
 

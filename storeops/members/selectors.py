@@ -16,7 +16,9 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from storeops.catalog import selectors as catalog_selectors
 from storeops.core.errors import NotFound
+from storeops.inventory import selectors as inventory_selectors
 from storeops.members import rules
 from storeops.members.models import (
     EntryKind,
@@ -24,6 +26,7 @@ from storeops.members.models import (
     LedgerEntry,
     Member,
     PointsReward,
+    RewardKind,
     Tier,
     TierCouponGrant,
 )
@@ -34,6 +37,7 @@ from storeops.stores.playbook import PlaybookSettings
 TIER_CHOICES = Tier.choices
 GENDER_CHOICES = Gender.choices
 ENTRY_KIND_CHOICES = EntryKind.choices
+REWARD_KIND_CHOICES = RewardKind.choices
 MONTHLY_TIER_RULE = "monthly_tier"  # promotions IssueRule values used here
 REFERRAL_RULE = "referral"
 
@@ -188,28 +192,86 @@ def active_templates_of_rule(*, store: Store, rule: str) -> list[TemplateInfo]:
     return [t for t in coupon_templates(store=store).values() if t.issue_rule == rule and t.is_active]
 
 
-# --- points rewards (MEM-02 cash offset) -----------------------------------------------------------
+# --- points rewards (MEM-02 cash offset and goods) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RewardGoods:
+    sku_id: int
+    code: str
+    title: str
+    price: Decimal  # the SKU's list price: what the goods are worth
+    is_active: bool
+    stock: int  # units available to reserve, all warehouses
 
 
 @dataclass(frozen=True, slots=True)
 class RewardRow:
     reward: PointsReward
-    template: TemplateInfo | None
+    template: TemplateInfo | None  # coupon rewards
     points: int | None  # the points price; None when the template is gone
+    goods: RewardGoods | None = None  # goods rewards
+
+    @property
+    def is_goods(self) -> bool:
+        return self.reward.kind == RewardKind.GOODS
+
+    @property
+    def name(self) -> str:
+        if self.goods is not None:
+            return f"{self.goods.title} ({self.goods.code})"
+        return self.template.name if self.template is not None else ""
+
+    @property
+    def amount(self) -> Decimal | None:
+        """The coupon's face value, or the goods' list price."""
+        if self.goods is not None:
+            return self.goods.price
+        return self.template.amount if self.template is not None else None
 
     @property
     def available(self) -> bool:
-        return self.reward.is_active and self.template is not None and self.template.is_active
+        if not self.reward.is_active:
+            return False
+        if self.is_goods:
+            return self.goods is not None and self.goods.is_active and self.goods.stock > 0
+        return self.template is not None and self.template.is_active
 
 
-def reward_rows(*, store: Store, book: PlaybookSettings, active_only: bool = False) -> list[RewardRow]:
-    templates = coupon_templates(store=store)
+def reward_rows(
+    *, store: Store, book: PlaybookSettings, active_only: bool = False, kind: str = ""
+) -> list[RewardRow]:
+    """The rewards catalogue with each item's points price; goods rewards with their SKU and
+    the stock available to reserve (a fixed number of queries)."""
     qs = PointsReward.objects.filter(store=store)
     if active_only:
         qs = qs.filter(is_active=True)
+    if kind:
+        qs = qs.filter(kind=kind)
+    rewards = list(qs.order_by("pk"))
+    templates = coupon_templates(store=store) if any(r.kind == RewardKind.COUPON for r in rewards) else {}
+    sku_ids = sorted({r.sku_id for r in rewards if r.kind == RewardKind.GOODS and r.sku_id is not None})
+    skus = catalog_selectors.skus_by_id(store=store, ids=sku_ids) if sku_ids else {}
+    stock = inventory_selectors.available_by_sku(sku_ids=sku_ids) if sku_ids else {}
     out = []
-    for reward in qs.order_by("pk"):
-        template = templates.get(reward.coupon_template_id)
+    for reward in rewards:
+        if reward.kind == RewardKind.GOODS:
+            sku = skus.get(reward.sku_id or 0)
+            goods = (
+                RewardGoods(
+                    sku_id=sku.pk,
+                    code=sku.code,
+                    title=sku.product.title,
+                    price=sku.price,
+                    is_active=sku.is_active,
+                    stock=stock.get(sku.pk, 0),
+                )
+                if sku is not None
+                else None
+            )
+            out.append(RewardRow(reward=reward, template=None, points=reward.points_price, goods=goods))
+            continue
+        template = templates.get(reward.coupon_template_id or 0)
         points = (
             rules.offset_points(amount=template.amount, points_per_yuan=book.points_per_yuan_redeemed)
             if template is not None
@@ -217,6 +279,14 @@ def reward_rows(*, store: Store, book: PlaybookSettings, active_only: bool = Fal
         )
         out.append(RewardRow(reward=reward, template=template, points=points))
     return out
+
+
+def sku_for_reward(*, store: Store, sku_id: int | None = None, sku_code: str = "") -> Any:
+    """The store's SKU with this id (or else this code), with its product, or None."""
+    if sku_id is None:
+        code = (sku_code or "").strip()
+        return catalog_selectors.sku_get_by_code(store=store, code=code) if code else None
+    return catalog_selectors.skus_by_id(store=store, ids=[sku_id]).get(sku_id)
 
 
 def reward_get(*, store: Store, reward_id: int) -> PointsReward:

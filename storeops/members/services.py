@@ -1,13 +1,15 @@
 """Every change to members (MEM-01/02/03/05): join, profile, referral binding, the points and
-growth-value ledger (earn from paid orders, reverse on refunds, redeem for coupons, manual
-adjust), tier recomputation, monthly tier coupons and referral coupons.
+growth-value ledger (earn from paid orders, reverse on refunds, redeem for coupons or goods,
+restore when a goods order ends unshipped, manual adjust), tier recomputation, monthly tier
+coupons and referral coupons.
 
 * Balances move only through :func:`_post`: one conditional UPDATE (``points_balance >=
   cost``) plus one ledger line with the balances after it, so concurrent redemptions never
   overdraw and the balance is always the sum of the ledger.
-* Orders are read through :mod:`storeops.orders.selectors` (this app never writes them);
-  coupons are issued only through :mod:`storeops.promotions.services`, which stays the one
-  owner of coupons.
+* Orders are read through :mod:`storeops.orders.selectors`; the only orders this app places
+  are goods redemptions, through :mod:`storeops.orders.redemptions` (in the same
+  transaction as the points); coupons are issued only through
+  :mod:`storeops.promotions.services`, which stays the one owner of coupons.
 * The order sync is idempotent: a ledger line is unique per (member, kind, order or refund),
   so re-running it never credits or reverses twice.
 """
@@ -30,13 +32,23 @@ from storeops.audit.services import audit_record
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from storeops.members import rules, selectors
-from storeops.members.models import EntryKind, Gender, LedgerEntry, Member, PointsReward, TierCouponGrant
+from storeops.members.models import (
+    EntryKind,
+    Gender,
+    LedgerEntry,
+    Member,
+    PointsReward,
+    RewardKind,
+    TierCouponGrant,
+)
+from storeops.orders import redemptions as order_redemptions
 from storeops.orders import selectors as order_selectors
+from storeops.orders.services import AddressIn
 from storeops.promotions import selectors as promo_selectors
 from storeops.promotions import services as promo_services
-from storeops.stores.models import Store
+from storeops.stores.models import Channel, Store
 from storeops.stores.playbook import PlaybookSettings
-from storeops.stores.selectors import playbook_get, store_list
+from storeops.stores.selectors import channel_list, playbook_get, store_list
 
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud and typed
 _CODE_LENGTH = 8
@@ -376,6 +388,12 @@ def points_redeem(
         raise NotFound(_("积分兑换项不存在"))
     if not reward.is_active:
         raise Conflict(_("该兑换项已停用"), code="reward_inactive")
+    if reward.kind != RewardKind.COUPON or reward.coupon_template_id is None:
+        raise ValidationError(
+            _("该兑换项是实物商品，请使用兑换商品"),
+            fields={"reward_id": _("不是抵现券兑换项")},
+            code="reward_kind_mismatch",
+        )
     template = promo_selectors.coupon_template_get(store=store, template_id=reward.coupon_template_id)
     cost = rules.offset_points(amount=template.amount, points_per_yuan=book.points_per_yuan_redeemed)
     key = f"points-{secrets.token_hex(8)}"
@@ -430,7 +448,9 @@ def reward_create(*, actor: Actor, store: Store, coupon_template_id: int) -> Poi
     with transaction.atomic():
         if PointsReward.objects.filter(store=store, coupon_template_id=template.id).exists():
             raise Conflict(_("该优惠券模板已在兑换列表中"))
-        reward = PointsReward.objects.create(store=store, coupon_template_id=template.id)
+        reward = PointsReward.objects.create(
+            store=store, kind=RewardKind.COUPON, coupon_template_id=template.id
+        )
         audit_record(
             actor=actor,
             action="member.reward_create",
@@ -458,6 +478,188 @@ def reward_set_active(*, actor: Actor, reward: PointsReward, active: bool) -> Po
     return locked
 
 
+# --- redemption for goods (MEM-02) -----------------------------------------------------------------
+
+GOODS_REF = "goods:"  # ledger source_ref of a goods redemption: GOODS_REF + the order number
+
+
+def reward_create_goods(
+    *, actor: Actor, store: Store, points_price: int, sku_id: int | None = None, sku_code: str = ""
+) -> PointsReward:
+    """Offer a SKU of this store (by id or by code) for a points price set by staff (a whole
+    number of points above 0). One active goods reward per SKU: switch the old one off to
+    change the price."""
+    errors: dict[str, str] = {}
+    if not isinstance(points_price, int) or isinstance(points_price, bool) or points_price < 1:
+        errors["points_price"] = _("所需积分应为大于 0 的整数")
+    field_name = "sku_id" if sku_id is not None else "sku_code"
+    sku = selectors.sku_for_reward(store=store, sku_id=sku_id, sku_code=sku_code)
+    if sku_id is None and not (sku_code or "").strip():
+        errors["sku_code"] = _("请填写 SKU 编码")
+    elif sku is None:
+        errors[field_name] = _("不是本店铺的 SKU")
+    elif not sku.is_active:
+        errors[field_name] = _("该 SKU 已停用")
+    if errors:
+        raise ValidationError(_("兑换商品信息有误，未保存"), fields=errors)
+    assert sku is not None
+    with transaction.atomic():
+        if PointsReward.objects.filter(
+            store=store, kind=RewardKind.GOODS, sku_id=sku.pk, is_active=True
+        ).exists():
+            raise Conflict(_("该商品已在兑换列表中；如需改价，请先停用原兑换项"), code="reward_goods_exists")
+        reward = PointsReward.objects.create(
+            store=store, kind=RewardKind.GOODS, sku_id=sku.pk, points_price=points_price
+        )
+        audit_record(
+            actor=actor,
+            action="member.reward_create",
+            obj=reward,
+            store_id=store.pk,
+            after={"kind": RewardKind.GOODS, "sku": sku.code, "points_price": points_price},
+        )
+    return reward
+
+
+@dataclass(frozen=True, slots=True)
+class GoodsRedemption:
+    entry: LedgerEntry
+    order_number: str
+    order_id: int
+    quantity: int
+    points: int
+
+
+def _redemption_channel(store: Store, channel: Channel | None) -> Channel:
+    """The channel the order is placed in: the one given, or the store's own web shop."""
+    if channel is not None:
+        if channel.store_id != store.pk:
+            raise ValidationError(_("渠道不属于该店铺"), fields={"channel_id": _("渠道不属于该店铺")})
+        return channel
+    own = channel_list(store=store, active_only=True).filter(kind="own_web").order_by("pk").first()
+    if own is None:
+        raise ValidationError(
+            _("店铺没有启用的自营网店渠道，请指定兑换订单的渠道"), fields={"channel_id": _("请选择渠道")}
+        )
+    return own
+
+
+def points_redeem_goods(
+    *,
+    actor: Actor,
+    member: Member,
+    reward_id: int,
+    address: AddressIn,
+    quantity: int = 1,
+    channel: Channel | None = None,
+    buyer_note: str = "",
+    now: dt.datetime | None = None,
+) -> GoodsRedemption:
+    """Spend points on goods of the rewards catalogue: a paid order with nothing to pay is
+    placed for ``quantity`` × the reward's SKU (stock reserved like any order's) and the points
+    (points price × quantity) are taken in the same transaction by a conditional UPDATE, so
+    of concurrent redemptions only those the balance covers succeed. Too few points: nothing
+    is written; too little stock: no order and no points. The points come back when the order
+    is cancelled or closed before shipping (:func:`points_sync`)."""
+    now = now or timezone.now()
+    store = member.store
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+        raise ValidationError(_("兑换数量有误"), fields={"quantity": _("数量必须为大于 0 的整数")})
+    reward = PointsReward.objects.filter(store=store, pk=reward_id).first()
+    if reward is None:
+        raise NotFound(_("积分兑换项不存在"))
+    if reward.kind != RewardKind.GOODS or reward.sku_id is None or reward.points_price is None:
+        raise ValidationError(
+            _("该兑换项是抵现券，请使用积分兑换券"),
+            fields={"reward_id": _("不是实物商品兑换项")},
+            code="reward_kind_mismatch",
+        )
+    if not reward.is_active:
+        raise Conflict(_("该兑换项已停用"), code="reward_inactive")
+    target = _redemption_channel(store, channel)
+    cost = reward.points_price * quantity
+    with transaction.atomic():
+        current = Member.objects.get(pk=member.pk)  # no lock: the UPDATE in _post decides
+        if current.points_balance < cost:  # refuse before reserving stock that would be rolled back
+            raise Conflict(
+                _("积分不足：需要 %(n)s 积分，当前 %(b)s") % {"n": cost, "b": current.points_balance},
+                code="points_insufficient",
+            )
+        order = order_redemptions.points_order_place(
+            actor=actor,
+            store=store,
+            channel=target,
+            customer_ref=current.customer_ref,
+            sku_id=reward.sku_id,
+            quantity=quantity,
+            points=cost,
+            reward_id=reward.pk,
+            address=address,
+            buyer_note=buyer_note,
+            now=now,
+        )
+        entry = _post(
+            actor=actor,
+            member_id=current.pk,
+            kind=EntryKind.REDEEM,
+            points=-cost,
+            now=now,
+            source_ref=f"{GOODS_REF}{order.number}",
+            order_number=order.number,
+            amount=order.list_total,
+            reason=(_("兑换商品 %(c)s × %(q)s") % {"c": order.lines.get().sku_code, "q": quantity})[:200],
+        )
+        audit_record(
+            actor=actor,
+            action="member.points_redeem_goods",
+            obj=current,
+            store_id=store.pk,
+            before={"points_balance": entry.points_after + cost},
+            after={
+                "points_balance": entry.points_after,
+                "order": order.number,
+                "reward": reward.pk,
+                "quantity": quantity,
+                "points": cost,
+            },
+        )
+    return GoodsRedemption(
+        entry=entry, order_number=order.number, order_id=order.pk, quantity=quantity, points=cost
+    )
+
+
+def _restore_goods(
+    *, actor: Actor, member_id: int, numbers: Sequence[str], now: dt.datetime, result: SyncResult
+) -> None:
+    """Give back the points of the member's goods orders ``numbers`` (cancelled or closed
+    before shipping): one ``restore`` line per redemption, never two (the ledger's unique key
+    per member, kind and source, and the member's row lock)."""
+    refs = [f"{GOODS_REF}{n}" for n in numbers]
+    with transaction.atomic():
+        Member.objects.select_for_update().filter(pk=member_id).first()
+        lines = list(
+            LedgerEntry.objects.filter(
+                member_id=member_id, kind__in=(EntryKind.REDEEM, EntryKind.RESTORE), source_ref__in=refs
+            ).values_list("kind", "source_ref", "points", "order_number")
+        )
+        restored = {ref for kind, ref, _p, _n in lines if kind == EntryKind.RESTORE}
+        for kind, ref, points, number in lines:
+            if kind != EntryKind.REDEEM or ref in restored:
+                continue
+            _post(
+                actor=actor,
+                member_id=member_id,
+                kind=EntryKind.RESTORE,
+                points=-points,
+                now=now,
+                source_ref=ref,
+                order_number=number,
+                reason=_("兑换订单已取消，积分退回"),
+            )
+            result.restored += 1
+            result.members.add(member_id)
+
+
 # --- earning from paid orders, reversal on refunds (MEM-02) ---------------------------------------
 
 
@@ -465,6 +667,7 @@ def reward_set_active(*, actor: Actor, reward: PointsReward, active: bool) -> Po
 class SyncResult:
     earned: int = 0
     reversed: int = 0
+    restored: int = 0  # goods redemptions given back (their order cancelled or closed)
     tier_changes: int = 0
     rewarded: int = 0
     members: set[int] = field(default_factory=set)
@@ -573,7 +776,8 @@ def points_sync(
     *, actor: Actor, store: Store, since: dt.datetime | None = None, now: dt.datetime | None = None
 ) -> SyncResult:
     """Credit members for their orders paid (at or after ``since``; None: all) since they
-    joined, and take back the share of every refund (MEM-02); then issue the referral coupons
+    joined, take back the share of every refund, and give back the points of goods
+    redemptions whose order was cancelled or closed (MEM-02); then issue the referral coupons
     that became due (MEM-05). Idempotent: run it as often as you like."""
     now = now or timezone.now()
     result = SyncResult()
@@ -597,6 +801,20 @@ def points_sync(
             by_ref.setdefault(order.customer_ref, ([], []))[0].append(order)
         for refund in refunds:
             by_ref.setdefault(refund.customer_ref, ([], []))[1].append(refund)
+        ended: dict[int, list[str]] = {}
+        for gone in order_redemptions.points_orders_ended(store, customer_refs=chunk, since=since):
+            ended.setdefault(chunk[gone.customer_ref], []).append(gone.number)
+        if ended:  # goods orders cancelled or closed: give back the points not given back yet
+            restored = set(
+                LedgerEntry.objects.filter(
+                    member_id__in=list(ended),
+                    kind=EntryKind.RESTORE,
+                    source_ref__in=[f"{GOODS_REF}{n}" for numbers in ended.values() for n in numbers],
+                ).values_list("member_id", "source_ref")
+            )
+            for pk, numbers in ended.items():
+                if any((pk, f"{GOODS_REF}{n}") not in restored for n in numbers):
+                    _restore_goods(actor=actor, member_id=pk, numbers=numbers, now=now, result=result)
         for ref, (its_orders, its_refunds) in by_ref.items():
             pk = chunk[ref]
             earns = {str(o.id) for o in its_orders if o.paid_at >= joined[pk]}
@@ -618,7 +836,7 @@ def points_sync(
                 result=result,
             )
     result.rewarded = referral_rewards_issue(actor=actor, store=store, now=now)
-    if result.earned or result.reversed:
+    if result.earned or result.reversed or result.restored:
         audit_record(
             actor=actor,
             action="member.points_sync",
@@ -627,6 +845,7 @@ def points_sync(
             after={
                 "earned": result.earned,
                 "reversed": result.reversed,
+                "restored": result.restored,
                 "members": len(result.members),
                 "tier_changes": result.tier_changes,
             },
@@ -817,6 +1036,7 @@ def points_sync_all(*, actor: Actor, since: dt.datetime | None = None) -> SyncRe
         one = points_sync(actor=actor, store=store, since=since)
         total.earned += one.earned
         total.reversed += one.reversed
+        total.restored += one.restored
         total.tier_changes += one.tier_changes
         total.rewarded += one.rewarded
     return total

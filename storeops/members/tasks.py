@@ -1,7 +1,8 @@
 """Scheduled member work (huey), each an idempotent sweep that calls services:
 
 * every 15 minutes: credit points and growth value for orders paid in the last two days and
-  take back the share of their refunds, then issue due referral coupons (MEM-02, MEM-05);
+  take back the share of their refunds, give back the points of goods redemptions whose
+  order was cancelled or closed, then issue due referral coupons (MEM-02, MEM-05);
 * daily 03:40: the same over all orders (catches anything older) and re-tier every member
   after threshold changes (MEM-01/02);
 * daily 00:20: the month's tier coupons, from the playbook's issue day on (MEM-03).
@@ -25,7 +26,12 @@ RECENT = dt.timedelta(days=2)  # overlap of the frequent sync; re-reading is har
 @lock_task("mem-02-points-sync")  # type: ignore[untyped-decorator]
 def points_sync_recent() -> dict[str, int]:
     result = services.points_sync_all(actor=Actor.system("task"), since=timezone.now() - RECENT)
-    return {"earned": result.earned, "reversed": result.reversed, "rewarded": result.rewarded}
+    return {
+        "earned": result.earned,
+        "reversed": result.reversed,
+        "restored": result.restored,
+        "rewarded": result.rewarded,
+    }
 
 
 @db_periodic_task(crontab(minute="40", hour="3"))  # type: ignore[untyped-decorator]
@@ -36,6 +42,7 @@ def points_sync_full() -> dict[str, int]:
     return {
         "earned": result.earned,
         "reversed": result.reversed,
+        "restored": result.restored,
         "rewarded": result.rewarded,
         "tier_changes": services.tiers_recompute_all(actor=actor),
     }

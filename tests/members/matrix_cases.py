@@ -25,7 +25,24 @@ MEMBERS_API_CASES = {
         _M + "/{mb_member}/points/redeem",
         {"reward_id": "{mb_reward}"},
     ),
-    ("GET", "/members/{store_id}/rewards"): ("/members/{store}/rewards", None),
+    ("POST", "/members/{store_id}/members/{member_id}/points/redeem-goods"): (
+        _M + "/{mb_member}/points/redeem-goods",
+        {
+            "reward_id": "{mb_goods_reward}",
+            "channel_id": "{channel}",
+            "address": {
+                "receiver": "张三",
+                "phone": "13812345678",
+                "province": "上海",
+                "address": "世纪大道1号",
+            },
+        },
+    ),
+    ("GET", "/members/{store_id}/rewards"): ("/members/{store}/rewards?kind=goods", None),
+    ("POST", "/members/{store_id}/rewards/goods"): (
+        "/members/{store}/rewards/goods",
+        {"sku_code": "OK-M", "points_price": 120},
+    ),
     ("POST", "/members/{store_id}/rewards"): (
         "/members/{store}/rewards",
         {"coupon_template_id": "{mb_template2}"},
@@ -43,22 +60,30 @@ MEMBERS_CONSOLE_CASES = {
     "console:members_list": ("GET", "/members/?tier=silver&referred=no&q=mx", None),
     "console:member_detail": ("GET", "/members/{mb_member}/?kind=adjust", None),
     "console:member_adjust": ("POST", "/members/{mb_member}/adjust/", {"points": "5", "reason": "补偿"}),
+    "console:member_reward_goods_create": (
+        "POST",
+        "/members/rewards/goods/",
+        {"sku_code": "OK-M", "points_price": "120"},
+    ),
 }
 
 
 def members_world(store):
     """A member with 1,000 points (its invite code invites others), a member without an
-    inviter, a ¥5 reward in the catalogue and a second no-threshold template not offered yet."""
+    inviter, a ¥5 reward in the catalogue, a second no-threshold template not offered yet,
+    and SKU OK-S (in stock in the inventory world) offered for 100 points."""
     member = services.member_join(actor=ACTOR, store=store, customer_ref="mx-1")
     services.points_adjust(actor=ACTOR, member=member, points=1000, reason="开卡礼", unlimited=True)
     unreferred = services.member_join(actor=ACTOR, store=store, customer_ref="mx-2")
     template = a_template(store, rule="manual", amount="5", name="积分抵5元", per_user=100)
     reward = services.reward_create(actor=ACTOR, store=store, coupon_template_id=template.pk)
     other = a_template(store, rule="manual", amount="10", name="积分抵10元", per_user=100)
+    goods = services.reward_create_goods(actor=ACTOR, store=store, sku_code="OK-S", points_price=100)
     return {
         "mb_member": member.pk,
         "mb_code": member.invite_code,
         "mb_unreferred": unreferred.pk,
         "mb_reward": reward.pk,
         "mb_template2": other.pk,
+        "mb_goods_reward": goods.pk,
     }

@@ -98,3 +98,111 @@ def test_mem_02_console_member_pages_show_ledger_and_adjust(store, make_user):
     response = client.post(f"/members/{member.pk}/adjust/", {"points": "-10", "reason": "误加"})
     assert response.status_code == 302
     assert Member.objects.get(pk=member.pk).points_balance == 20
+
+
+def _goods_world(store, channel, points):
+    from tests.orders.builders import World
+
+    world = World(store, channel, stock_sh=5, stock_gz=0)
+    member = a_member(store, "g1")
+    if points:
+        services.points_adjust(actor=ACTOR, member=member, points=points, reason="开卡礼", unlimited=True)
+    return world, member
+
+
+ADDRESS_IN = {"receiver": "张三", "phone": "13812345678", "province": "浙江省", "address": "文三路100号"}
+
+
+def test_mem_02_api_marketing_offers_goods_and_customer_service_redeems_them(store, channel, api_as):
+    from storeops.orders.models import Order
+
+    _world, member = _goods_world(store, channel, points=700)
+    # marketing offers P1-S for 300 points; customer service may not
+    url = f"/members/{store.pk}/rewards/goods"
+    assert (
+        api_as(Role.CUSTOMER_SERVICE).post(url, {"sku_code": "P1-S", "points_price": 300}).status_code == 403
+    )
+    created = api_as(Role.MARKETING).post(url, {"sku_code": "P1-S", "points_price": 300})
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["kind"], body["sku_code"], body["points"], body["stock"], body["amount"]) == (
+        "goods",
+        "P1-S",
+        300,
+        5,
+        "100.00",
+    )
+    listed = api_as(Role.ANALYST).get(f"/members/{store.pk}/rewards", kind="goods").json()
+    assert [r["id"] for r in listed] == [body["id"]]
+    # customer service redeems it for the member: an order with nothing to pay
+    redeem = f"/members/{store.pk}/members/{member.pk}/points/redeem-goods"
+    api = api_as(Role.CUSTOMER_SERVICE)
+    done = api.post(redeem, {"reward_id": body["id"], "channel_id": channel.pk, "address": ADDRESS_IN})
+    assert done.status_code == 201, done.content
+    assert (done.json()["points"], done.json()["points_balance"], done.json()["quantity"]) == (300, 400, 1)
+    order = Order.objects.get(number=done.json()["order_number"])
+    assert (order.pk, order.payable, order.status) == (done.json()["order_id"], 0, "paid")
+    # two more are more than 400 points: refused, nothing written
+    refused = api.post(
+        redeem, {"reward_id": body["id"], "quantity": 2, "channel_id": channel.pk, "address": ADDRESS_IN}
+    )
+    assert (refused.status_code, refused.json()["code"]) == (409, "points_insufficient")
+    assert Order.objects.filter(customer_ref="g1").count() == 1
+    # the warehouse cannot redeem points
+    assert (
+        api_as(Role.WAREHOUSE).post(redeem, {"reward_id": body["id"], "address": ADDRESS_IN}).status_code
+        == 403
+    )
+
+
+def test_mem_02_api_goods_reward_and_redemption_refuse_bad_input_clearly(store, channel, api_as):
+    _world, member = _goods_world(store, channel, points=700)
+    api = api_as(Role.OPERATIONS)
+    url = f"/members/{store.pk}/rewards/goods"
+    bad = api.post(url, {"sku_code": "NOPE", "points_price": 0})
+    assert bad.status_code == 422
+    assert set(bad.json()["fields"]) == {"sku_code", "points_price"}
+    reward = api.post(url, {"sku_code": "P1-S", "points_price": 100}).json()
+    redeem = f"/members/{store.pk}/members/{member.pk}/points/redeem-goods"
+    no_address = api.post(
+        redeem,
+        {"reward_id": reward["id"], "channel_id": channel.pk, "address": {**ADDRESS_IN, "receiver": " "}},
+    )
+    assert no_address.status_code == 422
+    assert "address.receiver" in no_address.json()["fields"]
+    other_channel = api.post(
+        redeem, {"reward_id": reward["id"], "channel_id": 999_999, "address": ADDRESS_IN}
+    )
+    assert (other_channel.status_code, list(other_channel.json()["fields"])) == (422, ["channel_id"])
+    # 6 × 100 points are covered, 6 units are not in stock (5)
+    too_many = api.post(
+        redeem, {"reward_id": reward["id"], "quantity": 6, "channel_id": channel.pk, "address": ADDRESS_IN}
+    )
+    assert (too_many.status_code, too_many.json()["code"]) == (409, "insufficient_stock")
+    assert Member.objects.get(pk=member.pk).points_balance == 700
+
+
+def test_mem_02_console_lists_goods_rewards_and_staff_add_one(store, channel, make_user):
+    from storeops.members.models import PointsReward
+
+    _goods_world(store, channel, points=0)
+    client = Client()
+    client.force_login(make_user(Role.MARKETING))
+    response = client.post("/members/rewards/goods/", {"sku_code": "P1-S", "points_price": "300"})
+    assert response.status_code == 302
+    reward = PointsReward.objects.get(kind="goods")
+    assert (reward.sku.code, reward.points_price) == ("P1-S", 300)
+    page = client.get("/members/").content.decode()
+    assert "P1-S" in page
+    assert ">300<" in page
+    assert "新增兑换商品" in page
+    # a refusal comes back as a message, nothing saved
+    again = client.post("/members/rewards/goods/", {"sku_code": "P1-S", "points_price": "x"}, follow=True)
+    assert "所需积分应为大于 0 的整数" in again.content.decode()
+    assert PointsReward.objects.filter(kind="goods").count() == 1
+    # customer service sees the catalogue but no form
+    cs = Client()
+    cs.force_login(make_user(Role.CUSTOMER_SERVICE))
+    listing = cs.get("/members/").content.decode()
+    assert "P1-S" in listing
+    assert "新增兑换商品" not in listing
