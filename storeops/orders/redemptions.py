@@ -38,7 +38,7 @@ from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
 
 S = rules.Status
-MARKER = "points_redemption"  # the key of Order.pricing that marks a points order
+MARKER = rules.POINTS_REDEMPTION  # the key of Order.pricing that marks a points order
 
 
 def points_order_place(

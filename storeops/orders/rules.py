@@ -16,6 +16,8 @@ from decimal import Decimal
 
 from storeops.core.money import DEFAULT_CURRENCY, Money, split_evenly
 
+POINTS_REDEMPTION = "points_redemption"  # the key of Order.pricing that marks a points order (MEM-02)
+
 
 class Status(enum.StrEnum):
     CREATED = "created"  # placed, stock reserved, waiting for payment

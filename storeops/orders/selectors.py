@@ -807,8 +807,13 @@ def refunds_of_customers(
 
 
 def customer_has_paid_order(store: Store, customer_ref: str) -> bool:
-    """Has this customer ever paid an order in the store (MEM-05: referral is for new customers)?"""
-    return Order.objects.filter(store=store, customer_ref=customer_ref, paid_at__isnull=False).exists()
+    """Has this customer ever paid an order in the store (MEM-05: referral is for new customers)?
+    Goods taken for points (MEM-02) are not a purchase: they do not count."""
+    return (
+        Order.objects.filter(store=store, customer_ref=customer_ref, paid_at__isnull=False)
+        .exclude(pricing__has_key=rules.POINTS_REDEMPTION)
+        .exists()
+    )
 
 
 # --- customers' paid history (MEM-04 segments, MEM-07 personas; read by analytics) ---------------

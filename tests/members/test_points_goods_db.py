@@ -301,3 +301,21 @@ def test_mem_02_concurrent_goods_redemptions_never_overdraw(store, channel):
     assert _reserved(world.sku_s) == 2
     assert LedgerEntry.objects.filter(member=member, kind="redeem").count() == 2
     assert PointsReward.objects.get(pk=reward.pk).is_active
+
+
+def test_mem_02_mem_05_goods_taken_for_points_do_not_make_a_member_an_old_customer_for_referral(
+    store, world
+):
+    # given a member who joined without a code and has only taken goods for points
+    member = _rich_member(store, "newbie")
+    _redeem(member, _goods_reward(store, world), world)
+    inviter = a_member(store, "alice")
+    # when an inviter is bound afterwards, it is accepted: a points order is not a purchase
+    bound = services.member_set_referrer(actor=ACTOR, member=member, invite_code=inviter.invite_code)
+    assert bound.referred_by_id == inviter.pk
+    # and a customer who paid for an order is still refused
+    paid_order(world, "buyer", qty=1)
+    buyer = a_member(store, "buyer")
+    with pytest.raises(ValidationError) as refused:
+        services.member_set_referrer(actor=ACTOR, member=buyer, invite_code=inviter.invite_code)
+    assert refused.value.code == "referral_not_new_customer"
