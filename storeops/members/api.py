@@ -12,7 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Header, Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
 from storeops.core.api import Page, paginate
@@ -154,6 +154,7 @@ class RedeemGoodsOut(Schema):
     quantity: int
     points: int
     points_balance: int
+    replayed: bool = False
 
 
 class RewardIn(Schema):
@@ -321,16 +322,22 @@ def points_redeem(request: HttpRequest, store_id: int, member_id: int, payload: 
 
 @router.post(
     "/{store_id}/members/{member_id}/points/redeem-goods",
-    response={201: RedeemGoodsOut},
+    response={200: RedeemGoodsOut, 201: RedeemGoodsOut},
     auth=perm("members.redeem_points"),
 )
 def points_redeem_goods(
-    request: HttpRequest, store_id: int, member_id: int, payload: RedeemGoodsIn
+    request: HttpRequest,
+    store_id: int,
+    member_id: int,
+    payload: RedeemGoodsIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ) -> Status:
     """Spend points on goods of the rewards catalogue: a paid order with nothing to pay is
     placed for the reward's SKU (stock reserved like any order) in ``channel_id`` (default:
     the store's own web shop), and the points are taken with it. The points come back when
-    the order is cancelled or closed before shipping (next order sync)."""
+    the order is cancelled or closed before shipping (next order sync). The same
+    ``Idempotency-Key`` header returns the first redemption (200, ``replayed``) instead of
+    redeeming again (201)."""
     store = _store(store_id)
     member = selectors.member_get(store=store, member_id=member_id)
     channel = None
@@ -346,15 +353,17 @@ def points_redeem_goods(
         address=AddressIn(**payload.address.dict()),
         channel=channel,
         buyer_note=payload.buyer_note,
+        idempotency_key=idempotency_key,
     )
     return Status(
-        201,
+        200 if done.replayed else 201,
         {
             "order_number": done.order_number,
             "order_id": done.order_id,
             "quantity": done.quantity,
             "points": done.points,
             "points_balance": done.entry.points_after,
+            "replayed": done.replayed,
         },
     )
 

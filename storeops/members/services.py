@@ -528,6 +528,7 @@ class GoodsRedemption:
     order_id: int
     quantity: int
     points: int
+    replayed: bool = False  # the idempotency key's first redemption, returned again
 
 
 def _redemption_channel(store: Store, channel: Channel | None) -> Channel:
@@ -553,6 +554,7 @@ def points_redeem_goods(
     quantity: int = 1,
     channel: Channel | None = None,
     buyer_note: str = "",
+    idempotency_key: str | None = None,
     now: dt.datetime | None = None,
 ) -> GoodsRedemption:
     """Spend points on goods of the rewards catalogue: a paid order with nothing to pay is
@@ -560,11 +562,22 @@ def points_redeem_goods(
     (points price × quantity) are taken in the same transaction by a conditional UPDATE, so
     of concurrent redemptions only those the balance covers succeed. Too few points: nothing
     is written; too little stock: no order and no points. The points come back when the order
-    is cancelled or closed before shipping (:func:`points_sync`)."""
+    is cancelled or closed before shipping (:func:`points_sync`).
+
+    With ``idempotency_key`` (a retried request, a double click) the same key returns the
+    first redemption (``replayed``) instead of placing a second order and taking the points
+    twice; the key used for anything else is refused."""
     now = now or timezone.now()
     store = member.store
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
         raise ValidationError(_("兑换数量有误"), fields={"quantity": _("数量必须为大于 0 的整数")})
+    key = (idempotency_key or "").strip() or None
+    if key is not None:
+        if len(key) > 100:
+            raise ValidationError(_("幂等键过长"), fields={"idempotency_key": _("最多 100 个字符")})
+        first = _goods_replay(member, key, reward_id=reward_id, quantity=quantity)
+        if first is not None:
+            return first
     reward = PointsReward.objects.filter(store=store, pk=reward_id).first()
     if reward is None:
         raise NotFound(_("积分兑换项不存在"))
@@ -578,6 +591,65 @@ def points_redeem_goods(
         raise Conflict(_("该兑换项已停用"), code="reward_inactive")
     target = _redemption_channel(store, channel)
     cost = reward.points_price * quantity
+    try:
+        return _redeem_goods(
+            actor=actor,
+            member=member,
+            reward=reward,
+            channel=target,
+            quantity=quantity,
+            cost=cost,
+            address=address,
+            buyer_note=buyer_note,
+            key=key,
+            now=now,
+        )
+    except IntegrityError:
+        first = _goods_replay(member, key, reward_id=reward_id, quantity=quantity) if key else None
+        if first is None:
+            raise
+        return first  # a concurrent request with the same key won
+
+
+def _goods_replay(member: Member, key: str, *, reward_id: int, quantity: int) -> GoodsRedemption | None:
+    """The redemption placed under ``key`` (None: none yet); Conflict when the key was used
+    for another order, member, reward or quantity."""
+    placed = order_redemptions.points_order_by_key(member.store, key)
+    if placed is None:
+        return None
+    entry = LedgerEntry.objects.filter(
+        member=member, kind=EntryKind.REDEEM, source_ref=f"{GOODS_REF}{placed.number}"
+    ).first()
+    if entry is None or placed.reward_id != reward_id or placed.quantity != quantity:
+        raise Conflict(
+            _("该幂等键已用于另一笔不同内容的订单（%(n)s）") % {"n": placed.number},
+            code="idempotency_key_reused",
+        )
+    return GoodsRedemption(
+        entry=entry,
+        order_number=placed.number,
+        order_id=placed.id,
+        quantity=placed.quantity,
+        points=-entry.points,
+        replayed=True,
+    )
+
+
+def _redeem_goods(
+    *,
+    actor: Actor,
+    member: Member,
+    reward: PointsReward,
+    channel: Channel,
+    quantity: int,
+    cost: int,
+    address: AddressIn,
+    buyer_note: str,
+    key: str | None,
+    now: dt.datetime,
+) -> GoodsRedemption:
+    store = member.store
+    assert reward.sku_id is not None  # a goods reward (checked by the caller and the table)
     with transaction.atomic():
         current = Member.objects.get(pk=member.pk)  # no lock: the UPDATE in _post decides
         if current.points_balance < cost:  # refuse before reserving stock that would be rolled back
@@ -588,7 +660,7 @@ def points_redeem_goods(
         order = order_redemptions.points_order_place(
             actor=actor,
             store=store,
-            channel=target,
+            channel=channel,
             customer_ref=current.customer_ref,
             sku_id=reward.sku_id,
             quantity=quantity,
@@ -596,6 +668,7 @@ def points_redeem_goods(
             reward_id=reward.pk,
             address=address,
             buyer_note=buyer_note,
+            idempotency_key=key,
             now=now,
         )
         entry = _post(

@@ -53,11 +53,14 @@ def points_order_place(
     reward_id: int,
     address: order_services.AddressIn,
     buyer_note: str = "",
+    idempotency_key: str | None = None,
     now: dt.datetime | None = None,
 ) -> Order:
     """Place a paid order with nothing to pay for ``quantity`` × the SKU, taken for ``points``.
     Stock is reserved like any order's (:class:`InsufficientStock` when it is short: nothing
-    is written). Must run inside the caller's transaction, which takes the points."""
+    is written). Must run inside the caller's transaction, which takes the points. A reused
+    ``idempotency_key`` of the store raises ``IntegrityError`` (the caller replays the first
+    redemption, :func:`points_order_by_key`)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("points_order_place must run inside the transaction that takes the points")
     now = now or timezone.now()
@@ -93,6 +96,7 @@ def points_order_place(
         store=store,
         channel=channel,
         source=Source.STOREFRONT,
+        idempotency_key=idempotency_key,
         customer_ref=customer_ref,
         is_new_customer=is_new,
         receiver=address.receiver.strip(),
@@ -145,6 +149,32 @@ def points_order_place(
         after={"payable": order.payable, "status": order.status, "points": points, "reward": reward_id},
     )
     return order_services._mark_paid(order, actor=actor, now=now, payment=None)
+
+
+@dataclass(frozen=True, slots=True)
+class PointsOrder:
+    id: int
+    number: str
+    customer_ref: str
+    reward_id: int | None  # None: the order under that key is not a points redemption
+    quantity: int
+
+
+def points_order_by_key(store: Store, key: str) -> PointsOrder | None:
+    """The order placed under idempotency key ``key`` in the store, with the redemption it
+    records (one query and one for its line); None when there is none."""
+    order = Order.objects.filter(store=store, idempotency_key=key).first()
+    if order is None:
+        return None
+    marker = order.pricing.get(MARKER) if isinstance(order.pricing, dict) else None
+    quantity = sum(order.lines.values_list("quantity", flat=True))
+    return PointsOrder(
+        id=order.pk,
+        number=order.number,
+        customer_ref=order.customer_ref,
+        reward_id=int(marker["reward"]) if marker else None,
+        quantity=quantity,
+    )
 
 
 @dataclass(frozen=True, slots=True)

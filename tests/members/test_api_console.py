@@ -4,6 +4,8 @@ referral statistics, clear refusals."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -153,6 +155,27 @@ def test_mem_02_api_marketing_offers_goods_and_customer_service_redeems_them(sto
         api_as(Role.WAREHOUSE).post(redeem, {"reward_id": body["id"], "address": ADDRESS_IN}).status_code
         == 403
     )
+
+
+def test_mem_02_api_redeem_goods_with_an_idempotency_key_twice_redeems_once(store, channel, api_as):
+    from storeops.orders.models import Order
+
+    _world, member = _goods_world(store, channel, points=700)
+    api = api_as(Role.CUSTOMER_SERVICE)
+    reward = api_as(Role.MARKETING).post(
+        f"/members/{store.pk}/rewards/goods", {"sku_code": "P1-S", "points_price": 300}
+    )
+    url = f"/api/v1/members/{store.pk}/members/{member.pk}/points/redeem-goods"
+    body = json.dumps({"reward_id": reward.json()["id"], "channel_id": channel.pk, "address": ADDRESS_IN})
+
+    def send():
+        return api.client.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    first, again = send(), send()
+    assert (first.status_code, again.status_code) == (201, 200), again.content
+    assert again.json() == {**first.json(), "replayed": True}
+    assert first.json()["points_balance"] == 400
+    assert Order.objects.filter(customer_ref="g1").count() == 1
 
 
 def test_mem_02_api_goods_reward_and_redemption_refuse_bad_input_clearly(store, channel, api_as):

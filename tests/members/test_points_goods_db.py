@@ -44,7 +44,7 @@ def _goods_reward(store, world, points_price=300):
     )
 
 
-def _redeem(member, reward, world, quantity=1):
+def _redeem(member, reward, world, quantity=1, key=None):
     return services.points_redeem_goods(
         actor=ACTOR,
         member=member,
@@ -52,6 +52,7 @@ def _redeem(member, reward, world, quantity=1):
         quantity=quantity,
         address=ADDRESS,
         channel=world.channel,
+        idempotency_key=key,
     )
 
 
@@ -303,9 +304,7 @@ def test_mem_02_concurrent_goods_redemptions_never_overdraw(store, channel):
     assert PointsReward.objects.get(pk=reward.pk).is_active
 
 
-def test_mem_02_mem_05_goods_taken_for_points_do_not_make_a_member_an_old_customer_for_referral(
-    store, world
-):
+def test_mem_02_mem_05_goods_taken_for_points_do_not_make_a_member_an_old_customer_for_referral(store, world):
     # given a member who joined without a code and has only taken goods for points
     member = _rich_member(store, "newbie")
     _redeem(member, _goods_reward(store, world), world)
@@ -319,3 +318,67 @@ def test_mem_02_mem_05_goods_taken_for_points_do_not_make_a_member_an_old_custom
     with pytest.raises(ValidationError) as refused:
         services.member_set_referrer(actor=ACTOR, member=buyer, invite_code=inviter.invite_code)
     assert refused.value.code == "referral_not_new_customer"
+
+
+def test_mem_02_the_same_idempotency_key_redeems_once_and_returns_the_first_redemption(store, world):
+    # given a member with 1,000 points and a 300-point goods reward
+    member = _rich_member(store)
+    reward = _goods_reward(store, world)
+    first = _redeem(member, reward, world, key="cs-42")
+    # when the same request is sent again (a retry, a double click)
+    again = _redeem(member, reward, world, key="cs-42")
+    # then it is the same redemption: one order, the points taken once, one unit reserved
+    assert (again.replayed, first.replayed) == (True, False)
+    assert (again.order_number, again.points, again.entry.pk) == (first.order_number, 300, first.entry.pk)
+    assert Order.objects.filter(customer_ref="c1").count() == 1
+    assert (_balance(member), _reserved(world.sku_s)) == (700, 1)
+    # and the key used for another quantity is refused, nothing written
+    with pytest.raises(Conflict) as reused:
+        _redeem(member, reward, world, quantity=2, key="cs-42")
+    assert reused.value.code == "idempotency_key_reused"
+    # a storefront order's key is not a redemption either
+    paid_order(world, "c9", qty=1)
+    Order.objects.filter(customer_ref="c9").update(idempotency_key="shop-1")
+    with pytest.raises(Conflict):
+        _redeem(member, reward, world, key="shop-1")
+    assert (_balance(member), Order.objects.filter(customer_ref="c1").count()) == (700, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mem_02_concurrent_redemptions_with_one_idempotency_key_take_the_points_once(store, channel):
+    # given plenty of points and stock
+    world = World(store, channel, stock_sh=20, stock_gz=0)
+    member = _rich_member(store, "t2", points=3000)
+    reward = _goods_reward(store, world)
+    barrier = threading.Barrier(THREADS)
+    results: list[tuple[str, bool]] = []
+    others: list[BaseException] = []
+    lock = threading.Lock()
+
+    def redeem() -> None:
+        try:
+            barrier.wait()
+            done = _redeem(member, reward, world, key="same-click")
+        except BaseException as exc:
+            with lock:
+                others.append(exc)
+        else:
+            with lock:
+                results.append((done.order_number, done.replayed))
+        finally:
+            connection.close()
+
+    # when the same request arrives six times at once
+    threads = [threading.Thread(target=redeem) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    # then every caller gets the one order; it was placed and paid for with points once
+    assert others == []
+    assert len(results) == THREADS
+    assert len({number for number, _replayed in results}) == 1
+    assert sum(not replayed for _number, replayed in results) == 1
+    assert _balance(member) == 2700
+    assert Order.objects.filter(customer_ref="t2").count() == 1
+    assert _reserved(world.sku_s) == 1
