@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
-from storeops.fulfilment.selectors import ExceptionKind, shipment_exceptions
-from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check
+from storeops.fulfilment.selectors import EXCEPTION_LABELS, ExceptionKind, shipment_exceptions
+from storeops.sop.registry import (
+    CheckContext,
+    FindingDraft,
+    Schedule,
+    Severity,
+    msgid,
+    register_check,
+    titled,
+)
 
 _SEVERITY = {
     ExceptionKind.PICKUP_TIMEOUT: Severity.WARNING,
@@ -37,14 +45,14 @@ def shipment_exceptions_check(ctx: CheckContext) -> Iterator[FindingDraft]:
             subject_id=str(s.pk),
             channel_id=s.channel_id,
             severity=_SEVERITY[exc.kind],
-            title=_("%(kind)s：%(carrier)s %(no)s（订单 %(order)s，%(hours)s 小时）")
-            % {
-                "kind": exc.label,
-                "carrier": s.carrier.code,
-                "no": s.tracking_no,
-                "order": s.order_ref,
-                "hours": exc.hours,
-            },
+            **titled(
+                gettext_noop("%(kind)s：%(carrier)s %(no)s（订单 %(order)s，%(hours)s 小时）"),
+                kind=msgid(EXCEPTION_LABELS[exc.kind]),
+                carrier=s.carrier.code,
+                no=s.tracking_no,
+                order=s.order_ref,
+                hours=str(exc.hours),
+            ),
             detail={
                 "kind": exc.kind.value,
                 "carrier": s.carrier.code,

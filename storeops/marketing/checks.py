@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
 from storeops.core.money import Money
 from storeops.marketing import rules, selectors
-from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check
+from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check, titled
 
 # ADS-02 looks at the last 7 days of imported stats: long enough to smooth one bad day.
 ADS_WINDOW_DAYS = 7
@@ -40,13 +40,13 @@ def big_promotion_planned_ahead(ctx: CheckContext) -> Iterator[FindingDraft]:
         if breach is None:
             continue
         messages = {
-            rules.PlanAheadBreach.CREATED_LATE: _(
+            rules.PlanAheadBreach.CREATED_LATE: gettext_noop(
                 "大促「%(theme)s」%(start)s 开始，创建时距开始不足 %(days)s 天"
             ),
-            rules.PlanAheadBreach.APPROVED_LATE: _(
+            rules.PlanAheadBreach.APPROVED_LATE: gettext_noop(
                 "大促「%(theme)s」%(start)s 开始，审批完成时距开始不足 %(days)s 天"
             ),
-            rules.PlanAheadBreach.NOT_APPROVED: _(
+            rules.PlanAheadBreach.NOT_APPROVED: gettext_noop(
                 "大促「%(theme)s」%(start)s 开始，距开始已不足 %(days)s 天仍未审批"
             ),
         }
@@ -55,7 +55,7 @@ def big_promotion_planned_ahead(ctx: CheckContext) -> Iterator[FindingDraft]:
             subject_type="marketing.campaign",
             subject_id=str(c.pk),
             channel_id=c.channel_id,
-            title=messages[breach] % {"theme": c.theme, "start": c.starts_on.isoformat(), "days": days},
+            **titled(messages[breach], theme=c.theme, start=c.starts_on.isoformat(), days=days),
             severity=Severity.CRITICAL if breach == rules.PlanAheadBreach.NOT_APPROVED else Severity.WARNING,
             detail={
                 "reason": breach.value,
@@ -89,12 +89,12 @@ def campaign_live_monitoring(ctx: CheckContext) -> Iterator[FindingDraft]:
                 subject_type="marketing.campaign",
                 subject_id=str(c.pk),
                 channel_id=c.channel_id,
-                title=_("活动「%(theme)s」超过 %(n)s 分钟没有录入小时数据（最近一小时：%(last)s）")
-                % {
-                    "theme": c.theme,
-                    "n": pb.campaign_monitor_minutes,
-                    "last": "-" if latest is None else timezone.localtime(latest).strftime("%Y-%m-%d %H:00"),
-                },
+                **titled(
+                    gettext_noop("活动「%(theme)s」超过 %(n)s 分钟没有录入小时数据（最近一小时：%(last)s）"),
+                    theme=c.theme,
+                    n=pb.campaign_monitor_minutes,
+                    last="-" if latest is None else timezone.localtime(latest).strftime("%Y-%m-%d %H:00"),
+                ),
                 detail={
                     "latest_hour": None if latest is None else latest.isoformat(),
                     "interval_minutes": pb.campaign_monitor_minutes,
@@ -106,12 +106,12 @@ def campaign_live_monitoring(ctx: CheckContext) -> Iterator[FindingDraft]:
                 subject_type="marketing.campaign",
                 subject_id=str(c.pk),
                 channel_id=c.channel_id,
-                title=_("活动「%(theme)s」优惠券核销率 %(rate)s，低于计划 %(plan)s")
-                % {
-                    "theme": c.theme,
-                    "rate": _pct(alerts.redemption_rate),
-                    "plan": _pct(thresholds.planned_redemption_rate),
-                },
+                **titled(
+                    gettext_noop("活动「%(theme)s」优惠券核销率 %(rate)s，低于计划 %(plan)s"),
+                    theme=c.theme,
+                    rate=_pct(alerts.redemption_rate),
+                    plan=_pct(thresholds.planned_redemption_rate),
+                ),
                 detail={
                     "redemption_rate": str(alerts.redemption_rate),
                     "planned": str(thresholds.planned_redemption_rate),
@@ -125,12 +125,12 @@ def campaign_live_monitoring(ctx: CheckContext) -> Iterator[FindingDraft]:
                 subject_id=str(c.pk),
                 channel_id=c.channel_id,
                 severity=Severity.CRITICAL,
-                title=_("活动「%(theme)s」最近一小时支付失败率 %(rate)s，超过告警线 %(max)s")
-                % {
-                    "theme": c.theme,
-                    "rate": _pct(alerts.failure_rate),
-                    "max": _pct(thresholds.max_payment_failure_rate),
-                },
+                **titled(
+                    gettext_noop("活动「%(theme)s」最近一小时支付失败率 %(rate)s，超过告警线 %(max)s"),
+                    theme=c.theme,
+                    rate=_pct(alerts.failure_rate),
+                    max=_pct(thresholds.max_payment_failure_rate),
+                ),
                 detail={
                     "failure_rate": str(alerts.failure_rate),
                     "previous_failure_rate": None
@@ -155,8 +155,12 @@ def postmortem_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
             subject_type="marketing.campaign",
             subject_id=str(c.pk),
             channel_id=c.channel_id,
-            title=_("活动「%(theme)s」%(end)s 结束，复盘报告应于 %(due)s 前完成，尚未生成")
-            % {"theme": c.theme, "end": c.ends_on.isoformat(), "due": due.isoformat()},
+            **titled(
+                gettext_noop("活动「%(theme)s」%(end)s 结束，复盘报告应于 %(due)s 前完成，尚未生成"),
+                theme=c.theme,
+                end=c.ends_on.isoformat(),
+                due=due.isoformat(),
+            ),
             detail={"ends_on": c.ends_on.isoformat(), "due_on": due.isoformat(), "working_days": n},
         )
 
@@ -186,14 +190,16 @@ def ads_performance(ctx: CheckContext) -> Iterator[FindingDraft]:
                     subject_type="marketing.adkeyword",
                     subject_id=str(kw.pk),
                     channel_id=plan.channel_id,
-                    title=_("「%(plan)s」关键词「%(kw)s」CPC %(cpc)s，超过行业均值 %(avg)s 的 %(max)s")
-                    % {
-                        "plan": plan.name,
-                        "kw": kw.keyword,
-                        "cpc": s.cpc.quantize().amount,
-                        "avg": s.industry_cpc.amount,
-                        "max": _pct(pb.ads_max_cpc_vs_industry),
-                    },
+                    **titled(
+                        gettext_noop(
+                            "「%(plan)s」关键词「%(kw)s」CPC %(cpc)s，超过行业均值 %(avg)s 的 %(max)s"
+                        ),
+                        plan=plan.name,
+                        kw=kw.keyword,
+                        cpc=str(s.cpc.quantize().amount),
+                        avg=str(s.industry_cpc.amount),
+                        max=_pct(pb.ads_max_cpc_vs_industry),
+                    ),
                     detail={"cpc": str(s.cpc.quantize().amount), "industry_cpc": str(s.industry_cpc.amount)},
                 )
             if kw.is_core and rules.rank_too_low(kw.rank, pb.ads_core_keyword_max_rank):
@@ -202,13 +208,13 @@ def ads_performance(ctx: CheckContext) -> Iterator[FindingDraft]:
                     subject_type="marketing.adkeyword",
                     subject_id=str(kw.pk),
                     channel_id=plan.channel_id,
-                    title=_("「%(plan)s」核心词「%(kw)s」排名第 %(rank)s，未进前 %(max)s")
-                    % {
-                        "plan": plan.name,
-                        "kw": kw.keyword,
-                        "rank": kw.rank,
-                        "max": pb.ads_core_keyword_max_rank,
-                    },
+                    **titled(
+                        gettext_noop("「%(plan)s」核心词「%(kw)s」排名第 %(rank)s，未进前 %(max)s"),
+                        plan=plan.name,
+                        kw=kw.keyword,
+                        rank=kw.rank,
+                        max=pb.ads_core_keyword_max_rank,
+                    ),
                     detail={"rank": kw.rank, "max_rank": pb.ads_core_keyword_max_rank},
                 )
         spend = sum((s.spend.amount for s in stats), Decimal(0))
@@ -220,13 +226,13 @@ def ads_performance(ctx: CheckContext) -> Iterator[FindingDraft]:
                 subject_type="marketing.adplan",
                 subject_id=str(plan.pk),
                 channel_id=plan.channel_id,
-                title=_("推广计划「%(plan)s」近 %(n)s 天 ROI %(roi)s，低于目标 %(min)s")
-                % {
-                    "plan": plan.name,
-                    "n": ADS_WINDOW_DAYS,
-                    "roi": roi.quantize(Decimal("0.01")),
-                    "min": pb.ads_min_roi,
-                },
+                **titled(
+                    gettext_noop("推广计划「%(plan)s」近 %(n)s 天 ROI %(roi)s，低于目标 %(min)s"),
+                    plan=plan.name,
+                    n=ADS_WINDOW_DAYS,
+                    roi=str(roi.quantize(Decimal("0.01"))),
+                    min=str(pb.ads_min_roi),
+                ),
                 detail={
                     "spend": str(spend),
                     "ad_sales": str(sales),

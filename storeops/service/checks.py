@@ -16,13 +16,21 @@ from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
 from storeops.service import rules, selectors
-from storeops.service.models import Review, Ticket
-from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check, titled
+from storeops.service.models import Review, Ticket, TicketTier
+from storeops.sop.registry import (
+    CheckContext,
+    FindingDraft,
+    Schedule,
+    Severity,
+    msgid,
+    register_check,
+    titled,
+)
 
-_KIND_LABELS = {
-    rules.SlaKind.RESPONSE: lambda: _("首次响应"),
-    rules.SlaKind.RESOLUTION: lambda: _("解决"),
-    rules.SlaKind.STATEMENT: lambda: _("危机公开声明"),
+_KIND_LABELS = {  # untranslated: the finding's title is rendered in each reader's language
+    rules.SlaKind.RESPONSE: gettext_noop("首次响应"),
+    rules.SlaKind.RESOLUTION: gettext_noop("解决"),
+    rules.SlaKind.STATEMENT: gettext_noop("危机公开声明"),
 }
 
 
@@ -35,7 +43,10 @@ def _severity(ticket: Ticket, breach: rules.SlaBreach) -> Severity:
 
 
 def _draft(ticket: Ticket, breach: rules.SlaBreach) -> FindingDraft:
-    state = _("已超时 %(m)s 分钟") if breach.state == rules.SlaState.OVERDUE else _("还剩 %(m)s 分钟")
+    if breach.state == rules.SlaState.OVERDUE:
+        key = gettext_noop("工单 #%(id)s（%(tier)s）%(kind)s：已超时 %(m)s 分钟 — %(subject)s")
+    else:
+        key = gettext_noop("工单 #%(id)s（%(tier)s）%(kind)s：还剩 %(m)s 分钟 — %(subject)s")
     return FindingDraft(
         subject_key=f"ticket:{ticket.pk}:{breach.kind.value}",
         subject_type="service.ticket",
@@ -43,14 +54,14 @@ def _draft(ticket: Ticket, breach: rules.SlaBreach) -> FindingDraft:
         channel_id=ticket.channel_id,
         severity=_severity(ticket, breach),
         due_at=breach.due_at,
-        title=_("工单 #%(id)s（%(tier)s）%(kind)s：%(state)s — %(subject)s")
-        % {
-            "id": ticket.pk,
-            "tier": ticket.get_tier_display(),
-            "kind": _KIND_LABELS[breach.kind](),
-            "state": state % {"m": breach.minutes},
-            "subject": ticket.subject[:60],
-        },
+        **titled(
+            key,
+            id=ticket.pk,
+            tier=msgid(TicketTier(ticket.tier).label),
+            kind={"msgid": _KIND_LABELS[breach.kind]},
+            m=breach.minutes,
+            subject=ticket.subject[:60],
+        ),
         detail={
             "ticket": ticket.pk,
             "kind": breach.kind.value,
@@ -112,13 +123,13 @@ def _alarm_review(review: Review, hits: list[str], *, negative_max: int) -> Find
         subject_id=str(review.pk),
         channel_id=review.channel_id,
         severity=Severity.CRITICAL if review.rating <= negative_max else Severity.WARNING,
-        title=_("评价含舆情关键词（%(words)s）：%(stars)s星，订单 %(order)s — %(text)s")
-        % {
-            "words": "、".join(hits),
-            "stars": review.rating,
-            "order": review.order_ref,
-            "text": review.text[:60],
-        },
+        **titled(
+            gettext_noop("评价含舆情关键词（%(words)s）：%(stars)s星，订单 %(order)s — %(text)s"),
+            words="、".join(hits),
+            stars=review.rating,
+            order=review.order_ref,
+            text=review.text[:60],
+        ),
         detail={
             "review": review.pk,
             "keywords": hits,
@@ -139,8 +150,12 @@ def _alarm_ticket(ticket: Ticket, hits: list[str], messages: list[int]) -> Findi
         subject_id=str(ticket.pk),
         channel_id=ticket.channel_id,
         severity=Severity.CRITICAL,
-        title=_("工单 #%(id)s 顾客消息含舆情关键词（%(words)s）— %(subject)s")
-        % {"id": ticket.pk, "words": "、".join(hits), "subject": ticket.subject[:60]},
+        **titled(
+            gettext_noop("工单 #%(id)s 顾客消息含舆情关键词（%(words)s）— %(subject)s"),
+            id=ticket.pk,
+            words="、".join(hits),
+            subject=ticket.subject[:60],
+        ),
         detail={
             "ticket": ticket.pk,
             "keywords": hits,
@@ -188,12 +203,12 @@ def brand_sentiment_check(ctx: CheckContext) -> Iterator[FindingDraft]:
             subject_key="review-attack",
             subject_type="service.review",
             severity=Severity.CRITICAL,
-            title=_("疑似恶意差评攻击：%(hours)s 小时内 %(n)s 条 %(stars)s 星及以下评价")
-            % {
-                "hours": pb.review_attack_window_hours,
-                "n": len(negative),
-                "stars": pb.review_attack_max_rating,
-            },
+            **titled(
+                gettext_noop("疑似恶意差评攻击：%(hours)s 小时内 %(n)s 条 %(stars)s 星及以下评价"),
+                hours=pb.review_attack_window_hours,
+                n=len(negative),
+                stars=pb.review_attack_max_rating,
+            ),
             detail={
                 "reviews": [pk for pk, _at in negative],
                 "window_hours": pb.review_attack_window_hours,

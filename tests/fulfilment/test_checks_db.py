@@ -44,6 +44,19 @@ def test_log_01_no_pickup_within_24_hours_opens_a_warehouse_finding_that_resolve
     assert Finding.objects.get(subject_key=key).status == "resolved"
 
 
+def test_log_01_finding_title_is_rendered_in_each_readers_language(store, channel):
+    from django.utils import translation
+
+    shipment = a_shipment(store, channel, "P1")
+    checks_run(rule="LOG-01", store=store, now=at(25), notify=False)
+    finding = Finding.objects.get(subject_key=f"shipment:{shipment.pk}:pickup_timeout")
+    with translation.override("zh-hans"):
+        assert finding.display_title.startswith("揽收超时：")
+    with translation.override("en"):
+        assert finding.display_title.startswith("Pickup overdue: ")
+        assert "25.0" in finding.display_title
+
+
 def test_log_01_the_pickup_timeout_follows_the_stores_playbook(store, channel, system):
     st.playbook_update(actor=system, store=store, values={"pickup_timeout_hours": 6})
     shipment = a_shipment(store, channel, "P2")

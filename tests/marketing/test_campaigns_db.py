@@ -239,6 +239,21 @@ def test_promo_07_postmortem_overdue_after_three_working_days_raises_a_finding(s
     assert Finding.objects.get(rule_id="PROMO-07").status == "resolved"
 
 
+def test_promo_07_finding_title_is_rendered_in_each_readers_language(store, owner):
+    from django.utils import translation
+
+    campaign = _ended(store, owner, 10)
+    checks_run(rule="PROMO-07", store=store, notify=False)
+    finding = Finding.objects.get(rule_id="PROMO-07")
+    with translation.override("zh-hans"):
+        assert finding.display_title.startswith(f"活动「{campaign.theme}」")
+        assert "复盘报告" in finding.display_title
+    with translation.override("en"):
+        assert campaign.theme in finding.display_title
+        assert "复盘" not in finding.display_title
+        assert "post-mortem" in finding.display_title.lower()
+
+
 def test_promo_07_postmortem_not_yet_due_raises_nothing(store, owner):
     _ended(store, owner, 1)
     checks_run(rule="PROMO-07", store=store, notify=False)

@@ -91,6 +91,26 @@ def test_cs_01_serious_complaint_not_solved_in_4_hours_is_critical(store, channe
     assert _open(store, "CS-01") == {}
 
 
+def test_cs_01_ticket_finding_title_is_rendered_in_each_readers_language(store, channel):
+    from django.utils import translation
+
+    ticket = a_ticket(store, channel, subject="物流太慢")
+    key = f"ticket:{ticket.pk}:response"
+    # 20 minutes before the 2-hour first-response deadline, then 5 minutes after it
+    checks_run(rule="CS-01", store=store, now=at(1, minutes=40), notify=False)
+    soon = Finding.objects.get(rule_id="CS-01", subject_key=key)
+    with translation.override("zh-hans"):
+        assert soon.display_title == f"工单 #{ticket.pk}（一般）首次响应：还剩 20 分钟 — 物流太慢"
+    with translation.override("en"):
+        assert soon.display_title == f"Ticket #{ticket.pk} (General) First response: 20 min left — 物流太慢"
+    checks_run(rule="CS-01", store=store, now=at(2, minutes=5), notify=False)
+    late = Finding.objects.get(rule_id="CS-01", subject_key=key)
+    with translation.override("en"):
+        assert late.display_title == (
+            f"Ticket #{ticket.pk} (General) First response: overdue by 5 min — 物流太慢"
+        )
+
+
 def test_cs_02_unresolved_after_24_hours_raises_a_finding(store, channel, make_user):
     ticket = a_ticket(store, channel)
     services.ticket_reply(
