@@ -4,11 +4,10 @@ the earning, and concurrent redemptions never overdraw (real threads)."""
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +16,7 @@ from storeops.core.errors import Conflict, PermissionDenied, ValidationError
 from storeops.members import rules, services
 from storeops.members.models import LedgerEntry, Member
 from storeops.promotions.models import IssuedCoupon
+from tests.concurrency import at_once
 from tests.members.builders import ACTOR, a_member, a_template
 
 operations = st.lists(
@@ -116,37 +116,13 @@ def test_mem_02_concurrent_redemptions_never_overdraw(store):
     services.points_adjust(actor=ACTOR, member=member, points=1000, reason="测试", unlimited=True)
     template = a_template(store, rule="manual", amount="5", per_user=100)
     reward = services.reward_create(actor=ACTOR, store=store, coupon_template_id=template.pk)
-    barrier = threading.Barrier(THREADS)
-    wins: list[str] = []
-    refusals: list[Conflict] = []
-    others: list[BaseException] = []
-    lock = threading.Lock()
-
-    def redeem() -> None:
-        try:
-            barrier.wait()
-            done = services.points_redeem(actor=ACTOR, member=member, reward_id=reward.pk)
-        except Conflict as exc:
-            with lock:
-                refusals.append(exc)
-        except BaseException as exc:
-            with lock:
-                others.append(exc)
-        else:
-            with lock:
-                wins.append(done.coupon_code)
-        finally:
-            connection.close()
-
     # when eight redemptions run at the same moment
-    threads = [threading.Thread(target=redeem) for _ in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcome = at_once(
+        lambda: services.points_redeem(actor=ACTOR, member=member, reward_id=reward.pk), THREADS
+    )
     # then exactly two succeed, the others are refused, and no coupon is left without points
-    assert others == []
-    assert len(wins) == 2
-    assert {r.code for r in refusals} == {"points_insufficient"}
+    assert outcome.others(Conflict) == []
+    assert len(outcome.results) == 2
+    assert {r.code for r in outcome.raised(Conflict)} == {"points_insufficient"}
     assert Member.objects.get(pk=member.pk).points_balance == 0
     assert IssuedCoupon.objects.filter(customer_ref="t1").count() == 2

@@ -5,11 +5,9 @@ little stock writes nothing; a cancelled goods order gives its points back exact
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from storeops.audit.models import AuditEntry
@@ -21,6 +19,7 @@ from storeops.orders import services as order_services
 from storeops.orders.models import Order
 from storeops.stores import services as store_services
 from storeops.stores.selectors import playbook_get
+from tests.concurrency import at_once
 from tests.members.builders import ACTOR, a_member, a_template, paid_order
 from tests.orders.builders import ADDRESS, World
 
@@ -265,38 +264,12 @@ def test_mem_02_concurrent_goods_redemptions_never_overdraw(store, channel):
     world = World(store, channel, stock_sh=20, stock_gz=0)
     member = _rich_member(store, "t1", points=700)
     reward = _goods_reward(store, world)
-    barrier = threading.Barrier(THREADS)
-    wins: list[str] = []
-    refusals: list[Conflict] = []
-    others: list[BaseException] = []
-    lock = threading.Lock()
-
-    def redeem() -> None:
-        try:
-            barrier.wait()
-            done = _redeem(member, reward, world)
-        except Conflict as exc:
-            with lock:
-                refusals.append(exc)
-        except BaseException as exc:
-            with lock:
-                others.append(exc)
-        else:
-            with lock:
-                wins.append(done.order_number)
-        finally:
-            connection.close()
-
     # when six redemptions run at the same moment
-    threads = [threading.Thread(target=redeem) for _ in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    outcome = at_once(lambda: _redeem(member, reward, world), THREADS)
     # then exactly two succeed, the others are refused, and no order is left without points
-    assert others == []
-    assert len(wins) == 2
-    assert {r.code for r in refusals} == {"points_insufficient"}
+    assert outcome.others(Conflict) == []
+    assert len(outcome.results) == 2
+    assert {r.code for r in outcome.raised(Conflict)} == {"points_insufficient"}
     assert _balance(member) == 100
     assert Order.objects.filter(customer_ref="t1").count() == 2
     assert _reserved(world.sku_s) == 2
@@ -350,35 +323,13 @@ def test_mem_02_concurrent_redemptions_with_one_idempotency_key_take_the_points_
     world = World(store, channel, stock_sh=20, stock_gz=0)
     member = _rich_member(store, "t2", points=3000)
     reward = _goods_reward(store, world)
-    barrier = threading.Barrier(THREADS)
-    results: list[tuple[str, bool]] = []
-    others: list[BaseException] = []
-    lock = threading.Lock()
-
-    def redeem() -> None:
-        try:
-            barrier.wait()
-            done = _redeem(member, reward, world, key="same-click")
-        except BaseException as exc:
-            with lock:
-                others.append(exc)
-        else:
-            with lock:
-                results.append((done.order_number, done.replayed))
-        finally:
-            connection.close()
-
     # when the same request arrives six times at once
-    threads = [threading.Thread(target=redeem) for _ in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    outcome = at_once(lambda: _redeem(member, reward, world, key="same-click"), THREADS)
     # then every caller gets the one order; it was placed and paid for with points once
-    assert others == []
-    assert len(results) == THREADS
-    assert len({number for number, _replayed in results}) == 1
-    assert sum(not replayed for _number, replayed in results) == 1
+    assert outcome.errors == []
+    assert len(outcome.results) == THREADS
+    assert len({done.order_number for done in outcome.results}) == 1
+    assert sum(not done.replayed for done in outcome.results) == 1
     assert _balance(member) == 2700
     assert Order.objects.filter(customer_ref="t2").count() == 1
     assert _reserved(world.sku_s) == 1
