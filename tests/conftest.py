@@ -5,9 +5,10 @@ import json
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from storeops.accounts.roles import Role
 from storeops.accounts.services import user_create
@@ -111,3 +112,13 @@ def today() -> dt.date:
 def _fast_password_hashing(settings):
     # PBKDF2 with production iterations costs ~0.1 s per user; tests create hundreds.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    # A request from a user who reads English activates English on the worker's thread, and
+    # nothing switches it back (Django's LocaleMiddleware does not either): each test starts
+    # in the site's language, whatever the test before it did.
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)

@@ -220,6 +220,19 @@ class AddressIn:
     def as_rule(self) -> rules.Address:
         return rules.Address(self.receiver, self.phone, self.province, self.city, self.district, self.address)
 
+    def order_fields(self) -> dict[str, Any]:
+        """The order's delivery columns (texts stripped, coordinates as given)."""
+        return {
+            "receiver": self.receiver.strip(),
+            "phone": self.phone.strip(),
+            "province": self.province.strip(),
+            "city": self.city.strip(),
+            "district": self.district.strip(),
+            "address": self.address.strip(),
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+        }
+
 
 def _address_errors(address: AddressIn) -> dict[str, str]:
     errors: dict[str, str] = {}
@@ -417,14 +430,7 @@ def _place(
         idempotency_key=key,
         customer_ref=customer.customer_ref,
         is_new_customer=is_new,
-        receiver=address.receiver.strip(),
-        phone=address.phone.strip(),
-        province=address.province.strip(),
-        city=address.city.strip(),
-        district=address.district.strip(),
-        address=address.address.strip(),
-        latitude=address.latitude,
-        longitude=address.longitude,
+        **address.order_fields(),
         currency=quote.currency,
         list_total=quote.list_total.amount,
         discount_total=quote.savings.amount,
