@@ -1252,15 +1252,8 @@ def order_update_address(*, actor: Actor, order: Order, address: AddressIn) -> O
             "city": order.city,
             "address": order.address,
         }
-        Order.objects.filter(pk=order.pk).update(
-            receiver=address.receiver.strip(),
-            phone=address.phone.strip(),
-            province=address.province.strip(),
-            city=address.city.strip(),
-            district=address.district.strip(),
-            address=address.address.strip(),
-            version=F("version") + 1,
-        )
+        # the coordinates go with the address: the old ones point at the old street
+        Order.objects.filter(pk=order.pk).update(**address.order_fields(), version=F("version") + 1)
         order.refresh_from_db()
         _event(order, actor, "address_changed")
         audit_record(

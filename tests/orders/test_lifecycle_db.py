@@ -3,6 +3,7 @@ cancellation and refunds (ORD-01…07 where they touch the lifecycle)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -248,6 +249,20 @@ def test_ord_01_bad_phone_goes_to_manual_queue_and_ord_04_customer_is_notified(w
     order = svc.order_update_address(actor=ACTOR, order=order, address=ADDRESS)
     order = svc.order_approve(actor=ACTOR, order=order, note="已电话核实")
     assert order.status == "reviewed"
+
+
+def test_ord_04_corrected_address_replaces_every_delivery_field_and_its_coordinates(world):
+    # given an order placed with a map point for its (wrong) street
+    pinned = dataclasses.replace(ADDRESS, latitude=Decimal("30.274084"), longitude=Decimal("120.155070"))
+    order = world.place(1, address=pinned)
+    assert (order.latitude, order.longitude) == (Decimal("30.274084"), Decimal("120.155070"))
+    # when customer service corrects the address (a new district and street, no map point)
+    fixed = dataclasses.replace(ADDRESS, district=" 余杭区 ", address="文一西路969号 ", receiver="李四")
+    order = svc.order_update_address(actor=ACTOR, order=order, address=fixed)
+    # then every field is the new one, trimmed, and the old street's coordinates are gone
+    assert (order.receiver, order.district, order.address) == ("李四", "余杭区", "文一西路969号")
+    assert (order.latitude, order.longitude) == (None, None)
+    assert OrderEvent.objects.filter(order=order, kind="address_changed").count() == 1
 
 
 def test_ord_03_ship_by_is_paid_at_plus_the_channel_promise(world):
