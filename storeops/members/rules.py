@@ -101,6 +101,16 @@ def offset_points(*, amount: Decimal, points_per_yuan: int) -> int:
     return whole if whole == cost else whole + 1
 
 
+def points_given_back(*, cost: int, units: int, back: int) -> int:
+    """Points due back to a member who took ``units`` goods for ``cost`` points and gave
+    ``back`` of them back (cancelled, returned or refunded): the share, rounded down, so the
+    amounts given back as more units come back telescope to exactly ``cost`` for all units
+    and never exceed it."""
+    if cost < 0 or units < 1 or not 0 <= back <= units:
+        raise ValueError("need cost >= 0, units >= 1 and 0 <= back <= units")
+    return cost * back // units
+
+
 class ReferralProblem(enum.StrEnum):
     SELF = "self"
     LOOP = "loop"

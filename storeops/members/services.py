@@ -702,35 +702,75 @@ def _redeem_goods(
 
 
 def _restore_goods(
-    *, actor: Actor, member_id: int, numbers: Sequence[str], now: dt.datetime, result: SyncResult
+    *,
+    actor: Actor,
+    member_id: int,
+    given_back: Sequence[order_redemptions.PointsOrderBack],
+    now: dt.datetime,
+    result: SyncResult,
 ) -> None:
-    """Give back the points of the member's goods orders ``numbers`` (cancelled or closed
-    before shipping): one ``restore`` line per redemption, never two (the ledger's unique key
-    per member, kind and source, and the member's row lock)."""
-    refs = [f"{GOODS_REF}{n}" for n in numbers]
+    """Give back the points of the member's goods orders in ``given_back``: the share of the
+    units given back (all of them for a cancelled or closed order, the returned or refunded
+    ones otherwise) less what was given back before. A ``restore`` line per state of an order,
+    never two (the ledger's unique key per member, kind and source, and the member's row
+    lock), so a run that is repeated or races another gives nothing twice."""
     with transaction.atomic():
         Member.objects.select_for_update().filter(pk=member_id).first()
-        lines = list(
-            LedgerEntry.objects.filter(
-                member_id=member_id, kind__in=(EntryKind.REDEEM, EntryKind.RESTORE), source_ref__in=refs
-            ).values_list("kind", "source_ref", "points", "order_number")
-        )
-        restored = {ref for kind, ref, _p, _n in lines if kind == EntryKind.RESTORE}
-        for kind, ref, points, number in lines:
-            if kind != EntryKind.REDEEM or ref in restored:
-                continue
+        costs, restored = _goods_points([member_id], [o.number for o in given_back])
+        for order, points in _points_due_back(given_back, member_id, costs, restored):
+            whole = order.back >= order.units
             _post(
                 actor=actor,
                 member_id=member_id,
                 kind=EntryKind.RESTORE,
-                points=-points,
+                points=points,
                 now=now,
-                source_ref=ref,
-                order_number=number,
-                reason=_("兑换订单已取消，积分退回"),
+                source_ref=f"{GOODS_REF}{order.number}" + ("" if whole else f"#{order.back}"),
+                order_number=order.number,
+                reason=_("兑换订单已取消，积分退回")
+                if order.ended
+                else _("兑换商品退回 %(n)s 件，积分按件退回") % {"n": order.back},
             )
             result.restored += 1
             result.members.add(member_id)
+
+
+def _goods_points(
+    member_ids: Sequence[int], numbers: Sequence[str]
+) -> tuple[dict[tuple[int, str], int], dict[tuple[int, str], int]]:
+    """The points members paid for goods orders ``numbers`` and the points given back so far,
+    by (member, order number)."""
+    rows = LedgerEntry.objects.filter(
+        member_id__in=member_ids,
+        kind__in=(EntryKind.REDEEM, EntryKind.RESTORE),
+        order_number__in=numbers,
+        source_ref__startswith=GOODS_REF,
+    ).values_list("member_id", "kind", "order_number", "points")
+    costs: dict[tuple[int, str], int] = {}
+    restored: dict[tuple[int, str], int] = {}
+    for member, kind, number, points in rows:
+        if kind == EntryKind.REDEEM:
+            costs[member, number] = costs.get((member, number), 0) - points
+        else:
+            restored[member, number] = restored.get((member, number), 0) + points
+    return costs, restored
+
+
+def _points_due_back(
+    orders: Sequence[order_redemptions.PointsOrderBack],
+    member_id: int,
+    costs: dict[tuple[int, str], int],
+    restored: dict[tuple[int, str], int],
+) -> list[tuple[order_redemptions.PointsOrderBack, int]]:
+    """(order, points to give back now) for each of the member's orders with some due."""
+    due = []
+    for order in orders:
+        key = (member_id, order.number)
+        if key in costs:
+            owed = rules.points_given_back(cost=costs[key], units=order.units, back=order.back)
+            if owed > restored.get(key, 0):
+                due.append((order, owed - restored.get(key, 0)))
+    return due
 
 
 # --- earning from paid orders, reversal on refunds (MEM-02) ---------------------------------------
@@ -740,7 +780,7 @@ def _restore_goods(
 class SyncResult:
     earned: int = 0
     reversed: int = 0
-    restored: int = 0  # goods redemptions given back (their order cancelled or closed)
+    restored: int = 0  # goods redemptions given back (cancelled, closed, returned or refunded)
     tier_changes: int = 0
     rewarded: int = 0
     members: set[int] = field(default_factory=set)
@@ -850,7 +890,8 @@ def points_sync(
 ) -> SyncResult:
     """Credit members for their orders paid (at or after ``since``; None: all) since they
     joined, take back the share of every refund, and give back the points of goods
-    redemptions whose order was cancelled or closed (MEM-02); then issue the referral coupons
+    redemptions whose order was cancelled or closed, or whose goods came back through
+    after-sales (their share; MEM-02); then issue the referral coupons
     that became due (MEM-05). Idempotent: run it as often as you like."""
     now = now or timezone.now()
     result = SyncResult()
@@ -874,20 +915,16 @@ def points_sync(
             by_ref.setdefault(order.customer_ref, ([], []))[0].append(order)
         for refund in refunds:
             by_ref.setdefault(refund.customer_ref, ([], []))[1].append(refund)
-        ended: dict[int, list[str]] = {}
-        for gone in order_redemptions.points_orders_ended(store, customer_refs=chunk, since=since):
-            ended.setdefault(chunk[gone.customer_ref], []).append(gone.number)
-        if ended:  # goods orders cancelled or closed: give back the points not given back yet
-            restored = set(
-                LedgerEntry.objects.filter(
-                    member_id__in=list(ended),
-                    kind=EntryKind.RESTORE,
-                    source_ref__in=[f"{GOODS_REF}{n}" for numbers in ended.values() for n in numbers],
-                ).values_list("member_id", "source_ref")
-            )
-            for pk, numbers in ended.items():
-                if any((pk, f"{GOODS_REF}{n}") not in restored for n in numbers):
-                    _restore_goods(actor=actor, member_id=pk, numbers=numbers, now=now, result=result)
+        # goods orders cancelled, closed or (partly) returned: give back what is not back yet
+        back: dict[int, list[order_redemptions.PointsOrderBack]] = {}
+        for order in order_redemptions.points_orders_given_back(store, customer_refs=chunk, since=since):
+            back.setdefault(chunk[order.customer_ref], []).append(order)
+        if back:
+            numbers = [o.number for orders in back.values() for o in orders]
+            costs, restored = _goods_points(list(back), numbers)
+            for pk, orders in back.items():
+                if _points_due_back(orders, pk, costs, restored):  # then re-read under the member's lock
+                    _restore_goods(actor=actor, member_id=pk, given_back=orders, now=now, result=result)
         for ref, (its_orders, its_refunds) in by_ref.items():
             pk = chunk[ref]
             earns = {str(o.id) for o in its_orders if o.paid_at >= joined[pk]}

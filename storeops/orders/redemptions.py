@@ -7,8 +7,9 @@ and is discounted in full, so it is placed with nothing to pay and marked paid a
 (as :func:`storeops.orders.services.order_place` does with an order whose payable is 0).
 
 The members app takes the points in the same transaction (:func:`points_order_place` must be
-called inside it) and gives them back when the order ends before shipping; it finds those
-orders with :func:`points_orders_ended`. Orders carry the redemption in
+called inside it) and gives them back, in full when the order ends before shipping and in
+proportion when units are returned or refunded through after-sales (which moves no money);
+it finds those orders with :func:`points_orders_given_back`. Orders carry the redemption in
 ``pricing["points_redemption"]`` (reward id and points), so the order pages can say so.
 
 Like :mod:`storeops.orders.imports`, this module uses the placement helpers of
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +35,7 @@ from storeops.core.errors import Conflict, ValidationError
 from storeops.inventory import services as inventory_services
 from storeops.orders import rules
 from storeops.orders import services as order_services
-from storeops.orders.models import Allocation, Order, OrderLine, Source
+from storeops.orders.models import Allocation, Order, OrderEvent, OrderLine, Source
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
 
@@ -171,33 +173,47 @@ def points_order_by_key(store: Store, key: str) -> PointsOrder | None:
 
 
 @dataclass(frozen=True, slots=True)
-class EndedPointsOrder:
+class PointsOrderBack:
+    """How much of a points order the member gave back: ``back`` of its ``units``."""
+
     number: str
     customer_ref: str
-    status: str
-    ended_at: dt.datetime
+    units: int
+    back: int  # all units when the order was cancelled or closed; else the units refunded
+    ended: bool  # cancelled or closed (before shipping)
 
 
-def points_orders_ended(
+def points_orders_given_back(
     store: Store, *, customer_refs: Iterable[str], since: dt.datetime | None = None
-) -> list[EndedPointsOrder]:
-    """Points orders of ``customer_refs`` that were cancelled or closed (at or after
-    ``since``; None: ever), oldest first (one query)."""
+) -> list[PointsOrderBack]:
+    """Points orders of ``customer_refs`` that were cancelled or closed, or of which units were
+    returned or refunded through after-sales (at or after ``since``; None: ever), oldest first
+    (one query). An after-sale "refund" of a points order moves no money (it paid nothing):
+    its units are counted on the lines (``refunded_qty``) and its time is the order's
+    ``refund_zero`` event."""
     refs = list(customer_refs)
     if not refs:
         return []
-    qs = Order.objects.filter(
-        store=store,
-        customer_ref__in=refs,
-        status__in=[S.CANCELLED, S.CLOSED],
-        payable=0,
-        pricing__has_key=MARKER,
+    ended = Q(status__in=[S.CANCELLED, S.CLOSED])
+    qs = Order.objects.filter(store=store, customer_ref__in=refs, payable=0, pricing__has_key=MARKER)
+    if since is None:
+        qs = qs.filter(ended | Q(lines__refunded_qty__gt=0))
+    else:
+        refunded = OrderEvent.objects.filter(order=OuterRef("pk"), kind="refund_zero", created_at__gte=since)
+        qs = qs.filter((ended & Q(cancelled_at__gte=since)) | Q(Exists(refunded)))
+    rows = (
+        Order.objects.filter(pk__in=qs.values("pk"))
+        .annotate(units=Sum("lines__quantity"), refunded=Sum("lines__refunded_qty"))
+        .order_by("id")
+        .values_list("number", "customer_ref", "status", "units", "refunded")
     )
-    if since is not None:
-        qs = qs.filter(cancelled_at__gte=since)
     return [
-        EndedPointsOrder(number=n, customer_ref=c, status=s, ended_at=at)
-        for n, c, s, at in qs.order_by("cancelled_at", "id").values_list(
-            "number", "customer_ref", "status", "cancelled_at"
+        PointsOrderBack(
+            number=number,
+            customer_ref=ref,
+            units=units,
+            back=units if status in (S.CANCELLED, S.CLOSED) else refunded,
+            ended=status in (S.CANCELLED, S.CLOSED),
         )
+        for number, ref, status, units, refunded in rows
     ]

@@ -88,6 +88,29 @@ def test_mem_02_reversals_of_any_partial_refunds_add_up_to_the_earning(earned, p
     assert sum(taken) == earned
 
 
+@given(cost=st.integers(0, 10**7), returns=st.lists(st.integers(1, 50), min_size=1, max_size=8))
+def test_mem_02_points_given_back_for_goods_returned_in_any_parts_add_up_to_the_cost(cost, returns):
+    # given goods of `sum(returns)` units taken for `cost` points, given back a few at a time
+    units, back, given = sum(returns), 0, []
+    for part in returns:
+        before = rules.points_given_back(cost=cost, units=units, back=back)
+        back += part
+        given.append(rules.points_given_back(cost=cost, units=units, back=back) - before)
+    # then no step gives back a negative amount, and all units back give back exactly the cost
+    assert all(g >= 0 for g in given)
+    assert sum(given) == cost
+
+
+def test_mem_02_points_given_back_refuses_impossible_counts():
+    for bad in (
+        {"cost": 10, "units": 0, "back": 0},
+        {"cost": 10, "units": 2, "back": 3},
+        {"cost": -1, "units": 1, "back": 1},
+    ):
+        with pytest.raises(ValueError, match="need cost"):
+            rules.points_given_back(**bad)
+
+
 def test_mem_02_earning_rounds_down_to_whole_units():
     gain = rules.earning(paid=Decimal("99.99"), growth_per_yuan=100, points_per_yuan=1, multiplier=2)
     assert (gain.growth, gain.points) == (9999, 198)

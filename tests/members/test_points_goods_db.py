@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
+from storeops.aftersales import services as aftersales
 from storeops.audit.models import AuditEntry
 from storeops.core.errors import Conflict, NotFound, ValidationError
 from storeops.inventory.models import Stock
@@ -19,9 +20,11 @@ from storeops.orders import services as order_services
 from storeops.orders.models import Order
 from storeops.stores import services as store_services
 from storeops.stores.selectors import playbook_get
+from tests.aftersales.builders import ASKED, DELIVERED
 from tests.concurrency import at_once
+from tests.fulfilment.builders import a_carrier
 from tests.members.builders import ACTOR, a_member, a_template, paid_order
-from tests.orders.builders import ADDRESS, World
+from tests.orders.builders import ADDRESS, T0, World
 
 pytestmark = pytest.mark.django_db
 
@@ -168,6 +171,71 @@ def test_mem_02_the_recent_sync_task_gives_back_the_points_of_a_goods_order_canc
     assert tasks.points_sync_recent.call_local()["restored"] == 1
     assert tasks.points_sync_recent.call_local()["restored"] == 0
     assert _balance(member) == 1000
+
+
+def _delivered(order):
+    a_carrier("SF")
+    order_services.order_auto_review(actor=ACTOR, order=order, now=T0)
+    order = order_services.order_allocate(actor=ACTOR, order=Order.objects.get(pk=order.pk), now=T0)
+    [order] = order_services.order_ship(
+        actor=ACTOR, order=order, carrier_code="SF", tracking_numbers=f"SF{order.pk:06d}", now=T0
+    )
+    return order_services.order_deliver(actor=ACTOR, order=order, at=DELIVERED)
+
+
+def _give_back(order, units, *, kind="return", reason="no_reason"):
+    """An after-sale of ``units`` of the order's one line, through to its (zero) refund."""
+    line = order.lines.get()
+    case = aftersales.case_request(
+        actor=ACTOR, order=order, kind=kind, reason=reason, units={line.pk: units}, now=ASKED
+    )
+    if case.status == "requested":
+        case = aftersales.case_approve(actor=ACTOR, case=case, note="同意")
+    if kind == "return":
+        case = aftersales.case_receive(actor=ACTOR, case=case, tracking_no="SFBACK", now=ASKED)
+        case = aftersales.case_inspect(actor=ACTOR, case=case, results={line.pk: (units, 0)}, now=ASKED)
+    elif case.status != "refunded":
+        case = aftersales.case_refund(actor=ACTOR, case=case, now=ASKED)
+    assert (case.status, case.refunded_amount) == ("refunded", Decimal("0.00"))
+    return case
+
+
+def test_mem_02_goods_returned_after_delivery_give_their_share_of_the_points_back(store, world):
+    # given three units taken for 900 points, delivered
+    member = _rich_member(store)
+    done = _redeem(member, _goods_reward(store, world), world, quantity=3)
+    order = _delivered(Order.objects.get(number=done.order_number))
+    assert _balance(member) == 100
+    # when one unit is returned (no reason, within 7 days): no money moves, the sync runs twice
+    _give_back(order, 1)
+    first = services.points_sync(actor=ACTOR, store=store)
+    again = services.points_sync(actor=ACTOR, store=store)
+    # then that unit's 300 points came back, once
+    assert (first.restored, again.restored, _balance(member)) == (1, 0, 400)
+    # and when the other two come back (refund-only: never arrived), the rest comes back too
+    _give_back(Order.objects.get(pk=order.pk), 2, kind="refund_only", reason="not_received")
+    assert services.points_sync(actor=ACTOR, store=store).restored == 1
+    assert services.points_sync(actor=ACTOR, store=store).restored == 0
+    assert _balance(member) == 1000
+    lines = LedgerEntry.objects.filter(member=member, kind="restore").order_by("pk")
+    assert [(e.points, e.source_ref) for e in lines] == [
+        (300, f"goods:{order.number}#1"),
+        (600, f"goods:{order.number}"),
+    ]
+    # the returned unit went back to sellable stock through QC
+    assert Stock.objects.get(sku=world.sku_s, warehouse=world.sh, zone="sellable").on_hand == 1
+
+
+def test_mem_02_the_recent_sync_task_gives_back_the_points_of_goods_returned_now(store, world):
+    from storeops.members import tasks
+
+    member = _rich_member(store)
+    done = _redeem(member, _goods_reward(store, world), world, quantity=2)
+    order = _delivered(Order.objects.get(number=done.order_number))
+    _give_back(order, 1, kind="refund_only", reason="damaged")  # its zero refund is recorded now
+    assert tasks.points_sync_recent.call_local()["restored"] == 1
+    assert tasks.points_sync_recent.call_local()["restored"] == 0
+    assert _balance(member) == 700
 
 
 def test_mem_02_a_goods_order_earns_no_points_and_is_not_a_paid_order_for_tiers(store, world):
