@@ -401,3 +401,19 @@ def test_mem_02_concurrent_redemptions_with_one_idempotency_key_take_the_points_
     assert _balance(member) == 2700
     assert Order.objects.filter(customer_ref="t2").count() == 1
     assert _reserved(world.sku_s) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mem_02_concurrent_syncs_give_the_points_of_returned_goods_back_once(store, channel):
+    # given two of three units taken for 900 points returned after delivery
+    world = World(store, channel, stock_sh=5, stock_gz=0)
+    member = _rich_member(store, "t2")
+    done = _redeem(member, _goods_reward(store, world), world, quantity=3)
+    _give_back(_delivered(Order.objects.get(number=done.order_number)), 2)
+    # when several syncs (the task, "sync now") run at the same moment
+    outcome = at_once(lambda: services.points_sync(actor=ACTOR, store=store).restored, THREADS)
+    # then the 600 points came back exactly once
+    assert outcome.errors == []
+    assert sorted(outcome.results) == [0] * (THREADS - 1) + [1]
+    assert _balance(member) == 700
+    assert LedgerEntry.objects.filter(member=member, kind="restore").count() == 1
