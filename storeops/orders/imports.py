@@ -656,11 +656,7 @@ def order_import_create(
     payable = sum((a for *_x, a in lines), Decimal("0.00"))
     list_sum = sum((lt for *_x, lt, _a in lines), Decimal("0.00"))
     address = order.address
-    is_new = (
-        not Order.objects.filter(store=store, customer_ref=order.buyer)
-        .exclude(status__in=[S.CLOSED, S.CANCELLED])
-        .exists()
-    )
+    is_new = order_services.is_new_customer(store, order.buyer)
     row_order = Order.objects.create(
         store=store,
         channel=channel,

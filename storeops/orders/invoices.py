@@ -31,6 +31,7 @@ from storeops.orders.models import (
     InvoiceTitleType,
     Order,
 )
+from storeops.orders.selectors import is_points_order
 from storeops.stores.models import Store
 
 S = rules.Status
@@ -139,8 +140,16 @@ def invoice_request(
         raise ValidationError(_("发票申请信息有误"), fields=errors)
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if S(order.status) in _NOT_INVOICEABLE or order.paid_amount <= 0:
+        if S(order.status) in _NOT_INVOICEABLE:
             raise InvalidTransition(_("订单 %(n)s 尚未付款，不能开票") % {"n": order.number})
+        if order.paid_amount <= 0:
+            # paid with nothing to pay: goods taken for points (MEM-02) or fully discounted
+            message = (
+                _("订单 %(n)s 是积分兑换订单，顾客未支付金额，没有可开票金额")
+                if is_points_order(order)
+                else _("订单 %(n)s 实付金额为 0，没有可开票金额")
+            )
+            raise InvalidTransition(message % {"n": order.number})
         most = net_paid(order)
         if most <= 0:
             raise InvalidTransition(_("订单 %(n)s 已全额退款，无可开票金额") % {"n": order.number})

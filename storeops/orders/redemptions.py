@@ -86,11 +86,7 @@ def points_order_place(
         store=store, playbook=playbook, address=address, need={sku.pk: quantity}, skus={sku.pk: sku}
     )
     worth = (sku.price * quantity).quantize(Decimal("0.01"))
-    is_new = (
-        not Order.objects.filter(store=store, customer_ref=customer_ref)
-        .exclude(status__in=[S.CLOSED, S.CANCELLED])
-        .exists()
-    )
+    is_new = order_services.is_new_customer(store, customer_ref)
     note_zh = f"积分兑换：{points} 积分"
     note_en = f"Redeemed for {points} points"
     order = order_services._create_numbered(

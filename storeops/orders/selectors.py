@@ -605,6 +605,24 @@ def customers_notified(store: Store, *, purpose: str) -> set[str]:
     )
 
 
+# --- goods taken for points (MEM-02) are not sales -------------------------------------------
+
+
+def points_order_q(prefix: str = "") -> Q:
+    """Matches the orders placed for goods taken with points (MEM-02,
+    :mod:`storeops.orders.redemptions`): paid, with nothing paid. ``prefix`` reaches the order
+    from another model (``"order__"`` for order lines). They are not sales: every figure of
+    money taken, orders sold, buyers and purchase history leaves them out with
+    ``.exclude(points_order_q())``; what counts goods leaving stock (units, costs, stock
+    movements, shipping) keeps them."""
+    return Q(**{f"{prefix}pricing__has_key": rules.POINTS_REDEMPTION})
+
+
+def is_points_order(order: Order) -> bool:
+    """Was this order placed for goods taken with points (MEM-02)?"""
+    return isinstance(order.pricing, dict) and rules.POINTS_REDEMPTION in order.pricing
+
+
 # --- sales for the team KPIs (TEAM-01) --------------------------------------------------------
 
 
@@ -618,12 +636,14 @@ class SalesSummary:
 
 
 def sales_summary(store: Store, *, since: dt.datetime, until: dt.datetime) -> SalesSummary:
-    """Orders paid in ``[since, until)`` (closed-unpaid orders never count)."""
-    paid = Order.objects.filter(store=store, paid_at__gte=since, paid_at__lt=until)
+    """Orders paid in ``[since, until)`` (closed-unpaid orders never count; goods taken for
+    points are not a sale: they count neither as orders nor buyers, nor as a first purchase)."""
+    sales = Order.objects.filter(store=store).exclude(points_order_q())
+    paid = sales.filter(paid_at__gte=since, paid_at__lt=until)
     totals = paid.aggregate(gmv=Sum("paid_amount"), n=Count("id"))
     per_buyer = list(paid.values("customer_ref").annotate(n=Count("id")).values_list("customer_ref", "n"))
     firsts = (
-        Order.objects.filter(store=store, paid_at__isnull=False, customer_ref__in=[c for c, _n in per_buyer])
+        sales.filter(paid_at__isnull=False, customer_ref__in=[c for c, _n in per_buyer])
         .values("customer_ref")
         .annotate(first=Min("paid_at"))
         .filter(first__gte=since)
@@ -638,9 +658,12 @@ def sales_summary(store: Store, *, since: dt.datetime, until: dt.datetime) -> Sa
 
 
 def order_counts_by_channel(store: Store, *, since: dt.datetime, until: dt.datetime) -> dict[int, int]:
-    """Orders placed in ``[since, until)`` per channel (DATA-03 volume anomalies)."""
+    """Orders placed in ``[since, until)`` per channel (DATA-03 volume anomalies). Goods taken
+    for points are left out: they need no payment, so they would hide a payment fault's drop,
+    and a points campaign would look like a brushing spike."""
     rows = (
         Order.objects.filter(store=store, created_at__gte=since, created_at__lt=until)
+        .exclude(points_order_q())
         .values("channel_id")
         .annotate(n=Count("id"))
     )
@@ -658,7 +681,8 @@ class SkuSales:
 
 
 def sku_sales(store: Store, *, since: dt.datetime, until: dt.datetime) -> list[SkuSales]:
-    """Net units and revenue per SKU of the orders paid in ``[since, until)`` (DATA-08)."""
+    """Net units and revenue per SKU of the orders paid in ``[since, until)`` (DATA-08). Goods
+    taken for points are in: their units cost money and bring no revenue."""
     rows = (
         OrderLine.objects.filter(order__store=store, order__paid_at__gte=since, order__paid_at__lt=until)
         .values("sku_id", "sku__product_id", "sku__product__code", "sku__product__title")
@@ -691,11 +715,12 @@ def daily_sales(
     store: Store, *, start: dt.date, end: dt.date, channel_id: int | None = None
 ) -> dict[dt.date, DaySales]:
     """DATA-01: per local day of ``start..end`` (inclusive), orders placed and paid, buyers and
-    GMV (one channel, or all)."""
+    GMV (one channel, or all). Goods taken for points are not sales: they would count as paid
+    orders and buyers with nothing paid (diluting AOV, inflating payment conversion)."""
     tz = timezone.get_current_timezone()
     since = timezone.make_aware(dt.datetime.combine(start, dt.time()), tz)
     until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time()), tz)
-    qs = Order.objects.filter(store=store)
+    qs = Order.objects.filter(store=store).exclude(points_order_q())
     if channel_id is not None:
         qs = qs.filter(channel_id=channel_id)
     placed: dict[dt.date, list[bool]] = {}
@@ -811,7 +836,7 @@ def customer_has_paid_order(store: Store, customer_ref: str) -> bool:
     Goods taken for points (MEM-02) are not a purchase: they do not count."""
     return (
         Order.objects.filter(store=store, customer_ref=customer_ref, paid_at__isnull=False)
-        .exclude(pricing__has_key=rules.POINTS_REDEMPTION)
+        .exclude(points_order_q())
         .exists()
     )
 
@@ -835,8 +860,10 @@ def customer_order_facts(
 ) -> list[CustomerOrderFacts]:
     """Per customer with a paid order before ``until``: first and last payment (all history),
     and over ``[since, until)`` the orders kept, money kept, list value and money kept on
-    discounted orders. One grouped query."""
-    qs = Order.objects.filter(store=store, paid_at__isnull=False, paid_at__lt=until)
+    discounted orders. One grouped query. Goods taken for points are not purchases: a customer
+    who only took goods for points has no facts, and a redemption neither makes a sleeping
+    customer recent nor counts as a full discount."""
+    qs = Order.objects.filter(store=store, paid_at__isnull=False, paid_at__lt=until).exclude(points_order_q())
     if customer_refs is not None:
         qs = qs.filter(customer_ref__in=list(customer_refs))
     window = Q(paid_at__gte=since)
@@ -872,10 +899,10 @@ def customer_category_spend(
     store: Store, *, since: dt.datetime, until: dt.datetime, customer_refs: Iterable[str] | None = None
 ) -> dict[str, dict[int, Decimal]]:
     """Money kept (paid less refunded) per customer and product category, orders paid in
-    ``[since, until)`` (gifts left out)."""
+    ``[since, until)`` (gifts and goods taken for points left out)."""
     qs = OrderLine.objects.filter(
         order__store=store, order__paid_at__gte=since, order__paid_at__lt=until, is_gift=False
-    )
+    ).exclude(points_order_q("order__"))
     if customer_refs is not None:
         qs = qs.filter(order__customer_ref__in=list(customer_refs))
     rows = qs.values("order__customer_ref", "sku__product__category_id").annotate(

@@ -59,6 +59,7 @@ from storeops.orders.models import (
     Source,
 )
 from storeops.orders.notify import configured_notifiers
+from storeops.orders.selectors import points_order_q
 from storeops.promotions import services as promotion_services
 from storeops.promotions.services import CartItem, Shopper
 from storeops.stores.models import Channel, Store
@@ -306,6 +307,18 @@ def _allocation_plan(
     return [(warehouses[int(wh)], int(sku), qty) for (wh, sku), qty in sorted(plan.allocated().items())]
 
 
+def is_new_customer(store: Store, customer_ref: str) -> bool:
+    """Is the customer new to the store (ORD-01 fraud score, AS-03 priority)? Yes while they
+    have no order that is still alive: cancelled and closed-unpaid orders do not count, nor
+    goods taken for points (MEM-02), which are not a purchase."""
+    return (
+        not Order.objects.filter(store=store, customer_ref=customer_ref)
+        .exclude(status__in=[S.CLOSED, S.CANCELLED])
+        .exclude(points_order_q())
+        .exists()
+    )
+
+
 def order_place(
     *,
     actor: Actor,
@@ -417,11 +430,7 @@ def _place(
             need[int(gift.sku_id)] = need.get(int(gift.sku_id), 0) + gift.quantity
     sku_rows.update(gift_skus)
     legs = _allocation_plan(store=store, playbook=playbook, address=address, need=need, skus=sku_rows)
-    is_new = (
-        not Order.objects.filter(store=store, customer_ref=customer.customer_ref)
-        .exclude(status__in=[S.CLOSED, S.CANCELLED])
-        .exists()
-    )
+    is_new = is_new_customer(store, customer.customer_ref)
     order = _create_numbered(
         now,
         store=store,

@@ -50,3 +50,33 @@ def a_template(store, *, rule: str, amount: str = "10", tier: str = "", name: st
         tier=tier,
         per_user_limit=per_user,
     )
+
+
+def points_order(world: World, customer: str = "c1", *, quantity: int = 1, at=PLAIN_DAY, points: int = 300):
+    """A MEM-02 goods redemption: ``customer`` (joined, given points) takes ``quantity`` × P1-S
+    (list price 100.00) for ``points`` each; returns the paid zero-payable order it placed."""
+    from storeops.members.models import Member, PointsReward
+    from storeops.orders.models import Order
+    from tests.orders.builders import ADDRESS
+
+    member = Member.objects.filter(store=world.store, customer_ref=customer).first() or a_member(
+        world.store, customer
+    )
+    services.points_adjust(
+        actor=ACTOR, member=member, points=points * quantity, reason="开卡礼", unlimited=True
+    )
+    reward = PointsReward.objects.filter(store=world.store, sku=world.sku_s, is_active=True).first()
+    if reward is None:
+        reward = services.reward_create_goods(
+            actor=ACTOR, store=world.store, sku_id=world.sku_s.pk, points_price=points
+        )
+    done = services.points_redeem_goods(
+        actor=ACTOR,
+        member=member,
+        reward_id=reward.pk,
+        quantity=quantity,
+        address=ADDRESS,
+        channel=world.channel,
+        now=at,
+    )
+    return Order.objects.get(number=done.order_number)
