@@ -289,7 +289,7 @@ class OfferForm(forms.Form):
     def __init__(self, *args: Any, store: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category_ids"].choices = [(c.pk, str(c)) for c in category_list(store=store)[:500]]
-        self.fields["params"].help_text = "；".join(f"{k}: {v}" for k, v in PARAM_EXAMPLES.items())
+        self.fields["params"].help_text = _("；").join(f"{k}: {v}" for k, v in PARAM_EXAMPLES.items())
 
     def clean_params(self) -> dict[str, Any]:
         try:
@@ -535,7 +535,7 @@ def coupon_issue(request: HttpRequest) -> HttpResponse:
             _("跳过 %(n)s 位顾客：%(list)s")
             % {
                 "n": len(result.skipped),
-                "list": "；".join(f"{ref}（{why}）" for ref, why in result.skipped.items()),
+                "list": _("；").join(f"{ref}{_('（')}{why}{_('）')}" for ref, why in result.skipped.items()),
             },
         )
     return HttpResponseRedirect(f"{back}?template={template.pk}")
