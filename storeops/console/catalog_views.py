@@ -119,14 +119,22 @@ def audit_queue(request: HttpRequest) -> HttpResponse:
     store = _current_store(request)
     if store is None:
         return _empty(request)
-    rows = [
-        {"audit": a, "reasons": _lang_messages(a.reasons)}
-        for a in catalog_selectors.audit_queue(store_id=store.pk)[:200]
-    ]
+    page = Paginator(catalog_selectors.audit_queue(store_id=store.pk), PAGE_SIZE).get_page(
+        _int(request.GET.get("page"))
+    )
+    rows = [{"audit": a, "reasons": _lang_messages(a.reasons)} for a in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "console/catalog_audit_queue.html",
-        _base_context(request, rows=rows, can_review=request.user.has_perm("catalog.change_listingaudit")),
+        _base_context(
+            request,
+            rows=rows,
+            page=page,
+            querystring=query.urlencode(),
+            can_review=request.user.has_perm("catalog.change_listingaudit"),
+        ),
     )
 
 
@@ -249,8 +257,11 @@ def competitors(request: HttpRequest) -> HttpResponse:
     if store is None:
         return _empty(request)
     drop_ratio = playbook_get(store=store).competitor_drop_alert_ratio
+    page = Paginator(pricing_selectors.competitor_product_list(store_id=store.pk), PAGE_SIZE).get_page(
+        _int(request.GET.get("page"))
+    )
     rows = []
-    for cp in pricing_selectors.competitor_product_list(store_id=store.pk)[:500]:
+    for cp in page.object_list:
         latest, previous = pricing_selectors.competitor_price_pairs(competitor_product=cp)
         change = None
         if latest and previous:
@@ -264,4 +275,10 @@ def competitors(request: HttpRequest) -> HttpResponse:
                 "alert": change is not None and cp.is_tracked and change <= -drop_ratio,
             }
         )
-    return render(request, "console/catalog_competitors.html", _base_context(request, rows=rows))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "console/catalog_competitors.html",
+        _base_context(request, rows=rows, page=page, querystring=query.urlencode()),
+    )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,7 +19,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from storeops.console.views import _actor, _base_context, _current_store, console_view, store_or_404
+from storeops.console.views import (
+    PAGE_SIZE,
+    _actor,
+    _base_context,
+    _current_store,
+    _int,
+    console_view,
+    store_or_404,
+)
 from storeops.core.errors import DomainError, NotFound
 from storeops.marketing import exports, selectors
 from storeops.marketing import services as ms
@@ -29,6 +38,7 @@ if TYPE_CHECKING:
     from storeops.stores.models import Channel, Store
 
 ADS_DEFAULT_DAYS = 7
+ADS_PAGE_SIZE = 10  # plans per page: each plan is a card with its keywords
 
 
 _ACTION_LABELS = {
@@ -49,11 +59,22 @@ def campaigns(request: HttpRequest) -> HttpResponse:
     if store is None:
         return render(request, "console/empty.html", _base_context(request))
     status = request.GET.get("status", "")
-    rows = list(selectors.campaign_list(store=store, status=status)[:200])
+    page = Paginator(selectors.campaign_list(store=store, status=status), PAGE_SIZE).get_page(
+        _int(request.GET.get("page"))
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "console/marketing_campaigns.html",
-        _base_context(request, rows=rows, status=status, status_choices=selectors.CAMPAIGN_STATUS_CHOICES),
+        _base_context(
+            request,
+            rows=page.object_list,
+            page=page,
+            querystring=query.urlencode(),
+            status=status,
+            status_choices=selectors.CAMPAIGN_STATUS_CHOICES,
+        ),
     )
 
 
@@ -193,14 +214,28 @@ def ads(request: HttpRequest) -> HttpResponse:
         days = ADS_DEFAULT_DAYS
     since = until - dt.timedelta(days=days - 1)
     pb = playbook_get(store=store)
+    page = Paginator(selectors.ad_plan_list(store=store), ADS_PAGE_SIZE).get_page(
+        _int(request.GET.get("page"))
+    )
     plans = [
         {"plan": p, "keywords": selectors.keyword_stats(plan=p, since=since, until=until)}
-        for p in selectors.ad_plan_list(store=store)[:100]
+        for p in page.object_list
     ]
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "console/marketing_ads.html",
-        _base_context(request, plans=plans, days=days, since=since, until=until, playbook=pb),
+        _base_context(
+            request,
+            plans=plans,
+            page=page,
+            querystring=query.urlencode(),
+            days=days,
+            since=since,
+            until=until,
+            playbook=pb,
+        ),
     )
 
 

@@ -20,12 +20,13 @@ from django.views.decorators.http import require_POST
 from storeops.catalog.selectors import category_list
 from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, _int, console_view
 from storeops.core.errors import DomainError
+from storeops.members.selectors import TIER_CHOICES, tier_label
 from storeops.promotions import selectors, services
 from storeops.promotions.engine import offer_label
 from storeops.stores.selectors import channel_list
 
 QUOTE_ROWS = 5
-TIERS = ("silver", "gold", "diamond")
+TIERS = tuple(value for value, _label in TIER_CHOICES)  # silver, gold, diamond
 
 
 def _empty(request: HttpRequest) -> HttpResponse:
@@ -83,6 +84,7 @@ def offer_detail(request: HttpRequest, offer_id: int) -> HttpResponse:
         _base_context(
             request,
             offer=offer,
+            tier_labels=[tier_label(t) for t in offer.tiers],
             label=(label[1] if _english() else label[0]) if label else "",
             params=json.dumps(offer.params, ensure_ascii=False, indent=2),
             scope_items=list(offer.scope_items.all()),
@@ -183,7 +185,7 @@ def quote(request: HttpRequest) -> HttpResponse:
             request,
             rows=rows,
             form=form,
-            tiers=TIERS,
+            tiers=TIER_CHOICES,
             channels=channels,
             sku_choices=selectors.sku_choices(store=store),
             result=result,
@@ -208,6 +210,9 @@ def coupons(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
+    templates = list(selectors.coupon_template_list(store=store))
+    for t in templates:
+        t.tier_label = tier_label(t.tier) if t.tier else ""  # the member tier's name, not its key
     return render(
         request,
         "console/promotions_coupons.html",
@@ -217,7 +222,7 @@ def coupons(request: HttpRequest) -> HttpResponse:
             filters=f,
             querystring=query.urlencode(),
             statuses=selectors.COUPON_STATUS_CHOICES,
-            templates=list(selectors.coupon_template_list(store=store)),
+            templates=templates,
         ),
     )
 
@@ -284,7 +289,7 @@ class OfferForm(forms.Form):
     def __init__(self, *args: Any, store: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category_ids"].choices = [(c.pk, str(c)) for c in category_list(store=store)[:500]]
-        self.fields["params"].help_text = "；".join(f"{k}: {v}" for k, v in PARAM_EXAMPLES.items())
+        self.fields["params"].help_text = _("；").join(f"{k}: {v}" for k, v in PARAM_EXAMPLES.items())
 
     def clean_params(self) -> dict[str, Any]:
         try:
@@ -424,7 +429,7 @@ class CouponTemplateForm(forms.Form):
     tier = forms.ChoiceField(
         label=gettext_lazy("会员等级"),
         required=False,
-        choices=[("", "—"), *((t, t) for t in TIERS)],
+        choices=[("", "—"), *TIER_CHOICES],
         help_text=gettext_lazy("会员月度券必选"),
     )
     issue_starts_at = _datetime_field(gettext_lazy("发放开始"))
@@ -530,7 +535,7 @@ def coupon_issue(request: HttpRequest) -> HttpResponse:
             _("跳过 %(n)s 位顾客：%(list)s")
             % {
                 "n": len(result.skipped),
-                "list": "；".join(f"{ref}（{why}）" for ref, why in result.skipped.items()),
+                "list": _("；").join(f"{ref}{_('（')}{why}{_('）')}" for ref, why in result.skipped.items()),
             },
         )
     return HttpResponseRedirect(f"{back}?template={template.pk}")

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from storeops.core.context import Actor
 from storeops.core.errors import ValidationError
@@ -96,7 +97,11 @@ class FlashSaleStock:
             raise InsufficientStock(_("秒杀商品已售罄"), fields={"quantity": _("库存不足")})
         try:
             return stock_reserve_row(
-                actor=actor, stock_id=self.stock_id, quantity=quantity, reference=reference, reason="秒杀预占"
+                actor=actor,
+                stock_id=self.stock_id,
+                quantity=quantity,
+                reference=reference,
+                reason=gettext_noop("秒杀预占"),
             )
         except BaseException:
             self.client.incrby(self.key, quantity)  # the database said no: give the units back

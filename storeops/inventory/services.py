@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from storeops.audit.services import audit_record, snapshot
 from storeops.core.context import Actor
@@ -297,7 +297,7 @@ def stock_reserve(
     warehouse: Warehouse,
     quantity: int,
     reference: str,
-    reason: str = "订单预占",
+    reason: str = gettext_noop("订单预占"),  # the ledger page shows system reasons translated
 ) -> StockMove:
     """Reserve sellable units for an order: one conditional UPDATE; raises
     :class:`InsufficientStock` when fewer than ``quantity`` units are available.
@@ -383,7 +383,7 @@ def _pg_cursor(conn: Any) -> Any:
 
 
 def stock_reserve_row(
-    *, actor: Actor, stock_id: int, quantity: int, reference: str, reason: str = "订单预占"
+    *, actor: Actor, stock_id: int, quantity: int, reference: str, reason: str = gettext_noop("订单预占")
 ) -> StockMove:
     """:func:`stock_reserve` for a known stock row id (the flash-sale hot path)."""
     _positive(quantity)
@@ -467,7 +467,13 @@ def stock_release(
 
 
 def stock_ship(
-    *, actor: Actor, sku: Sku, warehouse: Warehouse, quantity: int, reference: str, reason: str = "发货出库"
+    *,
+    actor: Actor,
+    sku: Sku,
+    warehouse: Warehouse,
+    quantity: int,
+    reference: str,
+    reason: str = gettext_noop("发货出库"),
 ) -> StockMove:
     """Reserved units leave the warehouse."""
     return _reserved_move(

@@ -34,6 +34,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from storeops.audit.services import audit_record
 from storeops.catalog import selectors as catalog_selectors
@@ -111,7 +112,7 @@ class FormatSpec:
 BUILTIN_FORMATS: tuple[FormatSpec, ...] = (
     FormatSpec(
         code="tmall",
-        label="天猫/淘宝",
+        label=gettext_noop("天猫/淘宝"),  # the console shows it in the reader's language
         channel_kinds=("tmall", "taobao"),
         columns={
             "order_no": ("订单编号",),
@@ -132,7 +133,7 @@ BUILTIN_FORMATS: tuple[FormatSpec, ...] = (
     ),
     FormatSpec(
         code="jd",
-        label="京东",
+        label=gettext_noop("京东"),  # the console shows it in the reader's language
         channel_kinds=("jd",),
         columns={
             "order_no": ("订单号",),
@@ -153,7 +154,7 @@ BUILTIN_FORMATS: tuple[FormatSpec, ...] = (
     ),
     FormatSpec(
         code="douyin",
-        label="抖音",
+        label=gettext_noop("抖音"),  # the console shows it in the reader's language
         channel_kinds=("douyin",),
         columns={
             "order_no": ("主订单编号",),
@@ -177,7 +178,7 @@ BUILTIN_FORMATS: tuple[FormatSpec, ...] = (
     ),
     FormatSpec(
         code="pinduoduo",
-        label="拼多多",
+        label=gettext_noop("拼多多"),  # the console shows it in the reader's language
         channel_kinds=("pinduoduo",),
         columns={
             "order_no": ("订单号",),

@@ -101,6 +101,7 @@ def test_as_05_return_rate_page_renders_rates_reasons_and_policy(world, make_use
     assert page.status_code == 200
     html = page.content.decode()
     assert "P1" in html
-    assert "0.5000" in html
+    assert "50.0%" in html  # the return rate as a percentage, not the ratio 0.5000
+    assert "0.5000" not in html
     assert "质量问题" in html
     assert "7 天" in html  # the published policy

@@ -8,6 +8,7 @@ from django.test import Client
 
 from storeops.accounts.roles import Role
 from storeops.audit.models import AppendOnlyError, AuditEntry
+from storeops.audit.services import audit_record
 from storeops.core.context import Actor
 from storeops.stores import services as st
 
@@ -162,3 +163,20 @@ def test_risk_05_the_log_never_stores_password_or_token_hashes(store, make_user)
     from storeops.accounts.models import ApiToken
 
     assert ApiToken.objects.get(name="erp").key_hash not in dumped
+
+
+def test_operation_log_page_shows_snapshot_times_as_local_time_not_iso(store, make_user):
+    """A snapshot's datetimes are stored as ISO strings; the console shows them as local
+    date and time (Asia/Shanghai), not "2026-12-06T02:39:42.935949+00:00"."""
+    audit_record(
+        actor=Actor.system(),
+        action="test.snapshot",
+        obj=store,
+        store_id=store.pk,
+        after={"created_at": "2026-12-06T02:39:42.935949+00:00", "name": "店"},
+    )
+    client = Client()
+    client.force_login(make_user(Role.OWNER))
+    page = client.get("/audit/?action=test.").content.decode()
+    assert "created_at: 2026-12-06 10:39:42" in page
+    assert "T02:39:42.935949" not in page

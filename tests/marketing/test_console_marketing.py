@@ -103,3 +103,23 @@ def test_promo_05_console_list_filters_by_status_and_offers_the_statuses(store, 
     assert "草稿活动" in body
     assert "待审活动" not in body
     assert "待财务审批" in body
+
+
+def test_campaign_and_ad_plan_lists_are_paginated(store, today, make_user):
+    # given 26 campaigns (one more than a page) and 11 ad plans (one more than a page of plans)
+    for i in range(26):
+        a_campaign(store, today + dt.timedelta(days=10 + i), theme=f"活动{i:02d}")
+    for i in range(11):
+        an_ad_plan(store, name=f"计划{i:02d}")
+    client = _client(make_user, Role.OWNER)
+    # the campaign list shows the newest 25, and the oldest on page 2
+    first = client.get("/marketing/campaigns/").content.decode()
+    assert "活动25" in first
+    assert "活动00" not in first
+    assert "page=2" in first
+    assert "活动00" in client.get("/marketing/campaigns/?page=2").content.decode()
+    # the ads page shows 10 plans per page, by name
+    first = client.get("/marketing/ads/").content.decode()
+    assert "计划09" in first
+    assert "计划10" not in first
+    assert "计划10" in client.get("/marketing/ads/?page=2").content.decode()

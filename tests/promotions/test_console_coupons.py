@@ -203,3 +203,23 @@ def test_promo_02_console_another_stores_template_is_not_found(store, make_user,
     foreign.refresh_from_db()
     assert foreign.is_active
     assert not IssuedCoupon.objects.exists()
+
+
+def test_console_names_member_tiers_not_their_keys(store, make_user):
+    """The tier pickers and the template list show 银卡/金卡/钻石卡, not silver/gold/diamond."""
+    _template(
+        store,
+        name="会员月度券 10 元",
+        kind="no_threshold",
+        threshold="0",
+        issue_rule="monthly_tier",
+        tier="gold",
+    )
+    client = _client(make_user, Role.OPERATIONS)
+    for url in (NEW, "/promotions/quote/"):
+        page = client.get(url).content.decode()
+        assert ">金卡</option>" in page, url
+        assert ">gold</option>" not in page, url
+    coupons = client.get("/promotions/coupons/").content.decode()
+    assert "(金卡)" in coupons
+    assert "(gold)" not in coupons

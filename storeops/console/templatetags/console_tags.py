@@ -1,12 +1,29 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
 register = template.Library()
+
+# A datetime as an audit snapshot stores it (isoformat(): microseconds and UTC offset).
+ISO_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?")
+
+
+def _local_time(value: str) -> str:
+    """An ISO datetime such as 2026-12-06T02:39:42.935949+00:00 as 2026-12-06 10:39:42 (site time zone)."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 @register.filter
@@ -21,7 +38,7 @@ def changes(value: Any) -> str:
         if v is None:
             return "—"
         if isinstance(v, str):
-            return v
+            return _local_time(v) if ISO_DATETIME.fullmatch(v) else v
         return json.dumps(v, ensure_ascii=False)
 
     return "\n".join(f"{k}: {show(v)}" for k, v in sorted(value.items()))
