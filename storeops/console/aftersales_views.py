@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from storeops.aftersales import rules, selectors, services
 from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, _int, console_view
 from storeops.core.errors import DomainError, NotFound
+from storeops.orders import selectors as order_selectors
 from storeops.stores.selectors import playbook_get
 
 
@@ -103,6 +104,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         _base_context(
             request,
             case=case,
+            points_order=order_selectors.is_points_order(case.order),
             lines=list(selectors.case_lines(case=case)),
             events=list(selectors.case_events(case=case)),
             sla=selectors.case_sla(case=case, now=now, warn_hours=warn),

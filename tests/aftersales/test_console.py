@@ -105,3 +105,24 @@ def test_as_05_return_rate_page_renders_rates_reasons_and_policy(world, make_use
     assert "0.5000" not in html
     assert "质量问题" in html
     assert "7 天" in html  # the published policy
+
+
+def test_as_04_mem_02_case_of_a_points_order_says_points_come_back_not_money(world, make_user):
+    from tests.fulfilment.builders import a_carrier
+    from tests.members.builders import points_order
+
+    # given goods taken for points, delivered, and a refund-only request for one unit
+    a_carrier("SF")
+    order = points_order(world, "c1")
+    order_services.order_auto_review(actor=ACTOR, order=order)
+    order = order_services.order_allocate(actor=ACTOR, order=order.__class__.objects.get(pk=order.pk))
+    [order] = order_services.order_ship(actor=ACTOR, order=order, carrier_code="SF", tracking_numbers="SF77")
+    order = order_services.order_deliver(actor=ACTOR, order=order, at=timezone.now() - dt.timedelta(hours=2))
+    case = services.case_request(
+        actor=ACTOR, order=order, kind="refund_only", reason="damaged", units={order.lines.get().pk: 1}
+    )
+    # when customer service opens the case
+    html = _client(make_user, Role.CUSTOMER_SERVICE).get(f"/aftersales/cases/{case.number}/").content.decode()
+    # then the page says no money moves and the points come back, instead of "refund 0.00 CNY"
+    assert "积分兑换订单：顾客未付款，不退钱" in html
+    assert "按实付分摊金额退款" not in html
