@@ -557,14 +557,16 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     if store is None:
         return _empty(request)
     now = timezone.now()
-    rows = sel.review_queue_rows(store, now=now)
+    page = Paginator(sel.review_queue(store), PAGE_SIZE).get_page(_int(request.GET.get("page")))
     return render(
         request,
         "console/orders_review_queue.html",
         _base_context(
             request,
-            rows=rows,
-            overdue=sum(1 for r in rows if r.overdue),
+            page=page,
+            querystring="",
+            rows=sel.review_queue_rows(store, now=now, orders=page.object_list),
+            overdue=sel.review_queue_overdue(store, now=now),
             target=sel.channel_playbooks(store=store)[None].order_review_minutes,
             can_review=request.user.has_perm("orders.review_order"),
         ),

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -297,11 +298,14 @@ class QueueRow:
         return self.waited_minutes >= self.target_minutes
 
 
-def review_queue_rows(store: Store, *, now: dt.datetime, limit: int = 500) -> list[QueueRow]:
-    """The review queue with how long each order has waited against its channel's window."""
+def review_queue_rows(
+    store: Store, *, now: dt.datetime, orders: Iterable[Order] | None = None
+) -> list[QueueRow]:
+    """Rows of the review queue (``orders``: one page of :func:`review_queue`; None: all of
+    it) with how long each order has waited against its channel's window."""
     books = channel_playbooks(store=store)
     rows = []
-    for order in review_queue(store)[:limit]:
+    for order in review_queue(store) if orders is None else orders:
         since = order.paid_at or order.created_at
         rows.append(
             QueueRow(
@@ -312,6 +316,22 @@ def review_queue_rows(store: Store, *, now: dt.datetime, limit: int = 500) -> li
             )
         )
     return rows
+
+
+def review_queue_overdue(store: Store, *, now: dt.datetime) -> int:
+    """How many orders of the whole review queue have waited their channel's window or longer
+    (one count per channel with its own window, one for the rest)."""
+    books = channel_playbooks(store=store)
+    waiting = review_queue(store).annotate(since=Coalesce("paid_at", "created_at"))
+    own = [c for c in books if c is not None]
+    total = waiting.exclude(channel_id__in=own).filter(
+        since__lte=now - dt.timedelta(minutes=books[None].order_review_minutes)
+    )
+    count = total.count()
+    for channel_id in own:
+        window = dt.timedelta(minutes=books[channel_id].order_review_minutes)
+        count += waiting.filter(channel_id=channel_id, since__lte=now - window).count()
+    return count
 
 
 # --- detail -------------------------------------------------------------------------------------

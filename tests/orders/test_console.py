@@ -226,6 +226,25 @@ def test_ord_01_queue_shows_time_waited_against_the_30_minute_window(world, make
     assert page.context["overdue"] == 1
 
 
+def test_ord_01_a_long_review_queue_is_paged_and_counts_every_waiting_order(store, channel, make_user):
+    # given 27 orders waiting for review (a big-promotion morning): 26 past the window, 1 fresh
+    world = World(store, channel, stock_sh=30)
+    for i in range(26):
+        _paid(world, at=timezone.now() - dt.timedelta(minutes=60 - i))
+    _paid(world)
+    client = _client(make_user, Role.OPERATIONS)
+    # when the queue is opened, then it shows one page, but counts all of them
+    first = client.get("/orders/review-queue/")
+    assert len(first.context["rows"]) == 25
+    assert first.context["overdue"] == 26
+    html = first.content.decode()
+    assert "27 笔订单待审核" in html
+    assert "第 1 / 2 页，共 27 条" in html
+    # and the second page has the rest, the fresh order last
+    second = client.get("/orders/review-queue/?page=2")
+    assert [r.overdue for r in second.context["rows"]] == [True, False]
+
+
 def test_hold_without_a_note_is_refused_with_a_chinese_message(world, make_user):
     order = _paid(world)
     svc.order_auto_review(actor=ACTOR, order=order)

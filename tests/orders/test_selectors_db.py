@@ -199,6 +199,22 @@ def test_ord_01_review_queue_holds_paid_and_held_orders_oldest_payment_first(wor
     assert rows[1].reasons == ["地址异常"]
 
 
+def test_ord_01_overdue_count_of_the_whole_queue_uses_each_channels_window(world, store, channel, system):
+    # given the store's 30-minute window, a JD shop given 60 minutes, and orders waiting 45 min
+    jd = store_services.channel_create(actor=system, store=store, kind="jd", code="jd", name="京东店")
+    store_services.playbook_update(actor=system, store=store, channel=jd, values={"order_review_minutes": 60})
+    _paid(world, customer="tmall-45", at=T0)
+    jd_order = world.place(1, customer="jd-45", now=T0)
+    Order.objects.filter(pk=jd_order.pk).update(channel=jd)
+    world.pay(Order.objects.get(pk=jd_order.pk), now=T0)
+    now = T0 + dt.timedelta(minutes=45)
+    # then only the order on the 30-minute channel is overdue, as its page row says
+    rows = {r.order.customer_ref: r.overdue for r in sel.review_queue_rows(store, now=now)}
+    assert rows == {"tmall-45": True, "jd-45": False}
+    assert sel.review_queue_overdue(store, now=now) == 1
+    assert sel.review_queue_overdue(store, now=now + dt.timedelta(minutes=15)) == 2
+
+
 # --- detail -------------------------------------------------------------------------------------
 
 
