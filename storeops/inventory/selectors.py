@@ -533,19 +533,26 @@ def abc_class_list(
 
 
 def abc_class_summary(*, store: Store, today: dt.date) -> dict[str, dict[str, Any]]:
-    """Per class: SKU count, sales value and how many are due for review."""
-    rows = (
-        SkuAbcClass.objects.filter(store=store, sku__is_active=True)
-        .values("abc_class")
-        .annotate(
-            skus=Count("pk"),
-            value=Sum("sales_value"),
-            due=Count("pk", filter=Q(next_review_on__lte=today)),
-        )
+    """Per class: SKU count, sales value and how many are due for review. Every SKU row
+    carries its product's sales value, so a class's value sums each product once (not once
+    per SKU), in cents."""
+    qs = SkuAbcClass.objects.filter(store=store, sku__is_active=True)
+    rows = qs.values("abc_class").annotate(
+        skus=Count("pk"), due=Count("pk", filter=Q(next_review_on__lte=today))
     )
-    out = {c: {"skus": 0, "value": 0, "due": 0} for c in ("A", "B", "C")}
+    out: dict[str, dict[str, Any]] = {
+        c: {"skus": 0, "value": Decimal("0.00"), "due": 0} for c in ("A", "B", "C")
+    }
     for r in rows:
-        out[r["abc_class"]] = {"skus": r["skus"], "value": r["value"] or 0, "due": r["due"]}
+        out[r["abc_class"]].update(skus=r["skus"], due=r["due"])
+    per_product = {
+        (klass, product_id): value
+        for klass, product_id, value in qs.values_list("abc_class", "sku__product_id", "sales_value")
+    }
+    for (klass, _product_id), value in per_product.items():
+        out[klass]["value"] += value
+    for summary in out.values():
+        summary["value"] = summary["value"].quantize(Decimal("0.01"))
     return out
 
 

@@ -12,6 +12,7 @@ from django.test import Client
 from storeops.accounts.roles import Role
 from storeops.catalog.models import SalesDaily
 from storeops.inventory import abc_classes, counts
+from storeops.inventory import selectors as inv_selectors
 from storeops.inventory import services as inv
 from storeops.inventory.models import SkuAbcClass
 from storeops.inventory.tasks import abc_recompute_all
@@ -143,3 +144,18 @@ def test_inv_04_console_page_lists_classes_with_filters(store, sold, today, make
     assert "MID-S" in body
     assert "BIG-S" not in body
     assert client.post("/inventory/abc/recompute/").status_code == 302
+
+
+def test_inv_04_class_summary_counts_each_products_sales_once_to_the_cent(store, channel, products, today):
+    # every SKU row carries its product's sales value: a class total summed over SKU rows
+    # counted a two-SKU product twice (and SQLite sums came back as 1000.30000000000)
+    for days_ago in (1, 2, 3):
+        _revenue(store, channel, products["BIG"], today, "0.10", days_ago=days_ago)
+    _revenue(store, channel, products["BIG"], today, "1000.00", days_ago=5)
+    abc_classes.abc_recompute(actor=ACTOR, store=store, playbook=playbook_get(store=store), today=today)
+    summary = inv_selectors.abc_class_summary(store=store, today=today)
+    assert SkuAbcClass.objects.filter(sku__product=products["BIG"]).count() == 2
+    assert str(summary["A"]["value"]) == "1000.30"
+    assert summary["A"]["skus"] == 2
+    total = sum(s["value"] for s in summary.values())
+    assert total == sum(r.revenue for r in SalesDaily.objects.filter(store=store))
