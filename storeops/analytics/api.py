@@ -56,8 +56,8 @@ def team_kpis(
     request: HttpRequest, store_id: int, days: int | None = None, until: dt.datetime | None = None
 ) -> Any:
     """The KPIs of operations, tech and customer service over ``days`` (default: the playbook's
-    ``kpi_period_days``) before ``until`` (default: now), with the period before and the
-    playbook's targets; customer service per agent."""
+    ``kpi_period_days``) before ``until`` (default: today's local midnight: whole days up to
+    yesterday), with the period before and the playbook's targets; customer service per agent."""
     team = selectors.team_kpis(store=get_object_or_404(Store, pk=store_id), until=until, days=days)
     return {
         "since": team.since,
@@ -130,10 +130,10 @@ def _profit_row(report: selectors.Profitability, p: Any) -> dict[str, Any]:
 def profitability(
     request: HttpRequest, store_id: int, days: int | None = None, until: dt.datetime | None = None
 ) -> Any:
-    """Per product over ``days`` (default: ``kpi_period_days``) before ``until``: revenue (paid
-    less refunded), purchase and full cost (PRICE-02), gross/net profit and margin, ROI, share
-    of the profit; ``low_profit`` below the playbook's ``low_profit_net_margin``. Highest net
-    profit first."""
+    """Per product over ``days`` (default: ``kpi_period_days``) before ``until`` (default: today's
+    local midnight: whole days up to yesterday): revenue (paid less refunded), purchase and full
+    cost (PRICE-02), gross/net profit and margin, ROI, share of the profit; ``low_profit`` below
+    the playbook's ``low_profit_net_margin``. Highest net profit first."""
     report = selectors.profitability(store=get_object_or_404(Store, pk=store_id), until=until, days=days)
     return {
         "since": report.since,

@@ -88,6 +88,13 @@ class TeamKpis:
         return [k for k in self.kpis if k.ok is False]
 
 
+def whole_days_until() -> dt.datetime:
+    """The default end of a "last N days" period: today's local midnight, so the period is
+    the N whole local days up to yesterday — the same days DATA-01 and DATA-06 count (a
+    rolling ``now − N × 24 h`` cut every period in the middle of a day)."""
+    return timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time()))
+
+
 def _dec(value: float | None, places: str = "0.1") -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal(places))
 
@@ -112,12 +119,12 @@ def _measures(
 
 def team_kpis(*, store: Store, until: dt.datetime | None = None, days: int | None = None) -> TeamKpis:
     """The KPIs over the ``days`` (default: the playbook's ``kpi_period_days``) before ``until``
-    (default: now), next to the period before."""
+    (default: today's local midnight — whole days up to yesterday), next to the period before."""
     book = playbook_get(store=store)
     days = days or book.kpi_period_days
     if not 1 <= days <= 366:
         raise ValidationError(_("统计周期无效"), fields={"days": _("1–366 天")})
-    until = until or timezone.now()
+    until = until or whole_days_until()
     since = until - dt.timedelta(days=days)
     previous_since = since - dt.timedelta(days=days)
     now, agents = _measures(store, since, until)
@@ -180,6 +187,15 @@ class Profitability:
         return ratio(product.net_profit, total) if total > 0 else None
 
     @property
+    def first_day(self) -> dt.date:
+        return timezone.localdate(self.since)
+
+    @property
+    def last_day(self) -> dt.date:
+        """The local day of the period's last moment (``until`` is exclusive)."""
+        return timezone.localdate(self.until - dt.timedelta(microseconds=1))
+
+    @property
     def low_profit(self) -> list[ProductProfit]:
         return [p for p in self.products if p.low_profit(self.min_net_margin)]
 
@@ -187,14 +203,15 @@ class Profitability:
 def profitability(
     *, store: Store, until: dt.datetime | None = None, days: int | None = None
 ) -> Profitability:
-    """Per product over the ``days`` (default: ``kpi_period_days``) before ``until``: revenue
+    """Per product over the ``days`` (default: ``kpi_period_days``) before ``until`` (default:
+    today's local midnight — whole days up to yesterday): revenue
     (paid less refunded), purchase and full cost of the units kept (PRICE-02 components), gross
     and net margin, ROI, share of the profit; ``low_profit_net_margin`` flags the weak ones."""
     book = playbook_get(store=store)
     days = days or book.kpi_period_days
     if not 1 <= days <= 366:
         raise ValidationError(_("统计周期无效"), fields={"days": _("1–366 天")})
-    until = until or timezone.now()
+    until = until or whole_days_until()
     since = until - dt.timedelta(days=days)
     sales = order_selectors.sku_sales(store, since=since, until=until)
     costs = pricing_selectors.unit_costs(store=store, sku_ids={s.sku_id for s in sales})

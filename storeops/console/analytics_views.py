@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 @console_view("sop.view_finding")
 def team_kpis(request: HttpRequest) -> HttpResponse:
     """The KPIs of each role over the period (7 / 30 / 90 days or the playbook's) ending with
-    the day ``until`` (default: now), next to the period before and the playbook's targets;
+    the day ``until`` (default: yesterday), next to the period before and the playbook's targets;
     customer service per agent."""
     store = store_or_404(request)
     days_text = request.GET.get("days", "")
@@ -125,9 +125,8 @@ def _profitability_xlsx(store: Store, report: Any, rows: list[dict[str, Any]], d
     ws = wb.active
     assert ws is not None
     ws.title = _("利润分析")[:31]
-    ws.append(
-        [store.name, f"{report.since:%Y-%m-%d} – {report.until:%Y-%m-%d}", _("近 %(d)s 天") % {"d": days}]
-    )
+    period = f"{report.first_day:%Y-%m-%d} – {report.last_day:%Y-%m-%d}"
+    ws.append([store.name, period, _("近 %(d)s 天") % {"d": days}])
     ws.append(
         [
             _("商品编码"),
