@@ -40,7 +40,7 @@ LABELS = {
     **selectors.KPI_LABELS,
     "orders": gettext_noop("付款订单数"),
     "buyers": gettext_noop("买家数"),
-    "aov": gettext_noop("客单价"),
+    "aov": gettext_noop("客单价（GMV÷买家）"),
     "uv": gettext_noop("访客数（UV）"),
     "conversion": gettext_noop("转化率（买家÷访客）"),
     "placed": gettext_noop("下单数"),

@@ -155,3 +155,18 @@ def test_data_08_page_and_excel_name_the_local_days_of_the_period(store, channel
     assert period in client.get("/profitability/?days=7").content.decode()
     sheet = load_workbook(io.BytesIO(client.get("/profitability/?days=7&format=xlsx").content)).active
     assert sheet["B1"].value == period
+
+
+def test_data_01_data_06_aov_is_labelled_per_buyer_not_per_order(store, books):
+    # AOV is GMV ÷ buyers (the spec's decomposition GMV = UV × CR × AOV), which is not the
+    # average of the orders when a buyer pays twice: the label says which it is
+    from django.utils import translation
+
+    from storeops.analytics.models import OperationsReport
+
+    data = reports.report_build(store=store, kind="daily", start=D, end=NEXT)
+    report = OperationsReport(store=store, kind="daily", period_start=D, period_end=NEXT, data=data)
+    for language, label in (("zh-hans", "客单价（GMV÷买家）"), ("en", "AOV (GMV ÷ buyers)")):
+        with translation.override(language):
+            rows = {r["code"]: r["label"] for s in reports.report_rows(report) for r in s["rows"]}
+            assert rows["aov"] == label
