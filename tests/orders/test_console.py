@@ -147,7 +147,8 @@ def test_csv_export_has_the_filtered_rows_with_masked_phones(world, make_user):
     _paid(world, customer="other")
     response = _client(make_user, Role.FINANCE).get("/orders/?format=csv&status=on_hold")
     assert response["Content-Type"].startswith("text/csv")
-    body = response.content.decode("utf-8-sig")
+    assert response.streaming  # row by row: no cap on how many orders an export holds
+    body = response.getvalue().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[0][:3] == ["订单号", "渠道", "来源"]
     assert len(rows) == 2
@@ -155,6 +156,20 @@ def test_csv_export_has_the_filtered_rows_with_masked_phones(world, make_user):
     assert rows[1][5] == "12****"  # phone masked
     assert rows[1][13] == "待人工审核"
     assert rows[1][15] == "地址异常"
+
+
+def test_csv_export_streams_in_the_language_of_the_user_who_asked(world, make_user):
+    from django.utils import translation
+
+    _paid(world)
+    client = _client(make_user, Role.FINANCE, username="en_finance", language="en")
+    response = client.get("/orders/?format=csv")
+    translation.activate("zh-hans")  # the rows are written while the response is read
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
+    with translation.override("en"):
+        assert rows[0][:2] == [translation.gettext("订单号"), translation.gettext("渠道")]
+    assert rows[0][0] != "订单号"
+    assert len(rows) == 2
 
 
 # --- detail --------------------------------------------------------------------------------------
