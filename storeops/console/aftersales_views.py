@@ -17,7 +17,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from storeops.aftersales import rules, selectors, services
-from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, _int, console_view
+from storeops.console.views import (
+    PAGE_SIZE,
+    _actor,
+    _base_context,
+    _current_store,
+    _int,
+    console_view,
+    querystring,
+)
 from storeops.core.errors import DomainError, NotFound
 from storeops.orders import selectors as order_selectors
 from storeops.stores.selectors import playbook_get
@@ -73,8 +81,6 @@ def queue(request: HttpRequest) -> HttpResponse:
         }
         for c in page.object_list
     ]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "console/aftersales_queue.html",
@@ -83,7 +89,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             page=page,
             rows=rows,
             filters=f,
-            querystring=query.urlencode(),
+            querystring=querystring(request),
             statuses=selectors.STATUS_CHOICES,
             kinds=selectors.KIND_CHOICES,
             reasons=selectors.REASON_CHOICES,

@@ -25,6 +25,7 @@ from storeops.console.views import (
     _int,
     _safe_next,
     console_view,
+    querystring,
 )
 from storeops.core.errors import DomainError
 from storeops.core.money import Money
@@ -62,8 +63,6 @@ def products(request: HttpRequest) -> HttpResponse:
         category_id=int(f["category"]) if f["category"].isdigit() else None,
     )
     page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "console/catalog_products.html",
@@ -71,7 +70,7 @@ def products(request: HttpRequest) -> HttpResponse:
             request,
             page=page,
             filters=f,
-            querystring=query.urlencode(),
+            querystring=querystring(request),
             statuses=catalog_selectors.PRODUCT_STATUS_CHOICES,
             categories=list(catalog_selectors.category_list(store=store)),
         ),
@@ -123,8 +122,6 @@ def audit_queue(request: HttpRequest) -> HttpResponse:
         _int(request.GET.get("page"))
     )
     rows = [{"audit": a, "reasons": _lang_messages(a.reasons)} for a in page.object_list]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "console/catalog_audit_queue.html",
@@ -132,7 +129,7 @@ def audit_queue(request: HttpRequest) -> HttpResponse:
             request,
             rows=rows,
             page=page,
-            querystring=query.urlencode(),
+            querystring=querystring(request),
             can_review=request.user.has_perm("catalog.change_listingaudit"),
         ),
     )
@@ -275,10 +272,8 @@ def competitors(request: HttpRequest) -> HttpResponse:
                 "alert": change is not None and cp.is_tracked and change <= -drop_ratio,
             }
         )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "console/catalog_competitors.html",
-        _base_context(request, rows=rows, page=page, querystring=query.urlencode()),
+        _base_context(request, rows=rows, page=page, querystring=querystring(request)),
     )

@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from storeops.console.views import PAGE_SIZE, _base_context, _current_store, _int, console_view
+from storeops.console.views import PAGE_SIZE, _base_context, _current_store, _int, console_view, querystring
 from storeops.fulfilment import selectors
 from storeops.stores.selectors import playbook_get
 
@@ -37,8 +37,6 @@ def shipments(request: HttpRequest) -> HttpResponse:
         store=store, status=f["status"], carrier=f["carrier"], province=f["province"], q=f["q"]
     )
     page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "console/fulfilment_shipments.html",
@@ -46,7 +44,7 @@ def shipments(request: HttpRequest) -> HttpResponse:
             request,
             page=page,
             filters=f,
-            querystring=query.urlencode(),
+            querystring=querystring(request),
             statuses=selectors.STATUS_CHOICES,
             carriers=list(selectors.carrier_list()),
         ),

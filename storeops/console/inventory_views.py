@@ -15,7 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, _int, console_view
+from storeops.console.views import (
+    PAGE_SIZE,
+    _actor,
+    _base_context,
+    _current_store,
+    _int,
+    console_view,
+    querystring,
+)
 from storeops.core.errors import DomainError
 from storeops.inventory import abc_classes as abc_services
 from storeops.inventory import counts as count_services
@@ -26,12 +34,6 @@ from storeops.stores.selectors import playbook_get
 
 def _empty(request: HttpRequest) -> HttpResponse:
     return render(request, "console/empty.html", _base_context(request))
-
-
-def _querystring(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 @console_view("inventory.view_stock")
@@ -60,7 +62,7 @@ def stock(request: HttpRequest) -> HttpResponse:
             request,
             page=page,
             filters=f,
-            querystring=_querystring(request),
+            querystring=querystring(request),
             warehouses=list(inv.warehouse_list(store=store)),
             zones=inv.ZONE_CHOICES,
         ),
@@ -93,7 +95,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
             request,
             page=page,
             filters=f,
-            querystring=_querystring(request),
+            querystring=querystring(request),
             warehouses=list(inv.warehouse_list(store=store)),
             kinds=inv.MOVE_KIND_CHOICES,
         ),
@@ -166,7 +168,7 @@ def counts(request: HttpRequest) -> HttpResponse:
             request,
             page=page,
             filters=f,
-            querystring=_querystring(request),
+            querystring=querystring(request),
             warehouses=list(inv.warehouse_list(store=store)),
             statuses=inv.COUNT_STATUS_CHOICES,
             scopes=inv.COUNT_SCOPE_CHOICES,
@@ -312,7 +314,7 @@ def abc(request: HttpRequest) -> HttpResponse:
             request,
             page=page,
             filters=f,
-            querystring=_querystring(request),
+            querystring=querystring(request),
             classes=inv.ABC_CLASS_CHOICES,
             summary=inv.abc_class_summary(store=store, today=today),
             playbook=playbook_get(store=store),
@@ -354,7 +356,7 @@ def turnover(request: HttpRequest) -> HttpResponse:
             report=report,
             page=page,
             slow_only=slow_only,
-            querystring=_querystring(request),
+            querystring=querystring(request),
             playbook=playbook,
         ),
     )

@@ -26,6 +26,7 @@ from storeops.console.views import (
     _current_store,
     _int,
     console_view,
+    querystring,
     store_or_404,
 )
 from storeops.core.errors import DomainError, NotFound
@@ -62,8 +63,6 @@ def campaigns(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.campaign_list(store=store, status=status), PAGE_SIZE).get_page(
         _int(request.GET.get("page"))
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "console/marketing_campaigns.html",
@@ -71,7 +70,7 @@ def campaigns(request: HttpRequest) -> HttpResponse:
             request,
             rows=page.object_list,
             page=page,
-            querystring=query.urlencode(),
+            querystring=querystring(request),
             status=status,
             status_choices=selectors.CAMPAIGN_STATUS_CHOICES,
         ),
@@ -221,8 +220,6 @@ def ads(request: HttpRequest) -> HttpResponse:
         {"plan": p, "keywords": selectors.keyword_stats(plan=p, since=since, until=until)}
         for p in page.object_list
     ]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "console/marketing_ads.html",
@@ -230,7 +227,7 @@ def ads(request: HttpRequest) -> HttpResponse:
             request,
             plans=plans,
             page=page,
-            querystring=query.urlencode(),
+            querystring=querystring(request),
             days=days,
             since=since,
             until=until,

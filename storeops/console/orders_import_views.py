@@ -20,6 +20,7 @@ from storeops.console.views import (
     _int,
     _safe_next,
     console_view,
+    querystring,
     store_or_404,
 )
 from storeops.core.errors import DomainError
@@ -34,12 +35,6 @@ def _error_text(exc: DomainError) -> str:
     if exc.fields:
         text = f"{text}（{'；'.join(f'{k}：{v}' for k, v in exc.fields.items())}）"
     return text
-
-
-def _querystring(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 # --- imports -------------------------------------------------------------------------------------
@@ -61,7 +56,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
             request,
             page=page,
             filters={"status": status, "channel": channel},
-            querystring=_querystring(request),
+            querystring=querystring(request),
             channels=list(channel_list(store=store)),
             mappings=list(imports.mapping_list(store=store)),
             formats=imports.BUILTIN_FORMATS,
@@ -136,7 +131,7 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
             record=record,
             format_label=imports.format_label(record.file_format),
             page=errors,
-            querystring=_querystring(request),
+            querystring=querystring(request),
         ),
     )
 
@@ -170,7 +165,7 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
             rows=rows,
             filters={"status": status, "q": q},
             statuses=invoices.STATUS_CHOICES,
-            querystring=_querystring(request),
+            querystring=querystring(request),
             can_issue=request.user.has_perm("orders.issue_invoice"),
         ),
     )

@@ -28,6 +28,7 @@ from storeops.console.views import (
     _int,
     _safe_next,
     console_view,
+    querystring,
     store_or_404,
 )
 from storeops.core.errors import DomainError, InvalidTransition, ValidationError
@@ -135,13 +136,6 @@ def _list_filters(request: HttpRequest) -> tuple[dict[str, str], dict[str, Any],
     return raw, kwargs, errors
 
 
-def _querystring(request: HttpRequest, *drop: str) -> str:
-    query = request.GET.copy()
-    for key in ("page", *drop):
-        query.pop(key, None)
-    return query.urlencode()
-
-
 @console_view("orders.view_order")
 def order_list(request: HttpRequest) -> HttpResponse:
     store = _current_store(request)
@@ -178,8 +172,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
             rows=rows,
             tabs=tabs,
             filters=raw,
-            querystring=_querystring(request),
-            tab_querystring=_querystring(request, "status", "format"),
+            querystring=querystring(request),
+            tab_querystring=querystring(request, "status", "format"),
             channels=list(channel_list(store=store)),
             hold_reasons=sel.HOLD_REASON_CHOICES,
             ship_risks=sel.SHIP_RISK_CHOICES,

@@ -16,19 +16,21 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from storeops.console.views import PAGE_SIZE, _actor, _base_context, console_view, flash_error, store_or_404
+from storeops.console.views import (
+    PAGE_SIZE,
+    _actor,
+    _base_context,
+    console_view,
+    flash_error,
+    querystring,
+    store_or_404,
+)
 from storeops.core.errors import DomainError, NotFound, ValidationError
 from storeops.outreach import audiences, selectors, services
 from storeops.stores.selectors import playbook_get
 
 if TYPE_CHECKING:
     pass
-
-
-def _querystring(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 @console_view("outreach.view_campaign")
@@ -50,7 +52,7 @@ def campaigns(request: HttpRequest) -> HttpResponse:
             rows=rows,
             status=status,
             q=q,
-            querystring=_querystring(request),
+            querystring=querystring(request),
             statuses=selectors.CAMPAIGN_STATUS_CHOICES,
             templates=selectors.template_list(store, active_only=True),
             segments=audiences.segment_choices(),
@@ -114,7 +116,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             page=page,
             status=status,
             q=q,
-            querystring=_querystring(request),
+            querystring=querystring(request),
             statuses=selectors.MESSAGE_STATUS_CHOICES,
             can_change=request.user.has_perm("outreach.change_campaign"),
         ),
@@ -158,7 +160,7 @@ def templates(request: HttpRequest) -> HttpResponse:
         _base_context(
             request,
             page=page,
-            querystring=_querystring(request),
+            querystring=querystring(request),
             channels=selectors.CHANNEL_CHOICES,
             placeholders=selectors.PLACEHOLDERS,
             optout=playbook_get(store=store).outreach_sms_optout_text,
@@ -220,7 +222,7 @@ def consents(request: HttpRequest) -> HttpResponse:
             q=q,
             channel=channel,
             status=status,
-            querystring=_querystring(request),
+            querystring=querystring(request),
             channels=selectors.CHANNEL_CHOICES,
             statuses=selectors.CONSENT_STATUS_CHOICES,
             sources=selectors.CONSENT_SOURCE_CHOICES,

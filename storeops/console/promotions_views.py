@@ -18,7 +18,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from storeops.catalog.selectors import category_list
-from storeops.console.views import PAGE_SIZE, _actor, _base_context, _current_store, _int, console_view
+from storeops.console.views import (
+    PAGE_SIZE,
+    _actor,
+    _base_context,
+    _current_store,
+    _int,
+    console_view,
+    querystring,
+)
 from storeops.core.errors import DomainError
 from storeops.members.selectors import TIER_CHOICES, tier_label
 from storeops.promotions import selectors, services
@@ -45,8 +53,6 @@ def offers(request: HttpRequest) -> HttpResponse:
     f = {k: request.GET.get(k, "").strip() for k in ("kind", "status", "scope", "q")}
     qs = selectors.offer_list(store=store, kind=f["kind"], status=f["status"], scope=f["scope"], q=f["q"])
     page = Paginator(qs.prefetch_related("scope_items"), PAGE_SIZE).get_page(_int(request.GET.get("page")))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "console/promotions_offers.html",
@@ -54,7 +60,7 @@ def offers(request: HttpRequest) -> HttpResponse:
             request,
             page=page,
             filters=f,
-            querystring=query.urlencode(),
+            querystring=querystring(request),
             kinds=selectors.OFFER_KIND_CHOICES,
             statuses=selectors.OFFER_STATUS_CHOICES,
             scopes=[
@@ -208,8 +214,6 @@ def coupons(request: HttpRequest) -> HttpResponse:
         template_id=int(f["template"]) if f["template"].isdigit() else None,
     )
     page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
-    query = request.GET.copy()
-    query.pop("page", None)
     templates = list(selectors.coupon_template_list(store=store))
     for t in templates:
         t.tier_label = tier_label(t.tier) if t.tier else ""  # the member tier's name, not its key
@@ -220,7 +224,7 @@ def coupons(request: HttpRequest) -> HttpResponse:
             request,
             page=page,
             filters=f,
-            querystring=query.urlencode(),
+            querystring=querystring(request),
             statuses=selectors.COUPON_STATUS_CHOICES,
             templates=templates,
         ),

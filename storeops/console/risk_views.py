@@ -19,7 +19,15 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from storeops.console.views import PAGE_SIZE, _actor, _base_context, console_view, flash_error, store_or_404
+from storeops.console.views import (
+    PAGE_SIZE,
+    _actor,
+    _base_context,
+    console_view,
+    flash_error,
+    querystring,
+    store_or_404,
+)
 from storeops.core.errors import DomainError, ValidationError
 from storeops.promotions.selectors import coupon_template_list
 from storeops.service import selectors as service_selectors
@@ -49,8 +57,6 @@ def rule_changes(request: HttpRequest) -> HttpResponse:
     for change in page:
         due = change.announced_at + dt.timedelta(hours=hours)
         rows.append({"c": change, "due": due, "overdue": change.is_open and now >= due})
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "console/rule_changes.html",
@@ -62,7 +68,7 @@ def rule_changes(request: HttpRequest) -> HttpResponse:
             status=status,
             platform=platform,
             q=q,
-            querystring=query.urlencode(),
+            querystring=querystring(request),
             statuses=[("open", _("未完成")), *selectors.RULE_CHANGE_STATUS_CHOICES, ("", _("全部"))],
             platforms=selectors.PLATFORM_CHOICES,
             can_record=request.user.has_perm("stores.add_platformrulechange"),

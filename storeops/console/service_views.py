@@ -23,6 +23,7 @@ from storeops.console.views import (
     _current_store,
     _int,
     console_view,
+    querystring,
     store_or_404,
 )
 from storeops.core.errors import DomainError, NotFound
@@ -83,8 +84,6 @@ def desk(request: HttpRequest) -> HttpResponse:
         left = _minutes_left(t.next_due_at, now)
         late = -left if left is not None and left < 0 else None
         rows.append({"ticket": t, "due": t.next_due_at, "left": left, "late": late})
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "console/service_desk.html",
@@ -93,7 +92,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             page=page,
             rows=rows,
             filters=f,
-            querystring=query.urlencode(),
+            querystring=querystring(request),
             counts=selectors.ticket_counts(store=store, now=now),
             statuses=selectors.STATUS_CHOICES,
             tiers=selectors.TIER_CHOICES,
@@ -263,8 +262,6 @@ def scripts(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         selectors.script_list(store=store, q=f["q"], category=f["category"]), PAGE_SIZE
     ).get_page(_int(request.GET.get("page")))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "console/service_scripts.html",
@@ -272,7 +269,7 @@ def scripts(request: HttpRequest) -> HttpResponse:
             request,
             page=page,
             filters=f,
-            querystring=query.urlencode(),
+            querystring=querystring(request),
             categories=selectors.CATEGORY_CHOICES,
             test_text=test_text,
             test_result=selectors.script_suggest(store=store, text=test_text) if test_text else None,
@@ -401,8 +398,6 @@ def reviews(request: HttpRequest) -> HttpResponse:
         store=store, rating=int(rating) if rating.isdigit() else None, with_images=f["images"], q=f["q"]
     )
     page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "console/service_reviews.html",
@@ -410,7 +405,7 @@ def reviews(request: HttpRequest) -> HttpResponse:
             request,
             page=page,
             filters=f,
-            querystring=query.urlencode(),
+            querystring=querystring(request),
             invitations=list(selectors.invitation_list(store=store)[:20]),
         ),
     )

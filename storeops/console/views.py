@@ -90,6 +90,15 @@ def _current_store(request: HttpRequest) -> Store | None:
     return store
 
 
+def querystring(request: HttpRequest, *drop: str) -> str:
+    """The request's query string without ``page`` (and ``drop``): what a pager's or a tab's
+    links carry over."""
+    query = request.GET.copy()
+    for key in ("page", *drop):
+        query.pop(key, None)
+    return query.urlencode()
+
+
 def store_or_404(request: HttpRequest) -> Store:
     """The console's current store; a page that needs one shows "还没有店铺" (404) without."""
     store = _current_store(request)
@@ -166,8 +175,6 @@ def findings(request: HttpRequest) -> HttpResponse:
         overdue=f["overdue"] or None,
     )
     page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "console/findings.html",
@@ -175,7 +182,7 @@ def findings(request: HttpRequest) -> HttpResponse:
             request,
             page=page,
             filters=f,
-            querystring=query.urlencode(),
+            querystring=querystring(request),
             statuses=STATUS_CHOICES,
             severities=SEVERITY_CHOICES,
             roles=[(k.value, v) for k, v in ROLE_LABELS.items()],
@@ -273,12 +280,10 @@ def audit(request: HttpRequest) -> HttpResponse:
         until=until + dt.timedelta(days=1) if until else None,
     )
     page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "console/audit.html",
-        _base_context(request, page=page, filters=f, querystring=query.urlencode()),
+        _base_context(request, page=page, filters=f, querystring=querystring(request)),
     )
 
 
