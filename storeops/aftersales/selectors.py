@@ -273,3 +273,34 @@ def case_counts(*, store: Store, since: dt.datetime, until: dt.datetime) -> Case
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=until))
         .count(),
     )
+
+
+def units_not_restocked(*, store: Store, since: dt.datetime, until: dt.datetime) -> dict[int, int]:
+    """Per SKU, the units of orders paid in ``[since, until)`` that after-sales took out of the
+    sold units' count although the goods never came back to sellable stock (DATA-08's cost):
+    refund-only units (the customer keeps them), returned units refunded after failing QC (now
+    defective stock), and exchanged units that failed QC (the replacement left as well)."""
+    kept = (
+        Q(case__kind=CaseKind.REFUND_ONLY, case__status=CaseStatus.REFUNDED)
+        | Q(case__kind=CaseKind.RETURN, case__status=CaseStatus.REFUNDED, qc_failed__gt=0)
+        | Q(
+            case__kind=CaseKind.EXCHANGE,
+            case__status__in=[CaseStatus.INSPECTED, CaseStatus.EXCHANGED],
+            qc_failed__gt=0,
+        )
+    )
+    rows = (
+        AfterSaleLine.objects.filter(
+            kept,
+            case__store=store,
+            order_line__order__paid_at__gte=since,
+            order_line__order__paid_at__lt=until,
+        )
+        .values("order_line__sku_id", "case__kind")
+        .annotate(units=Sum("quantity"), failed=Sum("qc_failed"))
+    )
+    out: dict[int, int] = {}
+    for r in rows:
+        units = r["units"] if r["case__kind"] == CaseKind.REFUND_ONLY else r["failed"]
+        out[r["order_line__sku_id"]] = out.get(r["order_line__sku_id"], 0) + (units or 0)
+    return out

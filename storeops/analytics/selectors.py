@@ -205,7 +205,8 @@ def profitability(
 ) -> Profitability:
     """Per product over the ``days`` (default: ``kpi_period_days``) before ``until`` (default:
     today's local midnight — whole days up to yesterday): revenue
-    (paid less refunded), purchase and full cost of the units kept (PRICE-02 components), gross
+    (paid less refunded), purchase and full cost of the units that left for good — kept by the
+    customers, or refunded without coming back sellable (PRICE-02 components), gross
     and net margin, ROI, share of the profit; ``low_profit_net_margin`` flags the weak ones."""
     book = playbook_get(store=store)
     days = days or book.kpi_period_days
@@ -214,6 +215,8 @@ def profitability(
     until = until or whole_days_until()
     since = until - dt.timedelta(days=days)
     sales = order_selectors.sku_sales(store, since=since, until=until)
+    # refunded units whose goods did not come back sellable still cost their purchase
+    kept = aftersales_selectors.units_not_restocked(store=store, since=since, until=until)
     costs = pricing_selectors.unit_costs(store=store, sku_ids={s.sku_id for s in sales})
     cent = Decimal("0.01")
     by_product: dict[int, list[order_selectors.SkuSales]] = {}
@@ -222,7 +225,9 @@ def profitability(
 
     def cost(rows: list[order_selectors.SkuSales], which: int) -> Decimal:
         zero = (Decimal(0), Decimal(0))
-        return sum((costs.get(r.sku_id, zero)[which] * r.units for r in rows), Decimal(0)).quantize(cent)
+        return sum(
+            (costs.get(r.sku_id, zero)[which] * (r.units + kept.get(r.sku_id, 0)) for r in rows), Decimal(0)
+        ).quantize(cent)
 
     products = [
         ProductProfit(

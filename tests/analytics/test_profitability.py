@@ -14,6 +14,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from storeops.accounts.roles import Role
+from storeops.aftersales import selectors as aftersales_selectors
 from storeops.analytics import selectors
 from storeops.analytics.rules import ProductProfit
 from storeops.orders import services as order_services
@@ -21,7 +22,7 @@ from storeops.pricing import services as pricing
 from storeops.sop.models import Finding
 from storeops.sop.services import checks_run
 from storeops.stores import services as st
-from tests.orders.builders import ACTOR, World
+from tests.orders.builders import ACTOR, T0, World
 
 
 def test_data_08_margins_and_roi():
@@ -81,6 +82,44 @@ def test_data_08_per_product_from_paid_orders_less_refunds(world, store):
     assert product.net_margin == Decimal("0.25")
     assert product.roi == Decimal("0.3333")
     assert report.contribution(product) == Decimal("1")
+
+
+@pytest.mark.django_db
+def test_data_08_refunded_goods_that_never_came_back_sellable_still_cost(world, store):
+    """Refund-only: the money goes back, the goods stay with the customer. A return that fails
+    QC is defective stock. Both cost their purchase; a return that passes QC does not."""
+    from storeops.aftersales import services as aftersales
+    from tests.aftersales.builders import ASKED, delivered_order
+
+    def case(order, kind, reason, units):
+        line = order.lines.get()
+        return aftersales.case_request(
+            actor=ACTOR, order=order, kind=kind, reason=reason, units={line.pk: units}, now=ASKED
+        ), line
+
+    kept = delivered_order(world, 2, customer="c1")  # 2 × 100 paid; 1 refunded, kept by the customer
+    c, _ = case(kept, "refund_only", "damaged", 1)
+    c = aftersales.case_approve(actor=ACTOR, case=c, now=ASKED)
+    assert c.status == "refunded"
+    back = delivered_order(world, 3, customer="c2")  # 3 × 100; 3 returned: 2 pass QC, 1 fails
+    c, line = case(back, "return", "no_reason", 3)
+    c = aftersales.case_approve(actor=ACTOR, case=c, now=ASKED)
+    c = aftersales.case_receive(actor=ACTOR, case=c, now=ASKED)
+    c = aftersales.case_inspect(actor=ACTOR, case=c, results={line.pk: (2, 1)}, now=ASKED)
+    assert c.status == "refunded"
+
+    report = selectors.profitability(store=store, until=T0 + dt.timedelta(days=7), days=14)
+    (product,) = report.products
+    assert product.units == 1  # 5 sold, 4 refunded
+    assert product.revenue == Decimal("100.00")
+    # cost: the unit sold, the refund-only unit the customer kept, the unit that failed QC
+    assert product.purchase_cost == Decimal("180.00")  # 3 × 60
+    assert product.full_cost == Decimal("240.00")  # 3 × 80
+    assert product.net_profit == Decimal("-140.00")
+    # the QC pass units went back to sellable stock: they cost nothing
+    assert aftersales_selectors.units_not_restocked(
+        store=store, since=T0 - dt.timedelta(days=7), until=T0 + dt.timedelta(days=7)
+    ) == {world.sku_s.pk: 2}
 
 
 @pytest.mark.django_db
