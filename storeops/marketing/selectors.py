@@ -226,7 +226,7 @@ def campaign_cash_reserve(campaign: Campaign) -> rules.CashReserve:
 
 # ---- ADS ------------------------------------------------------------------------------------
 def ad_plan_list(*, store: Store) -> QuerySet[AdPlan]:
-    return AdPlan.objects.filter(store=store).annotate(keyword_count=Count("keywords"))
+    return AdPlan.objects.filter(store=store).annotate(keyword_count=Count("keywords")).order_by("name", "pk")
 
 
 def ad_plan_get(*, store: Store, plan_id: int) -> AdPlan:
