@@ -10,6 +10,7 @@ beside it, not in it (the goods did not come back).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from storeops.aftersales import rules
 from storeops.aftersales.models import AfterSale, AfterSaleLine, CaseKind, CaseReason, CaseStatus
 from storeops.core.errors import NotFound, ValidationError
+from storeops.core.queries import each
 from storeops.orders.models import OrderLine
 from storeops.orders.rules import Status as OrderState
 from storeops.stores.models import Store
@@ -30,6 +32,7 @@ REASON_CHOICES = CaseReason.choices
 _OPEN = [s.value for s in rules.OPEN]
 _NOT_SOLD = [OrderState.CANCELLED.value, OrderState.CLOSED.value]
 _NOT_COUNTED = [CaseStatus.REJECTED.value, CaseStatus.CANCELLED.value]
+WATCH_BATCH = 500  # cases read per query by refund_watch (which returns every one of them)
 
 
 def case_get(*, store: Store, number: str) -> AfterSale:
@@ -103,21 +106,18 @@ def case_sla(*, case: AfterSale, now: dt.datetime, warn_hours: int) -> rules.Sla
 
 def refund_watch(
     *, store: Store, now: dt.datetime, warn_hours: int
-) -> list[tuple[AfterSale, rules.SlaState]]:
-    """Open cases whose refund is due within ``warn_hours`` or overdue (AS-02)."""
+) -> Iterator[tuple[AfterSale, rules.SlaState]]:
+    """Every open case whose refund is due within ``warn_hours`` or overdue (AS-02), soonest
+    due first, read :data:`WATCH_BATCH` at a time."""
     horizon = now + dt.timedelta(hours=warn_hours)
-    rows = (
-        AfterSale.objects.filter(store=store, status__in=_OPEN, due_at__isnull=False, due_at__lte=horizon)
-        .select_related("order")
-        .order_by("due_at")[:2000]
-    )
-    out: list[tuple[AfterSale, rules.SlaState]] = []
-    for case in rows:
+    rows = AfterSale.objects.filter(
+        store=store, status__in=_OPEN, due_at__isnull=False, due_at__lte=horizon
+    ).select_related("order")
+    for case in each(rows, size=WATCH_BATCH, key=("due_at", "pk")):
         assert case.due_at is not None
         state = rules.sla_state(due_at=case.due_at, now=now, warn_hours=warn_hours)
         if state is not rules.SlaState.OK:
-            out.append((case, state))
-    return out
+            yield case, state
 
 
 # --- AS-05: return rates and reasons ---------------------------------------------------------------

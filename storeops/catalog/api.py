@@ -297,9 +297,10 @@ def listing_submit(request: HttpRequest, store_id: int, product_id: int) -> List
     return services.listing_submit(actor=principal(request).actor, product=_product(store_id, product_id))
 
 
-@router.get("/{store_id}/audit-queue", response=list[AuditOut], auth=perm("catalog.view_listingaudit"))
-def audit_queue(request: HttpRequest, store_id: int) -> list[ListingAudit]:
-    return list(selectors.audit_queue(store_id=_store(store_id).pk)[:200])
+@router.get("/{store_id}/audit-queue", response=Page[AuditOut], auth=perm("catalog.view_listingaudit"))
+def audit_queue(request: HttpRequest, store_id: int, page: int = 1, page_size: int = 50) -> dict[str, Any]:
+    """Audits waiting for a person, oldest first, a page at a time (``total``: all of them)."""
+    return paginate(selectors.audit_queue(store_id=_store(store_id).pk), page, page_size)
 
 
 @router.post(

@@ -31,6 +31,9 @@ from storeops.inventory import selectors as inv
 from storeops.sop.selectors import finding_list
 from storeops.stores.selectors import playbook_get
 
+# the inventory rules whose open findings the exceptions page lists (every one, a page at a time)
+INVENTORY_RULES = ("INV-01", "INV-02", "INV-03", "INV-04", "INV-07")
+
 
 def _empty(request: HttpRequest) -> HttpResponse:
     return render(request, "console/empty.html", _base_context(request))
@@ -126,15 +129,16 @@ def exceptions(request: HttpRequest) -> HttpResponse:
     store = _current_store(request)
     if store is None:
         return _empty(request)
-    findings = [
-        f
-        for rule in ("INV-01", "INV-02", "INV-03", "INV-04", "INV-07")
-        for f in finding_list(store_id=store.pk, status="unresolved", rule=rule)[:100]
-    ]
+    findings = finding_list(store_id=store.pk, status="unresolved", rules=INVENTORY_RULES)
     return render(
         request,
         "console/inventory_exceptions.html",
-        _base_context(request, mismatches=inv.ledger_mismatches(store=store), findings=findings),
+        _base_context(
+            request,
+            mismatches=inv.ledger_mismatches(store=store),
+            page=Paginator(findings, PAGE_SIZE).get_page(_int(request.GET.get("page"))),
+            querystring=querystring(request),
+        ),
     )
 
 

@@ -5,6 +5,7 @@ cash reserve (PROMO-08) and ad plans with keyword stats (ADS-01..03)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,7 @@ from storeops.console.views import (
 from storeops.core.errors import DomainError, NotFound
 from storeops.marketing import exports, selectors
 from storeops.marketing import services as ms
-from storeops.promotions.selectors import offer_list
+from storeops.promotions.selectors import offers_to_link
 from storeops.stores.selectors import channel_get, channel_list, playbook_get
 
 if TYPE_CHECKING:
@@ -256,15 +257,14 @@ def ads_import(request: HttpRequest, plan_id: int) -> HttpResponse:
 # The forms only parse what was typed; every rule is checked by the services, whose field
 # errors are put back next to the fields they concern.
 _HUNDRED = Decimal(100)
-_OFFER_CHOICES_MAX = 300
 
 
 def channel_choices(*, store: Store) -> list[tuple[int, str]]:
     return [(c.pk, c.name) for c in channel_list(store=store)]
 
 
-def offer_choices(*, store: Store) -> list[tuple[int, str]]:
-    return [(o.pk, f"#{o.pk} {o}") for o in offer_list(store=store).order_by("-pk")[:_OFFER_CHOICES_MAX]]
+def offer_choices(*, store: Store, keep: Iterable[int] = ()) -> list[tuple[int, str]]:
+    return [(o.pk, f"#{o.pk} {o}") for o in offers_to_link(store=store, keep=keep)]
 
 
 def _date_input() -> forms.DateInput:
@@ -340,7 +340,7 @@ class CampaignForm(forms.Form):
     def __init__(self, *args: Any, store: Store, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["channel"].choices = [("", _("全部渠道")), *channel_choices(store=store)]
-        self.fields["offers"].choices = offer_choices(store=store)
+        self.fields["offers"].choices = offer_choices(store=store, keep=self.initial.get("offers") or ())
         defaults = playbook_get(store=store)
         for name, value in (
             ("planned_redemption_rate", defaults.campaign_planned_redemption_rate),

@@ -14,7 +14,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from storeops.console.views import PAGE_SIZE, _actor, _base_context, console_view, flash_error, store_or_404
+from storeops.console.views import (
+    PAGE_SIZE,
+    _actor,
+    _base_context,
+    console_view,
+    flash_error,
+    querystring,
+    store_or_404,
+)
 from storeops.core.errors import DomainError
 from storeops.members import selectors as member_selectors
 from storeops.members import services as member_services
@@ -74,8 +82,12 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             ),
             kind=kind,
             kinds=member_selectors.ENTRY_KIND_CHOICES,
-            querystring=f"kind={kind}",
-            invitees=list(member_selectors.member_invitees(member=member)[:50]),
+            querystring=querystring(request),
+            # the invitees page on their own (``invitees_page``), keeping the ledger's page
+            invitees=Paginator(member_selectors.member_invitees(member=member), PAGE_SIZE).get_page(
+                request.GET.get("invitees_page")
+            ),
+            invitees_querystring=querystring(request, page="invitees_page"),
             grants=member_selectors.member_grants(member=member),
             can_adjust=request.user.has_perm("members.adjust_points"),
             unlimited=request.user.has_perm("members.adjust_points_any"),

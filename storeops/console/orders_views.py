@@ -586,17 +586,20 @@ def ship_risk(request: HttpRequest) -> HttpResponse:
     if store is None:
         return _empty(request)
     now = timezone.now()
-    rows = sel.orders_ship_risk(store, now)
-    groups = sel.ship_risk_by_channel(rows)
+    page = Paginator(sel.ship_risk_orders(store, now), PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    counts = sel.ship_risk_counts(store, now)  # of every order at risk, not only this page's
+    groups = sel.ship_risk_by_channel(sel.ship_risk_rows(store, now, page.object_list), counts)
     book = sel.channel_playbooks(store=store)[None]
     return render(
         request,
         "console/orders_ship_risk.html",
         _base_context(
             request,
+            page=page,
+            querystring="",
             groups=groups,
-            at_risk=sum(g.at_risk for g in groups),
-            breached=sum(g.breached for g in groups),
+            at_risk=sum(c[0] for c in counts.values()),
+            breached=sum(c[1] for c in counts.values()),
             promise_hours=book.ship_promise_hours,
             warn_hours=book.ship_risk_hours_before,
         ),

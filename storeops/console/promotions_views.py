@@ -292,7 +292,7 @@ class OfferForm(forms.Form):
 
     def __init__(self, *args: Any, store: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category_ids"].choices = [(c.pk, str(c)) for c in category_list(store=store)[:500]]
+        self.fields["category_ids"].choices = [(c.pk, str(c)) for c in category_list(store=store)]
         self.fields["params"].help_text = _("；").join(f"{k}: {v}" for k, v in PARAM_EXAMPLES.items())
 
     def clean_params(self) -> dict[str, Any]:
@@ -453,7 +453,7 @@ class CouponTemplateForm(forms.Form):
 
     def __init__(self, *args: Any, store: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category_ids"].choices = [(c.pk, str(c)) for c in category_list(store=store)[:500]]
+        self.fields["category_ids"].choices = [(c.pk, str(c)) for c in category_list(store=store)]
 
     def service_kwargs(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

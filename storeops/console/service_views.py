@@ -162,7 +162,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             agents=list(selectors.agent_choices()),
             # only tiers above the ticket's own: escalation never lowers a tier (crisis: none)
             escalate_to=[(v, label) for v, label in selectors.TIER_CHOICES if v in _tiers_above(ticket.tier)],
-            coupon_templates=list(coupon_template_list(store=store).filter(is_active=True)[:50]),
+            coupon_templates=list(coupon_template_list(store=store).filter(is_active=True)),
             left=(left := _minutes_left(ticket.next_due_at, now)),
             late=-left if left is not None and left < 0 else None,
             can_change=request.user.has_perm("service.change_ticket"),

@@ -90,11 +90,12 @@ def _current_store(request: HttpRequest) -> Store | None:
     return store
 
 
-def querystring(request: HttpRequest, *drop: str) -> str:
+def querystring(request: HttpRequest, *drop: str, page: str = "page") -> str:
     """The request's query string without ``page`` (and ``drop``): what a pager's or a tab's
-    links carry over."""
+    links carry over. ``page``: the pager's parameter, for a second list paged on the same page
+    (``_pager.html`` with ``page_param``)."""
     query = request.GET.copy()
-    for key in ("page", *drop):
+    for key in (page, *drop):
         query.pop(key, None)
     return query.urlencode()
 

@@ -292,18 +292,28 @@ def carrier_suggest(
     return CarrierSuggestion(province, rank_carriers(candidates, weight_kg=weight_kg, policy=policy))
 
 
+_REFS_PER_QUERY = 100  # order numbers per query of delivered_times
+
+
 def delivered_times(*, order_refs: Sequence[str]) -> dict[str, dt.datetime]:
     """For each order number whose parcels were *all* signed for: the last delivery time.
     A merged parcel carries several order numbers in ``order_ref`` (comma-separated)."""
     wanted = set(order_refs)
-    if not wanted:
-        return {}
     parcels: dict[str, list[dt.datetime | None]] = {}
-    q = Q()
-    for ref in wanted:
-        q |= Q(order_ref=ref) | Q(order_ref__startswith=f"{ref},") | Q(order_ref__contains=f",{ref}")
-    for order_ref, delivered_at in Shipment.objects.filter(q).values_list("order_ref", "delivered_at"):
-        for ref in order_ref.split(","):
-            if ref in wanted:
-                parcels.setdefault(ref, []).append(delivered_at)
+    seen: set[int] = set()  # a merged parcel matches several chunks: count it once
+    refs = sorted(wanted)
+    # three conditions per number: chunked, as SQLite refuses an expression over 1,000 deep
+    for start in range(0, len(refs), _REFS_PER_QUERY):
+        q = Q()
+        for ref in refs[start : start + _REFS_PER_QUERY]:
+            q |= Q(order_ref=ref) | Q(order_ref__startswith=f"{ref},") | Q(order_ref__contains=f",{ref}")
+        for pk, order_ref, delivered_at in Shipment.objects.filter(q).values_list(
+            "pk", "order_ref", "delivered_at"
+        ):
+            if pk in seen:
+                continue
+            seen.add(pk)
+            for ref in order_ref.split(","):
+                if ref in wanted:
+                    parcels.setdefault(ref, []).append(delivered_at)
     return {ref: max(times) for ref, times in parcels.items() if times and all(times)}  # type: ignore[type-var]

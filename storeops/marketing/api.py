@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from storeops.accounts.access import perm, principal
+from storeops.core.api import Page, paginate
 from storeops.marketing import selectors, services
 from storeops.marketing.models import AdKeyword, Campaign
 from storeops.stores.models import Channel, Store
@@ -304,9 +305,11 @@ def _thresholds(c: Campaign) -> dict[str, Any]:
     }
 
 
-@router.get("/{store_id}/campaigns", response=list[CampaignOut], auth=perm("marketing.view_campaign"))
-def campaign_list(request: HttpRequest, store_id: int, status: str = "") -> list[Campaign]:
-    return list(selectors.campaign_list(store=_store(store_id), status=status)[:500])
+@router.get("/{store_id}/campaigns", response=Page[CampaignOut], auth=perm("marketing.view_campaign"))
+def campaign_list(
+    request: HttpRequest, store_id: int, status: str = "", page: int = 1, page_size: int = 50
+) -> dict[str, Any]:
+    return paginate(selectors.campaign_list(store=_store(store_id), status=status), page, page_size)
 
 
 @router.post("/{store_id}/campaigns", response={201: CampaignDetailOut}, auth=perm("marketing.add_campaign"))
@@ -518,9 +521,9 @@ def campaign_cash_reserve(request: HttpRequest, store_id: int, campaign_id: int)
 
 
 # ---- ADS ------------------------------------------------------------------------------------
-@router.get("/{store_id}/ad-plans", response=list[AdPlanOut], auth=perm("marketing.view_adplan"))
-def ad_plan_list(request: HttpRequest, store_id: int) -> Any:
-    return list(selectors.ad_plan_list(store=_store(store_id))[:500])
+@router.get("/{store_id}/ad-plans", response=Page[AdPlanOut], auth=perm("marketing.view_adplan"))
+def ad_plan_list(request: HttpRequest, store_id: int, page: int = 1, page_size: int = 50) -> dict[str, Any]:
+    return paginate(selectors.ad_plan_list(store=_store(store_id)), page, page_size)
 
 
 @router.post("/{store_id}/ad-plans", response={201: AdPlanOut}, auth=perm("marketing.add_adplan"))

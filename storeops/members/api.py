@@ -81,17 +81,26 @@ class InviteeOut(Schema):
     referral_order: str
 
 
+DETAIL_LEDGER = 50  # the latest ledger lines in a member's detail (all: GET …/ledger)
+DETAIL_INVITEES = 100  # the latest invitees in a member's detail (all: GET …/invitees)
+
+
 class MemberDetailOut(MemberOut):
     ledger: list[LedgerOut]
     invitees: list[InviteeOut]
+    invitees_total: int
 
     @staticmethod
     def resolve_ledger(obj: Member) -> list[Any]:
-        return list(selectors.member_ledger(member=obj)[:50])
+        return list(selectors.member_ledger(member=obj)[:DETAIL_LEDGER])
 
     @staticmethod
     def resolve_invitees(obj: Member) -> list[Any]:
-        return list(selectors.member_invitees(member=obj)[:100])
+        return list(selectors.member_invitees(member=obj)[:DETAIL_INVITEES])
+
+    @staticmethod
+    def resolve_invitees_total(obj: Member) -> int:
+        return selectors.member_invitees(member=obj).count()
 
 
 class JoinIn(Schema):
@@ -246,7 +255,8 @@ def member_join(request: HttpRequest, store_id: int, payload: JoinIn) -> Status:
 
 @router.get("/{store_id}/members/{member_id}", response=MemberDetailOut, auth=perm("members.view_member"))
 def member_detail(request: HttpRequest, store_id: int, member_id: int) -> Member:
-    """The member with their latest 50 ledger lines and the members they invited."""
+    """The member with their latest 50 ledger lines and latest 100 invitees (``invitees_total``:
+    how many they invited; every one through ``…/invitees``)."""
     return selectors.member_get(store=_store(store_id), member_id=member_id)
 
 
@@ -265,6 +275,17 @@ def member_ledger(
 ) -> dict[str, Any]:
     member = selectors.member_get(store=_store(store_id), member_id=member_id)
     return paginate(selectors.member_ledger(member=member, kind=kind), page, page_size)
+
+
+@router.get(
+    "/{store_id}/members/{member_id}/invitees", response=Page[InviteeOut], auth=perm("members.view_member")
+)
+def member_invitees(
+    request: HttpRequest, store_id: int, member_id: int, page: int = 1, page_size: int = 50
+) -> dict[str, Any]:
+    """The members this member invited (MEM-05), newest first."""
+    member = selectors.member_get(store=_store(store_id), member_id=member_id)
+    return paginate(selectors.member_invitees(member=member), page, page_size)
 
 
 @router.post(

@@ -250,26 +250,53 @@ class ChannelShipRisk:
     rows: list[ShipRiskRow] = field(default_factory=list)
 
 
-def orders_ship_risk(store: Store, now: dt.datetime) -> list[ShipRiskRow]:
-    """ORD-03: paid, unshipped orders at risk or past their ship-by time, most urgent first."""
+def ship_risk_orders(store: Store, now: dt.datetime) -> QuerySet[Order]:
+    """ORD-03: paid, unshipped orders at risk or past their ship-by time (each channel's own
+    warning window), channel by channel (in name order), most urgent first: all of them, for a
+    page at a time (:func:`ship_risk_rows`)."""
     qs = order_list(store).filter(
         _ship_risk_q(store, rules.ShipRisk.AT_RISK, now) | _ship_risk_q(store, rules.ShipRisk.BREACHED, now)
     )
-    orders = list(qs.order_by("ship_by", "id")[:2000])
+    return qs.order_by("channel__name", "channel_id", "ship_by", "id")
+
+
+def ship_risk_rows(store: Store, now: dt.datetime, orders: Iterable[Order]) -> list[ShipRiskRow]:
+    """``orders`` (one page of :func:`ship_risk_orders`) with their ship-by clocks."""
+    orders = list(orders)
     clocks = ship_clocks(orders, store=store, now=now)
     return [ShipRiskRow(o, clocks[o.pk]) for o in orders]
 
 
-def ship_risk_by_channel(rows: Iterable[ShipRiskRow]) -> list[ChannelShipRisk]:
-    """The ship-risk rows grouped by channel, channels in name order."""
+def ship_risk_counts(store: Store, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    """(at risk, breached) per channel id, over every order of :func:`ship_risk_orders`."""
+    rows = (
+        ship_risk_orders(store, now)
+        .order_by()
+        .values("channel_id")
+        .annotate(n=Count("id"), breached=Count("id", filter=Q(ship_by__lte=now)))
+    )
+    return {r["channel_id"]: (r["n"] - r["breached"], r["breached"]) for r in rows}
+
+
+def ship_risk_by_channel(
+    rows: Iterable[ShipRiskRow], counts: Mapping[int, tuple[int, int]] | None = None
+) -> list[ChannelShipRisk]:
+    """The ship-risk rows grouped by channel, channels in name order. Each group's counts are
+    those of ``counts`` (:func:`ship_risk_counts`: the whole list, when ``rows`` is one page of
+    it), or of the rows themselves."""
     groups: dict[int, ChannelShipRisk] = {}
     for row in rows:
         group = groups.setdefault(row.order.channel_id, ChannelShipRisk(row.order.channel))
         group.rows.append(row)
+        if counts is not None:
+            continue
         if row.clock.risk == rules.ShipRisk.BREACHED:
             group.breached += 1
         else:
             group.at_risk += 1
+    for channel_id, group in groups.items():
+        if counts is not None:
+            group.at_risk, group.breached = counts.get(channel_id, (0, 0))
     return sorted(groups.values(), key=lambda g: (g.channel.name, g.channel.pk))
 
 

@@ -16,14 +16,14 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -33,6 +33,7 @@ from storeops.catalog import selectors as catalog_selectors
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from storeops.core.money import Money
+from storeops.core.queries import batches, each
 from storeops.core.text import clean_text
 from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.fulfilment import services as fulfilment_services
@@ -64,7 +65,7 @@ from storeops.promotions import services as promotion_services
 from storeops.promotions.services import CartItem, Shopper
 from storeops.stores.models import Channel, Store
 from storeops.stores.playbook import PlaybookSettings
-from storeops.stores.selectors import playbook_get, playbook_get_by_id
+from storeops.stores.selectors import channel_list, playbook_get, playbook_get_by_id
 
 if TYPE_CHECKING:
     from storeops.catalog.models import Sku
@@ -72,6 +73,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("storeops.orders")
 S = rules.Status
+
+# Orders per query in the sweeps below: each sweep walks *every* order it is due for, this many
+# at a time (memory stays bounded; nothing is left for a later run that might never reach it).
+BATCH_SIZE = 500
 
 
 # --- shared helpers -----------------------------------------------------------------------------
@@ -180,6 +185,22 @@ def _locked(order: Order | int) -> Order:
 
 def _playbook(order: Order) -> PlaybookSettings:
     return playbook_get_by_id(store_id=order.store_id, channel_id=order.channel_id)
+
+
+def _due_by_channel(
+    orders: QuerySet[Order],
+    *,
+    field: str,
+    wait: Callable[[PlaybookSettings], dt.timedelta],
+    now: dt.datetime,
+    store: Store | None = None,
+) -> Iterator[Order]:
+    """Every order of ``orders`` whose ``field`` lies ``wait`` or longer before ``now``, where
+    ``wait`` is read from the playbook of the order's channel (store ← channel). The cutoff is
+    in the query, one per channel, so no channel's orders crowd out another's; read in batches."""
+    for channel in channel_list(store=store):
+        cutoff = now - wait(playbook_get(store=channel.store, channel=channel))
+        yield from each(orders.filter(channel=channel, **{f"{field}__lte": cutoff}), size=BATCH_SIZE)
 
 
 def _new_number(now: dt.datetime) -> str:
@@ -906,12 +927,14 @@ def orders_close_unpaid(*, now: dt.datetime | None = None, store: Store | None =
     actor = Actor.system("task")
     closed: list[str] = []
     candidates = Order.objects.filter(status=S.CREATED).select_related("store", "channel")
-    if store is not None:
-        candidates = candidates.filter(store=store)
-    for order in candidates.order_by("created_at")[:5000]:
-        minutes = _playbook(order).unpaid_order_close_minutes
-        if order.created_at > now - dt.timedelta(minutes=minutes):
-            continue
+    due = _due_by_channel(
+        candidates,
+        field="created_at",
+        wait=lambda book: dt.timedelta(minutes=book.unpaid_order_close_minutes),
+        now=now,
+        store=store,
+    )
+    for order in due:
         try:
             with transaction.atomic():
                 current = _locked(order)
@@ -1287,7 +1310,8 @@ def orders_review_pending(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     actor = Actor.system("task")
     done = 0
-    for order in Order.objects.filter(status=S.PAID).order_by("paid_at")[:2000]:
+    # every waiting order, in batches: orders whose review keeps failing never hold up the rest
+    for order in each(Order.objects.filter(status=S.PAID), size=BATCH_SIZE):
         try:
             order_auto_review(actor=actor, order=order, now=now)
             done += 1
@@ -1446,31 +1470,35 @@ def orders_sync_deliveries(*, now: dt.datetime | None = None) -> int:
     actor = Actor.system("task")
     moved = 0
     # (an after-sale case can open before the parcel arrives: its delivery is still recorded)
-    shipped = Order.objects.filter(
-        Q(status=S.SHIPPED) | Q(status=S.AFTER_SALE, delivered_at__isnull=True)
-    ).order_by("shipped_at")[:5000]
-    by_ref = fulfilment_selectors.delivered_times(order_refs=[o.number for o in shipped])
-    for order in shipped:
-        at = by_ref.get(order.number)
-        if at is None:
-            continue
-        try:
-            order_deliver(actor=actor, order=order, at=at)
-            moved += 1
-        except Conflict:
-            continue
+    # every such order, in batches: parcels lost in transit never keep newer ones waiting
+    shipped = Order.objects.filter(Q(status=S.SHIPPED) | Q(status=S.AFTER_SALE, delivered_at__isnull=True))
+    for batch in batches(shipped, size=BATCH_SIZE):
+        by_ref = fulfilment_selectors.delivered_times(order_refs=[o.number for o in batch])
+        for order in batch:
+            at = by_ref.get(order.number)
+            if at is None:
+                continue
+            try:
+                order_deliver(actor=actor, order=order, at=at)
+                moved += 1
+            except Conflict:
+                continue
     return moved
 
 
 def orders_complete(*, now: dt.datetime | None = None) -> int:
-    """Delivered orders whose return window has passed are completed."""
+    """Delivered orders whose return window (their channel's) has passed are completed: all of
+    them, however many."""
     now = now or timezone.now()
     actor = Actor.system("task")
     done = 0
-    for order in Order.objects.filter(status=S.DELIVERED).select_related("store", "channel")[:5000]:
-        days = _playbook(order).return_window_days
-        if order.delivered_at is None or order.delivered_at > now - dt.timedelta(days=days):
-            continue
+    due = _due_by_channel(
+        Order.objects.filter(status=S.DELIVERED),
+        field="delivered_at",
+        wait=lambda book: dt.timedelta(days=book.return_window_days),
+        now=now,
+    )
+    for order in due:
         try:
             with transaction.atomic():
                 _transition(

@@ -14,6 +14,7 @@ from ninja import Router, Schema
 
 from storeops.accounts.access import perm, principal
 from storeops.catalog.models import Product, Sku
+from storeops.core.api import Page, paginate
 from storeops.core.money import Money
 from storeops.pricing import selectors, services
 from storeops.pricing.models import CompetitorProduct, PriceChange
@@ -109,10 +110,12 @@ def _cost_out(sku: Sku) -> dict[str, Any]:
 
 
 @router.get(
-    "/{store_id}/skus/{sku_id}/prices", response=list[PriceChangeOut], auth=perm("pricing.view_pricechange")
+    "/{store_id}/skus/{sku_id}/prices", response=Page[PriceChangeOut], auth=perm("pricing.view_pricechange")
 )
-def price_history(request: HttpRequest, store_id: int, sku_id: int) -> list[PriceChange]:
-    return list(selectors.price_history(sku=_sku(store_id, sku_id))[:500])
+def price_history(
+    request: HttpRequest, store_id: int, sku_id: int, page: int = 1, page_size: int = 50
+) -> dict[str, Any]:
+    return paginate(selectors.price_history(sku=_sku(store_id, sku_id)), page, page_size)
 
 
 @router.post(
@@ -198,10 +201,13 @@ def _competitor_out(cp: CompetitorProduct) -> dict[str, Any]:
 
 
 @router.get(
-    "/{store_id}/competitors", response=list[CompetitorOut], auth=perm("pricing.view_competitorproduct")
+    "/{store_id}/competitors", response=Page[CompetitorOut], auth=perm("pricing.view_competitorproduct")
 )
-def competitor_list(request: HttpRequest, store_id: int) -> list[dict[str, Any]]:
-    return [_competitor_out(cp) for cp in selectors.competitor_product_list(store_id=store_id)[:500]]
+def competitor_list(
+    request: HttpRequest, store_id: int, page: int = 1, page_size: int = 50
+) -> dict[str, Any]:
+    data = paginate(selectors.competitor_product_list(store_id=store_id), page, page_size)
+    return {**data, "items": [_competitor_out(cp) for cp in data["items"]]}
 
 
 @router.post(

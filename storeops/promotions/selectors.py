@@ -485,6 +485,13 @@ def offer_list(
     return qs
 
 
+def offers_to_link(*, store: Store, keep: Iterable[int] = ()) -> QuerySet[Offer]:
+    """Every offer a campaign can take (not ended), newest first, and those in ``keep`` (a
+    campaign's own, which stay on its form whatever their status)."""
+    qs = Offer.objects.filter(store=store).filter(~Q(status=OfferStatus.ENDED) | Q(pk__in=list(keep)))
+    return qs.order_by("-pk")
+
+
 def offer_get(*, store: Store, offer_id: int) -> Offer:
     row = (
         Offer.objects.filter(store=store, pk=offer_id)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Case, Count, Q, QuerySet, Value, When
@@ -18,6 +19,7 @@ def finding_list(
     status: str | None = None,
     severity: str | None = None,
     rule: str | None = None,
+    rules: Sequence[str] = (),
     owner_role: str | None = None,
     q: str = "",
     overdue: bool | None = None,
@@ -35,6 +37,8 @@ def finding_list(
         qs = qs.filter(severity=severity)
     if rule:
         qs = qs.filter(rule_id__iexact=rule)
+    if rules:
+        qs = qs.filter(rule_id__in=rules)
     if owner_role:
         qs = qs.filter(owner_role=owner_role)
     if q:

@@ -489,3 +489,58 @@ def test_as_03_the_case_timeline_is_stamped_with_the_services_clock(store, chann
     assert {at for _kind, at in events} == {ASKED}
     case.refresh_from_db()
     assert case.closed_at == ASKED
+
+
+# --- every case, not the first N ------------------------------------------------------------------
+
+
+@pytest.fixture
+def many_buyers(store, system):
+    """Many test customers order to one address: not order brushing here."""
+    from storeops.stores.services import playbook_update
+
+    playbook_update(
+        actor=system,
+        store=store,
+        values={"brushing_accounts_per_address": 50, "brushing_orders_per_account": 50},
+    )
+
+
+def test_as_02_every_case_near_or_past_its_refund_deadline_has_a_finding(
+    world, store, many_buyers, monkeypatch
+):
+    """With the read batch at 2, five overdue cases all report (a capped read left the rest
+    without a finding, and resolved the findings they had)."""
+    monkeypatch.setattr(selectors, "WATCH_BATCH", 2)
+    cases = [_refund_only_case(world, big_promo=False) for _ in range(5)]
+    findings = _run_sla(store, ASKED + dt.timedelta(hours=25))
+    assert sorted(f.subject_id for f in findings) == sorted(c.number for c in cases)
+
+
+def test_as_02_refund_retries_reach_cases_behind_ones_still_waiting_out_their_delay(
+    store, channel, many_buyers, monkeypatch
+):
+    """Cases first in line (new customers, earliest due) whose retry is not due yet never keep
+    the others from their refund."""
+    world = World(store, channel, price="30.00")
+    minutes = lambda m: ASKED + dt.timedelta(minutes=m)  # noqa: E731
+    monkeypatch.setattr(TestGateway, "refund", _refuse)
+    waiting = []
+    for n in range(3):
+        order = delivered_order(world, 1, customer=f"w{n}")
+        waiting.append(_return(order, {order.lines.get().pk: 1}, kind="refund_only", reason="damaged"))
+    assert services.cases_refund_pending(now=minutes(10)) == 0  # failed twice: next try at 30 min
+    due = []
+    for n in range(2):
+        order = delivered_order(world, 1, customer=f"d{n}")
+        due.append(
+            _return(order, {order.lines.get().pk: 1}, kind="refund_only", reason="damaged", now=minutes(10))
+        )  # failed once: next try at 20 min
+    AfterSale.objects.filter(pk__in=[c.pk for c in waiting]).update(priority=0)
+    AfterSale.objects.filter(pk__in=[c.pk for c in due]).update(priority=1)
+    monkeypatch.undo()  # the provider is back
+    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+
+    assert services.cases_refund_pending(now=minutes(20)) == 2
+    assert [AfterSale.objects.get(pk=c.pk).status for c in due] == ["refunded"] * 2
+    assert [AfterSale.objects.get(pk=c.pk).status for c in waiting] == ["approved"] * 3

@@ -138,3 +138,21 @@ def test_list_01_an_unknown_product_is_a_404_in_the_error_shape(api_as, store):
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
     assert response.json()["message"] == "商品不存在"
+
+
+def test_list_05_the_audit_queue_api_pages_and_counts_every_waiting_audit(api_as, store, dress):
+    """The queue is paged like every list (it returned at most 200 audits, with no total)."""
+    from storeops.catalog.models import AuditOutcome, ListingAudit, Product, ProductStatus
+
+    for i in range(3):
+        product = a_product(store, dress, code=f"Q{i:02d}", complete=False)
+        Product.objects.filter(pk=product.pk).update(status=ProductStatus.PENDING_AUDIT)
+        ListingAudit.objects.create(product=product, passed=True, outcome=AuditOutcome.MANUAL)
+    api = api_as(Role.OPERATIONS)
+    first = api.get(f"/catalog/{store.pk}/audit-queue?page_size=2").json()
+    assert (first["total"], first["page"], len(first["items"])) == (3, 1, 2)
+    second = api.get(f"/catalog/{store.pk}/audit-queue?page_size=2&page=2").json()
+    assert len(second["items"]) == 1
+    assert {a["id"] for a in first["items"] + second["items"]} == set(
+        ListingAudit.objects.values_list("pk", flat=True)
+    )

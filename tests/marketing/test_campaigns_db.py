@@ -352,3 +352,17 @@ def test_promo_05_api_approval_route_of_the_wrong_step_is_refused(store, today, 
     # then it is a conflict naming the step it waits for
     assert response.status_code == 409
     assert response.json()["message"] == "活动当前等待的审批环节是：运营负责人"
+
+
+def test_promo_05_api_campaign_and_ad_plan_lists_are_paged_with_a_total(store, today, api_as):
+    """Both lists page like every API list (they stopped silently at 500 rows, with no total)."""
+    from tests.marketing.builders import an_ad_plan
+
+    campaigns = [a_campaign(store, today + dt.timedelta(days=10 + i), theme=f"活动{i}") for i in range(3)]
+    plans = [an_ad_plan(store, name=f"计划{i}") for i in range(3)]
+    api = api_as(Role.MARKETING)
+    for path, rows in (("campaigns", campaigns), ("ad-plans", plans)):
+        first = api.get(f"/marketing/{store.pk}/{path}?page_size=2").json()
+        second = api.get(f"/marketing/{store.pk}/{path}?page=2&page_size=2").json()
+        assert (first["total"], len(first["items"]), len(second["items"])) == (3, 2, 1)
+        assert {r["id"] for r in first["items"] + second["items"]} == {r.pk for r in rows}

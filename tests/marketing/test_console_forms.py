@@ -307,3 +307,24 @@ def test_ads_01_console_forms_are_refused_to_roles_without_the_permission(store,
     assert client.post(f"/marketing/ads/{plan.pk}/keywords/", {"keyword": "x", "bid": "1"}).status_code == 403
     ops = _client(make_user, Role.OPERATIONS)  # sees campaigns, does not edit ad plans
     assert ops.get(f"/marketing/ads/{plan.pk}/edit/").status_code == 403
+
+
+def test_promo_05_campaign_form_offers_every_open_offer_and_keeps_the_campaigns_own(store, today):
+    """The form listed the newest 300 offers only: an older open offer could not be linked, and
+    editing a campaign linked to one dropped it. Now every offer not ended is offered, and a
+    campaign's own offers stay on its form whatever their status."""
+    from storeops.console.marketing_views import CampaignForm
+    from storeops.promotions.models import Offer
+
+    Offer.objects.bulk_create(
+        Offer(store=store, kind="percentage", level="item", title_zh=f"满减{n}", status="active")
+        for n in range(301)
+    )
+    old, ended, linked = Offer.objects.order_by("pk")[0], *Offer.objects.order_by("pk")[1:3]
+    Offer.objects.filter(pk__in=[ended.pk, linked.pk]).update(status="ended")
+    choices = {pk for pk, _ in CampaignForm(store=store).fields["offers"].choices}
+    assert old.pk in choices
+    assert len(choices) == 299  # the two ended ones are not offered to a new campaign
+    editing = CampaignForm(store=store, initial={"offers": [linked.pk]})
+    assert linked.pk in {pk for pk, _ in editing.fields["offers"].choices}
+    assert ended.pk not in {pk for pk, _ in editing.fields["offers"].choices}

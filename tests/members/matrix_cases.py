@@ -13,6 +13,7 @@ MEMBERS_API_CASES = {
     ("GET", "/members/{store_id}/members/{member_id}"): (_M + "/{mb_member}", None),
     ("PATCH", "/members/{store_id}/members/{member_id}"): (_M + "/{mb_member}", {"city": "上海"}),
     ("GET", "/members/{store_id}/members/{member_id}/ledger"): (_M + "/{mb_member}/ledger?kind=adjust", None),
+    ("GET", "/members/{store_id}/members/{member_id}/invitees"): (_M + "/{mb_member}/invitees", None),
     ("POST", "/members/{store_id}/members/{member_id}/referrer"): (
         _M + "/{mb_unreferred}/referrer",
         {"invite_code": "{mb_code}"},

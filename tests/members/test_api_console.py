@@ -229,3 +229,28 @@ def test_mem_02_console_lists_goods_rewards_and_staff_add_one(store, channel, ma
     listing = cs.get("/members/").content.decode()
     assert "P1-S" in listing
     assert "新增兑换商品" not in listing
+
+
+def test_mem_05_every_invitee_of_a_member_is_paged_in_the_api_and_the_console(store, api_as, make_user):
+    """The detail showed at most 100 invitees (API) and 50 (console), counted as those: the API
+    now gives the total and a paged list, the console pages them beside the ledger."""
+    alice = a_member(store, "alice")
+    for n in range(27):
+        a_member(store, f"inv{n:02d}", invite_code=alice.invite_code)
+    api = api_as(Role.OPERATIONS)
+    detail = api.get(f"/members/{store.pk}/members/{alice.pk}").json()
+    assert detail["invitees_total"] == 27
+    first = api.get(f"/members/{store.pk}/members/{alice.pk}/invitees", page_size=20).json()
+    second = api.get(f"/members/{store.pk}/members/{alice.pk}/invitees", page=2, page_size=20).json()
+    assert (first["total"], len(first["items"]), len(second["items"])) == (27, 20, 7)
+    assert {i["customer_ref"] for i in first["items"] + second["items"]} == {f"inv{n:02d}" for n in range(27)}
+
+    client = Client()
+    client.force_login(make_user(Role.CUSTOMER_SERVICE))
+    page = client.get(f"/members/{alice.pk}/", {"kind": "adjust"})
+    html = page.content.decode()
+    assert "邀请的会员（27）" in html
+    assert len(page.context["invitees"].object_list) == 25
+    assert "?kind=adjust&invitees_page=2" in html
+    rest = client.get(f"/members/{alice.pk}/", {"kind": "adjust", "invitees_page": 2})
+    assert [m.customer_ref for m in rest.context["invitees"]] == ["inv01", "inv00"]  # newest first

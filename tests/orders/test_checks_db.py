@@ -97,3 +97,45 @@ def test_ord_01_finding_title_is_rendered_in_each_readers_language(world):
         assert finding.display_title == f"订单 {order.number} 付款 45 分钟仍未审核"
     with translation.override("en"):
         assert finding.display_title == f"Order {order.number} paid 45 minutes ago is still not reviewed"
+
+
+# --- every subject, not the first N ---------------------------------------------------------------
+# A check that read only its first rows would leave the rest without a finding (and resolve the
+# findings they had as if they were fine). With the read batch at 2, five subjects all report.
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    from storeops.orders import checks
+
+    monkeypatch.setattr(checks, "BATCH_SIZE", 2)
+
+
+def _paid_orders(world, n=5):
+    orders = [world.place(1, customer=f"c{i}") for i in range(n)]
+    for order in orders:
+        world.pay(order)
+    return orders
+
+
+def test_ord_01_every_order_past_the_review_window_has_a_finding(world, small_batches):
+    orders = _paid_orders(world)
+    checks_run(rule="ORD-01", store=world.store, now=T0 + dt.timedelta(minutes=31), notify=False)
+    assert sorted(f.subject_id for f in _open("ORD-01")) == sorted(o.number for o in orders)
+
+
+def test_ord_03_every_order_near_its_ship_by_time_has_a_finding(world, small_batches):
+    orders = _paid_orders(world)
+    checks_run(rule="ORD-03", store=world.store, now=T0 + dt.timedelta(hours=43), notify=False)
+    assert sorted(f.subject_id for f in _open("ORD-03")) == sorted(o.number for o in orders)
+
+
+def test_ord_04_every_exception_order_without_a_notice_has_a_finding(world, small_batches):
+    bad = svc.AddressIn(receiver="李四", phone="1", province="浙江省", city="杭州市", address="文三路100号")
+    orders = [world.place(1, customer=f"c{i}", address=bad) for i in range(5)]
+    for order in orders:
+        world.pay(order)
+        svc.order_auto_review(actor=ACTOR, order=order, now=T0)
+    CustomerNotification.objects.all().delete()
+    checks_run(rule="ORD-04", store=world.store, now=T0 + dt.timedelta(minutes=61), notify=False)
+    assert sorted(f.subject_id for f in _open("ORD-04")) == sorted(o.number for o in orders)

@@ -370,6 +370,22 @@ def test_ord_03_ship_risk_page_groups_orders_by_channel(world, make_user):
     assert "剩余 " in html
 
 
+def test_ord_03_a_long_ship_risk_list_is_paged_and_counts_every_order(store, channel, make_user):
+    # given 27 paid orders near or past their ship-by time (the page showed at most 2,000 and
+    # counted only those)
+    world = World(store, channel, stock_sh=30)
+    for i in range(27):
+        _paid(world, customer=f"c{i}", at=timezone.now() - dt.timedelta(hours=47, minutes=i))
+    client = _client(make_user, Role.WAREHOUSE)
+    first = client.get("/orders/ship-risk/")
+    assert (first.context["at_risk"], first.context["breached"]) == (27, 0)
+    [group] = first.context["groups"]
+    assert (len(group.rows), group.at_risk) == (25, 27)
+    assert "第 1 / 2 页，共 27 条" in first.content.decode()
+    second = client.get("/orders/ship-risk/?page=2")
+    assert [len(g.rows) for g in second.context["groups"]] == [2]
+
+
 def test_list_page_queries_do_not_grow_with_the_number_of_orders(world, make_user):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

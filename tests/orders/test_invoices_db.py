@@ -261,3 +261,12 @@ def test_ord_07_console_invoice_queue_renders_and_finance_issues(world, store, m
     cs = Client()
     cs.force_login(make_user(Role.CUSTOMER_SERVICE))
     assert cs.post(f"/orders/invoices/{invoice.pk}/reject/", {"reason": "x"}).status_code == 403
+
+
+def test_ord_07_every_open_request_that_breaks_the_three_flows_has_a_finding(world, store, monkeypatch):
+    """Not the first N requests only: with the read batch at 2, five requests all report."""
+    from storeops.orders import invoice_checks
+
+    monkeypatch.setattr(invoice_checks, "BATCH_SIZE", 2)
+    invoices = [_company_request(_paid(world, qty=1), payer_name="李四") for _ in range(5)]
+    assert sorted(f.subject_id for f in _ord07(store)) == sorted(str(i.pk) for i in invoices)

@@ -162,7 +162,7 @@ def test_ord_03_ship_risk_page_rows_are_most_urgent_first_and_grouped_by_channel
     b = _paid(world, customer="b", at=T0 + dt.timedelta(hours=3))
     _paid(world, customer="c", at=T0 + dt.timedelta(hours=30))  # far from its deadline
     now = T0 + dt.timedelta(hours=49)  # a: 1 h late; b: 2 h left
-    rows = sel.orders_ship_risk(store, now)
+    rows = sel.ship_risk_rows(store, now, sel.ship_risk_orders(store, now))
     assert [(r.order.number, r.clock.risk, r.clock.minutes_left) for r in rows] == [
         (a.number, "breached", -60),
         (b.number, "at_risk", 120),
@@ -171,6 +171,23 @@ def test_ord_03_ship_risk_page_rows_are_most_urgent_first_and_grouped_by_channel
     assert rows[1].clock.countdown == "剩余 2小时0分"
     (group,) = sel.ship_risk_by_channel(rows)
     assert (group.channel.pk, group.at_risk, group.breached) == (world.channel.pk, 1, 1)
+    assert sel.ship_risk_counts(store, now) == {world.channel.pk: (1, 1)}
+
+
+def test_ord_03_ship_risk_counts_every_order_and_groups_a_page_by_channel(world, store, system):
+    """The counts are of the whole list, whatever page of rows is shown; channels in name
+    order, each channel's orders most urgent first."""
+    world.channel = store_services.channel_create(
+        actor=system, store=store, kind="jd", code="jd", name="京东店"
+    )
+    jd = [_paid(world, customer=f"j{i}", at=T0 + dt.timedelta(hours=i)) for i in range(3)]
+    now = T0 + dt.timedelta(hours=48, minutes=30)  # j0 half an hour late; j1, j2 at risk
+    counts = sel.ship_risk_counts(store, now)
+    assert counts == {world.channel.pk: (2, 1)}
+    assert [o.number for o in sel.ship_risk_orders(store, now)] == [o.number for o in jd]
+    first_page = sel.ship_risk_rows(store, now, sel.ship_risk_orders(store, now)[:1])
+    (group,) = sel.ship_risk_by_channel(first_page, counts)
+    assert (len(group.rows), group.at_risk, group.breached) == (1, 2, 1)
 
 
 def test_ship_clock_is_blank_for_orders_without_a_deadline(world, store):

@@ -155,3 +155,23 @@ def test_price_04_a_drop_below_the_alert_ratio_raises_nothing(store):
 
     # then
     assert Finding.objects.filter(rule_id="PRICE-04").count() == 0
+
+
+def test_price_03_api_price_history_and_competitors_are_paged_with_a_total(store, sku, api_as):
+    """Both lists page like every API list (they stopped silently at 500 rows, with no total)."""
+    from storeops.accounts.roles import Role
+
+    for price in ("179.00", "169.00"):
+        ps.price_set(actor=ACTOR, sku=sku, new_price=price, reason="promotion")
+    for i in range(3):
+        ps.competitor_product_create(actor=ACTOR, store=store, competitor="A店", name=f"竞品{i}")
+    api = api_as(Role.FINANCE)
+    history = api.get(f"/pricing/{store.pk}/skus/{sku.pk}/prices?page_size=2").json()
+    assert (history["total"], [c["new_price"] for c in history["items"]]) == (3, ["169.00", "179.00"])
+    assert [
+        c["reason"]
+        for c in api.get(f"/pricing/{store.pk}/skus/{sku.pk}/prices?page=2&page_size=2").json()["items"]
+    ] == ["initial"]
+    competitors = api.get(f"/pricing/{store.pk}/competitors?page_size=2").json()
+    assert (competitors["total"], len(competitors["items"])) == (3, 2)
+    assert len(api.get(f"/pricing/{store.pk}/competitors?page=2&page_size=2").json()["items"]) == 1

@@ -98,3 +98,17 @@ def test_promo_01_console_activates_pauses_and_ends_an_offer(store, make_user):
     # customer service may look but not switch offers
     cs = _client(make_user, Role.CUSTOMER_SERVICE)
     assert cs.post(status_url, {"status": "paused"}).status_code == 403
+
+
+def test_promo_01_offer_and_coupon_forms_offer_every_category_of_the_store(store):
+    """The category pickers listed the first 500 categories (by code): an offer or coupon could
+    not be scoped to the rest, and editing one scoped to them failed."""
+    from storeops.catalog.models import Category
+    from storeops.console.promotions_views import CouponTemplateForm, OfferForm
+
+    Category.objects.bulk_create(Category(store=store, code=f"c{n:04d}", name=f"类目{n}") for n in range(501))
+    last = Category.objects.get(code="c0500")
+    for form in (OfferForm(store=store), CouponTemplateForm(store=store)):
+        choices = dict(form.fields["category_ids"].choices)
+        assert len(choices) == 501
+        assert last.pk in choices

@@ -121,3 +121,16 @@ def test_cs_01_escalation_offers_only_higher_tiers(store, channel, cs_client):
     crisis = a_ticket(store, channel, subject="危机", tier="crisis")
     assert offered(crisis) == []
     assert "已是最高级别" in cs_client.get(f"/service/tickets/{crisis.pk}/").content.decode()
+
+
+def test_cs_01_compensation_picker_offers_every_active_coupon_template(store, channel, cs_client):
+    """The resolve form listed the first 50 active templates only: a store with more could not
+    compensate with the others."""
+    from storeops.promotions.models import CouponTemplate
+
+    CouponTemplate.objects.bulk_create(
+        CouponTemplate(store=store, name=f"补偿券{n}", kind="no_threshold", amount=5) for n in range(51)
+    )
+    ticket = a_ticket(store, channel)
+    offered = cs_client.get(f"/service/tickets/{ticket.pk}/").context["coupon_templates"]
+    assert len(offered) == 51
