@@ -469,8 +469,9 @@ def _report(sheet: CountSheet) -> dict[str, Any]:
             for r in report.rows
         ],
         "not_counted": list(report.variance.not_counted),
-        "net_value": report.variance.net_value.amount,
-        "absolute_value": report.variance.absolute_value.amount,
+        # two places like every amount (a sheet with nothing counted yet said "0")
+        "net_value": report.variance.net_value.amount.quantize(Decimal("0.01")),
+        "absolute_value": report.variance.absolute_value.amount.quantize(Decimal("0.01")),
         "accuracy": report.variance.accuracy,
         "currency": report.variance.net_value.currency,
     }
