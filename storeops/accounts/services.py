@@ -108,10 +108,15 @@ def api_token_create(
 
 
 def api_token_revoke(*, actor: Actor, token: ApiToken) -> None:
+    """Revoke ``token``. Revoking a revoked token changes nothing: it keeps the time it was
+    first revoked, and the operation log gets no second entry."""
     with transaction.atomic():
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="api_token.revoke", obj=token, after={"revoked": True})
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        token.refresh_from_db(fields=["revoked_at"])
+        if updated:
+            audit_record(actor=actor, action="api_token.revoke", obj=token, after={"revoked": True})
 
 
 _MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"

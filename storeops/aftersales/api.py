@@ -281,7 +281,7 @@ class RateOut(Schema):
     rate: Decimal | None
 
 
-class ReasonOut(Schema):
+class ReturnReasonOut(Schema):
     reason: str
     label: str
     cases: int
@@ -297,7 +297,7 @@ class StatsOut(Schema):
     rate: Decimal | None
     products: list[RateOut]
     categories: list[RateOut]
-    reasons: list[ReasonOut]
+    reasons: list[ReturnReasonOut]
 
 
 # --- helpers ---------------------------------------------------------------------------------------

@@ -73,8 +73,8 @@ class AfterSale(models.Model):
     priority = models.PositiveSmallIntegerField(_("优先级"), default=1)  # 0 = new customer first
     is_big_promo = models.BooleanField(_("大促订单"), default=False)
     currency = models.CharField(_("币种"), max_length=3, default="CNY")
-    refund_amount = models.DecimalField(_("应退金额"), **MONEY, default=Decimal("0"))
-    refunded_amount = models.DecimalField(_("已退金额"), **MONEY, default=Decimal("0"))
+    refund_amount = models.DecimalField(_("应退金额"), **MONEY, default=Decimal("0.00"))
+    refunded_amount = models.DecimalField(_("已退金额"), **MONEY, default=Decimal("0.00"))
     refund_reference = models.CharField(_("退款单号"), max_length=64, blank=True)
     due_at = models.DateTimeField(_("退款截止时间"), null=True, blank=True, db_index=True)
     auto_approved = models.BooleanField(_("自动同意"), default=False)
@@ -136,7 +136,7 @@ class AfterSaleLine(models.Model):
         OrderLine, on_delete=models.PROTECT, related_name="after_sale_lines", verbose_name=_("订单行")
     )
     quantity = models.PositiveIntegerField(_("数量"))
-    refund_amount = models.DecimalField(_("应退金额"), **MONEY, default=Decimal("0"))
+    refund_amount = models.DecimalField(_("应退金额"), **MONEY, default=Decimal("0.00"))
     qc_passed = models.PositiveIntegerField(_("质检合格"), default=0)
     qc_failed = models.PositiveIntegerField(_("质检不合格"), default=0)
     replacement_sku = models.ForeignKey(

@@ -336,7 +336,7 @@ class SegmentRowOut(Schema):
     actions: list[str]  # what the segment's playbook asks for
 
 
-class MoveOut(Schema):
+class SegmentMoveOut(Schema):
     from_segment: str  # "" = not in the snapshot before (a new buyer)
     to_segment: str
     customers: int
@@ -347,7 +347,7 @@ class SegmentOverviewOut(Schema):
     previous_day: dt.date | None
     customers: int
     segments: list[SegmentRowOut]
-    moves: list[MoveOut]
+    moves: list[SegmentMoveOut]
 
 
 class SnapshotRowOut(Schema):
@@ -531,7 +531,7 @@ class ReportIn(Schema):
     day: dt.date | None = None  # the report of the last complete period before this day (default: today)
 
 
-class ReportOut(Schema):
+class OperationsReportOut(Schema):
     id: int
     kind: str
     period_start: dt.date
@@ -564,14 +564,16 @@ class DeliveryOut(Schema):
     ok: bool
 
 
-class ReportDetailOut(ReportOut):
+class ReportDetailOut(OperationsReportOut):
     title: str
     sections: list[ReportSectionOut]
     data: dict[str, Any]  # the stored figures (raw values)
     deliveries: list[DeliveryOut]
 
 
-@router.get("/{store_id}/reports", response=Page[ReportOut], auth=perm("analytics.view_operationsreport"))
+@router.get(
+    "/{store_id}/reports", response=Page[OperationsReportOut], auth=perm("analytics.view_operationsreport")
+)
 def report_list(
     request: HttpRequest, store_id: int, kind: str = "", page: int = 1, page_size: int = 50
 ) -> Any:
@@ -580,7 +582,7 @@ def report_list(
 
 def _report_detail(report: Any) -> dict[str, Any]:
     return {
-        **{k: getattr(report, k) for k in ReportOut.model_fields},
+        **{k: getattr(report, k) for k in OperationsReportOut.model_fields},
         "title": reports.report_title(report),
         "sections": reports.report_rows(report),
         "data": report.data,

@@ -95,6 +95,14 @@ def whole_days_until() -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time()))
 
 
+def _period_end(until: dt.datetime | None) -> dt.datetime:
+    """``until`` as given, a time without an offset (``2026-12-01`` or ``2026-12-01T00:00``)
+    in the store's local time; by default :func:`whole_days_until`."""
+    if until is None:
+        return whole_days_until()
+    return timezone.make_aware(until) if timezone.is_naive(until) else until
+
+
 def _dec(value: float | None, places: str = "0.1") -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal(places))
 
@@ -121,10 +129,10 @@ def team_kpis(*, store: Store, until: dt.datetime | None = None, days: int | Non
     """The KPIs over the ``days`` (default: the playbook's ``kpi_period_days``) before ``until``
     (default: today's local midnight — whole days up to yesterday), next to the period before."""
     book = playbook_get(store=store)
-    days = days or book.kpi_period_days
+    days = book.kpi_period_days if days is None else days  # days=0 is an error, not "default"
     if not 1 <= days <= 366:
         raise ValidationError(_("统计周期无效"), fields={"days": _("1–366 天")})
-    until = until or whole_days_until()
+    until = _period_end(until)
     since = until - dt.timedelta(days=days)
     previous_since = since - dt.timedelta(days=days)
     now, agents = _measures(store, since, until)
@@ -209,10 +217,10 @@ def profitability(
     customers, or refunded without coming back sellable (PRICE-02 components), gross
     and net margin, ROI, share of the profit; ``low_profit_net_margin`` flags the weak ones."""
     book = playbook_get(store=store)
-    days = days or book.kpi_period_days
+    days = book.kpi_period_days if days is None else days  # days=0 is an error, not "default"
     if not 1 <= days <= 366:
         raise ValidationError(_("统计周期无效"), fields={"days": _("1–366 天")})
-    until = until or whole_days_until()
+    until = _period_end(until)
     since = until - dt.timedelta(days=days)
     sales = order_selectors.sku_sales(store, since=since, until=until)
     # refunded units whose goods did not come back sellable still cost their purchase

@@ -17,7 +17,8 @@ from ninja import Field, Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
 from storeops.behaviour import rules, selectors, services
-from storeops.core.api import Page, paginate
+from storeops.behaviour.models import ImportKind, ImportStatus
+from storeops.core.api import Page, check_choices, paginate
 from storeops.stores.models import Channel, Store
 
 router = Router(tags=["behaviour"])
@@ -54,7 +55,7 @@ class EventBatchIn(Schema):
     events: list[EventIn]
 
 
-class ImportOut(Schema):
+class BehaviourImportOut(Schema):
     id: int
     kind: str
     channel_id: int | None
@@ -73,12 +74,12 @@ class ImportOut(Schema):
     created_at: dt.datetime
 
 
-class ImportDetailOut(ImportOut):
+class ImportDetailOut(BehaviourImportOut):
     errors: list[dict[str, Any]]
     error_summary: dict[str, int]
 
 
-@router.post("/{store_id}/events", response={201: ImportOut}, auth=perm("behaviour.ingest_event"))
+@router.post("/{store_id}/events", response={201: BehaviourImportOut}, auth=perm("behaviour.ingest_event"))
 def events_post(request: HttpRequest, store_id: int, payload: EventBatchIn) -> Any:
     """One batch of at most 1,000 events, stored all or nothing (422 names each bad event as
     ``events[<position>].<field>``); sessions are assigned on arrival (the playbook's
@@ -94,12 +95,15 @@ def events_post(request: HttpRequest, store_id: int, payload: EventBatchIn) -> A
     return Status(201, run)
 
 
-@router.get("/{store_id}/imports", response=Page[ImportOut], auth=perm("behaviour.view_behaviourimport"))
+@router.get(
+    "/{store_id}/imports", response=Page[BehaviourImportOut], auth=perm("behaviour.view_behaviourimport")
+)
 def import_list(
     request: HttpRequest, store_id: int, status: str = "", kind: str = "", page: int = 1, page_size: int = 50
 ) -> Any:
     """File imports and API batches, newest first; ``status`` imported / failed, ``kind``
     file / api."""
+    check_choices(status=(status, ImportStatus.values), kind=(kind, ImportKind.values))
     return paginate(selectors.import_list(store=_store(store_id), status=status, kind=kind), page, page_size)
 
 

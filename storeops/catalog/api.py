@@ -96,7 +96,7 @@ class ProductOut(Schema):
     listed_on: dt.date | None
 
 
-class ReasonOut(Schema):
+class AuditReasonOut(Schema):
     rule: str
     code: str
     field: str
@@ -106,13 +106,13 @@ class ReasonOut(Schema):
     positions: list[list[int]]
 
 
-class AuditOut(Schema):
+class ListingAuditOut(Schema):
     id: int
     product_id: int
     created_at: dt.datetime
     passed: bool
     outcome: str
-    reasons: list[ReasonOut]
+    reasons: list[AuditReasonOut]
     word_list_version: str
     decision: str
     comment: str
@@ -139,7 +139,7 @@ class ProductDetailOut(ProductOut):
     skus: list[SkuOut]
     tags: list[str]
     listings: list[ListingOut]
-    audits: list[AuditOut]
+    audits: list[ListingAuditOut]
 
     @staticmethod
     def resolve_skus(obj: Product) -> list[Any]:
@@ -158,7 +158,7 @@ class ProductDetailOut(ProductOut):
         return list(obj.audits.all()[:10])
 
 
-class ReviewIn(Schema):
+class AuditReviewIn(Schema):
     approve: bool
     comment: str = ""
 
@@ -291,22 +291,24 @@ def product_update(request: HttpRequest, store_id: int, product_id: int, payload
 
 
 @router.post(
-    "/{store_id}/products/{product_id}/submit", response=AuditOut, auth=perm("catalog.change_product")
+    "/{store_id}/products/{product_id}/submit", response=ListingAuditOut, auth=perm("catalog.change_product")
 )
 def listing_submit(request: HttpRequest, store_id: int, product_id: int) -> ListingAudit:
     return services.listing_submit(actor=principal(request).actor, product=_product(store_id, product_id))
 
 
-@router.get("/{store_id}/audit-queue", response=Page[AuditOut], auth=perm("catalog.view_listingaudit"))
+@router.get("/{store_id}/audit-queue", response=Page[ListingAuditOut], auth=perm("catalog.view_listingaudit"))
 def audit_queue(request: HttpRequest, store_id: int, page: int = 1, page_size: int = 50) -> dict[str, Any]:
     """Audits waiting for a person, oldest first, a page at a time (``total``: all of them)."""
     return paginate(selectors.audit_queue(store_id=_store(store_id).pk), page, page_size)
 
 
 @router.post(
-    "/{store_id}/audits/{audit_id}/review", response=AuditOut, auth=perm("catalog.change_listingaudit")
+    "/{store_id}/audits/{audit_id}/review", response=ListingAuditOut, auth=perm("catalog.change_listingaudit")
 )
-def listing_review(request: HttpRequest, store_id: int, audit_id: int, payload: ReviewIn) -> ListingAudit:
+def listing_review(
+    request: HttpRequest, store_id: int, audit_id: int, payload: AuditReviewIn
+) -> ListingAudit:
     audit = get_object_or_404(ListingAudit, pk=audit_id, product__store_id=store_id)
     return services.listing_review(
         actor=principal(request).actor, audit=audit, approve=payload.approve, comment=payload.comment

@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "storeops.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "storeops.config.middleware.ApiErrorShapeMiddleware",
 ]
 
 ROOT_URLCONF = "storeops.config.urls"

@@ -5,10 +5,14 @@ Authentication and the per-route permission check live in :mod:`storeops.account
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from ninja import Schema
+
+from storeops.core.errors import ValidationError
 
 T = TypeVar("T")
 
@@ -29,13 +33,34 @@ class Page(Schema, Generic[T]):
 
 
 def paginate(qs: QuerySet[Any], page: int, page_size: int) -> dict[str, Any]:
-    page = max(page, 1)
-    page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
+    """One page of ``qs``. ``page`` counts from 1; ``page_size`` is 1–200. Anything else is a
+    422 naming the parameter (it used to be lowered or raised silently, so a client asking
+    for 1,000 rows a page got 200 and skipped the rest when it paged by its own size)."""
+    errors: dict[str, str] = {}
+    if page < 1:
+        errors["page"] = _("须为不小于 1 的整数")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        errors["page_size"] = _("须为 1–%(max)s 的整数") % {"max": MAX_PAGE_SIZE}
+    if errors:
+        raise ValidationError(_("分页参数有误"), fields=errors)
     total = qs.count()
     start = (page - 1) * page_size
-    return {
-        "items": list(qs[start : start + page_size]),
-        "total": total,
-        "page": page,
-        "page_size": page_size,
-    }
+    # past the end: no query (an offset beyond the database's integer range would fail)
+    items = list(qs[start : start + page_size]) if start < total else []
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+def check_choices(**filters: tuple[str | None, Iterable[str]]) -> None:
+    """A 422 naming every list filter whose value is not one of its choices; an empty value is
+    no filter. ``check_choices(status=(status, ("open", "closed")))``. Without it a typo
+    (``status=shiped``) answered an empty list that looked like "no such rows"."""
+    errors: dict[str, str] = {}
+    for name, (value, choices) in filters.items():
+        allowed = [str(c) for c in choices]
+        if value and value not in allowed:
+            errors[name] = _("未知的值“%(value)s”，可选：%(choices)s") % {
+                "value": value,
+                "choices": ", ".join(allowed),
+            }
+    if errors:
+        raise ValidationError(_("筛选条件有误"), fields=errors)

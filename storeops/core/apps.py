@@ -5,3 +5,10 @@ class CoreConfig(AppConfig):
     name = "storeops.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from django.db.models.signals import pre_save
+
+        from storeops.core.guards import column_limits_check
+
+        pre_save.connect(column_limits_check, dispatch_uid="storeops.core.column_limits_check")

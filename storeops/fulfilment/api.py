@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -20,12 +20,12 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, paginate
+from storeops.core.api import Page, check_choices, paginate
 from storeops.core.context import Actor
 from storeops.core.errors import ValidationError
 from storeops.fulfilment import selectors, services
 from storeops.fulfilment.carriers import SIGNATURE_HEADER, adapter_get, read_rows, signature_valid
-from storeops.fulfilment.models import Carrier, Shipment
+from storeops.fulfilment.models import Carrier, Shipment, ShipmentStatus
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
 
@@ -36,7 +36,11 @@ class CarrierSignature:
     """Ninja auth callable for carrier pushes: the body's HMAC-SHA256 with the carrier's
     secret. Wrong or missing signature, unknown or inactive carrier → 401."""
 
-    openapi_type = "apiKey"
+    openapi_security_schema: ClassVar[dict[str, str]] = {
+        "type": "apiKey",
+        "in": "header",
+        "name": SIGNATURE_HEADER,
+    }
 
     def __call__(self, request: HttpRequest) -> Carrier | None:
         code = str((request.resolver_match.kwargs if request.resolver_match else {}).get("carrier_code", ""))
@@ -46,9 +50,6 @@ class CarrierSignature:
         if not signature_valid(carrier.secret, request.body, request.headers.get(SIGNATURE_HEADER, "")):
             return None
         return carrier
-
-    def openapi_security_schema(self) -> dict[str, Any]:
-        return {"type": "apiKey", "in": "header", "name": SIGNATURE_HEADER}
 
 
 class LineIn(Schema):
@@ -97,7 +98,7 @@ class ShipmentOut(Schema):
         return obj.carrier.code
 
 
-class EventOut(Schema):
+class TrackingEventOut(Schema):
     time: dt.datetime
     code: str
     status: str
@@ -106,15 +107,15 @@ class EventOut(Schema):
     source: str
 
 
-class LineOut(Schema):
+class ShipmentLineOut(Schema):
     sku_code: str
     qty: int
 
 
 class ShipmentDetailOut(ShipmentOut):
     address: str
-    lines: list[LineOut]
-    events: list[EventOut]
+    lines: list[ShipmentLineOut]
+    events: list[TrackingEventOut]
 
     @staticmethod
     def resolve_lines(obj: Shipment) -> list[Any]:
@@ -164,7 +165,7 @@ class CarrierStatOut(Schema):
     cost_per_kg: Decimal | None
 
 
-class SuggestionOut(Schema):
+class CarrierScoreOut(Schema):
     carrier: str
     score: Decimal
     estimated_hours: Decimal
@@ -172,10 +173,10 @@ class SuggestionOut(Schema):
     fallback: bool
 
 
-class SuggestOut(Schema):
+class CarrierSuggestionOut(Schema):
     province: str
     best: str | None
-    ranked: list[SuggestionOut]
+    ranked: list[CarrierScoreOut]
 
 
 def _store(store_id: int) -> Store:
@@ -204,6 +205,7 @@ def shipment_list(
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
+    check_choices(status=(status, ShipmentStatus.values))
     qs = selectors.shipment_list(
         store=_store(store_id), status=status, carrier=carrier, province=province, q=q
     )
@@ -321,7 +323,9 @@ def carrier_stats(
     ]
 
 
-@router.get("/{store_id}/carrier-suggestion", response=SuggestOut, auth=perm("fulfilment.view_carrier"))
+@router.get(
+    "/{store_id}/carrier-suggestion", response=CarrierSuggestionOut, auth=perm("fulfilment.view_carrier")
+)
 def carrier_suggestion(
     request: HttpRequest, store_id: int, province: str, weight_kg: Decimal | None = None, days: int = 90
 ) -> dict[str, Any]:

@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, paginate
+from storeops.core.api import Page, check_choices, paginate
 from storeops.core.errors import NotFound
 from storeops.inventory import abc_classes, counts, selectors, services
-from storeops.inventory.models import CountSheet, Stock, StockMove, Warehouse, Zone
+from storeops.inventory.models import CountSheet, CountStatus, MoveKind, Stock, StockMove, Warehouse, Zone
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
 
@@ -154,7 +154,7 @@ class RuleOut(Schema):
     reserve: int
 
 
-class OfferOut(Schema):
+class ChannelOfferOut(Schema):
     channel_id: int
     sku_id: int
     quantity: int
@@ -203,6 +203,7 @@ def stock_list(
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
+    check_choices(zone=(zone, Zone.values))
     qs = selectors.stock_list(
         store=_store(store_id),
         warehouse_id=warehouse_id,
@@ -283,6 +284,7 @@ def ledger(
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
+    check_choices(kind=(kind, MoveKind.values))
     qs = selectors.ledger_list(
         store=_store(store_id), sku_id=sku_id, warehouse_id=warehouse_id, kind=kind, reference=reference
     )
@@ -347,7 +349,9 @@ def channel_rule_set(request: HttpRequest, store_id: int, payload: RuleIn) -> An
 
 
 @router.get(
-    "/{store_id}/channel-offers", response=list[OfferOut], auth=perm("inventory.view_channelstockoffer")
+    "/{store_id}/channel-offers",
+    response=list[ChannelOfferOut],
+    auth=perm("inventory.view_channelstockoffer"),
 )
 def channel_offer_list(request: HttpRequest, store_id: int, channel_id: int | None = None) -> list[Any]:
     return list(selectors.channel_offer_list(store=_store(store_id), channel_id=channel_id))
@@ -355,7 +359,7 @@ def channel_offer_list(request: HttpRequest, store_id: int, channel_id: int | No
 
 @router.post(
     "/{store_id}/channel-offers/sync",
-    response=list[OfferOut],
+    response=list[ChannelOfferOut],
     auth=perm("inventory.change_channelstockoffer"),
 )
 def channel_offer_sync(request: HttpRequest, store_id: int) -> list[Any]:
@@ -434,7 +438,7 @@ class RecountIn(Schema):
     sku_ids: list[int] | None = None
 
 
-class CancelIn(Schema):
+class SheetCancelIn(Schema):
     reason: str = ""
 
 
@@ -465,8 +469,9 @@ def _report(sheet: CountSheet) -> dict[str, Any]:
             for r in report.rows
         ],
         "not_counted": list(report.variance.not_counted),
-        "net_value": report.variance.net_value.amount,
-        "absolute_value": report.variance.absolute_value.amount,
+        # two places like every amount (a sheet with nothing counted yet said "0")
+        "net_value": report.variance.net_value.amount.quantize(Decimal("0.01")),
+        "absolute_value": report.variance.absolute_value.amount.quantize(Decimal("0.01")),
         "accuracy": report.variance.accuracy,
         "currency": report.variance.net_value.currency,
     }
@@ -481,6 +486,7 @@ def count_sheet_list(
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
+    check_choices(status=(status, CountStatus.values))
     qs = selectors.count_sheet_list(store=_store(store_id), status=status, warehouse_id=warehouse_id)
     return paginate(qs, page, page_size)
 
@@ -566,7 +572,7 @@ def count_sheet_post(request: HttpRequest, store_id: int, sheet_id: int) -> dict
     auth=perm("inventory.change_countsheet"),
 )
 def count_sheet_cancel(
-    request: HttpRequest, store_id: int, sheet_id: int, payload: CancelIn
+    request: HttpRequest, store_id: int, sheet_id: int, payload: SheetCancelIn
 ) -> dict[str, Any]:
     sheet = _sheet(_store(store_id), sheet_id)
     return _report(

@@ -89,7 +89,7 @@ class BudgetOut(Schema):
     note: str
 
 
-class StockOut(Schema):
+class CampaignStockOut(Schema):
     sku_id: int
     sku_code: str
     planned_qty: int
@@ -118,7 +118,7 @@ class CampaignDetailOut(CampaignOut):
     thresholds: ThresholdsOut  # the values in force (the campaign's own, else the playbook's)
     phases: list[PhaseOut]
     budget: list[BudgetOut]
-    stock: list[StockOut]
+    stock: list[CampaignStockOut]
     approvals: list[ApprovalOut]
 
 
@@ -131,7 +131,7 @@ class DecisionIn(Schema):
     comment: str = ""
 
 
-class ActualIn(Schema):
+class BudgetActualIn(Schema):
     actual: Decimal
 
 
@@ -422,7 +422,7 @@ def campaign_end(request: HttpRequest, store_id: int, campaign_id: int) -> Campa
     auth=perm("marketing.change_campaignbudgetline"),
 )
 def campaign_budget_actual(
-    request: HttpRequest, store_id: int, campaign_id: int, kind: str, payload: ActualIn
+    request: HttpRequest, store_id: int, campaign_id: int, kind: str, payload: BudgetActualIn
 ) -> Any:
     return services.campaign_budget_actual_set(
         actor=principal(request).actor,

@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from ninja import Header, Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, paginate
+from storeops.core.api import Page, check_choices, paginate
 from storeops.core.errors import ValidationError
 from storeops.members import selectors, services
-from storeops.members.models import Member
+from storeops.members.models import EntryKind, Member, RewardKind, Tier
 from storeops.orders.services import AddressIn
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
@@ -121,7 +121,7 @@ class ReferrerIn(Schema):
     invite_code: str
 
 
-class AdjustIn(Schema):
+class PointsAdjustIn(Schema):
     points: int
     growth: int = 0
     reason: str
@@ -241,6 +241,7 @@ def members_list(
 ) -> dict[str, Any]:
     """Members, newest first; ``q`` matches customer, invite code or city; ``customer_ref`` is
     an exact match; ``tier`` filters (silver / gold / diamond); ``referred`` = yes / no."""
+    check_choices(tier=(tier, Tier.values), referred=(referred, ("yes", "no")))
     qs = selectors.member_list(
         store=_store(store_id), q=q, tier=tier, referred=referred, customer_ref=customer_ref
     )
@@ -273,6 +274,7 @@ def member_update(request: HttpRequest, store_id: int, member_id: int, payload: 
 def member_ledger(
     request: HttpRequest, store_id: int, member_id: int, kind: str = "", page: int = 1, page_size: int = 50
 ) -> dict[str, Any]:
+    check_choices(kind=(kind, EntryKind.values))
     member = selectors.member_get(store=_store(store_id), member_id=member_id)
     return paginate(selectors.member_ledger(member=member, kind=kind), page, page_size)
 
@@ -305,7 +307,7 @@ def member_set_referrer(request: HttpRequest, store_id: int, member_id: int, pay
     response={201: LedgerOut},
     auth=perm("members.adjust_points"),
 )
-def points_adjust(request: HttpRequest, store_id: int, member_id: int, payload: AdjustIn) -> Status:
+def points_adjust(request: HttpRequest, store_id: int, member_id: int, payload: PointsAdjustIn) -> Status:
     """A manual adjustment with a reason; beyond the playbook's ``points_adjust_limit`` (and
     for growth value) the caller needs ``members.adjust_points_any``."""
     who = principal(request)
@@ -411,6 +413,7 @@ def _reward_out(row: selectors.RewardRow) -> dict[str, Any]:
 @router.get("/{store_id}/rewards", response=list[RewardOut], auth=perm("members.view_pointsreward"))
 def rewards_list(request: HttpRequest, store_id: int, kind: str = "") -> list[dict[str, Any]]:
     """The rewards catalogue; ``kind`` filters (coupon / goods)."""
+    check_choices(kind=(kind, RewardKind.values))
     store = _store(store_id)
     rows = selectors.reward_rows(store=store, book=playbook_get(store=store), kind=kind)
     return [_reward_out(r) for r in rows]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from django.conf import settings
 from django.http import Http404, HttpRequest
@@ -47,7 +47,11 @@ class ProviderSignature:
     """Ninja auth callable for payment callbacks: the provider verifies the body's signature
     (HMAC-SHA256 for the test gateway). Invalid → recorded and 401."""
 
-    openapi_type = "apiKey"
+    openapi_security_schema: ClassVar[dict[str, str]] = {
+        "type": "apiKey",
+        "in": "header",
+        "name": pay.SIGNATURE_HEADER,
+    }
 
     def __call__(self, request: HttpRequest) -> str | None:
         name = str((request.resolver_match.kwargs if request.resolver_match else {}).get("provider", ""))
@@ -61,9 +65,6 @@ class ProviderSignature:
             services.payment_callback_reject(provider=name, body=request.body, error=str(exc))
             return None
         return name
-
-    def openapi_security_schema(self) -> dict[str, Any]:
-        return {"type": "apiKey", "in": "header", "name": pay.SIGNATURE_HEADER}
 
 
 def _store(store_id: int) -> Store:
@@ -278,7 +279,7 @@ class CallbackOut(Schema):
 
 
 class GatewayIn(Schema):
-    outcome: str = "succeeded"
+    outcome: Literal["succeeded", "failed"] = "succeeded"
     reason: str = ""
 
 
@@ -292,7 +293,7 @@ class CancelIn(Schema):
     reason: str
 
 
-class ReviewIn(Schema):
+class OrderReviewIn(Schema):
     action: str  # approve / hold / auto
     note: str = ""
 
@@ -525,7 +526,7 @@ def order_detail(request: HttpRequest, store_id: int, number: str) -> Order:
 
 
 @router.post("/{store_id}/orders/{number}/review", response=OrderOut, auth=perm("orders.review_order"))
-def order_review(request: HttpRequest, store_id: int, number: str, payload: ReviewIn) -> Order:
+def order_review(request: HttpRequest, store_id: int, number: str, payload: OrderReviewIn) -> Order:
     """``auto`` runs the ORD-01 rules now; ``approve`` passes a held order; ``hold`` sends it
     to the manual queue (note required)."""
     order = _order(_store(store_id), number)

@@ -26,10 +26,16 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, paginate
+from storeops.core.api import Page, check_choices, paginate
 from storeops.core.errors import ValidationError
 from storeops.orders import imports, invoices
-from storeops.orders.models import InvoiceRequest, OrderImport, OrderImportMapping
+from storeops.orders.models import (
+    InvoiceRequest,
+    InvoiceStatus,
+    OrderImport,
+    OrderImportMapping,
+    OrderImportStatus,
+)
 from storeops.stores.models import Store
 
 imports_router = Router(tags=["orders-import"])
@@ -161,6 +167,7 @@ def import_list(
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
+    check_choices(status=(status, OrderImportStatus.values))
     store = _store(store_id)
     data = paginate(
         imports.import_list(store=store, channel_id=channel_id or None, status=status or None),
@@ -304,7 +311,7 @@ def _invoice_out(invoice: InvoiceRequest) -> dict[str, Any]:
     }
 
 
-class IssueIn(Schema):
+class InvoiceIssueIn(Schema):
     invoice_number: str
 
 
@@ -337,6 +344,7 @@ def invoice_request(request: HttpRequest, store_id: int, payload: InvoiceIn) -> 
 def invoice_list(
     request: HttpRequest, store_id: int, status: str = "", q: str = "", page: int = 1, page_size: int = 50
 ) -> dict[str, Any]:
+    check_choices(status=(status, InvoiceStatus.values))
     qs = invoices.invoice_list(store=_store(store_id), status=status or None, q=q.strip())
     data = paginate(qs, page, page_size)
     data["items"] = [_invoice_out(i) for i in data["items"]]
@@ -351,7 +359,9 @@ def invoice_detail(request: HttpRequest, store_id: int, invoice_id: int) -> dict
 @invoices_router.post(
     "/{store_id}/{invoice_id}/issue", response=InvoiceOut, auth=perm("orders.issue_invoice")
 )
-def invoice_issue(request: HttpRequest, store_id: int, invoice_id: int, payload: IssueIn) -> dict[str, Any]:
+def invoice_issue(
+    request: HttpRequest, store_id: int, invoice_id: int, payload: InvoiceIssueIn
+) -> dict[str, Any]:
     invoice = invoices.invoice_get(store=_store(store_id), invoice_id=invoice_id)
     return _invoice_out(
         invoices.invoice_issue(

@@ -75,10 +75,10 @@ class Order(models.Model):
     # money
     currency = models.CharField(_("币种"), max_length=3, default=DEFAULT_CURRENCY)
     list_total = models.DecimalField(_("原价合计"), **MONEY)
-    discount_total = models.DecimalField(_("优惠合计"), **MONEY, default=Decimal("0"))
+    discount_total = models.DecimalField(_("优惠合计"), **MONEY, default=Decimal("0.00"))
     payable = models.DecimalField(_("应付金额"), **MONEY)
-    paid_amount = models.DecimalField(_("实付金额"), **MONEY, default=Decimal("0"))
-    refunded_amount = models.DecimalField(_("已退款金额"), **MONEY, default=Decimal("0"))
+    paid_amount = models.DecimalField(_("实付金额"), **MONEY, default=Decimal("0.00"))
+    refunded_amount = models.DecimalField(_("已退款金额"), **MONEY, default=Decimal("0.00"))
     coupon_codes = models.JSONField(_("使用的优惠券"), default=list, blank=True)
     pricing = models.JSONField(_("价格说明"), default=dict, blank=True)  # applied offers + explanation
     is_big_promo = models.BooleanField(_("大促订单"), default=False)
@@ -153,11 +153,11 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField(_("数量"))
     unit_price = models.DecimalField(_("单价"), **MONEY)
     list_total = models.DecimalField(_("原价小计"), **MONEY)
-    discount = models.DecimalField(_("分摊优惠"), **MONEY, default=Decimal("0"))
+    discount = models.DecimalField(_("分摊优惠"), **MONEY, default=Decimal("0.00"))
     paid_total = models.DecimalField(_("实付小计"), **MONEY)
     is_gift = models.BooleanField(_("赠品"), default=False)
     refunded_qty = models.PositiveIntegerField(_("已退数量"), default=0)
-    refunded_amount = models.DecimalField(_("已退金额"), **MONEY, default=Decimal("0"))
+    refunded_amount = models.DecimalField(_("已退金额"), **MONEY, default=Decimal("0.00"))
 
     class Meta:
         verbose_name = _("订单行")

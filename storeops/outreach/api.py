@@ -13,14 +13,15 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, paginate
+from storeops.core.api import Page, check_choices, paginate
 from storeops.outreach import selectors, services
+from storeops.outreach.models import CampaignStatus, ConsentStatus, MessageStatus, OutreachChannel
 from storeops.stores.models import Store
 
 router = Router(tags=["outreach"])
 
 
-class TemplateIn(Schema):
+class MessageTemplateIn(Schema):
     code: str
     name: str
     channel: str  # sms / email / push
@@ -28,7 +29,7 @@ class TemplateIn(Schema):
     subject: str = ""
 
 
-class TemplateOut(Schema):
+class MessageTemplateOut(Schema):
     id: int
     code: str
     name: str
@@ -59,7 +60,7 @@ class ConsentOut(Schema):
     changed_by: str
 
 
-class CampaignIn(Schema):
+class OutreachCampaignIn(Schema):
     name: str
     template_id: int
     audience_kind: str  # list / segment
@@ -68,7 +69,7 @@ class CampaignIn(Schema):
     scheduled_at: dt.datetime | None = None
 
 
-class StatsOut(Schema):
+class CampaignStatsOut(Schema):
     audience: int
     processed: int
     sent: int
@@ -81,7 +82,7 @@ class StatsOut(Schema):
     conversion_rate: Decimal | None
 
 
-class CampaignOut(Schema):
+class OutreachCampaignOut(Schema):
     id: int
     name: str
     template_code: str
@@ -105,11 +106,11 @@ class CampaignOut(Schema):
         return str(obj.template.channel)
 
 
-class CampaignDetailOut(CampaignOut):
-    stats: StatsOut
+class OutreachCampaignDetailOut(OutreachCampaignOut):
+    stats: CampaignStatsOut
 
 
-class MessageOut(Schema):
+class OutreachMessageOut(Schema):
     id: int
     customer_ref: str
     channel: str
@@ -153,13 +154,17 @@ def _detail(campaign: Any) -> Any:
     return campaign
 
 
-@router.get("/{store_id}/templates", response=Page[TemplateOut], auth=perm("outreach.view_messagetemplate"))
+@router.get(
+    "/{store_id}/templates", response=Page[MessageTemplateOut], auth=perm("outreach.view_messagetemplate")
+)
 def template_list(request: HttpRequest, store_id: int, page: int = 1, page_size: int = 50) -> Any:
     return paginate(selectors.template_list(_store(store_id)), page, page_size)
 
 
-@router.post("/{store_id}/templates", response={201: TemplateOut}, auth=perm("outreach.add_messagetemplate"))
-def template_create(request: HttpRequest, store_id: int, payload: TemplateIn) -> Any:
+@router.post(
+    "/{store_id}/templates", response={201: MessageTemplateOut}, auth=perm("outreach.add_messagetemplate")
+)
+def template_create(request: HttpRequest, store_id: int, payload: MessageTemplateIn) -> Any:
     template = services.template_create(
         actor=principal(request).actor, store=_store(store_id), **payload.dict()
     )
@@ -168,7 +173,7 @@ def template_create(request: HttpRequest, store_id: int, payload: TemplateIn) ->
 
 @router.put(
     "/{store_id}/templates/{template_id}/active",
-    response=TemplateOut,
+    response=MessageTemplateOut,
     auth=perm("outreach.change_messagetemplate"),
 )
 def template_active(request: HttpRequest, store_id: int, template_id: int, payload: ActiveIn) -> Any:
@@ -188,6 +193,7 @@ def consent_list(
     page: int = 1,
     page_size: int = 50,
 ) -> Any:
+    check_choices(channel=(channel, OutreachChannel.values), status=(status, ConsentStatus.values))
     return paginate(
         selectors.consent_list(_store(store_id), q=q, channel=channel, status=status), page, page_size
     )
@@ -199,15 +205,18 @@ def consent_set(request: HttpRequest, store_id: int, payload: ConsentIn) -> Any:
     return services.consent_set(actor=principal(request).actor, store=_store(store_id), **payload.dict())
 
 
-@router.get("/{store_id}/campaigns", response=Page[CampaignOut], auth=perm("outreach.view_campaign"))
+@router.get("/{store_id}/campaigns", response=Page[OutreachCampaignOut], auth=perm("outreach.view_campaign"))
 def campaign_list(
     request: HttpRequest, store_id: int, status: str = "", q: str = "", page: int = 1, page_size: int = 50
 ) -> Any:
+    check_choices(status=(status, CampaignStatus.values))
     return paginate(selectors.campaign_list(_store(store_id), status=status, q=q), page, page_size)
 
 
-@router.post("/{store_id}/campaigns", response={201: CampaignDetailOut}, auth=perm("outreach.add_campaign"))
-def campaign_create(request: HttpRequest, store_id: int, payload: CampaignIn) -> Any:
+@router.post(
+    "/{store_id}/campaigns", response={201: OutreachCampaignDetailOut}, auth=perm("outreach.add_campaign")
+)
+def campaign_create(request: HttpRequest, store_id: int, payload: OutreachCampaignIn) -> Any:
     store = _store(store_id)
     data = payload.dict()
     template = selectors.template_get(store, data.pop("template_id"))
@@ -218,7 +227,9 @@ def campaign_create(request: HttpRequest, store_id: int, payload: CampaignIn) ->
 
 
 @router.get(
-    "/{store_id}/campaigns/{campaign_id}", response=CampaignDetailOut, auth=perm("outreach.view_campaign")
+    "/{store_id}/campaigns/{campaign_id}",
+    response=OutreachCampaignDetailOut,
+    auth=perm("outreach.view_campaign"),
 )
 def campaign_detail(request: HttpRequest, store_id: int, campaign_id: int) -> Any:
     return _detail(selectors.campaign_get(_store(store_id), campaign_id))
@@ -226,7 +237,7 @@ def campaign_detail(request: HttpRequest, store_id: int, campaign_id: int) -> An
 
 @router.post(
     "/{store_id}/campaigns/{campaign_id}/send",
-    response=CampaignDetailOut,
+    response=OutreachCampaignDetailOut,
     auth=perm("outreach.change_campaign"),
 )
 def campaign_send(request: HttpRequest, store_id: int, campaign_id: int) -> Any:
@@ -238,7 +249,7 @@ def campaign_send(request: HttpRequest, store_id: int, campaign_id: int) -> Any:
 
 @router.post(
     "/{store_id}/campaigns/{campaign_id}/cancel",
-    response=CampaignDetailOut,
+    response=OutreachCampaignDetailOut,
     auth=perm("outreach.change_campaign"),
 )
 def campaign_cancel(request: HttpRequest, store_id: int, campaign_id: int) -> Any:
@@ -248,7 +259,7 @@ def campaign_cancel(request: HttpRequest, store_id: int, campaign_id: int) -> An
 
 @router.get(
     "/{store_id}/campaigns/{campaign_id}/messages",
-    response=Page[MessageOut],
+    response=Page[OutreachMessageOut],
     auth=perm("outreach.view_campaign"),
 )
 def campaign_messages(
@@ -260,11 +271,12 @@ def campaign_messages(
     page: int = 1,
     page_size: int = 50,
 ) -> Any:
+    check_choices(status=(status, MessageStatus.values))
     campaign = selectors.campaign_get(_store(store_id), campaign_id)
     return paginate(selectors.campaign_messages(campaign, status=status, q=q), page, page_size)
 
 
-@router.post("/{store_id}/receipts", response=MessageOut, auth=perm("outreach.change_message"))
+@router.post("/{store_id}/receipts", response=OutreachMessageOut, auth=perm("outreach.change_message"))
 def receipt(request: HttpRequest, store_id: int, payload: ReceiptIn) -> Any:
     """The SMS / e-mail / push gateway's delivery report for one message (the message id is the
     one StoreOps sent with it). The first report stands; repeats are answered unchanged."""

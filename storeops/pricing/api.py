@@ -57,7 +57,7 @@ class CostOut(Schema):
     full_cost: Decimal
 
 
-class SuggestionOut(Schema):
+class PriceSuggestionOut(Schema):
     feasible: bool
     code: str
     message_zh: str
@@ -152,7 +152,7 @@ def cost_set(request: HttpRequest, store_id: int, sku_id: int, payload: CostIn) 
 
 
 @router.get(
-    "/{store_id}/skus/{sku_id}/suggestion", response=SuggestionOut, auth=perm("pricing.view_pricechange")
+    "/{store_id}/skus/{sku_id}/suggestion", response=PriceSuggestionOut, auth=perm("pricing.view_pricechange")
 )
 def price_suggestion(
     request: HttpRequest,

@@ -32,7 +32,7 @@ from storeops.stores.models import Channel, Store
 router = Router(tags=["recommend"])
 
 
-class CustomerIn(Schema):
+class AddOnCustomerIn(Schema):
     ref: str = ""
     tier: str | None = None
     segments: list[str] = []
@@ -46,7 +46,7 @@ class CartLineIn(Schema):
 
 class AddOnsIn(Schema):
     channel_id: int
-    customer: CustomerIn = CustomerIn()
+    customer: AddOnCustomerIn = AddOnCustomerIn()
     lines: list[CartLineIn]
     coupon_codes: list[str] = []
     limit: int | None = None

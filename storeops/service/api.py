@@ -14,10 +14,21 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, paginate
+from storeops.core.api import Page, check_choices, paginate
 from storeops.core.errors import ValidationError
 from storeops.service import selectors, services
-from storeops.service.models import Incident, ReplyScript, Review, Ticket, TicketMessage, TicketTransfer
+from storeops.service.models import (
+    Incident,
+    ReplyScript,
+    Review,
+    Ticket,
+    TicketCategory,
+    TicketKind,
+    TicketMessage,
+    TicketStatus,
+    TicketTier,
+    TicketTransfer,
+)
 from storeops.stores.models import Channel, Store
 
 router = Router(tags=["service"])
@@ -138,7 +149,7 @@ class MessageResultOut(Schema):
     ticket: TicketOut
 
 
-class TransferIn(Schema):
+class TicketTransferIn(Schema):
     to_user_id: int
     reason: str
 
@@ -201,7 +212,7 @@ class SuggestIn(Schema):
     order: str = ""
 
 
-class SuggestionOut(Schema):
+class ScriptSuggestionOut(Schema):
     script_id: int
     title: str
     score: int
@@ -209,9 +220,9 @@ class SuggestionOut(Schema):
     text: str
 
 
-class SuggestOut(Schema):
-    suggestions: list[SuggestionOut]
-    auto_answer: SuggestionOut | None
+class ReplySuggestionsOut(Schema):
+    suggestions: list[ScriptSuggestionOut]
+    auto_answer: ScriptSuggestionOut | None
 
 
 class ReviewIn(Schema):
@@ -247,7 +258,7 @@ class GroupRowOut(Schema):
     trend: Decimal | None
 
 
-class KeywordOut(Schema):
+class ComplaintKeywordOut(Schema):
     keyword: str
     count: int
 
@@ -279,7 +290,7 @@ class ReportOut(Schema):
     by_tier: list[GroupRowOut]
     by_sku: list[GroupRowOut]
     by_channel: list[GroupRowOut]
-    top_keywords: list[KeywordOut]
+    top_keywords: list[ComplaintKeywordOut]
     sla: SlaOut
 
 
@@ -316,6 +327,12 @@ def ticket_list(
 ) -> dict[str, Any]:
     """The ticket queue. ``status=active`` = open or in progress; ``owner`` is a user id,
     ``me`` or ``none`` (unowned); ``overdue=true`` lists tickets past a running deadline."""
+    check_choices(
+        status=(status, [*TicketStatus.values, "active"]),
+        tier=(tier, TicketTier.values),
+        category=(category, TicketCategory.values),
+        kind=(kind, TicketKind.values),
+    )
     owner_id: int | None = None
     if owner == "me":
         owner_id = request.user.pk
@@ -379,7 +396,7 @@ def ticket_message(
 @router.post(
     "/{store_id}/tickets/{ticket_id}/transfer", response=TicketDetailOut, auth=perm("service.change_ticket")
 )
-def ticket_transfer(request: HttpRequest, store_id: int, ticket_id: int, payload: TransferIn) -> Ticket:
+def ticket_transfer(request: HttpRequest, store_id: int, ticket_id: int, payload: TicketTransferIn) -> Ticket:
     """Hand the ticket to another agent: only its owner or a supervisor may (首问负责制)."""
     ticket = _ticket(request, store_id, ticket_id)
     who = principal(request)
@@ -469,7 +486,9 @@ def script_delete(request: HttpRequest, store_id: int, script_id: int) -> tuple[
     return 204, None
 
 
-@router.post("/{store_id}/reply-suggestions", response=SuggestOut, auth=perm("service.view_replyscript"))
+@router.post(
+    "/{store_id}/reply-suggestions", response=ReplySuggestionsOut, auth=perm("service.view_replyscript")
+)
 def script_suggest(request: HttpRequest, store_id: int, payload: SuggestIn) -> dict[str, Any]:
     """The scripts that best answer a customer's message, placeholders filled; ``auto_answer``
     is the one FAQ automation would send by itself (CS-03)."""

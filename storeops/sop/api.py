@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, paginate
+from storeops.accounts.roles import Role
+from storeops.core.api import Page, check_choices, paginate
 from storeops.sop import selectors, services
 from storeops.sop.models import Finding
 from storeops.sop.registry import all_checks
@@ -79,6 +80,11 @@ def finding_list(
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
+    check_choices(
+        status=(status, [*Finding.Status.values, "unresolved"]),
+        severity=(severity, Finding.Severity.values),
+        owner_role=(owner_role, [r.value for r in Role]),
+    )
     qs = selectors.finding_list(
         store_id=store_id,
         status=status,

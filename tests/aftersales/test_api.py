@@ -211,3 +211,16 @@ def test_as_01_an_order_number_two_channels_share_needs_the_channel(api_as, stor
     created = cs.post(f"/aftersales/{store.pk}/cases", _body(order, channel_id=order.channel_id))
     assert created.status_code == 201, created.content
     assert AfterSale.objects.get().order_id == order.pk
+
+
+def test_as_01_a_new_case_shows_its_money_with_two_decimals(api_as, store, order):
+    # the 201 said "refunded_amount": "0" where every later answer says "0.00"
+    shop = api_as(Role.OPERATIONS)
+    created = shop.post(
+        f"/aftersales/shop/{store.pk}/cases", {**_body(order), "customer": order.customer_ref}
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["refunded_amount"] == "0.00"
+    back_office = api_as(Role.CUSTOMER_SERVICE).post(f"/aftersales/{store.pk}/cases", _body(order, qty=1))
+    assert back_office.status_code == 201, back_office.content
+    assert back_office.json()["refunded_amount"] == "0.00"

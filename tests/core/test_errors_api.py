@@ -126,7 +126,7 @@ def test_a_store_without_a_name_is_a_422_naming_the_name_field(db, api_as):
     assert body["code"] == "validation_error"
     assert body["message"] == "提交的数据有误"
     assert set(body["fields"]) == {"name"}
-    assert body["fields"]["name"] == "Field required"
+    assert body["fields"]["name"] == "必填"
     assert not Store.objects.exists()
 
 
