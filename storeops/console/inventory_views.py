@@ -422,6 +422,8 @@ def count_enter(request: HttpRequest, sheet_id: int) -> HttpResponse:
         # nothing was saved: show the page again with what was typed, so one typo does not
         # cost the whole sheet's counts
         messages.error(request, _error_text(exc))
+        if not entered:
+            return redirect("console:inventory_count_detail", sheet_id=sheet.pk)
         typed = {
             int(key.removeprefix("count_")): value.strip()
             for key, value in request.POST.items()
