@@ -949,6 +949,17 @@ CONSOLE_CASES = {
     },
     **{
         "console:inventory_stock": ("GET", "/inventory/stock/?zone=sellable&q=OK", None),
+        "console:inventory_stock_operate": (
+            "POST",
+            "/inventory/stock/operate/",
+            {
+                "kind": "receive",
+                "sku_code": "OK-S",
+                "warehouse": "{warehouse}",
+                "quantity": "5",
+                "reason": "采购入库",
+            },
+        ),
         "console:inventory_ledger": ("GET", "/inventory/ledger/?reference=SO-M", None),
         "console:inventory_replenishment": ("GET", "/inventory/replenishment/", None),
         "console:inventory_exceptions": ("GET", "/inventory/exceptions/", None),

@@ -158,9 +158,14 @@ def report_xlsx(report: OperationsReport) -> bytes:
     return _workbook_bytes(wb)
 
 
+# Characters STSong-Light's GB character set lacks (drawn as an empty box) and the ones it has
+# for them: the full-width yen sign for U+00A5, the katakana middle dot for the middle dot and
+# the bullet, a hyphen for the minus sign.
+_PDF_SUBSTITUTES = str.maketrans({"¥": "￥", "–": "~", "·": "・", "•": "・", "‧": "・", "−": "-"})
+
+
 def _pdf_text(text: str) -> str:
-    """The GB character set of STSong-Light has the full-width yen sign, not U+00A5."""
-    return escape(text.replace("¥", "￥").replace("–", "~"))
+    return escape(text.translate(_PDF_SUBSTITUTES))
 
 
 def report_pdf(report: OperationsReport) -> bytes:

@@ -41,12 +41,13 @@ def tokens(request: HttpRequest) -> HttpResponse:
             errors = {k: str(v) for k, v in exc.fields.items()} or {"name": str(exc.message)}
         else:
             messages.success(request, _("令牌已创建：请立即复制，它只显示这一次"))
+    labels = {r.value: str(label) for r, label in ROLE_LABELS.items()}
     return render(
         request,
         "console/tokens.html",
         _base_context(
             request,
-            tokens=list(api_token_list()),
+            tokens=[(t, labels.get(t.role.name, t.role.name)) for t in api_token_list()],
             roles=[(r.value, ROLE_LABELS[r]) for r in Role],
             errors=errors,
             created_secret=created_secret,

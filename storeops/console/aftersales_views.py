@@ -24,9 +24,11 @@ from storeops.console.views import (
     _current_store,
     _int,
     console_view,
+    error_text,
     querystring,
 )
 from storeops.core.errors import DomainError, NotFound
+from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.orders import selectors as order_selectors
 from storeops.stores.selectors import playbook_get
 
@@ -123,6 +125,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             can_inspect=case.status == rules.Status.RECEIVED and user.has_perm("aftersales.handle_returns"),
             can_exchange=rules.can_transition(case.kind, case.status, rules.Status.EXCHANGED)
             and user.has_perm("aftersales.handle_returns"),
+            carriers=list(fulfilment_selectors.carrier_list(active_only=True)),
             can_refund=rules.can_transition(case.kind, case.status, rules.Status.REFUNDED)
             and user.has_perm("aftersales.refund_aftersale"),
             can_cancel=rules.can_transition(case.kind, case.status, rules.Status.CANCELLED)
@@ -141,8 +144,7 @@ def _run(request: HttpRequest, number: str, fn, done: str) -> HttpResponse:  # t
     try:
         case = fn(case)
     except DomainError as exc:
-        detail = "；".join(f"{v}" for v in exc.fields.values())
-        messages.error(request, f"{exc.message}{'：' + detail if detail else ''}")
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, done % {"n": case.number, "s": case.get_status_display()})
     return _back(number)

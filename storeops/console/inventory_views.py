@@ -1,18 +1,22 @@
 """Console pages of the inventory (SOP INV-01, INV-03, INV-04, INV-05, INV-07): stock overview
-with filters, the ledger, replenishment suggestions, exceptions (ledger mismatches, open INV
-findings), cycle-count sheets (list, entry, variance), ABC classes and turnover."""
+with filters and the warehouse's stock operations (receive, transfer, adjust), the ledger,
+replenishment suggestions, exceptions (ledger mismatches, open INV findings), cycle-count
+sheets (list, entry, variance), ABC classes and turnover."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from storeops.console.views import (
@@ -22,12 +26,14 @@ from storeops.console.views import (
     _current_store,
     _int,
     console_view,
+    error_text,
     querystring,
 )
-from storeops.core.errors import DomainError
+from storeops.core.errors import DomainError, ValidationError
 from storeops.inventory import abc_classes as abc_services
 from storeops.inventory import counts as count_services
 from storeops.inventory import selectors as inv
+from storeops.inventory import services as stock_services
 from storeops.sop.selectors import finding_list
 from storeops.stores.selectors import playbook_get
 
@@ -44,6 +50,13 @@ def stock(request: HttpRequest) -> HttpResponse:
     store = _current_store(request)
     if store is None:
         return _empty(request)
+    return _stock_page(request, store)
+
+
+def _stock_page(
+    request: HttpRequest, store: Any, sent: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
+    """The stock overview; ``sent``: a refused stock operation's form, shown again as typed."""
     f = {
         "q": request.GET.get("q", "").strip(),
         "warehouse": request.GET.get("warehouse", ""),
@@ -68,8 +81,137 @@ def stock(request: HttpRequest) -> HttpResponse:
             querystring=querystring(request),
             warehouses=list(inv.warehouse_list(store=store)),
             zones=inv.ZONE_CHOICES,
+            sent=sent or {},
+            operations=[
+                ("receive", pgettext("action", "入库")),
+                ("transfer", _("调拨")),
+                ("adjust", _("库存调整")),
+            ],
+            can_move=request.user.has_perm("inventory.add_stockmove"),
+            can_adjust=request.user.has_perm("inventory.change_stock"),
         ),
+        status=status,
     )
+
+
+_OPERATION_FIELDS = (
+    "kind",
+    "sku_code",
+    "warehouse",
+    "zone",
+    "to_warehouse",
+    "to_zone",
+    "quantity",
+    "reason",
+    "reference",
+)
+
+
+@require_POST
+@console_view("inventory.add_stockmove")
+def stock_operate(request: HttpRequest) -> HttpResponse:
+    """A warehouse's stock operation: receive goods (``receive``), move them between warehouses
+    or zones (``transfer``), or correct a balance (``adjust``, needs the change-stock
+    permission). Each is one ledger line (two for a transfer); a refused one saves nothing and
+    the form comes back as it was typed."""
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    sent = {name: request.POST.get(name, "").strip() for name in _OPERATION_FIELDS}
+    kind = sent["kind"]
+    if kind == "adjust" and not request.user.has_perm("inventory.change_stock"):
+        return render(request, "console/forbidden.html", {"permission": "inventory.change_stock"}, status=403)
+    try:
+        done = _stock_operation(request, store, sent)
+    except DomainError as exc:
+        messages.error(request, error_text(exc))
+        return _stock_page(request, store, sent=sent, status=422)
+    messages.success(request, done)
+    return HttpResponseRedirect(reverse("console:inventory_stock") + "?" + urlencode({"q": sent["sku_code"]}))
+
+
+def _warehouse(store: Any, value: str) -> Any:
+    return inv.warehouse_get(store=store, warehouse_id=int(value)) if value.isdigit() else None
+
+
+def _operation_checked(store: Any, sent: dict[str, str]) -> dict[str, Any]:
+    """The operation's SKU, warehouses, zones and quantity, or a ValidationError naming each
+    bad field."""
+    zones = dict(inv.ZONE_CHOICES)
+    kind = sent["kind"]
+    ids, _missing = inv.sku_ids_by_codes(store=store, codes=[sent["sku_code"]] if sent["sku_code"] else [])
+    op: dict[str, Any] = {
+        "sku": inv.sku_get(store=store, sku_id=ids[0]) if ids else None,
+        "warehouse": _warehouse(store, sent["warehouse"]),
+        "zone": sent["zone"] or "sellable",
+        "to_warehouse": _warehouse(store, sent["to_warehouse"]) if kind == "transfer" else None,
+        "to_zone": sent["to_zone"] or "sellable",
+        "quantity": int(sent["quantity"]) if re.fullmatch(r"[+-]?\d{1,9}", sent["quantity"]) else 0,
+    }
+    errors: dict[str, str] = {}
+    if kind not in ("receive", "transfer", "adjust"):
+        errors["kind"] = _("未知的库存操作")
+    if op["sku"] is None:
+        errors["sku_code"] = _("找不到 SKU：%(c)s") % {"c": sent["sku_code"] or "-"}
+    if op["warehouse"] is None:
+        errors["warehouse"] = _("请选择仓库")
+    if kind == "transfer" and op["to_warehouse"] is None:
+        errors["to_warehouse"] = _("请选择调入仓库")
+    if op["zone"] not in zones or op["to_zone"] not in zones:
+        errors["zone"] = _("未知的库区")
+    if kind == "adjust" and op["quantity"] == 0:
+        errors["quantity"] = _("调整数量须为非零整数，减少填负数")
+    elif kind != "adjust" and op["quantity"] <= 0:
+        errors["quantity"] = _("数量须为正整数")
+    if errors:
+        raise ValidationError(_("库存操作有误，未保存"), fields=errors)
+    return op
+
+
+def _stock_operation(request: HttpRequest, store: Any, sent: dict[str, str]) -> str:
+    op = _operation_checked(store, sent)
+    zones = dict(inv.ZONE_CHOICES)
+    sku, warehouse, zone, quantity = op["sku"], op["warehouse"], op["zone"], op["quantity"]
+    actor = _actor(request)
+    values = {"sku": sku.code, "n": quantity, "w": warehouse.name, "z": zones[zone]}
+    if sent["kind"] == "receive":
+        stock_services.stock_receive(
+            actor=actor,
+            sku=sku,
+            warehouse=warehouse,
+            quantity=quantity,
+            reason=sent["reason"],
+            reference=sent["reference"],
+            zone=zone,
+        )
+        return _("已入库：%(sku)s × %(n)s → %(w)s %(z)s") % values
+    if sent["kind"] == "adjust":
+        stock_services.stock_adjust(
+            actor=actor,
+            sku=sku,
+            warehouse=warehouse,
+            delta=quantity,
+            reason=sent["reason"],
+            zone=zone,
+            reference=sent["reference"],
+        )
+        return _("已调整库存：%(sku)s %(w)s %(z)s %(d)s") % {**values, "d": f"{quantity:+d}"}
+    stock_services.stock_transfer(
+        actor=actor,
+        sku=sku,
+        from_warehouse=warehouse,
+        to_warehouse=op["to_warehouse"],
+        quantity=quantity,
+        reason=sent["reason"],
+        from_zone=zone,
+        to_zone=op["to_zone"],
+        reference=sent["reference"],
+    )
+    return _("已调拨：%(sku)s × %(n)s，%(w)s %(z)s → %(w2)s %(z2)s") % {
+        **values,
+        "w2": op["to_warehouse"].name,
+        "z2": zones[op["to_zone"]],
+    }
 
 
 @console_view("inventory.view_stockmove")
@@ -177,13 +319,29 @@ def counts(request: HttpRequest) -> HttpResponse:
             statuses=inv.COUNT_STATUS_CHOICES,
             scopes=inv.COUNT_SCOPE_CHOICES,
             zones=inv.ZONE_CHOICES,
-            prefill={
-                "scope": request.GET.get("scope", ""),
-                "sku_codes": request.GET.get("sku_codes", ""),
-                "abc_class": request.GET.get("abc_class", ""),
-            },
+            prefill={key: request.GET.get(key, "") for key in _COUNT_FORM_KEYS},
         ),
     )
+
+
+# the new-sheet form's fields as the counts page pre-fills them from its query string (the
+# warehouse and zone under their own names: ``warehouse`` filters the list)
+_COUNT_FORM_KEYS = ("scope", "sku_codes", "abc_class", "count_warehouse", "count_zone", "note")
+
+
+def _count_form_again(request: HttpRequest) -> HttpResponse:
+    """Back to the counts page with the refused form filled in as it was sent."""
+    post = request.POST
+    values = {
+        "scope": post.get("scope", ""),
+        "sku_codes": post.get("sku_codes", ""),
+        "abc_class": post.get("abc_class", ""),
+        "count_warehouse": post.get("warehouse", ""),
+        "count_zone": post.get("zone", ""),
+        "note": post.get("note", ""),
+    }
+    query = urlencode({k: v for k, v in values.items() if v})
+    return HttpResponseRedirect(reverse("console:inventory_counts") + (f"?{query}" if query else ""))
 
 
 @require_POST
@@ -203,7 +361,7 @@ def count_create(request: HttpRequest) -> HttpResponse:
     sku_ids, missing = inv.sku_ids_by_codes(store=store, codes=codes)
     if missing:
         messages.error(request, _("找不到这些 SKU：%(codes)s") % {"codes": ", ".join(missing[:20])})
-        return redirect("console:inventory_counts")
+        return _count_form_again(request)
     try:
         sheet = count_services.count_sheet_create(
             actor=_actor(request),
@@ -217,24 +375,40 @@ def count_create(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, _error_text(exc))
-        return redirect("console:inventory_counts")
+        return _count_form_again(request)
     messages.success(request, _("已创建盘点单 %(number)s") % {"number": sheet.number})
     return redirect("console:inventory_count_detail", sheet_id=sheet.pk)
 
 
 def _error_text(exc: DomainError) -> str:
-    details = "；".join(str(v) for v in exc.fields.values())
-    return f"{exc.message}（{details}）" if details else str(exc.message)
+    return error_text(exc)
+
+
+def _count_detail_page(
+    request: HttpRequest, sheet: Any, entered: dict[int, str] | None = None, status: int = 200
+) -> HttpResponse:
+    """The sheet with its entry form; ``entered``: the counts just typed (kept when refused)."""
+    report = inv.count_sheet_report(sheet=sheet)
+    lines = [
+        {
+            "r": r,
+            "value": entered.get(r.sku_id, "")
+            if entered is not None
+            else ("" if r.counted is None else str(r.counted)),
+        }
+        for r in report.rows
+    ]
+    return render(
+        request,
+        "console/inventory_count_detail.html",
+        _base_context(request, sheet=sheet, report=report, lines=lines),
+        status=status,
+    )
 
 
 @console_view("inventory.view_countsheet")
 def count_detail(request: HttpRequest, sheet_id: int) -> HttpResponse:
-    sheet = _sheet_or_404(request, sheet_id)
-    return render(
-        request,
-        "console/inventory_count_detail.html",
-        _base_context(request, sheet=sheet, report=inv.count_sheet_report(sheet=sheet)),
-    )
+    return _count_detail_page(request, _sheet_or_404(request, sheet_id))
 
 
 @require_POST
@@ -249,9 +423,18 @@ def count_enter(request: HttpRequest, sheet_id: int) -> HttpResponse:
     try:
         count_services.count_sheet_enter(actor=_actor(request), sheet=sheet, counts=entered)
     except DomainError as exc:
+        # nothing was saved: show the page again with what was typed, so one typo does not
+        # cost the whole sheet's counts
         messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, _("已保存 %(n)s 个 SKU 的实盘数量") % {"n": len(entered)})
+        if not entered:
+            return redirect("console:inventory_count_detail", sheet_id=sheet.pk)
+        typed = {
+            int(key.removeprefix("count_")): value.strip()
+            for key, value in request.POST.items()
+            if key.startswith("count_") and key.removeprefix("count_").isdigit()
+        }
+        return _count_detail_page(request, sheet, entered=typed, status=422)
+    messages.success(request, _("已保存 %(n)s 个 SKU 的实盘数量") % {"n": len(entered)})
     return redirect("console:inventory_count_detail", sheet_id=sheet.pk)
 
 

@@ -49,6 +49,12 @@ _ACTION_LABELS = {
     "end": lambda: _("结束活动"),
     "cancel": lambda: _("取消活动"),
 }
+_ACTION_DONE = {
+    "submit": lambda: _("已提交审批，等待运营负责人审批"),
+    "activate": lambda: _("活动已上线"),
+    "end": lambda: _("活动已结束"),
+    "cancel": lambda: _("活动已取消"),
+}
 
 
 def _step_label(step: str) -> str:
@@ -150,7 +156,7 @@ def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> Http
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
-        messages.success(request, _("操作成功"))
+        messages.success(request, _ACTION_DONE[action]())
     return _back(campaign_id)
 
 

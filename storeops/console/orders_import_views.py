@@ -20,6 +20,7 @@ from storeops.console.views import (
     _int,
     _safe_next,
     console_view,
+    error_text,
     querystring,
     store_or_404,
 )
@@ -31,10 +32,18 @@ ERRORS_PAGE_SIZE = 100
 
 
 def _error_text(exc: DomainError) -> str:
-    text = str(exc.message)
-    if exc.fields:
-        text = f"{text}（{'；'.join(f'{k}：{v}' for k, v in exc.fields.items())}）"
-    return text
+    return error_text(exc)
+
+
+def _row_error_text(error: imports.RowError) -> str:
+    """One bad row of a file, in the reader's language (``str(error)`` is Chinese, for the CLI)."""
+    if error.field:
+        return _("第%(line)s行 %(field)s：%(message)s") % {
+            "line": error.line,
+            "field": error.field,
+            "message": error.message,
+        }
+    return _("第%(line)s行：%(message)s") % {"line": error.line, "message": error.message}
 
 
 # --- imports -------------------------------------------------------------------------------------
@@ -93,7 +102,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     summary = _(
         "格式：%(f)s；%(r)s 行，订单 %(o)s 笔，新建 %(c)s 笔，已存在 %(e)s 笔，缺货未预占 %(u)s 笔"
     ) % {
-        "f": report.format_label or "-",
+        "f": imports.format_label(report.file_format) if report.file_format else "-",
         "r": report.rows,
         "o": report.orders_total,
         "c": report.orders_created,
@@ -104,7 +113,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("有 %(n)s 个错误，未导入任何订单。") % {"n": len(report.errors)} + summary)
         if report.dry_run:
             for error in report.errors[:20]:
-                messages.error(request, str(error))
+                messages.error(request, _row_error_text(error))
     elif report.dry_run:
         messages.success(request, _("试运行通过，未写入任何数据。") + summary)
     elif report.orders_created == 0:

@@ -28,6 +28,7 @@ from storeops.console.views import (
     _int,
     _safe_next,
     console_view,
+    error_text,
     querystring,
     store_or_404,
 )
@@ -81,11 +82,7 @@ def _field_label(key: str) -> str:
 
 def _error_text(exc: DomainError) -> str:
     """The error's message followed by its per-field messages, for a console flash."""
-    text = str(exc.message)
-    if exc.fields:
-        detail = "；".join(f"{_field_label(k)}：{v}" for k, v in exc.fields.items())
-        text = f"{text}（{detail}）"
-    return text
+    return error_text(exc, _field_label)
 
 
 def _empty(request: HttpRequest) -> HttpResponse:
@@ -299,6 +296,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             group=[o for o in sel.ship_group(order) if o.pk != order.pk],
             ship_warehouses=sel.ship_warehouses(order) if status == S.ALLOCATED else [],
             carriers=list(fulfilment_selectors.carrier_list(active_only=True)),
+            shipments=fulfilment_selectors.order_shipments(store=store, order_number=order.number),
             notify_channels=sel.NOTIFY_CHANNEL_CHOICES,
             can_approve=user.has_perm("orders.review_order") and rules.can_transition(status, S.REVIEWED),
             can_hold=user.has_perm("orders.review_order") and rules.can_transition(status, S.ON_HOLD),
@@ -431,7 +429,8 @@ def order_ship(request: HttpRequest, order_id: int) -> HttpResponse:
         if not carrier:
             raise ValidationError(_("请选择快递公司"), fields={"carrier": _("必填")})
         single = request.POST.get("tracking_no", "").strip()
-        if numbers:
+        if numbers or not single:
+            # named by warehouse (the service would name the leg by its id)
             missing = [w.name for w in sel.ship_warehouses(order) if not numbers.get(w.pk)]
             if missing:
                 raise ValidationError(

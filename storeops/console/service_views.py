@@ -23,6 +23,7 @@ from storeops.console.views import (
     _current_store,
     _int,
     console_view,
+    error_text,
     querystring,
     store_or_404,
 )
@@ -129,8 +130,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             message=request.POST.get("message", ""),
         )
     except DomainError as exc:
-        details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
-        messages.error(request, f"{exc.message} {details}".strip())
+        messages.error(request, error_text(exc))
         return HttpResponseRedirect(reverse("console:service_desk"))
     messages.success(request, _("工单已创建"))
     return HttpResponseRedirect(reverse("console:service_ticket_detail", args=[ticket.pk]))
@@ -222,8 +222,7 @@ def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResp
     except NotFound:
         raise
     except DomainError as exc:
-        details = "; ".join(str(v) for v in exc.fields.values() if isinstance(v, str))
-        messages.error(request, f"{exc.message} {details}".strip())
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, done)
     return HttpResponseRedirect(reverse("console:service_ticket_detail", args=[ticket_id]))
@@ -252,8 +251,7 @@ def scripts(request: HttpRequest) -> HttpResponse:
                 auto_answer=request.POST.get("auto_answer") == "1",
             )
         except DomainError as exc:
-            details = "; ".join(str(v) for v in exc.fields.values())
-            messages.error(request, f"{exc.message} {details}".strip())
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, _("话术已保存"))
         return HttpResponseRedirect(reverse("console:service_scripts"))
@@ -302,8 +300,7 @@ def script_action(request: HttpRequest, script_id: int, action: str) -> HttpResp
     except NotFound:
         raise
     except DomainError as exc:
-        details = "; ".join(str(v) for v in exc.fields.values())
-        messages.error(request, f"{exc.message} {details}".strip())
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("话术已更新"))
     return HttpResponseRedirect(reverse("console:service_scripts"))

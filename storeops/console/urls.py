@@ -190,6 +190,7 @@ urlpatterns = [
     path("fulfilment/exceptions/", fulfilment_views.exceptions, name="fulfilment_exceptions"),
     path("fulfilment/carriers/", fulfilment_views.carrier_stats, name="fulfilment_carriers"),
     path("inventory/stock/", inventory_views.stock, name="inventory_stock"),
+    path("inventory/stock/operate/", inventory_views.stock_operate, name="inventory_stock_operate"),
     path("inventory/ledger/", inventory_views.ledger, name="inventory_ledger"),
     path("inventory/replenishment/", inventory_views.replenishment, name="inventory_replenishment"),
     path("inventory/exceptions/", inventory_views.exceptions, name="inventory_exceptions"),

@@ -26,7 +26,7 @@ from storeops.accounts.roles import ROLE_LABELS
 from storeops.accounts.services import user_roles, user_set_language
 from storeops.audit.selectors import audit_list
 from storeops.core.context import Actor
-from storeops.core.errors import DomainError, NotFound
+from storeops.core.errors import DomainError, InvalidTransition, NotFound
 from storeops.sop.registry import all_checks
 from storeops.sop.selectors import (
     SEVERITY_CHOICES,
@@ -108,10 +108,27 @@ def store_or_404(request: HttpRequest) -> Store:
     return store
 
 
+def error_text(exc: DomainError, label: Callable[[str], str] | None = None) -> str:
+    """A service's refusal for a console message: its message, then its per-field messages
+    (``label`` names each field) in brackets, punctuated in the reader's language. An invalid
+    transition's fields carry the current state for API clients (``"resolved"``), not words
+    for people: only its message is shown."""
+    message = str(exc.message)
+    if isinstance(exc, InvalidTransition):
+        return message
+    details = [
+        f"{label(key)}{_('：')}{value}" if label else str(value)
+        for key, value in exc.fields.items()
+        if str(value) and str(value) != message
+    ]
+    if not details:
+        return message
+    return f"{message}{_('（')}{_('；').join(details)}{_('）')}"
+
+
 def flash_error(request: HttpRequest, exc: DomainError) -> None:
     """A service's refusal as a message on the next page, with its per-field details."""
-    details = "；".join(str(v) for v in exc.fields.values())
-    messages.error(request, f"{exc.message}（{details}）" if details else str(exc.message))
+    messages.error(request, error_text(exc))
 
 
 def _base_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
@@ -307,6 +324,17 @@ def _playbook_rows(store: Store, channel: Channel | None, language: str) -> list
     ]
 
 
+def _reader_half(text: str) -> str:
+    """A playbook validation message is "中文 / English" (the API gives both; several are joined
+    with "; "): the console shows the half in the reader's language."""
+    english = not (translation.get_language() or "zh-hans").startswith("zh")
+    halves = []
+    for piece in text.split("; "):
+        zh, sep, en = piece.partition(" / ")
+        halves.append((en if english else zh) if sep else piece)
+    return _("；").join(halves)
+
+
 @console_view("stores.view_playbook")
 def playbook(request: HttpRequest) -> HttpResponse:
     store = _current_store(request)
@@ -334,7 +362,7 @@ def playbook(request: HttpRequest) -> HttpResponse:
                 replace=True,
             )
         except DomainError as exc:
-            errors = {k: str(v) for k, v in exc.fields.items()}
+            errors = {k: _reader_half(str(v)) for k, v in exc.fields.items()}
             messages.error(request, str(exc.message))
         else:
             messages.success(request, _("运营手册已保存"))

@@ -292,6 +292,21 @@ def carrier_suggest(
     return CarrierSuggestion(province, rank_carriers(candidates, weight_kg=weight_kg, policy=policy))
 
 
+def order_shipments(*, store: Store, order_number: str) -> list[Shipment]:
+    """The parcels that carry ``order_number``: its own and merged ones (a merged parcel lists
+    its orders' numbers, comma-separated, in ``order_ref``), oldest first."""
+    qs = Shipment.objects.filter(store=store).filter(
+        Q(order_ref=order_number)
+        | Q(order_ref__startswith=f"{order_number},")
+        | Q(order_ref__contains=f",{order_number}")
+    )
+    return [
+        s
+        for s in qs.select_related("carrier").order_by("created_at", "id")
+        if order_number in s.order_ref.split(",")
+    ]
+
+
 _REFS_PER_QUERY = 100  # order numbers per query of delivered_times
 
 

@@ -83,7 +83,7 @@ class MoveKind(models.TextChoices):
     RELEASE = "release", _("释放")
     SHIPMENT = "shipment", _("出库")
     RETURN = "return", _("退货入库")
-    ADJUSTMENT = "adjustment", _("盘点调整")
+    ADJUSTMENT = "adjustment", _("库存调整")  # a count variance posted, or a correction
     TRANSFER_OUT = "transfer_out", _("调拨出")
     TRANSFER_IN = "transfer_in", _("调拨入")
 

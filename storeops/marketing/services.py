@@ -164,7 +164,7 @@ def _plan_clean(  # noqa: PLR0912, PLR0915  (one validation pass over the whole 
         sku = sku_get_by_code(store=store, code=str(s.get("sku_code", "")))
         qty = s.get("planned_qty")
         if sku is None:
-            errors[f"stock.{i}.sku_code"] = _("SKU 不存在")
+            errors[f"stock.{i}.sku_code"] = _("SKU 不存在：%(c)s") % {"c": s.get("sku_code", "")}
         elif not isinstance(qty, int) or isinstance(qty, bool) or qty <= 0:
             errors[f"stock.{i}.planned_qty"] = _("计划备货量须为正整数")
         else:

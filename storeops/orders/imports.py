@@ -62,27 +62,28 @@ MAX_ERRORS_STORED = 1000
 
 # --- the formats ---------------------------------------------------------------------------------
 
-# Our fields and what they mean (labels are shown in error messages and the console).
+# Our fields and what they mean (labels are shown in error messages and the console, each in
+# the reader's language: ``_label``).
 FIELDS: dict[str, str] = {
-    "order_no": "订单号",
-    "buyer": "买家",
-    "receiver": "收货人",
-    "phone": "电话",
-    "full_address": "收货地址",
-    "province": "省",
-    "city": "市",
-    "district": "区",
-    "address": "详细地址",
-    "sku_code": "商家编码",
-    "title": "商品名称",
-    "quantity": "数量",
-    "unit_price": "单价",
-    "line_amount": "行实付金额",
-    "order_amount": "订单实付金额",
-    "status": "订单状态",
-    "created_at": "下单时间",
-    "paid_at": "付款时间",
-    "buyer_note": "买家留言",
+    "order_no": gettext_noop("订单号"),
+    "buyer": gettext_noop("买家"),
+    "receiver": gettext_noop("收货人"),
+    "phone": gettext_noop("电话"),
+    "full_address": gettext_noop("收货地址"),
+    "province": gettext_noop("省"),
+    "city": gettext_noop("市"),
+    "district": gettext_noop("区"),
+    "address": gettext_noop("详细地址"),
+    "sku_code": gettext_noop("商家编码"),
+    "title": gettext_noop("商品名称"),
+    "quantity": gettext_noop("数量"),
+    "unit_price": gettext_noop("单价"),
+    "line_amount": gettext_noop("行实付金额"),
+    "order_amount": gettext_noop("订单实付金额"),
+    "status": gettext_noop("订单状态"),
+    "created_at": gettext_noop("下单时间"),
+    "paid_at": gettext_noop("付款时间"),
+    "buyer_note": gettext_noop("买家留言"),
 }
 # Order-level fields: every row of one order must carry the same value.
 _ORDER_FIELDS = ("buyer", "receiver", "phone", "full_address", "province", "city", "district", "address",

@@ -18,7 +18,7 @@ from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from storeops.core.errors import NotFound, ValidationError
 from storeops.orders import rules
@@ -567,7 +567,7 @@ def hold_note_label(note: str) -> str:
 
 
 CALLBACK_RESULT_LABELS = {
-    "received": gettext_lazy("处理中"),
+    "received": pgettext_lazy("in progress", "处理中"),
     "applied": gettext_lazy("已处理"),
     "duplicate": gettext_lazy("重复通知"),
     "ignored": gettext_lazy("已忽略（乱序）"),

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from storeops.service.rules import Status, Tier
 from storeops.stores.models import Channel, Store
@@ -35,13 +36,13 @@ class TicketCategory(models.TextChoices):
 
 class TicketTier(models.TextChoices):
     GENERAL = Tier.GENERAL.value, _("一般")
-    SERIOUS = Tier.SERIOUS.value, _("严重")
+    SERIOUS = Tier.SERIOUS.value, pgettext_lazy("ticket tier", "严重")
     CRISIS = Tier.CRISIS.value, _("危机")
 
 
 class TicketStatus(models.TextChoices):
     OPEN = Status.OPEN.value, _("待处理")
-    IN_PROGRESS = Status.IN_PROGRESS.value, _("处理中")
+    IN_PROGRESS = Status.IN_PROGRESS.value, pgettext_lazy("in progress", "处理中")
     RESOLVED = Status.RESOLVED.value, _("已解决")
     CLOSED = Status.CLOSED.value, _("已关闭")
 

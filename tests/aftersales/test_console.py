@@ -126,3 +126,71 @@ def test_as_04_mem_02_case_of_a_points_order_says_points_come_back_not_money(wor
     # then the page says no money moves and the points come back, instead of "refund 0.00 CNY"
     assert "积分兑换订单：顾客未付款，不退钱" in html
     assert "按实付分摊金额退款" not in html
+
+
+# --- daily work through the console forms (helper "flows") ---------------------------------------
+
+
+def _en_client(make_user, role):
+    client = Client()
+    client.force_login(make_user(role, username=f"{role.value}_en", language="en"))
+    return client
+
+
+def test_as_04_exchange_is_shipped_with_a_carrier_chosen_from_a_list(world, make_user):
+    from tests.fulfilment.builders import a_carrier
+
+    a_carrier("SF")
+    order = _delivered(world, 1)
+    line = order.lines.get()
+    case = services.case_request(
+        actor=ACTOR,
+        order=order,
+        kind="exchange",
+        reason="size",
+        units={line.pk: 1},
+        replacements={line.pk: world.sku_m.pk},
+    )
+    case = services.case_approve(actor=ACTOR, case=case)
+    case = services.case_receive(actor=ACTOR, case=case, tracking_no="R1")
+    services.case_inspect(actor=ACTOR, case=case, results={line.pk: (1, 0)})
+    warehouse = _client(make_user, Role.WAREHOUSE)
+    html = warehouse.get(f"/aftersales/cases/{case.number}/").content.decode()
+    # the carrier was a free-text "carrier code" box: the warehouse had to know "SF"
+    assert '<select name="carrier"' in html
+    assert '<option value="SF">SF SF快递</option>' in html
+    warehouse.post(
+        f"/aftersales/cases/{case.number}/goods/",
+        {"action": "exchange", "carrier": "SF", "tracking_no": "SFX1"},
+    )
+    case.refresh_from_db()
+    assert case.status == "exchanged"
+
+
+def test_as_withdraw_and_refund_ask_for_confirmation(world, make_user):
+    order = _delivered(world)
+    case = services.case_request(
+        actor=ACTOR, order=order, kind="refund_only", reason="damaged", units={order.lines.get().pk: 2}
+    )
+    html = _client(make_user, Role.CUSTOMER_SERVICE).get(f"/aftersales/cases/{case.number}/").content.decode()
+    form = html.split(f'action="/aftersales/cases/{case.number}/cancel/"')[1].split(">")[0]
+    assert "return confirm(this.dataset.confirm)" in form
+    assert "data-confirm=" in form
+
+
+def test_as_english_page_has_distinct_labels_and_english_punctuation(world, make_user):
+    order = _delivered(world)
+    case = services.case_request(
+        actor=ACTOR, order=order, kind="refund_only", reason="damaged", units={order.lines.get().pk: 2}
+    )
+    cs = _en_client(make_user, Role.CUSTOMER_SERVICE)
+    queue = cs.get("/aftersales/").content.decode()
+    # "应退金额" and "退款截止" were both "Refund due"; the "open" filter said "Acknowledged"
+    assert "Refund deadline" in queue
+    assert ">In progress</option>" in queue
+    assert "Acknowledged" not in queue
+    response = cs.post(
+        f"/aftersales/cases/{case.number}/decide/", {"decision": "reject", "note": ""}, follow=True
+    )
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert text.endswith("(Required)"), text  # was "…rejecting：Required"

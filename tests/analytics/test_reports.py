@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from storeops.accounts.roles import Role
@@ -261,3 +261,17 @@ def test_data_06_the_hourly_task_generates_what_is_due_and_the_morning_task_take
     taken = AuditEntry.objects.get(action="segments.snapshot")
     assert (taken.object_id, taken.after["customers"]) == (yesterday, 0)  # today's buyers are not in it yet
     assert not CustomerSnapshot.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_data_06_pdf_draws_no_character_the_cid_font_lacks(store, shop, language):
+    # STSong-Light's GB character set has no U+00B7 (the "·" of "生成时间 … · 未达标项 …"): it was
+    # drawn as an empty box under the title; likewise the bullet and the minus sign
+    _world, today = shop
+    report = services.report_generate(
+        actor=ACTOR, store=store, kind="daily", day=today + dt.timedelta(days=1)
+    )
+    with translation.override(language):
+        text = _pdf_strings(exports.report_pdf(report))
+    assert "・" in text  # the header line's separator, in a character the font has
+    assert not {"·", "•", "−", "¥"} & set(text)

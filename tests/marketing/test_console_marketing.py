@@ -123,3 +123,28 @@ def test_campaign_and_ad_plan_lists_are_paginated(store, today, make_user):
     assert "计划09" in first
     assert "计划10" not in first
     assert "计划10" in client.get("/marketing/ads/?page=2").content.decode()
+
+
+# --- daily work through the console forms (helper "flows") ---------------------------------------
+
+
+def test_promo_05_each_campaign_action_says_what_happened(store, today, make_user):
+    campaign = a_campaign(store, today + dt.timedelta(days=20))
+    client = _client(make_user, Role.MARKETING)
+    response = client.post(f"/marketing/campaigns/{campaign.pk}/do/submit/", follow=True)
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert text == "已提交审批，等待运营负责人审批"  # was "操作成功" for every action
+    html = response.content.decode()
+    cancel = html.split(f'action="/marketing/campaigns/{campaign.pk}/do/cancel/"')[1].split(">")[0]
+    assert "return confirm(this.dataset.confirm)" in cancel
+    response = client.post(f"/marketing/campaigns/{campaign.pk}/do/cancel/", follow=True)
+    assert " ".join(str(m) for m in response.context["messages"]) == "活动已取消"
+
+
+def test_promo_05_english_approver_sees_a_reject_button(store, today, make_user):
+    campaign = a_campaign(store, today + dt.timedelta(days=20))
+    ms.campaign_submit(actor=ACTOR, campaign=campaign)
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS, username="ops_en", language="en"))
+    html = client.get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
+    assert 'value="reject">Reject</button>' in html  # was "Rejected"

@@ -494,3 +494,122 @@ def test_risk_01_confirm_brushing_from_the_detail_then_lift_on_the_frozen_accoun
     response = client.get("/orders/frozen-accounts/?state=nope")
     assert response.status_code == 200
     assert "状态筛选无效" in _messages(response)
+
+
+# --- daily work through the console forms (helper "flows") ---------------------------------------
+
+
+def _allocated(world, customer="c1"):
+    order = _paid(world, customer=customer)
+    svc.order_auto_review(actor=ACTOR, order=order)
+    order.refresh_from_db()
+    return svc.order_allocate(actor=ACTOR, order=order)
+
+
+def test_ship_without_a_tracking_number_names_the_warehouse_not_its_id(world, make_user):
+    a_carrier("SF")
+    order = _allocated(world)
+    response = _client(make_user, Role.WAREHOUSE).post(
+        f"/orders/{order.pk}/ship/", {"carrier": "SF", "tracking_no": ""}, follow=True
+    )
+    # was "缺少运单号（运单号 1：必填）": the warehouse's database id
+    assert "缺少运单号（上海仓运单号：必填）" in _messages(response)
+
+
+def test_ord_05_order_page_shows_the_parcel_carrier_and_tracking_number_of_merged_orders(world, make_user):
+    a_carrier("SF")
+    first, second = _allocated(world, customer="same"), _allocated(world, customer="same")
+    client = _client(make_user, Role.WAREHOUSE)
+    response = client.post(
+        f"/orders/{first.pk}/ship/", {"carrier": "SF", "tracking_no": "SF778899"}, follow=True
+    )
+    assert f"已发货：{first.number}、{second.number}" in _messages(response)
+    for order in (first, second):  # the order page said nothing of the parcel it left in
+        page = _client(make_user, Role.CUSTOMER_SERVICE).get(f"/orders/{order.pk}/").content.decode()
+        assert "包裹" in page
+        assert "SF778899" in page
+        assert "SF快递" in page
+    assert "SF778899" not in client.get(f"/orders/{_paid(world, customer='other').pk}/").content.decode()
+
+
+def test_cancel_and_brushing_ask_for_confirmation_before_refunding(world, make_user):
+    order = _paid(world)
+    page = _client(make_user, Role.OPERATIONS).get(f"/orders/{order.pk}/").content.decode()
+    for action in ("cancel", "brushing"):
+        form = page.split(f'action="/orders/{order.pk}/{action}/"')[1].split(">")[0]
+        assert 'onsubmit="return confirm(this.dataset.confirm)"' in form, action
+        assert "data-confirm=" in form, action
+
+
+def test_english_reader_sees_english_buttons_and_punctuation(world, make_user):
+    order = _paid(world)
+    client = _client(make_user, Role.OPERATIONS, username="ops_en", language="en")
+    page = client.get(f"/orders/{order.pk}/").content.decode()
+    assert 'value="approve">Approve</button>' in page  # was "Approved", the status word
+    assert f"<h1>Order {order.number}" in page  # was "Orders"
+    response = client.post(f"/orders/{order.pk}/review/", {"decision": "hold"}, follow=True)
+    text = _messages(response)
+    assert "（" not in text
+    assert "：" not in text
+    assert " (" in text
+
+
+def test_ord_07_invoice_queue_confirms_a_mismatched_issue_and_every_reversal(world, make_user):
+    from storeops.orders import invoices
+    from storeops.orders.rules import uscc_check_char
+
+    tax_id = "91330106MA2GL1234" + uscc_check_char("91330106MA2GL1234")
+    mismatched = invoices.invoice_request(
+        actor=ACTOR,
+        order=_paid(world, customer="m1"),
+        kind="electronic",
+        title_type="company",
+        title="杭州某某科技有限公司",
+        tax_id=tax_id,
+        email="f@example.com",
+        payer_name="李四",
+    )
+    matching = invoices.invoice_request(
+        actor=ACTOR,
+        order=_paid(world, customer="m2"),
+        kind="electronic",
+        title_type="personal",
+        title="张三",
+        email="z@example.com",
+    )
+    finance = _client(make_user, Role.FINANCE)
+    html = finance.get("/orders/invoices/").content.decode()
+
+    def form(action, invoice):
+        return html.split(f'action="/orders/invoices/{invoice.pk}/{action}/"')[1].split(">")[0]
+
+    # issuing an invoice whose three flows disagree turns into a critical finding: ask first
+    assert "data-confirm=" in form("issue", mismatched)
+    assert "data-confirm=" not in form("issue", matching)
+    invoices.invoice_issue(actor=ACTOR, invoice=matching, invoice_number="88002")
+    issued = finance.get("/orders/invoices/?status=issued").content.decode()
+    reverse = issued.split(f'action="/orders/invoices/{matching.pk}/reverse/"')[1].split(">")[0]
+    assert "return confirm(this.dataset.confirm)" in reverse
+    english = _client(make_user, Role.FINANCE, username="fin_en", language="en")
+    assert ">Reject</button>" in english.get("/orders/invoices/").content.decode()  # was "Rejected"
+
+
+def test_ord_06_import_messages_are_in_the_readers_language(world, make_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.orders.import_files import TMALL_HEADER, csv_bytes, tmall_rows
+
+    rows = [r[:] for r in tmall_rows()]
+    rows[0][6] = "NOPE-1"  # an unknown merchant SKU code
+    client = _client(make_user, Role.OPERATIONS, username="ops_en", language="en")
+    upload = SimpleUploadedFile("tmall.csv", csv_bytes(TMALL_HEADER, rows), content_type="text/csv")
+    response = client.post(
+        "/orders/imports/upload/",
+        {"channel": world.channel.pk, "file": upload, "dry_run": "1"},
+        follow=True,
+    )
+    text = _messages(response)
+    assert "Tmall/Taobao" in text  # was "Format: 天猫/淘宝"
+    assert "Line 2 Merchant SKU code: " in text  # was "第2行 商家编码: …"
+    assert "天猫" not in text
+    assert "第2行" not in text

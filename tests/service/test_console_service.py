@@ -134,3 +134,57 @@ def test_cs_01_compensation_picker_offers_every_active_coupon_template(store, ch
     ticket = a_ticket(store, channel)
     offered = cs_client.get(f"/service/tickets/{ticket.pk}/").context["coupon_templates"]
     assert len(offered) == 51
+
+
+# --- daily work through the console forms (helper "flows") ---------------------------------------
+
+
+def _messages(response) -> str:
+    return " ".join(str(m) for m in response.context["messages"])
+
+
+def test_cs_02_a_refused_action_says_why_without_the_raw_status_code(store, channel, cs_client):
+    ticket = a_ticket(store, channel)
+    cs_client.post(f"/service/tickets/{ticket.pk}/resolve/", {"note": "已补发"})
+    response = cs_client.post(f"/service/tickets/{ticket.pk}/resolve/", {"note": "再解决一次"}, follow=True)
+    text = _messages(response)
+    assert "工单当前状态为「已解决」，不能执行此操作" in text
+    assert "resolved" not in text  # was "…不能执行此操作 resolved"
+
+
+def test_cs_english_desk_says_in_progress_and_serious_and_errors_read_as_english(store, channel, make_user):
+    ticket = a_ticket(store, channel, tier="serious", category="quality")
+    services.ticket_reply(actor=ACTOR, ticket=ticket, body="在处理")
+    client = Client()
+    client.force_login(make_user(Role.CUSTOMER_SERVICE, username="cs_en", language="en"))
+    desk = client.get("/service/").content.decode()
+    # "处理中" and "严重" were the findings board's "Acknowledged" and "Critical"
+    assert "In progress" in desk
+    assert "Serious" in desk
+    assert "Acknowledged" not in desk
+    assert 'type="submit">Create</button>' in desk  # the new-ticket button said "Created"
+    response = client.post(f"/service/tickets/{ticket.pk}/resolve/", {"note": ""}, follow=True)
+    text = _messages(response)
+    assert text.endswith(")"), text  # "…nothing was saved (Enter the result)"
+    assert " (" in text
+
+
+def test_cs_01_compensation_coupon_that_cannot_be_issued_is_named_in_the_message(store, channel, cs_client):
+    from storeops.promotions import services as prs
+
+    template = prs.coupon_template_create(
+        actor=ACTOR, store=store, name="20元补偿券", kind="no_threshold", amount="20", per_user_limit=1
+    )
+    prs.coupon_issue(actor=ACTOR, template=template, customer_ref="c1")
+    ticket = a_ticket(store, channel, customer_ref="c1", tier="serious", category="quality")
+    response = cs_client.post(
+        f"/service/tickets/{ticket.pk}/resolve/",
+        {"note": "补偿", "compensate": "1", "coupon_template_id": str(template.pk)},
+        follow=True,
+    )
+    # was only "已达每人限领数量": nothing said it was the compensation coupon or what to do
+    text = _messages(response)
+    assert "补偿券「20元补偿券」发不出" in text
+    assert "请选择其他优惠券模板" in text
+    ticket.refresh_from_db()
+    assert ticket.status == "open"

@@ -19,7 +19,14 @@ from django.utils.translation import gettext as _
 from storeops.accounts.roles import Role
 from storeops.audit.services import audit_record, snapshot
 from storeops.core.context import Actor
-from storeops.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from storeops.core.errors import (
+    Conflict,
+    DomainError,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from storeops.promotions import selectors as promo_selectors
 from storeops.promotions import services as promo_services
 from storeops.service import rules
@@ -532,13 +539,20 @@ def _compensation_coupon(actor: Actor, ticket: Ticket, template_id: int | None, 
         raise ValidationError(
             _("补偿券模板不存在"), fields={"coupon_template_id": _("补偿券模板不存在")}
         ) from None
-    coupon = promo_services.coupon_issue(
-        actor=actor,
-        template=template,
-        customer_ref=ticket.customer_ref,
-        issue_key=f"ticket:{ticket.pk}",
-        now=now,
-    )
+    try:
+        coupon = promo_services.coupon_issue(
+            actor=actor,
+            template=template,
+            customer_ref=ticket.customer_ref,
+            issue_key=f"ticket:{ticket.pk}",
+            now=now,
+        )
+    except DomainError as exc:  # say it was the compensation coupon, and what to do
+        raise type(exc)(
+            _("补偿券「%(t)s」发不出：%(e)s") % {"t": template.name, "e": exc.message},
+            fields={"coupon_template_id": _("请选择其他优惠券模板，或不发补偿券")},
+            code=exc.code,
+        ) from exc
     return str(coupon.code)
 
 
