@@ -1012,7 +1012,7 @@ def test_store_04_console_page_enforces_role_permissions(world, make_user, name)
         client = Client()
         if role is not None:
             client.force_login(make_user(role))
-        response = client.post(url, data) if method == "POST" else client.get(url)
+        response = client.post(url, _fill(data, world)) if method == "POST" else client.get(url)
         if role is None:
             assert response.status_code == 302
             assert "/login/" in response["Location"]
