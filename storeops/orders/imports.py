@@ -940,11 +940,13 @@ def _write(report: ImportReport, todo: Sequence[ParsedOrder], ctx: _Context, rec
                     report.orders_unreserved += 0 if created[1] else 1
                     report.order_numbers.append(created[0].number)
                 _record(report, record=record, **ctx.kwargs())
-        except _Stopped:
+        except _Stopped:  # failed meanwhile (imports_sweep): its errors say what to do
             report.orders_created, report.orders_existing, report.orders_unreserved = committed
             del report.order_numbers[numbers:]
             report.running = False
+            report.failed_writing = True
             record.refresh_from_db()
+            report.errors.extend(error_rows(record))
             return
         except Exception as exc:  # any error fails the import; the batch is rolled back
             report.orders_created, report.orders_existing, report.orders_unreserved = committed

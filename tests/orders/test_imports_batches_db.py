@@ -285,7 +285,8 @@ def test_an_import_marked_failed_while_writing_stops_and_keeps_the_committed_bat
     assert sorted(Order.objects.values_list("number", flat=True)) == _numbers()[:2]
     record = OrderImport.objects.get()
     assert (record.status, record.orders_created, record.errors[0]["message"]) == ("failed", 2, "中断")
-    assert report.record.status == "failed"
+    assert (report.record.status, report.status, report.failed_writing) == ("failed", "failed", True)
+    assert [e.message for e in report.errors] == ["中断"]
     assert _reserved() == _units(_numbers()[:2])
 
 
