@@ -26,9 +26,10 @@ from storeops.console.views import (
 )
 from storeops.core.errors import DomainError
 from storeops.orders import imports, invoices
-from storeops.stores.selectors import channel_list
+from storeops.stores.selectors import channel_list, playbook_get
 
 ERRORS_PAGE_SIZE = 100
+IMPORT_REFRESH_SECONDS = 3  # the detail page of a queued / running import reloads itself
 
 
 def _error_text(exc: DomainError) -> str:
@@ -71,6 +72,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
             formats=imports.BUILTIN_FORMATS,
             statuses=imports.STATUS_CHOICES,
             can_import=request.user.has_perm("orders.import_orders"),
+            inline_orders=playbook_get(store=store).order_import_inline_orders,
         ),
     )
 
@@ -95,6 +97,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             filename=upload.name or "",
             mapping_name=request.POST.get("mapping", "").strip() or None,
             dry_run=request.POST.get("dry_run") == "1",
+            background=True,
         )
     except DomainError as exc:
         messages.error(request, _error_text(exc))
@@ -109,7 +112,15 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         "e": report.orders_existing,
         "u": report.orders_unreserved,
     }
-    if report.errors:
+    if report.failed_writing:
+        messages.error(request, report.errors[-1].message)
+    elif report.queued:
+        messages.info(
+            request,
+            _("文件较大：订单 %(o)s 笔，其中 %(n)s 笔待导入，已转入后台导入，本页显示进度。")
+            % {"o": report.orders_total, "n": report.orders_total - report.orders_existing},
+        )
+    elif report.errors:
         messages.error(request, _("有 %(n)s 个错误，未导入任何订单。") % {"n": len(report.errors)} + summary)
         if report.dry_run:
             for error in report.errors[:20]:
@@ -141,6 +152,8 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
             format_label=imports.format_label(record.file_format),
             page=errors,
             querystring=querystring(request),
+            refresh_seconds=IMPORT_REFRESH_SECONDS if record.in_progress else 0,
+            stall_minutes=int(imports.IMPORT_STALLED_AFTER.total_seconds() // 60),
         ),
     )
 

@@ -4,8 +4,11 @@ Imports:
 
 - ``POST /orders/imports/{store}`` (multipart: ``channel_id``, ``file``, optional ``mapping``
   and ``dry_run``) — 201 when orders were created, 200 when every order was already
-  imported (or for a dry run), 422 with the per-row errors when nothing was imported;
-- ``GET /orders/imports/{store}`` and ``GET /orders/imports/{store}/{id}`` (with errors);
+  imported (or for a dry run), 202 when the file is big and was queued for the worker (poll
+  the detail), 422 with the per-row errors when nothing was imported, or with one error
+  (line 0) when writing failed part-way (the orders of the committed batches stay);
+- ``GET /orders/imports/{store}`` and ``GET /orders/imports/{store}/{id}`` (with errors and
+  progress: ``orders_done`` of ``orders_total``);
 - saved column mappings: ``GET/POST /orders/imports/{store}/mappings``,
   ``PUT/DELETE /orders/imports/{store}/mappings/{id}``.
 
@@ -71,11 +74,13 @@ class ImportOut(Schema):
     orders_created: int
     orders_existing: int
     orders_unreserved: int
+    orders_done: int = 0  # created + existing: progress of a queued / running import
     order_numbers: list[str]
     errors: list[RowErrorOut]
     message: str = ""
     actor_label: str = ""
     created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
 
 
 def _import_out(record: OrderImport) -> dict[str, Any]:
@@ -92,17 +97,19 @@ def _import_out(record: OrderImport) -> dict[str, Any]:
         "orders_created": record.orders_created,
         "orders_existing": record.orders_existing,
         "orders_unreserved": record.orders_unreserved,
+        "orders_done": record.orders_done,
         "order_numbers": record.order_numbers,
         "errors": record.errors,
         "message": str(record.get_status_display()),
         "actor_label": record.actor_label,
         "created_at": record.created_at,
+        "updated_at": record.updated_at,
     }
 
 
 @imports_router.post(
     "/{store_id}",
-    response={200: ImportOut, 201: ImportOut, 422: ImportOut},
+    response={200: ImportOut, 201: ImportOut, 202: ImportOut, 422: ImportOut},
     auth=perm("orders.import_orders"),
 )
 def import_upload(
@@ -113,7 +120,9 @@ def import_upload(
     mapping: Form[str] = "",
     dry_run: Form[bool] = False,
 ) -> Status:
-    """Upload a marketplace order export (.csv or .xlsx); the format is detected from the header."""
+    """Upload a marketplace order export (.csv or .xlsx); the format is detected from the header.
+    A file with more new orders than the playbook's ``order_import_inline_orders`` is validated
+    here and written by the worker: 202, then poll ``GET /orders/imports/{store}/{id}``."""
     store = _store(store_id)
     channel = imports.channel_get(store=store, channel_id=channel_id)
     if file.size and file.size > MAX_UPLOAD_BYTES:
@@ -126,6 +135,7 @@ def import_upload(
         filename=file.name or "",
         mapping_name=mapping.strip() or None,
         dry_run=dry_run,
+        background=True,
     )
     if report.record is not None:
         body = _import_out(report.record)
@@ -148,9 +158,20 @@ def import_upload(
             "errors": [{"line": e.line, "field": e.field, "message": e.message} for e in report.errors],
             "message": _("试运行，未写入任何数据"),
         }
+    if report.failed_writing:
+        body["message"] = report.errors[-1].message
+        return Status(422, body)
     if report.errors:
         body["message"] = _("有 %(n)s 个错误，未导入任何订单") % {"n": len(report.errors)}
         return Status(422, body)
+    if report.queued:
+        body["message"] = _(
+            "文件较大：订单 %(o)s 笔，其中 %(n)s 笔待导入，已转入后台导入；请查询导入记录了解进度"
+        ) % {
+            "o": report.orders_total,
+            "n": report.orders_total - report.orders_existing,
+        }
+        return Status(202, body)
     if report.dry_run or report.orders_created == 0:
         if not report.dry_run:
             body["message"] = _("文件中的订单均已导入过")

@@ -1,6 +1,6 @@
 """Marketplace order import (issue 6, item 3): Tmall/Taobao, JD, Douyin and Pinduoduo order
 exports (CSV or .xlsx) — or any other layout through a user-saved column mapping — become
-paid orders, all or nothing.
+paid orders: validated all or nothing, then written in batches.
 
 - Each built-in format is one declarative :class:`FormatSpec`: our field → the header
   aliases the channel uses. The format of a file is detected from its header row.
@@ -9,6 +9,21 @@ paid orders, all or nothing.
   header is line 1). When any row is bad, no order is written (like ``catalog.imports``).
 - A multi-line order is several rows with the same order number; its order-level columns
   (address, amount, times) must agree on every row.
+- Good files are written in batches of at most :data:`IMPORT_BATCH_ORDERS` orders (and
+  :data:`IMPORT_BATCH_SECONDS`), one transaction each, so no write transaction holds the
+  SQLite write lock (checkouts, payments) for long; the :class:`OrderImport` record is created
+  ("running") before the first batch and its counters are updated inside each batch's
+  transaction, so it always matches what is committed. A batch that fails is rolled back,
+  the earlier ones stay, the record says how many orders were imported, and importing the
+  same file again adds the rest: an order is created at most once per channel order number
+  (checked in the batch's transaction and by the unique constraint, also against an import
+  of the same file running at the same time).
+- The console and the API import a file with more new orders than the playbook's
+  ``order_import_inline_orders`` in the background: the file is saved under the var
+  directory, the record is "queued" and the worker (``storeops run_huey``) runs
+  :func:`order_import_run`, which validates it again, writes it the same way and deletes the
+  file. ``imports_sweep`` (every minute) re-queues a queued import the queue lost and fails an
+  import whose worker stopped (no progress for :data:`IMPORT_STALLED_AFTER`).
 - Good files create orders through the order rules: status paid (a marketplace exports
   paid orders), ``source=import``, number = the channel's order number (importing the same
   file again creates nothing: "already imported"), the lines' paid totals from the file (an
@@ -23,14 +38,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 import re
+import shutil
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,7 +59,7 @@ from storeops.audit.services import audit_record
 from storeops.catalog import selectors as catalog_selectors
 from storeops.catalog.imports import RowError
 from storeops.core.context import Actor
-from storeops.core.errors import Conflict, NotFound, ValidationError
+from storeops.core.errors import Conflict, DomainError, NotFound, ValidationError
 from storeops.core.money import Money, apportion
 from storeops.inventory import services as inventory_services
 from storeops.orders import rules
@@ -59,6 +78,21 @@ from storeops.stores.selectors import playbook_get
 S = rules.Status
 _CENT = Decimal("0.01")
 MAX_ERRORS_STORED = 1000
+logger = logging.getLogger(__name__)
+
+# Writing: one transaction per batch of at most this many orders, closed early once it has run
+# this long (~30-50 ms per order on SQLite), so other writers wait at most about that long.
+IMPORT_BATCH_ORDERS = 100
+IMPORT_BATCH_SECONDS = 2.0
+# SQLite has no queue for its write lock: a writer waiting in its busy handler retries every
+# 100 ms, and a batch begun right after the last commit would take the lock again first, every
+# time. The pause between batches lets waiting writers in (not needed on PostgreSQL's row locks).
+IMPORT_BATCH_PAUSE = 0.15
+# A running import whose record has not moved for this long has lost its worker: it is failed.
+IMPORT_STALLED_AFTER = dt.timedelta(minutes=30)
+# A queued import not started after this long is handed to the queue again (it may have been lost).
+IMPORT_REQUEUE_AFTER = dt.timedelta(minutes=10)
+_EXISTING_CHUNK = 500  # order numbers per "already imported?" query (SQLite's variable limit)
 
 # --- the formats ---------------------------------------------------------------------------------
 
@@ -403,6 +437,9 @@ class ImportReport:
     order_numbers: list[str] = field(default_factory=list)
     record: OrderImport | None = None
     dry_run: bool = False
+    queued: bool = False  # handed to the worker (see order_import_run); nothing written yet
+    running: bool = False  # being written
+    failed_writing: bool = False  # the file was good but a batch failed: earlier batches stay
 
     @property
     def ok(self) -> bool:
@@ -412,6 +449,10 @@ class ImportReport:
     def status(self) -> str:
         if self.errors:
             return OrderImportStatus.FAILED
+        if self.queued:
+            return OrderImportStatus.QUEUED
+        if self.running:
+            return OrderImportStatus.RUNNING
         if self.orders_created == 0 and self.orders_existing > 0:
             return OrderImportStatus.ALREADY
         return OrderImportStatus.IMPORTED
@@ -637,7 +678,7 @@ def order_import_create(
     ``(order, reserved)``: ``reserved`` is False when stock was short and the order was left
     unreserved for the automatic review to hold as out of stock (ORD-01/ORD-04).
 
-    Call inside a transaction (the import wraps all of a file's orders in one)."""
+    Call inside a transaction (the import wraps each batch of a file's orders in one)."""
     now = now or timezone.now()
     if channel.store_id != store.pk:
         raise ValidationError(_("渠道不属于该店铺"), fields={"channel": _("渠道不属于该店铺")})
@@ -764,15 +805,73 @@ def orders_import(
     mapping_name: str | None = None,
     dry_run: bool = False,
     now: dt.datetime | None = None,
+    background: bool = False,
 ) -> ImportReport:
-    """Import a marketplace order export, all or nothing. Orders already imported (same
-    channel order number) are skipped; a file whose orders all exist reports "already
-    imported". Every import but a dry run is recorded (with its errors) as an OrderImport."""
+    """Import a marketplace order export. The whole file is read and validated first: a bad
+    row (or a dry run) writes no order. The orders are then written in batches, one
+    transaction each (see the module docstring); orders already imported (same channel order
+    number) are skipped, so importing a file again adds only what is missing — which is how
+    an import that failed part-way is finished. A file whose orders all exist reports
+    "already imported". Every import but a dry run is recorded as an OrderImport.
+
+    With ``background`` (the console and the API), a file with more new orders than the
+    playbook's ``order_import_inline_orders`` is not written here: it is saved under the var
+    directory and queued for the worker (``report.queued``; see :func:`order_import_run`)."""
     now = now or timezone.now()
     if channel.store_id != store.pk:
         raise ValidationError(_("渠道不属于该店铺"), fields={"channel": _("渠道不属于该店铺")})
     filename = (filename or Path(str(getattr(source, "name", source))).name)[:200]
     report = ImportReport(dry_run=dry_run)
+    layout, orders, existing = _prepare(
+        report, source=source, filename=filename, store=store, channel=channel, mapping_name=mapping_name
+    )
+    ctx = _Context(actor=actor, store=store, channel=channel, filename=filename, layout=layout, now=now)
+    if dry_run or report.errors:
+        if not dry_run:
+            _finish(report, ctx)
+        return report
+    todo = [o for o in orders if o.number not in existing]
+    if background and len(todo) > playbook_get(store=store, channel=channel).order_import_inline_orders:
+        _queue(report, ctx, source)
+        return report
+    report.running = True
+    record = _record(report, **ctx.kwargs())
+    _write(report, todo, ctx, record)
+    return report
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """Who imports what, for the record and the orders."""
+
+    actor: Actor
+    store: Store
+    channel: Channel
+    filename: str
+    layout: Layout | None
+    now: dt.datetime
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "actor": self.actor,
+            "store": self.store,
+            "channel": self.channel,
+            "filename": self.filename,
+            "layout": self.layout,
+            "now": self.now,
+        }
+
+
+def _prepare(
+    report: ImportReport,
+    *,
+    source: str | Path | IO[bytes],
+    filename: str,
+    store: Store,
+    channel: Channel,
+    mapping_name: str | None,
+) -> tuple[Layout | None, list[ParsedOrder], set[str]]:
+    """Read, parse and validate the whole file; the orders and the numbers already imported."""
     try:
         table = read_rows(source, filename)
     except (UnicodeDecodeError, csv.Error, OSError, KeyError, ValueError, TypeError) as exc:
@@ -783,39 +882,280 @@ def orders_import(
         ) from exc
     layout, orders = parse(table, store=store, channel=channel, mapping_name=mapping_name, report=report)
     numbers = [o.number for o in orders]
-    existing = set(
-        Order.objects.filter(store=store, channel=channel, number__in=numbers).values_list(
-            "number", flat=True
+    existing: set[str] = set()
+    for start in range(0, len(numbers), _EXISTING_CHUNK):
+        existing.update(
+            Order.objects.filter(
+                store=store, channel=channel, number__in=numbers[start : start + _EXISTING_CHUNK]
+            ).values_list("number", flat=True)
         )
-    )
     report.orders_existing = len(existing)
-    if dry_run or report.errors:
-        if not dry_run:
-            _record(
-                report, actor=actor, store=store, channel=channel, filename=filename, layout=layout, now=now
-            )
-        return report
+    return layout, orders, existing
+
+
+class _Stopped(Exception):
+    """The record is no longer queued or running (e.g. failed as stalled): stop writing."""
+
+
+def _create_once(order: ParsedOrder, ctx: _Context) -> tuple[Order, bool] | None:
+    """Create one order, or ``None`` when its channel order number exists — also when an
+    import of the same file running at the same time created it a moment ago (PostgreSQL:
+    the unique constraint; SQLite serialises the write transactions)."""
     try:
-        with transaction.atomic():
-            for order in orders:
-                if order.number in existing:
-                    continue
-                created, reserved = order_import_create(
-                    actor=actor, store=store, channel=channel, order=order, now=now
-                )
-                report.orders_created += 1
-                report.orders_unreserved += 0 if reserved else 1
-                report.order_numbers.append(created.number)
-            _record(
-                report, actor=actor, store=store, channel=channel, filename=filename, layout=layout, now=now
+        with transaction.atomic():  # a savepoint: a duplicate undoes only this order
+            return order_import_create(
+                actor=ctx.actor, store=ctx.store, channel=ctx.channel, order=order, now=ctx.now
             )
-    except (IntegrityError, Conflict) as exc:
-        # e.g. the same file imported at the same moment by someone else: nothing of ours stays
-        report.orders_created = report.orders_unreserved = 0
-        report.order_numbers = []
-        report.errors.append(RowError(0, "", _("导入冲突，未导入任何订单：%(e)s") % {"e": exc}))
-        _record(report, actor=actor, store=store, channel=channel, filename=filename, layout=layout, now=now)
-    return report
+    except Conflict as exc:
+        if exc.code != "already_imported":
+            raise
+        return None
+    except IntegrityError:
+        if Order.objects.filter(store=ctx.store, channel=ctx.channel, number=order.number).exists():
+            return None
+        raise
+
+
+def _write(report: ImportReport, todo: Sequence[ParsedOrder], ctx: _Context, record: OrderImport) -> None:
+    """Write the validated orders in batches, one transaction each, with the record's counters
+    updated in the same transaction; then finish the record (status, audit). A failing batch
+    is rolled back and fails the import; the batches before it stay."""
+    position = batch = 0
+    while position < len(todo):
+        batch += 1
+        committed = (report.orders_created, report.orders_existing, report.orders_unreserved)
+        numbers = len(report.order_numbers)
+        started = time.monotonic()
+        end = position
+        try:
+            with transaction.atomic():
+                while end < len(todo) and end - position < IMPORT_BATCH_ORDERS:
+                    if end > position and time.monotonic() - started >= IMPORT_BATCH_SECONDS:
+                        break
+                    created = _create_once(todo[end], ctx)
+                    end += 1
+                    if created is None:  # imported meanwhile (another import of the same file)
+                        report.orders_existing += 1
+                        continue
+                    report.orders_created += 1
+                    report.orders_unreserved += 0 if created[1] else 1
+                    report.order_numbers.append(created[0].number)
+                _record(report, record=record, **ctx.kwargs())
+        except _Stopped:  # failed meanwhile (imports_sweep): its errors say what to do
+            report.orders_created, report.orders_existing, report.orders_unreserved = committed
+            del report.order_numbers[numbers:]
+            report.running = False
+            report.failed_writing = True
+            record.refresh_from_db()
+            report.errors.extend(error_rows(record))
+            return
+        except Exception as exc:  # any error fails the import; the batch is rolled back
+            report.orders_created, report.orders_existing, report.orders_unreserved = committed
+            del report.order_numbers[numbers:]
+            if not isinstance(exc, DomainError | IntegrityError):
+                logger.exception("order import %s: batch %s failed", record.pk, batch)
+            report.running = False
+            report.failed_writing = True
+            message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+            report.errors.append(
+                RowError(
+                    0,
+                    "",
+                    _(
+                        "写入第 %(b)s 批订单时出错，该批已撤销：%(e)s。之前的批次已导入 %(c)s 单并保留，"
+                        "其余 %(r)s 单未导入；再次导入同一文件即可补上其余订单"
+                        "（已导入的订单按渠道和订单号跳过，不会重复）。"
+                    )
+                    % {
+                        "b": batch,
+                        "e": message,
+                        "c": report.orders_created,
+                        "r": report.orders_total - report.orders_created - report.orders_existing,
+                    },
+                )
+            )
+            break
+        position = end
+        if position < len(todo):
+            _between_batches()
+    report.running = False
+    _finish(report, ctx, record)
+
+
+def _between_batches() -> None:
+    """Outside any transaction, before the next batch: let waiting writers in (SQLite)."""
+    if connection.vendor == "sqlite":
+        time.sleep(IMPORT_BATCH_PAUSE)
+
+
+def _finish(report: ImportReport, ctx: _Context, record: OrderImport | None = None) -> None:
+    """The final state of the record (created now for a file refused by validation), and the
+    audit entry of the import."""
+    try:
+        record = _record(report, record=record, **ctx.kwargs())
+    except _Stopped:
+        if record is not None:
+            record.refresh_from_db()
+        return
+    audit_record(
+        actor=ctx.actor,
+        action="order.import_file",
+        obj=record,
+        store_id=ctx.store.pk,
+        after={
+            "file": record.file_name,
+            "status": record.status,
+            "created": record.orders_created,
+            "errors": len(report.errors),
+        },
+    )
+
+
+def import_dir() -> Path:
+    """Where queued import files wait for the worker."""
+    return Path(settings.VAR_DIR) / "imports"
+
+
+def stored_file(record: OrderImport) -> Path:
+    """The saved upload of a queued import: ``<var>/imports/<record id>-<safe file name>``."""
+    safe = re.sub(r"[^\w.-]+", "_", Path(record.file_name).name).lstrip(".")[-100:] or "file"
+    return import_dir() / f"{record.pk}-{safe}"
+
+
+def _queue(report: ImportReport, ctx: _Context, source: str | Path | IO[bytes]) -> None:
+    """Save the file, record the import as queued and hand it to the worker once committed."""
+    report.queued = True
+    record = _record(report, **ctx.kwargs())
+    path = stored_file(record)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(source, str | Path):
+            shutil.copyfile(source, path)
+        else:
+            source.seek(0)
+            with path.open("wb") as out:
+                shutil.copyfileobj(source, out)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        report.queued = False
+        report.errors.append(RowError(0, "", _("无法保存文件以供后台导入：%(e)s") % {"e": exc}))
+        _finish(report, ctx, record)
+        return
+    record_id = record.pk
+    transaction.on_commit(lambda: _enqueue(record_id))
+
+
+def _enqueue(import_id: int) -> None:
+    from storeops.orders.tasks import order_import_task
+
+    try:
+        order_import_task(import_id)
+    except Exception:  # the record stays queued: imports_sweep hands it to the queue again
+        logger.exception("order import %s could not be queued; the sweep retries", import_id)
+
+
+def order_import_run(*, import_id: int) -> OrderImport | None:
+    """Run a queued import (the worker's task): validate the saved file again (the catalog may
+    have changed since it was queued), write it in batches, delete the file. Does nothing
+    unless the import is still queued, so a task delivered twice imports once."""
+    if not OrderImport.objects.filter(pk=import_id, status=OrderImportStatus.QUEUED).update(
+        status=OrderImportStatus.RUNNING, updated_at=timezone.now()
+    ):
+        return OrderImport.objects.filter(pk=import_id).first()
+    record = OrderImport.objects.select_related("store", "channel", "mapping", "created_by").get(pk=import_id)
+    path = stored_file(record)
+    saved = Layout(record.file_format, record.file_format, {}, record.mapping)
+    ctx = _Context(
+        actor=Actor(user=record.created_by, via="task"),
+        store=record.store,
+        channel=record.channel,
+        filename=record.file_name,
+        layout=saved,
+        now=record.created_at,
+    )
+    report = ImportReport(running=True)
+    try:
+        try:
+            layout, orders, existing = _prepare(
+                report,
+                source=path,
+                filename=record.file_name,
+                store=record.store,
+                channel=record.channel,
+                mapping_name=record.mapping.name if record.mapping else None,
+            )
+        except DomainError as exc:
+            layout, orders, existing = None, [], set()
+            report.errors.append(RowError(0, "", str(exc.message)))
+        ctx = _Context(**{**ctx.kwargs(), "layout": layout or saved})
+        if report.errors:
+            report.running = False
+            _finish(report, ctx, record)
+            return record
+        _record(report, record=record, **ctx.kwargs())  # the figures of this reading, still running
+        _write(report, [o for o in orders if o.number not in existing], ctx, record)
+    except Exception as exc:
+        logger.exception("order import %s failed", import_id)
+        _fail(record, _("后台导入出错：%(e)s") % {"e": f"{type(exc).__name__}: {exc}"})
+    finally:
+        path.unlink(missing_ok=True)
+    record.refresh_from_db()
+    return record
+
+
+def _fail(record: OrderImport, message: str) -> bool:
+    """Fail a queued or running import with ``message`` (its committed orders stay)."""
+    errors = [*record.errors, {"line": 0, "field": "", "message": message}][:MAX_ERRORS_STORED]
+    with transaction.atomic():
+        done = OrderImport.objects.filter(
+            pk=record.pk, status__in=(OrderImportStatus.QUEUED, OrderImportStatus.RUNNING)
+        ).update(status=OrderImportStatus.FAILED, errors=errors, updated_at=timezone.now())
+        if done:
+            record.refresh_from_db()
+            audit_record(
+                actor=Actor.system("task"),
+                action="order.import_file",
+                obj=record,
+                store_id=record.store_id,
+                after={
+                    "file": record.file_name,
+                    "status": record.status,
+                    "created": record.orders_created,
+                    "errors": len(record.errors),
+                },
+            )
+    return bool(done)
+
+
+def imports_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Every minute (``orders.tasks.orders_sweep``): hand queued imports not started after
+    :data:`IMPORT_REQUEUE_AFTER` to the queue again (the start is a no-op for a copy already
+    taken), and fail running imports without progress for :data:`IMPORT_STALLED_AFTER` (their
+    worker stopped; the orders of their committed batches stay)."""
+    now = now or timezone.now()
+    requeued = stalled = 0
+    queued = OrderImport.objects.filter(
+        status=OrderImportStatus.QUEUED, updated_at__lt=now - IMPORT_REQUEUE_AFTER
+    )
+    for record in queued:
+        if not stored_file(record).exists():
+            stalled += _fail(record, _("待导入的文件已不存在，请重新上传。"))
+            continue
+        if OrderImport.objects.filter(pk=record.pk, status=OrderImportStatus.QUEUED).update(updated_at=now):
+            _enqueue(record.pk)
+            requeued += 1
+    running = OrderImport.objects.filter(
+        status=OrderImportStatus.RUNNING, updated_at__lt=now - IMPORT_STALLED_AFTER
+    )
+    for record in running:
+        message = _(
+            "后台导入中断（%(m)s 分钟没有进展，后台任务进程可能已重启）。已导入 %(c)s 单并保留；"
+            "再次导入同一文件即可补上其余订单。"
+        ) % {"m": int(IMPORT_STALLED_AFTER.total_seconds() // 60), "c": record.orders_created}
+        if _fail(record, message):
+            stalled += 1
+            stored_file(record).unlink(missing_ok=True)
+    return {"imports_requeued": requeued, "imports_failed": stalled}
 
 
 def _record(
@@ -827,8 +1167,11 @@ def _record(
     filename: str,
     layout: Layout | None,
     now: dt.datetime,
-) -> None:
-    record = OrderImport.objects.create(
+    record: OrderImport | None = None,
+) -> OrderImport:
+    """Create the import's record, or (``record``) bring it up to date with ``report`` — only
+    while it is queued or running, else :class:`_Stopped`."""
+    fresh = OrderImport(
         store=store,
         channel=channel,
         file_name=filename or "-",
@@ -849,19 +1192,25 @@ def _record(
         actor_label=actor.label[:150],
         created_at=now,
     )
+    fresh.updated_at = timezone.now()
+    if record is None:
+        fresh.save(force_insert=True)
+        record = fresh
+    else:
+        changed = {name: getattr(fresh, name) for name in _PROGRESS_FIELDS}
+        active = (OrderImportStatus.QUEUED, OrderImportStatus.RUNNING)
+        if not OrderImport.objects.filter(pk=record.pk, status__in=active).update(**changed):
+            raise _Stopped
+        for key, value in changed.items():
+            setattr(record, key, value)
     report.record = record
-    audit_record(
-        actor=actor,
-        action="order.import_file",
-        obj=record,
-        store_id=store.pk,
-        after={
-            "file": record.file_name,
-            "status": record.status,
-            "created": record.orders_created,
-            "errors": len(report.errors),
-        },
-    )
+    return record
+
+
+_PROGRESS_FIELDS = frozenset(
+    {"file_format", "mapping", "status", "rows", "rows_skipped", "orders_total", "orders_created",
+     "orders_existing", "orders_unreserved", "errors", "order_numbers", "updated_at"}
+)  # fmt: skip
 
 
 # --- saved mappings ------------------------------------------------------------------------------

@@ -425,13 +425,17 @@ class OrderImportMapping(models.Model):
 
 
 class OrderImportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("导入中")
     IMPORTED = "imported", _("已导入")
     ALREADY = "already_imported", _("已导入过")
-    FAILED = "failed", _("有错误，未导入")
+    FAILED = "failed", _("失败")
 
 
 class OrderImport(models.Model):
-    """One marketplace export file imported (all or nothing) into orders."""
+    """One marketplace export file imported into orders: validated as a whole (a bad row
+    writes nothing), then written in batches (see :mod:`storeops.orders.imports`). The
+    counters always match the committed orders; ``updated_at`` moves with each batch."""
 
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", verbose_name=_("渠道"))
@@ -464,6 +468,7 @@ class OrderImport(models.Model):
     )
     actor_label = models.CharField(_("操作人"), max_length=150)
     created_at = models.DateTimeField(_("导入时间"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("订单导入")
@@ -473,6 +478,15 @@ class OrderImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.status})"
+
+    @property
+    def orders_done(self) -> int:
+        """Orders of the file that are in the system: created by this import or there before."""
+        return self.orders_created + self.orders_existing
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (OrderImportStatus.QUEUED, OrderImportStatus.RUNNING)
 
 
 class InvoiceKind(models.TextChoices):

@@ -299,6 +299,14 @@ class PlaybookSettings(BaseModel):
     payment_pending_minutes: int = _s(
         "ORD-06", 15, "支付超时（分钟）", "A started payment times out after (minutes)", ge=1, le=1440
     )
+    order_import_inline_orders: int = _s(
+        "ORD-06",
+        200,
+        "渠道订单导入：超过此单数转后台导入",
+        "Marketplace order import: files with more new orders than this import in the background",
+        ge=0,
+        le=1000,
+    )
     pickup_timeout_hours: int = _s("LOG-01", 24, "揽收超时（小时）", "Pickup timeout (hours)", ge=1, le=720)
     transit_stuck_hours: int = _s(
         "LOG-01", 48, "物流停滞（小时）", "No tracking movement for (hours)", ge=1, le=720

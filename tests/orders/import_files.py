@@ -59,6 +59,32 @@ def pdd_rows() -> list[list[Any]]:
     ]  # fmt: skip
 
 
+_PLACES = (
+    "浙江省 杭州市 西湖区 文三路{n}号",
+    "上海市 上海市 浦东新区 世纪大道{n}号",
+    "广东省 深圳市 南山区 科技园路{n}号",
+    "北京市 北京市 朝阳区 建国路{n}号",
+    "四川省 成都市 武侯区 天府大道{n}号",
+)
+
+
+def many_tmall_rows(count: int, prefix: str = "B", *, two_line_every: int = 5) -> list[list[str]]:
+    """``count`` paid Tmall orders numbered ``<prefix>0000000``…; every ``two_line_every``-th
+    (from the first) has two lines, P1-S × 1 and P1-M × 2 (only an order total); the others
+    are P1-S × 1. Each order is paid 90.00 per unit."""
+    rows = []
+    for i in range(count):
+        number, buyer = f"{prefix}{i:07d}", f"buyer{i % 700}"
+        address = _PLACES[i % len(_PLACES)].format(n=i % 300 + 1)
+        paid = f"2026-06-01 {8 + i % 12:02d}:{i % 60:02d}:00"
+        lines = [("P1-S", 1), ("P1-M", 2)] if two_line_every and i % two_line_every == 0 else [("P1-S", 1)]
+        total = f"{sum(q for _c, q in lines) * 90}.00"
+        for code, qty in lines:
+            rows.append([number, buyer, "张三", f"138{i:08d}", address, "连衣裙", code, str(qty),
+                         "100.00", total, "买家已付款，等待卖家发货", paid, paid, ""])  # fmt: skip
+    return rows
+
+
 def csv_bytes(header: Sequence[str], rows: Sequence[Sequence[Any]], *, encoding: str = "utf-8-sig") -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)

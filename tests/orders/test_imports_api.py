@@ -182,3 +182,115 @@ def test_console_upload_needs_the_import_permission(world, make_user, channel):
     )
     assert response.status_code == 403
     assert not Order.objects.exists()
+
+
+# --- big files: queued for the worker, progress; a failure part-way ------------------------------
+
+
+@pytest.fixture
+def big_is_three(store, settings, tmp_path):
+    """Files with more than two new orders go to the worker; queued files under tmp_path."""
+    from storeops.core.context import Actor
+    from storeops.stores.services import playbook_update
+
+    playbook_update(actor=Actor.system("cli"), store=store, values={"order_import_inline_orders": 2})
+    settings.VAR_DIR = tmp_path
+
+
+def _big() -> bytes:
+    return f.csv_bytes(f.TMALL_HEADER, f.many_tmall_rows(3))
+
+
+def test_api_big_file_is_202_queued_and_the_detail_shows_its_progress(
+    world, store, channel, api_as, big_is_three, django_capture_on_commit_callbacks
+):
+    from storeops.orders import imports, tasks
+
+    client = api_as(Role.OPERATIONS)
+    # when a file above the inline limit is uploaded (no worker yet)
+    with django_capture_on_commit_callbacks() as queued:
+        response = _upload(client, store, channel, _big(), "big.csv")
+    # then it is accepted for the worker: 202 with the record, nothing written yet
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert (body["status"], body["orders_total"], body["orders_done"], body["orders_created"]) == (
+        "queued",
+        3,
+        0,
+        0,
+    )
+    assert body["message"] == "文件较大：订单 3 笔，其中 3 笔待导入，已转入后台导入；请查询导入记录了解进度"
+    assert len(queued) == 1
+    assert not Order.objects.exists()
+    detail = client.get(f"/orders/imports/{store.pk}/{body['id']}").json()
+    assert (detail["status"], detail["orders_done"]) == ("queued", 0)
+    assert [
+        i["status"] for i in client.get(f"/orders/imports/{store.pk}", status="queued").json()["items"]
+    ] == ["queued"]
+    # when the worker runs it
+    assert tasks.order_import_task.call_local(body["id"]) == "imported"
+    # then the detail shows it done
+    detail = client.get(f"/orders/imports/{store.pk}/{body['id']}").json()
+    assert (detail["status"], detail["orders_done"], detail["orders_created"]) == ("imported", 3, 3)
+    assert detail["order_numbers"] == ["B0000000", "B0000001", "B0000002"]
+    assert detail["updated_at"] >= detail["created_at"]
+    assert not imports.import_dir().joinpath(f"{body['id']}-big.csv").exists()
+
+
+def test_api_a_failure_part_way_is_422_with_what_was_imported(world, store, channel, api_as, monkeypatch):
+    from storeops.orders import imports
+
+    monkeypatch.setattr(imports, "IMPORT_BATCH_ORDERS", 2)
+    real = imports.order_import_create
+
+    def failing(**kwargs):
+        if kwargs["order"].number == "B0000002":
+            raise RuntimeError("磁盘已满")
+        return real(**kwargs)
+
+    monkeypatch.setattr(imports, "order_import_create", failing)
+    client = api_as(Role.OPERATIONS)
+    response = _upload(client, store, channel, _big())
+    assert response.status_code == 422
+    body = response.json()
+    assert (body["status"], body["orders_created"], body["orders_done"]) == ("failed", 2, 2)
+    assert body["message"].startswith("写入第 2 批订单时出错，该批已撤销：RuntimeError: 磁盘已满。")
+    assert "再次导入同一文件即可补上其余订单" in body["message"]
+    monkeypatch.setattr(imports, "order_import_create", real)
+    again = _upload(client, store, channel, _big())
+    assert again.status_code == 201
+    assert (again.json()["orders_created"], again.json()["orders_existing"]) == (1, 2)
+    assert Order.objects.count() == 3
+
+
+def test_console_big_file_is_queued_and_its_page_refreshes_until_done(
+    world, store, channel, make_user, big_is_three, django_capture_on_commit_callbacks
+):
+    from storeops.orders import tasks
+
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+    with django_capture_on_commit_callbacks():
+        response = client.post(
+            "/orders/imports/upload/",
+            {
+                "channel": channel.pk,
+                "file": SimpleUploadedFile("big.xlsx", f.xlsx_bytes(f.TMALL_HEADER, f.many_tmall_rows(3))),
+            },
+        )
+    record = OrderImport.objects.get()
+    assert response["Location"] == f"/orders/imports/{record.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert '<meta http-equiv="refresh" content="3">' in page
+    assert "文件较大：订单 3 笔，其中 3 笔待导入，已转入后台导入，本页显示进度。" in page
+    assert "排队中" in page
+    assert "已导入 0 / 3 单" in page
+    assert "storeops run_huey" in page
+    listing = client.get("/orders/imports/").content.decode()
+    assert "排队中" in listing
+    assert "超过 2 单的文件在后台分批导入" in listing
+    assert tasks.order_import_task.call_local(record.pk) == "imported"  # the saved .xlsx, read again
+    page = client.get(response["Location"]).content.decode()
+    assert "http-equiv" not in page
+    assert "已导入 0 / 3 单" not in page
+    assert "共 3 笔：新建 3，已存在 0，缺货未预占 0" in page

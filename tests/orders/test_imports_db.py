@@ -210,7 +210,7 @@ def test_bad_mapping_is_refused_with_field_messages(world):
     assert {"mapping.nonsense", "mapping.order_no", "mapping.sku_code"} <= set(exc.value.fields)
 
 
-# --- all or nothing ------------------------------------------------------------------------------
+# --- validated all or nothing (writing in batches: test_imports_batches_db.py) -----------------
 
 
 def test_bad_file_reports_every_row_in_chinese_and_writes_nothing(world):

@@ -1,6 +1,7 @@
 """``storeops orders import FILE --store CODE --channel CODE [--mapping NAME] [--dry-run]``:
 import a marketplace order export (.csv or .xlsx; Tmall/Taobao, JD, Douyin, Pinduoduo or a
-saved mapping), all or nothing."""
+saved mapping): validated all or nothing, then written in batches in this process (no
+worker needed); a run that failed part-way is finished by running it again."""
 
 from __future__ import annotations
 
@@ -61,6 +62,11 @@ class Command(BaseCommand):
             f"新建 {report.orders_created} 笔，已存在 {report.orders_existing} 笔，"
             f"缺货未预占 {report.orders_unreserved} 笔，错误 {len(report.errors)} 个"
         )
+        if report.failed_writing:
+            raise CommandError(
+                f"导入中途失败 / failed part-way: {report.orders_created} 单已导入并保留 (kept); "
+                "再次运行同一命令补上其余订单 / run it again to add the rest"
+            )
         if report.errors:
             raise CommandError("有错误行，未导入任何订单 / nothing imported: fix the rows above")
         if report.dry_run:
