@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -48,3 +49,26 @@ def column_limits_check(sender: type[models.Model], instance: models.Model, **kw
             errors[field.name] = message
     if errors:
         raise ValidationError(_("内容过长或数值超出范围，未保存"), fields=errors)
+
+
+def refuse_ints_beyond_64_bits(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """``connection_created``: on PostgreSQL a Python int beyond 64 bits in a query (an id of
+    10^20 in a filter or a path) raises OverflowError, as SQLite's driver does, so the API's
+    answer is the same 422 on both databases. psycopg would send it as ``numeric`` and the
+    comparison with a ``bigint`` column would quietly match nothing (a 200 with an empty list,
+    or a 404). No StoreOps column holds an integer beyond ``bigint``; decimals are Decimal."""
+    if connection.vendor == "postgresql":
+        connection.connection.adapters.register_dumper(int, _int64_dumper())
+
+
+@functools.cache
+def _int64_dumper() -> type:
+    from psycopg.types.numeric import IntDumper  # PostgreSQL only
+
+    class Int64Dumper(IntDumper):
+        def upgrade(self, obj: int, format: Any) -> Any:
+            if not -(2**63) <= obj < 2**63:
+                raise OverflowError(f"integer {obj} beyond 64 bits")
+            return super().upgrade(obj, format)
+
+    return Int64Dumper
