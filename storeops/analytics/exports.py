@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -108,6 +109,21 @@ def _ok_text(ok: bool | None) -> str:
     return "" if ok is None else (_("达标") if ok else _("未达标"))
 
 
+# Excel number formats per KPI unit: the cells hold numbers (sums and charts work), shown as
+# the console shows them. Ratios are stored as fractions (0.25) and shown as 25.0 %.
+_XLSX_FORMATS = {
+    "cny": '"¥"#,##0.00',
+    "ratio": "0.0%",
+    "rating": "0.00",
+}
+
+
+def _xlsx_number(value: Decimal | None) -> float | int | None:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def report_xlsx(report: OperationsReport) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -126,14 +142,24 @@ def report_xlsx(report: OperationsReport) -> bytes:
             report.missed,
         ]
     )
-    header = [_("指标"), _("本期"), _("上期"), _("变化"), _("目标"), _("是否达标")]
+    header = [_("指标"), _("本期"), _("上期"), _("变化"), _("目标"), _("是否达标"), _("目标方向")]
     for section in reports.report_rows(report):
         ws.append([])
         ws.append([section["label"]])
         ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
         ws.append(header)
         for r in section["rows"]:
-            ws.append([r["label"], r["value"], r["previous"], r["change"], r["target"], _ok_text(r["ok"])])
+            value, previous, change, target = (_xlsx_number(n) for n in r["numbers"])
+            direction = "" if target is None else ("≥" if r["better"] == "higher" else "≤")
+            ws.append([r["label"], value, previous, change, target, _ok_text(r["ok"]), direction])
+            row = ws.max_row
+            if r["unit"] == "minutes":
+                number_format = f'0.0" {_("分钟")}"'
+            else:
+                number_format = _XLSX_FORMATS.get(r["unit"], "0")
+            for column in (2, 3, 5):
+                ws.cell(row=row, column=column).number_format = number_format
+            ws.cell(row=row, column=4).number_format = "+0.0%;-0.0%;0.0%"
     segment_rows = reports.report_segment_rows(report)
     if segment_rows:
         ws.append([])
@@ -150,10 +176,17 @@ def report_xlsx(report: OperationsReport) -> bytes:
         ws.append([_("渠道"), _("第几个月"), _("指标"), _("目标值"), _("实际值"), _("是否达标")])
         for t in launch_rows:
             ws.append(
-                [t["channel"], t["month"], t["metric_label"], t["target"], t["actual"] or "", t["ok_text"]]
+                [
+                    t["channel"],
+                    t["month"],
+                    t["metric_label"],
+                    _xlsx_number(Decimal(t["target"])),
+                    _xlsx_number(Decimal(t["actual"])) if t["actual"] is not None else None,
+                    t["ok_text"],
+                ]
             )
     ws.column_dimensions["A"].width = 28
-    for column in "BCDEF":
+    for column in "BCDEFG":
         ws.column_dimensions[column].width = 16
     return _workbook_bytes(wb)
 

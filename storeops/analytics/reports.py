@@ -300,6 +300,10 @@ def report_rows(report: OperationsReport) -> list[dict[str, Any]]:
                         else ""
                     ),
                     "ok": r["ok"],
+                    # the numbers themselves, for spreadsheets (values shown above are text)
+                    "unit": r["unit"],
+                    "better": r["better"],
+                    "numbers": (value, previous, change, target),
                 }
             )
         out.append({"key": section["key"], "label": _(SECTION_LABELS[section["key"]]), "rows": rows})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +60,20 @@ def postmortem_rows(campaign: Campaign, report: dict[str, Any]) -> list[tuple[st
     return rows
 
 
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _cell(value: Any) -> Any:
+    """Amounts and counts as numbers in the workbook (finance sums them), the rest as text."""
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return float(value) if isinstance(value, Decimal) else value
+    text = str(value)
+    if _NUMBER.fullmatch(text):
+        number = Decimal(text)
+        return int(number) if "." not in text else float(number)
+    return text
+
+
 def postmortem_workbook(campaign: Campaign, report: dict[str, Any]) -> bytes:
     wb = Workbook()
     ws = wb.active
@@ -67,7 +82,7 @@ def postmortem_workbook(campaign: Campaign, report: dict[str, Any]) -> bytes:
     ws.append([_("活动"), campaign.theme, f"{campaign.starts_on} ~ {campaign.ends_on}"])
     ws.append([_("项目"), _("实际"), _("计划/目标")])
     for row in postmortem_rows(campaign, report):
-        ws.append([str(row[0]), str(row[1]), str(row[2])])
+        ws.append([str(row[0]), _cell(row[1]), _cell(row[2])])
     ws.column_dimensions["A"].width = 36
     ws.column_dimensions["B"].width = 24
     ws.column_dimensions["C"].width = 24

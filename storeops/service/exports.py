@@ -13,6 +13,10 @@ def _pct(value: Any) -> str:
     return "-" if value is None else f"{float(value) * 100:.1f}%"
 
 
+def _ratio(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def group_sections() -> list[tuple[str, str]]:
     return [
         ("by_category", _("按分类")),
@@ -55,9 +59,11 @@ def report_workbook(report: dict[str, Any], store_name: str) -> bytes:
         sheet = wb.create_sheet(str(title)[:31])
         sheet.append([_("项目"), _("数量"), _("占比"), _("上期"), _("环比")])
         for row in report[key]:
-            sheet.append(
-                [row["label"], row["count"], _pct(row["share"]), row["previous"], _pct(row["trend"])]
-            )
+            # shares and trends as numbers shown as percentages (sortable, summable)
+            share, trend = _ratio(row["share"]), _ratio(row["trend"])
+            sheet.append([row["label"], row["count"], share, row["previous"], trend])
+            for column in (3, 5):
+                sheet.cell(row=sheet.max_row, column=column).number_format = "0.0%"
         sheet.column_dimensions["A"].width = 24
     words = wb.create_sheet(_("高频关键词")[:31])
     words.append([_("关键词"), _("提及次数")])

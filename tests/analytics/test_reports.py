@@ -189,10 +189,18 @@ def test_data_06_excel_and_pdf_exports(store, shop):
     sheet = load_workbook(io.BytesIO(exports.report_xlsx(report))).active
     cells = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert "运营日报" in cells[0][0]
-    gmv = next(r for r in cells if r and r[0] == "成交额（GMV）")
-    assert gmv[1] == "¥200.00"
-    repurchase = next(r for r in cells if r and r[0] == "复购率")
-    assert (repurchase[4], repurchase[5]) == ("≥ 25.0%", "未达标")
+    # numbers are numbers (finance sums them), shown as the console shows them
+    gmv_row = next(r for r in sheet.iter_rows() if r[0].value == "成交额（GMV）")
+    assert gmv_row[1].value == 200
+    assert gmv_row[1].number_format == '"¥"#,##0.00'
+    repurchase_row = next(r for r in sheet.iter_rows() if r[0].value == "复购率")
+    assert repurchase_row[4].value == 0.25
+    assert repurchase_row[4].number_format == "0.0%"
+    assert (repurchase_row[5].value, repurchase_row[6].value) == ("未达标", "≥")
+    kpi_labels = {row["label"] for section in reports.report_rows(report) for row in section["rows"]}
+    kpi_cells = [r[1:5] for r in cells if r and r[0] in kpi_labels]
+    assert kpi_cells
+    assert not any(isinstance(v, str) for r in kpi_cells for v in r)
     pdf = exports.report_pdf(report)
     assert pdf.startswith(b"%PDF-")
     assert b"/STSong-Light" in pdf
