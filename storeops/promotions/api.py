@@ -73,6 +73,7 @@ class OfferOut(Schema):
     kind: str
     level: str
     status: str
+    phase: str  # scheduled / running / expired for an active offer, else its status
     title_zh: str
     title_en: str
     params: dict[str, Any]
@@ -91,6 +92,10 @@ class OfferOut(Schema):
     per_user_limit: int | None
     stock_cap: int | None
     stock_sold: int
+
+    @staticmethod
+    def resolve_phase(obj: Offer) -> str:
+        return obj.phase()
 
     @staticmethod
     def resolve_category_ids(obj: Offer) -> list[int]:

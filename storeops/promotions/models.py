@@ -10,6 +10,8 @@ State changes go through :mod:`storeops.promotions.services` (atomic, audited).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -42,7 +44,7 @@ class OfferLevel(models.TextChoices):
 
 class OfferStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
-    ACTIVE = "active", _("进行中")
+    ACTIVE = "active", _("已启用")  # running only between its start and end (Offer.phase)
     PAUSED = "paused", _("已暂停")
     ENDED = "ended", _("已结束")
 
@@ -96,6 +98,24 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return self.title_zh or f"{self.get_kind_display()} #{self.pk}"
+
+    def phase(self, now: dt.datetime | None = None) -> str:
+        """Where an offer stands for shoppers: ``scheduled`` (enabled, before its start),
+        ``running`` (enabled, within its dates: the quote applies it), ``expired`` (enabled,
+        after its end), else its status (draft / paused / ended)."""
+        if self.status != OfferStatus.ACTIVE:
+            return str(self.status)
+        now = now or timezone.now()
+        if self.starts_at is not None and now < self.starts_at:
+            return "scheduled"
+        if self.ends_at is not None and now >= self.ends_at:
+            return "expired"
+        return "running"
+
+    def phase_display(self) -> str:
+        labels = {"scheduled": _("已启用·未开始"), "running": _("进行中"), "expired": _("已过期")}
+        phase = self.phase()
+        return str(labels[phase]) if phase in labels else self.get_status_display()
 
 
 class OfferScopeItem(models.Model):

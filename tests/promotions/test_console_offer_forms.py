@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from storeops.accounts.roles import Role
 from storeops.promotions.models import Offer
@@ -112,3 +115,39 @@ def test_promo_01_offer_and_coupon_forms_offer_every_category_of_the_store(store
         choices = dict(form.fields["category_ids"].choices)
         assert len(choices) == 501
         assert last.pk in choices
+
+
+def test_promo_01_an_enabled_offer_shows_running_only_between_its_dates(store, make_user, api_as):
+    # an offer enabled ahead of a promotion is not running yet: the quote does not apply it,
+    # so neither the console nor the API may call it 进行中 (running)
+    now = timezone.now()
+    windows = {
+        "预热": (now + dt.timedelta(days=2), now + dt.timedelta(days=5)),
+        "当前": (now - dt.timedelta(hours=1), now + dt.timedelta(days=1)),
+        "过期": (now - dt.timedelta(days=3), now - dt.timedelta(days=1)),
+    }
+    for title, (starts, ends) in windows.items():
+        Offer.objects.create(
+            store=store,
+            kind="percentage",
+            params={"rate": "0.9"},
+            all_items=True,
+            title_zh=title,
+            status="active",
+            starts_at=starts,
+            ends_at=ends,
+        )
+    html = _client(make_user, Role.OPERATIONS).get("/promotions/offers/").content.decode()
+    rows = {title: html[html.index(title) : html.index("</tr>", html.index(title))] for title in windows}
+    assert "已启用·未开始" in rows["预热"]
+    assert "进行中" not in rows["预热"]
+    assert "进行中" in rows["当前"]
+    assert "已过期" in rows["过期"]
+
+    listed = api_as(Role.OPERATIONS).get(f"/promotions/{store.pk}/offers").json()
+    items = listed["items"] if isinstance(listed, dict) else listed
+    assert {o["title_zh"]: o["phase"] for o in items} == {
+        "预热": "scheduled",
+        "当前": "running",
+        "过期": "expired",
+    }
