@@ -37,6 +37,13 @@ class NotFound(DomainError):
     http_status = 404
 
 
+class InvalidSignature(DomainError):
+    """A signed push (payment or carrier callback) whose signature is missing or wrong."""
+
+    code = "invalid_signature"
+    http_status = 401
+
+
 class PermissionDenied(DomainError):
     code = "permission_denied"
     http_status = 403

@@ -22,7 +22,7 @@ from ninja.files import UploadedFile
 from storeops.accounts.access import perm, principal
 from storeops.core.api import Page, check_choices, paginate
 from storeops.core.context import Actor
-from storeops.core.errors import ValidationError
+from storeops.core.errors import InvalidSignature, NotFound, ValidationError
 from storeops.fulfilment import selectors, services
 from storeops.fulfilment.carriers import SIGNATURE_HEADER, adapter_get, read_rows, signature_valid
 from storeops.fulfilment.models import Carrier, Shipment, ShipmentStatus
@@ -46,9 +46,17 @@ class CarrierSignature:
         code = str((request.resolver_match.kwargs if request.resolver_match else {}).get("carrier_code", ""))
         carrier = Carrier.objects.filter(code=code.upper(), is_active=True).first()
         if carrier is None:
-            return None
-        if not signature_valid(carrier.secret, request.body, request.headers.get(SIGNATURE_HEADER, "")):
-            return None
+            raise NotFound(_("没有这个承运商，或已停用：%(c)s") % {"c": code[:40]}, code="unknown_carrier")
+        given = request.headers.get(SIGNATURE_HEADER, "")
+        if not signature_valid(carrier.secret, request.body, given):
+            raise InvalidSignature(
+                _(
+                    "签名无效：请用该承运商的密钥对原始请求体计算 HMAC-SHA256，"
+                    "以 sha256=<十六进制> 放在 %(h)s 头中"
+                )
+                % {"h": SIGNATURE_HEADER},
+                fields={SIGNATURE_HEADER: _("缺少") if not given else _("不匹配")},
+            )
         return carrier
 
 

@@ -25,11 +25,12 @@ from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Header, Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
 from storeops.core.api import Page, paginate
-from storeops.core.errors import ValidationError
+from storeops.core.errors import InvalidSignature, NotFound, ValidationError
 from storeops.inventory import selectors as inventory_selectors
 from storeops.members import selectors as member_selectors
 from storeops.orders import payments as pay
@@ -58,12 +59,23 @@ class ProviderSignature:
         try:
             gateway = pay.provider(name)
         except KeyError:
-            return None
+            raise NotFound(_("没有这个支付渠道：%(p)s") % {"p": name[:40]}, code="unknown_provider") from None
         try:
             gateway.verify(request.body, request.headers)
         except pay.InvalidCallback as exc:
             services.payment_callback_reject(provider=name, body=request.body, error=str(exc))
-            return None
+            if not isinstance(exc, pay.BadSignature):  # signed, but not a callback we can read
+                raise ValidationError(
+                    _("回调内容无效，已记录并拒绝"), fields={"body": str(exc)}, code="invalid_callback"
+                ) from None
+            raise InvalidSignature(
+                _(
+                    "回调未通过校验，已记录并拒绝："
+                    "请用支付渠道的密钥对原始请求体计算 HMAC-SHA256，放在 %(h)s 头中"
+                )
+                % {"h": pay.SIGNATURE_HEADER},
+                fields={pay.SIGNATURE_HEADER: str(exc)},
+            ) from None
         return name
 
 

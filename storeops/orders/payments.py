@@ -63,6 +63,10 @@ class InvalidCallback(ValueError):
     """The callback's signature or body is not valid: it is recorded and rejected."""
 
 
+class BadSignature(InvalidCallback):
+    """The callback's signature is missing or does not match its body."""
+
+
 class PaymentProvider(Protocol):
     name: str
 
@@ -125,7 +129,7 @@ class TestGateway:
     def verify(self, body: bytes, headers: Mapping[str, str]) -> CallbackData:
         given = _header(headers, SIGNATURE_HEADER)
         if not given or not hmac.compare_digest(given, sign(self.secret, body)):
-            raise InvalidCallback("bad signature")
+            raise BadSignature("missing signature" if not given else "bad signature")
         try:
             data: dict[str, Any] = json.loads(body)
             outcome = str(data["outcome"])

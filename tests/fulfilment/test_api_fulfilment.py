@@ -151,12 +151,18 @@ def test_log_01_signed_webhook_rejects_a_missing_or_bad_signature_with_401(store
     push = {"tracking_no": "SF56", "time": "2026-03-02T10:00:00+08:00", "status": "已签收"}
     response = _push(Client(), "SF", push, secret)
     assert response.status_code == 401
-    assert response.json()["code"] == "unauthenticated"
+    # the integrator learns what is wrong (not the generic "log in" message)
+    assert response.json()["code"] == "invalid_signature"
+    assert "HMAC-SHA256" in response.json()["message"]
+    assert response.json()["fields"] == {"X-StoreOps-Signature": "缺少" if secret is None else "不匹配"}
     assert shipment.events.count() == 0
 
 
-def test_log_01_webhook_for_an_unknown_carrier_is_401(store, channel):
-    assert _push(Client(), "NOPE", {}, "x").status_code == 401
+def test_log_01_webhook_for_an_unknown_carrier_is_404_naming_it(store, channel):
+    response = _push(Client(), "NOPE", {}, "x")
+    assert response.status_code == 404
+    assert response.json()["code"] == "unknown_carrier"
+    assert "NOPE" in response.json()["message"]
 
 
 def test_log_01_exceptions_route_lists_the_parcels_to_follow_up(store, channel, api_as):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from storeops.accounts.roles import Role
 from storeops.inventory.models import Stock
 from storeops.orders.models import Order, PaymentCallback
-from storeops.orders.payments import SIGNATURE_HEADER, TestGateway
+from storeops.orders.payments import SIGNATURE_HEADER, TestGateway, sign
 from storeops.promotions import services as prs
 from tests.orders.builders import ACTOR, World
 
@@ -107,10 +107,27 @@ def test_ord_06_unsigned_or_forged_callback_is_401_and_recorded(world, shop):
         HTTP_X_STOREOPS_SIGNATURE="00",
     )
     assert forged.status_code == 401
+    assert forged.json()["code"] == "invalid_signature"
+    assert forged.json()["fields"] == {"X-Storeops-Signature": "bad signature"}
     assert Order.objects.get(number=placed["order"]["number"]).status == "created"
     assert PaymentCallback.objects.filter(valid_signature=False, result="rejected").count() == 1
     unknown = Client().post("/api/v1/orders/payments/nope/callback", body, content_type="application/json")
-    assert unknown.status_code == 401
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "unknown_provider"
+
+
+def test_ord_06_a_signed_callback_that_cannot_be_read_is_422_and_recorded(world, shop):
+    body = b'{"event_id": "e1"}'  # signed with the right secret, but no reference or outcome
+    response = Client().post(
+        "/api/v1/orders/payments/test/callback",
+        body,
+        content_type="application/json",
+        HTTP_X_STOREOPS_SIGNATURE=sign(TestGateway().secret, body),
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_callback"
+    assert "malformed body" in response.json()["fields"]["body"]
+    assert PaymentCallback.objects.filter(result="rejected").count() == 1
 
 
 def test_ord_06_same_idempotency_key_header_returns_the_first_order(world, shop):
