@@ -26,6 +26,3 @@ def token_user_choices() -> QuerySet[Any]:
     """The active users a token may be issued for (the owner's user selector), by username."""
     return get_user_model().objects.filter(is_active=True).order_by("username")
 
-
-def token_user_get(*, user_id: int) -> Any:
-    return get_or_not_found(token_user_choices(), gettext_lazy("用户不存在"), pk=user_id)
