@@ -14,7 +14,9 @@ from storeops.core.queries import get_or_not_found
 
 def api_token_list(*, user: Any = None) -> QuerySet[ApiToken]:
     """Every token, or with ``user`` only the tokens issued for that user."""
-    tokens = ApiToken.objects.select_related("role", "user", "created_by").order_by("revoked_at", "-created_at")
+    tokens = ApiToken.objects.select_related("role", "user", "created_by").order_by(
+        "revoked_at", "-created_at"
+    )
     return tokens if user is None else tokens.filter(user=user)
 
 
@@ -25,4 +27,3 @@ def api_token_get(*, token_id: int) -> ApiToken:
 def token_user_choices() -> QuerySet[Any]:
     """The active users a token may be issued for (the owner's user selector), by username."""
     return get_user_model().objects.filter(is_active=True).order_by("username")
-

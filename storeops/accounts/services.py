@@ -84,8 +84,7 @@ def role_permissions(role: Role) -> set[str]:
     """The permissions (``app_label.codename``) the role's group holds."""
     group = Group.objects.get(name=role.group_name)
     return {
-        f"{app}.{code}"
-        for app, code in group.permissions.values_list("content_type__app_label", "codename")
+        f"{app}.{code}" for app, code in group.permissions.values_list("content_type__app_label", "codename")
     }
 
 

@@ -41,7 +41,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
             if for_anyone and user_id:
                 target = token_user_choices().filter(pk=int(user_id)).first()
                 if target is None:
-                    raise ValidationError(_("用户不存在或已停用"), fields={"user_id": _("用户不存在或已停用")})
+                    raise ValidationError(
+                        _("用户不存在或已停用"), fields={"user_id": _("用户不存在或已停用")}
+                    )
             _token, created_secret = api_token_create(
                 actor=_actor(request),
                 name=request.POST.get("name", ""),

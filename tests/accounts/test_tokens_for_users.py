@@ -104,7 +104,9 @@ def test_store_04_an_unknown_user_is_a_422(api_as):
 
 def test_store_04_a_token_without_the_owner_role_cannot_issue_tokens(api_as, make_user):
     # given an operations token of an operations lead (issued by themself)
-    raw = api_as(Role.OPERATIONS).post("/accounts/tokens", {"name": "a", "role": "operations"}).json()["token"]
+    raw = (
+        api_as(Role.OPERATIONS).post("/accounts/tokens", {"name": "a", "role": "operations"}).json()["token"]
+    )
 
     # when it tries to issue another token, then it is refused (a leaked token cannot mint more)
     response = _with(raw).post("/accounts/tokens", {"name": "b", "role": "operations"})
@@ -134,7 +136,9 @@ def test_store_04_users_see_and_revoke_their_own_tokens_the_owner_all(api_as, ma
 def test_store_04_a_token_loses_what_its_user_loses(api_as, make_user, store):
     # given an operations token of an operations lead
     lead = make_user(Role.OPERATIONS)
-    raw = api_as(Role.OPERATIONS).post("/accounts/tokens", {"name": "a", "role": "operations"}).json()["token"]
+    raw = (
+        api_as(Role.OPERATIONS).post("/accounts/tokens", {"name": "a", "role": "operations"}).json()["token"]
+    )
     url = f"/stores/{store.pk}/playbook"
     assert _with(raw).patch(url, {"values": {"safety_stock_days": 4}}).status_code == 200
 
@@ -180,9 +184,11 @@ def test_store_04_console_member_issues_for_themself_only_with_their_roles(make_
 
 def test_store_04_console_member_cannot_revoke_anothers_token(make_user, api_as):
     clerk = make_user(Role.WAREHOUSE)
-    theirs = api_as(Role.OWNER).post(
-        "/accounts/tokens", {"name": "wms", "role": "warehouse", "user_id": clerk.pk}
-    ).json()
+    theirs = (
+        api_as(Role.OWNER)
+        .post("/accounts/tokens", {"name": "wms", "role": "warehouse", "user_id": clerk.pk})
+        .json()
+    )
     client = Client()
     client.force_login(make_user(Role.MARKETING))
 
