@@ -58,8 +58,10 @@ API_CASES = {
     ("GET", "/accounts/me"): ("/accounts/me", None),
     ("PUT", "/accounts/me/language"): ("/accounts/me/language", {"language": "en"}),
     ("GET", "/accounts/tokens"): ("/accounts/tokens", None),
-    ("POST", "/accounts/tokens"): ("/accounts/tokens", {"name": "erp", "role": "analyst"}),
-    ("POST", "/accounts/tokens/{token_id}/revoke"): ("/accounts/tokens/{token}/revoke", {}),
+    # every user issues tokens for themself with a role they hold, and revokes their own
+    # ({my_role}, {my_token}: the caller's role and a token of the caller, see _mine)
+    ("POST", "/accounts/tokens"): ("/accounts/tokens", {"name": "erp", "role": "{my_role}"}),
+    ("POST", "/accounts/tokens/{token_id}/revoke"): ("/accounts/tokens/{my_token}/revoke", {}),
     ("GET", "/stores/"): ("/stores/", None),
     ("POST", "/stores/"): ("/stores/", {"code": "new-store", "name": "新店"}),
     ("GET", "/stores/{store_id}"): ("/stores/{store}", None),
@@ -728,19 +730,34 @@ def _for_every_role(check) -> None:
     assert not failures, "\n".join(failures)
 
 
+def _mine(world, role, make_user, case) -> dict:
+    """Per-caller ids for the cases that name them: ``my_role`` (the caller's role) and
+    ``my_token`` (a token issued for the caller). Anonymous callers get the world's."""
+    if "{my_" not in repr(case):
+        return world
+    if role is None:
+        return {**world, "my_role": Role.ANALYST.value, "my_token": world["token"]}
+    from storeops.core.context import Actor
+
+    user = make_user(role)
+    token, _raw = api_token_create(actor=Actor(user=user), name="mine", role=role)
+    return {**world, "my_role": role.value, "my_token": token.pk}
+
+
 @pytest.mark.parametrize(("method", "route"), sorted(API_CASES))
-def test_store_04_api_route_enforces_role_permissions(world, api_as, method, route):
+def test_store_04_api_route_enforces_role_permissions(world, api_as, make_user, method, route):
     permission = _api_operations()[(method, route)]
     path, body = API_CASES[(method, route)]
 
     def check(role):
         # given a caller with one role (or nobody)
         client = api_as(role)
+        ids = _mine(world, role, make_user, (path, body))
         # when it calls the route
         if (method, route) in UPLOAD_ROUTES:
-            response = _upload(client, _fill(path, world), _fill(body, world))
+            response = _upload(client, _fill(path, ids), _fill(body, ids))
         else:
-            response = client.call(method, _fill(path, world), _fill(body, world))
+            response = client.call(method, _fill(path, ids), _fill(body, ids))
         # then the answer follows the role table
         if role is None:
             assert response.status_code == 401, response.content

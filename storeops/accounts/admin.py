@@ -48,13 +48,14 @@ class ApiTokenAdmin(ModelAdmin):
         "name",
         "role",
         "user",
+        "created_by",
         "prefix",
         "created_at",
         "expires_at",
         "last_used_at",
         "revoked_at",
     )
-    readonly_fields = ("name", "role", "user", "prefix", "created_at", "last_used_at")
+    readonly_fields = ("name", "role", "user", "created_by", "prefix", "created_at", "last_used_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

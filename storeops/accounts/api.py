@@ -4,10 +4,10 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
-from storeops.accounts import services
+from storeops.accounts import selectors, services
 from storeops.accounts.access import perm, principal
 from storeops.accounts.models import ApiToken
 from storeops.accounts.roles import Role
@@ -26,6 +26,7 @@ class MeOut(Schema):
 class TokenIn(Schema):
     name: str
     role: str
+    user_id: int | None = None  # whom the token is for (acts as); default: the caller
     expires_at: dt.datetime | None = None
 
 
@@ -33,6 +34,8 @@ class TokenOut(Schema):
     id: int
     name: str
     role: str
+    user: str  # the token acts as this user
+    created_by: str | None  # who issued it
     prefix: str
     created_at: dt.datetime
     expires_at: dt.datetime | None
@@ -42,6 +45,16 @@ class TokenOut(Schema):
     @staticmethod
     def resolve_role(obj: ApiToken | dict[str, Any]) -> str:
         return str(obj["role"]) if isinstance(obj, dict) else obj.role.name
+
+    @staticmethod
+    def resolve_user(obj: ApiToken | dict[str, Any]) -> str:
+        return str(obj["user"]) if isinstance(obj, dict) else obj.user.get_username()
+
+    @staticmethod
+    def resolve_created_by(obj: ApiToken | dict[str, Any]) -> str | None:
+        if isinstance(obj, dict):
+            return obj["created_by"]  # type: ignore[no-any-return]
+        return obj.created_by.get_username() if obj.created_by is not None else None
 
 
 class TokenCreatedOut(TokenOut):
@@ -72,12 +85,15 @@ def me_language(request: HttpRequest, payload: LanguageIn) -> dict[str, Any]:
     return me(request)
 
 
-@router.get("/tokens", response=list[TokenOut], auth=perm("accounts.view_apitoken"))
+@router.get("/tokens", response=list[TokenOut], auth=perm(None))
 def token_list(request: HttpRequest) -> list[ApiToken]:
-    return list(ApiToken.objects.select_related("role").order_by("-created_at"))
+    """Every token for a holder of accounts.view_apitoken (owner, finance); else the caller's own."""
+    p = principal(request)
+    mine = None if p.has_perm("accounts.view_apitoken") else p.user
+    return list(selectors.api_token_list(user=mine).order_by("-created_at"))
 
 
-@router.post("/tokens", response={201: TokenCreatedOut}, auth=perm("accounts.add_apitoken"))
+@router.post("/tokens", response={201: TokenCreatedOut}, auth=perm(None))
 def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
     try:
         role = Role(payload.role)
@@ -85,18 +101,38 @@ def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str,
         raise ValidationError(
             "未知角色 / unknown role", fields={"role": ", ".join(r.value for r in Role)}
         ) from None
+    p = principal(request)
+    user = None
+    if payload.user_id is not None:
+        user = selectors.token_user_choices().filter(pk=payload.user_id).first()
+        if user is None:
+            raise ValidationError(_("用户不存在或已停用"), fields={"user_id": _("用户不存在或已停用")})
     token, raw = services.api_token_create(
-        actor=principal(request).actor, name=payload.name, role=role, expires_at=payload.expires_at
+        actor=p.actor,
+        name=payload.name,
+        role=role,
+        user=user,
+        expires_at=payload.expires_at,
+        via_token=p.token,
     )
     out = {
         f: getattr(token, f)
         for f in ("id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
     }
-    return 201, {**out, "role": token.role.name, "token": raw}
+    creator = token.created_by.get_username() if token.created_by is not None else None
+    return 201, {
+        **out,
+        "role": token.role.name,
+        "user": token.user.get_username(),
+        "created_by": creator,
+        "token": raw,
+    }
 
 
-@router.post("/tokens/{token_id}/revoke", response=TokenOut, auth=perm("accounts.change_apitoken"))
+@router.post("/tokens/{token_id}/revoke", response=TokenOut, auth=perm(None))
 def token_revoke(request: HttpRequest, token_id: int) -> ApiToken:
-    token = get_object_or_404(ApiToken.objects.select_related("role"), pk=token_id)
-    services.api_token_revoke(actor=principal(request).actor, token=token)
+    """The owner revokes any token; a user their own."""
+    p = principal(request)
+    token = selectors.api_token_get(token_id=token_id)
+    services.api_token_revoke(actor=p.actor, token=token, via_token=p.token)
     return token

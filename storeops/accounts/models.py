@@ -32,7 +32,10 @@ class UserProfile(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token for an integration. It acts with the permissions of its role only.
+    """A bearer token, issued FOR ``user`` (a team member or a dedicated integration user):
+    every request made with it acts as that user (operation log, separation of duties,
+    ``owner=me``), with the permissions its role and that user both hold. ``created_by`` is
+    who issued it (the user themself, or the owner).
 
     Only a SHA-256 of the token is stored; the token itself is shown once at creation.
     """
@@ -43,7 +46,17 @@ class ApiToken(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="api_tokens",
-        verbose_name=_("创建人"),
+        verbose_name=_("令牌用户"),
+        help_text=_("用此令牌发出的每个请求都以该用户的身份执行"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("签发人"),
+        editable=False,
     )
     prefix = models.CharField(max_length=12, db_index=True, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)

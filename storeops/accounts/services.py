@@ -16,7 +16,7 @@ from storeops.accounts.models import ApiToken, UserProfile, hash_token
 from storeops.accounts.roles import Role, role_grants
 from storeops.audit.services import audit_record
 from storeops.core.context import Actor
-from storeops.core.errors import ValidationError
+from storeops.core.errors import PermissionDenied, ValidationError
 
 
 def roles_sync(*, using: str = "default") -> None:
@@ -80,20 +80,90 @@ def user_roles(user: AbstractBaseUser) -> list[Role]:
     return [r for r in Role if r.group_name in names]
 
 
+def role_permissions(role: Role) -> set[str]:
+    """The permissions (``app_label.codename``) the role's group holds."""
+    group = Group.objects.get(name=role.group_name)
+    return {
+        f"{app}.{code}" for app, code in group.permissions.values_list("content_type__app_label", "codename")
+    }
+
+
+def user_holds_role(user: AbstractBaseUser, role: Role) -> bool:
+    """Does ``user`` hold every permission of ``role``? True for the roles they have, and for
+    every role for an owner or a superuser (their permissions cover all of them)."""
+    if not user.is_active:
+        return False
+    if user.is_superuser:  # type: ignore[attr-defined]
+        return True
+    return role_permissions(role) <= user.get_all_permissions()  # type: ignore[attr-defined]
+
+
+def token_roles_for(user: AbstractBaseUser) -> list[Role]:
+    """The roles a token issued for ``user`` may carry (see :func:`api_token_create`)."""
+    return [r for r in Role if user_holds_role(user, r)]
+
+
+def _issuer_may(actor: Actor, via_token: ApiToken | None, perm: str) -> bool:
+    if via_token is not None:
+        return token_has_perm(via_token, perm)
+    return bool(actor.user is not None and actor.user.has_perm(perm))
+
+
 def api_token_create(
-    *, actor: Actor, name: str, role: Role, expires_at: dt.datetime | None = None
+    *,
+    actor: Actor,
+    name: str,
+    role: Role,
+    user: AbstractBaseUser | None = None,
+    expires_at: dt.datetime | None = None,
+    via_token: ApiToken | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token for an integration; returns the token row and the raw secret (shown once)."""
+    """Issue a token FOR ``user`` (default: the actor themself); returns the token row and the
+    raw secret (shown once). The token acts as ``user``.
+
+    - Anyone signed in may issue a token for themself; only a holder of
+      ``accounts.add_apitoken`` (the owner) may issue one for another user.
+    - The role must be one the token's user holds (all of its permissions): a token never
+      carries more than its user may do. At every request the token's rights are still the
+      intersection of its role and its user's current permissions, so taking a role away
+      from the user takes it from their tokens at once.
+    - ``via_token``: the request came with that token. Only a token holding
+      ``accounts.add_apitoken`` may issue tokens (a leaked token cannot mint successors
+      that outlive its revocation).
+    - ``actor.user`` None (system, CLI without a user): ``user`` is required.
+    """
     if not name.strip():
         raise ValidationError(_("请填写令牌名称"), fields={"name": _("必填")})
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError(_("过期时间必须在未来"), fields={"expires_at": _("过期时间必须在未来")})
+    target = user if user is not None else actor.user
+    if target is None:
+        raise ValidationError(_("请选择令牌用户"), fields={"user_id": _("必填")})
+    if actor.user is not None:
+        if via_token is not None and not token_has_perm(via_token, "accounts.add_apitoken"):
+            raise PermissionDenied(
+                _("此令牌不能签发新令牌：请在控制台签发，或使用店主角色的令牌（需要 accounts.add_apitoken）")
+            )
+        if target.pk != actor.user.pk and not _issuer_may(actor, via_token, "accounts.add_apitoken"):
+            raise PermissionDenied(_("只有店主可以为其他成员签发令牌；您只能为自己签发"))
+    if not target.is_active:
+        raise ValidationError(_("该用户已停用，不能为其签发令牌"), fields={"user_id": _("用户已停用")})
+    if not user_holds_role(target, role):
+        if actor.user is not None and target.pk == actor.user.pk:
+            message = _("您没有「%(role)s」角色，不能签发该角色的令牌") % {"role": role.label}
+        else:
+            message = _("用户 %(user)s 没有「%(role)s」角色，不能为其签发该角色的令牌") % {
+                "user": target.get_username(),
+                "role": role.label,
+            }
+        raise ValidationError(message, fields={"role": message})
     raw = ApiToken.generate()
     with transaction.atomic():
         token = ApiToken.objects.create(
             name=name.strip(),
             role=Group.objects.get(name=role.group_name),
-            user=actor.user,
+            user=target,
+            created_by=actor.user if actor.user is not None and actor.user.pk else None,
             prefix=raw[:10],
             key_hash=hash_token(raw),
             expires_at=expires_at,
@@ -102,14 +172,23 @@ def api_token_create(
             actor=actor,
             action="api_token.create",
             obj=token,
-            after={"name": token.name, "role": role.value, "prefix": token.prefix},
+            after={
+                "name": token.name,
+                "role": role.value,
+                "prefix": token.prefix,
+                "user": target.get_username(),
+            },
         )
     return token, raw
 
 
-def api_token_revoke(*, actor: Actor, token: ApiToken) -> None:
-    """Revoke ``token``. Revoking a revoked token changes nothing: it keeps the time it was
-    first revoked, and the operation log gets no second entry."""
+def api_token_revoke(*, actor: Actor, token: ApiToken, via_token: ApiToken | None = None) -> None:
+    """Revoke ``token``: the owner (``accounts.change_apitoken``) any token, a user their own.
+    Revoking a revoked token changes nothing: it keeps the time it was first revoked, and the
+    operation log gets no second entry."""
+    own = actor.user is not None and token.user_id == actor.user.pk
+    if actor.user is not None and not own and not _issuer_may(actor, via_token, "accounts.change_apitoken"):
+        raise PermissionDenied(_("只能吊销自己的令牌；其他成员的令牌请由店主吊销"))
     with transaction.atomic():
         updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
@@ -216,7 +295,8 @@ def api_token_authenticate(raw: str, *, perm: str | None = None) -> ApiToken | N
 
 
 def token_has_perm(token: ApiToken, perm: str) -> bool:
-    """A token acts with its role's permissions only (never more than its creator had at use)."""
+    """A token acts as its user with its role's permissions only: the intersection of its
+    role and what its user may do at the time of use."""
     checked = getattr(token, "_perm_checked", None)
     if checked is not None and perm in checked:
         return bool(checked[perm])

@@ -1,4 +1,10 @@
-"""Console pages for integrations: API tokens (create, show once, revoke)."""
+"""Console pages for API tokens (create, show once, revoke).
+
+Every signed-in user may issue tokens for themself, with a role they hold, and revoke their
+own; the owner (``accounts.add_apitoken`` / ``accounts.change_apitoken``) issues tokens for
+any team member or integration user and revokes any token. Holders of
+``accounts.view_apitoken`` (owner, finance) see every token, the others their own.
+"""
 
 from __future__ import annotations
 
@@ -13,27 +19,37 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from storeops.accounts.roles import ROLE_LABELS, Role
-from storeops.accounts.selectors import api_token_get, api_token_list
-from storeops.accounts.services import api_token_create, api_token_revoke
-from storeops.console.views import _actor, _base_context, console_view
-from storeops.core.errors import DomainError
+from storeops.accounts.selectors import api_token_get, api_token_list, token_user_choices
+from storeops.accounts.services import api_token_create, api_token_revoke, token_roles_for
+from storeops.console.views import _actor, _base_context, console_view, error_text
+from storeops.core.errors import DomainError, ValidationError
 
 
-@console_view("accounts.view_apitoken")
+@console_view(None)
 def tokens(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     created_secret = ""
+    user = request.user
+    for_anyone = user.has_perm("accounts.add_apitoken")
     if request.method == "POST":
-        if not request.user.has_perm("accounts.add_apitoken"):
-            return render(
-                request, "console/forbidden.html", {"permission": "accounts.add_apitoken"}, status=403
-            )
         days = request.POST.get("expires_in_days", "").strip()
         try:
             role = Role(request.POST.get("role", ""))
             expires_at = timezone.now() + dt.timedelta(days=int(days)) if days else None
+            user_id = request.POST.get("user_id", "").strip()
+            target = None
+            if for_anyone and user_id:
+                target = token_user_choices().filter(pk=int(user_id)).first()
+                if target is None:
+                    raise ValidationError(
+                        _("用户不存在或已停用"), fields={"user_id": _("用户不存在或已停用")}
+                    )
             _token, created_secret = api_token_create(
-                actor=_actor(request), name=request.POST.get("name", ""), role=role, expires_at=expires_at
+                actor=_actor(request),
+                name=request.POST.get("name", ""),
+                role=role,
+                user=target,
+                expires_at=expires_at,
             )
         except ValueError:
             errors["role"] = _("请选择角色，有效期请填写天数")
@@ -42,27 +58,39 @@ def tokens(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("令牌已创建：请立即复制，它只显示这一次"))
     labels = {r.value: str(label) for r, label in ROLE_LABELS.items()}
+    can_revoke_any = user.has_perm("accounts.change_apitoken")
+    listed = api_token_list(user=None if user.has_perm("accounts.view_apitoken") else user)
+    roles = list(Role) if for_anyone else token_roles_for(user)
     return render(
         request,
         "console/tokens.html",
         _base_context(
             request,
-            tokens=[(t, labels.get(t.role.name, t.role.name)) for t in api_token_list()],
-            roles=[(r.value, ROLE_LABELS[r]) for r in Role],
+            tokens=[
+                (t, labels.get(t.role.name, t.role.name), can_revoke_any or t.user_id == user.pk)
+                for t in listed
+            ],
+            roles=[(r.value, ROLE_LABELS[r]) for r in roles],
+            users=list(token_user_choices()) if for_anyone else [],
             errors=errors,
             created_secret=created_secret,
-            can_add=request.user.has_perm("accounts.add_apitoken"),
-            can_revoke=request.user.has_perm("accounts.change_apitoken"),
+            can_add=bool(roles),
+            for_anyone=for_anyone,
         ),
         status=422 if errors else 200,
     )
 
 
 @require_POST
-@console_view("accounts.change_apitoken")
+@console_view(None)
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    """The owner revokes any token, a user their own (another's: a message, nothing changes)."""
     token = api_token_get(token_id=token_id)
     if token.revoked_at is None:
-        api_token_revoke(actor=_actor(request), token=token)
-        messages.success(request, _("令牌已吊销：%(name)s") % {"name": token.name})
+        try:
+            api_token_revoke(actor=_actor(request), token=token)
+        except DomainError as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, _("令牌已吊销：%(name)s") % {"name": token.name})
     return HttpResponseRedirect(reverse("console:tokens"))
