@@ -40,7 +40,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,6 +58,7 @@ from storeops.audit.services import audit_record
 from storeops.catalog import selectors as catalog_selectors
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationError
+from storeops.core.idempotency import clean_key, key_reused, once
 from storeops.core.queries import each
 from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.fulfilment import services as fulfilment_services
@@ -275,15 +276,16 @@ def case_request(
     images = [str(u).strip() for u in images if str(u).strip()]
     if customer_ref is not None and customer_ref.strip() != order.customer_ref:
         raise NotFound(_("订单不存在"))
-    key = (idempotency_key or "").strip() or None
-    if key is not None:
-        if len(key) > 100:
-            raise ValidationError(_("幂等键过长"), fields={"idempotency_key": _("最多 100 个字符")})
+    key = clean_key(idempotency_key)
+
+    def first() -> tuple[AfterSale, bool] | None:
         existing = AfterSale.objects.filter(store_id=order.store_id, idempotency_key=key).first()
-        if existing is not None:
-            return _replayed(existing, order)
-    try:
-        case, auto = _request(
+        return None if existing is None else (_replayed(existing, order), False)
+
+    (case, auto), _created = once(
+        key=key,
+        find=first,
+        run=lambda: _request(
             actor=actor,
             order=order,
             kind=kind,
@@ -294,12 +296,8 @@ def case_request(
             replacements=replacements,
             key=key,
             now=now,
-        )
-    except IntegrityError:
-        existing = AfterSale.objects.filter(store_id=order.store_id, idempotency_key=key).first()
-        if key is None or existing is None:
-            raise
-        return _replayed(existing, order)  # a concurrent retry with the same key won
+        ),
+    )
     if auto:
         case = _try_refund(case, actor=Actor.system(actor.via), now=now)
     return case
@@ -307,9 +305,7 @@ def case_request(
 
 def _replayed(case: AfterSale, order: Order) -> AfterSale:
     if case.order_id != order.pk:
-        raise Conflict(
-            _("该幂等键已用于另一个售后申请（%(n)s）") % {"n": case.number}, code="idempotency_key_reused"
-        )
+        raise key_reused(_("该幂等键已用于另一个售后申请（%(n)s）") % {"n": case.number})
     return case
 
 

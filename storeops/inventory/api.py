@@ -4,20 +4,22 @@ suggestions and channel stock shares. Every write is a service call."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Header, Router, Schema
+from ninja.responses import NinjaJSONEncoder
 
 from storeops.accounts.access import perm, principal
 from storeops.core.api import Page, check_choices, paginate
 from storeops.core.errors import NotFound
 from storeops.inventory import abc_classes, counts, selectors, services
-from storeops.inventory.models import CountSheet, CountStatus, MoveKind, Stock, StockMove, Warehouse, Zone
+from storeops.inventory.models import CountSheet, CountStatus, MoveKind, Stock, Warehouse, Zone
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
 
@@ -215,62 +217,132 @@ def stock_list(
     return paginate(qs, page, page_size)
 
 
-@router.post("/{store_id}/stock/moves", response={201: MoveOut}, auth=perm("inventory.add_stockmove"))
-def stock_move(request: HttpRequest, store_id: int, payload: MoveIn) -> tuple[int, StockMove]:
-    store = _store(store_id)
-    actor = principal(request).actor
-    common: dict[str, Any] = {
-        "actor": actor,
-        "sku": _sku(store, payload.sku_id),
-        "warehouse": _warehouse(store, payload.warehouse_id),
-        "quantity": payload.quantity,
-        "reference": payload.reference,
-    }
-    reason: dict[str, Any] = {"reason": payload.reason} if payload.reason else {}
-    if payload.kind == "receipt":
-        move = services.stock_receive(**common, reason=payload.reason, zone=payload.zone)
-    elif payload.kind == "return":
-        move = services.stock_return(**common, **reason)
-    elif payload.kind == "reservation":
-        move = services.stock_reserve(**common, **reason)
-    elif payload.kind == "release":
-        move = services.stock_release(**common, **reason)
-    else:
-        move = services.stock_ship(**common, **reason)
-    return 201, move
+def _answer(schema: type[Schema], obj: Any) -> Any:
+    """The JSON body ``schema`` makes of ``obj``, as the API renders it (kept with an idempotency
+    key and sent again, as it is, to a retry)."""
+    return json.loads(json.dumps(schema.model_validate(obj).model_dump(), cls=NinjaJSONEncoder))
 
 
-@router.post("/{store_id}/stock/adjust", response={201: MoveOut}, auth=perm("inventory.change_stock"))
-def stock_adjust(request: HttpRequest, store_id: int, payload: AdjustIn) -> tuple[int, StockMove]:
-    store = _store(store_id)
-    return 201, services.stock_adjust(
-        actor=principal(request).actor,
-        sku=_sku(store, payload.sku_id),
-        warehouse=_warehouse(store, payload.warehouse_id),
-        delta=payload.delta,
-        reason=payload.reason,
-        zone=payload.zone,
-        reference=payload.reference,
-    )
+def _send(status: int, answer: Any) -> HttpResponse:
+    """Send an answer made by :func:`_answer` (the first or a kept one) without validating it
+    again."""
+    body = json.dumps(answer, cls=NinjaJSONEncoder)
+    return HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
+
+
+_KEY_HELP = (
+    "Send one per booking (e.g. the ERP document id + line): a retry with the same key returns "
+    "the first answer (200) and books nothing twice; the same key with another body is a 409 "
+    "idempotency_key_reused. Scoped per store and endpoint, kept 7 days."
+)
 
 
 @router.post(
-    "/{store_id}/stock/transfer", response={201: list[MoveOut]}, auth=perm("inventory.add_stockmove")
+    "/{store_id}/stock/moves", response={200: MoveOut, 201: MoveOut}, auth=perm("inventory.add_stockmove")
 )
-def stock_transfer(request: HttpRequest, store_id: int, payload: TransferIn) -> tuple[int, list[StockMove]]:
+def stock_move(
+    request: HttpRequest,
+    store_id: int,
+    payload: MoveIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=_KEY_HELP),
+) -> HttpResponse:
+    """Book one movement (201, the ledger line). With an ``Idempotency-Key`` header a retry
+    returns the first ledger line (200) instead of booking it again."""
     store = _store(store_id)
-    out, into = services.stock_transfer(
-        actor=principal(request).actor,
-        sku=_sku(store, payload.sku_id),
-        from_warehouse=_warehouse(store, payload.from_warehouse_id),
-        to_warehouse=_warehouse(store, payload.to_warehouse_id),
-        quantity=payload.quantity,
-        reason=payload.reason,
-        from_zone=payload.from_zone,
-        to_zone=payload.to_zone,
-        reference=payload.reference,
+    actor = principal(request).actor
+
+    def book() -> Any:
+        common: dict[str, Any] = {
+            "actor": actor,
+            "sku": _sku(store, payload.sku_id),
+            "warehouse": _warehouse(store, payload.warehouse_id),
+            "quantity": payload.quantity,
+            "reference": payload.reference,
+        }
+        reason: dict[str, Any] = {"reason": payload.reason} if payload.reason else {}
+        if payload.kind == "receipt":
+            move = services.stock_receive(**common, reason=payload.reason, zone=payload.zone)
+        elif payload.kind == "return":
+            move = services.stock_return(**common, **reason)
+        elif payload.kind == "reservation":
+            move = services.stock_reserve(**common, **reason)
+        elif payload.kind == "release":
+            move = services.stock_release(**common, **reason)
+        else:
+            move = services.stock_ship(**common, **reason)
+        return _answer(MoveOut, move)
+
+    answer, created = services.booking_once(
+        store=store, endpoint="stock.moves", key=idempotency_key, request=payload.dict(), book=book
     )
-    return 201, [out, into]
+    return _send(201 if created else 200, answer)
+
+
+@router.post(
+    "/{store_id}/stock/adjust", response={200: MoveOut, 201: MoveOut}, auth=perm("inventory.change_stock")
+)
+def stock_adjust(
+    request: HttpRequest,
+    store_id: int,
+    payload: AdjustIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=_KEY_HELP),
+) -> HttpResponse:
+    """Adjust on-hand by ``delta`` (201). ``Idempotency-Key``: as for moves."""
+    store = _store(store_id)
+    actor = principal(request).actor
+
+    def book() -> Any:
+        move = services.stock_adjust(
+            actor=actor,
+            sku=_sku(store, payload.sku_id),
+            warehouse=_warehouse(store, payload.warehouse_id),
+            delta=payload.delta,
+            reason=payload.reason,
+            zone=payload.zone,
+            reference=payload.reference,
+        )
+        return _answer(MoveOut, move)
+
+    answer, created = services.booking_once(
+        store=store, endpoint="stock.adjust", key=idempotency_key, request=payload.dict(), book=book
+    )
+    return _send(201 if created else 200, answer)
+
+
+@router.post(
+    "/{store_id}/stock/transfer",
+    response={200: list[MoveOut], 201: list[MoveOut]},
+    auth=perm("inventory.add_stockmove"),
+)
+def stock_transfer(
+    request: HttpRequest,
+    store_id: int,
+    payload: TransferIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=_KEY_HELP),
+) -> HttpResponse:
+    """Move units between warehouses or zones (201, the two ledger lines).
+    ``Idempotency-Key``: as for moves."""
+    store = _store(store_id)
+    actor = principal(request).actor
+
+    def book() -> Any:
+        out, into = services.stock_transfer(
+            actor=actor,
+            sku=_sku(store, payload.sku_id),
+            from_warehouse=_warehouse(store, payload.from_warehouse_id),
+            to_warehouse=_warehouse(store, payload.to_warehouse_id),
+            quantity=payload.quantity,
+            reason=payload.reason,
+            from_zone=payload.from_zone,
+            to_zone=payload.to_zone,
+            reference=payload.reference,
+        )
+        return [_answer(MoveOut, out), _answer(MoveOut, into)]
+
+    answer, created = services.booking_once(
+        store=store, endpoint="stock.transfer", key=idempotency_key, request=payload.dict(), book=book
+    )
+    return _send(201 if created else 200, answer)
 
 
 @router.get("/{store_id}/ledger", response=Page[MoveOut], auth=perm("inventory.view_stockmove"))
@@ -561,9 +633,29 @@ def count_sheet_recount(
     response=CountReportOut,
     auth=perm("inventory.change_countsheet"),
 )
-def count_sheet_post(request: HttpRequest, store_id: int, sheet_id: int) -> dict[str, Any]:
-    sheet = _sheet(_store(store_id), sheet_id)
-    return _report(counts.count_sheet_post(actor=principal(request).actor, sheet=sheet))
+def count_sheet_post(
+    request: HttpRequest,
+    store_id: int,
+    sheet_id: int,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", description=_KEY_HELP),
+) -> HttpResponse:
+    """Post the variances as ledger adjustments. With an ``Idempotency-Key`` a retry gets the
+    first answer again (instead of a 409 ``already_posted``)."""
+    store = _store(store_id)
+    actor = principal(request).actor
+
+    def book() -> Any:
+        sheet = _sheet(store, sheet_id)
+        return _answer(CountReportOut, _report(counts.count_sheet_post(actor=actor, sheet=sheet)))
+
+    answer, _created = services.booking_once(
+        store=store,
+        endpoint="count_sheet.post",
+        key=idempotency_key,
+        request={"sheet_id": sheet_id},
+        book=book,
+    )
+    return _send(200, answer)
 
 
 @router.post(

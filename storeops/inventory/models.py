@@ -136,6 +136,31 @@ class StockMove(models.Model):
         return self.reserved_after - self.reserved_delta
 
 
+class IdempotentRequest(models.Model):
+    """The first answer to a stock booking sent through the API with an ``Idempotency-Key``
+    (``storeops.core.idempotency``): a retry with the same key gets it again instead of booking
+    twice. One row per store, endpoint and key (the unique constraint is what makes two
+    concurrent requests with one key book once); written in the booking's transaction. Kept
+    ``services.IDEMPOTENCY_KEEP_DAYS`` days, then purged by a daily task."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("店铺"))
+    endpoint = models.CharField(_("接口"), max_length=40)  # e.g. "stock.moves", "count_sheet.post"
+    key = models.CharField(_("幂等键"), max_length=100)
+    fingerprint = models.CharField(_("请求指纹"), max_length=64)
+    response = models.JSONField(_("首次响应"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("幂等请求")
+        verbose_name_plural = _("幂等请求")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "endpoint", "key"], name="idempotent_request_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.key}"
+
+
 class ShareMode(models.TextChoices):
     RATIO = "ratio", _("按比例")
     FIXED = "fixed", _("固定数量")

@@ -16,9 +16,10 @@ stock movements; configuration changes (warehouses, channel rules) and manual mo
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,9 +32,11 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from storeops.audit.services import audit_record, snapshot
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, ValidationError
+from storeops.core.idempotency import clean_key, fingerprint, key_reused, once
 from storeops.inventory.models import (
     ChannelStockOffer,
     ChannelStockRule,
+    IdempotentRequest,
     MoveKind,
     ShareMode,
     Stock,
@@ -729,3 +732,60 @@ def channel_stock_recompute(
             pushed_at=timezone.now()
         )
     return result
+
+
+# ---- retried API bookings (Idempotency-Key) ---------------------------------------------------
+
+IDEMPOTENCY_KEEP_DAYS = 7  # a retry is recognised for a week (integrations are promised 24 h)
+
+
+def booking_once(
+    *, store: Store, endpoint: str, key: str | None, request: Any, book: Callable[[], Any]
+) -> tuple[Any, bool]:
+    """Book a stock movement asked for through the API at most once per idempotency ``key``
+    of the store and ``endpoint`` (``storeops.core.idempotency``, as the checkout does).
+
+    ``book()`` books it (through the services above) and returns the answer's JSON body,
+    which is kept with the key in the same transaction. Returns ``(answer, created)``: a
+    retry — also one that arrives while the first is still being booked — gets the first
+    answer (``created=False``) and books nothing; the key used for a different ``request``
+    (its JSON-able content) is a 409 ``idempotency_key_reused``. No key: ``book()`` simply
+    runs. An error keeps nothing, so a retry after it tries again."""
+    key = clean_key(key)
+    signed = fingerprint(request)
+
+    def find() -> Any:
+        row = (
+            IdempotentRequest.objects.filter(store=store, endpoint=endpoint, key=key)
+            .only("fingerprint", "response")
+            .first()
+        )
+        if row is None:
+            return None
+        if row.fingerprint != signed:
+            raise key_reused(_("该幂等键已用于另一笔内容不同的库存操作，请换一个幂等键"))
+        return row.response
+
+    def run() -> Any:
+        # the key is claimed first: a concurrent request with it waits on the unique index and
+        # fails once this one commits, before it books anything (then it answers as a retry)
+        claim = (
+            IdempotentRequest.objects.create(store=store, endpoint=endpoint, key=key, fingerprint=signed)
+            if key is not None
+            else None
+        )
+        answer = book()
+        if claim is not None:
+            claim.response = answer
+            claim.save(update_fields=["response"])
+        return answer
+
+    return once(key=key, find=find, run=run)
+
+
+def idempotency_purge(*, now: dt.datetime | None = None) -> int:
+    """Forget the idempotency keys of API bookings older than ``IDEMPOTENCY_KEEP_DAYS`` (daily
+    task); returns how many."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=IDEMPOTENCY_KEEP_DAYS)
+    deleted, _rows = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -1,5 +1,6 @@
 """Scheduled inventory work (huey): channel stock offers follow stock movements (INV-03); the
-ABC classes are recomputed weekly (INV-04).
+ABC classes are recomputed weekly (INV-04); the idempotency keys of API stock bookings are
+forgotten after ``services.IDEMPOTENCY_KEEP_DAYS`` days (daily).
 
 Every minute each store's offers are recomputed for the SKUs with ledger lines after the last
 line the previous run saw (all SKUs on the first run, or after the cache lost the mark). Idempotent:
@@ -15,7 +16,7 @@ from huey.contrib.djhuey import db_periodic_task, lock_task
 from storeops.core.context import Actor
 from storeops.inventory.abc_classes import abc_recompute
 from storeops.inventory.selectors import skus_moved_since
-from storeops.inventory.services import channel_stock_recompute
+from storeops.inventory.services import channel_stock_recompute, idempotency_purge
 from storeops.stores.selectors import playbook_get, store_list
 
 
@@ -51,3 +52,9 @@ def abc_recompute_all() -> dict[int, dict[str, int]]:
 @lock_task("inventory-abc-recompute")
 def run_abc_recompute() -> dict[int, dict[str, int]]:
     return abc_recompute_all()
+
+
+@db_periodic_task(crontab(hour="4", minute="40"))
+@lock_task("inventory-idempotency-purge")
+def run_idempotency_purge() -> int:
+    return idempotency_purge()

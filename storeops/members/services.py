@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from storeops.audit.services import audit_record
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from storeops.core.idempotency import clean_key, key_reused, once
 from storeops.members import rules, selectors
 from storeops.members.models import (
     EntryKind,
@@ -571,44 +572,38 @@ def points_redeem_goods(
     store = member.store
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
         raise ValidationError(_("兑换数量有误"), fields={"quantity": _("数量必须为大于 0 的整数")})
-    key = (idempotency_key or "").strip() or None
-    if key is not None:
-        if len(key) > 100:
-            raise ValidationError(_("幂等键过长"), fields={"idempotency_key": _("最多 100 个字符")})
-        first = _goods_replay(member, key, reward_id=reward_id, quantity=quantity)
-        if first is not None:
-            return first
-    reward = PointsReward.objects.filter(store=store, pk=reward_id).first()
-    if reward is None:
-        raise NotFound(_("积分兑换项不存在"))
-    if reward.kind != RewardKind.GOODS or reward.sku_id is None or reward.points_price is None:
-        raise ValidationError(
-            _("该兑换项是抵现券，请使用积分兑换券"),
-            fields={"reward_id": _("不是实物商品兑换项")},
-            code="reward_kind_mismatch",
-        )
-    if not reward.is_active:
-        raise Conflict(_("该兑换项已停用"), code="reward_inactive")
-    target = _redemption_channel(store, channel)
-    cost = reward.points_price * quantity
-    try:
+    key = clean_key(idempotency_key)
+
+    def first() -> GoodsRedemption | None:
+        return _goods_replay(member, key, reward_id=reward_id, quantity=quantity) if key else None
+
+    def redeem() -> GoodsRedemption:
+        reward = PointsReward.objects.filter(store=store, pk=reward_id).first()
+        if reward is None:
+            raise NotFound(_("积分兑换项不存在"))
+        if reward.kind != RewardKind.GOODS or reward.sku_id is None or reward.points_price is None:
+            raise ValidationError(
+                _("该兑换项是抵现券，请使用积分兑换券"),
+                fields={"reward_id": _("不是实物商品兑换项")},
+                code="reward_kind_mismatch",
+            )
+        if not reward.is_active:
+            raise Conflict(_("该兑换项已停用"), code="reward_inactive")
         return _redeem_goods(
             actor=actor,
             member=member,
             reward=reward,
-            channel=target,
+            channel=_redemption_channel(store, channel),
             quantity=quantity,
-            cost=cost,
+            cost=reward.points_price * quantity,
             address=address,
             buyer_note=buyer_note,
             key=key,
             now=now,
         )
-    except IntegrityError:
-        first = _goods_replay(member, key, reward_id=reward_id, quantity=quantity) if key else None
-        if first is None:
-            raise
-        return first  # a concurrent request with the same key won
+
+    redemption, _created = once(key=key, find=first, run=redeem)
+    return redemption
 
 
 def _goods_replay(member: Member, key: str, *, reward_id: int, quantity: int) -> GoodsRedemption | None:
@@ -621,10 +616,7 @@ def _goods_replay(member: Member, key: str, *, reward_id: int, quantity: int) ->
         member=member, kind=EntryKind.REDEEM, source_ref=f"{GOODS_REF}{placed.number}"
     ).first()
     if entry is None or placed.reward_id != reward_id or placed.quantity != quantity:
-        raise Conflict(
-            _("该幂等键已用于另一笔不同内容的订单（%(n)s）") % {"n": placed.number},
-            code="idempotency_key_reused",
-        )
+        raise key_reused(_("该幂等键已用于另一笔不同内容的订单（%(n)s）") % {"n": placed.number})
     return GoodsRedemption(
         entry=entry,
         order_number=placed.number,

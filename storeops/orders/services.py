@@ -32,6 +32,7 @@ from storeops.audit.services import audit_record
 from storeops.catalog import selectors as catalog_selectors
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from storeops.core.idempotency import clean_key, key_reused, once
 from storeops.core.money import Money
 from storeops.core.queries import batches, each
 from storeops.core.text import clean_text
@@ -364,52 +365,41 @@ def order_place(
         raise ValidationError(_("渠道不属于该店铺"), fields={"channel": _("渠道不属于该店铺")})
     if not (customer.customer_ref or "").strip():
         raise ValidationError(_("缺少顾客标识"), fields={"customer": _("必填")})
-    key = (idempotency_key or "").strip() or None
-    if key is not None and len(key) > 100:
-        raise ValidationError(_("幂等键过长"), fields={"idempotency_key": _("最多 100 个字符")})
+    key = clean_key(idempotency_key)
     fingerprint = _fingerprint(lines, address, coupon_codes, customer.customer_ref or "")
-    if key is not None:
+
+    def first() -> Order | None:
         existing = Order.objects.filter(store=store, idempotency_key=key).first()
-        if existing is not None:
-            return _replayed(existing, fingerprint), False
-    if _frozen(store.pk, customer.customer_ref or ""):
-        raise Conflict(_("该顾客账号已被冻结（确认刷单），不能下单"), code="account_frozen")
-    errors = _address_errors(address)
-    if errors:
-        raise ValidationError(_("收货信息不完整"), fields=errors)
-    try:
-        with transaction.atomic():
-            order = _place(
-                actor=actor,
-                store=store,
-                channel=channel,
-                customer=customer,
-                lines=lines,
-                address=address,
-                coupon_codes=coupon_codes,
-                key=key,
-                fingerprint=fingerprint,
-                buyer_note=buyer_note,
-                is_big_promo=is_big_promo,
-                now=now,
-                payment_with=payment_with,
-            )
-    except IntegrityError:
-        if key is None:
-            raise
-        existing = Order.objects.filter(store=store, idempotency_key=key).first()
-        if existing is None:
-            raise
-        return _replayed(existing, fingerprint), False  # a concurrent request with the same key won
-    return order, True
+        return None if existing is None else _replayed(existing, fingerprint)
+
+    def place() -> Order:
+        if _frozen(store.pk, customer.customer_ref or ""):
+            raise Conflict(_("该顾客账号已被冻结（确认刷单），不能下单"), code="account_frozen")
+        errors = _address_errors(address)
+        if errors:
+            raise ValidationError(_("收货信息不完整"), fields=errors)
+        return _place(
+            actor=actor,
+            store=store,
+            channel=channel,
+            customer=customer,
+            lines=lines,
+            address=address,
+            coupon_codes=coupon_codes,
+            key=key,
+            fingerprint=fingerprint,
+            buyer_note=buyer_note,
+            is_big_promo=is_big_promo,
+            now=now,
+            payment_with=payment_with,
+        )
+
+    return once(key=key, find=first, run=place)
 
 
 def _replayed(order: Order, fingerprint: str) -> Order:
     if order.pricing.get("fingerprint") != fingerprint:
-        raise Conflict(
-            _("该幂等键已用于另一笔不同内容的订单（%(n)s）") % {"n": order.number},
-            code="idempotency_key_reused",
-        )
+        raise key_reused(_("该幂等键已用于另一笔不同内容的订单（%(n)s）") % {"n": order.number})
     return order
 
 
