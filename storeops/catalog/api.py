@@ -15,8 +15,8 @@ from ninja import Router, Schema
 
 from storeops.accounts.access import perm, principal
 from storeops.catalog import selectors, services
-from storeops.catalog.models import Category, ChannelListing, ListingAudit, Product
-from storeops.core.api import Page, paginate
+from storeops.catalog.models import Category, ChannelListing, ListingAudit, Product, ProductStatus
+from storeops.core.api import Page, check_choices, paginate
 from storeops.core.errors import NotFound
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
@@ -258,6 +258,7 @@ def product_list(
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
+    check_choices(status=(status, ProductStatus.values))
     qs = selectors.product_list(
         store_id=_store(store_id).pk, q=q, status=status, category_id=category_id, tag=tag
     )

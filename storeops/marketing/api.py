@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, paginate
+from storeops.core.api import Page, check_choices, paginate
 from storeops.marketing import selectors, services
-from storeops.marketing.models import AdKeyword, Campaign
+from storeops.marketing.models import AdKeyword, Campaign, CampaignStatus
 from storeops.stores.models import Channel, Store
 
 router = Router(tags=["marketing"])
@@ -309,6 +309,7 @@ def _thresholds(c: Campaign) -> dict[str, Any]:
 def campaign_list(
     request: HttpRequest, store_id: int, status: str = "", page: int = 1, page_size: int = 50
 ) -> dict[str, Any]:
+    check_choices(status=(status, CampaignStatus.values))
     return paginate(selectors.campaign_list(store=_store(store_id), status=status), page, page_size)
 
 

@@ -16,9 +16,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, paginate
+from storeops.core.api import Page, check_choices, paginate
 from storeops.promotions import selectors, services
-from storeops.promotions.models import CouponTemplate, Offer
+from storeops.promotions.models import CouponStatus, CouponTemplate, Offer, OfferKind, OfferStatus
 from storeops.stores.models import Channel, Store
 
 router = Router(tags=["promotions"])
@@ -297,6 +297,11 @@ def offer_list(
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
+    check_choices(
+        kind=(kind, OfferKind.values),
+        status=(status, OfferStatus.values),
+        scope=(scope, ("all", "category", "product", "sku")),
+    )
     qs = selectors.offer_list(store=_store(store_id), kind=kind, status=status, scope=scope)
     return paginate(qs.prefetch_related("scope_items"), page, page_size)
 
@@ -372,6 +377,7 @@ def coupon_list(
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
+    check_choices(status=(status, CouponStatus.values))
     qs: Any = selectors.coupon_list(
         store=_store(store_id), customer_ref=customer, status=status, template_id=template_id
     )

@@ -459,6 +459,7 @@ def ticket_reopen(request: HttpRequest, store_id: int, ticket_id: int, payload: 
 def script_list(
     request: HttpRequest, store_id: int, q: str = "", category: str = "", quick: bool = False
 ) -> list[ReplyScript]:
+    check_choices(category=(category, TicketCategory.values))
     return list(
         selectors.script_list(store=_store(store_id), q=q.strip(), category=category, quick_only=quick)
     )

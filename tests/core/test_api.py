@@ -279,3 +279,25 @@ def test_a_method_the_route_does_not_have_is_a_405_in_the_error_shape(store, api
         "message": "该接口不支持 PUT 方法（可用：GET）",
         "fields": {},
     }
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/catalog/{store}/products?status=listd", "status"),
+        ("/promotions/{store}/offers?kind=halfprice", "kind"),
+        ("/promotions/{store}/offers?status=running", "status"),
+        ("/promotions/{store}/offers?scope=brand", "scope"),
+        ("/promotions/{store}/coupons?status=used", "status"),
+        ("/marketing/{store}/campaigns?status=live", "status"),
+        ("/service/{store}/scripts?category=shipping", "category"),
+    ],
+)
+def test_an_unknown_filter_value_on_any_list_is_a_422_naming_the_choices(store, api_as, path, name):
+    # a typo answered an empty list, which looked like "there are none"
+    response = api_as(Role.OWNER).get(path.format(store=store.pk))
+    assert response.status_code == 422, response.content[:300]
+    body = response.json()
+    assert body["message"] == "筛选条件有误"
+    assert list(body["fields"]) == [name]
+    assert "可选：" in body["fields"][name]
