@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -827,6 +827,15 @@ def paid_orders_of_customers(
             "id", "number", "channel_id", "customer_ref", "paid_amount", "paid_at"
         )
     ]
+
+
+def refunded_amount_of(*, store_id: Any, number: Any) -> Subquery:
+    """An expression for the amount refunded so far on the order ``number`` of ``store_id``
+    (both may be ``OuterRef``s), NULL when there is no such order: for other apps' aggregates
+    (outreach revenue net of refunds) without importing this app's models."""
+    return Subquery(
+        Order.objects.filter(store_id=store_id, number=number).order_by("id").values("refunded_amount")[:1]
+    )
 
 
 @dataclass(frozen=True, slots=True)

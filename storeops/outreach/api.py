@@ -77,7 +77,8 @@ class CampaignStatsOut(Schema):
     failed: int
     suppressed: dict[str, int]
     converted: int
-    revenue: Decimal
+    revenue: Decimal  # paid by converted orders less their refunds so far
+    refunded: Decimal
     delivery_rate: Decimal | None
     conversion_rate: Decimal | None
 
@@ -144,6 +145,7 @@ def _stats(stats: selectors.CampaignStats) -> dict[str, Any]:
         "suppressed": stats.suppressed,
         "converted": stats.converted,
         "revenue": stats.revenue,
+        "refunded": stats.refunded,
         "delivery_rate": stats.delivery_rate,
         "conversion_rate": stats.conversion_rate,
     }

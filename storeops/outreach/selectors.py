@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Sum
 
 from storeops.core.errors import NotFound
+from storeops.orders import selectors as order_selectors
 from storeops.outreach import rules
 from storeops.outreach.models import (
     AudienceKind,
@@ -86,7 +87,8 @@ class CampaignStats:
     failed: int
     suppressed: dict[str, int]  # reason -> customers not messaged
     converted: int
-    revenue: Decimal
+    revenue: Decimal  # paid by the converted orders, less what was refunded on them since
+    refunded: Decimal  # refunded on the converted orders (after-sales, cancellations)
 
     @property
     def delivery_rate(self) -> Decimal | None:
@@ -117,7 +119,13 @@ def campaigns_stats(campaigns: Iterable[Campaign]) -> dict[int, CampaignStats]:
             delivered=Count("id", filter=Q(status=MessageStatus.DELIVERED)),
             failed=Count("id", filter=Q(status=MessageStatus.FAILED)),
             converted=Count("id", filter=~Q(converted_order="")),
-            revenue=Sum("converted_amount"),
+            paid=Sum("converted_amount"),
+            refunded=Sum(
+                order_selectors.refunded_amount_of(
+                    store_id=OuterRef("store_id"), number=OuterRef("converted_order")
+                ),
+                filter=~Q(converted_order=""),
+            ),
         )
         .order_by()
     }
@@ -130,10 +138,13 @@ def campaigns_stats(campaigns: Iterable[Campaign]) -> dict[int, CampaignStats]:
         .order_by()
     ):
         suppressed[campaign_id][reason] = n
-    empty = {"sent": 0, "delivered": 0, "failed": 0, "converted": 0, "revenue": None}
+    empty = {"sent": 0, "delivered": 0, "failed": 0, "converted": 0, "paid": None, "refunded": None}
     result = {}
     for pk, campaign in by_id.items():
         rows = counts.get(pk, empty)
+        # SQLite sums as float
+        paid = Decimal(str(rows["paid"] or 0)).quantize(Decimal("0.01"))
+        refunded = Decimal(str(rows["refunded"] or 0)).quantize(Decimal("0.01"))
         result[pk] = CampaignStats(
             audience=campaign.audience_size,
             processed=campaign.processed,
@@ -142,8 +153,8 @@ def campaigns_stats(campaigns: Iterable[Campaign]) -> dict[int, CampaignStats]:
             failed=rows["failed"],
             suppressed=suppressed[pk],
             converted=rows["converted"],
-            # SQLite sums as float
-            revenue=Decimal(str(rows["revenue"] or 0)).quantize(Decimal("0.01")),
+            revenue=paid - refunded,
+            refunded=refunded,
         )
     return result
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st_
 from storeops.accounts.roles import Role
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, ValidationError
+from storeops.orders import services as order_services
 from storeops.outreach import rules, selectors, services
 from storeops.outreach.models import Message
 from storeops.sop.models import Finding
@@ -292,7 +293,7 @@ def test_mem_06_delivery_floor_is_a_playbook_setting(store, sms, system):
     assert not Finding.objects.filter(rule_id="MEM-06").exists()
 
 
-def test_mem_06_conversion_is_the_first_paid_order_in_the_window(store, channel, sms):
+def test_mem_06_conversion_is_the_first_paid_order_in_the_window(store, channel, sms, api_as):
     world = World(store, channel, stock_sh=20)
     for ref in ("buyer", "late", "idle"):
         _opt_in(store, ref)
@@ -314,6 +315,16 @@ def test_mem_06_conversion_is_the_first_paid_order_in_the_window(store, channel,
         order.paid_amount,
         Decimal("0.3333"),
     )
+    # a refund later takes its share out of the campaign's revenue (the conversion stays)
+    order_services.order_refund(
+        actor=ACTOR, order=order, units={order.lines.get().pk: 1}, reason="七天无理由"
+    )
+    order.refresh_from_db()
+    stats = selectors.campaign_stats(campaign)
+    assert order.refunded_amount == order.paid_amount > 0
+    assert (stats.converted, stats.revenue, stats.refunded) == (1, Decimal("0.00"), order.paid_amount)
+    shown = api_as(Role.MARKETING).get(f"/outreach/{store.pk}/campaigns/{campaign.pk}").json()["stats"]
+    assert (Decimal(shown["revenue"]), Decimal(shown["refunded"])) == (Decimal("0"), order.paid_amount)
 
 
 def test_mem_06_one_order_converts_only_the_latest_message_before_it(store, channel, sms):
