@@ -84,7 +84,8 @@ def test_ord_05_merged_parcel_of_five_orders_delivers_all_five_and_every_order_p
     assert response.status_code == 200
     parcel = Shipment.objects.get()
     assert parcel.tracking_no == "SF5MERGED"
-    assert list(ShipmentOrder.objects.filter(shipment=parcel).values_list("order_number", flat=True)) == numbers
+    links = ShipmentOrder.objects.filter(shipment=parcel).values_list("order_number", flat=True)
+    assert list(links) == numbers
     assert len(parcel.order_ref) <= 64
 
     # and the carrier reports it signed for, and the minute sweep syncs deliveries
@@ -94,9 +95,10 @@ def test_ord_05_merged_parcel_of_five_orders_delivers_all_five_and_every_order_p
     assert svc.orders_sync_deliveries() == MERGED
 
     # then all five orders are delivered (the 4th and 5th stayed "shipped")
-    assert list(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True)) == [
-        "delivered"
-    ] * MERGED
+    assert (
+        list(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True))
+        == ["delivered"] * MERGED
+    )
     # and every order's console page shows the parcel with all the orders it carries
     console = _client(make_user, Role.CUSTOMER_SERVICE)
     api = api_as(Role.CUSTOMER_SERVICE)
