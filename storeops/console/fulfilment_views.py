@@ -81,6 +81,7 @@ def exceptions(request: HttpRequest) -> HttpResponse:
                 _("时长（小时）"),
             ]
         )
+        carried = selectors.shipment_order_numbers(shipment_ids=[e.shipment.pk for e in rows])
         for e in rows:
             s = e.shipment
             writer.writerow(
@@ -88,7 +89,7 @@ def exceptions(request: HttpRequest) -> HttpResponse:
                     e.label,
                     s.carrier.code,
                     s.tracking_no,
-                    s.order_ref,
+                    ",".join(carried.get(s.pk, [])) or s.order_ref,  # every merged order, uncut
                     s.get_status_display(),
                     s.province,
                     timezone.localtime(e.since).strftime("%Y-%m-%d %H:%M"),

@@ -7,7 +7,7 @@ from django.contrib import admin
 from unfold.admin import ModelAdmin, TabularInline
 
 from storeops.audit.admin_mixins import AuditedAdminMixin
-from storeops.fulfilment.models import Carrier, Shipment, ShipmentLine, TrackingEvent
+from storeops.fulfilment.models import Carrier, Shipment, ShipmentLine, ShipmentOrder, TrackingEvent
 
 
 @admin.register(Carrier)
@@ -23,6 +23,13 @@ class _LineInline(TabularInline):
     readonly_fields = ("sku_code", "qty")
 
 
+class _OrderInline(TabularInline):
+    model = ShipmentOrder
+    extra = 0
+    can_delete = False
+    readonly_fields = ("order_number",)
+
+
 class _EventInline(TabularInline):
     model = TrackingEvent
     extra = 0
@@ -35,8 +42,8 @@ class _EventInline(TabularInline):
 class ShipmentAdmin(ModelAdmin):
     list_display = ("tracking_no", "carrier", "order_ref", "status", "province", "created_at", "delivered_at")
     list_filter = ("status", "carrier", "store")
-    search_fields = ("tracking_no", "order_ref")
-    inlines = (_LineInline, _EventInline)
+    search_fields = ("tracking_no", "order_ref", "orders__order_number")
+    inlines = (_OrderInline, _LineInline, _EventInline)
 
     def has_add_permission(self, request: object) -> bool:
         return False

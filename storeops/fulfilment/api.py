@@ -67,7 +67,8 @@ class LineIn(Schema):
 
 class ShipmentIn(Schema):
     channel_id: int
-    order_ref: str
+    order_ref: str = ""  # display text; its comma-separated numbers when order_numbers is not given
+    order_numbers: list[str] | None = None  # the orders the parcel carries (a merged parcel: several)
     carrier: str
     tracking_no: str
     warehouse_code: str
@@ -84,6 +85,7 @@ class ShipmentIn(Schema):
 class ShipmentOut(Schema):
     id: int
     order_ref: str
+    order_numbers: list[str]
     channel_id: int
     carrier: str
     tracking_no: str
@@ -104,6 +106,10 @@ class ShipmentOut(Schema):
     @staticmethod
     def resolve_carrier(obj: Shipment) -> str:
         return obj.carrier.code
+
+    @staticmethod
+    def resolve_order_numbers(obj: Shipment) -> list[str]:
+        return [link.order_number for link in obj.orders.all()]
 
 
 class TrackingEventOut(Schema):
@@ -236,6 +242,7 @@ def shipment_create(request: HttpRequest, store_id: int, payload: ShipmentIn) ->
         store=store,
         channel=channel,
         order_ref=payload.order_ref,
+        order_numbers=payload.order_numbers,
         carrier=selectors.carrier_get(code=payload.carrier),
         tracking_no=payload.tracking_no,
         warehouse_code=payload.warehouse_code,

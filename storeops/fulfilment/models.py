@@ -1,9 +1,10 @@
 """Logistics data: carriers, shipments with their lines, and tracking events (SOP LOG-01/03).
 
-There is no orders app yet: a shipment carries the order's external reference
-(``order_ref``) with its store and channel. When the orders app lands it adds a foreign key
-from the shipment to the order and fills it from ``(store, channel, order_ref)``.
-Likewise ``warehouse_code`` becomes a foreign key to the inventory app's warehouse.
+A shipment names its orders by number, not by foreign key (fulfilment does not depend on the
+orders app): one :class:`ShipmentOrder` row per order the parcel carries (a merged parcel carries
+several, ORD-05). ``Shipment.order_ref`` is only the display text (the numbers comma-separated,
+shortened to fit 64 characters); every lookup by order goes through ``ShipmentOrder``.
+``warehouse_code`` likewise names the inventory app's warehouse by code.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Carrier(models.Model):
 class Shipment(models.Model):
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", verbose_name=_("渠道"))
+    # display text: the numbers of ``orders`` comma-separated, shortened to fit (see order_ref_text)
     order_ref = models.CharField(_("订单号"), max_length=64, db_index=True)
     warehouse_code = models.CharField(_("发货仓"), max_length=32)
     carrier = models.ForeignKey(
@@ -99,6 +101,24 @@ class Shipment(models.Model):
     @property
     def items_count(self) -> int:
         return sum(line.qty for line in self.lines.all())
+
+
+class ShipmentOrder(models.Model):
+    """One order carried by a parcel: a merged parcel has one row per merged order."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="orders")
+    order_number = models.CharField(_("订单号"), max_length=64, db_index=True)
+
+    class Meta:
+        verbose_name = _("包裹订单")
+        verbose_name_plural = _("包裹订单")
+        ordering = ("shipment", "id")
+        constraints = [
+            models.UniqueConstraint(fields=("shipment", "order_number"), name="shipment_order_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shipment_id}:{self.order_number}"
 
 
 class ShipmentLine(models.Model):

@@ -72,6 +72,33 @@ STATUS_ALIASES: dict[str, Status] = {
 }
 
 
+ORDER_REF_MAX = 64  # Shipment.order_ref, the display text of a parcel's order numbers
+
+
+def split_order_ref(text: str) -> list[str]:
+    """The order numbers in an ``order_ref`` text: comma-separated (how a merged parcel's
+    numbers were joined), stripped, empty pieces and repeats dropped, in order."""
+    seen: dict[str, None] = {}
+    for piece in text.split(","):
+        if piece.strip():
+            seen.setdefault(piece.strip(), None)
+    return list(seen)
+
+
+def order_ref_text(numbers: Sequence[str], limit: int = ORDER_REF_MAX) -> str:
+    """The display text of a parcel's order numbers: comma-separated, and when they do not fit
+    in ``limit`` characters the whole numbers that fit followed by ``,…(+N)`` for the N others
+    (never a number cut in the middle, which would read as another order's number)."""
+    joined = ",".join(numbers)
+    if len(joined) <= limit:
+        return joined
+    for shown in range(len(numbers) - 1, 0, -1):
+        text = ",".join(numbers[:shown]) + f",…(+{len(numbers) - shown})"
+        if len(text) <= limit:
+            return text
+    return joined[:limit]
+
+
 def status_from_code(code: str) -> Status | None:
     """Our status for a carrier's status word/code, or ``None`` for a plain movement."""
     return STATUS_ALIASES.get(code.strip().lower())

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy
 
 from storeops.core.queries import get_or_not_found
-from storeops.fulfilment.models import Carrier, Shipment, ShipmentStatus, TrackingEvent
+from storeops.fulfilment.models import Carrier, Shipment, ShipmentOrder, ShipmentStatus, TrackingEvent
 from storeops.fulfilment.rules import (
     DEFAULT_POLICY,
     CarrierFigures,
@@ -50,7 +50,7 @@ def shipment_list(
     created_from: dt.datetime | None = None,
     created_to: dt.datetime | None = None,
 ) -> QuerySet[Shipment]:
-    qs = Shipment.objects.filter(store=store).select_related("carrier", "channel")
+    qs = Shipment.objects.filter(store=store).select_related("carrier", "channel").prefetch_related("orders")
     if status:
         qs = qs.filter(status=status)
     if carrier:
@@ -58,7 +58,9 @@ def shipment_list(
     if province:
         qs = qs.filter(province=province)
     if q:
-        qs = qs.filter(Q(tracking_no__icontains=q) | Q(order_ref__icontains=q))
+        # any order the parcel carries (a merged parcel's display text may not show them all)
+        carries = ShipmentOrder.objects.filter(shipment=OuterRef("pk"), order_number__icontains=q)
+        qs = qs.filter(Q(tracking_no__icontains=q) | Q(order_ref__icontains=q) | Exists(carries))
     if created_from is not None:
         qs = qs.filter(created_at__gte=created_from)
     if created_to is not None:
@@ -68,7 +70,7 @@ def shipment_list(
 
 def shipment_get(*, store: Store, shipment_id: int) -> Shipment:
     return get_or_not_found(
-        Shipment.objects.select_related("carrier", "channel").prefetch_related("lines"),
+        Shipment.objects.select_related("carrier", "channel").prefetch_related("lines", "orders"),
         gettext_lazy("发货单不存在"),
         store=store,
         pk=shipment_id,
@@ -292,43 +294,43 @@ def carrier_suggest(
     return CarrierSuggestion(province, rank_carriers(candidates, weight_kg=weight_kg, policy=policy))
 
 
+_REFS_PER_QUERY = 500  # numbers (or ids) per IN (...) query: well under every database's limit
+
+
 def order_shipments(*, store: Store, order_number: str) -> list[Shipment]:
-    """The parcels that carry ``order_number``: its own and merged ones (a merged parcel lists
-    its orders' numbers, comma-separated, in ``order_ref``), oldest first."""
-    qs = Shipment.objects.filter(store=store).filter(
-        Q(order_ref=order_number)
-        | Q(order_ref__startswith=f"{order_number},")
-        | Q(order_ref__contains=f",{order_number}")
+    """The parcels that carry ``order_number``: its own and merged ones (linked by
+    ``ShipmentOrder``, however many orders a parcel carries), oldest first."""
+    return list(
+        Shipment.objects.filter(store=store, orders__order_number=order_number)
+        .select_related("carrier")
+        .prefetch_related("orders")
+        .order_by("created_at", "id")  # one row each: a number is linked once per parcel
     )
-    return [
-        s
-        for s in qs.select_related("carrier").order_by("created_at", "id")
-        if order_number in s.order_ref.split(",")
-    ]
 
 
-_REFS_PER_QUERY = 100  # order numbers per query of delivered_times
+def shipment_order_numbers(*, shipment_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The order numbers each of these parcels carries (a merged parcel: several), in the
+    order they were linked."""
+    ids = sorted(set(shipment_ids))
+    found: dict[int, list[str]] = {}
+    for start in range(0, len(ids), _REFS_PER_QUERY):
+        for shipment_id, number in (
+            ShipmentOrder.objects.filter(shipment_id__in=ids[start : start + _REFS_PER_QUERY])
+            .order_by("shipment_id", "id")
+            .values_list("shipment_id", "order_number")
+        ):
+            found.setdefault(shipment_id, []).append(number)
+    return found
 
 
 def delivered_times(*, order_refs: Sequence[str]) -> dict[str, dt.datetime]:
     """For each order number whose parcels were *all* signed for: the last delivery time.
-    A merged parcel carries several order numbers in ``order_ref`` (comma-separated)."""
-    wanted = set(order_refs)
+    A merged parcel counts for each of the orders it carries (``ShipmentOrder``)."""
+    refs = sorted(set(order_refs))
     parcels: dict[str, list[dt.datetime | None]] = {}
-    seen: set[int] = set()  # a merged parcel matches several chunks: count it once
-    refs = sorted(wanted)
-    # three conditions per number: chunked, as SQLite refuses an expression over 1,000 deep
     for start in range(0, len(refs), _REFS_PER_QUERY):
-        q = Q()
-        for ref in refs[start : start + _REFS_PER_QUERY]:
-            q |= Q(order_ref=ref) | Q(order_ref__startswith=f"{ref},") | Q(order_ref__contains=f",{ref}")
-        for pk, order_ref, delivered_at in Shipment.objects.filter(q).values_list(
-            "pk", "order_ref", "delivered_at"
-        ):
-            if pk in seen:
-                continue
-            seen.add(pk)
-            for ref in order_ref.split(","):
-                if ref in wanted:
-                    parcels.setdefault(ref, []).append(delivered_at)
+        for ref, delivered_at in ShipmentOrder.objects.filter(
+            order_number__in=refs[start : start + _REFS_PER_QUERY]
+        ).values_list("order_number", "shipment__delivered_at"):
+            parcels.setdefault(ref, []).append(delivered_at)
     return {ref: max(times) for ref, times in parcels.items() if times and all(times)}  # type: ignore[type-var]

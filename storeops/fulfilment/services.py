@@ -22,8 +22,15 @@ from storeops.audit.services import audit_record, snapshot
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, ValidationError
 from storeops.fulfilment.carriers import RowProblem, TrackingEventDraft
-from storeops.fulfilment.models import Carrier, Shipment, ShipmentLine, TrackingEvent
-from storeops.fulfilment.rules import EventFact, Status, derive_state
+from storeops.fulfilment.models import Carrier, Shipment, ShipmentLine, ShipmentOrder, TrackingEvent
+from storeops.fulfilment.rules import (
+    ORDER_REF_MAX,
+    EventFact,
+    Status,
+    derive_state,
+    order_ref_text,
+    split_order_ref,
+)
 from storeops.stores.models import Channel, Store
 
 _CODE = re.compile(r"^[A-Z0-9_-]{2,20}$")
@@ -77,6 +84,7 @@ def _shipment_errors(
     store: Store,
     channel: Channel,
     order_ref: str,
+    order_numbers: Sequence[str],
     carrier: Carrier,
     tracking_no: str,
     warehouse_code: str,
@@ -87,8 +95,10 @@ def _shipment_errors(
     errors: dict[str, str] = {}
     if channel.store_id != store.pk:
         errors["channel"] = _("渠道不属于该店铺")
-    if not order_ref.strip():
+    if not order_numbers:
         errors["order_ref"] = _("必填")
+    elif len(order_ref) > ORDER_REF_MAX or any(len(n) > ORDER_REF_MAX for n in order_numbers):
+        errors["order_ref"] = _("最多 64 个字符")
     if not tracking_no.strip():
         errors["tracking_no"] = _("必填")
     if not warehouse_code.strip():
@@ -117,12 +127,13 @@ def shipment_create(
     actor: Actor,
     store: Store,
     channel: Channel,
-    order_ref: str,
     carrier: Carrier,
     tracking_no: str,
     warehouse_code: str,
     lines: Sequence[tuple[str, int]],
     province: str,
+    order_ref: str = "",
+    order_numbers: Sequence[str] | None = None,
     city: str = "",
     district: str = "",
     address: str = "",
@@ -131,11 +142,20 @@ def shipment_create(
     shipping_cost: Any = "0",
     created_at: Any = None,
 ) -> Shipment:
-    """Register a parcel handed to ``carrier`` for order ``order_ref`` (status ``created``)."""
+    """Register a parcel handed to ``carrier`` (status ``created``) for the orders it carries:
+    ``order_numbers`` (a merged parcel carries several, each linked by a ``ShipmentOrder`` row),
+    or when not given the numbers in ``order_ref`` (comma-separated). ``order_ref`` is the
+    display text; left blank it is made from the numbers (shortened to fit)."""
+    if order_numbers is None:
+        numbers = split_order_ref(order_ref)
+    else:
+        numbers = list(dict.fromkeys(str(n).strip() for n in order_numbers if str(n).strip()))
+    order_ref = order_ref.strip() or order_ref_text(numbers)
     errors, weight = _shipment_errors(
         store=store,
         channel=channel,
         order_ref=order_ref,
+        order_numbers=numbers,
         carrier=carrier,
         tracking_no=tracking_no,
         warehouse_code=warehouse_code,
@@ -153,7 +173,7 @@ def shipment_create(
         shipment = Shipment.objects.create(
             store=store,
             channel=channel,
-            order_ref=order_ref.strip(),
+            order_ref=order_ref,
             carrier=carrier,
             tracking_no=tracking_no.strip(),
             warehouse_code=warehouse_code.strip(),
@@ -169,12 +189,13 @@ def shipment_create(
         ShipmentLine.objects.bulk_create(
             [ShipmentLine(shipment=shipment, sku_code=str(s).strip(), qty=int(q)) for s, q in lines]
         )
+        ShipmentOrder.objects.bulk_create([ShipmentOrder(shipment=shipment, order_number=n) for n in numbers])
         audit_record(
             actor=actor,
             action="shipment.create",
             obj=shipment,
             store_id=store.pk,
-            after={**snapshot(shipment), "lines": [[str(s), int(q)] for s, q in lines]},
+            after={**snapshot(shipment), "lines": [[str(s), int(q)] for s, q in lines], "orders": numbers},
         )
     return shipment
 

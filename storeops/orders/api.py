@@ -31,6 +31,7 @@ from ninja import Header, Router, Schema, Status
 from storeops.accounts.access import perm, principal
 from storeops.core.api import Page, paginate
 from storeops.core.errors import InvalidSignature, NotFound, ValidationError
+from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.inventory import selectors as inventory_selectors
 from storeops.members import selectors as member_selectors
 from storeops.orders import payments as pay
@@ -237,6 +238,33 @@ class AllocationOut(Schema):
         return str(obj.warehouse.code)
 
 
+class ParcelOut(Schema):
+    """A parcel carrying the order: its own, or a merged one carrying other orders too
+    (``order_numbers``, all of them)."""
+
+    id: int
+    carrier: str
+    carrier_name: str
+    tracking_no: str
+    warehouse_code: str
+    status: str
+    order_numbers: list[str]
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_carrier(obj: Any) -> str:
+        return str(obj.carrier.code)
+
+    @staticmethod
+    def resolve_carrier_name(obj: Any) -> str:
+        return str(obj.carrier.name)
+
+    @staticmethod
+    def resolve_order_numbers(obj: Any) -> list[str]:
+        return [link.order_number for link in obj.orders.all()]
+
+
 class OrderDetailOut(OrderOut):
     district: str
     address: str
@@ -247,6 +275,7 @@ class OrderDetailOut(OrderOut):
     allocations: list[AllocationOut]
     events: list[EventOut]
     payments: list[PaymentOut]
+    shipments: list[ParcelOut]
 
     @staticmethod
     def resolve_lines(obj: Order) -> list[Any]:
@@ -265,6 +294,10 @@ class OrderDetailOut(OrderOut):
     @staticmethod
     def resolve_payments(obj: Order) -> list[Any]:
         return list(obj.payments.all())
+
+    @staticmethod
+    def resolve_shipments(obj: Order) -> list[Any]:
+        return fulfilment_selectors.order_shipments(store=obj.store, order_number=obj.number)
 
 
 class ShopOrderOut(OrderOut):

@@ -1415,7 +1415,7 @@ def order_ship(
                 actor=actor,
                 store=head.store,
                 channel=head.channel,
-                order_ref=",".join(o.number for o in group)[:64],
+                order_numbers=[o.number for o in group],  # one link per merged order
                 carrier=carrier,
                 tracking_no=str(tracking_numbers[warehouse_id]).strip(),
                 warehouse_code=warehouse.code,

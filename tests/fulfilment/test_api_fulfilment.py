@@ -72,6 +72,35 @@ def test_log_01_shipment_create_with_a_duplicate_tracking_number_is_a_409(store,
     assert response.json()["fields"] == {"tracking_no": "已存在"}
 
 
+def test_ord_05_a_merged_parcel_recorded_by_api_links_every_order_number_it_lists(store, channel, warehouse):
+    # given a WMS that shipped five orders in one parcel
+    a_carrier("SF")
+    numbers = [f"2606011000{n:08d}" for n in range(5)]
+    body = {
+        "channel_id": channel.pk,
+        "order_numbers": numbers,
+        "carrier": "SF",
+        "tracking_no": "SF5",
+        "warehouse_code": "W",
+        "lines": [{"sku_code": "A", "qty": 5}],
+        "province": "浙江省",
+    }
+    # when it records the parcel with the order numbers and no order_ref
+    created = warehouse.post(f"/fulfilment/{store.pk}/shipments", body)
+    # then every number is linked; the display text keeps whole numbers and counts the rest
+    assert created.status_code == 201, created.content
+    assert created.json()["order_numbers"] == numbers
+    assert created.json()["order_ref"] == ",".join(numbers[:3]) + ",…(+2)"
+    found = warehouse.get(f"/fulfilment/{store.pk}/shipments", q=numbers[4]).json()["items"]
+    assert [s["tracking_no"] for s in found] == ["SF5"]
+    # and a number longer than an order number can be is refused, field by field
+    too_long = warehouse.post(
+        f"/fulfilment/{store.pk}/shipments", {**body, "tracking_no": "SF6", "order_numbers": ["9" * 65]}
+    )
+    assert too_long.status_code == 422
+    assert too_long.json()["fields"] == {"order_ref": "最多 64 个字符"}
+
+
 def test_log_01_shipment_list_filters_and_paginates(store, channel, api_as):
     for i in range(3):
         a_shipment(store, channel, f"SF{i}", created_at=at(i))

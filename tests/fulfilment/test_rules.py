@@ -154,3 +154,24 @@ def test_log_03_carriers_without_a_measured_delivery_time_are_not_ranked():
         )
         == []
     )
+
+
+# --- a parcel's order numbers (merged parcels, ORD-05) -------------------------------------------
+
+
+def test_ord_05_merged_parcel_order_ref_text_keeps_whole_numbers_and_counts_the_rest():
+    from storeops.fulfilment.rules import order_ref_text
+
+    numbers = [f"2606011000{n:08d}" for n in range(5)]  # 18 characters each, like real ones
+    text = order_ref_text(numbers)
+    assert len(text) <= 64
+    assert text == ",".join(numbers[:3]) + ",…(+2)"  # was cut inside the 4th number
+    assert order_ref_text(numbers[:3]) == ",".join(numbers[:3])
+    assert order_ref_text(["A"]) == "A"
+
+
+def test_ord_05_split_order_ref_reads_the_numbers_as_they_were_joined():
+    from storeops.fulfilment.rules import split_order_ref
+
+    assert split_order_ref("A1,B2, C3,,A1") == ["A1", "B2", "C3"]
+    assert split_order_ref(" ") == []

@@ -167,11 +167,13 @@ def test_log_01_delivered_times_answers_for_hundreds_of_orders_at_once(store, ch
     """The delivery sync asks for every shipped order: 333 numbers or more made one expression
     too deep for SQLite, and the whole sweep failed. A merged parcel counts once, for each of
     its orders, whichever chunk of the question they fall in."""
-    from storeops.fulfilment.models import Shipment
+    from storeops.fulfilment.models import Shipment, ShipmentOrder
     from storeops.fulfilment.selectors import delivered_times
 
     merged, lost = a_shipment(store, channel, "SF1"), a_shipment(store, channel, "SF2")
-    Shipment.objects.filter(pk=merged.pk).update(order_ref="A000,Z999", delivered_at=at(30))
-    Shipment.objects.filter(pk=lost.pk).update(order_ref="M500")
+    Shipment.objects.filter(pk=merged.pk).update(delivered_at=at(30))
+    ShipmentOrder.objects.filter(shipment=merged).update(order_number="A000")
+    ShipmentOrder.objects.create(shipment=merged, order_number="Z999")
+    ShipmentOrder.objects.filter(shipment=lost).update(order_number="M500")
     refs = [f"M{n:03d}" for n in range(998)] + ["A000", "Z999"]
     assert delivered_times(order_refs=refs) == {"A000": at(30), "Z999": at(30)}

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from storeops.audit.services import audit_record, snapshot
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, NotFound, ValidationError
-from storeops.fulfilment.selectors import delivered_times, shipments_delivered_between
+from storeops.fulfilment.selectors import delivered_times, shipment_order_numbers, shipments_delivered_between
 from storeops.orders import selectors as order_selectors
 from storeops.promotions import selectors as promo_selectors
 from storeops.promotions import services as promo_services
@@ -192,10 +192,10 @@ def _invite_store(actor: Actor, store: Store, now: dt.datetime, result: Invitati
         ).select_related("channel")
     )
     orders: dict[tuple[int, str], Channel] = {}
+    carried = shipment_order_numbers(shipment_ids=[s.pk for s in shipments])  # merged parcels: several
     for shipment in shipments:
-        for ref in shipment.order_ref.split(","):
-            if ref.strip():
-                orders.setdefault((shipment.channel_id, ref.strip()), shipment.channel)
+        for ref in carried.get(shipment.pk, []):
+            orders.setdefault((shipment.channel_id, ref), shipment.channel)
     if not orders:
         return
     done = set(
