@@ -293,6 +293,26 @@ def stock_return(
     )
 
 
+def stock_lock_for_reservations(*, store: Store, sku_ids: Iterable[int]) -> None:
+    """Lock the sellable stock rows of ``sku_ids`` in every warehouse of ``store`` in the order
+    every reservation takes them — warehouse id, then SKU id (``orders.services`` sorts an
+    order's legs so). A long transaction that reserves for many orders (a marketplace import
+    batch) calls it first: it would otherwise take the rows in file order while checkouts take
+    them sorted, and a checkout holding one row and waiting for another the batch holds would
+    deadlock with it (PostgreSQL aborts one of them). PostgreSQL only: SQLite's write
+    transactions run one at a time."""
+    ids = sorted({int(i) for i in sku_ids})
+    if not ids or connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+        return
+    locked = (
+        Stock.objects.filter(warehouse__store_id=store.pk, sku_id__in=ids, zone=Zone.SELLABLE)
+        .order_by("warehouse_id", "sku_id")
+        .select_for_update(of=("self",))
+        .values_list("pk", flat=True)
+    )
+    list(locked)
+
+
 def stock_reserve(
     *,
     actor: Actor,

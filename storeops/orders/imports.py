@@ -929,6 +929,11 @@ def _write(report: ImportReport, todo: Sequence[ParsedOrder], ctx: _Context, rec
         end = position
         try:
             with transaction.atomic():
+                # the stock rows this batch may reserve, locked up front in the checkouts' order
+                batch_orders = todo[position : position + IMPORT_BATCH_ORDERS]
+                inventory_services.stock_lock_for_reservations(
+                    store=ctx.store, sku_ids={r.sku_id for o in batch_orders for r in o.rows}
+                )
                 while end < len(todo) and end - position < IMPORT_BATCH_ORDERS:
                     if end > position and time.monotonic() - started >= IMPORT_BATCH_SECONDS:
                         break

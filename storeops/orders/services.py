@@ -326,7 +326,10 @@ def _allocation_plan(
             _("库存不足：%(s)s") % {"s": "，".join(f"{c} 缺 {q} 件" for c, q in short.items())},
             fields={f"lines.{code}": _("库存不足") for code in short},
         )
-    return [(warehouses[int(wh)], int(sku), qty) for (wh, sku), qty in sorted(plan.allocated().items())]
+    # legs in (warehouse id, SKU id) order, as numbers: every reservation takes stock rows in this
+    # order (inventory.services.stock_lock_for_reservations too), so two cannot deadlock
+    legs = sorted((int(wh), int(sku), qty) for (wh, sku), qty in plan.allocated().items())
+    return [(warehouses[wh], sku, qty) for wh, sku, qty in legs]
 
 
 def is_new_customer(store: Store, customer_ref: str) -> bool:
