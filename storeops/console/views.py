@@ -7,7 +7,7 @@ the permission-matrix test walks the URL conf and fails on a view without one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
@@ -141,7 +141,7 @@ def posted(request: HttpRequest, *names: str) -> dict[str, str]:
     return {name: request.POST.get(name, "").strip() for name in names}
 
 
-def refused(request: HttpRequest, exc: DomainError, sent: dict[str, str]) -> dict[str, str]:
+def refused(request: HttpRequest, exc: DomainError, sent: Mapping[str, Any]) -> dict[str, str]:
     """A service's refusal of a form shown again as typed (``sent``): the per-field messages of
     the fields the form has, by name, for next to their inputs; the message, with any other
     field's, on top of the page (as :func:`error_text`)."""
