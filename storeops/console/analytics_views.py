@@ -358,7 +358,11 @@ def experiment_action(request: HttpRequest, experiment_id: int, action: str) -> 
     if action not in ("results", "decide"):
         raise NotFound(_("未知的操作"))
     experiment = analytics_selectors.experiment_get(store=store_or_404(request), experiment_id=experiment_id)
-    sent = posted(request, "variant", "visitors", "conversions") if action == "results" else posted(request, "note")
+    sent = (
+        posted(request, "variant", "visitors", "conversions")
+        if action == "results"
+        else posted(request, "note")
+    )
     try:
         if action == "results":
             analytics_services.experiment_record(

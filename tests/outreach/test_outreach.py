@@ -509,7 +509,13 @@ def test_mem_06_refused_new_template_and_consent_keep_what_was_typed(store, mark
     assert not selectors.template_list(store).exists()
     response = marketing_client.post(
         "/outreach/consents/set/",
-        {"customer_ref": "c42", "channel": "sms", "source": "signup", "address": "not-a-phone", "opted_in": "yes"},
+        {
+            "customer_ref": "c42",
+            "channel": "sms",
+            "source": "signup",
+            "address": "not-a-phone",
+            "opted_in": "yes",
+        },
     )
     assert response.status_code == 422
     html = response.content.decode()

@@ -221,7 +221,13 @@ def test_cs_01_refused_new_ticket_keeps_what_was_typed_and_saves_nothing(store, 
 def test_cs_03_refused_new_script_keeps_what_was_typed_and_saves_nothing(store, cs_client):
     response = cs_client.post(
         "/service/scripts/",
-        {"title": "发货时间", "body": "48小时内发货", "keywords": "", "category": "logistics", "auto_answer": "1"},
+        {
+            "title": "发货时间",
+            "body": "48小时内发货",
+            "keywords": "",
+            "category": "logistics",
+            "auto_answer": "1",
+        },
     )
     assert response.status_code == 422  # was a redirect to an empty form
     html = response.content.decode()

@@ -228,7 +228,12 @@ def test_risk_04_refused_new_incident_keeps_what_was_typed_and_saves_nothing(sto
     later = timezone.localtime(timezone.now() + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(
         "/service/incidents/open/",
-        {"title": "支付回调中断", "description": "微信支付回调超时", "started_at": later, "channels": [channel.pk]},
+        {
+            "title": "支付回调中断",
+            "description": "微信支付回调超时",
+            "started_at": later,
+            "channels": [channel.pk],
+        },
     )
     assert response.status_code == 422  # was a redirect to an empty form
     html = response.content.decode()
