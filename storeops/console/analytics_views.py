@@ -20,7 +20,15 @@ from django.views.decorators.http import require_POST
 
 from storeops.analytics import selectors as analytics_selectors
 from storeops.analytics import services as analytics_services
-from storeops.console.views import _actor, _base_context, console_view, flash_error, store_or_404
+from storeops.console.views import (
+    _actor,
+    _base_context,
+    console_view,
+    flash_error,
+    posted,
+    refused,
+    store_or_404,
+)
 from storeops.core.errors import DomainError, NotFound, ValidationError
 from storeops.stores.selectors import channel_list, playbook_get
 
@@ -248,7 +256,17 @@ def daily_metrics(request: HttpRequest) -> HttpResponse:
 
 @console_view("analytics.view_experiment")
 def experiments(request: HttpRequest) -> HttpResponse:
-    store = store_or_404(request)
+    return _experiments_page(request, store_or_404(request))
+
+
+def _experiments_page(
+    request: HttpRequest,
+    store: Store,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The tests; ``sent``: a refused new test, shown again as typed with ``errors`` by field."""
     status = request.GET.get("status", "")
     try:
         qs = analytics_selectors.experiment_list(store=store, status=status)
@@ -271,27 +289,23 @@ def experiments(request: HttpRequest) -> HttpResponse:
             subjects=analytics_selectors.EXPERIMENT_SUBJECT_CHOICES,
             labels=analytics_selectors.AB_DECISION_LABELS,
             can_add=request.user.has_perm("analytics.add_experiment"),
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
 @require_POST
 @console_view("analytics.add_experiment")
 def experiment_create(request: HttpRequest) -> HttpResponse:
-    post = request.POST
+    """Start a test; a refused one saves nothing and comes back as typed."""
+    store = store_or_404(request)
+    sent = posted(request, "name", "subject", "control", "challenger", "hypothesis")
     try:
-        experiment = analytics_services.experiment_create(
-            actor=_actor(request),
-            store=store_or_404(request),
-            name=post.get("name", ""),
-            subject=post.get("subject", ""),
-            control=post.get("control", ""),
-            challenger=post.get("challenger", ""),
-            hypothesis=post.get("hypothesis", ""),
-        )
+        experiment = analytics_services.experiment_create(actor=_actor(request), store=store, **sent)
     except DomainError as exc:
-        flash_error(request, exc)
-        return HttpResponseRedirect(reverse("console:experiments"))
+        return _experiments_page(request, store, sent=sent, errors=refused(request, exc, sent), code=422)
     messages.success(request, _("已创建A/B测试「%(n)s」") % {"n": experiment.name})
     return HttpResponseRedirect(reverse("console:experiment_detail", args=[experiment.pk]))
 
@@ -299,6 +313,17 @@ def experiment_create(request: HttpRequest) -> HttpResponse:
 @console_view("analytics.view_experiment")
 def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
     experiment = analytics_selectors.experiment_get(store=store_or_404(request), experiment_id=experiment_id)
+    return _experiment_page(request, experiment)
+
+
+def _experiment_page(
+    request: HttpRequest,
+    experiment: Any,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """A test's page; ``sent``: refused results or decision, shown again as typed."""
     result = analytics_selectors.experiment_result(experiment)
     show = analytics_selectors.display
     return render(
@@ -318,40 +343,47 @@ def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
             decision=analytics_selectors.AB_DECISION_LABELS[result.decision],
             can_change=request.user.has_perm("analytics.change_experiment")
             and experiment.status == "running",
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
 @require_POST
 @console_view("analytics.change_experiment")
 def experiment_action(request: HttpRequest, experiment_id: int, action: str) -> HttpResponse:
-    """``results`` (a variant's visitors and conversions) or ``decide`` (adopt B / keep A)."""
-    post = request.POST
+    """``results`` (a variant's visitors and conversions) or ``decide`` (adopt B / keep A); a
+    refused one saves nothing and the page comes back with the form as typed."""
+    if action not in ("results", "decide"):
+        raise NotFound(_("未知的操作"))
+    experiment = analytics_selectors.experiment_get(store=store_or_404(request), experiment_id=experiment_id)
+    sent = (
+        posted(request, "variant", "visitors", "conversions")
+        if action == "results"
+        else posted(request, "note")
+    )
     try:
-        experiment = analytics_selectors.experiment_get(
-            store=store_or_404(request), experiment_id=experiment_id
-        )
         if action == "results":
             analytics_services.experiment_record(
                 actor=_actor(request),
                 experiment=experiment,
-                variant=post.get("variant", ""),
-                visitors=_whole(post.get("visitors", ""), "visitors"),
-                conversions=_whole(post.get("conversions", ""), "conversions"),
+                variant=sent["variant"],
+                visitors=_whole(sent["visitors"], "visitors"),
+                conversions=_whole(sent["conversions"], "conversions"),
             )
             messages.success(request, _("已更新测试结果"))
-        elif action == "decide":
+        else:
             decided = analytics_services.experiment_decide(
                 actor=_actor(request),
                 experiment=experiment,
-                adopt=post.get("adopt") == "1",
-                note=post.get("note", ""),
+                adopt=request.POST.get("adopt") == "1",
+                note=sent["note"],
             )
             messages.success(request, _("测试已结束：%(s)s") % {"s": decided.get_status_display()})
-        else:
-            raise NotFound(_("未知的操作"))
     except DomainError as exc:
-        flash_error(request, exc)
+        errors = refused(request, exc, sent)
+        return _experiment_page(request, experiment, sent=sent, errors=errors, code=422)
     return HttpResponseRedirect(reverse("console:experiment_detail", args=[experiment_id]))
 
 

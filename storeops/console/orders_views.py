@@ -29,7 +29,9 @@ from storeops.console.views import (
     _safe_next,
     console_view,
     error_text,
+    posted,
     querystring,
+    refused,
     store_or_404,
 )
 from storeops.core.errors import DomainError, InvalidTransition, ValidationError
@@ -500,6 +502,17 @@ def frozen_accounts(request: HttpRequest) -> HttpResponse:
     store = _current_store(request)
     if store is None:
         return _empty(request)
+    return _frozen_accounts_page(request, store)
+
+
+def _frozen_accounts_page(
+    request: HttpRequest,
+    store: Store,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """``sent``: a refused freeze, shown again as typed with ``errors`` by field."""
     state = request.GET.get("state", "active")
     q = request.GET.get("q", "")
     try:
@@ -518,24 +531,24 @@ def frozen_accounts(request: HttpRequest) -> HttpResponse:
             q=q,
             states=[("active", _("冻结中")), ("lifted", _("已解冻")), ("all", _("全部"))],
             can_freeze=request.user.has_perm("orders.freeze_account"),
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
 @require_POST
 @console_view("orders.freeze_account")
 def frozen_account_add(request: HttpRequest) -> HttpResponse:
+    """Freeze an account by hand; a refused freeze saves nothing and comes back as typed."""
+    store = store_or_404(request)
+    sent = posted(request, "customer_ref", "reason")
     try:
-        freeze = svc.account_freeze(
-            actor=_actor(request),
-            store=store_or_404(request),
-            customer_ref=request.POST.get("customer_ref", ""),
-            reason=request.POST.get("reason", ""),
-        )
+        freeze = svc.account_freeze(actor=_actor(request), store=store, **sent)
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, _("账号 %(c)s 已冻结") % {"c": freeze.customer_ref})
+        return _frozen_accounts_page(request, store, sent=sent, errors=refused(request, exc, sent), code=422)
+    messages.success(request, _("账号 %(c)s 已冻结") % {"c": freeze.customer_ref})
     return HttpResponseRedirect(reverse("console:orders_frozen_accounts"))
 
 

@@ -22,7 +22,9 @@ from storeops.console.views import (
     _base_context,
     console_view,
     flash_error,
+    posted,
     querystring,
+    refused,
     store_or_404,
 )
 from storeops.core.errors import DomainError, NotFound, ValidationError
@@ -30,12 +32,22 @@ from storeops.outreach import audiences, selectors, services
 from storeops.stores.selectors import playbook_get
 
 if TYPE_CHECKING:
-    pass
+    from storeops.stores.models import Store
 
 
 @console_view("outreach.view_campaign")
 def campaigns(request: HttpRequest) -> HttpResponse:
-    store = store_or_404(request)
+    return _campaigns_page(request, store_or_404(request))
+
+
+def _campaigns_page(
+    request: HttpRequest,
+    store: Store,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The campaigns; ``sent``: a refused new campaign, shown again as typed."""
     status, q = request.GET.get("status", ""), request.GET.get("q", "")
     page = Paginator(selectors.campaign_list(store, status=status, q=q), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -58,39 +70,45 @@ def campaigns(request: HttpRequest) -> HttpResponse:
             segments=audiences.segment_choices(),
             book=book,
             can_add=request.user.has_perm("outreach.add_campaign"),
+            sent=sent or {"audience_kind": "segment"},
+            errors=errors or {},
         ),
+        status=code,
     )
+
+
+_CAMPAIGN_FIELDS = ("name", "template", "audience_kind", "segment", "customer_refs", "scheduled_at")
 
 
 @require_POST
 @console_view("outreach.add_campaign")
 def campaign_create(request: HttpRequest) -> HttpResponse:
-    post = request.POST
+    """Create a campaign; a refused one saves nothing and comes back as typed."""
+    store = store_or_404(request)
+    sent = posted(request, *_CAMPAIGN_FIELDS)
     try:
-        store = store_or_404(request)
-        scheduled_text = post.get("scheduled_at", "").strip()
+        scheduled_text = sent["scheduled_at"]
         scheduled = parse_datetime(scheduled_text) if scheduled_text else None
         if scheduled_text and scheduled is None:
             raise ValidationError(_("时间格式有误"), fields={"scheduled_at": _("时间格式有误")})
         if scheduled is not None and timezone.is_naive(scheduled):
             scheduled = timezone.make_aware(scheduled)
         try:
-            template_id = int(post.get("template", ""))
+            template_id = int(sent["template"])
         except ValueError:
             raise ValidationError(_("请选择模板"), fields={"template": _("必填")}) from None
         campaign = services.campaign_create(
             actor=_actor(request),
             store=store,
-            name=post.get("name", ""),
+            name=sent["name"],
             template=selectors.template_get(store, template_id),
-            audience_kind=post.get("audience_kind", ""),
-            customer_refs=services.customers_from_text(post.get("customer_refs", "")),
-            segment=post.get("segment", ""),
+            audience_kind=sent["audience_kind"],
+            customer_refs=services.customers_from_text(sent["customer_refs"]),
+            segment=sent["segment"],
             scheduled_at=scheduled,
         )
     except DomainError as exc:
-        flash_error(request, exc)
-        return HttpResponseRedirect(reverse("console:outreach_campaigns"))
+        return _campaigns_page(request, store, sent=sent, errors=refused(request, exc, sent), code=422)
     messages.success(request, _("已创建触达活动「%(n)s」") % {"n": campaign.name})
     return HttpResponseRedirect(reverse("console:outreach_campaign", args=[campaign.pk]))
 
@@ -152,7 +170,17 @@ def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> Http
 
 @console_view("outreach.view_messagetemplate")
 def templates(request: HttpRequest) -> HttpResponse:
-    store = store_or_404(request)
+    return _templates_page(request, store_or_404(request))
+
+
+def _templates_page(
+    request: HttpRequest,
+    store: Store,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The message templates; ``sent``: a refused new template, shown again as typed."""
     page = Paginator(selectors.template_list(store), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -166,28 +194,24 @@ def templates(request: HttpRequest) -> HttpResponse:
             optout=playbook_get(store=store).outreach_sms_optout_text,
             can_add=request.user.has_perm("outreach.add_messagetemplate"),
             can_change=request.user.has_perm("outreach.change_messagetemplate"),
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
 @require_POST
 @console_view("outreach.add_messagetemplate")
 def template_create(request: HttpRequest) -> HttpResponse:
-    post = request.POST
+    """Add a template; a refused one saves nothing and comes back as typed."""
+    store = store_or_404(request)
+    sent = posted(request, "code", "name", "channel", "body", "subject")
     try:
-        template = services.template_create(
-            actor=_actor(request),
-            store=store_or_404(request),
-            code=post.get("code", ""),
-            name=post.get("name", ""),
-            channel=post.get("channel", ""),
-            body=post.get("body", ""),
-            subject=post.get("subject", ""),
-        )
+        template = services.template_create(actor=_actor(request), store=store, **sent)
     except DomainError as exc:
-        flash_error(request, exc)
-    else:
-        messages.success(request, _("已添加模板「%(n)s」") % {"n": template.name})
+        return _templates_page(request, store, sent=sent, errors=refused(request, exc, sent), code=422)
+    messages.success(request, _("已添加模板「%(n)s」") % {"n": template.name})
     return HttpResponseRedirect(reverse("console:outreach_templates"))
 
 
@@ -204,7 +228,17 @@ def template_toggle(request: HttpRequest, template_id: int) -> HttpResponse:
 
 @console_view("outreach.view_consent")
 def consents(request: HttpRequest) -> HttpResponse:
-    store = store_or_404(request)
+    return _consents_page(request, store_or_404(request))
+
+
+def _consents_page(
+    request: HttpRequest,
+    store: Store,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """Marketing consent; ``sent``: a refused consent or opt-out, shown again as typed."""
     q, channel, status = (
         request.GET.get("q", ""),
         request.GET.get("channel", ""),
@@ -227,29 +261,33 @@ def consents(request: HttpRequest) -> HttpResponse:
             statuses=selectors.CONSENT_STATUS_CHOICES,
             sources=selectors.CONSENT_SOURCE_CHOICES,
             can_change=request.user.has_perm("outreach.change_consent"),
+            sent=sent or {"source": "console"},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
 @require_POST
 @console_view("outreach.change_consent")
 def consent_set(request: HttpRequest) -> HttpResponse:
-    post = request.POST
+    """Record a consent or an opt-out; a refused one saves nothing and comes back as typed."""
+    store = store_or_404(request)
+    sent = posted(request, "customer_ref", "channel", "source", "address")
     try:
         consent = services.consent_set(
             actor=_actor(request),
-            store=store_or_404(request),
-            customer_ref=post.get("customer_ref", ""),
-            channel=post.get("channel", ""),
-            opted_in=post.get("opted_in") == "yes",
-            source=post.get("source", "console"),
-            address=post.get("address", ""),
+            store=store,
+            customer_ref=sent["customer_ref"],
+            channel=sent["channel"],
+            opted_in=request.POST.get("opted_in") == "yes",
+            source=sent["source"] or "console",
+            address=sent["address"],
         )
     except DomainError as exc:
-        flash_error(request, exc)
-    else:
-        messages.success(
-            request,
-            _("已登记：%(c)s %(s)s") % {"c": consent.customer_ref, "s": consent.get_status_display()},
-        )
+        return _consents_page(request, store, sent=sent, errors=refused(request, exc, sent), code=422)
+    messages.success(
+        request,
+        _("已登记：%(c)s %(s)s") % {"c": consent.customer_ref, "s": consent.get_status_display()},
+    )
     return HttpResponseRedirect(reverse("console:outreach_consents"))

@@ -25,7 +25,9 @@ from storeops.console.views import (
     _base_context,
     console_view,
     flash_error,
+    posted,
     querystring,
+    refused,
     store_or_404,
 )
 from storeops.core.errors import DomainError, ValidationError
@@ -36,12 +38,22 @@ from storeops.stores import selectors, services
 from storeops.stores.selectors import channel_list, playbook_get
 
 if TYPE_CHECKING:
-    pass
+    from storeops.stores.models import Store
 
 
 @console_view("stores.view_platformrulechange")
 def rule_changes(request: HttpRequest) -> HttpResponse:
-    store = store_or_404(request)
+    return _rule_changes_page(request, store_or_404(request))
+
+
+def _rule_changes_page(
+    request: HttpRequest,
+    store: Store,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The rule changes; ``sent``: a refused new rule change, shown again as typed."""
     status = request.GET.get("status", "open")
     platform = request.GET.get("platform", "")
     q = request.GET.get("q", "")
@@ -74,7 +86,10 @@ def rule_changes(request: HttpRequest) -> HttpResponse:
             can_record=request.user.has_perm("stores.add_platformrulechange"),
             can_change=request.user.has_perm("stores.change_platformrulechange"),
             now_local=timezone.localtime(now).strftime("%Y-%m-%dT%H:%M"),
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
@@ -85,10 +100,12 @@ def _back(request: HttpRequest) -> HttpResponseRedirect:
 @require_POST
 @console_view("stores.add_platformrulechange")
 def rule_change_record(request: HttpRequest) -> HttpResponse:
-    post = request.POST
+    """Record a platform's rule change; a refused one saves nothing and comes back as typed."""
+    store = store_or_404(request)
+    sent = posted(request, "platform", "title", "summary", "url", "announced_at", "effective_on")
     try:
-        announced = parse_datetime(post.get("announced_at", "").strip())
-        effective_text = post.get("effective_on", "").strip()
+        announced = parse_datetime(sent["announced_at"])
+        effective_text = sent["effective_on"]
         effective = parse_date(effective_text) if effective_text else None
         errors = {}
         if announced is None:
@@ -102,18 +119,17 @@ def rule_change_record(request: HttpRequest) -> HttpResponse:
             announced = timezone.make_aware(announced)
         change = services.rule_change_record(
             actor=_actor(request),
-            store=store_or_404(request),
-            platform=post.get("platform", ""),
-            title=post.get("title", ""),
-            summary=post.get("summary", ""),
-            url=post.get("url", ""),
+            store=store,
+            platform=sent["platform"],
+            title=sent["title"],
+            summary=sent["summary"],
+            url=sent["url"],
             announced_at=announced,
             effective_on=effective,
         )
     except DomainError as exc:
-        flash_error(request, exc)
-    else:
-        messages.success(request, _("已登记规则变更「%(t)s」") % {"t": change.title})
+        return _rule_changes_page(request, store, sent=sent, errors=refused(request, exc, sent), code=422)
+    messages.success(request, _("已登记规则变更「%(t)s」") % {"t": change.title})
     return _back(request)
 
 
@@ -160,7 +176,17 @@ def rule_change_complete(request: HttpRequest, change_id: int) -> HttpResponse:
 
 @console_view("service.view_incident")
 def incidents(request: HttpRequest) -> HttpResponse:
-    store = store_or_404(request)
+    return _incidents_page(request, store_or_404(request))
+
+
+def _incidents_page(
+    request: HttpRequest,
+    store: Store,
+    sent: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The incidents; ``sent``: a refused new incident, shown again as typed."""
     status = request.GET.get("status", "")
     try:
         qs = service_selectors.incident_list(store=store, status=status)
@@ -180,7 +206,10 @@ def incidents(request: HttpRequest) -> HttpResponse:
             channels=list(channel_list(store=store)),
             can_open=request.user.has_perm("service.add_incident"),
             now_local=timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
@@ -206,18 +235,22 @@ def _when(text: str, field: str) -> dt.datetime:
 @require_POST
 @console_view("service.add_incident")
 def incident_open(request: HttpRequest) -> HttpResponse:
+    """Record a failure; a refused one saves nothing and comes back as typed."""
+    store = store_or_404(request)
+    sent: dict[str, Any] = posted(request, "title", "description", "started_at")
+    channels = [c for c in request.POST.getlist("channels") if c.isdigit()]
     try:
         incident = service_services.incident_open(
             actor=_actor(request),
-            store=store_or_404(request),
-            title=request.POST.get("title", ""),
-            description=request.POST.get("description", ""),
-            started_at=_when(request.POST.get("started_at", ""), "started_at"),
-            channel_ids=[int(c) for c in request.POST.getlist("channels") if c.isdigit()],
+            store=store,
+            title=sent["title"],
+            description=sent["description"],
+            started_at=_when(sent["started_at"], "started_at"),
+            channel_ids=[int(c) for c in channels],
         )
     except DomainError as exc:
-        flash_error(request, exc)
-        return HttpResponseRedirect(reverse("console:incidents"))
+        errors = refused(request, exc, sent)
+        return _incidents_page(request, store, sent={**sent, "channels": channels}, errors=errors, code=422)
     messages.success(request, _("已登记故障「%(t)s」") % {"t": incident.title})
     return HttpResponseRedirect(reverse("console:incident_detail", args=[incident.pk]))
 

@@ -24,10 +24,12 @@ from storeops.console.views import (
     _int,
     console_view,
     error_text,
+    posted,
     querystring,
+    refused,
     store_or_404,
 )
-from storeops.core.errors import DomainError, NotFound
+from storeops.core.errors import DomainError, NotFound, ValidationError
 from storeops.promotions.selectors import coupon_template_list
 from storeops.service import exports, selectors, services
 from storeops.service.rules import render_script
@@ -56,6 +58,17 @@ def desk(request: HttpRequest) -> HttpResponse:
     store = _current_store(request)
     if store is None:
         return _empty(request)
+    return _desk_page(request, store)
+
+
+def _desk_page(
+    request: HttpRequest,
+    store: Any,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The desk; ``sent``: a refused new ticket, shown again as typed with ``errors`` by field."""
     f = {
         "status": request.GET.get("status", "active"),
         "tier": request.GET.get("tier", ""),
@@ -101,37 +114,51 @@ def desk(request: HttpRequest) -> HttpResponse:
             kinds=selectors.KIND_CHOICES,
             agents=list(selectors.agent_choices()),
             channels=list(channel_list(store=store)),
+            sent=sent or {"kind": "complaint"},
+            errors=errors or {},
         ),
+        status=status,
     )
+
+
+_TICKET_FIELDS = (
+    "channel",
+    "kind",
+    "category",
+    "tier",
+    "customer_ref",
+    "order_ref",
+    "sku_code",
+    "subject",
+    "message",
+)
 
 
 @require_POST
 @console_view("service.add_ticket")
 def ticket_new(request: HttpRequest) -> HttpResponse:
+    """Open a ticket from the desk; a refused one saves nothing and comes back as typed."""
     store = store_or_404(request)
-    channel = next(
-        (c for c in channel_list(store=store) if str(c.pk) == request.POST.get("channel", "")), None
-    )
-    if channel is None:
-        messages.error(request, _("请选择渠道"))
-        return HttpResponseRedirect(reverse("console:service_desk"))
+    sent = posted(request, *_TICKET_FIELDS)
+    channel = next((c for c in channel_list(store=store) if str(c.pk) == sent["channel"]), None)
     try:
+        if channel is None:
+            raise ValidationError(_("请选择渠道"), fields={"channel": _("请选择渠道")})
         ticket = services.ticket_open(
             actor=_actor(request),
             store=store,
             channel=channel,
-            customer_ref=request.POST.get("customer_ref", ""),
-            subject=request.POST.get("subject", ""),
-            category=request.POST.get("category", ""),
-            tier=request.POST.get("tier", "general"),
-            kind=request.POST.get("kind", "complaint"),
-            order_ref=request.POST.get("order_ref", ""),
-            sku_code=request.POST.get("sku_code", ""),
-            message=request.POST.get("message", ""),
+            customer_ref=sent["customer_ref"],
+            subject=sent["subject"],
+            category=sent["category"],
+            tier=sent["tier"] or "general",
+            kind=sent["kind"] or "complaint",
+            order_ref=sent["order_ref"],
+            sku_code=sent["sku_code"],
+            message=sent["message"],
         )
     except DomainError as exc:
-        messages.error(request, error_text(exc))
-        return HttpResponseRedirect(reverse("console:service_desk"))
+        return _desk_page(request, store, sent=sent, errors=refused(request, exc, sent), status=422)
     messages.success(request, _("工单已创建"))
     return HttpResponseRedirect(reverse("console:service_ticket_detail", args=[ticket.pk]))
 
@@ -234,27 +261,30 @@ def scripts(request: HttpRequest) -> HttpResponse:
     store = _current_store(request)
     if store is None:
         return _empty(request)
+    sent: dict[str, str] = {}  # a refused new script, shown again as typed
+    errors: dict[str, str] = {}
     if request.method == "POST":
         if not request.user.has_perm("service.add_replyscript"):
             return render(
                 request, "console/forbidden.html", {"permission": "service.add_replyscript"}, status=403
             )
+        sent = posted(request, "title", "body", "keywords", "category", "is_quick", "auto_answer")
         try:
             services.script_create(
                 actor=_actor(request),
                 store=store,
-                title=request.POST.get("title", ""),
-                body=request.POST.get("body", ""),
-                keywords=request.POST.get("keywords", ""),
-                category=request.POST.get("category", ""),
-                is_quick=request.POST.get("is_quick") == "1",
-                auto_answer=request.POST.get("auto_answer") == "1",
+                title=sent["title"],
+                body=sent["body"],
+                keywords=sent["keywords"],
+                category=sent["category"],
+                is_quick=sent["is_quick"] == "1",
+                auto_answer=sent["auto_answer"] == "1",
             )
         except DomainError as exc:
-            messages.error(request, error_text(exc))
+            errors = refused(request, exc, sent)
         else:
             messages.success(request, _("话术已保存"))
-        return HttpResponseRedirect(reverse("console:service_scripts"))
+            return HttpResponseRedirect(reverse("console:service_scripts"))
     f = {"q": request.GET.get("q", "").strip(), "category": request.GET.get("category", "")}
     test_text = request.GET.get("test", "").strip()
     page = Paginator(
@@ -271,7 +301,10 @@ def scripts(request: HttpRequest) -> HttpResponse:
             categories=selectors.CATEGORY_CHOICES,
             test_text=test_text,
             test_result=selectors.script_suggest(store=store, text=test_text) if test_text else None,
+            sent=sent,
+            errors=errors,
         ),
+        status=422 if sent else 200,
     )
 
 

@@ -7,7 +7,7 @@ the permission-matrix test walks the URL conf and fails on a view without one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
@@ -113,12 +113,16 @@ def error_text(exc: DomainError, label: Callable[[str], str] | None = None) -> s
     (``label`` names each field) in brackets, punctuated in the reader's language. An invalid
     transition's fields carry the current state for API clients (``"resolved"``), not words
     for people: only its message is shown."""
-    message = str(exc.message)
     if isinstance(exc, InvalidTransition):
-        return message
+        return str(exc.message)
+    return _with_details(exc.message, exc.fields, label)
+
+
+def _with_details(message: Any, fields: dict[str, Any], label: Callable[[str], str] | None = None) -> str:
+    message = str(message)
     details = [
         f"{label(key)}{_('：')}{value}" if label else str(value)
-        for key, value in exc.fields.items()
+        for key, value in fields.items()
         if str(value) and str(value) != message
     ]
     if not details:
@@ -129,6 +133,25 @@ def error_text(exc: DomainError, label: Callable[[str], str] | None = None) -> s
 def flash_error(request: HttpRequest, exc: DomainError) -> None:
     """A service's refusal as a message on the next page, with its per-field details."""
     messages.error(request, error_text(exc))
+
+
+def posted(request: HttpRequest, *names: str) -> dict[str, str]:
+    """A form's submitted values by field name (stripped): what the page shows again, as typed,
+    when the service refuses them (``value="{{ sent.name }}"``)."""
+    return {name: request.POST.get(name, "").strip() for name in names}
+
+
+def refused(request: HttpRequest, exc: DomainError, sent: Mapping[str, Any]) -> dict[str, str]:
+    """A service's refusal of a form shown again as typed (``sent``): the per-field messages of
+    the fields the form has, by name, for next to their inputs; the message, with any other
+    field's, on top of the page (as :func:`error_text`)."""
+    if isinstance(exc, InvalidTransition):
+        messages.error(request, error_text(exc))
+        return {}
+    errors = {key: str(value) for key, value in exc.fields.items() if key in sent and str(value)}
+    rest = {key: value for key, value in exc.fields.items() if key not in errors}
+    messages.error(request, _with_details(exc.message, rest))
+    return errors
 
 
 def _base_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:

@@ -165,3 +165,54 @@ def test_data_07_api_and_console(store, api_as, make_user):
     )
     assert "测试已结束" in response.content.decode()
     assert "横幅文案" in client.get("/experiments/?status=rejected").content.decode()
+
+
+@pytest.fixture
+def ops_client(make_user):
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+    return client
+
+
+@pytest.mark.django_db
+def test_data_07_refused_new_test_keeps_what_was_typed_and_saves_nothing(store, ops_client):
+    response = ops_client.post(
+        "/experiments/new/",
+        {
+            "name": "主图场景化",
+            "subject": "main_image",
+            "control": "白底图",
+            "challenger": " ",
+            "hypothesis": "场景图提升点击",
+        },
+    )
+    assert response.status_code == 422  # was a redirect to an empty form
+    html = response.content.decode()
+    assert 'value="主图场景化"' in html
+    assert 'value="白底图"' in html
+    assert 'value="场景图提升点击"' in html
+    assert '<option value="main_image" selected' in html
+    assert '<span class="err">必填</span>' in html
+    assert not Experiment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_data_07_refused_results_and_decision_keep_what_was_typed(store, ops_client):
+    experiment = _experiment(store)
+    response = ops_client.post(
+        f"/experiments/{experiment.pk}/results/", {"variant": "B", "visitors": "1200", "conversions": "1300"}
+    )
+    assert response.status_code == 422  # was a redirect to an empty form
+    html = response.content.decode()
+    assert '<option value="B" selected' in html
+    assert 'value="1200"' in html
+    assert 'value="1300"' in html
+    assert '<span class="err">须在 0 与访客数之间</span>' in html
+    assert not experiment.variants.filter(visitors__gt=0).exists()
+    response = ops_client.post(
+        f"/experiments/{experiment.pk}/decide/", {"adopt": "1", "note": "场景图更好看"}
+    )  # no evidence yet: adopting is refused
+    assert response.status_code == 422
+    assert 'value="场景图更好看"' in response.content.decode()
+    experiment.refresh_from_db()
+    assert experiment.status == "running"

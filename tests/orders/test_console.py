@@ -613,3 +613,15 @@ def test_ord_06_import_messages_are_in_the_readers_language(world, make_user):
     assert "Line 2 Merchant SKU code: " in text  # was "第2行 商家编码: …"
     assert "天猫" not in text
     assert "第2行" not in text
+
+
+def test_risk_01_refused_freeze_keeps_what_was_typed_and_saves_nothing(world, make_user):
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+    response = client.post("/orders/frozen-accounts/add/", {"customer_ref": "ring-9", "reason": "  "})
+    assert response.status_code == 422  # was a redirect to an empty form
+    html = response.content.decode()
+    assert 'value="ring-9"' in html
+    assert '<span class="err">必填</span>' in html
+    assert "请填写冻结原因" in _messages(response)
+    assert not AccountFreeze.objects.exists()

@@ -467,3 +467,70 @@ def test_mem_06_campaign_list_reads_stats_in_two_queries_for_the_whole_page(stor
     assert batched[empty.pk].revenue == Decimal("0.00")
     for c in (first, *more):
         assert batched[c.pk] == selectors.campaign_stats(c)
+
+
+@pytest.fixture
+def marketing_client(make_user):
+    client = Client()
+    client.force_login(make_user(Role.MARKETING))
+    return client
+
+
+def test_mem_06_refused_new_campaign_keeps_what_was_typed_and_saves_nothing(store, sms, marketing_client):
+    response = marketing_client.post(
+        "/outreach/new/",
+        {
+            "name": "双十二会员日",
+            "template": sms.pk,
+            "audience_kind": "list",
+            "segment": "",
+            "customer_refs": "c1\nc2\nc3",
+            "scheduled_at": "2020-01-01T10:00",  # in the past
+        },
+    )
+    assert response.status_code == 422  # was a redirect to an empty form
+    html = response.content.decode()
+    assert 'value="双十二会员日"' in html
+    assert ">c1\nc2\nc3</textarea>" in html
+    assert 'name="audience_kind" value="list" checked' in html
+    assert f'<option value="{sms.pk}" selected' in html
+    assert 'value="2020-01-01T10:00"' in html
+    assert '<span class="err">须晚于现在</span>' in html
+    assert not selectors.campaign_list(store).exists()
+
+
+def test_mem_06_refused_new_template_and_consent_keep_what_was_typed(store, marketing_client):
+    response = marketing_client.post(
+        "/outreach/templates/new/",
+        {
+            "code": "price-drop",
+            "name": "降价提醒",
+            "channel": "email",
+            "subject": "",
+            "body": "{product}直降{drop}元",
+        },
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'value="price-drop"' in html
+    assert 'value="降价提醒"' in html
+    assert ">{product}直降{drop}元</textarea>" in html
+    assert '<option value="email" selected' in html
+    assert '<span class="err">邮件和推送需要标题</span>' in html
+    assert not selectors.template_list(store).exists()
+    response = marketing_client.post(
+        "/outreach/consents/set/",
+        {
+            "customer_ref": "c42",
+            "channel": "sms",
+            "source": "signup",
+            "address": "not-a-phone",
+            "opted_in": "yes",
+        },
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'value="c42"' in html
+    assert 'value="not-a-phone"' in html
+    assert '<span class="err">手机号无效</span>' in html
+    assert not selectors.consent_list(store).exists()

@@ -188,3 +188,51 @@ def test_cs_01_compensation_coupon_that_cannot_be_issued_is_named_in_the_message
     assert "请选择其他优惠券模板" in text
     ticket.refresh_from_db()
     assert ticket.status == "open"
+
+
+def test_cs_01_refused_new_ticket_keeps_what_was_typed_and_saves_nothing(store, channel, cs_client):
+    response = cs_client.post(
+        "/service/tickets/new/",
+        {
+            "channel": channel.pk,
+            "kind": "complaint",
+            "category": "quality",
+            "tier": "serious",
+            "customer_ref": "c" * 65,  # too long
+            "order_ref": "SO-778",
+            "subject": "杯子到手就裂了",
+            "message": "收到时杯口有裂纹，要求退款",
+        },
+    )
+    # was a redirect to the desk with an empty form
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert f'value="{"c" * 65}"' in html
+    assert 'value="SO-778"' in html
+    assert 'value="杯子到手就裂了"' in html
+    assert ">收到时杯口有裂纹，要求退款</textarea>" in html
+    assert '<option value="quality" selected' in html
+    assert '<option value="serious" selected' in html
+    assert '<span class="err">顾客编号为 1–64 个字符</span>' in html  # next to its input
+    assert "工单信息有误，未保存" in html
+    assert not Ticket.objects.exists()
+
+
+def test_cs_03_refused_new_script_keeps_what_was_typed_and_saves_nothing(store, cs_client):
+    response = cs_client.post(
+        "/service/scripts/",
+        {
+            "title": "发货时间",
+            "body": "48小时内发货",
+            "keywords": "",
+            "category": "logistics",
+            "auto_answer": "1",
+        },
+    )
+    assert response.status_code == 422  # was a redirect to an empty form
+    html = response.content.decode()
+    assert 'value="发货时间"' in html
+    assert ">48小时内发货</textarea>" in html
+    assert 'name="auto_answer" value="1" checked' in html
+    assert '<span class="err">自动回答的话术至少需要一个关键词</span>' in html
+    assert not ReplyScript.objects.exists()

@@ -220,3 +220,26 @@ def test_risk_04_console_pages(world, store, make_user):
     wh = Client()
     wh.force_login(make_user(Role.WAREHOUSE))
     assert wh.get("/service/incidents/").status_code == 403
+
+
+def test_risk_04_refused_new_incident_keeps_what_was_typed_and_saves_nothing(store, channel, make_user):
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+    later = timezone.localtime(timezone.now() + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        "/service/incidents/open/",
+        {
+            "title": "支付回调中断",
+            "description": "微信支付回调超时",
+            "started_at": later,
+            "channels": [channel.pk],
+        },
+    )
+    assert response.status_code == 422  # was a redirect to an empty form
+    html = response.content.decode()
+    assert 'value="支付回调中断"' in html
+    assert ">微信支付回调超时</textarea>" in html
+    assert f'value="{later}"' in html
+    assert f'name="channels" value="{channel.pk}" checked' in html
+    assert '<span class="err">开始时间不能晚于现在</span>' in html
+    assert not Incident.objects.exists()

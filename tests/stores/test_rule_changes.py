@@ -178,3 +178,30 @@ def test_risk_03_console_page_records_assesses_and_completes(store, make_user):
     cs = Client()
     cs.force_login(make_user(Role.CUSTOMER_SERVICE))
     assert cs.get("/rule-changes/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_risk_03_refused_new_rule_change_keeps_what_was_typed_and_saves_nothing(store, make_user):
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+    response = client.post(
+        "/rule-changes/record/",
+        {
+            "platform": "jd",
+            "title": "京东调整退货规则",
+            "summary": "七天无理由退货扩大到生鲜",
+            "url": "ftp://jd.example/notice",  # not an http(s) link
+            "announced_at": "2026-06-01T09:00",
+            "effective_on": "2026-07-01",
+        },
+    )
+    assert response.status_code == 422  # was a redirect to an empty form
+    html = response.content.decode()
+    assert 'value="京东调整退货规则"' in html
+    assert ">七天无理由退货扩大到生鲜</textarea>" in html
+    assert 'value="ftp://jd.example/notice"' in html
+    assert 'value="2026-06-01T09:00"' in html
+    assert 'value="2026-07-01"' in html
+    assert '<option value="jd" selected' in html
+    assert '<span class="err">请填写 http(s) 链接</span>' in html
+    assert not PlatformRuleChange.objects.exists()
