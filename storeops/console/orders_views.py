@@ -266,7 +266,16 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 # The invoice request form's fields (ORD-07): what :func:`invoices.invoice_request` takes.
-_INVOICE_FIELDS = ("kind", "title_type", "title", "tax_id", "email", "mailing_address", "payer_name", "amount")
+_INVOICE_FIELDS = (
+    "kind",
+    "title_type",
+    "title",
+    "tax_id",
+    "email",
+    "mailing_address",
+    "payer_name",
+    "amount",
+)
 
 
 def _invoice_initial(order: Any) -> dict[str, str]:
