@@ -375,6 +375,10 @@ def _detail_page(
             invoice_form=invoice_form or _invoice_initial(order),
             invoice_errors=invoice_errors or {},
             invoice_error=invoice_error,
+            # a refused request: the browser scrolls to (and focuses) the first field in error
+            invoice_focus=next((k for k in _INVOICE_FIELDS if k in (invoice_errors or {})), "title")
+            if invoice_error
+            else "",
             invoice_net_paid=invoices.net_paid(order),
             invoice_kinds=invoices.KIND_CHOICES,
             invoice_title_types=invoices.TITLE_TYPE_CHOICES,
@@ -382,14 +386,16 @@ def _detail_page(
     )
 
 
-@require_POST
 @console_view("orders.add_invoicerequest")
 def order_invoice_request(request: HttpRequest, order_id: int) -> HttpResponse:
     """Record the customer's invoice request (ORD-07) taken by chat or phone: the service the
     API uses. A refusal shows the order page again with the errors next to the fields and
-    everything typed kept."""
+    everything typed kept. A GET (the language or store switcher on that page sends the
+    reader back to its address) goes to the order page."""
     store = store_or_404(request)
     order = sel.order_get(store, order_id)
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("console:orders_detail", args=[order.pk]) + "#invoice")
     form = {k: request.POST.get(k, "").strip() for k in _INVOICE_FIELDS}
     try:
         amount: Decimal | None = None

@@ -48,7 +48,7 @@ def _paid(world, address=None, customer="c1"):
 
 def _form(page: str, order) -> str:
     """The 申请开票 form of the order page ('' when not shown)."""
-    action = f'action="/orders/{order.pk}/invoice/#invoice"'
+    action = f'action="/orders/{order.pk}/invoice/"'
     return page.split(action, 1)[1].split("</form>", 1)[0] if action in page else ""
 
 
@@ -149,9 +149,14 @@ def test_ord_07_bad_tax_id_shows_the_error_next_to_the_field_and_keeps_the_input
     assert response.status_code == 200
     page = response.content.decode()
     assert "统一社会信用代码无效" in _field_error(page, "tax_id")
+    assert 'name="tax_id" value="' + BAD_TAX_ID + '" autofocus' in page  # scrolled to it
     assert not _field_error(page, "title")
     assert "发票申请信息有误" in page
     assert not InvoiceRequest.objects.filter(order=order).exists()
+    # switching the language on that page (it sends the reader back to its address) is no 405
+    back = cs.get(f"/orders/{order.pk}/invoice/")
+    assert back.status_code == 302
+    assert back["Location"] == f"/orders/{order.pk}/#invoice"
     # everything typed is kept
     form = _form(page, order)
     assert _selected(form, "kind") == "paper"
