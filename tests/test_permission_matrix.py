@@ -31,7 +31,12 @@ from tests.behaviour.matrix_cases import BEHAVIOUR_API_CASES, BEHAVIOUR_CONSOLE_
 from tests.conftest import ApiClient
 from tests.marketing.matrix_cases import MARKETING_API_CASES, MARKETING_CONSOLE_CASES, marketing_world
 from tests.members.matrix_cases import MEMBERS_API_CASES, MEMBERS_CONSOLE_CASES, members_world
-from tests.orders.matrix_cases import ORDERS_API_CASES, SIGNED_ORDER_ROUTES, orders_world
+from tests.orders.matrix_cases import (
+    ORDERS_API_CASES,
+    ORDERS_CONSOLE_CASES,
+    SIGNED_ORDER_ROUTES,
+    orders_world,
+)
 from tests.outreach.matrix_cases import OUTREACH_API_CASES, OUTREACH_CONSOLE_CASES, outreach_world
 from tests.recommend.matrix_cases import RECOMMEND_API_CASES, RECOMMEND_CONSOLE_CASES
 from tests.service.matrix_cases import SERVICE_API_CASES, SERVICE_CONSOLE_CASES, service_world
@@ -575,6 +580,7 @@ def _order_imports_world(store, channel):
         "invoice_requested": requested.pk,
         "invoice_issued": issued.pk,
         "o_invoiceable": paid[2].number,
+        "o_invoiceable_id": paid[2].pk,
     }
 
 
@@ -903,6 +909,7 @@ CONSOLE_CASES = {
     **AFTERSALES_CONSOLE_CASES,
     **ANALYTICS_CONSOLE_CASES,  # MEM-04, MEM-07, DATA-06
     **BEHAVIOUR_CONSOLE_CASES,
+    **ORDERS_CONSOLE_CASES,
     **{  # orders (h7)
         "console:orders_list": ("GET", "/orders/?status=on_hold&q=m-held&big_promo=0", None),
         "console:orders_review_queue": ("GET", "/orders/review-queue/", None),

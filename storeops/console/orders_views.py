@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Callable, Iterator
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -36,7 +37,7 @@ from storeops.console.views import (
 )
 from storeops.core.errors import DomainError, InvalidTransition, ValidationError
 from storeops.fulfilment import selectors as fulfilment_selectors
-from storeops.orders import rules
+from storeops.orders import invoices, rules
 from storeops.orders import selectors as sel
 from storeops.orders import services as svc
 from storeops.stores.selectors import channel_list
@@ -263,7 +264,65 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     store = _current_store(request)
     if store is None:
         return _empty(request)
-    order = sel.order_get(store, order_id)
+    return _detail_page(request, store, sel.order_get(store, order_id))
+
+
+# The invoice request form's fields (ORD-07): what :func:`invoices.invoice_request` takes.
+_INVOICE_FIELDS = (
+    "kind",
+    "title_type",
+    "title",
+    "tax_id",
+    "email",
+    "mailing_address",
+    "payer_name",
+    "amount",
+)
+
+
+def _invoice_initial(order: Any) -> dict[str, str]:
+    """The form as first shown: an electronic invoice for a person, titled with the receiver's
+    name; a paper one would go to the delivery address."""
+    where = f"{order.province}{order.city}{order.district}{order.address}"
+    return {
+        "kind": "electronic",
+        "title_type": "personal",
+        "title": order.receiver,
+        "tax_id": "",
+        "email": "",
+        "mailing_address": f"{where} {order.receiver} {order.phone}".strip(),
+        "payer_name": "",
+        "amount": "",
+    }
+
+
+def _invoice_section(order: Any) -> list[dict[str, Any]]:
+    """The order's invoice requests with their three-flow problems, as the finance queue shows
+    them (checked while the request is open)."""
+    return [
+        {
+            "i": i,
+            "problems": [invoices.FLOW_PROBLEM_LABELS[p] for p in invoices.flow_problems(i)]
+            if i.status in invoices.OPEN
+            else [],
+        }
+        for i in invoices.order_invoices(order)
+    ]
+
+
+def _refusal_text(refusal: DomainError | None) -> str:
+    return "" if refusal is None else str(refusal.message)
+
+
+def _detail_page(
+    request: HttpRequest,
+    store: Store,
+    order: Any,
+    *,
+    invoice_form: dict[str, str] | None = None,
+    invoice_errors: dict[str, str] | None = None,
+    invoice_error: str = "",
+) -> HttpResponse:
     now = timezone.now()
     status = S(order.status)
     user = request.user
@@ -276,6 +335,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     ]
     applied = sel.applied_offers(order, language=lang)
     shown = {a["text"] for a in applied}
+    can_invoice = user.has_perm("orders.add_invoicerequest")
     return render(
         request,
         "console/orders_detail.html",
@@ -311,8 +371,76 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
             can_cancel=user.has_perm("orders.cancel_order") and status in rules.RESERVED,
             can_brushing=user.has_perm("orders.freeze_account") and status in rules.RESERVED,
             freeze=sel.active_freeze(store, order.customer_ref),
+            invoices=_invoice_section(order),
+            can_invoice=can_invoice,
+            invoice_refusal=_refusal_text(invoices.request_refusal(order)) if can_invoice else "",
+            invoice_form=invoice_form or _invoice_initial(order),
+            invoice_errors=invoice_errors or {},
+            invoice_error=invoice_error,
+            # a refused request: the browser scrolls to (and focuses) the first field in error
+            invoice_focus=next((k for k in _INVOICE_FIELDS if k in (invoice_errors or {})), "title")
+            if invoice_error
+            else "",
+            invoice_net_paid=invoices.net_paid(order),
+            invoice_kinds=invoices.KIND_CHOICES,
+            invoice_title_types=invoices.TITLE_TYPE_CHOICES,
         ),
     )
+
+
+@console_view("orders.add_invoicerequest")
+def order_invoice_request(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Record the customer's invoice request (ORD-07) taken by chat or phone: the service the
+    API uses. A refusal shows the order page again with the errors next to the fields and
+    everything typed kept. A GET (the language or store switcher on that page sends the
+    reader back to its address) goes to the order page."""
+    store = store_or_404(request)
+    order = sel.order_get(store, order_id)
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("console:orders_detail", args=[order.pk]) + "#invoice")
+    form = {k: request.POST.get(k, "").strip() for k in _INVOICE_FIELDS}
+    try:
+        amount: Decimal | None = None
+        if form["amount"]:
+            try:
+                amount = Decimal(form["amount"])
+            except InvalidOperation:
+                raise ValidationError(
+                    _("发票申请信息有误"), fields={"amount": _("请填写金额，如 99.00")}
+                ) from None
+            if not amount.is_finite():
+                raise ValidationError(_("发票申请信息有误"), fields={"amount": _("请填写金额，如 99.00")})
+        invoice = invoices.invoice_request(
+            actor=_actor(request),
+            order=order,
+            kind=form["kind"],
+            title_type=form["title_type"],
+            title=form["title"],
+            tax_id=form["tax_id"],
+            email=form["email"],
+            mailing_address=form["mailing_address"],
+            payer_name=form["payer_name"],
+            amount=amount,
+        )
+    except DomainError as exc:
+        fields = {k: str(v) for k, v in exc.fields.items() if k in _INVOICE_FIELDS}
+        if not request.user.has_perm("orders.view_order"):  # may record, may not read the order
+            messages.error(request, _error_text(exc))
+            return HttpResponseRedirect(reverse("console:orders_detail", args=[order.pk]))
+        return _detail_page(
+            request,
+            store,
+            order,
+            invoice_form=form,
+            invoice_errors=fields,
+            invoice_error=str(exc.message),
+        )
+    messages.success(
+        request,
+        _("已记录订单 %(n)s 的发票申请（%(a)s 元），财务将在发票申请中处理")
+        % {"n": order.number, "a": invoice.amount},
+    )
+    return HttpResponseRedirect(reverse("console:orders_detail", args=[order.pk]))
 
 
 # --- actions -------------------------------------------------------------------------------------

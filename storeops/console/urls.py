@@ -214,6 +214,9 @@ urlpatterns = [
     path("orders/<int:order_id>/deliver/", orders_views.order_deliver, name="orders_deliver"),
     path("orders/<int:order_id>/cancel/", orders_views.order_cancel, name="orders_cancel"),
     path("orders/<int:order_id>/brushing/", orders_views.order_brushing, name="orders_brushing"),
+    path(  # ORD-07: customer service records an invoice request from the order page
+        "orders/<int:order_id>/invoice/", orders_views.order_invoice_request, name="orders_invoice_request"
+    ),
     # RISK-01: accounts frozen after confirmed order brushing
     path("orders/frozen-accounts/", orders_views.frozen_accounts, name="orders_frozen_accounts"),
     path("orders/frozen-accounts/add/", orders_views.frozen_account_add, name="orders_frozen_account_add"),

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from storeops.audit.services import audit_record
 from storeops.core.context import Actor
-from storeops.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from storeops.core.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationError
 from storeops.orders import rules
 from storeops.orders.models import (
     InvoiceKind,
@@ -105,6 +105,35 @@ def _request_errors(
     return errors
 
 
+def _amount_refusal(order: Order) -> InvalidTransition | None:
+    """Why the order has nothing to invoice (None: it has)."""
+    if S(order.status) in _NOT_INVOICEABLE:
+        return InvalidTransition(_("订单 %(n)s 尚未付款，不能开票") % {"n": order.number})
+    if order.paid_amount <= 0:
+        # paid with nothing to pay: goods taken for points (MEM-02) or fully discounted
+        message = (
+            _("订单 %(n)s 是积分兑换订单，顾客未支付金额，没有可开票金额")
+            if is_points_order(order)
+            else _("订单 %(n)s 实付金额为 0，没有可开票金额")
+        )
+        return InvalidTransition(message % {"n": order.number})
+    if net_paid(order) <= 0:
+        return InvalidTransition(_("订单 %(n)s 已全额退款，无可开票金额") % {"n": order.number})
+    return None
+
+
+def request_refusal(order: Order) -> DomainError | None:
+    """Why :func:`invoice_request` would refuse any request for the order right now — unpaid,
+    nothing paid or all refunded, or an open request already (None: a request may be made).
+    For forms that offer the request only when it can succeed."""
+    refusal = _amount_refusal(order)
+    if refusal is not None:
+        return refusal
+    if InvoiceRequest.objects.filter(order=order, status__in=OPEN).exists():
+        return Conflict(_("订单 %(n)s 已有未完成的发票申请") % {"n": order.number}, code="invoice_open")
+    return None
+
+
 def invoice_request(
     *,
     actor: Actor,
@@ -140,19 +169,10 @@ def invoice_request(
         raise ValidationError(_("发票申请信息有误"), fields=errors)
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if S(order.status) in _NOT_INVOICEABLE:
-            raise InvalidTransition(_("订单 %(n)s 尚未付款，不能开票") % {"n": order.number})
-        if order.paid_amount <= 0:
-            # paid with nothing to pay: goods taken for points (MEM-02) or fully discounted
-            message = (
-                _("订单 %(n)s 是积分兑换订单，顾客未支付金额，没有可开票金额")
-                if is_points_order(order)
-                else _("订单 %(n)s 实付金额为 0，没有可开票金额")
-            )
-            raise InvalidTransition(message % {"n": order.number})
+        refusal = _amount_refusal(order)
+        if refusal is not None:
+            raise refusal
         most = net_paid(order)
-        if most <= 0:
-            raise InvalidTransition(_("订单 %(n)s 已全额退款，无可开票金额") % {"n": order.number})
         if amount is None:
             amount = most
         elif amount <= 0 or amount > most:
@@ -332,6 +352,11 @@ def invoice_list(
     return qs
 
 
+def order_invoices(order: Order) -> list[InvoiceRequest]:
+    """The order's invoice requests, newest first (the order page's 发票 section)."""
+    return list(InvoiceRequest.objects.filter(order=order).select_related("order"))
+
+
 def invoice_get(*, store: Store, invoice_id: int) -> InvoiceRequest:
     invoice = invoice_list(store=store).filter(pk=invoice_id).first()
     if invoice is None:
@@ -352,6 +377,8 @@ def order_for_invoice(*, store: Store, number: str, channel_id: int | None = Non
 
 
 STATUS_CHOICES = list(InvoiceStatus.choices)
+KIND_CHOICES = list(InvoiceKind.choices)
+TITLE_TYPE_CHOICES = list(InvoiceTitleType.choices)
 FLOW_PROBLEM_LABELS = {
     rules.FlowProblem.AMOUNT: gettext_lazy("开票金额与实付减退款不一致"),
     rules.FlowProblem.FUNDS: gettext_lazy("付款人与发票抬头不一致"),

@@ -65,6 +65,16 @@ ORDERS_API_CASES = {
 }
 SIGNED_ORDER_ROUTES = {("POST", "/orders/payments/{provider}/callback")}
 
+# Console routes of orders kept here (the older ones are listed in tests/test_permission_matrix.py).
+ORDERS_CONSOLE_CASES = {
+    # ORD-07: customer service records a customer's invoice request on the order page
+    "console:orders_invoice_request": (
+        "POST",
+        "/orders/{o_invoiceable_id}/invoice/",
+        {"kind": "electronic", "title_type": "personal", "title": "赵六", "email": "z@example.com"},
+    ),
+}
+
 
 def _placed(store, channel, customer: str, phone: str = ""):
     # A destination of its own for each shopper: five accounts to one address is a
