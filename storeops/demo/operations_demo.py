@@ -17,7 +17,7 @@ from storeops.demo.aftersales_demo import load_aftersales_demo
 from storeops.demo.service_demo import load_service_demo
 from storeops.fulfilment import services as fulfilment
 from storeops.inventory import services as inventory
-from storeops.orders import payments
+from storeops.orders import invoices, payments
 from storeops.orders import services as orders
 from storeops.promotions import services as promotions
 from storeops.stores.models import Channel, Store
@@ -98,6 +98,26 @@ def load_operations_demo(
     # after-sales on the delivered orders, then customer service (tickets link to both)
     cases = load_aftersales_demo(store=store, orders=placed["delivered"], now=now, actor=actor)
     load_service_demo(store=store, channels=channels, orders=placed, cases=cases, now=now, actor=actor)
+    _invoices(placed["shipped"][:2], now=now, actor=actor)
+
+
+def _invoices(shipped: list, *, now: dt.datetime, actor: Actor) -> None:
+    """ORD-07: two personal e-invoice requests on shipped orders — one issued by finance, one
+    waiting in the finance queue (/orders/invoices/)."""
+    for n, order in enumerate(shipped):
+        request = invoices.invoice_request(
+            actor=actor,
+            order=order,
+            kind="electronic",
+            title_type="personal",
+            title=order.receiver,
+            email=f"{order.customer_ref}@example.com",
+            now=now - dt.timedelta(hours=3 - n),
+        )
+        if n == 0:
+            invoices.invoice_issue(
+                actor=actor, invoice=request, invoice_number="25332000000012345678", now=now
+            )
 
 
 def _orders(*, store, channel, skus, customers, now, actor, rng) -> dict[str, list]:

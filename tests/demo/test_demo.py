@@ -138,7 +138,7 @@ def test_the_demo_command_sets_up_the_store_and_prints_every_login(capsys):
 
 def test_the_demo_runs_orders_through_every_state_with_consistent_stock_and_money():
     from storeops.inventory.selectors import ledger_mismatches
-    from storeops.orders.models import Order
+    from storeops.orders.models import InvoiceRequest, Order
 
     store, _created = demo_load()
     statuses = Counter(Order.objects.filter(store=store).values_list("status", flat=True))
@@ -147,6 +147,10 @@ def test_the_demo_runs_orders_through_every_state_with_consistent_stock_and_mone
     for order in Order.objects.filter(store=store):
         assert order.paid_amount in (0, order.payable)
         assert sum(line.paid_total for line in order.lines.all()) == order.payable
+    # ORD-07: finance's invoice queue has one request waiting and one issued
+    invoices = InvoiceRequest.objects.filter(order__store=store)
+    assert sorted(invoices.values_list("status", flat=True)) == ["issued", "requested"]
+    assert all(i.order.status == "shipped" for i in invoices)
 
 
 def test_the_demo_has_after_sales_cases_in_every_state_through_the_services():
