@@ -370,9 +370,7 @@ def _act(
             typed = sent or {}
             named = refused(request, exc, {prefix + key: value for key, value in typed.items()})
             errors = {key.removeprefix(prefix): value for key, value in named.items()}
-            return _detail_page(
-                request, store, order_id, sent={form: typed}, errors={form: errors}, code=422
-            )
+            return _detail_page(request, store, order_id, sent={form: typed}, errors={form: errors}, code=422)
     else:
         messages.success(request, done)
     back = fallback or reverse("console:orders_detail", args=[order.pk])
