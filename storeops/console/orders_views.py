@@ -412,7 +412,14 @@ def order_review(request: HttpRequest, order_id: int) -> HttpResponse:
 def order_address(request: HttpRequest, order_id: int) -> HttpResponse:
     """Correct the delivery address before shipping (ORD-04); a refused one comes back as typed."""
     sent = posted(request, "receiver", "phone", "province", "city", "district", "address")
-    address = svc.AddressIn(**sent)
+    address = svc.AddressIn(
+        receiver=sent["receiver"],
+        phone=sent["phone"],
+        province=sent["province"],
+        city=sent["city"],
+        district=sent["district"],
+        address=sent["address"],
+    )
 
     def run(order: Any) -> str:
         svc.order_update_address(actor=_actor(request), order=order, address=address)
@@ -503,7 +510,7 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
     sent = posted(request, "reason")
 
     def run(order: Any) -> str:
-        cancelled = svc.order_cancel(actor=_actor(request), order=order, **sent)
+        cancelled = svc.order_cancel(actor=_actor(request), order=order, reason=sent["reason"])
         if cancelled.refunded_amount > 0:
             return _("订单 %(n)s 已取消，已退款 %(a)s") % {
                 "n": cancelled.number,
