@@ -32,7 +32,7 @@ from storeops.console.views import (
     refused,
     store_or_404,
 )
-from storeops.core.errors import DomainError, NotFound
+from storeops.core.errors import DomainError, NotFound, PermissionDenied
 from storeops.marketing import exports, selectors
 from storeops.marketing import services as ms
 from storeops.promotions.selectors import offers_to_link
@@ -148,6 +148,10 @@ def campaign_decide(request: HttpRequest, campaign_id: int) -> HttpResponse:
             comment=sent["comment"],
             step=request.POST.get("step", ""),
         )
+    except PermissionDenied as exc:
+        # not a refusal of what was typed: the step is someone else's (their page has no form)
+        messages.error(request, str(exc.message))
+        return _back(campaign_id)
     except DomainError as exc:
         return _campaign_page(
             request, store, campaign_id, sent=sent, errors=refused(request, exc, sent), code=422
