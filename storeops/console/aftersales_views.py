@@ -25,7 +25,9 @@ from storeops.console.views import (
     _int,
     console_view,
     error_text,
+    posted,
     querystring,
+    refused,
 )
 from storeops.core.errors import DomainError, NotFound
 from storeops.fulfilment import selectors as fulfilment_selectors
@@ -101,8 +103,23 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @console_view("aftersales.view_aftersale")
 def detail(request: HttpRequest, number: str) -> HttpResponse:
-    store = _store_or_404(request)
+    return _detail_page(request, _store_or_404(request), number)
+
+
+def _detail_page(
+    request: HttpRequest,
+    store: Any,
+    number: str,
+    sent: dict[str, dict[str, str]] | None = None,
+    errors: dict[str, dict[str, str]] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The case with its action forms; ``sent``: a refused form by its name (``{"decide":
+    {"note": …}}``), shown again as typed with ``errors`` by field; the other forms as new."""
     case = selectors.case_get(store=store, number=number)
+    lines = list(selectors.case_lines(case=case))
+    qc_sent = (sent or {}).get("inspect", {})
+    qc_errors = (errors or {}).get("inspect", {})
     now = timezone.now()
     warn = playbook_get(store=store, channel=case.channel).refund_sla_warn_hours
     user = request.user
@@ -113,7 +130,16 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             request,
             case=case,
             points_order=order_selectors.is_points_order(case.order),
-            lines=list(selectors.case_lines(case=case)),
+            lines=lines,
+            qc_lines=[
+                {
+                    "l": line,
+                    "passed": qc_sent.get(f"passed_{line.order_line_id}", line.quantity),
+                    "failed": qc_sent.get(f"failed_{line.order_line_id}", 0),
+                    "error": qc_errors.get(f"passed_{line.order_line_id}", ""),
+                }
+                for line in lines
+            ],
             events=list(selectors.case_events(case=case)),
             sla=selectors.case_sla(case=case, now=now, warn_hours=warn),
             hours_left=_hours_left(case.due_at, now) if case.is_open else None,
@@ -130,7 +156,10 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             and user.has_perm("aftersales.refund_aftersale"),
             can_cancel=rules.can_transition(case.kind, case.status, rules.Status.CANCELLED)
             and user.has_perm("aftersales.change_aftersale"),
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
@@ -138,13 +167,33 @@ def _back(number: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("console:aftersales_detail", args=[number]))
 
 
-def _run(request: HttpRequest, number: str, fn, done: str) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _run(  # type: ignore[no-untyped-def]
+    request: HttpRequest,
+    number: str,
+    fn,
+    done: str,
+    *,
+    form: str = "",
+    sent: dict[str, str] | None = None,
+    names: dict[str, str] | None = None,
+) -> HttpResponse:
+    """Run ``fn(case)``; back to the case with its message. ``form``: the case page's form
+    posted, with its values ``sent``; a refusal shows the page again (422) with this form as
+    typed and its errors inside it (``names``: the service's field → the form's)."""
     store = _store_or_404(request)
     case = selectors.case_get(store=store, number=number)
     try:
         case = fn(case)
     except DomainError as exc:
-        messages.error(request, error_text(exc))
+        if not form:
+            messages.error(request, error_text(exc))
+            return _back(number)
+        typed = sent or {}
+        to_form = names or {}
+        to_service = {service: field for field, service in to_form.items()}
+        known = {to_service.get(key, key): value for key, value in typed.items()}
+        errors = {to_form.get(key, key): value for key, value in refused(request, exc, known).items()}
+        return _detail_page(request, store, number, sent={form: typed}, errors={form: errors}, code=422)
     else:
         messages.success(request, done % {"n": case.number, "s": case.get_status_display()})
     return _back(number)
@@ -153,8 +202,10 @@ def _run(request: HttpRequest, number: str, fn, done: str) -> HttpResponse:  # t
 @require_POST
 @console_view("aftersales.approve_aftersale")
 def decide(request: HttpRequest, number: str) -> HttpResponse:
+    """Approve or reject (AS-03); a refused decision comes back with its note as typed."""
     decision = request.POST.get("decision", "")
-    note = request.POST.get("note", "")
+    sent = posted(request, "note")
+    note = sent["note"]
     actor = _actor(request)
     if decision == "approve":
         return _run(
@@ -162,6 +213,8 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
             number,
             lambda c: services.case_approve(actor=actor, case=c, note=note),
             _("售后单 %(n)s：%(s)s"),
+            form="decide",
+            sent=sent,
         )
     if decision == "reject":
         return _run(
@@ -169,6 +222,9 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
             number,
             lambda c: services.case_reject(actor=actor, case=c, reason=note),
             _("售后单 %(n)s：%(s)s"),
+            form="decide",
+            sent=sent,
+            names={"reason": "note"},
         )
     messages.error(request, _("未知操作"))
     return _back(number)
@@ -177,42 +233,48 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 @console_view("aftersales.handle_returns")
 def goods(request: HttpRequest, number: str) -> HttpResponse:
-    """Receive the parcel, record the QC result per line, or ship the exchange."""
+    """Receive the parcel, record the QC result per line, or ship the exchange (AS-04); a
+    refused one comes back as typed."""
     action = request.POST.get("action", "")
     actor = _actor(request)
     if action == "receive":
-        tracking = request.POST.get("tracking_no", "")
+        sent = posted(request, "tracking_no")
         return _run(
             request,
             number,
-            lambda c: services.case_receive(actor=actor, case=c, tracking_no=tracking),
+            lambda c: services.case_receive(actor=actor, case=c, tracking_no=sent["tracking_no"]),
             _("售后单 %(n)s：%(s)s"),
+            form="receive",
+            sent=sent,
         )
     if action == "inspect":
+        counts = [key for key in request.POST if key.startswith(("passed_", "failed_"))]
+        sent = posted(request, "note", *counts)
         results: dict[int, tuple[int, int]] = {}
-        for key, value in request.POST.items():
+        for key in counts:
             if key.startswith("passed_"):
                 line_id = _int(key.removeprefix("passed_"), 0)
-                passed = _count(str(value))
-                failed = _count(request.POST.get(f"failed_{line_id}", "0"))
-                results[line_id] = (passed, failed)
-        note = request.POST.get("note", "")
+                results[line_id] = (_count(sent[key]), _count(sent.get(f"failed_{line_id}", "0")))
         return _run(
             request,
             number,
-            lambda c: services.case_inspect(actor=actor, case=c, results=results, note=note),
+            lambda c: services.case_inspect(actor=actor, case=c, results=results, note=sent["note"]),
             _("售后单 %(n)s：%(s)s"),
+            form="inspect",
+            sent=sent,
+            names={f"results.{line_id}": f"passed_{line_id}" for line_id in results},
         )
     if action == "exchange":
-        carrier = request.POST.get("carrier", "")
-        tracking = request.POST.get("tracking_no", "")
+        sent = posted(request, "carrier", "tracking_no")
         return _run(
             request,
             number,
             lambda c: services.case_exchange_ship(
-                actor=actor, case=c, carrier_code=carrier, tracking_no=tracking
+                actor=actor, case=c, carrier_code=sent["carrier"], tracking_no=sent["tracking_no"]
             ),
             _("售后单 %(n)s：%(s)s"),
+            form="exchange",
+            sent=sent,
         )
     messages.error(request, _("未知操作"))
     return _back(number)
@@ -238,12 +300,15 @@ def refund(request: HttpRequest, number: str) -> HttpResponse:
 @console_view("aftersales.change_aftersale")
 def cancel(request: HttpRequest, number: str) -> HttpResponse:
     actor = _actor(request)
-    note = request.POST.get("note", "")
+    sent = posted(request, "note")
     return _run(
         request,
         number,
-        lambda c: services.case_cancel(actor=actor, case=c, reason=note),
+        lambda c: services.case_cancel(actor=actor, case=c, reason=sent["note"]),
         _("售后单 %(n)s：%(s)s"),
+        form="cancel",
+        sent=sent,
+        names={"reason": "note"},
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -22,9 +22,20 @@ from django.views.decorators.http import require_POST
 from storeops.behaviour import rules
 from storeops.behaviour import selectors as behaviour_selectors
 from storeops.behaviour import services as behaviour_services
-from storeops.console.views import _actor, _base_context, console_view, flash_error, store_or_404
+from storeops.console.views import (
+    _actor,
+    _base_context,
+    console_view,
+    flash_error,
+    posted,
+    refused,
+    store_or_404,
+)
 from storeops.core.errors import DomainError, ValidationError
 from storeops.stores.selectors import channel_list
+
+if TYPE_CHECKING:
+    from storeops.stores.models import Store
 
 
 def _pct(value: Decimal | None) -> str:
@@ -143,7 +154,18 @@ def paths(request: HttpRequest) -> HttpResponse:
 
 @console_view("behaviour.view_event")
 def sources(request: HttpRequest) -> HttpResponse:
-    store = store_or_404(request)
+    return _sources_page(request, store_or_404(request))
+
+
+def _sources_page(
+    request: HttpRequest,
+    store: Store,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The sources report for the period asked; ``sent``: a refused channel cost, shown again
+    as typed (the report's period rides on the form's address)."""
     args, ctx = _period_args(request, store)
     try:
         report = behaviour_selectors.source_report(store=store, **args)
@@ -180,35 +202,40 @@ def sources(request: HttpRequest) -> HttpResponse:
             min_conversion=_pct(report.min_conversion),
             query=_query(report.period, ctx["channel_id"]),
             querystring=_query(report.period, ctx["channel_id"]),
+            sent=sent or {},
+            errors=errors or {},
             **ctx,
         ),
+        status=code,
     )
 
 
 @require_POST
 @console_view("behaviour.add_sourcecost")
 def source_cost_set(request: HttpRequest) -> HttpResponse:
+    """Record a day's spend on a source (DATA-05); a refused one saves nothing and comes back
+    as typed."""
     store = store_or_404(request)
-    channel_text = request.POST.get("channel", "")
+    sent = posted(request, "source", "day", "channel", "amount", "note")
     channel = None
-    if channel_text.isdigit():
-        channel = channel_list(store=store).filter(pk=int(channel_text)).first()
-    day = _safe_date(request.POST.get("day", ""))
+    if sent["channel"].isdigit():
+        channel = channel_list(store=store).filter(pk=int(sent["channel"])).first()
+    day = _safe_date(sent["day"])
     try:
         if day is None:
             raise ValidationError(_("请填写日期"), fields={"day": _("日期格式应为 YYYY-MM-DD")})
         behaviour_services.source_cost_set(
             actor=_actor(request),
             store=store,
-            source=request.POST.get("source", ""),
+            source=sent["source"],
             day=day,
-            amount=request.POST.get("amount", "").strip() or "x",
+            amount=sent["amount"] or "x",
             channel=channel,
-            note=request.POST.get("note", ""),
+            note=sent["note"],
         )
-        messages.success(request, _("已记录渠道花费"))
     except DomainError as exc:
-        flash_error(request, exc)
+        return _sources_page(request, store, sent=sent, errors=refused(request, exc, sent), code=422)
+    messages.success(request, _("已记录渠道花费"))
     return HttpResponseRedirect(reverse("console:behaviour_sources"))
 
 

@@ -4,7 +4,7 @@ manual audit queue, supplier ranking, selection screen, price suggester, competi
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -25,12 +25,18 @@ from storeops.console.views import (
     _int,
     _safe_next,
     console_view,
+    posted,
     querystring,
+    refused,
+    store_or_404,
 )
 from storeops.core.errors import DomainError
 from storeops.core.money import Money
 from storeops.pricing import selectors as pricing_selectors
 from storeops.stores.selectors import playbook_get
+
+if TYPE_CHECKING:
+    from storeops.stores.models import Store
 
 
 def _english() -> bool:
@@ -118,10 +124,30 @@ def audit_queue(request: HttpRequest) -> HttpResponse:
     store = _current_store(request)
     if store is None:
         return _empty(request)
+    return _audit_queue_page(request, store)
+
+
+def _audit_queue_page(
+    request: HttpRequest,
+    store: Store,
+    sent: dict[int, dict[str, str]] | None = None,
+    errors: dict[int, dict[str, str]] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The queue, a review form per row; ``sent``: a refused review by its audit's id, shown
+    again as typed in its row with ``errors`` by field; the other rows' forms as new."""
     page = Paginator(catalog_selectors.audit_queue(store_id=store.pk), PAGE_SIZE).get_page(
         _int(request.GET.get("page"))
     )
-    rows = [{"audit": a, "reasons": _lang_messages(a.reasons)} for a in page.object_list]
+    rows = [
+        {
+            "audit": a,
+            "reasons": _lang_messages(a.reasons),
+            "sent": (sent or {}).get(a.pk, {}),
+            "errors": (errors or {}).get(a.pk, {}),
+        }
+        for a in page.object_list
+    ]
     return render(
         request,
         "console/catalog_audit_queue.html",
@@ -132,25 +158,29 @@ def audit_queue(request: HttpRequest) -> HttpResponse:
             querystring=querystring(request),
             can_review=request.user.has_perm("catalog.change_listingaudit"),
         ),
+        status=code,
     )
 
 
 @require_POST
 @console_view("catalog.change_listingaudit")
 def audit_review(request: HttpRequest, audit_id: int) -> HttpResponse:
-    store = _current_store(request)
+    """Approve or reject a queued listing (LIST-02/03); a refused review comes back in its row
+    of the queue as typed (the queue's page rides on the form's address)."""
+    store = store_or_404(request)
     audit = catalog_selectors.listing_audit_get(store=store, audit_id=audit_id)
+    sent = posted(request, "comment")
     try:
         catalog_services.listing_review(
             actor=_actor(request),
             audit=audit,
             approve=request.POST.get("decision") == "approve",
-            comment=request.POST.get("comment", ""),
+            comment=sent["comment"],
         )
     except DomainError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, _("已处理：%(p)s") % {"p": audit.product.code})
+        errors = refused(request, exc, sent)
+        return _audit_queue_page(request, store, sent={audit.pk: sent}, errors={audit.pk: errors}, code=422)
+    messages.success(request, _("已处理：%(p)s") % {"p": audit.product.code})
     return HttpResponseRedirect(_safe_next(request, reverse("console:catalog_audit_queue")))
 
 

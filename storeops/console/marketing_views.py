@@ -27,10 +27,12 @@ from storeops.console.views import (
     _current_store,
     _int,
     console_view,
+    posted,
     querystring,
+    refused,
     store_or_404,
 )
-from storeops.core.errors import DomainError, NotFound
+from storeops.core.errors import DomainError, NotFound, PermissionDenied
 from storeops.marketing import exports, selectors
 from storeops.marketing import services as ms
 from storeops.promotions.selectors import offers_to_link
@@ -86,7 +88,18 @@ def campaigns(request: HttpRequest) -> HttpResponse:
 
 @console_view("marketing.view_campaign")
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    store = store_or_404(request)
+    return _campaign_page(request, store_or_404(request), campaign_id)
+
+
+def _campaign_page(
+    request: HttpRequest,
+    store: Store,
+    campaign_id: int,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The campaign; ``sent``: a refused approval decision, shown again as typed."""
     campaign = selectors.campaign_get(store=store, campaign_id=campaign_id)
     planned, actual = selectors.campaign_budget(campaign)
     waiting = selectors.campaign_waiting_step(campaign)
@@ -108,7 +121,10 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             reserve=selectors.campaign_cash_reserve(campaign),
             thresholds=selectors.campaign_thresholds(campaign),
             rejection=selectors.campaign_last_rejection(campaign),
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
@@ -119,20 +135,28 @@ def _back(campaign_id: int) -> HttpResponse:
 @require_POST
 @console_view("marketing.view_campaign")
 def campaign_decide(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    """Approve or reject the waiting step; the service checks the step's own permission."""
-    campaign = selectors.campaign_get(store=store_or_404(request), campaign_id=campaign_id)
+    """Approve or reject the waiting step (PROMO-05); the service checks the step's own
+    permission. A refused decision comes back with its comment as typed."""
+    store = store_or_404(request)
+    campaign = selectors.campaign_get(store=store, campaign_id=campaign_id)
+    sent = posted(request, "comment")
     try:
         ms.campaign_decide(
             actor=_actor(request),
             campaign=campaign,
             approve=request.POST.get("decision") == "approve",
-            comment=request.POST.get("comment", ""),
+            comment=sent["comment"],
             step=request.POST.get("step", ""),
         )
-    except DomainError as exc:
+    except PermissionDenied as exc:
+        # not a refusal of what was typed: the step is someone else's (their page has no form)
         messages.error(request, str(exc.message))
-    else:
-        messages.success(request, _("审批意见已保存"))
+        return _back(campaign_id)
+    except DomainError as exc:
+        return _campaign_page(
+            request, store, campaign_id, sent=sent, errors=refused(request, exc, sent), code=422
+        )
+    messages.success(request, _("审批意见已保存"))
     return _back(campaign_id)
 
 

@@ -5,6 +5,8 @@ member detail with ledger, tier coupons and referral, and the manual points adju
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,14 +21,18 @@ from storeops.console.views import (
     _actor,
     _base_context,
     console_view,
-    flash_error,
+    posted,
     querystring,
+    refused,
     store_or_404,
 )
-from storeops.core.errors import DomainError
+from storeops.core.errors import DomainError, ValidationError
 from storeops.members import selectors as member_selectors
 from storeops.members import services as member_services
 from storeops.stores.selectors import playbook_get
+
+if TYPE_CHECKING:
+    from storeops.stores.models import Store
 
 REFERRED_CHOICES = (
     ("", gettext_lazy("全部")),
@@ -37,7 +43,17 @@ REFERRED_CHOICES = (
 
 @console_view("members.view_member")
 def members_list(request: HttpRequest) -> HttpResponse:
-    store = store_or_404(request)
+    return _members_page(request, store_or_404(request))
+
+
+def _members_page(
+    request: HttpRequest,
+    store: Store,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The members and rewards; ``sent``: a refused new goods reward, shown again as typed."""
     q = request.GET.get("q", "").strip()
     tier = request.GET.get("tier", "")
     referred = request.GET.get("referred", "")
@@ -60,13 +76,27 @@ def members_list(request: HttpRequest) -> HttpResponse:
             rewards=member_selectors.reward_rows(store=store, book=playbook_get(store=store)),
             can_add_reward=request.user.has_perm("members.add_pointsreward"),
             querystring=f"q={q}&tier={tier}&referred={referred}",
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
 @console_view("members.view_member")
 def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
-    store = store_or_404(request)
+    return _member_page(request, store_or_404(request), member_id)
+
+
+def _member_page(
+    request: HttpRequest,
+    store: Store,
+    member_id: int,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The member; ``sent``: a refused points adjustment, shown again as typed."""
     member = member_selectors.member_get(store=store, member_id=member_id)
     kind = request.GET.get("kind", "")
     book = playbook_get(store=store)
@@ -93,58 +123,69 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
             unlimited=request.user.has_perm("members.adjust_points_any"),
             adjust_limit=book.points_adjust_limit,
             offset_rate=book.points_per_yuan_redeemed,
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
+
+
+def _whole(text: str) -> int | None:
+    """A typed whole number (empty is 0); None when it is not one."""
+    try:
+        return int(text or "0")
+    except ValueError:
+        return None
 
 
 @console_view("members.adjust_points")
 @require_POST
 def member_adjust(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Adjust points by hand with a reason (MEM-01); a refused one saves nothing and comes back
+    as typed."""
     store = store_or_404(request)
     member = member_selectors.member_get(store=store, member_id=member_id)
-    back = HttpResponseRedirect(reverse("console:member_detail", args=[member.pk]))
+    sent = posted(request, "points", "growth", "reason")
     try:
-        points = int(request.POST.get("points", "").strip() or "0")
-        growth = int(request.POST.get("growth", "").strip() or "0")
-    except ValueError:
-        messages.error(request, _("积分与成长值应为整数"))
-        return back
-    try:
+        points, growth = _whole(sent["points"]), _whole(sent["growth"])
+        if points is None or growth is None:
+            raise ValidationError(
+                _("积分与成长值应为整数"),
+                fields={name: _("应为整数") for name in ("points", "growth") if _whole(sent[name]) is None},
+            )
         member_services.points_adjust(
             actor=_actor(request),
             member=member,
             points=points,
             growth=growth,
-            reason=request.POST.get("reason", ""),
+            reason=sent["reason"],
             unlimited=request.user.has_perm("members.adjust_points_any"),
         )
     except DomainError as exc:
-        flash_error(request, exc)
-    else:
-        messages.success(request, _("积分已调整"))
-    return back
+        return _member_page(
+            request, store, member.pk, sent=sent, errors=refused(request, exc, sent), code=422
+        )
+    messages.success(request, _("积分已调整"))
+    return HttpResponseRedirect(reverse("console:member_detail", args=[member.pk]))
 
 
 @console_view("members.add_pointsreward")
 @require_POST
 def member_reward_goods_create(request: HttpRequest) -> HttpResponse:
-    """Offer a SKU (by code) for a points price (MEM-02 points for goods)."""
+    """Offer a SKU (by code) for a points price (MEM-02 points for goods); a refused one saves
+    nothing and comes back as typed."""
     store = store_or_404(request)
-    back = HttpResponseRedirect(reverse("console:members_list"))
+    sent = posted(request, "sku_code", "points_price")
     try:
-        points_price = int(request.POST.get("points_price", "").strip() or "0")
-    except ValueError:
-        messages.error(request, _("所需积分应为大于 0 的整数"))
-        return back
-    try:
+        points_price = _whole(sent["points_price"])
+        if points_price is None:
+            raise ValidationError(
+                _("所需积分应为大于 0 的整数"), fields={"points_price": _("所需积分应为大于 0 的整数")}
+            )
         member_services.reward_create_goods(
-            actor=_actor(request),
-            store=store,
-            sku_code=request.POST.get("sku_code", ""),
-            points_price=points_price,
+            actor=_actor(request), store=store, sku_code=sent["sku_code"], points_price=points_price
         )
     except DomainError as exc:
-        flash_error(request, exc)
-    else:
-        messages.success(request, _("兑换商品已新增"))
-    return back
+        return _members_page(request, store, sent=sent, errors=refused(request, exc, sent), code=422)
+    messages.success(request, _("兑换商品已新增"))
+    return HttpResponseRedirect(reverse("console:members_list"))

@@ -318,11 +318,17 @@ def _detail_page(
     request: HttpRequest,
     store: Store,
     order: Any,
+    sent: dict[str, dict[str, str]] | None = None,
+    errors: dict[str, dict[str, str]] | None = None,
+    code: int = 200,
     *,
     invoice_form: dict[str, str] | None = None,
     invoice_errors: dict[str, str] | None = None,
     invoice_error: str = "",
 ) -> HttpResponse:
+    """The order with its action forms; ``sent``: a refused form by its name (``{"cancel":
+    {"reason": …}}``), shown again as typed with ``errors`` by field; the other forms as new.
+    The invoice request form (ORD-07) has its own: ``invoice_form`` / ``invoice_errors``."""
     now = timezone.now()
     status = S(order.status)
     user = request.user
@@ -336,6 +342,8 @@ def _detail_page(
     applied = sel.applied_offers(order, language=lang)
     shown = {a["text"] for a in applied}
     can_invoice = user.has_perm("orders.add_invoicerequest")
+    ship_sent = (sent or {}).get("ship", {})
+    ship_errors = (errors or {}).get("ship", {})
     return render(
         request,
         "console/orders_detail.html",
@@ -356,7 +364,14 @@ def _detail_page(
             reasons=[sel.hold_reason_label(r) for r in order.hold_reasons or []],
             clock=sel.ship_clock(order, now=now, warn_hours_before=warn),
             group=[o for o in sel.ship_group(order) if o.pk != order.pk],
-            ship_warehouses=sel.ship_warehouses(order) if status == S.ALLOCATED else [],
+            ship_legs=[
+                {
+                    "w": w,
+                    "value": ship_sent.get(f"tracking_{w.pk}", ""),
+                    "error": ship_errors.get(f"tracking_{w.pk}", ""),
+                }
+                for w in (sel.ship_warehouses(order) if status == S.ALLOCATED else [])
+            ],
             carriers=list(fulfilment_selectors.carrier_list(active_only=True)),
             shipments=fulfilment_selectors.order_shipments(store=store, order_number=order.number),
             notify_channels=sel.NOTIFY_CHANNEL_CHOICES,
@@ -384,7 +399,10 @@ def _detail_page(
             invoice_net_paid=invoices.net_paid(order),
             invoice_kinds=invoices.KIND_CHOICES,
             invoice_title_types=invoices.TITLE_TYPE_CHOICES,
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
@@ -431,6 +449,7 @@ def order_invoice_request(request: HttpRequest, order_id: int) -> HttpResponse:
             request,
             store,
             order,
+            code=422,
             invoice_form=form,
             invoice_errors=fields,
             invoice_error=str(exc.message),
@@ -447,15 +466,40 @@ def order_invoice_request(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 def _act(
-    request: HttpRequest, order_id: int, action: Callable[[Any], str], *, fallback: str | None = None
+    request: HttpRequest,
+    order_id: int,
+    action: Callable[[Any], str],
+    *,
+    fallback: str | None = None,
+    form: str = "",
+    sent: dict[str, str] | None = None,
+    prefix: str = "",
 ) -> HttpResponse:
     """Run ``action(order)`` (a service call returning the success message); show its
-    domain error instead when it refuses. Back to ``next`` or the order's page."""
-    order = sel.order_get(store_or_404(request), order_id)
+    domain error instead when it refuses. Back to ``next`` or the order's page.
+
+    ``form``: the detail page's form posted, with its values ``sent``; a refusal shows the
+    page again (422) with this form as typed and its errors inside it (the service names the
+    fields ``prefix`` + the form's names)."""
+    store = store_or_404(request)
+    order = sel.order_get(store, order_id)
     try:
         done = action(order)
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        if not form:
+            messages.error(request, _error_text(exc))
+        else:
+            typed = sent or {}
+            named = refused(request, exc, {prefix + key: value for key, value in typed.items()})
+            errors = {key.removeprefix(prefix): value for key, value in named.items()}
+            return _detail_page(
+                request,
+                store,
+                sel.order_get(store, order_id),
+                sent={form: typed},
+                errors={form: errors},
+                code=422,
+            )
     else:
         messages.success(request, done)
     back = fallback or reverse("console:orders_detail", args=[order.pk])
@@ -495,22 +539,22 @@ def order_review(request: HttpRequest, order_id: int) -> HttpResponse:
 @require_POST
 @console_view("orders.change_order")
 def order_address(request: HttpRequest, order_id: int) -> HttpResponse:
-    """Correct the delivery address before shipping (ORD-04)."""
-    p = request.POST
+    """Correct the delivery address before shipping (ORD-04); a refused one comes back as typed."""
+    sent = posted(request, "receiver", "phone", "province", "city", "district", "address")
     address = svc.AddressIn(
-        receiver=p.get("receiver", ""),
-        phone=p.get("phone", ""),
-        province=p.get("province", ""),
-        city=p.get("city", ""),
-        district=p.get("district", ""),
-        address=p.get("address", ""),
+        receiver=sent["receiver"],
+        phone=sent["phone"],
+        province=sent["province"],
+        city=sent["city"],
+        district=sent["district"],
+        address=sent["address"],
     )
 
     def run(order: Any) -> str:
         svc.order_update_address(actor=_actor(request), order=order, address=address)
         return _("收货地址已更新")
 
-    return _act(request, order_id, run)
+    return _act(request, order_id, run, form="address", sent=sent, prefix="address.")
 
 
 @require_POST
@@ -546,26 +590,26 @@ def order_allocate(request: HttpRequest, order_id: int) -> HttpResponse:
 def order_ship(request: HttpRequest, order_id: int) -> HttpResponse:
     """Ship with one tracking number per warehouse (``tracking_<warehouse id>`` fields), or
     ``tracking_no`` when a single warehouse ships."""
-    numbers: dict[int, str] = {}
-    for key in request.POST:
-        if key.startswith("tracking_") and key[9:].isdigit():
-            numbers[int(key[9:])] = request.POST.get(key, "").strip()
+    legs = [key for key in request.POST if key.startswith("tracking_") and key[9:].isdigit()]
+    sent = posted(request, "carrier", "tracking_no", *legs)
+    numbers = {int(key[9:]): sent[key] for key in legs}
 
     def run(order: Any) -> str:
         if order.status != S.ALLOCATED:
             # checked here too: the service would ship this order's merge mates instead
             raise InvalidTransition(_("订单 %(n)s 不是待发货状态") % {"n": order.number})
-        carrier = request.POST.get("carrier", "").strip()
+        carrier = sent["carrier"]
         if not carrier:
             raise ValidationError(_("请选择快递公司"), fields={"carrier": _("必填")})
-        single = request.POST.get("tracking_no", "").strip()
+        single = sent["tracking_no"]
         if numbers or not single:
-            # named by warehouse (the service would name the leg by its id)
-            missing = [w.name for w in sel.ship_warehouses(order) if not numbers.get(w.pk)]
+            # named by the form's field (the service would name the leg by its id)
+            warehouses = sel.ship_warehouses(order)
+            missing = [f"tracking_{w.pk}" for w in warehouses if not numbers.get(w.pk)]
+            if not numbers and len(warehouses) == 1:
+                missing = ["tracking_no"]  # the form of a single warehouse's parcel
             if missing:
-                raise ValidationError(
-                    _("缺少运单号"), fields={_("%(w)s运单号") % {"w": name}: _("必填") for name in missing}
-                )
+                raise ValidationError(_("缺少运单号"), fields=dict.fromkeys(missing, _("必填")))
         shipped = svc.order_ship(
             actor=_actor(request),
             order=order,
@@ -574,7 +618,7 @@ def order_ship(request: HttpRequest, order_id: int) -> HttpResponse:
         )
         return _("已发货：%(n)s") % {"n": "、".join(o.number for o in shipped)}
 
-    return _act(request, order_id, run)
+    return _act(request, order_id, run, form="ship", sent=sent)
 
 
 @require_POST
@@ -590,12 +634,12 @@ def order_deliver(request: HttpRequest, order_id: int) -> HttpResponse:
 @require_POST
 @console_view("orders.cancel_order")
 def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
-    """Cancel before shipping; a paid order is refunded in full by the service."""
+    """Cancel before shipping; a paid order is refunded in full by the service. A refused
+    cancel comes back with its reason as typed."""
+    sent = posted(request, "reason")
 
     def run(order: Any) -> str:
-        cancelled = svc.order_cancel(
-            actor=_actor(request), order=order, reason=request.POST.get("reason", "")
-        )
+        cancelled = svc.order_cancel(actor=_actor(request), order=order, reason=sent["reason"])
         if cancelled.refunded_amount > 0:
             return _("订单 %(n)s 已取消，已退款 %(a)s") % {
                 "n": cancelled.number,
@@ -603,7 +647,7 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
             }
         return _("订单 %(n)s 已取消") % {"n": cancelled.number}
 
-    return _act(request, order_id, run)
+    return _act(request, order_id, run, form="cancel", sent=sent)
 
 
 @require_POST

@@ -52,8 +52,12 @@ def _rule_changes_page(
     sent: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     code: int = 200,
+    row_sent: dict[int, dict[str, dict[str, str]]] | None = None,
+    row_errors: dict[int, dict[str, dict[str, str]]] | None = None,
 ) -> HttpResponse:
-    """The rule changes; ``sent``: a refused new rule change, shown again as typed."""
+    """The rule changes; ``sent``: a refused new rule change, shown again as typed.
+    ``row_sent``: a row's refused form (assess, complete) by the change's id and the form's
+    name, shown again as typed in its row with ``row_errors``; the other rows' forms as new."""
     status = request.GET.get("status", "open")
     platform = request.GET.get("platform", "")
     q = request.GET.get("q", "")
@@ -68,7 +72,15 @@ def _rule_changes_page(
     rows = []
     for change in page:
         due = change.announced_at + dt.timedelta(hours=hours)
-        rows.append({"c": change, "due": due, "overdue": change.is_open and now >= due})
+        rows.append(
+            {
+                "c": change,
+                "due": due,
+                "overdue": change.is_open and now >= due,
+                "sent": (row_sent or {}).get(change.pk, {}),
+                "errors": (row_errors or {}).get(change.pk, {}),
+            }
+        )
     return render(
         request,
         "console/rule_changes.html",
@@ -136,39 +148,53 @@ def rule_change_record(request: HttpRequest) -> HttpResponse:
 @require_POST
 @console_view("stores.change_platformrulechange")
 def rule_change_assess(request: HttpRequest, change_id: int) -> HttpResponse:
+    """Assess a change (RISK-03); a refused assessment comes back in its row as typed."""
+    store = store_or_404(request)
+    change = selectors.rule_change_get(store=store, change_id=change_id)
+    sent = posted(request, "assessment", "applies")
     try:
-        change = selectors.rule_change_get(store=store_or_404(request), change_id=change_id)
-        decision = request.POST.get("applies", "")
+        decision = sent["applies"]
         if decision not in ("yes", "no"):
             raise ValidationError(_("请选择是否适用"), fields={"applies": _("必填")})
         change = services.rule_change_assess(
-            actor=_actor(request),
-            change=change,
-            applies=decision == "yes",
-            assessment=request.POST.get("assessment", ""),
+            actor=_actor(request), change=change, applies=decision == "yes", assessment=sent["assessment"]
         )
     except DomainError as exc:
-        flash_error(request, exc)
-    else:
-        messages.success(
-            request, _("「%(t)s」已评估：%(s)s") % {"t": change.title, "s": change.get_status_display()}
-        )
+        return _refused_row(request, store, change_id, "assess", sent, exc)
+    messages.success(
+        request, _("「%(t)s」已评估：%(s)s") % {"t": change.title, "s": change.get_status_display()}
+    )
     return _back(request)
 
 
 @require_POST
 @console_view("stores.change_platformrulechange")
 def rule_change_complete(request: HttpRequest, change_id: int) -> HttpResponse:
+    """Record what was adjusted (RISK-03); a refused one comes back in its row as typed."""
+    store = store_or_404(request)
+    change = selectors.rule_change_get(store=store, change_id=change_id)
+    sent = posted(request, "actions")
     try:
-        change = selectors.rule_change_get(store=store_or_404(request), change_id=change_id)
-        change = services.rule_change_complete(
-            actor=_actor(request), change=change, actions=request.POST.get("actions", "")
-        )
+        change = services.rule_change_complete(actor=_actor(request), change=change, actions=sent["actions"])
     except DomainError as exc:
-        flash_error(request, exc)
-    else:
-        messages.success(request, _("「%(t)s」已完成整改") % {"t": change.title})
+        return _refused_row(request, store, change_id, "complete", sent, exc)
+    messages.success(request, _("「%(t)s」已完成整改") % {"t": change.title})
     return _back(request)
+
+
+def _refused_row(
+    request: HttpRequest, store: Store, change_id: int, form: str, sent: dict[str, str], exc: DomainError
+) -> HttpResponse:
+    """The rule changes again (the list's filters and page ride on the form's address), the
+    refused row's ``form`` as typed with its errors inside it."""
+    errors = refused(request, exc, sent)
+    return _rule_changes_page(
+        request,
+        store,
+        code=422,
+        row_sent={change_id: {form: sent}},
+        row_errors={change_id: {form: errors}},
+    )
 
 
 # --- system failures (RISK-04) -------------------------------------------------------------------
@@ -257,7 +283,19 @@ def incident_open(request: HttpRequest) -> HttpResponse:
 
 @console_view("service.view_incident")
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
-    store = store_or_404(request)
+    return _incident_page(request, store_or_404(request), incident_id)
+
+
+def _incident_page(
+    request: HttpRequest,
+    store: Store,
+    incident_id: int,
+    sent: dict[str, dict[str, str]] | None = None,
+    errors: dict[str, dict[str, str]] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The incident with its action forms; ``sent``: a refused form by its name (``{"close":
+    {"note": …}}``), shown again as typed with ``errors`` by field; the other forms as new."""
     incident = service_selectors.incident_get(store=store, incident_id=incident_id)
     touched = service_services.incident_affected_orders(incident)
     return render(
@@ -275,68 +313,79 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
             notice_channels=[("sms", _("短信")), ("message", _("站内信"))],
             can_change=request.user.has_perm("service.change_incident"),
             now_local=timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
-def _incident_action(request: HttpRequest, incident_id: int, run: Any) -> HttpResponse:
+def _incident_action(
+    request: HttpRequest, incident_id: int, run: Any, *, form: str, sent: dict[str, str]
+) -> HttpResponse:
+    """Run ``run(incident)``; a refusal shows the incident again (422) with the posted
+    ``form`` as typed (``sent``) and its errors inside it."""
+    store = store_or_404(request)
+    incident = service_selectors.incident_get(store=store, incident_id=incident_id)
     try:
-        incident = service_selectors.incident_get(store=store_or_404(request), incident_id=incident_id)
         done = run(incident)
     except DomainError as exc:
-        flash_error(request, exc)
-    else:
-        messages.success(request, done)
+        errors = refused(request, exc, sent)
+        return _incident_page(request, store, incident_id, sent={form: sent}, errors={form: errors}, code=422)
+    messages.success(request, done)
     return HttpResponseRedirect(reverse("console:incident_detail", args=[incident_id]))
 
 
 @require_POST
 @console_view("service.change_incident")
 def incident_failover(request: HttpRequest, incident_id: int) -> HttpResponse:
+    sent = posted(request, "note")
+
     def run(incident: Any) -> str:
-        service_services.incident_failover(
-            actor=_actor(request), incident=incident, note=request.POST.get("note", "")
-        )
+        service_services.incident_failover(actor=_actor(request), incident=incident, note=sent["note"])
         return _("已记录切换措施")
 
-    return _incident_action(request, incident_id, run)
+    return _incident_action(request, incident_id, run, form="failover", sent=sent)
 
 
 @require_POST
 @console_view("service.change_incident")
 def incident_recover(request: HttpRequest, incident_id: int) -> HttpResponse:
+    sent = posted(request, "ended_at", "note")
+
     def run(incident: Any) -> str:
         service_services.incident_recover(
             actor=_actor(request),
             incident=incident,
-            ended_at=_when(request.POST.get("ended_at", ""), "ended_at"),
-            note=request.POST.get("note", ""),
+            ended_at=_when(sent["ended_at"], "ended_at"),
+            note=sent["note"],
         )
         return _("已记录恢复时间")
 
-    return _incident_action(request, incident_id, run)
+    return _incident_action(request, incident_id, run, form="recover", sent=sent)
 
 
 @require_POST
 @console_view("service.change_incident")
 def incident_notice(request: HttpRequest, incident_id: int) -> HttpResponse:
+    sent = posted(request, "text", "channel")
+
     def run(incident: Any) -> str:
         told = service_services.incident_notify(
-            actor=_actor(request),
-            incident=incident,
-            text=request.POST.get("text", ""),
-            channel=request.POST.get("channel", "sms"),
+            actor=_actor(request), incident=incident, text=sent["text"], channel=sent["channel"] or "sms"
         )
         return _("已通知 %(n)s 位顾客") % {"n": told}
 
-    return _incident_action(request, incident_id, run)
+    return _incident_action(request, incident_id, run, form="notice", sent=sent)
 
 
 @require_POST
 @console_view("service.change_incident")
 def incident_compensate(request: HttpRequest, incident_id: int) -> HttpResponse:
+    sent = posted(request, "template_id")
+
     def run(incident: Any) -> str:
-        template = request.POST.get("template_id", "")
+        template = sent["template_id"]
         issued = service_services.incident_compensate(
             actor=_actor(request),
             incident=incident,
@@ -344,16 +393,16 @@ def incident_compensate(request: HttpRequest, incident_id: int) -> HttpResponse:
         )
         return _("已发放补偿券 %(n)s 张") % {"n": issued}
 
-    return _incident_action(request, incident_id, run)
+    return _incident_action(request, incident_id, run, form="compensate", sent=sent)
 
 
 @require_POST
 @console_view("service.change_incident")
 def incident_close(request: HttpRequest, incident_id: int) -> HttpResponse:
+    sent = posted(request, "note")
+
     def run(incident: Any) -> str:
-        service_services.incident_close(
-            actor=_actor(request), incident=incident, note=request.POST.get("note", "")
-        )
+        service_services.incident_close(actor=_actor(request), incident=incident, note=sent["note"])
         return _("故障已关闭")
 
-    return _incident_action(request, incident_id, run)
+    return _incident_action(request, incident_id, run, form="close", sent=sent)

@@ -36,7 +36,7 @@ from storeops.service.rules import render_script
 from storeops.stores.selectors import channel_list
 
 if TYPE_CHECKING:
-    pass
+    from storeops.stores.models import Store
 
 
 def _empty(request: HttpRequest) -> HttpResponse:
@@ -165,7 +165,20 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 
 @console_view("service.view_ticket")
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    store = store_or_404(request)
+    return _ticket_page(request, store_or_404(request), ticket_id)
+
+
+def _ticket_page(
+    request: HttpRequest,
+    store: Store,
+    ticket_id: int,
+    sent: dict[str, dict[str, str]] | None = None,
+    errors: dict[str, dict[str, str]] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The ticket with its action forms; ``sent``: a refused action's form by the action's
+    name (``{"reply": {"body": …}}``), shown again as typed with ``errors`` by field; the
+    other forms as new."""
     ticket = selectors.ticket_get(store=store, ticket_id=ticket_id)
     msgs = list(selectors.ticket_messages(ticket=ticket))
     last_customer = next((m.body for m in reversed(msgs) if m.author_kind == "customer"), ticket.subject)
@@ -193,13 +206,29 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             left=(left := _minutes_left(ticket.next_due_at, now)),
             late=-left if left is not None and left < 0 else None,
             can_change=request.user.has_perm("service.change_ticket"),
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
+
+
+# each action's form: its fields, and the service's names for those it calls differently
+_ACTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "reply": ("body", "script_id"),
+    "customer": ("body",),
+    "transfer": ("to_user", "reason"),
+    "escalate": ("tier", "reason"),
+    "statement": ("text",),
+    "resolve": ("note", "refund_ref", "compensate", "coupon_template_id"),
+    "reopen": ("reason",),
+}
+_SERVICE_NAMES = {"to_user": "to_user_id"}
 
 
 def _do(request: HttpRequest, ticket: Any, action: str) -> str:
     actor = _actor(request)
-    post = request.POST
+    post = posted(request, *_ACTION_FIELDS.get(action, ()))
     if action == "reply":
         script_id = _int(post.get("script_id"), 0) if post.get("script_id") else 0
         script = selectors.script_get(store=ticket.store, script_id=script_id) if script_id else None
@@ -243,15 +272,22 @@ def _do(request: HttpRequest, ticket: Any, action: str) -> str:
 @require_POST
 @console_view("service.change_ticket")
 def ticket_action(request: HttpRequest, ticket_id: int, action: str) -> HttpResponse:
-    ticket = selectors.ticket_get(store=store_or_404(request), ticket_id=ticket_id)
+    """Run one action on the ticket; a refused one shows the ticket again (422) with the
+    action's form as typed and its errors inside it."""
+    store = store_or_404(request)
+    ticket = selectors.ticket_get(store=store, ticket_id=ticket_id)
     try:
         done = _do(request, ticket, action)
     except NotFound:
         raise
     except DomainError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, done)
+        sent = posted(request, *_ACTION_FIELDS.get(action, ()))
+        named = {_SERVICE_NAMES.get(key, key): value for key, value in sent.items()}
+        by_service = refused(request, exc, named)
+        to_form = {service: field for field, service in _SERVICE_NAMES.items()}
+        errors = {to_form.get(key, key): value for key, value in by_service.items()}
+        return _ticket_page(request, store, ticket_id, sent={action: sent}, errors={action: errors}, code=422)
+    messages.success(request, done)
     return HttpResponseRedirect(reverse("console:service_ticket_detail", args=[ticket_id]))
 
 

@@ -236,6 +236,17 @@ def findings(request: HttpRequest) -> HttpResponse:
 
 @console_view("sop.view_finding")
 def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
+    return _finding_page(request, finding_id)
+
+
+def _finding_page(
+    request: HttpRequest,
+    finding_id: int,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The finding; ``sent``: a refused acknowledgement or resolution, shown again as typed."""
     finding = finding_get(finding_id=finding_id)
     trail = audit_list(object_type="sop.finding", object_id=str(finding.pk))[:50]
     return render(
@@ -247,7 +258,10 @@ def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
             trail=trail,
             notifications=finding.notifications.all()[:50],
             can_change=request.user.has_perm("sop.change_finding"),
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
@@ -261,19 +275,20 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 @require_POST
 @console_view("sop.change_finding")
 def finding_action(request: HttpRequest, finding_id: int, action: str) -> HttpResponse:
+    """Acknowledge or resolve with a note; a refused one comes back with its note as typed."""
     finding = finding_get(finding_id=finding_id)
-    note = request.POST.get("note", "")
+    sent = posted(request, "note")
     try:
         if action == "acknowledge":
-            finding_acknowledge(actor=_actor(request), finding=finding, note=note)
+            finding_acknowledge(actor=_actor(request), finding=finding, note=sent["note"])
             messages.success(request, _("已认领：%(t)s") % {"t": finding.title})
         elif action == "resolve":
-            finding_resolve(actor=_actor(request), finding=finding, note=note)
+            finding_resolve(actor=_actor(request), finding=finding, note=sent["note"])
             messages.success(request, _("已解决：%(t)s") % {"t": finding.title})
         else:
             messages.error(request, _("未知操作"))
     except DomainError as exc:
-        messages.error(request, str(exc.message))
+        return _finding_page(request, finding.pk, sent=sent, errors=refused(request, exc, sent), code=422)
     return HttpResponseRedirect(_safe_next(request, reverse("console:finding_detail", args=[finding.pk])))
 
 

@@ -86,9 +86,7 @@ def test_as_04_a_refused_action_shows_the_reason(world, make_user):
         actor=ACTOR, order=order, kind="return", reason="size", units={order.lines.get().pk: 1}
     )
     cs = _client(make_user, Role.CUSTOMER_SERVICE)
-    response = cs.post(
-        f"/aftersales/cases/{case.number}/decide/", {"decision": "reject", "note": ""}, follow=True
-    )
+    response = cs.post(f"/aftersales/cases/{case.number}/decide/", {"decision": "reject", "note": ""})
     assert "请填写拒绝原因" in response.content.decode()
 
 
@@ -189,8 +187,79 @@ def test_as_english_page_has_distinct_labels_and_english_punctuation(world, make
     assert "Refund deadline" in queue
     assert ">In progress</option>" in queue
     assert "Acknowledged" not in queue
-    response = cs.post(
-        f"/aftersales/cases/{case.number}/decide/", {"decision": "reject", "note": ""}, follow=True
-    )
+    response = cs.post(f"/aftersales/cases/{case.number}/decide/", {"decision": "reject", "note": ""})
     text = " ".join(str(m) for m in response.context["messages"])
-    assert text.endswith("(Required)"), text  # was "…rejecting：Required"
+    assert "：" not in text, text  # was "…rejecting：Required"
+    assert '</textarea><span class="err">Required</span>' in response.content.decode()
+
+
+# --- a refused form comes back as typed ----------------------------------------------------------
+
+
+def test_as_03_refused_decision_shows_the_error_in_its_form_and_decides_nothing(world, make_user):
+    order = _delivered(world)
+    case = services.case_request(
+        actor=ACTOR, order=order, kind="return", reason="size", units={order.lines.get().pk: 1}
+    )
+    response = _client(make_user, Role.CUSTOMER_SERVICE).post(
+        f"/aftersales/cases/{case.number}/decide/", {"decision": "reject", "note": "   "}
+    )
+    assert response.status_code == 422  # was a redirect
+    html = response.content.decode()
+    assert '"说明（拒绝时必填）"></textarea><span class="err">必填</span>' in html
+    assert "请填写拒绝原因" in html
+    case.refresh_from_db()
+    assert case.status == "requested"
+
+
+def test_as_04_refused_qc_result_keeps_the_counts_typed_and_moves_no_stock(world, make_user):
+    order = _delivered(world)
+    line = order.lines.get()
+    case = services.case_request(
+        actor=ACTOR, order=order, kind="return", reason="quality", units={line.pk: 1}
+    )
+    case = services.case_approve(actor=ACTOR, case=case)
+    services.case_receive(actor=ACTOR, case=case, tracking_no="R1")
+    response = _client(make_user, Role.WAREHOUSE).post(
+        f"/aftersales/cases/{case.number}/goods/",
+        {"action": "inspect", f"passed_{line.pk}": "3", f"failed_{line.pk}": "1", "note": "外盒破损"},
+    )
+    assert response.status_code == 422  # was a redirect to the default counts
+    html = response.content.decode()
+    assert f'name="passed_{line.pk}" value="3"' in html
+    assert f'name="failed_{line.pk}" value="1"' in html
+    assert 'value="外盒破损"' in html
+    assert '<span class="err">合格与不合格数量之和须为 1</span>' in html
+    assert "质检结果有误" in html
+    case.refresh_from_db()
+    assert case.status == "received"
+    assert Stock.objects.get(warehouse=world.sh, sku=world.sku_s, zone=Zone.QC).on_hand == 1
+
+
+def test_as_04_refused_exchange_keeps_the_carrier_chosen_and_ships_nothing(world, make_user):
+    from tests.fulfilment.builders import a_carrier
+
+    a_carrier("SF")
+    order = _delivered(world, 1)
+    line = order.lines.get()
+    case = services.case_request(
+        actor=ACTOR,
+        order=order,
+        kind="exchange",
+        reason="size",
+        units={line.pk: 1},
+        replacements={line.pk: world.sku_m.pk},
+    )
+    case = services.case_approve(actor=ACTOR, case=case)
+    case = services.case_receive(actor=ACTOR, case=case, tracking_no="R1")
+    services.case_inspect(actor=ACTOR, case=case, results={line.pk: (1, 0)})
+    response = _client(make_user, Role.WAREHOUSE).post(
+        f"/aftersales/cases/{case.number}/goods/", {"action": "exchange", "carrier": "SF", "tracking_no": " "}
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert '<option value="SF" selected>' in html
+    assert 'required value=""><span class="err">必填</span>' in html
+    assert "请填写运单号" in html
+    case.refresh_from_db()
+    assert case.status == "inspected"

@@ -78,3 +78,28 @@ def test_data_05_behaviour_nav_hidden_without_permission(store, make_user):
     page = _client(make_user, Role.WAREHOUSE).get("/").content.decode()
     assert 'href="/behaviour/"' not in page
     assert _client(make_user, Role.WAREHOUSE).get("/behaviour/").status_code == 403
+
+
+def test_data_05_refused_channel_cost_keeps_what_was_typed_and_saves_nothing(store, channel, make_user):
+    _data(store)
+    client = _client(make_user, Role.MARKETING)
+    response = client.post(
+        "/behaviour/sources/cost/" + Q,
+        {
+            "source": "search",
+            "day": "2026-03-03",
+            "channel": str(channel.pk),
+            "amount": "-5",
+            "note": "SEO 外包",
+        },
+    )
+    assert response.status_code == 422  # was a redirect to an empty form
+    html = response.content.decode()
+    assert 'value="-5"><span class="err">须为不小于 0、最多两位小数的金额</span>' in html
+    assert 'value="2026-03-03"' in html
+    assert 'value="SEO 外包"' in html
+    assert '<option value="search" selected>' in html
+    assert f'<option value="{channel.pk}" selected>' in html
+    assert "花费记录有误" in html
+    assert "¥20.00" in html  # the report of the period asked
+    assert not selectors.source_cost_list(store=store).exists()

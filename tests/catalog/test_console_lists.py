@@ -43,3 +43,44 @@ def test_listing_audit_queue_is_paginated(store, make_user):
     assert "Q25" not in first
     assert "page=2" in first
     assert "Q25" in client.get("/catalog/audit-queue/?page=2").content.decode()
+
+
+def test_list_02_refused_review_comes_back_in_its_row_as_typed_and_decides_nothing(
+    store, make_user, monkeypatch
+):
+    from storeops.catalog import services as cs
+    from storeops.core.errors import ValidationError
+
+    category = a_dress_category(store, required_qualifications=[])
+    audits = []
+    for i in range(26):
+        product = a_product(store, category, code=f"Q{i:02d}", complete=False)
+        Product.objects.filter(pk=product.pk).update(status=ProductStatus.PENDING_AUDIT)
+        audits.append(ListingAudit.objects.create(product=product, passed=True, outcome=AuditOutcome.MANUAL))
+    last = audits[-1]  # on the queue's second page
+    client = _owner(make_user)
+    response = client.post(
+        f"/catalog/audits/{last.pk}/review/?page=2", {"decision": "reject", "comment": " "}
+    )
+    assert response.status_code == 422  # was a redirect to the first page
+    html = response.content.decode()
+    assert "Q25" in html  # the refused row's page
+    row = html.split(f'action="/catalog/audits/{last.pk}/review/')[1].split("</form>")[0]
+    assert '<span class="err">必填</span>' in row
+    assert "驳回时请填写审核意见" in html
+    assert html.count('<span class="err">') == 1  # the other rows' forms as new
+
+    # a comment the service refuses is shown again as typed
+    def refuse(**kwargs):
+        raise ValidationError("审核意见含有敏感词", fields={"comment": "请删去“最”"})
+
+    monkeypatch.setattr(cs, "listing_review", refuse)
+    response = client.post(
+        f"/catalog/audits/{last.pk}/review/?page=2", {"decision": "reject", "comment": "标题含“最”字"}
+    )
+    assert response.status_code == 422
+    row = response.content.decode().split(f'action="/catalog/audits/{last.pk}/review/')[1].split("</form>")[0]
+    assert 'value="标题含“最”字"><span class="err">请删去“最”</span>' in row
+    last.refresh_from_db()
+    assert last.decision == ""
+    assert Product.objects.get(pk=last.product_id).status == ProductStatus.PENDING_AUDIT

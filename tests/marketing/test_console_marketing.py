@@ -148,3 +148,27 @@ def test_promo_05_english_approver_sees_a_reject_button(store, today, make_user)
     client.force_login(make_user(Role.OPERATIONS, username="ops_en", language="en"))
     html = client.get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
     assert 'value="reject">Reject</button>' in html  # was "Rejected"
+
+
+def test_promo_05_refused_decision_keeps_the_comment_typed_and_decides_nothing(store, today, make_user):
+    campaign = a_campaign(store, today + dt.timedelta(days=20))
+    ms.campaign_submit(actor=ACTOR, campaign=campaign)
+    client = _client(make_user, Role.OPERATIONS)
+    # a page left open on a step that has moved on: the comment typed is kept
+    response = client.post(
+        f"/marketing/campaigns/{campaign.pk}/decide/",
+        {"decision": "reject", "step": "finance", "comment": "满减门槛偏低，毛利不够"},
+    )
+    assert response.status_code == 422  # was a redirect to an empty box
+    html = response.content.decode()
+    assert 'value="满减门槛偏低，毛利不够"' in html
+    assert "活动当前等待的审批环节是" in html
+    response = client.post(
+        f"/marketing/campaigns/{campaign.pk}/decide/",
+        {"decision": "reject", "step": "operations", "comment": " "},
+    )
+    assert response.status_code == 422
+    assert 'value=""><span class="err">必填</span>' in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.status == "pending_operations"
+    assert not campaign.approvals.exclude(step="").exists()

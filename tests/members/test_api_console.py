@@ -254,3 +254,37 @@ def test_mem_05_every_invitee_of_a_member_is_paged_in_the_api_and_the_console(st
     assert "?kind=adjust&invitees_page=2" in html
     rest = client.get(f"/members/{alice.pk}/", {"kind": "adjust", "invitees_page": 2})
     assert [m.customer_ref for m in rest.context["invitees"]] == ["inv01", "inv00"]  # newest first
+
+
+def test_mem_02_refused_points_adjustment_keeps_what_was_typed_and_saves_nothing(store, make_user):
+    member = a_member(store, "console-2")
+    services.points_adjust(actor=ACTOR, member=member, points=30, reason="开卡礼")
+    client = Client()
+    client.force_login(make_user(Role.CUSTOMER_SERVICE))
+    response = client.post(f"/members/{member.pk}/adjust/", {"points": "-1.5", "reason": "误加 1.5 分"})
+    assert response.status_code == 422  # was a redirect to an empty form
+    html = response.content.decode()
+    assert 'name="points" value="-1.5" required></label><span class="err">应为整数</span>' in html
+    assert 'value="误加 1.5 分"' in html
+    assert "积分与成长值应为整数" in html
+    response = client.post(f"/members/{member.pk}/adjust/", {"points": "-10", "reason": "  "})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'name="points" value="-10" required>' in html
+    assert '<span class="err">请填写调整原因</span>' in html
+    assert Member.objects.get(pk=member.pk).points_balance == 30
+
+
+def test_mem_02_refused_goods_reward_keeps_what_was_typed_and_saves_nothing(store, channel, make_user):
+    from storeops.members.models import PointsReward
+
+    _goods_world(store, channel, points=0)
+    client = Client()
+    client.force_login(make_user(Role.MARKETING))
+    response = client.post("/members/rewards/goods/", {"sku_code": "NOPE-1", "points_price": "300"})
+    assert response.status_code == 422  # was a redirect to an empty form
+    html = response.content.decode()
+    assert 'value="NOPE-1"></label><span class="err">不是本店铺的 SKU</span>' in html
+    assert 'value="300"></label>' in html
+    assert "兑换商品信息有误，未保存" in html
+    assert not PointsReward.objects.filter(kind="goods").exists()

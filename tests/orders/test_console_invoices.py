@@ -145,8 +145,9 @@ def test_ord_07_bad_tax_id_shows_the_error_next_to_the_field_and_keeps_the_input
 
     response = cs.post(f"/orders/{order.pk}/invoice/", typed)
 
-    # the order page again, not a redirect: the error next to the tax id, nothing recorded
-    assert response.status_code == 200
+    # the order page again (422, as every refused console form), not a redirect: the error
+    # next to the tax id, nothing recorded
+    assert response.status_code == 422
     page = response.content.decode()
     assert "统一社会信用代码无效" in _field_error(page, "tax_id")
     assert 'name="tax_id" value="' + BAD_TAX_ID + '" autofocus' in page  # scrolled to it

@@ -163,10 +163,12 @@ def test_cs_english_desk_says_in_progress_and_serious_and_errors_read_as_english
     assert "Serious" in desk
     assert "Acknowledged" not in desk
     assert 'type="submit">Create</button>' in desk  # the new-ticket button said "Created"
-    response = client.post(f"/service/tickets/{ticket.pk}/resolve/", {"note": ""}, follow=True)
+    response = client.post(f"/service/tickets/{ticket.pk}/resolve/", {"note": ""})
     text = _messages(response)
-    assert text.endswith(")"), text  # "…nothing was saved (Enter the result)"
-    assert " (" in text
+    assert text.endswith("nothing was saved"), text
+    assert "（" not in text
+    # the field's message sits next to it, in English
+    assert '</textarea><span class="err">Enter the result</span>' in response.content.decode()
 
 
 def test_cs_01_compensation_coupon_that_cannot_be_issued_is_named_in_the_message(store, channel, cs_client):
@@ -180,12 +182,12 @@ def test_cs_01_compensation_coupon_that_cannot_be_issued_is_named_in_the_message
     response = cs_client.post(
         f"/service/tickets/{ticket.pk}/resolve/",
         {"note": "补偿", "compensate": "1", "coupon_template_id": str(template.pk)},
-        follow=True,
     )
     # was only "已达每人限领数量": nothing said it was the compensation coupon or what to do
     text = _messages(response)
     assert "补偿券「20元补偿券」发不出" in text
-    assert "请选择其他优惠券模板" in text
+    # what to do sits next to the picker
+    assert '</select><span class="err">请选择其他优惠券模板' in response.content.decode()
     ticket.refresh_from_db()
     assert ticket.status == "open"
 
@@ -236,3 +238,48 @@ def test_cs_03_refused_new_script_keeps_what_was_typed_and_saves_nothing(store, 
     assert 'name="auto_answer" value="1" checked' in html
     assert '<span class="err">自动回答的话术至少需要一个关键词</span>' in html
     assert not ReplyScript.objects.exists()
+
+
+def test_cs_02_refused_ticket_actions_keep_what_was_typed_and_save_nothing(store, channel, cs_client):
+    ticket = a_ticket(store, channel, tier="serious", category="quality")
+    # a reply to a closed ticket: the reply typed is kept
+    services.ticket_reply(actor=ACTOR, ticket=ticket, body="在处理")
+    ticket.refresh_from_db()
+    services.ticket_resolve(actor=ACTOR, ticket=ticket, note="已补发")
+    ticket.refresh_from_db()
+    services.ticket_close(actor=ACTOR, ticket=ticket)
+    response = cs_client.post(f"/service/tickets/{ticket.pk}/reply/", {"body": "您好，已为您补发新杯子"})
+    assert response.status_code == 422  # was a redirect to an empty reply box
+    html = response.content.decode()
+    assert ">您好，已为您补发新杯子</textarea>" in html
+    assert "工单已关闭，请先重开" in html
+    assert TicketMessage.objects.filter(ticket=ticket, author_kind="agent").count() == 1
+    # a refused reopen: the error next to its reason, the other forms as new
+    response = cs_client.post(f"/service/tickets/{ticket.pk}/reopen/", {"reason": "  "})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert '"重开原因" value=""><span class="err">必填</span>' in html
+    assert 'placeholder="回复内容"></textarea>' in html
+    ticket.refresh_from_db()
+    assert ticket.status == "closed"
+
+
+def test_cs_01_refused_resolve_keeps_the_note_and_the_coupon_chosen(store, channel, cs_client):
+    from storeops.promotions import services as prs
+
+    template = prs.coupon_template_create(
+        actor=ACTOR, store=store, name="20元补偿券", kind="no_threshold", amount="20", per_user_limit=1
+    )
+    ticket = a_ticket(store, channel, customer_ref="c1", tier="serious", category="quality")
+    response = cs_client.post(
+        f"/service/tickets/{ticket.pk}/resolve/",
+        {"note": "已补发", "refund_ref": "R" * 65, "compensate": "1", "coupon_template_id": str(template.pk)},
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert ">已补发</textarea>" in html
+    assert f'value="{"R" * 65}"><span class="err">最多 64 个字符</span>' in html
+    assert 'name="compensate" value="1" checked' in html
+    assert f'<option value="{template.pk}" selected>' in html
+    ticket.refresh_from_db()
+    assert ticket.status == "open"

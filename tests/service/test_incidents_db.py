@@ -243,3 +243,33 @@ def test_risk_04_refused_new_incident_keeps_what_was_typed_and_saves_nothing(sto
     assert f'name="channels" value="{channel.pk}" checked' in html
     assert '<span class="err">开始时间不能晚于现在</span>' in html
     assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_risk_04_refused_incident_steps_keep_what_was_typed_and_save_nothing(store, make_user):
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+    started = timezone.localtime(timezone.now() - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    client.post("/service/incidents/open/", {"title": "网店宕机", "started_at": started})
+    incident = Incident.objects.get()
+    before = timezone.localtime(timezone.now() - dt.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        f"/service/incidents/{incident.pk}/recover/", {"ended_at": before, "note": "数据库主从切回"}
+    )
+    assert response.status_code == 422  # was a redirect to the current time and an empty note
+    html = response.content.decode()
+    assert f'value="{before}" required></label><span class="err">恢复时间不能早于开始时间</span>' in html
+    assert 'value="数据库主从切回"' in html
+    assert "故障信息有误" in html
+    # the other forms as new
+    assert 'size="28" required value="">' in html
+    incident.refresh_from_db()
+    assert (incident.status, incident.ended_at) == ("ongoing", None)
+    now_local = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    client.post(f"/service/incidents/{incident.pk}/recover/", {"ended_at": now_local})
+    response = client.post(f"/service/incidents/{incident.pk}/close/", {"note": "  "})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert '：原因、改进" required></textarea><span class="err">' in html
+    incident.refresh_from_db()
+    assert incident.status == "recovered"

@@ -237,3 +237,24 @@ def test_board_lists_open_before_acknowledged_and_critical_before_warning_before
     finding_acknowledge(actor=_Actor.system(), finding=Finding.objects.get(subject_key="d"))
     titles = [f["title"] for f in api_as(Role.OWNER).get("/findings/", status="unresolved").json()["items"]]
     assert titles == ["critical", "warning", "info", "critical-ack"]
+
+
+def test_console_refused_acknowledge_or_resolve_keeps_the_note_typed_and_changes_nothing(store, make_user):
+    from django.test import Client
+
+    REPORT.append(FindingDraft(subject_key="sku:1", title="库存不足"))
+    _run(store)
+    finding = finding_acknowledge(actor=Actor(user=make_user(Role.WAREHOUSE)), finding=Finding.objects.get())
+    client = Client()
+    client.force_login(make_user(Role.OWNER))
+    # someone acknowledged it first: the note typed is kept for the resolution
+    response = client.post(f"/findings/{finding.pk}/acknowledge/", {"note": "已联系供应商，周三到货"})
+    assert response.status_code == 422  # was a redirect to an empty box
+    html = response.content.decode()
+    assert ">已联系供应商，周三到货</textarea>" in html
+    assert "只有待处理的问题可以认领" in html
+    response = client.post(f"/findings/{finding.pk}/resolve/", {"note": "  "})
+    assert response.status_code == 422
+    assert '</textarea><span class="err">必填</span>' in response.content.decode()
+    finding.refresh_from_db()
+    assert (finding.status, finding.resolution_note) == (Finding.Status.ACKNOWLEDGED, "")

@@ -205,3 +205,29 @@ def test_risk_03_refused_new_rule_change_keeps_what_was_typed_and_saves_nothing(
     assert '<option value="jd" selected' in html
     assert '<span class="err">请填写 http(s) 链接</span>' in html
     assert not PlatformRuleChange.objects.exists()
+
+
+def test_risk_03_refused_assessment_or_adjustment_comes_back_in_its_row_as_typed(store, system, make_user):
+    change = _change(store, system)
+    other = _change(store, system, platform="jd", title="京东调整发票规则")
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+    # no "applies" button (Enter in the box): refused, the assessment typed is kept
+    response = client.post(
+        f"/rule-changes/{change.pk}/assess/?status=open&platform=tmall&page=1",
+        {"assessment": "影响主图文案，需要改 12 个商品"},
+    )
+    assert response.status_code == 422  # was a redirect to an empty form
+    html = response.content.decode()
+    assert 'value="影响主图文案，需要改 12 个商品"><span class="err">必填</span>' in html  # "applies"
+    assert "请选择是否适用" in html
+    assert "京东调整发票规则" not in html  # the list's filter kept
+    response = client.post(f"/rule-changes/{other.pk}/complete/", {"actions": "   "})
+    assert response.status_code == 422
+    row = (
+        response.content.decode().split(f'action="/rule-changes/{other.pk}/complete/')[1].split("</form>")[0]
+    )
+    assert '<span class="err">' in row
+    for c in (change, other):
+        c.refresh_from_db()
+        assert (c.status, c.assessment, c.actions) == ("new", "", "")
