@@ -81,12 +81,15 @@ def page(live_server, monkeypatch) -> Iterator:
         errors: list[str] = []
         pg.on("pageerror", lambda exc: errors.append(str(exc)))
         pg.on("console", lambda msg: errors.append(msg.text) if _is_script_error(msg) else None)
-        # a 4xx/5xx for anything the pages load (CSS, scripts, images); the missing favicon is tolerated
+        # a 4xx/5xx for anything the pages load (CSS, scripts, images); the missing favicon is
+        # tolerated, and so is a 422 page: a refused console form shown again as typed
         pg.on(
             "response",
             lambda r: (
                 errors.append(f"{r.status} {r.url}")
-                if r.status >= 400 and not r.url.endswith("/favicon.ico")
+                if r.status >= 400
+                and not r.url.endswith("/favicon.ico")
+                and not (r.status == 422 and r.request.resource_type == "document")
                 else None
             ),
         )
