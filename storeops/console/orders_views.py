@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Callable, Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -36,6 +36,7 @@ from storeops.console.views import (
     store_or_404,
 )
 from storeops.core.errors import DomainError, InvalidTransition, ValidationError
+from storeops.core.money import to_decimal
 from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.orders import invoices, rules
 from storeops.orders import selectors as sel
@@ -421,13 +422,11 @@ def order_invoice_request(request: HttpRequest, order_id: int) -> HttpResponse:
         amount: Decimal | None = None
         if form["amount"]:
             try:
-                amount = Decimal(form["amount"])
-            except InvalidOperation:
+                amount = to_decimal(form["amount"])  # a number, and finite
+            except ValueError:
                 raise ValidationError(
                     _("发票申请信息有误"), fields={"amount": _("请填写金额，如 99.00")}
                 ) from None
-            if not amount.is_finite():
-                raise ValidationError(_("发票申请信息有误"), fields={"amount": _("请填写金额，如 99.00")})
         invoice = invoices.invoice_request(
             actor=_actor(request),
             order=order,
