@@ -127,7 +127,12 @@ class Order(models.Model):
                 name="order_refund_within_paid",
             ),
         ]
-        indexes = [models.Index(fields=("store", "status", "created_at"), name="order_store_status")]
+        indexes = [
+            models.Index(fields=("store", "status", "created_at"), name="order_store_status"),
+            # by number within a store, whatever the channel: the order detail API, parcels'
+            # delivery detection, outreach conversions (the unique index leads with the channel)
+            models.Index(fields=("store", "number"), name="order_store_number"),
+        ]
 
     def __str__(self) -> str:
         return self.number
