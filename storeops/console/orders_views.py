@@ -374,7 +374,9 @@ def _detail_page(
                 for w in (sel.ship_warehouses(order) if status == S.ALLOCATED else [])
             ],
             carriers=list(fulfilment_selectors.carrier_list(active_only=True)),
-            shipments=fulfilment_selectors.order_shipments(store=store, order_number=order.number),
+            shipments=fulfilment_selectors.order_shipments(
+                store=store, channel=order.channel_id, order_number=order.number
+            ),
             notify_channels=sel.NOTIFY_CHANNEL_CHOICES,
             can_approve=user.has_perm("orders.review_order") and rules.can_transition(status, S.REVIEWED),
             can_hold=user.has_perm("orders.review_order") and rules.can_transition(status, S.ON_HOLD),

@@ -515,7 +515,9 @@ def _sign_parcels(*, store: Store, delivered: Sequence[Any], actor: Actor) -> No
     shipments the LOG-02 review invitations sweep starts from."""
     by_carrier: dict[Any, list[TrackingEventDraft]] = {}
     for order in delivered:
-        for shipment in fulfilment_selectors.order_shipments(store=store, order_number=order.number):
+        for shipment in fulfilment_selectors.order_shipments(
+            store=store, channel=order.channel_id, order_number=order.number
+        ):
             picked = order.shipped_at + dt.timedelta(hours=2)
             by_carrier.setdefault(shipment.carrier, []).extend(
                 [

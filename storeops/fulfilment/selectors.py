@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -26,7 +26,7 @@ from storeops.fulfilment.rules import (
     percentile,
     rank_carriers,
 )
-from storeops.stores.models import Store
+from storeops.stores.models import Channel, Store
 
 STATUS_CHOICES = ShipmentStatus.choices
 
@@ -297,11 +297,13 @@ def carrier_suggest(
 _REFS_PER_QUERY = 500  # numbers (or ids) per IN (...) query: well under every database's limit
 
 
-def order_shipments(*, store: Store, order_number: str) -> list[Shipment]:
-    """The parcels that carry ``order_number``: its own and merged ones (linked by
-    ``ShipmentOrder``, however many orders a parcel carries), oldest first."""
+def order_shipments(*, store: Store, channel: Channel | int, order_number: str) -> list[Shipment]:
+    """The parcels that carry order ``order_number`` of ``channel``: its own and merged ones
+    (linked by ``ShipmentOrder``, however many orders a parcel carries), oldest first. Order
+    numbers are unique per channel only: another channel's order of the same number is not
+    this one."""
     return list(
-        Shipment.objects.filter(store=store, orders__order_number=order_number)
+        Shipment.objects.filter(store=store, channel=channel, orders__order_number=order_number)
         .select_related("carrier")
         .prefetch_related("orders")
         .order_by("created_at", "id")  # one row each: a number is linked once per parcel
@@ -323,14 +325,18 @@ def shipment_order_numbers(*, shipment_ids: Iterable[int]) -> dict[int, list[str
     return found
 
 
-def delivered_times(*, order_refs: Sequence[str]) -> dict[str, dt.datetime]:
-    """For each order number whose parcels were *all* signed for: the last delivery time.
-    A merged parcel counts for each of the orders it carries (``ShipmentOrder``)."""
-    refs = sorted(set(order_refs))
-    parcels: dict[str, list[dt.datetime | None]] = {}
+def delivered_times(*, orders: Iterable[tuple[int, str]]) -> dict[tuple[int, str], dt.datetime]:
+    """For each (channel id, order number) whose parcels were *all* signed for: the last
+    delivery time. A merged parcel counts for each of the orders it carries (``ShipmentOrder``);
+    a parcel counts only for orders of its own channel (numbers are unique per channel only)."""
+    wanted = set(orders)
+    refs = sorted({number for _channel, number in wanted})
+    channels = sorted({channel for channel, _number in wanted})
+    parcels: dict[tuple[int, str], list[dt.datetime | None]] = {}
     for start in range(0, len(refs), _REFS_PER_QUERY):
-        for ref, delivered_at in ShipmentOrder.objects.filter(
-            order_number__in=refs[start : start + _REFS_PER_QUERY]
-        ).values_list("order_number", "shipment__delivered_at"):
-            parcels.setdefault(ref, []).append(delivered_at)
-    return {ref: max(times) for ref, times in parcels.items() if times and all(times)}  # type: ignore[type-var]
+        for channel_id, ref, delivered_at in ShipmentOrder.objects.filter(
+            order_number__in=refs[start : start + _REFS_PER_QUERY], shipment__channel_id__in=channels
+        ).values_list("shipment__channel_id", "order_number", "shipment__delivered_at"):
+            if (channel_id, ref) in wanted:
+                parcels.setdefault((channel_id, ref), []).append(delivered_at)
+    return {key: max(times) for key, times in parcels.items() if times and all(times)}  # type: ignore[type-var]

@@ -91,8 +91,10 @@ def _channel(store: Store, channel_id: int) -> Channel:
     return channel
 
 
-def _order(store: Store, number: str) -> Order:
-    return get_object_or_404(Order, store=store, number=number)
+def _order(store: Store, number: str, channel_id: int | None) -> Order:
+    """The order numbered ``number``; numbers are unique per channel only, so when two channels
+    of the store use the same number the caller names one (``?channel_id=``, else a 422)."""
+    return selectors.order_detail(store, number, channel_id=channel_id)
 
 
 # --- schemas -------------------------------------------------------------------------------------
@@ -297,7 +299,9 @@ class OrderDetailOut(OrderOut):
 
     @staticmethod
     def resolve_shipments(obj: Order) -> list[Any]:
-        return fulfilment_selectors.order_shipments(store=obj.store, order_number=obj.number)
+        return fulfilment_selectors.order_shipments(
+            store=obj.store, channel=obj.channel_id, order_number=obj.number
+        )
 
 
 class ShopOrderOut(OrderOut):
@@ -486,20 +490,24 @@ def shop_place(
 
 
 @router.get("/shop/{store_id}/orders/{number}", response=ShopOrderOut, auth=perm("orders.place_order"))
-def shop_order(request: HttpRequest, store_id: int, number: str) -> Order:
-    return _order(_store(store_id), number)
+def shop_order(request: HttpRequest, store_id: int, number: str, channel_id: int | None = None) -> Order:
+    return _order(_store(store_id), number, channel_id)
 
 
 @router.post("/shop/{store_id}/orders/{number}/pay", response=PaymentOut, auth=perm("orders.place_order"))
-def shop_pay(request: HttpRequest, store_id: int, number: str, provider: str = "test") -> Any:
+def shop_pay(
+    request: HttpRequest, store_id: int, number: str, provider: str = "test", channel_id: int | None = None
+) -> Any:
     """Start a new payment attempt (after a failure or timeout); returns the open one if any."""
-    order = _order(_store(store_id), number)
+    order = _order(_store(store_id), number, channel_id)
     return services.payment_start(actor=principal(request).actor, order=order, provider=provider)
 
 
 @router.post("/shop/{store_id}/orders/{number}/cancel", response=OrderOut, auth=perm("orders.place_order"))
-def shop_cancel(request: HttpRequest, store_id: int, number: str, payload: CancelIn) -> Order:
-    order = _order(_store(store_id), number)
+def shop_cancel(
+    request: HttpRequest, store_id: int, number: str, payload: CancelIn, channel_id: int | None = None
+) -> Order:
+    order = _order(_store(store_id), number, channel_id)
     return services.order_cancel(actor=principal(request).actor, order=order, reason=payload.reason)
 
 
@@ -566,15 +574,17 @@ def order_list(
 
 
 @router.get("/{store_id}/orders/{number}", response=OrderDetailOut, auth=perm("orders.view_order"))
-def order_detail(request: HttpRequest, store_id: int, number: str) -> Order:
-    return _order(_store(store_id), number)
+def order_detail(request: HttpRequest, store_id: int, number: str, channel_id: int | None = None) -> Order:
+    return _order(_store(store_id), number, channel_id)
 
 
 @router.post("/{store_id}/orders/{number}/review", response=OrderOut, auth=perm("orders.review_order"))
-def order_review(request: HttpRequest, store_id: int, number: str, payload: OrderReviewIn) -> Order:
+def order_review(
+    request: HttpRequest, store_id: int, number: str, payload: OrderReviewIn, channel_id: int | None = None
+) -> Order:
     """``auto`` runs the ORD-01 rules now; ``approve`` passes a held order; ``hold`` sends it
     to the manual queue (note required)."""
-    order = _order(_store(store_id), number)
+    order = _order(_store(store_id), number, channel_id)
     actor = principal(request).actor
     if payload.action == "auto":
         return services.order_auto_review(actor=actor, order=order)
@@ -586,8 +596,10 @@ def order_review(request: HttpRequest, store_id: int, number: str, payload: Orde
 
 
 @router.post("/{store_id}/orders/{number}/address", response=OrderOut, auth=perm("orders.change_order"))
-def order_address(request: HttpRequest, store_id: int, number: str, payload: AddressSchema) -> Order:
-    order = _order(_store(store_id), number)
+def order_address(
+    request: HttpRequest, store_id: int, number: str, payload: AddressSchema, channel_id: int | None = None
+) -> Order:
+    order = _order(_store(store_id), number, channel_id)
     return services.order_update_address(
         actor=principal(request).actor,
         order=order,
@@ -597,9 +609,9 @@ def order_address(request: HttpRequest, store_id: int, number: str, payload: Add
 
 @router.post("/{store_id}/orders/{number}/notify", response={201: dict}, auth=perm("orders.change_order"))
 def order_notify(
-    request: HttpRequest, store_id: int, number: str, payload: NotifyIn
+    request: HttpRequest, store_id: int, number: str, payload: NotifyIn, channel_id: int | None = None
 ) -> tuple[int, dict[str, Any]]:
-    order = _order(_store(store_id), number)
+    order = _order(_store(store_id), number, channel_id)
     note = services.customer_notify(
         actor=principal(request).actor,
         order=order,
@@ -611,15 +623,19 @@ def order_notify(
 
 
 @router.post("/{store_id}/orders/{number}/allocate", response=OrderOut, auth=perm("orders.ship_order"))
-def order_allocate(request: HttpRequest, store_id: int, number: str) -> Order:
-    return services.order_allocate(actor=principal(request).actor, order=_order(_store(store_id), number))
+def order_allocate(request: HttpRequest, store_id: int, number: str, channel_id: int | None = None) -> Order:
+    return services.order_allocate(
+        actor=principal(request).actor, order=_order(_store(store_id), number, channel_id)
+    )
 
 
 @router.post("/{store_id}/orders/{number}/ship", response=list[OrderOut], auth=perm("orders.ship_order"))
-def order_ship(request: HttpRequest, store_id: int, number: str, payload: ShipIn) -> list[Order]:
+def order_ship(
+    request: HttpRequest, store_id: int, number: str, payload: ShipIn, channel_id: int | None = None
+) -> list[Order]:
     """Ship the order (and the orders merged with it). One tracking number when one warehouse
     ships; otherwise ``tracking_numbers`` maps warehouse id → tracking number."""
-    order = _order(_store(store_id), number)
+    order = _order(_store(store_id), number, channel_id)
     numbers: dict[int, str] | str = payload.tracking_numbers or payload.tracking_no
     return services.order_ship(
         actor=principal(request).actor, order=order, carrier_code=payload.carrier, tracking_numbers=numbers
@@ -627,14 +643,18 @@ def order_ship(request: HttpRequest, store_id: int, number: str, payload: ShipIn
 
 
 @router.post("/{store_id}/orders/{number}/deliver", response=OrderOut, auth=perm("orders.ship_order"))
-def order_deliver(request: HttpRequest, store_id: int, number: str, payload: DeliverIn) -> Order:
-    order = _order(_store(store_id), number)
+def order_deliver(
+    request: HttpRequest, store_id: int, number: str, payload: DeliverIn, channel_id: int | None = None
+) -> Order:
+    order = _order(_store(store_id), number, channel_id)
     return services.order_deliver(actor=principal(request).actor, order=order, at=payload.at)
 
 
 @router.post("/{store_id}/orders/{number}/cancel", response=OrderOut, auth=perm("orders.cancel_order"))
-def order_cancel(request: HttpRequest, store_id: int, number: str, payload: CancelIn) -> Order:
-    order = _order(_store(store_id), number)
+def order_cancel(
+    request: HttpRequest, store_id: int, number: str, payload: CancelIn, channel_id: int | None = None
+) -> Order:
+    order = _order(_store(store_id), number, channel_id)
     return services.order_cancel(actor=principal(request).actor, order=order, reason=payload.reason)
 
 
@@ -642,11 +662,13 @@ def order_cancel(request: HttpRequest, store_id: int, number: str, payload: Canc
 
 
 @router.post("/{store_id}/orders/{number}/brushing", response=OrderOut, auth=perm("orders.freeze_account"))
-def order_brushing(request: HttpRequest, store_id: int, number: str, payload: BrushingIn) -> Order:
+def order_brushing(
+    request: HttpRequest, store_id: int, number: str, payload: BrushingIn, channel_id: int | None = None
+) -> Order:
     """Confirm that the order is brushing (刷单): it is cancelled (a paid one refunded in full)
     and its customer account frozen — later storefront orders of the account get 409
     ``account_frozen``, its imported orders are held in review."""
-    order = _order(_store(store_id), number)
+    order = _order(_store(store_id), number, channel_id)
     return services.order_confirm_brushing(actor=principal(request).actor, order=order, note=payload.note)
 
 

@@ -1466,9 +1466,9 @@ def orders_sync_deliveries(*, now: dt.datetime | None = None) -> int:
     # every such order, in batches: parcels lost in transit never keep newer ones waiting
     shipped = Order.objects.filter(Q(status=S.SHIPPED) | Q(status=S.AFTER_SALE, delivered_at__isnull=True))
     for batch in batches(shipped, size=BATCH_SIZE):
-        by_ref = fulfilment_selectors.delivered_times(order_refs=[o.number for o in batch])
+        by_ref = fulfilment_selectors.delivered_times(orders=[(o.channel_id, o.number) for o in batch])
         for order in batch:
-            at = by_ref.get(order.number)
+            at = by_ref.get((order.channel_id, order.number))
             if at is None:
                 continue
             try:

@@ -85,4 +85,5 @@ def test_ord_05_merged_parcel_migration_links_every_order_even_those_cut_from_or
     assert ShipmentOrder.objects.count() == 5 + 3 + 2 + 2 + 1
     # and the delivery sync now reaches the 4th and 5th orders of the merged parcel
     Shipment.objects.filter(pk=five.pk).update(delivered_at=five.created_at + dt.timedelta(days=1))
-    assert set(delivered_times(order_refs=five_numbers)) == set(five_numbers)
+    asked = [(five.channel_id, n) for n in five_numbers]
+    assert set(delivered_times(orders=asked)) == set(asked)

@@ -175,5 +175,5 @@ def test_log_01_delivered_times_answers_for_hundreds_of_orders_at_once(store, ch
     ShipmentOrder.objects.filter(shipment=merged).update(order_number="A000")
     ShipmentOrder.objects.create(shipment=merged, order_number="Z999")
     ShipmentOrder.objects.filter(shipment=lost).update(order_number="M500")
-    refs = [f"M{n:03d}" for n in range(998)] + ["A000", "Z999"]
-    assert delivered_times(order_refs=refs) == {"A000": at(30), "Z999": at(30)}
+    refs = [(channel.pk, f"M{n:03d}") for n in range(998)] + [(channel.pk, "A000"), (channel.pk, "Z999")]
+    assert delivered_times(orders=refs) == {(channel.pk, "A000"): at(30), (channel.pk, "Z999"): at(30)}

@@ -7,6 +7,7 @@ no parcel."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -137,3 +138,51 @@ def test_ord_05_an_unmerged_order_page_shows_no_merged_parcel(world, make_user, 
     page = _client(make_user, Role.CUSTOMER_SERVICE).get(f"/orders/{alone.pk}/").content.decode()
     assert "SF1ALONE" in page
     assert "SF5MERGED" not in page
+
+
+def test_ord_05_a_parcel_delivers_only_its_own_channels_order_of_that_number(world, store, make_user, api_as):
+    """Order numbers are unique per channel only: a Tmall and a JD export can both hold order
+    1001. The delivery sync, the review invitation (CS-04) and the order page matched parcels
+    by number alone, so the Tmall parcel delivered the JD order too and showed on its page."""
+    from storeops.service import services as service_services
+    from storeops.stores import services as store_services
+
+    a_carrier("SF", secret="k-sf")
+    jd = store_services.channel_create(actor=ACTOR, store=store, kind="jd", code="jd", name="京东自营")
+    tmall_order = _allocated(world, "buyer-tmall")
+    world.channel = jd
+    jd_order = _allocated(world, "buyer-jd")
+    Order.objects.filter(pk__in=[tmall_order.pk, jd_order.pk]).update(number="1001")
+    tmall_order.refresh_from_db()
+    jd_order.refresh_from_db()
+    svc.order_ship(actor=ACTOR, order=jd_order, carrier_code="SF", tracking_numbers="SFJD")
+    svc.order_ship(actor=ACTOR, order=tmall_order, carrier_code="SF", tracking_numbers="SFTMALL")
+
+    # when only the Tmall parcel is signed for
+    _push_delivered("SFTMALL", "k-sf")
+    assert svc.orders_sync_deliveries() == 1
+
+    # then only the Tmall order is delivered; the JD order of the same number is still on its way
+    tmall_order.refresh_from_db()
+    jd_order.refresh_from_db()
+    assert (tmall_order.status, jd_order.status) == ("delivered", "shipped")
+
+    # and each order's page lists its own parcel only; the API asks which channel's 1001 is meant
+    owner = api_as(Role.OWNER)
+    ambiguous = owner.get(f"/api/v1/orders/{store.pk}/orders/1001")
+    assert ambiguous.status_code == 422, ambiguous.content
+    assert "channel_id" in ambiguous.json()["fields"]
+    for order, tracking in ((tmall_order, "SFTMALL"), (jd_order, "SFJD")):
+        detail = owner.get(f"/api/v1/orders/{store.pk}/orders/1001", channel_id=order.channel_id)
+        assert detail.status_code == 200, detail.content
+        assert detail.json()["channel_id"] == order.channel_id
+        assert [p["tracking_no"] for p in detail.json()["shipments"]] == [tracking]
+
+    # and the review invitation goes to the Tmall buyer's order only (CS-04, once the wait passed)
+    later = timezone.now() + dt.timedelta(days=30)
+    service_services.review_invitations_send(actor=ACTOR, now=later)
+    from storeops.service.models import ReviewInvitation
+
+    assert list(ReviewInvitation.objects.values_list("channel_id", "order_ref")) == [
+        (world.channel.pk * 0 + tmall_order.channel_id, "1001")
+    ]

@@ -207,17 +207,18 @@ def _invite_store(actor: Actor, store: Store, now: dt.datetime, result: Invitati
             "channel_id", "order_ref"
         )
     )
-    delivered = delivered_times(order_refs=sorted({ref for _c, ref in orders}))
+    delivered = delivered_times(orders=orders)
     for (channel_id, ref), channel in sorted(orders.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        if (channel_id, ref) in done or ref not in delivered:
+        if (channel_id, ref) in done or (channel_id, ref) not in delivered:
             continue
         if channel_id not in playbooks:
             playbooks[channel_id] = playbook_get(store=store, channel=channel)
-        due = rules.invitation_due(delivered[ref], playbooks[channel_id].review_invite_hours)
+        at = delivered[(channel_id, ref)]
+        due = rules.invitation_due(at, playbooks[channel_id].review_invite_hours)
         if now < due:
             result.not_due += 1
             continue
-        if _invite_order(actor, store, channel, ref, delivered[ref], due, now):
+        if _invite_order(actor, store, channel, ref, at, due, now):
             result.sent += 1
         else:
             result.failed += 1
