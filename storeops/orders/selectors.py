@@ -829,12 +829,16 @@ def paid_orders_of_customers(
     ]
 
 
-def refunded_amount_of(*, store_id: Any, number: Any) -> Subquery:
+def refunded_amount_of(*, store_id: Any, number: Any, customer_ref: Any) -> Subquery:
     """An expression for the amount refunded so far on the order ``number`` of ``store_id``
-    (both may be ``OuterRef``s), NULL when there is no such order: for other apps' aggregates
-    (outreach revenue net of refunds) without importing this app's models."""
+    placed by ``customer_ref`` (all may be ``OuterRef``s; numbers are unique per channel only,
+    the customer tells two channels' orders of one number apart), NULL when there is no such
+    order: for other apps' aggregates (outreach revenue net of refunds) without importing this
+    app's models."""
     return Subquery(
-        Order.objects.filter(store_id=store_id, number=number).order_by("id").values("refunded_amount")[:1]
+        Order.objects.filter(store_id=store_id, number=number, customer_ref=customer_ref)
+        .order_by("id")
+        .values("refunded_amount")[:1]
     )
 
 

@@ -122,7 +122,9 @@ def campaigns_stats(campaigns: Iterable[Campaign]) -> dict[int, CampaignStats]:
             paid=Sum("converted_amount"),
             refunded=Sum(
                 order_selectors.refunded_amount_of(
-                    store_id=OuterRef("store_id"), number=OuterRef("converted_order")
+                    store_id=OuterRef("store_id"),
+                    number=OuterRef("converted_order"),
+                    customer_ref=OuterRef("customer_ref"),
                 ),
                 filter=~Q(converted_order=""),
             ),

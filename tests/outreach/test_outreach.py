@@ -327,6 +327,31 @@ def test_mem_06_conversion_is_the_first_paid_order_in_the_window(store, channel,
     assert (Decimal(shown["revenue"]), Decimal(shown["refunded"])) == (Decimal("0"), order.paid_amount)
 
 
+def test_mem_06_revenue_ignores_another_channels_refunded_order_of_the_same_number(store, channel, sms):
+    """Order numbers are unique per channel only: a JD order refunded in full that shares the
+    converted Tmall order's number must not take the campaign's revenue away."""
+    from storeops.orders.models import Order
+    from storeops.stores import services as store_services
+
+    world = World(store, channel, stock_sh=20)
+    _opt_in(store, "buyer")
+    campaign = services.campaign_start(actor=ACTOR, campaign=_campaign(store, sms, ["buyer"]), now=_at(1, 10))
+    tmall = world.channel
+    world.channel = store_services.channel_create(actor=ACTOR, store=store, kind="jd", code="jd", name="京东")
+    other = world.place(1, customer="stranger", now=_at(2, 8))
+    world.pay(other, now=_at(2, 8))
+    order_services.order_refund(
+        actor=ACTOR, order=other, units={other.lines.get().pk: 1}, reason="七天无理由"
+    )
+    world.channel = tmall
+    order = world.place(1, customer="buyer", now=_at(2, 9))
+    world.pay(order, now=_at(2, 9))
+    Order.objects.filter(pk=other.pk).update(number=order.number)
+    assert services.conversions_attribute(store=store, now=_at(2, 12)) == 1
+    stats = selectors.campaign_stats(campaign)
+    assert (stats.converted, stats.revenue, stats.refunded) == (1, order.paid_amount, Decimal("0.00"))
+
+
 def test_mem_06_one_order_converts_only_the_latest_message_before_it(store, channel, sms):
     world = World(store, channel, stock_sh=20)
     _opt_in(store, "c1")
