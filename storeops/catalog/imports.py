@@ -28,6 +28,7 @@ from storeops.audit.services import audit_record
 from storeops.catalog.models import Category, MarketCategoryStat, Product, SalesDaily, Sku, Supplier
 from storeops.core.context import Actor
 from storeops.core.errors import DomainError, ValidationError
+from storeops.core.files import csv_text, read_bytes, workbook_rows
 from storeops.pricing import selectors as pricing_selectors
 from storeops.stores.models import Channel, Store
 
@@ -134,25 +135,17 @@ class _RowInvalid(Exception):
 
 
 def read_table(source: str | Path | IO[bytes], filename: str = "") -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells as strings) of a .csv (UTF-8, BOM allowed) or .xlsx file."""
+    """(line number, cells as strings) of a .csv (UTF-8, BOM allowed; or GBK as Excel on
+    Chinese Windows saves it) or .xlsx file. A file that cannot be read is a 422
+    (``core.files``)."""
     name = (filename or str(getattr(source, "name", source))).lower()
     if name.endswith((".xlsx", ".xlsm")):
-        from openpyxl import load_workbook
-
-        book = load_workbook(source, read_only=True, data_only=True)
-        try:
-            for line, values in enumerate(book.active.iter_rows(values_only=True), start=1):
-                yield line, [_cell(v) for v in values]
-        finally:
-            book.close()
+        for line, values in enumerate(workbook_rows(source), start=1):
+            yield line, [_cell(v) for v in values]
         return
-    if isinstance(source, str | Path):
-        handle: IO[str] = open(source, encoding="utf-8-sig", newline="")  # noqa: SIM115
-    else:
-        handle = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
-    with handle:
-        for line, cells in enumerate(csv.reader(handle), start=1):
-            yield line, [c.strip() for c in cells]
+    raw = Path(source).read_bytes() if isinstance(source, str | Path) else read_bytes(source)
+    for line, cells in enumerate(csv.reader(io.StringIO(csv_text(raw), newline="")), start=1):
+        yield line, [c.strip() for c in cells]
 
 
 def _cell(value: Any) -> str:
@@ -674,7 +667,7 @@ def catalog_import(
     report = ImportReport(kind=kind, partial=partial)
     try:
         records = _records(kind, read_table(source, filename), report)
-    except (UnicodeDecodeError, csv.Error, OSError, KeyError, ValueError) as exc:
+    except (csv.Error, OSError, KeyError, ValueError) as exc:
         raise ValidationError(_("无法读取文件：%(e)s") % {"e": exc}, fields={"file": str(exc)}) from exc
     if report.errors:
         return report

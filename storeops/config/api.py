@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import re
+from decimal import InvalidOperation
 from typing import Any
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -182,11 +184,24 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(OverflowError)
 @api.exception_handler(DataError)
+@api.exception_handler(InvalidOperation)
 def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
     """A number beyond what the database stores (an id or quantity like 10^20; SQLite raises
-    OverflowError, PostgreSQL a DataError) or, on PostgreSQL, a text too long for its column.
+    OverflowError, PostgreSQL a DataError; a decimal like 1E+30 cannot be rounded to its
+    column's places: InvalidOperation) or, on PostgreSQL, a text too long for its column.
     The service's transaction has rolled back: nothing was saved."""
     return _error(request, 422, "validation_error", _("数值超出范围或文字过长，未保存"))
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    """An upload whose multipart body cannot be read (no or a wrong boundary, cut off)."""
+    return _error(
+        request,
+        400,
+        "invalid_multipart",
+        _("上传内容无法解析：请以 multipart/form-data 发送文件（由客户端生成 boundary）"),
+    )
 
 
 @csrf_exempt

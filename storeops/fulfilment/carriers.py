@@ -20,6 +20,7 @@ from typing import IO, Any, Protocol
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from storeops.core.files import csv_text, read_bytes, workbook_rows
 from storeops.fulfilment.rules import Status, status_from_code
 
 SIGNATURE_HEADER = "X-StoreOps-Signature"  # "sha256=<hex HMAC-SHA256 of the raw body>"
@@ -173,26 +174,16 @@ def adapter_get(name: str) -> CarrierAdapter:
 
 def read_rows(source: IO[bytes], filename: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, row by header) of a .csv (UTF-8, BOM allowed; GB18030 fallback) or .xlsx
-    file. Excel date cells stay datetimes, so the scan time keeps its hour and minute."""
+    file. Excel date cells stay datetimes, so the scan time keeps its hour and minute. A file
+    that cannot be read is a 422 (``core.files``)."""
     if filename.lower().endswith((".xlsx", ".xlsm")):
-        from openpyxl import load_workbook
-
-        book = load_workbook(source, read_only=True, data_only=True)
-        try:
-            rows = book.active.iter_rows(values_only=True)
-            header = [str(h or "").strip() for h in next(rows, ())]
-            for line, values in enumerate(rows, start=2):
-                if any(v not in (None, "") for v in values):
-                    yield line, dict(zip(header, values, strict=False))
-        finally:
-            book.close()
+        rows = workbook_rows(source)
+        header = [str(h or "").strip() for h in next(rows, ())]
+        for line, values in enumerate(rows, start=2):
+            if any(v not in (None, "") for v in values):
+                yield line, dict(zip(header, values, strict=False))
         return
-    data = source.read()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("gb18030")  # Excel on Chinese Windows saves CSV in GBK
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(csv_text(read_bytes(source))))
     header = [h.strip() for h in next(reader, [])]
     for line, cells in enumerate(reader, start=2):
         if any(c.strip() for c in cells):

@@ -60,6 +60,7 @@ from storeops.catalog import selectors as catalog_selectors
 from storeops.catalog.imports import RowError
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, DomainError, NotFound, ValidationError
+from storeops.core.files import csv_text, read_bytes, workbook_rows
 from storeops.core.money import Money, apportion
 from storeops.inventory import services as inventory_services
 from storeops.orders import rules
@@ -363,30 +364,18 @@ def _cell(value: Any) -> str:
 
 def read_rows(source: str | Path | IO[bytes], filename: str = "") -> list[tuple[int, list[str]]]:
     """(line number, cells) of a .csv (UTF-8 with or without BOM, or GB18030 as Chinese
-    marketplaces often export) or .xlsx file; the header is line 1."""
+    marketplaces often export) or .xlsx file; the header is line 1. A file that cannot be
+    read is a 422 (``core.files``)."""
     name = (filename or str(getattr(source, "name", source))).lower()
     if name.endswith((".xlsx", ".xlsm")):
-        from openpyxl import load_workbook
-
-        book = load_workbook(source, read_only=True, data_only=True)
-        try:
-            return [
-                (line, [_cell(v) for v in values])
-                for line, values in enumerate(book.active.iter_rows(values_only=True), start=1)
-            ]
-        finally:
-            book.close()
-    if isinstance(source, str | Path):
-        raw = Path(source).read_bytes()
-    else:
-        raw = source.read()
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("gb18030")
-    return [(line, [_cell(c) for c in cells]) for line, cells in enumerate(csv.reader(io.StringIO(text)), 1)]
+        return [
+            (line, [_cell(v) for v in values]) for line, values in enumerate(workbook_rows(source), start=1)
+        ]
+    raw = Path(source).read_bytes() if isinstance(source, str | Path) else read_bytes(source)
+    return [
+        (line, [_cell(c) for c in cells])
+        for line, cells in enumerate(csv.reader(io.StringIO(csv_text(raw))), 1)
+    ]
 
 
 # --- parsing and validation ----------------------------------------------------------------------
@@ -874,7 +863,9 @@ def _prepare(
     """Read, parse and validate the whole file; the orders and the numbers already imported."""
     try:
         table = read_rows(source, filename)
-    except (UnicodeDecodeError, csv.Error, OSError, KeyError, ValueError, TypeError) as exc:
+    except ValidationError:
+        raise
+    except (csv.Error, OSError, KeyError, ValueError, TypeError) as exc:
         raise ValidationError(_("无法读取文件：%(e)s") % {"e": exc}, fields={"file": str(exc)[:200]}) from exc
     except Exception as exc:  # openpyxl raises its own errors for corrupt workbooks
         raise ValidationError(

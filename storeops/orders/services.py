@@ -18,7 +18,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -262,6 +262,16 @@ def _address_errors(address: AddressIn) -> dict[str, str]:
     for name in ("receiver", "phone", "province", "address"):
         if not str(getattr(address, name) or "").strip():
             errors[f"address.{name}"] = _("必填")
+    for name, limit in (("latitude", 90), ("longitude", 180)):
+        value = getattr(address, name)
+        if value is None:
+            continue
+        try:
+            ok = Decimal(value).is_finite() and -limit <= Decimal(value) <= limit
+        except (InvalidOperation, TypeError, ValueError):
+            ok = False
+        if not ok:
+            errors[f"address.{name}"] = _("坐标应在 -%(n)s 到 %(n)s 之间") % {"n": limit}
     return errors
 
 

@@ -43,14 +43,14 @@ def parse_amount(value: Any, field: str, *, positive: bool = False) -> Decimal:
         raise ValidationError(_("金额有误"), fields={field: _("请输入数字")}) from None
     if not amount.is_finite():
         raise ValidationError(_("金额有误"), fields={field: _("请输入数字")})
-    if amount != amount.quantize(CENT):
-        raise ValidationError(_("金额有误"), fields={field: _("金额最多两位小数")})
     if amount < 0 or (positive and amount == 0):
         raise ValidationError(
             _("金额有误"), fields={field: _("金额必须大于0") if positive else _("金额不能为负")}
         )
-    if amount >= Decimal("1e12"):
+    if amount >= Decimal("1e12"):  # before quantize: 1E+30 has more digits than it can hold
         raise ValidationError(_("金额有误"), fields={field: _("金额过大")})
+    if amount != amount.quantize(CENT):
+        raise ValidationError(_("金额有误"), fields={field: _("金额最多两位小数")})
     return amount.quantize(CENT)
 
 

@@ -90,6 +90,9 @@ def _qualification_validate(data: dict[str, Any]) -> None:
     for required in ("title", "issuer", "valid_from"):
         if not data.get(required):
             errors[required] = _("必填")
+    for text in ("number", "scope"):  # optional texts: may be empty, never null
+        if text in data and data[text] is None:
+            errors[text] = _("不能为 null，留空请传空字符串")
     vf, vt = data.get("valid_from"), data.get("valid_to")
     if isinstance(vf, dt.date) and isinstance(vt, dt.date) and vt < vf:
         errors["valid_to"] = _("到期日期不能早于生效日期")

@@ -306,3 +306,29 @@ def test_import_cli_import_reports_bad_rows_and_fails(store, dress, tmp_path):
     assert Product.objects.count() == 0
     call_command("catalog", "import", str(path), "--kind", "products", "--store", store.code, "--partial")
     assert list(Product.objects.values_list("code", flat=True)) == ["P00001"]
+
+
+def test_import_a_gbk_csv_saved_by_excel_on_chinese_windows_is_read(store, dress):
+    """Excel on Chinese Windows saves "CSV" in GBK: it was refused as unreadable (the order and
+    tracking imports read it already; all three now share ``core.files``)."""
+    import csv as csv_module
+
+    text = io.StringIO()
+    csv_module.writer(text).writerows([HEADER, product_row(1)])
+    source = io.BytesIO(text.getvalue().encode("gbk"))
+    source.name = "products.csv"
+    report = catalog_import(actor=ACTOR, store=store, kind="products", source=source)
+    assert (report.ok, report.imported) == (True, 1)
+    assert Product.objects.get(code="P00001").title == "碎花雪纺连衣裙1"
+
+
+def test_import_a_file_that_is_no_table_is_refused_naming_the_file(store, dress):
+    from storeops.core.errors import ValidationError
+
+    for name, data in (("products.xlsx", b"not a zip"), ("products.csv", b"\x89PNG\r\n\x1a\n\x82")):
+        source = io.BytesIO(data)
+        source.name = name
+        with pytest.raises(ValidationError) as refused:
+            catalog_import(actor=ACTOR, store=store, kind="products", source=source)
+        assert "file" in refused.value.fields
+    assert not Product.objects.exists()
