@@ -379,3 +379,62 @@ def test_risk_01_the_console_detail_shows_the_ip_and_device_and_the_list_finds_t
         assert order.number in listed
         assert other.number not in listed
     assert "198.51.100.7" not in client.get("/orders/").content.decode()  # lists show no IP
+
+
+# --- marketplace imports --------------------------------------------------------------------------
+
+
+def test_risk_01_a_saved_import_mapping_may_carry_the_ip_and_device_columns(world):
+    import io
+
+    from storeops.orders import imports
+    from tests.orders import import_files as f
+
+    imports.mapping_save(
+        actor=ACTOR,
+        store=world.store,
+        name="带IP的表格",
+        channel_kind="tmall",
+        mapping={
+            "order_no": "单号",
+            "receiver": "姓名",
+            "phone": "手机号",
+            "full_address": "地址",
+            "sku_code": "编码",
+            "quantity": "件数",
+            "order_amount": "金额",
+            "client_ip": "下单IP",
+            "device_id": "设备号",
+        },
+    )
+    header = ["单号", "姓名", "手机号", "地址", "编码", "件数", "金额", "下单IP", "设备号"]
+    where = "浙江省 杭州市 西湖区 文三路100号"
+
+    def run(rows):
+        return imports.orders_import(
+            actor=ACTOR,
+            store=world.store,
+            channel=world.channel,
+            source=io.BytesIO(f.csv_bytes(header, rows)),
+            filename="x.csv",
+        )
+
+    # a bad IP or device id is a row error naming the column; nothing is written
+    bad = run(
+        [
+            ["X1", "张三", "13812345678", where, "P1-S", "1", "99.00", "300.1.1.1", ""],
+            ["X2", "李四", "13812345679", where, "P1-S", "1", "99.00", "", "bad device"],
+        ]
+    )
+    assert [(e.line, e.field) for e in bad.errors] == [(2, "下单IP"), (3, "设备标识")]
+    assert not Order.objects.exists()
+    report = run(
+        [
+            ["X1", "张三", "13812345678", where, "P1-S", "1", "99.00", IP, DEVICE],
+            ["X2", "李四", "13812345679", where, "P1-S", "1", "99.00", "", ""],
+        ]
+    )
+    assert report.ok, report.errors
+    assert Order.objects.get(number="X1").client_ip == IP
+    assert Order.objects.get(number="X1").device_id == DEVICE
+    assert (Order.objects.get(number="X2").client_ip, Order.objects.get(number="X2").device_id) == (None, "")
