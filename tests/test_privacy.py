@@ -18,6 +18,7 @@ from storeops.accounts.services import api_token_create
 from storeops.audit.models import AuditEntry
 from storeops.core.context import Actor
 from storeops.orders import services as order_services
+from storeops.orders.models import Order
 from tests.orders.builders import ACTOR, World
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +41,31 @@ def test_data_09_the_order_export_masks_phone_and_name_and_leaves_out_the_street
     assert "张*" in rows[1]
     assert "文三路100号" not in text  # province and city only
     assert "西湖区" not in text
+
+
+def test_risk_05_the_order_export_and_api_mask_the_client_ip_and_device(store, channel, make_user, api_as):
+    """RISK-01 records where a storefront order came from; like the phone, the IP and the
+    device id leave the system only masked (the full values are on the console detail page)."""
+    world = World(store, channel)
+    order = world.place(1)
+    Order.objects.filter(pk=order.pk).update(
+        client_ip="203.0.113.57", device_id="a1b2c3d4-ffff-4000-8000-e5f6"
+    )
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+    text = client.get("/orders/?format=csv").getvalue().decode("utf-8-sig")
+    assert "203.0.113.57" not in text
+    assert "a1b2c3d4-ffff-4000-8000-e5f6" not in text
+    assert "203.0.113.*" in text
+    assert "a1b2****e5f6" in text
+    detail = api_as(Role.OPERATIONS).get(f"/orders/{store.pk}/orders/{order.number}")
+    assert detail.status_code == 200
+    assert "203.0.113.57" not in detail.content.decode()
+    assert "a1b2c3d4-ffff" not in detail.content.decode()
+    # the console's list shows neither
+    listed = client.get("/orders/").content.decode()
+    assert order.number in listed
+    assert "203.0.113" not in listed
 
 
 def test_risk_05_customer_notifications_are_logged_with_the_phone_masked(store, channel, caplog):

@@ -224,6 +224,8 @@ def _csv(qs: Any, *, store: Store, now: dt.datetime) -> StreamingHttpResponse:
                     _("付款时间"),
                     _("最晚发货时间"),
                     _("发货时间"),
+                    _("下单IP"),
+                    _("设备标识"),
                 ]
             )
             for o in qs.iterator(chunk_size=2000):
@@ -249,6 +251,8 @@ def _csv(qs: Any, *, store: Store, now: dt.datetime) -> StreamingHttpResponse:
                         when(o.paid_at),
                         when(o.ship_by),
                         when(o.shipped_at),
+                        o.client_ip_masked,  # the network, not the host (RISK-05)
+                        o.device_id_masked,
                     ]
                 )
 

@@ -153,6 +153,9 @@ def _orders(*, store, channel, skus, customers, now, actor, rng) -> dict[str, li
                 ),
                 idempotency_key=f"demo-{n}",
                 now=placed_at,
+                # where the order came from (RISK-01): documentation addresses, one phone each
+                client_ip=f"203.0.113.{10 + n}",
+                device_id=f"app-{customer}",
             )
         except inventory.InsufficientStock:
             continue  # the low-stock SKUs ran out: a real shop sees that too

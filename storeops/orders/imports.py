@@ -119,10 +119,13 @@ FIELDS: dict[str, str] = {
     "created_at": gettext_noop("下单时间"),
     "paid_at": gettext_noop("付款时间"),
     "buyer_note": gettext_noop("买家留言"),
+    # optional, for a saved column mapping: the buyer's IP and device (RISK-01 brushing review)
+    "client_ip": gettext_noop("下单IP"),
+    "device_id": gettext_noop("设备标识"),
 }
 # Order-level fields: every row of one order must carry the same value.
 _ORDER_FIELDS = ("buyer", "receiver", "phone", "full_address", "province", "city", "district", "address",
-                 "order_amount", "created_at", "paid_at")  # fmt: skip
+                 "order_amount", "created_at", "paid_at", "client_ip", "device_id")  # fmt: skip
 _ALWAYS_REQUIRED = ("order_no", "receiver", "phone", "sku_code", "quantity")
 
 # Marketplace order states that mean "not paid" / "closed": such rows are skipped, not imported.
@@ -408,6 +411,8 @@ class ParsedOrder:
     created_at: dt.datetime | None = None
     paid_at: dt.datetime | None = None
     buyer_note: str = ""
+    client_ip: str | None = None
+    device_id: str = ""
 
 
 @dataclass
@@ -557,6 +562,17 @@ def _parse_order_fields(order: ParsedOrder, row: _Row) -> None:
     order.created_at = _when(row.values.get("created_at", ""), "created_at")
     order.paid_at = _when(row.values.get("paid_at", ""), "paid_at")
     order.buyer_note = row.values.get("buyer_note", "").strip()[:300]
+    raw_ip = row.values.get("client_ip", "").strip()
+    if raw_ip:
+        order.client_ip = rules.ip_normal(raw_ip)
+        if order.client_ip is None:
+            raise _Bad("client_ip", _("不是有效的IP地址：%(v)s") % {"v": raw_ip[:60]})
+    order.device_id = row.values.get("device_id", "").strip()
+    if order.device_id and not rules.device_id_valid(order.device_id):
+        raise _Bad(
+            "device_id",
+            _("设备标识无效：最多%(n)s个字符，只能包含字母、数字和 . _ : -") % {"n": rules.DEVICE_ID_MAX},
+        )
 
 
 def _check_amounts(order: ParsedOrder) -> None:
@@ -707,6 +723,8 @@ def order_import_create(
         discount_total=list_sum - payable,
         payable=payable,
         buyer_note=order.buyer_note,
+        client_ip=order.client_ip,
+        device_id=order.device_id,
         pricing={"imported": {"channel": channel.code, "line": order.first_line}},
         created_at=created_at,
     )

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from storeops.catalog.models import Sku
 from storeops.core.money import DEFAULT_CURRENCY
 from storeops.inventory.models import Warehouse
-from storeops.orders.rules import HoldReason, Status
+from storeops.orders.rules import HoldReason, Status, mask_device, mask_ip
 from storeops.stores.models import Channel, Store
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -83,6 +83,10 @@ class Order(models.Model):
     pricing = models.JSONField(_("价格说明"), default=dict, blank=True)  # applied offers + explanation
     is_big_promo = models.BooleanField(_("大促订单"), default=False)
     buyer_note = models.CharField(_("买家留言"), max_length=300, blank=True)
+    # where the storefront order came from (RISK-01 brushing signals); personal data like the
+    # phone (RISK-05): masked in lists and exports, in full only on the detail page
+    client_ip = models.GenericIPAddressField(_("下单IP"), null=True, blank=True)
+    device_id = models.CharField(_("设备标识"), max_length=64, blank=True)
     # review (ORD-01) and exceptions (ORD-04)
     fraud_score = models.PositiveSmallIntegerField(_("风险分"), null=True, blank=True)
     hold_reasons = models.JSONField(_("挂起原因"), default=list, blank=True)
@@ -132,6 +136,18 @@ class Order(models.Model):
             # by number within a store, whatever the channel: the order detail API, parcels'
             # delivery detection, outreach conversions (the unique index leads with the channel)
             models.Index(fields=("store", "number"), name="order_store_number"),
+            # RISK-01 window counts at review: orders from one IP, accounts on one device. Partial:
+            # orders without them (imports, back office) are neither counted nor indexed
+            models.Index(
+                fields=("store", "client_ip", "created_at"),
+                name="order_store_ip",
+                condition=Q(client_ip__isnull=False),
+            ),
+            models.Index(
+                fields=("store", "device_id", "created_at"),
+                name="order_store_device",
+                condition=Q(device_id__gt=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,6 +157,14 @@ class Order(models.Model):
     def phone_masked(self) -> str:
         p = self.phone
         return p[:3] + "****" + p[-4:] if len(p) >= 11 else p[:2] + "****"
+
+    @property
+    def client_ip_masked(self) -> str:
+        return mask_ip(self.client_ip)
+
+    @property
+    def device_id_masked(self) -> str:
+        return mask_device(self.device_id)
 
     @property
     def receiver_masked(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -142,21 +143,76 @@ def default_fraud_score(s: FraudSignals) -> int:
 
 @dataclass(frozen=True, slots=True)
 class BrushingSignals:
-    """RISK-01 order brushing (刷单), counted over the playbook's window, this order included."""
+    """RISK-01 order brushing (刷单), counted over the playbook's window, this order included.
+    The IP and device counts are 0 for an order that carries no IP / device id: not counted."""
 
     accounts_same_destination: int  # distinct accounts ordering to this address or phone
     orders_same_account: int  # orders of this order's account
+    orders_same_ip: int = 0  # orders placed from this order's client IP
+    accounts_same_device: int = 0  # distinct accounts ordering from this order's device
 
 
-def brushing_details(s: BrushingSignals, *, accounts_limit: int, orders_limit: int) -> list[str]:
+def brushing_details(
+    s: BrushingSignals, *, accounts_limit: int, orders_limit: int, ip_limit: int, device_limit: int
+) -> list[str]:
     """The brushing patterns this order shows (empty: none): many accounts to one
-    address/phone, or one account ordering at an abnormal rate."""
+    address/phone or on one device, many orders from one IP, or one account ordering at an
+    abnormal rate."""
     found = []
     if s.accounts_same_destination >= accounts_limit:
         found.append(f"brushing.accounts_same_address={s.accounts_same_destination}")
     if s.orders_same_account >= orders_limit:
         found.append(f"brushing.orders_same_account={s.orders_same_account}")
+    if s.orders_same_ip and s.orders_same_ip >= ip_limit:
+        found.append(f"brushing.orders_same_ip={s.orders_same_ip}")
+    if s.accounts_same_device and s.accounts_same_device >= device_limit:
+        found.append(f"brushing.accounts_same_device={s.accounts_same_device}")
     return found
+
+
+# --- the client's IP and device (RISK-01 signals; personal data, RISK-05) ----------------------
+
+DEVICE_ID_MAX = 64  # the column's length: a UUID (36) or a hex/base64url hash fits
+_DEVICE_ID = re.compile(r"[A-Za-z0-9._:\-]+")
+
+
+def device_id_valid(value: str) -> bool:
+    """A device id is 1–64 printable ASCII letters, digits or ``. _ : -`` (UUIDs, hashes)."""
+    return 0 < len(value) <= DEVICE_ID_MAX and _DEVICE_ID.fullmatch(value) is not None
+
+
+def ip_normal(value: str) -> str | None:
+    """The canonical text of an IPv4/IPv6 address (an IPv4-mapped IPv6 address as IPv4), or
+    None when ``value`` is not an address."""
+    try:
+        ip = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ip)
+
+
+def mask_ip(value: str | None) -> str:
+    """Lists and exports show the network, not the host (RISK-05): 203.0.113.57 → 203.0.113.*,
+    2001:db8:85a3::8a2e:370:7334 → 2001:db8:85a3:*."""
+    if not value:
+        return ""
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return "*"
+    if isinstance(ip, ipaddress.IPv4Address):
+        return ".".join(str(ip).split(".")[:3]) + ".*"
+    groups = ip.exploded.split(":")[:3]
+    return ":".join(g.lstrip("0") or "0" for g in groups) + ":*"
+
+
+def mask_device(value: str) -> str:
+    """a1b2c3d4-0000-4000-8000-00000000e5f6 → a1b2****e5f6; short ids keep two characters."""
+    if not value:
+        return ""
+    return value[:4] + "****" + value[-4:] if len(value) >= 12 else value[:2] + "****"
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,11 +154,12 @@ def order_list(
 ) -> QuerySet[Order]:
     """The store's orders, newest first, filtered.
 
-    ``q`` matches the order number, the customer or the receiver (contains), or the last
-    digits of the phone. ``*_from`` bounds are inclusive, ``*_to`` bounds exclusive for a
-    datetime and through the end of the day for a date. ``ship_risk`` is ``at_risk`` (within
-    the channel's warning window before the ship-by time) or ``breached`` (past it), over
-    paid orders not yet shipped. Unknown filter values raise ValidationError."""
+    ``q`` matches the order number, the customer or the receiver (contains), the last
+    digits of the phone, or exactly the client IP or the device id (RISK-01). ``*_from``
+    bounds are inclusive, ``*_to`` bounds exclusive for a datetime and through the end of the
+    day for a date. ``ship_risk`` is ``at_risk`` (within the channel's warning window before
+    the ship-by time) or ``breached`` (past it), over paid orders not yet shipped. Unknown
+    filter values raise ValidationError."""
     _check_filters(status=status, hold_reason=hold_reason, ship_risk=ship_risk, source=source)
     qs = Order.objects.filter(store=store).select_related("channel")
     exact = {"status": status, "channel_id": channel_id, "source": source, "is_big_promo": is_big_promo}
@@ -168,6 +169,11 @@ def order_list(
         match = Q(number__icontains=term) | Q(customer_ref__icontains=term) | Q(receiver__icontains=term)
         if term.isdigit() and len(term) >= 4:
             match |= Q(phone__endswith=term)
+        ip = rules.ip_normal(term) if not term.isdigit() else None
+        if ip is not None:  # the client IP (RISK-01): exact
+            match |= Q(client_ip=ip)
+        elif rules.device_id_valid(term):
+            match |= Q(device_id=term)
         qs = qs.filter(match)
     for name, start, end in (("created_at", created_from, created_to), ("paid_at", paid_from, paid_to)):
         if start is not None:

@@ -368,16 +368,20 @@ def order_place(
     is_big_promo: bool = False,
     now: dt.datetime | None = None,
     payment_with: tuple[str, Any] | None = None,
+    client_ip: str | None = None,
+    device_id: str = "",
 ) -> tuple[Order, bool]:
     """Place an order: price it with the promotions engine, reserve its stock in the chosen
     warehouses, redeem its coupons — all or nothing. Returns ``(order, created)``: the same
     idempotency key returns the order it created the first time (``created=False``).
-    ``payment_with`` (provider, gateway): see :func:`checkout_place`."""
+    ``payment_with`` (provider, gateway): see :func:`checkout_place`. ``client_ip`` and
+    ``device_id`` are recorded on the order for the brushing review (RISK-01)."""
     now = now or timezone.now()
     if channel.store_id != store.pk:
         raise ValidationError(_("渠道不属于该店铺"), fields={"channel": _("渠道不属于该店铺")})
     if not (customer.customer_ref or "").strip():
         raise ValidationError(_("缺少顾客标识"), fields={"customer": _("必填")})
+    client_ip, device_id = _client_fields(client_ip, device_id)
     key = clean_key(idempotency_key)
     fingerprint = _fingerprint(lines, address, coupon_codes, customer.customer_ref or "")
 
@@ -405,9 +409,27 @@ def order_place(
             is_big_promo=is_big_promo,
             now=now,
             payment_with=payment_with,
+            client_ip=client_ip,
+            device_id=device_id,
         )
 
     return once(key=key, find=first, run=place)
+
+
+def _client_fields(client_ip: str | None, device_id: str) -> tuple[str | None, str]:
+    """RISK-01: the order's client IP and device id, checked (no query): a bad one is a 422."""
+    ip = None
+    if client_ip:
+        ip = rules.ip_normal(client_ip)
+        if ip is None:
+            raise ValidationError(_("下单IP无效"), fields={"client_ip": _("不是有效的IP地址")})
+    device = (device_id or "").strip()
+    if device and not rules.device_id_valid(device):
+        message = _("设备标识无效：最多%(n)s个字符，只能包含字母、数字和 . _ : -") % {
+            "n": rules.DEVICE_ID_MAX
+        }
+        raise ValidationError(message, fields={"device_id": message})
+    return ip, device
 
 
 def _replayed(order: Order, fingerprint: str) -> Order:
@@ -431,6 +453,8 @@ def _place(
     is_big_promo: bool,
     now: dt.datetime,
     payment_with: tuple[str, Any] | None = None,
+    client_ip: str | None = None,
+    device_id: str = "",
 ) -> Order:
     playbook = playbook_get(store=store, channel=channel)
     priced = promotion_services.quote_cart(
@@ -486,6 +510,8 @@ def _place(
         },
         is_big_promo=is_big_promo,
         buyer_note=buyer_note[:300],
+        client_ip=client_ip,
+        device_id=device_id,
         created_at=now,
     )
     line_rows: dict[int, OrderLine] = {}
@@ -1014,7 +1040,8 @@ def _fraud_signals(order: Order, now: dt.datetime) -> rules.FraudSignals:
 
 def _brushing_signals(order: Order, now: dt.datetime, *, window_hours: int) -> rules.BrushingSignals:
     """RISK-01: over the window (this order included), the accounts that ordered to this
-    order's address or phone, and the orders of its account."""
+    order's address or phone, the orders of its account, the orders from its client IP and the
+    accounts on its device (0 when the order carries no IP / device: not counted)."""
     recent = Order.objects.filter(
         store_id=order.store_id, created_at__gte=now - dt.timedelta(hours=window_hours)
     )
@@ -1022,9 +1049,21 @@ def _brushing_signals(order: Order, now: dt.datetime, *, window_hours: int) -> r
     if order.phone:
         same_place |= Q(phone=order.phone)
     accounts = set(recent.filter(same_place).values_list("customer_ref", flat=True)) | {order.customer_ref}
+    same_ip = 0
+    if order.client_ip:
+        same_ip = recent.filter(client_ip=order.client_ip).exclude(pk=order.pk).count() + 1
+    same_device = 0
+    if order.device_id:
+        # ``device_id > ''`` repeats the partial index's condition so SQLite may use it too
+        on_device = recent.filter(device_id=order.device_id, device_id__gt="")
+        same_device = len(
+            set(on_device.values_list("customer_ref", flat=True).distinct()) | {order.customer_ref}
+        )
     return rules.BrushingSignals(
         accounts_same_destination=len(accounts),
         orders_same_account=recent.filter(customer_ref=order.customer_ref).exclude(pk=order.pk).count() + 1,
+        orders_same_ip=same_ip,
+        accounts_same_device=same_device,
     )
 
 
@@ -1058,6 +1097,8 @@ def order_auto_review(*, actor: Actor, order: Order, now: dt.datetime | None = N
                 _brushing_signals(order, now, window_hours=playbook.brushing_window_hours),
                 accounts_limit=playbook.brushing_accounts_per_address,
                 orders_limit=playbook.brushing_orders_per_account,
+                ip_limit=playbook.brushing_orders_per_ip,
+                device_limit=playbook.brushing_accounts_per_device,
             )
             + (["account_frozen"] if _frozen(order.store_id, order.customer_ref) else []),
         )

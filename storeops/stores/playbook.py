@@ -824,6 +824,24 @@ class PlaybookSettings(BaseModel):
         ge=2,
         le=100000,
     )
+    # one IP is shared by many real customers (mobile carrier NAT, offices, campuses): far
+    # higher than the per-account limit; raise it for big promotions
+    brushing_orders_per_ip: int = _s(
+        "RISK-01",
+        20,
+        "同一IP窗口内下单数达到即转人工审核",
+        "Orders from one IP address within the window that send an order to review",
+        ge=2,
+        le=100000,
+    )
+    brushing_accounts_per_device: int = _s(
+        "RISK-01",
+        3,
+        "同一设备窗口内下单账号数达到即转人工审核",
+        "Accounts ordering from one device within the window that send an order to review",
+        ge=2,
+        le=1000,
+    )
     sentiment_alarm_keywords: str = _s(
         "RISK-02",
         "假货,诈骗,骗子,欺诈,黑店,三无产品,曝光,12315,维权,投诉到平台",

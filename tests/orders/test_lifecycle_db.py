@@ -387,10 +387,12 @@ def test_risk_01_brushing_rules_are_pure():
     from storeops.orders import rules
 
     signals = rules.BrushingSignals(accounts_same_destination=3, orders_same_account=1)
-    assert rules.brushing_details(signals, accounts_limit=3, orders_limit=10) == [
-        "brushing.accounts_same_address=3"
-    ]
-    assert rules.brushing_details(signals, accounts_limit=4, orders_limit=10) == []
+    assert rules.brushing_details(
+        signals, accounts_limit=3, orders_limit=10, ip_limit=20, device_limit=3
+    ) == ["brushing.accounts_same_address=3"]
+    assert (
+        rules.brushing_details(signals, accounts_limit=4, orders_limit=10, ip_limit=20, device_limit=3) == []
+    )
     held = rules.review_decision(
         address=rules.Address("张三", "13812345678", "浙江省", "杭州市", "", "文三路100号"),
         stock_ok=True,
