@@ -35,7 +35,6 @@ SETTINGS_ENV = (
     "STOREOPS_BACKUP_KEEP",
     "STOREOPS_BACKUP_COPY_DIR",
     "LOG_LEVEL",
-    "STOREOPS_TRUSTED_PROXIES",
     "DJANGO_SETTINGS_MODULE",
 )
 STRONG_KEY = "q8Zr-3vN_x1Lk7pWc9Tb2Yh5Jm0Rf4Gd6Sa8Ue1Io3Pn7Kz5Xw2Vb9Ct4Hy6Lq0Mj"
@@ -57,7 +56,6 @@ print(json.dumps({
     "cache": s.CACHES["default"]["BACKEND"],
     "huey": s.HUEY["huey_class"],
     "var_dir": str(s.VAR_DIR),
-    "trusted_proxies": s.STOREOPS_TRUSTED_PROXIES,
 }))
 """
 
@@ -204,19 +202,3 @@ def test_storeops_language_sets_the_default_language(tmp_path, language, expecte
 
     # then
     assert config["LANGUAGE_CODE"] == expected
-
-
-# ---- reverse proxies (RISK-01 client IP) -----------------------------------------------------------
-
-
-def test_no_proxy_is_trusted_by_default_and_the_setting_takes_addresses_and_networks(tmp_path):
-    assert started(tmp_path)["trusted_proxies"] == []
-    config = started(tmp_path, STOREOPS_TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8,::1")
-    assert config["trusted_proxies"] == ["127.0.0.1", "10.0.0.0/8", "::1"]
-
-
-def test_a_bad_trusted_proxy_stops_the_process_at_start_up(tmp_path):
-    result = start(tmp_path, STOREOPS_TRUSTED_PROXIES="127.0.0.1,nginx")
-    assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    assert "'nginx' is not an IP address or network" in result.stderr

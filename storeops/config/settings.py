@@ -8,13 +8,11 @@ Environment:
   STOREOPS_LANGUAGE   default console language, "zh-hans" (default) or "en"
   STOREOPS_VAR_DIR    where the SQLite database, huey queue and backups live (default ./var)
   ALLOWED_HOSTS       comma separated (default localhost names in development)
-  STOREOPS_TRUSTED_PROXIES  reverse proxies whose X-Forwarded-For is believed (default none)
   EMAIL_URL-like settings: EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, DEFAULT_FROM_EMAIL
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 
@@ -206,20 +204,6 @@ STOREOPS_PAYMENT_TEST_GATEWAY = not PRODUCTION and os.environ.get("STOREOPS_PAYM
 # Fraud scorer for the automatic order review (ORD-01): a dotted path to a function taking
 # ``storeops.orders.rules.FraudSignals`` and returning 0–100.
 STOREOPS_FRAUD_SCORER = os.environ.get("STOREOPS_FRAUD_SCORER", "storeops.orders.rules.default_fraud_score")
-# Reverse proxies whose X-Forwarded-For is believed for the client's IP (RISK-01): addresses or
-# networks, comma separated ("127.0.0.1,10.0.0.0/8"). Default none: the header is ignored and
-# the client is the connecting peer (REMOTE_ADDR), since anybody can send the header.
-STOREOPS_TRUSTED_PROXIES = [
-    p.strip() for p in os.environ.get("STOREOPS_TRUSTED_PROXIES", "").split(",") if p.strip()
-]
-for _proxy in STOREOPS_TRUSTED_PROXIES:
-    try:
-        ipaddress.ip_network(_proxy, strict=False)
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"STOREOPS_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network. "
-            f"STOREOPS_TRUSTED_PROXIES 中的 {_proxy!r} 不是有效的 IP 地址或网段。"
-        ) from None
 # How customers are told about their orders (ORD-04): dotted paths of notifier classes.
 STOREOPS_CUSTOMER_NOTIFIERS = [
     c.strip()

@@ -30,7 +30,6 @@ from ninja import Header, Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
 from storeops.core.api import Page, paginate
-from storeops.core.clientip import client_ip
 from storeops.core.errors import InvalidSignature, NotFound, ValidationError
 from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.inventory import selectors as inventory_selectors
@@ -139,6 +138,9 @@ class PlaceIn(CartIn):
     # the shopper's device (app install id / browser fingerprint), or the X-Device-Id header:
     # 1–64 letters, digits, ``. _ : -`` (RISK-01)
     device_id: str | None = None
+    # the shopper's IP as the storefront saw it, or the X-Client-IP header (RISK-01); the
+    # address that connects to this API is the storefront's server, never taken for it
+    client_ip: str | None = None
 
 
 class StockHintOut(Schema):
@@ -462,11 +464,12 @@ def shop_place(
     payload: PlaceIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
     device_id: str | None = Header(None, alias="X-Device-Id"),
+    client_ip: str | None = Header(None, alias="X-Client-IP"),
 ) -> Status:
     """Step 2: place the order and start its payment. The same idempotency key (header or
     body) returns the first order (200) instead of creating another (201). The order records
-    the client's IP (the peer, or X-Forwarded-For from a trusted proxy) and the device id
-    (header or body) for the brushing review (RISK-01)."""
+    the shopper's IP and device id as the storefront sends them (header or body) for the
+    brushing review (RISK-01)."""
     # the channel with its store in one query; the separate reads only to tell which is missing
     channel = Channel.objects.select_related("store").filter(pk=payload.channel_id, store_id=store_id).first()
     if channel is None:
@@ -494,7 +497,7 @@ def shop_place(
         coupon_codes=payload.coupon_codes,
         idempotency_key=idempotency_key or payload.idempotency_key,
         buyer_note=payload.buyer_note,
-        client_ip=client_ip(request.META),
+        client_ip=client_ip or payload.client_ip,
         device_id=device_id or payload.device_id or "",
     )
     return Status(201 if created else 200, {"order": order, "payment": payment, "replayed": not created})
