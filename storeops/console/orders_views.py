@@ -514,9 +514,12 @@ def _act(
 @require_POST
 @console_view("orders.review_order")
 def order_review(request: HttpRequest, order_id: int) -> HttpResponse:
-    """Approve (pass the manual review), run the automatic review now, or hold (ORD-01)."""
+    """Approve (pass the manual review), run the automatic review now, or hold (ORD-01). A
+    refusal on the order page (a hold without its reason) comes back with the note as typed;
+    the review queue (which sends ``next``) gets its message there."""
     decision = request.POST.get("decision", "")
-    note = request.POST.get("note", "").strip()
+    sent = posted(request, "note")
+    note = sent["note"]
     actor = _actor(request)
 
     def run(order: Any) -> str:
@@ -538,7 +541,9 @@ def order_review(request: HttpRequest, order_id: int) -> HttpResponse:
             return _("订单 %(n)s 已挂起，转人工处理") % {"n": order.number}
         raise ValidationError(_("未知的审核动作"), fields={"decision": _("只能是通过或挂起")})
 
-    return _act(request, order_id, run)
+    if "next" in request.POST:  # a row of the review queue
+        return _act(request, order_id, run)
+    return _act(request, order_id, run, form="review", sent=sent)
 
 
 @require_POST
@@ -565,19 +570,16 @@ def order_address(request: HttpRequest, order_id: int) -> HttpResponse:
 @require_POST
 @console_view("orders.change_order")
 def order_notify(request: HttpRequest, order_id: int) -> HttpResponse:
-    """Send the customer a message about the order (ORD-04)."""
+    """Send the customer a message about the order (ORD-04); a refused one comes back as typed."""
+    sent = posted(request, "channel", "text")
 
     def run(order: Any) -> str:
         svc.customer_notify(
-            actor=_actor(request),
-            order=order,
-            purpose="manual",
-            channel=request.POST.get("channel", ""),
-            text=request.POST.get("text", ""),
+            actor=_actor(request), order=order, purpose="manual", channel=sent["channel"], text=sent["text"]
         )
         return _("已通知顾客")
 
-    return _act(request, order_id, run)
+    return _act(request, order_id, run, form="notify", sent=sent)
 
 
 @require_POST
@@ -658,16 +660,18 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
 @require_POST
 @console_view("orders.freeze_account")
 def order_brushing(request: HttpRequest, order_id: int) -> HttpResponse:
-    """RISK-01: confirm brushing — the order is cancelled and its account frozen."""
+    """RISK-01: confirm brushing — the order is cancelled and its account frozen. A refusal
+    (no grounds given) comes back with the note as typed."""
+    sent = posted(request, "note")
 
     def run(order: Any) -> str:
-        svc.order_confirm_brushing(actor=_actor(request), order=order, note=request.POST.get("note", ""))
+        svc.order_confirm_brushing(actor=_actor(request), order=order, note=sent["note"])
         return _("已确认刷单：订单 %(n)s 已取消，账号 %(c)s 已冻结") % {
             "n": order.number,
             "c": order.customer_ref,
         }
 
-    return _act(request, order_id, run)
+    return _act(request, order_id, run, form="brushing", sent=sent)
 
 
 # --- frozen accounts (RISK-01) -------------------------------------------------------------------
@@ -685,11 +689,15 @@ def frozen_accounts(request: HttpRequest) -> HttpResponse:
 def _frozen_accounts_page(
     request: HttpRequest,
     store: Store,
-    sent: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    sent: dict[str, dict[str, str]] | None = None,
+    errors: dict[str, dict[str, str]] | None = None,
     code: int = 200,
+    *,
+    lift_id: int | None = None,
 ) -> HttpResponse:
-    """``sent``: a refused freeze, shown again as typed with ``errors`` by field."""
+    """``sent``: a refused form by its name (``{"add": {"customer_ref": …}}``, or ``"lift"``
+    for the lift form of the freeze ``lift_id``), shown again as typed with ``errors`` by field;
+    the other forms as new."""
     state = request.GET.get("state", "active")
     q = request.GET.get("q", "")
     try:
@@ -710,6 +718,7 @@ def _frozen_accounts_page(
             can_freeze=request.user.has_perm("orders.freeze_account"),
             sent=sent or {},
             errors=errors or {},
+            lift_id=lift_id,
         ),
         status=code,
     )
@@ -724,7 +733,8 @@ def frozen_account_add(request: HttpRequest) -> HttpResponse:
     try:
         freeze = svc.account_freeze(actor=_actor(request), store=store, **sent)
     except DomainError as exc:
-        return _frozen_accounts_page(request, store, sent=sent, errors=refused(request, exc, sent), code=422)
+        errors = refused(request, exc, sent)
+        return _frozen_accounts_page(request, store, sent={"add": sent}, errors={"add": errors}, code=422)
     messages.success(request, _("账号 %(c)s 已冻结") % {"c": freeze.customer_ref})
     return HttpResponseRedirect(reverse("console:orders_frozen_accounts"))
 
@@ -732,13 +742,19 @@ def frozen_account_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 @console_view("orders.freeze_account")
 def frozen_account_lift(request: HttpRequest, freeze_id: int) -> HttpResponse:
+    """Lift a freeze; a refused lift (no note) lifts nothing and comes back with the note as
+    typed in that account's row."""
+    store = store_or_404(request)
+    freeze = sel.account_freeze_get(store, freeze_id)
+    sent = posted(request, "note")
     try:
-        freeze = sel.account_freeze_get(store_or_404(request), freeze_id)
-        svc.account_unfreeze(actor=_actor(request), freeze=freeze, note=request.POST.get("note", ""))
+        svc.account_unfreeze(actor=_actor(request), freeze=freeze, note=sent["note"])
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, _("账号 %(c)s 已解冻") % {"c": freeze.customer_ref})
+        errors = refused(request, exc, sent)
+        return _frozen_accounts_page(
+            request, store, sent={"lift": sent}, errors={"lift": errors}, code=422, lift_id=freeze.pk
+        )
+    messages.success(request, _("账号 %(c)s 已解冻") % {"c": freeze.customer_ref})
     return HttpResponseRedirect(reverse("console:orders_frozen_accounts"))
 
 

@@ -378,7 +378,7 @@ def complaint_report(*, store: Store, start: dt.datetime, end: dt.datetime) -> d
     groups = {
         "by_category": (lambda t: t.category, dict(TicketCategory.choices)),
         "by_tier": (lambda t: t.tier, dict(TicketTier.choices)),
-        "by_sku": (lambda t: t.sku_code, {}),
+        "by_sku": (lambda t: t.sku_code, {"": gettext_lazy("未关联商品")}),  # was "-"
         "by_channel": (lambda t: str(t.channel_id), {str(k): v for k, v in channels.items()}),
     }
     terms = list(rules.COMPLAINT_TERMS) + [

@@ -233,3 +233,44 @@ def test_console_in_the_browser(page, demo, shots):
     page.context.clear_cookies()
     _login(page)
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def _outside_their_box(page, box: str, fields: str = "input, select, textarea") -> list[str]:
+    """The form fields (or other ``fields``) drawn past the right edge of their ``box``."""
+    return page.evaluate(
+        """([box, fields]) => [...document.querySelectorAll(box)].flatMap(b => {
+            const edge = b.getBoundingClientRect().right;
+            return [...b.querySelectorAll(fields)]
+              .filter(f => f.getBoundingClientRect().right > edge + 1)
+              .map(f => `${f.tagName}[${f.name || ''}] ${Math.round(f.getBoundingClientRect().right)}`
+                        + ` > ${Math.round(edge)}`);
+        })""",
+        [box, fields],
+    )
+
+
+def test_wide_fields_and_tables_stay_inside_their_cards(page, demo, shots):
+    from storeops.orders.models import Order
+    from storeops.service.models import Ticket
+
+    _login(page, "demo_customer_service")
+    # the order page's action cards: the notification's 32-column textarea ran past its card
+    order = Order.objects.filter(store=demo["store"], status="paid").first()
+    page.goto(f"/orders/{order.pk}/")
+    assert page.locator("textarea[name=text]").count() == 1
+    assert _outside_their_box(page, "main .card") == []
+    _shot(page, shots, "order-actions-zh")
+    # a ticket's 80-column reply box ran past the page
+    ticket = Ticket.objects.filter(store=demo["store"]).first()
+    page.goto(f"/service/tickets/{ticket.pk}/")
+    _no_horizontal_overflow(page)
+    # the complaint analysis: the by-product table ran past its card and the page; the KPI
+    # cards' labels were as big as their numbers
+    page.goto("/service/report/")
+    _no_horizontal_overflow(page)
+    assert _outside_their_box(page, "main .card", "table") == []
+    label = page.locator(".card.kpi > .muted").first
+    number = page.locator(".card.kpi > strong").first
+    size = "el => parseFloat(getComputedStyle(el).fontSize)"
+    assert label.evaluate(size) < number.evaluate(size) / 1.5
+    _shot(page, shots, "complaints-zh")

@@ -265,9 +265,13 @@ def test_hold_without_a_note_is_refused_with_a_chinese_message(world, make_user)
     order = _paid(world)
     svc.order_auto_review(actor=ACTOR, order=order)
     response = _client(make_user, Role.OPERATIONS).post(
-        f"/orders/{order.pk}/review/", {"decision": "hold", "note": ""}, follow=True
+        f"/orders/{order.pk}/review/", {"decision": "hold", "note": ""}
     )
-    assert "请填写挂起原因（说明：必填）" in _messages(response)
+    assert response.status_code == 422  # the order page again, the note's error next to it
+    assert "请填写挂起原因" in _messages(response)
+    assert (
+        'placeholder="说明（挂起必填）" value=""><span class="err">必填</span>' in response.content.decode()
+    )
     order.refresh_from_db()
     assert order.status == "reviewed"
 
@@ -555,7 +559,12 @@ def test_english_reader_sees_english_buttons_and_punctuation(world, make_user):
     page = client.get(f"/orders/{order.pk}/").content.decode()
     assert 'value="approve">Approve</button>' in page  # was "Approved", the status word
     assert f"<h1>Order {order.number}" in page  # was "Orders"
-    response = client.post(f"/orders/{order.pk}/review/", {"decision": "hold"}, follow=True)
+    # a refusal in the review queue is a message with its fields' errors
+    response = client.post(
+        f"/orders/{order.pk}/review/",
+        {"decision": "approve", "require_check": "1", "next": "/orders/review-queue/"},
+        follow=True,
+    )
     text = _messages(response)
     assert "（" not in text
     assert "：" not in text

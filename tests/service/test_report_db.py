@@ -53,6 +53,7 @@ def test_cs_04_report_counts_shares_trend_keywords_and_sla(store, channel):
     ]
     assert report["by_category"][0]["label"] == "质量"
     assert [(r["key"], r["count"]) for r in report["by_sku"]] == [("DRESS-S", 2), ("", 1)]
+    assert [r["label"] for r in report["by_sku"]] == ["DRESS-S", "未关联商品"]  # was "-"
     assert {k["keyword"]: k["count"] for k in report["top_keywords"]}["破损"] == 1
     sla = report["sla"]
     assert (sla["tickets"], sla["responded"], sla["response_on_time"], sla["resolution_on_time"]) == (
