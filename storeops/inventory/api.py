@@ -760,6 +760,8 @@ class TurnoverOut(Schema):
     start: dt.date
     end: dt.date
     period_days: int
+    history_from: dt.date | None  # the stock ledger begins within the period: figures since then
+    slow_judged: bool  # false while the ledger covers less than a whole period
     products: list[ProductTurnoverOut]
     categories: list[CategoryTurnoverOut]
 
@@ -774,6 +776,8 @@ def turnover(request: HttpRequest, store_id: int, slow_only: bool = False) -> di
         "start": report.start,
         "end": report.end,
         "period_days": report.period_days,
+        "history_from": report.history_from,
+        "slow_judged": report.slow_judged,
         "products": [
             {
                 "product_id": r.product_id,

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from storeops.core.money import Money
@@ -610,6 +610,13 @@ class TurnoverReport:
     period_days: int
     products: list[ProductTurnover]
     categories: list[CategoryTurnover]
+    # the day the store's stock ledger begins, when that is within the playbook's period: the
+    # figures cover the days since then only, and nothing is judged slow on a short history
+    history_from: dt.date | None = None
+
+    @property
+    def slow_judged(self) -> bool:
+        return self.history_from is None
 
 
 def _daily_on_hand(
@@ -660,11 +667,35 @@ def turnover_report(*, store: Store, today: dt.date, playbook: PlaybookSettings)
     sold × the product's mean SKU cost ÷ average stock value at SKU cost). Slow movers: stock
     that would last more than ``slow_mover_days_of_cover`` days at the period's pace, or did
     not sell at all (``rules.slow_mover``); products listed within the period are left out.
+
+    The stock ledger says nothing of the days before the store's first booking (go-live with
+    StoreOps): a period reaching back before it is cut to the days since (sales too), and no
+    product is judged slow until the ledger covers a whole period — on the day after the
+    opening count, every product "sold nothing" in a period that had not started.
     """
+    from django.utils import timezone
+
     from storeops.catalog.selectors import sales_window
 
     period = playbook.turnover_period_days
     start, end = today - dt.timedelta(days=period), today - dt.timedelta(days=1)
+    first = StockMove.objects.filter(stock__warehouse__store=store).aggregate(first=Min("created_at"))[
+        "first"
+    ]
+    history_from = timezone.localdate(first) if first is not None else None
+    if history_from is None or history_from > end:
+        return TurnoverReport(
+            start=start,
+            end=end,
+            period_days=period,
+            products=[],
+            categories=[],
+            history_from=history_from or today,
+        )
+    if history_from > start:
+        start, period = history_from, (end - history_from).days + 1
+    else:
+        history_from = None
     sold = {pid: s["units"] for pid, s in sales_window(store=store, start=start, end=end).items()}
     now_on_hand, daily = _daily_on_hand(store=store, start=start, end=end)
     sku_model: Any = Stock._meta.get_field("sku").related_model
@@ -723,7 +754,7 @@ def turnover_report(*, store: Store, today: dt.date, playbook: PlaybookSettings)
                 on_hand=on_hand,
                 turnover=rules.turnover(units, avg),
                 days_of_cover=status.days_of_cover,
-                slow=status.slow and not new,
+                slow=status.slow and not new and history_from is None,
                 new=new,
             )
         )
@@ -752,7 +783,12 @@ def turnover_report(*, store: Store, today: dt.date, playbook: PlaybookSettings)
         key=lambda r: (r.turnover is not None, r.turnover or 0, r.category_name),
     )
     return TurnoverReport(
-        start=start, end=end, period_days=period, products=product_rows, categories=category_rows
+        start=start,
+        end=end,
+        period_days=period,
+        products=product_rows,
+        categories=category_rows,
+        history_from=history_from,
     )
 
 

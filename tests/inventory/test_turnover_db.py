@@ -132,3 +132,36 @@ def test_inv_07_api_and_console_show_both_tables(store, world, api_as, make_user
     body = page.content.decode()
     assert "SLOW" in body
     assert "FAST" in body
+
+
+def test_inv_07_a_ledger_younger_than_the_period_is_not_read_as_zero_stock_nor_judged_slow(
+    store, world, today, make_user
+):
+    """A store goes live with an opening count 10 days ago; its sales history (imported from
+    the channels) reaches back 90 days. Before the fix the 80 days before go-live counted as
+    zero stock (average inventory understated, turnover overstated) and the next day's check
+    flagged every product "sold nothing in the period" for clearance."""
+    _backdate_ledger(10)
+    playbook = playbook_get(store=store)
+    report = sel.turnover_report(store=store, today=today, playbook=playbook)
+    assert report.history_from == today - dt.timedelta(days=10)
+    assert (report.start, report.period_days, report.slow_judged) == (
+        today - dt.timedelta(days=10),
+        10,
+        False,
+    )
+    rows = {r.product_code: r for r in report.products}
+    # FAST: 3 a day over the 10 days since go-live, 90 on hand every one of them
+    assert (rows["FAST"].units_sold, rows["FAST"].average_inventory) == (30, 90)
+    assert rows["FAST"].turnover == Fraction(1, 3)
+    assert not any(r.slow for r in report.products)
+    checks_run(rule="INV-07", store=store, notify=False)
+    assert not Finding.objects.filter(rule_id="INV-07").exists()
+    # the opening count today: nothing to show yet, and nothing judged
+    _backdate_ledger(0)
+    report = sel.turnover_report(store=store, today=today, playbook=playbook)
+    assert (report.products, report.history_from, report.slow_judged) == ([], today, False)
+    # the page says why
+    client = Client()
+    client.force_login(make_user(Role.WAREHOUSE))
+    assert "库存流水从" in client.get("/inventory/turnover/").content.decode()
