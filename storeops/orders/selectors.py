@@ -29,6 +29,7 @@ from storeops.orders.models import (
     HoldReasonChoice,
     NotificationChannel,
     Order,
+    OrderEvent,
     OrderLine,
     OrderStatus,
     Payment,
@@ -553,12 +554,21 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
             label=str(EVENT_LABELS.get(e.kind, e.kind)),
             from_label=status_label(e.from_status) if e.from_status else "",
             to_label=status_label(e.to_status) if e.to_status else "",
-            note=hold_note_label(e.note) if e.kind == "held" and "reasons" in (e.data or {}) else e.note,
+            note=_event_note(e),
             actor=e.actor_label,
             data=dict(e.data or {}),
         )
         for e in order.events.all()
     ]
+
+
+def _event_note(event: OrderEvent) -> str:
+    """An event's note in words: a hold's details, the provider a payment was started with."""
+    if event.kind == "held" and "reasons" in (event.data or {}):
+        return hold_note_label(event.note)
+    if event.kind == "payment_started" and event.note:
+        return payments.provider_label(event.note)
+    return event.note
 
 
 _HOLD_DETAIL_LABELS = {
