@@ -42,6 +42,19 @@ PAGE_TYPE_CHOICES = PageType.choices
 EVENT_KIND_CHOICES = EventKind.choices
 IMPORT_STATUS_CHOICES = ImportStatus.choices
 IMPORT_KIND_CHOICES = ImportKind.choices
+# an import's file_format: the file layouts of ingest.FORMATS, or "api" for an API batch
+IMPORT_FORMAT_LABELS = {
+    "taobao": gettext_lazy("淘宝行为 CSV"),
+    "generic": gettext_lazy("通用 CSV"),
+    "api": gettext_lazy("API（JSON）"),
+}
+
+
+def import_format_label(file_format: str) -> str:
+    """An import's format as people read it ("api" → "API（JSON）"); an unknown one as stored."""
+    return str(IMPORT_FORMAT_LABELS.get(file_format, file_format))
+
+
 STEP_LABELS = {
     "home": gettext_noop("首页"),
     "category": gettext_noop("分类/搜索页"),

@@ -181,7 +181,6 @@ def _sources_page(
             "r": r,
             "label": labels[r.source],
             "conversion": _pct(r.conversion),
-            "roi": "-" if r.roi is None else f"{r.roi:.2f}",
             "low_conversion": "conversion" in alerts.get(r.source, set()),
             "low_roi": "roi" in alerts.get(r.source, set()),
         }
@@ -250,12 +249,15 @@ def imports(request: HttpRequest) -> HttpResponse:
         flash_error(request, exc)
         status, kind = "", ""
         qs = behaviour_selectors.import_list(store=store)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    for run in page:
+        run.format_label = behaviour_selectors.import_format_label(run.file_format)
     return render(
         request,
         "console/behaviour_imports.html",
         _base_context(
             request,
-            page=Paginator(qs, 50).get_page(request.GET.get("page")),
+            page=page,
             status=status,
             kind=kind,
             status_choices=behaviour_selectors.IMPORT_STATUS_CHOICES,
@@ -270,4 +272,5 @@ def imports(request: HttpRequest) -> HttpResponse:
 def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     store = store_or_404(request)
     run = behaviour_selectors.import_get(store=store, import_id=import_id)
+    run.format_label = behaviour_selectors.import_format_label(run.file_format)
     return render(request, "console/behaviour_import_detail.html", _base_context(request, run=run))

@@ -34,6 +34,7 @@ from storeops.inventory import abc_classes as abc_services
 from storeops.inventory import counts as count_services
 from storeops.inventory import selectors as inv
 from storeops.inventory import services as stock_services
+from storeops.orders import selectors as order_selectors
 from storeops.sop.selectors import finding_list
 from storeops.stores.selectors import playbook_get
 
@@ -233,18 +234,44 @@ def ledger(request: HttpRequest) -> HttpResponse:
         reference=f["reference"],
     )
     page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    rows = _ledger_rows(request, store, list(page.object_list))
     return render(
         request,
         "console/inventory_ledger.html",
         _base_context(
             request,
             page=page,
+            rows=rows,
             filters=f,
             querystring=querystring(request),
             warehouses=list(inv.warehouse_list(store=store)),
             kinds=inv.MOVE_KIND_CHOICES,
         ),
     )
+
+
+def _ledger_rows(request: HttpRequest, store: Any, moves: list[Any]) -> list[dict[str, Any]]:
+    """Each move with its reference as people read it: ``order:<number>`` → "订单 <number>"
+    linking to the order page, ``aftersale:<number>`` → "售后 <number>" linking to the case
+    (a link only for a reader who may open that page); any other reference as written."""
+    numbers = {m.reference.partition(":")[2] for m in moves if m.reference.startswith("order:")}
+    can_orders = request.user.has_perm("orders.view_order")
+    order_ids = order_selectors.order_ids_by_number(store, numbers) if numbers and can_orders else {}
+    can_cases = request.user.has_perm("aftersales.view_aftersale")
+    rows = []
+    for m in moves:
+        kind, _sep, number = m.reference.partition(":")
+        label, url = m.reference, ""
+        if kind == "order" and number:
+            label = _("订单 %(n)s") % {"n": number}
+            if number in order_ids:
+                url = reverse("console:orders_detail", args=[order_ids[number]])
+        elif kind == "aftersale" and number:
+            label = _("售后 %(n)s") % {"n": number}
+            if can_cases:
+                url = reverse("console:aftersales_detail", args=[number])
+        rows.append({"m": m, "reference": label, "reference_url": url})
+    return rows
 
 
 @console_view("inventory.view_stock")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from storeops.console.templatetags.console_tags import money
 from storeops.console.views import (
     PAGE_SIZE,
     _actor,
@@ -341,7 +342,11 @@ def _detail_page(
     book = sel.channel_playbooks(store=store)
     warn = (book.get(order.channel_id) or book[None]).ship_risk_hours_before
     payments = [
-        {"p": p, "callbacks": [(cb, sel.callback_label(cb)) for cb in p.callbacks.all()]}
+        {
+            "p": p,
+            "provider": sel.payment_provider_label(p.provider),
+            "callbacks": [(cb, sel.callback_label(cb)) for cb in p.callbacks.all()],
+        }
         for p in order.payments.all()
     ]
     applied = sel.applied_offers(order, language=lang)
@@ -461,8 +466,8 @@ def order_invoice_request(request: HttpRequest, order_id: int) -> HttpResponse:
         )
     messages.success(
         request,
-        _("已记录订单 %(n)s 的发票申请（%(a)s 元），财务将在发票申请中处理")
-        % {"n": order.number, "a": invoice.amount},
+        _("已记录订单 %(n)s 的发票申请（%(a)s），财务将在发票申请中处理")
+        % {"n": order.number, "a": money(invoice.amount)},
     )
     return HttpResponseRedirect(reverse("console:orders_detail", args=[order.pk]))
 

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class BadSignature(InvalidCallback):
 
 class PaymentProvider(Protocol):
     name: str
+    label: Any  # what people read for it, e.g. "测试支付" (a lazy translation or a str)
 
     def start(self, request: PaymentRequest) -> Instructions: ...
 
@@ -90,6 +92,7 @@ class TestGateway:
     """The built-in gateway (name ``test``). Its secret is ``STOREOPS_PAYMENT_TEST_SECRET``."""
 
     name = "test"
+    label = gettext_lazy("测试支付")
     __test__ = False  # not a pytest test class
 
     def __init__(self, secret: str | None = None) -> None:
@@ -162,6 +165,7 @@ class MarketplaceSettlement:
     it here so the order's books — paid, refunded, per line — stay exact."""
 
     name = "marketplace"
+    label = gettext_lazy("平台结算")
 
     def start(self, request: PaymentRequest) -> Instructions:
         raise InvalidCallback("marketplace orders are paid on the marketplace")
@@ -183,6 +187,18 @@ def _header(headers: Mapping[str, str], name: str) -> str:
         if key.lower() == lowered:
             return value
     return ""
+
+
+def provider_label(name: str) -> str:
+    """The configured provider's label ("测试支付" for ``test``); an unknown name as given."""
+    path = settings.STOREOPS_PAYMENT_PROVIDERS.get(name)
+    if path is None:
+        return name
+    try:
+        cls = import_string(path)
+    except ImportError:
+        return name
+    return str(getattr(cls, "label", "") or name)
 
 
 def provider(name: str) -> PaymentProvider:

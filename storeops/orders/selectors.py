@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from storeops.core.errors import NotFound, ValidationError
-from storeops.orders import rules
+from storeops.orders import payments, rules
 from storeops.orders.models import (
     AccountFreeze,
     Allocation,
@@ -29,6 +29,7 @@ from storeops.orders.models import (
     HoldReasonChoice,
     NotificationChannel,
     Order,
+    OrderEvent,
     OrderLine,
     OrderStatus,
     Payment,
@@ -415,6 +416,15 @@ def order_detail(store: Store, number: str, *, channel_id: int | None = None) ->
     return found[0]
 
 
+def order_ids_by_number(store: Store, numbers: Iterable[str]) -> dict[str, int]:
+    """The id of each order number that names exactly one order of the store (one query);
+    a number two channels share is left out, as is one with no order."""
+    found: dict[str, list[int]] = {}
+    for number, pk in Order.objects.filter(store=store, number__in=set(numbers)).values_list("number", "pk"):
+        found.setdefault(number, []).append(pk)
+    return {number: pks[0] for number, pks in found.items() if len(pks) == 1}
+
+
 def order_get(store: Store, order_id: int) -> Order:
     """One order by id, loaded like :func:`order_detail`."""
     order = _detail_qs(store).filter(pk=order_id).first()
@@ -544,12 +554,21 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
             label=str(EVENT_LABELS.get(e.kind, e.kind)),
             from_label=status_label(e.from_status) if e.from_status else "",
             to_label=status_label(e.to_status) if e.to_status else "",
-            note=hold_note_label(e.note) if e.kind == "held" and "reasons" in (e.data or {}) else e.note,
+            note=_event_note(e),
             actor=e.actor_label,
             data=dict(e.data or {}),
         )
         for e in order.events.all()
     ]
+
+
+def _event_note(event: OrderEvent) -> str:
+    """An event's note in words: a hold's details, the provider a payment was started with."""
+    if event.kind == "held" and "reasons" in (event.data or {}):
+        return hold_note_label(event.note)
+    if event.kind == "payment_started" and event.note:
+        return payments.provider_label(event.note)
+    return event.note
 
 
 _HOLD_DETAIL_LABELS = {
@@ -589,6 +608,11 @@ def callback_label(callback: PaymentCallback) -> str:
     outcome = CALLBACK_OUTCOME_LABELS.get(callback.outcome, callback.outcome)
     result = CALLBACK_RESULT_LABELS.get(callback.result, callback.result)
     return f"{outcome} → {result}" if outcome else str(result)
+
+
+def payment_provider_label(provider: str) -> str:
+    """A payment's provider as people read it ("测试支付" for the built-in ``test`` gateway)."""
+    return payments.provider_label(provider)
 
 
 def notification_purpose_label(purpose: str) -> str:

@@ -61,7 +61,7 @@ def test_data_04_sources_page_and_cost_form(store, make_user):
     page = client.get("/behaviour/sources/" + Q).content.decode()
     assert "¥20.00" in page  # revenue
     assert "¥10.00" in page  # spend
-    assert "1.00" in page  # ROI (20 − 10) ÷ 10
+    assert "100%" in page  # ROI (20 − 10) ÷ 10, as a percentage like the profitability page
     # a bad amount is refused with a message, nothing stored
     client.post("/behaviour/sources/cost/", {"source": "search", "day": "2026-03-03", "amount": "-5"})
     assert selectors.source_cost_list(store=store).count() == 1

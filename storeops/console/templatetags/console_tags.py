@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import template
@@ -58,3 +58,29 @@ def thousands(value: Any) -> str:
     if value is None or value == "":
         return ""
     return f"{value:,}"
+
+
+CURRENCY_SYMBOLS = {"CNY": "¥"}
+
+
+@register.filter
+def money(value: Any, currency: str = "CNY") -> str:
+    """An amount as people read it: Decimal("2100") → "¥2,100.00", -5 → "-¥5.00".
+
+    Takes a Decimal, int, numeric string or a ``Money`` (its own currency wins); None or ""
+    → "". A currency without a symbol is written after the amount ("12.50 USD")."""
+    if value is None or value == "":
+        return ""
+    amount = getattr(value, "amount", value)
+    currency = getattr(value, "currency", None) or currency or "CNY"
+    try:
+        number = Decimal(str(amount))
+    except ArithmeticError:
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    number = number.quantize(Decimal("0.01"), ROUND_HALF_UP)
+    text = f"{abs(number):,.2f}"
+    sign = "-" if number < 0 else ""
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
