@@ -29,6 +29,7 @@ from storeops.analytics.models import Experiment, ExperimentStatus, ExperimentSu
 from storeops.analytics.rules import Better, Kpi, ProductProfit, ab_evaluate, assign_bucket, ratio
 from storeops.catalog import selectors as catalog_selectors
 from storeops.core.errors import ValidationError
+from storeops.core.money import amount_text
 from storeops.core.queries import get_or_not_found
 from storeops.orders import selectors as order_selectors
 from storeops.pricing import selectors as pricing_selectors
@@ -62,7 +63,7 @@ def display(value: Decimal | None, unit: str) -> str:
     if value is None:
         return "-"
     if unit == "cny":
-        return f"¥{value:,.2f}"
+        return amount_text(value)
     if unit == "ratio":
         return f"{value * 100:.1f}%"
     if unit == "minutes":

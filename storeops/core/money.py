@@ -65,6 +65,20 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
     return result
 
 
+CURRENCY_SYMBOLS = {"CNY": "¥"}
+
+
+def amount_text(amount: Decimal | int | str, currency: str = DEFAULT_CURRENCY) -> str:
+    """An amount as people read it, rounded to the cent half-up: ``Decimal("2100")`` →
+    ``"¥2,100.00"``, ``-5`` → ``"-¥5.00"``; a currency without a symbol is written after the
+    amount (``"12.50 USD"``). For display only — never parse it back."""
+    number = to_decimal(amount).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    sign = "-" if number < 0 else ""
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    text = f"{abs(number):,.2f}"
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An exact amount in one currency. Immutable; floats refused."""

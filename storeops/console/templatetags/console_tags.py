@@ -3,11 +3,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django import template
 from django.utils import timezone
+
+from storeops.core.money import amount_text
 
 register = template.Library()
 
@@ -60,27 +62,17 @@ def thousands(value: Any) -> str:
     return f"{value:,}"
 
 
-CURRENCY_SYMBOLS = {"CNY": "¥"}
-
-
 @register.filter
 def money(value: Any, currency: str = "CNY") -> str:
-    """An amount as people read it: Decimal("2100") → "¥2,100.00", -5 → "-¥5.00".
+    """An amount as people read it (``core.money.amount_text``): Decimal("2100") → "¥2,100.00".
 
     Takes a Decimal, int, numeric string or a ``Money`` (its own currency wins); None or ""
-    → "". A currency without a symbol is written after the amount ("12.50 USD")."""
+    → ""; what is not a finite number is shown as it is."""
     if value is None or value == "":
         return ""
     amount = getattr(value, "amount", value)
-    currency = getattr(value, "currency", None) or currency or "CNY"
     try:
-        number = Decimal(str(amount))
-    except ArithmeticError:
+        number = amount if isinstance(amount, Decimal | int) else str(amount)
+        return amount_text(number, getattr(value, "currency", None) or currency or "CNY")
+    except (TypeError, ValueError, ArithmeticError):
         return str(value)
-    if not number.is_finite():
-        return str(value)
-    number = number.quantize(Decimal("0.01"), ROUND_HALF_UP)
-    text = f"{abs(number):,.2f}"
-    sign = "-" if number < 0 else ""
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
