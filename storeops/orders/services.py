@@ -472,8 +472,8 @@ def _place(
     need: dict[int, int] = {}
     for quoted, sku in zip(quote.lines, priced.skus, strict=True):
         need[sku.id] = need.get(sku.id, 0) + quoted.quantity
-    gift_codes = [g.sku_id for g in quote.gifts]
-    gift_skus = catalog_selectors.skus_by_id(store=store, ids=[int(g) for g in gift_codes if g.isdigit()])
+    gift_ids = [int(g.sku_id) for g in quote.gifts if g.sku_id.isdigit()]
+    gift_skus = catalog_selectors.skus_by_id(store=store, ids=gift_ids) if gift_ids else {}
     for gift in quote.gifts:
         if gift.sku_id.isdigit() and int(gift.sku_id) in gift_skus:
             need[int(gift.sku_id)] = need.get(int(gift.sku_id), 0) + gift.quantity
