@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -346,34 +346,16 @@ def _allocation_plan(
     return [(warehouses[wh], sku, qty) for wh, sku, qty in legs]
 
 
-def _live_orders(store_id: int, customer_ref: str) -> QuerySet[Order]:
-    return (
-        Order.objects.filter(store_id=store_id, customer_ref=customer_ref)
-        .exclude(status__in=[S.CLOSED, S.CANCELLED])
-        .exclude(points_order_q())
-    )
-
-
 def is_new_customer(store: Store, customer_ref: str) -> bool:
     """Is the customer new to the store (ORD-01 fraud score, AS-03 priority)? Yes while they
     have no order that is still alive: cancelled and closed-unpaid orders do not count, nor
     goods taken for points (MEM-02), which are not a purchase."""
-    return not _live_orders(store.pk, customer_ref).exists()
-
-
-def _frozen_and_new(store: Store, customer_ref: str) -> tuple[bool, bool]:
-    """:func:`_frozen` and :func:`is_new_customer` in one query (the checkout asks both)."""
-    frozen, live = (
-        Store.objects.filter(pk=store.pk)
-        .order_by()
-        .annotate(
-            frozen=Exists(_frozen_q(store.pk, customer_ref)),
-            live=Exists(_live_orders(store.pk, customer_ref)),
-        )
-        .values_list("frozen", "live")
-        .get()
+    return (
+        not Order.objects.filter(store=store, customer_ref=customer_ref)
+        .exclude(status__in=[S.CLOSED, S.CANCELLED])
+        .exclude(points_order_q())
+        .exists()
     )
-    return frozen, not live
 
 
 def order_place(
@@ -408,8 +390,7 @@ def order_place(
         return None if existing is None else _replayed(existing, fingerprint)
 
     def place() -> Order:
-        frozen, is_new = _frozen_and_new(store, customer.customer_ref or "")
-        if frozen:
+        if _frozen(store.pk, customer.customer_ref or ""):
             raise Conflict(_("该顾客账号已被冻结（确认刷单），不能下单"), code="account_frozen")
         errors = _address_errors(address)
         if errors:
@@ -426,7 +407,6 @@ def order_place(
             fingerprint=fingerprint,
             buyer_note=buyer_note,
             is_big_promo=is_big_promo,
-            is_new=is_new,
             now=now,
             payment_with=payment_with,
         )
@@ -453,7 +433,6 @@ def _place(
     fingerprint: str,
     buyer_note: str,
     is_big_promo: bool,
-    is_new: bool,
     now: dt.datetime,
     payment_with: tuple[str, Any] | None = None,
 ) -> Order:
@@ -479,6 +458,7 @@ def _place(
             need[int(gift.sku_id)] = need.get(int(gift.sku_id), 0) + gift.quantity
     sku_rows.update(gift_skus)
     legs = _allocation_plan(store=store, playbook=playbook, address=address, need=need, skus=sku_rows)
+    is_new = is_new_customer(store, customer.customer_ref)
     order = _create_numbered(
         now,
         store=store,
@@ -1140,12 +1120,10 @@ def order_auto_review(*, actor: Actor, order: Order, now: dt.datetime | None = N
 # --- order brushing confirmed: the account is frozen (RISK-01) -----------------------------------
 
 
-def _frozen_q(store_id: int, customer_ref: str) -> QuerySet[AccountFreeze]:
-    return AccountFreeze.objects.filter(store_id=store_id, customer_ref=customer_ref, lifted_at__isnull=True)
-
-
 def _frozen(store_id: int, customer_ref: str) -> bool:
-    return _frozen_q(store_id, customer_ref).exists()
+    return AccountFreeze.objects.filter(
+        store_id=store_id, customer_ref=customer_ref, lifted_at__isnull=True
+    ).exists()
 
 
 def account_freeze(
