@@ -57,9 +57,12 @@ def tier_policy(book: PlaybookSettings) -> rules.TierPolicy:
 
 def member_tier(store: Store, customer_ref: str) -> str | None:
     """The customer's member tier (``silver`` / ``gold`` / ``diamond``), or None for a
-    customer who is not a member. One indexed query."""
+    customer who is not a member. One indexed query (one row at most: no ordering, no join)."""
     return (
-        Member.objects.filter(store=store, customer_ref=customer_ref).values_list("tier", flat=True).first()
+        Member.objects.filter(store=store, customer_ref=customer_ref)
+        .order_by()
+        .values_list("tier", flat=True)
+        .first()
     )
 
 

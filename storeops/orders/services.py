@@ -94,7 +94,22 @@ def _event(
     at: dt.datetime | None = None,
     **data: Any,
 ) -> None:
-    OrderEvent.objects.create(
+    _event_row(order, actor, kind, src=src, dst=dst, note=note, at=at, **data).save(force_insert=True)
+
+
+def _event_row(
+    order: Order,
+    actor: Actor,
+    kind: str,
+    *,
+    src: str = "",
+    dst: str = "",
+    note: str = "",
+    at: dt.datetime | None = None,
+    **data: Any,
+) -> OrderEvent:
+    """The :func:`_event` row, not saved yet (to write several in one INSERT)."""
+    return OrderEvent(
         order=order,
         kind=kind,
         from_status=src,
@@ -299,8 +314,7 @@ def _allocation_plan(
     skus: Mapping[int, Sku],
 ) -> list[tuple[Warehouse, int, int]]:
     """ORD-02: (warehouse, sku id, units) legs for ``need``; raises InsufficientStock."""
-    stock = inventory_selectors.available_by_warehouse(store=store, sku_ids=list(need))
-    warehouses = {w.pk: w for w in inventory_selectors.warehouse_list(store=store).filter(pk__in=list(stock))}
+    stock, warehouses = inventory_selectors.available_by_warehouse_with_rows(store=store, sku_ids=list(need))
     base = Money(playbook.shipping_base_cost, store.currency)
     per_km = Money(playbook.shipping_cost_per_km, store.currency)
 
@@ -467,12 +481,12 @@ def _place(
         playbook=playbook,
     )
     quote = priced.quote
-    sku_rows = catalog_selectors.skus_by_id(store=store, ids=[s.id for s in priced.skus])
+    sku_rows: dict[int, Sku] = {s.id: s.row for s in priced.skus}  # read by the quote: not again
     need: dict[int, int] = {}
     for quoted, sku in zip(quote.lines, priced.skus, strict=True):
         need[sku.id] = need.get(sku.id, 0) + quoted.quantity
-    gift_codes = [g.sku_id for g in quote.gifts]
-    gift_skus = catalog_selectors.skus_by_id(store=store, ids=[int(g) for g in gift_codes if g.isdigit()])
+    gift_ids = [int(g.sku_id) for g in quote.gifts if g.sku_id.isdigit()]
+    gift_skus = catalog_selectors.skus_by_id(store=store, ids=gift_ids) if gift_ids else {}
     for gift in quote.gifts:
         if gift.sku_id.isdigit() and int(gift.sku_id) in gift_skus:
             need[int(gift.sku_id)] = need.get(int(gift.sku_id), 0) + gift.quantity
@@ -578,7 +592,9 @@ def _place(
             order_ref=order.number,
             now=now,
         )
-    _event(order, actor, "placed", dst=S.CREATED, at=now, payable=order.payable, lines=len(quote.lines))
+    placed = _event_row(
+        order, actor, "placed", dst=S.CREATED, at=now, payable=order.payable, lines=len(quote.lines)
+    )
     audit_record(
         actor=actor,
         action="order.place",
@@ -586,19 +602,24 @@ def _place(
         store_id=store.pk,
         after={"payable": order.payable, "status": order.status},
     )
+    if order.payable > 0 and payment_with is not None:
+        # the order is new in this transaction: nobody else sees it yet. Its "placed" event is
+        # written with the payment's "payment_started" in one INSERT (in that order)
+        order._storeops_payment = _payment_open(  # type: ignore[attr-defined]
+            order,
+            actor=actor,
+            provider=payment_with[0],
+            gateway=payment_with[1],
+            minutes=playbook.payment_pending_minutes,
+            now=now,
+            events_before=[placed],
+        )
+    else:
+        placed.save(force_insert=True)
     if order.payable == 0:
         order = _mark_paid(order, actor=actor, now=now, payment=None)
     else:
         order._storeops_playbook = playbook  # type: ignore[attr-defined]  # for payment_start, this request
-        if payment_with is not None:  # the order is new in this transaction: nobody else sees it yet
-            order._storeops_payment = _payment_open(  # type: ignore[attr-defined]
-                order,
-                actor=actor,
-                provider=payment_with[0],
-                gateway=payment_with[1],
-                minutes=playbook.payment_pending_minutes,
-                now=now,
-            )
     return order
 
 
@@ -695,9 +716,18 @@ def _gateway(provider: str) -> Any:
 
 
 def _payment_open(
-    order: Order, *, actor: Actor, provider: str, gateway: Any, minutes: int, now: dt.datetime
+    order: Order,
+    *,
+    actor: Actor,
+    provider: str,
+    gateway: Any,
+    minutes: int,
+    now: dt.datetime,
+    events_before: Sequence[OrderEvent] = (),
 ) -> Payment:
-    """A new pending payment of ``order`` (unpaid, locked or created in this transaction)."""
+    """A new pending payment of ``order`` (unpaid, locked or created in this transaction).
+    ``events_before``: unsaved events of the order, written before the "payment_started"
+    event in the same INSERT."""
     reference = f"P{order.number}{secrets.token_hex(3).upper()}"
     instructions = gateway.start(
         pay.PaymentRequest(
@@ -714,7 +744,10 @@ def _payment_open(
         created_at=now,
         expires_at=now + dt.timedelta(minutes=minutes),
     )
-    _event(order, actor, "payment_started", at=now, note=provider, reference=reference, amount=order.payable)
+    started = _event_row(
+        order, actor, "payment_started", at=now, note=provider, reference=reference, amount=order.payable
+    )
+    OrderEvent.objects.bulk_create([*events_before, started])
     return payment
 
 
@@ -784,13 +817,17 @@ def payment_callback(
         # refused to hand back money): applied again; _apply_callback is idempotent per payment
         record, redelivery = prior, True
     with transaction.atomic():
+        # the payment and its order, both rows locked (in this order), in one statement
         payment = (
-            Payment.objects.select_for_update().filter(reference=data.reference, provider=provider).first()
+            Payment.objects.select_for_update()
+            .select_related("order")
+            .filter(reference=data.reference, provider=provider)
+            .first()
         )
         if payment is None:
             _callback_done(record, None, "unknown_payment")
             raise NotFound(_("支付单不存在：%(r)s") % {"r": data.reference})
-        order = _locked(payment.order_id)
+        order = payment.order
         if redelivery and PaymentCallback.objects.filter(pk=record.pk).exclude(result="received").exists():
             return CallbackResult("duplicate", order.number, order.status)  # handled meanwhile
         result = _apply_callback(payment, order, data, actor=actor, now=now)
@@ -926,12 +963,13 @@ def _record_sales(order: Order, now: dt.datetime) -> None:
 
     day = timezone.localdate(now)
     per_product: dict[int, tuple[int, Decimal]] = {}
-    for product_id, quantity, paid_total in order.lines.values_list(
-        "sku__product_id", "quantity", "paid_total"
+    for product_id, quantity, paid_total in (
+        order.lines.order_by().values_list("sku__product_id", "quantity", "paid_total")  # no join to order
     ):
         units, revenue = per_product.get(product_id, (0, Decimal("0")))
         per_product[product_id] = (units + quantity, revenue + paid_total)
-    for product_id, (units, revenue) in per_product.items():
+    # the day's rows in product order: two orders being paid at once take them in the same order
+    for product_id, (units, revenue) in sorted(per_product.items()):
         catalog_services.sales_daily_add(
             store_id=order.store_id,
             channel_id=order.channel_id,

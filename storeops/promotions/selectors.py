@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -413,6 +413,9 @@ class CartSku:
     category_id: int
     price: Decimal
     title: str
+    # the row itself (the fields above and its store): a checkout reserves stock with it
+    # instead of reading the SKU again
+    row: Sku = field(compare=False, repr=False)
 
 
 def cart_skus(*, store: Store, codes: Sequence[str]) -> dict[str, CartSku]:
@@ -420,10 +423,10 @@ def cart_skus(*, store: Store, codes: Sequence[str]) -> dict[str, CartSku]:
     rows = (
         Sku.objects.filter(store=store, code__in=list(codes), is_active=True)
         .select_related("product")
-        .only("id", "code", "price", "product_id", "product__category_id", "product__title")
+        .only("id", "store_id", "code", "price", "product_id", "product__category_id", "product__title")
     )
     return {
-        s.code: CartSku(s.pk, s.code, s.product_id, s.product.category_id, s.price, s.product.title)
+        s.code: CartSku(s.pk, s.code, s.product_id, s.product.category_id, s.price, s.product.title, s)
         for s in rows
     }
 

@@ -257,3 +257,57 @@ def test_risk_01_confirm_brushing_freezes_the_account_and_the_storefront_refuses
         shop.post(f"/orders/{store}/frozen-accounts", {"customer_ref": "ring-9", "reason": "x"}).status_code
         == 409
     )
+
+
+# Statements of one checkout (place + pay) after a first one (the day's sales row exists), by
+# database; authentication's own reads (session, user, token, role) are left out. The stock
+# reservation on PostgreSQL is a prepared psycopg statement, not counted by Django (SQLite:
+# the stock row read and the ledger's writes). benchmarks/checkout.py --profile lists them.
+CHECKOUT_STATEMENTS = {"postgresql": (20, 16), "sqlite": (30, 16)}
+_AUTH_TABLES = ("django_session", "auth_", "accounts_")
+
+
+def _checkout_statements(shop, world, n):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cart = {
+        "channel_id": world.channel.pk,
+        "customer": {"ref": "buyer-1"},
+        "lines": [{"sku": "P1-S", "quantity": 1}, {"sku": "P1-M", "quantity": 2}],
+        "address": _ADDRESS,
+    }
+    with CaptureQueriesContext(connection) as place:
+        placed = shop.client.post(
+            f"/api/v1/orders/shop/{world.store.pk}/orders",
+            json.dumps(cart),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=f"count-{n}",
+        )
+    assert placed.status_code == 201, placed.content
+    reference = placed.json()["payment"]["reference"]
+    with CaptureQueriesContext(connection) as pay:
+        paid = shop.post(f"/orders/test-gateway/{reference}", {})
+    assert paid.status_code == 200, paid.content
+    assert paid.json()["callback"]["result"] == "applied"
+
+    def own(queries):
+        return [q["sql"] for q in queries if not any(f'"{t}' in q["sql"] for t in _AUTH_TABLES)]
+
+    return own(place.captured_queries), own(pay.captured_queries)
+
+
+def test_ord_06_a_checkout_costs_a_pinned_number_of_statements(world, shop):
+    """Issue 6: each statement of place + pay costs ~1 ms of CPU. Reads happen once per request
+    (the SKU rows, the payment, the order); the payment and its order are locked in one
+    statement. Fewer is fine: lower the pin. More: find the new statement in the list."""
+    from django.db import connection
+
+    _checkout_statements(shop, world, 0)
+    place, pay = _checkout_statements(shop, world, 1)
+    listing = "\n".join(["-- place", *place, "-- pay", *pay])
+    assert (len(place), len(pay)) == CHECKOUT_STATEMENTS[connection.vendor], listing
+    assert sum('FROM "catalog_sku"' in sql for sql in place) == 1, listing
+    if connection.vendor == "postgresql":  # payment and order locked in one statement
+        assert sum("FOR UPDATE" in sql for sql in pay) == 1, listing
+    assert not any(sql.startswith('SELECT "orders_order"') for sql in pay), listing
