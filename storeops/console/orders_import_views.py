@@ -59,6 +59,8 @@ def import_list(request: HttpRequest) -> HttpResponse:
         store=store, status=status or None, channel_id=int(channel) if channel.isdigit() else None
     )
     page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    for record in page.object_list:
+        record.format_label = imports.format_label(record.file_format)
     return render(
         request,
         "console/orders_import.html",

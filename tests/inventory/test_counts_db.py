@@ -229,7 +229,7 @@ def test_inv_05_console_sheet_entry_and_variance_pages(world, make_user):
     assert CountSheetLine.objects.get(sheet=sheet, sku=world["s"]).counted == 7
     report = client.get(f"/inventory/counts/{sheet.pk}/variance/")
     assert report.status_code == 200
-    assert "-180.00" in report.content.decode()
+    assert "-¥180.00" in report.content.decode()
     listing = client.get("/inventory/counts/?status=counting")
     assert sheet.number in listing.content.decode()
 

@@ -630,6 +630,12 @@ def test_ord_06_import_messages_are_in_the_readers_language(world, make_user):
     assert "Line 2 Merchant SKU code: " in text  # was "第2行 商家编码: …"
     assert "天猫" not in text
     assert "第2行" not in text
+    # and the list of imports names the format, not its code
+    upload = SimpleUploadedFile("tmall.csv", csv_bytes(TMALL_HEADER, tmall_rows()), content_type="text/csv")
+    client.post("/orders/imports/upload/", {"channel": world.channel.pk, "file": upload}, follow=True)
+    listed = client.get("/orders/imports/").content.decode()
+    assert "<td>Tmall/Taobao</td>" in listed
+    assert "<td>tmall</td>" not in listed
 
 
 def test_risk_01_refused_freeze_keeps_what_was_typed_and_saves_nothing(world, make_user):
