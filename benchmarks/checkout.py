@@ -318,10 +318,12 @@ _ORDER = (
     "INSERT INTO orders_order (store_id, channel_id, number, source, idempotency_key, customer_ref, "
     "is_new_customer, status, receiver, phone, province, city, district, address, latitude, longitude, "
     "currency, list_total, discount_total, payable, paid_amount, refunded_amount, coupon_codes, pricing, "
-    "is_big_promo, buyer_note, fraud_score, hold_reasons, merge_key, created_at, updated_at, version) "
+    "is_big_promo, buyer_note, fraud_score, hold_reasons, merge_key, client_ip, device_id, created_at, "
+    "updated_at, version) "
     "VALUES (%(store)s, %(channel)s, %(number)s, 'storefront', %(key)s, %(customer)s, false, 'created', "
     "%(receiver)s, %(phone)s, %(province)s, %(city)s, %(district)s, %(address)s, NULL, NULL, 'CNY', "
-    "%(total)s, 0, %(total)s, 0, 0, '[]', %(pricing)s, false, '', NULL, '[]', '', %(now)s, %(now)s, 0) "
+    "%(total)s, 0, %(total)s, 0, 0, '[]', %(pricing)s, false, '', NULL, '[]', '', NULL, '', %(now)s, "
+    "%(now)s, 0) "
     "RETURNING id"
 )
 _LINE = (
@@ -872,6 +874,9 @@ def main() -> None:
         }
         succeeded = sum(x["ok"] for kind in ("http", "raw") for x in rounds[kind])
         paid_new = after["paid"] - before["paid"]
+        if not all(med[kind]["per_s"] > 0 for kind in ("http", "raw", "floor")):
+            # e.g. the raw reference's INSERT no longer matches the tables (a new NOT NULL column)
+            sys.exit("a configuration placed no order: see its errors above; no ratio to report")
         ratio = med["http"]["per_s"] / med["raw"]["per_s"]
         print(
             f"ours (HTTP): {med['http']['per_s']:.1f} orders/s, p50 {med['http']['p50_ms']:.1f} ms, "
