@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from storeops.console.templatetags.console_tags import money
 from storeops.console.views import (
     PAGE_SIZE,
     _actor,
@@ -37,7 +36,7 @@ from storeops.console.views import (
     store_or_404,
 )
 from storeops.core.errors import DomainError, InvalidTransition, ValidationError
-from storeops.core.money import to_decimal
+from storeops.core.money import amount_text, to_decimal
 from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.orders import invoices, rules
 from storeops.orders import selectors as sel
@@ -467,7 +466,7 @@ def order_invoice_request(request: HttpRequest, order_id: int) -> HttpResponse:
     messages.success(
         request,
         _("已记录订单 %(n)s 的发票申请（%(a)s），财务将在发票申请中处理")
-        % {"n": order.number, "a": money(invoice.amount)},
+        % {"n": order.number, "a": amount_text(invoice.amount)},
     )
     return HttpResponseRedirect(reverse("console:orders_detail", args=[order.pk]))
 
