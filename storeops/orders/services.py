@@ -83,18 +83,9 @@ BATCH_SIZE = 500
 # --- shared helpers -----------------------------------------------------------------------------
 
 
-def _event(
-    order: Order,
-    actor: Actor,
-    kind: str,
-    *,
-    src: str = "",
-    dst: str = "",
-    note: str = "",
-    at: dt.datetime | None = None,
-    **data: Any,
-) -> None:
-    _event_row(order, actor, kind, src=src, dst=dst, note=note, at=at, **data).save(force_insert=True)
+def _event(order: Order, actor: Actor, kind: str, **fields: Any) -> None:
+    """Write one order event (the fields of :func:`_event_row`)."""
+    _event_row(order, actor, kind, **fields).save(force_insert=True)
 
 
 def _event_row(
