@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -59,6 +58,7 @@ from storeops.catalog import selectors as catalog_selectors
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationError
 from storeops.core.idempotency import clean_key, key_reused, once
+from storeops.core.numbers import create_numbered
 from storeops.core.queries import each
 from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.fulfilment import services as fulfilment_services
@@ -86,10 +86,6 @@ BATCH_SIZE = 200  # cases read per query by the refund retry sweep (which tries 
 
 def _playbook(order: Order) -> PlaybookSettings:
     return playbook_get(store=order.store, channel=order.channel)
-
-
-def _new_number(now: dt.datetime) -> str:
-    return "AS" + now.strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
 
 
 def _event(
@@ -351,11 +347,13 @@ def _request(
             for line_id, qty in units.items()
         }
         total = sum(amounts.values(), Decimal("0.00"))
-        case = AfterSale.objects.create(
+        case = create_numbered(
+            AfterSale,
+            now,
+            "AS",
             store=order.store,
             channel=order.channel,
             order=order,
-            number=_new_number(now),
             kind=kind,
             reason=reason,
             reason_text=(reason_text or "").strip()[:500],

@@ -32,6 +32,7 @@ from storeops.audit.services import audit_record
 from storeops.catalog import selectors as catalog_selectors
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, ValidationError
+from storeops.core.numbers import create_numbered
 from storeops.inventory import services as inventory_services
 from storeops.orders import rules
 from storeops.orders import services as order_services
@@ -89,7 +90,8 @@ def points_order_place(
     is_new = order_services.is_new_customer(store, customer_ref)
     note_zh = f"积分兑换：{points} 积分"
     note_en = f"Redeemed for {points} points"
-    order = order_services._create_numbered(
+    order = create_numbered(
+        Order,
         now,
         store=store,
         channel=channel,

@@ -34,6 +34,7 @@ from storeops.core.context import Actor
 from storeops.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from storeops.core.idempotency import clean_key, key_reused, once
 from storeops.core.money import Money
+from storeops.core.numbers import create_numbered
 from storeops.core.queries import batches, each
 from storeops.core.text import clean_text
 from storeops.fulfilment import selectors as fulfilment_selectors
@@ -208,28 +209,6 @@ def _due_by_channel(
     for channel in channel_list(store=store):
         cutoff = now - wait(playbook_get(store=channel.store, channel=channel))
         yield from each(orders.filter(channel=channel, **{f"{field}__lte": cutoff}), size=BATCH_SIZE)
-
-
-def _new_number(now: dt.datetime) -> str:
-    return now.strftime("%y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
-
-
-NUMBER_ATTEMPTS = 5
-
-
-def _create_numbered(now: dt.datetime, **fields: Any) -> Order:
-    """Create the order under a fresh number; a clash with another order placed in the same
-    second (1 in a million per pair) draws again instead of failing the checkout."""
-    for attempt in range(NUMBER_ATTEMPTS):
-        number = _new_number(now)
-        try:
-            with transaction.atomic():
-                return Order.objects.create(number=number, **fields)
-        except IntegrityError:
-            # anything else (e.g. the idempotency key) is the caller's to handle
-            if attempt == NUMBER_ATTEMPTS - 1 or not Order.objects.filter(number=number).exists():
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # --- placement (ORD-06, ORD-02) -------------------------------------------------------------------
@@ -484,7 +463,8 @@ def _place(
     sku_rows.update(gift_skus)
     legs = _allocation_plan(store=store, playbook=playbook, address=address, need=need, skus=sku_rows)
     is_new = is_new_customer(store, customer.customer_ref)
-    order = _create_numbered(
+    order = create_numbered(
+        Order,
         now,
         store=store,
         channel=channel,

@@ -61,6 +61,20 @@ def test_as_01_return_after_the_window_is_refused_and_writes_nothing(world):
     assert order.status == "delivered"
 
 
+def test_as_01_two_cases_opened_in_the_same_second_never_clash_on_the_number(world, monkeypatch):
+    import secrets
+
+    first_order, second_order = delivered_order(world, 1), delivered_order(world, 1)
+    draws = iter([4242, 4242, 4243])  # the second case's first draw clashes; it draws again
+    monkeypatch.setattr(secrets, "randbelow", lambda _n: next(draws))
+    first = _return(first_order, {first_order.lines.get().pk: 1})
+    second = _return(second_order, {second_order.lines.get().pk: 1})
+    assert (first.number, second.number) == (
+        "AS" + ASKED.strftime("%y%m%d%H%M%S") + "004242",
+        "AS" + ASKED.strftime("%y%m%d%H%M%S") + "004243",
+    )
+
+
 def test_as_01_window_comes_from_the_playbook(world, store, system):
     from storeops.stores.services import playbook_update
 
