@@ -94,6 +94,7 @@ def offer_detail(request: HttpRequest, offer_id: int) -> HttpResponse:
             label=(label[1] if _english() else label[0]) if label else "",
             params=json.dumps(offer.params, ensure_ascii=False, indent=2),
             scope_items=list(offer.scope_items.all()),
+            uses=selectors.offer_use_summary(offer_id=offer.pk),
             status_actions=[
                 (status, STATUS_ACTIONS[status])
                 for status in ("active", "paused", "ended")

@@ -155,10 +155,17 @@ class CountdownOut(Schema):
     seconds_left: int
 
 
+class FlashLeftOut(Schema):
+    offer_id: str
+    stock_left: int  # the flash sale's units left (before this cart): "仅剩 X 件"
+    buyer_left: int  # the units this customer may still buy at the flash price
+
+
 class ShopQuoteOut(Schema):
     quote: dict[str, Any]
     stock: list[StockHintOut]
     countdowns: list[CountdownOut]
+    flash_sales: list[FlashLeftOut]
 
 
 class PaymentOut(Schema):
@@ -452,6 +459,7 @@ def shop_quote(request: HttpRequest, store_id: int, payload: CartIn) -> dict[str
         "quote": promotion_selectors.quote_as_dict(result.quote, [s.code for s in result.skus]),
         "stock": stock,
         "countdowns": countdowns,
+        "flash_sales": result.flash_left(),
     }
 
 

@@ -563,6 +563,13 @@ def _place(
             order_ref=order.number,
             now=now,
         )
+    promotion_services.offer_uses_record(
+        priced=priced,
+        customer_ref=customer.customer_ref or "",
+        order_id=order.pk,
+        order_number=order.number,
+        now=now,
+    )
     placed = _event_row(
         order, actor, "placed", dst=S.CREATED, at=now, payable=order.payable, lines=len(quote.lines)
     )
@@ -980,6 +987,7 @@ def orders_close_unpaid(*, now: dt.datetime | None = None, store: Store | None =
                     continue
                 _release_stock(current, actor, reason="超时未付款关闭")
                 _release_coupons(current, actor)
+                promotion_services.offer_uses_release(order_id=current.pk, now=now)
                 _transition(
                     current,
                     S.CLOSED,
@@ -1009,6 +1017,7 @@ def order_cancel(*, actor: Actor, order: Order, reason: str, now: dt.datetime | 
                 _("订单 %(n)s 已发货或已结束，不能取消；请走售后流程") % {"n": order.number}
             )
         _release_stock(order, actor, reason=f"订单取消：{reason}"[:200])
+        promotion_services.offer_uses_release(order_id=order.pk, now=now)  # the order never left
         if status == S.CREATED:
             _release_coupons(order, actor)
         elif order.paid_amount > 0:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 from unfold.admin import ModelAdmin, TabularInline
 
-from storeops.promotions.models import CouponTemplate, IssuedCoupon, Offer, OfferScopeItem
+from storeops.promotions.models import CouponTemplate, IssuedCoupon, Offer, OfferScopeItem, OfferUse
 
 
 class _ReadOnly(ModelAdmin):
@@ -70,3 +70,10 @@ class IssuedCouponAdmin(_ReadOnly):
     )
     list_filter = ("status", "source")
     search_fields = ("code", "customer_ref", "order_ref")
+
+
+@admin.register(OfferUse)
+class OfferUseAdmin(_ReadOnly):
+    list_display = ("offer", "customer_ref", "order_number", "quantity", "used_at", "released_at")
+    list_filter = ("released_at",)
+    search_fields = ("customer_ref", "order_number")

@@ -248,3 +248,32 @@ class IssuedCoupon(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class OfferUse(models.Model):
+    """One order's use of a limited offer (PROMO-01): a flash sale's units, or one use of an
+    offer with a per-customer limit. Written with the order, in its transaction; released
+    (``released_at``) when the order is cancelled or closed unpaid, which also gives a flash
+    sale's units back to ``Offer.stock_sold``. A customer's live uses are what the quote reads
+    as their prior use of the offer."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="uses", verbose_name=_("优惠"))
+    customer_ref = models.CharField(_("顾客"), max_length=64)
+    order_id = models.BigIntegerField(_("订单 ID"), db_index=True)  # the orders app's id (no FK across apps)
+    order_number = models.CharField(_("订单号"), max_length=32)
+    quantity = models.PositiveIntegerField(_("数量"))  # units for a flash sale, else 1 (one use)
+    used_at = models.DateTimeField(_("使用时间"), default=timezone.now)
+    released_at = models.DateTimeField(_("释放时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("优惠使用记录")
+        verbose_name_plural = _("优惠使用记录")
+        ordering = ("-used_at", "-pk")
+        indexes = [models.Index(fields=("offer", "customer_ref"), name="offer_use_customer")]
+        constraints = [
+            models.UniqueConstraint(fields=("offer", "order_id"), name="offer_use_once_per_order"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="offer_use_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id} · {self.order_number}"

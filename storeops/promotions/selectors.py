@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils.dateparse import parse_datetime, parse_time
 from django.utils.translation import gettext as _
 
@@ -35,6 +35,7 @@ from storeops.promotions.models import (
     OfferKind,
     OfferScopeItem,
     OfferStatus,
+    OfferUse,
 )
 from storeops.stores.models import Store
 from storeops.stores.playbook import PlaybookSettings
@@ -344,6 +345,36 @@ def _applicable_sql(n_skus: int, n_products: int, n_categories: int) -> str:
         "AND (o.starts_at IS NULL OR o.starts_at <= %s) AND (o.ends_at IS NULL OR o.ends_at > %s) "
         f"AND (o.all_items = %s{scoped}) ORDER BY o.id"
     )
+
+
+def is_limited(offer: e.Offer) -> bool:
+    """A store offer (id ``of<pk>``) whose use counts per customer: a per-customer limit, or a
+    flash sale (its stock and per-buyer units)."""
+    return offer.id.startswith("of") and (
+        offer.per_user_limit is not None or isinstance(offer.mechanic, e.FlashSale)
+    )
+
+
+def offer_prior_use(*, customer_ref: str, offer_ids: Sequence[int]) -> dict[int, int]:
+    """The customer's live uses of each offer (a flash sale's units): orders cancelled or
+    closed unpaid gave theirs back. One query."""
+    if not customer_ref or not offer_ids:
+        return {}
+    rows = (
+        OfferUse.objects.filter(customer_ref=customer_ref, offer_id__in=offer_ids, released_at__isnull=True)
+        .values("offer_id")
+        .annotate(n=Sum("quantity"))
+    )
+    return {row["offer_id"]: row["n"] for row in rows}
+
+
+def offer_use_summary(*, offer_id: int) -> dict[str, int]:
+    """How much a limited offer has been used by live orders: orders, customers, units."""
+    live = OfferUse.objects.filter(offer_id=offer_id, released_at__isnull=True)
+    got = live.aggregate(
+        orders=Count("pk"), customers=Count("customer_ref", distinct=True), units=Sum("quantity")
+    )
+    return {"orders": got["orders"], "customers": got["customers"], "units": got["units"] or 0}
 
 
 def offers_applicable(

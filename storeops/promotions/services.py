@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +37,7 @@ from storeops.promotions.models import (
     OfferKind,
     OfferScopeItem,
     OfferStatus,
+    OfferUse,
 )
 from storeops.stores.models import Channel, Store
 from storeops.stores.playbook import PlaybookSettings
@@ -586,6 +588,85 @@ def coupon_redeem(
     return row
 
 
+def offer_uses_record(
+    *, priced: CartQuote, customer_ref: str, order_id: int, order_number: str, now: dt.datetime
+) -> list[OfferUse]:
+    """Book the limited offers an order got (PROMO-01), in the order's transaction.
+
+    A flash sale takes its units from the sale's stock with one conditional UPDATE
+    (``stock_sold + n <= stock_cap``); an offer with only a per-customer limit is locked with
+    ``SELECT … FOR UPDATE``. Either way the offer's row stays locked to the end of the
+    transaction, so the customer's earlier uses read next are final: two orders of one
+    customer at the same moment cannot both pass the limit. The quote priced the order with
+    what it saw a moment before; if that no longer holds (the sale sold out, the customer's
+    other order took the last use), :class:`Conflict` rolls the order back: quote again.
+    No query at all when the order got no limited offer.
+    """
+    units: dict[int, int] = {}
+    for line in priced.quote.lines:
+        for adjustment in line.adjustments:
+            if adjustment.level is e.Level.ITEM and adjustment.offer_id.startswith("of"):
+                pk = int(adjustment.offer_id[2:])
+                units[pk] = units.get(pk, 0) + adjustment.quantity
+    got = sorted({int(a.offer_id[2:]) for a in priced.quote.applied if a.offer_id.startswith("of")})
+    uses: list[OfferUse] = []
+    for pk in got:
+        offer = priced.limited.get(pk)
+        if offer is None:
+            continue
+        flash = offer.mechanic if isinstance(offer.mechanic, e.FlashSale) else None
+        quantity = units.get(pk, 0) if flash is not None else 1
+        if quantity < 1:
+            continue
+        if flash is not None:
+            taken = (
+                Offer.objects.filter(pk=pk)
+                .filter(Q(stock_cap__isnull=True) | Q(stock_sold__lte=F("stock_cap") - quantity))
+                .update(stock_sold=F("stock_sold") + quantity)
+            )
+            if not taken:
+                raise Conflict(_("秒杀活动库存不足本单数量，请重新获取报价后下单"), code="offer_sold_out")
+        else:
+            list(Offer.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True))
+        before = selectors.offer_prior_use(customer_ref=customer_ref, offer_ids=[pk]).get(pk, 0)
+        over_user = offer.per_user_limit is not None and before >= offer.per_user_limit
+        over_buyer = flash is not None and before + quantity > flash.per_buyer_limit
+        if over_user or over_buyer:
+            raise Conflict(
+                _("该顾客已用完本活动的每人限购数量，请重新获取报价后下单"), code="offer_limit_reached"
+            )
+        uses.append(
+            OfferUse(
+                offer_id=pk,
+                customer_ref=customer_ref,
+                order_id=order_id,
+                order_number=order_number,
+                quantity=quantity,
+                used_at=now,
+            )
+        )
+    if uses:
+        OfferUse.objects.bulk_create(uses)
+    return uses
+
+
+def offer_uses_release(*, order_id: int, now: dt.datetime | None = None) -> int:
+    """Give back the limited-offer uses of an order that was cancelled or closed unpaid: a
+    flash sale's units return to its stock and the customer's limit counts them no more.
+    Once only (``released_at``). Returns the number of uses released."""
+    now = now or timezone.now()
+    released = 0
+    with transaction.atomic():
+        for use in OfferUse.objects.select_for_update().filter(order_id=order_id, released_at__isnull=True):
+            Offer.objects.filter(
+                pk=use.offer_id, kind=OfferKind.FLASH_SALE, stock_sold__gte=use.quantity
+            ).update(stock_sold=F("stock_sold") - use.quantity)
+            use.released_at = now
+            use.save(update_fields=["released_at"])
+            released += 1
+    return released
+
+
 def _redeem_refusal(row: IssuedCoupon | None, customer: str, now: dt.datetime) -> Exception:
     if row is None or row.customer_ref != customer:
         return NotFound(_("优惠券不存在或不属于该顾客"))
@@ -634,13 +715,33 @@ class Shopper:
     is_new: bool = False
     joined_groups: frozenset[int] = frozenset()  # group-buy offer ids whose group is formed
     paid_deposits: frozenset[int] = frozenset()  # presale offer ids whose deposit is paid
-    prior_use: Mapping[int, int] = field(default_factory=dict)  # offer id -> uses (flash: units)
 
 
 @dataclass(frozen=True, slots=True)
 class CartQuote:
     quote: e.Quote
     skus: list[selectors.CartSku]  # per quote line
+    # the store offers of the quote whose use counts per customer (flash sales, per-customer
+    # limits), by id: what :func:`offer_uses_record` books when the quote becomes an order
+    limited: Mapping[int, e.Offer] = field(default_factory=dict)
+    prior_use: Mapping[int, int] = field(default_factory=dict)  # the customer's, per limited offer
+
+    def flash_left(self) -> list[dict[str, Any]]:
+        """Per flash sale the quote applied: the sale's units left and this customer's (before
+        this cart), for the storefront's "仅剩 X 件 / 每人限购" display."""
+        applied = {a.offer_id for a in self.quote.applied}
+        rows = []
+        for pk, offer in sorted(self.limited.items()):
+            if offer.id in applied and isinstance(offer.mechanic, e.FlashSale):
+                mine = offer.mechanic.per_buyer_limit - self.prior_use.get(pk, 0)
+                rows.append(
+                    {
+                        "offer_id": offer.id,
+                        "stock_left": offer.mechanic.stock_remaining,
+                        "buyer_left": max(0, mine),
+                    }
+                )
+        return rows
 
 
 def quote_cart(
@@ -655,7 +756,8 @@ def quote_cart(
 ) -> CartQuote:
     """The cart's best price (PROMO-03) with the store's offers and the customer's coupons.
 
-    Reads only (no audit): SKUs (1 query), applicable offers (2), coupons (2), playbook.
+    Reads only (no audit): SKUs (1 query), applicable offers (2), coupons (2), playbook, and
+    the customer's earlier uses of limited offers (1, only when such an offer applies).
     Member-tier prices come from the playbook's ``tier_discount_*`` settings; a caller that
     has just read the playbook of ``store``/``channel`` (checkout, in the same request) passes it.
     """
@@ -706,6 +808,8 @@ def quote_cart(
     if playbook is None:
         playbook = playbook_get(store=store, channel=channel)
     policy = selectors.promotion_policy(playbook)
+    limited = {int(offer.id[2:]): offer for offer in offers if selectors.is_limited(offer)}
+    prior_use = selectors.offer_prior_use(customer_ref=customer.customer_ref or "", offer_ids=list(limited))
     context = e.CustomerContext(
         customer_id=customer.customer_ref,
         tier=customer.tier,
@@ -714,14 +818,14 @@ def quote_cart(
         channel=channel.code if channel is not None else "web",
         joined_groups=frozenset(f"of{pk}" for pk in customer.joined_groups),
         paid_deposits=frozenset(f"of{pk}" for pk in customer.paid_deposits),
-        prior_use={f"of{pk}": n for pk, n in customer.prior_use.items()},
+        prior_use={f"of{pk}": n for pk, n in prior_use.items()},
     )
     if customer.tier and policy.member_tier_rates:
         offers.append(e.member_price_offer(policy))
     quote = e.quote_best_price(
         lines=cart_lines, customer=context, offers=offers, coupons=held, now=now, policy=policy
     )
-    return CartQuote(quote=quote, skus=skus)
+    return CartQuote(quote=quote, skus=skus, limited=limited, prior_use=prior_use)
 
 
 def coupon_release(*, actor: Actor, coupon_code: str, order_ref: str) -> bool:

@@ -311,3 +311,28 @@ def test_ord_06_a_checkout_costs_a_pinned_number_of_statements(world, shop):
     if connection.vendor == "postgresql":  # payment and order locked in one statement
         assert sum("FOR UPDATE" in sql for sql in pay) == 1, listing
     assert not any(sql.startswith('SELECT "orders_order"') for sql in pay), listing
+
+
+def test_promo_01_storefront_flash_sale_shows_the_units_left_and_the_buyers_limit(world, shop):
+    offer = prs.offer_create(
+        actor=ACTOR,
+        store=world.store,
+        kind="flash_sale",
+        params={"price": "60.00", "per_buyer_limit": 2},
+        stock_cap=3,
+        product_ids=[world.sku_s.product_id],
+    )
+    prs.offer_set_status(actor=ACTOR, offer=offer, status="active")
+    store = world.store.pk
+    body = shop.post(f"/orders/shop/{store}/quote", _cart(world, qty=2)).json()
+    assert body["quote"]["payable"] == "120.00"
+    assert body["flash_sales"] == [{"offer_id": f"of{offer.pk}", "stock_left": 3, "buyer_left": 2}]
+    placed = shop.post(f"/orders/shop/{store}/orders", {**_cart(world, qty=2), "address": _ADDRESS})
+    assert placed.status_code == 201, placed.content
+    # the same buyer's next quote: the limit is used up, list price; the sale has 1 unit left
+    body = shop.post(f"/orders/shop/{store}/quote", _cart(world, qty=1)).json()
+    assert body["quote"]["payable"] == "100.00"
+    assert body["flash_sales"] == []
+    other = {**_cart(world, qty=1), "customer": {"ref": "buyer-2"}}
+    body = shop.post(f"/orders/shop/{store}/quote", other).json()
+    assert body["flash_sales"] == [{"offer_id": f"of{offer.pk}", "stock_left": 1, "buyer_left": 2}]

@@ -129,8 +129,17 @@ def item_cap(
     """How many units of the line the item offer may price; ``None`` means all of them."""
     mechanic = offer.mechanic
     if isinstance(mechanic, FlashSale):
+        # one budget for the whole cart: the sale's stock left and the buyer's units left, less
+        # what the lines before this one may take of it (two sizes of one flash-sale product
+        # never get more flash-price units together than the budget)
         left_for_buyer = mechanic.per_buyer_limit - customer.prior_use.get(offer.id, 0)
-        return max(0, min(mechanic.stock_remaining, left_for_buyer))
+        budget = max(0, min(mechanic.stock_remaining, left_for_buyer))
+        for earlier in lines[:line_index]:
+            if budget == 0:
+                break
+            if line_in_scope(offer.scope, earlier):
+                budget -= min(budget, earlier.quantity)
+        return budget
     if isinstance(mechanic, AddOnDeal):
         anchors = sum(
             other.quantity

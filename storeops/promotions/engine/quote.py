@@ -39,6 +39,7 @@ class LineAdjustment:
     offer_id: str
     level: Level
     amount: Money
+    quantity: int = 0  # item level: the units of the line the offer priced (a flash sale's units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,15 +176,17 @@ class _Amounts:
         return money
 
 
-def _item_savings(line: CartLine, option: ItemOption) -> list[tuple[Offer, int]]:
+def _item_savings(line: CartLine, option: ItemOption) -> list[tuple[Offer, int, int]]:
+    """(offer, saving in units of the currency, units of the line it priced) per item offer."""
     unit = to_units(line.unit_price)
-    savings: list[tuple[Offer, int]] = []
+    savings: list[tuple[Offer, int, int]] = []
     if option.primary is not None:
-        savings.append((option.primary, unit * option.primary_quantity - option.primary_units))
+        quantity = option.primary_quantity
+        savings.append((option.primary, unit * quantity - option.primary_units, quantity))
         if option.fallback is not None:
-            rest = line.quantity - option.primary_quantity
-            savings.append((option.fallback, unit * rest - option.fallback_units))
-    return [(offer, amount) for offer, amount in savings if amount > 0]
+            rest = line.quantity - quantity
+            savings.append((option.fallback, unit * rest - option.fallback_units, rest))
+    return [saving for saving in savings if saving[1] > 0]
 
 
 def _presale_deposit(line: CartLine, option: ItemOption) -> tuple[Presale, int] | None:
@@ -205,8 +208,8 @@ def assemble_quote(problem: Problem, plan: Plan, customer: CustomerContext, poli
     item_offers: dict[str, Offer] = {}
     for i, line in enumerate(problem.lines):
         option = problem.options[i][plan.choice[i]]
-        for offer, amount in _item_savings(line, option):
-            adjustments[i].append(LineAdjustment(offer.id, Level.ITEM, money(amount)))
+        for offer, amount, quantity in _item_savings(line, option):
+            adjustments[i].append(LineAdjustment(offer.id, Level.ITEM, money(amount), quantity))
             item_totals[offer.id] = item_totals.get(offer.id, 0) + amount
             item_offers[offer.id] = offer
     store_share = [0] * n
