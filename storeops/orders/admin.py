@@ -15,6 +15,7 @@ from storeops.orders.models import (
     InvoiceRequest,
     Order,
     OrderEvent,
+    OrderGroup,
     OrderImport,
     OrderImportMapping,
     OrderLine,
@@ -143,3 +144,10 @@ class InvoiceRequestAdmin(_ReadOnly, ModelAdmin):
     list_display = ("order", "store", "kind", "title", "amount", "status", "invoice_number", "issued_at")
     list_filter = ("status", "kind", "store")
     search_fields = ("order__number", "title", "tax_id", "invoice_number")
+
+
+@admin.register(OrderGroup)
+class OrderGroupAdmin(_ReadOnly, ModelAdmin):
+    list_display = ("code", "store", "offer", "size", "status", "created_at", "expires_at", "formed_at")
+    list_filter = ("status",)
+    search_fields = ("code", "leader_ref")

@@ -34,8 +34,8 @@ from storeops.core.errors import InvalidSignature, NotFound, ValidationError
 from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.inventory import selectors as inventory_selectors
 from storeops.members import selectors as member_selectors
+from storeops.orders import groups, selectors, services
 from storeops.orders import payments as pay
-from storeops.orders import selectors, services
 from storeops.orders.models import Order, OrderStatus
 from storeops.promotions import selectors as promotion_selectors
 from storeops.promotions import services as promotion_services
@@ -112,11 +112,19 @@ class CartLineIn(Schema):
     quantity: int
 
 
+class GroupIn(Schema):
+    """Group buying (拼团): ``offer_id`` of a group-buy offer starts a group, ``code`` joins one."""
+
+    offer_id: int | None = None
+    code: str = ""
+
+
 class CartIn(Schema):
     channel_id: int
     customer: CustomerIn
     lines: list[CartLineIn]
     coupon_codes: list[str] = []
+    group: GroupIn | None = None  # group buying: start or join a group (priced at the group price)
 
 
 class AddressSchema(Schema):
@@ -330,10 +338,25 @@ class ShopOrderOut(OrderOut):
         return list(obj.lines.all())
 
 
+class GroupOut(Schema):
+    """A group-buy group (拼团): share ``code`` with friends; it forms when ``size`` orders are
+    paid before ``expires_at``."""
+
+    code: str
+    offer_id: str
+    status: str  # open / formed / failed
+    size: int
+    joined: int  # live orders in the group (paid or awaiting payment)
+    paid: int
+    expires_at: dt.datetime
+    formed_at: dt.datetime | None
+
+
 class PlacedOut(Schema):
     order: OrderOut
     payment: PaymentOut | None
     replayed: bool
+    group: GroupOut | None = None
 
 
 class CallbackOut(Schema):
@@ -421,6 +444,11 @@ def _shopper(store: Store, c: CustomerIn) -> promotion_services.Shopper:
     )
 
 
+def _group(cart: CartIn) -> groups.GroupRequest | None:
+    g = cart.group
+    return None if g is None else groups.GroupRequest(offer_id=g.offer_id, code=g.code)
+
+
 def _items(lines: list[CartLineIn]) -> list[promotion_services.CartItem]:
     return [promotion_services.CartItem(sku_code=line.sku, quantity=line.quantity) for line in lines]
 
@@ -431,11 +459,14 @@ def shop_quote(request: HttpRequest, store_id: int, payload: CartIn) -> dict[str
     store = _store(store_id)
     channel = _channel(store, payload.channel_id)
     now = timezone.now()
+    _choice, shopper = groups.group_choose(
+        store=store, customer=_shopper(store, payload.customer), request=_group(payload), now=now, lock=False
+    )
     result = promotion_services.quote_cart(
         store=store,
         channel=channel,
         lines=_items(payload.lines),
-        customer=_shopper(store, payload.customer),
+        customer=shopper,
         coupon_codes=payload.coupon_codes,
         now=now,
     )
@@ -507,8 +538,19 @@ def shop_place(
         buyer_note=payload.buyer_note,
         client_ip=client_ip or payload.client_ip,
         device_id=device_id or payload.device_id or "",
+        group=_group(payload),
     )
-    return Status(201 if created else 200, {"order": order, "payment": payment, "replayed": not created})
+    body = {"order": order, "payment": payment, "replayed": not created}
+    if order.group_id is not None:
+        body["group"] = selectors.group_summary(store=store, group_id=order.group_id)
+    return Status(201 if created else 200, body)
+
+
+@router.get("/shop/{store_id}/groups/{code}", response=GroupOut, auth=perm("orders.place_order"))
+def shop_group(request: HttpRequest, store_id: int, code: str) -> dict[str, Any]:
+    """A group-buy group by its code: how many have joined and paid, and its deadline (for the
+    storefront's share page)."""
+    return selectors.group_summary(store=_store(store_id), code=code)
 
 
 @router.get("/shop/{store_id}/orders/{number}", response=ShopOrderOut, auth=perm("orders.place_order"))

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from django.db.models import Q
 from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
 from storeops.core.queries import each
 from storeops.orders import rules
-from storeops.orders.models import CustomerNotification, Order, OrderStatus
+from storeops.orders.models import CustomerNotification, GroupStatus, Order, OrderStatus
 from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check, titled
 
 S = rules.Status
@@ -25,11 +26,19 @@ BATCH_SIZE = 500
 def review_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Paid orders still waiting for review (automatic or in the manual queue) past the
     playbook's window. Resolves itself once the order is reviewed or cancelled."""
-    limit = ctx.now - dt.timedelta(minutes=ctx.playbook.order_review_minutes)
-    waiting = Order.objects.filter(store=ctx.store, status__in=[S.PAID, S.ON_HOLD], paid_at__lte=limit)
+    window = dt.timedelta(minutes=ctx.playbook.order_review_minutes)
+    limit = ctx.now - window
+    # a group-buy order waits for its group: its review clock starts when the group forms
+    waiting = Order.objects.filter(
+        Q(group__isnull=True, paid_at__lte=limit)
+        | Q(group__status=GroupStatus.FORMED, group__formed_at__lte=limit),
+        store=ctx.store,
+        status__in=[S.PAID, S.ON_HOLD],
+    ).select_related("group")
     for order in each(waiting, size=BATCH_SIZE):
         assert order.paid_at is not None
-        minutes = int((ctx.now - order.paid_at).total_seconds() // 60)
+        since = max(order.paid_at, order.group.formed_at or order.paid_at) if order.group else order.paid_at
+        minutes = int((ctx.now - since).total_seconds() // 60)
         yield FindingDraft(
             subject_key=f"order:{order.pk}:review",
             subject_type="orders.order",
@@ -37,7 +46,7 @@ def review_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
             channel_id=order.channel_id,
             severity=Severity.WARNING,
             detail={"number": order.number, "status": order.status, "hold_reasons": order.hold_reasons},
-            due_at=order.paid_at + dt.timedelta(minutes=ctx.playbook.order_review_minutes),
+            due_at=since + window,
             **titled(
                 gettext_noop("订单 %(n)s 付款 %(m)s 分钟仍未审核"),
                 n=order.number,

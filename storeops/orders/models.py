@@ -51,6 +51,47 @@ class Source(models.TextChoices):
     IMPORT = "import", _("渠道导入")
 
 
+class GroupStatus(models.TextChoices):
+    OPEN = "open", _("拼团中")
+    FORMED = "formed", _("已成团")
+    FAILED = "failed", _("未成团")
+
+
+class OrderGroup(models.Model):
+    """A group of a group-buy offer (拼团, PROMO-01): started by one buyer's order, joined by
+    others' (each sends the group's ``code``); formed when ``size`` of its orders are paid
+    before ``expires_at``, else failed and its paid orders refunded in full. Orders of a group
+    that has not formed are neither reviewed nor shipped."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    offer = models.ForeignKey(
+        "promotions.Offer", on_delete=models.PROTECT, related_name="+", verbose_name=_("拼团活动")
+    )
+    code = models.CharField(_("团号"), max_length=16, unique=True)
+    leader_ref = models.CharField(_("团长"), max_length=64)
+    size = models.PositiveSmallIntegerField(_("成团人数"))
+    status = models.CharField(_("状态"), max_length=10, choices=GroupStatus.choices, default=GroupStatus.OPEN)
+    created_at = models.DateTimeField(_("开团时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("截止时间"))
+    formed_at = models.DateTimeField(_("成团时间"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("失败时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("拼团")
+        verbose_name_plural = _("拼团")
+        ordering = ("-created_at", "-pk")
+        indexes = [models.Index(fields=("status", "expires_at"), name="order_group_status_expiry")]
+        constraints = [
+            models.CheckConstraint(condition=Q(size__gte=2), name="order_group_size_at_least_two"),
+            models.CheckConstraint(
+                condition=~Q(status="formed") | Q(formed_at__isnull=False), name="order_group_formed_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
 class Order(models.Model):
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", verbose_name=_("渠道"))
@@ -101,6 +142,15 @@ class Order(models.Model):
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("取消/关闭时间"), null=True, blank=True)
     ship_by = models.DateTimeField(_("最晚发货时间"), null=True, blank=True, db_index=True)
+    # a group-buy order (拼团): waits for its group to form before review; NULL for all others
+    group = models.ForeignKey(
+        OrderGroup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("拼团"),
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     version = models.PositiveIntegerField(default=0)  # bumped by every transition (optimistic check)
 

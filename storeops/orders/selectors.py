@@ -30,6 +30,7 @@ from storeops.orders.models import (
     NotificationChannel,
     Order,
     OrderEvent,
+    OrderGroup,
     OrderLine,
     OrderStatus,
     Payment,
@@ -514,6 +515,7 @@ EVENT_LABELS = {
     "payment_failed": gettext_lazy("支付失败"),
     "payment_amount_mismatch": gettext_lazy("支付金额不符"),
     "paid": gettext_lazy("付款成功"),
+    "group_formed": gettext_lazy("拼团成团"),
     "payment_refunded_late": gettext_lazy("迟到/重复付款已退回"),
     "closed_unpaid": gettext_lazy("超时未付款关闭"),
     "cancelled": gettext_lazy("取消"),
@@ -1089,3 +1091,31 @@ def customer_phones(store: Store, customer_refs: Iterable[str]) -> dict[str, str
         )
         phones.update(rows)  # later orders overwrite earlier ones
     return phones
+
+
+def group_summary(*, store: Store, group_id: int | None = None, code: str = "") -> dict[str, Any]:
+    """A group-buy group (拼团) with its live orders counted: joined (paid or awaiting payment)
+    and paid. By id, or by the code the storefront shares (any case)."""
+    groups = OrderGroup.objects.filter(store=store)
+    group = (
+        groups.filter(pk=group_id).first()
+        if group_id is not None
+        else groups.filter(code=code.strip().upper()).first()
+    )
+    if group is None:
+        raise NotFound(_("拼团不存在"))
+    live = Order.objects.filter(group=group).exclude(status__in=[rules.Status.CANCELLED, rules.Status.CLOSED])
+    counts = live.aggregate(joined=Count("pk"), paid=Count("pk", filter=Q(paid_at__isnull=False)))
+    return {
+        "code": group.code,
+        "offer_id": f"of{group.offer_id}",
+        "status": group.status,
+        "status_label": group.get_status_display(),
+        "size": group.size,
+        "joined": counts["joined"],
+        "paid": counts["paid"],
+        "created_at": group.created_at,
+        "expires_at": group.expires_at,
+        "formed_at": group.formed_at,
+        "failed_at": group.failed_at,
+    }

@@ -42,8 +42,8 @@ from storeops.fulfilment import services as fulfilment_services
 from storeops.inventory import allocation as alloc
 from storeops.inventory import selectors as inventory_selectors
 from storeops.inventory import services as inventory_services
+from storeops.orders import groups, rules
 from storeops.orders import payments as pay
-from storeops.orders import rules
 from storeops.orders.geo import province_centre
 from storeops.orders.models import (
     AccountFreeze,
@@ -354,9 +354,11 @@ def order_place(
     payment_with: tuple[str, Any] | None = None,
     client_ip: str | None = None,
     device_id: str = "",
+    group: groups.GroupRequest | None = None,
 ) -> tuple[Order, bool]:
     """Place an order: price it with the promotions engine, reserve its stock in the chosen
-    warehouses, redeem its coupons — all or nothing. Returns ``(order, created)``: the same
+    warehouses, redeem its coupons — all or nothing. ``group`` starts or joins a group of a
+    group-buy offer (拼团, see :mod:`storeops.orders.groups`). Returns ``(order, created)``: the same
     idempotency key returns the order it created the first time (``created=False``).
     ``payment_with`` (provider, gateway): see :func:`checkout_place`. ``client_ip`` and
     ``device_id`` are recorded on the order for the brushing review (RISK-01)."""
@@ -395,6 +397,7 @@ def order_place(
             payment_with=payment_with,
             client_ip=client_ip,
             device_id=device_id,
+            group=group,
         )
 
     return once(key=key, find=first, run=place)
@@ -439,8 +442,10 @@ def _place(
     payment_with: tuple[str, Any] | None = None,
     client_ip: str | None = None,
     device_id: str = "",
+    group: groups.GroupRequest | None = None,
 ) -> Order:
     playbook = playbook_get(store=store, channel=channel)
+    choice, customer = groups.group_choose(store=store, customer=customer, request=group, now=now)
     priced = promotion_services.quote_cart(
         store=store,
         channel=channel,
@@ -462,6 +467,11 @@ def _place(
             need[int(gift.sku_id)] = need.get(int(gift.sku_id), 0) + gift.quantity
     sku_rows.update(gift_skus)
     legs = _allocation_plan(store=store, playbook=playbook, address=address, need=need, skus=sku_rows)
+    group_row = (
+        groups.group_for_order(choice, quote, store=store, leader_ref=customer.customer_ref or "", now=now)
+        if choice is not None
+        else None
+    )
     is_new = is_new_customer(store, customer.customer_ref)
     order = create_numbered(
         Order,
@@ -497,6 +507,7 @@ def _place(
         buyer_note=buyer_note[:300],
         client_ip=client_ip,
         device_id=device_id,
+        group=group_row,
         created_at=now,
     )
     line_rows: dict[int, OrderLine] = {}
@@ -908,8 +919,11 @@ def _mark_paid(
         data={"reference": payment.reference if payment else "", "amount": order.payable},
         paid_amount=order.payable,
         paid_at=now,
-        ship_by=rules.ship_by(now, promise_hours=playbook.ship_promise_hours),
+        # a group-buy order's deadline starts when its group forms
+        ship_by=None if order.group_id else rules.ship_by(now, promise_hours=playbook.ship_promise_hours),
     )
+    if order.group_id:
+        groups.group_member_paid(order=order, actor=actor, now=now, promise_hours=playbook.ship_promise_hours)
     _record_sales(order, now)
     return order
 
@@ -1094,6 +1108,14 @@ def _stock_ok(order: Order) -> bool:
     return True
 
 
+def _require_group_formed(order: Order) -> None:
+    if not groups.group_formed(order):
+        raise Conflict(
+            _("订单 %(n)s 所在的拼团尚未成团，成团后才能审核发货") % {"n": order.number},
+            code="group_not_formed",
+        )
+
+
 def order_auto_review(*, actor: Actor, order: Order, now: dt.datetime | None = None) -> Order:
     """ORD-01: pass a paid order automatically, or send it to the manual queue with reasons.
     Customers of exception orders (bad address, out of stock) are told at once (ORD-04)."""
@@ -1102,6 +1124,7 @@ def order_auto_review(*, actor: Actor, order: Order, now: dt.datetime | None = N
         order = _locked(order)
         if order.status != S.PAID:
             raise InvalidTransition(_("订单 %(n)s 不是待审核状态") % {"n": order.number})
+        _require_group_formed(order)
         playbook = _playbook(order)
         score = max(0, min(100, int(_fraud_scorer()(_fraud_signals(order, now)))))
         decision = rules.review_decision(
@@ -1299,6 +1322,7 @@ def order_approve(*, actor: Actor, order: Order, note: str = "", now: dt.datetim
     now = now or timezone.now()
     with transaction.atomic():
         order = _locked(order)
+        _require_group_formed(order)
         if order.status == S.ON_HOLD and not _stock_ok(order):
             raise Conflict(
                 _("订单 %(n)s 仍有商品未预占库存，不能通过审核") % {"n": order.number}, code="not_reserved"
@@ -1373,7 +1397,7 @@ def orders_review_pending(*, now: dt.datetime | None = None) -> int:
     actor = Actor.system("task")
     done = 0
     # every waiting order, in batches: orders whose review keeps failing never hold up the rest
-    for order in each(Order.objects.filter(status=S.PAID), size=BATCH_SIZE):
+    for order in each(Order.objects.filter(groups.reviewable(), status=S.PAID), size=BATCH_SIZE):
         try:
             order_auto_review(actor=actor, order=order, now=now)
             done += 1

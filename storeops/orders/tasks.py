@@ -1,6 +1,7 @@
 """Scheduled order work (huey), each an idempotent sweep (ORD-01, ORD-06):
 
 * every minute: time out pending payments, close unpaid orders (stock and coupons back),
+  fail group-buy groups past their deadline (their orders cancelled and refunded),
   auto-review paid orders, move orders whose parcels were signed for to delivered;
 * daily: complete delivered orders whose return window has passed.
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
-from storeops.orders import imports, services
+from storeops.orders import groups, imports, services
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -23,6 +24,7 @@ def orders_sweep() -> dict[str, int]:
     return {
         "payments_expired": services.payments_expire(),
         "closed": len(services.orders_close_unpaid()),
+        "group_orders_cancelled": groups.groups_expire(),
         "reviewed": services.orders_review_pending(),
         "delivered": services.orders_sync_deliveries(),
         **imports.imports_sweep(),

@@ -6,6 +6,8 @@ world's catalog (SKU OK-S), warehouse stock and carrier SF."""
 from __future__ import annotations
 
 from storeops.orders import services as svc
+from storeops.orders.groups import GroupRequest
+from storeops.promotions import services as prs
 from storeops.promotions.services import CartItem, Shopper
 from tests.orders.builders import ACTOR, World
 
@@ -24,6 +26,7 @@ ORDERS_API_CASES = {
     ("POST", "/orders/shop/{store_id}/quote"): (_SHOP + "/quote", _CART),
     ("POST", "/orders/shop/{store_id}/orders"): (_SHOP + "/orders", {**_CART, "address": _ADDRESS}),
     ("GET", "/orders/shop/{store_id}/orders/{number}"): (_SHOP + "/orders/{o_created}", None),
+    ("GET", "/orders/shop/{store_id}/groups/{code}"): (_SHOP + "/groups/{o_group}", None),
     ("POST", "/orders/shop/{store_id}/orders/{number}/pay"): (_SHOP + "/orders/{o_created}/pay", {}),
     ("POST", "/orders/shop/{store_id}/orders/{number}/cancel"): (
         _SHOP + "/orders/{o_created}/cancel",
@@ -76,7 +79,7 @@ ORDERS_CONSOLE_CASES = {
 }
 
 
-def _placed(store, channel, customer: str, phone: str = ""):
+def _placed(store, channel, customer: str, phone: str = "", group=None):
     # A destination of its own for each shopper: five accounts to one address is a
     # brushing ring (RISK-01) and would be held in review.
     n = sum(map(ord, customer)) % 10_000
@@ -94,6 +97,7 @@ def _placed(store, channel, customer: str, phone: str = ""):
         customer=Shopper(customer_ref=customer),
         lines=[CartItem("OK-S", 1)],
         address=address,
+        group=group,
     )
     return order
 
@@ -121,6 +125,14 @@ def orders_world(store, channel) -> dict[str, object]:
     svc.order_allocate(actor=ACTOR, order=shipped)
     svc.order_ship(actor=ACTOR, order=shipped, carrier_code="SF", tracking_numbers="SFOM0")
     freeze = svc.account_freeze(actor=ACTOR, store=store, customer_ref="m-ring", reason="同地址多账号")
+    group_offer = prs.offer_create(
+        actor=ACTOR,
+        store=store,
+        kind="group_buy",
+        params={"price": "1.00", "group_size": 2, "time_limit_hours": 24},
+    )
+    prs.offer_set_status(actor=ACTOR, offer=group_offer, status="active")
+    grouped = _placed(store, channel, "m-group", group=GroupRequest(offer_id=group_offer.pk))
     return {
         "o_freeze": freeze.pk,
         "o_created": created.number,
@@ -129,4 +141,5 @@ def orders_world(store, channel) -> dict[str, object]:
         "o_reviewed": reviewed.number,
         "o_allocated": allocated.number,
         "o_shipped": shipped.number,
+        "o_group": grouped.group.code,
     }

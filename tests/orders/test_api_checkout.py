@@ -336,3 +336,39 @@ def test_promo_01_storefront_flash_sale_shows_the_units_left_and_the_buyers_limi
     other = {**_cart(world, qty=1), "customer": {"ref": "buyer-2"}}
     body = shop.post(f"/orders/shop/{store}/quote", other).json()
     assert body["flash_sales"] == [{"offer_id": f"of{offer.pk}", "stock_left": 1, "buyer_left": 2}]
+
+
+def test_promo_01_storefront_starts_and_joins_a_group_buy(world, shop):
+    offer = prs.offer_create(
+        actor=ACTOR,
+        store=world.store,
+        kind="group_buy",
+        params={"price": "70.00", "group_size": 2, "time_limit_hours": 24},
+        product_ids=[world.sku_s.product_id],
+    )
+    prs.offer_set_status(actor=ACTOR, offer=offer, status="active")
+    store = world.store.pk
+    start = {**_cart(world, qty=1), "group": {"offer_id": offer.pk}}
+    assert (
+        shop.post(f"/orders/shop/{store}/quote", _cart(world, qty=1)).json()["quote"]["payable"] == "100.00"
+    )
+    assert shop.post(f"/orders/shop/{store}/quote", start).json()["quote"]["payable"] == "70.00"
+    started = shop.post(f"/orders/shop/{store}/orders", {**start, "address": _ADDRESS})
+    assert started.status_code == 201, started.content
+    body = started.json()
+    assert body["order"]["payable"] == "70.00"
+    group = body["group"]
+    assert (group["status"], group["size"], group["joined"], group["paid"]) == ("open", 2, 1, 0)
+    joiner = {**_cart(world, qty=1), "customer": {"ref": "buyer-2"}, "address": _ADDRESS}
+    joined = shop.post(f"/orders/shop/{store}/orders", {**joiner, "group": {"code": group["code"]}})
+    assert joined.status_code == 201, joined.content
+    shown = shop.get(f"/orders/shop/{store}/groups/{group['code']}").json()
+    assert (shown["joined"], shown["paid"], shown["status"]) == (2, 0, "open")
+    # a third buyer: the group is full (409); a bad request is a 422 naming the field
+    third = {**_cart(world, qty=1), "customer": {"ref": "buyer-3"}, "address": _ADDRESS}
+    full = shop.post(f"/orders/shop/{store}/orders", {**third, "group": {"code": group["code"]}})
+    assert (full.status_code, full.json()["code"]) == (409, "group_full")
+    both = shop.post(f"/orders/shop/{store}/orders", {**third, "group": {"offer_id": offer.pk, "code": "X"}})
+    assert both.status_code == 422
+    assert "group" in both.json()["fields"]
+    assert shop.get(f"/orders/shop/{store}/groups/NOPE").status_code == 404
