@@ -29,6 +29,7 @@ from storeops.console.views import (
 )
 from storeops.core.errors import DomainError
 from storeops.members.selectors import TIER_CHOICES, tier_label
+from storeops.orders import selectors as order_selectors
 from storeops.promotions import selectors, services
 from storeops.promotions.engine import offer_label
 from storeops.stores.selectors import channel_list
@@ -95,6 +96,9 @@ def offer_detail(request: HttpRequest, offer_id: int) -> HttpResponse:
             params=json.dumps(offer.params, ensure_ascii=False, indent=2),
             scope_items=list(offer.scope_items.all()),
             uses=selectors.offer_use_summary(offer_id=offer.pk),
+            groups=order_selectors.group_counts(store=store, offer_id=offer.pk)
+            if offer.kind == "group_buy"
+            else None,
             status_actions=[
                 (status, STATUS_ACTIONS[status])
                 for status in ("active", "paused", "ended")

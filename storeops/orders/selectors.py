@@ -1119,3 +1119,11 @@ def group_summary(*, store: Store, group_id: int | None = None, code: str = "") 
         "formed_at": group.formed_at,
         "failed_at": group.failed_at,
     }
+
+
+def group_counts(*, store: Store, offer_id: int) -> dict[str, int]:
+    """How many groups of a group-buy offer are open, formed and failed."""
+    rows = OrderGroup.objects.filter(store=store, offer_id=offer_id).values("status").annotate(n=Count("pk"))
+    counts = dict.fromkeys(("open", "formed", "failed"), 0)
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts

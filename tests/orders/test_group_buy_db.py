@@ -205,3 +205,18 @@ def test_promo_01_the_order_page_shows_its_group(world, offer, make_user):
     page = client.get(f"/orders/{leader.pk}/").content.decode()
     assert f"拼团 {leader.group.code}：拼团中，已付款 1 / 2 人" in page
     assert "成团后才审核发货" in page
+
+
+def test_promo_01_the_offer_page_counts_its_groups(world, offer, make_user):
+    from django.test import Client
+
+    from storeops.accounts.roles import Role
+
+    _start(world, offer)
+    _start(world, offer, customer="other")
+    groups.groups_expire(now=T0 + 25 * HOUR)
+    _start(world, offer, customer="third", now=T0 + 26 * HOUR)
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+    page = client.get(f"/promotions/offers/{offer.pk}/").content.decode()
+    assert "拼团：进行中 1 个，已成团 0 个，未成团 2 个" in page
