@@ -57,6 +57,7 @@ from storeops.orders import services as svc
 from storeops.orders.models import Allocation, Order, OrderEvent, Payment, PaymentRefund
 from storeops.orders.payments import TestGateway
 from storeops.promotions import services as prs
+from storeops.promotions.models import OfferUse
 from storeops.stores import services as store_services
 from storeops.stores.selectors import playbook_get
 from tests.fulfilment.builders import a_carrier
@@ -102,6 +103,17 @@ class OrderBooks(RuleBasedStateMachine):
             params={"tiers": [{"threshold": "200", "amount": "7"}]},
         )
         prs.offer_set_status(actor=ACTOR, offer=offer, status="active")
+        # and a flash sale of 4 units, 2 per buyer (PROMO-01): its units are booked with the
+        # orders and given back when they are cancelled or closed
+        self.flash = prs.offer_create(
+            actor=ACTOR,
+            store=store,
+            kind="flash_sale",
+            params={"price": "80.00", "per_buyer_limit": 2},
+            stock_cap=4,
+            product_ids=[self.world.sku_s.product_id],
+        )
+        prs.offer_set_status(actor=ACTOR, offer=self.flash, status="active")
         a_carrier("SF")
         self.playbook = playbook_get(store=store, channel=channel)
         self.now = timezone.now().replace(microsecond=0)
@@ -464,6 +476,23 @@ class OrderBooks(RuleBasedStateMachine):
             assert stock.on_hand == expected[(*key, stock.zone)], (key, stock.zone)
             assert stock.reserved == (live[key] if stock.zone == Zone.SELLABLE else 0), key
         assert ledger_mismatches(store=store) == []
+
+    @invariant()
+    def flash_sale_books_balance(self):
+        """PROMO-01: the units sold at the flash price are the live uses, within the cap and
+        each buyer's limit; an ended order's uses are released, a live order's are not."""
+        uses = list(OfferUse.objects.filter(offer=self.flash).select_related())
+        statuses = dict(Order.objects.filter(store=self.world.store).values_list("pk", "status"))
+        live = [u for u in uses if u.released_at is None]
+        self.flash.refresh_from_db()
+        assert self.flash.stock_sold == sum(u.quantity for u in live) <= 4
+        per_buyer: dict[str, int] = defaultdict(int)
+        for use in live:
+            per_buyer[use.customer_ref] += use.quantity
+        assert all(units <= 2 for units in per_buyer.values()), per_buyer
+        for use in uses:
+            ended = statuses[use.order_id] in (S.CANCELLED, S.CLOSED)
+            assert (use.released_at is not None) == ended, (use.order_number, statuses[use.order_id])
 
     @invariant()
     def money_books_balance(self):
