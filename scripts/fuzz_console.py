@@ -25,7 +25,8 @@ Bad input must be a 4xx that writes nothing (see docs/architecture.md); each fin
 bug to fix with a test under tests/console/.
 """
 
-# ruff: noqa: S603, T201  (a developer tool: runs our own commands and prints its findings)
+# ruff: noqa: S603, S608, S310, T201, PLR0912, PLR0915, DTZ011, PERF401
+# (a developer tool: runs our own commands and our own SQL on a throwaway database, prints)
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,8 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import Counter, defaultdict
-from http.cookiejar import CookieJar
 from html.parser import HTMLParser
+from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -76,6 +77,7 @@ TEXT_MUTATIONS: list[tuple[str, str | None]] = [
     ("Infinity", "Infinity"),
     ("text", "abc"),
     ("bad date", "2026-13-45"),
+    ("far date", "9999-12-31"),
     ("bad datetime", "2026-02-30T25:61"),
     ("nonexistent id", "999999999"),
     ("missing", None),
@@ -111,9 +113,12 @@ class Session:
     def cookie(self, name: str) -> str:
         return next((c.value or "" for c in self.jar if c.name == name), "")
 
-    def request(self, url: str, body: bytes | None = None, headers: dict[str, str] | None = None,
-                timeout: float = 120) -> Response:
-        req = urllib.request.Request(url, data=body, headers=headers or {}, method="POST" if body is not None else "GET")
+    def request(
+        self, url: str, body: bytes | None = None, headers: dict[str, str] | None = None, timeout: float = 120
+    ) -> Response:
+        req = urllib.request.Request(
+            url, data=body, headers=headers or {}, method="POST" if body is not None else "GET"
+        )
         try:
             with self.opener.open(req, timeout=timeout) as r:
                 return Response(r.status, {k.lower(): v for k, v in r.headers.items()}, r.read())
@@ -123,18 +128,31 @@ class Session:
     def get(self, url: str, timeout: float = 120) -> Response:
         return self.request(url, timeout=timeout)
 
-    def post(self, url: str, data: list[tuple[str, str]], files: dict | None = None,
-             headers: dict[str, str] | None = None, timeout: float = 180) -> Response:
+    def post(
+        self,
+        url: str,
+        data: list[tuple[str, str]],
+        files: dict | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 180,
+    ) -> Response:
         headers = dict(headers or {})
         if files:
             boundary = uuid.uuid4().hex
             parts = []
             for name, value in data:
-                parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-                             + value.encode() + b"\r\n")
+                parts.append(
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                    + value.encode()
+                    + b"\r\n"
+                )
             for name, (filename, content, ctype) in files.items():
-                parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                             f'filename="{filename}"\r\nContent-Type: {ctype}\r\n\r\n'.encode() + content + b"\r\n")
+                parts.append(
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                    f'filename="{filename}"\r\nContent-Type: {ctype}\r\n\r\n'.encode()
+                    + content
+                    + b"\r\n"
+                )
             body = b"".join(parts) + f"--{boundary}--\r\n".encode()
             headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
         else:
@@ -218,7 +236,9 @@ class FormParser(HTMLParser):
                         field.value = a.get("value", "on")
                 else:
                     self._radio_seen.add(name)
-                    self._form["fields"].append(Field(name, kind, a.get("value", "on"), [a.get("value", "on")]))
+                    self._form["fields"].append(
+                        Field(name, kind, a.get("value", "on"), [a.get("value", "on")])
+                    )
             else:
                 self._form["fields"].append(Field(name, kind, a.get("value", "")))
         elif tag == "select" and a.get("name"):
@@ -331,8 +351,15 @@ class Run:
             self.crawled.append(f"{role} {response.status_code} {path}")
             if response.status_code >= 500:
                 self.results.append(
-                    {"kind": "5xx", "role": role, "method": "GET", "path": path, "mutation": "",
-                     "status": response.status_code, "detail": exception_of(response.text)}
+                    {
+                        "kind": "5xx",
+                        "role": role,
+                        "method": "GET",
+                        "path": path,
+                        "mutation": "",
+                        "status": response.status_code,
+                        "detail": exception_of(response.text),
+                    }
                 )
             if response.status_code != 200 or "html" not in response.headers.get("content-type", ""):
                 continue
@@ -369,8 +396,9 @@ class Run:
         return forms
 
     # -- submissions ------------------------------------------------------------------------
-    def submit(self, session: Session, form: Form, label: str, data: list[tuple[str, str]],
-               files: dict | None = None) -> None:
+    def submit(
+        self, session: Session, form: Form, label: str, data: list[tuple[str, str]], files: dict | None = None
+    ) -> None:
         token = session.cookie("csrftoken")
         data = [("csrfmiddlewaretoken", token), *data]
         if form.button:
@@ -382,8 +410,15 @@ class Run:
             )
         except OSError as exc:
             self.results.append(
-                {"kind": "no answer", "role": form.role, "method": "POST", "path": form.action,
-                 "mutation": label, "status": 0, "detail": str(exc)[:200]}
+                {
+                    "kind": "no answer",
+                    "role": form.role,
+                    "method": "POST",
+                    "path": form.action,
+                    "mutation": label,
+                    "status": 0,
+                    "detail": str(exc)[:200],
+                }
             )
             return
         writes = self.writes_since(mark)
@@ -405,19 +440,29 @@ class Run:
             else:
                 followed = session.get(urljoin(self.base + form.action, location))
                 if followed.status_code >= 500:
-                    self.results.append({**row, "kind": "5xx", "method": "GET after POST",
-                                         "detail": exception_of(followed.text)})
+                    self.results.append(
+                        {
+                            **row,
+                            "kind": "5xx",
+                            "method": "GET after POST",
+                            "detail": exception_of(followed.text),
+                        }
+                    )
                 if re.search(r'<li class="error">', followed.text):
                     refused_how = "redirect with an error message"
         if refused_how and writes:
-            self.results.append({**row, "kind": "half-written refusal", "detail": f"{refused_how}; wrote {', '.join(writes)}"})
+            self.results.append(
+                {**row, "kind": "half-written refusal", "detail": f"{refused_how}; wrote {', '.join(writes)}"}
+            )
         if 400 <= status < 500 and status != 422 and status not in (403, 404):
-            self.results.append({**row, "kind": "odd refusal", "detail": f"HTTP {status}: {response.text[:120]!r}"})
+            self.results.append(
+                {**row, "kind": "odd refusal", "detail": f"HTTP {status}: {response.text[:120]!r}"}
+            )
 
     def fuzz(self, session: Session, form: Form, deadline: float) -> int:
         base = [(f.name, baseline(f)) for f in form.fields if f.kind not in ("file", "checkbox-off")]
         file_fields = [f.name for f in form.fields if f.kind == "file"]
-        good_files = {n: ("ok.csv", "a,b\n1,2\n".encode(), "text/csv") for n in file_fields}
+        good_files = dict.fromkeys(file_fields, ("ok.csv", b"a,b\n1,2\n", "text/csv"))
         count = 0
         if time.monotonic() > deadline:
             return count
@@ -437,7 +482,10 @@ class Run:
                 values.append(("option not offered", "__not_an_option__"))
                 values += [(f"other option {o!r}", o) for o in field.options[:6] if o != field.value]
             if re.fullmatch(r"\d+", field.value):
-                values += [("other id -1", str(int(field.value) - 1)), ("other id +1", str(int(field.value) + 1))]
+                values += [
+                    ("other id -1", str(int(field.value) - 1)),
+                    ("other id +1", str(int(field.value) + 1)),
+                ]
             values.append(("sent twice", "__twice__"))
             for label, value in values:
                 data = [(n, v) for n, v in base if n != field.name]
@@ -455,12 +503,14 @@ class Run:
 def exception_of(page: str) -> str:
     title = re.search(r"<title>(.*?)</title>", page, re.S)
     value = re.search(r'<pre class="exception_value">(.*?)</pre>', page, re.S)
-    text = " ".join(html.unescape(x.group(1)).split() for x in (title, value) if x)
+    text = " ".join(" ".join(html.unescape(x.group(1)).split()) for x in (title, value) if x)
     return text[:300] or page[:200]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--minutes", type=float, default=30, help="time budget of the submissions")
     parser.add_argument("--pages", type=int, default=700, help="pages crawled per role at most")
     parser.add_argument("--per-shape", type=int, default=30, help="pages crawled per URL shape (3 per page)")
@@ -484,13 +534,16 @@ def main() -> None:
     run.install_triggers()
     log = (var / "server.log").open("w")
     server = subprocess.Popen(
-        [storeops, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [storeops, "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     started = time.monotonic()
     try:
         for _ in range(60):
             try:
-                urllib.request.urlopen(f"{base}/admin/login/", timeout=2)  # noqa: S310
+                urllib.request.urlopen(f"{base}/admin/login/", timeout=2)
                 break
             except OSError:
                 time.sleep(1)
@@ -508,13 +561,18 @@ def main() -> None:
                     if form.key in forms:
                         continue
                     forms[form.key] = form
-                    why = next((why for pattern, why in SKIP_POST.items() if pattern.search(form.action)), None)
+                    why = next(
+                        (why for pattern, why in SKIP_POST.items() if pattern.search(form.action)), None
+                    )
                     if why:
                         skipped[shape(form.action)] = why
                     elif re.search(args.only, form.action):
                         todo.append(form)
             shapes = {shape(f.action) for f in forms.values()}
-            print(f"{len(forms)} distinct POST forms so far ({len(shapes)} action shapes); {len(todo)} new to fuzz")
+            print(
+                f"{len(forms)} distinct POST forms so far ({len(shapes)} action shapes); "
+                f"{len(todo)} new to fuzz"
+            )
             for n, form in enumerate(todo, 1):
                 if time.monotonic() > deadline:
                     print(f"time budget spent: {len(todo) - n + 1} forms not fuzzed")
@@ -522,7 +580,10 @@ def main() -> None:
                 done = run.fuzz(sessions[form.role], form, deadline)
                 submissions += done
                 button = f" [{form.button[0]}={form.button[1]}]" if form.button else ""
-                print(f"  [{n}/{len(todo)}] {form.role:<22} {form.action}{button}: {done} submissions", flush=True)
+                print(
+                    f"  [{n}/{len(todo)}] {form.role:<22} {form.action}{button}: {done} submissions",
+                    flush=True,
+                )
         (var / "crawled.txt").write_text("\n".join(run.crawled))
         for action, why in sorted(skipped.items()):
             print(f"skipped {action}: {why}")
@@ -531,18 +592,25 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
         log.close()
-    errors = [line.split(": ", 1)[1] for line in (var / "server.log").read_text(errors="replace").splitlines()
-              if line.startswith("Internal Server Error: ")]
-    print(f"\n{submissions} submissions in {(time.monotonic() - started) / 60:.1f} min; "
-          f"statuses {dict(sorted(run.statuses.items()))}; server log: {var / 'server.log'}")
+    errors = [
+        line.split(": ", 1)[1]
+        for line in (var / "server.log").read_text(errors="replace").splitlines()
+        if line.startswith("Internal Server Error: ")
+    ]
+    print(
+        f"\n{submissions} submissions in {(time.monotonic() - started) / 60:.1f} min; "
+        f"statuses {dict(sorted(run.statuses.items()))}; server log: {var / 'server.log'}"
+    )
     print(f"{len(errors)} 'Internal Server Error' line(s) in the server log")
     grouped: dict[tuple, list[dict]] = defaultdict(list)
     for r in run.results:
         grouped[(r["kind"], r["method"], shape(r["path"]), r["detail"][:160])].append(r)
     for (kind, method, path, detail), rows in sorted(grouped.items()):
         mutations = sorted({r["mutation"] for r in rows})
-        print(f"  {kind:<22} {method} {path}  ×{len(rows)}  [{rows[0]['role']}]\n      {detail}\n"
-              f"      e.g. {rows[0]['path']} {'; '.join(mutations[:8])}")
+        print(
+            f"  {kind:<22} {method} {path}  ×{len(rows)}  [{rows[0]['role']}]\n      {detail}\n"
+            f"      e.g. {rows[0]['path']} {'; '.join(mutations[:8])}"
+        )
     kinds = Counter(r["kind"] for r in run.results)
     print(f"findings: {dict(kinds) or 'none'}")
 
