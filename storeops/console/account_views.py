@@ -9,6 +9,7 @@ any team member or integration user and revokes any token. Holders of
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -24,6 +25,39 @@ from storeops.accounts.services import api_token_create, api_token_revoke, token
 from storeops.console.views import _actor, _base_context, console_view, error_text
 from storeops.core.errors import DomainError, ValidationError
 
+MAX_TOKEN_DAYS = 3650
+
+
+def _posted_role(request: HttpRequest) -> Role:
+    try:
+        return Role(request.POST.get("role", ""))
+    except ValueError:
+        raise ValidationError(_("请选择角色"), fields={"role": _("请选择角色")}) from None
+
+
+def _posted_user(request: HttpRequest) -> Any:
+    """The token's user chosen by the owner (none: the owner), one of the active members."""
+    user_id = request.POST.get("user_id", "").strip()
+    if not user_id:
+        return None
+    known = user_id.isdigit() and len(user_id) < 19  # a bigger number is no id (and overflows SQL)
+    target = token_user_choices().filter(pk=int(user_id)).first() if known else None
+    if target is None:
+        raise ValidationError(_("用户不存在或已停用"), fields={"user_id": _("用户不存在或已停用")})
+    return target
+
+
+def _posted_expiry(request: HttpRequest) -> dt.datetime | None:
+    """The expiry ``expires_in_days`` days from now (empty: never); a number of days that is
+    not a whole number from 1 to 3,650 is refused (a huge one overflowed the date: a 500)."""
+    days = request.POST.get("expires_in_days", "").strip()
+    if not days:
+        return None
+    if not days.isdigit() or not 1 <= int(days) <= MAX_TOKEN_DAYS:
+        message = _("有效天数应为 1 到 %(n)s 之间的整数") % {"n": MAX_TOKEN_DAYS}
+        raise ValidationError(message, fields={"expires_in_days": message})
+    return timezone.now() + dt.timedelta(days=int(days))
+
 
 @console_view(None)
 def tokens(request: HttpRequest) -> HttpResponse:
@@ -32,27 +66,14 @@ def tokens(request: HttpRequest) -> HttpResponse:
     user = request.user
     for_anyone = user.has_perm("accounts.add_apitoken")
     if request.method == "POST":
-        days = request.POST.get("expires_in_days", "").strip()
         try:
-            role = Role(request.POST.get("role", ""))
-            expires_at = timezone.now() + dt.timedelta(days=int(days)) if days else None
-            user_id = request.POST.get("user_id", "").strip()
-            target = None
-            if for_anyone and user_id:
-                target = token_user_choices().filter(pk=int(user_id)).first()
-                if target is None:
-                    raise ValidationError(
-                        _("用户不存在或已停用"), fields={"user_id": _("用户不存在或已停用")}
-                    )
             _token, created_secret = api_token_create(
                 actor=_actor(request),
                 name=request.POST.get("name", ""),
-                role=role,
-                user=target,
-                expires_at=expires_at,
+                role=_posted_role(request),
+                user=_posted_user(request) if for_anyone else None,
+                expires_at=_posted_expiry(request),
             )
-        except ValueError:
-            errors["role"] = _("请选择角色，有效期请填写天数")
         except DomainError as exc:
             errors = {k: str(v) for k, v in exc.fields.items()} or {"name": str(exc.message)}
         else:

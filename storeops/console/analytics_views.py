@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,6 +24,7 @@ from storeops.console.views import (
     _base_context,
     console_view,
     flash_error,
+    form_date,
     posted,
     refused,
     store_or_404,
@@ -47,7 +47,7 @@ def team_kpis(request: HttpRequest) -> HttpResponse:
     store = store_or_404(request)
     days_text = request.GET.get("days", "")
     days = int(days_text) if days_text.isdigit() else None
-    end = parse_date(request.GET.get("until", "").strip())
+    end = form_date(request.GET.get("until"))
     until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time())) if end else None
     try:
         team = analytics_selectors.team_kpis(store=store, days=days, until=until)

@@ -327,6 +327,14 @@ def counts(request: HttpRequest) -> HttpResponse:
     store = _current_store(request)
     if store is None:
         return _empty(request)
+    return _counts_page(request, store, {key: request.GET.get(key, "") for key in _COUNT_FORM_KEYS})
+
+
+def _counts_page(
+    request: HttpRequest, store: Any, prefill: dict[str, str], status: int = 200
+) -> HttpResponse:
+    """The sheets and the new-sheet form filled in with ``prefill`` (from the query string, or
+    a refused form as it was sent)."""
     f = {"status": request.GET.get("status", ""), "warehouse": request.GET.get("warehouse", "")}
     qs = inv.count_sheet_list(
         store=store,
@@ -346,8 +354,9 @@ def counts(request: HttpRequest) -> HttpResponse:
             statuses=inv.COUNT_STATUS_CHOICES,
             scopes=inv.COUNT_SCOPE_CHOICES,
             zones=inv.ZONE_CHOICES,
-            prefill={key: request.GET.get(key, "") for key in _COUNT_FORM_KEYS},
+            prefill=prefill,
         ),
+        status=status,
     )
 
 
@@ -356,8 +365,9 @@ def counts(request: HttpRequest) -> HttpResponse:
 _COUNT_FORM_KEYS = ("scope", "sku_codes", "abc_class", "count_warehouse", "count_zone", "note")
 
 
-def _count_form_again(request: HttpRequest) -> HttpResponse:
-    """Back to the counts page with the refused form filled in as it was sent."""
+def _count_form_again(request: HttpRequest, store: Any) -> HttpResponse:
+    """The counts page again (422) with the refused form filled in as it was sent (it was a
+    redirect carrying the form in its query string: a long note made it a 400)."""
     post = request.POST
     values = {
         "scope": post.get("scope", ""),
@@ -367,8 +377,7 @@ def _count_form_again(request: HttpRequest) -> HttpResponse:
         "count_zone": post.get("zone", ""),
         "note": post.get("note", ""),
     }
-    query = urlencode({k: v for k, v in values.items() if v})
-    return HttpResponseRedirect(reverse("console:inventory_counts") + (f"?{query}" if query else ""))
+    return _counts_page(request, store, values, status=422)
 
 
 @require_POST
@@ -383,12 +392,12 @@ def count_create(request: HttpRequest) -> HttpResponse:
     )
     if warehouse is None:
         messages.error(request, _("请选择仓库"))
-        return redirect("console:inventory_counts")
+        return _count_form_again(request, store)
     codes = [c for c in re.split(r"[\s,，]+", request.POST.get("sku_codes", "")) if c]
     sku_ids, missing = inv.sku_ids_by_codes(store=store, codes=codes)
     if missing:
         messages.error(request, _("找不到这些 SKU：%(codes)s") % {"codes": ", ".join(missing[:20])})
-        return _count_form_again(request)
+        return _count_form_again(request, store)
     try:
         sheet = count_services.count_sheet_create(
             actor=_actor(request),
@@ -402,7 +411,7 @@ def count_create(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, _error_text(exc))
-        return _count_form_again(request)
+        return _count_form_again(request, store)
     messages.success(request, _("已创建盘点单 %(number)s") % {"number": sheet.number})
     return redirect("console:inventory_count_detail", sheet_id=sheet.pk)
 

@@ -12,7 +12,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,6 +21,7 @@ from storeops.console.views import (
     _base_context,
     console_view,
     flash_error,
+    form_datetime,
     posted,
     querystring,
     refused,
@@ -88,7 +88,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     sent = posted(request, *_CAMPAIGN_FIELDS)
     try:
         scheduled_text = sent["scheduled_at"]
-        scheduled = parse_datetime(scheduled_text) if scheduled_text else None
+        scheduled = form_datetime(scheduled_text) if scheduled_text else None
         if scheduled_text and scheduled is None:
             raise ValidationError(_("时间格式有误"), fields={"scheduled_at": _("时间格式有误")})
         if scheduled is not None and timezone.is_naive(scheduled):

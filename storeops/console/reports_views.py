@@ -4,24 +4,47 @@ who it was sent to, and the Excel / PDF downloads."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from storeops.analytics import exports, reports
 from storeops.analytics import services as analytics_services
-from storeops.console.views import _actor, _base_context, console_view, flash_error, store_or_404
+from storeops.console.views import (
+    _actor,
+    _base_context,
+    console_view,
+    flash_error,
+    posted,
+    posted_day,
+    refused,
+    store_or_404,
+)
 from storeops.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from storeops.stores.models import Store
 
 
 @console_view("analytics.view_operationsreport")
 def report_list(request: HttpRequest) -> HttpResponse:
-    store = store_or_404(request)
+    return _reports_page(request, store_or_404(request))
+
+
+def _reports_page(
+    request: HttpRequest,
+    store: Store,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The reports; ``sent``: a refused generate form, shown again as typed with ``errors``."""
     kind = request.GET.get("kind", "")
     try:
         qs = reports.report_list(store=store, kind=kind)
@@ -40,23 +63,26 @@ def report_list(request: HttpRequest) -> HttpResponse:
             querystring=f"kind={kind}",
             kinds=[("", _("全部")), *reports.REPORT_KIND_CHOICES],
             can_generate=request.user.has_perm("analytics.add_operationsreport"),
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
 @require_POST
 @console_view("analytics.add_operationsreport")
 def report_generate(request: HttpRequest) -> HttpResponse:
+    """Generate a report now; a refused one (an impossible day, a kind that is not one) saves
+    nothing and shows the list again (422) with the form as typed."""
+    store = store_or_404(request)
+    sent = posted(request, "kind", "day")
     try:
         report = analytics_services.report_generate(
-            actor=_actor(request),
-            store=store_or_404(request),
-            kind=request.POST.get("kind", ""),
-            day=parse_date(request.POST.get("day", "").strip()),
+            actor=_actor(request), store=store, kind=sent["kind"], day=posted_day(sent)
         )
     except DomainError as exc:
-        flash_error(request, exc)
-        return HttpResponseRedirect(reverse("console:reports"))
+        return _reports_page(request, store, sent=sent, errors=refused(request, exc, sent), code=422)
     messages.success(request, _("已生成：%(t)s") % {"t": reports.report_title(report)})
     return HttpResponseRedirect(reverse("console:report_detail", args=[report.pk]))
 

@@ -15,7 +15,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,6 +24,8 @@ from storeops.console.views import (
     _base_context,
     console_view,
     flash_error,
+    form_date,
+    form_datetime,
     posted,
     querystring,
     refused,
@@ -116,9 +117,9 @@ def rule_change_record(request: HttpRequest) -> HttpResponse:
     store = store_or_404(request)
     sent = posted(request, "platform", "title", "summary", "url", "announced_at", "effective_on")
     try:
-        announced = parse_datetime(sent["announced_at"])
+        announced = form_datetime(sent["announced_at"])
         effective_text = sent["effective_on"]
-        effective = parse_date(effective_text) if effective_text else None
+        effective = form_date(effective_text) if effective_text else None
         errors = {}
         if announced is None:
             errors["announced_at"] = _("请填写获知时间")
@@ -252,9 +253,10 @@ def _step_label(kind: str) -> str:
 
 
 def _when(text: str, field: str) -> dt.datetime:
-    value = parse_datetime((text or "").strip())
+    value = form_datetime(text)
     if value is None:
-        raise ValidationError(_("故障信息有误"), fields={field: _("请填写时间")})
+        problem = _("时间格式有误") if (text or "").strip() else _("请填写时间")
+        raise ValidationError(_("故障信息有误"), fields={field: problem})
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 

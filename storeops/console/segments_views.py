@@ -5,13 +5,13 @@ MEM-07 personas (per segment, and one customer)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,20 +19,43 @@ from django.views.decorators.http import require_POST
 from storeops.analytics import exports, segments
 from storeops.analytics import services as analytics_services
 from storeops.analytics.selectors import display
-from storeops.console.views import _actor, _base_context, console_view, flash_error, store_or_404
+from storeops.console.views import (
+    _actor,
+    _base_context,
+    console_view,
+    flash_error,
+    form_date,
+    posted,
+    posted_day,
+    refused,
+    store_or_404,
+)
 from storeops.core.errors import DomainError, NotFound
 from storeops.stores.selectors import playbook_get
 
+if TYPE_CHECKING:
+    from storeops.stores.models import Store
+
 
 def _day(request: HttpRequest) -> dt.date | None:
-    return parse_date(request.GET.get("day", "").strip())
+    return form_date(request.GET.get("day"))
 
 
 @console_view("analytics.view_customersnapshot")
 def segments_overview(request: HttpRequest) -> HttpResponse:
     """Customers and money per segment on the latest snapshot (or ``day``), who entered and
     left each segment, the moves, each segment's playbook and its coupon actions."""
-    store = store_or_404(request)
+    return _segments_page(request, store_or_404(request))
+
+
+def _segments_page(
+    request: HttpRequest,
+    store: Store,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The segments overview; ``sent``: a refused snapshot form, shown again as typed."""
     try:
         overview = segments.segment_overview(store=store, day=_day(request))
     except NotFound:
@@ -65,7 +88,10 @@ def segments_overview(request: HttpRequest) -> HttpResponse:
             can_snapshot=request.user.has_perm("analytics.add_customersnapshot"),
             can_act=request.user.has_perm("analytics.run_segment_action"),
             can_export=request.user.has_perm("analytics.export_segment"),
+            sent=sent or {},
+            errors=errors or {},
         ),
+        status=code,
     )
 
 
@@ -132,20 +158,21 @@ def segment_export(request: HttpRequest) -> HttpResponse:
 @require_POST
 @console_view("analytics.add_customersnapshot")
 def segment_snapshot(request: HttpRequest) -> HttpResponse:
+    """Take the snapshot of a day now; a refused one (an impossible or future day) saves
+    nothing and shows the overview again (422) with the day as typed."""
+    store = store_or_404(request)
+    sent = posted(request, "day")
     try:
         result = analytics_services.segments_snapshot(
-            actor=_actor(request),
-            store=store_or_404(request),
-            day=parse_date(request.POST.get("day", "").strip()),
+            actor=_actor(request), store=store, day=posted_day(sent)
         )
     except DomainError as exc:
-        flash_error(request, exc)
-    else:
-        messages.success(
-            request,
-            _("已生成 %(d)s 的客户分层快照：%(n)s 位客户，%(m)s 位分层有变化")
-            % {"d": result.day.isoformat(), "n": result.customers, "m": result.moved},
-        )
+        return _segments_page(request, store, sent=sent, errors=refused(request, exc, sent), code=422)
+    messages.success(
+        request,
+        _("已生成 %(d)s 的客户分层快照：%(n)s 位客户，%(m)s 位分层有变化")
+        % {"d": result.day.isoformat(), "n": result.customers, "m": result.moved},
+    )
     return HttpResponseRedirect(reverse("console:segments"))
 
 

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,7 +27,7 @@ from storeops.accounts.roles import ROLE_LABELS
 from storeops.accounts.services import user_roles, user_set_language
 from storeops.audit.selectors import audit_list
 from storeops.core.context import Actor
-from storeops.core.errors import DomainError, InvalidTransition, NotFound
+from storeops.core.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from storeops.sop.registry import all_checks
 from storeops.sop.selectors import (
     SEVERITY_CHOICES,
@@ -139,6 +140,34 @@ def posted(request: HttpRequest, *names: str) -> dict[str, str]:
     """A form's submitted values by field name (stripped): what the page shows again, as typed,
     when the service refuses them (``value="{{ sent.name }}"``)."""
     return {name: request.POST.get(name, "").strip() for name in names}
+
+
+def form_date(text: str | None) -> dt.date | None:
+    """A form's ``YYYY-MM-DD``; None when empty or not a date. Django's ``parse_date`` raises
+    on a well-shaped impossible day ("2026-13-45"), which was a 500."""
+    try:
+        return parse_date((text or "").strip())
+    except ValueError:
+        return None
+
+
+def form_datetime(text: str | None) -> dt.datetime | None:
+    """A form's date and time (``datetime-local``); None when empty or not a moment, like
+    :func:`form_date` ("2026-02-30T10:00", "2026-12-01T25:61")."""
+    try:
+        return parse_datetime((text or "").strip())
+    except ValueError:
+        return None
+
+
+def posted_day(sent: Mapping[str, str], name: str = "day") -> dt.date | None:
+    """The day typed in ``sent[name]`` (empty: None, the service's default day); text that is
+    not a day is refused with a message next to the field."""
+    text = sent.get(name, "")
+    day = form_date(text)
+    if text and day is None:
+        raise ValidationError(_("日期格式有误"), fields={name: _("日期格式应为 YYYY-MM-DD")})
+    return day
 
 
 def refused(request: HttpRequest, exc: DomainError, sent: Mapping[str, Any]) -> dict[str, str]:

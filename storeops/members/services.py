@@ -300,6 +300,9 @@ def _retier(member_id: int, book: PlaybookSettings, now: dt.datetime) -> tuple[s
     return old, new
 
 
+MAX_ADJUSTMENT = 1_000_000_000  # points or growth moved by one manual adjustment, either way
+
+
 def points_adjust(
     *,
     actor: Actor,
@@ -319,6 +322,8 @@ def points_adjust(
     for name, value in (("points", points), ("growth", growth)):
         if not isinstance(value, int) or isinstance(value, bool):
             errors[name] = _("应为整数")
+        elif abs(value) > MAX_ADJUSTMENT:  # a typo, and beyond it the database's integers overflow
+            errors[name] = _("一次最多调整 %(n)s") % {"n": f"{MAX_ADJUSTMENT:,}"}
     if not reason:
         errors["reason"] = _("请填写调整原因")
     elif len(reason) > 200:
