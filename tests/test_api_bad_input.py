@@ -125,3 +125,14 @@ def test_log_01_a_gbk_tracking_csv_from_excel_is_read(store, channel, make_user)
     assert response.status_code == 200, response.content
     shipment.refresh_from_db()
     assert shipment.status == "picked_up"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [("end=0068-09-19", "end"), ("start=1899-12-31&end=2000-01-05", "start")]
+)
+def test_cs_04_a_complaint_report_before_2000_is_a_422_naming_the_day(store, make_user, query, field):
+    # before 1901 Asia/Shanghai is local mean time, +08:05:43: the answer's datetimes were a 500
+    client = _client(make_user, Role.OWNER)
+    response = client.get(f"/api/v1/service/{store.pk}/report?{query}")
+    assert response.status_code == 422, response.content
+    assert field in response.json()["fields"]
