@@ -11,10 +11,13 @@ from django.test import Client
 from django.utils import timezone
 
 from storeops.accounts.roles import Role
+from storeops.marketing import services as marketing
+from storeops.marketing.models import AdPlan
 from storeops.stores import services as st
 from storeops.stores.models import Qualification
 from tests.catalog.db_builders import ACTOR, a_dress_category, a_product
 from tests.fulfilment.builders import a_carrier, a_shipment
+from tests.marketing.builders import an_ad_plan
 from tests.orders.builders import World
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +139,31 @@ def test_cs_04_a_complaint_report_before_2000_is_a_422_naming_the_day(store, mak
     response = client.get(f"/api/v1/service/{store.pk}/report?{query}")
     assert response.status_code == 422, response.content
     assert field in response.json()["fields"]
+
+
+def test_ads_03_a_bid_at_a_time_with_a_utc_offset_is_a_422(store, make_user):
+    # the time was echoed in the answer: "JSON can't represent timezone-aware times", a 500
+    plan = an_ad_plan(store)
+    keyword = marketing.ad_keyword_set(actor=ACTOR, plan=plan, keyword="连衣裙", bid="2.00")
+    client = _client(make_user, Role.OWNER)
+    url = f"/api/v1/marketing/{store.pk}/ad-plans/{plan.pk}/keywords/{keyword.pk}/bid"
+    response = client.get(url, {"at": "17:28:54.640-19:32"})
+    assert response.status_code == 422, response.content
+    assert response.json()["fields"] == {"at": "须为不带时区的时间（HH:MM，店铺当地时间）"}
+    assert client.get(url, {"at": "17:28"}).status_code == 200
+
+
+def test_ads_03_a_peak_hour_with_a_utc_offset_is_a_422_and_no_plan_is_saved(store, make_user):
+    client = _client(make_user, Role.OWNER)
+    body = {
+        "name": "高峰计划",
+        "purpose": "traffic",
+        "match_type": "broad",
+        "peak_start": "20:00+08:00",
+        "peak_end": "22:00",
+        "peak_uplift": "0.12",
+    }
+    response = _json(client, "post", f"/api/v1/marketing/{store.pk}/ad-plans", body)
+    assert response.status_code == 422, response.content
+    assert set(response.json()["fields"]) == {"peak_start"}
+    assert not AdPlan.objects.filter(name="高峰计划").exists()

@@ -77,6 +77,7 @@ _PYDANTIC_MESSAGES: dict[str, str] = {
     "datetime_object_invalid": gettext_noop("须为日期时间（ISO 8601，如 2026-12-01T10:00:00+08:00）"),
     "time_parsing": gettext_noop("须为时间（HH:MM）"),
     "time_type": gettext_noop("须为时间（HH:MM）"),
+    "time_with_timezone": gettext_noop("须为不带时区的时间（HH:MM，店铺当地时间）"),
     "list_type": gettext_noop("须为列表（JSON 数组）"),
     "tuple_type": gettext_noop("须为列表（JSON 数组）"),
     "set_type": gettext_noop("须为列表（JSON 数组）"),

@@ -5,18 +5,33 @@ Authentication and the per-route permission check live in :mod:`storeops.account
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from ninja import Schema
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from storeops.core.errors import ValidationError
 
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 200
+
+
+def _without_timezone(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        # message by type in config.api (the caller's language)
+        raise PydanticCustomError("time_with_timezone", "a time of day without a UTC offset")
+    return value
+
+
+# A time of day in the store's own zone (``10:00``). pydantic also takes ``10:00+08:00``: such a
+# time cannot be stored (TimeField) nor compared with the store's naive times, so it is a 422.
+LocalTime = Annotated[dt.time, AfterValidator(_without_timezone)]
 
 
 class ErrorOut(Schema):
