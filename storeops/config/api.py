@@ -71,6 +71,7 @@ _PYDANTIC_MESSAGES: dict[str, str] = {
     "date_type": gettext_noop("须为日期（YYYY-MM-DD）"),
     "date_from_datetime_parsing": gettext_noop("须为日期（YYYY-MM-DD）"),
     "date_from_datetime_inexact": gettext_noop("须为日期（YYYY-MM-DD）"),
+    "date_before_2000": gettext_noop("须不早于 2000-01-01"),
     "datetime_parsing": gettext_noop("须为日期时间（ISO 8601，如 2026-12-01T10:00:00+08:00）"),
     "datetime_type": gettext_noop("须为日期时间（ISO 8601，如 2026-12-01T10:00:00+08:00）"),
     "datetime_from_date_parsing": gettext_noop("须为日期时间（ISO 8601，如 2026-12-01T10:00:00+08:00）"),
