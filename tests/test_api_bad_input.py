@@ -201,3 +201,6 @@ def test_ads_03_a_time_of_day_is_documented_without_a_utc_offset():
     at = next(p for p in parameters if p["name"] == "at")
     assert "format" not in at["schema"]
     assert at["schema"]["pattern"].startswith("^")
+    # and so are the times in the answers: "00:00:00" is no RFC 3339 full-time either
+    components = api.get_openapi_schema()["components"]["schemas"]
+    assert "format" not in components["BidOut"]["properties"]["at"]

@@ -206,8 +206,8 @@ class AdPlanOut(Schema):
     match_type: str
     category: str
     daily_budget: Decimal
-    peak_start: dt.time | None
-    peak_end: dt.time | None
+    peak_start: LocalTime | None
+    peak_end: LocalTime | None
     peak_uplift: Decimal | None
     is_active: bool
 
@@ -263,7 +263,7 @@ class BenchmarkOut(Schema):
 
 class BidOut(Schema):
     keyword_id: int
-    at: dt.time
+    at: LocalTime
     base_bid: Decimal
     bid: Decimal
 
