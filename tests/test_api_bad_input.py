@@ -11,10 +11,14 @@ from django.test import Client
 from django.utils import timezone
 
 from storeops.accounts.roles import Role
+from storeops.catalog.models import Product
+from storeops.marketing import services as marketing
+from storeops.marketing.models import AdPlan
 from storeops.stores import services as st
 from storeops.stores.models import Qualification
 from tests.catalog.db_builders import ACTOR, a_dress_category, a_product
 from tests.fulfilment.builders import a_carrier, a_shipment
+from tests.marketing.builders import an_ad_plan
 from tests.orders.builders import World
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +129,78 @@ def test_log_01_a_gbk_tracking_csv_from_excel_is_read(store, channel, make_user)
     assert response.status_code == 200, response.content
     shipment.refresh_from_db()
     assert shipment.status == "picked_up"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [("end=0068-09-19", "end"), ("start=1899-12-31&end=2000-01-05", "start")]
+)
+def test_cs_04_a_complaint_report_before_2000_is_a_422_naming_the_day(store, make_user, query, field):
+    # before 1901 Asia/Shanghai is local mean time, +08:05:43: the answer's datetimes were a 500
+    client = _client(make_user, Role.OWNER)
+    response = client.get(f"/api/v1/service/{store.pk}/report?{query}")
+    assert response.status_code == 422, response.content
+    assert field in response.json()["fields"]
+
+
+def test_ads_03_a_bid_at_a_time_with_a_utc_offset_is_a_422(store, make_user):
+    # the time was echoed in the answer: "JSON can't represent timezone-aware times", a 500
+    plan = an_ad_plan(store)
+    keyword = marketing.ad_keyword_set(actor=ACTOR, plan=plan, keyword="连衣裙", bid="2.00")
+    client = _client(make_user, Role.OWNER)
+    url = f"/api/v1/marketing/{store.pk}/ad-plans/{plan.pk}/keywords/{keyword.pk}/bid"
+    response = client.get(url, {"at": "17:28:54.640-19:32"})
+    assert response.status_code == 422, response.content
+    assert response.json()["fields"] == {"at": "须为不带时区的时间（HH:MM，店铺当地时间）"}
+    assert client.get(url, {"at": "17:28"}).status_code == 200
+
+
+def test_ads_03_a_peak_hour_with_a_utc_offset_is_a_422_and_no_plan_is_saved(store, make_user):
+    client = _client(make_user, Role.OWNER)
+    body = {
+        "name": "高峰计划",
+        "purpose": "traffic",
+        "match_type": "broad",
+        "peak_start": "20:00+08:00",
+        "peak_end": "22:00",
+        "peak_uplift": "0.12",
+    }
+    response = _json(client, "post", f"/api/v1/marketing/{store.pk}/ad-plans", body)
+    assert response.status_code == 422, response.content
+    assert set(response.json()["fields"]) == {"peak_start"}
+    assert not AdPlan.objects.filter(name="高峰计划").exists()
+
+
+@pytest.mark.parametrize("field", ["is_key", "has_efficacy_claim", "description", "category_id"])
+def test_list_01_patching_a_product_field_to_null_is_a_422_and_changes_nothing(store, make_user, field):
+    # is_key / has_efficacy_claim / description null were a 500 (NOT NULL constraint failed)
+    product = a_product(store, a_dress_category(store, required_qualifications=[]), "P1")
+    before = Product.objects.filter(pk=product.pk).values().get()
+    client = _client(make_user, Role.OWNER)
+    response = _json(client, "patch", f"/api/v1/catalog/{store.pk}/products/{product.pk}", {field: None})
+    assert response.status_code == 422, response.content
+    assert field in response.json()["fields"]
+    assert Product.objects.filter(pk=product.pk).values().get() == before
+
+
+def test_as_05_return_stats_from_before_2000_are_a_422_naming_the_day(store, make_user):
+    # since=0002-01-25 answered "0002-01-25T00:00:00+08:05:43": not an RFC 3339 date-time
+    client = _client(make_user, Role.OWNER)
+    url = f"/api/v1/aftersales/{store.pk}/stats"
+    response = client.get(url, {"since": "0002-01-25", "until": "1999-12-29"})
+    assert response.status_code == 422, response.content
+    assert response.json()["fields"] == {"since": "须不早于 2000-01-01", "until": "须不早于 2000-01-01"}
+    assert client.get(url, {"since": "2000-01-01"}).status_code == 200
+
+
+def test_ads_03_a_time_of_day_is_documented_without_a_utc_offset():
+    # "format: time" is RFC 3339's full-time, with an offset: generated clients sent one (a 422)
+    from storeops.config.api import api
+
+    bid = "/api/v1/marketing/{store_id}/ad-plans/{plan_id}/keywords/{keyword_id}/bid"
+    parameters = api.get_openapi_schema()["paths"][bid]["get"]["parameters"]
+    at = next(p for p in parameters if p["name"] == "at")
+    assert "format" not in at["schema"]
+    assert at["schema"]["pattern"].startswith("^")
+    # and so are the times in the answers: "00:00:00" is no RFC 3339 full-time either
+    components = api.get_openapi_schema()["components"]["schemas"]
+    assert "format" not in components["BidOut"]["properties"]["at"]

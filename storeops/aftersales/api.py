@@ -26,7 +26,7 @@ from ninja import Router, Schema, Status
 from storeops.accounts.access import perm, principal
 from storeops.aftersales import rules, selectors, services
 from storeops.aftersales.models import AfterSale, CaseKind, CaseReason, CaseStatus
-from storeops.core.api import Page, paginate
+from storeops.core.api import Page, ReportDay, paginate
 from storeops.core.errors import NotFound, ValidationError
 from storeops.orders.models import Order
 from storeops.stores.models import Channel, Store
@@ -501,7 +501,7 @@ def case_cancel(request: HttpRequest, store_id: int, number: str, payload: NoteI
 
 @router.get("/{store_id}/stats", response=StatsOut, auth=perm("aftersales.view_aftersale"))
 def return_stats(
-    request: HttpRequest, store_id: int, since: dt.date | None = None, until: dt.date | None = None
+    request: HttpRequest, store_id: int, since: ReportDay | None = None, until: ReportDay | None = None
 ) -> dict[str, Any]:
     """Return rate per product and category, and the reasons (AS-05), for orders paid from
     ``since`` up to and including ``until`` (default: the last 30 days)."""

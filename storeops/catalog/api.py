@@ -17,7 +17,7 @@ from storeops.accounts.access import perm, principal
 from storeops.catalog import selectors, services
 from storeops.catalog.models import Category, ChannelListing, ListingAudit, Product, ProductStatus
 from storeops.core.api import Page, check_choices, paginate
-from storeops.core.errors import NotFound
+from storeops.core.errors import NotFound, ValidationError
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
 
@@ -286,6 +286,8 @@ def product_update(request: HttpRequest, store_id: int, product_id: int, payload
     product = _product(store_id, product_id)
     changes = payload.dict(exclude_unset=True)
     if "category_id" in changes:
+        if changes["category_id"] is None:
+            raise ValidationError(_("商品信息有误"), fields={"category_id": _("必填")})
         changes["category"] = get_object_or_404(Category, pk=changes.pop("category_id"), store_id=store_id)
     services.product_update(actor=principal(request).actor, product=product, **changes)
     return _product(store_id, product_id)

@@ -218,6 +218,11 @@ def _product_validate(store: Store, data: dict[str, Any]) -> None:
         errors["category"] = _("类目不属于该店铺")
     if "parameters" in data and not isinstance(data["parameters"], dict):
         errors["parameters"] = _("参数表必须是键值对")
+    if "description" in data and data["description"] is None:  # may be empty, never null
+        errors["description"] = _("不能为 null，留空请传空字符串")
+    for flag in ("has_efficacy_claim", "is_key"):
+        if flag in data and not isinstance(data[flag], bool):
+            errors[flag] = _("须为 true 或 false")
     if errors:
         raise ValidationError(_("商品信息有误"), fields=errors)
 

@@ -5,18 +5,53 @@ Authentication and the per-route permission check live in :mod:`storeops.account
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from ninja import Schema
+from pydantic import AfterValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from storeops.core.errors import ValidationError
 
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 200
+
+
+def _without_timezone(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        # message by type in config.api (the caller's language)
+        raise PydanticCustomError("time_with_timezone", "a time of day without a UTC offset")
+    return value
+
+
+# A time of day in the store's own zone (``10:00``). pydantic also takes ``10:00+08:00``: such a
+# time cannot be stored (TimeField) nor compared with the store's naive times, so it is a 422.
+# Its schema is a pattern, not ``format: time`` (RFC 3339's full-time, which has an offset).
+LocalTime = Annotated[
+    dt.time,
+    AfterValidator(_without_timezone),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$", "examples": ["20:00"]}
+    ),
+]
+
+
+def _from_2000(value: dt.date) -> dt.date:
+    if value < EARLIEST_DAY:
+        raise PydanticCustomError("date_before_2000", "a day from 2000-01-01 on")
+    return value
+
+
+# A day that starts or ends a report period. No shop has data before 2000, and before 1901 the
+# local zone is a mean solar time whose offset has seconds (Asia/Shanghai +08:05:43): a period
+# echoed as datetimes would not be RFC 3339 (a 500, or a date-time clients cannot parse).
+EARLIEST_DAY = dt.date(2000, 1, 1)
+ReportDay = Annotated[dt.date, AfterValidator(_from_2000)]
 
 
 class ErrorOut(Schema):

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, check_choices, paginate
+from storeops.core.api import LocalTime, Page, check_choices, paginate
 from storeops.marketing import selectors, services
 from storeops.marketing.models import AdKeyword, Campaign, CampaignStatus
 from storeops.stores.models import Channel, Store
@@ -190,8 +190,8 @@ class AdPlanIn(Schema):
     daily_budget: Decimal = Decimal(0)
     audience_premium: Decimal = Decimal(0)
     channel_id: int | None = None
-    peak_start: dt.time | None = None
-    peak_end: dt.time | None = None
+    peak_start: LocalTime | None = None
+    peak_end: LocalTime | None = None
     peak_uplift: Decimal | None = None
 
 
@@ -206,8 +206,8 @@ class AdPlanOut(Schema):
     match_type: str
     category: str
     daily_budget: Decimal
-    peak_start: dt.time | None
-    peak_end: dt.time | None
+    peak_start: LocalTime | None
+    peak_end: LocalTime | None
     peak_uplift: Decimal | None
     is_active: bool
 
@@ -263,7 +263,7 @@ class BenchmarkOut(Schema):
 
 class BidOut(Schema):
     keyword_id: int
-    at: dt.time
+    at: LocalTime
     base_bid: Decimal
     bid: Decimal
 
@@ -613,7 +613,7 @@ def ad_stats_import(request: HttpRequest, store_id: int, plan_id: int, payload: 
     auth=perm("marketing.view_adkeyword"),
 )
 def ad_keyword_bid(
-    request: HttpRequest, store_id: int, plan_id: int, keyword_id: int, at: dt.time
+    request: HttpRequest, store_id: int, plan_id: int, keyword_id: int, at: LocalTime
 ) -> dict[str, Any]:
     plan = selectors.ad_plan_get(store=_store(store_id), plan_id=plan_id)
     keyword = get_object_or_404(AdKeyword.objects.select_related("plan__store"), pk=keyword_id, plan=plan)

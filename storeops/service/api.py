@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, check_choices, paginate
+from storeops.core.api import Page, ReportDay, check_choices, paginate
 from storeops.core.errors import ValidationError
 from storeops.service import selectors, services
 from storeops.service.models import (
@@ -540,7 +540,7 @@ def review_create(request: HttpRequest, store_id: int, payload: ReviewIn) -> tup
 
 @router.get("/{store_id}/report", response=ReportOut, auth=perm("service.view_complaintreport"))
 def complaint_report(
-    request: HttpRequest, store_id: int, start: dt.date | None = None, end: dt.date | None = None
+    request: HttpRequest, store_id: int, start: ReportDay | None = None, end: ReportDay | None = None
 ) -> dict[str, Any]:
     """Complaints of ``[start, end]`` (dates, default the last 7 days) by category, tier,
     product and channel with share and trend, top keywords and SLA attainment."""

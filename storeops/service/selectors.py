@@ -411,7 +411,8 @@ def complaint_report(*, store: Store, start: dt.datetime, end: dt.datetime) -> d
 def report_period(
     start: dt.date | None, end: dt.date | None, days: int = 7
 ) -> tuple[dt.datetime, dt.datetime]:
-    """``[start, end]`` as whole local days (default: the last ``days`` days up to today)."""
+    """``[start, end]`` as whole local days (default: the last ``days`` days up to today).
+    The API takes days from 2000 on (``core.api.ReportDay``)."""
     today = timezone.localdate()
     end = end or today
     start = start or end - dt.timedelta(days=days - 1)
