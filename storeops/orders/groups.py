@@ -114,7 +114,10 @@ def group_for_order(
     """The group the priced order belongs to: the one it joins, or a new one it starts. The
     group price must have applied (a cart without the offer's goods is refused)."""
     if f"of{choice.offer_id}" not in {a.offer_id for a in quote.applied}:
-        raise ValidationError(_("拼团信息有误"), fields={"group": _("购物车中没有该拼团活动的商品")})
+        raise ValidationError(
+            _("拼团信息有误"),
+            fields={"group": _("购物车未按拼团价计价：没有该拼团活动的商品，或已有更低的价格")},
+        )
     if choice.group is not None:
         return choice.group
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))  # 50 bits; unique in the DB
