@@ -433,14 +433,17 @@ class NotifyIn(Schema):
 # --- storefront ----------------------------------------------------------------------------------
 
 
-def _shopper(store: Store, c: CustomerIn) -> promotion_services.Shopper:
+def _shopper(store: Store, c: CustomerIn, *, judge_new: bool = True) -> promotion_services.Shopper:
     """The shopper as the quote sees them. A member's tier is StoreOps' own (MEM-01/02: it
     follows their growth value), whatever the caller says; for a customer who is not a member
-    the caller's ``tier`` stands (a shop that keeps its tiers elsewhere)."""
+    the caller's ``tier`` stands (a shop that keeps its tiers elsewhere). Whether they are new
+    to the store (new-user-only offers) is StoreOps' own too, from their orders (``judge_new``;
+    placing an order judges it in the service, in the order's transaction)."""
     ref = c.ref.strip()
     tier = member_selectors.member_tier(store, ref) if ref else None
+    is_new = services.is_new_customer(store, ref) if ref and judge_new else c.is_new
     return promotion_services.Shopper(
-        customer_ref=ref, tier=tier or c.tier, segments=frozenset(c.segments), is_new=c.is_new
+        customer_ref=ref, tier=tier or c.tier, segments=frozenset(c.segments), is_new=is_new
     )
 
 
@@ -521,7 +524,7 @@ def shop_place(
         actor=actor,
         store=store,
         channel=channel,
-        customer=_shopper(store, payload.customer),
+        customer=_shopper(store, payload.customer, judge_new=False),
         lines=_items(payload.lines),
         address=services.AddressIn(
             receiver=a.receiver,

@@ -11,6 +11,7 @@ automatically.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -446,6 +447,8 @@ def _place(
 ) -> Order:
     playbook = playbook_get(store=store, channel=channel)
     choice, customer = groups.group_choose(store=store, customer=customer, request=group, now=now)
+    # new to the store by StoreOps' own orders, whatever the caller says (new-user-only offers)
+    customer = dataclasses.replace(customer, is_new=is_new_customer(store, customer.customer_ref))
     priced = promotion_services.quote_cart(
         store=store,
         channel=channel,
@@ -472,7 +475,6 @@ def _place(
         if choice is not None
         else None
     )
-    is_new = is_new_customer(store, customer.customer_ref)
     order = create_numbered(
         Order,
         now,
@@ -481,7 +483,7 @@ def _place(
         source=Source.STOREFRONT,
         idempotency_key=key,
         customer_ref=customer.customer_ref,
-        is_new_customer=is_new,
+        is_new_customer=customer.is_new,
         **address.order_fields(),
         currency=quote.currency,
         list_total=quote.list_total.amount,

@@ -372,3 +372,29 @@ def test_promo_01_storefront_starts_and_joins_a_group_buy(world, shop):
     assert both.status_code == 422
     assert "group" in both.json()["fields"]
     assert shop.get(f"/orders/shop/{store}/groups/NOPE").status_code == 404
+
+
+def test_promo_02_new_user_offers_follow_the_customers_orders_not_the_storefronts_flag(world, shop):
+    offer = prs.offer_create(
+        actor=ACTOR,
+        store=world.store,
+        kind="percentage",
+        params={"rate": "0.5"},
+        new_users_only=True,
+    )
+    prs.offer_set_status(actor=ACTOR, offer=offer, status="active")
+    store = world.store.pk
+
+    def payable(is_new):
+        cart = {**_cart(world, qty=1), "customer": {"ref": "buyer-1", "is_new": is_new}}
+        return shop.post(f"/orders/shop/{store}/quote", cart).json()["quote"]["payable"]
+
+    assert payable(False) == "50.00"  # no order yet: new, whatever the flag says
+    placed = shop.post(f"/orders/shop/{store}/orders", {**_cart(world, qty=1), "address": _ADDRESS})
+    assert placed.json()["order"]["payable"] == "50.00"
+    assert payable(True) == "100.00"  # has a live order now: not new
+    again = shop.post(
+        f"/orders/shop/{store}/orders",
+        {**_cart(world, qty=1), "customer": {"ref": "buyer-1", "is_new": True}, "address": _ADDRESS},
+    )
+    assert again.json()["order"]["payable"] == "100.00"
