@@ -19,6 +19,7 @@ from storeops.fulfilment import services as fulfilment
 from storeops.inventory import services as inventory
 from storeops.orders import invoices, payments
 from storeops.orders import services as orders
+from storeops.orders.groups import GroupRequest
 from storeops.promotions import services as promotions
 from storeops.stores.models import Channel, Store
 
@@ -99,6 +100,85 @@ def load_operations_demo(
     cases = load_aftersales_demo(store=store, orders=placed["delivered"], now=now, actor=actor)
     load_service_demo(store=store, channels=channels, orders=placed, cases=cases, now=now, actor=actor)
     _invoices(placed["shipped"][:2], now=now, actor=actor)
+    _limited_offers(store=store, channel=web, skus=skus, now=now, actor=actor)
+
+
+def _limited_offers(*, store, channel, skus, now: dt.datetime, actor: Actor) -> None:
+    """PROMO-01: a running flash sale (20 units, 2 per buyer) one buyer took 2 units of, and a
+    three-person group buy with one paid member and one who joined but has not paid yet (the
+    order page shows the group; its orders wait for it to form)."""
+    flash_sku, group_sku = skus[1], skus[2]
+    flash = promotions.offer_create(
+        actor=actor,
+        store=store,
+        kind="flash_sale",
+        title_zh="限时秒杀",
+        title_en="Flash sale",
+        params={
+            "price": str((flash_sku.price * Decimal("0.6")).quantize(Decimal("0.01"))),
+            "per_buyer_limit": 2,
+        },
+        stock_cap=20,
+        product_ids=[flash_sku.product_id],
+        starts_at=now - dt.timedelta(hours=2),
+        ends_at=now + dt.timedelta(hours=22),
+    )
+    promotions.offer_set_status(actor=actor, offer=flash, status="active")
+    group = promotions.offer_create(
+        actor=actor,
+        store=store,
+        kind="group_buy",
+        title_zh="三人团",
+        title_en="Group of three",
+        params={
+            "price": str((group_sku.price * Decimal("0.7")).quantize(Decimal("0.01"))),
+            "group_size": 3,
+            "time_limit_hours": 24,
+        },
+        product_ids=[group_sku.product_id],
+        starts_at=now - dt.timedelta(days=1),
+    )
+    promotions.offer_set_status(actor=actor, offer=group, status="active")
+    gateway = payments.TestGateway()
+    address = orders.AddressIn(
+        receiver="周婷",
+        phone="13800138123",
+        province="浙江省",
+        city="杭州市",
+        district="西湖区",
+        address="文一西路88号",
+    )
+
+    def place(customer: str, sku, qty: int, minutes_ago: int, group_request=None, pay: bool = True):
+        at = now - dt.timedelta(minutes=minutes_ago)
+        order, _ = orders.order_place(
+            actor=actor,
+            store=store,
+            channel=channel,
+            customer=promotions.Shopper(customer_ref=customer),
+            lines=[promotions.CartItem(sku.code, qty)],
+            address=address,
+            now=at,
+            group=group_request,
+        )
+        if pay:
+            payment = orders.payment_start(actor=actor, order=order, now=at)
+            body, headers = gateway.callback(reference=payment.reference, amount=payment.amount)
+            orders.payment_callback(
+                provider="test", body=body, headers=headers, now=at + dt.timedelta(minutes=1)
+            )
+        return order
+
+    place("demo-c030", flash_sku, 2, minutes_ago=8)
+    leader = place("demo-c031", group_sku, 1, minutes_ago=40, group_request=GroupRequest(offer_id=group.pk))
+    place(
+        "demo-c032",
+        group_sku,
+        1,
+        minutes_ago=5,
+        group_request=GroupRequest(code=leader.group.code),
+        pay=False,
+    )
 
 
 def _invoices(shipped: list, *, now: dt.datetime, actor: Actor) -> None:
