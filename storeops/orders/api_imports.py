@@ -29,7 +29,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, check_choices, paginate
+from storeops.core.api import ErrorOut, Page, check_choices, paginate
 from storeops.core.errors import ValidationError
 from storeops.orders import imports, invoices
 from storeops.orders.models import (
@@ -109,7 +109,9 @@ def _import_out(record: OrderImport) -> dict[str, Any]:
 
 @imports_router.post(
     "/{store_id}",
-    response={200: ImportOut, 201: ImportOut, 202: ImportOut, 422: ImportOut},
+    # 422: the import report of a file with errors, or the usual error body of a bad request
+    # (no file, an unknown channel, a file too large)
+    response={200: ImportOut, 201: ImportOut, 202: ImportOut, 422: ImportOut | ErrorOut},
     auth=perm("orders.import_orders"),
 )
 def import_upload(
