@@ -46,14 +46,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+import devserver  # scripts/devserver.py: this folder is on sys.path when a script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP = """
@@ -248,30 +247,14 @@ def main() -> None:
             "SCHEMATHESIS_HOOKS": str(ROOT / "scripts" / "fuzz_api_hooks.py"),
             "STOREOPS_FUZZ_IDS": str(var / "ids.json"),
         }
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = (var / "server.log").open("w")
-    server = subprocess.Popen(
-        [storeops, "runserver", f"127.0.0.1:{port}", "--noreload"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        for _ in range(60):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=2)
-                break
-            except OSError:
-                time.sleep(1)
+    with devserver.served(storeops, env, var / "server.log", "/api/v1/openapi.json") as base:
         subprocess.run(
             [
                 schemathesis,
                 "run",
                 str(var / "openapi.json"),
                 "--url",
-                f"http://127.0.0.1:{port}",
+                base,
                 "-H",
                 f"Authorization: Bearer {found['token']}",
                 "-c",
@@ -292,17 +275,8 @@ def main() -> None:
             env=fuzz_env,
             check=False,
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
     lines = (var / "server.log").read_text(errors="replace").splitlines()
-    # ninja logs the traceback, then Django the "Internal Server Error: <path>" line
-    errors = [
-        (line.split(": ", 1)[1], lines[n - 1] if n else "")
-        for n, line in enumerate(lines)
-        if line.startswith("Internal Server Error: ")
-    ]
+    errors = devserver.server_errors(var / "server.log")
     print(f"\n{len(errors)} server error(s); server log: {var / 'server.log'}")
     for path, exc in errors:
         print(f"  {path}  {exc[:160]}")

@@ -35,7 +35,6 @@ import datetime as dt
 import html
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -49,6 +48,8 @@ from html.parser import HTMLParser
 from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
+
+import devserver  # scripts/devserver.py: this folder is on sys.path when a script runs
 
 ROLES = ("demo_owner", "demo_customer_service", "demo_warehouse", "demo_finance")
 PASSWORD = "storeops-demo"  # noqa: S105  (the demo store's published password)
@@ -526,27 +527,11 @@ def main() -> None:
     if not (var / "storeops.sqlite3").exists():
         print(f"demo store in {var} …")
         subprocess.run([storeops, "demo", "--no-serve"], env=env, check=True, stdout=subprocess.DEVNULL)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    run = Run(base, var / "storeops.sqlite3", var / "server.log")
-    run.install_triggers()
-    log = (var / "server.log").open("w")
-    server = subprocess.Popen(
-        [storeops, "runserver", f"127.0.0.1:{port}", "--noreload"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    run = Run("", var / "storeops.sqlite3", var / "server.log")
+    run.install_triggers()  # before the server starts: it writes to the database too
     started = time.monotonic()
-    try:
-        for _ in range(60):
-            try:
-                urllib.request.urlopen(f"{base}/admin/login/", timeout=2)
-                break
-            except OSError:
-                time.sleep(1)
+    with devserver.served(storeops, env, var / "server.log", "/admin/login/") as base:
+        run.base = base
         sessions: dict[str, Session] = {role: run.login(role) for role in args.roles.split(",")}
         forms: dict[tuple, Form] = {}
         skipped: dict[str, str] = {}
@@ -588,15 +573,7 @@ def main() -> None:
         for action, why in sorted(skipped.items()):
             print(f"skipped {action}: {why}")
         print("action shapes found:", ", ".join(sorted({shape(f.action) for f in forms.values()})))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-    errors = [
-        line.split(": ", 1)[1]
-        for line in (var / "server.log").read_text(errors="replace").splitlines()
-        if line.startswith("Internal Server Error: ")
-    ]
+    errors = [path for path, _before in devserver.server_errors(var / "server.log")]
     print(
         f"\n{submissions} submissions in {(time.monotonic() - started) / 60:.1f} min; "
         f"statuses {dict(sorted(run.statuses.items()))}; server log: {var / 'server.log'}"

@@ -204,3 +204,16 @@ def test_ads_03_a_time_of_day_is_documented_without_a_utc_offset():
     # and so are the times in the answers: "00:00:00" is no RFC 3339 full-time either
     components = api.get_openapi_schema()["components"]["schemas"]
     assert "format" not in components["BidOut"]["properties"]["at"]
+
+
+def test_ord_06_paying_a_storefront_order_with_the_marketplace_settlement_is_a_422(store, channel, make_user):
+    from storeops.orders.models import Payment
+
+    world = World(store, channel)
+    order = world.place(1)
+    client = _client(make_user, Role.OPERATIONS)
+    url = f"/api/v1/orders/shop/{store.pk}/orders/{order.number}/pay?provider=marketplace"
+    response = _json(client, "post", url, {})
+    assert response.status_code == 422, response.content
+    assert "provider" in response.json()["fields"]
+    assert not Payment.objects.filter(order=order).exists()

@@ -698,12 +698,19 @@ def payment_start(
 
 
 def _gateway(provider: str) -> Any:
+    """The provider a payment is started with: a configured one that takes payments (the
+    marketplace settlement of imported orders does not: the buyer paid on the platform)."""
     try:
-        return pay.provider(provider)
+        gateway = pay.provider(provider)
     except KeyError as exc:
         raise ValidationError(
             _("不支持的支付方式：%(p)s") % {"p": provider}, fields={"provider": _("不支持")}
         ) from exc
+    if isinstance(gateway, pay.MarketplaceSettlement):
+        raise ValidationError(
+            _("平台订单在平台付款，不能在这里发起支付"), fields={"provider": _("不能用于发起支付")}
+        )
+    return gateway
 
 
 def _payment_open(
