@@ -265,6 +265,37 @@ def _csv(qs: Any, *, store: Store, now: dt.datetime) -> StreamingHttpResponse:
 
 
 @console_view("orders.view_order")
+def groups(request: HttpRequest) -> HttpResponse:
+    """Group-buy groups (拼团, PROMO-01): open ones by their deadline, formed, failed."""
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    status, q = request.GET.get("status", ""), request.GET.get("q", "")
+    try:
+        qs = sel.groups_list(store=store, status=status, q=q)
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+        status, qs = "", sel.groups_list(store=store, q=q)
+    return render(
+        request,
+        "console/orders_groups.html",
+        _base_context(
+            request,
+            page=Paginator(qs, 50).get_page(request.GET.get("page")),
+            status=status,
+            q=q,
+            statuses=[
+                ("", _("全部状态")),
+                ("open", _("拼团中")),
+                ("formed", _("已成团")),
+                ("failed", _("未成团")),
+            ],
+            now=timezone.now(),
+        ),
+    )
+
+
+@console_view("orders.view_order")
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     store = _current_store(request)
     if store is None:

@@ -219,6 +219,8 @@ urlpatterns = [
     ),
     # RISK-01: accounts frozen after confirmed order brushing
     path("orders/frozen-accounts/", orders_views.frozen_accounts, name="orders_frozen_accounts"),
+    # PROMO-01: group-buy groups
+    path("orders/groups/", orders_views.groups, name="orders_groups"),
     path("orders/frozen-accounts/add/", orders_views.frozen_account_add, name="orders_frozen_account_add"),
     path(
         "orders/frozen-accounts/<int:freeze_id>/lift/",

@@ -169,6 +169,8 @@ def order_list(
     term = (q or "").strip()
     if term:
         match = Q(number__icontains=term) | Q(customer_ref__icontains=term) | Q(receiver__icontains=term)
+        if len(term) == 10 and term.isalnum():  # a group-buy code (拼团): its orders
+            match |= Q(group__code=term.upper())
         if term.isdigit() and len(term) >= 4:
             match |= Q(phone__endswith=term)
         ip = rules.ip_normal(term) if not term.isdigit() else None
@@ -1127,3 +1129,25 @@ def group_counts(*, store: Store, offer_id: int) -> dict[str, int]:
     counts = dict.fromkeys(("open", "formed", "failed"), 0)
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
+
+
+GROUP_STATUSES = ("open", "formed", "failed")
+
+
+def groups_list(*, store: Store, status: str = "", q: str = "") -> QuerySet[OrderGroup]:
+    """The store's group-buy groups, newest first (open ones by their deadline), with their
+    live and paid orders counted; ``q`` matches the code or the leader's customer reference."""
+    if status and status not in GROUP_STATUSES:
+        raise ValidationError(_("未知的拼团状态"), fields={"status": _("未知的拼团状态")})
+    live = ~Q(orders__status__in=[rules.Status.CANCELLED, rules.Status.CLOSED])
+    qs = OrderGroup.objects.filter(store=store).select_related("offer")
+    if status:
+        qs = qs.filter(status=status)
+    if q.strip():
+        term = q.strip()
+        qs = qs.filter(Q(code__iexact=term) | Q(leader_ref__icontains=term))
+    qs = qs.annotate(
+        joined=Count("orders", filter=live),
+        paid=Count("orders", filter=live & Q(orders__paid_at__isnull=False)),
+    )
+    return qs.order_by("expires_at", "pk") if status == "open" else qs.order_by("-created_at", "-pk")

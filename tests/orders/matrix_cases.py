@@ -70,6 +70,8 @@ SIGNED_ORDER_ROUTES = {("POST", "/orders/payments/{provider}/callback")}
 
 # Console routes of orders kept here (the older ones are listed in tests/test_permission_matrix.py).
 ORDERS_CONSOLE_CASES = {
+    # PROMO-01: group-buy groups
+    "console:orders_groups": ("GET", "/orders/groups/?status=open&q=m-group", None),
     # ORD-07: customer service records a customer's invoice request on the order page
     "console:orders_invoice_request": (
         "POST",

@@ -220,3 +220,26 @@ def test_promo_01_the_offer_page_counts_its_groups(world, offer, make_user):
     client.force_login(make_user(Role.OPERATIONS))
     page = client.get(f"/promotions/offers/{offer.pk}/").content.decode()
     assert "拼团：进行中 1 个，已成团 0 个，未成团 2 个" in page
+
+
+def test_promo_01_the_groups_page_lists_groups_by_status_and_finds_their_orders(world, offer, make_user):
+    from django.test import Client
+
+    from storeops.accounts.roles import Role
+
+    failed = _start(world, offer, customer="other", now=T0 - 48 * HOUR)
+    groups.groups_expire(now=T0)
+    leader = _start(world, offer)
+    world.pay(leader, now=T0)
+    _join(world, leader.group.code, now=T0 + HOUR)
+    client = Client()
+    client.force_login(make_user(Role.CUSTOMER_SERVICE))
+    page = client.get("/orders/groups/?status=open").content.decode()
+    assert leader.group.code in page
+    assert failed.group.code not in page
+    assert "1 / 2" in page  # paid / size
+    assert failed.group.code in client.get("/orders/groups/?status=failed").content.decode()
+    assert client.get("/orders/groups/?status=bogus").status_code == 200  # a message, all groups
+    orders = client.get(f"/orders/?q={leader.group.code.lower()}").content.decode()
+    assert leader.number in orders
+    assert failed.number not in orders
