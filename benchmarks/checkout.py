@@ -317,12 +317,13 @@ _RESERVE = (
 _ORDER = (
     "INSERT INTO orders_order (store_id, channel_id, number, source, idempotency_key, customer_ref, "
     "is_new_customer, status, receiver, phone, province, city, district, address, latitude, longitude, "
-    "currency, list_total, discount_total, payable, paid_amount, refunded_amount, coupon_codes, pricing, "
-    "is_big_promo, buyer_note, fraud_score, hold_reasons, merge_key, client_ip, device_id, created_at, "
+    "currency, list_total, discount_total, payable, paid_amount, refunded_amount, deposit_amount, "
+    "deposit_paid, coupon_codes, pricing, is_big_promo, buyer_note, fraud_score, hold_reasons, merge_key, "
+    "client_ip, device_id, created_at, "
     "updated_at, version) "
     "VALUES (%(store)s, %(channel)s, %(number)s, 'storefront', %(key)s, %(customer)s, false, 'created', "
     "%(receiver)s, %(phone)s, %(province)s, %(city)s, %(district)s, %(address)s, NULL, NULL, 'CNY', "
-    "%(total)s, 0, %(total)s, 0, 0, '[]', %(pricing)s, false, '', NULL, '[]', '', NULL, '', %(now)s, "
+    "%(total)s, 0, %(total)s, 0, 0, 0, 0, '[]', %(pricing)s, false, '', NULL, '[]', '', NULL, '', %(now)s, "
     "%(now)s, 0) "
     "RETURNING id"
 )
@@ -345,9 +346,9 @@ _AUDIT = (
     "VALUES (%s, %s, %s, 'token', %s, 'orders.order', %s, %s, %s, %s, %s, '')"
 )
 _PAYMENT = (
-    "INSERT INTO orders_payment (order_id, provider, reference, provider_txn_id, amount, currency, "
+    "INSERT INTO orders_payment (order_id, provider, stage, reference, provider_txn_id, amount, currency, "
     "status, failure_reason, instructions, created_at, expires_at, settled_at) "
-    "VALUES (%s, 'test', %s, '', %s, 'CNY', 'pending', '', %s, %s, %s, NULL)"
+    "VALUES (%s, 'test', 'full', %s, '', %s, 'CNY', 'pending', '', %s, %s, %s, NULL)"
 )
 _CALLBACK = (
     "INSERT INTO orders_paymentcallback (provider, event_id, payment_id, outcome, valid_signature, "

@@ -732,14 +732,14 @@ def case_refund(*, actor: Actor, case: AfterSale, now: dt.datetime | None = None
             raise InvalidTransition(_("售后单 %(n)s 当前不能退款") % {"n": case.number})
         units = dict(case.lines.values_list("order_line_id", "quantity"))
         label = CaseReason(case.reason).label
-        refund = order_services.order_refund(
+        refunds = order_services.order_refund(
             actor=actor,
             order=case.order,
             units=units,
             reason=_("售后 %(n)s：%(r)s") % {"n": case.number, "r": label},
             reference=f"R{case.number}",
         )
-        amount = refund.amount if refund is not None else Decimal("0.00")
+        amount = sum((r.amount for r in refunds), Decimal("0.00"))
         # The line split is exact; which cent goes to which case follows the refund order.
         case = _transition(
             case,
@@ -749,7 +749,7 @@ def case_refund(*, actor: Actor, case: AfterSale, now: dt.datetime | None = None
             kind="refunded",
             refund_amount=amount,
             refunded_amount=amount,
-            refund_reference=refund.reference if refund is not None else "",
+            refund_reference=refunds[0].reference if refunds else "",
             refunded_at=now,
             data={"amount": amount},
         )

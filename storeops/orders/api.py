@@ -179,6 +179,7 @@ class ShopQuoteOut(Schema):
 class PaymentOut(Schema):
     reference: str
     provider: str
+    stage: str  # full / deposit / balance (a presale order's two payments)
     amount: Decimal
     status: str
     redirect_url: str
@@ -226,6 +227,12 @@ class OrderOut(Schema):
     payable: Decimal
     paid_amount: Decimal
     refunded_amount: Decimal
+    # presale (定金膨胀): the deposit (0 for other orders), whether it is paid, and the window
+    # in which the balance (payable - deposit) is paid with POST …/pay
+    deposit_amount: Decimal
+    deposit_paid: Decimal
+    balance_starts: dt.datetime | None
+    balance_ends: dt.datetime | None
     is_big_promo: bool
     hold_reasons: list[str]
     created_at: dt.datetime
@@ -565,7 +572,9 @@ def shop_order(request: HttpRequest, store_id: int, number: str, channel_id: int
 def shop_pay(
     request: HttpRequest, store_id: int, number: str, provider: str = "test", channel_id: int | None = None
 ) -> Any:
-    """Start a new payment attempt (after a failure or timeout); returns the open one if any."""
+    """Start a new payment attempt (after a failure or timeout); returns the open one if any.
+    A presale order's balance is paid here, in its balance window (409 ``balance_not_open`` /
+    ``balance_closed`` outside it)."""
     order = _order(_store(store_id), number, channel_id)
     return services.payment_start(actor=principal(request).actor, order=order, provider=provider)
 
@@ -574,8 +583,12 @@ def shop_pay(
 def shop_cancel(
     request: HttpRequest, store_id: int, number: str, payload: CancelIn, channel_id: int | None = None
 ) -> Order:
+    """The customer cancels before shipping. A presale order whose balance is unpaid gives back
+    the playbook's share of its deposit (``presale_deposit_refund_ratio``, 0 = 定金不退)."""
     order = _order(_store(store_id), number, channel_id)
-    return services.order_cancel(actor=principal(request).actor, order=order, reason=payload.reason)
+    return services.order_cancel(
+        actor=principal(request).actor, order=order, reason=payload.reason, by_customer=True
+    )
 
 
 @router.post("/payments/{provider}/callback", response=CallbackOut, auth=ProviderSignature())

@@ -38,7 +38,7 @@ S = rules.Status
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 OPEN = (InvoiceStatus.REQUESTED, InvoiceStatus.ISSUED)
 # An order can be invoiced once paid: not while unpaid, nor once closed unpaid.
-_NOT_INVOICEABLE = frozenset({S.CREATED, S.CLOSED})
+_NOT_INVOICEABLE = frozenset({S.CREATED, S.DEPOSIT_PAID, S.CLOSED})
 
 
 def net_paid(order: Order) -> Decimal:

@@ -2,7 +2,8 @@
 
 Money invariants held by CHECK constraints (and by the services, tested with hypothesis):
 ``0 <= refunded_amount <= paid_amount``, ``paid_amount`` is 0 or ``payable``, a line's
-``refunded_amount <= paid_total`` and ``refunded_qty <= quantity``.
+``refunded_amount <= paid_total`` and ``refunded_qty <= quantity``; a presale order's deposit
+(定金膨胀) is within ``payable`` and ``deposit_paid`` is 0 or the deposit.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 
 class OrderStatus(models.TextChoices):
     CREATED = Status.CREATED.value, _("待付款")
+    DEPOSIT_PAID = Status.DEPOSIT_PAID.value, _("待付尾款")
     PAID = Status.PAID.value, _("已付款")
     ON_HOLD = Status.ON_HOLD.value, _("待人工审核")
     REVIEWED = Status.REVIEWED.value, _("已审核")
@@ -120,6 +122,13 @@ class Order(models.Model):
     payable = models.DecimalField(_("应付金额"), **MONEY)
     paid_amount = models.DecimalField(_("实付金额"), **MONEY, default=Decimal("0.00"))
     refunded_amount = models.DecimalField(_("已退款金额"), **MONEY, default=Decimal("0.00"))
+    # presale (定金膨胀, PROMO-01): the deposit is paid first (``deposit_paid``), the rest of
+    # ``payable`` in the balance window; ``paid_amount`` becomes ``payable`` only when the
+    # balance is paid. 0 and NULLs for every other order
+    deposit_amount = models.DecimalField(_("定金"), **MONEY, default=Decimal("0.00"))
+    deposit_paid = models.DecimalField(_("已付定金"), **MONEY, default=Decimal("0.00"))
+    balance_starts = models.DateTimeField(_("尾款开始时间"), null=True, blank=True)
+    balance_ends = models.DateTimeField(_("尾款截止时间"), null=True, blank=True, db_index=True)
     coupon_codes = models.JSONField(_("使用的优惠券"), default=list, blank=True)
     pricing = models.JSONField(_("价格说明"), default=dict, blank=True)  # applied offers + explanation
     is_big_promo = models.BooleanField(_("大促订单"), default=False)
@@ -179,6 +188,14 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("paid_amount")),
                 name="order_refund_within_paid",
+            ),
+            models.CheckConstraint(
+                condition=Q(deposit_amount__gte=0) & Q(deposit_amount__lte=F("payable")),
+                name="order_deposit_within_payable",
+            ),
+            models.CheckConstraint(
+                condition=Q(deposit_paid=0) | Q(deposit_paid=F("deposit_amount")),
+                name="order_deposit_paid_all_or_nothing",
             ),
         ]
         indexes = [
@@ -315,10 +332,20 @@ class PaymentStatus(models.TextChoices):
     RETURNED = "returned", _("已原路退回")
 
 
+class PaymentStage(models.TextChoices):
+    FULL = "full", _("全款")
+    DEPOSIT = "deposit", _("定金")
+    BALANCE = "balance", _("尾款")
+
+
 class Payment(models.Model):
-    """One attempt to collect an order's payable through a provider."""
+    """One attempt to collect an order's payable (or, of a presale order, its deposit or its
+    balance) through a provider."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    stage = models.CharField(
+        _("阶段"), max_length=10, choices=PaymentStage.choices, default=PaymentStage.FULL
+    )
     provider = models.CharField(_("支付渠道"), max_length=30)
     reference = models.CharField(_("支付单号"), max_length=64, unique=True)  # ours, sent to the provider
     provider_txn_id = models.CharField(_("渠道交易号"), max_length=100, blank=True)
@@ -339,9 +366,11 @@ class Payment(models.Model):
         ordering = ("-created_at", "-id")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
-            # an order is paid exactly once
+            # an order is paid exactly once (a presale order: its deposit once, its balance once)
             models.UniqueConstraint(
-                fields=("order",), condition=Q(status="succeeded"), name="payment_one_success_per_order"
+                fields=("order", "stage"),
+                condition=Q(status="succeeded"),
+                name="payment_one_success_per_stage",
             ),
             models.UniqueConstraint(
                 fields=("provider", "provider_txn_id"),

@@ -21,7 +21,8 @@ POINTS_REDEMPTION = "points_redemption"  # the key of Order.pricing that marks a
 
 
 class Status(enum.StrEnum):
-    CREATED = "created"  # placed, stock reserved, waiting for payment
+    CREATED = "created"  # placed, stock reserved, waiting for payment (of a presale: the deposit)
+    DEPOSIT_PAID = "deposit_paid"  # presale (定金膨胀): deposit paid, the balance is due in its window
     PAID = "paid"
     ON_HOLD = "on_hold"  # manual review queue / exception order (ORD-01, ORD-04)
     REVIEWED = "reviewed"
@@ -31,7 +32,7 @@ class Status(enum.StrEnum):
     AFTER_SALE = "after_sale"  # a return or refund is in progress
     COMPLETED = "completed"
     CANCELLED = "cancelled"  # cancelled by the customer or the store (refunded if it was paid)
-    CLOSED = "closed"  # never paid: closed by the unpaid timeout (ORD-06)
+    CLOSED = "closed"  # never paid: closed by the unpaid timeout (ORD-06) or the balance window
     REFUNDED = "refunded"  # everything paid was refunded after shipping
 
 
@@ -39,7 +40,8 @@ TERMINAL = frozenset({Status.CANCELLED, Status.CLOSED, Status.REFUNDED})
 
 # Which statuses each status may move to. Anything else is an invalid transition.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.CREATED: frozenset({Status.PAID, Status.CANCELLED, Status.CLOSED}),
+    Status.CREATED: frozenset({Status.PAID, Status.DEPOSIT_PAID, Status.CANCELLED, Status.CLOSED}),
+    Status.DEPOSIT_PAID: frozenset({Status.PAID, Status.CANCELLED, Status.CLOSED}),
     Status.PAID: frozenset({Status.REVIEWED, Status.ON_HOLD, Status.CANCELLED}),
     Status.ON_HOLD: frozenset({Status.REVIEWED, Status.CANCELLED}),
     Status.REVIEWED: frozenset({Status.ALLOCATED, Status.ON_HOLD, Status.CANCELLED}),
@@ -55,7 +57,9 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 }
 
 # Stock is still reserved (not shipped) in these statuses: cancelling releases it.
-RESERVED = frozenset({Status.CREATED, Status.PAID, Status.ON_HOLD, Status.REVIEWED, Status.ALLOCATED})
+RESERVED = frozenset(
+    {Status.CREATED, Status.DEPOSIT_PAID, Status.PAID, Status.ON_HOLD, Status.REVIEWED, Status.ALLOCATED}
+)
 # The customer has paid and the goods have not left: cancelling refunds in full.
 PAID_NOT_SHIPPED = frozenset({Status.PAID, Status.ON_HOLD, Status.REVIEWED, Status.ALLOCATED})
 

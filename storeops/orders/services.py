@@ -19,12 +19,12 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -58,6 +58,7 @@ from storeops.orders.models import (
     Payment,
     PaymentCallback,
     PaymentRefund,
+    PaymentStage,
     PaymentStatus,
     RefundStatus,
     Source,
@@ -489,6 +490,7 @@ def _place(
         list_total=quote.list_total.amount,
         discount_total=quote.savings.amount,
         payable=quote.payable.amount,
+        **(_presale_terms(quote) or {}),
         coupon_codes=list(coupon_codes),
         pricing={
             "fingerprint": fingerprint,
@@ -614,6 +616,28 @@ def _place(
     return order
 
 
+def _presale_terms(quote: Any) -> dict[str, Any] | None:
+    """The deposit and balance window of a presale order (定金膨胀, PROMO-01) as Order fields,
+    or ``None`` for an order paid at once (no presale, or a deposit that leaves nothing to pay
+    later). One presale per order, and nothing else in it but gifts: the goods wait for the
+    balance, so a regular item would wait with them."""
+    presale_lines = [line for line in quote.lines if line.presale is not None]
+    if not presale_lines:
+        return None
+    deposit = quote.deposit_total.amount
+    if deposit <= 0 or deposit >= quote.payable.amount:
+        return None
+    windows = {(line.presale.balance_starts, line.presale.balance_ends) for line in presale_lines}
+    if len(presale_lines) != len(quote.lines) or len(windows) != 1:
+        raise ValidationError(
+            _("预售商品须单独下单：一个订单只能包含同一预售活动的商品"),
+            fields={"lines": _("预售商品须单独下单")},
+            code="presale_mixed_cart",
+        )
+    ((starts, ends),) = windows
+    return {"deposit_amount": deposit, "balance_starts": starts, "balance_ends": ends}
+
+
 def _allocation_parts(
     lines: Sequence[OrderLine], warehouse: Warehouse, qty: int, taken: dict[int, int]
 ) -> list[Allocation]:
@@ -674,27 +698,52 @@ def _release_coupons(order: Order, actor: Actor) -> None:
 # --- payments (ORD-06) ----------------------------------------------------------------------------
 
 
+# statuses in which an order waits for a payment (a presale order: its deposit, then its balance)
+_PAYABLE = frozenset({S.CREATED, S.DEPOSIT_PAID})
+
+
 def payment_start(
     *, actor: Actor, order: Order, provider: str = "test", now: dt.datetime | None = None
 ) -> Payment:
-    """Start (or return the open) payment of an unpaid order with ``provider``."""
+    """Start (or return the open) payment of an unpaid order with ``provider``: the payable,
+    or of a presale order the deposit, then — in the balance window — the balance."""
     now = now or timezone.now()
-    if order.status != S.CREATED:
+    if order.status not in _PAYABLE:
         raise InvalidTransition(_("订单 %(n)s 不是待付款状态") % {"n": order.number})
     gateway = _gateway(provider)
     # the playbook order_place read earlier in this request, if this order comes from there
     playbook: PlaybookSettings | None = getattr(order, "_storeops_playbook", None)
     with transaction.atomic():
         order = _locked(order)
-        if order.status != S.CREATED:
+        if order.status not in _PAYABLE:
             raise InvalidTransition(_("订单 %(n)s 不是待付款状态") % {"n": order.number})
+        stage, _amount = payment_due(order, now)
         open_payment = order.payments.filter(
-            status=PaymentStatus.PENDING, provider=provider, expires_at__gt=now
+            status=PaymentStatus.PENDING, provider=provider, stage=stage, expires_at__gt=now
         ).first()
         if open_payment is not None:
             return open_payment
         minutes = (playbook or _playbook(order)).payment_pending_minutes
         return _payment_open(order, actor=actor, provider=provider, gateway=gateway, minutes=minutes, now=now)
+
+
+def payment_due(order: Order, now: dt.datetime) -> tuple[str, Decimal]:
+    """What the next payment of an unpaid order collects: ``(stage, amount)``. A presale
+    order's balance can be paid only in its balance window (409 ``balance_not_open`` /
+    ``balance_closed`` outside it)."""
+    if order.deposit_amount <= 0:
+        return PaymentStage.FULL, order.payable
+    if order.status == S.CREATED:
+        return PaymentStage.DEPOSIT, order.deposit_amount
+    if order.balance_starts is not None and now < order.balance_starts:
+        raise Conflict(
+            _("尾款将于 %(t)s 开始支付")
+            % {"t": timezone.localtime(order.balance_starts).strftime("%Y-%m-%d %H:%M")},
+            code="balance_not_open",
+        )
+    if order.balance_ends is not None and now >= order.balance_ends:
+        raise Conflict(_("尾款支付已截止"), code="balance_closed")
+    return PaymentStage.BALANCE, order.payable - order.deposit_amount
 
 
 def _gateway(provider: str) -> Any:
@@ -723,27 +772,32 @@ def _payment_open(
     now: dt.datetime,
     events_before: Sequence[OrderEvent] = (),
 ) -> Payment:
-    """A new pending payment of ``order`` (unpaid, locked or created in this transaction).
-    ``events_before``: unsaved events of the order, written before the "payment_started"
-    event in the same INSERT."""
+    """A new pending payment of ``order`` (unpaid, locked or created in this transaction) for
+    what is due now (:func:`payment_due`). ``events_before``: unsaved events of the order,
+    written before the "payment_started" event in the same INSERT."""
+    stage, amount = payment_due(order, now)
     reference = f"P{order.number}{secrets.token_hex(3).upper()}"
-    instructions = gateway.start(
-        pay.PaymentRequest(
-            reference, order.number, order.payable, order.currency, f"{order.store.name} {order.number}"
-        )
-    )
+    title = f"{order.store.name} {order.number}"
+    if stage != PaymentStage.FULL:
+        title = f"{title} {PaymentStage(stage).label}"
+    instructions = gateway.start(pay.PaymentRequest(reference, order.number, amount, order.currency, title))
+    expires_at = now + dt.timedelta(minutes=minutes)
+    if stage == PaymentStage.BALANCE and order.balance_ends is not None:
+        expires_at = min(expires_at, order.balance_ends)  # no balance taken after its window
     payment = Payment.objects.create(
         order=order,
         provider=provider,
+        stage=stage,
         reference=reference,
-        amount=order.payable,
+        amount=amount,
         currency=order.currency,
         instructions={"redirect_url": instructions.redirect_url, "qr_data": instructions.qr_data},
         created_at=now,
-        expires_at=now + dt.timedelta(minutes=minutes),
+        expires_at=expires_at,
     )
+    extra = {} if stage == PaymentStage.FULL else {"stage": stage}
     started = _event_row(
-        order, actor, "payment_started", at=now, note=provider, reference=reference, amount=order.payable
+        order, actor, "payment_started", at=now, note=provider, reference=reference, amount=amount, **extra
     )
     OrderEvent.objects.bulk_create([*events_before, started])
     return payment
@@ -758,7 +812,7 @@ def checkout_place(*, provider: str, **place: Any) -> tuple[Order, bool, Payment
     gateway = _gateway(provider)
     order, created = order_place(**place, payment_with=(provider, gateway))
     payment: Payment | None = getattr(order, "_storeops_payment", None)
-    if payment is None and order.status == S.CREATED:
+    if payment is None and order.status == S.CREATED:  # not a presale's balance: not due yet
         payment = payment_start(actor=place["actor"], order=order, provider=provider)
     return order, created, payment
 
@@ -854,9 +908,15 @@ def _apply_callback(
         return _return_mismatched(payment, order, data, actor=actor, now=now)
     if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.RETURNED):
         return "duplicate"
-    # decide before writing: only one payment of an order may succeed (a DB constraint)
-    already_paid = order.payments.filter(status=PaymentStatus.SUCCEEDED).exclude(pk=payment.pk).exists()
-    takes_it = order.status == S.CREATED and not already_paid
+    # decide before writing: only one payment of an order (of a presale order: per stage) may
+    # succeed (a DB constraint); a balance is taken only after the deposit
+    already_paid = (
+        order.payments.filter(status=PaymentStatus.SUCCEEDED, stage=payment.stage)
+        .exclude(pk=payment.pk)
+        .exists()
+    )
+    waiting = S.DEPOSIT_PAID if payment.stage == PaymentStage.BALANCE else S.CREATED
+    takes_it = order.status == waiting and not already_paid
     settled = {
         "status": PaymentStatus.SUCCEEDED if takes_it else PaymentStatus.RETURNED,
         "provider_txn_id": data.provider_txn_id,
@@ -866,6 +926,18 @@ def _apply_callback(
     Payment.objects.filter(pk=payment.pk).update(**settled)
     for name, value in settled.items():  # the row is locked (select_for_update): no re-read
         setattr(payment, name, value)
+    if takes_it and payment.stage == PaymentStage.DEPOSIT:
+        _transition(
+            order,
+            S.DEPOSIT_PAID,
+            actor=actor,
+            at=now,
+            locked=True,
+            kind="deposit_paid",
+            data={"reference": payment.reference, "amount": payment.amount},
+            deposit_paid=payment.amount,
+        )
+        return "applied"
     if takes_it:
         _mark_paid(order, actor=actor, now=now, payment=payment, locked=True)
         return "applied"
@@ -1023,11 +1095,63 @@ def orders_close_unpaid(*, now: dt.datetime | None = None, store: Store | None =
             closed.append(order.number)
         except Conflict:
             continue  # paid or cancelled meanwhile
+    lapsed = Order.objects.filter(status=S.DEPOSIT_PAID, balance_ends__lte=now).select_related(
+        "store", "channel"
+    )
+    if store is not None:
+        lapsed = lapsed.filter(store=store)
+    for order in lapsed:
+        try:
+            with transaction.atomic():
+                current = _locked(order)
+                if current.status != S.DEPOSIT_PAID:
+                    continue
+                note = _("尾款未在截止时间前支付，订单关闭")
+                _release_stock(current, actor, reason="尾款未付关闭")
+                _release_coupons(current, actor)
+                promotion_services.offer_uses_release(order_id=current.pk, now=now)
+                _deposit_settle(
+                    current, actor=actor, share=_playbook(current).presale_deposit_refund_ratio, reason=note
+                )
+                _transition(
+                    current,
+                    S.CLOSED,
+                    actor=actor,
+                    at=now,
+                    kind="closed_balance_unpaid",
+                    note=note,
+                    cancelled_at=now,
+                )
+            closed.append(order.number)
+        except Conflict:
+            continue  # paid meanwhile
     return closed
 
 
-def order_cancel(*, actor: Actor, order: Order, reason: str, now: dt.datetime | None = None) -> Order:
-    """Cancel before shipping: stock and coupons go back; a paid order is refunded in full."""
+def _deposit_settle(order: Order, *, actor: Actor, share: Decimal, reason: str) -> None:
+    """A presale order ends before its balance was paid: ``share`` of its deposit goes back
+    to the customer (the store's cancellation: all of it; the customer's cancellation or a
+    missed balance: the playbook's ``presale_deposit_refund_ratio``), the rest is kept
+    (定金不退) and recorded as such on the order's timeline."""
+    if order.deposit_paid <= 0:
+        return
+    back = (order.deposit_paid * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    kept = order.deposit_paid - back
+    if back > 0:
+        payment = order.payments.get(status=PaymentStatus.SUCCEEDED, stage=PaymentStage.DEPOSIT)
+        _refund_payment(
+            payment, order, amount=back, reason=reason, lines=[], actor=actor, count_on_order=False
+        )
+    if kept > 0:
+        _event(order, actor, "deposit_kept", note=reason, amount=kept)
+
+
+def order_cancel(
+    *, actor: Actor, order: Order, reason: str, now: dt.datetime | None = None, by_customer: bool = False
+) -> Order:
+    """Cancel before shipping: stock and coupons go back; a paid order is refunded in full.
+    A presale order whose balance is not paid yet gives its deposit back in full when the
+    store cancels; when the customer does (``by_customer``), the playbook's share of it."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
@@ -1041,8 +1165,10 @@ def order_cancel(*, actor: Actor, order: Order, reason: str, now: dt.datetime | 
             )
         _release_stock(order, actor, reason=f"订单取消：{reason}"[:200])
         promotion_services.offer_uses_release(order_id=order.pk, now=now)  # the order never left
-        if status == S.CREATED:
+        if status in _PAYABLE:
             _release_coupons(order, actor)
+            share = _playbook(order).presale_deposit_refund_ratio if by_customer else Decimal(1)
+            _deposit_settle(order, actor=actor, share=share, reason=reason)
         elif order.paid_amount > 0:
             _refund_order_lines(
                 order,
@@ -1667,10 +1793,12 @@ def refund_quote(order: Order, units: Mapping[int, int]) -> dict[int, Decimal]:
 
 def order_refund(
     *, actor: Actor, order: Order, units: Mapping[int, int], reason: str, reference: str = ""
-) -> PaymentRefund | None:
+) -> list[PaymentRefund]:
     """Refund units of an order's lines through the payment provider: the amount is exactly
     what was paid for them. Never more than paid (DB constraints back the services).
-    Returns the refund record (``None`` when the units were free, e.g. gifts)."""
+    Returns the refund records: one, or two when a presale order's refund is more than its
+    balance payment has left (the rest comes from the deposit payment); none when the units
+    were free (e.g. gifts)."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("请填写退款原因"), fields={"reason": _("必填")})
@@ -1683,7 +1811,7 @@ def order_refund(
 
 def _refund_order_lines(
     order: Order, *, actor: Actor, reason: str, units: Mapping[int, int], reference: str = ""
-) -> PaymentRefund | None:
+) -> list[PaymentRefund]:
     units = {k: v for k, v in units.items() if v}
     amounts = refund_quote(order, units)
     total = sum(amounts.values(), Decimal("0.00"))
@@ -1700,21 +1828,52 @@ def _refund_order_lines(
             raise Conflict(_("退款数量超过可退数量"), code="over_refund")
     if total == 0:
         _event(order, actor, "refund_zero", note=reason, lines={str(k): v for k, v in units.items()})
-        return None
-    payment = order.payments.filter(status=PaymentStatus.SUCCEEDED).first()
-    if payment is None:
+        return []
+    payments = list(order.payments.filter(status=PaymentStatus.SUCCEEDED))
+    if not payments:
         raise Conflict(_("找不到该订单的成功支付记录"), code="no_payment")
     detail = [{"line": k, "qty": units[k], "amount": str(v)} for k, v in amounts.items()]
-    return _refund_payment(
-        payment,
-        order,
-        amount=total,
-        reason=reason,
-        lines=detail,
-        actor=actor,
-        count_on_order=True,
-        reference=reference,
+    refunds = []
+    for payment, amount in _refund_split(payments, total):
+        refunds.append(
+            _refund_payment(
+                payment,
+                order,
+                amount=amount,
+                reason=reason,
+                lines=detail,
+                actor=actor,
+                count_on_order=True,
+                reference=f"{reference}-{len(refunds) + 1}" if reference and refunds else reference,
+            )
+        )
+    return refunds
+
+
+def _refund_split(payments: list[Payment], total: Decimal) -> list[tuple[Payment, Decimal]]:
+    """Which successful payments of an order return ``total``: the only one; of a presale
+    order, the balance payment as far as it has money left, then the deposit payment (a
+    provider refunds at most what a transaction collected)."""
+    if len(payments) == 1:
+        return [(payments[0], total)]
+    order_of = {PaymentStage.BALANCE: 0, PaymentStage.FULL: 1, PaymentStage.DEPOSIT: 2}
+    payments.sort(key=lambda p: order_of.get(PaymentStage(p.stage), 1))
+    returned = dict(
+        PaymentRefund.objects.filter(payment__in=payments, status=RefundStatus.SUCCEEDED)
+        .values_list("payment_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
     )
+    parts = []
+    for payment in payments:
+        room = payment.amount - returned.get(payment.pk, Decimal(0))
+        take = min(room, total)
+        if take > 0:
+            parts.append((payment, take))
+            total -= take
+    if total > 0:
+        raise Conflict(_("退款金额超过实付金额"), code="over_refund")
+    return parts
 
 
 def _refund_payment(

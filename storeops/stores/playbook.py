@@ -296,6 +296,15 @@ class PlaybookSettings(BaseModel):
         ge=1,
         le=100,
     )
+    presale_deposit_refund_ratio: Pct = _s(
+        "PROMO-01",
+        Decimal("0"),
+        "预售：买家取消或未在尾款期内付尾款时退还定金的比例（0 = 定金不退）",
+        "Presale: share of the deposit refunded when the buyer cancels or misses the balance window "
+        "(0 = the deposit is kept)",
+        ge=0,
+        le=1,
+    )
     payment_pending_minutes: int = _s(
         "ORD-06", 15, "支付超时（分钟）", "A started payment times out after (minutes)", ge=1, le=1440
     )

@@ -334,7 +334,7 @@ def test_ord_06_as_04_imported_order_is_refunded_and_cancelled_through_the_same_
     assert (payment.provider, payment.status, payment.amount) == ("marketplace", "succeeded", two.payable)
     # a partial refund (one unit of the second line) returns exactly what that unit was paid
     _small, big = two.lines.order_by("position")
-    refund = svc.order_refund(actor=ACTOR, order=two, units={big.pk: 1}, reason="少发一件")
+    (refund,) = svc.order_refund(actor=ACTOR, order=two, units={big.pk: 1}, reason="少发一件")
     assert refund.amount == Decimal("83.34")  # 166.67 over two units: 83.34 + 83.33
     # and cancelling before shipment refunds the rest, the stock goes back
     two = svc.order_cancel(actor=ACTOR, order=two, reason="买家在平台取消")

@@ -315,8 +315,8 @@ def test_promo_04_partial_refunds_return_exactly_what_was_paid(world):
     order = world.place(3)
     world.pay(order)
     line = order.lines.get()
-    first = svc.order_refund(actor=ACTOR, order=order, units={line.pk: 1}, reason="质量问题")
-    second = svc.order_refund(actor=ACTOR, order=order, units={line.pk: 2}, reason="质量问题")
+    (first,) = svc.order_refund(actor=ACTOR, order=order, units={line.pk: 1}, reason="质量问题")
+    (second,) = svc.order_refund(actor=ACTOR, order=order, units={line.pk: 2}, reason="质量问题")
     order.refresh_from_db()
     assert first.amount + second.amount == order.paid_amount == order.refunded_amount
     with pytest.raises(ValidationError):

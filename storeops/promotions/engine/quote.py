@@ -55,6 +55,7 @@ class QuotedLine:
     adjustments: tuple[LineAdjustment, ...]
     deposit: Money | None = None  # presale: paid now
     balance: Money | None = None  # presale: paid in the balance window
+    presale: Presale | None = None  # the presale offer's terms (balance window) when it applies
 
     def unit_amounts(self) -> list[Money]:
         """What each unit was paid, summing exactly to ``final_total`` (for partial refunds)."""
@@ -317,6 +318,7 @@ def _quoted_lines(
                 adjustments=tuple(adjustments[i]),
                 deposit=deposit,
                 balance=balance,
+                presale=presale[0] if presale is not None else None,
             )
         )
     return quoted, deposit_total
