@@ -405,6 +405,7 @@ def _detail_page(
             clock=sel.ship_clock(order, now=now, warn_hours_before=warn),
             group=[o for o in sel.ship_group(order) if o.pk != order.pk],
             buy_group=sel.group_summary(store=store, group_id=order.group_id) if order.group_id else None,
+            balance_due=order.payable - order.deposit_amount,
             ship_legs=[
                 {
                     "w": w,

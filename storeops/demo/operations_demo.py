@@ -104,10 +104,12 @@ def load_operations_demo(
 
 
 def _limited_offers(*, store, channel, skus, now: dt.datetime, actor: Actor) -> None:
-    """PROMO-01: a running flash sale (20 units, 2 per buyer) one buyer took 2 units of, and a
+    """PROMO-01: a running flash sale (20 units, 2 per buyer) one buyer took 2 units of, a
     three-person group buy with one paid member and one who joined but has not paid yet (the
-    order page shows the group; its orders wait for it to form)."""
-    flash_sku, group_sku = skus[1], skus[2]
+    order page shows the group; its orders wait for it to form), and a presale (定金膨胀: a
+    deposit of 10 % of the price counts double) one buyer paid the deposit of, the balance
+    due from in three days."""
+    flash_sku, group_sku, presale_sku = skus[1], skus[2], skus[4]
     flash = promotions.offer_create(
         actor=actor,
         store=store,
@@ -139,6 +141,23 @@ def _limited_offers(*, store, channel, skus, now: dt.datetime, actor: Actor) -> 
         starts_at=now - dt.timedelta(days=1),
     )
     promotions.offer_set_status(actor=actor, offer=group, status="active")
+    presale = promotions.offer_create(
+        actor=actor,
+        store=store,
+        kind="presale",
+        title_zh="新品预售：定金翻倍",
+        title_en="Presale: the deposit counts double",
+        params={
+            "deposit": str((presale_sku.price * Decimal("0.1")).quantize(Decimal("0.01"))),
+            "multiplier": "2",
+            "balance_starts": (now + dt.timedelta(days=3)).isoformat(),
+            "balance_ends": (now + dt.timedelta(days=5)).isoformat(),
+        },
+        product_ids=[presale_sku.product_id],
+        starts_at=now - dt.timedelta(days=1),
+        ends_at=now + dt.timedelta(days=3),
+    )
+    promotions.offer_set_status(actor=actor, offer=presale, status="active")
     gateway = payments.TestGateway()
     address = orders.AddressIn(
         receiver="周婷",
@@ -179,6 +198,7 @@ def _limited_offers(*, store, channel, skus, now: dt.datetime, actor: Actor) -> 
         group_request=GroupRequest(code=leader.group.code),
         pay=False,
     )
+    place("demo-c033", presale_sku, 1, minutes_ago=90)  # the deposit is paid, the balance later
 
 
 def _invoices(shipped: list, *, now: dt.datetime, actor: Actor) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime, parse_time
 from django.utils.translation import gettext as _
 
@@ -48,6 +49,11 @@ ISSUE_RULE_CHOICES = IssueRule.choices
 
 
 # --- params JSON <-> engine mechanic -----------------------------------------------------------
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    """In the store's time zone (the engine's explanations print it), when it has one."""
+    return timezone.localtime(moment) if timezone.is_aware(moment) else moment
 
 
 def _safe(parse: Callable[[str], Any], value: Any) -> Any:
@@ -174,8 +180,8 @@ def _build(kind: str, p: _Params, stock_remaining: int) -> Callable[[], e.Mechan
     if kind == OfferKind.PRESALE:
         deposit, multiplier = p.money("deposit"), p.decimal("multiplier")
         starts, ends, cap = (
-            p.datetime("balance_starts"),
-            p.datetime("balance_ends"),
+            _local(p.datetime("balance_starts")),
+            _local(p.datetime("balance_ends")),
             p.optional_money("max_deduction"),
         )
         return lambda: e.Presale(

@@ -398,3 +398,64 @@ def test_promo_02_new_user_offers_follow_the_customers_orders_not_the_storefront
         {**_cart(world, qty=1), "customer": {"ref": "buyer-1", "is_new": True}, "address": _ADDRESS},
     )
     assert again.json()["order"]["payable"] == "100.00"
+
+
+def test_promo_01_storefront_presale_pays_the_deposit_then_the_balance_in_its_window(world, shop):
+    now = timezone.now()
+    offer = prs.offer_create(
+        actor=ACTOR,
+        store=world.store,
+        kind="presale",
+        params={
+            "deposit": "20.00",
+            "multiplier": "3",
+            "balance_starts": (now + dt.timedelta(days=2)).isoformat(),
+            "balance_ends": (now + dt.timedelta(days=3)).isoformat(),
+        },
+        product_ids=[world.sku_s.product_id],
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(days=1),
+    )
+    prs.offer_set_status(actor=ACTOR, offer=offer, status="active")
+    store = world.store.pk
+    quote = shop.post(f"/orders/shop/{store}/quote", _cart(world)).json()["quote"]
+    assert (quote["payable"], quote["deposit_total"], quote["balance_total"]) == ("120.00", "40.00", "80.00")
+    placed = shop.post(f"/orders/shop/{store}/orders", {**_cart(world), "address": _ADDRESS})
+    assert placed.status_code == 201, placed.content
+    order, payment = placed.json()["order"], placed.json()["payment"]
+    assert (payment["stage"], payment["amount"]) == ("deposit", "40.00")
+    assert (order["deposit_amount"], order["payable"]) == ("40.00", "120.00")
+    assert (
+        shop.post(f"/orders/test-gateway/{payment['reference']}", {}).json()["callback"]["result"]
+        == "applied"
+    )
+    shown = shop.get(f"/orders/shop/{store}/orders/{order['number']}").json()
+    assert (shown["status"], shown["deposit_paid"], shown["paid_amount"]) == ("deposit_paid", "40.00", "0.00")
+    # the balance window has not opened: a clear 409 with its code
+    early = shop.post(f"/orders/shop/{store}/orders/{order['number']}/pay")
+    assert (early.status_code, early.json()["code"]) == (409, "balance_not_open")
+    # two days later (the window moved instead of the clock) the balance is paid
+    Order.objects.filter(number=order["number"]).update(balance_starts=now - dt.timedelta(minutes=1))
+    balance = shop.post(f"/orders/shop/{store}/orders/{order['number']}/pay")
+    assert balance.status_code == 200, balance.content
+    assert (balance.json()["stage"], balance.json()["amount"]) == ("balance", "80.00")
+    assert shop.post(f"/orders/test-gateway/{balance.json()['reference']}", {}).json()["callback"][
+        "result"
+    ] == ("applied")
+    paid = Order.objects.get(number=order["number"])
+    assert paid.paid_amount == paid.payable
+    assert paid.status in ("paid", "reviewed")
+    # another buyer cancels after the deposit: by default the deposit is kept (定金不退)
+    other = {**_cart(world, qty=1), "customer": {"ref": "buyer-2"}, "address": _ADDRESS}
+    second = shop.post(f"/orders/shop/{store}/orders", other).json()
+    shop.post(f"/orders/test-gateway/{second['payment']['reference']}", {})
+    cancelled = shop.post(
+        f"/orders/shop/{store}/orders/{second['order']['number']}/cancel", {"reason": "不要了"}
+    )
+    assert cancelled.status_code == 200, cancelled.content
+    assert cancelled.json()["status"] == "cancelled"
+    assert (
+        not Order.objects.get(number=second["order"]["number"])
+        .payments.filter(refunds__isnull=False)
+        .exists()
+    )

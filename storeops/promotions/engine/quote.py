@@ -304,7 +304,7 @@ def _quoted_lines(
             deposit = money(deposit_units)
             balance = money(final - deposit_units)
             zh, en = presale_text(deposit, balance, mechanic)
-            explanation.append(ExplanationLine(None, f"{line.sku_id} {zh}", f"{line.sku_id} {en}"))
+            explanation.append(ExplanationLine(None, zh, en))
         quoted.append(
             QuotedLine(
                 index=i,
