@@ -14,7 +14,7 @@ import datetime as dt
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from storeops.catalog.models import Category, Product, Sku
@@ -98,6 +98,13 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return self.title_zh or f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def title(self) -> str:
+        """The name in the language being shown: English when it is English and there is one."""
+        if (translation.get_language() or "").startswith("en") and self.title_en:
+            return self.title_en
+        return self.title_zh or self.title_en
 
     def phase(self, now: dt.datetime | None = None) -> str:
         """Where an offer stands for shoppers: ``scheduled`` (enabled, before its start),

@@ -89,3 +89,25 @@ def test_outreach_create_button_and_send_confirmation(store, make_user):
 def test_experiments_page_links_to_profitability_like_its_sibling_pages(store, make_user):
     html = _client(make_user, Role.ANALYST).get("/experiments/").content.decode()
     assert 'href="/profitability/"' in html
+
+
+@pytest.mark.parametrize(
+    ("language", "shown", "hidden"),
+    [("zh-hans", "满200减30", "30 off 200"), ("en", "30 off 200", "满200减30")],
+)
+def test_promo_01_offer_titles_are_in_the_readers_language(store, make_user, language, shown, hidden):
+    from storeops.promotions import services as prs
+
+    offer = prs.offer_create(
+        actor=ACTOR,
+        store=store,
+        kind="tiered_reduction",
+        title_zh="满200减30",
+        title_en="30 off 200",
+        params={"tiers": [{"threshold": "200", "amount": "30"}]},
+    )
+    client = _client(make_user, Role.OPERATIONS, username=f"ops_t_{language}", language=language)
+    for path in ("/promotions/offers/", f"/promotions/offers/{offer.pk}/"):
+        html = client.get(path).content.decode()
+        assert shown in html, path
+        assert hidden not in html, path
