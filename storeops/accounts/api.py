@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
@@ -11,6 +12,7 @@ from storeops.accounts import selectors, services
 from storeops.accounts.access import perm, principal
 from storeops.accounts.models import ApiToken
 from storeops.accounts.roles import Role
+from storeops.core.api import OneOf
 from storeops.core.errors import ValidationError
 
 router = Router(tags=["accounts"])
@@ -25,7 +27,7 @@ class MeOut(Schema):
 
 class TokenIn(Schema):
     name: str
-    role: str
+    role: Annotated[str, OneOf(Role)]
     user_id: int | None = None  # whom the token is for (acts as); default: the caller
     expires_at: dt.datetime | None = None
 
@@ -62,7 +64,7 @@ class TokenCreatedOut(TokenOut):
 
 
 class LanguageIn(Schema):
-    language: str
+    language: Annotated[str, OneOf(code for code, _name in settings.LANGUAGES)]
 
 
 @router.get("/me", response=MeOut, auth=perm(None))
@@ -95,12 +97,7 @@ def token_list(request: HttpRequest) -> list[ApiToken]:
 
 @router.post("/tokens", response={201: TokenCreatedOut}, auth=perm(None))
 def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
-    try:
-        role = Role(payload.role)
-    except ValueError:
-        raise ValidationError(
-            "未知角色 / unknown role", fields={"role": ", ".join(r.value for r in Role)}
-        ) from None
+    role = Role(payload.role)  # one of the roles: the schema refuses any other (422)
     p = principal(request)
     user = None
     if payload.user_id is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -26,7 +26,7 @@ from ninja import Router, Schema, Status
 from storeops.accounts.access import perm, principal
 from storeops.aftersales import rules, selectors, services
 from storeops.aftersales.models import AfterSale, CaseKind, CaseReason, CaseStatus
-from storeops.core.api import Page, ReportDay, paginate
+from storeops.core.api import OneOf, Page, ReportDay, paginate
 from storeops.core.errors import NotFound, ValidationError
 from storeops.orders.models import Order
 from storeops.stores.models import Channel, Store
@@ -71,8 +71,8 @@ class CaseLineIn(Schema):
 
 class CaseIn(Schema):
     order_number: str
-    kind: str  # return / exchange / refund_only
-    reason: str  # no_reason / quality / wrong_item / damaged / not_as_described / size / not_received / other
+    kind: Annotated[str, OneOf(CaseKind)]
+    reason: Annotated[str, OneOf(CaseReason)]
     reason_text: str = ""
     images: list[str] = []
     lines: list[CaseLineIn]
@@ -396,9 +396,9 @@ def case_create(request: HttpRequest, store_id: int, payload: CaseIn) -> Status[
 def case_list(
     request: HttpRequest,
     store_id: int,
-    status: str = "",
-    kind: str = "",
-    reason: str = "",
+    status: Annotated[str, OneOf([*CaseStatus.values, "open"], blank=True)] = "",
+    kind: Annotated[str, OneOf(CaseKind, blank=True)] = "",
+    reason: Annotated[str, OneOf(CaseReason, blank=True)] = "",
     q: str = "",
     overdue: bool = False,
     page: int = 1,

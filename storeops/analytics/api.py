@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -15,8 +15,15 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
-from storeops.analytics import exports, reports, segments, selectors, services
-from storeops.core.api import Page, paginate
+from storeops.analytics import exports, reports, rules, segments, selectors, services
+from storeops.analytics.models import (
+    VARIANT_CODES,
+    ExperimentStatus,
+    ExperimentSubject,
+    ReportKindChoice,
+    SegmentChoice,
+)
+from storeops.core.api import OneOf, Page, paginate
 from storeops.stores.models import Store
 
 router = Router(tags=["analytics"])
@@ -31,7 +38,7 @@ class KpiOut(Schema):
     previous: Decimal | None
     change: Decimal | None  # relative change from the previous period
     target: Decimal | None
-    better: str  # higher / lower: whether the target is a floor or a ceiling
+    better: Annotated[str, OneOf(rules.Better)]  # whether the target is a floor or a ceiling
     ok: bool | None  # None: no target, or nothing to measure
 
 
@@ -195,14 +202,14 @@ def daily_metrics(
 
 class ExperimentIn(Schema):
     name: str
-    subject: str  # banner / main_image / detail_layout / copy
+    subject: Annotated[str, OneOf(ExperimentSubject)]
     control: str  # what variant A (today's) shows
     challenger: str  # what variant B shows
     hypothesis: str = ""
 
 
 class ResultIn(Schema):
-    variant: str  # A / B
+    variant: Annotated[str, OneOf(VARIANT_CODES)]
     visitors: int
     conversions: int
 
@@ -260,7 +267,11 @@ def _detail(experiment: Any) -> Any:
 
 @router.get("/{store_id}/experiments", response=Page[ExperimentOut], auth=perm("analytics.view_experiment"))
 def experiment_list(
-    request: HttpRequest, store_id: int, status: str = "", page: int = 1, page_size: int = 50
+    request: HttpRequest,
+    store_id: int,
+    status: Annotated[str, OneOf(ExperimentStatus, blank=True)] = "",
+    page: int = 1,
+    page_size: int = 50,
 ) -> Any:
     return paginate(
         selectors.experiment_list(store=get_object_or_404(Store, pk=store_id), status=status), page, page_size
@@ -421,9 +432,9 @@ def segment_overview(request: HttpRequest, store_id: int, day: dt.date | None = 
 def segment_customers(
     request: HttpRequest,
     store_id: int,
-    segment: str = "",
+    segment: Annotated[str, OneOf(SegmentChoice, blank=True)] = "",
     day: dt.date | None = None,
-    sort: str = "monetary",
+    sort: Annotated[str, OneOf(segments.SORT_CHOICES)] = "monetary",
     q: str = "",
     page: int = 1,
     page_size: int = 50,
@@ -435,7 +446,12 @@ def segment_customers(
 
 
 @router.get("/{store_id}/segments/customers/export", auth=perm("analytics.export_segment"))
-def segment_export(request: HttpRequest, store_id: int, segment: str = "", day: dt.date | None = None) -> Any:
+def segment_export(
+    request: HttpRequest,
+    store_id: int,
+    segment: Annotated[str, OneOf(SegmentChoice, blank=True)] = "",
+    day: dt.date | None = None,
+) -> Any:
     """The segment's customer list as Excel for outreach: customer reference, segment, RFM,
     province and city — no names, phones or addresses."""
     return _file(*exports.segment_export(store=_store(store_id), segment=segment, day=day))
@@ -454,7 +470,7 @@ def segment_snapshot(request: HttpRequest, store_id: int, payload: SnapshotIn) -
     response=SegmentActionOut,
     auth=perm("analytics.run_segment_action"),
 )
-def segment_action(request: HttpRequest, store_id: int, segment: str) -> Any:
+def segment_action(request: HttpRequest, store_id: int, segment: Annotated[str, OneOf(SegmentChoice)]) -> Any:
     """Issue the segment's coupon (playbook ``segment_coupon_<segment>``) to its customers on
     the latest snapshot, once per period."""
     return services.segment_action_run(
@@ -468,7 +484,11 @@ def segment_action(request: HttpRequest, store_id: int, segment: str) -> Any:
     auth=perm("analytics.view_customersnapshot"),
 )
 def segment_action_list(
-    request: HttpRequest, store_id: int, segment: str = "", page: int = 1, page_size: int = 50
+    request: HttpRequest,
+    store_id: int,
+    segment: Annotated[str, OneOf(SegmentChoice, blank=True)] = "",
+    page: int = 1,
+    page_size: int = 50,
 ) -> Any:
     return paginate(segments.segment_actions(store=_store(store_id), segment=segment), page, page_size)
 
@@ -527,7 +547,7 @@ def customer_persona(request: HttpRequest, store_id: int, customer_ref: str) -> 
 
 
 class ReportIn(Schema):
-    kind: str  # daily / weekly / monthly / quarterly
+    kind: Annotated[str, OneOf(ReportKindChoice)]
     day: dt.date | None = None  # the report of the last complete period before this day (default: today)
 
 
@@ -575,7 +595,11 @@ class ReportDetailOut(OperationsReportOut):
     "/{store_id}/reports", response=Page[OperationsReportOut], auth=perm("analytics.view_operationsreport")
 )
 def report_list(
-    request: HttpRequest, store_id: int, kind: str = "", page: int = 1, page_size: int = 50
+    request: HttpRequest,
+    store_id: int,
+    kind: Annotated[str, OneOf(ReportKindChoice, blank=True)] = "",
+    page: int = 1,
+    page_size: int = 50,
 ) -> Any:
     return paginate(reports.report_list(store=_store(store_id), kind=kind), page, page_size)
 
@@ -610,7 +634,12 @@ def report_detail(request: HttpRequest, store_id: int, report_id: int) -> Any:
 
 
 @router.get("/{store_id}/reports/{report_id}/export", auth=perm("analytics.view_operationsreport"))
-def report_export(request: HttpRequest, store_id: int, report_id: int, format: str = "xlsx") -> Any:
+def report_export(
+    request: HttpRequest,
+    store_id: int,
+    report_id: int,
+    format: Annotated[str, OneOf(exports.REPORT_FORMATS)] = "xlsx",
+) -> Any:
     """The report as Excel (``format=xlsx``) or PDF (``format=pdf``)."""
     report = reports.report_get(store=_store(store_id), report_id=report_id)
     return _file(*exports.report_file(report, format))

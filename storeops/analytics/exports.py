@@ -94,6 +94,9 @@ def segment_export(*, store: Store, segment: str, day: dt.date | None) -> tuple[
     return body, XLSX_CONTENT_TYPE, f"segment-{store.code}-{segment or 'all'}-{snapshot_day}.xlsx"
 
 
+REPORT_FORMATS = ("xlsx", "pdf")
+
+
 def report_file(report: OperationsReport, file_format: str) -> tuple[bytes, str, str]:
     """(body, content type, file name) of a report as Excel (``xlsx``) or PDF (``pdf``)."""
     if file_format == "pdf":

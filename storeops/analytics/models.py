@@ -47,6 +47,9 @@ class Experiment(models.Model):
         return self.name
 
 
+VARIANT_CODES = ("A", "B")  # an experiment's two variants: A the control, B the challenger
+
+
 class ExperimentVariant(models.Model):
     """A = the control (what the shop shows today), B = the challenger. Results are the
     visitors who saw it and how many of them converted (ordered), from the channel statistics."""

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from storeops.analytics import reports, rules, segments, selectors
 from storeops.analytics.models import (
+    VARIANT_CODES,
     CustomerSnapshot,
     Experiment,
     ExperimentStatus,
@@ -88,7 +89,7 @@ def experiment_record(
 ) -> ExperimentVariant:
     """Set a variant's results so far (the cumulative figures of the channel statistics)."""
     errors = {}
-    if variant not in ("A", "B"):
+    if variant not in VARIANT_CODES:
         errors["variant"] = _("只能是 A 或 B")
     if visitors < 0:
         errors["visitors"] = _("不能为负数")

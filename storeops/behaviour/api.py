@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -17,8 +17,8 @@ from ninja import Field, Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
 from storeops.behaviour import rules, selectors, services
-from storeops.behaviour.models import ImportKind, ImportStatus
-from storeops.core.api import Page, check_choices, paginate
+from storeops.behaviour.models import EventKind, ImportKind, ImportStatus, PageType, TrafficSource
+from storeops.core.api import OneOf, Page, paginate
 from storeops.stores.models import Channel, Store
 
 router = Router(tags=["behaviour"])
@@ -35,12 +35,15 @@ def _channel(store: Store, channel_id: int | None) -> Channel | None:
 # --- events ---------------------------------------------------------------------------------------
 
 
+# The event's kind, page type and source are listed in the schema but checked by the service
+# (as for a file import): a bad batch is answered with every bad field of every event at once,
+# each named ``events[<position>].<field>``.
 class EventIn(Schema):
     visitor_id: str
-    kind: str  # page_view / favourite / add_to_cart / order / pay
+    kind: Annotated[str, OneOf(EventKind, checked=False)]
     occurred_at: dt.datetime | int  # ISO 8601 or unix seconds
-    page_type: str = ""  # home / category / search / product / cart / checkout / pay / other
-    source: str = ""  # search / paid / recommendation / live / social / other (default other)
+    page_type: Annotated[str, OneOf(PageType, blank=True, checked=False)] = ""  # "": the kind's usual page
+    source: Annotated[str, OneOf(TrafficSource, blank=True, checked=False)] = ""  # "": other
     customer_ref: str = ""
     item_id: str = ""
     category_id: str = ""
@@ -99,11 +102,15 @@ def events_post(request: HttpRequest, store_id: int, payload: EventBatchIn) -> A
     "/{store_id}/imports", response=Page[BehaviourImportOut], auth=perm("behaviour.view_behaviourimport")
 )
 def import_list(
-    request: HttpRequest, store_id: int, status: str = "", kind: str = "", page: int = 1, page_size: int = 50
+    request: HttpRequest,
+    store_id: int,
+    status: Annotated[str, OneOf(ImportStatus, blank=True)] = "",
+    kind: Annotated[str, OneOf(ImportKind, blank=True)] = "",
+    page: int = 1,
+    page_size: int = 50,
 ) -> Any:
     """File imports and API batches, newest first; ``status`` imported / failed, ``kind``
     file / api."""
-    check_choices(status=(status, ImportStatus.values), kind=(kind, ImportKind.values))
     return paginate(selectors.import_list(store=_store(store_id), status=status, kind=kind), page, page_size)
 
 
@@ -303,7 +310,7 @@ def sources(
 
 
 class SourceCostIn(Schema):
-    source: str
+    source: Annotated[str, OneOf(TrafficSource)]
     day: dt.date
     amount: Decimal
     channel_id: int | None = None

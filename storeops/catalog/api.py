@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -15,8 +15,16 @@ from ninja import Router, Schema
 
 from storeops.accounts.access import perm, principal
 from storeops.catalog import selectors, services
-from storeops.catalog.models import Category, ChannelListing, ListingAudit, Product, ProductStatus
-from storeops.core.api import Page, check_choices, paginate
+from storeops.catalog.models import (
+    Category,
+    ChannelListing,
+    DelistReason,
+    ListingAudit,
+    Product,
+    ProductStatus,
+    RemainingStockAction,
+)
+from storeops.core.api import OneOf, Page, paginate
 from storeops.core.errors import NotFound, ValidationError
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
@@ -170,8 +178,8 @@ class ScheduleIn(Schema):
 
 
 class DelistIn(Schema):
-    reason: str
-    remaining_stock_action: str
+    reason: Annotated[str, OneOf(DelistReason)]
+    remaining_stock_action: Annotated[str, OneOf(RemainingStockAction)]
     note: str = ""
     at: dt.datetime | None = None
 
@@ -252,13 +260,12 @@ def product_list(
     request: HttpRequest,
     store_id: int,
     q: str = "",
-    status: str = "",
+    status: Annotated[str, OneOf(ProductStatus, blank=True)] = "",
     category_id: int | None = None,
     tag: str = "",
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    check_choices(status=(status, ProductStatus.values))
     qs = selectors.product_list(
         store_id=_store(store_id).pk, q=q, status=status, category_id=category_id, tag=tag
     )

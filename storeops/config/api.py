@@ -106,7 +106,9 @@ def _field_message(err: dict[str, Any]) -> str:
         return str(err.get("msg", ""))
     ctx = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
     if "expected" in ctx:  # "'a', 'b' or 'c'" (pydantic's English) -> "a / b / c"
-        ctx["expected"] = " / ".join(re.findall(r"'([^']*)'", ctx["expected"])) or ctx["expected"]
+        # "" (a filter left empty: no filter) is allowed but is no value to name
+        values = [v for v in re.findall(r"'([^']*)'", ctx["expected"]) if v]
+        ctx["expected"] = " / ".join(values) or ctx["expected"]
     try:
         return _(template) % ctx if "%(" in template else _(template)
     except (KeyError, ValueError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -20,7 +20,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, check_choices, paginate
+from storeops.core.api import OneOf, Page, paginate
 from storeops.core.context import Actor
 from storeops.core.errors import InvalidSignature, NotFound, ValidationError
 from storeops.fulfilment import selectors, services
@@ -212,14 +212,13 @@ def _ingest_out(result: services.IngestResult) -> dict[str, Any]:
 def shipment_list(
     request: HttpRequest,
     store_id: int,
-    status: str = "",
+    status: Annotated[str, OneOf(ShipmentStatus, blank=True)] = "",
     carrier: str = "",
     province: str = "",
     q: str = "",
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    check_choices(status=(status, ShipmentStatus.values))
     qs = selectors.shipment_list(
         store=_store(store_id), status=status, carrier=carrier, province=province, q=q
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -16,14 +16,27 @@ from ninja import Header, Router, Schema
 from ninja.responses import NinjaJSONEncoder
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, check_choices, paginate
+from storeops.core.api import OneOf, Page, paginate
 from storeops.core.errors import NotFound
 from storeops.inventory import abc_classes, counts, selectors, services
-from storeops.inventory.models import CountSheet, CountStatus, MoveKind, Stock, Warehouse, Zone
+from storeops.inventory.models import (
+    AbcClassChoice,
+    CountScope,
+    CountSheet,
+    CountStatus,
+    MoveKind,
+    ShareMode,
+    Stock,
+    Warehouse,
+    Zone,
+)
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
 
 router = Router(tags=["inventory"])
+
+
+ZoneIn = Annotated[str, OneOf(Zone)]
 
 
 class WarehouseIn(Schema):
@@ -73,7 +86,7 @@ class MoveIn(Schema):
     quantity: int
     reference: str = ""
     reason: str = ""
-    zone: str = Zone.SELLABLE
+    zone: ZoneIn = Zone.SELLABLE
 
 
 class AdjustIn(Schema):
@@ -81,7 +94,7 @@ class AdjustIn(Schema):
     warehouse_id: int
     delta: int
     reason: str
-    zone: str = Zone.SELLABLE
+    zone: ZoneIn = Zone.SELLABLE
     reference: str = ""
 
 
@@ -91,8 +104,8 @@ class TransferIn(Schema):
     to_warehouse_id: int
     quantity: int
     reason: str
-    from_zone: str = Zone.SELLABLE
-    to_zone: str = Zone.SELLABLE
+    from_zone: ZoneIn = Zone.SELLABLE
+    to_zone: ZoneIn = Zone.SELLABLE
     reference: str = ""
 
 
@@ -140,7 +153,7 @@ class ReplenishmentOut(Schema):
 class RuleIn(Schema):
     channel_id: int
     sku_id: int | None = None
-    mode: Literal["ratio", "fixed"] = "ratio"
+    mode: Annotated[str, OneOf(ShareMode)] = ShareMode.RATIO
     ratio: Decimal = Decimal(0)
     fixed_quantity: int = 0
     reserve: int = 0
@@ -198,14 +211,13 @@ def stock_list(
     request: HttpRequest,
     store_id: int,
     warehouse_id: int | None = None,
-    zone: str = "",
+    zone: Annotated[str, OneOf(Zone, blank=True)] = "",
     q: str = "",
     sku_id: int | None = None,
     available_at_most: int | None = None,
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    check_choices(zone=(zone, Zone.values))
     qs = selectors.stock_list(
         store=_store(store_id),
         warehouse_id=warehouse_id,
@@ -351,12 +363,11 @@ def ledger(
     store_id: int,
     sku_id: int | None = None,
     warehouse_id: int | None = None,
-    kind: str = "",
+    kind: Annotated[str, OneOf(MoveKind, blank=True)] = "",
     reference: str = "",
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    check_choices(kind=(kind, MoveKind.values))
     qs = selectors.ledger_list(
         store=_store(store_id), sku_id=sku_id, warehouse_id=warehouse_id, kind=kind, reference=reference
     )
@@ -445,10 +456,10 @@ def channel_offer_sync(request: HttpRequest, store_id: int) -> list[Any]:
 
 class CountSheetIn(Schema):
     warehouse_id: int
-    zone: str = Zone.SELLABLE
-    scope: Literal["skus", "all", "abc", "due"] = "skus"
+    zone: ZoneIn = Zone.SELLABLE
+    scope: Annotated[str, OneOf(CountScope)] = CountScope.SKUS
     sku_ids: list[int] = []
-    abc_class: str = ""
+    abc_class: Annotated[str, OneOf(AbcClassChoice, blank=True)] = ""  # scope "abc" only
     note: str = ""
 
 
@@ -553,12 +564,11 @@ def _report(sheet: CountSheet) -> dict[str, Any]:
 def count_sheet_list(
     request: HttpRequest,
     store_id: int,
-    status: str = "",
+    status: Annotated[str, OneOf(CountStatus, blank=True)] = "",
     warehouse_id: int | None = None,
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    check_choices(status=(status, CountStatus.values))
     qs = selectors.count_sheet_list(store=_store(store_id), status=status, warehouse_id=warehouse_id)
     return paginate(qs, page, page_size)
 
@@ -701,7 +711,7 @@ class AbcSummaryOut(Schema):
 def abc_list(
     request: HttpRequest,
     store_id: int,
-    abc_class: Literal["", "A", "B", "C"] = "",
+    abc_class: Annotated[str, OneOf(AbcClassChoice, blank=True)] = "",
     q: str = "",
     due: bool = False,
     page: int = 1,

@@ -6,29 +6,38 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import LocalTime, Page, check_choices, paginate
+from storeops.core.api import LocalTime, OneOf, Page, paginate
 from storeops.marketing import selectors, services
-from storeops.marketing.models import AdKeyword, Campaign, CampaignStatus
+from storeops.marketing.models import (
+    AdKeyword,
+    AdPurpose,
+    BudgetKind,
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    MatchType,
+    PhaseKind,
+)
 from storeops.stores.models import Channel, Store
 
 router = Router(tags=["marketing"])
 
 
 class PhaseIn(Schema):
-    kind: str
+    kind: Annotated[str, OneOf(PhaseKind)]
     starts_on: dt.date
     ends_on: dt.date
 
 
 class BudgetIn(Schema):
-    kind: str
+    kind: Annotated[str, OneOf(BudgetKind)]
     planned: Decimal
     note: str = ""
 
@@ -40,7 +49,7 @@ class StockIn(Schema):
 
 class CampaignIn(Schema):
     theme: str
-    kind: str = "regular"
+    kind: Annotated[str, OneOf(CampaignKind)] = CampaignKind.REGULAR
     starts_on: dt.date
     ends_on: dt.date
     mechanics: str = ""
@@ -184,8 +193,8 @@ class CashReserveOut(Schema):
 
 class AdPlanIn(Schema):
     name: str
-    purpose: str
-    match_type: str
+    purpose: Annotated[str, OneOf(AdPurpose)]  # traffic: broad match; profit: exact match
+    match_type: Annotated[str, OneOf(MatchType)]
     category: str = ""
     daily_budget: Decimal = Decimal(0)
     audience_premium: Decimal = Decimal(0)
@@ -202,8 +211,8 @@ class AdPlanUpdateIn(AdPlanIn):
 class AdPlanOut(Schema):
     id: int
     name: str
-    purpose: str
-    match_type: str
+    purpose: Annotated[str, OneOf(AdPurpose)]  # traffic: broad match; profit: exact match
+    match_type: Annotated[str, OneOf(MatchType)]
     category: str
     daily_budget: Decimal
     peak_start: LocalTime | None
@@ -307,9 +316,12 @@ def _thresholds(c: Campaign) -> dict[str, Any]:
 
 @router.get("/{store_id}/campaigns", response=Page[CampaignOut], auth=perm("marketing.view_campaign"))
 def campaign_list(
-    request: HttpRequest, store_id: int, status: str = "", page: int = 1, page_size: int = 50
+    request: HttpRequest,
+    store_id: int,
+    status: Annotated[str, OneOf(CampaignStatus, blank=True)] = "",
+    page: int = 1,
+    page_size: int = 50,
 ) -> dict[str, Any]:
-    check_choices(status=(status, CampaignStatus.values))
     return paginate(selectors.campaign_list(store=_store(store_id), status=status), page, page_size)
 
 
@@ -423,7 +435,11 @@ def campaign_end(request: HttpRequest, store_id: int, campaign_id: int) -> Campa
     auth=perm("marketing.change_campaignbudgetline"),
 )
 def campaign_budget_actual(
-    request: HttpRequest, store_id: int, campaign_id: int, kind: str, payload: BudgetActualIn
+    request: HttpRequest,
+    store_id: int,
+    campaign_id: int,
+    kind: Annotated[str, OneOf(BudgetKind)],
+    payload: BudgetActualIn,
 ) -> Any:
     return services.campaign_budget_actual_set(
         actor=principal(request).actor,

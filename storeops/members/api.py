@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from ninja import Header, Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, check_choices, paginate
+from storeops.core.api import OneOf, Page, paginate
 from storeops.core.errors import ValidationError
 from storeops.members import selectors, services
-from storeops.members.models import EntryKind, Member, RewardKind, Tier
+from storeops.members.models import EntryKind, Gender, Member, RewardKind, Tier
 from storeops.orders.services import AddressIn
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
@@ -106,13 +106,13 @@ class MemberDetailOut(MemberOut):
 class JoinIn(Schema):
     customer_ref: str
     invite_code: str = ""
-    gender: str = ""
+    gender: Annotated[str, OneOf(Gender)] = ""  # "": not given
     birth_year: int | None = None
     city: str = ""
 
 
 class ProfilePatch(Schema):
-    gender: str | None = None
+    gender: Annotated[str, OneOf(Gender)] | None = None
     birth_year: int | None = None
     city: str | None = None
 
@@ -182,7 +182,7 @@ class RewardActiveIn(Schema):
 
 class RewardOut(Schema):
     id: int
-    kind: str  # coupon / goods
+    kind: Annotated[str, OneOf(RewardKind)]
     coupon_template_id: int | None
     sku_id: int | None
     sku_code: str
@@ -233,15 +233,14 @@ def members_list(
     request: HttpRequest,
     store_id: int,
     q: str = "",
-    tier: str = "",
-    referred: str = "",
+    tier: Annotated[str, OneOf(Tier, blank=True)] = "",
+    referred: Annotated[str, OneOf(selectors.REFERRED_FILTERS, blank=True)] = "",
     customer_ref: str = "",
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
     """Members, newest first; ``q`` matches customer, invite code or city; ``customer_ref`` is
     an exact match; ``tier`` filters (silver / gold / diamond); ``referred`` = yes / no."""
-    check_choices(tier=(tier, Tier.values), referred=(referred, ("yes", "no")))
     qs = selectors.member_list(
         store=_store(store_id), q=q, tier=tier, referred=referred, customer_ref=customer_ref
     )
@@ -272,9 +271,13 @@ def member_update(request: HttpRequest, store_id: int, member_id: int, payload: 
     "/{store_id}/members/{member_id}/ledger", response=Page[LedgerOut], auth=perm("members.view_member")
 )
 def member_ledger(
-    request: HttpRequest, store_id: int, member_id: int, kind: str = "", page: int = 1, page_size: int = 50
+    request: HttpRequest,
+    store_id: int,
+    member_id: int,
+    kind: Annotated[str, OneOf(EntryKind, blank=True)] = "",
+    page: int = 1,
+    page_size: int = 50,
 ) -> dict[str, Any]:
-    check_choices(kind=(kind, EntryKind.values))
     member = selectors.member_get(store=_store(store_id), member_id=member_id)
     return paginate(selectors.member_ledger(member=member, kind=kind), page, page_size)
 
@@ -411,9 +414,10 @@ def _reward_out(row: selectors.RewardRow) -> dict[str, Any]:
 
 
 @router.get("/{store_id}/rewards", response=list[RewardOut], auth=perm("members.view_pointsreward"))
-def rewards_list(request: HttpRequest, store_id: int, kind: str = "") -> list[dict[str, Any]]:
+def rewards_list(
+    request: HttpRequest, store_id: int, kind: Annotated[str, OneOf(RewardKind, blank=True)] = ""
+) -> list[dict[str, Any]]:
     """The rewards catalogue; ``kind`` filters (coupon / goods)."""
-    check_choices(kind=(kind, RewardKind.values))
     store = _store(store_id)
     rows = selectors.reward_rows(store=store, book=playbook_get(store=store), kind=kind)
     return [_reward_out(r) for r in rows]

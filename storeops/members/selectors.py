@@ -66,6 +66,9 @@ def member_tier(store: Store, customer_ref: str) -> str | None:
     )
 
 
+REFERRED_FILTERS = ("yes", "no")  # member_list's ``referred``: joined with an invite code or not
+
+
 def member_list(
     *, store: Store, q: str = "", tier: str = "", referred: str = "", customer_ref: str = ""
 ) -> QuerySet[Member]:

@@ -388,7 +388,7 @@ class CancelIn(Schema):
 
 
 class OrderReviewIn(Schema):
-    action: str  # approve / hold / auto
+    action: Literal["auto", "approve", "hold"]  # the route's three actions (below)
     note: str = ""
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -29,17 +29,19 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import ErrorOut, Page, check_choices, paginate
+from storeops.core.api import ErrorOut, OneOf, Page, paginate
 from storeops.core.errors import ValidationError
 from storeops.orders import imports, invoices
 from storeops.orders.models import (
+    InvoiceKind,
     InvoiceRequest,
     InvoiceStatus,
+    InvoiceTitleType,
     OrderImport,
     OrderImportMapping,
     OrderImportStatus,
 )
-from storeops.stores.models import Store
+from storeops.stores.models import ChannelKind, Store
 
 imports_router = Router(tags=["orders-import"])
 invoices_router = Router(tags=["invoices"])
@@ -185,12 +187,11 @@ def import_upload(
 def import_list(
     request: HttpRequest,
     store_id: int,
-    status: str = "",
+    status: Annotated[str, OneOf(OrderImportStatus, blank=True)] = "",
     channel_id: int = 0,
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    check_choices(status=(status, OrderImportStatus.values))
     store = _store(store_id)
     data = paginate(
         imports.import_list(store=store, channel_id=channel_id or None, status=status or None),
@@ -203,7 +204,7 @@ def import_list(
 
 class MappingIn(Schema):
     name: str
-    channel_kind: str
+    channel_kind: Annotated[str, OneOf(ChannelKind)]
     mapping: dict[str, Any]
 
 
@@ -275,8 +276,8 @@ def import_detail(request: HttpRequest, store_id: int, import_id: int) -> dict[s
 class InvoiceIn(Schema):
     order_number: str
     channel_id: int | None = None
-    kind: str
-    title_type: str
+    kind: Annotated[str, OneOf(InvoiceKind)]
+    title_type: Annotated[str, OneOf(InvoiceTitleType)]
     title: str
     tax_id: str = ""
     email: str = ""
@@ -365,9 +366,13 @@ def invoice_request(request: HttpRequest, store_id: int, payload: InvoiceIn) -> 
 
 @invoices_router.get("/{store_id}", response=Page[InvoiceOut], auth=perm("orders.view_invoicerequest"))
 def invoice_list(
-    request: HttpRequest, store_id: int, status: str = "", q: str = "", page: int = 1, page_size: int = 50
+    request: HttpRequest,
+    store_id: int,
+    status: Annotated[str, OneOf(InvoiceStatus, blank=True)] = "",
+    q: str = "",
+    page: int = 1,
+    page_size: int = 50,
 ) -> dict[str, Any]:
-    check_choices(status=(status, InvoiceStatus.values))
     qs = invoices.invoice_list(store=_store(store_id), status=status or None, q=q.strip())
     data = paginate(qs, page, page_size)
     data["items"] = [_invoice_out(i) for i in data["items"]]

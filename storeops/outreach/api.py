@@ -6,16 +6,23 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, check_choices, paginate
-from storeops.outreach import selectors, services
-from storeops.outreach.models import CampaignStatus, ConsentStatus, MessageStatus, OutreachChannel
+from storeops.core.api import OneOf, Page, paginate
+from storeops.outreach import audiences, selectors, services
+from storeops.outreach.models import (
+    AudienceKind,
+    CampaignStatus,
+    ConsentSource,
+    ConsentStatus,
+    MessageStatus,
+    OutreachChannel,
+)
 from storeops.stores.models import Store
 
 router = Router(tags=["outreach"])
@@ -24,7 +31,7 @@ router = Router(tags=["outreach"])
 class MessageTemplateIn(Schema):
     code: str
     name: str
-    channel: str  # sms / email / push
+    channel: Annotated[str, OneOf(OutreachChannel)]
     body: str  # placeholders: {product} {drop} {price} {coupon} {store}
     subject: str = ""
 
@@ -45,9 +52,9 @@ class ActiveIn(Schema):
 
 class ConsentIn(Schema):
     customer_ref: str
-    channel: str
+    channel: Annotated[str, OneOf(OutreachChannel)]
     opted_in: bool
-    source: str  # signup / console / reply / unsubscribe / import
+    source: Annotated[str, OneOf(ConsentSource)]
     address: str = ""  # phone or e-mail; for SMS the latest order's phone is used when empty
 
 
@@ -63,9 +70,10 @@ class ConsentOut(Schema):
 class OutreachCampaignIn(Schema):
     name: str
     template_id: int
-    audience_kind: str  # list / segment
-    customer_refs: list[str] = []
-    segment: str = ""
+    # a price-drop campaign is not made here (the favourite price-drop alert makes them)
+    audience_kind: Annotated[str, OneOf((AudienceKind.LIST, AudienceKind.SEGMENT))]
+    customer_refs: list[str] = []  # audience "list"
+    segment: Annotated[str, OneOf(audiences.SEGMENT_CODES, blank=True)] = ""  # audience "segment"
     scheduled_at: dt.datetime | None = None
 
 
@@ -190,12 +198,11 @@ def consent_list(
     request: HttpRequest,
     store_id: int,
     q: str = "",
-    channel: str = "",
-    status: str = "",
+    channel: Annotated[str, OneOf(OutreachChannel, blank=True)] = "",
+    status: Annotated[str, OneOf(ConsentStatus, blank=True)] = "",
     page: int = 1,
     page_size: int = 50,
 ) -> Any:
-    check_choices(channel=(channel, OutreachChannel.values), status=(status, ConsentStatus.values))
     return paginate(
         selectors.consent_list(_store(store_id), q=q, channel=channel, status=status), page, page_size
     )
@@ -209,9 +216,13 @@ def consent_set(request: HttpRequest, store_id: int, payload: ConsentIn) -> Any:
 
 @router.get("/{store_id}/campaigns", response=Page[OutreachCampaignOut], auth=perm("outreach.view_campaign"))
 def campaign_list(
-    request: HttpRequest, store_id: int, status: str = "", q: str = "", page: int = 1, page_size: int = 50
+    request: HttpRequest,
+    store_id: int,
+    status: Annotated[str, OneOf(CampaignStatus, blank=True)] = "",
+    q: str = "",
+    page: int = 1,
+    page_size: int = 50,
 ) -> Any:
-    check_choices(status=(status, CampaignStatus.values))
     return paginate(selectors.campaign_list(_store(store_id), status=status, q=q), page, page_size)
 
 
@@ -268,12 +279,11 @@ def campaign_messages(
     request: HttpRequest,
     store_id: int,
     campaign_id: int,
-    status: str = "",
+    status: Annotated[str, OneOf(MessageStatus, blank=True)] = "",
     q: str = "",
     page: int = 1,
     page_size: int = 50,
 ) -> Any:
-    check_choices(status=(status, MessageStatus.values))
     campaign = selectors.campaign_get(_store(store_id), campaign_id)
     return paginate(selectors.campaign_messages(campaign, status=status, q=q), page, page_size)
 

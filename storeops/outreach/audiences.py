@@ -10,13 +10,15 @@ from storeops.behaviour import selectors as behaviour
 from storeops.core.errors import NotFound
 from storeops.stores.models import Store
 
+SEGMENT_CODES = tuple(code for code, _label in segments.SEGMENT_CHOICES)
+
 
 def segment_choices() -> list[tuple[str, str]]:
     return [(code, str(label)) for code, label in segments.SEGMENT_CHOICES]
 
 
 def segment_codes() -> set[str]:
-    return {code for code, _ in segment_choices()}
+    return set(SEGMENT_CODES)
 
 
 def segment_customers(store: Store, code: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -14,10 +14,10 @@ from ninja import Router, Schema
 
 from storeops.accounts.access import perm, principal
 from storeops.catalog.models import Product, Sku
-from storeops.core.api import Page, paginate
+from storeops.core.api import OneOf, Page, paginate
 from storeops.core.money import Money
 from storeops.pricing import selectors, services
-from storeops.pricing.models import CompetitorProduct, PriceChange
+from storeops.pricing.models import CompetitorProduct, PriceChange, PriceChangeReason
 from storeops.stores.models import Channel
 
 router = Router(tags=["pricing"])
@@ -25,7 +25,8 @@ router = Router(tags=["pricing"])
 
 class PriceChangeIn(Schema):
     new_price: Decimal
-    reason: str
+    # "initial" is the first price's, set by the system
+    reason: Annotated[str, OneOf(r for r in PriceChangeReason if r != PriceChangeReason.INITIAL)]
     note: str = ""
     channel_id: int | None = None
 

@@ -9,16 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, check_choices, paginate
+from storeops.core.api import OneOf, Page, paginate
 from storeops.promotions import selectors, services
-from storeops.promotions.models import CouponStatus, CouponTemplate, Offer, OfferKind, OfferStatus
+from storeops.promotions.models import (
+    CouponKind,
+    CouponStatus,
+    CouponTemplate,
+    IssueRule,
+    Offer,
+    OfferKind,
+    OfferStatus,
+)
 from storeops.stores.models import Channel, Store
 
 router = Router(tags=["promotions"])
@@ -29,7 +37,7 @@ def _store(store_id: int) -> Store:
 
 
 class OfferIn(Schema):
-    kind: str
+    kind: Annotated[str, OneOf(OfferKind)]
     params: dict[str, Any] = {}
     title_zh: str = ""
     title_en: str = ""
@@ -65,7 +73,7 @@ class OfferPatch(Schema):
     priority: int | None = None
     per_user_limit: int | None = None
     stock_cap: int | None = None
-    status: str | None = None
+    status: Annotated[str, OneOf(OfferStatus)] | None = None
 
 
 class OfferOut(Schema):
@@ -112,12 +120,12 @@ class OfferOut(Schema):
 
 class TemplateIn(Schema):
     name: str
-    kind: str
+    kind: Annotated[str, OneOf(CouponKind)]
     amount: Decimal
     threshold: Decimal = Decimal(0)
     stackable: bool = False
     category_ids: list[int] = []
-    issue_rule: str = "manual"
+    issue_rule: Annotated[str, OneOf(IssueRule)] = IssueRule.MANUAL
     tier: str = ""
     issue_starts_at: dt.datetime | None = None
     issue_ends_at: dt.datetime | None = None
@@ -291,17 +299,12 @@ def quote(request: HttpRequest, store_id: int, payload: QuoteIn) -> dict[str, An
 def offer_list(
     request: HttpRequest,
     store_id: int,
-    kind: str = "",
-    status: str = "",
-    scope: str = "",
+    kind: Annotated[str, OneOf(OfferKind, blank=True)] = "",
+    status: Annotated[str, OneOf(OfferStatus, blank=True)] = "",
+    scope: Annotated[str, OneOf(selectors.OFFER_SCOPES, blank=True)] = "",
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    check_choices(
-        kind=(kind, OfferKind.values),
-        status=(status, OfferStatus.values),
-        scope=(scope, ("all", "category", "product", "sku")),
-    )
     qs = selectors.offer_list(store=_store(store_id), kind=kind, status=status, scope=scope)
     return paginate(qs.prefetch_related("scope_items"), page, page_size)
 
@@ -372,12 +375,11 @@ def coupon_list(
     request: HttpRequest,
     store_id: int,
     customer: str = "",
-    status: str = "",
+    status: Annotated[str, OneOf(CouponStatus, blank=True)] = "",
     template_id: int | None = None,
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    check_choices(status=(status, CouponStatus.values))
     qs: Any = selectors.coupon_list(
         store=_store(store_id), customer_ref=customer, status=status, template_id=template_id
     )

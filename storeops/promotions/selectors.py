@@ -505,6 +505,9 @@ def sku_choices(*, store: Store, limit: int = 200) -> list[tuple[str, str]]:
 # --- lists for the API and console ------------------------------------------------------------
 
 
+OFFER_SCOPES = ("all", "category", "product", "sku")  # offer_list's ``scope`` filter
+
+
 def offer_list(
     *, store: Store, kind: str = "", status: str = "", scope: str = "", q: str = ""
 ) -> QuerySet[Offer]:
@@ -516,7 +519,7 @@ def offer_list(
         qs = qs.filter(status=status)
     if scope == "all":
         qs = qs.filter(all_items=True)
-    elif scope in ("category", "product", "sku"):
+    elif scope in OFFER_SCOPES:
         qs = qs.filter(
             Exists(OfferScopeItem.objects.filter(offer=OuterRef("pk"), **{f"{scope}__isnull": False}))
         )

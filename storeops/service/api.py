@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, ReportDay, check_choices, paginate
+from storeops.core.api import OneOf, Page, ReportDay, paginate
 from storeops.core.errors import ValidationError
 from storeops.service import selectors, services
 from storeops.service.models import (
     Incident,
+    IncidentStatus,
     ReplyScript,
     Review,
     Ticket,
@@ -45,9 +46,9 @@ class TicketIn(Schema):
     channel_id: int
     customer_ref: str
     subject: str
-    category: str
-    tier: str = "general"
-    kind: str = "complaint"
+    category: Annotated[str, OneOf(TicketCategory)]
+    tier: Annotated[str, OneOf(TicketTier)] = TicketTier.GENERAL
+    kind: Annotated[str, OneOf(TicketKind)] = TicketKind.COMPLAINT
     order_ref: str = ""
     sku_code: str = ""
     message: str = ""
@@ -155,7 +156,7 @@ class TicketTransferIn(Schema):
 
 
 class EscalateIn(Schema):
-    tier: str
+    tier: Annotated[str, OneOf(TicketTier)]
     reason: str
 
 
@@ -178,7 +179,7 @@ class ScriptIn(Schema):
     title: str
     body: str
     keywords: list[str] = []
-    category: str = ""
+    category: Annotated[str, OneOf(TicketCategory, blank=True)] = ""  # "": every category
     is_quick: bool = False
     auto_answer: bool = False
 
@@ -187,7 +188,7 @@ class ScriptPatch(Schema):
     title: str | None = None
     body: str | None = None
     keywords: list[str] | None = None
-    category: str | None = None
+    category: Annotated[str, OneOf(TicketCategory, blank=True)] | None = None
     is_quick: bool | None = None
     auto_answer: bool | None = None
     is_active: bool | None = None
@@ -207,7 +208,7 @@ class ScriptOut(Schema):
 
 class SuggestIn(Schema):
     text: str
-    category: str = ""
+    category: Annotated[str, OneOf(TicketCategory, blank=True)] = ""
     customer: str = ""
     order: str = ""
 
@@ -315,10 +316,10 @@ def _ticket(request: HttpRequest, store_id: int, ticket_id: int) -> Ticket:
 def ticket_list(
     request: HttpRequest,
     store_id: int,
-    status: str = "",
-    tier: str = "",
-    category: str = "",
-    kind: str = "",
+    status: Annotated[str, OneOf([*TicketStatus.values, "active"], blank=True)] = "",
+    tier: Annotated[str, OneOf(TicketTier, blank=True)] = "",
+    category: Annotated[str, OneOf(TicketCategory, blank=True)] = "",
+    kind: Annotated[str, OneOf(TicketKind, blank=True)] = "",
     owner: str = "",
     q: str = "",
     overdue: bool = False,
@@ -327,12 +328,6 @@ def ticket_list(
 ) -> dict[str, Any]:
     """The ticket queue. ``status=active`` = open or in progress; ``owner`` is a user id,
     ``me`` or ``none`` (unowned); ``overdue=true`` lists tickets past a running deadline."""
-    check_choices(
-        status=(status, [*TicketStatus.values, "active"]),
-        tier=(tier, TicketTier.values),
-        category=(category, TicketCategory.values),
-        kind=(kind, TicketKind.values),
-    )
     owner_id: int | None = None
     if owner == "me":
         owner_id = request.user.pk
@@ -457,9 +452,12 @@ def ticket_reopen(request: HttpRequest, store_id: int, ticket_id: int, payload: 
 
 @router.get("/{store_id}/scripts", response=list[ScriptOut], auth=perm("service.view_replyscript"))
 def script_list(
-    request: HttpRequest, store_id: int, q: str = "", category: str = "", quick: bool = False
+    request: HttpRequest,
+    store_id: int,
+    q: str = "",
+    category: Annotated[str, OneOf(TicketCategory, blank=True)] = "",
+    quick: bool = False,
 ) -> list[ReplyScript]:
-    check_choices(category=(category, TicketCategory.values))
     return list(
         selectors.script_list(store=_store(store_id), q=q.strip(), category=category, quick_only=quick)
     )
@@ -569,7 +567,7 @@ class IncidentRecoverIn(Schema):
 
 class IncidentNoticeIn(Schema):
     text: str
-    channel: str = "sms"  # sms / message
+    channel: Annotated[str, OneOf(services.NOTICE_CHANNELS)] = "sms"  # message: the in-app message
 
 
 class IncidentCompensateIn(Schema):
@@ -632,7 +630,11 @@ def _incident(store_id: int, incident_id: int) -> Incident:
 
 @router.get("/{store_id}/incidents", response=Page[IncidentOut], auth=perm("service.view_incident"))
 def incident_list(
-    request: HttpRequest, store_id: int, status: str = "", page: int = 1, page_size: int = 50
+    request: HttpRequest,
+    store_id: int,
+    status: Annotated[str, OneOf([*IncidentStatus.values, "open"], blank=True)] = "",
+    page: int = 1,
+    page_size: int = 50,
 ) -> dict[str, Any]:
     """Incidents, newest first; ``status`` ongoing / recovered / closed or ``open`` (not closed)."""
     store = get_object_or_404(Store, pk=store_id)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -9,7 +9,7 @@ from ninja import Router, Schema
 
 from storeops.accounts.access import perm, principal
 from storeops.accounts.roles import Role
-from storeops.core.api import Page, check_choices, paginate
+from storeops.core.api import OneOf, Page, paginate
 from storeops.sop import selectors, services
 from storeops.sop.models import Finding
 from storeops.sop.registry import all_checks
@@ -71,20 +71,15 @@ class RunOut(Schema):
 def finding_list(
     request: HttpRequest,
     store_id: int | None = None,
-    status: str | None = None,
-    severity: str | None = None,
+    status: Annotated[str, OneOf([*Finding.Status.values, "unresolved"], blank=True)] | None = None,
+    severity: Annotated[str, OneOf(Finding.Severity, blank=True)] | None = None,
     rule: str | None = None,
-    owner_role: str | None = None,
+    owner_role: Annotated[str, OneOf(Role, blank=True)] | None = None,
     q: str = "",
     overdue: bool | None = None,
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    check_choices(
-        status=(status, [*Finding.Status.values, "unresolved"]),
-        severity=(severity, Finding.Severity.values),
-        owner_role=(owner_role, [r.value for r in Role]),
-    )
     qs = selectors.finding_list(
         store_id=store_id,
         status=status,

@@ -2,17 +2,28 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, paginate
+from storeops.core.api import OneOf, Page, paginate
 from storeops.stores import playbook as pb
 from storeops.stores import selectors, services
-from storeops.stores.models import Channel, LaunchPlan, LaunchTarget, Qualification, Store
+from storeops.stores.models import (
+    Channel,
+    ChannelKind,
+    KpiMetric,
+    LaunchPlan,
+    LaunchStep,
+    LaunchTarget,
+    Qualification,
+    QualificationKind,
+    RuleChangeStatus,
+    Store,
+)
 
 router = Router(tags=["stores"])
 
@@ -34,7 +45,7 @@ class StoreOut(Schema):
 
 
 class ChannelIn(Schema):
-    kind: str
+    kind: Annotated[str, OneOf(ChannelKind)]
     code: str
     name: str
     external_shop_id: str = ""
@@ -51,7 +62,7 @@ class ChannelOut(Schema):
 
 
 class QualificationIn(Schema):
-    kind: str
+    kind: Annotated[str, OneOf(QualificationKind)]
     title: str
     issuer: str
     valid_from: dt.date
@@ -126,7 +137,7 @@ class LaunchPlanOut(Schema):
 
 class TargetIn(Schema):
     month: int
-    metric: str
+    metric: Annotated[str, OneOf(KpiMetric)]
     target: Decimal
 
 
@@ -135,7 +146,7 @@ class TargetsIn(Schema):
 
 
 class StepIn(Schema):
-    step: str
+    step: Annotated[str, OneOf(LaunchStep)]
     note: str = ""
 
 
@@ -320,7 +331,7 @@ def launch_target_actual(
 
 
 class RuleChangeIn(Schema):
-    platform: str  # a channel kind: tmall, jd, douyin, pinduoduo, …
+    platform: Annotated[str, OneOf(ChannelKind)]  # the platform, as a channel kind
     title: str
     announced_at: dt.datetime  # when the store learned of it: the adjustment clock starts here
     summary: str = ""
@@ -361,8 +372,8 @@ class RuleChangeOut(Schema):
 def rule_change_list(
     request: HttpRequest,
     store_id: int,
-    status: str = "",
-    platform: str = "",
+    status: Annotated[str, OneOf([*RuleChangeStatus.values, "open"], blank=True)] = "",
+    platform: Annotated[str, OneOf(ChannelKind, blank=True)] = "",
     q: str = "",
     page: int = 1,
     page_size: int = 50,

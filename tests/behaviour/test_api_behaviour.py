@@ -174,8 +174,16 @@ def test_data_04_sources_api_with_recorded_costs(store, api_as):
     )
     costs = marketing.get(f"/behaviour/{store.pk}/source-costs").json()
     assert [(c["source"], c["amount"]) for c in costs["items"]] == [("live", "10.00")]
-    bad = marketing.put(
-        f"/behaviour/{store.pk}/source-costs", {"source": "tv", "day": "2026-03-02", "amount": "-1"}
+    # (an unknown source is refused by the schema, which lists the sources)
+    bad_source = marketing.put(
+        f"/behaviour/{store.pk}/source-costs", {"source": "tv", "day": "2026-03-02", "amount": "1"}
     )
-    assert bad.status_code == 422
-    assert set(bad.json()["fields"]) == {"source", "amount"}
+    assert bad_source.status_code == 422
+    sources = "search / paid / recommendation / live / social / other"
+    assert bad_source.json()["fields"] == {"source": f"只能是 {sources}"}
+    bad_amount = marketing.put(
+        f"/behaviour/{store.pk}/source-costs", {"source": "live", "day": "2026-03-02", "amount": "-1"}
+    )
+    assert bad_amount.status_code == 422
+    assert set(bad_amount.json()["fields"]) == {"amount"}
+    assert marketing.get(f"/behaviour/{store.pk}/source-costs").json()["total"] == 1

@@ -194,7 +194,7 @@ def test_promo_05_api_edits_a_draft_and_refuses_once_submitted(store, today, api
     # bad input is a 422 naming the field, and nothing changes
     bad = client.put(url, _api_plan(today + dt.timedelta(days=20), budget=[{"kind": "tv", "planned": "1"}]))
     assert bad.status_code == 422
-    assert bad.json()["fields"]["budget.0.kind"] == "未知的预算类型"
+    assert bad.json()["fields"] == {"budget.0.kind": "只能是 discount / ads / kol / other"}
     # once submitted, it is a 409
     ms.campaign_submit(actor=ACTOR, campaign=campaign)
     refused = client.put(url, _api_plan(today + dt.timedelta(days=20), theme="再改"))

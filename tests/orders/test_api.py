@@ -88,5 +88,6 @@ def test_an_unknown_status_filter_is_a_422_listing_the_statuses(store, api_as, p
     response = api_as(Role.OPERATIONS).get(path.format(store=store.pk), status="issud")
     assert response.status_code == 422
     body = response.json()
-    assert body["message"] == "筛选条件有误"
-    assert body["fields"]["status"].startswith("未知的值“issud”，可选：")
+    assert body["code"] == "validation_error"
+    assert list(body["fields"]) == ["status"]
+    assert body["fields"]["status"].startswith("只能是 ")

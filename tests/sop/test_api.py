@@ -19,8 +19,9 @@ def test_an_unknown_filter_value_is_a_422_naming_the_filter(store, api_as, query
     # a typo answered an empty board, as if nothing were wrong
     response = api_as(Role.OWNER).get("/findings/", **query)
     assert response.status_code == 422
-    assert response.json()["message"] == "筛选条件有误"
+    assert response.json()["code"] == "validation_error"
     assert set(response.json()["fields"]) == {field}
+    assert response.json()["fields"][field].startswith("只能是 ")
 
 
 def test_the_documented_filters_are_accepted(store, api_as):
