@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from django.conf import settings
 from django.http import Http404, HttpRequest
@@ -29,14 +29,14 @@ from django.utils.translation import gettext as _
 from ninja import Header, Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
-from storeops.core.api import Page, paginate
+from storeops.core.api import OneOf, Page, paginate
 from storeops.core.errors import InvalidSignature, NotFound, ValidationError
 from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.inventory import selectors as inventory_selectors
 from storeops.members import selectors as member_selectors
 from storeops.orders import groups, selectors, services
 from storeops.orders import payments as pay
-from storeops.orders.models import Order, OrderStatus
+from storeops.orders.models import GroupStatus, Order, OrderStatus, PaymentStage
 from storeops.promotions import selectors as promotion_selectors
 from storeops.promotions import services as promotion_services
 from storeops.stores.models import Channel, Store
@@ -179,7 +179,7 @@ class ShopQuoteOut(Schema):
 class PaymentOut(Schema):
     reference: str
     provider: str
-    stage: str  # full / deposit / balance (a presale order's two payments)
+    stage: Annotated[str, OneOf(PaymentStage)]  # a presale order has a deposit and a balance payment
     amount: Decimal
     status: str
     redirect_url: str
@@ -351,7 +351,7 @@ class GroupOut(Schema):
 
     code: str
     offer_id: str
-    status: str  # open / formed / failed
+    status: Annotated[str, OneOf(GroupStatus)]
     size: int
     joined: int  # live orders in the group (paid or awaiting payment)
     paid: int
