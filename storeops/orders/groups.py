@@ -10,6 +10,11 @@ them (ORD-01); until then they are neither reviewed nor shipped. A group past it
 fails, and the sweep cancels its orders — the paid ones refunded in full, stock, coupons and
 offer uses given back (the order cancellation does all of it). An order paid into a group that
 has already failed (a late callback) is refunded by the same sweep.
+
+A group is open to others once one of its orders is paid (开团 = the leader pays, as on the
+big platforms): a code shared before that, or of a group whose paid orders all ended, is
+refused (``group_not_open``). A group whose every order has ended (the leader's closed unpaid,
+say) fails at once instead of waiting for its deadline.
 """
 
 from __future__ import annotations
@@ -92,6 +97,8 @@ def _choose(
             raise Conflict(_("您已在该团中"), code="group_already_joined")
         if live.count() >= group.size:
             raise Conflict(_("该团人数已满，请另行开团"), code="group_full")
+        if not live.filter(paid_at__isnull=False).exists():
+            raise Conflict(_("团长付款后才能参团，请稍后再试或另行开团"), code="group_not_open")
         offer_id = group.offer_id
     assert offer_id is not None
     try:
@@ -177,6 +184,27 @@ def group_member_paid(*, order: Order, actor: Actor, now: dt.datetime, promise_h
             for pk in members
         )
     return group
+
+
+def group_member_left(*, order: Order, actor: Actor, now: dt.datetime) -> None:
+    """Called in the transaction that ends ``order`` (closed unpaid, cancelled): its open group
+    fails at once when no live order is left in it (nobody can join it any more)."""
+    if order.group_id is None:
+        return
+    group = OrderGroup.objects.select_for_update().get(pk=order.group_id)
+    if group.status != GroupStatus.OPEN:
+        return
+    if Order.objects.filter(group=group).exclude(pk=order.pk).exclude(status__in=_ENDED).exists():
+        return
+    group.status, group.failed_at = GroupStatus.FAILED, now
+    group.save(update_fields=["status", "failed_at"])
+    audit_record(
+        actor=actor,
+        action="order.group_failed",
+        obj=group,
+        store_id=group.store_id,
+        after={"status": "failed", "reason": "no live orders"},
+    )
 
 
 def groups_expire(*, now: dt.datetime | None = None) -> int:

@@ -1083,6 +1083,7 @@ def orders_close_unpaid(*, now: dt.datetime | None = None, store: Store | None =
                 _release_stock(current, actor, reason="超时未付款关闭")
                 _release_coupons(current, actor)
                 promotion_services.offer_uses_release(order_id=current.pk, now=now)
+                groups.group_member_left(order=current, actor=actor, now=now)
                 _transition(
                     current,
                     S.CLOSED,
@@ -1165,6 +1166,7 @@ def order_cancel(
             )
         _release_stock(order, actor, reason=f"订单取消：{reason}"[:200])
         promotion_services.offer_uses_release(order_id=order.pk, now=now)  # the order never left
+        groups.group_member_left(order=order, actor=actor, now=now)
         if status in _PAYABLE:
             _release_coupons(order, actor)
             share = _playbook(order).presale_deposit_refund_ratio if by_customer else Decimal(1)

@@ -360,10 +360,13 @@ def test_promo_01_storefront_starts_and_joins_a_group_buy(world, shop):
     group = body["group"]
     assert (group["status"], group["size"], group["joined"], group["paid"]) == ("open", 2, 1, 0)
     joiner = {**_cart(world, qty=1), "customer": {"ref": "buyer-2"}, "address": _ADDRESS}
+    early = shop.post(f"/orders/shop/{store}/orders", {**joiner, "group": {"code": group["code"]}})
+    assert (early.status_code, early.json()["code"]) == (409, "group_not_open")  # the leader pays first
+    shop.post(f"/orders/test-gateway/{body['payment']['reference']}", {})
     joined = shop.post(f"/orders/shop/{store}/orders", {**joiner, "group": {"code": group["code"]}})
     assert joined.status_code == 201, joined.content
     shown = shop.get(f"/orders/shop/{store}/groups/{group['code']}").json()
-    assert (shown["joined"], shown["paid"], shown["status"]) == (2, 0, "open")
+    assert (shown["joined"], shown["paid"], shown["status"]) == (2, 1, "open")
     # a third buyer: the group is full (409); a bad request is a 422 naming the field
     third = {**_cart(world, qty=1), "customer": {"ref": "buyer-3"}, "address": _ADDRESS}
     full = shop.post(f"/orders/shop/{store}/orders", {**third, "group": {"code": group["code"]}})

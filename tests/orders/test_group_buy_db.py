@@ -163,6 +163,7 @@ def test_promo_01_joining_twice_a_full_or_closed_group_is_a_conflict(world, offe
         with pytest.raises(Conflict) as caught:
             _join(world, code_used, customer=customer)
         assert caught.value.code == expected
+    world.pay(leader, now=T0)  # the group opens to others once its leader has paid
     _join(world, code.lower(), customer="friend")  # codes are read in any case
     with pytest.raises(Conflict) as caught:
         _join(world, code, customer="third")
@@ -243,3 +244,26 @@ def test_promo_01_the_groups_page_lists_groups_by_status_and_finds_their_orders(
     orders = client.get(f"/orders/?q={leader.group.code.lower()}").content.decode()
     assert leader.number in orders
     assert failed.number not in orders
+
+
+def test_promo_01_a_group_opens_to_others_only_once_its_leader_has_paid(world, offer):
+    leader = _start(world, offer)
+    with pytest.raises(Conflict) as caught:
+        _join(world, leader.group.code, now=T0 + HOUR)
+    assert caught.value.code == "group_not_open"
+    assert Order.objects.count() == 1
+    world.pay(leader, now=T0 + HOUR)
+    assert _join(world, leader.group.code, now=T0 + 2 * HOUR).group_id == leader.group_id
+
+
+def test_promo_01_a_group_whose_leader_never_paid_fails_when_the_order_closes(world, offer):
+    leader = _start(world, offer)
+    assert svc.orders_close_unpaid(now=T0 + HOUR) == [leader.number]
+    group = OrderGroup.objects.get(pk=leader.group_id)
+    assert (group.status, group.failed_at) == ("failed", T0 + HOUR)  # not left open until its deadline
+    # a group with a live member stays open when another member leaves
+    other = _start(world, offer, customer="other", now=T0 + 2 * HOUR)
+    world.pay(other, now=T0 + 2 * HOUR)
+    friend = _join(world, other.group.code, now=T0 + 3 * HOUR)
+    svc.order_cancel(actor=ACTOR, order=friend, reason="不想要了", now=T0 + 3 * HOUR)
+    assert OrderGroup.objects.get(pk=other.group_id).status == "open"
