@@ -1150,7 +1150,8 @@ def _deposit_settle(order: Order, *, actor: Actor, share: Decimal, reason: str) 
 def order_cancel(
     *, actor: Actor, order: Order, reason: str, now: dt.datetime | None = None, by_customer: bool = False
 ) -> Order:
-    """Cancel before shipping: stock and coupons go back; a paid order is refunded in full.
+    """Cancel before shipping: stock, coupons and offer uses go back (paid or not: the order
+    never left); a paid order is refunded in full.
     A presale order whose balance is not paid yet gives its deposit back in full when the
     store cancels; when the customer does (``by_customer``), the playbook's share of it."""
     now = now or timezone.now()
@@ -1167,8 +1168,8 @@ def order_cancel(
         _release_stock(order, actor, reason=f"订单取消：{reason}"[:200])
         promotion_services.offer_uses_release(order_id=order.pk, now=now)  # the order never left
         groups.group_member_left(order=order, actor=actor, now=now)
+        _release_coupons(order, actor)  # paid or not: the order never left
         if status in _PAYABLE:
-            _release_coupons(order, actor)
             share = _playbook(order).presale_deposit_refund_ratio if by_customer else Decimal(1)
             _deposit_settle(order, actor=actor, share=share, reason=reason)
         elif order.paid_amount > 0:

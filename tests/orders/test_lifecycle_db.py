@@ -332,6 +332,23 @@ def test_ord_06_cancel_after_payment_refunds_in_full_and_releases_stock(world):
     assert _stock(world, world.sh, world.sku_s).reserved == 0
 
 
+def test_promo_02_a_paid_order_cancelled_before_shipping_gives_its_coupon_back(world):
+    from storeops.promotions import services as prs
+    from storeops.promotions.models import IssuedCoupon
+
+    template = prs.coupon_template_create(
+        actor=ACTOR, store=world.store, name="满100减10", kind="store_threshold", threshold="100", amount="10"
+    )
+    coupon = prs.coupon_issue(actor=ACTOR, template=template, customer_ref="c1", now=T0)
+    order = world.place(2, coupons=[coupon.code])
+    assert order.payable == Decimal("190.00")
+    world.pay(order)
+    assert IssuedCoupon.objects.get(code=coupon.code).status == "redeemed"
+    svc.order_cancel(actor=ACTOR, order=order, reason="顾客不想要了", now=T0 + dt.timedelta(minutes=5))
+    back = IssuedCoupon.objects.get(code=coupon.code)
+    assert (back.status, back.order_ref) == ("issued", "")  # the order never left: usable again
+
+
 # --- RISK-01: order brushing ------------------------------------------------------------------------
 
 
