@@ -628,6 +628,8 @@ def notification_purpose_label(purpose: str) -> str:
         return _("异常通知：%(r)s") % {"r": hold_reason_label(purpose.partition(":")[2])}
     if purpose == "manual":
         return _("人工通知")
+    if purpose == "presale_balance":
+        return _("尾款提醒")
     return purpose
 
 

@@ -1129,6 +1129,36 @@ def orders_close_unpaid(*, now: dt.datetime | None = None, store: Store | None =
     return closed
 
 
+BALANCE_REMINDER = "presale_balance"  # the purpose of the balance reminder (one per order)
+
+
+def presale_balance_reminders(*, now: dt.datetime | None = None) -> int:
+    """Tell each presale customer, once, that the balance window of their order has opened
+    (尾款提醒, SMS through the configured notifiers): how much, and until when. Returns the
+    reminders sent."""
+    now = now or timezone.now()
+    actor = Actor.system("task")
+    due = (
+        Order.objects.filter(status=S.DEPOSIT_PAID, balance_starts__lte=now, balance_ends__gt=now)
+        .exclude(notifications__purpose=BALANCE_REMINDER)
+        .order_by("balance_ends", "pk")
+    )
+    sent = 0
+    for order in due:
+        ends = timezone.localtime(order.balance_ends).strftime("%Y-%m-%d %H:%M")
+        customer_notify(
+            actor=actor,
+            order=order,
+            purpose=BALANCE_REMINDER,
+            channel=NotificationChannel.SMS,
+            text=f"您的预售订单 {order.number} 已可支付尾款 {order.payable - order.deposit_amount} 元，"
+            f"请在 {ends} 前支付，逾期订单将关闭。",
+            now=now,
+        )
+        sent += 1
+    return sent
+
+
 def _deposit_settle(order: Order, *, actor: Actor, share: Decimal, reason: str) -> None:
     """A presale order ends before its balance was paid: ``share`` of its deposit goes back
     to the customer (the store's cancellation: all of it; the customer's cancellation or a

@@ -1,6 +1,7 @@
 """Scheduled order work (huey), each an idempotent sweep (ORD-01, ORD-06):
 
-* every minute: time out pending payments, close unpaid orders (stock and coupons back),
+* every minute: time out pending payments, close unpaid orders (stock and coupons back; a
+  presale order whose balance window ended too), remind presale customers of their balance,
   fail group-buy groups past their deadline (their orders cancelled and refunded),
   auto-review paid orders, move orders whose parcels were signed for to delivered;
 * daily: complete delivered orders whose return window has passed.
@@ -24,6 +25,7 @@ def orders_sweep() -> dict[str, int]:
     return {
         "payments_expired": services.payments_expire(),
         "closed": len(services.orders_close_unpaid()),
+        "balance_reminders": services.presale_balance_reminders(),
         "group_orders_cancelled": groups.groups_expire(),
         "reviewed": services.orders_review_pending(),
         "delivered": services.orders_sync_deliveries(),

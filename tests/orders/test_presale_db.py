@@ -190,3 +190,20 @@ def test_promo_01_a_presale_is_ordered_on_its_own(world, presale):
     # outside the deposit window the product sells at its price, paid at once
     later = world.place(1, now=T0 + 25 * HOUR)
     assert (later.payable, later.deposit_amount) == (Decimal("100.00"), 0)
+
+
+def test_promo_01_presale_customers_are_reminded_once_when_the_balance_window_opens(world, presale):
+    order = _deposit_paid_order(world)
+    assert svc.presale_balance_reminders(now=BALANCE_STARTS - HOUR) == 0
+    assert svc.presale_balance_reminders(now=BALANCE_STARTS) == 1
+    assert svc.presale_balance_reminders(now=IN_WINDOW) == 0  # once
+    note = order.notifications.get()
+    assert (note.purpose, note.channel) == ("presale_balance", "sms")
+    assert order.number in note.text
+    assert "80.00" in note.text  # the balance
+    # a paid or closed order is not reminded
+    world.pay(order, now=IN_WINDOW)
+    other = _deposit_paid_order(world, customer="c2")
+    svc.orders_close_unpaid(now=BALANCE_ENDS)
+    assert svc.presale_balance_reminders(now=BALANCE_ENDS) == 0
+    assert not other.notifications.exists()
