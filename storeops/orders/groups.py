@@ -196,6 +196,11 @@ def group_member_left(*, order: Order, actor: Actor, now: dt.datetime) -> None:
         return
     if Order.objects.filter(group=group).exclude(pk=order.pk).exclude(status__in=_ENDED).exists():
         return
+    _fail(group, actor=actor, now=now, reason="no live orders")
+
+
+def _fail(group: OrderGroup, *, actor: Actor, now: dt.datetime, reason: str) -> None:
+    """Mark the (locked, open) group failed; the sweep cancels its live orders."""
     group.status, group.failed_at = GroupStatus.FAILED, now
     group.save(update_fields=["status", "failed_at"])
     audit_record(
@@ -203,7 +208,7 @@ def group_member_left(*, order: Order, actor: Actor, now: dt.datetime) -> None:
         action="order.group_failed",
         obj=group,
         store_id=group.store_id,
-        after={"status": "failed", "reason": "no live orders"},
+        after={"status": "failed", "reason": reason},
     )
 
 
@@ -220,15 +225,7 @@ def groups_expire(*, now: dt.datetime | None = None) -> int:
             locked = OrderGroup.objects.select_for_update().get(pk=group.pk)
             if locked.status != GroupStatus.OPEN:
                 continue
-            locked.status, locked.failed_at = GroupStatus.FAILED, now
-            locked.save(update_fields=["status", "failed_at"])
-            audit_record(
-                actor=actor,
-                action="order.group_failed",
-                obj=locked,
-                store_id=locked.store_id,
-                after={"status": "failed"},
-            )
+            _fail(locked, actor=actor, now=now, reason="deadline")
     cancelled = 0
     live = Order.objects.filter(group__status=GroupStatus.FAILED, status__in=rules.RESERVED)
     for order in live.order_by("pk"):

@@ -1062,10 +1062,11 @@ def payments_expire(*, now: dt.datetime | None = None) -> int:
 
 
 def orders_close_unpaid(*, now: dt.datetime | None = None, store: Store | None = None) -> list[str]:
-    """Close orders left unpaid past the playbook timeout; give their stock and coupons back."""
+    """Close orders left unpaid past the playbook timeout, and presale orders whose balance
+    window ended unpaid; give their stock, coupons and offer uses back (and of a presale, the
+    playbook's share of the deposit)."""
     now = now or timezone.now()
     actor = Actor.system("task")
-    closed: list[str] = []
     candidates = Order.objects.filter(status=S.CREATED).select_related("store", "channel")
     due = _due_by_channel(
         candidates,
@@ -1074,59 +1075,48 @@ def orders_close_unpaid(*, now: dt.datetime | None = None, store: Store | None =
         now=now,
         store=store,
     )
-    for order in due:
-        try:
-            with transaction.atomic():
-                current = _locked(order)
-                if current.status != S.CREATED:
-                    continue
-                _release_stock(current, actor, reason="超时未付款关闭")
-                _release_coupons(current, actor)
-                promotion_services.offer_uses_release(order_id=current.pk, now=now)
-                groups.group_member_left(order=current, actor=actor, now=now)
-                _transition(
-                    current,
-                    S.CLOSED,
-                    actor=actor,
-                    at=now,
-                    kind="closed_unpaid",
-                    note=_("超时未付款，订单关闭"),
-                    cancelled_at=now,
-                )
-            closed.append(order.number)
-        except Conflict:
-            continue  # paid or cancelled meanwhile
     lapsed = Order.objects.filter(status=S.DEPOSIT_PAID, balance_ends__lte=now).select_related(
         "store", "channel"
     )
     if store is not None:
         lapsed = lapsed.filter(store=store)
-    for order in lapsed:
-        try:
-            with transaction.atomic():
-                current = _locked(order)
-                if current.status != S.DEPOSIT_PAID:
-                    continue
-                note = _("尾款未在截止时间前支付，订单关闭")
-                _release_stock(current, actor, reason="尾款未付关闭")
-                _release_coupons(current, actor)
-                promotion_services.offer_uses_release(order_id=current.pk, now=now)
-                _deposit_settle(
-                    current, actor=actor, share=_playbook(current).presale_deposit_refund_ratio, reason=note
-                )
-                _transition(
-                    current,
-                    S.CLOSED,
-                    actor=actor,
-                    at=now,
-                    kind="closed_balance_unpaid",
-                    note=note,
-                    cancelled_at=now,
-                )
-            closed.append(order.number)
-        except Conflict:
-            continue  # paid meanwhile
+    closed = [
+        order.number
+        for order in due
+        if _close(order, S.CREATED, "closed_unpaid", _("超时未付款，订单关闭"), actor=actor, now=now)
+    ]
+    closed += [
+        order.number
+        for order in lapsed
+        if _close(
+            order,
+            S.DEPOSIT_PAID,
+            "closed_balance_unpaid",
+            _("尾款未在截止时间前支付，订单关闭"),
+            actor=actor,
+            now=now,
+        )
+    ]
     return closed
+
+
+def _close(order: Order, status: S, kind: str, note: str, *, actor: Actor, now: dt.datetime) -> bool:
+    """Close ``order`` if it is still in ``status`` (its own transaction); False when it was
+    paid or cancelled meanwhile."""
+    try:
+        with transaction.atomic():
+            current = _locked(order)
+            if current.status != status:
+                return False
+            _release_stock(current, actor, reason=note[:200])
+            _release_coupons(current, actor)
+            promotion_services.offer_uses_release(order_id=current.pk, now=now)
+            groups.group_member_left(order=current, actor=actor, now=now)
+            _deposit_settle(current, actor=actor, reason=note)
+            _transition(current, S.CLOSED, actor=actor, at=now, kind=kind, note=note, cancelled_at=now)
+    except Conflict:
+        return False
+    return True
 
 
 BALANCE_REMINDER = "presale_balance"  # the purpose of the balance reminder (one per order)
@@ -1159,13 +1149,15 @@ def presale_balance_reminders(*, now: dt.datetime | None = None) -> int:
     return sent
 
 
-def _deposit_settle(order: Order, *, actor: Actor, share: Decimal, reason: str) -> None:
+def _deposit_settle(order: Order, *, actor: Actor, reason: str, share: Decimal | None = None) -> None:
     """A presale order ends before its balance was paid: ``share`` of its deposit goes back
     to the customer (the store's cancellation: all of it; the customer's cancellation or a
-    missed balance: the playbook's ``presale_deposit_refund_ratio``), the rest is kept
-    (定金不退) and recorded as such on the order's timeline."""
+    missed balance: the playbook's ``presale_deposit_refund_ratio``, the default), the rest
+    is kept (定金不退) and recorded as such on the order's timeline."""
     if order.deposit_paid <= 0:
         return
+    if share is None:
+        share = _playbook(order).presale_deposit_refund_ratio
     back = (order.deposit_paid * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     kept = order.deposit_paid - back
     if back > 0:
@@ -1200,8 +1192,7 @@ def order_cancel(
         groups.group_member_left(order=order, actor=actor, now=now)
         _release_coupons(order, actor)  # paid or not: the order never left
         if status in _PAYABLE:
-            share = _playbook(order).presale_deposit_refund_ratio if by_customer else Decimal(1)
-            _deposit_settle(order, actor=actor, share=share, reason=reason)
+            _deposit_settle(order, actor=actor, reason=reason, share=None if by_customer else Decimal(1))
         elif order.paid_amount > 0:
             _refund_order_lines(
                 order,
