@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import secrets
@@ -733,6 +734,8 @@ def payment_due(order: Order, now: dt.datetime) -> tuple[str, Decimal]:
     ``balance_closed`` outside it)."""
     if order.deposit_amount <= 0:
         return PaymentStage.FULL, order.payable
+    if order.balance_ends is not None and now >= order.balance_ends:
+        raise Conflict(_("尾款支付已截止"), code="balance_closed")  # no deposit for it either
     if order.status == S.CREATED:
         return PaymentStage.DEPOSIT, order.deposit_amount
     if order.balance_starts is not None and now < order.balance_starts:
@@ -741,8 +744,6 @@ def payment_due(order: Order, now: dt.datetime) -> tuple[str, Decimal]:
             % {"t": timezone.localtime(order.balance_starts).strftime("%Y-%m-%d %H:%M")},
             code="balance_not_open",
         )
-    if order.balance_ends is not None and now >= order.balance_ends:
-        raise Conflict(_("尾款支付已截止"), code="balance_closed")
     return PaymentStage.BALANCE, order.payable - order.deposit_amount
 
 
@@ -916,7 +917,11 @@ def _apply_callback(
         .exists()
     )
     waiting = S.DEPOSIT_PAID if payment.stage == PaymentStage.BALANCE else S.CREATED
-    takes_it = order.status == waiting and not already_paid
+    # a deposit that arrives after the balance window shut cannot become an order: handed back
+    too_late = (
+        payment.stage == PaymentStage.DEPOSIT and order.balance_ends is not None and now >= order.balance_ends
+    )
+    takes_it = order.status == waiting and not already_paid and not too_late
     settled = {
         "status": PaymentStatus.SUCCEEDED if takes_it else PaymentStatus.RETURNED,
         "provider_txn_id": data.provider_txn_id,
@@ -1078,11 +1083,14 @@ def orders_close_unpaid(*, now: dt.datetime | None = None, store: Store | None =
     lapsed = Order.objects.filter(status=S.DEPOSIT_PAID, balance_ends__lte=now).select_related(
         "store", "channel"
     )
+    # a presale order whose deposit was never paid can no longer be paid once its balance
+    # window is over (whatever the unpaid timeout says)
+    over = Order.objects.filter(status=S.CREATED, deposit_amount__gt=0, balance_ends__lte=now)
     if store is not None:
-        lapsed = lapsed.filter(store=store)
+        lapsed, over = lapsed.filter(store=store), over.filter(store=store)
     closed = [
         order.number
-        for order in due
+        for order in itertools.chain(due, over.select_related("store", "channel"))
         if _close(order, S.CREATED, "closed_unpaid", _("超时未付款，订单关闭"), actor=actor, now=now)
     ]
     closed += [

@@ -104,12 +104,13 @@ def _offer_clean(store: Store, data: dict[str, Any]) -> None:  # noqa: PLR0912  
     """Validate the merged offer fields in place; raise one ValidationError with every field's message."""
     errors: dict[str, str] = {}
     kind = data.get("kind")
+    mechanic = None
     if kind not in OfferKind.values:
         errors["kind"] = _("未知的促销玩法")
     else:
         try:
             stock = data.get("stock_cap") or 0
-            selectors.mechanic_from_params(
+            mechanic = selectors.mechanic_from_params(
                 kind, data.get("params"), currency=store.currency, stock_remaining=stock
             )
         except ValidationError as exc:
@@ -128,6 +129,9 @@ def _offer_clean(store: Store, data: dict[str, Any]) -> None:  # noqa: PLR0912  
             errors[name] = _("应为带时区的时间")
     if isinstance(starts, dt.datetime) and isinstance(ends, dt.datetime) and ends <= starts:
         errors["ends_at"] = _("结束时间必须晚于开始时间")
+    if isinstance(mechanic, e.Presale) and isinstance(ends, dt.datetime) and mechanic.balance_ends <= ends:
+        # a deposit taken at the end of the deposit window must leave time to pay the balance
+        errors["params.balance_ends"] = _("尾款截止时间必须晚于活动（付定金）结束时间")
     for name in ("per_user_limit", "stock_cap"):
         value = data.get(name)
         if value is not None and (not isinstance(value, int) or value < 1):

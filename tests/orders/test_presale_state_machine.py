@@ -30,12 +30,12 @@ order's units are reserved exactly while its status holds stock, and every stock
 reserved is the sum of its live allocations.
 
 Each example runs inside a savepoint that is rolled back, so examples don't see each other.
-Two defects found while writing it are pinned at the end by tests marked ``xfail(strict)``.
+Two defects found while writing it (deposits taken, then kept, for a balance that could no
+longer be paid) are fixed and pinned at the end by regression tests.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
@@ -269,11 +269,9 @@ class PresaleBooks(RuleBasedStateMachine):
     @staticmethod
     def _deposit_too_late(order: Order, now: dt.datetime) -> bool:
         """A presale order still waiting for its deposit when its balance window has shut (the
-        close sweep did not run for hours, or a long unpaid timeout). BUG (PROMO-01, reported;
-        pinned by the xfail test at the end of this module): such an order takes its deposit,
-        and the next sweep keeps it (定金不退) although the balance could never be paid.
-        Whether the fix refuses that deposit or hands it back is its choice: in this corner the
-        machine accepts either and checks that nothing else changes and the books balance."""
+        close sweep did not run yet, or a long unpaid timeout): its deposit is refused
+        (``balance_closed``), and a deposit collected anyway is handed back — it could never
+        become an order (found by this machine; pinned by the regression tests at the end)."""
         return order.deposit_amount > 0 and order.status == S.CREATED and now >= order.balance_ends
 
     @rule(target=payments, order_id=orders)
@@ -283,16 +281,9 @@ class PresaleBooks(RuleBasedStateMachine):
         now = self.now
         call = lambda: svc.payment_start(actor=ACTOR, order=order, now=now)  # noqa: E731
         if self._deposit_too_late(order, now):
-            before = self._snapshot(order)
-            try:
-                payment = call()
-            except Conflict:
-                assert self._snapshot(order) == before
-                event("start payment: deposit after the balance window, refused")
-                return multiple()
-            assert (payment.stage, payment.amount) == ("deposit", order.deposit_amount)
-            event("start payment: deposit after the balance window, started")
-            return payment.pk
+            event("start payment: deposit after the balance window, refused")
+            self._refused(order, call, code="balance_closed")
+            return multiple()
         if status == S.DEPOSIT_PAID and now < order.balance_starts:
             event("start payment: balance not open yet")
             self._refused(order, call, code="balance_not_open")
@@ -349,9 +340,8 @@ class PresaleBooks(RuleBasedStateMachine):
         else:
             expected = "refunded_late"  # closed, cancelled or already paid: the money goes back
         if expected == "applied" and payment.stage == "deposit" and self._deposit_too_late(order, self.now):
-            expected = result.result  # taken (the bug) or handed back: see _deposit_too_late
-            assert expected in ("applied", "refunded_late"), result
-            event(f"callback succeeded of a deposit payment after the balance window: {expected}")
+            expected = "refunded_late"  # the balance could never be paid: handed back
+            event("callback succeeded of a deposit payment after the balance window: handed back")
         assert result.result == expected, (result, payment.stage, payment.status, before)
         order.refresh_from_db()
         if expected == "applied" and outcome == "succeeded":
@@ -464,6 +454,10 @@ class PresaleBooks(RuleBasedStateMachine):
         store = self.world.store
         limit = self.now - dt.timedelta(minutes=self.playbook.unpaid_order_close_minutes)
         unpaid = Order.objects.filter(store=store, status=S.CREATED, created_at__lte=limit)
+        # a presale order whose deposit is unpaid when its balance window is over closes too
+        unpaid |= Order.objects.filter(
+            store=store, status=S.CREATED, deposit_amount__gt=0, balance_ends__lte=self.now
+        )
         lapsed = Order.objects.filter(store=store, status=S.DEPOSIT_PAID, balance_ends__lte=self.now)
         due = set(unpaid.values_list("number", flat=True))
         kept = {o.number: o.deposit_paid for o in lapsed}
@@ -580,7 +574,10 @@ class PresaleBooks(RuleBasedStateMachine):
         balance_ends)`` — checked at every step, so at every edge the clock stops at."""
         for order in Order.objects.filter(store=self.world.store, status__in=(S.CREATED, S.DEPOSIT_PAID)):
             if self._deposit_too_late(order, self.now):
-                continue  # the deposit may be due or refused: see _deposit_too_late
+                with pytest.raises(Conflict) as caught:
+                    svc.payment_due(order, self.now)
+                assert caught.value.code == "balance_closed", (order.number, self.now)
+                continue
             if order.status == S.DEPOSIT_PAID and not order.balance_starts <= self.now < order.balance_ends:
                 code = "balance_not_open" if self.now < order.balance_starts else "balance_closed"
                 with pytest.raises(Conflict) as caught:
@@ -703,9 +700,7 @@ def test_promo_01_promo_04_random_presale_lifecycles_keep_money_and_stock_books_
     )
 
 
-# --- defects found, not fixed yet: each pinned by a regression test marked xfail(strict) ------------
-# (PROMO-01; reported to the lead. When a fix lands these pass, strict xfail fails the run:
-# remove the marker then.)
+# --- defects the machine found, fixed; each pinned by a regression test ----------------------------
 
 
 @pytest.fixture
@@ -738,10 +733,6 @@ def _deposits_kept(world) -> list[str]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG PROMO-01: a deposit paid after the balance window shut is taken, then kept by the sweep",
-)
 def test_promo_01_no_deposit_is_kept_from_an_order_whose_balance_window_shut_before_it_was_paid(world):
     """Found writing the machine: its clock can leave a presale order waiting for its deposit
     past the balance window (the close sweep had not run), and the deposit is still taken.
@@ -749,7 +740,8 @@ def test_promo_01_no_deposit_is_kept_from_an_order_whose_balance_window_shut_bef
     an order placed in the last hour of the deposit window can still take its deposit after
     the balance window shut; the next sweep closes it for the missed balance and keeps the
     deposit (定金不退), although the buyer never had a moment to pay the balance.
-    Expected: that deposit is refused (or handed back), never kept."""
+    Now the deposit is refused (409 ``balance_closed``), one collected anyway is handed back,
+    and the sweep closes the order without keeping anything."""
     store_services.playbook_update(
         actor=ACTOR, store=world.store, values={"unpaid_order_close_minutes": 10080}
     )
@@ -759,30 +751,55 @@ def test_promo_01_no_deposit_is_kept_from_an_order_whose_balance_window_shut_bef
     order = world.place(1, now=T0 + 23 * HOUR)
     assert order.deposit_amount == Decimal("20.00")
     late = T0 + 73 * HOUR  # the balance window shut an hour ago
-    with contextlib.suppress(Conflict):  # refusing the deposit is one fix
-        world.pay(order, now=late)
-    svc.orders_close_unpaid(now=late)
-    assert _deposits_kept(world) == []  # today: ["20.00"]
+    with pytest.raises(Conflict) as caught:
+        svc.payment_start(actor=ACTOR, order=order, now=late)
+    assert caught.value.code == "balance_closed"
+    # a deposit payment started in time whose money arrives after the window is handed back
+    payment = svc.payment_start(actor=ACTOR, order=order, now=T0 + 23 * HOUR)
+    body, headers = TestGateway().callback(
+        reference=payment.reference, amount=payment.amount, outcome="succeeded"
+    )
+    assert (
+        svc.payment_callback(provider="test", body=body, headers=headers, now=late).result == "refunded_late"
+    )
+    assert svc.orders_close_unpaid(now=late) == [order.number]  # closed without waiting 7 days
+    assert _deposits_kept(world) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG PROMO-01: a presale whose balance window is already over takes deposits that are then kept",
-)
 def test_promo_01_no_deposit_is_kept_when_the_balance_window_is_over_before_the_order_is_placed(world):
     """Found reading the code the machine runs: nothing checks a presale's balance window
     against its deposit window (the offer) or against the time of the order (the checkout).
     An offer whose balance window ends before its deposit window does (a typo in a date) sells
     at the presale price; each buyer's deposit is taken, and a minute later the sweep closes
     the order for the missed balance and keeps the deposit.
-    Expected: such an offer is refused, or the order is not a presale, or the deposit is refused."""
-    with contextlib.suppress(Conflict, ValidationError):  # refusing the offer or the order is a fix
+    Now such an offer is refused, and the engine does not price a presale whose balance window
+    is over (an offer saved before this check sells at its price)."""
+    with pytest.raises(ValidationError) as caught:
         _presale(
             world,
             deposit_window=(T0 - 5 * HOUR, T0 + 24 * HOUR),
             balance_window=(T0 - 3 * HOUR, T0 - 2 * HOUR),
         )
-        order = world.place(1, now=T0)
-        world.pay(order, now=T0)
+    assert "params.balance_ends" in caught.value.fields
+    # an offer without an end to its deposit window: no presale once the balance window is over
+    offer = prs.offer_create(
+        actor=ACTOR,
+        store=world.store,
+        kind="presale",
+        params={
+            "deposit": "20.00",
+            "multiplier": "3",
+            "balance_starts": (T0 - 3 * HOUR).isoformat(),
+            "balance_ends": (T0 - 2 * HOUR).isoformat(),
+        },
+        sku_ids=[world.sku_s.pk],
+        starts_at=T0 - 5 * HOUR,
+    )
+    prs.offer_set_status(actor=ACTOR, offer=offer, status="active")
+    order = world.place(1, now=T0)
+    assert (order.deposit_amount, order.payable) == (Decimal("0.00"), Decimal("100.00"))
+    world.pay(order, now=T0)
     svc.orders_close_unpaid(now=T0 + dt.timedelta(minutes=1))
-    assert _deposits_kept(world) == []  # today: ["20.00"]
+    assert _deposits_kept(world) == []
+    order.refresh_from_db()
+    assert order.status == "paid"

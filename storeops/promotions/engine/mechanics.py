@@ -89,7 +89,8 @@ def _running(offer: Offer, customer: CustomerContext, now: datetime) -> bool:
         in_balance_phase = offer.id in customer.paid_deposits and (
             mechanic.balance_starts <= now < mechanic.balance_ends
         )
-        return offer.window.contains(now) or in_balance_phase
+        # no deposit is taken for a balance that can no longer be paid
+        return (offer.window.contains(now) and now < mechanic.balance_ends) or in_balance_phase
     return offer.window.contains(now)
 
 
