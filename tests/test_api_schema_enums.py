@@ -23,7 +23,14 @@ from storeops.inventory.models import CountScope, StockMove, Zone
 from storeops.marketing.models import AdPurpose, BudgetKind, PhaseKind
 from storeops.members.models import Gender
 from storeops.members.selectors import REFERRED_FILTERS
-from storeops.orders.models import InvoiceKind, InvoiceStatus
+from storeops.orders.models import (
+    HoldReasonChoice,
+    InvoiceKind,
+    InvoiceStatus,
+    NotificationChannel,
+    OrderStatus,
+    Source,
+)
 from storeops.outreach.models import ConsentSource
 from storeops.pricing.models import PriceChangeReason
 from storeops.promotions.models import IssueRule, OfferKind
@@ -105,6 +112,7 @@ def _parameter(openapi: dict[str, Any], method: str, path: str, name: str) -> li
         ("post", "/members/{store_id}/members", "gender", Gender.values),
         ("post", "/orders/{store_id}/orders/{number}/review", "action", ["auto", "approve", "hold"]),
         ("post", "/orders/invoices/{store_id}", "kind", InvoiceKind.values),
+        ("post", "/orders/{store_id}/orders/{number}/notify", "channel", NotificationChannel.values),
         ("post", "/orders/imports/{store_id}/mappings", "channel_kind", ChannelKind.values),
         ("post", "/outreach/{store_id}/consents", "source", ConsentSource.values),
         ("post", "/outreach/{store_id}/campaigns", "audience_kind", ["list", "segment"]),
@@ -139,6 +147,11 @@ def test_a_request_body_field_lists_its_values(openapi, method, path, field, val
         ("get", "/analytics/{store_id}/reports/{report_id}/export", "format", list(REPORT_FORMATS)),
         ("get", "/members/{store_id}/members", "referred", [*REFERRED_FILTERS, ""]),
         ("get", "/orders/invoices/{store_id}", "status", [*InvoiceStatus.values, ""]),
+        ("get", "/orders/{store_id}/orders", "status", [*OrderStatus.values, ""]),
+        ("get", "/orders/{store_id}/orders", "hold_reason", [*HoldReasonChoice.values, ""]),
+        ("get", "/orders/{store_id}/orders", "ship_risk", ["at_risk", "breached", ""]),
+        ("get", "/orders/{store_id}/orders", "source", [*Source.values, ""]),
+        ("get", "/orders/{store_id}/frozen-accounts", "state", ["active", "lifted", "all"]),
         ("get", "/promotions/{store_id}/offers", "scope", [*OFFER_SCOPES, ""]),
         # a path parameter
         ("post", "/analytics/{store_id}/segments/{segment}/action", "segment", SegmentChoice.values),

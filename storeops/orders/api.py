@@ -34,9 +34,17 @@ from storeops.core.errors import InvalidSignature, NotFound, ValidationError
 from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.inventory import selectors as inventory_selectors
 from storeops.members import selectors as member_selectors
-from storeops.orders import groups, selectors, services
+from storeops.orders import groups, rules, selectors, services
 from storeops.orders import payments as pay
-from storeops.orders.models import GroupStatus, Order, OrderStatus, PaymentStage
+from storeops.orders.models import (
+    GroupStatus,
+    HoldReasonChoice,
+    NotificationChannel,
+    Order,
+    OrderStatus,
+    PaymentStage,
+    Source,
+)
 from storeops.promotions import selectors as promotion_selectors
 from storeops.promotions import services as promotion_services
 from storeops.stores.models import Channel, Store
@@ -432,7 +440,7 @@ class DeliverIn(Schema):
 
 
 class NotifyIn(Schema):
-    channel: str = "sms"
+    channel: Annotated[str, OneOf(NotificationChannel)] = "sms"
     text: str
     purpose: str = "manual"
 
@@ -619,16 +627,16 @@ def test_gateway_pay(request: HttpRequest, reference: str, payload: GatewayIn) -
 def order_list(
     request: HttpRequest,
     store_id: int,
-    status: str = "",
+    status: Annotated[str, OneOf(OrderStatus, blank=True)] = "",
     channel_id: int | None = None,
     q: str = "",
     created_from: dt.datetime | None = None,
     created_to: dt.datetime | None = None,
     paid_from: dt.datetime | None = None,
     paid_to: dt.datetime | None = None,
-    hold_reason: str = "",
-    ship_risk: str = "",
-    source: str = "",
+    hold_reason: Annotated[str, OneOf(HoldReasonChoice, blank=True)] = "",
+    ship_risk: Annotated[str, OneOf((rules.ShipRisk.AT_RISK, rules.ShipRisk.BREACHED), blank=True)] = "",
+    source: Annotated[str, OneOf(Source, blank=True)] = "",
     is_big_promo: bool | None = None,
     page: int = 1,
     page_size: int = 50,
@@ -670,9 +678,7 @@ def order_review(
         return services.order_auto_review(actor=actor, order=order)
     if payload.action == "approve":
         return services.order_approve(actor=actor, order=order, note=payload.note)
-    if payload.action == "hold":
-        return services.order_hold(actor=actor, order=order, note=payload.note)
-    raise ValidationError("未知的审核动作", fields={"action": "只能是 auto / approve / hold"})
+    return services.order_hold(actor=actor, order=order, note=payload.note)  # "hold" (the schema checks)
 
 
 @router.post("/{store_id}/orders/{number}/address", response=OrderOut, auth=perm("orders.change_order"))
@@ -756,7 +762,7 @@ def order_brushing(
 def frozen_accounts(
     request: HttpRequest,
     store_id: int,
-    state: str = "active",
+    state: Annotated[str, OneOf(selectors.FREEZE_STATES)] = "active",
     q: str = "",
     page: int = 1,
     page_size: int = 50,

@@ -636,10 +636,13 @@ def notification_purpose_label(purpose: str) -> str:
 # --- frozen accounts (RISK-01) ----------------------------------------------------------------
 
 
+FREEZE_STATES = ("active", "lifted", "all")
+
+
 def account_freezes(store: Store, *, state: str = "active", q: str = "") -> QuerySet[AccountFreeze]:
     """Account freezes of ``store``, newest first: ``state`` active (default), lifted or all;
     ``q`` matches the customer reference."""
-    if state not in ("active", "lifted", "all"):
+    if state not in FREEZE_STATES:
         raise ValidationError(_("状态筛选无效"), fields={"state": _("只能是 active / lifted / all")})
     qs = AccountFreeze.objects.filter(store=store).select_related("order")
     if state == "active":
