@@ -35,6 +35,7 @@ from tests.orders.matrix_cases import (
     ORDERS_API_CASES,
     ORDERS_CONSOLE_CASES,
     SIGNED_ORDER_ROUTES,
+    UPLOAD_ORDER_ROUTES,
     orders_world,
 )
 from tests.outreach.matrix_cases import OUTREACH_API_CASES, OUTREACH_CONSOLE_CASES, outreach_world
@@ -445,7 +446,11 @@ API_CASES = {
     },
 }
 # Routes that take a multipart file upload: the matrix posts ``file`` as a small CSV file.
-UPLOAD_ROUTES = {("POST", "/fulfilment/{store_id}/tracking/import"), ("POST", "/orders/imports/{store_id}")}
+UPLOAD_ROUTES = {
+    ("POST", "/fulfilment/{store_id}/tracking/import"),
+    ("POST", "/orders/imports/{store_id}"),
+    *UPLOAD_ORDER_ROUTES,
+}
 # Routes authenticated by a signature instead of a role (carrier pushes): not in API_CASES,
 # proven by test_store_04_signed_webhooks_are_the_only_routes_without_a_role.
 SIGNED_ROUTES = {("POST", "/fulfilment/webhooks/{carrier_code}"), *SIGNED_ORDER_ROUTES}

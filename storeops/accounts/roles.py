@@ -161,6 +161,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "*.view_*",
         "marketing.approve_budget",
         "orders.issue_invoice",  # ORD-07: issue, reject and reverse invoices
+        "orders.reconcile_payments",  # ORD-06: provider statements, applying a missed payment
     ),
     # 数据分析: read-only analytics.
     Role.ANALYST: (

@@ -249,6 +249,7 @@ def _register_routers() -> None:
     from storeops.marketing.api import router as marketing_router
     from storeops.members.api import router as members_router
     from storeops.orders.api import router as orders_router
+    from storeops.orders.api_finance import router as payment_reconciliation_router
     from storeops.orders.api_imports import imports_router as order_imports_router
     from storeops.orders.api_imports import invoices_router
     from storeops.outreach.api import router as outreach_router
@@ -271,6 +272,7 @@ def _register_routers() -> None:
     api.add_router("/fulfilment", fulfilment_router)
     api.add_router("/orders/imports", order_imports_router)
     api.add_router("/orders/invoices", invoices_router)
+    api.add_router("/orders/finance", payment_reconciliation_router)
     api.add_router("/orders", orders_router)
     api.add_router("/service", service_router)
     api.add_router("/aftersales", aftersales_router)

@@ -1,5 +1,6 @@
-"""SOP checks of orders: review within 30 minutes (ORD-01), ship-by deadlines (ORD-03) and
-telling customers about exception orders within an hour (ORD-04)."""
+"""SOP checks of orders: review within 30 minutes (ORD-01), ship-by deadlines (ORD-03),
+telling customers about exception orders within an hour (ORD-04) and the payment
+providers' statements against our payments and refunds (ORD-06)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
@@ -123,3 +125,46 @@ def exception_not_notified(ctx: CheckContext) -> Iterator[FindingDraft]:
             due_at=due,
             **titled(gettext_noop("异常订单 %(n)s 尚未通知顾客"), n=order.number),
         )
+
+
+@register_check(rule="ORD-06", title="支付对账差异", owner_role=Role.FINANCE, schedule=Schedule.DAILY)
+def payment_statement_differences(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Every difference between an imported provider statement of the last
+    ``reconcile_lookback_days`` days and our payments and refunds (money collected that no
+    payment of ours shows first). A difference a person has explained and resolved is not
+    raised again; one that disappears (the payment applied, a corrected statement) resolves
+    itself."""
+    from storeops.orders import reconcile
+    from storeops.orders.models import PaymentStatement
+
+    since = ctx.now.astimezone(timezone.get_current_timezone()).date() - dt.timedelta(
+        days=ctx.playbook.reconcile_lookback_days
+    )
+    statements = PaymentStatement.objects.filter(store=ctx.store, statement_date__gte=since)
+    for statement in statements.order_by("statement_date", "provider"):
+        for item in reconcile.reconcile(statement).differences:
+            money_unaccounted = item.result in (reconcile.Mismatch.NOT_IN_STORE, reconcile.Mismatch.UNKNOWN)
+            yield FindingDraft(
+                subject_key=f"statement:{statement.provider}:{item.kind}:{item.reference}",
+                subject_type="orders.paymentstatement",
+                subject_id=item.reference,
+                severity=Severity.CRITICAL if money_unaccounted else Severity.WARNING,
+                detail={
+                    "statement": statement.pk,
+                    "provider": statement.provider,
+                    "statement_date": statement.statement_date.isoformat(),
+                    "kind": item.kind,
+                    "result": item.result,
+                    "order": item.order_number,
+                    "statement_amount": None if item.statement_amount is None else str(item.statement_amount),
+                    "store_amount": None if item.store_amount is None else str(item.store_amount),
+                },
+                once=True,
+                **titled(
+                    gettext_noop("%(d)s %(p)s 对账差异：%(r)s %(what)s"),
+                    d=statement.statement_date.isoformat(),
+                    p=statement.provider,
+                    r=item.reference,
+                    what={"msgid": reconcile.MISMATCH_LABELS[item.result]},
+                ),
+            )

@@ -445,6 +445,85 @@ class PaymentRefund(models.Model):
         return self.reference
 
 
+class StatementFormat(models.TextChoices):
+    WECHATPAY = "wechatpay", _("微信支付交易账单")
+    ALIPAY = "alipay", _("支付宝业务明细")
+    GENERIC = "generic", _("通用 CSV（单号、类型、金额、手续费）")
+
+
+class PaymentStatement(models.Model):
+    """A payment provider's statement of one day (对账单), imported by finance: what the
+    provider says it collected and refunded, matched against our payments and refunds.
+    One per store, provider and day; importing the day again replaces it (a corrected
+    statement). The comparison is computed when read (``orders.reconcile``), so a payment
+    applied later shows as matched without re-importing."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("店铺"))
+    provider = models.CharField(_("支付渠道"), max_length=30)
+    statement_date = models.DateField(_("账单日期"))
+    file_name = models.CharField(_("文件名"), max_length=200)
+    file_format = models.CharField(_("文件格式"), max_length=20, choices=StatementFormat.choices)
+    payments_count = models.PositiveIntegerField(_("收款笔数"), default=0)
+    payments_amount = models.DecimalField(_("收款金额"), **MONEY, default=Decimal(0))
+    refunds_count = models.PositiveIntegerField(_("退款笔数"), default=0)
+    refunds_amount = models.DecimalField(_("退款金额"), **MONEY, default=Decimal(0))
+    fees = models.DecimalField(_("手续费"), **MONEY, default=Decimal(0))
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    imported_at = models.DateTimeField(_("导入时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("支付对账单")
+        verbose_name_plural = _("支付对账单")
+        ordering = ("-statement_date", "provider")
+        permissions = [("reconcile_payments", _("导入对账单、按对账单补记支付"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=("store", "provider", "statement_date"), name="payment_statement_one_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.statement_date}"
+
+    @property
+    def net(self) -> Decimal:
+        """What the provider settles for the day: collected − refunded − fees."""
+        return self.payments_amount - self.refunds_amount - self.fees
+
+
+class StatementLineKind(models.TextChoices):
+    PAYMENT = "payment", _("收款")
+    REFUND = "refund", _("退款")
+
+
+class PaymentStatementLine(models.Model):
+    """One row of a statement: a collection or a refund, by our reference."""
+
+    statement = models.ForeignKey(PaymentStatement, on_delete=models.CASCADE, related_name="lines")
+    row = models.PositiveIntegerField(_("行号"))
+    kind = models.CharField(_("类型"), max_length=10, choices=StatementLineKind.choices)
+    reference = models.CharField(_("商户单号"), max_length=64)  # our payment or refund reference
+    payment_reference = models.CharField(_("商户订单号"), max_length=64, blank=True)  # of a refund
+    provider_txn_id = models.CharField(_("渠道交易号"), max_length=100, blank=True)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    fee = models.DecimalField(_("手续费"), **MONEY, default=Decimal(0))
+    occurred_at = models.DateTimeField(_("发生时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("对账单明细")
+        verbose_name_plural = _("对账单明细")
+        ordering = ("statement", "row")
+        indexes = [models.Index(fields=("reference",), name="statement_line_reference")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="statement_line_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference}"
+
+
 class NotificationChannel(models.TextChoices):
     SMS = "sms", _("短信")
     PHONE = "phone", _("电话")

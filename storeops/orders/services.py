@@ -845,6 +845,21 @@ def payment_callback(
     except pay.InvalidCallback as exc:
         payment_callback_reject(provider=provider, body=body, error=str(exc), now=now)
         raise PermissionDenied(_("支付回调签名无效"), code="bad_signature") from exc
+    return payment_receive(provider=provider, data=data, payload=json.loads(body), actor=actor, now=now)
+
+
+def payment_receive(
+    *,
+    provider: str,
+    data: pay.CallbackData,
+    payload: dict[str, Any],
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> CallbackResult:
+    """Apply what a provider reported about a payment, once per event id: from a verified
+    callback (:func:`payment_callback`) or from a line of its statement that finance applied
+    (``orders.reconcile.statement_apply``; ``payload`` says which)."""
+    now = now or timezone.now()
     redelivery = False
     try:
         with transaction.atomic():
@@ -854,7 +869,7 @@ def payment_callback(
                 outcome=data.outcome,
                 valid_signature=True,
                 result="received",
-                payload=json.loads(body),
+                payload=payload,
                 received_at=now,
             )
     except IntegrityError:

@@ -308,6 +308,14 @@ class PlaybookSettings(BaseModel):
     payment_pending_minutes: int = _s(
         "ORD-06", 15, "支付超时（分钟）", "A started payment times out after (minutes)", ge=1, le=1440
     )
+    reconcile_lookback_days: int = _s(
+        "ORD-06",
+        30,
+        "支付对账：检查最近多少天的对账单",
+        "Payment reconciliation: statements of the last (days) are checked",
+        ge=1,
+        le=400,
+    )
     order_import_inline_orders: int = _s(
         "ORD-06",
         200,

@@ -5,6 +5,9 @@ world's catalog (SKU OK-S), warehouse stock and carrier SF."""
 
 from __future__ import annotations
 
+from django.utils import timezone
+
+from storeops.orders import reconcile
 from storeops.orders import services as svc
 from storeops.orders.groups import GroupRequest
 from storeops.promotions import services as prs
@@ -65,7 +68,28 @@ ORDERS_API_CASES = {
         "/orders/{store}/frozen-accounts/{o_freeze}/lift",
         {"note": "误判"},
     ),
+    # ORD-06: payment reconciliation (finance)
+    ("GET", "/orders/finance/{store_id}/ledger"): ("/orders/finance/{store}/ledger", None),
+    ("POST", "/orders/finance/{store_id}/statements"): (
+        "/orders/finance/{store}/statements",
+        {
+            "provider": "test",
+            "file_format": "generic",
+            "statement_date": "2026-06-02",
+            "file": "单号,类型,金额\nP-MATRIX,收款,1.00\n",
+        },
+    ),
+    ("GET", "/orders/finance/{store_id}/statements"): ("/orders/finance/{store}/statements", None),
+    ("GET", "/orders/finance/{store_id}/statements/{statement_id}"): (
+        "/orders/finance/{store}/statements/{o_statement}",
+        None,
+    ),
+    ("POST", "/orders/finance/{store_id}/statements/{statement_id}/apply"): (
+        "/orders/finance/{store}/statements/{o_statement}/apply",
+        {"reference": "{o_lost_payment}"},
+    ),
 }
+UPLOAD_ORDER_ROUTES = {("POST", "/orders/finance/{store_id}/statements")}
 SIGNED_ORDER_ROUTES = {("POST", "/orders/payments/{provider}/callback")}
 
 # Console routes of orders kept here (the older ones are listed in tests/test_permission_matrix.py).
@@ -135,7 +159,20 @@ def orders_world(store, channel) -> dict[str, object]:
     )
     prs.offer_set_status(actor=ACTOR, offer=group_offer, status="active")
     grouped = _placed(store, channel, "m-group", group=GroupRequest(offer_id=group_offer.pk))
+    lost = _placed(store, channel, "m-lost")  # paid, but the callback never came
+    lost_payment = svc.payment_start(actor=ACTOR, order=lost)
+    statement = reconcile.statement_import(
+        store=store,
+        provider="test",
+        file_name="matrix.csv",
+        data=f"单号,类型,金额\n{lost_payment.reference},收款,{lost_payment.amount}\n".encode(),
+        file_format="generic",
+        statement_date=timezone.localdate(),
+        actor=ACTOR,
+    )
     return {
+        "o_statement": statement.pk,
+        "o_lost_payment": lost_payment.reference,
         "o_freeze": freeze.pk,
         "o_created": created.number,
         "o_payment": payment.reference,

@@ -1,0 +1,289 @@
+"""Payment reconciliation for finance (/api/v1/orders/finance, ORD-06).
+
+- ``GET /orders/finance/{store}/ledger?start=&end=&provider=`` — per day and provider: what
+  our records collected and refunded, and the day's imported statement with its number of
+  differences;
+- ``POST /orders/finance/{store}/statements`` (multipart: ``provider``, ``file_format``,
+  ``file``, optional ``statement_date``) — import a provider's statement of a day (201; the
+  same day again replaces it); a file with rows that cannot be read is a 422 naming them,
+  and nothing is imported;
+- ``GET /orders/finance/{store}/statements`` and ``GET …/statements/{id}`` (the comparison,
+  line by line, differences first);
+- ``POST …/statements/{id}/apply`` ``{"reference": "…"}`` — apply a collection our payment
+  missed (its callback was lost), as the provider's callback would have been.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from storeops.accounts.access import perm, principal
+from storeops.core.api import OneOf, Page, paginate
+from storeops.core.errors import ValidationError
+from storeops.orders import reconcile
+from storeops.orders.models import PaymentStatement, StatementFormat
+from storeops.orders.payments import provider_label
+from storeops.stores.models import Store
+
+router = Router(tags=["payment-reconciliation"])
+
+MAX_STATEMENT_BYTES = 50 * 1024 * 1024
+MAX_LEDGER_DAYS = 400
+
+
+def _store(store_id: int) -> Store:
+    return get_object_or_404(Store, pk=store_id)
+
+
+class StatementOut(Schema):
+    id: int
+    provider: str
+    provider_label: str
+    statement_date: dt.date
+    file_name: str
+    file_format: str
+    payments_count: int
+    payments_amount: Decimal
+    refunds_count: int
+    refunds_amount: Decimal
+    fees: Decimal
+    net: Decimal
+    imported_by: str
+    imported_at: dt.datetime
+
+
+class ItemOut(Schema):
+    result: str
+    result_label: str
+    kind: str
+    reference: str
+    order_number: str
+    statement_amount: Decimal | None
+    store_amount: Decimal | None
+    store_status: str
+    settled_on: dt.date | None
+    row: int | None
+    can_apply: bool
+
+
+class ReconciliationOut(StatementOut):
+    differences: int
+    counts: dict[str, int]
+    items: list[ItemOut]
+
+
+class LedgerRowOut(Schema):
+    day: dt.date
+    provider: str
+    provider_label: str
+    payments_count: int
+    payments_amount: Decimal
+    deposits_amount: Decimal
+    refunds_count: int
+    refunds_amount: Decimal
+    net: Decimal
+    statement_id: int | None
+    statement_net: Decimal | None
+    differences: int | None
+
+
+class LedgerOut(Schema):
+    start: dt.date
+    end: dt.date
+    rows: list[LedgerRowOut]
+    payments_amount: Decimal
+    refunds_amount: Decimal
+    net: Decimal
+    deposits_kept: Decimal
+
+
+class ApplyIn(Schema):
+    reference: str
+
+
+class ApplyOut(Schema):
+    reference: str
+    result: str  # applied (the order is paid) / refunded_late (the money went back) / duplicate
+
+
+def _statement_out(statement: PaymentStatement) -> dict[str, Any]:
+    user = statement.imported_by
+    return {
+        "id": statement.pk,
+        "provider": statement.provider,
+        "provider_label": provider_label(statement.provider),
+        "statement_date": statement.statement_date,
+        "file_name": statement.file_name,
+        "file_format": statement.file_format,
+        "payments_count": statement.payments_count,
+        "payments_amount": statement.payments_amount,
+        "refunds_count": statement.refunds_count,
+        "refunds_amount": statement.refunds_amount,
+        "fees": statement.fees,
+        "net": statement.net,
+        "imported_by": user.get_username() if user is not None else "",
+        "imported_at": statement.imported_at,
+    }
+
+
+def period(start: dt.date | None, end: dt.date | None, *, days: int = 30) -> tuple[dt.date, dt.date]:
+    """The ledger's period: the last ``days`` days by default; at most ``MAX_LEDGER_DAYS``."""
+    end = end or timezone.localdate()
+    start = start or end - dt.timedelta(days=days - 1)
+    if start > end:
+        raise ValidationError(_("开始日期晚于结束日期"), fields={"start": _("晚于结束日期")})
+    if (end - start).days >= MAX_LEDGER_DAYS:
+        raise ValidationError(
+            _("时间范围最多 %(n)s 天") % {"n": MAX_LEDGER_DAYS}, fields={"start": _("范围过大")}
+        )
+    return start, end
+
+
+@router.get("/{store_id}/ledger", response=LedgerOut, auth=perm("orders.view_paymentstatement"))
+def ledger(
+    request: HttpRequest,
+    store_id: int,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    provider: str = "",
+) -> dict[str, Any]:
+    """Money by day and provider (local days, newest first): collected, of which presale
+    deposits, refunded, net, and the statement's net and differences when imported."""
+    store = _store(store_id)
+    start, end = period(start, end)
+    rows = reconcile.ledger(store=store, start=start, end=end, provider=provider)
+    sums = reconcile.totals(rows)
+    return {
+        "start": start,
+        "end": end,
+        "rows": [
+            {
+                "day": r.day,
+                "provider": r.provider,
+                "provider_label": r.provider_label,
+                "payments_count": r.payments_count,
+                "payments_amount": r.payments_amount,
+                "deposits_amount": r.deposits_amount,
+                "refunds_count": r.refunds_count,
+                "refunds_amount": r.refunds_amount,
+                "net": r.net,
+                "statement_id": r.statement.pk if r.statement else None,
+                "statement_net": r.statement.net if r.statement else None,
+                "differences": r.differences,
+            }
+            for r in rows
+        ],
+        "payments_amount": sums["payments_amount"],
+        "refunds_amount": sums["refunds_amount"],
+        "net": sums["net"],
+        "deposits_kept": reconcile.deposits_kept(store=store, start=start, end=end),
+    }
+
+
+@router.post("/{store_id}/statements", response={201: StatementOut}, auth=perm("orders.reconcile_payments"))
+def statement_upload(
+    request: HttpRequest,
+    store_id: int,
+    provider: Form[str],
+    file_format: Form[Annotated[str, OneOf(StatementFormat)]],
+    file: File[UploadedFile],
+    statement_date: Form[dt.date | None] = None,
+) -> Status:
+    """Import a provider's statement of one day (.csv or .xlsx). Without ``statement_date`` the
+    day is the one most rows happened on. The same provider and day again replaces it."""
+    store = _store(store_id)
+    if file.size and file.size > MAX_STATEMENT_BYTES:
+        raise ValidationError(_("文件过大（最大 50 MB）"), fields={"file": _("文件过大")})
+    statement = reconcile.statement_import(
+        store=store,
+        provider=provider.strip(),
+        file_name=file.name or "",
+        data=file.read(),
+        file_format=file_format,
+        statement_date=statement_date,
+        actor=principal(request).actor,
+    )
+    return Status(201, _statement_out(statement))
+
+
+@router.get("/{store_id}/statements", response=Page[StatementOut], auth=perm("orders.view_paymentstatement"))
+def statement_list(
+    request: HttpRequest,
+    store_id: int,
+    provider: Annotated[str, OneOf(tuple(settings.STOREOPS_PAYMENT_PROVIDERS), blank=True)] = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    qs = PaymentStatement.objects.filter(store=_store(store_id)).select_related("imported_by")
+    if provider:
+        qs = qs.filter(provider=provider)
+    data = paginate(qs, page, page_size)
+    data["items"] = [_statement_out(s) for s in data["items"]]
+    return data
+
+
+def _statement(store_id: int, statement_id: int) -> PaymentStatement:
+    return get_object_or_404(
+        PaymentStatement.objects.select_related("imported_by"), pk=statement_id, store_id=store_id
+    )
+
+
+@router.get(
+    "/{store_id}/statements/{statement_id}",
+    response=ReconciliationOut,
+    auth=perm("orders.view_paymentstatement"),
+)
+def statement_detail(request: HttpRequest, store_id: int, statement_id: int) -> dict[str, Any]:
+    """The statement compared with our records, line by line (differences first)."""
+    result = reconcile.reconcile(_statement(store_id, statement_id))
+    counts: dict[str, int] = {}
+    for item in result.items:
+        counts[item.result] = counts.get(item.result, 0) + 1
+    return {
+        **_statement_out(result.statement),
+        "differences": len(result.differences),
+        "counts": counts,
+        "items": [
+            {
+                "result": i.result,
+                "result_label": i.label,
+                "kind": i.kind,
+                "reference": i.reference,
+                "order_number": i.order_number,
+                "statement_amount": i.statement_amount,
+                "store_amount": i.store_amount,
+                "store_status": i.store_status,
+                "settled_on": i.settled_on,
+                "row": i.row,
+                "can_apply": i.can_apply,
+            }
+            for i in result.items
+        ],
+    }
+
+
+@router.post(
+    "/{store_id}/statements/{statement_id}/apply",
+    response=ApplyOut,
+    auth=perm("orders.reconcile_payments"),
+)
+def statement_apply(request: HttpRequest, store_id: int, statement_id: int, body: ApplyIn) -> dict[str, Any]:
+    """Apply a collection on the statement that our payment never recorded: the order is paid
+    if it still can be (``applied``), otherwise the money is refunded at once
+    (``refunded_late``)."""
+    result = reconcile.statement_apply(
+        statement=_statement(store_id, statement_id),
+        reference=body.reference.strip(),
+        actor=principal(request).actor,
+    )
+    return {"reference": body.reference.strip(), "result": result}
