@@ -6,6 +6,7 @@ from storeops.console import (
     analytics_views,
     behaviour_views,
     catalog_views,
+    finance_views,
     fulfilment_views,
     inventory_views,
     marketing_views,
@@ -232,6 +233,15 @@ urlpatterns = [
     path("orders/imports/upload/", orders_import_views.import_upload, name="orders_import_upload"),
     path("orders/imports/<int:import_id>/", orders_import_views.import_detail, name="orders_import_detail"),
     path("orders/invoices/", orders_import_views.invoice_queue, name="orders_invoices"),
+    # ORD-06: payment reconciliation (finance)
+    path("finance/payments/", finance_views.ledger, name="finance_ledger"),
+    path("finance/statements/upload/", finance_views.statement_upload, name="finance_statement_upload"),
+    path("finance/statements/<int:statement_id>/", finance_views.statement_detail, name="finance_statement"),
+    path(
+        "finance/statements/<int:statement_id>/apply/",
+        finance_views.statement_apply,
+        name="finance_statement_apply",
+    ),
     path(
         "orders/invoices/<int:invoice_id>/issue/",
         orders_import_views.invoice_issue,

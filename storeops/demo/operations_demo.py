@@ -101,6 +101,90 @@ def load_operations_demo(
     load_service_demo(store=store, channels=channels, orders=placed, cases=cases, now=now, actor=actor)
     _invoices(placed["shipped"][:2], now=now, actor=actor)
     _limited_offers(store=store, channel=web, skus=skus, now=now, actor=actor)
+    _payment_statement(store=store, channel=web, skus=skus, now=now, actor=actor)
+
+
+def _payment_statement(*, store, channel, skus, now: dt.datetime, actor: Actor) -> None:
+    """Yesterday's statement of the test gateway as a WeChat Pay bill (ORD-06): every
+    collection and refund our records show that day (fee 0.6 %), and one more collection
+    whose callback never reached us — the reconciliation page offers to apply it."""
+    from django.utils import timezone
+
+    from storeops.orders import reconcile
+    from storeops.orders.models import Payment, PaymentRefund
+
+    day = timezone.localdate(now) - dt.timedelta(days=1)
+    evening = timezone.make_aware(dt.datetime.combine(day, dt.time(21, 30)))
+    lost, _ = orders.order_place(
+        actor=actor,
+        store=store,
+        channel=channel,
+        customer=promotions.Shopper(customer_ref="demo-c030"),
+        lines=[promotions.CartItem(skus[5].code, 1)],
+        address=orders.AddressIn(
+            receiver="孙八", phone="13800005555", province="江苏省", city="南京市", district="鼓楼区",
+            address="中山路1号",
+        ),
+        idempotency_key="demo-lost-callback",
+        now=evening,
+    )  # fmt: skip
+    orders.payment_start(actor=actor, order=lost, now=evening)
+    start, end = (
+        timezone.make_aware(dt.datetime.combine(d, dt.time())) for d in (day, day + dt.timedelta(days=1))
+    )
+    paid = Payment.objects.filter(
+        order__store=store, provider="test", settled_at__gte=start, settled_at__lt=end
+    )
+    rows = [
+        ("SUCCESS", p.reference, p.amount, "", Decimal(0), p.settled_at)
+        for p in paid.filter(status__in=("succeeded", "returned"))
+    ]
+    rows += [
+        ("SUCCESS", p.reference, p.amount, "", Decimal(0), evening)
+        for p in Payment.objects.filter(order=lost)
+    ]
+    refunds = PaymentRefund.objects.filter(
+        order__store=store,
+        payment__provider="test",
+        status="succeeded",
+        created_at__gte=start,
+        created_at__lt=end,
+    ).select_related("payment")
+    rows += [
+        ("REFUND", r.payment.reference, r.payment.amount, r.reference, r.amount, r.created_at)
+        for r in refunds
+    ]
+    lines = [
+        "交易时间,微信订单号,商户订单号,交易状态,应结订单金额,商户退款单号,退款金额,退款状态,手续费",
+        *(
+            ",".join(
+                f"`{v}"
+                for v in (
+                    timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S"),
+                    f"4200{ref}",
+                    ref,
+                    status,
+                    amount,
+                    refund_ref,
+                    refund_amount,
+                    "SUCCESS" if refund_ref else "",
+                    (-1 if refund_ref else 1)
+                    * ((refund_amount or amount) * Decimal("0.006")).quantize(Decimal("0.01")),
+                )
+            )
+            for status, ref, amount, refund_ref, refund_amount, at in rows
+        ),
+        "总交易单数,应结订单总金额,退款总金额,手续费总金额",
+    ]
+    reconcile.statement_import(
+        store=store,
+        provider="test",
+        file_name=f"wechatpay-{day:%Y%m%d}.csv",
+        data="\n".join(lines).encode(),
+        file_format="wechatpay",
+        statement_date=day,
+        actor=actor,
+    )
 
 
 def _limited_offers(*, store, channel, skus, now: dt.datetime, actor: Actor) -> None:

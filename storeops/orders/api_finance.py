@@ -22,7 +22,6 @@ from typing import Annotated, Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -38,7 +37,6 @@ from storeops.stores.models import Store
 router = Router(tags=["payment-reconciliation"])
 
 MAX_STATEMENT_BYTES = 50 * 1024 * 1024
-MAX_LEDGER_DAYS = 400
 
 
 def _store(store_id: int) -> Store:
@@ -136,19 +134,6 @@ def _statement_out(statement: PaymentStatement) -> dict[str, Any]:
     }
 
 
-def period(start: dt.date | None, end: dt.date | None, *, days: int = 30) -> tuple[dt.date, dt.date]:
-    """The ledger's period: the last ``days`` days by default; at most ``MAX_LEDGER_DAYS``."""
-    end = end or timezone.localdate()
-    start = start or end - dt.timedelta(days=days - 1)
-    if start > end:
-        raise ValidationError(_("开始日期晚于结束日期"), fields={"start": _("晚于结束日期")})
-    if (end - start).days >= MAX_LEDGER_DAYS:
-        raise ValidationError(
-            _("时间范围最多 %(n)s 天") % {"n": MAX_LEDGER_DAYS}, fields={"start": _("范围过大")}
-        )
-    return start, end
-
-
 @router.get("/{store_id}/ledger", response=LedgerOut, auth=perm("orders.view_paymentstatement"))
 def ledger(
     request: HttpRequest,
@@ -160,7 +145,7 @@ def ledger(
     """Money by day and provider (local days, newest first): collected, of which presale
     deposits, refunded, net, and the statement's net and differences when imported."""
     store = _store(store_id)
-    start, end = period(start, end)
+    start, end = reconcile.ledger_period(start, end)
     rows = reconcile.ledger(store=store, start=start, end=end, provider=provider)
     sums = reconcile.totals(rows)
     return {
@@ -224,18 +209,13 @@ def statement_list(
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    qs = PaymentStatement.objects.filter(store=_store(store_id)).select_related("imported_by")
-    if provider:
-        qs = qs.filter(provider=provider)
-    data = paginate(qs, page, page_size)
+    data = paginate(reconcile.statement_list(store=_store(store_id), provider=provider), page, page_size)
     data["items"] = [_statement_out(s) for s in data["items"]]
     return data
 
 
 def _statement(store_id: int, statement_id: int) -> PaymentStatement:
-    return get_object_or_404(
-        PaymentStatement.objects.select_related("imported_by"), pk=statement_id, store_id=store_id
-    )
+    return reconcile.statement_get(store=_store(store_id), statement_id=statement_id)
 
 
 @router.get(

@@ -33,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -435,6 +435,26 @@ def statement_import(
     return statement
 
 
+def statement_list(*, store: Store, provider: str = "") -> QuerySet[PaymentStatement]:
+    qs = PaymentStatement.objects.filter(store=store).select_related("imported_by")
+    return qs.filter(provider=provider) if provider else qs
+
+
+def statement_get(*, store: Store, statement_id: int) -> PaymentStatement:
+    statement = statement_list(store=store).filter(pk=statement_id).first()
+    if statement is None:
+        raise NotFound(_("对账单不存在"))
+    return statement
+
+
+FORMAT_CHOICES = StatementFormat.choices
+
+
+def provider_choices() -> list[tuple[str, str]]:
+    """The configured payment providers: (name, label)."""
+    return [(name, pay.provider_label(name)) for name in settings.STOREOPS_PAYMENT_PROVIDERS]
+
+
 # --- matching --------------------------------------------------------------------------------------
 
 
@@ -448,6 +468,7 @@ class Item:
     statement_amount: Decimal | None = None
     store_amount: Decimal | None = None
     order_number: str = ""
+    order_id: int | None = None
     store_status: str = ""
     settled_on: dt.date | None = None
     row: int | None = None
@@ -456,6 +477,12 @@ class Item:
     @property
     def label(self) -> str:
         return _(MISMATCH_LABELS[self.result]) if self.result in MISMATCH_LABELS else _("一致")
+
+    @property
+    def status_label(self) -> str:
+        """Our record's status, in the reader's language."""
+        labels = RefundStatus if self.kind == StatementLineKind.REFUND else PaymentStatus
+        return str(dict(labels.choices).get(self.store_status, self.store_status))
 
     @property
     def is_difference(self) -> bool:
@@ -567,6 +594,7 @@ def _collections(statement: PaymentStatement, lines: list[PaymentStatementLine])
             ref,
             statement_amount=ln.amount,
             order_number=p.order.number,
+            order_id=p.order_id,
             store_status=p.status,
             row=ln.row,
             settled_on=_settled_on(p.settled_at),
@@ -585,6 +613,7 @@ def _collections(statement: PaymentStatement, lines: list[PaymentStatementLine])
             p.reference,
             store_amount=amounts[p.pk],
             order_number=p.order.number,
+            order_id=p.order_id,
             store_status=p.status,
             settled_on=statement.statement_date,
         )
@@ -610,6 +639,7 @@ def _refunds(statement: PaymentStatement, lines: list[PaymentStatementLine]) -> 
             statement_amount=ln.amount,
             store_amount=r.amount,
             order_number=r.order.number,
+            order_id=r.order_id,
             store_status=r.status,
             row=ln.row,
             settled_on=_settled_on(r.created_at),
@@ -630,6 +660,7 @@ def _refunds(statement: PaymentStatement, lines: list[PaymentStatementLine]) -> 
             r.reference,
             store_amount=r.amount,
             order_number=r.order.number,
+            order_id=r.order_id,
             store_status=r.status,
             settled_on=statement.statement_date,
         )
@@ -732,6 +763,22 @@ class LedgerRow:
 def _cents(total: Any) -> Decimal:
     """A SUM as exact cents (SQLite adds decimals as floats)."""
     return Decimal(str(total)).quantize(CENT)
+
+
+MAX_LEDGER_DAYS = 400
+
+
+def ledger_period(start: dt.date | None, end: dt.date | None, *, days: int = 30) -> tuple[dt.date, dt.date]:
+    """The ledger's period: the last ``days`` days by default; at most ``MAX_LEDGER_DAYS``."""
+    end = end or timezone.localdate()
+    start = start or end - dt.timedelta(days=days - 1)
+    if start > end:
+        raise ValidationError(_("开始日期晚于结束日期"), fields={"start": _("晚于结束日期")})
+    if (end - start).days >= MAX_LEDGER_DAYS:
+        raise ValidationError(
+            _("时间范围最多 %(n)s 天") % {"n": MAX_LEDGER_DAYS}, fields={"start": _("范围过大")}
+        )
+    return start, end
 
 
 def ledger(*, store: Store, start: dt.date, end: dt.date, provider: str = "") -> list[LedgerRow]:

@@ -94,6 +94,15 @@ SIGNED_ORDER_ROUTES = {("POST", "/orders/payments/{provider}/callback")}
 
 # Console routes of orders kept here (the older ones are listed in tests/test_permission_matrix.py).
 ORDERS_CONSOLE_CASES = {
+    # ORD-06: payment reconciliation (finance)
+    "console:finance_ledger": ("GET", "/finance/payments/?provider=test", None),
+    "console:finance_statement_upload": ("POST", "/finance/statements/upload/", {}),  # no file: refused
+    "console:finance_statement": ("GET", "/finance/statements/{o_statement}/?show=all", None),
+    "console:finance_statement_apply": (
+        "POST",
+        "/finance/statements/{o_statement}/apply/",
+        {"reference": "{o_lost_payment}"},
+    ),
     # PROMO-01: group-buy groups
     "console:orders_groups": ("GET", "/orders/groups/?status=open&q=m-group", None),
     # ORD-07: customer service records a customer's invoice request on the order page

@@ -1,0 +1,156 @@
+"""Console pages of payment reconciliation (支付对账, ORD-06) for finance: the daily ledger
+(collected, refunded, net per day and provider, the day's statement beside it) with the
+statement upload form, and a statement compared line by line with "apply" for a collection
+whose callback was lost. Every action calls :mod:`storeops.orders.reconcile`."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from storeops.console.views import (
+    _actor,
+    _base_context,
+    _int,
+    console_view,
+    error_text,
+    form_date,
+    querystring,
+    store_or_404,
+)
+from storeops.core.errors import DomainError
+from storeops.orders import reconcile
+from storeops.orders.payments import provider_label
+
+ITEMS_PAGE_SIZE = 100
+
+_RESULTS = {
+    "applied": gettext_lazy("已补记支付，订单已付款"),
+    "refunded_late": gettext_lazy("订单已关闭或已付款，款项已原路退回"),
+    "duplicate": gettext_lazy("这笔支付已处理过"),
+}
+
+
+@console_view("orders.view_paymentstatement")
+def ledger(request: HttpRequest) -> HttpResponse:
+    store = store_or_404(request)
+    provider = request.GET.get("provider", "").strip()
+    errors = ""
+    try:
+        start, end = reconcile.ledger_period(
+            form_date(request.GET.get("start")), form_date(request.GET.get("end"))
+        )
+    except DomainError as exc:
+        errors = error_text(exc)
+        start, end = reconcile.ledger_period(None, None)
+    rows = reconcile.ledger(store=store, start=start, end=end, provider=provider)
+    page = Paginator(rows, 31).get_page(_int(request.GET.get("page")))
+    providers = reconcile.provider_choices()
+    return render(
+        request,
+        "console/finance_ledger.html",
+        _base_context(
+            request,
+            page=page,
+            totals=reconcile.totals(rows),
+            deposits_kept=reconcile.deposits_kept(store=store, start=start, end=end),
+            filters={"start": start.isoformat(), "end": end.isoformat(), "provider": provider},
+            period_error=errors,
+            providers=providers,
+            formats=reconcile.FORMAT_CHOICES,
+            querystring=querystring(request),
+            can_import=request.user.has_perm("orders.reconcile_payments"),
+        ),
+        status=422 if errors else 200,
+    )
+
+
+@console_view("orders.reconcile_payments")
+@require_POST
+def statement_upload(request: HttpRequest) -> HttpResponse:
+    store = store_or_404(request)
+    back = reverse("console:finance_ledger")
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择要导入的对账单文件（.csv 或 .xlsx）"))
+        return HttpResponseRedirect(back)
+    try:
+        statement = reconcile.statement_import(
+            store=store,
+            provider=request.POST.get("provider", "").strip(),
+            file_name=upload.name or "",
+            data=upload.read(),
+            file_format=request.POST.get("file_format", ""),
+            statement_date=form_date(request.POST.get("statement_date")),
+            actor=_actor(request),
+        )
+    except DomainError as exc:
+        messages.error(request, error_text(exc))
+        return HttpResponseRedirect(back)
+    messages.success(
+        request,
+        _("已导入 %(d)s 的对账单：收款 %(p)s 笔，退款 %(r)s 笔")
+        % {
+            "d": statement.statement_date.isoformat(),
+            "p": statement.payments_count,
+            "r": statement.refunds_count,
+        },
+    )
+    return HttpResponseRedirect(reverse("console:finance_statement", args=[statement.pk]))
+
+
+@console_view("orders.view_paymentstatement")
+def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
+    store = store_or_404(request)
+    try:
+        statement = reconcile.statement_get(store=store, statement_id=statement_id)
+    except DomainError as exc:
+        return render(
+            request, "console/empty.html", _base_context(request, message=error_text(exc)), status=404
+        )
+    result = reconcile.reconcile(statement)
+    show = request.GET.get("show", "differences")
+    items = result.differences if show == "differences" else result.items
+    page = Paginator(items, ITEMS_PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    counts = [
+        (key, _(reconcile.MISMATCH_LABELS[key]), result.count(key))
+        for key in (*reconcile.DIFFERENCES, reconcile.Mismatch.OTHER_DAY)
+    ]
+    return render(
+        request,
+        "console/finance_statement.html",
+        _base_context(
+            request,
+            statement=statement,
+            provider_name=provider_label(statement.provider),
+            page=page,
+            show=show,
+            counts=counts,
+            matched=result.count("matched"),
+            differences=len(result.differences),
+            querystring=querystring(request),
+            can_apply=request.user.has_perm("orders.reconcile_payments"),
+        ),
+    )
+
+
+@console_view("orders.reconcile_payments")
+@require_POST
+def statement_apply(request: HttpRequest, statement_id: int) -> HttpResponse:
+    store = store_or_404(request)
+    back = reverse("console:finance_statement", args=[statement_id])
+    try:
+        statement = reconcile.statement_get(store=store, statement_id=statement_id)
+        reference = request.POST.get("reference", "").strip()
+        result = reconcile.statement_apply(statement=statement, reference=reference, actor=_actor(request))
+    except DomainError as exc:
+        messages.error(request, error_text(exc))
+        return HttpResponseRedirect(back)
+    messages.success(request, f"{reference}：{_RESULTS.get(result, result)}")
+    return HttpResponseRedirect(back)

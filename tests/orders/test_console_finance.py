@@ -1,0 +1,113 @@
+"""Payment reconciliation on the console (SOP ORD-06): finance uploads a statement, sees the
+difference, applies the lost payment with one click; the ledger shows the day beside its
+statement; the pages read in Chinese and English; other roles cannot import or apply."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from storeops.accounts.roles import Role
+from storeops.orders import services as svc
+from storeops.orders.models import PaymentStatement
+from tests.orders.builders import ACTOR, T0, World
+from tests.orders.test_reconcile_db import DAY, wechat_bill
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(store, channel):
+    return World(store, channel)
+
+
+def _client(make_user, role, **kwargs):
+    client = Client()
+    client.force_login(make_user(role, **kwargs))
+    return client
+
+
+def _upload(client, data):
+    return client.post(
+        "/finance/statements/upload/",
+        {
+            "provider": "test",
+            "file_format": "wechatpay",
+            "statement_date": DAY.isoformat(),
+            "file": SimpleUploadedFile("wechat-20260601.csv", data),
+        },
+    )
+
+
+def test_ord06_finance_uploads_a_statement_and_applies_the_lost_payment(world, make_user):
+    paid = world.place(1, customer="c1", now=T0)
+    world.pay(paid, now=T0)
+    lost = world.place(1, customer="c2", now=T0)
+    lost_payment = svc.payment_start(actor=ACTOR, order=lost, now=T0)
+    finance = _client(make_user, Role.FINANCE)
+    data = wechat_bill(
+        [
+            ("SUCCESS", paid.payments.get().reference, "100.00", "", "", "0.60"),
+            ("SUCCESS", lost_payment.reference, "100.00", "", "", "0.60"),
+        ]
+    )
+    r = _upload(finance, data)
+    statement = PaymentStatement.objects.get()
+    assert r.status_code == 302 and r["Location"] == f"/finance/statements/{statement.pk}/"
+    page = finance.get(r["Location"]).content.decode()
+    assert "渠道已收/退款，本系统未记录" in page and lost_payment.reference in page
+    assert "补记支付" in page and "198.80" in page  # the settled net: 200 − 1.20 fees
+    assert paid.payments.get().reference not in page  # only the differences by default
+    assert (
+        paid.payments.get().reference
+        in finance.get(f"/finance/statements/{statement.pk}/?show=all").content.decode()
+    )
+    r = finance.post(f"/finance/statements/{statement.pk}/apply/", {"reference": lost_payment.reference})
+    assert r.status_code == 302
+    lost.refresh_from_db()
+    assert lost.status == "paid"
+    page = finance.get(f"/finance/statements/{statement.pk}/", follow=True).content.decode()
+    assert "没有差异" in page and "已补记支付" in page
+    ledger = finance.get(
+        "/finance/payments/", {"start": DAY.isoformat(), "end": DAY.isoformat()}
+    ).content.decode()
+    assert "wechat-20260601.csv" in ledger and "100.00" in ledger
+
+
+def test_ord06_a_bad_statement_is_refused_with_the_row_named(world, make_user):
+    finance = _client(make_user, Role.FINANCE)
+    r = _upload(finance, wechat_bill([("SUCCESS", "P1", "1.0x", "", "", "0")]))
+    assert r.status_code == 302
+    page = finance.get(r["Location"]).content.decode()
+    assert "第 2 行" in page and "对账单有无法识别的行" in page
+    assert not PaymentStatement.objects.exists()
+
+
+def test_ord06_pages_read_in_english(world, make_user):
+    lost = world.place(1, customer="c2", now=T0)
+    payment = svc.payment_start(actor=ACTOR, order=lost, now=T0)
+    english = _client(make_user, Role.FINANCE, username="fin_en", language="en")
+    _upload(english, wechat_bill([("SUCCESS", payment.reference, "100.00", "", "", "0.60")]))
+    statement = PaymentStatement.objects.get()
+    page = english.get(f"/finance/statements/{statement.pk}/").content.decode()
+    assert "Collected by the provider, not recorded here" in page and "Apply payment" in page
+    ledger = english.get("/finance/payments/").content.decode()
+    assert "Payment reconciliation" in ledger and "收支对账" not in ledger
+
+
+def test_ord06_a_bad_period_is_a_422_with_the_default_period_shown(world, make_user):
+    r = _client(make_user, Role.FINANCE).get(
+        "/finance/payments/", {"start": "2026-06-02", "end": "2026-06-01"}
+    )
+    assert r.status_code == 422 and "开始日期晚于结束日期" in r.content.decode()
+
+
+@pytest.mark.parametrize("role", [Role.CUSTOMER_SERVICE, Role.WAREHOUSE])
+def test_ord06_other_roles_cannot_import_or_apply(world, make_user, role):
+    client = _client(make_user, role)
+    assert _upload(client, wechat_bill([])).status_code == 403
+    assert client.post("/finance/statements/1/apply/", {"reference": "x"}).status_code == 403
+    analyst = _client(make_user, Role.ANALYST, username="analyst2")
+    page = analyst.get("/finance/payments/").content.decode()
+    assert "导入渠道对账单" not in page  # reads, cannot import
