@@ -111,7 +111,6 @@ def _payment_statement(*, store, channel, skus, now: dt.datetime, actor: Actor) 
     from django.utils import timezone
 
     from storeops.orders import reconcile
-    from storeops.orders.models import Payment, PaymentRefund
 
     day = timezone.localdate(now) - dt.timedelta(days=1)
     evening = timezone.make_aware(dt.datetime.combine(day, dt.time(21, 30)))
@@ -128,28 +127,10 @@ def _payment_statement(*, store, channel, skus, now: dt.datetime, actor: Actor) 
         idempotency_key="demo-lost-callback",
         now=evening,
     )  # fmt: skip
-    orders.payment_start(actor=actor, order=lost, now=evening)
-    start, end = (
-        timezone.make_aware(dt.datetime.combine(d, dt.time())) for d in (day, day + dt.timedelta(days=1))
-    )
-    paid = Payment.objects.filter(
-        order__store=store, provider="test", settled_at__gte=start, settled_at__lt=end
-    )
-    rows = [
-        ("SUCCESS", p.reference, p.amount, "", Decimal(0), p.settled_at)
-        for p in paid.filter(status__in=("succeeded", "returned"))
-    ]
-    rows += [
-        ("SUCCESS", p.reference, p.amount, "", Decimal(0), evening)
-        for p in Payment.objects.filter(order=lost)
-    ]
-    refunds = PaymentRefund.objects.filter(
-        order__store=store,
-        payment__provider="test",
-        status="succeeded",
-        created_at__gte=start,
-        created_at__lt=end,
-    ).select_related("payment")
+    lost_payment = orders.payment_start(actor=actor, order=lost, now=evening)
+    paid, refunds = reconcile.records_on(store_id=store.pk, provider="test", day=day)
+    rows = [("SUCCESS", p.reference, p.amount, "", Decimal(0), p.settled_at) for p in paid]
+    rows.append(("SUCCESS", lost_payment.reference, lost_payment.amount, "", Decimal(0), evening))
     rows += [
         ("REFUND", r.payment.reference, r.payment.amount, r.reference, r.amount, r.created_at)
         for r in refunds

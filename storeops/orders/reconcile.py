@@ -535,6 +535,32 @@ def _was_collected(payment: Payment) -> bool:
     )
 
 
+def records_on(
+    *, store_id: int, provider: str, day: dt.date, payments: bool = True, refunds: bool = True
+) -> tuple[list[Payment], list[PaymentRefund]]:
+    """Our side of a day: the payments whose money the provider collected, settled that local
+    day, and the refunds made that day (with their orders)."""
+    start, end = _day_bounds(day)
+    collected: list[Payment] = []
+    returned: list[PaymentRefund] = []
+    if payments:
+        settled = Payment.objects.filter(
+            provider=provider, order__store_id=store_id, settled_at__gte=start, settled_at__lt=end
+        ).select_related("order")
+        collected = [p for p in settled if _was_collected(p)]
+    if refunds:
+        returned = list(
+            PaymentRefund.objects.filter(
+                payment__provider=provider,
+                order__store_id=store_id,
+                status=RefundStatus.SUCCEEDED,
+                created_at__gte=start,
+                created_at__lt=end,
+            ).select_related("order", "payment")
+        )
+    return collected, returned
+
+
 def reconcile(statement: PaymentStatement) -> Reconciliation:
     """Compare the statement with our payments and refunds (every line, and every record of
     ours on that day that the statement lacks)."""
@@ -574,14 +600,10 @@ def _collections(statement: PaymentStatement, lines: list[PaymentStatementLine])
             reference__in=refs, provider=statement.provider, order__store_id=statement.store_id
         ).select_related("order")
         ours.update((p.reference, p) for p in found)
-    start, end = _day_bounds(statement.statement_date)
-    that_day = Payment.objects.filter(
-        provider=statement.provider,
-        order__store_id=statement.store_id,
-        settled_at__gte=start,
-        settled_at__lt=end,
-    ).select_related("order")
-    missing = [p for p in that_day if _was_collected(p) and p.reference not in by_ref]
+    that_day, _refunds_that_day = records_on(
+        store_id=statement.store_id, provider=statement.provider, day=statement.statement_date, refunds=False
+    )
+    missing = [p for p in that_day if p.reference not in by_ref]
     amounts = _collected_amounts([*ours.values(), *missing])
     for ref, ln in by_ref.items():
         p = ours.get(ref)
@@ -649,8 +671,9 @@ def _refunds(statement: PaymentStatement, lines: list[PaymentStatementLine]) -> 
             yield item
         else:
             yield _compared(item, statement)
-    start, end = _day_bounds(statement.statement_date)
-    that_day = mine.filter(status=RefundStatus.SUCCEEDED, created_at__gte=start, created_at__lt=end)
+    _payments, that_day = records_on(
+        store_id=statement.store_id, provider=statement.provider, day=statement.statement_date, payments=False
+    )
     missing = [r for r in that_day if r.reference not in by_ref]
     elsewhere = _on_other_statements(statement, StatementLineKind.REFUND, [r.reference for r in missing])
     for r in missing:

@@ -153,22 +153,25 @@ def test_console_in_the_browser(page, demo, shots):
     # -- findings board: the STORE-02 findings (one expiring authorisation, one expired licence)
     page.click("header nav >> text=问题看板")
     page.wait_for_url(re.compile(r"/findings/$"))
-    # critical findings come first: the expired licence leads page 1; the demo's orders add
-    # enough warnings that the board is paginated
-    first = _rows(page).first.inner_text()
-    assert "STORE-02" in first
-    assert "食品经营许可证" in first
+    # critical findings come first: the expired licence and the lost payment callback (ORD-06)
+    # lead page 1; the demo's orders add enough warnings that the board is paginated
+    first_two = _rows(page).nth(0).inner_text() + _rows(page).nth(1).inner_text()
+    assert "STORE-02" in first_two
+    assert "食品经营许可证" in first_two
+    assert "ORD-06" in first_two
     assert _rows(page).count() == 25
     assert page.locator("text=下一页").count() >= 1
     _no_horizontal_overflow(page)
     _shot(page, shots, "findings-zh")
 
-    # filter by severity: only the expired food licence is critical
+    # filter by severity: the expired food licence and yesterday's payment the gateway
+    # collected without telling us (ORD-06) are critical
     page.select_option("form.filters select[name=severity]", "critical")
     page.click("form.filters >> text=筛选")
     page.wait_for_url(re.compile(r"severity=critical"))
-    assert _rows(page).count() == 1
-    row = _rows(page).first
+    assert _rows(page).count() == 2
+    assert "ORD-06" in page.locator("main table").inner_text()
+    row = _rows(page).filter(has_text="STORE-02").first
     assert "STORE-02" in row.inner_text()
     assert "食品经营许可证" in row.inner_text()
     assert "严重" in row.inner_text()

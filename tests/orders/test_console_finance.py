@@ -54,10 +54,13 @@ def test_ord06_finance_uploads_a_statement_and_applies_the_lost_payment(world, m
     )
     r = _upload(finance, data)
     statement = PaymentStatement.objects.get()
-    assert r.status_code == 302 and r["Location"] == f"/finance/statements/{statement.pk}/"
+    assert r.status_code == 302
+    assert r["Location"] == f"/finance/statements/{statement.pk}/"
     page = finance.get(r["Location"]).content.decode()
-    assert "渠道已收/退款，本系统未记录" in page and lost_payment.reference in page
-    assert "补记支付" in page and "198.80" in page  # the settled net: 200 − 1.20 fees
+    assert "渠道已收/退款，本系统未记录" in page
+    assert lost_payment.reference in page
+    assert "补记支付" in page
+    assert "198.80" in page
     assert paid.payments.get().reference not in page  # only the differences by default
     assert (
         paid.payments.get().reference
@@ -68,11 +71,13 @@ def test_ord06_finance_uploads_a_statement_and_applies_the_lost_payment(world, m
     lost.refresh_from_db()
     assert lost.status == "paid"
     page = finance.get(f"/finance/statements/{statement.pk}/", follow=True).content.decode()
-    assert "没有差异" in page and "已补记支付" in page
+    assert "没有差异" in page
+    assert "已补记支付" in page
     ledger = finance.get(
         "/finance/payments/", {"start": DAY.isoformat(), "end": DAY.isoformat()}
     ).content.decode()
-    assert "wechat-20260601.csv" in ledger and "100.00" in ledger
+    assert "wechat-20260601.csv" in ledger
+    assert "100.00" in ledger
 
 
 def test_ord06_a_bad_statement_is_refused_with_the_row_named(world, make_user):
@@ -80,7 +85,8 @@ def test_ord06_a_bad_statement_is_refused_with_the_row_named(world, make_user):
     r = _upload(finance, wechat_bill([("SUCCESS", "P1", "1.0x", "", "", "0")]))
     assert r.status_code == 302
     page = finance.get(r["Location"]).content.decode()
-    assert "第 2 行" in page and "对账单有无法识别的行" in page
+    assert "第 2 行" in page
+    assert "对账单有无法识别的行" in page
     assert not PaymentStatement.objects.exists()
 
 
@@ -91,16 +97,19 @@ def test_ord06_pages_read_in_english(world, make_user):
     _upload(english, wechat_bill([("SUCCESS", payment.reference, "100.00", "", "", "0.60")]))
     statement = PaymentStatement.objects.get()
     page = english.get(f"/finance/statements/{statement.pk}/").content.decode()
-    assert "Collected by the provider, not recorded here" in page and "Apply payment" in page
+    assert "Collected by the provider, not recorded here" in page
+    assert "Apply payment" in page
     ledger = english.get("/finance/payments/").content.decode()
-    assert "Payment reconciliation" in ledger and "收支对账" not in ledger
+    assert "Payment reconciliation" in ledger
+    assert "收支对账" not in ledger
 
 
 def test_ord06_a_bad_period_is_a_422_with_the_default_period_shown(world, make_user):
     r = _client(make_user, Role.FINANCE).get(
         "/finance/payments/", {"start": "2026-06-02", "end": "2026-06-01"}
     )
-    assert r.status_code == 422 and "开始日期晚于结束日期" in r.content.decode()
+    assert r.status_code == 422
+    assert "开始日期晚于结束日期" in r.content.decode()
 
 
 @pytest.mark.parametrize("role", [Role.CUSTOMER_SERVICE, Role.WAREHOUSE])

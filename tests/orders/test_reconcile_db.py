@@ -49,10 +49,11 @@ def wechat_bill(
     refund amount, fee); every value backtick-prefixed, totals after the detail."""
     lines = [WECHAT_HEADER]
     for status, ref, amount, refund_ref, refund_amount, fee in rows:
-        values = [when, "wx1", "1900000001", "", "", f"42000{ref}", ref, "oUser", "NATIVE", status, "CMB_CREDIT",
-                  "CNY", amount, "0.00", f"5030{refund_ref}" if refund_ref else "", refund_ref, refund_amount or "0.00",
-                  "0.00", "ORIGINAL" if refund_ref else "", "SUCCESS" if refund_ref else "", "商品", "", fee,
-                  "0.60%", amount, refund_amount or "0.00", ""]  # fmt: skip
+        refund_id = f"5030{refund_ref}" if refund_ref else ""
+        values = [when, "wx1", "1900000001", "", "", f"42000{ref}", ref, "oUser", "NATIVE", status,
+                  "CMB_CREDIT", "CNY", amount, "0.00", refund_id, refund_ref, refund_amount or "0.00",
+                  "0.00", "ORIGINAL" if refund_ref else "", "SUCCESS" if refund_ref else "", "商品", "",
+                  fee, "0.60%", amount, refund_amount or "0.00", ""]  # fmt: skip
         lines.append(",".join(f"`{v}" for v in values))
     lines.append(
         "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额"
@@ -137,7 +138,8 @@ def test_ord06_each_kind_of_difference(world, store):
     }
     assert len(result.differences) == 4
     # differences first: what the provider collected that we do not show leads
-    assert result.items[0].reference == p4.reference and result.items[0].can_apply
+    assert result.items[0].reference == p4.reference
+    assert result.items[0].can_apply
     assert [i.can_apply for i in result.items].count(True) == 1
 
 
@@ -188,12 +190,13 @@ def test_ord06_apply_a_lost_callback_from_the_statement_pays_the_order_once(worl
     assert rc.statement_apply(statement=statement, reference=payment.reference, actor=ACTOR) == "applied"
     order.refresh_from_db()
     payment.refresh_from_db()
-    assert order.status == "paid" and order.paid_amount == Decimal("100.00")
-    assert (
-        payment.status == PaymentStatus.SUCCEEDED and payment.provider_txn_id == f"42000{payment.reference}"
-    )
+    assert order.status == "paid"
+    assert order.paid_amount == Decimal("100.00")
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert payment.provider_txn_id == f"42000{payment.reference}"
     record = PaymentCallback.objects.get(payment=payment)
-    assert record.payload["source"] == "statement" and record.result == "applied"
+    assert record.payload["source"] == "statement"
+    assert record.result == "applied"
     # applied today: on the ledger today, on the provider's statement the day it collected
     assert _results(statement) == {("payment", payment.reference): rc.Mismatch.OTHER_DAY}
     assert rc.reconcile(statement).differences == []
@@ -214,7 +217,8 @@ def test_ord06_applying_money_for_a_closed_order_hands_it_back(world, store):
         rc.statement_apply(statement=statement, reference=payment.reference, actor=ACTOR) == "refunded_late"
     )
     order.refresh_from_db()
-    assert order.status == "closed" and order.paid_amount == 0
+    assert order.status == "closed"
+    assert order.paid_amount == 0
     back = PaymentRefund.objects.get(payment=payment)
     assert back.amount == Decimal("100.00")
 
@@ -248,10 +252,10 @@ def test_ord06_alipay_detail_gbk_with_comments_and_signed_amounts(world, store):
             "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,"
             "订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,"
             "券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注",
-            f"2026060122001,{p.reference},交易,连衣裙,2026-06-01 18:00:00,2026-06-01 18:00:05,,,,,buyer@example.com,"
-            "100.00,100.00,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,,-0.60,0.00,",
-            f"2026060122001,{p.reference},退款,连衣裙,2026-06-01 19:00:00,2026-06-01 19:00:05,,,,,buyer@example.com,"
-            f"-100.00,-100.00,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,{refund.reference},0.60,0.00,",
+            f"2026060122001,{p.reference},交易,连衣裙,2026-06-01 18:00:00,2026-06-01 18:00:05,,,,,"
+            "buyer@example.com,100.00,100.00,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,,-0.60,0.00,",
+            f"2026060122001,{p.reference},退款,连衣裙,2026-06-01 19:00:00,2026-06-01 19:00:05,,,,,"
+            f"buyer@example.com,-100.00,-100.00,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,{refund.reference},0.60,0.00,",
             "#-----------------------------------------业务明细列表结束------------------------------------",
             "#交易合计：1笔，商家实收：100.00元，商家优惠：0.00元",
             "#导出时间：[2026年06月02日 09:00:00]",
@@ -265,7 +269,8 @@ def test_ord06_alipay_detail_gbk_with_comments_and_signed_amounts(world, store):
         Decimal("0.00"),
     )
     lines = {ln.kind: ln for ln in statement.lines.all()}
-    assert lines["refund"].reference == refund.reference and lines["refund"].payment_reference == p.reference
+    assert lines["refund"].reference == refund.reference
+    assert lines["refund"].payment_reference == p.reference
     assert _results(statement)[("payment", p.reference)] == "matched"
 
 
@@ -302,7 +307,8 @@ def test_ord06_a_bad_file_is_refused_and_nothing_is_written(world, store, data, 
         _import(store, data)
     assert exc.value.code == code
     assert says in str(exc.value.message) + str(exc.value.fields)
-    assert not PaymentStatement.objects.exists() and not PaymentStatementLine.objects.exists()
+    assert not PaymentStatement.objects.exists()
+    assert not PaymentStatementLine.objects.exists()
 
 
 def test_ord06_duplicate_rows_and_unknown_provider_are_refused(world, store):
@@ -313,8 +319,8 @@ def test_ord06_duplicate_rows_and_unknown_provider_are_refused(world, store):
     assert "重复" in exc.value.fields["file"]
     with pytest.raises(ValidationError) as exc:
         rc.statement_import(
-            store=store, provider="paypal", file_name="x.csv", data=wechat_bill([row]), file_format="wechatpay",
-            statement_date=DAY, actor=ACTOR,
+            store=store, provider="paypal", file_name="x.csv", data=wechat_bill([row]),
+            file_format="wechatpay", statement_date=DAY, actor=ACTOR,
         )  # fmt: skip
     assert "provider" in exc.value.fields
 
@@ -338,8 +344,10 @@ def test_ord06_check_raises_a_finding_per_difference_and_resolves_it(world, stor
     statement = _import(store, wechat_bill([("SUCCESS", payment.reference, "100.00", "", "", "0.60")]))
     run_check("ORD-06", store=store, now=T0 + 24 * HOUR)
     finding = Finding.objects.get(rule_id="ORD-06")
-    assert finding.severity == "critical" and finding.status == "open"
-    assert payment.reference in finding.title and "本系统未记录" in finding.title
+    assert finding.severity == "critical"
+    assert finding.status == "open"
+    assert payment.reference in finding.title
+    assert "本系统未记录" in finding.title
     assert finding.owner_role == "finance"
     rc.statement_apply(statement=statement, reference=payment.reference, actor=ACTOR)
     run_check("ORD-06", store=store, now=T0 + 25 * HOUR)
@@ -371,6 +379,7 @@ def test_ord06_ledger_sums_each_day_and_the_statement_beside_it(world, store):
         (DAY, 2, Decimal("300.00"), Decimal("200.00"), Decimal("100.00")),
     ]
     first_day = rows[1]
-    assert first_day.statement is not None and first_day.differences == 2  # p2 and its refund
+    assert first_day.statement is not None
+    assert first_day.differences == 2
     assert rc.totals(rows)["net"] == Decimal("200.00")
     assert rc.ledger(store=store, start=DAY, end=DAY, provider="marketplace") == []
