@@ -162,12 +162,10 @@ def _cells(file_name: str, data: bytes) -> Iterator[list[str]]:
         yield [("" if value is None else str(value)).strip().lstrip("`").strip() for value in raw]
 
 
-def _signed(raw: str, name: str) -> Decimal:
-    """An amount that may carry a sign (Alipay writes refunds and fees as negatives)."""
-    text = raw.strip()
-    negative = text.startswith("-")
-    value = _money(text.lstrip("+-"), name)
-    return -value if negative else value
+def _magnitude(raw: str, name: str) -> Decimal:
+    """An amount without its sign: Alipay writes refunds and fees as negatives, WeChat Pay a
+    refund's fee as one; the row's kind says which way the money went."""
+    return _money(raw.strip().lstrip("+-"), name)
 
 
 def parse_statement(data: bytes, *, file_name: str, file_format: str) -> list[StatementRow]:
@@ -262,11 +260,11 @@ def _text(value: dict[str, str], name: str, *, required: bool = True) -> str:
 def _row(file_format: str, line: int, value: dict[str, str]) -> StatementRow | None:
     when = _when(value.get("time", ""), "time")
     txn = value.get("txn", "")[:100]
-    fee = abs(_signed(value["fee"], "fee")) if value.get("fee") else Decimal(0)
+    fee = _magnitude(value["fee"], "fee") if value.get("fee") else Decimal(0)
     if file_format == StatementFormat.WECHATPAY:
         status = value["status"].upper()
         if status == "SUCCESS":
-            amount = _signed(value["amount"], "amount")
+            amount = _magnitude(value["amount"], "amount")
             return _positive(
                 line, StatementLineKind.PAYMENT, _text(value, "reference"), amount, fee, "", txn, when
             )
@@ -277,7 +275,7 @@ def _row(file_format: str, line: int, value: dict[str, str]) -> StatementRow | N
                 line,
                 StatementLineKind.REFUND,
                 _text(value, "refund_reference"),
-                _signed(value["refund_amount"], "refund_amount"),
+                _magnitude(value["refund_amount"], "refund_amount"),
                 -fee,
                 _text(value, "reference", required=False),
                 txn,
@@ -293,7 +291,7 @@ def _row(file_format: str, line: int, value: dict[str, str]) -> StatementRow | N
                 line,
                 StatementLineKind.PAYMENT,
                 _text(value, "reference"),
-                _signed(value["amount"], "amount"),
+                _magnitude(value["amount"], "amount"),
                 fee,
                 "",
                 txn,
@@ -304,7 +302,7 @@ def _row(file_format: str, line: int, value: dict[str, str]) -> StatementRow | N
                 line,
                 StatementLineKind.REFUND,
                 _text(value, "refund_reference"),
-                _signed(value["amount"], "amount"),
+                _magnitude(value["amount"], "amount"),
                 -fee,
                 _text(value, "reference", required=False),
                 txn,
@@ -318,7 +316,7 @@ def _row(file_format: str, line: int, value: dict[str, str]) -> StatementRow | N
         line,
         generic,
         _text(value, "reference"),
-        _signed(value["amount"], "amount"),
+        _magnitude(value["amount"], "amount"),
         fee if generic == StatementLineKind.PAYMENT else -fee,
         _text(value, "payment_reference", required=False),
         txn,
@@ -342,7 +340,7 @@ def _positive(
         row=line,
         kind=kind,
         reference=reference,
-        amount=abs(amount),
+        amount=amount,
         fee=fee,
         payment_reference=payment_reference,
         provider_txn_id=txn,
