@@ -60,7 +60,7 @@ class StatementOut(Schema):
     imported_at: dt.datetime
 
 
-class ItemOut(Schema):
+class StatementItemOut(Schema):
     result: str
     result_label: str
     kind: str
@@ -77,10 +77,10 @@ class ItemOut(Schema):
 class ReconciliationOut(StatementOut):
     differences: int
     counts: dict[str, int]
-    items: list[ItemOut]
+    items: list[StatementItemOut]
 
 
-class LedgerRowOut(Schema):
+class MoneyLedgerRowOut(Schema):
     day: dt.date
     provider: str
     provider_label: str
@@ -95,10 +95,10 @@ class LedgerRowOut(Schema):
     differences: int | None
 
 
-class LedgerOut(Schema):
+class MoneyLedgerOut(Schema):
     start: dt.date
     end: dt.date
-    rows: list[LedgerRowOut]
+    rows: list[MoneyLedgerRowOut]
     payments_amount: Decimal
     refunds_amount: Decimal
     net: Decimal
@@ -134,7 +134,7 @@ def _statement_out(statement: PaymentStatement) -> dict[str, Any]:
     }
 
 
-@router.get("/{store_id}/ledger", response=LedgerOut, auth=perm("orders.view_paymentstatement"))
+@router.get("/{store_id}/ledger", response=MoneyLedgerOut, auth=perm("orders.view_paymentstatement"))
 def ledger(
     request: HttpRequest,
     store_id: int,
