@@ -1830,7 +1830,10 @@ def order_refund(
     what was paid for them. Never more than paid (DB constraints back the services).
     Returns the refund records: one, or two when a presale order's refund is more than its
     balance payment has left (the rest comes from the deposit payment); none when the units
-    were free (e.g. gifts)."""
+    were free (e.g. gifts). Each record's line detail (``PaymentRefund.lines``) adds up to its
+    amount: the balance part takes the lines' amounts first, the deposit part the rest; a line
+    split between them counts its units on the balance part only (``qty`` 0 on the deposit
+    part) — see :func:`rules.apportion_refund`."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("请填写退款原因"), fields={"reason": _("必填")})
@@ -1864,16 +1867,19 @@ def _refund_order_lines(
     payments = list(order.payments.filter(status=PaymentStatus.SUCCEEDED))
     if not payments:
         raise Conflict(_("找不到该订单的成功支付记录"), code="no_payment")
-    detail = [{"line": k, "qty": units[k], "amount": str(v)} for k, v in amounts.items()]
+    parts = _refund_split(payments, total)
+    details = rules.apportion_refund(
+        [(k, units[k], v) for k, v in amounts.items()], [amount for _, amount in parts]
+    )
     refunds = []
-    for payment, amount in _refund_split(payments, total):
+    for (payment, amount), detail in zip(parts, details, strict=True):
         refunds.append(
             _refund_payment(
                 payment,
                 order,
                 amount=amount,
                 reason=reason,
-                lines=detail,
+                lines=[{"line": k, "qty": q, "amount": str(a)} for k, q, a in detail],
                 actor=actor,
                 count_on_order=True,
                 reference=f"{reference}-{len(refunds) + 1}" if reference and refunds else reference,

@@ -23,8 +23,10 @@ by the playbook's ratio or in full), reviews paid orders and refunds random unit
 After every step: what each unpaid order asks for now (``payment_due``) follows the clock;
 per order, ``deposit_paid`` is 0 or the deposit; a ``deposit_paid`` order holds its deposit
 and nothing else; ``paid_amount`` is 0 or ``payable``; ``0 ≤ refunded ≤ paid``; the lines'
-refunds add up to the order's; money in (payments succeeded or handed back) = paid + automatic
-refunds + deposits kept (定金不退) + a deposit still held; no payment refunds more than it
+refunds add up to the order's, and each refund record's line detail adds up to its amount (a
+refund split over the balance and deposit payments too, the units counted once); money in
+(payments succeeded or handed back) = paid + automatic refunds + deposits kept (定金不退) + a
+deposit still held; no payment refunds more than it
 collected, the balance payment before the deposit; one successful payment per stage; the
 order's units are reserved exactly while its status holds stock, and every stock row's
 reserved is the sum of its live allocations.
@@ -613,6 +615,7 @@ class PresaleBooks(RuleBasedStateMachine):
         automatic: dict[int, Decimal] = defaultdict(lambda: ZERO)
         per_payment: dict[int, Decimal] = defaultdict(lambda: ZERO)
         line_refunds_by_stage: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+        units_in_detail: dict[int, int] = defaultdict(int)
         for order_id, payment_id, stage, detail, amount in PaymentRefund.objects.filter(
             order__store=store
         ).values_list("order_id", "payment_id", "payment__stage", "lines", "amount"):
@@ -620,6 +623,9 @@ class PresaleBooks(RuleBasedStateMachine):
             per_payment[payment_id] += amount
             if detail:
                 line_refunds_by_stage[(order_id, stage)] += amount
+                # a record's detail adds up to its amount (a split refund's too), units counted once
+                assert sum((Decimal(d["amount"]) for d in detail), ZERO) == amount, (payment_id, detail)
+                units_in_detail[order_id] += sum(d["qty"] for d in detail)
         received: dict[int, Decimal] = defaultdict(lambda: ZERO)
         succeeded: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
         for payment_id, order_id, stage, status, amount in Payment.objects.filter(
@@ -657,6 +663,7 @@ class PresaleBooks(RuleBasedStateMachine):
                 assert (order.deposit_paid, order.paid_amount) == (order.deposit_amount, ZERO), key
             lines = list(order.lines.all())
             assert sum((line.refunded_amount for line in lines), ZERO) == order.refunded_amount, key
+            assert units_in_detail[order.pk] == sum(line.refunded_qty for line in lines), key
             for line in lines:
                 paid_units = rules.unit_amounts(line.paid_total, line.quantity)
                 assert line.refunded_amount == sum(paid_units[: line.refunded_qty], ZERO), key
