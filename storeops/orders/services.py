@@ -585,6 +585,7 @@ def _place(
         order_id=order.pk,
         order_number=order.number,
         now=now,
+        presale=order.deposit_amount > 0,
     )
     placed = _event_row(
         order, actor, "placed", dst=S.CREATED, at=now, payable=order.payable, lines=len(quote.lines)
@@ -628,15 +629,20 @@ def _presale_terms(quote: Any) -> dict[str, Any] | None:
     deposit = quote.deposit_total.amount
     if deposit <= 0 or deposit >= quote.payable.amount:
         return None
-    windows = {(line.presale.balance_starts, line.presale.balance_ends) for line in presale_lines}
-    if len(presale_lines) != len(quote.lines) or len(windows) != 1:
+    # one presale offer (its window with it): the offer's page counts the order's deposit
+    offers = {line.presale_offer for line in presale_lines}
+    if len(presale_lines) != len(quote.lines) or len(offers) != 1:
         raise ValidationError(
             _("预售商品须单独下单：一个订单只能包含同一预售活动的商品"),
             fields={"lines": _("预售商品须单独下单")},
             code="presale_mixed_cart",
         )
-    ((starts, ends),) = windows
-    return {"deposit_amount": deposit, "balance_starts": starts, "balance_ends": ends}
+    terms = presale_lines[0].presale
+    return {
+        "deposit_amount": deposit,
+        "balance_starts": terms.balance_starts,
+        "balance_ends": terms.balance_ends,
+    }
 
 
 def _allocation_parts(
