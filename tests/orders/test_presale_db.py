@@ -15,14 +15,12 @@ from storeops.core.errors import Conflict, InvalidTransition, ValidationError
 from storeops.inventory.models import Stock
 from storeops.orders import services as svc
 from storeops.orders.models import PaymentRefund
-from storeops.promotions import services as prs
 from storeops.promotions.services import CartItem, Shopper
 from storeops.stores.services import playbook_update
-from tests.orders.builders import ACTOR, ADDRESS, T0, World
+from tests.orders.builders import ACTOR, ADDRESS, HOUR, T0, World, a_presale
 
 pytestmark = pytest.mark.django_db
 
-HOUR = dt.timedelta(hours=1)
 BALANCE_STARTS = T0 + 48 * HOUR
 BALANCE_ENDS = T0 + 72 * HOUR
 IN_WINDOW = BALANCE_STARTS + HOUR
@@ -36,21 +34,7 @@ def world(store, channel):
 @pytest.fixture
 def presale(world):
     """P1-S (100.00) on presale: deposit 20 counts as 3 × 20 = 60 → 60.00 a unit, 20 now, 40 later."""
-    made = prs.offer_create(
-        actor=ACTOR,
-        store=world.store,
-        kind="presale",
-        params={
-            "deposit": "20.00",
-            "multiplier": "3",
-            "balance_starts": BALANCE_STARTS.isoformat(),
-            "balance_ends": BALANCE_ENDS.isoformat(),
-        },
-        sku_ids=[world.sku_s.pk],
-        starts_at=T0 - HOUR,
-        ends_at=T0 + 24 * HOUR,
-    )
-    return prs.offer_set_status(actor=ACTOR, offer=made, status="active")
+    return a_presale(world, balance_window=(BALANCE_STARTS, BALANCE_ENDS))
 
 
 def _reserved(world):
@@ -167,21 +151,7 @@ def test_promo_04_refunds_of_a_paid_presale_come_from_the_balance_first_then_the
 def test_promo_04_a_split_presale_refunds_detail_adds_up_to_each_records_amount(world):
     """Before, both records of a refund split over the balance and the deposit payments
     carried the whole line detail: 120.00 of lines on a record of 80.00 and on one of 40.00."""
-    offer = prs.offer_create(
-        actor=ACTOR,
-        store=world.store,
-        kind="presale",
-        params={
-            "deposit": "20.00",
-            "multiplier": "3",
-            "balance_starts": BALANCE_STARTS.isoformat(),
-            "balance_ends": BALANCE_ENDS.isoformat(),
-        },
-        sku_ids=[world.sku_s.pk, world.sku_m.pk],
-        starts_at=T0 - HOUR,
-        ends_at=T0 + 24 * HOUR,
-    )
-    prs.offer_set_status(actor=ACTOR, offer=offer, status="active")
+    a_presale(world, skus=[world.sku_s, world.sku_m], balance_window=(BALANCE_STARTS, BALANCE_ENDS))
     order = world.place(1, 1)  # P1-S and P1-M at 60.00: 40.00 deposit + 80.00 balance
     world.pay(order, now=T0 + HOUR)
     world.pay(order, now=IN_WINDOW)

@@ -6,7 +6,6 @@ to its offer by a use (``OfferUse``) written with the order, so the counts are o
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import types
 from decimal import Decimal
@@ -24,38 +23,18 @@ from storeops.promotions import services as prs
 from storeops.promotions.models import OfferUse
 from storeops.promotions.services import CartItem, Shopper
 from storeops.stores.services import playbook_update
-from tests.orders.builders import ACTOR, ADDRESS, T0, World
+from tests.orders.builders import ACTOR, ADDRESS, HOUR, T0, World, a_presale
 
 pytestmark = pytest.mark.django_db
 
-HOUR = dt.timedelta(hours=1)
-BALANCE_STARTS = T0 + 48 * HOUR
-BALANCE_ENDS = T0 + 72 * HOUR
-IN_WINDOW = BALANCE_STARTS + HOUR
+BALANCE_ENDS = T0 + 72 * HOUR  # a_presale's balance window: from T0 + 48 h
+IN_WINDOW = T0 + 49 * HOUR
 D = Decimal
 
 
 @pytest.fixture
 def world(store, channel):
     return World(store, channel)
-
-
-def _presale(world, sku, multiplier="3"):
-    offer = prs.offer_create(
-        actor=ACTOR,
-        store=world.store,
-        kind="presale",
-        params={
-            "deposit": "20.00",
-            "multiplier": multiplier,
-            "balance_starts": BALANCE_STARTS.isoformat(),
-            "balance_ends": BALANCE_ENDS.isoformat(),
-        },
-        sku_ids=[sku.pk],
-        starts_at=T0 - HOUR,
-        ends_at=T0 + 24 * HOUR,
-    )
-    return prs.offer_set_status(actor=ACTOR, offer=offer, status="active")
 
 
 def _deposit_paid(world, qty, customer, qty_m=0):
@@ -72,8 +51,8 @@ def books(world):
     cancellations (one unit each), one whose deposit was never paid; and a second presale
     (P1-M) whose order must not count on the first."""
     playbook_update(actor=ACTOR, store=world.store, values={"presale_deposit_refund_ratio": "0.5"})
-    offer = _presale(world, world.sku_s)
-    other = _presale(world, world.sku_m, multiplier="2")
+    offer = a_presale(world)
+    other = a_presale(world, skus=[world.sku_m], multiplier="2")
     waiting = [_deposit_paid(world, 1, "w1"), _deposit_paid(world, 1, "w2")]
     paid = _deposit_paid(world, 2, "p1")
     mine = _deposit_paid(world, 1, "c1")
@@ -153,8 +132,8 @@ def test_promo_01_one_order_holds_one_presale_offer(world):
     """Two presales with the same balance window were accepted in one order (only the windows
     were compared, although the refusal says "the same presale offer"): its deposit would
     count on both offers."""
-    _presale(world, world.sku_s)
-    _presale(world, world.sku_m)
+    a_presale(world)
+    a_presale(world, skus=[world.sku_m])
     with pytest.raises(ValidationError) as caught:
         svc.order_place(
             actor=ACTOR,
