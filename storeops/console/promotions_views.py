@@ -99,6 +99,9 @@ def offer_detail(request: HttpRequest, offer_id: int) -> HttpResponse:
             groups=order_selectors.group_counts(store=store, offer_id=offer.pk)
             if offer.kind == "group_buy"
             else None,
+            presale=order_selectors.presale_counts(store=store, offer_id=offer.pk)
+            if offer.kind == "presale"
+            else None,
             status_actions=[
                 (status, STATUS_ACTIONS[status])
                 for status in ("active", "paused", "ended")

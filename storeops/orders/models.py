@@ -427,7 +427,9 @@ class PaymentRefund(models.Model):
     reference = models.CharField(_("退款单号"), max_length=64, unique=True)
     amount = models.DecimalField(_("金额"), **MONEY)
     reason = models.CharField(_("原因"), max_length=200)
-    lines = models.JSONField(_("退款明细"), default=list)  # [{"line": id, "qty": n, "amount": "x"}]
+    # [{"line": id, "qty": n, "amount": "x"}], adding up to ``amount``; a line split over two
+    # records (a presale refund: balance, then deposit) counts its units on the first only
+    lines = models.JSONField(_("退款明细"), default=list)
     status = models.CharField(_("状态"), max_length=20, choices=RefundStatus.choices)
     provider_refund_id = models.CharField(_("渠道退款号"), max_length=100, blank=True)
     actor_label = models.CharField(_("操作人"), max_length=150)

@@ -297,6 +297,44 @@ def refund_for_units(
     return sum(amounts, Decimal("0.00"))
 
 
+RefundLine = tuple[int, int, Decimal]  # (order line id, units, amount)
+
+
+def apportion_refund(lines: Sequence[RefundLine], parts: Sequence[Decimal]) -> list[list[RefundLine]]:
+    """The line detail of each part of a refund paid back in ``parts`` (the amounts, in the
+    order they are refunded — of a presale order the balance payment first, then the deposit
+    payment — adding up to the lines' amounts).
+
+    The first part takes the lines' amounts in their order until it is full, the next part
+    the rest, and so on; a line whose amount crosses from one part into the next is listed in
+    both, with the amount each carries. Its units are counted once, on the first part that
+    carries it (``0`` on the parts after). So each part's amounts add up to that part, and over
+    all the parts the units and amounts add up to the refund's, exactly to the cent. A line of
+    no amount (a gift) goes with the part being filled when its turn comes."""
+    if not parts or any(part <= 0 for part in parts):
+        raise ValueError("every part of a refund must be positive")
+    if any(amount < 0 for _, _, amount in lines):
+        raise ValueError("a line's refund must not be negative")
+    if sum(parts, Decimal(0)) != sum((amount for _, _, amount in lines), Decimal(0)):
+        raise ValueError("the parts must add up to the lines' amounts")
+    out: list[list[RefundLine]] = [[] for _ in parts]
+    room = list(parts)
+    i = 0
+    for line_id, units, amount in lines:
+        left, qty = amount, units
+        while True:
+            if room[i] == 0 and i + 1 < len(room):
+                i += 1
+            take = min(left, room[i])
+            out[i].append((line_id, qty, take))
+            room[i] -= take
+            left -= take
+            qty = 0
+            if left == 0:
+                break
+    return out
+
+
 # --- marketplace import and invoices (h6: ORD-07) ------------------------------------------------
 
 # GB 32100-2015 unified social credit code (统一社会信用代码): 18 characters from this

@@ -39,6 +39,7 @@ from storeops.orders.models import (
     RefundStatus,
     Source,
 )
+from storeops.promotions import selectors as promotion_selectors
 from storeops.stores.models import Channel, Store
 from storeops.stores.playbook import PlaybookSettings
 from storeops.stores.selectors import channel_list, playbook_get
@@ -1137,6 +1138,43 @@ def group_counts(*, store: Store, offer_id: int) -> dict[str, int]:
     counts = dict.fromkeys(("open", "formed", "failed"), 0)
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
+
+
+def presale_counts(*, store: Store, offer_id: int) -> dict[str, Any]:
+    """What became of the deposits of a presale offer (定金膨胀, PROMO-01), over its orders
+    whose deposit was paid: still waiting for the balance, balance paid, closed because the
+    balance was not paid in its window (lapsed), cancelled before the balance. Money: the
+    deposits collected, the balances collected, and the deposits kept (定金不退: the part of
+    the lapsed and cancelled deposits not given back, from the orders' ``deposit_kept``
+    events). The orders are found through the offer's uses (one per presale order). Two
+    queries."""
+    orders = Order.objects.filter(
+        store=store,
+        pk__in=promotion_selectors.offer_order_ids(offer_id=offer_id),
+        deposit_paid__gt=0,
+    )
+    unpaid = Q(paid_amount=0)
+    paid = Q(paid_amount__gt=0)
+    got = orders.aggregate(
+        waiting=Count("pk", filter=Q(status=OrderStatus.DEPOSIT_PAID)),
+        balance_paid=Count("pk", filter=paid),
+        lapsed=Count("pk", filter=unpaid & Q(status=OrderStatus.CLOSED)),
+        cancelled=Count("pk", filter=unpaid & Q(status=OrderStatus.CANCELLED)),
+        deposits=Sum("deposit_paid"),
+        paid_payable=Sum("payable", filter=paid),
+        paid_deposits=Sum("deposit_amount", filter=paid),
+    )
+    zero = Decimal("0.00")
+    kept = OrderEvent.objects.filter(order__in=orders, kind="deposit_kept").values_list("data", flat=True)
+    return {
+        "waiting": got["waiting"],
+        "balance_paid": got["balance_paid"],
+        "lapsed": got["lapsed"],
+        "cancelled": got["cancelled"],
+        "deposits": got["deposits"] or zero,
+        "balances": (got["paid_payable"] or zero) - (got["paid_deposits"] or zero),
+        "kept": sum((Decimal(str(data["amount"])) for data in kept), zero),
+    }
 
 
 GROUP_STATUSES = ("open", "formed", "failed")

@@ -585,6 +585,7 @@ def _place(
         order_id=order.pk,
         order_number=order.number,
         now=now,
+        presale=order.deposit_amount > 0,
     )
     placed = _event_row(
         order, actor, "placed", dst=S.CREATED, at=now, payable=order.payable, lines=len(quote.lines)
@@ -628,15 +629,20 @@ def _presale_terms(quote: Any) -> dict[str, Any] | None:
     deposit = quote.deposit_total.amount
     if deposit <= 0 or deposit >= quote.payable.amount:
         return None
-    windows = {(line.presale.balance_starts, line.presale.balance_ends) for line in presale_lines}
-    if len(presale_lines) != len(quote.lines) or len(windows) != 1:
+    # one presale offer (its window with it): the offer's page counts the order's deposit
+    offers = {line.presale_offer for line in presale_lines}
+    if len(presale_lines) != len(quote.lines) or len(offers) != 1:
         raise ValidationError(
             _("预售商品须单独下单：一个订单只能包含同一预售活动的商品"),
             fields={"lines": _("预售商品须单独下单")},
             code="presale_mixed_cart",
         )
-    ((starts, ends),) = windows
-    return {"deposit_amount": deposit, "balance_starts": starts, "balance_ends": ends}
+    terms = presale_lines[0].presale
+    return {
+        "deposit_amount": deposit,
+        "balance_starts": terms.balance_starts,
+        "balance_ends": terms.balance_ends,
+    }
 
 
 def _allocation_parts(
@@ -1845,7 +1851,10 @@ def order_refund(
     what was paid for them. Never more than paid (DB constraints back the services).
     Returns the refund records: one, or two when a presale order's refund is more than its
     balance payment has left (the rest comes from the deposit payment); none when the units
-    were free (e.g. gifts)."""
+    were free (e.g. gifts). Each record's line detail (``PaymentRefund.lines``) adds up to its
+    amount: the balance part takes the lines' amounts first, the deposit part the rest; a line
+    split between them counts its units on the balance part only (``qty`` 0 on the deposit
+    part) — see :func:`rules.apportion_refund`."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("请填写退款原因"), fields={"reason": _("必填")})
@@ -1879,16 +1888,19 @@ def _refund_order_lines(
     payments = list(order.payments.filter(status=PaymentStatus.SUCCEEDED))
     if not payments:
         raise Conflict(_("找不到该订单的成功支付记录"), code="no_payment")
-    detail = [{"line": k, "qty": units[k], "amount": str(v)} for k, v in amounts.items()]
+    parts = _refund_split(payments, total)
+    details = rules.apportion_refund(
+        [(k, units[k], v) for k, v in amounts.items()], [amount for _, amount in parts]
+    )
     refunds = []
-    for payment, amount in _refund_split(payments, total):
+    for (payment, amount), detail in zip(parts, details, strict=True):
         refunds.append(
             _refund_payment(
                 payment,
                 order,
                 amount=amount,
                 reason=reason,
-                lines=detail,
+                lines=[{"line": k, "qty": q, "amount": str(a)} for k, q, a in detail],
                 actor=actor,
                 count_on_order=True,
                 reference=f"{reference}-{len(refunds) + 1}" if reference and refunds else reference,

@@ -259,7 +259,9 @@ class IssuedCoupon(models.Model):
 
 class OfferUse(models.Model):
     """One order's use of a limited offer (PROMO-01): a flash sale's units, or one use of an
-    offer with a per-customer limit. Written with the order, in its transaction; released
+    offer with a per-customer limit; and one use of the presale offer of each presale order
+    (定金膨胀), limited or not, which links the offer to its orders (the offer page's deposit
+    and balance counts). Written with the order, in its transaction; released
     (``released_at``) when the order is cancelled or closed unpaid, which also gives a flash
     sale's units back to ``Offer.stock_sold``. A customer's live uses are what the quote reads
     as their prior use of the offer."""

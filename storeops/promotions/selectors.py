@@ -374,6 +374,12 @@ def offer_prior_use(*, customer_ref: str, offer_ids: Sequence[int]) -> dict[int,
     return {row["offer_id"]: row["n"] for row in rows}
 
 
+def offer_order_ids(*, offer_id: int) -> QuerySet[OfferUse]:
+    """The ids (``order_id``) of the orders that used an offer, live or released: a lazy
+    query, to filter orders by (``pk__in``) in one statement."""
+    return OfferUse.objects.filter(offer_id=offer_id).values("order_id")
+
+
 def offer_use_summary(*, offer_id: int) -> dict[str, int]:
     """How much a limited offer has been used by live orders: orders, customers, units."""
     live = OfferUse.objects.filter(offer_id=offer_id, released_at__isnull=True)

@@ -593,9 +593,17 @@ def coupon_redeem(
 
 
 def offer_uses_record(
-    *, priced: CartQuote, customer_ref: str, order_id: int, order_number: str, now: dt.datetime
+    *,
+    priced: CartQuote,
+    customer_ref: str,
+    order_id: int,
+    order_number: str,
+    now: dt.datetime,
+    presale: bool = False,
 ) -> list[OfferUse]:
-    """Book the limited offers an order got (PROMO-01), in the order's transaction.
+    """Book the limited offers an order got (PROMO-01), in the order's transaction; and
+    the presale offer of a presale order (``presale``: its deposit is paid apart), one use,
+    limited or not, so the offer's page counts its deposits and balances.
 
     A flash sale takes its units from the sale's stock with one conditional UPDATE
     (``stock_sold + n <= stock_cap``); an offer with only a per-customer limit is locked with
@@ -604,7 +612,7 @@ def offer_uses_record(
     customer at the same moment cannot both pass the limit. The quote priced the order with
     what it saw a moment before; if that no longer holds (the sale sold out, the customer's
     other order took the last use), :class:`Conflict` rolls the order back: quote again.
-    No query at all when the order got no limited offer.
+    No query at all when the order got no limited offer and is no presale.
     """
     units: dict[int, int] = {}
     for line in priced.quote.lines:
@@ -613,10 +621,21 @@ def offer_uses_record(
                 pk = int(adjustment.offer_id[2:])
                 units[pk] = units.get(pk, 0) + adjustment.quantity
     got = sorted({int(a.offer_id[2:]) for a in priced.quote.applied if a.offer_id.startswith("of")})
+    presales = (
+        {
+            int(line.presale_offer[2:])
+            for line in priced.quote.lines
+            if (line.presale_offer or "").startswith("of")
+        }
+        if presale
+        else set()
+    )
     uses: list[OfferUse] = []
-    for pk in got:
+    for pk in sorted(set(got) | presales):
         offer = priced.limited.get(pk)
         if offer is None:
+            if pk in presales:  # not limited: nothing to take or check
+                uses.append(_use(pk, customer_ref, order_id, order_number, 1, now))
             continue
         flash = offer.mechanic if isinstance(offer.mechanic, e.FlashSale) else None
         quantity = units.get(pk, 0) if flash is not None else 1
@@ -639,19 +658,23 @@ def offer_uses_record(
             raise Conflict(
                 _("该顾客已用完本活动的每人限购数量，请重新获取报价后下单"), code="offer_limit_reached"
             )
-        uses.append(
-            OfferUse(
-                offer_id=pk,
-                customer_ref=customer_ref,
-                order_id=order_id,
-                order_number=order_number,
-                quantity=quantity,
-                used_at=now,
-            )
-        )
+        uses.append(_use(pk, customer_ref, order_id, order_number, quantity, now))
     if uses:
         OfferUse.objects.bulk_create(uses)
     return uses
+
+
+def _use(
+    offer_id: int, customer_ref: str, order_id: int, order_number: str, quantity: int, now: dt.datetime
+) -> OfferUse:
+    return OfferUse(
+        offer_id=offer_id,
+        customer_ref=customer_ref,
+        order_id=order_id,
+        order_number=order_number,
+        quantity=quantity,
+        used_at=now,
+    )
 
 
 def offer_uses_release(*, order_id: int, now: dt.datetime | None = None) -> int:

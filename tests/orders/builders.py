@@ -1,5 +1,5 @@
 """Builders for order tests: a store with two warehouses holding stock, a priced product,
-an address, and helpers to place and pay orders through the services."""
+an address, helpers to place and pay orders through the services, and a presale offer."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ from storeops.core.context import Actor
 from storeops.inventory import services as inv
 from storeops.orders import services as svc
 from storeops.orders.payments import TestGateway
+from storeops.promotions import services as prs
+from storeops.promotions.models import Offer
 from storeops.promotions.services import CartItem, Shopper
 from tests.catalog.db_builders import a_dress_category, a_product
 
 ACTOR = Actor.system("cli")
 T0 = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)
+HOUR = dt.timedelta(hours=1)
 
 ADDRESS = svc.AddressIn(
     receiver="张三",
@@ -94,3 +97,43 @@ class World:
         result = svc.payment_callback(provider="test", body=body, headers=headers, now=now)
         order.refresh_from_db()
         return payment, body, headers, result
+
+
+def a_presale(
+    world: World,
+    *,
+    skus=None,
+    product_ids: list[int] | None = None,
+    deposit: str = "20.00",
+    multiplier: str = "3",
+    max_deduction: str | None = None,
+    deposit_window: tuple[dt.datetime, dt.datetime | None] = (T0 - HOUR, T0 + 24 * HOUR),
+    balance_window: tuple[dt.datetime, dt.datetime] = (T0 + 48 * HOUR, T0 + 72 * HOUR),
+) -> Offer:
+    """An active presale (定金膨胀, PROMO-01) of the world's P1-S (or ``skus``, or the products
+    ``product_ids``): by default a deposit of 20.00 that counts 3 times (a unit of 100.00 costs
+    60.00: 20.00 now, 40.00 later), taken while ``deposit_window`` runs (the offer's time; no
+    end with ``None``), the balance paid in ``balance_window``."""
+    params = {
+        "deposit": deposit,
+        "multiplier": multiplier,
+        "balance_starts": balance_window[0].isoformat(),
+        "balance_ends": balance_window[1].isoformat(),
+    }
+    if max_deduction is not None:
+        params["max_deduction"] = max_deduction
+    scope = (
+        {"product_ids": product_ids}
+        if product_ids is not None
+        else {"sku_ids": [sku.pk for sku in (skus or [world.sku_s])]}
+    )
+    offer = prs.offer_create(
+        actor=ACTOR,
+        store=world.store,
+        kind="presale",
+        params=params,
+        starts_at=deposit_window[0],
+        ends_at=deposit_window[1],
+        **scope,
+    )
+    return prs.offer_set_status(actor=ACTOR, offer=offer, status="active")

@@ -15,7 +15,7 @@ from storeops.inventory.models import Stock
 from storeops.orders.models import Order, PaymentCallback
 from storeops.orders.payments import SIGNATURE_HEADER, TestGateway, sign
 from storeops.promotions import services as prs
-from tests.orders.builders import ACTOR, World
+from tests.orders.builders import ACTOR, World, a_presale
 
 pytestmark = pytest.mark.django_db
 
@@ -405,21 +405,12 @@ def test_promo_02_new_user_offers_follow_the_customers_orders_not_the_storefront
 
 def test_promo_01_storefront_presale_pays_the_deposit_then_the_balance_in_its_window(world, shop):
     now = timezone.now()
-    offer = prs.offer_create(
-        actor=ACTOR,
-        store=world.store,
-        kind="presale",
-        params={
-            "deposit": "20.00",
-            "multiplier": "3",
-            "balance_starts": (now + dt.timedelta(days=2)).isoformat(),
-            "balance_ends": (now + dt.timedelta(days=3)).isoformat(),
-        },
+    a_presale(
+        world,
         product_ids=[world.sku_s.product_id],
-        starts_at=now - dt.timedelta(hours=1),
-        ends_at=now + dt.timedelta(days=1),
+        deposit_window=(now - dt.timedelta(hours=1), now + dt.timedelta(days=1)),
+        balance_window=(now + dt.timedelta(days=2), now + dt.timedelta(days=3)),
     )
-    prs.offer_set_status(actor=ACTOR, offer=offer, status="active")
     store = world.store.pk
     quote = shop.post(f"/orders/shop/{store}/quote", _cart(world)).json()["quote"]
     assert (quote["payable"], quote["deposit_total"], quote["balance_total"]) == ("120.00", "40.00", "80.00")

@@ -15,14 +15,12 @@ from storeops.core.errors import Conflict, InvalidTransition, ValidationError
 from storeops.inventory.models import Stock
 from storeops.orders import services as svc
 from storeops.orders.models import PaymentRefund
-from storeops.promotions import services as prs
 from storeops.promotions.services import CartItem, Shopper
 from storeops.stores.services import playbook_update
-from tests.orders.builders import ACTOR, ADDRESS, T0, World
+from tests.orders.builders import ACTOR, ADDRESS, HOUR, T0, World, a_presale
 
 pytestmark = pytest.mark.django_db
 
-HOUR = dt.timedelta(hours=1)
 BALANCE_STARTS = T0 + 48 * HOUR
 BALANCE_ENDS = T0 + 72 * HOUR
 IN_WINDOW = BALANCE_STARTS + HOUR
@@ -36,21 +34,7 @@ def world(store, channel):
 @pytest.fixture
 def presale(world):
     """P1-S (100.00) on presale: deposit 20 counts as 3 × 20 = 60 → 60.00 a unit, 20 now, 40 later."""
-    made = prs.offer_create(
-        actor=ACTOR,
-        store=world.store,
-        kind="presale",
-        params={
-            "deposit": "20.00",
-            "multiplier": "3",
-            "balance_starts": BALANCE_STARTS.isoformat(),
-            "balance_ends": BALANCE_ENDS.isoformat(),
-        },
-        sku_ids=[world.sku_s.pk],
-        starts_at=T0 - HOUR,
-        ends_at=T0 + 24 * HOUR,
-    )
-    return prs.offer_set_status(actor=ACTOR, offer=made, status="active")
+    return a_presale(world, balance_window=(BALANCE_STARTS, BALANCE_ENDS))
 
 
 def _reserved(world):
@@ -154,8 +138,46 @@ def test_promo_04_refunds_of_a_paid_presale_come_from_the_balance_first_then_the
         (Decimal("20.00"), "balance", "R-X"),
         (Decimal("40.00"), "deposit", "R-X-2"),
     ]
+    # each record's detail adds up to its amount; the unit is counted once, on the balance part
+    assert first.lines == [{"line": line.pk, "qty": 1, "amount": "60.00"}]
+    assert [r.lines for r in rest] == [
+        [{"line": line.pk, "qty": 1, "amount": "20.00"}],
+        [{"line": line.pk, "qty": 0, "amount": "40.00"}],
+    ]
     order.refresh_from_db()
     assert order.refunded_amount == order.paid_amount == Decimal("120.00")
+
+
+def test_promo_04_a_split_presale_refunds_detail_adds_up_to_each_records_amount(world):
+    """Before, both records of a refund split over the balance and the deposit payments
+    carried the whole line detail: 120.00 of lines on a record of 80.00 and on one of 40.00."""
+    a_presale(world, skus=[world.sku_s, world.sku_m], balance_window=(BALANCE_STARTS, BALANCE_ENDS))
+    order = world.place(1, 1)  # P1-S and P1-M at 60.00: 40.00 deposit + 80.00 balance
+    world.pay(order, now=T0 + HOUR)
+    world.pay(order, now=IN_WINDOW)
+    s, m = order.lines.order_by("position")
+    balance, deposit = svc.order_refund(actor=ACTOR, order=order, units={s.pk: 1, m.pk: 1}, reason="整单退")
+    assert (balance.payment.stage, balance.amount, deposit.payment.stage, deposit.amount) == (
+        "balance",
+        Decimal("80.00"),
+        "deposit",
+        Decimal("40.00"),
+    )
+    assert balance.lines == [
+        {"line": s.pk, "qty": 1, "amount": "60.00"},
+        {"line": m.pk, "qty": 1, "amount": "20.00"},
+    ]
+    assert deposit.lines == [{"line": m.pk, "qty": 0, "amount": "40.00"}]
+    records = PaymentRefund.objects.filter(order=order)
+    for record in records:
+        assert sum(Decimal(d["amount"]) for d in record.lines) == record.amount
+    assert sum(d["qty"] for r in records for d in r.lines) == 2
+    order.refresh_from_db()
+    assert order.refunded_amount == sum(r.amount for r in records) == Decimal("120.00")
+    assert [(line.refunded_qty, line.refunded_amount) for line in order.lines.order_by("position")] == [
+        (1, Decimal("60.00")),
+        (1, Decimal("60.00")),
+    ]
 
 
 def test_promo_01_a_balance_arriving_after_the_order_closed_is_handed_back(world, presale):

@@ -23,8 +23,10 @@ by the playbook's ratio or in full), reviews paid orders and refunds random unit
 After every step: what each unpaid order asks for now (``payment_due``) follows the clock;
 per order, ``deposit_paid`` is 0 or the deposit; a ``deposit_paid`` order holds its deposit
 and nothing else; ``paid_amount`` is 0 or ``payable``; ``0 ≤ refunded ≤ paid``; the lines'
-refunds add up to the order's; money in (payments succeeded or handed back) = paid + automatic
-refunds + deposits kept (定金不退) + a deposit still held; no payment refunds more than it
+refunds add up to the order's, and each refund record's line detail adds up to its amount (a
+refund split over the balance and deposit payments too, the units counted once); money in
+(payments succeeded or handed back) = paid + automatic refunds + deposits kept (定金不退) + a
+deposit still held; no payment refunds more than it
 collected, the balance payment before the deposit; one successful payment per stage; the
 order's units are reserved exactly while its status holds stock, and every stock row's
 reserved is the sum of its live allocations.
@@ -41,14 +43,11 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
-    RuleBasedStateMachine,
     initialize,
     invariant,
     multiple,
@@ -58,31 +57,27 @@ from hypothesis.stateful import (
 )
 
 from storeops.core.errors import Conflict, InvalidTransition, ValidationError
-from storeops.inventory.models import Stock, Zone
+from storeops.inventory.models import Stock
 from storeops.inventory.selectors import ledger_mismatches
 from storeops.inventory.services import InsufficientStock
 from storeops.orders import rules
 from storeops.orders import services as svc
 from storeops.orders.models import Allocation, Order, OrderEvent, Payment, PaymentRefund
 from storeops.orders.payments import TestGateway
-from storeops.promotions import services as prs
-from storeops.promotions.selectors import offer_cache_clear
 from storeops.stores import services as store_services
-from storeops.stores.selectors import playbook_get
-from tests.orders.builders import ACTOR, T0, World
+from tests.orders.builders import ACTOR, HOUR, T0, World, a_presale
+from tests.orders.machines import StoreMachine
 
 pytestmark = pytest.mark.django_db
 
 S = rules.Status
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-HOUR = dt.timedelta(hours=1)
 CUSTOMERS = ("c1", "c2", "c3")
 RATIOS = ("0", "0.5", "0.33", "1")
 DEPOSIT = Decimal("13.33")  # per unit; counts as min(3 × 13.33, 35.55) = 35.55 → 22.22 off
 PRESALE_UNIT = Decimal("77.78")
 PRICE = Decimal("100.00")
-STOCK = {"sh": 3, "gz": 2}  # per SKU: 5 units of P1-S, so some orders ask for more than is left
 PAID_STATES = (S.PAID, S.ON_HOLD, S.REVIEWED)
 EDGES = ("before_start", "start", "inside", "last_minutes", "before_end", "end")
 
@@ -92,62 +87,29 @@ def _with_store_offer(total: Decimal) -> Decimal:
     return total - Decimal("7.00") if total >= Decimal("200.00") else total
 
 
-class PresaleBooks(RuleBasedStateMachine):
+class PresaleBooks(StoreMachine):
     orders = Bundle("orders")
     payments = Bundle("payments")
     callbacks = Bundle("callbacks")
+    STORE = ("psm", "预售状态机店")
+    STOCK = {"sh": 3, "gz": 2}  # per SKU: 5 units of P1-S, so some orders ask for more than is left
 
     def __init__(self) -> None:
         super().__init__()
-        self._savepoint = transaction.atomic()
-        self._savepoint.__enter__()
-        offer_cache_clear()  # ids come back after a rollback (SQLite): never serve a built offer
-        store = store_services.store_create(actor=ACTOR, code="psm", name="预售状态机店")
-        channel = store_services.channel_create(
-            actor=ACTOR, store=store, kind="own_web", code="web", name="自营商城"
-        )
-        self.world = World(store, channel, stock_sh=STOCK["sh"], stock_gz=STOCK["gz"])
-        self.t0 = timezone.now().replace(microsecond=0)
-        self.now = self.t0
+        self.t0 = self.now
         self.deposit_ends = self.t0 + 2 * HOUR
         self.balance_starts = self.t0 + 2 * HOUR
         self.balance_ends = self.t0 + 4 * HOUR
-        store_offer = prs.offer_create(
-            actor=ACTOR,
-            store=store,
-            kind="tiered_reduction",
-            title_zh="满200减7",
-            params={"tiers": [{"threshold": "200", "amount": "7"}]},
+        a_presale(
+            self.world,
+            deposit=str(DEPOSIT),
+            max_deduction="35.55",
+            deposit_window=(self.t0 - HOUR, self.deposit_ends),
+            balance_window=(self.balance_starts, self.balance_ends),
         )
-        prs.offer_set_status(actor=ACTOR, offer=store_offer, status="active")
-        presale = prs.offer_create(
-            actor=ACTOR,
-            store=store,
-            kind="presale",
-            params={
-                "deposit": str(DEPOSIT),
-                "multiplier": "3",
-                "max_deduction": "35.55",
-                "balance_starts": self.balance_starts.isoformat(),
-                "balance_ends": self.balance_ends.isoformat(),
-            },
-            sku_ids=[self.world.sku_s.pk],
-            starts_at=self.t0 - HOUR,
-            ends_at=self.deposit_ends,
-        )
-        prs.offer_set_status(actor=ACTOR, offer=presale, status="active")
         self.ratio = Decimal("0")
-        self.playbook = playbook_get(store=store, channel=channel)
-
-    def teardown(self) -> None:
-        transaction.set_rollback(True)
-        self._savepoint.__exit__(None, None, None)
 
     # --- helpers ---------------------------------------------------------------------------------
-
-    def _available(self, sku_id: int) -> int:
-        rows = Stock.objects.filter(sku_id=sku_id, zone=Zone.SELLABLE, warehouse__store=self.world.store)
-        return sum(r.on_hand - r.reserved for r in rows)
 
     def _snapshot(self, order: Order) -> tuple:
         order.refresh_from_db()
@@ -169,16 +131,6 @@ class PresaleBooks(RuleBasedStateMachine):
             refunds,
             order.events.count(),
         )
-
-    def _refused(self, order: Order, call, *errors: type[Exception], code: str | None = None) -> None:
-        """``call`` must raise one of ``errors`` (default: a conflict, e.g. an invalid transition),
-        with ``code`` when given, and leave the order exactly as it was."""
-        before = self._snapshot(order)
-        with pytest.raises(errors or (Conflict,)) as caught:
-            call()
-        if code is not None:
-            assert caught.value.code == code, caught.value
-        assert self._snapshot(order) == before
 
     def _in(self, *statuses: S) -> list[int]:
         return list(
@@ -602,7 +554,7 @@ class PresaleBooks(RuleBasedStateMachine):
             live[(a.line.sku_id, a.warehouse_id)] += a.quantity
         for stock in Stock.objects.filter(warehouse__store=store).select_related("warehouse"):
             key = (stock.sku_id, stock.warehouse_id)
-            assert stock.on_hand == STOCK[stock.warehouse.code], key  # nothing ships here
+            assert stock.on_hand == self.STOCK[stock.warehouse.code], key  # nothing ships here
             assert stock.reserved == live[key], key
         assert ledger_mismatches(store=store) == []
 
@@ -613,6 +565,7 @@ class PresaleBooks(RuleBasedStateMachine):
         automatic: dict[int, Decimal] = defaultdict(lambda: ZERO)
         per_payment: dict[int, Decimal] = defaultdict(lambda: ZERO)
         line_refunds_by_stage: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+        units_in_detail: dict[int, int] = defaultdict(int)
         for order_id, payment_id, stage, detail, amount in PaymentRefund.objects.filter(
             order__store=store
         ).values_list("order_id", "payment_id", "payment__stage", "lines", "amount"):
@@ -620,6 +573,9 @@ class PresaleBooks(RuleBasedStateMachine):
             per_payment[payment_id] += amount
             if detail:
                 line_refunds_by_stage[(order_id, stage)] += amount
+                # a record's detail adds up to its amount (a split refund's too), units counted once
+                assert sum((Decimal(d["amount"]) for d in detail), ZERO) == amount, (payment_id, detail)
+                units_in_detail[order_id] += sum(d["qty"] for d in detail)
         received: dict[int, Decimal] = defaultdict(lambda: ZERO)
         succeeded: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
         for payment_id, order_id, stage, status, amount in Payment.objects.filter(
@@ -657,6 +613,7 @@ class PresaleBooks(RuleBasedStateMachine):
                 assert (order.deposit_paid, order.paid_amount) == (order.deposit_amount, ZERO), key
             lines = list(order.lines.all())
             assert sum((line.refunded_amount for line in lines), ZERO) == order.refunded_amount, key
+            assert units_in_detail[order.pk] == sum(line.refunded_qty for line in lines), key
             for line in lines:
                 paid_units = rules.unit_amounts(line.paid_total, line.quantity)
                 assert line.refunded_amount == sum(paid_units[: line.refunded_qty], ZERO), key
@@ -708,24 +665,6 @@ def world(store, channel):
     return World(store, channel)
 
 
-def _presale(world, *, deposit_window, balance_window):
-    offer = prs.offer_create(
-        actor=ACTOR,
-        store=world.store,
-        kind="presale",
-        params={
-            "deposit": "20.00",
-            "multiplier": "3",
-            "balance_starts": balance_window[0].isoformat(),
-            "balance_ends": balance_window[1].isoformat(),
-        },
-        sku_ids=[world.sku_s.pk],
-        starts_at=deposit_window[0],
-        ends_at=deposit_window[1],
-    )
-    return prs.offer_set_status(actor=ACTOR, offer=offer, status="active")
-
-
 def _deposits_kept(world) -> list[str]:
     return [
         str(e.data["amount"])
@@ -745,9 +684,7 @@ def test_promo_01_no_deposit_is_kept_from_an_order_whose_balance_window_shut_bef
     store_services.playbook_update(
         actor=ACTOR, store=world.store, values={"unpaid_order_close_minutes": 10080}
     )
-    _presale(
-        world, deposit_window=(T0 - HOUR, T0 + 24 * HOUR), balance_window=(T0 + 48 * HOUR, T0 + 72 * HOUR)
-    )
+    a_presale(world)  # deposits until T0 + 24 h, the balance from T0 + 48 h to T0 + 72 h
     order = world.place(1, now=T0 + 23 * HOUR)
     assert order.deposit_amount == Decimal("20.00")
     late = T0 + 73 * HOUR  # the balance window shut an hour ago
@@ -775,27 +712,14 @@ def test_promo_01_no_deposit_is_kept_when_the_balance_window_is_over_before_the_
     Now such an offer is refused, and the engine does not price a presale whose balance window
     is over (an offer saved before this check sells at its price)."""
     with pytest.raises(ValidationError) as caught:
-        _presale(
+        a_presale(
             world,
             deposit_window=(T0 - 5 * HOUR, T0 + 24 * HOUR),
             balance_window=(T0 - 3 * HOUR, T0 - 2 * HOUR),
         )
     assert "params.balance_ends" in caught.value.fields
     # an offer without an end to its deposit window: no presale once the balance window is over
-    offer = prs.offer_create(
-        actor=ACTOR,
-        store=world.store,
-        kind="presale",
-        params={
-            "deposit": "20.00",
-            "multiplier": "3",
-            "balance_starts": (T0 - 3 * HOUR).isoformat(),
-            "balance_ends": (T0 - 2 * HOUR).isoformat(),
-        },
-        sku_ids=[world.sku_s.pk],
-        starts_at=T0 - 5 * HOUR,
-    )
-    prs.offer_set_status(actor=ACTOR, offer=offer, status="active")
+    a_presale(world, deposit_window=(T0 - 5 * HOUR, None), balance_window=(T0 - 3 * HOUR, T0 - 2 * HOUR))
     order = world.place(1, now=T0)
     assert (order.deposit_amount, order.payable) == (Decimal("0.00"), Decimal("100.00"))
     world.pay(order, now=T0)

@@ -31,13 +31,11 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
-    RuleBasedStateMachine,
     initialize,
     invariant,
     multiple,
@@ -58,10 +56,9 @@ from storeops.orders.models import Allocation, Order, OrderEvent, Payment, Payme
 from storeops.orders.payments import TestGateway
 from storeops.promotions import services as prs
 from storeops.promotions.models import OfferUse
-from storeops.stores import services as store_services
-from storeops.stores.selectors import playbook_get
 from tests.fulfilment.builders import a_carrier
 from tests.orders.builders import ACTOR, T0, World
+from tests.orders.machines import StoreMachine
 
 pytestmark = pytest.mark.django_db
 
@@ -79,35 +76,20 @@ NEXT = {
 }
 
 
-class OrderBooks(RuleBasedStateMachine):
+class OrderBooks(StoreMachine):
     orders = Bundle("orders")
     payments = Bundle("payments")
     callbacks = Bundle("callbacks")
+    STORE = ("sm", "状态机店")
+    STOCK = {"sh": 6, "gz": 4}  # little stock, so some orders ask for more; two warehouses, so some split
 
     def __init__(self) -> None:
         super().__init__()
-        self._savepoint = transaction.atomic()
-        self._savepoint.__enter__()
-        store = store_services.store_create(actor=ACTOR, code="sm", name="状态机店")
-        channel = store_services.channel_create(
-            actor=ACTOR, store=store, kind="own_web", code="web", name="自营商城"
-        )
-        # little stock, so some orders ask for more than there is; two warehouses, so some split
-        self.world = World(store, channel, stock_sh=6, stock_gz=4)
-        # a store-level 满200减7: discounts are apportioned over lines and units in odd cents
-        offer = prs.offer_create(
-            actor=ACTOR,
-            store=store,
-            kind="tiered_reduction",
-            title_zh="满200减7",
-            params={"tiers": [{"threshold": "200", "amount": "7"}]},
-        )
-        prs.offer_set_status(actor=ACTOR, offer=offer, status="active")
-        # and a flash sale of 4 units, 2 per buyer (PROMO-01): its units are booked with the
+        # a flash sale of 4 units, 2 per buyer (PROMO-01): its units are booked with the
         # orders and given back when they are cancelled or closed
         self.flash = prs.offer_create(
             actor=ACTOR,
-            store=store,
+            store=self.world.store,
             kind="flash_sale",
             params={"price": "80.00", "per_buyer_limit": 2},
             stock_cap=4,
@@ -115,27 +97,17 @@ class OrderBooks(RuleBasedStateMachine):
         )
         prs.offer_set_status(actor=ACTOR, offer=self.flash, status="active")
         a_carrier("SF")
-        self.playbook = playbook_get(store=store, channel=channel)
-        self.now = timezone.now().replace(microsecond=0)
         self.received: dict[tuple[int, int], int] = defaultdict(int)
-        for wh, units in ((self.world.sh, 6), (self.world.gz, 4)):
+        for wh in (self.world.sh, self.world.gz):
             for sku in (self.world.sku_s, self.world.sku_m):
-                self.received[(sku.pk, wh.pk)] += units
+                self.received[(sku.pk, wh.pk)] += self.STOCK[wh.code]
         self.tracking = 0
-
-    def teardown(self) -> None:
-        transaction.set_rollback(True)
-        self._savepoint.__exit__(None, None, None)
 
     # --- helpers ---------------------------------------------------------------------------------
 
     def _tick(self, seconds: int = 1) -> dt.datetime:
         self.now += dt.timedelta(seconds=seconds)
         return self.now
-
-    def _available(self, sku_id: int) -> int:
-        rows = Stock.objects.filter(sku_id=sku_id, zone=Zone.SELLABLE, warehouse__store=self.world.store)
-        return sum(r.on_hand - r.reserved for r in rows)
 
     def _snapshot(self, order: Order) -> tuple:
         order.refresh_from_db()
@@ -144,14 +116,6 @@ class OrderBooks(RuleBasedStateMachine):
             Allocation.objects.filter(line__order=order).values_list("released", "shipped").order_by("pk")
         )
         return (order.status, order.version, order.paid_amount, order.refunded_amount, lines, allocations)
-
-    def _refused(self, order: Order, call, *errors: type[Exception]) -> None:
-        """``call`` must raise one of ``errors`` (default: a conflict, e.g. an invalid transition)
-        and leave the order exactly as it was."""
-        before = self._snapshot(order)
-        with pytest.raises(errors or (Conflict,)):
-            call()
-        assert self._snapshot(order) == before
 
     # --- placing and paying (ORD-06, ORD-02) -----------------------------------------------------
 

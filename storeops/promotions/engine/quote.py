@@ -56,6 +56,7 @@ class QuotedLine:
     deposit: Money | None = None  # presale: paid now
     balance: Money | None = None  # presale: paid in the balance window
     presale: Presale | None = None  # the presale offer's terms (balance window) when it applies
+    presale_offer: str | None = None  # that presale offer's id
 
     def unit_amounts(self) -> list[Money]:
         """What each unit was paid, summing exactly to ``final_total`` (for partial refunds)."""
@@ -190,13 +191,13 @@ def _item_savings(line: CartLine, option: ItemOption) -> list[tuple[Offer, int, 
     return [saving for saving in savings if saving[1] > 0]
 
 
-def _presale_deposit(line: CartLine, option: ItemOption) -> tuple[Presale, int] | None:
+def _presale_deposit(line: CartLine, option: ItemOption) -> tuple[Offer, Presale, int] | None:
     for offer, quantity in (
         (option.primary, option.primary_quantity),
         (option.fallback, line.quantity - option.primary_quantity),
     ):
         if offer is not None and isinstance(offer.mechanic, Presale):
-            return offer.mechanic, to_units(offer.mechanic.deposit) * quantity
+            return offer, offer.mechanic, to_units(offer.mechanic.deposit) * quantity
     return None
 
 
@@ -298,7 +299,7 @@ def _quoted_lines(
         balance: Money | None = None
         presale = _presale_deposit(line, option)
         if presale is not None:
-            mechanic, deposit_units = presale
+            _offer, mechanic, deposit_units = presale
             deposit_units = min(deposit_units, final)
             deposit_total += deposit_units
             deposit = money(deposit_units)
@@ -318,7 +319,8 @@ def _quoted_lines(
                 adjustments=tuple(adjustments[i]),
                 deposit=deposit,
                 balance=balance,
-                presale=presale[0] if presale is not None else None,
+                presale=presale[1] if presale is not None else None,
+                presale_offer=presale[0].id if presale is not None else None,
             )
         )
     return quoted, deposit_total
