@@ -581,109 +581,125 @@ def _settled_on(when: dt.datetime | None) -> dt.date | None:
     return timezone.localdate(when) if when is not None else None
 
 
-def _compared(item: Item, statement: PaymentStatement) -> Item:
-    """A line found on both sides: same amount on the same day, or which of them differs."""
-    if item.store_amount != item.statement_amount:
-        item.result = Mismatch.AMOUNT_DIFFERS
-    elif item.settled_on != statement.statement_date:
-        item.result = Mismatch.OTHER_DAY
-    return item
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Ours:
+    """Our side of one reference: a payment or a refund, as the comparison needs it."""
+
+    reference: str
+    order_number: str
+    order_id: int
+    status: str
+    amount: Decimal | None  # what moved; None: no money moved by our records
+    settled_on: dt.date | None
+
+
+def _payment_side(p: Payment, amounts: dict[int, Decimal]) -> _Ours:
+    collected = _was_collected(p)
+    return _Ours(
+        p.reference, p.order.number, p.order_id, p.status, amounts[p.pk] if collected else None,
+        _settled_on(p.settled_at),
+    )  # fmt: skip
+
+
+def _refund_side(r: PaymentRefund) -> _Ours:
+    done = r.status == RefundStatus.SUCCEEDED
+    return _Ours(
+        r.reference,
+        r.order.number,
+        r.order_id,
+        r.status,
+        r.amount if done else None,
+        _settled_on(r.created_at),
+    )
 
 
 def _collections(statement: PaymentStatement, lines: list[PaymentStatementLine]) -> Iterator[Item]:
-    by_ref = {ln.reference: ln for ln in lines}
-    ours: dict[str, Payment] = {}
-    for refs in _chunks(list(by_ref)):
-        found = Payment.objects.filter(
-            reference__in=refs, provider=statement.provider, order__store_id=statement.store_id
+    refs = [ln.reference for ln in lines]
+    found: list[Payment] = []
+    for chunk in _chunks(refs):
+        found += Payment.objects.filter(
+            reference__in=chunk, provider=statement.provider, order__store_id=statement.store_id
         ).select_related("order")
-        ours.update((p.reference, p) for p in found)
-    that_day, _refunds_that_day = records_on(
+    that_day, _refunds = records_on(
         store_id=statement.store_id, provider=statement.provider, day=statement.statement_date, refunds=False
     )
-    missing = [p for p in that_day if p.reference not in by_ref]
-    amounts = _collected_amounts([*ours.values(), *missing])
-    for ref, ln in by_ref.items():
-        p = ours.get(ref)
-        if p is None:
-            yield Item(Mismatch.UNKNOWN, ln.kind, ref, statement_amount=ln.amount, row=ln.row)
-            continue
-        item = Item(
-            "matched",
-            ln.kind,
-            ref,
-            statement_amount=ln.amount,
-            order_number=p.order.number,
-            order_id=p.order_id,
-            store_status=p.status,
-            row=ln.row,
-            settled_on=_settled_on(p.settled_at),
-        )
-        if not _was_collected(p):
-            item.result, item.can_apply = Mismatch.NOT_IN_STORE, True
-            yield item
-        else:
-            item.store_amount = amounts[p.pk]
-            yield _compared(item, statement)
-    elsewhere = _on_other_statements(statement, StatementLineKind.PAYMENT, [p.reference for p in missing])
-    for p in missing:
-        yield Item(
-            Mismatch.OTHER_DAY if p.reference in elsewhere else Mismatch.NOT_IN_STATEMENT,
-            StatementLineKind.PAYMENT,
-            p.reference,
-            store_amount=amounts[p.pk],
-            order_number=p.order.number,
-            order_id=p.order_id,
-            store_status=p.status,
-            settled_on=statement.statement_date,
-        )
+    amounts = _collected_amounts([*found, *that_day])
+    yield from _compare(
+        statement,
+        StatementLineKind.PAYMENT,
+        lines,
+        ours={p.reference: _payment_side(p, amounts) for p in found},
+        that_day=[_payment_side(p, amounts) for p in that_day],
+    )
 
 
 def _refunds(statement: PaymentStatement, lines: list[PaymentStatementLine]) -> Iterator[Item]:
-    by_ref = {ln.reference: ln for ln in lines}
     mine = PaymentRefund.objects.filter(
         payment__provider=statement.provider, order__store_id=statement.store_id
     ).select_related("order")
-    ours: dict[str, PaymentRefund] = {}
-    for refs in _chunks(list(by_ref)):
-        ours.update((r.reference, r) for r in mine.filter(reference__in=refs))
-    for ref, ln in by_ref.items():
-        r = ours.get(ref)
-        if r is None:
-            yield Item(Mismatch.UNKNOWN, ln.kind, ref, statement_amount=ln.amount, row=ln.row)
-            continue
-        item = Item(
-            "matched",
-            ln.kind,
-            ref,
-            statement_amount=ln.amount,
-            store_amount=r.amount,
-            order_number=r.order.number,
-            order_id=r.order_id,
-            store_status=r.status,
-            row=ln.row,
-            settled_on=_settled_on(r.created_at),
-        )
-        if r.status != RefundStatus.SUCCEEDED:
-            item.result, item.store_amount = Mismatch.NOT_IN_STORE, None
-            yield item
-        else:
-            yield _compared(item, statement)
+    found: list[PaymentRefund] = []
+    for chunk in _chunks([ln.reference for ln in lines]):
+        found += mine.filter(reference__in=chunk)
     _payments, that_day = records_on(
         store_id=statement.store_id, provider=statement.provider, day=statement.statement_date, payments=False
     )
-    missing = [r for r in that_day if r.reference not in by_ref]
-    elsewhere = _on_other_statements(statement, StatementLineKind.REFUND, [r.reference for r in missing])
-    for r in missing:
+    yield from _compare(
+        statement,
+        StatementLineKind.REFUND,
+        lines,
+        ours={r.reference: _refund_side(r) for r in found},
+        that_day=[_refund_side(r) for r in that_day],
+    )
+
+
+def _compare(
+    statement: PaymentStatement,
+    kind: str,
+    lines: list[PaymentStatementLine],
+    *,
+    ours: dict[str, _Ours],
+    that_day: list[_Ours],
+) -> Iterator[Item]:
+    """Each line against our record of its reference, then our records of the statement's day
+    that no line names. A collection our payment never recorded can be applied."""
+    day = statement.statement_date
+    for ln in lines:
+        mine = ours.get(ln.reference)
+        if mine is None:
+            yield Item(Mismatch.UNKNOWN, kind, ln.reference, statement_amount=ln.amount, row=ln.row)
+            continue
+        if mine.amount is None:
+            result = Mismatch.NOT_IN_STORE
+        elif mine.amount != ln.amount:
+            result = Mismatch.AMOUNT_DIFFERS
+        else:
+            result = "matched" if mine.settled_on == day else Mismatch.OTHER_DAY
         yield Item(
-            Mismatch.OTHER_DAY if r.reference in elsewhere else Mismatch.NOT_IN_STATEMENT,
-            StatementLineKind.REFUND,
-            r.reference,
-            store_amount=r.amount,
-            order_number=r.order.number,
-            order_id=r.order_id,
-            store_status=r.status,
-            settled_on=statement.statement_date,
+            result,
+            kind,
+            ln.reference,
+            statement_amount=ln.amount,
+            store_amount=mine.amount,
+            order_number=mine.order_number,
+            order_id=mine.order_id,
+            store_status=mine.status,
+            settled_on=mine.settled_on,
+            row=ln.row,
+            can_apply=result == Mismatch.NOT_IN_STORE and kind == StatementLineKind.PAYMENT,
+        )
+    named = {ln.reference for ln in lines}
+    missing = [m for m in that_day if m.reference not in named]
+    elsewhere = _on_other_statements(statement, kind, [m.reference for m in missing])
+    for m in missing:
+        yield Item(
+            Mismatch.OTHER_DAY if m.reference in elsewhere else Mismatch.NOT_IN_STATEMENT,
+            kind,
+            m.reference,
+            store_amount=m.amount,
+            order_number=m.order_number,
+            order_id=m.order_id,
+            store_status=m.status,
+            settled_on=day,
         )
 
 
