@@ -58,6 +58,8 @@ class StatementOut(Schema):
     net: Decimal
     imported_by: str
     imported_at: dt.datetime
+    differences: int | None  # when last compared (compared_at); the detail compares afresh
+    compared_at: dt.datetime | None
 
 
 class StatementItemOut(Schema):
@@ -131,6 +133,8 @@ def _statement_out(statement: PaymentStatement) -> dict[str, Any]:
         "net": statement.net,
         "imported_by": user.get_username() if user is not None else "",
         "imported_at": statement.imported_at,
+        "differences": statement.differences,
+        "compared_at": statement.compared_at,
     }
 
 

@@ -474,6 +474,10 @@ class PaymentStatement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     imported_at = models.DateTimeField(_("导入时间"), default=timezone.now)
+    # the number of differences when last compared (import, apply, the statement page, the
+    # daily ORD-06 check): what the ledger lists without comparing every day's statement again
+    differences = models.PositiveIntegerField(_("差异"), null=True, blank=True)
+    compared_at = models.DateTimeField(_("核对时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("支付对账单")

@@ -29,7 +29,7 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -430,6 +430,7 @@ def statement_import(
                 "fees": str(statement.fees),
             },
         )
+    reconcile(statement)  # its number of differences, for the ledger
     return statement
 
 
@@ -562,7 +563,7 @@ def records_on(
 def reconcile(statement: PaymentStatement) -> Reconciliation:
     """Compare the statement with our payments and refunds (every line, and every record of
     ours on that day that the statement lacks)."""
-    lines = list(statement.lines.all())
+    lines = [_Line(*values) for values in statement.lines.values_list("kind", "reference", "amount", "row")]
     items = [
         *_collections(statement, [ln for ln in lines if ln.kind == StatementLineKind.PAYMENT]),
         *_refunds(statement, [ln for ln in lines if ln.kind == StatementLineKind.REFUND]),
@@ -574,7 +575,14 @@ def reconcile(statement: PaymentStatement) -> Reconciliation:
         Mismatch.NOT_IN_STATEMENT: 3,
     }
     items.sort(key=lambda i: (rank.get(i.result, 9), i.kind, i.row or 0, i.reference))
-    return Reconciliation(statement, items)
+    result = Reconciliation(statement, items)
+    differences = len(result.differences)
+    if statement.differences != differences or statement.compared_at is None:
+        statement.differences, statement.compared_at = differences, timezone.now()
+        PaymentStatement.objects.filter(pk=statement.pk).update(
+            differences=differences, compared_at=statement.compared_at
+        )
+    return result
 
 
 def _settled_on(when: dt.datetime | None) -> dt.date | None:
@@ -593,69 +601,95 @@ class _Ours:
     settled_on: dt.date | None
 
 
-def _payment_side(p: Payment, amounts: dict[int, Decimal]) -> _Ours:
-    collected = _was_collected(p)
-    return _Ours(
-        p.reference, p.order.number, p.order_id, p.status, amounts[p.pk] if collected else None,
-        _settled_on(p.settled_at),
-    )  # fmt: skip
+class _Line(NamedTuple):
+    kind: str
+    reference: str
+    amount: Decimal
+    row: int
 
 
-def _refund_side(r: PaymentRefund) -> _Ours:
-    done = r.status == RefundStatus.SUCCEEDED
-    return _Ours(
-        r.reference,
-        r.order.number,
-        r.order_id,
-        r.status,
-        r.amount if done else None,
-        _settled_on(r.created_at),
-    )
+# read as values, not models: a busy day's statement has tens of thousands of lines
+_PAYMENT_VALUES = (
+    "pk",
+    "reference",
+    "order_id",
+    "order__number",
+    "status",
+    "amount",
+    "settled_at",
+    "provider_txn_id",
+)
+_REFUND_VALUES = ("reference", "order_id", "order__number", "status", "amount", "created_at")
 
 
-def _collections(statement: PaymentStatement, lines: list[PaymentStatementLine]) -> Iterator[Item]:
-    refs = [ln.reference for ln in lines]
-    found: list[Payment] = []
-    for chunk in _chunks(refs):
-        found += Payment.objects.filter(
-            reference__in=chunk, provider=statement.provider, order__store_id=statement.store_id
-        ).select_related("order")
-    that_day, _refunds = records_on(
-        store_id=statement.store_id, provider=statement.provider, day=statement.statement_date, refunds=False
-    )
-    amounts = _collected_amounts([*found, *that_day])
+def _payment_sides(payments: QuerySet[Payment]) -> list[_Ours]:
+    rows = list(payments.values_list(*_PAYMENT_VALUES))
+    odd = {pk for pk, _r, _o, _n, status, _a, _s, txn in rows if status == PaymentStatus.FAILED and txn}
+    back: dict[int, Decimal] = {}
+    if odd:  # collected another amount and handed it back: what moved is what went back
+        back = dict(
+            PaymentRefund.objects.filter(payment_id__in=odd, status=RefundStatus.SUCCEEDED)
+            .values_list("payment_id")
+            .annotate(total=Sum("amount"))
+            .order_by()
+        )
+    sides = []
+    for pk, reference, order_id, number, status, amount, settled_at, _txn in rows:
+        moved = amount if status in _COLLECTED else _cents(back.get(pk, 0)) if pk in odd else None
+        sides.append(_Ours(reference, number, order_id, status, moved, _settled_on(settled_at)))
+    return sides
+
+
+def _refund_sides(refunds: QuerySet[PaymentRefund]) -> list[_Ours]:
+    return [
+        _Ours(
+            ref,
+            number,
+            order_id,
+            status,
+            amount if status == RefundStatus.SUCCEEDED else None,
+            _settled_on(at),
+        )
+        for ref, order_id, number, status, amount, at in refunds.values_list(*_REFUND_VALUES)
+    ]
+
+
+def _collections(statement: PaymentStatement, lines: list[_Line]) -> Iterator[Item]:
+    mine = Payment.objects.filter(provider=statement.provider, order__store_id=statement.store_id)
+    found: list[_Ours] = []
+    for chunk in _chunks([ln.reference for ln in lines]):
+        found += _payment_sides(mine.filter(reference__in=chunk))
+    start, end = _day_bounds(statement.statement_date)
+    that_day = _payment_sides(mine.filter(settled_at__gte=start, settled_at__lt=end))
     yield from _compare(
         statement,
         StatementLineKind.PAYMENT,
         lines,
-        ours={p.reference: _payment_side(p, amounts) for p in found},
-        that_day=[_payment_side(p, amounts) for p in that_day],
+        ours={o.reference: o for o in found},
+        that_day=[o for o in that_day if o.amount is not None],
     )
 
 
-def _refunds(statement: PaymentStatement, lines: list[PaymentStatementLine]) -> Iterator[Item]:
+def _refunds(statement: PaymentStatement, lines: list[_Line]) -> Iterator[Item]:
     mine = PaymentRefund.objects.filter(
         payment__provider=statement.provider, order__store_id=statement.store_id
-    ).select_related("order")
-    found: list[PaymentRefund] = []
+    )
+    found: list[_Ours] = []
     for chunk in _chunks([ln.reference for ln in lines]):
-        found += mine.filter(reference__in=chunk)
-    _payments, that_day = records_on(
-        store_id=statement.store_id, provider=statement.provider, day=statement.statement_date, payments=False
+        found += _refund_sides(mine.filter(reference__in=chunk))
+    start, end = _day_bounds(statement.statement_date)
+    that_day = _refund_sides(
+        mine.filter(status=RefundStatus.SUCCEEDED, created_at__gte=start, created_at__lt=end)
     )
     yield from _compare(
-        statement,
-        StatementLineKind.REFUND,
-        lines,
-        ours={r.reference: _refund_side(r) for r in found},
-        that_day=[_refund_side(r) for r in that_day],
+        statement, StatementLineKind.REFUND, lines, ours={o.reference: o for o in found}, that_day=that_day
     )
 
 
 def _compare(
     statement: PaymentStatement,
     kind: str,
-    lines: list[PaymentStatementLine],
+    lines: list[_Line],
     *,
     ours: dict[str, _Ours],
     that_day: list[_Ours],
@@ -770,6 +804,7 @@ def statement_apply(*, statement: PaymentStatement, reference: str, actor: Actor
             "order": result.order_number,
         },
     )
+    reconcile(statement)
     return result.result
 
 
@@ -872,7 +907,9 @@ def ledger(*, store: Store, start: dt.date, end: dt.date, provider: str = "") ->
     for statement in statements:
         r = row(statement.statement_date, statement.provider)
         r.statement = statement
-        r.differences = len(reconcile(statement).differences)
+        if statement.differences is None:  # never compared yet
+            reconcile(statement)
+        r.differences = statement.differences
     return sorted(rows.values(), key=lambda r: (r.day, r.provider), reverse=True)
 
 

@@ -187,7 +187,12 @@ def test_ord06_apply_a_lost_callback_from_the_statement_pays_the_order_once(worl
     order = world.place(1, customer="c1", now=T0)
     payment = svc.payment_start(actor=ACTOR, order=order, now=T0)
     statement = _import(store, wechat_bill([("SUCCESS", payment.reference, "100.00", "", "", "0.60")]))
+    assert statement.differences == 1  # compared at import: what the ledger lists
     assert rc.statement_apply(statement=statement, reference=payment.reference, actor=ACTOR) == "applied"
+    statement.refresh_from_db()
+    assert statement.differences == 0
+    assert statement.compared_at is not None
+    assert rc.ledger(store=store, start=DAY, end=DAY)[0].differences == 0
     order.refresh_from_db()
     payment.refresh_from_db()
     assert order.status == "paid"
