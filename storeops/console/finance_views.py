@@ -5,6 +5,10 @@ whose callback was lost. Every action calls :mod:`storeops.orders.reconcile`."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -28,6 +32,9 @@ from storeops.core.errors import DomainError
 from storeops.orders import reconcile
 from storeops.orders.payments import provider_label
 
+if TYPE_CHECKING:
+    from storeops.stores.models import Store
+
 ITEMS_PAGE_SIZE = 100
 
 _RESULTS = {
@@ -50,6 +57,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
         errors = error_text(exc)
         start, end = reconcile.ledger_period(None, None)
     rows = reconcile.ledger(store=store, start=start, end=end, provider=provider)
+    if request.GET.get("format") == "xlsx" and not errors:
+        return _ledger_xlsx(store, rows, start, end)
     page = Paginator(rows, 31).get_page(_int(request.GET.get("page")))
     providers = reconcile.provider_choices()
     return render(
@@ -69,6 +78,48 @@ def ledger(request: HttpRequest) -> HttpResponse:
         ),
         status=422 if errors else 200,
     )
+
+
+def _ledger_xlsx(store: Store, rows: list[reconcile.LedgerRow], start: dt.date, end: dt.date) -> HttpResponse:
+    """The ledger as a workbook: one row per day and provider, amounts as numbers (¥ format),
+    the period's totals last."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("收支对账")[:31]
+    sheet.append([store.name, f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"])
+    sheet.append(
+        [_("日期"), _("支付渠道"), _("收款笔数"), _("收款金额"), _("其中定金"), _("退款笔数"), _("退款金额"),
+         _("净收款"), _("对账单"), _("渠道结算净额"), _("手续费"), _("差异")]
+    )  # fmt: skip
+    for r in rows:
+        statement = r.statement
+        sheet.append(
+            [r.day, r.provider_label, r.payments_count, r.payments_amount, r.deposits_amount, r.refunds_count,
+             r.refunds_amount, r.net, statement.file_name if statement else _("未导入"),
+             statement.net if statement else None, statement.fees if statement else None, r.differences]
+        )  # fmt: skip
+    sums = reconcile.totals(rows)
+    sheet.append(
+        [_("合计"), "", sums["payments_count"], sums["payments_amount"], sums["deposits_amount"],
+         sums["refunds_count"], sums["refunds_amount"], sums["net"]]
+    )  # fmt: skip
+    for column in ("D", "E", "G", "H", "J", "K"):
+        for cell in sheet[column][2:]:
+            cell.number_format = "¥#,##0.00"
+    for cell in sheet["A"][2:]:
+        cell.number_format = "yyyy-mm-dd"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="payments-{store.code}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"'
+    )
+    return response
 
 
 @console_view("orders.reconcile_payments")

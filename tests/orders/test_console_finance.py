@@ -4,6 +4,8 @@ statement; the pages read in Chinese and English; other roles cannot import or a
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -120,3 +122,21 @@ def test_ord06_other_roles_cannot_import_or_apply(world, make_user, role):
     analyst = _client(make_user, Role.ANALYST, username="analyst2")
     page = analyst.get("/finance/payments/").content.decode()
     assert "导入渠道对账单" not in page  # reads, cannot import
+
+
+def test_ord06_the_ledger_exports_to_excel_with_numbers(world, make_user):
+    from openpyxl import load_workbook
+
+    paid = world.place(2, customer="c1", now=T0)
+    world.pay(paid, now=T0)
+    client = _client(make_user, Role.FINANCE)
+    r = client.get("/finance/payments/", {"start": DAY.isoformat(), "end": DAY.isoformat(), "format": "xlsx"})
+    assert r.status_code == 200
+    assert r["Content-Disposition"].endswith('.xlsx"')
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][:4] == ("日期", "支付渠道", "收款笔数", "收款金额")
+    day, provider, count, amount = rows[2][:4]
+    assert (day.date(), provider, count, amount) == (DAY, "测试支付", 1, 200)
+    assert rows[-1][0] == "合计"
+    assert rows[-1][7] == 200
