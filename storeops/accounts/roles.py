@@ -130,6 +130,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "service.delete_*",
         "aftersales.*",
         "orders.view_*",
+        "!orders.view_paymentstatement*",  # the providers' statements are finance data (ORD-06)
         "orders.review_order",
         "orders.change_order",
         "orders.cancel_order",
@@ -149,6 +150,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "inventory.*",
         "fulfilment.*",
         "orders.view_*",
+        "!orders.view_paymentstatement*",  # the providers' statements are finance data (ORD-06)
         "orders.ship_order",
         "aftersales.view_*",
         "aftersales.handle_returns",  # AS-04: returned parcels, QC, exchange shipments
@@ -188,7 +190,11 @@ _NEVER = ("audit.add_auditentry", "audit.change_auditentry", "audit.delete_audit
 
 
 def role_grants(role: Role, permission: str) -> bool:
-    """Does ``role`` get ``permission`` (``app_label.codename``)?"""
+    """Does ``role`` get ``permission`` (``app_label.codename``)? A pattern starting with ``!``
+    takes back what a wider pattern of the same role gives."""
     if permission in _NEVER:
         return False
-    return any(fnmatchcase(permission, pattern) for pattern in ROLE_PERMISSIONS[role])
+    patterns = ROLE_PERMISSIONS[role]
+    if any(p.startswith("!") and fnmatchcase(permission, p[1:]) for p in patterns):
+        return False
+    return any(fnmatchcase(permission, p) for p in patterns if not p.startswith("!"))

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from storeops.accounts.roles import Role
+from storeops.accounts.roles import Role, role_grants
 from storeops.orders import services as svc
 from storeops.orders.models import PaymentStatement
 from tests.orders.builders import ACTOR, T0, World
@@ -118,6 +118,11 @@ def test_ord06_a_bad_period_is_a_422_with_the_default_period_shown(world, make_u
 def test_ord06_other_roles_cannot_import_or_apply(world, make_user, role):
     client = _client(make_user, role)
     assert _upload(client, wechat_bill([])).status_code == 403
+    assert client.get("/finance/payments/").status_code == 403  # finance data: not theirs to read
+    assert client.get("/orders/").status_code == 200  # though they read orders
+    assert role_grants(role, "orders.view_order")
+    assert not role_grants(role, "orders.view_paymentstatement")
+    assert not role_grants(role, "orders.view_paymentstatementline")
     assert client.post("/finance/statements/1/apply/", {"reference": "x"}).status_code == 403
     analyst = _client(make_user, Role.ANALYST, username="analyst2")
     page = analyst.get("/finance/payments/").content.decode()
