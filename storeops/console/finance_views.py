@@ -92,7 +92,7 @@ def _ledger_xlsx(store: Store, rows: list[reconcile.LedgerRow], start: dt.date, 
     sheet.append([store.name, f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"])
     sheet.append(
         [_("日期"), _("支付渠道"), _("收款笔数"), _("收款金额"), _("其中定金"), _("退款笔数"), _("退款金额"),
-         _("净收款"), _("对账单"), _("渠道结算净额"), _("手续费"), _("差异")]
+         _("净收款"), _("对账单"), _("渠道结算净额"), _("手续费"), _("差异笔数")]
     )  # fmt: skip
     for r in rows:
         statement = r.statement
