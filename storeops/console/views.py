@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from storeops.accounts.roles import ROLE_LABELS
 from storeops.accounts.services import user_roles, user_set_language
 from storeops.audit.selectors import audit_list
+from storeops.console.subjects import subject_link
 from storeops.core.context import Actor
 from storeops.core.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from storeops.sop.registry import all_checks
@@ -284,6 +285,7 @@ def _finding_page(
         _base_context(
             request,
             finding=finding,
+            subject_url=subject_link(finding.subject_type, finding.subject_id, finding.detail),
             trail=trail,
             notifications=finding.notifications.all()[:50],
             can_change=request.user.has_perm("sop.change_finding"),

@@ -4,6 +4,7 @@ statement; the pages read in Chinese and English; other roles cannot import or a
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -145,3 +146,19 @@ def test_ord06_the_ledger_exports_to_excel_with_numbers(world, make_user):
     assert (day.date(), provider, count, amount) == (DAY, "测试支付", 1, 200)
     assert rows[-1][0] == "合计"
     assert rows[-1][7] == 200
+
+
+def test_ord06_the_finding_links_to_its_statement(world, store, make_user):
+    from storeops.sop.models import Finding
+    from tests.orders.test_reconcile_db import run_check
+
+    lost = world.place(1, customer="c2", now=T0)
+    payment = svc.payment_start(actor=ACTOR, order=lost, now=T0)
+    finance = _client(make_user, Role.FINANCE)
+    _upload(finance, wechat_bill([("SUCCESS", payment.reference, "100.00", "", "", "0.60")]))
+    statement = PaymentStatement.objects.get()
+    run_check("ORD-06", store=store, now=T0 + dt.timedelta(days=1))
+    finding = Finding.objects.get(rule_id="ORD-06")
+    page = finance.get(f"/findings/{finding.pk}/").content.decode()
+    assert f'href="/finance/statements/{statement.pk}/"' in page
+    assert payment.reference in page

@@ -1,0 +1,54 @@
+"""Where a finding's subject is in the console: the finding page links to it, so an owner goes
+from "what is wrong" to the thing itself in one click. Findings name their subject by
+``subject_type`` (``app.model``) and ``subject_id`` (a primary key, or a number people read);
+a type not listed here (or an id that is not one) gets no link."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+
+def _pk(name: str) -> Callable[[str, dict[str, Any]], str | None]:
+    def link(subject_id: str, _detail: dict[str, Any]) -> str | None:
+        return reverse(name, args=[int(subject_id)]) if subject_id.isdigit() else None
+
+    return link
+
+
+def _search(name: str) -> Callable[[str, dict[str, Any]], str | None]:
+    def link(subject_id: str, _detail: dict[str, Any]) -> str | None:
+        return f"{reverse(name)}?{urlencode({'q': subject_id})}" if subject_id else None
+
+    return link
+
+
+def _statement(_subject_id: str, detail: dict[str, Any]) -> str | None:
+    statement = detail.get("statement")
+    return reverse("console:finance_statement", args=[statement]) if isinstance(statement, int) else None
+
+
+def _case(subject_id: str, _detail: dict[str, Any]) -> str | None:
+    return reverse("console:aftersales_detail", args=[subject_id]) if subject_id else None
+
+
+_LINKS: dict[str, Callable[[str, dict[str, Any]], str | None]] = {
+    "orders.order": _search("console:orders_list"),  # by number: the list finds it
+    "orders.paymentstatement": _statement,
+    "catalog.product": _pk("console:catalog_product_detail"),
+    "marketing.campaign": _pk("console:marketing_campaign_detail"),
+    "marketing.adplan": _pk("console:marketing_ad_plan_edit"),
+    "service.ticket": _pk("console:service_ticket_detail"),
+    "analytics.experiment": _pk("console:experiment_detail"),
+    "outreach.campaign": _pk("console:outreach_campaign"),
+    "aftersales.aftersale": _case,
+}
+
+
+def subject_link(subject_type: str, subject_id: str, detail: dict[str, Any] | None) -> str | None:
+    """The console page of a finding's subject, or None."""
+    link = _LINKS.get(subject_type)
+    return link(subject_id, detail or {}) if link is not None else None
