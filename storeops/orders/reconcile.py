@@ -61,6 +61,7 @@ from storeops.stores.models import Store
 
 MAX_ROWS = 200_000
 CENT = Decimal("0.01")
+_TOTAL_LIMIT = Decimal("1e12")  # a statement's totals fit its money columns (14 digits, 2 decimals)
 # references looked up per query (an IN list SQLite and PostgreSQL both take comfortably)
 BATCH = 500
 
@@ -375,6 +376,8 @@ def statement_import(
         statement_date = days.most_common(1)[0][0]
     payments = [r for r in rows if r.kind == StatementLineKind.PAYMENT]
     refunds = [r for r in rows if r.kind == StatementLineKind.REFUND]
+    if max(sum(r.amount for r in payments), sum(r.amount for r in refunds)) >= _TOTAL_LIMIT:
+        raise ValidationError(_("对账单金额合计过大，请检查文件"), fields={"file": _("金额过大")})
     with transaction.atomic():
         replaced = PaymentStatement.objects.filter(
             store=store, provider=provider, statement_date=statement_date

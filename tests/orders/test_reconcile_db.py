@@ -330,6 +330,14 @@ def test_ord06_duplicate_rows_and_unknown_provider_are_refused(world, store):
     assert "provider" in exc.value.fields
 
 
+def test_ord06_totals_too_large_for_the_books_are_refused(world, store):
+    big = [("SUCCESS", f"P{n}", "900000000000.00", "", "", "0") for n in range(2)]
+    with pytest.raises(ValidationError) as exc:
+        _import(store, wechat_bill(big))
+    assert "file" in exc.value.fields
+    assert not PaymentStatement.objects.exists()
+
+
 def test_ord06_importing_the_day_again_replaces_it(world, store):
     _o, p = _paid(world, "c1")
     first = _import(store, wechat_bill([("SUCCESS", p.reference, "99.00", "", "", "0.60")]))
