@@ -28,7 +28,10 @@ def _search(name: str) -> Callable[[str, dict[str, Any]], str | None]:
 
 def _statement(_subject_id: str, detail: dict[str, Any]) -> str | None:
     statement = detail.get("statement")
-    return reverse("console:finance_statement", args=[statement]) if isinstance(statement, int) else None
+    if isinstance(statement, int):
+        return reverse("console:finance_statement", args=[statement])
+    day = detail.get("day")  # a statement not imported yet: the ledger of that day
+    return f"{reverse('console:finance_ledger')}?{urlencode({'start': day, 'end': day})}" if day else None
 
 
 def _case(subject_id: str, _detail: dict[str, Any]) -> str | None:

@@ -133,13 +133,31 @@ def payment_statement_differences(ctx: CheckContext) -> Iterator[FindingDraft]:
     ``reconcile_lookback_days`` days and our payments and refunds (money collected that no
     payment of ours shows first). A difference a person has explained and resolved is not
     raised again; one that disappears (the payment applied, a corrected statement) resolves
-    itself."""
+    itself. And every day with collections of a provider whose statement is still not imported
+    ``reconcile_statement_due_days`` later (0: not checked)."""
     from storeops.orders import reconcile
     from storeops.orders.models import PaymentStatement
 
-    since = ctx.now.astimezone(timezone.get_current_timezone()).date() - dt.timedelta(
-        days=ctx.playbook.reconcile_lookback_days
-    )
+    today = ctx.now.astimezone(timezone.get_current_timezone()).date()
+    since = today - dt.timedelta(days=ctx.playbook.reconcile_lookback_days)
+    due_days = ctx.playbook.reconcile_statement_due_days
+    if due_days:
+        for row in reconcile.ledger(store=ctx.store, start=since, end=today - dt.timedelta(days=due_days)):
+            if row.statement is not None or not row.payments_count or row.provider == "marketplace":
+                continue  # a marketplace settles its orders itself: no statement to match here
+            yield FindingDraft(
+                subject_key=f"statement-missing:{row.provider}:{row.day.isoformat()}",
+                subject_type="orders.paymentstatement",
+                subject_id=f"{row.provider}:{row.day.isoformat()}",
+                severity=Severity.WARNING,
+                detail={"provider": row.provider, "day": row.day.isoformat(), "payments": row.payments_count},
+                **titled(
+                    gettext_noop("%(p)s %(d)s 的对账单尚未导入（本系统收款 %(n)s 笔）"),
+                    p=row.provider,
+                    d=row.day.isoformat(),
+                    n=row.payments_count,
+                ),
+            )
     statements = PaymentStatement.objects.filter(store=ctx.store, statement_date__gte=since)
     for statement in statements.order_by("statement_date", "provider"):
         for item in reconcile.reconcile(statement).differences:

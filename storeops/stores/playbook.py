@@ -316,6 +316,14 @@ class PlaybookSettings(BaseModel):
         ge=1,
         le=400,
     )
+    reconcile_statement_due_days: int = _s(
+        "ORD-06",
+        2,
+        "支付对账：收款日后多少天仍未导入对账单则提醒（0 = 不提醒）",
+        "Payment reconciliation: remind when a day's statement is still not imported after (days; 0 = never)",
+        ge=0,
+        le=60,
+    )
     order_import_inline_orders: int = _s(
         "ORD-06",
         200,

@@ -19,6 +19,12 @@ from storeops.console.subjects import subject_link
         ("aftersales.aftersale", "AS2612060001", {}, "/aftersales/cases/AS2612060001/"),
         ("orders.paymentstatement", "P123", {"statement": 5}, "/finance/statements/5/"),
         ("orders.paymentstatement", "P123", {}, None),
+        (
+            "orders.paymentstatement",
+            "test:2026-06-01",
+            {"day": "2026-06-01"},
+            "/finance/payments/?start=2026-06-01&end=2026-06-01",
+        ),
         ("catalog.product", "not-a-pk", {}, None),
         ("members.month", "2026-06", {}, None),
     ],

@@ -396,3 +396,31 @@ def test_ord06_ledger_sums_each_day_and_the_statement_beside_it(world, store):
     assert first_day.differences == 2
     assert rc.totals(rows)["net"] == Decimal("200.00")
     assert rc.ledger(store=store, start=DAY, end=DAY, provider="marketplace") == []
+
+
+def test_ord06_a_day_with_collections_and_no_statement_is_raised_after_the_due_days(world, store):
+    _paid(world, "c1")  # collected on DAY; no statement imported
+    run_check("ORD-06", store=store, now=T0 + 24 * HOUR)  # DAY + 1: not due yet (2 days)
+    assert not Finding.objects.filter(rule_id="ORD-06").exists()
+    run_check("ORD-06", store=store, now=T0 + 48 * HOUR)
+    finding = Finding.objects.get(rule_id="ORD-06")
+    assert finding.subject_key == f"statement-missing:test:{DAY.isoformat()}"
+    assert "尚未导入" in finding.title
+    assert finding.severity == "warning"
+    _import(store, wechat_bill([]), day=DAY + dt.timedelta(days=5))  # another day's: still missing
+    _o, p = _paid(world, "c2", now=T0 - 5 * 24 * HOUR)  # an older day, outside a 3-day lookback
+    playbook_update(actor=ACTOR, store=store, values={"reconcile_lookback_days": 3})
+    run_check("ORD-06", store=store, now=T0 + 49 * HOUR)
+    assert Finding.objects.filter(rule_id="ORD-06", status="open").count() == 1
+    statement = _import(store, wechat_bill([("SUCCESS", p.reference, "100.00", "", "", "0.60")]), day=DAY)
+    run_check("ORD-06", store=store, now=T0 + 50 * HOUR)
+    finding.refresh_from_db()
+    assert finding.status == "resolved"  # the statement came in (its own differences aside)
+    assert statement.differences is not None
+
+
+def test_ord06_no_reminder_when_the_due_days_are_zero(world, store):
+    _paid(world, "c1")
+    playbook_update(actor=ACTOR, store=store, values={"reconcile_statement_due_days": 0})
+    run_check("ORD-06", store=store, now=T0 + 10 * 24 * HOUR)
+    assert not Finding.objects.filter(rule_id="ORD-06").exists()
