@@ -61,6 +61,7 @@ from storeops.stores.models import Store
 
 MAX_ROWS = 200_000
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 _TOTAL_LIMIT = Decimal("1e12")  # a statement's totals fit its money columns (14 digits, 2 decimals)
 # references looked up per query (an IN list SQLite and PostgreSQL both take comfortably)
 BATCH = 500
@@ -514,21 +515,29 @@ def _chunks(values: list[str]) -> Iterator[list[str]]:
         yield values[i : i + BATCH]
 
 
+def _handed_back(payment_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Per payment, the refunds that went back through it. For a payment that collected another
+    amount than it asked for (FAILED with a provider transaction), that is what the provider
+    collected: it was handed back in full."""
+    ids = list(payment_ids)
+    if not ids:
+        return {}
+    totals = (
+        PaymentRefund.objects.filter(payment_id__in=ids, status=RefundStatus.SUCCEEDED)
+        .values_list("payment_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {pk: _cents(total) for pk, total in totals}
+
+
 def _collected_amounts(payments: Iterable[Payment]) -> dict[int, Decimal]:
-    """What the provider collected for each payment: its amount, or — for one that collected
-    another amount and was handed back (FAILED with a provider transaction) — what was
-    handed back."""
+    """What the provider collected for each payment: its amount, or what was handed back (see
+    :func:`_handed_back`)."""
     payments = list(payments)
-    odd = [p.pk for p in payments if p.status == PaymentStatus.FAILED and p.provider_txn_id]
-    back: dict[int, Decimal] = {}
-    if odd:
-        back = dict(
-            PaymentRefund.objects.filter(payment_id__in=odd, status=RefundStatus.SUCCEEDED)
-            .values_list("payment_id")
-            .annotate(total=Sum("amount"))
-            .order_by()
-        )
-    return {p.pk: _cents(back.get(p.pk, 0)) if p.pk in odd else p.amount for p in payments}
+    odd = {p.pk for p in payments if p.status == PaymentStatus.FAILED and p.provider_txn_id}
+    back = _handed_back(odd)
+    return {p.pk: back.get(p.pk, ZERO) if p.pk in odd else p.amount for p in payments}
 
 
 def _was_collected(payment: Payment) -> bool:
@@ -628,17 +637,10 @@ _REFUND_VALUES = ("reference", "order_id", "order__number", "status", "amount", 
 def _payment_sides(payments: QuerySet[Payment]) -> list[_Ours]:
     rows = list(payments.values_list(*_PAYMENT_VALUES))
     odd = {pk for pk, _r, _o, _n, status, _a, _s, txn in rows if status == PaymentStatus.FAILED and txn}
-    back: dict[int, Decimal] = {}
-    if odd:  # collected another amount and handed it back: what moved is what went back
-        back = dict(
-            PaymentRefund.objects.filter(payment_id__in=odd, status=RefundStatus.SUCCEEDED)
-            .values_list("payment_id")
-            .annotate(total=Sum("amount"))
-            .order_by()
-        )
+    back = _handed_back(odd)
     sides = []
     for pk, reference, order_id, number, status, amount, settled_at, _txn in rows:
-        moved = amount if status in _COLLECTED else _cents(back.get(pk, 0)) if pk in odd else None
+        moved = amount if status in _COLLECTED else back.get(pk, ZERO) if pk in odd else None
         sides.append(_Ours(reference, number, order_id, status, moved, _settled_on(settled_at)))
     return sides
 

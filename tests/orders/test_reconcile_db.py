@@ -24,6 +24,7 @@ from storeops.orders.models import (
     PaymentStatementLine,
     PaymentStatus,
 )
+from storeops.orders.payments import TestGateway
 from storeops.sop.models import Finding
 from storeops.sop.registry import get_check
 from storeops.sop.services import check_run
@@ -424,3 +425,33 @@ def test_ord06_no_reminder_when_the_due_days_are_zero(world, store):
     playbook_update(actor=ACTOR, store=store, values={"reconcile_statement_due_days": 0})
     run_check("ORD-06", store=store, now=T0 + 10 * 24 * HOUR)
     assert not Finding.objects.filter(rule_id="ORD-06").exists()
+
+
+def test_ord06_a_collection_of_another_amount_handed_back_matches_what_was_collected(world, store):
+    order = world.place(1, customer="c1", now=T0)
+    payment = svc.payment_start(actor=ACTOR, order=order, now=T0)
+    body, headers = TestGateway().callback(reference=payment.reference, amount=Decimal("90.00"))
+    svc.payment_callback(provider="test", body=body, headers=headers, now=T0)  # refunded at once
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.FAILED
+    back = PaymentRefund.objects.get(payment=payment)
+    PaymentRefund.objects.filter(pk=back.pk).update(created_at=T0)
+    statement = _import(
+        store,
+        wechat_bill(
+            [
+                ("SUCCESS", payment.reference, "90.00", "", "", "0.54"),
+                ("REFUND", payment.reference, "90.00", back.reference, "90.00", "-0.54"),
+            ]
+        ),
+    )
+    assert _results(statement) == {
+        ("payment", payment.reference): "matched",
+        ("refund", back.reference): "matched",
+    }
+    row = rc.ledger(store=store, start=DAY, end=DAY)[0]
+    assert (row.payments_amount, row.refunds_amount, row.net) == (
+        Decimal("90.00"),
+        Decimal("90.00"),
+        Decimal(0),
+    )
