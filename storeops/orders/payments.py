@@ -13,6 +13,7 @@ fail or time out. Tests and the demo use it; it is never a shortcut around verif
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -51,6 +52,8 @@ class CallbackData:
     provider_txn_id: str
     amount: Decimal
     reason: str = ""
+    # when the provider collected (or refused) the money, as it says; None: when we hear of it
+    collected_at: dt.datetime | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -114,19 +117,22 @@ class TestGateway:
         reason: str = "",
         event_id: str | None = None,
         txn_id: str | None = None,
+        collected_at: dt.datetime | None = None,
     ) -> tuple[bytes, dict[str, str]]:
-        """The signed callback this gateway sends when the customer pays (or fails to)."""
-        body = json.dumps(
-            {
-                "event_id": event_id or f"ev_{secrets.token_hex(8)}",
-                "reference": reference,
-                "outcome": outcome,
-                "txn_id": txn_id or (f"tx_{reference}" if outcome == "succeeded" else ""),
-                "amount": str(amount),
-                "reason": reason,
-            },
-            sort_keys=True,
-        ).encode()
+        """The signed callback this gateway sends when the customer pays (or fails to).
+        ``collected_at`` is the gateway's own time of the payment (a real gateway's
+        ``success_time``); a callback without it is dated when it arrives."""
+        fields = {
+            "event_id": event_id or f"ev_{secrets.token_hex(8)}",
+            "reference": reference,
+            "outcome": outcome,
+            "txn_id": txn_id or (f"tx_{reference}" if outcome == "succeeded" else ""),
+            "amount": str(amount),
+            "reason": reason,
+        }
+        if collected_at is not None:
+            fields["collected_at"] = collected_at.isoformat()
+        body = json.dumps(fields, sort_keys=True).encode()
         return body, {SIGNATURE_HEADER: sign(self.secret, body)}
 
     def verify(self, body: bytes, headers: Mapping[str, str]) -> CallbackData:
@@ -138,6 +144,11 @@ class TestGateway:
             outcome = str(data["outcome"])
             if outcome not in ("succeeded", "failed"):
                 raise InvalidCallback("unknown outcome")
+            collected_at = None
+            if data.get("collected_at"):
+                collected_at = dt.datetime.fromisoformat(str(data["collected_at"]))
+                if collected_at.tzinfo is None:
+                    raise InvalidCallback("collected_at without a time zone")
             return CallbackData(
                 event_id=str(data["event_id"]),
                 reference=str(data["reference"]),
@@ -145,6 +156,7 @@ class TestGateway:
                 provider_txn_id=str(data.get("txn_id") or ""),
                 amount=Decimal(str(data["amount"])),
                 reason=str(data.get("reason") or ""),
+                collected_at=collected_at,
             )
         except (KeyError, ValueError, ArithmeticError, TypeError) as exc:
             raise InvalidCallback(f"malformed body: {exc}") from exc

@@ -784,6 +784,8 @@ def statement_apply(*, statement: PaymentStatement, reference: str, actor: Actor
         outcome="succeeded",
         provider_txn_id=line.provider_txn_id or f"statement:{reference}",
         amount=line.amount,
+        # a line without its time: the day's last second (the latest the money can have come)
+        collected_at=line.occurred_at or _day_bounds(statement.statement_date)[1] - dt.timedelta(seconds=1),
     )
     result = services.payment_receive(
         provider=statement.provider,

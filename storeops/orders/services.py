@@ -904,11 +904,20 @@ def payment_receive(
         order = payment.order
         if redelivery and PaymentCallback.objects.filter(pk=record.pk).exclude(result="received").exists():
             return CallbackResult("duplicate", order.number, order.status)  # handled meanwhile
-        result = _apply_callback(payment, order, data, actor=actor, now=now)
+        result = _apply_callback(payment, order, data, actor=actor, now=_collected_time(data, payment, now))
         _callback_done(record, payment, result)
         if result != "applied":  # "applied" changed the locked order in place (or left it alone)
             order.refresh_from_db()
     return CallbackResult(result, order.number, order.status)
+
+
+def _collected_time(data: pay.CallbackData, payment: Payment, now: dt.datetime) -> dt.datetime:
+    """When the money moved: the provider's own time when it says (a late callback, a line of
+    its statement applied days later), kept between the payment's creation and now; the
+    payment, the order's ``paid_at`` and ship-by and the day's sales are dated by it."""
+    if data.collected_at is None:
+        return now
+    return min(max(data.collected_at, payment.created_at), now)
 
 
 def _callback_done(record: PaymentCallback, payment: Payment | None, result: str) -> None:

@@ -77,8 +77,8 @@ def test_ord06_finance_imports_a_statement_and_applies_a_lost_payment(api_as, wo
     assert r.status_code == 200
     ledger = r.json()
     assert [(row["day"], row["payments_amount"], row["statement_id"]) for row in ledger["rows"]] == [
-        (DAY.isoformat(), "100.00", statement["id"])
-    ]  # the applied payment counts on the day it was applied
+        (DAY.isoformat(), "300.00", statement["id"])
+    ]  # the applied payment counts on the day the provider collected it
 
 
 def test_ord06_a_bad_statement_is_a_422_naming_the_rows(api_as, world, store):

@@ -80,7 +80,7 @@ def test_ord06_finance_uploads_a_statement_and_applies_the_lost_payment(world, m
         "/finance/payments/", {"start": DAY.isoformat(), "end": DAY.isoformat()}
     ).content.decode()
     assert "wechat-20260601.csv" in ledger
-    assert "100.00" in ledger
+    assert "200.00" in ledger  # the applied payment on the day the provider collected it
 
 
 def test_ord06_a_bad_statement_is_refused_with_the_row_named(world, make_user):

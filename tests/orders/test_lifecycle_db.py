@@ -21,7 +21,7 @@ from storeops.orders.models import (
     PaymentCallback,
     PaymentRefund,
 )
-from storeops.orders.payments import TestGateway
+from storeops.orders.payments import TestGateway, sign
 from tests.fulfilment.builders import a_carrier
 from tests.orders.builders import ACTOR, ADDRESS, T0, World
 
@@ -97,6 +97,47 @@ def test_ord_06_callback_replayed_three_times_pays_exactly_once(world):
     assert order.paid_amount == order.payable
     assert order.events.filter(kind="paid").count() == 1
     assert PaymentCallback.objects.filter(valid_signature=True).count() == 1
+
+
+def test_ord_06_a_late_callback_is_dated_when_the_gateway_collected_the_money(world):
+    """A callback retried for hours (or a statement line applied days later) says when the
+    provider took the money: the payment, the order's paid time, its ship-by promise and the
+    day's sales are dated by that, kept between the payment's creation and the arrival."""
+    collected, arrived = T0 + dt.timedelta(minutes=5), T0 + dt.timedelta(hours=3)
+    cases = {
+        "late": (collected, collected),
+        "from the future": (arrived + dt.timedelta(days=1), arrived),
+        "before the payment existed": (T0 - dt.timedelta(days=1), T0),
+    }
+    for customer, (said, dated) in cases.items():
+        order = world.place(1, customer=customer, now=T0)
+        payment = svc.payment_start(actor=ACTOR, order=order, now=T0)
+        body, headers = TestGateway().callback(
+            reference=payment.reference, amount=payment.amount, collected_at=said
+        )
+        result = svc.payment_callback(provider="test", body=body, headers=headers, now=arrived)
+        assert result.result == "applied"
+        order.refresh_from_db()
+        payment.refresh_from_db()
+        assert (payment.settled_at, order.paid_at, order.events.get(kind="paid").created_at) == (
+            dated,
+            dated,
+            dated,
+        ), customer
+        assert order.ship_by == dated + dt.timedelta(hours=48)
+        assert PaymentCallback.objects.get(payment=payment).received_at == arrived
+
+
+def test_ord_06_a_callback_with_a_time_without_zone_is_refused(world):
+    order = world.place(1)
+    payment = svc.payment_start(actor=ACTOR, order=order, now=T0)
+    body, _ = TestGateway().callback(reference=payment.reference, amount=payment.amount)
+    naive = body.replace(b'"amount"', b'"collected_at": "2026-06-01T18:05:00", "amount"')
+    headers = {"X-Storeops-Signature": sign(TestGateway().secret, naive)}
+    with pytest.raises(PermissionDenied):  # the API answers 422 invalid_callback
+        svc.payment_callback(provider="test", body=naive, headers=headers)
+    order.refresh_from_db()
+    assert order.status == "created"
 
 
 def test_ord_06_a_second_success_event_for_the_same_payment_changes_nothing(world):

@@ -187,7 +187,10 @@ def test_ord06_refunds_are_matched_by_refund_reference(world, store):
 def test_ord06_apply_a_lost_callback_from_the_statement_pays_the_order_once(world, store):
     order = world.place(1, customer="c1", now=T0)
     payment = svc.payment_start(actor=ACTOR, order=order, now=T0)
-    statement = _import(store, wechat_bill([("SUCCESS", payment.reference, "100.00", "", "", "0.60")]))
+    statement = _import(
+        store,
+        wechat_bill([("SUCCESS", payment.reference, "100.00", "", "", "0.60")], when="2026-06-01 18:07:00"),
+    )
     assert statement.differences == 1  # compared at import: what the ledger lists
     assert rc.statement_apply(statement=statement, reference=payment.reference, actor=ACTOR) == "applied"
     statement.refresh_from_db()
@@ -203,9 +206,15 @@ def test_ord06_apply_a_lost_callback_from_the_statement_pays_the_order_once(worl
     record = PaymentCallback.objects.get(payment=payment)
     assert record.payload["source"] == "statement"
     assert record.result == "applied"
-    # applied today: on the ledger today, on the provider's statement the day it collected
-    assert _results(statement) == {("payment", payment.reference): rc.Mismatch.OTHER_DAY}
+    # dated when the provider collected it (the statement's time), not when finance applied it:
+    # the ledger and the statement agree on its day, the ship-by promise counts from then
+    collected = T0 + dt.timedelta(minutes=7)
+    assert (payment.settled_at, order.paid_at) == (collected, collected)
+    assert order.ship_by == collected + dt.timedelta(hours=48)
+    assert _results(statement) == {("payment", payment.reference): "matched"}
     assert rc.reconcile(statement).differences == []
+    day = rc.ledger(store=store, start=DAY, end=DAY)[0]
+    assert (day.payments_count, day.payments_amount) == (1, Decimal("100.00"))
     with pytest.raises(Conflict) as exc:
         rc.statement_apply(statement=statement, reference=payment.reference, actor=ACTOR)
     assert exc.value.code == "already_collected"
