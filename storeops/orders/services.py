@@ -1871,7 +1871,27 @@ def order_refund(
         order = _locked(order)
         if order.paid_amount <= 0 and order.payable > 0:
             raise InvalidTransition(_("订单 %(n)s 尚未付款，无需退款") % {"n": order.number})
+        if rules.Status(order.status) in rules.PAID_NOT_SHIPPED and _refunds_all(order, units):
+            # the goods have not left: a refund of all of it is a cancellation, which also gives
+            # back the stock, coupons and offer uses (order_cancel); refunded, the order would
+            # otherwise stay paid and could still be reviewed and shipped
+            raise InvalidTransition(
+                _("订单 %(n)s 尚未发货，不能整单退款；请取消订单（全额退款并退回库存和优惠券）")
+                % {"n": order.number},
+                code="cancel_instead",
+            )
         return _refund_order_lines(order, actor=actor, reason=reason, units=units, reference=reference)
+
+
+def _refunds_all(order: Order, units: Mapping[int, int]) -> bool:
+    """Whether refunding ``units`` leaves nothing of the order: every unit refunded, or all
+    that was paid returned (the free lines, e.g. gifts, alone would be left to ship).
+    Raises ValidationError for bad units, as the refund itself would."""
+    units = {k: v for k, v in units.items() if v}
+    amount = sum(refund_quote(order, units).values(), Decimal("0.00"))
+    if order.paid_amount > 0 and order.refunded_amount + amount >= order.paid_amount:
+        return True
+    return all(line.refunded_qty + units.get(line.pk, 0) >= line.quantity for line in order.lines.all())
 
 
 def _refund_order_lines(

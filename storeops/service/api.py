@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
+from pydantic import Field
 
 from storeops.accounts.access import perm, principal
 from storeops.core.api import OneOf, Page, ReportDay, paginate
@@ -510,7 +511,7 @@ def script_suggest(request: HttpRequest, store_id: int, payload: SuggestIn) -> d
 def review_list(
     request: HttpRequest,
     store_id: int,
-    rating: int | None = None,
+    rating: Annotated[int, Field(ge=1, le=5)] | None = None,
     with_images: bool = False,
     q: str = "",
     page: int = 1,

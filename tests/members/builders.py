@@ -8,8 +8,9 @@ import datetime as dt
 from storeops.core.context import Actor
 from storeops.members import services
 from storeops.orders import services as order_services
+from storeops.orders.rules import PAID_NOT_SHIPPED
 from storeops.promotions import services as promo
-from tests.orders.builders import World
+from tests.orders.builders import World, ship
 
 ACTOR = Actor.system("cli")
 # a plain day (not the 18th) and the member day of the same month, both in local time (UTC+8)
@@ -33,6 +34,11 @@ def paid_order(world: World, customer: str, *, qty: int = 1, at=PLAIN_DAY):
 
 
 def refund(order, units: int, *, reason: str = "质量问题"):
+    """Refund ``units`` of the order's line as a return: the order is shipped first if it was
+    not (a refund of all of an unshipped order is a cancellation, refused here)."""
+    order.refresh_from_db()
+    if order.status in PAID_NOT_SHIPPED:
+        ship(order)
     line = order.lines.get()
     order_services.order_refund(actor=ACTOR, order=order, units={line.pk: units}, reason=reason)
     order.refresh_from_db()

@@ -98,6 +98,28 @@ class World:
         order.refresh_from_db()
         return payment, body, headers, result
 
+    def ship(self, order, *, now=None):
+        return ship(order, now=now)
+
+
+def ship(order, *, now=None):
+    """Review, allocate and ship a paid ``order`` with carrier SF (one parcel); returns it.
+    A refund of all of an order is taken after the goods left: before, it is a cancellation."""
+    from storeops.orders.models import Order
+    from tests.fulfilment.builders import a_carrier
+
+    a_carrier("SF")
+    order = Order.objects.get(pk=order.pk)
+    now = now or order.paid_at or T0
+    order = svc.order_auto_review(actor=ACTOR, order=order, now=now)
+    if order.status != "reviewed":
+        order = svc.order_approve(actor=ACTOR, order=order, note="测试放行", now=now)
+    order = svc.order_allocate(actor=ACTOR, order=order, now=now)
+    shipped = svc.order_ship(
+        actor=ACTOR, order=order, carrier_code="SF", tracking_numbers=f"SF{order.pk:06d}", now=now
+    )
+    return next(o for o in shipped if o.pk == order.pk)
+
 
 def a_presale(
     world: World,

@@ -12,6 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine
 
 from storeops.core.errors import Conflict
 from storeops.inventory.models import Stock, Zone
+from storeops.orders import rules
 from storeops.orders.models import Order
 from storeops.promotions import services as prs
 from storeops.promotions.selectors import offer_cache_clear
@@ -69,3 +70,17 @@ class StoreMachine(RuleBasedStateMachine):
         if code is not None:
             assert caught.value.code == code, caught.value
         assert self._snapshot(order) == before
+
+
+def takes_everything(order: Order, line_id: int, units: int, amount) -> bool:
+    """Whether refunding ``units`` of line ``line_id`` (``amount``) leaves nothing of a paid
+    order that has not shipped: every unit refunded, or all that was paid. Such a refund is
+    refused (``cancel_instead``): the order is cancelled instead."""
+    if rules.Status(order.status) not in rules.PAID_NOT_SHIPPED:
+        return False
+    if order.paid_amount > 0 and order.refunded_amount + amount >= order.paid_amount:
+        return True
+    return all(
+        line.refunded_qty + (units if line.pk == line_id else 0) >= line.quantity
+        for line in order.lines.all()
+    )

@@ -355,6 +355,7 @@ def test_ord_06_invalid_transition_is_a_clear_error(world):
 def test_promo_04_partial_refunds_return_exactly_what_was_paid(world):
     order = world.place(3)
     world.pay(order)
+    order = world.ship(order)  # returned goods: all of it comes back after shipping
     line = order.lines.get()
     (first,) = svc.order_refund(actor=ACTOR, order=order, units={line.pk: 1}, reason="质量问题")
     (second,) = svc.order_refund(actor=ACTOR, order=order, units={line.pk: 2}, reason="质量问题")
@@ -362,6 +363,39 @@ def test_promo_04_partial_refunds_return_exactly_what_was_paid(world):
     assert first.amount + second.amount == order.paid_amount == order.refunded_amount
     with pytest.raises(ValidationError):
         svc.order_refund(actor=ACTOR, order=order, units={line.pk: 1}, reason="再退")
+
+
+def test_promo_04_a_refund_of_all_of_an_unshipped_order_is_refused_it_is_cancelled_instead(world):
+    """Refunded in full before shipping through ``order_refund``, a paid order stayed ``paid``
+    with its stock reserved, and could still be reviewed and shipped. All of it coming back
+    before the goods left is a cancellation (stock, coupons, offer uses back): refused, naming
+    it; a part (e.g. one unit out of stock) is still a refund."""
+    order = world.place(2)
+    world.pay(order)
+    line = order.lines.get()
+
+    with pytest.raises(InvalidTransition) as refused:
+        svc.order_refund(actor=ACTOR, order=order, units={line.pk: 2}, reason="缺货")
+    assert refused.value.code == "cancel_instead"
+    assert "取消订单" in str(refused.value.message)
+    order.refresh_from_db()
+    assert (order.status, order.refunded_amount) == ("paid", Decimal("0.00"))
+    assert not PaymentRefund.objects.filter(order=order).exists()
+
+    # one unit is a refund; the last one would take what is left: refused too
+    (part,) = svc.order_refund(actor=ACTOR, order=order, units={line.pk: 1}, reason="缺一件")
+    with pytest.raises(InvalidTransition) as refused:
+        svc.order_refund(actor=ACTOR, order=order, units={line.pk: 1}, reason="再退一件")
+    assert refused.value.code == "cancel_instead"
+    order.refresh_from_db()
+    assert order.refunded_amount == part.amount
+
+    # the cancellation returns the rest and the stock, and the order cannot ship any more
+    order = svc.order_cancel(actor=ACTOR, order=order, reason="缺货取消")
+    assert (order.status, order.refunded_amount) == ("cancelled", order.paid_amount)
+    assert _stock(world, world.sh, world.sku_s).reserved == 0
+    with pytest.raises(InvalidTransition):
+        svc.order_auto_review(actor=ACTOR, order=order, now=T0)
 
 
 def test_ord_06_cancel_after_payment_refunds_in_full_and_releases_stock(world):

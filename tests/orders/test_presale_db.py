@@ -128,6 +128,7 @@ def test_promo_01_customer_cancels_keep_the_deposit_store_cancels_give_it_back(w
 def test_promo_04_refunds_of_a_paid_presale_come_from_the_balance_first_then_the_deposit(world, presale):
     order = _deposit_paid_order(world)  # 2 units: 40 deposit + 80 balance
     world.pay(order, now=IN_WINDOW)
+    order = world.ship(order)  # all of it comes back: after the goods left (before: a cancellation)
     line = order.lines.get()
     # one unit (60.00) fits in the balance payment
     (first,) = svc.order_refund(actor=ACTOR, order=order, units={line.pk: 1}, reason="少发一件")
@@ -155,6 +156,7 @@ def test_promo_04_a_split_presale_refunds_detail_adds_up_to_each_records_amount(
     order = world.place(1, 1)  # P1-S and P1-M at 60.00: 40.00 deposit + 80.00 balance
     world.pay(order, now=T0 + HOUR)
     world.pay(order, now=IN_WINDOW)
+    order = world.ship(order)  # a whole-order refund comes after shipping (before: a cancellation)
     s, m = order.lines.order_by("position")
     balance, deposit = svc.order_refund(actor=ACTOR, order=order, units={s.pk: 1, m.pk: 1}, reason="整单退")
     assert (balance.payment.stage, balance.amount, deposit.payment.stage, deposit.amount) == (

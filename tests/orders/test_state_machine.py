@@ -58,7 +58,7 @@ from storeops.promotions import services as prs
 from storeops.promotions.models import OfferUse
 from tests.fulfilment.builders import a_carrier
 from tests.orders.builders import ACTOR, T0, World
-from tests.orders.machines import StoreMachine
+from tests.orders.machines import StoreMachine, takes_everything
 
 pytestmark = pytest.mark.django_db
 
@@ -312,6 +312,15 @@ class OrderBooks(StoreMachine):
         expected = rules.refund_for_units(
             line.paid_total, line.quantity, already=line.refunded_qty, units=units
         )
+        if takes_everything(order, line.pk, units, expected):
+            event("refund: refused, all of a not shipped order (cancel it instead)")
+            self._refused(
+                order,
+                lambda: svc.order_refund(actor=ACTOR, order=order, units={line.pk: units}, reason="退款"),
+                InvalidTransition,
+                code="cancel_instead",
+            )
+            return
         after_sale = S(order.status) in {S.SHIPPED, S.DELIVERED, S.COMPLETED}
         if after_sale:
             order = svc.order_after_sale_open(actor=ACTOR, order=order, note="退货退款")
@@ -597,6 +606,7 @@ def test_promo_04_the_refund_that_completes_a_partly_refunded_order_is_accepted(
     now = timezone.now()
     order = world.place(2, 1, now=now)  # 300.00 - 7.00: S lines paid 195.33, M 97.67
     world.pay(order, now=now)
+    order = world.ship(order, now=now)  # returned goods: all of it comes back after shipping
     small, medium = order.lines.order_by("position")
     svc.order_refund(actor=ACTOR, order=order, units={small.pk: 2}, reason="退货")
     svc.order_refund(actor=ACTOR, order=order, units={medium.pk: 1}, reason="退货")

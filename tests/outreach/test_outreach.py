@@ -21,7 +21,7 @@ from storeops.outreach.models import Message
 from storeops.sop.models import Finding
 from storeops.sop.services import checks_run
 from storeops.stores import services as st
-from tests.orders.builders import World
+from tests.orders.builders import World, ship
 
 ACTOR = Actor.system("cli")
 SENT_LOG: list[dict] = []
@@ -316,6 +316,7 @@ def test_mem_06_conversion_is_the_first_paid_order_in_the_window(store, channel,
         Decimal("0.3333"),
     )
     # a refund later takes its share out of the campaign's revenue (the conversion stays)
+    order = ship(order)  # a 7-day return: after the goods left
     order_services.order_refund(
         actor=ACTOR, order=order, units={order.lines.get().pk: 1}, reason="七天无理由"
     )
@@ -340,6 +341,7 @@ def test_mem_06_revenue_ignores_another_channels_refunded_order_of_the_same_numb
     world.channel = store_services.channel_create(actor=ACTOR, store=store, kind="jd", code="jd", name="京东")
     other = world.place(1, customer="stranger", now=_at(2, 8))
     world.pay(other, now=_at(2, 8))
+    other = ship(other)
     order_services.order_refund(
         actor=ACTOR, order=other, units={other.lines.get().pk: 1}, reason="七天无理由"
     )
