@@ -469,10 +469,12 @@ def conversions_attribute(*, store: Store, now: dt.datetime | None = None) -> in
     if not open_messages:
         return 0
     since = min(m.sent_at for m in open_messages if m.sent_at)
+    # an order converts one message: known by its customer and number (numbers are unique
+    # per channel only, so the number alone would let one channel's order block another's)
     used = set(
         Message.objects.filter(store=store)
         .exclude(converted_order="")
-        .values_list("converted_order", flat=True)
+        .values_list("customer_ref", "converted_order")
     )
     orders = order_selectors.paid_orders_of_customers(
         store, customer_refs={m.customer_ref for m in open_messages}, paid_since=since
@@ -485,7 +487,9 @@ def conversions_attribute(*, store: Store, now: dt.datetime | None = None) -> in
     for message in sorted(open_messages, key=lambda m: (m.sent_at, m.pk), reverse=True):
         assert message.sent_at is not None
         for order in by_customer.get(message.customer_ref, []):
-            if order.number in used or not (message.sent_at <= order.paid_at <= message.sent_at + window):
+            if (order.customer_ref, order.number) in used or not (
+                message.sent_at <= order.paid_at <= message.sent_at + window
+            ):
                 continue
             message.converted_order, message.converted_at, message.converted_amount = (
                 order.number,
@@ -493,7 +497,7 @@ def conversions_attribute(*, store: Store, now: dt.datetime | None = None) -> in
                 order.paid_amount,
             )
             message.save(update_fields=["converted_order", "converted_at", "converted_amount"])
-            used.add(order.number)
+            used.add((order.customer_ref, order.number))
             marked += 1
             break
     return marked

@@ -354,6 +354,34 @@ def test_mem_06_revenue_ignores_another_channels_refunded_order_of_the_same_numb
     assert (stats.converted, stats.revenue, stats.refunded) == (1, order.paid_amount, Decimal("0.00"))
 
 
+def test_mem_06_another_customers_order_of_the_same_number_on_another_channel_still_converts(
+    store, channel, sms
+):
+    """Order numbers are unique per channel only: a JD order that converted one customer's
+    message must not stop another customer's Tmall order of the same number from converting."""
+    from storeops.orders.models import Order
+    from storeops.stores import services as store_services
+
+    world = World(store, channel, stock_sh=20)
+    for ref in ("a", "b"):
+        _opt_in(store, ref)
+    campaign = services.campaign_start(
+        actor=ACTOR, campaign=_campaign(store, sms, ["a", "b"]), now=_at(1, 10)
+    )
+    tmall = world.channel
+    world.channel = store_services.channel_create(actor=ACTOR, store=store, kind="jd", code="jd", name="京东")
+    on_jd = world.place(1, customer="a", now=_at(2, 8))
+    world.pay(on_jd, now=_at(2, 8))
+    assert services.conversions_attribute(store=store, now=_at(2, 9)) == 1
+    world.channel = tmall
+    on_tmall = world.place(1, customer="b", now=_at(2, 10))
+    world.pay(on_tmall, now=_at(2, 10))
+    Order.objects.filter(pk=on_tmall.pk).update(number=on_jd.number)
+    assert services.conversions_attribute(store=store, now=_at(2, 12)) == 1
+    assert campaign.messages.get(customer_ref="b").converted_order == on_jd.number
+    assert selectors.campaign_stats(campaign).converted == 2
+
+
 def test_mem_06_one_order_converts_only_the_latest_message_before_it(store, channel, sms):
     world = World(store, channel, stock_sh=20)
     _opt_in(store, "c1")
