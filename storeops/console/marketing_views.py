@@ -294,7 +294,7 @@ def channel_choices(*, store: Store) -> list[tuple[int, str]]:
 
 
 def offer_choices(*, store: Store, keep: Iterable[int] = ()) -> list[tuple[int, str]]:
-    return [(o.pk, f"#{o.pk} {o}") for o in offers_to_link(store=store, keep=keep)]
+    return [(o.pk, f"#{o.pk} {o.title or o}") for o in offers_to_link(store=store, keep=keep)]
 
 
 def _date_input() -> forms.DateInput:

@@ -1,0 +1,112 @@
+"""What a walk through the console as each role, in Chinese and in English, found: a link a
+page offers opens for the role that sees it (no 403 behind it), and offers are named in the
+reader's language wherever the console lists them (they have an English title)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from storeops.accounts.roles import Role
+from storeops.marketing import services as mks
+from storeops.orders import services as svc
+from storeops.orders.groups import GroupRequest
+from storeops.promotions import services as prs
+from storeops.promotions.services import CartItem, Shopper
+from tests.orders.builders import ACTOR, ADDRESS, T0, World
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(store, channel):
+    return World(store, channel)
+
+
+@pytest.fixture
+def group_offer(world):
+    made = prs.offer_create(
+        actor=ACTOR,
+        store=world.store,
+        kind="group_buy",
+        params={"price": "70.00", "group_size": 2, "time_limit_hours": 24},
+        product_ids=[world.sku_s.product_id],
+        title_zh="三人团",
+        title_en="Group of three",
+    )
+    return prs.offer_set_status(actor=ACTOR, offer=made, status="active")
+
+
+def _client(make_user, role: Role, language: str = "zh-hans") -> Client:
+    user = make_user(role)
+    client = Client()
+    client.force_login(user)
+    if language != "zh-hans":
+        assert client.post("/language/", {"language": language}).status_code == 302
+    return client
+
+
+def _offer_link(offer) -> str:
+    return f'href="/promotions/offers/{offer.pk}/"'
+
+
+@pytest.mark.parametrize(
+    ("role", "linked"), [(Role.OPERATIONS, True), (Role.CUSTOMER_SERVICE, False), (Role.WAREHOUSE, False)]
+)
+def test_the_group_buy_list_links_its_offer_only_for_a_role_that_may_open_offers(
+    world, group_offer, make_user, role, linked
+):
+    svc.order_place(
+        actor=ACTOR,
+        store=world.store,
+        channel=world.channel,
+        customer=Shopper(customer_ref="leader"),
+        lines=[CartItem("P1-S", 1)],
+        address=ADDRESS,
+        group=GroupRequest(offer_id=group_offer.pk),
+        now=T0,
+    )
+    client = _client(make_user, role)
+    page = client.get("/orders/groups/").content.decode()
+    assert "三人团" in page  # the offer is still named
+    assert (_offer_link(group_offer) in page) is linked
+    assert client.get(f"/promotions/offers/{group_offer.pk}/").status_code == (200 if linked else 403)
+
+
+@pytest.mark.parametrize(
+    ("role", "linked"), [(Role.OPERATIONS, True), (Role.MARKETING, False), (Role.WAREHOUSE, False)]
+)
+def test_the_product_page_links_a_sku_to_the_price_suggester_only_for_a_role_that_may_open_it(
+    world, make_user, role, linked
+):
+    client = _client(make_user, role)
+    page = client.get(f"/catalog/products/{world.sku_s.product_id}/").content.decode()
+    assert "P1-S" in page
+    assert ('href="/pricing/suggester/?sku=P1-S"' in page) is linked
+    assert client.get("/pricing/suggester/?sku=P1-S").status_code == (200 if linked else 403)
+
+
+def test_the_campaign_form_and_page_name_offers_in_english_for_an_english_reader(
+    world, group_offer, make_user
+):
+    campaign = mks.campaign_create(
+        actor=ACTOR,
+        store=world.store,
+        theme="双十二",
+        kind="regular",
+        starts_on=dt.date(2026, 12, 10),
+        ends_on=dt.date(2026, 12, 12),
+        offer_ids=[group_offer.pk],
+    )
+    english = _client(make_user, Role.MARKETING, "en")
+    form = english.get("/marketing/campaigns/new/").content.decode()
+    assert f"#{group_offer.pk} Group of three" in form
+    assert "三人团" not in form
+    page = english.get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
+    assert "Group of three" in page
+    assert "三人团" not in page
+    chinese = _client(make_user, Role.OWNER)
+    assert f"#{group_offer.pk} 三人团" in chinese.get("/marketing/campaigns/new/").content.decode()
+    assert "三人团" in chinese.get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
