@@ -1,6 +1,7 @@
 """What a walk through the console as each role, in Chinese and in English, found: a link a
-page offers opens for the role that sees it (no 403 behind it), and offers are named in the
-reader's language wherever the console lists them (they have an English title)."""
+page offers opens for the role that sees it (no 403 behind it), offers are named in the
+reader's language wherever the console lists them (they have an English title), and a list
+that only grows is paged."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import pytest
 from django.test import Client
 
 from storeops.accounts.roles import Role
+from storeops.console.views import PAGE_SIZE
 from storeops.marketing import services as mks
 from storeops.orders import services as svc
 from storeops.orders.groups import GroupRequest
 from storeops.promotions import services as prs
 from storeops.promotions.services import CartItem, Shopper
+from tests.fulfilment.builders import a_shipment, at
 from tests.orders.builders import ACTOR, ADDRESS, T0, World
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +113,20 @@ def test_the_campaign_form_and_page_name_offers_in_english_for_an_english_reader
     chinese = _client(make_user, Role.OWNER)
     assert f"#{group_offer.pk} 三人团" in chinese.get("/marketing/campaigns/new/").content.decode()
     assert "三人团" in chinese.get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
+
+
+def test_the_logistics_exception_list_is_paged_and_its_export_keeps_every_parcel(store, channel, make_user):
+    # returned and lost parcels stay on the list for good: it grew without bound on one page
+    for i in range(PAGE_SIZE + 2):
+        a_shipment(store, channel, f"X{i:03d}", created_at=at(-1000 + i))
+    client = _client(make_user, Role.WAREHOUSE)
+    first = client.get("/fulfilment/exceptions/").content.decode()
+    assert first.count("<td>X0") == PAGE_SIZE
+    assert "X000" in first
+    assert f"X{PAGE_SIZE:03d}" not in first
+    assert "?&page=2" in first
+    second = client.get("/fulfilment/exceptions/?page=2").content.decode()
+    assert second.count("<td>X0") == 2
+    assert f"X{PAGE_SIZE + 1:03d}" in second
+    export = client.get("/fulfilment/exceptions/?format=csv").content.decode("utf-8-sig").splitlines()
+    assert len(export) == PAGE_SIZE + 3  # the header and every parcel
