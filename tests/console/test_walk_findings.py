@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from storeops.accounts.roles import Role
@@ -15,10 +16,12 @@ from storeops.console.views import PAGE_SIZE
 from storeops.marketing import services as mks
 from storeops.orders import services as svc
 from storeops.orders.groups import GroupRequest
+from storeops.orders.models import Order, OrderImport
 from storeops.promotions import services as prs
 from storeops.promotions.services import CartItem, Shopper
 from tests.fulfilment.builders import a_shipment, at
 from tests.orders.builders import ACTOR, ADDRESS, T0, World
+from tests.orders.import_files import TMALL_HEADER, csv_bytes, tmall_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +133,33 @@ def test_the_logistics_exception_list_is_paged_and_its_export_keeps_every_parcel
     assert f"X{PAGE_SIZE + 1:03d}" in second
     export = client.get("/fulfilment/exceptions/?format=csv").content.decode("utf-8-sig").splitlines()
     assert len(export) == PAGE_SIZE + 3  # the header and every parcel
+
+
+def test_a_refused_order_import_shows_the_form_again_with_the_channel_and_dry_run_as_chosen(world, make_user):
+    # a refusal redirected to an empty form: channel, mapping and dry run had to be picked again
+    client = _client(make_user, Role.OPERATIONS)
+    selected = f'<option value="{world.channel.pk}" selected>'
+    checked = 'name="dry_run" value="1" checked'
+    rows = [r[:] for r in tmall_rows()]
+    rows[0][6] = "NOPE-1"  # an unknown merchant SKU code: a dry run's row error
+    refusals = [
+        {"channel": world.channel.pk, "dry_run": "1"},  # no file
+        {"channel": world.channel.pk, "dry_run": "1", "file": SimpleUploadedFile("x.csv", b"a,b\n1,2\n")},
+        {
+            "channel": world.channel.pk,
+            "dry_run": "1",
+            "file": SimpleUploadedFile("t.csv", csv_bytes(TMALL_HEADER, rows)),
+        },
+    ]
+    for data in refusals:
+        response = client.post("/orders/imports/upload/", data)
+        assert response.status_code == 422
+        html = response.content.decode()
+        assert selected in html
+        assert checked in html
+        assert list(response.context["messages"])
+    assert not Order.objects.exists()
+    assert not OrderImport.objects.exists()
+    plain = client.get("/orders/imports/").content.decode()
+    assert selected not in plain
+    assert checked not in plain
