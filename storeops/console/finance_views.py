@@ -209,5 +209,5 @@ def statement_apply(request: HttpRequest, statement_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, error_text(exc))
         return HttpResponseRedirect(back)
-    messages.success(request, f"{reference}：{_RESULTS.get(result, result)}")
+    messages.success(request, f"{reference}{_('：')}{_RESULTS.get(result, result)}")
     return HttpResponseRedirect(back)

@@ -334,7 +334,7 @@ def _put_errors(form: forms.Form, exc: DomainError, mapping: dict[str, str]) -> 
         else:
             unplaced.append(f"{key}: {message}")
     if unplaced or not exc.fields:
-        detail = "（" + "；".join(unplaced) + "）" if unplaced else ""
+        detail = _("（") + _("；").join(unplaced) + _("）") if unplaced else ""
         form.add_error(None, f"{exc.message}{detail}")
 
 

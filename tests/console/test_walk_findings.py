@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
 
 from storeops.accounts.roles import Role
 from storeops.console.views import PAGE_SIZE
@@ -163,3 +164,45 @@ def test_a_refused_order_import_shows_the_form_again_with_the_channel_and_dry_ru
     plain = client.get("/orders/imports/").content.decode()
     assert selected not in plain
     assert checked not in plain
+
+
+def always_risky(_signals) -> int:
+    return 100
+
+
+def test_an_automatic_review_held_for_two_reasons_lists_them_in_the_readers_language(
+    world, make_user, settings
+):
+    # the reasons were joined with "、" whatever the reader's language
+    settings.STOREOPS_FRAUD_SCORER = f"{__name__}.always_risky"
+    bad_phone = svc.AddressIn(
+        receiver="李四", phone="123", province="浙江省", city="杭州市", address="文一路200号"
+    )
+    order = world.place(1, address=bad_phone)
+    world.pay(order)
+    client = _client(make_user, Role.OPERATIONS, "en")
+    response = client.post(f"/orders/{order.pk}/review/", {"decision": "auto"}, follow=True)
+    notes = " ".join(str(m) for m in response.context["messages"])
+    assert "Address problem, Risky order" in notes
+    assert "、" not in notes
+
+
+def test_a_persona_lists_its_categories_and_regions_with_the_readers_separator():
+    from decimal import Decimal
+
+    from storeops.analytics.segments import PersonaView
+    from storeops.console.segments_views import _persona_rows
+
+    persona = PersonaView(
+        subject="new", customers=2, orders=3, paid=Decimal("300"), orders_per_month=None, aov=None,
+        discount_depth=None, discounted_share=None, price_sensitive=None,
+        categories=[("瑜伽", Decimal("0.6")), ("咖啡", Decimal("0.4"))],
+        regions=[("浙江省 杭州市", Decimal("0.5")), ("北京市 北京市", Decimal("0.5"))],
+        segment="", rfm="", since=dt.date(2026, 11, 1), until=dt.date(2026, 11, 30),
+    )  # fmt: skip
+    with translation.override("en"):
+        rows = _persona_rows(persona)
+    assert rows["categories"] == "瑜伽 60.0%, 咖啡 40.0%"  # was "瑜伽 60.0%、咖啡 40.0%"
+    assert rows["regions"] == "浙江省 杭州市 50.0%, 北京市 北京市 50.0%"
+    with translation.override("zh-hans"):
+        assert _persona_rows(persona)["categories"] == "瑜伽 60.0%、咖啡 40.0%"

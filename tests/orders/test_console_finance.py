@@ -119,6 +119,11 @@ def test_ord06_pages_read_in_english(world, make_user):
     page = english.get(f"/finance/statements/{statement.pk}/").content.decode()
     assert "Collected by the provider, not recorded here" in page
     assert "Apply payment" in page
+    applied = english.post(
+        f"/finance/statements/{statement.pk}/apply/", {"reference": payment.reference}, follow=True
+    )
+    notes = [str(m) for m in applied.context["messages"]]
+    assert notes == [f"{payment.reference}: Payment applied; the order is paid"]  # was "…：…"
     ledger = english.get("/finance/payments/").content.decode()
     assert "Payment reconciliation" in ledger
     assert "收支对账" not in ledger
