@@ -515,7 +515,13 @@ def _form_page(
         request,
         "console/marketing_form.html",
         _base_context(request, form=form, sections=sections, title=title, back=back, **extra),
+        status=_status(form),
     )
+
+
+def _status(*shown: forms.Form) -> int:
+    """422 when a form is shown again refused (bound, with errors), else 200."""
+    return 422 if any(f.is_bound and f.errors for f in shown) else 200
 
 
 @console_view("marketing.add_campaign")
@@ -704,6 +710,7 @@ def _ad_plan_page(
         request,
         "console/marketing_ad_plan.html",
         _base_context(request, plan=plan, form=form, keyword_form=keyword_form, keywords=keywords),
+        status=_status(form, keyword_form),
     )
 
 

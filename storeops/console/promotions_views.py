@@ -361,6 +361,7 @@ def _offer_form_page(request: HttpRequest, form: forms.Form, title: str, back: s
         request,
         "console/promotions_offer_form.html",
         _base_context(request, form=form, title=title, back=back),
+        status=422 if form.is_bound and form.errors else 200,  # refused: shown again as typed
     )
 
 
