@@ -206,3 +206,18 @@ def test_a_persona_lists_its_categories_and_regions_with_the_readers_separator()
     assert rows["regions"] == "浙江省 杭州市 50.0%, 北京市 北京市 50.0%"
     with translation.override("zh-hans"):
         assert _persona_rows(persona)["categories"] == "瑜伽 60.0%、咖啡 40.0%"
+
+
+def test_an_imported_orders_timeline_names_its_events_instead_of_their_codes(store, channel, make_user):
+    World(store, channel, stock_sh=0, stock_gz=0)  # the SKUs of the file, no stock to hold
+    client = _client(make_user, Role.OPERATIONS)
+    upload = SimpleUploadedFile("tmall.csv", csv_bytes(TMALL_HEADER, tmall_rows()), content_type="text/csv")
+    assert client.post("/orders/imports/upload/", {"channel": channel.pk, "file": upload}).status_code == 302
+    order = Order.objects.order_by("pk").first()
+    page = client.get(f"/orders/{order.pk}/").content.decode()
+    assert "<td>渠道导入</td>" in page  # was "imported"
+    assert "<td>缺货未预占</td>" in page  # was "stock_short"
+    english = _client(make_user, Role.OWNER, "en").get(f"/orders/{order.pk}/").content.decode()
+    assert "<td>Channel import</td>" in english
+    assert "<td>imported</td>" not in english
+    assert "<td>stock_short</td>" not in english
