@@ -46,8 +46,8 @@ def group_offer(world):
     return prs.offer_set_status(actor=ACTOR, offer=made, status="active")
 
 
-def _client(make_user, role: Role, language: str = "zh-hans") -> Client:
-    user = make_user(role)
+def _client(make_user, role: Role, language: str = "zh-hans", username: str | None = None) -> Client:
+    user = make_user(role, username)
     client = Client()
     client.force_login(user)
     if language != "zh-hans":
@@ -221,3 +221,20 @@ def test_an_imported_orders_timeline_names_its_events_instead_of_their_codes(sto
     assert "<td>Channel import</td>" in english
     assert "<td>imported</td>" not in english
     assert "<td>stock_short</td>" not in english
+
+
+def test_the_operation_log_names_where_each_change_came_from(store, make_user):
+    from storeops.audit.services import audit_record
+    from storeops.core.context import Actor
+
+    for via in ("task", "cli", "console", "somewhere"):
+        audit_record(
+            actor=Actor.system(via), action=f"x.{via}", store_id=store.pk, object_type="x", object_id=via
+        )
+    chinese = _client(make_user, Role.OWNER).get("/audit/").content.decode()
+    for label in ("<td>定时任务</td>", "<td>命令行</td>", "<td>控制台</td>", "<td>somewhere</td>"):
+        assert label in chinese  # was <td>task</td>, <td>cli</td> …
+    english = _client(make_user, Role.OWNER, "en", "owner_en").get("/audit/").content.decode()
+    for label in ("<td>Scheduled task</td>", "<td>Command line</td>", "<td>Console</td>"):
+        assert label in english
+    assert "<td>task</td>" not in english
