@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from storeops.console.views import (
@@ -137,7 +138,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             % {"o": report.orders_total, "n": report.orders_total - report.orders_existing},
         )
     elif report.errors:
-        messages.error(request, _("有 %(n)s 个错误，未导入任何订单。") % {"n": len(report.errors)} + summary)
+        n = len(report.errors)
+        refused = ngettext("有 %(n)s 个错误，未导入任何订单。", "有 %(n)s 个错误，未导入任何订单。", n)
+        messages.error(request, refused % {"n": n} + summary)
         if report.dry_run:
             for error in report.errors[:20]:
                 messages.error(request, _row_error_text(error))

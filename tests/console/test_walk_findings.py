@@ -238,3 +238,21 @@ def test_the_operation_log_names_where_each_change_came_from(store, make_user):
     for label in ("<td>Scheduled task</td>", "<td>Command line</td>", "<td>Console</td>"):
         assert label in english
     assert "<td>task</td>" not in english
+
+
+def test_an_import_refused_counts_its_errors_in_english_singular_and_plural(world, make_user):
+    rows = [r[:] for r in tmall_rows()]
+    rows[0][6] = "NOPE-1"
+    client = _client(make_user, Role.OPERATIONS, "en")
+    upload = SimpleUploadedFile("t.csv", csv_bytes(TMALL_HEADER, rows), content_type="text/csv")
+    response = client.post(
+        "/orders/imports/upload/", {"channel": world.channel.pk, "file": upload}, follow=True
+    )
+    notes = [str(m) for m in response.context["messages"]]
+    assert notes[0].startswith("1 error; no orders were imported.")  # was "1 errors"
+    rows[1][6] = "NOPE-2"
+    upload = SimpleUploadedFile("t.csv", csv_bytes(TMALL_HEADER, rows), content_type="text/csv")
+    response = client.post(
+        "/orders/imports/upload/", {"channel": world.channel.pk, "file": upload}, follow=True
+    )
+    assert str(next(iter(response.context["messages"]))).startswith("2 errors; no orders were imported.")
