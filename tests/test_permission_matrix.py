@@ -958,7 +958,8 @@ CONSOLE_CASES = {
             "POST",
             "/orders/imports/upload/",
             {},
-        ),  # no file: refused, redirected
+            422,
+        ),  # no file: refused, the form shown again
         "console:orders_import_detail": ("GET", "/orders/imports/{order_import}/", None),
         "console:orders_invoices": ("GET", "/orders/invoices/?status=requested", None),
         "console:orders_invoice_issue": (

@@ -3,8 +3,27 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from storeops.audit.models import AuditEntry
+
+# Where a change came from (``Actor.via``), as the operation log shows it.
+VIA_LABELS = {
+    "console": gettext_lazy("控制台"),
+    "api": "API",
+    "token": gettext_lazy("API 令牌"),
+    "cli": gettext_lazy("命令行"),
+    "task": gettext_lazy("定时任务"),
+    "worker": gettext_lazy("后台任务"),
+    "payment": gettext_lazy("支付回调"),
+    "admin": gettext_lazy("管理后台"),
+    "import": gettext_lazy("导入"),
+}
+
+
+def via_label(via: str) -> str:
+    """A change's source in the reader's language; a source not listed is shown as stored."""
+    return str(VIA_LABELS.get(via, via))
 
 
 def audit_list(

@@ -46,7 +46,12 @@ _RESULTS = {
 
 @console_view("orders.view_paymentstatement")
 def ledger(request: HttpRequest) -> HttpResponse:
-    store = store_or_404(request)
+    return _ledger_page(request, store_or_404(request))
+
+
+def _ledger_page(request: HttpRequest, store: Store, *, sent: dict[str, str] | None = None) -> HttpResponse:
+    """The ledger with its upload form; ``sent``: an upload refused (422), shown again with the
+    provider, format and date as chosen (a browser never keeps the file)."""
     provider = request.GET.get("provider", "").strip()
     errors = ""
     try:
@@ -57,7 +62,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
         errors = error_text(exc)
         start, end = reconcile.ledger_period(None, None)
     rows = reconcile.ledger(store=store, start=start, end=end, provider=provider)
-    if request.GET.get("format") == "xlsx" and not errors:
+    if request.GET.get("format") == "xlsx" and not errors and sent is None:
         return _ledger_xlsx(store, rows, start, end)
     page = Paginator(rows, 31).get_page(_int(request.GET.get("page")))
     providers = reconcile.provider_choices()
@@ -75,8 +80,9 @@ def ledger(request: HttpRequest) -> HttpResponse:
             formats=reconcile.FORMAT_CHOICES,
             querystring=querystring(request),
             can_import=request.user.has_perm("orders.reconcile_payments"),
+            sent=sent or {},
         ),
-        status=422 if errors else 200,
+        status=422 if errors or sent is not None else 200,
     )
 
 
@@ -126,11 +132,11 @@ def _ledger_xlsx(store: Store, rows: list[reconcile.LedgerRow], start: dt.date, 
 @require_POST
 def statement_upload(request: HttpRequest) -> HttpResponse:
     store = store_or_404(request)
-    back = reverse("console:finance_ledger")
+    sent = {key: request.POST.get(key, "").strip() for key in ("provider", "file_format", "statement_date")}
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, _("请选择要导入的对账单文件（.csv 或 .xlsx）"))
-        return HttpResponseRedirect(back)
+        return _ledger_page(request, store, sent=sent)
     try:
         statement = reconcile.statement_import(
             store=store,
@@ -143,7 +149,7 @@ def statement_upload(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, error_text(exc))
-        return HttpResponseRedirect(back)
+        return _ledger_page(request, store, sent=sent)
     messages.success(
         request,
         _("已导入 %(d)s 的对账单：收款 %(p)s 笔，退款 %(r)s 笔")
@@ -203,5 +209,5 @@ def statement_apply(request: HttpRequest, statement_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, error_text(exc))
         return HttpResponseRedirect(back)
-    messages.success(request, f"{reference}：{_RESULTS.get(result, result)}")
+    messages.success(request, f"{reference}{_('：')}{_RESULTS.get(result, result)}")
     return HttpResponseRedirect(back)

@@ -97,10 +97,16 @@ def exceptions(request: HttpRequest) -> HttpResponse:
                 ]
             )
         return response
+    # returned and lost parcels stay on the list: paged, while the CSV above keeps every one
     return render(
         request,
         "console/fulfilment_exceptions.html",
-        _base_context(request, rows=rows, playbook=playbook),
+        _base_context(
+            request,
+            page=Paginator(rows, PAGE_SIZE).get_page(_int(request.GET.get("page"))),
+            querystring=querystring(request),
+            playbook=playbook,
+        ),
     )
 
 

@@ -294,7 +294,7 @@ def channel_choices(*, store: Store) -> list[tuple[int, str]]:
 
 
 def offer_choices(*, store: Store, keep: Iterable[int] = ()) -> list[tuple[int, str]]:
-    return [(o.pk, f"#{o.pk} {o}") for o in offers_to_link(store=store, keep=keep)]
+    return [(o.pk, f"#{o.pk} {o.title or o}") for o in offers_to_link(store=store, keep=keep)]
 
 
 def _date_input() -> forms.DateInput:
@@ -334,7 +334,7 @@ def _put_errors(form: forms.Form, exc: DomainError, mapping: dict[str, str]) -> 
         else:
             unplaced.append(f"{key}: {message}")
     if unplaced or not exc.fields:
-        detail = "（" + "；".join(unplaced) + "）" if unplaced else ""
+        detail = _("（") + _("；").join(unplaced) + _("）") if unplaced else ""
         form.add_error(None, f"{exc.message}{detail}")
 
 
@@ -515,7 +515,13 @@ def _form_page(
         request,
         "console/marketing_form.html",
         _base_context(request, form=form, sections=sections, title=title, back=back, **extra),
+        status=_status(form),
     )
+
+
+def _status(*shown: forms.Form) -> int:
+    """422 when a form is shown again refused (bound, with errors), else 200."""
+    return 422 if any(f.is_bound and f.errors for f in shown) else 200
 
 
 @console_view("marketing.add_campaign")
@@ -704,6 +710,7 @@ def _ad_plan_page(
         request,
         "console/marketing_ad_plan.html",
         _base_context(request, plan=plan, form=form, keyword_form=keyword_form, keywords=keywords),
+        status=_status(form, keyword_form),
     )
 
 

@@ -5,12 +5,15 @@ service of :mod:`storeops.orders.imports` or :mod:`storeops.orders.invoices`."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from storeops.console.views import (
@@ -27,6 +30,9 @@ from storeops.console.views import (
 from storeops.core.errors import DomainError
 from storeops.orders import imports, invoices
 from storeops.stores.selectors import channel_list, playbook_get
+
+if TYPE_CHECKING:
+    from storeops.stores.models import Store
 
 ERRORS_PAGE_SIZE = 100
 IMPORT_REFRESH_SECONDS = 3  # the detail page of a queued / running import reloads itself
@@ -52,7 +58,14 @@ def _row_error_text(error: imports.RowError) -> str:
 
 @console_view("orders.view_orderimport")
 def import_list(request: HttpRequest) -> HttpResponse:
-    store = store_or_404(request)
+    return _import_list_page(request, store_or_404(request))
+
+
+def _import_list_page(
+    request: HttpRequest, store: Store, *, sent: dict[str, str] | None = None, status_code: int = 200
+) -> HttpResponse:
+    """The import list with its upload form; ``sent``: an upload refused, shown again with
+    the channel, mapping and dry-run choice as chosen (a browser never keeps the file)."""
     status = request.GET.get("status", "").strip()
     channel = request.GET.get("channel", "").strip()
     qs = imports.import_list(
@@ -75,7 +88,9 @@ def import_list(request: HttpRequest) -> HttpResponse:
             statuses=imports.STATUS_CHOICES,
             can_import=request.user.has_perm("orders.import_orders"),
             inline_orders=playbook_get(store=store).order_import_inline_orders,
+            sent=sent or {},
         ),
+        status=status_code,
     )
 
 
@@ -83,11 +98,11 @@ def import_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def import_upload(request: HttpRequest) -> HttpResponse:
     store = store_or_404(request)
-    back = reverse("console:orders_import")
+    sent = {key: request.POST.get(key, "").strip() for key in ("channel", "mapping", "dry_run")}
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, _("请选择要导入的文件（.csv 或 .xlsx）"))
-        return HttpResponseRedirect(back)
+        return _import_list_page(request, store, sent=sent, status_code=422)
     try:
         channel_id = request.POST.get("channel", "")
         channel = imports.channel_get(store=store, channel_id=int(channel_id) if channel_id.isdigit() else 0)
@@ -103,7 +118,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, _error_text(exc))
-        return HttpResponseRedirect(back)
+        return _import_list_page(request, store, sent=sent, status_code=422)
     summary = _(
         "格式：%(f)s；%(r)s 行，订单 %(o)s 笔，新建 %(c)s 笔，已存在 %(e)s 笔，缺货未预占 %(u)s 笔"
     ) % {
@@ -123,7 +138,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             % {"o": report.orders_total, "n": report.orders_total - report.orders_existing},
         )
     elif report.errors:
-        messages.error(request, _("有 %(n)s 个错误，未导入任何订单。") % {"n": len(report.errors)} + summary)
+        n = len(report.errors)
+        refused = ngettext("有 %(n)s 个错误，未导入任何订单。", "有 %(n)s 个错误，未导入任何订单。", n)
+        messages.error(request, refused % {"n": n} + summary)
         if report.dry_run:
             for error in report.errors[:20]:
                 messages.error(request, _row_error_text(error))
@@ -135,7 +152,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("导入成功。") + summary)
     if report.record is not None:
         return HttpResponseRedirect(reverse("console:orders_import_detail", args=[report.record.pk]))
-    return HttpResponseRedirect(back)
+    if report.errors:  # a dry run's refusal: its errors above, the form as chosen
+        return _import_list_page(request, store, sent=sent, status_code=422)
+    return HttpResponseRedirect(reverse("console:orders_import"))
 
 
 @console_view("orders.view_orderimport")

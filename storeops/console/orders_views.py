@@ -246,7 +246,7 @@ def _csv(qs: Any, *, store: Store, now: dt.datetime) -> StreamingHttpResponse:
                         o.refunded_amount,
                         o.get_status_display(),
                         _("是") if o.is_big_promo else _("否"),
-                        "、".join(sel.hold_reason_label(r) for r in o.hold_reasons or []),
+                        _("、").join(sel.hold_reason_label(r) for r in o.hold_reasons or []),
                         when(o.created_at),
                         when(o.paid_at),
                         when(o.ship_by),
@@ -571,7 +571,7 @@ def order_review(request: HttpRequest, order_id: int) -> HttpResponse:
             done = svc.order_auto_review(actor=actor, order=order)
             if done.status == S.REVIEWED:
                 return _("订单 %(n)s 自动审核通过") % {"n": order.number}
-            reasons = "、".join(sel.hold_reason_label(r) for r in done.hold_reasons or [])
+            reasons = _("、").join(sel.hold_reason_label(r) for r in done.hold_reasons or [])
             return _("订单 %(n)s 未通过自动审核，已转人工：%(r)s") % {"n": order.number, "r": reasons}
         if decision == "hold":
             svc.order_hold(actor=actor, order=order, note=note)
@@ -660,7 +660,7 @@ def order_ship(request: HttpRequest, order_id: int) -> HttpResponse:
             carrier_code=carrier,
             tracking_numbers=numbers if numbers or not single else single,
         )
-        return _("已发货：%(n)s") % {"n": "、".join(o.number for o in shipped)}
+        return _("已发货：%(n)s") % {"n": _("、").join(o.number for o in shipped)}
 
     return _act(request, order_id, run, form="ship", sent=sent)
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -33,6 +33,9 @@ from storeops.orders import selectors as order_selectors
 from storeops.promotions import selectors, services
 from storeops.promotions.engine import offer_label
 from storeops.stores.selectors import channel_list
+
+if TYPE_CHECKING:
+    from storeops.stores.models import Store
 
 QUOTE_ROWS = 5
 TIERS = tuple(value for value, _label in TIER_CHOICES)  # silver, gold, diamond
@@ -214,6 +217,12 @@ def coupons(request: HttpRequest) -> HttpResponse:
     store = _current_store(request)
     if store is None:
         return _empty(request)
+    return _coupons_page(request, store)
+
+
+def _coupons_page(request: HttpRequest, store: Store, *, sent: dict[str, str] | None = None) -> HttpResponse:
+    """Templates, the issue form and the issued coupons; ``sent``: a refused batch (422),
+    its form shown again as typed (a pasted list of customers is not lost)."""
     f = {k: request.GET.get(k, "").strip() for k in ("customer", "status", "template")}
     qs = selectors.coupon_list(
         store=store,
@@ -235,7 +244,9 @@ def coupons(request: HttpRequest) -> HttpResponse:
             querystring=querystring(request),
             statuses=selectors.COUPON_STATUS_CHOICES,
             templates=templates,
+            sent=sent or {},
         ),
+        status=422 if sent is not None else 200,
     )
 
 
@@ -350,6 +361,7 @@ def _offer_form_page(request: HttpRequest, form: forms.Form, title: str, back: s
         request,
         "console/promotions_offer_form.html",
         _base_context(request, form=form, title=title, back=back),
+        status=422 if form.is_bound and form.errors else 200,  # refused: shown again as typed
     )
 
 
@@ -522,10 +534,11 @@ def coupon_issue(request: HttpRequest) -> HttpResponse:
     if store is None:
         return _empty(request)
     template_id = request.POST.get("template", "")
+    sent = {key: request.POST.get(key, "") for key in ("template", "campaign_ref", "customer_refs")}
     back = reverse("console:promotions_coupons")
     if not template_id.isdigit():
         messages.error(request, _("请选择券模板"))
-        return HttpResponseRedirect(back)
+        return _coupons_page(request, store, sent=sent)
     template = selectors.coupon_template_get(store=store, template_id=int(template_id))
     try:
         result = services.coupon_issue_batch(
@@ -536,7 +549,7 @@ def coupon_issue(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, str(exc.message))
-        return HttpResponseRedirect(back)
+        return _coupons_page(request, store, sent=sent)
     messages.success(
         request,
         _("已发放 %(n)s 张“%(t)s”") % {"n": len(result.issued), "t": template.name},

@@ -206,8 +206,8 @@ def _persona_rows(p: segments.PersonaView) -> dict[str, str]:
         "depth": display(p.discount_depth, "ratio"),
         "share": display(p.discounted_share, "ratio"),
         "sensitive": "-" if p.price_sensitive is None else (_("是") if p.price_sensitive else _("否")),
-        "categories": "、".join(f"{n} {display(s, 'ratio')}" for n, s in p.categories) or "-",
-        "regions": "、".join(f"{n} {display(s, 'ratio')}" for n, s in p.regions) or "-",
+        "categories": _("、").join(f"{n} {display(s, 'ratio')}" for n, s in p.categories) or "-",
+        "regions": _("、").join(f"{n} {display(s, 'ratio')}" for n, s in p.regions) or "-",
     }
 
 

@@ -1,15 +1,16 @@
 """Where a finding's subject is in the console: the finding page links to it, so an owner goes
 from "what is wrong" to the thing itself in one click. Findings name their subject by
 ``subject_type`` (``app.model``) and ``subject_id`` (a primary key, or a number people read);
-a type not listed here (or an id that is not one) gets no link."""
+a type not listed here (or an id that is not one) gets no link, and neither does a page the
+reader may not open (a finance statement for customer service, say)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 
 def _pk(name: str) -> Callable[[str, dict[str, Any]], str | None]:
@@ -51,7 +52,18 @@ _LINKS: dict[str, Callable[[str, dict[str, Any]], str | None]] = {
 }
 
 
-def subject_link(subject_type: str, subject_id: str, detail: dict[str, Any] | None) -> str | None:
-    """The console page of a finding's subject, or None."""
+def subject_link(
+    subject_type: str, subject_id: str, detail: dict[str, Any] | None, user: Any = None
+) -> str | None:
+    """The console page of a finding's subject, or None; with ``user``, None as well when the
+    page's permission (``console_view``'s ``required_permission``) is not one of theirs."""
     link = _LINKS.get(subject_type)
-    return link(subject_id, detail or {}) if link is not None else None
+    url = link(subject_id, detail or {}) if link is not None else None
+    if url is None or user is None:
+        return url
+    try:
+        match = resolve(urlsplit(url).path)
+    except Resolver404:
+        return None
+    permission = getattr(match.func, "required_permission", None)
+    return url if permission is None or user.has_perm(permission) else None

@@ -285,7 +285,7 @@ def _finding_page(
         _base_context(
             request,
             finding=finding,
-            subject_url=subject_link(finding.subject_type, finding.subject_id, finding.detail),
+            subject_url=subject_link(finding.subject_type, finding.subject_id, finding.detail, request.user),
             trail=trail,
             notifications=finding.notifications.all()[:50],
             can_change=request.user.has_perm("sop.change_finding"),

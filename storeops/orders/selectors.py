@@ -514,6 +514,8 @@ def applied_offers(order: Order, *, language: str) -> list[dict[str, str]]:
 
 EVENT_LABELS = {
     "placed": gettext_lazy("下单"),
+    "imported": gettext_lazy("渠道导入"),  # a marketplace export's order (orders.imports)
+    "stock_short": gettext_lazy("缺货未预占"),  # an imported order whose stock could not be held
     "payment_started": gettext_lazy("发起支付"),
     "payment_failed": gettext_lazy("支付失败"),
     "payment_amount_mismatch": gettext_lazy("支付金额不符"),

@@ -277,3 +277,20 @@ def test_wide_fields_and_tables_stay_inside_their_cards(page, demo, shots):
     size = "el => parseFloat(getComputedStyle(el).fontSize)"
     assert label.evaluate(size) < number.evaluate(size) / 1.5
     _shot(page, shots, "complaints-zh")
+
+
+def test_an_order_page_in_english_fits_the_width(page, demo, shots):
+    from storeops.orders.models import Order
+
+    # the payment table's callback column did not wrap ("12-07 00:07:53 Payment succeeded →
+    # Applied" on one line): every paid order's page was 5-15 px wider than 1280 in English
+    paid = Order.objects.filter(store=demo["store"], status="paid")
+    order = paid.filter(payments__callbacks__isnull=False).first()
+    assert order is not None
+    _login(page)
+    page.select_option("header select[name=language]", "en")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.goto(f"/orders/{order.pk}/")
+    assert "Payment succeeded" in page.locator("main").inner_text()
+    _no_horizontal_overflow(page)
+    _shot(page, shots, "order-en")

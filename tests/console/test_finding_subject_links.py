@@ -5,8 +5,11 @@ read, or through the finding's detail; anything else gets no link rather than a 
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
+from storeops.accounts.roles import Role
 from storeops.console.subjects import subject_link
+from storeops.sop.models import Finding
 
 
 @pytest.mark.parametrize(
@@ -31,3 +34,29 @@ from storeops.console.subjects import subject_link
 )
 def test_finding_subject_links(subject_type, subject_id, detail, url):
     assert subject_link(subject_type, subject_id, detail) == url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "linked"),
+    [(Role.FINANCE, True), (Role.OWNER, True), (Role.CUSTOMER_SERVICE, False), (Role.WAREHOUSE, False)],
+)
+def test_the_subject_is_a_link_only_for_a_reader_who_may_open_it(store, make_user, role, linked):
+    # an ORD-06 finding is on the board of every role that sees findings, but its statement is
+    # finance data: customer service and the warehouse got a link that answered 403
+    finding = Finding.objects.create(
+        store=store,
+        rule_id="ORD-06",
+        subject_key="statement:test:payment:P1",
+        subject_type="orders.paymentstatement",
+        subject_id="P1",
+        detail={"statement": 5},
+        title="对账差异",
+        owner_role="finance",
+    )
+    client = Client()
+    client.force_login(make_user(role))
+    response = client.get(f"/findings/{finding.pk}/")
+    assert response.status_code == 200
+    assert ('href="/finance/statements/5/"' in response.content.decode()) is linked
+    assert (subject_link(finding.subject_type, "P1", finding.detail, make_user(role)) is not None) is linked

@@ -90,7 +90,7 @@ def test_promo_05_console_form_shows_service_errors_next_to_the_fields(store, to
     response = _client(make_user, Role.MARKETING).post("/marketing/campaigns/new/", data)
     # then the page comes back with the errors beside the fields, and nothing is saved
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 422  # refused: shown again as typed (was 200)
     assert "第 2 行格式应为：SKU编码,计划备货量（整数）" in html
     assert not Campaign.objects.exists()
     # and with the stock line fixed, the service's own check lands on the phase field
@@ -239,7 +239,9 @@ def test_ads_03_console_creates_a_plan_with_a_peak_hour_schedule(store, make_use
 
 def test_ads_01_console_traffic_plan_with_exact_match_is_refused_next_to_the_field(store, make_user):
     data = {"name": "错配", "purpose": "traffic", "match_type": "exact", "daily_budget": "1"}
-    html = _client(make_user, Role.MARKETING).post("/marketing/ads/new/", data).content.decode()
+    refused = _client(make_user, Role.MARKETING).post("/marketing/ads/new/", data)
+    assert refused.status_code == 422  # was 200
+    html = refused.content.decode()
     assert "引流款计划使用广泛匹配" in html
     assert not AdPlan.objects.exists()
 
@@ -279,9 +281,9 @@ def test_ads_03_console_edits_a_plan_and_sets_keyword_bids(store, make_user):
     )
     assert plan.audience_premium == Decimal("0.2000")
     # and a negative bid is refused next to the bid field
-    html = client.post(
-        f"/marketing/ads/{plan.pk}/keywords/", {"keyword": "碎花裙", "bid": "-1"}
-    ).content.decode()
+    refused = client.post(f"/marketing/ads/{plan.pk}/keywords/", {"keyword": "碎花裙", "bid": "-1"})
+    assert refused.status_code == 422  # was 200
+    html = refused.content.decode()
     assert "确保该值大于或等于0" in html or "大于或等于" in html
     assert plan.keywords.get(keyword="碎花裙").bid == Decimal("2.00")
 

@@ -96,7 +96,7 @@ SIGNED_ORDER_ROUTES = {("POST", "/orders/payments/{provider}/callback")}
 ORDERS_CONSOLE_CASES = {
     # ORD-06: payment reconciliation (finance)
     "console:finance_ledger": ("GET", "/finance/payments/?provider=test", None),
-    "console:finance_statement_upload": ("POST", "/finance/statements/upload/", {}),  # no file: refused
+    "console:finance_statement_upload": ("POST", "/finance/statements/upload/", {}, 422),  # no file: refused
     "console:finance_statement": ("GET", "/finance/statements/{o_statement}/?show=all", None),
     "console:finance_statement_apply": (
         "POST",

@@ -86,11 +86,28 @@ def test_ord06_finance_uploads_a_statement_and_applies_the_lost_payment(world, m
 def test_ord06_a_bad_statement_is_refused_with_the_row_named(world, make_user):
     finance = _client(make_user, Role.FINANCE)
     r = _upload(finance, wechat_bill([("SUCCESS", "P1", "1.0x", "", "", "0")]))
-    assert r.status_code == 302
-    page = finance.get(r["Location"]).content.decode()
+    assert r.status_code == 422  # the ledger again, the form as chosen
+    page = r.content.decode()
     assert "第 2 行" in page
     assert "对账单有无法识别的行" in page
     assert not PaymentStatement.objects.exists()
+
+
+def test_ord06_a_refused_upload_keeps_the_provider_format_and_date_chosen(world, make_user):
+    # a refusal redirected to the ledger with a blank form: three choices to make again
+    finance = _client(make_user, Role.FINANCE)
+    chosen = {"provider": "marketplace", "file_format": "alipay", "statement_date": "2026-05-30"}
+    for data in (chosen, {**chosen, "file": SimpleUploadedFile("a.csv", b"nothing,here\n1,2\n")}):
+        r = finance.post("/finance/statements/upload/", data)
+        assert r.status_code == 422
+        html = r.content.decode()
+        assert '<option value="marketplace" selected>' in html
+        assert '<option value="alipay" selected>' in html
+        assert 'name="statement_date" value="2026-05-30"' in html
+        assert list(r.context["messages"])
+    assert not PaymentStatement.objects.exists()
+    blank = finance.get("/finance/payments/").content.decode()
+    assert "selected>" not in blank.split("finance/statements/upload/")[1]
 
 
 def test_ord06_pages_read_in_english(world, make_user):
@@ -102,6 +119,11 @@ def test_ord06_pages_read_in_english(world, make_user):
     page = english.get(f"/finance/statements/{statement.pk}/").content.decode()
     assert "Collected by the provider, not recorded here" in page
     assert "Apply payment" in page
+    applied = english.post(
+        f"/finance/statements/{statement.pk}/apply/", {"reference": payment.reference}, follow=True
+    )
+    notes = [str(m) for m in applied.context["messages"]]
+    assert notes == [f"{payment.reference}: Payment applied; the order is paid"]  # was "…：…"
     ledger = english.get("/finance/payments/").content.decode()
     assert "Payment reconciliation" in ledger
     assert "收支对账" not in ledger

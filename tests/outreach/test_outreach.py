@@ -293,7 +293,7 @@ def test_mem_06_delivery_floor_is_a_playbook_setting(store, sms, system):
     assert not Finding.objects.filter(rule_id="MEM-06").exists()
 
 
-def test_mem_06_conversion_is_the_first_paid_order_in_the_window(store, channel, sms, api_as):
+def test_mem_06_conversion_is_the_first_paid_order_in_the_window(store, channel, sms, api_as, make_user):
     world = World(store, channel, stock_sh=20)
     for ref in ("buyer", "late", "idle"):
         _opt_in(store, ref)
@@ -326,6 +326,12 @@ def test_mem_06_conversion_is_the_first_paid_order_in_the_window(store, channel,
     assert (stats.converted, stats.revenue, stats.refunded) == (1, Decimal("0.00"), order.paid_amount)
     shown = api_as(Role.MARKETING).get(f"/outreach/{store.pk}/campaigns/{campaign.pk}").json()["stats"]
     assert (Decimal(shown["revenue"]), Decimal(shown["refunded"])) == (Decimal("0"), order.paid_amount)
+    # the campaign page reads it in English without Chinese brackets around it
+    client = Client()
+    client.force_login(make_user(Role.MARKETING, username="mkt_en", language="en"))
+    page = client.get(f"/outreach/{campaign.pk}/").content.decode()
+    assert f"(refunds deducted ¥{order.paid_amount})" in page
+    assert "（" not in page
 
 
 def test_mem_06_revenue_ignores_another_channels_refunded_order_of_the_same_number(store, channel, sms):

@@ -170,6 +170,25 @@ def test_promo_02_console_issues_coupons_to_a_list_of_customers(store, make_user
     assert "请填写有效的顾客编号" in _messages(response)
 
 
+def test_promo_02_a_refused_batch_shows_the_form_again_with_the_pasted_customers(store, make_user):
+    # a refusal redirected to an empty form: a pasted list of 200 customers was lost for one typo
+    _template(store, name="其他券")
+    template = _template(store)
+    client = _client(make_user, Role.OPERATIONS)
+    typed = "c1, c2\n" + "x" * 65 + "\nc3"
+    response = client.post(
+        "/promotions/coupons/issue/",
+        {"template": template.pk, "customer_refs": typed, "campaign_ref": "双11"},
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert f">{typed}</textarea>" in html
+    assert 'name="campaign_ref" maxlength="64" value="双11"' in html
+    assert f'<option value="{template.pk}" selected>' in html
+    assert "请填写有效的顾客编号" in _messages(response)
+    assert not IssuedCoupon.objects.exists()
+
+
 def test_promo_02_console_coupon_actions_need_the_promotion_permissions(store, make_user):
     template = _template(store)
     for role in (Role.CUSTOMER_SERVICE, Role.ANALYST, Role.MARKETING):

@@ -45,9 +45,11 @@ def test_promo_01_console_creates_a_threshold_percentage_offer_on_a_category(sto
 
 def test_promo_01_console_offer_form_shows_bad_params_next_to_the_field(store, make_user):
     client = _client(make_user, Role.OPERATIONS)
-    html = client.post(
+    refused = client.post(
         "/promotions/offers/new/", {"kind": "percentage", "params": "{rate: 0.9", "priority": "0"}
-    ).content.decode()
+    )
+    assert refused.status_code == 422  # was 200
+    html = refused.content.decode()
     assert "不是合法的 JSON" in html
     html = client.post(
         "/promotions/offers/new/", {"kind": "percentage", "params": "{}", "priority": "0"}

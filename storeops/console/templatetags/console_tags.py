@@ -9,9 +9,12 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from storeops.audit.selectors import via_label
 from storeops.core.money import amount_text
 
 register = template.Library()
+
+register.filter("via_label", via_label)  # console / task / cli … as words
 
 # A datetime as an audit snapshot stores it (isoformat(): microseconds and UTC offset).
 ISO_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?")
