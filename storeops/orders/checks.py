@@ -135,6 +135,7 @@ def payment_statement_differences(ctx: CheckContext) -> Iterator[FindingDraft]:
     raised again; one that disappears (the payment applied, a corrected statement) resolves
     itself. And every day with collections of a provider whose statement is still not imported
     ``reconcile_statement_due_days`` later (0: not checked)."""
+    from storeops.orders import payments as pay
     from storeops.orders import reconcile
     from storeops.orders.models import PaymentStatement
 
@@ -153,7 +154,7 @@ def payment_statement_differences(ctx: CheckContext) -> Iterator[FindingDraft]:
                 detail={"provider": row.provider, "day": row.day.isoformat(), "payments": row.payments_count},
                 **titled(
                     gettext_noop("%(p)s %(d)s 的对账单尚未导入（本系统收款 %(n)s 笔）"),
-                    p=row.provider,
+                    p={"msgid": pay.provider_label_msgid(row.provider)},
                     d=row.day.isoformat(),
                     n=row.payments_count,
                 ),
@@ -181,7 +182,7 @@ def payment_statement_differences(ctx: CheckContext) -> Iterator[FindingDraft]:
                 **titled(
                     gettext_noop("%(d)s %(p)s 对账差异：%(r)s %(what)s"),
                     d=statement.statement_date.isoformat(),
-                    p=statement.provider,
+                    p={"msgid": pay.provider_label_msgid(statement.provider)},
                     r=item.reference,
                     what={"msgid": reconcile.MISMATCH_LABELS[item.result]},
                 ),

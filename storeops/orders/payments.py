@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 
@@ -211,6 +212,13 @@ def provider_label(name: str) -> str:
     except ImportError:
         return name
     return str(getattr(cls, "label", "") or name)
+
+
+def provider_label_msgid(name: str) -> str:
+    """The provider's label untranslated, for texts rendered later in each reader's language
+    (a finding title's ``{"msgid": ...}`` parameter)."""
+    with translation.override(None):
+        return provider_label(name)
 
 
 def provider(name: str) -> PaymentProvider:

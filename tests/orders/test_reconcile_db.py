@@ -10,7 +10,7 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from storeops.audit.models import AuditEntry
@@ -416,6 +416,9 @@ def test_ord06_a_day_with_collections_and_no_statement_is_raised_after_the_due_d
     finding = Finding.objects.get(rule_id="ORD-06")
     assert finding.subject_key == f"statement-missing:test:{DAY.isoformat()}"
     assert "尚未导入" in finding.title
+    assert "测试支付" in finding.title  # the provider's label, in each reader's language
+    with translation.override("en"):
+        assert "Test gateway" in finding.display_title
     assert finding.severity == "warning"
     _import(store, wechat_bill([]), day=DAY + dt.timedelta(days=5))  # another day's: still missing
     _o, p = _paid(world, "c2", now=T0 - 5 * 24 * HOUR)  # an older day, outside a 3-day lookback
