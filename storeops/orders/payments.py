@@ -23,8 +23,8 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.utils.module_loading import import_string
 from django.utils import translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy
 
 
