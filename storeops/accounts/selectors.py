@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy
 
 from storeops.accounts.models import ApiToken
@@ -14,8 +14,9 @@ from storeops.core.queries import get_or_not_found
 
 def api_token_list(*, user: Any = None) -> QuerySet[ApiToken]:
     """Every token, or with ``user`` only the tokens issued for that user."""
+    # live tokens first on every database (PostgreSQL sorts NULLs last by default)
     tokens = ApiToken.objects.select_related("role", "user", "created_by").order_by(
-        "revoked_at", "-created_at"
+        F("revoked_at").asc(nulls_first=True), "-created_at"
     )
     return tokens if user is None else tokens.filter(user=user)
 

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -80,7 +81,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("令牌已创建：请立即复制，它只显示这一次"))
     labels = {r.value: str(label) for r, label in ROLE_LABELS.items()}
     can_revoke_any = user.has_perm("accounts.change_apitoken")
-    listed = api_token_list(user=None if user.has_perm("accounts.view_apitoken") else user)
+    listed = Paginator(
+        api_token_list(user=None if user.has_perm("accounts.view_apitoken") else user), 50
+    ).get_page(request.GET.get("page"))
     roles = list(Role) if for_anyone else token_roles_for(user)
     return render(
         request,
@@ -93,6 +96,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
             ],
             roles=[(r.value, ROLE_LABELS[r]) for r in roles],
             users=list(token_user_choices()) if for_anyone else [],
+            page=listed,
             errors=errors,
             created_secret=created_secret,
             can_add=bool(roles),

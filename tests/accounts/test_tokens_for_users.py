@@ -196,3 +196,29 @@ def test_store_04_console_member_cannot_revoke_anothers_token(make_user, api_as)
 
     assert "只能吊销自己的令牌" in response.content.decode()
     assert ApiToken.objects.get(pk=theirs["id"]).revoked_at is None
+
+
+def test_store_04_console_token_list_is_paged_with_live_tokens_first(make_user):
+    """Revoked tokens stay listed for the record: the page is paged (50), and the live ones
+    come first on every database (PostgreSQL sorts the NULL ``revoked_at`` last by default)."""
+    from django.utils import timezone
+
+    from storeops.accounts.services import api_token_create
+    from storeops.core.context import Actor
+
+    owner = make_user(Role.OWNER)
+    actor = Actor(user=owner)
+    api_token_create(actor=actor, name="live-one", role=Role.OWNER)  # the oldest
+    for i in range(55):
+        api_token_create(actor=actor, name=f"old-{i}", role=Role.OWNER)
+    ApiToken.objects.exclude(name="live-one").update(revoked_at=timezone.now())
+    client = Client()
+    client.force_login(owner)
+
+    first = client.get("/tokens/").content.decode()
+    assert "live-one" in first
+    assert first.count("已吊销") == 49
+    assert "第 1 / 2 页，共 56 条" in first
+    second = client.get("/tokens/", {"page": 2}).content.decode()
+    assert "live-one" not in second
+    assert second.count("已吊销") == 6
