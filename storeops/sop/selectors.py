@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy
 
 from storeops.core.queries import get_or_not_found
@@ -55,7 +55,8 @@ def finding_list(
         When(status=Finding.Status.ACKNOWLEDGED, then=Value(1)),
         default=Value(2),
     )
-    return qs.order_by(status_rank, severity_rank, "due_at", "-id")
+    # the nearest due time first, none last (SQLite and PostgreSQL place NULL differently)
+    return qs.order_by(status_rank, severity_rank, F("due_at").asc(nulls_last=True), "-id")
 
 
 def finding_counts(*, store_id: int | None = None) -> dict[str, int]:

@@ -258,3 +258,16 @@ def test_console_refused_acknowledge_or_resolve_keeps_the_note_typed_and_changes
     assert '</textarea><span class="err">必填</span>' in response.content.decode()
     finding.refresh_from_db()
     assert (finding.status, finding.resolution_note) == (Finding.Status.ACKNOWLEDGED, "")
+
+
+def test_the_board_lists_findings_with_a_due_time_before_those_without_on_every_database(store):
+    """Within a status and severity the nearest due time comes first and a finding with no
+    due time last — SQLite sorts NULL first and PostgreSQL last, so it is said explicitly."""
+    from storeops.sop.selectors import finding_list
+
+    soon = timezone.now() + dt.timedelta(hours=1)
+    for key, due in (("none", None), ("later", soon + dt.timedelta(hours=5)), ("soon", soon)):
+        Finding.objects.create(
+            store=store, rule_id="TEST-01", subject_key=key, title=key, owner_role=Role.WAREHOUSE, due_at=due
+        )
+    assert [f.subject_key for f in finding_list(store_id=store.pk)] == ["soon", "later", "none"]
