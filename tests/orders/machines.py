@@ -8,11 +8,13 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from hypothesis import event
 from hypothesis.stateful import RuleBasedStateMachine
 
-from storeops.core.errors import Conflict
+from storeops.core.errors import Conflict, InvalidTransition
 from storeops.inventory.models import Stock, Zone
 from storeops.orders import rules
+from storeops.orders import services as svc
 from storeops.orders.models import Order
 from storeops.promotions import services as prs
 from storeops.promotions.selectors import offer_cache_clear
@@ -70,6 +72,20 @@ class StoreMachine(RuleBasedStateMachine):
         if code is not None:
             assert caught.value.code == code, caught.value
         assert self._snapshot(order) == before
+
+    def _whole_refund_refused(self, order: Order, line, units: int, amount) -> bool:
+        """When refunding ``units`` of ``line`` (``amount``) would take all of a paid order that
+        has not shipped, check that it is refused (``cancel_instead``) and changes nothing."""
+        if not takes_everything(order, line.pk, units, amount):
+            return False
+        event("refund: refused, all of a not shipped order (cancel it instead)")
+        self._refused(
+            order,
+            lambda: svc.order_refund(actor=ACTOR, order=order, units={line.pk: units}, reason="退款"),
+            InvalidTransition,
+            code="cancel_instead",
+        )
+        return True
 
 
 def takes_everything(order: Order, line_id: int, units: int, amount) -> bool:

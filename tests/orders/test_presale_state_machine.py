@@ -66,7 +66,7 @@ from storeops.orders.models import Allocation, Order, OrderEvent, Payment, Payme
 from storeops.orders.payments import TestGateway
 from storeops.stores import services as store_services
 from tests.orders.builders import ACTOR, HOUR, T0, World, a_presale
-from tests.orders.machines import StoreMachine, takes_everything
+from tests.orders.machines import StoreMachine
 
 pytestmark = pytest.mark.django_db
 
@@ -498,14 +498,7 @@ class PresaleBooks(StoreMachine):
         expected = rules.refund_for_units(
             line.paid_total, line.quantity, already=line.refunded_qty, units=units
         )
-        if takes_everything(order, line.pk, units, expected):
-            event("refund: refused, all of a not shipped order (cancel it instead)")
-            self._refused(
-                order,
-                lambda: svc.order_refund(actor=ACTOR, order=order, units={line.pk: units}, reason="退款"),
-                InvalidTransition,
-                code="cancel_instead",
-            )
+        if self._whole_refund_refused(order, line, units, expected):
             return
         before = order.refunded_amount
         refunds = svc.order_refund(actor=ACTOR, order=order, units={line.pk: units}, reason="退款")

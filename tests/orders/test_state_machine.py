@@ -58,7 +58,7 @@ from storeops.promotions import services as prs
 from storeops.promotions.models import OfferUse
 from tests.fulfilment.builders import a_carrier
 from tests.orders.builders import ACTOR, T0, World
-from tests.orders.machines import StoreMachine, takes_everything
+from tests.orders.machines import StoreMachine
 
 pytestmark = pytest.mark.django_db
 
@@ -312,14 +312,7 @@ class OrderBooks(StoreMachine):
         expected = rules.refund_for_units(
             line.paid_total, line.quantity, already=line.refunded_qty, units=units
         )
-        if takes_everything(order, line.pk, units, expected):
-            event("refund: refused, all of a not shipped order (cancel it instead)")
-            self._refused(
-                order,
-                lambda: svc.order_refund(actor=ACTOR, order=order, units={line.pk: units}, reason="退款"),
-                InvalidTransition,
-                code="cancel_instead",
-            )
+        if self._whole_refund_refused(order, line, units, expected):
             return
         after_sale = S(order.status) in {S.SHIPPED, S.DELIVERED, S.COMPLETED}
         if after_sale:
