@@ -31,11 +31,13 @@ from storeops.console.views import (
 from storeops.core.errors import DomainError
 from storeops.orders import reconcile
 from storeops.orders.payments import provider_label
+from storeops.stores.selectors import playbook_get
 
 if TYPE_CHECKING:
     from storeops.stores.models import Store
 
 ITEMS_PAGE_SIZE = 100
+FEES_SHOWN = 100  # the lines over the agreed fee rate listed (all of them count)
 
 _RESULTS = {
     "applied": gettext_lazy("已补记支付，订单已付款"),
@@ -172,6 +174,8 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
             request, "console/empty.html", _base_context(request, message=error_text(exc)), status=404
         )
     result = reconcile.reconcile(statement)
+    fee_rate = playbook_get(store=store).reconcile_fee_rate_max
+    fees_over = reconcile.fees_over_rate(statement, rate=fee_rate)
     show = request.GET.get("show", "differences")
     items = result.differences if show == "differences" else result.items
     page = Paginator(items, ITEMS_PAGE_SIZE).get_page(_int(request.GET.get("page")))
@@ -193,6 +197,10 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
             differences=len(result.differences),
             querystring=querystring(request),
             can_apply=request.user.has_perm("orders.reconcile_payments"),
+            fees_over=fees_over[:FEES_SHOWN],
+            fees_over_count=len(fees_over),
+            fees_over_amount=sum((f.over for f in fees_over), reconcile.ZERO),
+            fee_rate_percent=f"{fee_rate * 100:.3f}".rstrip("0").rstrip("."),
         ),
     )
 

@@ -33,6 +33,7 @@ from storeops.orders import reconcile
 from storeops.orders.models import PaymentStatement, StatementFormat
 from storeops.orders.payments import provider_label
 from storeops.stores.models import Store
+from storeops.stores.selectors import playbook_get
 
 router = Router(tags=["payment-reconciliation"])
 
@@ -76,10 +77,20 @@ class StatementItemOut(Schema):
     can_apply: bool
 
 
+class StatementFeeOverOut(Schema):
+    row: int
+    reference: str
+    amount: Decimal
+    fee: Decimal
+    expected_fee: Decimal  # the amount at the agreed rate (playbook reconcile_fee_rate_max)
+
+
 class ReconciliationOut(StatementOut):
     differences: int
     counts: dict[str, int]
     items: list[StatementItemOut]
+    fee_rate: Decimal  # the agreed rate the fees were checked against (0: not checked)
+    fees_over: list[StatementFeeOverOut]
 
 
 class MoneyLedgerRowOut(Schema):
@@ -230,6 +241,7 @@ def _statement(store_id: int, statement_id: int) -> PaymentStatement:
 def statement_detail(request: HttpRequest, store_id: int, statement_id: int) -> dict[str, Any]:
     """The statement compared with our records, line by line (differences first)."""
     result = reconcile.reconcile(_statement(store_id, statement_id))
+    rate = playbook_get(store=result.statement.store).reconcile_fee_rate_max
     counts: dict[str, int] = {}
     for item in result.items:
         counts[item.result] = counts.get(item.result, 0) + 1
@@ -252,6 +264,17 @@ def statement_detail(request: HttpRequest, store_id: int, statement_id: int) -> 
                 "can_apply": i.can_apply,
             }
             for i in result.items
+        ],
+        "fee_rate": rate,
+        "fees_over": [
+            {
+                "row": f.row,
+                "reference": f.reference,
+                "amount": f.amount,
+                "fee": f.fee,
+                "expected_fee": f.expected,
+            }
+            for f in reconcile.fees_over_rate(result.statement, rate=rate)
         ],
     }
 

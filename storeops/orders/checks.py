@@ -134,7 +134,8 @@ def payment_statement_differences(ctx: CheckContext) -> Iterator[FindingDraft]:
     payment of ours shows first). A difference a person has explained and resolved is not
     raised again; one that disappears (the payment applied, a corrected statement) resolves
     itself. And every day with collections of a provider whose statement is still not imported
-    ``reconcile_statement_due_days`` later (0: not checked)."""
+    ``reconcile_statement_due_days`` later (0: not checked). And every statement whose fees are
+    above the agreed rate ``reconcile_fee_rate_max`` (0: not checked), once per statement."""
     from storeops.orders import payments as pay
     from storeops.orders import reconcile
     from storeops.orders.models import PaymentStatement
@@ -185,5 +186,31 @@ def payment_statement_differences(ctx: CheckContext) -> Iterator[FindingDraft]:
                     p={"msgid": pay.provider_label_msgid(statement.provider)},
                     r=item.reference,
                     what={"msgid": reconcile.MISMATCH_LABELS[item.result]},
+                ),
+            )
+        fees = reconcile.fees_over_rate(statement, rate=ctx.playbook.reconcile_fee_rate_max)
+        if fees:  # one finding a statement: the provider applied another rate, not a line's slip
+            over = sum((f.over for f in fees), reconcile.ZERO)
+            yield FindingDraft(
+                subject_key=f"statement-fees:{statement.provider}:{statement.statement_date.isoformat()}",
+                subject_type="orders.paymentstatement",
+                subject_id=str(statement.pk),
+                severity=Severity.WARNING,
+                detail={
+                    "statement": statement.pk,
+                    "provider": statement.provider,
+                    "statement_date": statement.statement_date.isoformat(),
+                    "rate": str(ctx.playbook.reconcile_fee_rate_max),
+                    "lines": len(fees),
+                    "over": str(over),
+                    "references": [f.reference for f in fees[:20]],
+                },
+                once=True,  # resolved after checking the contract: not raised again
+                **titled(
+                    gettext_noop("%(d)s %(p)s 对账单有 %(n)s 笔手续费高于约定费率，共多收 %(over)s 元"),
+                    d=statement.statement_date.isoformat(),
+                    p={"msgid": pay.provider_label_msgid(statement.provider)},
+                    n=len(fees),
+                    over=str(over),
                 ),
             )

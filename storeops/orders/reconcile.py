@@ -28,7 +28,7 @@ import datetime as dt
 import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -756,6 +756,42 @@ def _on_other_statements(statement: PaymentStatement, kind: str, references: lis
             .values_list("reference", flat=True)
         )
     return found
+
+
+# --- provider fees (ORD-06) --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FeeOver:
+    """A collection whose fee on the statement is above the agreed rate."""
+
+    row: int
+    reference: str
+    amount: Decimal
+    fee: Decimal
+    expected: Decimal  # the amount at the agreed rate, to the cent (half up, as providers round)
+
+    @property
+    def over(self) -> Decimal:
+        return self.fee - self.expected
+
+
+def fees_over_rate(statement: PaymentStatement, *, rate: Decimal) -> list[FeeOver]:
+    """The statement's collections charged a fee above ``rate`` (the playbook's
+    ``reconcile_fee_rate_max``) by more than a cent of rounding; 0: not checked."""
+    if rate <= 0:
+        return []
+    lines = (
+        statement.lines.filter(kind=StatementLineKind.PAYMENT, fee__gt=0)
+        .order_by("row")
+        .values_list("row", "reference", "amount", "fee")
+    )
+    over = []
+    for row, reference, amount, fee in lines:
+        expected = (amount * rate).quantize(CENT, ROUND_HALF_UP)
+        if fee - expected > CENT:
+            over.append(FeeOver(row, reference, amount, fee, expected))
+    return over
 
 
 # --- applying a collection the callbacks missed ------------------------------------------------------

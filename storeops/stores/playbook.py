@@ -324,6 +324,14 @@ class PlaybookSettings(BaseModel):
         ge=0,
         le=60,
     )
+    reconcile_fee_rate_max: Pct = _s(
+        "ORD-06",
+        Decimal("0.006"),
+        "支付对账：约定的渠道手续费率，对账单手续费高于它即提醒（0 = 不核对）",
+        "Payment reconciliation: the agreed provider fee rate; fees above it are raised (0 = not checked)",
+        ge=0,
+        le=Decimal("0.1"),
+    )
     order_import_inline_orders: int = _s(
         "ORD-06",
         200,

@@ -113,3 +113,19 @@ def test_ord06_only_finance_and_the_owner_import_statements(api_as, world, store
     r = _upload(api_as(role), store, wechat_bill([]))
     assert r.status_code == 403
     assert _upload(api_as(Role.OWNER), store, wechat_bill([])).status_code == 201
+
+
+def test_ord06_the_statement_detail_lists_fees_above_the_agreed_rate(api_as, world, store):
+    order = world.place(2, customer="c1", now=T0)
+    world.pay(order, now=T0)
+    reference = order.payments.get().reference
+    finance = api_as(Role.FINANCE)
+    statement = _upload(
+        finance, store, wechat_bill([("SUCCESS", reference, "200.00", "", "", "2.00")])
+    ).json()
+    detail = finance.get(f"/orders/finance/{store.pk}/statements/{statement['id']}").json()
+    assert detail["differences"] == 0
+    assert detail["fee_rate"] == "0.006"
+    assert detail["fees_over"] == [  # row 2: the line after the header
+        {"row": 2, "reference": reference, "amount": "200.00", "fee": "2.00", "expected_fee": "1.20"}
+    ]

@@ -184,3 +184,14 @@ def test_ord06_the_finding_links_to_its_statement(world, store, make_user):
     page = finance.get(f"/findings/{finding.pk}/").content.decode()
     assert f'href="/finance/statements/{statement.pk}/"' in page
     assert payment.reference in page
+
+
+def test_ord06_the_statement_page_lists_fees_above_the_agreed_rate(world, make_user):
+    order = world.place(2, customer="c1", now=T0)
+    world.pay(order, now=T0)
+    finance = _client(make_user, Role.FINANCE)
+    _upload(finance, wechat_bill([("SUCCESS", order.payments.get().reference, "200.00", "", "", "2.00")]))
+    statement = PaymentStatement.objects.get()
+    page = finance.get(f"/finance/statements/{statement.pk}/").content.decode()
+    assert "手续费高于约定费率 0.6%：1 笔" in page
+    assert "共多收 ¥0.80" in page

@@ -467,3 +467,37 @@ def test_ord06_a_collection_of_another_amount_handed_back_matches_what_was_colle
         Decimal("90.00"),
         Decimal(0),
     )
+
+
+def test_ord06_fees_above_the_agreed_rate_are_raised_once_per_statement(world, store):
+    _o1, fair = _paid(world, "c1")  # 100.00 at 0.6 %: 0.60
+    _o2, rounded = _paid(world, "c2")  # 0.61: a cent of rounding is not a difference
+    _o3, dear = _paid(world, "c3", qty=2)  # 200.00 charged 1 %: 2.00 instead of 1.20
+    statement = _import(
+        store,
+        wechat_bill(
+            [
+                ("SUCCESS", fair.reference, "100.00", "", "", "0.60"),
+                ("SUCCESS", rounded.reference, "100.00", "", "", "0.61"),
+                ("SUCCESS", dear.reference, "200.00", "", "", "2.00"),
+            ]
+        ),
+    )
+    over = rc.fees_over_rate(statement, rate=Decimal("0.006"))
+    assert [(f.reference, f.amount, f.fee, f.expected, f.over) for f in over] == [
+        (dear.reference, Decimal("200.00"), Decimal("2.00"), Decimal("1.20"), Decimal("0.80"))
+    ]
+    assert rc.fees_over_rate(statement, rate=Decimal(0)) == []
+    run_check("ORD-06", store=store, now=T0 + 24 * HOUR)
+    finding = Finding.objects.get(rule_id="ORD-06")  # the lines themselves all match
+    assert finding.subject_key == f"statement-fees:test:{DAY.isoformat()}"
+    assert finding.severity == "warning"
+    assert finding.owner_role == "finance"
+    assert "1 笔手续费高于约定费率" in finding.title
+    assert "0.80" in finding.title
+    assert finding.detail["references"] == [dear.reference]
+    # the store's contract is 1 %: nothing is over it any more, the finding resolves itself
+    playbook_update(actor=ACTOR, store=store, values={"reconcile_fee_rate_max": "0.01"})
+    run_check("ORD-06", store=store, now=T0 + 25 * HOUR)
+    finding.refresh_from_db()
+    assert finding.status == "resolved"
