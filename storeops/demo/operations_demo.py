@@ -106,8 +106,9 @@ def load_operations_demo(
 
 def _payment_statement(*, store, channel, skus, now: dt.datetime, actor: Actor) -> None:
     """Yesterday's statement of the test gateway as a WeChat Pay bill (ORD-06): every
-    collection and refund our records show that day (fee 0.6 %), and one more collection
-    whose callback never reached us — the reconciliation page offers to apply it."""
+    collection and refund our records show that day (fee 0.6 %, but 1 % on the first
+    collection: the fee check raises it), and one more collection whose callback never
+    reached us — the reconciliation page offers to apply it."""
     from django.utils import timezone
 
     from storeops.orders import reconcile
@@ -130,6 +131,7 @@ def _payment_statement(*, store, channel, skus, now: dt.datetime, actor: Actor) 
     lost_payment = orders.payment_start(actor=actor, order=lost, now=evening)
     paid, refunds = reconcile.records_on(store_id=store.pk, provider="test", day=day)
     rows = [("SUCCESS", p.reference, p.amount, "", Decimal(0), p.settled_at) for p in paid]
+    dear = paid[0].reference if paid else ""  # charged at another rate than agreed
     rows.append(("SUCCESS", lost_payment.reference, lost_payment.amount, "", Decimal(0), evening))
     rows += [
         ("REFUND", r.payment.reference, r.payment.amount, r.reference, r.amount, r.created_at)
@@ -150,7 +152,9 @@ def _payment_statement(*, store, channel, skus, now: dt.datetime, actor: Actor) 
                     refund_amount,
                     "SUCCESS" if refund_ref else "",
                     (-1 if refund_ref else 1)
-                    * ((refund_amount or amount) * Decimal("0.006")).quantize(Decimal("0.01")),
+                    * ((refund_amount or amount) * Decimal("0.01" if ref == dear else "0.006")).quantize(
+                        Decimal("0.01")
+                    ),
                 )
             )
             for status, ref, amount, refund_ref, refund_amount, at in rows

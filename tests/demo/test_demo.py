@@ -108,6 +108,9 @@ def test_the_sop_checks_find_the_problems_the_demo_was_built_with():
     critical = Finding.objects.filter(store=store, severity="critical")
     assert sorted(critical.values_list("rule_id", flat=True)) == ["ORD-06", "STORE-02"]
     assert critical.get(rule_id="ORD-06").detail["result"] == "not_in_store"
+    # and a fee above the agreed 0.6 % on that statement: one warning for the statement
+    fees = Finding.objects.get(store=store, rule_id="ORD-06", subject_key__startswith="statement-fees:")
+    assert (fees.severity, fees.detail["lines"]) == ("warning", 1)
 
 
 def test_loading_the_demo_a_second_time_changes_nothing():
