@@ -388,7 +388,9 @@ _RESERVE_PG_BY_SKU = (
 
 def _pg_cursor(conn: Any) -> Any:
     """A server-side-binding psycopg cursor on Django's current connection (cached while the
-    connection lives): Django's own cursors bind on the client and cannot prepare. It shares
+    connection lives), preparing on its first run: Django's own cursors bind on the client
+    when ``DATABASE_PREPARE=0`` and then cannot prepare, and otherwise prepare a statement
+    only after a few runs (settings: ``prepare_threshold``). It shares
     the connection, so it takes part in any open ``transaction.atomic()`` block. (It bypasses
     Django's query log and execute wrappers: ``assertNumQueries`` does not see it.)"""
     raw = conn.connection
