@@ -27,7 +27,9 @@ from storeops.console.views import (
     _int,
     console_view,
     error_text,
+    posted,
     querystring,
+    refused,
 )
 from storeops.core.errors import DomainError, ValidationError
 from storeops.inventory import abc_classes as abc_services
@@ -444,9 +446,13 @@ def _count_detail_page(
     sheet: Any,
     entered: dict[int, str] | None = None,
     status: int = 200,
+    *,
+    cancel_sent: dict[str, str] | None = None,
+    cancel_errors: dict[str, str] | None = None,
 ) -> HttpResponse:
     """The sheet with its entry form, a page of lines at a time (filtered by state or SKU);
-    ``entered``: the counts just typed on this page (kept when refused)."""
+    ``entered``: the counts just typed on this page (kept when refused); ``cancel_sent``: a
+    refused cancellation, its reason as typed (with ``cancel_errors`` by field)."""
     report = inv.count_sheet_report(sheet=sheet)
     f = _count_filters(request)
     page = Paginator(inv.count_report_rows(report, state=f["state"], q=f["q"]), COUNT_PAGE_SIZE).get_page(
@@ -473,6 +479,8 @@ def _count_detail_page(
             filters=f,
             states=_count_line_states(),
             querystring=querystring(request),
+            cancel_sent=cancel_sent or {},
+            cancel_errors=cancel_errors or {},
         ),
         status=status,
     )
@@ -543,7 +551,13 @@ def count_action(request: HttpRequest, sheet_id: int, action: str) -> HttpRespon
             reset = count_services.count_sheet_recount(actor=actor, sheet=sheet)
             messages.success(request, _("%(n)s 个 SKU 需要重新盘点") % {"n": len(reset)})
         elif action == "cancel":
-            count_services.count_sheet_cancel(actor=actor, sheet=sheet, reason=request.POST.get("reason", ""))
+            sent = posted(request, "reason")
+            try:
+                count_services.count_sheet_cancel(actor=actor, sheet=sheet, reason=sent["reason"])
+            except DomainError as exc:
+                # the sheet again (422) with the reason as typed
+                errors = refused(request, exc, sent)
+                return _count_detail_page(request, sheet, status=422, cancel_sent=sent, cancel_errors=errors)
             messages.success(request, _("盘点单已取消"))
         else:
             messages.error(request, _("未知操作"))

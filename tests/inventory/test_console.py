@@ -259,3 +259,23 @@ def test_inv_05_a_sheets_lines_are_filtered_by_state_and_sku_across_pages(world,
     report = client.get(f"{url}variance/").content.decode()
     assert "<td>P1-M</td>" in report
     assert f'href="{url}?state=uncounted">1 个 SKU 未盘</a>' in report
+
+
+def test_inv_05_a_refused_cancellation_keeps_its_reason(world, make_user):
+    # a refusal redirected to the sheet: the reason typed was lost (and a long one was cut)
+    sheet = _counting_sheet(world)
+    client = _client(make_user, Role.WAREHOUSE)
+    reason = "重复建单，" * 41  # 205 characters
+    response = client.post(f"/inventory/counts/{sheet.pk}/cancel/", {"reason": reason})
+    assert response.status_code == 422
+    html = response.content.decode()
+    form = html.split(f'action="/inventory/counts/{sheet.pk}/cancel/"')[1].split("</form>")[0]
+    assert f'name="reason" value="{reason}"' in form
+    assert '<span class="err" data-field="reason">最多 200 个字符</span>' in form
+    assert "内容过长" in _messages(response)
+    sheet.refresh_from_db()
+    assert sheet.status == "counting"
+    done = client.post(f"/inventory/counts/{sheet.pk}/cancel/", {"reason": "重复建单"})
+    assert done.status_code == 302
+    sheet.refresh_from_db()
+    assert sheet.status == "cancelled"
