@@ -423,6 +423,10 @@ API_CASES = {
             "/inventory/{store}/count-sheets/{count_sheet}",
             None,
         ),
+        ("GET", "/inventory/{store_id}/count-sheets/{sheet_id}/lines"): (
+            "/inventory/{store}/count-sheets/{count_sheet}/lines?state=uncounted",
+            None,
+        ),
         ("POST", "/inventory/{store_id}/count-sheets/{sheet_id}/start"): (
             "/inventory/{store}/count-sheets/{draft_count_sheet}/start",
             {},

@@ -332,12 +332,16 @@ def stats(request: HttpRequest) -> HttpResponse:
     start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
     end = timezone.make_aware(dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min))
     playbook = playbook_get(store=store)
+    stats = selectors.return_stats(store=store, since=start, until=end)
     return render(
         request,
         "console/aftersales_stats.html",
         _base_context(
             request,
-            stats=selectors.return_stats(store=store, since=start, until=end),
+            stats=stats,
+            # every product sold in the period: a page at a time, the period kept in the links
+            products=Paginator(stats.products, PAGE_SIZE).get_page(_int(request.GET.get("page"))),
+            querystring=querystring(request),
             since=since,
             until=until,
             policy=rules.policy_text(

@@ -191,11 +191,20 @@ def suppliers(request: HttpRequest) -> HttpResponse:
         return _empty(request)
     playbook = playbook_get(store=store)
     ranking = catalog_selectors.supplier_ranking(store=store, today=timezone.localdate(), playbook=playbook)
+    # both lists grow with the business: each a page at a time (the key products under ``kpage``)
+    page = Paginator(ranking, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    key_page = Paginator(catalog_selectors.key_products_supplier_counts(store=store), PAGE_SIZE).get_page(
+        _int(request.GET.get("kpage"))
+    )
     return render(
         request,
         "console/catalog_suppliers.html",
         _base_context(
             request,
+            page=page,
+            key_page=key_page,
+            querystring=querystring(request),
+            key_querystring=querystring(request, page="kpage"),
             ranking=[
                 {
                     "supplier": s,
@@ -208,9 +217,8 @@ def suppliers(request: HttpRequest) -> HttpResponse:
                         for r in sc.reasons
                     ],
                 }
-                for s, sc in ranking
+                for s, sc in page.object_list
             ],
-            key_products=list(catalog_selectors.key_products_supplier_counts(store=store)),
             min_suppliers=playbook.key_product_min_suppliers,
         ),
     )

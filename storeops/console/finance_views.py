@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from storeops.stores.models import Store
 
 ITEMS_PAGE_SIZE = 100
-FEES_SHOWN = 100  # the lines over the agreed fee rate listed (all of them count)
+FEES_PAGE_SIZE = 100  # the lines over the agreed fee rate, a page (under ``fpage``)
 
 _RESULTS = {
     "applied": gettext_lazy("已补记支付，订单已付款"),
@@ -197,7 +197,9 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
             differences=len(result.differences),
             querystring=querystring(request),
             can_apply=request.user.has_perm("orders.reconcile_payments"),
-            fees_over=fees_over[:FEES_SHOWN],
+            # every collection over the rate, a page at a time (it listed the first 100)
+            fees_over=Paginator(fees_over, FEES_PAGE_SIZE).get_page(_int(request.GET.get("fpage"))),
+            fees_querystring=querystring(request, page="fpage"),
             fees_over_count=len(fees_over),
             fees_over_amount=sum((f.over for f in fees_over), reconcile.ZERO),
             fee_rate_percent=f"{fee_rate * 100:.3f}".rstrip("0").rstrip("."),

@@ -27,7 +27,9 @@ from storeops.console.views import (
     _int,
     console_view,
     error_text,
+    posted,
     querystring,
+    refused,
 )
 from storeops.core.errors import DomainError, ValidationError
 from storeops.inventory import abc_classes as abc_services
@@ -286,10 +288,18 @@ def replenishment(request: HttpRequest) -> HttpResponse:
         playbook=playbook,
         alerts_only=request.GET.get("alerts") == "1",
     )
+    # one row per product with stock or sales: the list grows with the catalogue
+    page = Paginator(rows, PAGE_SIZE).get_page(_int(request.GET.get("page")))
     return render(
         request,
         "console/inventory_replenishment.html",
-        _base_context(request, rows=rows, playbook=playbook, alerts=request.GET.get("alerts") == "1"),
+        _base_context(
+            request,
+            page=page,
+            playbook=playbook,
+            alerts=request.GET.get("alerts") == "1",
+            querystring=querystring(request),
+        ),
     )
 
 
@@ -420,11 +430,34 @@ def _error_text(exc: DomainError) -> str:
     return error_text(exc)
 
 
+# a count sheet's lines a page: what one person counts and types in one go
+COUNT_PAGE_SIZE = 100
+
+
+def _count_filters(request: HttpRequest) -> dict[str, str]:
+    """The line filters of a sheet's pages (the entry form keeps them, and its page, in the
+    address it posts to)."""
+    state = request.GET.get("state", "")
+    return {"state": state if state in inv.COUNT_LINE_STATES else "", "q": request.GET.get("q", "").strip()}
+
+
 def _count_detail_page(
-    request: HttpRequest, sheet: Any, entered: dict[int, str] | None = None, status: int = 200
+    request: HttpRequest,
+    sheet: Any,
+    entered: dict[int, str] | None = None,
+    status: int = 200,
+    *,
+    cancel_sent: dict[str, str] | None = None,
+    cancel_errors: dict[str, str] | None = None,
 ) -> HttpResponse:
-    """The sheet with its entry form; ``entered``: the counts just typed (kept when refused)."""
+    """The sheet with its entry form, a page of lines at a time (filtered by state or SKU);
+    ``entered``: the counts just typed on this page (kept when refused); ``cancel_sent``: a
+    refused cancellation, its reason as typed (with ``cancel_errors`` by field)."""
     report = inv.count_sheet_report(sheet=sheet)
+    f = _count_filters(request)
+    page = Paginator(inv.count_report_rows(report, state=f["state"], q=f["q"]), COUNT_PAGE_SIZE).get_page(
+        _int(request.GET.get("page"))
+    )
     lines = [
         {
             "r": r,
@@ -432,14 +465,40 @@ def _count_detail_page(
             if entered is not None
             else ("" if r.counted is None else str(r.counted)),
         }
-        for r in report.rows
+        for r in page.object_list
     ]
     return render(
         request,
         "console/inventory_count_detail.html",
-        _base_context(request, sheet=sheet, report=report, lines=lines),
+        _base_context(
+            request,
+            sheet=sheet,
+            report=report,
+            lines=lines,
+            page=page,
+            filters=f,
+            states=_count_line_states(),
+            querystring=querystring(request),
+            cancel_sent=cancel_sent or {},
+            cancel_errors=cancel_errors or {},
+        ),
         status=status,
     )
+
+
+def _count_line_states() -> list[tuple[str, str]]:
+    return [
+        ("uncounted", _("未盘")),
+        ("counted", _("已盘")),
+        ("variance", _("有差异")),
+        ("moved", _("需重新盘点")),
+    ]
+
+
+def _sheet_address(sheet: Any, request: HttpRequest) -> str:
+    """The sheet's page with the filters and page the form was posted from."""
+    url = reverse("console:inventory_count_detail", args=[sheet.pk])
+    return f"{url}?{request.GET.urlencode()}" if request.GET else url
 
 
 @console_view("inventory.view_countsheet")
@@ -450,6 +509,8 @@ def count_detail(request: HttpRequest, sheet_id: int) -> HttpResponse:
 @require_POST
 @console_view("inventory.change_countsheet")
 def count_enter(request: HttpRequest, sheet_id: int) -> HttpResponse:
+    """Save the counts typed on one page of the sheet (a blank field saves nothing, so the
+    other pages' counts stay as they are); back to that page."""
     sheet = _sheet_or_404(request, sheet_id)
     entered = {
         int(key.removeprefix("count_")): value.strip()
@@ -460,10 +521,10 @@ def count_enter(request: HttpRequest, sheet_id: int) -> HttpResponse:
         count_services.count_sheet_enter(actor=_actor(request), sheet=sheet, counts=entered)
     except DomainError as exc:
         # nothing was saved: show the page again with what was typed, so one typo does not
-        # cost the whole sheet's counts
+        # cost the whole page's counts
         messages.error(request, _error_text(exc))
         if not entered:
-            return redirect("console:inventory_count_detail", sheet_id=sheet.pk)
+            return HttpResponseRedirect(_sheet_address(sheet, request))
         typed = {
             int(key.removeprefix("count_")): value.strip()
             for key, value in request.POST.items()
@@ -471,7 +532,7 @@ def count_enter(request: HttpRequest, sheet_id: int) -> HttpResponse:
         }
         return _count_detail_page(request, sheet, entered=typed, status=422)
     messages.success(request, _("已保存 %(n)s 个 SKU 的实盘数量") % {"n": len(entered)})
-    return redirect("console:inventory_count_detail", sheet_id=sheet.pk)
+    return HttpResponseRedirect(_sheet_address(sheet, request))
 
 
 @require_POST
@@ -490,7 +551,13 @@ def count_action(request: HttpRequest, sheet_id: int, action: str) -> HttpRespon
             reset = count_services.count_sheet_recount(actor=actor, sheet=sheet)
             messages.success(request, _("%(n)s 个 SKU 需要重新盘点") % {"n": len(reset)})
         elif action == "cancel":
-            count_services.count_sheet_cancel(actor=actor, sheet=sheet, reason=request.POST.get("reason", ""))
+            sent = posted(request, "reason")
+            try:
+                count_services.count_sheet_cancel(actor=actor, sheet=sheet, reason=sent["reason"])
+            except DomainError as exc:
+                # the sheet again (422) with the reason as typed
+                errors = refused(request, exc, sent)
+                return _count_detail_page(request, sheet, status=422, cancel_sent=sent, cancel_errors=errors)
             messages.success(request, _("盘点单已取消"))
         else:
             messages.error(request, _("未知操作"))
@@ -502,10 +569,15 @@ def count_action(request: HttpRequest, sheet_id: int, action: str) -> HttpRespon
 @console_view("inventory.view_countsheet")
 def count_variance(request: HttpRequest, sheet_id: int) -> HttpResponse:
     sheet = _sheet_or_404(request, sheet_id)
+    report = inv.count_sheet_report(sheet=sheet)
+    # the counted lines, a page at a time; the uncounted ones are a link to the sheet's
+    page = Paginator(inv.count_report_rows(report, state="counted"), PAGE_SIZE).get_page(
+        _int(request.GET.get("page"))
+    )
     return render(
         request,
         "console/inventory_count_variance.html",
-        _base_context(request, sheet=sheet, report=inv.count_sheet_report(sheet=sheet)),
+        _base_context(request, sheet=sheet, report=report, page=page, querystring=querystring(request)),
     )
 
 

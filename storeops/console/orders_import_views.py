@@ -5,11 +5,12 @@ service of :mod:`storeops.orders.imports` or :mod:`storeops.orders.invoices`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,7 +25,9 @@ from storeops.console.views import (
     _safe_next,
     console_view,
     error_text,
+    posted,
     querystring,
+    refused,
     store_or_404,
 )
 from storeops.core.errors import DomainError
@@ -184,11 +187,24 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 
 @console_view("orders.view_invoicerequest")
 def invoice_queue(request: HttpRequest) -> HttpResponse:
-    store = store_or_404(request)
-    status = request.GET.get("status", "requested").strip()
-    q = request.GET.get("q", "").strip()
+    return _invoice_queue_page(request, store_or_404(request), request.GET)
+
+
+def _invoice_queue_page(
+    request: HttpRequest,
+    store: Store,
+    params: QueryDict,
+    *,
+    refused_form: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The queue filtered and paged by ``params`` (the page's query string); ``refused_form``:
+    a refused issue / reject / reversal (``{"id", "action", "sent", "errors"}``), shown again
+    (422) in its row as typed, on the page it was sent from."""
+    status = params.get("status", "requested").strip()
+    q = params.get("q", "").strip()
     qs = invoices.invoice_list(store=store, status=status or None, q=q)
-    page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    page = Paginator(qs, PAGE_SIZE).get_page(_int(params.get("page")))
+    form = refused_form or {}
     rows = [
         {
             "i": i,
@@ -196,9 +212,13 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
             "problems": [invoices.FLOW_PROBLEM_LABELS[p] for p in invoices.flow_problems(i)]
             if i.status in invoices.OPEN
             else [],
+            "refused": form if form.get("id") == i.pk else {},
         }
         for i in page.object_list
     ]
+    query = params.copy()
+    query.pop("page", None)
+    here = reverse("console:orders_invoices")
     return render(
         request,
         "console/orders_invoices.html",
@@ -208,34 +228,47 @@ def invoice_queue(request: HttpRequest) -> HttpResponse:
             rows=rows,
             filters={"status": status, "q": q},
             statuses=invoices.STATUS_CHOICES,
-            querystring=querystring(request),
+            querystring=query.urlencode(),
             can_issue=request.user.has_perm("orders.issue_invoice"),
+            # where the row forms send the reader back to: this page with its filters
+            next_url=f"{here}?{params.urlencode()}" if params else here,
         ),
+        status=422 if refused_form is not None else 200,
     )
+
+
+# the one field each queue action takes
+_INVOICE_ACTION_FIELD = {"issue": "invoice_number", "reject": "reason", "reverse": "reason"}
 
 
 def _invoice_action(request: HttpRequest, invoice_id: int, action: str) -> HttpResponse:
     store = store_or_404(request)
     back = _safe_next(request, reverse("console:orders_invoices"))
     invoice = invoices.invoice_get(store=store, invoice_id=invoice_id)
+    sent = posted(request, _INVOICE_ACTION_FIELD[action])
     try:
         if action == "issue":
             invoices.invoice_issue(
-                actor=_actor(request), invoice=invoice, invoice_number=request.POST.get("invoice_number", "")
+                actor=_actor(request), invoice=invoice, invoice_number=sent["invoice_number"]
             )
             messages.success(request, _("已开票"))
         elif action == "reject":
-            invoices.invoice_reject(
-                actor=_actor(request), invoice=invoice, reason=request.POST.get("reason", "")
-            )
+            invoices.invoice_reject(actor=_actor(request), invoice=invoice, reason=sent["reason"])
             messages.success(request, _("已驳回"))
         else:
-            invoices.invoice_reverse(
-                actor=_actor(request), invoice=invoice, reason=request.POST.get("reason", "")
-            )
+            invoices.invoice_reverse(actor=_actor(request), invoice=invoice, reason=sent["reason"])
             messages.success(request, _("已红冲"))
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        # the queue again, on the page and filters the form came from, the value as typed
+        errors = refused(request, exc, sent)
+        target = urlsplit(back)
+        params = QueryDict(target.query if target.path == reverse("console:orders_invoices") else "")
+        return _invoice_queue_page(
+            request,
+            store,
+            params,
+            refused_form={"id": invoice.pk, "action": action, "sent": sent, "errors": errors},
+        )
     return HttpResponseRedirect(back)
 
 

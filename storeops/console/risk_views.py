@@ -22,6 +22,7 @@ from storeops.console.views import (
     PAGE_SIZE,
     _actor,
     _base_context,
+    _int,
     console_view,
     flash_error,
     form_date,
@@ -307,8 +308,10 @@ def _incident_page(
             request,
             incident=incident,
             steps=[{"s": s, "label": _step_label(s.kind)} for s in incident.steps.all()],
-            touched=touched[:200],
-            touched_count=len(touched),
+            # every customer who ordered on a touched channel during the failure (it showed the
+            # first 200): a page at a time
+            touched=Paginator(touched, PAGE_SIZE).get_page(_int(request.GET.get("page"))),
+            querystring=querystring(request),
             channels=[c.name for c in incident.channels.all()],
             templates=list(coupon_template_list(store=store)),
             default_template=playbook_get(store=store).incident_compensation_coupon_template,

@@ -463,16 +463,21 @@ def qualifications(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     rows = []
     warn_days = None
+    page = None
     if store is not None:
         from storeops.stores.selectors import playbook_get
 
         warn_days = playbook_get(store=store).qualification_warn_days
-        for q in qualification_list(store=store):
+        # renewed documents leave their expired ones behind: the list grows for good
+        page = Paginator(qualification_list(store=store), PAGE_SIZE).get_page(_int(request.GET.get("page")))
+        for q in page.object_list:
             days = (q.valid_to - today).days if q.valid_to else None
             state = "ok" if days is None or days > warn_days else ("expired" if days < 0 else "expiring")
             rows.append({"q": q, "days": days, "state": state})
     return render(
-        request, "console/qualifications.html", _base_context(request, rows=rows, warn_days=warn_days)
+        request,
+        "console/qualifications.html",
+        _base_context(request, rows=rows, warn_days=warn_days, page=page, querystring=querystring(request)),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from django.db.models import QuerySet
@@ -108,10 +108,11 @@ class Page(Schema, Generic[T]):
     page_size: int
 
 
-def paginate(qs: QuerySet[Any], page: int, page_size: int) -> dict[str, Any]:
-    """One page of ``qs``. ``page`` counts from 1; ``page_size`` is 1–200. Anything else is a
-    422 naming the parameter (it used to be lowered or raised silently, so a client asking
-    for 1,000 rows a page got 200 and skipped the rest when it paged by its own size)."""
+def paginate(qs: QuerySet[Any] | Sequence[Any], page: int, page_size: int) -> dict[str, Any]:
+    """One page of ``qs`` (a queryset, or rows computed in Python: a list). ``page`` counts
+    from 1; ``page_size`` is 1–200. Anything else is a 422 naming the parameter (it used to be
+    lowered or raised silently, so a client asking for 1,000 rows a page got 200 and skipped
+    the rest when it paged by its own size)."""
     errors: dict[str, str] = {}
     if page < 1:
         errors["page"] = _("须为不小于 1 的整数")
@@ -119,7 +120,7 @@ def paginate(qs: QuerySet[Any], page: int, page_size: int) -> dict[str, Any]:
         errors["page_size"] = _("须为 1–%(max)s 的整数") % {"max": MAX_PAGE_SIZE}
     if errors:
         raise ValidationError(_("分页参数有误"), fields=errors)
-    total = qs.count()
+    total = len(qs) if isinstance(qs, Sequence) else qs.count()
     start = (page - 1) * page_size
     # past the end: no query (an offset beyond the database's integer range would fail)
     items = list(qs[start : start + page_size]) if start < total else []

@@ -379,13 +379,18 @@ def ledger_check(request: HttpRequest, store_id: int) -> list[Any]:
     return list(selectors.ledger_mismatches(store=_store(store_id)))
 
 
-@router.get("/{store_id}/replenishment", response=list[ReplenishmentOut], auth=perm("inventory.view_stock"))
-def replenishment(request: HttpRequest, store_id: int, alerts_only: bool = False) -> list[dict[str, Any]]:
+@router.get("/{store_id}/replenishment", response=Page[ReplenishmentOut], auth=perm("inventory.view_stock"))
+def replenishment(
+    request: HttpRequest, store_id: int, alerts_only: bool = False, page: int = 1, page_size: int = 50
+) -> dict[str, Any]:
+    """Every product with stock or sales in the window, by product (a page at a time: the list
+    grows with the catalogue)."""
     store = _store(store_id)
     rows = selectors.replenishment_suggestions(
         store=store, today=timezone.localdate(), playbook=playbook_get(store=store), alerts_only=alerts_only
     )
-    return [
+    data = paginate(rows, page, page_size)
+    data["items"] = [
         {
             "product_id": r.product_id,
             "product_code": r.product_code,
@@ -406,8 +411,9 @@ def replenishment(request: HttpRequest, store_id: int, alerts_only: bool = False
                 )
             ),
         }
-        for r in rows
+        for r in data["items"]
     ]
+    return data
 
 
 @router.get("/{store_id}/channel-rules", response=list[RuleOut], auth=perm("inventory.view_channelstockrule"))
@@ -499,9 +505,13 @@ class CountLineOut(Schema):
 
 
 class CountReportOut(Schema):
+    """The sheet and its totals; its lines are read a page at a time (``…/lines``)."""
+
     sheet: CountSheetOut
-    lines: list[CountLineOut]
-    not_counted: list[str]
+    line_count: int
+    counted_count: int
+    not_counted_count: int
+    moved_count: int
     net_value: Decimal
     absolute_value: Decimal
     accuracy: Decimal | None
@@ -536,27 +546,30 @@ def _report(sheet: CountSheet) -> dict[str, Any]:
     report = selectors.count_sheet_report(sheet=sheet)
     return {
         "sheet": sheet,
-        "lines": [
-            {
-                "sku_id": r.sku_id,
-                "sku_code": r.sku_code,
-                "expected": r.expected,
-                "counted": r.counted,
-                "variance": r.variance,
-                "adjusted": r.adjusted,
-                "on_hand_now": r.on_hand_now,
-                "moved": r.moved,
-                "unit_cost": r.unit_cost.amount,
-                "variance_value": None if r.variance_value is None else r.variance_value.amount,
-            }
-            for r in report.rows
-        ],
-        "not_counted": list(report.variance.not_counted),
+        "line_count": len(report.rows),
+        "counted_count": len(report.rows) - len(report.variance.not_counted),
+        "not_counted_count": len(report.variance.not_counted),
+        "moved_count": len(report.moved),
         # two places like every amount (a sheet with nothing counted yet said "0")
         "net_value": report.variance.net_value.amount.quantize(Decimal("0.01")),
         "absolute_value": report.variance.absolute_value.amount.quantize(Decimal("0.01")),
         "accuracy": report.variance.accuracy,
         "currency": report.variance.net_value.currency,
+    }
+
+
+def _line(r: selectors.CountRow) -> dict[str, Any]:
+    return {
+        "sku_id": r.sku_id,
+        "sku_code": r.sku_code,
+        "expected": r.expected,
+        "counted": r.counted,
+        "variance": r.variance,
+        "adjusted": r.adjusted,
+        "on_hand_now": r.on_hand_now,
+        "moved": r.moved,
+        "unit_cost": r.unit_cost.amount,
+        "variance_value": None if r.variance_value is None else r.variance_value.amount,
     }
 
 
@@ -598,6 +611,28 @@ def count_sheet_create(
 )
 def count_sheet_detail(request: HttpRequest, store_id: int, sheet_id: int) -> dict[str, Any]:
     return _report(_sheet(_store(store_id), sheet_id))
+
+
+@router.get(
+    "/{store_id}/count-sheets/{sheet_id}/lines",
+    response=Page[CountLineOut],
+    auth=perm("inventory.view_countsheet"),
+)
+def count_sheet_lines(
+    request: HttpRequest,
+    store_id: int,
+    sheet_id: int,
+    state: Annotated[str, OneOf(selectors.COUNT_LINE_STATES, blank=True)] = "",
+    q: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    """The sheet's lines by SKU code: ``state`` = ``uncounted`` | ``counted`` | ``variance`` |
+    ``moved`` (to recount); ``q``: SKU code or product title."""
+    report = selectors.count_sheet_report(sheet=_sheet(_store(store_id), sheet_id))
+    data = paginate(selectors.count_report_rows(report, state=state, q=q), page, page_size)
+    data["items"] = [_line(r) for r in data["items"]]
+    return data
 
 
 @router.post(

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from storeops.audit.services import audit_record
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, InvalidTransition, ValidationError
+from storeops.core.text import clean_text
 from storeops.inventory import rules
 from storeops.inventory.models import (
     CountScope,
@@ -37,6 +38,7 @@ from storeops.inventory.services import stock_adjust
 from storeops.stores.models import Store
 
 OPEN_STATUSES = (CountStatus.DRAFT, CountStatus.COUNTING)
+CANCEL_REASON_MAX = 200  # what the operation log keeps of a cancellation's reason
 
 
 def _sku_model() -> Any:
@@ -358,6 +360,9 @@ def count_sheet_post(*, actor: Actor, sheet: CountSheet) -> CountSheet:
 
 
 def count_sheet_cancel(*, actor: Actor, sheet: CountSheet, reason: str = "") -> CountSheet:
+    """Cancel a sheet in draft or counting; the reason (optional, at most 200 characters: a
+    longer one is refused, it was cut without a word) goes to the operation log."""
+    reason = clean_text(reason, "reason", limit=CANCEL_REASON_MAX, required=False)
     with transaction.atomic():
         sheet = _locked(sheet)
         before = sheet.status
@@ -371,6 +376,6 @@ def count_sheet_cancel(*, actor: Actor, sheet: CountSheet, reason: str = "") -> 
             store_id=sheet.store_id,
             before={"status": before},
             after={"status": sheet.status},
-            note=reason[:200],
+            note=reason,
         )
     return sheet

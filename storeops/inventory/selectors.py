@@ -529,6 +529,30 @@ def count_sheet_report(*, sheet: CountSheet) -> CountReport:
     return CountReport(sheet=sheet, rows=rows, variance=report)
 
 
+# the lines of a sheet a reader can ask for (the console's and the API's ``state`` filter)
+COUNT_LINE_STATES = ("uncounted", "counted", "variance", "moved")
+
+
+def count_report_rows(report: CountReport, *, state: str = "", q: str = "") -> list[CountRow]:
+    """The sheet's lines (by SKU code) in ``state`` — ``uncounted``, ``counted``, ``variance``
+    (counted and different from the book) or ``moved`` (stock moved since the snapshot: to
+    recount); "" every line — whose SKU code or product title contains ``q``. A big sheet is
+    counted (and read) a page of these at a time."""
+    wanted = {
+        "": lambda r: True,
+        "uncounted": lambda r: r.counted is None,
+        "counted": lambda r: r.counted is not None,
+        "variance": lambda r: bool(r.variance),
+        "moved": lambda r: r.moved,
+    }[state]
+    needle = q.strip().casefold()
+    return [
+        r
+        for r in report.rows
+        if wanted(r) and (not needle or needle in r.sku_code.casefold() or needle in r.title.casefold())
+    ]
+
+
 def sku_ids_by_codes(*, store: Store, codes: list[str]) -> tuple[list[int], list[str]]:
     """The store's SKU ids for ``codes`` and the codes that matched nothing."""
     sku_model: Any = Stock._meta.get_field("sku").related_model

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from storeops.audit.services import audit_record
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationError
+from storeops.core.text import clean_text
 from storeops.orders import rules
 from storeops.orders.models import (
     InvoiceKind,
@@ -37,6 +38,7 @@ from storeops.stores.models import Store
 S = rules.Status
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 OPEN = (InvoiceStatus.REQUESTED, InvoiceStatus.ISSUED)
+REASON_MAX = 200  # a reject / reversal reason (the column)
 # An order can be invoiced once paid: not while unpaid, nor once closed unpaid.
 _NOT_INVOICEABLE = frozenset({S.CREATED, S.DEPOSIT_PAID, S.CLOSED})
 
@@ -290,9 +292,8 @@ def invoice_reject(
     *, actor: Actor, invoice: InvoiceRequest, reason: str, now: dt.datetime | None = None
 ) -> InvoiceRequest:
     now = now or timezone.now()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(_("请填写驳回原因"), fields={"reason": _("必填")})
+    # the whole reason is kept (it was cut at 200 characters without a word)
+    reason = clean_text(reason, "reason", limit=REASON_MAX, message=_("请填写驳回原因"))
     with transaction.atomic():
         invoice = _locked(invoice)
         if invoice.status != InvoiceStatus.REQUESTED:
@@ -304,7 +305,7 @@ def invoice_reject(
             source=InvoiceStatus.REQUESTED,
             target=InvoiceStatus.REJECTED,
             note=reason,
-            reason=reason[:200],
+            reason=reason,
             closed_at=now,
         )
 
@@ -315,9 +316,8 @@ def invoice_reverse(
     """Red-letter reversal (红冲) of an issued invoice whose order was refunded after issuing.
     A new request for what remains paid can then be made."""
     now = now or timezone.now()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(_("请填写红冲原因"), fields={"reason": _("必填")})
+    # the whole reason is kept (it was cut at 200 characters without a word)
+    reason = clean_text(reason, "reason", limit=REASON_MAX, message=_("请填写红冲原因"))
     with transaction.atomic():
         invoice = _locked(invoice)
         if invoice.status != InvoiceStatus.ISSUED:
@@ -331,7 +331,7 @@ def invoice_reverse(
             source=InvoiceStatus.ISSUED,
             target=InvoiceStatus.REVERSED,
             note=reason,
-            reason=reason[:200],
+            reason=reason,
             closed_at=now,
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -63,7 +63,9 @@ def playbook_get_by_id(*, store_id: int, channel_id: int | None = None) -> pb.Pl
 
 
 def qualification_list(*, store: Store) -> QuerySet[Qualification]:
-    return Qualification.objects.filter(store=store).order_by("valid_to")
+    """Soonest to expire first; documents valid for good last (on every database), then by id
+    (a stable order to page through)."""
+    return Qualification.objects.filter(store=store).order_by(F("valid_to").asc(nulls_last=True), "pk")
 
 
 def qualifications_expiring(*, store: Store, today: dt.date, warn_days: int) -> QuerySet[Qualification]:

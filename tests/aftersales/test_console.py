@@ -4,6 +4,7 @@ return-rate page with the published policy."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 from django.test import Client
@@ -14,7 +15,7 @@ from storeops.aftersales import services
 from storeops.inventory.models import Stock, Zone
 from storeops.orders import services as order_services
 from tests.aftersales.builders import shipped_order
-from tests.orders.builders import ACTOR, World
+from tests.orders.builders import ACTOR, ADDRESS, World
 
 pytestmark = pytest.mark.django_db
 
@@ -263,3 +264,37 @@ def test_as_04_refused_exchange_keeps_the_carrier_chosen_and_ships_nothing(world
     assert "请填写运单号" in html
     case.refresh_from_db()
     assert case.status == "inspected"
+
+
+def test_as_05_return_rates_by_product_are_paged_and_keep_the_period(world, make_user, monkeypatch):
+    # every product sold in the period was one row of a single page
+    from storeops.console import aftersales_views
+    from storeops.inventory import services as stock_services
+    from storeops.orders.services import CartItem, Shopper
+    from tests.catalog.db_builders import a_product
+
+    monkeypatch.setattr(aftersales_views, "PAGE_SIZE", 1)
+    other = a_product(world.store, world.sku_s.product.category, "P2")
+    stock_services.stock_receive(
+        actor=ACTOR, sku=other.skus.get(code="P2-S"), warehouse=world.sh, quantity=5, reason="采购入库"
+    )
+    for lines in ([CartItem("P1-S", 1)], [CartItem("P2-S", 1)]):
+        order, _ = order_services.order_place(
+            actor=ACTOR,
+            store=world.store,
+            channel=world.channel,
+            customer=Shopper(customer_ref="c1"),
+            lines=lines,
+            address=ADDRESS,
+        )
+        world.pay(order)
+    client = _client(make_user, Role.ANALYST)
+    today = timezone.localdate()
+    period = f"since={today - dt.timedelta(days=400):%Y-%m-%d}&until={today:%Y-%m-%d}"
+    first = client.get(f"/aftersales/stats/?{period}").content.decode()
+    second = client.get(f"/aftersales/stats/?{period}&page=2").content.decode()
+    codes = [page.split("按商品")[1].split("按类目")[0] for page in (first, second)]
+    assert ("<td>P1</td>" in codes[0]) != ("<td>P2</td>" in codes[0])  # one product a page
+    assert ("<td>P1</td>" in codes[1]) != ("<td>P2</td>" in codes[1])
+    assert codes[0] != codes[1]
+    assert f"?{period}&page=2" in html.unescape(first)  # the pager keeps the period

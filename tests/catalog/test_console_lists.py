@@ -84,3 +84,35 @@ def test_list_02_refused_review_comes_back_in_its_row_as_typed_and_decides_nothi
     last.refresh_from_db()
     assert last.decision == ""
     assert Product.objects.get(pk=last.product_id).status == ProductStatus.PENDING_AUDIT
+
+
+def test_supplier_ranking_and_key_products_are_paged_each_on_its_own(store, make_user, monkeypatch):
+    # every supplier and every key product were listed on one page
+    from storeops.catalog import services as cs
+    from storeops.console import catalog_views
+
+    monkeypatch.setattr(catalog_views, "PAGE_SIZE", 1)
+    for code in ("S1", "S2"):
+        cs.supplier_create(actor=ACTOR, store=store, code=code, name=f"{code}工厂", payment_term_days=30)
+    category = a_dress_category(store, required_qualifications=[])
+    for code in ("K1", "K2"):
+        a_product(store, category, code, is_key=True)
+    client = _owner(make_user)
+
+    def sections(query: str) -> tuple[str, str]:
+        html = client.get(f"/catalog/suppliers/{query}").content.decode()
+        ranking, keys = html.split("<h2", 1)
+        return ranking, keys
+
+    ranking, keys = sections("")
+    assert ranking.count("工厂</td>") == 1
+    assert "<td>1</td>" in ranking
+    assert "K1 " in keys
+    assert "K2 " not in keys
+    # page 2 of the ranking keeps the key products' page, and the other way round
+    ranking, keys = sections("?kpage=2&page=2")
+    assert ranking.count("工厂</td>") == 1
+    assert "<td>2</td>" in ranking  # the rank counts on across pages
+    assert "K2 " in keys
+    assert "?kpage=2&page=1" in ranking
+    assert "?page=2&kpage=1" in keys

@@ -7,8 +7,11 @@ import pytest
 from django.test import Client
 
 from storeops.accounts.roles import Role
+from storeops.console import inventory_views
 from storeops.inventory import counts
+from storeops.inventory import services as stock_services
 from storeops.inventory.models import CountSheetLine, Stock, StockMove, Zone
+from tests.catalog.db_builders import a_product
 from tests.orders.builders import ACTOR, World
 
 pytestmark = pytest.mark.django_db
@@ -185,3 +188,94 @@ def test_inv_05_post_and_cancel_ask_for_confirmation_and_posted_by_is_labelled(w
     counts.count_sheet_post(actor=ACTOR, sheet=sheet)
     english = _client(make_user, Role.WAREHOUSE, username="wh_en", language="en")
     assert "Posted by: " in english.get(f"/inventory/counts/{sheet.pk}/").content.decode()  # was "Post: "
+
+
+# --- big lists a page at a time: replenishment and count sheets --------------------------------
+
+
+def _second_product(world, code="P2"):
+    product = a_product(world.store, world.sku_s.product.category, code)
+    for sku in product.skus.all():
+        stock_services.stock_receive(actor=ACTOR, sku=sku, warehouse=world.sh, quantity=3, reason="采购入库")
+    return product
+
+
+def test_inv_01_replenishment_is_paged_and_keeps_its_filter_across_pages(world, make_user, monkeypatch):
+    # one row per product with stock or sales: every product of the catalogue on one page
+    monkeypatch.setattr(inventory_views, "PAGE_SIZE", 1)
+    _second_product(world)
+    client = _client(make_user, Role.WAREHOUSE)
+    first = client.get("/inventory/replenishment/").content.decode()
+    assert "<td>P1 " in first
+    assert "<td>P2 " not in first
+    assert "?&page=2" in first
+    second = client.get("/inventory/replenishment/?page=2").content.decode()
+    assert "<td>P2 " in second
+    assert "<td>P1 " not in second
+    # the alerts filter rides on the pager's links
+    alerts = client.get("/inventory/replenishment/?alerts=1").content.decode()
+    assert "没有需要补货的商品" in alerts
+
+
+def test_inv_05_a_sheet_is_counted_a_page_at_a_time_without_losing_other_pages(world, make_user, monkeypatch):
+    monkeypatch.setattr(inventory_views, "COUNT_PAGE_SIZE", 1)
+    sheet = _counting_sheet(world)  # P1-M, P1-S (by code)
+    client = _client(make_user, Role.WAREHOUSE)
+    url = f"/inventory/counts/{sheet.pk}/"
+    first = client.get(url).content.decode()
+    assert f'name="count_{world.sku_m.pk}"' in first
+    assert f'name="count_{world.sku_s.pk}"' not in first
+    assert f'action="{url}enter/?page=1"' in first
+    saved = client.post(f"{url}enter/?page=1", {f"count_{world.sku_m.pk}": "9"})
+    assert saved.status_code == 302
+    assert saved["Location"] == f"{url}?page=1"
+    # page 2: a typo is refused on that page, as typed; page 1's count stays
+    refused = client.post(f"{url}enter/?page=2", {f"count_{world.sku_s.pk}": "x"})
+    assert refused.status_code == 422
+    html = refused.content.decode()
+    assert f'name="count_{world.sku_s.pk}" value="x"' in html
+    assert f'name="count_{world.sku_m.pk}"' not in html
+    saved = client.post(f"{url}enter/?page=2", {f"count_{world.sku_s.pk}": "10"})
+    assert saved["Location"] == f"{url}?page=2"
+    counted = dict(CountSheetLine.objects.filter(sheet=sheet).values_list("sku_id", "counted"))
+    assert counted == {world.sku_m.pk: 9, world.sku_s.pk: 10}
+
+
+def test_inv_05_a_sheets_lines_are_filtered_by_state_and_sku_across_pages(world, make_user, monkeypatch):
+    monkeypatch.setattr(inventory_views, "COUNT_PAGE_SIZE", 1)
+    sheet = _counting_sheet(world)
+    counts.count_sheet_enter(actor=ACTOR, sheet=sheet, counts={world.sku_m.pk: 8})
+    client = _client(make_user, Role.WAREHOUSE)
+    url = f"/inventory/counts/{sheet.pk}/"
+    uncounted = client.get(f"{url}?state=uncounted").content.decode()
+    assert f'name="count_{world.sku_s.pk}"' in uncounted
+    assert f'action="{url}enter/?state=uncounted&page=1"' in uncounted
+    assert '<option value="uncounted" selected>' in uncounted
+    variance = client.get(f"{url}?state=variance").content.decode()
+    assert f'name="count_{world.sku_m.pk}" value="8"' in variance
+    assert f'name="count_{world.sku_s.pk}"' not in variance
+    assert f'name="count_{world.sku_s.pk}"' in client.get(f"{url}?q=p1-s").content.decode()
+    # the variance report pages its counted lines and links the uncounted ones
+    report = client.get(f"{url}variance/").content.decode()
+    assert "<td>P1-M</td>" in report
+    assert f'href="{url}?state=uncounted">1 个 SKU 未盘</a>' in report
+
+
+def test_inv_05_a_refused_cancellation_keeps_its_reason(world, make_user):
+    # a refusal redirected to the sheet: the reason typed was lost (and a long one was cut)
+    sheet = _counting_sheet(world)
+    client = _client(make_user, Role.WAREHOUSE)
+    reason = "重复建单，" * 41  # 205 characters
+    response = client.post(f"/inventory/counts/{sheet.pk}/cancel/", {"reason": reason})
+    assert response.status_code == 422
+    html = response.content.decode()
+    form = html.split(f'action="/inventory/counts/{sheet.pk}/cancel/"')[1].split("</form>")[0]
+    assert f'name="reason" value="{reason}"' in form
+    assert '<span class="err" data-field="reason">最多 200 个字符</span>' in form
+    assert "内容过长" in _messages(response)
+    sheet.refresh_from_db()
+    assert sheet.status == "counting"
+    done = client.post(f"/inventory/counts/{sheet.pk}/cancel/", {"reason": "重复建单"})
+    assert done.status_code == 302
+    sheet.refresh_from_db()
+    assert sheet.status == "cancelled"

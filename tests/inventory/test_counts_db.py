@@ -176,11 +176,16 @@ def test_inv_05_api_runs_a_count_from_sheet_to_posting(world, api_as):
     created = api.post(base, {"warehouse_id": world["wh"].pk, "sku_ids": [world["s"].pk]})
     assert created.status_code == 201, created.content
     sheet_id = created.json()["sheet"]["id"]
-    assert created.json()["lines"][0]["expected"] == 10
+    assert created.json()["line_count"] == 1
+    assert created.json()["not_counted_count"] == 1
+    lines = api.get(f"{base}/{sheet_id}/lines")
+    assert lines.status_code == 200
+    assert lines.json()["items"][0]["expected"] == 10
     assert api.post(f"{base}/{sheet_id}/start").status_code == 200
     entered = api.post(f"{base}/{sheet_id}/counts", {"counts": [{"sku_id": world["s"].pk, "counted": 9}]})
     assert entered.status_code == 200
-    assert entered.json()["lines"][0]["variance"] == -1
+    assert entered.json()["counted_count"] == 1
+    assert api.get(f"{base}/{sheet_id}/lines").json()["items"][0]["variance"] == -1
     assert entered.json()["net_value"] == "-60.00"
     posted = api.post(f"{base}/{sheet_id}/post")
     assert posted.status_code == 200
@@ -205,6 +210,30 @@ def test_inv_05_api_refuses_bad_counts_with_field_messages(world, api_as):
     assert unknown.status_code == 422
     assert api.post(base, {"warehouse_id": world["wh"].pk, "sku_ids": []}).status_code == 422
     assert api.get(f"{base}/999999").status_code == 404
+
+
+def test_inv_05_api_pages_a_sheets_lines_with_their_state_and_sku_filters(world, api_as):
+    # the sheet's report carried every line of the sheet (a whole warehouse) in one answer
+    api = api_as(Role.WAREHOUSE)
+    base = f"/inventory/{world['store'].pk}/count-sheets"
+    sheet_id = api.post(
+        base, {"warehouse_id": world["wh"].pk, "sku_ids": [world["s"].pk, world["m"].pk]}
+    ).json()["sheet"]["id"]
+    api.post(f"{base}/{sheet_id}/start")
+    api.post(f"{base}/{sheet_id}/counts", {"counts": [{"sku_id": world["m"].pk, "counted": 4}]})
+    first = api.get(f"{base}/{sheet_id}/lines", page_size=1).json()
+    assert (first["total"], first["page"], first["page_size"]) == (2, 1, 1)
+    assert [x["sku_code"] for x in first["items"]] == ["P1-M"]
+    second = api.get(f"{base}/{sheet_id}/lines", page_size=1, page=2).json()
+    assert [x["sku_code"] for x in second["items"]] == ["P1-S"]
+    uncounted = api.get(f"{base}/{sheet_id}/lines", state="uncounted").json()
+    assert [x["sku_code"] for x in uncounted["items"]] == ["P1-S"]
+    assert api.get(f"{base}/{sheet_id}/lines", q="p1-m").json()["total"] == 1
+    bad = api.get(f"{base}/{sheet_id}/lines", state="nope")
+    assert bad.status_code == 422
+    assert "state" in bad.json()["fields"]
+    assert api.get(f"{base}/{sheet_id}/lines", page_size=500).status_code == 422
+    assert api.get(f"{base}/999999/lines").status_code == 404
 
 
 # ---- console --------------------------------------------------------------------------------

@@ -112,7 +112,9 @@ def _series_from_db(store, product, today):
 def test_inv_06_api_and_console_show_the_method(store, channel, product, today, api_as, make_user):
     _history(store, channel, product, today, 84)
     _low_stock(store, product)
-    data = api_as(Role.WAREHOUSE).get(f"/inventory/{store.pk}/replenishment", alerts_only="true").json()
+    answer = api_as(Role.WAREHOUSE).get(f"/inventory/{store.pk}/replenishment", alerts_only="true").json()
+    assert answer["total"] == 1
+    data = answer["items"]
     assert data[0]["method"] == "forecast"
     assert data[0]["forecast_method"] in ("ets", "tsb", "croston_sba", "zero")
     assert data[0]["demand_over_horizon"] is not None

@@ -96,3 +96,26 @@ def test_inv_03_api_reservation_beyond_available_is_a_409_with_a_stable_code(sto
     assert refused.json()["code"] == "insufficient_stock"
     stock = client.get(f"/inventory/{store.pk}/stock").json()
     assert [(s["sku_code"], s["available"]) for s in stock["items"]] == [(sku.code, 0)]
+
+
+def test_inv_01_api_suggestions_are_paged_with_the_alerts_filter(store, channel, product, today, api_as):
+    from storeops.accounts.roles import Role
+
+    # one row per product with stock or sales: it answered every product of the catalogue at once
+    _sold_daily(store, channel, product, today, units=5)
+    _stock(store, product, on_hand=15)  # 15 ≤ 5 × 3: an alert
+    other = a_product(store, product.category, "P2")
+    wh = sel.warehouse_list(store=store).get(code="sh")
+    for sku in other.skus.all():
+        inv.stock_receive(actor=ACTOR, sku=sku, warehouse=wh, quantity=50, reason="采购入库")
+    client = api_as(Role.WAREHOUSE)
+    url = f"/inventory/{store.pk}/replenishment"
+    first = client.get(url, page_size=1).json()
+    assert (first["total"], first["page"], first["page_size"]) == (2, 1, 1)
+    assert [r["product_code"] for r in first["items"]] == ["P1"]
+    second = client.get(url, page_size=1, page=2).json()
+    assert [r["product_code"] for r in second["items"]] == ["P2"]
+    alerts = client.get(url, alerts_only="true").json()
+    assert alerts["total"] == 1
+    assert alerts["items"][0]["alert"] is True
+    assert client.get(url, page_size=201).status_code == 422

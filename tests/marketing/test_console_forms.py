@@ -330,3 +330,11 @@ def test_promo_05_campaign_form_offers_every_open_offer_and_keeps_the_campaigns_
     editing = CampaignForm(store=store, initial={"offers": [linked.pk]})
     assert linked.pk in {pk for pk, _ in editing.fields["offers"].choices}
     assert ended.pk not in {pk for pk, _ in editing.fields["offers"].choices}
+
+
+def test_promo_08_the_campaign_page_writes_every_amount_with_the_currency_sign(store, today, make_user):
+    # the cash reserve's payouts (the planned budget) showed as "10000.00 CNY" among "¥" amounts
+    campaign = a_campaign(store, today + dt.timedelta(days=50))
+    html = _client(make_user, Role.MARKETING).get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
+    assert "CNY" not in html
+    assert "活动支出（预算） ¥10,000.00" in html

@@ -195,3 +195,30 @@ def test_ord06_the_statement_page_lists_fees_above_the_agreed_rate(world, make_u
     page = finance.get(f"/finance/statements/{statement.pk}/").content.decode()
     assert "手续费高于约定费率 0.6%：1 笔" in page
     assert "共多收 ¥0.80" in page
+
+
+def test_ord06_fees_above_the_rate_are_paged_not_cut(world, make_user, monkeypatch):
+    # the statement page listed the first 100 and said so: the rest could not be seen
+    from storeops.console import finance_views
+
+    monkeypatch.setattr(finance_views, "FEES_PAGE_SIZE", 1)
+    first_order = world.place(2, customer="c1", now=T0)
+    second_order = world.place(1, customer="c2", now=T0)
+    for order in (first_order, second_order):
+        world.pay(order, now=T0)
+    finance = _client(make_user, Role.FINANCE)
+    rows = [
+        ("SUCCESS", first_order.payments.get().reference, "200.00", "", "", "2.00"),
+        ("SUCCESS", second_order.payments.get().reference, "100.00", "", "", "1.00"),
+    ]
+    _upload(finance, wechat_bill(rows))
+    statement = PaymentStatement.objects.get()
+    url = f"/finance/statements/{statement.pk}/"
+    pages = [finance.get(f"{url}?show=all{query}").content.decode() for query in ("", "&fpage=2")]
+    refs = [first_order.payments.get().reference, second_order.payments.get().reference]
+    for page in pages:
+        assert "手续费高于约定费率 0.6%：2 笔" in page
+        fees = page.split("手续费高于约定费率")[1]
+        assert sum(f'<td class="nowrap">{ref}</td>' in fees for ref in refs) == 1
+    assert pages[0].split("手续费高于约定费率")[1] != pages[1].split("手续费高于约定费率")[1]
+    assert "?show=all&fpage=2" in pages[0]

@@ -226,3 +226,85 @@ def test_ord_07_invoice_form_in_english(world, make_user):
     error = _field_error(page, "tax_id")
     assert error
     assert not re.search(r"[\u4e00-\u9fff]", error)
+
+
+# --- the finance queue: a refused issue / reject / reversal keeps what was typed ----------------
+
+
+def _queue_form(page: str, invoice, action: str) -> str:
+    marker = f'action="/orders/invoices/{invoice.pk}/{action}/"'
+    assert marker in page, action
+    return page.split(marker, 1)[1].split("</form>", 1)[0]
+
+
+def test_ord_07_a_refused_issue_or_reject_shows_the_queue_again_with_the_value_as_typed(world, make_user):
+    # a refusal redirected to the queue: the invoice number or reason typed was lost
+    first = _company_request_for(_paid(world, customer="c1"))
+    second = _company_request_for(_paid(world, customer="c2"))
+    inv.invoice_issue(actor=ACTOR, invoice=second, invoice_number="88001")
+    other = _company_request_for(_paid(world, customer="c3"))
+    finance = _client(make_user, Role.FINANCE)
+    back = "/orders/invoices/?status=requested&q="
+    cases = [
+        ("issue", {"invoice_number": "88/01"}, "invoice_number", "只能是数字、字母或连字符，最多 40 位"),
+        ("issue", {"invoice_number": "88001"}, "invoice_number", ""),  # used: a message on top
+        ("reject", {"reason": "抬头" * 101}, "reason", "最多 200 个字符"),
+    ]
+    for action, data, name, error in cases:
+        response = finance.post(f"/orders/invoices/{first.pk}/{action}/", {**data, "next": back})
+        assert response.status_code == 422
+        page = response.content.decode()
+        form = _queue_form(page, first, action)
+        assert _value(form, name) == data[name]
+        assert _field_error(form, name) == error
+        assert list(response.context["messages"])
+        # the other rows' forms are new, and every form still goes back to the filtered queue
+        assert 'value="88/01"' not in _queue_form(page, other, "issue")
+        assert f'name="next" value="{html.escape(back)}"' in form
+    first.refresh_from_db()
+    assert first.status == "requested"
+    assert first.invoice_number == ""
+    # the same forms as first shown are empty
+    plain = finance.get(back).content.decode()
+    assert 'name="invoice_number" value=' not in plain
+
+
+def test_ord_07_a_refused_reversal_keeps_its_reason_and_a_long_reason_is_refused_not_cut(world, make_user):
+    order = world.place(2, customer="c1")
+    world.pay(order)
+    invoice = _company_request_for(order)
+    inv.invoice_issue(actor=ACTOR, invoice=invoice, invoice_number="88002")
+    svc.order_refund(actor=ACTOR, order=order, units={order.lines.get().pk: 1}, reason="缺货")  # one of two
+    finance = _client(make_user, Role.FINANCE)
+    long_reason = "开票后退款" * 41  # 205 characters: it used to be cut at 200 without a word
+    response = finance.post(
+        f"/orders/invoices/{invoice.pk}/reverse/",
+        {"reason": long_reason, "next": "/orders/invoices/?status=issued"},
+    )
+    assert response.status_code == 422
+    form = _queue_form(response.content.decode(), invoice, "reverse")
+    assert _value(form, "reason") == long_reason
+    assert _field_error(form, "reason") == "最多 200 个字符"
+    invoice.refresh_from_db()
+    assert invoice.status == "issued"
+    response = finance.post(
+        f"/orders/invoices/{invoice.pk}/reverse/",
+        {"reason": "退款", "next": "/orders/invoices/?status=issued"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/orders/invoices/?status=issued"
+    invoice.refresh_from_db()
+    assert invoice.status == "reversed"
+
+
+def _company_request_for(order):
+    return inv.invoice_request(
+        actor=ACTOR,
+        order=order,
+        kind="electronic",
+        title_type="company",
+        title=COMPANY,
+        tax_id=TAX_ID,
+        email="finance@example.com",
+        payer_name=COMPANY,
+    )

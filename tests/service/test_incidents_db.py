@@ -273,3 +273,24 @@ def test_risk_04_refused_incident_steps_keep_what_was_typed_and_save_nothing(sto
     assert '：原因、改进" required></textarea><span class="err">' in html
     incident.refresh_from_db()
     assert incident.status == "recovered"
+
+
+def test_risk_04_the_touched_customers_are_paged_not_cut(world, store, make_user, monkeypatch):
+    # the incident page listed the first 200 touched customers and said so: the rest were unseen
+    from storeops.console import risk_views
+
+    monkeypatch.setattr(risk_views, "PAGE_SIZE", 1)
+    start = timezone.now() - dt.timedelta(hours=1)
+    _orders(world, start)  # c1 and c2 touched
+    incident = svc.incident_open(actor=ACTOR, store=store, title="支付回调中断", started_at=start)
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+    url = f"/service/incidents/{incident.pk}/"
+    first = client.get(url).content.decode()
+    second = client.get(f"{url}?page=2").content.decode()
+    assert "受影响顾客 2 位" in first
+    assert "受影响顾客 2 位" in second
+    shown = [{c for c in ("<td>c1</td>", "<td>c2</td>") if c in page} for page in (first, second)]
+    assert shown[0] | shown[1] == {"<td>c1</td>", "<td>c2</td>"}
+    assert len(shown[0]) == len(shown[1]) == 1
+    assert "?&page=2" in first

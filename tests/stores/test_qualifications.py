@@ -107,3 +107,28 @@ def test_store_02_api_creates_and_lists_qualifications(store, api_as):
     )
     assert ok.status_code == 201
     assert [q["title"] for q in client.get(f"/stores/{store.pk}/qualifications").json()] == ["质检报告"]
+
+
+def test_store_02_the_console_list_is_paged_soonest_to_expire_first_and_lasting_ones_last(
+    store, system, today, make_user, monkeypatch
+):
+    # every document ever held was one page (renewals leave the expired ones behind); documents
+    # without an end date came first on SQLite and last on PostgreSQL
+    from django.test import Client
+
+    from storeops.accounts.roles import Role
+    from storeops.console import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    _q(store, system, None, title="长期授权")
+    _q(store, system, today + dt.timedelta(days=90), title="九十天")
+    _q(store, system, today - dt.timedelta(days=400), title="旧授权")
+    client = Client()
+    client.force_login(make_user(Role.OWNER))
+    first = client.get("/qualifications/").content.decode()
+    second = client.get("/qualifications/?page=2").content.decode()
+    assert first.index("旧授权") < first.index("九十天")
+    assert "长期授权" not in first
+    assert "长期授权" in second
+    assert "旧授权" not in second
+    assert "?&page=2" in first
