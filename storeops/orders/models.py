@@ -532,7 +532,7 @@ class PaymentStatementLine(models.Model):
 
 class SettlementLineKind(models.TextChoices):
     SETTLE = "settle", _("结算")
-    REFUND = "refund", _("退款扣回")
+    REFUND = "refund", _("退款扣款")
 
 
 class SettlementReport(models.Model):
@@ -549,7 +549,7 @@ class SettlementReport(models.Model):
     file_name = models.CharField(_("文件名"), max_length=200)
     lines_count = models.PositiveIntegerField(_("明细行数"), default=0)
     settled_amount = models.DecimalField(_("结算金额"), **MONEY, default=Decimal(0))
-    refunds_amount = models.DecimalField(_("退款扣回"), **MONEY, default=Decimal(0))
+    refunds_amount = models.DecimalField(_("退款扣款"), **MONEY, default=Decimal(0))
     # what the platform passes on for the orders: settled − refunds taken back
     gross_amount = models.DecimalField(_("货款合计"), **MONEY, default=Decimal(0))
     # commission on settled lines − commission handed back on refund lines

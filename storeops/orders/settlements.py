@@ -40,7 +40,7 @@ from storeops.audit.services import audit_record
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, NotFound, ValidationError
 from storeops.orders.imports import _Bad, _money, _when
-from storeops.orders.models import Order, SettlementLine, SettlementLineKind, SettlementReport
+from storeops.orders.models import Order, OrderStatus, SettlementLine, SettlementLineKind, SettlementReport
 from storeops.orders.reconcile import CENT, MAX_ROWS, ZERO, _cells, _chunks, _day_bounds, _header
 from storeops.stores.models import Channel, ChannelKind, Store
 from storeops.stores.selectors import playbook_get
@@ -74,7 +74,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "time": ("结算时间", "入账时间", "账务时间"),
 }
 _REQUIRED = ("order", "amount")
-_REFUND_WORDS = ("退款", "售后")
+REFUND_WORDS = ("退款", "售后")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -125,7 +125,7 @@ def _row(line: int, value: dict[str, str]) -> SettlementRow:
     commission = (
         _money(value["commission"].strip().lstrip("+-"), "commission") if value.get("commission") else ZERO
     )
-    refund = negative or any(word in value.get("kind", "") for word in _REFUND_WORDS)
+    refund = negative or any(word in value.get("kind", "") for word in REFUND_WORDS)
     return SettlementRow(
         row=line,
         order_number=number,
@@ -284,7 +284,7 @@ def settlement_import(
 
 
 def settlement_list(*, store: Store, channel_id: int | None = None) -> QuerySet[SettlementReport]:
-    qs = SettlementReport.objects.filter(store=store).select_related("channel", "imported_by")
+    qs = SettlementReport.objects.filter(store=store).select_related("channel", "store", "imported_by")
     return qs.filter(channel_id=channel_id) if channel_id else qs
 
 
@@ -330,6 +330,11 @@ class Item:
     @property
     def is_difference(self) -> bool:
         return self.result in DIFFERENCES
+
+    @property
+    def status_label(self) -> str:
+        """Our order's status, in the reader's language."""
+        return str(dict(OrderStatus.choices).get(self.store_status, self.store_status))
 
 
 @dataclasses.dataclass(slots=True)

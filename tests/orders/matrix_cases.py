@@ -124,6 +124,10 @@ ORDERS_CONSOLE_CASES = {
         "/finance/statements/{o_statement}/apply/",
         {"reference": "{o_lost_payment}"},
     ),
+    # ORD-06: marketplace settlement reports (finance)
+    "console:finance_settlements": ("GET", "/finance/settlements/?channel={channel}", None),
+    "console:finance_settlement_upload": ("POST", "/finance/settlements/upload/", {}, 422),  # no file
+    "console:finance_settlement": ("GET", "/finance/settlements/{o_settlement}/?show=all", None),
     # PROMO-01: group-buy groups
     "console:orders_groups": ("GET", "/orders/groups/?status=open&q=m-group", None),
     # ORD-07: customer service records a customer's invoice request on the order page
