@@ -442,14 +442,13 @@ def settlement_detail(
     """The report compared with the channel's orders, per order number (differences first,
     ``page_size`` up to 500 a page), the commissions above the channel's agreed rate and the
     channel's completed orders on no settlement report."""
-    if page < 1 or not 1 <= page_size <= MAX_SETTLEMENT_ITEMS_PAGE:
-        raise ValidationError(
-            _("分页参数有误"),
-            fields={
-                "page" if page < 1 else "page_size": _("须为 1–%(max)s 的整数")
-                % {"max": MAX_SETTLEMENT_ITEMS_PAGE}
-            },
-        )
+    errors: dict[str, str] = {}
+    if page < 1:
+        errors["page"] = _("须为不小于 1 的整数")
+    if not 1 <= page_size <= MAX_SETTLEMENT_ITEMS_PAGE:
+        errors["page_size"] = _("须为 1–%(max)s 的整数") % {"max": MAX_SETTLEMENT_ITEMS_PAGE}
+    if errors:
+        raise ValidationError(_("分页参数有误"), fields=errors)
     report = settlements.settlement_get(store=_store(store_id), report_id=report_id)
     result = settlements.reconcile(report)
     rate = settlements.commission_rate(report)

@@ -87,13 +87,20 @@ class SettlementRow:
     settled_at: dt.datetime | None = None
 
 
+def _unit(name: str) -> str:
+    """A header name without its unit: 结算金额（元） and 结算金额(元) are 结算金额."""
+    for unit in ("（元）", "(元)"):
+        name = name.removesuffix(unit)
+    return name.strip()
+
+
 def _rows(file_name: str, data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
     header: dict[str, int] | None = None
     for line, cells in enumerate(_cells(file_name, data), start=1):
         if not any(cells) or cells[0].startswith("#"):
             continue
         if header is None:
-            found = _header(cells, COLUMNS)
+            found = _header([_unit(cell) for cell in cells], COLUMNS)
             if all(name in found for name in _REQUIRED):
                 header = found
             elif line >= 20:

@@ -84,8 +84,9 @@ def test_ord06_finance_uploads_a_settlement_and_reads_the_comparison(api_as, wor
     ]
     assert (detail["wait_days"], detail["not_settled_total"]) == (15, 1)
     assert detail["not_settled"][0]["order_number"] == waiting.number
-    r = finance.get(f"/orders/finance/{store.pk}/settlements/{report['id']}?page_size=501")
+    r = finance.get(f"/orders/finance/{store.pk}/settlements/{report['id']}?page_size=501&page=0")
     assert r.status_code == 422
+    assert set(r.json()["fields"]) == {"page", "page_size"}
 
 
 def test_ord06_settlement_list_is_paged_and_filtered_by_channel(api_as, world, store, channel):

@@ -80,7 +80,7 @@ def test_ord06_settlement_columns_are_found_by_their_aliases_and_refunds_by_type
         "T1,交易收入,100.00,-5.00,2026-06-03 10:00:00",
         "T2,售后退款,30.00,1.50,2026-06-04 11:00:00",
         "T3,,-20.00,,2026-06-05",
-        header="主订单编号,收支类型,货款金额,平台佣金,入账时间",
+        header="主订单编号,收支类型,货款金额（元）,平台佣金(元),入账时间",
     )
     rows = st.parse_settlement(data, file_name="jd.csv")
     assert [(r.order_number, r.kind, r.amount, r.commission) for r in rows] == [
