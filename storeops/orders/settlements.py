@@ -46,6 +46,7 @@ from storeops.stores.models import Channel, ChannelKind, Store
 from storeops.stores.selectors import playbook_get
 
 MAX_PERIOD_DAYS = 93
+EARLIEST = dt.date(2000, 1, 1)  # a period before it is a typing slip (and no day's bounds overflow)
 _TOTAL_LIMIT = Decimal("1e12")
 NOT_SETTLED_SHOWN = 200  # orders listed (all of them count)
 
@@ -132,6 +133,9 @@ def _row(line: int, value: dict[str, str]) -> SettlementRow:
     commission = (
         _money(value["commission"].strip().lstrip("+-"), "commission") if value.get("commission") else ZERO
     )
+    when = _when(value.get("time", ""), "time")
+    if when is not None and not EARLIEST.year <= when.year <= 2100:
+        raise _Bad("time", _("时间不在 2000–2100 年之间：%(v)s") % {"v": value["time"]})
     refund = negative or any(word in value.get("kind", "") for word in REFUND_WORDS)
     return SettlementRow(
         row=line,
@@ -139,7 +143,7 @@ def _row(line: int, value: dict[str, str]) -> SettlementRow:
         kind=SettlementLineKind.REFUND if refund else SettlementLineKind.SETTLE,
         amount=amount,
         commission=commission,
-        settled_at=_when(value.get("time", ""), "time"),
+        settled_at=when,
     )
 
 
@@ -191,6 +195,12 @@ def settlement_period(
         end = end or max(days)
     if start > end:
         raise ValidationError(_("开始日期晚于结束日期"), fields={"period_start": _("晚于结束日期")})
+    if start < EARLIEST:
+        raise ValidationError(
+            _("结算期间不能早于 %(d)s") % {"d": EARLIEST.isoformat()}, fields={"period_start": _("日期过早")}
+        )
+    if end > timezone.localdate() + dt.timedelta(days=1):
+        raise ValidationError(_("结算期间不能晚于今天"), fields={"period_end": _("日期在将来")})
     if (end - start).days + 1 > MAX_PERIOD_DAYS:
         raise ValidationError(
             _("结算期间最多 %(n)s 天") % {"n": MAX_PERIOD_DAYS}, fields={"period_start": _("范围过大")}

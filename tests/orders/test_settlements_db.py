@@ -107,13 +107,20 @@ def test_ord06_settlement_xlsx_with_a_title_line_above_the_header():
 
 
 def test_ord06_bad_settlement_rows_are_listed_by_line_and_nothing_is_written(world, store, channel):
-    data = csv("T1,交易,100.00,5.00,2026-06-03", ",交易,1.00,,", "T3,交易,abc,,", "T4,交易,0,,")
+    data = csv(
+        "T1,交易,100.00,5.00,2026-06-03",
+        ",交易,1.00,,",
+        "T3,交易,abc,,",
+        "T4,交易,0,,",
+        "T5,交易,1.00,,0001-01-01",
+    )
     with pytest.raises(ValidationError) as exc:
         _import(store, channel, data)
     text = exc.value.fields["file"]
     assert "第 3 行 订单号：必填" in text
     assert "第 4 行 结算金额：不是有效的金额：abc" in text
     assert "第 5 行 结算金额：金额不能为 0" in text
+    assert "第 6 行 结算时间：时间不在 2000–2100 年之间：0001-01-01" in text
     assert exc.value.code == "settlement_rows_invalid"
     assert not SettlementReport.objects.exists()
     assert not SettlementLine.objects.exists()
@@ -124,6 +131,8 @@ def test_ord06_bad_settlement_rows_are_listed_by_line_and_nothing_is_written(wor
     [
         ((dt.date(2026, 6, 30), dt.date(2026, 6, 1)), "period_start"),
         ((dt.date(2026, 3, 1), dt.date(2026, 6, 30)), "period_start"),
+        ((dt.date(1999, 12, 1), dt.date(2000, 1, 5)), "period_start"),
+        ((dt.date(9999, 12, 1), dt.date(9999, 12, 31)), "period_end"),  # would overflow the day's end
     ],
 )
 def test_ord06_settlement_period_is_validated(world, store, channel, period, field):
