@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -226,6 +226,11 @@ def statement_apply(request: HttpRequest, statement_id: int) -> HttpResponse:
 # --- marketplace settlement reports (平台结算对账, ORD-06) ----------------------------------------
 
 SETTLEMENTS_PAGE_SIZE = 50
+SETTLEMENT_LIST_PAGE_SIZE = 100  # commissions over the rate (``cpage``), orders not settled (``npage``)
+
+
+def _paged(rows: list[Any], page: str | None) -> Any:
+    return Paginator(rows, SETTLEMENT_LIST_PAGE_SIZE).get_page(_int(page))
 
 
 def _id(value: str | None) -> int | None:
@@ -328,11 +333,14 @@ def settlement_detail(request: HttpRequest, report_id: int) -> HttpResponse:
             matched=result.count("matched"),
             differences=len(result.differences),
             querystring=querystring(request),
-            commission_over=over[:FEES_SHOWN],
+            # every line over the rate and every order not settled, a page at a time each
+            commission_over=_paged(over, request.GET.get("cpage")),
+            commission_querystring=querystring(request, page="cpage"),
             commission_over_count=len(over),
             commission_over_amount=sum((c.over for c in over), settlements.ZERO),
             rate_percent=f"{rate * 100:.3f}".rstrip("0").rstrip("."),
-            not_settled=missing[: settlements.NOT_SETTLED_SHOWN],
+            not_settled=_paged(missing, request.GET.get("npage")),
+            not_settled_querystring=querystring(request, page="npage"),
             not_settled_count=len(missing),
             not_settled_amount=sum((m.amount for m in missing), settlements.ZERO),
         ),

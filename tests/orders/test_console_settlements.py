@@ -118,3 +118,26 @@ def test_ord06_only_finance_imports_settlements_on_the_console(world, store, cha
     r = _upload(_client(make_user, role), channel, csv("A,交易,1.00,,2026-06-03"))
     assert r.status_code == 403
     assert not SettlementReport.objects.exists()
+
+
+def test_ord06_commissions_over_the_rate_are_paged_under_their_own_pager(world, store, channel, make_user):
+    playbook_update(
+        actor=ACTOR, store=store, channel=channel, values={"settlement_commission_rate_max": "0.05"}
+    )
+    rows = [f"X{n:03d},交易,100.00,9.00,2026-06-03" for n in range(101)]
+    finance = _client(make_user, Role.FINANCE)
+    assert _upload(finance, channel, csv(*rows)).status_code == 302
+    report = SettlementReport.objects.get()
+    first = finance.get(f"/finance/settlements/{report.pk}/").content.decode()
+    assert "佣金高于约定费率 5%：101 笔" in first
+    over = first.split("佣金高于约定费率 5%")[1]  # the commission table, below the orders
+    assert 'cpage=2">' in over
+    assert ">X099</td>" in over
+    assert ">X100</td>" not in over
+    second = (
+        finance.get(f"/finance/settlements/{report.pk}/?cpage=2")
+        .content.decode()
+        .split("佣金高于约定费率 5%")[1]
+    )
+    assert ">X100</td>" in second
+    assert ">X099</td>" not in second
