@@ -131,6 +131,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "aftersales.*",
         "orders.view_*",
         "!orders.view_paymentstatement*",  # the providers' statements are finance data (ORD-06)
+        "!orders.view_settlement*",  # the marketplaces' settlement reports too (ORD-06)
         "orders.review_order",
         "orders.change_order",
         "orders.cancel_order",
@@ -151,6 +152,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "fulfilment.*",
         "orders.view_*",
         "!orders.view_paymentstatement*",  # the providers' statements are finance data (ORD-06)
+        "!orders.view_settlement*",  # the marketplaces' settlement reports too (ORD-06)
         "orders.ship_order",
         "aftersales.view_*",
         "aftersales.handle_returns",  # AS-04: returned parcels, QC, exchange shipments
@@ -164,6 +166,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "marketing.approve_budget",
         "orders.issue_invoice",  # ORD-07: issue, reject and reverse invoices
         "orders.reconcile_payments",  # ORD-06: provider statements, applying a missed payment
+        "orders.reconcile_settlements",  # ORD-06: marketplace settlement reports
     ),
     # 数据分析: read-only analytics.
     Role.ANALYST: (

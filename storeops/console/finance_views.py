@@ -1,13 +1,15 @@
 """Console pages of payment reconciliation (支付对账, ORD-06) for finance: the daily ledger
 (collected, refunded, net per day and provider, the day's statement beside it) with the
 statement upload form, and a statement compared line by line with "apply" for a collection
-whose callback was lost. Every action calls :mod:`storeops.orders.reconcile`."""
+whose callback was lost. Every action calls :mod:`storeops.orders.reconcile`. And the
+marketplaces' settlement reports (平台结算对账): a list with the upload form and a report
+compared with the channel's orders (:mod:`storeops.orders.settlements`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -29,7 +31,7 @@ from storeops.console.views import (
     store_or_404,
 )
 from storeops.core.errors import DomainError
-from storeops.orders import reconcile
+from storeops.orders import reconcile, settlements
 from storeops.orders.payments import provider_label
 from storeops.stores.selectors import playbook_get
 
@@ -221,3 +223,127 @@ def statement_apply(request: HttpRequest, statement_id: int) -> HttpResponse:
         return HttpResponseRedirect(back)
     messages.success(request, f"{reference}{_('：')}{_RESULTS.get(result, result)}")
     return HttpResponseRedirect(back)
+
+
+# --- marketplace settlement reports (平台结算对账, ORD-06) ----------------------------------------
+
+SETTLEMENTS_PAGE_SIZE = 50
+SETTLEMENT_LIST_PAGE_SIZE = 100  # commissions over the rate (``cpage``), orders not settled (``npage``)
+
+
+def _paged(rows: list[Any], page: str | None) -> Any:
+    return Paginator(rows, SETTLEMENT_LIST_PAGE_SIZE).get_page(_int(page))
+
+
+def _id(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+@console_view("orders.view_settlementreport")
+def settlements_page(request: HttpRequest) -> HttpResponse:
+    return _settlements_page(request, store_or_404(request))
+
+
+def _settlements_page(
+    request: HttpRequest, store: Store, *, sent: dict[str, str] | None = None
+) -> HttpResponse:
+    """The channel's settlement reports (paged, by channel) with the upload form; ``sent``: an
+    upload refused (422), shown again with the channel and period as chosen."""
+    channel = _id(request.GET.get("channel"))
+    reports = settlements.settlement_list(store=store, channel_id=channel)
+    page = Paginator(reports, SETTLEMENTS_PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    return render(
+        request,
+        "console/finance_settlements.html",
+        _base_context(
+            request,
+            page=page,
+            channels=settlements.channel_choices(store=store),
+            channel=channel,
+            querystring=querystring(request),
+            can_import=request.user.has_perm("orders.reconcile_settlements"),
+            sent=sent or {},
+            max_days=settlements.MAX_PERIOD_DAYS,
+            columns={
+                **{name: "/".join(names) for name, names in settlements.COLUMNS.items()},
+                "refund": "/".join(settlements.REFUND_WORDS),
+            },
+        ),
+        status=422 if sent is not None else 200,
+    )
+
+
+@console_view("orders.reconcile_settlements")
+@require_POST
+def settlement_upload(request: HttpRequest) -> HttpResponse:
+    store = store_or_404(request)
+    sent = {key: request.POST.get(key, "").strip() for key in ("channel_id", "period_start", "period_end")}
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择要导入的结算单文件（.csv 或 .xlsx）"))
+        return _settlements_page(request, store, sent=sent)
+    try:
+        report = settlements.settlement_import(
+            store=store,
+            channel_id=_id(sent["channel_id"]),
+            file_name=upload.name or "",
+            data=upload.read(),
+            period_start=form_date(sent["period_start"]),
+            period_end=form_date(sent["period_end"]),
+            actor=_actor(request),
+        )
+    except DomainError as exc:
+        messages.error(request, error_text(exc))
+        return _settlements_page(request, store, sent=sent)
+    messages.success(
+        request,
+        _("已导入 %(c)s %(p)s 的结算单：%(n)s 行")
+        % {"c": report.channel.name, "p": report.period, "n": report.lines_count},
+    )
+    return HttpResponseRedirect(reverse("console:finance_settlement", args=[report.pk]))
+
+
+@console_view("orders.view_settlementreport")
+def settlement_detail(request: HttpRequest, report_id: int) -> HttpResponse:
+    store = store_or_404(request)
+    try:
+        report = settlements.settlement_get(store=store, report_id=report_id)
+    except DomainError as exc:
+        return render(
+            request, "console/empty.html", _base_context(request, message=error_text(exc)), status=404
+        )
+    result = settlements.reconcile(report)
+    rate = settlements.commission_rate(report)
+    over = settlements.commission_over(report, rate=rate)
+    missing = settlements.report_not_settled(report)
+    show = request.GET.get("show", "differences")
+    items = result.differences if show == "differences" else result.items
+    page = Paginator(items, ITEMS_PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    counts = [
+        (key, _(settlements.MISMATCH_LABELS[key]), result.count(key)) for key in settlements.DIFFERENCES
+    ]
+    return render(
+        request,
+        "console/finance_settlement.html",
+        _base_context(
+            request,
+            report=report,
+            page=page,
+            show=show,
+            counts=counts,
+            matched=result.count("matched"),
+            differences=len(result.differences),
+            querystring=querystring(request),
+            # every line over the rate and every order not settled, a page at a time each
+            commission_over=_paged(over, request.GET.get("cpage")),
+            commission_querystring=querystring(request, page="cpage"),
+            commission_over_count=len(over),
+            commission_over_amount=sum((c.over for c in over), settlements.ZERO),
+            rate_percent=f"{rate * 100:.3f}".rstrip("0").rstrip("."),
+            not_settled=_paged(missing, request.GET.get("npage")),
+            not_settled_querystring=querystring(request, page="npage"),
+            not_settled_count=len(missing),
+            not_settled_amount=sum((m.amount for m in missing), settlements.ZERO),
+        ),
+    )

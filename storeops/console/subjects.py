@@ -35,6 +35,11 @@ def _statement(_subject_id: str, detail: dict[str, Any]) -> str | None:
     return f"{reverse('console:finance_ledger')}?{urlencode({'start': day, 'end': day})}" if day else None
 
 
+def _settlement(_subject_id: str, detail: dict[str, Any]) -> str | None:
+    report = detail.get("settlement")
+    return reverse("console:finance_settlement", args=[report]) if isinstance(report, int) else None
+
+
 def _case(subject_id: str, _detail: dict[str, Any]) -> str | None:
     return reverse("console:aftersales_detail", args=[subject_id]) if subject_id else None
 
@@ -42,6 +47,7 @@ def _case(subject_id: str, _detail: dict[str, Any]) -> str | None:
 _LINKS: dict[str, Callable[[str, dict[str, Any]], str | None]] = {
     "orders.order": _search("console:orders_list"),  # by number: the list finds it
     "orders.paymentstatement": _statement,
+    "orders.settlementreport": _settlement,
     "catalog.product": _pk("console:catalog_product_detail"),
     "marketing.campaign": _pk("console:marketing_campaign_detail"),
     "marketing.adplan": _pk("console:marketing_ad_plan_edit"),

@@ -237,6 +237,9 @@ urlpatterns = [
     path("finance/payments/", finance_views.ledger, name="finance_ledger"),
     path("finance/statements/upload/", finance_views.statement_upload, name="finance_statement_upload"),
     path("finance/statements/<int:statement_id>/", finance_views.statement_detail, name="finance_statement"),
+    path("finance/settlements/", finance_views.settlements_page, name="finance_settlements"),
+    path("finance/settlements/upload/", finance_views.settlement_upload, name="finance_settlement_upload"),
+    path("finance/settlements/<int:report_id>/", finance_views.settlement_detail, name="finance_settlement"),
     path(
         "finance/statements/<int:statement_id>/apply/",
         finance_views.statement_apply,

@@ -6,6 +6,7 @@ the console, the checks and the reports have something true to show on first sta
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 from collections.abc import Mapping
 from decimal import Decimal
@@ -102,6 +103,77 @@ def load_operations_demo(
     _invoices(placed["shipped"][:2], now=now, actor=actor)
     _limited_offers(store=store, channel=web, skus=skus, now=now, actor=actor)
     _payment_statement(store=store, channel=web, skus=skus, now=now, actor=actor)
+    _marketplace_settlement(store=store, channel=channels["tmall"], skus=skus, now=now, actor=actor)
+
+
+def _marketplace_settlement(*, store, channel, skus, now: dt.datetime, actor: Actor) -> None:
+    """Three Tmall orders imported from the channel's export six days ago, shipped and
+    delivered, and the platform's settlement report of the last seven days (ORD-06): 5 %
+    commission (the channel's agreed rate in its playbook), one order settled 10.00 short —
+    the settlement page and the ORD-06 check show that one difference."""
+    from django.utils import timezone
+
+    from storeops.orders import imports, settlements
+    from storeops.orders import selectors as order_selectors
+    from storeops.stores import services as stores
+
+    paid_at = now - dt.timedelta(days=6)
+    amounts = (Decimal("129.00"), Decimal("89.00"), Decimal("199.00"))
+    numbers = [f"TM{paid_at:%Y%m%d}{n:04d}" for n in range(1, len(amounts) + 1)]
+    rows = [
+        "订单编号,收货人姓名,联系手机,收货地址,商家编码,购买数量,实付款,订单付款时间",
+        *(
+            f"{number},{NAMES[n]},1390000{n:04d},{' '.join(ADDRESSES[n])},{skus[n + 1].code},1,{amount},"
+            f"{timezone.localtime(paid_at):%Y-%m-%d %H:%M:%S}"
+            for n, (number, amount) in enumerate(zip(numbers, amounts, strict=True))
+        ),
+    ]
+    report = imports.orders_import(
+        actor=actor,
+        store=store,
+        channel=channel,
+        source=io.BytesIO("\n".join(rows).encode()),
+        filename=f"tmall-orders-{paid_at:%Y%m%d}.csv",
+        now=paid_at,
+    )
+    if not report.ok:
+        raise RuntimeError("demo Tmall import failed: " + "; ".join(str(e) for e in report.errors[:5]))
+    for number in numbers:
+        order = order_selectors.order_detail(store, number, channel_id=channel.pk)
+        order = orders.order_auto_review(actor=actor, order=order, now=paid_at + dt.timedelta(minutes=5))
+        if order.status == "on_hold":  # new buyers of a marketplace shop: checked by hand, let through
+            order = orders.order_approve(
+                actor=actor, order=order, note="天猫订单人工核对通过", now=paid_at + dt.timedelta(minutes=20)
+            )
+        order = orders.order_allocate(actor=actor, order=order, now=paid_at + dt.timedelta(hours=1))
+        shipped = orders.order_ship(
+            actor=actor,
+            order=order,
+            carrier_code="SF",
+            tracking_numbers=f"SF{number[-10:]}",
+            now=paid_at + dt.timedelta(hours=6),
+        )
+        for o in shipped:
+            orders.order_deliver(actor=actor, order=o, at=paid_at + dt.timedelta(days=2))
+    stores.playbook_update(
+        actor=actor, store=store, channel=channel, values={"settlement_commission_rate_max": "0.05"}
+    )
+    settled_at = timezone.localtime(paid_at + dt.timedelta(days=3))
+    lines = ["订单编号,业务类型,结算金额,技术服务费,结算时间"]
+    for n, (number, amount) in enumerate(zip(numbers, amounts, strict=True)):
+        settled = amount - Decimal("10.00") if n == len(numbers) - 1 else amount  # the platform paid less
+        commission = (settled * Decimal("0.05")).quantize(Decimal("0.01"))
+        lines.append(f"{number},交易成功,{settled},-{commission},{settled_at:%Y-%m-%d %H:%M:%S}")
+    today = timezone.localdate(now)
+    settlements.settlement_import(
+        store=store,
+        channel_id=channel.pk,
+        file_name=f"tmall-settlement-{today:%Y%m%d}.csv",
+        data="\n".join(lines).encode(),
+        period_start=today - dt.timedelta(days=7),
+        period_end=today - dt.timedelta(days=1),
+        actor=actor,
+    )
 
 
 def _payment_statement(*, store, channel, skus, now: dt.datetime, actor: Actor) -> None:

@@ -10,7 +10,12 @@
 - ``GET /orders/finance/{store}/statements`` and ``GET …/statements/{id}`` (the comparison,
   line by line, differences first);
 - ``POST …/statements/{id}/apply`` ``{"reference": "…"}`` — apply a collection our payment
-  missed (its callback was lost), as the provider's callback would have been.
+  missed (its callback was lost), as the provider's callback would have been;
+- ``POST /orders/finance/{store}/settlements`` (multipart: ``channel_id``, ``file``, optional
+  ``period_start``/``period_end``) — import a marketplace's settlement report of a period
+  (201; the same channel and period again replaces it); ``GET …/settlements`` (paged,
+  ``?channel_id=``) and ``GET …/settlements/{id}`` (the comparison per order, paged;
+  ``commission_over``, ``not_settled``).
 """
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ from ninja.files import UploadedFile
 from storeops.accounts.access import perm, principal
 from storeops.core.api import OneOf, Page, paginate
 from storeops.core.errors import ValidationError
-from storeops.orders import reconcile
-from storeops.orders.models import PaymentStatement, StatementFormat
+from storeops.orders import reconcile, settlements
+from storeops.orders.models import PaymentStatement, SettlementReport, StatementFormat
 from storeops.orders.payments import provider_label
 from storeops.stores.models import Store
 from storeops.stores.selectors import playbook_get
@@ -294,3 +299,198 @@ def statement_apply(request: HttpRequest, store_id: int, statement_id: int, body
         actor=principal(request).actor,
     )
     return {"reference": body.reference.strip(), "result": result}
+
+
+# --- marketplace settlement reports (ORD-06) -------------------------------------------------------
+
+MAX_SETTLEMENT_ITEMS_PAGE = 500
+NOT_SETTLED_LISTED = settlements.NOT_SETTLED_SHOWN
+
+
+class SettlementOut(Schema):
+    id: int
+    channel_id: int
+    channel_name: str
+    period_start: dt.date
+    period_end: dt.date
+    file_name: str
+    lines_count: int
+    settled_amount: Decimal
+    refunds_amount: Decimal
+    gross_amount: Decimal  # settled − refunds taken back
+    commission_total: Decimal
+    net_amount: Decimal  # gross − commission
+    imported_by: str
+    imported_at: dt.datetime
+    differences: int | None  # when last compared (compared_at); the detail compares afresh
+    compared_at: dt.datetime | None
+
+
+class SettlementItemOut(Schema):
+    result: str  # matched / unknown / amount_differs
+    result_label: str
+    order_number: str
+    settled: Decimal
+    refunded: Decimal
+    net: Decimal
+    commission: Decimal
+    store_amount: Decimal | None  # our order's paid − refunded
+    store_status: str
+    rows: list[int]
+
+
+class CommissionOverOut(Schema):
+    row: int
+    order_number: str
+    amount: Decimal
+    commission: Decimal
+    expected_commission: Decimal  # at the agreed rate (playbook settlement_commission_rate_max)
+
+
+class NotSettledOut(Schema):
+    order_number: str
+    completed_at: dt.datetime
+    amount: Decimal  # paid − refunded
+
+
+class SettlementDetailOut(SettlementOut):
+    differences: int
+    counts: dict[str, int]
+    items: list[SettlementItemOut]
+    items_total: int
+    page: int
+    page_size: int
+    commission_rate: Decimal  # the channel's agreed rate (0: not checked)
+    commission_over: list[CommissionOverOut]
+    wait_days: int
+    not_settled_total: int
+    not_settled: list[NotSettledOut]  # the first 200, oldest first
+
+
+def _settlement_out(report: SettlementReport) -> dict[str, Any]:
+    user = report.imported_by
+    return {
+        "id": report.pk,
+        "channel_id": report.channel_id,
+        "channel_name": report.channel.name,
+        "period_start": report.period_start,
+        "period_end": report.period_end,
+        "file_name": report.file_name,
+        "lines_count": report.lines_count,
+        "settled_amount": report.settled_amount,
+        "refunds_amount": report.refunds_amount,
+        "gross_amount": report.gross_amount,
+        "commission_total": report.commission_total,
+        "net_amount": report.net_amount,
+        "imported_by": user.get_username() if user is not None else "",
+        "imported_at": report.imported_at,
+        "differences": report.differences,
+        "compared_at": report.compared_at,
+    }
+
+
+@router.post(
+    "/{store_id}/settlements", response={201: SettlementOut}, auth=perm("orders.reconcile_settlements")
+)
+def settlement_upload(
+    request: HttpRequest,
+    store_id: int,
+    channel_id: Form[int],
+    file: File[UploadedFile],
+    period_start: Form[dt.date | None] = None,
+    period_end: Form[dt.date | None] = None,
+) -> Status:
+    """Import a marketplace channel's settlement report (.csv or .xlsx) of a period (at most 93
+    days; left out: the first and last settlement days of the file). The same channel and period
+    again replaces it. Rows that cannot be read: 422 naming them, nothing imported."""
+    store = _store(store_id)
+    if file.size and file.size > MAX_STATEMENT_BYTES:
+        raise ValidationError(_("文件过大（最大 50 MB）"), fields={"file": _("文件过大")})
+    report = settlements.settlement_import(
+        store=store,
+        channel_id=channel_id,
+        file_name=file.name or "",
+        data=file.read(),
+        period_start=period_start,
+        period_end=period_end,
+        actor=principal(request).actor,
+    )
+    return Status(201, _settlement_out(report))
+
+
+@router.get(
+    "/{store_id}/settlements", response=Page[SettlementOut], auth=perm("orders.view_settlementreport")
+)
+def settlement_list(
+    request: HttpRequest, store_id: int, channel_id: int | None = None, page: int = 1, page_size: int = 50
+) -> dict[str, Any]:
+    data = paginate(
+        settlements.settlement_list(store=_store(store_id), channel_id=channel_id), page, page_size
+    )
+    data["items"] = [_settlement_out(r) for r in data["items"]]
+    return data
+
+
+@router.get(
+    "/{store_id}/settlements/{report_id}",
+    response=SettlementDetailOut,
+    auth=perm("orders.view_settlementreport"),
+)
+def settlement_detail(
+    request: HttpRequest, store_id: int, report_id: int, page: int = 1, page_size: int = 100
+) -> dict[str, Any]:
+    """The report compared with the channel's orders, per order number (differences first,
+    ``page_size`` up to 500 a page), the commissions above the channel's agreed rate and the
+    channel's completed orders on no settlement report."""
+    errors: dict[str, str] = {}
+    if page < 1:
+        errors["page"] = _("须为不小于 1 的整数")
+    if not 1 <= page_size <= MAX_SETTLEMENT_ITEMS_PAGE:
+        errors["page_size"] = _("须为 1–%(max)s 的整数") % {"max": MAX_SETTLEMENT_ITEMS_PAGE}
+    if errors:
+        raise ValidationError(_("分页参数有误"), fields=errors)
+    report = settlements.settlement_get(store=_store(store_id), report_id=report_id)
+    result = settlements.reconcile(report)
+    rate = settlements.commission_rate(report)
+    missing = settlements.report_not_settled(report)
+    start = (page - 1) * page_size
+    return {
+        **_settlement_out(report),
+        "differences": len(result.differences),
+        "counts": settlements.counts(result),
+        "items": [
+            {
+                "result": i.result,
+                "result_label": i.label,
+                "order_number": i.order_number,
+                "settled": i.settled,
+                "refunded": i.refunded,
+                "net": i.net,
+                "commission": i.commission,
+                "store_amount": i.store_amount,
+                "store_status": i.store_status,
+                "rows": i.rows,
+            }
+            for i in result.items[start : start + page_size]
+        ],
+        "items_total": len(result.items),
+        "page": page,
+        "page_size": page_size,
+        "commission_rate": rate,
+        "commission_over": [
+            {
+                "row": c.row,
+                "order_number": c.order_number,
+                "amount": c.amount,
+                "commission": c.commission,
+                "expected_commission": c.expected,
+            }
+            for c in settlements.commission_over(report, rate=rate)
+        ],
+        "wait_days": playbook_get(store=report.store, channel=report.channel).settlement_wait_days,
+        "not_settled_total": len(missing),
+        "not_settled": [
+            {"order_number": m.number, "completed_at": m.completed_at, "amount": m.amount}
+            for m in missing[:NOT_SETTLED_LISTED]
+        ],
+    }

@@ -135,7 +135,8 @@ def payment_statement_differences(ctx: CheckContext) -> Iterator[FindingDraft]:
     raised again; one that disappears (the payment applied, a corrected statement) resolves
     itself. And every day with collections of a provider whose statement is still not imported
     ``reconcile_statement_due_days`` later (0: not checked). And every statement whose fees are
-    above the agreed rate ``reconcile_fee_rate_max`` (0: not checked), once per statement."""
+    above the agreed rate ``reconcile_fee_rate_max`` (0: not checked), once per statement.
+    And the marketplaces' settlement reports (:func:`_settlement_findings`)."""
     from storeops.orders import payments as pay
     from storeops.orders import reconcile
     from storeops.orders.models import PaymentStatement
@@ -214,3 +215,74 @@ def payment_statement_differences(ctx: CheckContext) -> Iterator[FindingDraft]:
                     over=str(over),
                 ),
             )
+    yield from _settlement_findings(ctx, since)
+
+
+def _settlement_findings(ctx: CheckContext, since: dt.date) -> Iterator[FindingDraft]:
+    """ORD-06 for marketplace channels: one warning per settlement report (period ending in the
+    last ``reconcile_lookback_days``) with differences or commissions above the channel's agreed
+    rate, and one per channel with completed orders on no settlement report after the channel's
+    ``settlement_wait_days``. Both resolve when the condition clears (a corrected report, the
+    order settled on a later one)."""
+    from storeops.orders import settlements
+    from storeops.orders.models import SettlementReport
+
+    latest: dict[int, SettlementReport] = {}
+    reports = SettlementReport.objects.filter(store=ctx.store).select_related("channel", "store")
+    for report in reports.order_by("period_end", "channel_id", "pk"):
+        latest[report.channel_id] = report
+        if report.period_end < since:
+            continue
+        result = settlements.reconcile(report)
+        over = settlements.commission_over(report, rate=settlements.commission_rate(report))
+        if not result.differences and not over:
+            continue
+        counts = settlements.counts(result)
+        yield FindingDraft(
+            subject_key=f"settlement:{report.channel.code}:{report.period}",
+            subject_type="orders.settlementreport",
+            subject_id=str(report.pk),
+            channel_id=report.channel_id,
+            severity=Severity.WARNING,
+            detail={
+                "settlement": report.pk,
+                "channel": report.channel.code,
+                "period": report.period,
+                "unknown": counts.get(settlements.Mismatch.UNKNOWN, 0),
+                "amount_differs": counts.get(settlements.Mismatch.AMOUNT_DIFFERS, 0),
+                "commission_over": len(over),
+                "orders": [i.order_number for i in result.differences[:20]],
+            },
+            **titled(
+                gettext_noop("%(c)s %(p)s 平台结算单：%(n)s 笔差异，%(k)s 笔佣金高于约定费率"),
+                c=report.channel.name,
+                p=report.period,
+                n=len(result.differences),
+                k=len(over),
+            ),
+        )
+    for report in latest.values():
+        missing = settlements.report_not_settled(report)
+        if not missing:
+            continue
+        yield FindingDraft(
+            subject_key=f"settlement-missing:{report.channel.code}",
+            subject_type="orders.settlementreport",
+            subject_id=str(report.pk),
+            channel_id=report.channel_id,
+            severity=Severity.WARNING,
+            detail={
+                "settlement": report.pk,
+                "channel": report.channel.code,
+                "as_of": report.period_end.isoformat(),
+                "orders": [m.number for m in missing[:20]],
+                "count": len(missing),
+                "amount": str(sum((m.amount for m in missing), settlements.ZERO)),
+            },
+            **titled(
+                gettext_noop("%(c)s 有 %(n)s 笔已完成订单未出现在平台结算单中（截至 %(d)s）"),
+                c=report.channel.name,
+                n=len(missing),
+                d=report.period_end.isoformat(),
+            ),
+        )

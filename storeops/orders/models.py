@@ -530,6 +530,89 @@ class PaymentStatementLine(models.Model):
         return f"{self.kind} {self.reference}"
 
 
+class SettlementLineKind(models.TextChoices):
+    SETTLE = "settle", _("结算")
+    REFUND = "refund", _("退款扣款")
+
+
+class SettlementReport(models.Model):
+    """A marketplace's settlement report of a period (平台结算/货款明细, ORD-06), imported by
+    finance: what the platform paid the shop for the channel's orders, less its commission and
+    the refunds it took back. One per store, channel and period; importing the same period
+    again replaces it (a corrected file). The comparison with our orders is computed when read
+    (``orders.settlements``)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("店铺"))
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", verbose_name=_("渠道"))
+    period_start = models.DateField(_("结算开始日期"))
+    period_end = models.DateField(_("结算结束日期"))
+    file_name = models.CharField(_("文件名"), max_length=200)
+    lines_count = models.PositiveIntegerField(_("明细行数"), default=0)
+    settled_amount = models.DecimalField(_("结算金额"), **MONEY, default=Decimal(0))
+    refunds_amount = models.DecimalField(_("退款扣款"), **MONEY, default=Decimal(0))
+    # what the platform passes on for the orders: settled − refunds taken back
+    gross_amount = models.DecimalField(_("货款合计"), **MONEY, default=Decimal(0))
+    # commission on settled lines − commission handed back on refund lines
+    commission_total = models.DecimalField(_("佣金合计"), **MONEY, default=Decimal(0))
+    net_amount = models.DecimalField(_("结算净额"), **MONEY, default=Decimal(0))
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    imported_at = models.DateTimeField(_("导入时间"), default=timezone.now)
+    # the number of differences when last compared (import, the report page, the daily check)
+    differences = models.PositiveIntegerField(_("差异"), null=True, blank=True)
+    compared_at = models.DateTimeField(_("核对时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("平台结算单")
+        verbose_name_plural = _("平台结算单")
+        ordering = ("-period_end", "channel", "-id")
+        permissions = [("reconcile_settlements", _("导入平台结算单"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=("store", "channel", "period_start", "period_end"), name="settlement_one_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__lte=F("period_end")), name="settlement_period_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} {self.period_start}~{self.period_end}"
+
+    @property
+    def period(self) -> str:
+        return f"{self.period_start.isoformat()}~{self.period_end.isoformat()}"
+
+
+class SettlementLine(models.Model):
+    """One row of a settlement report: money settled for an order (or a refund the platform
+    took back from the shop), by the channel's order number."""
+
+    report = models.ForeignKey(SettlementReport, on_delete=models.CASCADE, related_name="lines")
+    row = models.PositiveIntegerField(_("行号"))
+    order_number = models.CharField(_("订单号"), max_length=64)
+    kind = models.CharField(_("类型"), max_length=10, choices=SettlementLineKind.choices)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    commission = models.DecimalField(_("佣金"), **MONEY, default=Decimal(0))
+    settled_at = models.DateTimeField(_("结算时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("平台结算明细")
+        verbose_name_plural = _("平台结算明细")
+        ordering = ("report", "row")
+        indexes = [models.Index(fields=("order_number",), name="settlement_line_order")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="settlement_line_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(commission__gte=0), name="settlement_line_commission_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.order_number}"
+
+
 class NotificationChannel(models.TextChoices):
     SMS = "sms", _("短信")
     PHONE = "phone", _("电话")

@@ -332,6 +332,23 @@ class PlaybookSettings(BaseModel):
         ge=0,
         le=Decimal("0.1"),
     )
+    settlement_wait_days: int = _s(
+        "ORD-06",
+        15,
+        "平台结算对账：订单完成后多少天仍未出现在平台结算单中则提醒",
+        "Marketplace settlement: raise a completed order not on any settlement report after (days)",
+        ge=1,
+        le=120,
+    )
+    settlement_commission_rate_max: Pct = _s(
+        "ORD-06",
+        Decimal("0"),
+        "平台结算对账：约定的平台佣金率（按渠道设置），结算单佣金高于它即提醒（0 = 不核对）",
+        "Marketplace settlement: the agreed commission rate (set per channel); higher commissions "
+        "are raised (0 = not checked)",
+        ge=0,
+        le=Decimal("0.5"),
+    )
     order_import_inline_orders: int = _s(
         "ORD-06",
         200,

@@ -111,6 +111,29 @@ def test_the_sop_checks_find_the_problems_the_demo_was_built_with():
     # and a fee above the agreed 0.6 % on that statement: one warning for the statement
     fees = Finding.objects.get(store=store, rule_id="ORD-06", subject_key__startswith="statement-fees:")
     assert (fees.severity, fees.detail["lines"]) == ("warning", 1)
+    # the Tmall settlement report: one order settled 10.00 short, commissions at the agreed 5 %
+    settlement = Finding.objects.get(store=store, rule_id="ORD-06", subject_key__startswith="settlement:")
+    assert settlement.severity == "warning"
+    assert (settlement.detail["amount_differs"], settlement.detail["unknown"]) == (1, 0)
+    assert settlement.detail["commission_over"] == 0
+    assert not Finding.objects.filter(store=store, subject_key__startswith="settlement-missing:").exists()
+
+
+def test_the_demo_has_a_marketplace_settlement_with_one_difference(client):
+    from storeops.orders import settlements
+
+    store, _created = demo_load()
+    report = settlements.settlement_list(store=store).get()
+    assert report.channel.code == "tmall"
+    result = settlements.reconcile(report)
+    assert [i.result for i in result.items].count("matched") == 2
+    [differs] = result.differences
+    assert differs.net == differs.store_amount - 10
+    assert settlements.commission_over(report, rate=settlements.commission_rate(report)) == []
+    client.login(username="demo_finance", password=DEMO_PASSWORD)
+    page = client.get(f"/finance/settlements/{report.pk}/").content.decode()
+    assert differs.order_number in page
+    assert "金额不符" in page
 
 
 def test_loading_the_demo_a_second_time_changes_nothing():

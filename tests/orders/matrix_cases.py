@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from storeops.orders import reconcile
+from storeops.orders import reconcile, settlements
 from storeops.orders import services as svc
 from storeops.orders.groups import GroupRequest
 from storeops.promotions import services as prs
@@ -88,8 +88,29 @@ ORDERS_API_CASES = {
         "/orders/finance/{store}/statements/{o_statement}/apply",
         {"reference": "{o_lost_payment}"},
     ),
+    # ORD-06: marketplace settlement reports (finance)
+    ("POST", "/orders/finance/{store_id}/settlements"): (
+        "/orders/finance/{store}/settlements",
+        {
+            "channel_id": "{channel}",
+            "period_start": "2026-06-01",
+            "period_end": "2026-06-30",
+            "file": "订单编号,结算金额,佣金\nT-MATRIX,1.00,0.05\n",
+        },
+    ),
+    ("GET", "/orders/finance/{store_id}/settlements"): (
+        "/orders/finance/{store}/settlements?channel_id={channel}",
+        None,
+    ),
+    ("GET", "/orders/finance/{store_id}/settlements/{report_id}"): (
+        "/orders/finance/{store}/settlements/{o_settlement}",
+        None,
+    ),
 }
-UPLOAD_ORDER_ROUTES = {("POST", "/orders/finance/{store_id}/statements")}
+UPLOAD_ORDER_ROUTES = {
+    ("POST", "/orders/finance/{store_id}/statements"),
+    ("POST", "/orders/finance/{store_id}/settlements"),
+}
 SIGNED_ORDER_ROUTES = {("POST", "/orders/payments/{provider}/callback")}
 
 # Console routes of orders kept here (the older ones are listed in tests/test_permission_matrix.py).
@@ -103,6 +124,10 @@ ORDERS_CONSOLE_CASES = {
         "/finance/statements/{o_statement}/apply/",
         {"reference": "{o_lost_payment}"},
     ),
+    # ORD-06: marketplace settlement reports (finance)
+    "console:finance_settlements": ("GET", "/finance/settlements/?channel={channel}", None),
+    "console:finance_settlement_upload": ("POST", "/finance/settlements/upload/", {}, 422),  # no file
+    "console:finance_settlement": ("GET", "/finance/settlements/{o_settlement}/?show=all", None),
     # PROMO-01: group-buy groups
     "console:orders_groups": ("GET", "/orders/groups/?status=open&q=m-group", None),
     # ORD-07: customer service records a customer's invoice request on the order page
@@ -179,7 +204,17 @@ def orders_world(store, channel) -> dict[str, object]:
         statement_date=timezone.localdate(),
         actor=ACTOR,
     )
+    settlement = settlements.settlement_import(
+        store=store,
+        channel_id=channel.pk,
+        file_name="matrix-settle.csv",
+        data=f"订单编号,结算金额,佣金,结算时间\n{grouped.number},1.00,0.05,2026-06-02\n".encode(),
+        period_start=None,
+        period_end=None,
+        actor=ACTOR,
+    )
     return {
+        "o_settlement": settlement.pk,
         "o_statement": statement.pk,
         "o_lost_payment": lost_payment.reference,
         "o_freeze": freeze.pk,
