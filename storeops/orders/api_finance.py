@@ -337,6 +337,7 @@ class SettlementItemOut(Schema):
     store_amount: Decimal | None  # our order's paid − refunded
     store_status: str
     rows: list[int]
+    elsewhere: Decimal  # settled − refunds taken back for the order on the channel's other reports
 
 
 class CommissionOverOut(Schema):
@@ -470,6 +471,7 @@ def settlement_detail(
                 "store_amount": i.store_amount,
                 "store_status": i.store_status,
                 "rows": i.rows,
+                "elsewhere": i.elsewhere,
             }
             for i in result.items[start : start + page_size]
         ],

@@ -10,8 +10,10 @@ it. The file is read through column aliases (one aliased layout, not each platfo
 export: see :data:`COLUMNS`). The comparison is computed when read, per order number:
 
 - ``unknown`` — the report names an order this channel does not have;
-- ``amount_differs`` — settled − refunds taken back for the order *on this report* is not what
-  the order kept by our records (paid − refunded);
+- ``amount_differs`` — what the channel's reports settled for the order in all (this report's
+  settled − refunds taken back, plus the other reports' for the same order) is not what the
+  order kept by our records (paid − refunded). An order settled in one period and refunded in
+  the next matches once both reports are imported; one settled twice differs on both;
 - ``matched``.
 
 And ``not_settled``: orders of the channel completed (``completed_at``: the return window
@@ -335,6 +337,7 @@ class Item:
     order_id: int | None = None
     store_amount: Decimal | None = None  # our order's paid − refunded
     store_status: str = ""
+    elsewhere: Decimal = ZERO  # settled − refunds taken back for the order on the channel's other reports
 
     @property
     def net(self) -> Decimal:
@@ -368,7 +371,8 @@ class Settlement:
 
 
 def reconcile(report: SettlementReport) -> Settlement:
-    """Each order number of the report against the channel's order (differences first)."""
+    """Each order number of the report against the channel's order (differences first): the
+    order's lines on all of the channel's reports together against what the order kept."""
     per_order: dict[str, Item] = {}
     for number, kind, amount, commission, row in report.lines.values_list(
         "order_number", "kind", "amount", "commission", "row"
@@ -382,8 +386,15 @@ def reconcile(report: SettlementReport) -> Settlement:
             item.commission += commission
         item.rows.append(row)
     orders = Order.objects.filter(store_id=report.store_id, channel_id=report.channel_id)
+    others = SettlementLine.objects.filter(
+        report__store_id=report.store_id, report__channel_id=report.channel_id
+    ).exclude(report_id=report.pk)
     ours: dict[str, tuple[int, Decimal, Decimal, str]] = {}
     for chunk in _chunks(list(per_order)):
+        for number, kind, amount in others.filter(order_number__in=chunk).values_list(
+            "order_number", "kind", "amount"
+        ):
+            per_order[number].elsewhere += -amount if kind == SettlementLineKind.REFUND else amount
         for pk, number, paid, refunded, status in orders.filter(number__in=chunk).values_list(
             "pk", "number", "paid_amount", "refunded_amount", "status"
         ):
@@ -395,7 +406,7 @@ def reconcile(report: SettlementReport) -> Settlement:
             continue
         item.order_id, paid, refunded, item.store_status = mine
         item.store_amount = paid - refunded
-        if item.store_amount != item.net:
+        if item.store_amount != item.net + item.elsewhere:
             item.result = Mismatch.AMOUNT_DIFFERS
     rank = {Mismatch.UNKNOWN: 0, Mismatch.AMOUNT_DIFFERS: 1}
     items = sorted(per_order.values(), key=lambda i: (rank.get(i.result, 9), min(i.rows), i.order_number))

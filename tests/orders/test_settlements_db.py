@@ -207,6 +207,44 @@ def test_ord06_settlement_each_kind_of_mismatch(world, store, channel):
     assert report.compared_at is not None
 
 
+def test_ord06_a_refund_taken_back_in_the_next_period_matches_once_both_reports_are_in(world, store, channel):
+    # given: an order of 200.00 settled in June, one unit refunded after, taken back in July
+    order = _paid(world, "c1", qty=2)
+    ship(order, now=T0)
+    order.refresh_from_db()
+    svc.order_refund(actor=ACTOR, order=order, units={order.lines.get().pk: 1}, reason="退一件")
+    june = _import(store, channel, csv(f"{order.number},交易,200.00,10.00,2026-06-03"))
+    # the refund not yet taken back: June alone differs
+    assert _results(june) == {order.number: "amount_differs"}
+
+    # when
+    july = _import(
+        store,
+        channel,
+        csv(f"{order.number},售后退款,100.00,5.00,2026-07-02"),
+        period=(dt.date(2026, 7, 1), dt.date(2026, 7, 31)),
+    )
+
+    # then: both reports see the order's whole settlement
+    assert _results(july) == {order.number: "matched"}
+    assert _results(june) == {order.number: "matched"}
+    (item,) = st.reconcile(july).items
+    assert (item.net, item.elsewhere, item.store_amount) == (
+        Decimal("-100.00"),
+        Decimal("200.00"),
+        Decimal("100.00"),
+    )
+
+
+def test_ord06_an_order_settled_on_two_reports_differs_on_both(world, store, channel):
+    order = _paid(world, "c1")
+    row = f"{order.number},交易,100.00,5.00,2026-06-03"
+    first = _import(store, channel, csv(row), period=(dt.date(2026, 6, 1), dt.date(2026, 6, 15)))
+    second = _import(store, channel, csv(row), period=(dt.date(2026, 6, 1), dt.date(2026, 6, 30)))
+    assert _results(first) == {order.number: "amount_differs"}
+    assert _results(second) == {order.number: "amount_differs"}
+
+
 def test_ord06_settlement_orders_of_another_channel_are_unknown(world, store, channel):
     order = _paid(world, "c1")
     other = store_services.channel_create(actor=ACTOR, store=store, kind="jd", code="jd", name="京东店")
