@@ -776,6 +776,13 @@ class FeeOver:
         return self.fee - self.expected
 
 
+def expected_if_over(amount: Decimal, charged: Decimal, rate: Decimal) -> Decimal | None:
+    """What ``amount`` costs at the agreed ``rate`` (to the cent, half up, as providers and
+    platforms round) when ``charged`` is above it by more than a cent; None otherwise."""
+    expected = (amount * rate).quantize(CENT, ROUND_HALF_UP)
+    return expected if charged - expected > CENT else None
+
+
 def fees_over_rate(statement: PaymentStatement, *, rate: Decimal) -> list[FeeOver]:
     """The statement's collections charged a fee above ``rate`` (the playbook's
     ``reconcile_fee_rate_max``) by more than a cent of rounding; 0: not checked."""
@@ -788,8 +795,7 @@ def fees_over_rate(statement: PaymentStatement, *, rate: Decimal) -> list[FeeOve
     )
     over = []
     for row, reference, amount, fee in lines:
-        expected = (amount * rate).quantize(CENT, ROUND_HALF_UP)
-        if fee - expected > CENT:
+        if (expected := expected_if_over(amount, fee, rate)) is not None:
             over.append(FeeOver(row, reference, amount, fee, expected))
     return over
 

@@ -30,7 +30,7 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
@@ -43,7 +43,7 @@ from storeops.core.context import Actor
 from storeops.core.errors import Conflict, NotFound, ValidationError
 from storeops.orders.imports import _Bad, _money, _when
 from storeops.orders.models import Order, OrderStatus, SettlementLine, SettlementLineKind, SettlementReport
-from storeops.orders.reconcile import CENT, MAX_ROWS, ZERO, _cells, _chunks, _day_bounds, _header
+from storeops.orders.reconcile import MAX_ROWS, ZERO, _cells, _chunks, _day_bounds, _header, expected_if_over
 from storeops.stores.models import Channel, ChannelKind, Store
 from storeops.stores.selectors import playbook_get
 
@@ -507,8 +507,7 @@ def commission_over(report: SettlementReport, *, rate: Decimal) -> list[Commissi
     )
     over = []
     for row, number, amount, commission in lines:
-        expected = (amount * rate).quantize(CENT, ROUND_HALF_UP)
-        if commission - expected > CENT:
+        if (expected := expected_if_over(amount, commission, rate)) is not None:
             over.append(CommissionOver(row, number, amount, commission, expected))
     return over
 
