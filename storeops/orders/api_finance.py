@@ -43,6 +43,7 @@ from storeops.stores.selectors import playbook_get
 router = Router(tags=["payment-reconciliation"])
 
 MAX_STATEMENT_BYTES = 50 * 1024 * 1024
+MAX_DETAIL_ITEMS_PAGE = 500  # lines of a statement / order numbers of a settlement report a page
 
 
 def _store(store_id: int) -> Store:
@@ -94,6 +95,9 @@ class ReconciliationOut(StatementOut):
     differences: int
     counts: dict[str, int]
     items: list[StatementItemOut]
+    items_total: int
+    page: int
+    page_size: int
     fee_rate: Decimal  # the agreed rate the fees were checked against (0: not checked)
     fees_over: list[StatementFeeOverOut]
 
@@ -243,9 +247,13 @@ def _statement(store_id: int, statement_id: int) -> PaymentStatement:
     response=ReconciliationOut,
     auth=perm("orders.view_paymentstatement"),
 )
-def statement_detail(request: HttpRequest, store_id: int, statement_id: int) -> dict[str, Any]:
-    """The statement compared with our records, line by line (differences first)."""
+def statement_detail(
+    request: HttpRequest, store_id: int, statement_id: int, page: int = 1, page_size: int = 100
+) -> dict[str, Any]:
+    """The statement compared with our records, line by line (differences first, ``page_size``
+    up to 500 a page)."""
     result = reconcile.reconcile(_statement(store_id, statement_id))
+    items = paginate(result.items, page, page_size, max_page_size=MAX_DETAIL_ITEMS_PAGE)
     rate = playbook_get(store=result.statement.store).reconcile_fee_rate_max
     counts: dict[str, int] = {}
     for item in result.items:
@@ -268,8 +276,11 @@ def statement_detail(request: HttpRequest, store_id: int, statement_id: int) -> 
                 "row": i.row,
                 "can_apply": i.can_apply,
             }
-            for i in result.items
+            for i in items["items"]
         ],
+        "items_total": items["total"],
+        "page": page,
+        "page_size": page_size,
         "fee_rate": rate,
         "fees_over": [
             {
@@ -303,7 +314,6 @@ def statement_apply(request: HttpRequest, store_id: int, statement_id: int, body
 
 # --- marketplace settlement reports (ORD-06) -------------------------------------------------------
 
-MAX_SETTLEMENT_ITEMS_PAGE = 500
 NOT_SETTLED_LISTED = settlements.NOT_SETTLED_SHOWN
 
 
@@ -443,18 +453,11 @@ def settlement_detail(
     """The report compared with the channel's orders, per order number (differences first,
     ``page_size`` up to 500 a page), the commissions above the channel's agreed rate and the
     channel's completed orders on no settlement report."""
-    errors: dict[str, str] = {}
-    if page < 1:
-        errors["page"] = _("须为不小于 1 的整数")
-    if not 1 <= page_size <= MAX_SETTLEMENT_ITEMS_PAGE:
-        errors["page_size"] = _("须为 1–%(max)s 的整数") % {"max": MAX_SETTLEMENT_ITEMS_PAGE}
-    if errors:
-        raise ValidationError(_("分页参数有误"), fields=errors)
     report = settlements.settlement_get(store=_store(store_id), report_id=report_id)
     result = settlements.reconcile(report)
+    items = paginate(result.items, page, page_size, max_page_size=MAX_DETAIL_ITEMS_PAGE)
     rate = settlements.commission_rate(report)
     missing = settlements.report_not_settled(report)
-    start = (page - 1) * page_size
     return {
         **_settlement_out(report),
         "differences": len(result.differences),
@@ -473,9 +476,9 @@ def settlement_detail(
                 "rows": i.rows,
                 "elsewhere": i.elsewhere,
             }
-            for i in result.items[start : start + page_size]
+            for i in items["items"]
         ],
-        "items_total": len(result.items),
+        "items_total": items["total"],
         "page": page,
         "page_size": page_size,
         "commission_rate": rate,

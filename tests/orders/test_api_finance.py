@@ -115,6 +115,33 @@ def test_ord06_only_finance_and_the_owner_import_statements(api_as, world, store
     assert _upload(api_as(Role.OWNER), store, wechat_bill([])).status_code == 201
 
 
+def test_ord06_the_statement_detail_pages_its_lines(api_as, world, store):
+    # given a statement of two collections, one of them unknown to us (listed first)
+    paid = world.place(1, customer="c1", now=T0)
+    world.pay(paid, now=T0)
+    finance = api_as(Role.FINANCE)
+    data = wechat_bill(
+        [
+            ("SUCCESS", paid.payments.get().reference, "100.00", "", "", "0.60"),
+            ("SUCCESS", "NOT-OURS-1", "50.00", "", "", "0.30"),
+        ]
+    )
+    statement = _upload(finance, store, data).json()
+    url = f"/orders/finance/{store.pk}/statements/{statement['id']}"
+
+    # when
+    second = finance.get(url, page=2, page_size=1)
+    too_big = finance.get(url, page_size=501)
+
+    # then
+    assert second.status_code == 200, second.content
+    body = second.json()
+    assert (body["items_total"], body["page"], body["page_size"], body["differences"]) == (2, 2, 1, 1)
+    assert [i["result"] for i in body["items"]] == ["matched"]
+    assert too_big.status_code == 422
+    assert "page_size" in too_big.json()["fields"]
+
+
 def test_ord06_the_statement_detail_lists_fees_above_the_agreed_rate(api_as, world, store):
     order = world.place(2, customer="c1", now=T0)
     world.pay(order, now=T0)
