@@ -38,6 +38,11 @@ def postmortem_rows(campaign: Campaign, report: dict[str, Any]) -> list[tuple[st
         (_("ROI =（销售额 − 成本）÷ 成本"), report["roi"] or none, ""),
         (_("订单数"), report["orders"], ""),
     ]
+    if "new_members" in report:  # reports generated before it was counted say it was unavailable
+        share = report["new_members_pct"]
+        rows.append(
+            (_("新用户转会员"), report["new_members"], _("占新用户 %(p)s%%") % {"p": share} if share else "")
+        )
     labels = dict(BudgetKind.choices)
     rows.extend(
         (f"{_('预算')}·{labels.get(b['kind'], b['kind'])}", b["actual"], b["planned"])

@@ -35,9 +35,9 @@ from storeops.stores.models import Store
 from storeops.stores.playbook import PlaybookSettings
 from storeops.stores.selectors import playbook_get
 
-# Sections of the post-mortem that need modules not built yet: shown as such, never invented.
-# Post-mortem sections no module provides yet (new members come with the membership issue).
-UNAVAILABLE_SECTIONS = ("new_members",)
+# Sections of the post-mortem that need modules not built yet: shown as such, never invented
+# (none now; old reports still name "new_members", counted since the members app exists).
+UNAVAILABLE_SECTIONS: tuple[str, ...] = ()
 # Questions asked during the campaign and its after-sales tail; reviews come after delivery.
 POSTMORTEM_QUESTIONS_TAIL_DAYS = 7
 

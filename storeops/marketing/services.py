@@ -43,6 +43,7 @@ from storeops.marketing.models import (
     MatchType,
     PhaseKind,
 )
+from storeops.members import selectors as member_selectors
 from storeops.promotions.selectors import offer_list
 from storeops.service import selectors as service_selectors
 from storeops.stores.models import Channel, Store
@@ -604,9 +605,22 @@ def postmortem_figures(campaign: Campaign) -> dict[str, Any]:
         "budget": [{"kind": b.kind, "planned": str(b.planned), "actual": str(b.actual)} for b in lines],
         "orders": sum(m.orders for m in metrics),
         "hours_recorded": len(metrics),
+        **_new_members(campaign, new_users),
         **_service_voice(campaign),
         "unavailable": list(selectors.UNAVAILABLE_SECTIONS),
     }
+
+
+def _new_members(campaign: Campaign, new_users: int) -> dict[str, Any]:
+    """New users moved into membership (PROMO-07): the customers who became members during the
+    campaign (its first day to its last, local time), and their share of the campaign's new
+    users (None without new users)."""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(campaign.starts_on, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(campaign.ends_on + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    joined = member_selectors.joined_count(store=campaign.store, start=start, end=end)
+    share = None if not new_users else str((Decimal(joined) * 100 / new_users).quantize(Decimal("0.1")))
+    return {"new_members": joined, "new_members_pct": share}
 
 
 def _service_voice(campaign: Campaign) -> dict[str, Any]:

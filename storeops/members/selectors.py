@@ -115,6 +115,12 @@ def tier_counts(*, store: Store) -> dict[str, int]:
     return counts
 
 
+def joined_count(*, store: Store, start: dt.datetime, end: dt.datetime) -> int:
+    """Customers of ``store`` who became members in [start, end) (PROMO-07's post-mortem:
+    new users moved into membership during a campaign)."""
+    return Member.objects.filter(store=store, joined_at__gte=start, joined_at__lt=end).count()
+
+
 # --- referral (MEM-05) ---------------------------------------------------------------------------
 
 

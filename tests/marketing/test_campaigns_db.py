@@ -283,7 +283,37 @@ def test_promo_07_postmortem_reports_attainment_roi_budget_and_unavailable_secti
     assert report["budget_used_pct"] == "20.0"
     assert report["top_service_questions"] == []  # no tickets, no reviews: empty, not missing
     assert report["review_keywords"] == []
-    assert report["unavailable"] == ["new_members"]
+    assert (report["new_members"], report["new_members_pct"]) == (0, "0.0")
+    assert report["unavailable"] == []
+
+
+def test_promo_07_postmortem_counts_the_new_users_who_became_members_during_the_campaign(store, owner):
+    from storeops.members import services as member_services
+
+    # given a campaign with 15 new users, and customers who joined before, during and after it
+    campaign = _ended(store, owner, 1)
+    ms.campaign_metrics_record(
+        actor=ACTOR,
+        campaign=campaign,
+        rows=[{"hour": timezone.now() - dt.timedelta(hours=30), "gmv": "100.00", "new_users": 15}],
+    )
+    tz = timezone.get_current_timezone()
+    joins = {
+        "before": dt.datetime.combine(campaign.starts_on, dt.time.min, tzinfo=tz) - dt.timedelta(seconds=1),
+        "first-day": dt.datetime.combine(campaign.starts_on, dt.time.min, tzinfo=tz),
+        "last-day": dt.datetime.combine(campaign.ends_on, dt.time(23, 59, 59), tzinfo=tz),
+        "after": dt.datetime.combine(campaign.ends_on + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+    }
+    for ref, at in joins.items():
+        member_services.member_join(actor=ACTOR, store=store, customer_ref=ref, now=at)
+
+    # when
+    report = ms.campaign_postmortem_generate(actor=ACTOR, campaign=campaign).report
+
+    # then: 2 of the 15 new users moved into membership
+    assert (report["new_members"], report["new_members_pct"]) == (2, "13.3")
+    rows = {label: (value, plan) for label, value, plan in exports.postmortem_rows(campaign, report)}
+    assert rows["新用户转会员"] == (2, "占新用户 13.3%")
 
 
 def test_promo_07_cs_04_postmortem_lists_the_customers_questions_and_review_keywords(store, channel, owner):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from storeops.accounts.roles import Role
+from storeops.marketing import exports
 from storeops.marketing import services as ms
 from tests.marketing.builders import ACTOR, a_campaign, an_ad_plan, an_approved_campaign
 
@@ -53,7 +54,7 @@ def test_promo_05_console_activation_before_approval_shows_the_reason(store, tod
     assert campaign.status == "draft"
 
 
-def test_promo_07_excel_export_shows_figures_and_unavailable_sections(store, owner, make_user):
+def test_promo_07_excel_export_shows_figures_and_new_members(store, owner, make_user):
     # given an ended campaign with 2,000 of GMV and 500 spent on ads
     start = timezone.localdate() - dt.timedelta(days=6)
     campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, start))
@@ -67,14 +68,25 @@ def test_promo_07_excel_export_shows_figures_and_unavailable_sections(store, own
     ms.campaign_postmortem_generate(actor=ACTOR, campaign=campaign)
     # when finance exports it
     response = _client(make_user, Role.FINANCE).get(f"/marketing/campaigns/{campaign.pk}/postmortem.xlsx")
-    # then the workbook has ROI (2000 − 500) ÷ 500 = 3.00, the empty service sections, and the
-    # one not built yet, marked as such
+    # then the workbook has ROI (2000 − 500) ÷ 500 = 3.00, the empty service sections, and no
+    # new members (a count, not text)
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = {r[0]: r[1] for r in sheet.iter_rows(min_row=3, values_only=True)}
     assert rows["ROI =（销售额 − 成本）÷ 成本"] == 3  # numbers, not text: finance sums them
     assert rows["GMV"] == 2000
     assert rows["客服高频问题"] == "活动期间没有工单"  # built, and empty for this campaign
     assert rows["评价关键词"] == "活动以来没有评价"
+    assert rows["新用户转会员"] == 0
+
+
+def test_promo_07_a_report_generated_before_new_members_were_counted_says_so(store):
+    # given a report stored when the members module did not exist yet
+    start = timezone.localdate() - dt.timedelta(days=6)
+    campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, start))
+    report = {**ms.postmortem_figures(campaign), "unavailable": ["new_members"]}
+    del report["new_members"], report["new_members_pct"]
+    # when its rows are shown, then the section is named as unavailable, not counted as 0
+    rows = {label: value for label, value, _plan in exports.postmortem_rows(campaign, report)}
     assert rows["新用户转会员"] == "暂无数据（模块尚未建设）"
 
 
