@@ -156,8 +156,8 @@ def shipments_delivered_between(
     *, start: dt.datetime, end: dt.datetime, store: Store | None = None
 ) -> QuerySet[Shipment]:
     """Shipments delivered in ``[start, end)`` — the input of LOG-02 review invitations
-    (``review_invite_hours`` after delivery). The invitation itself (member, coupon, send)
-    belongs to the members app, which is not built yet."""
+    (``review_invite_hours`` after delivery), which the service app sends with their coupon
+    (``service.services.reviews``)."""
     qs = Shipment.objects.filter(delivered_at__gte=start, delivered_at__lt=end).select_related("carrier")
     if store is not None:
         qs = qs.filter(store=store)
