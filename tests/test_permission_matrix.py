@@ -40,7 +40,12 @@ from tests.orders.matrix_cases import (
 )
 from tests.outreach.matrix_cases import OUTREACH_API_CASES, OUTREACH_CONSOLE_CASES, outreach_world
 from tests.recommend.matrix_cases import RECOMMEND_API_CASES, RECOMMEND_CONSOLE_CASES
-from tests.service.matrix_cases import SERVICE_API_CASES, SERVICE_CONSOLE_CASES, service_world
+from tests.service.matrix_cases import (
+    SERVICE_API_CASES,
+    SERVICE_CONSOLE_CASES,
+    UPLOAD_SERVICE_ROUTES,
+    service_world,
+)
 
 ROLES = list(Role)
 
@@ -454,6 +459,7 @@ UPLOAD_ROUTES = {
     ("POST", "/fulfilment/{store_id}/tracking/import"),
     ("POST", "/orders/imports/{store_id}"),
     *UPLOAD_ORDER_ROUTES,
+    *UPLOAD_SERVICE_ROUTES,
 }
 # Routes authenticated by a signature instead of a role (carrier pushes): not in API_CASES,
 # proven by test_store_04_signed_webhooks_are_the_only_routes_without_a_role.

@@ -173,6 +173,11 @@ class WeekMetricsOut(Schema):
     return_rate: Decimal | None
     gross_margin: Decimal | None
     net_margin: Decimal | None
+    nps: Decimal | None  # net promoter score of the 7 days' answers, −100…100
+    nps_responses: int
+    nps_enough: bool  # at least the playbook's nps_min_responses: judged against target_nps
+    nps_ok: bool | None
+    target_nps: int
 
 
 class DailyMetricsOut(Schema):
@@ -190,7 +195,8 @@ def daily_metrics(
 ) -> Any:
     """DATA-01: per day (newest first) UV, buyers, conversion, AOV, GMV and payment conversion;
     over the 7 days to ``end`` the new-customer share and repurchase rate with their targets,
-    the return rate and the gross and net margin. ``channel_id``: one channel, else the store."""
+    the net promoter score (NPS) with its target, the return rate and the gross and net
+    margin. ``channel_id``: one channel for the days, else the store."""
     store = get_object_or_404(Store, pk=store_id)
     if channel_id is not None:
         get_object_or_404(store.channels, pk=channel_id)

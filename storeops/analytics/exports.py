@@ -118,6 +118,7 @@ _XLSX_FORMATS = {
     "cny": '"¥"#,##0.00',
     "ratio": "0.0%",
     "rating": "0.00",
+    "nps": "0.0",
 }
 
 
@@ -162,7 +163,9 @@ def report_xlsx(report: OperationsReport) -> bytes:
                 number_format = _XLSX_FORMATS.get(r["unit"], "0")
             for column in (2, 3, 5):
                 ws.cell(row=row, column=column).number_format = number_format
-            ws.cell(row=row, column=4).number_format = "+0.0%;-0.0%;0.0%"
+            # NPS changes are points (+5.0), the others relative changes (+5.0 %)
+            change_format = "+0.0;-0.0;0.0" if r["unit"] == "nps" else "+0.0%;-0.0%;0.0%"
+            ws.cell(row=row, column=4).number_format = change_format
     segment_rows = reports.report_segment_rows(report)
     if segment_rows:
         ws.append([])

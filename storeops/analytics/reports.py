@@ -28,6 +28,7 @@ from storeops.catalog import selectors as catalog_selectors
 from storeops.core.errors import ValidationError
 from storeops.core.queries import get_or_not_found
 from storeops.orders import selectors as order_selectors
+from storeops.service import selectors as service_selectors
 from storeops.sop import selectors as sop_selectors
 from storeops.stores.models import Store
 from storeops.stores.selectors import launch_targets_between, playbook_get
@@ -45,6 +46,7 @@ LABELS = {
     "conversion": gettext_noop("转化率（买家÷访客）"),
     "placed": gettext_noop("下单数"),
     "payment_conversion": gettext_noop("支付转化率（付款÷下单）"),
+    "nps": gettext_noop("净推荐值（NPS）"),
     "gross_margin": gettext_noop("毛利率"),
     "net_margin": gettext_noop("净利率"),
     "cases_opened": gettext_noop("新增售后单"),
@@ -152,6 +154,24 @@ def _segments(store: Store, end: dt.date) -> dict[str, Any] | None:
     }
 
 
+def _nps_kpi(store: Store, start: dt.date, end: dt.date, days: int, target: int) -> rules.Kpi:
+    """The net promoter score of the answers given in the period (judged against ``target``
+    once there are the playbook's ``nps_min_responses``) and in the period before."""
+    now = service_selectors.nps_tally(store=store, since=_day_start(start), until=_day_start(end))
+    before = service_selectors.nps_tally(
+        store=store, since=_day_start(start - dt.timedelta(days=days)), until=_day_start(start)
+    )
+    return rules.Kpi(
+        "operations",
+        "nps",
+        now.score,
+        before.score,
+        Decimal(target) if now.enough else None,
+        rules.Better.HIGHER,
+        "nps",
+    )
+
+
 def report_build(*, store: Store, kind: str, start: dt.date, end: dt.date) -> dict[str, Any]:
     """The figures of a report over ``[start, end)`` as JSON-ready data."""
     if kind not in ReportKindChoice.values:
@@ -176,6 +196,7 @@ def report_build(*, store: Store, kind: str, start: dt.date, end: dt.date) -> di
         )
     return_kpi = next(k for k in team.kpis if k.code == "return_rate")
     sales_rows.append(_row(return_kpi))
+    sales_rows.append(_row(_nps_kpi(store, start, end, days, book.target_nps)))
     sales_rows.extend(
         _row(rules.Kpi("operations", code, now[code], before[code], None, rules.Better.HIGHER, "ratio"))
         for code in ("gross_margin", "net_margin")
@@ -293,7 +314,7 @@ def report_rows(report: OperationsReport) -> list[dict[str, Any]]:
                     "label": _(LABELS.get(r["code"], r["code"])),
                     "value": show(value, r["unit"]),
                     "previous": show(previous, r["unit"]) if r["previous"] is not None else "",
-                    "change": f"{change * 100:+.1f}%" if change is not None else "",
+                    "change": _change_text(change, r["unit"]),
                     "target": (
                         ("≥ " if r["better"] == "higher" else "≤ ") + show(target, r["unit"])
                         if target is not None
@@ -308,6 +329,12 @@ def report_rows(report: OperationsReport) -> list[dict[str, Any]]:
             )
         out.append({"key": section["key"], "label": _(SECTION_LABELS[section["key"]]), "rows": rows})
     return out
+
+
+def _change_text(change: Decimal | None, unit: str) -> str:
+    if change is None:
+        return ""
+    return f"{change:+.1f}" if unit == "nps" else f"{change * 100:+.1f}%"
 
 
 def report_segment_rows(report: OperationsReport) -> list[dict[str, Any]]:

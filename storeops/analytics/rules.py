@@ -46,7 +46,7 @@ class Kpi:
     previous: Decimal | None  # the same measure over the period before
     target: Decimal | None  # None: shown, not judged
     better: Better
-    unit: str  # "cny", "ratio", "minutes", "count"
+    unit: str  # "cny", "ratio", "minutes", "count", "rating", "nps" (−100…100 points)
 
     @property
     def ok(self) -> bool | None:
@@ -54,6 +54,9 @@ class Kpi:
 
     @property
     def change(self) -> Decimal | None:
+        """Relative change; of a score that can be 0 or negative (NPS), the difference in points."""
+        if self.unit == "nps":
+            return None if self.value is None or self.previous is None else self.value - self.previous
         return growth(self.value, self.previous)
 
 

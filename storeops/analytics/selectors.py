@@ -70,6 +70,8 @@ def display(value: Decimal | None, unit: str) -> str:
         return _("%(n)s 分钟") % {"n": f"{value:.1f}"}
     if unit == "rating":
         return f"{value:.2f}"
+    if unit == "nps":
+        return f"{value:.1f}"
     return f"{value:.0f}"
 
 
@@ -305,6 +307,14 @@ class WeekMetrics:
     net_margin: Decimal | None
     target_new_customer_share: Decimal
     target_repurchase_rate: Decimal
+    nps: Decimal | None  # the answers of the 7 days (service.NpsResponse); None without any
+    nps_responses: int
+    nps_enough: bool  # at least the playbook's nps_min_responses: judged against target_nps
+    target_nps: int
+
+    @property
+    def nps_ok(self) -> bool | None:
+        return None if self.nps is None or not self.nps_enough else self.nps >= self.target_nps
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,8 +328,10 @@ def daily_metrics(
 ) -> DailyMetrics:
     """DATA-01: UV, buyers, conversion, AOV and GMV (= UV × CR × AOV) per day, with the
     payment conversion (paid ÷ placed orders); and over the last 7 days the new-customer share
-    and repurchase rate against the playbook's targets, the return rate and the gross and net
-    margin. One channel (``channel_id``) or the whole store."""
+    and repurchase rate against the playbook's targets, the net promoter score of the answers
+    given (against ``target_nps`` once there are ``nps_min_responses``), the return rate and the
+    gross and net margin. One channel (``channel_id``) or the whole store for the days; the 7
+    days' measures are the store's."""
     if not 1 <= days <= 92:
         raise ValidationError(_("统计周期无效"), fields={"days": _("1–92 天")})
     end = end or timezone.localdate()
@@ -335,6 +347,7 @@ def daily_metrics(
     book = playbook_get(store=store)
     week = order_selectors.sales_summary(store, since=since, until=until)
     margins = profitability(store=store, until=until, days=7).total
+    nps = service_selectors.nps_tally(store=store, since=since, until=until)
     return DailyMetrics(
         days=rows,
         week=WeekMetrics(
@@ -347,6 +360,10 @@ def daily_metrics(
             net_margin=margins.net_margin,
             target_new_customer_share=book.target_new_customer_share,
             target_repurchase_rate=book.target_repurchase_rate,
+            nps=nps.score,
+            nps_responses=nps.responses,
+            nps_enough=nps.enough,
+            target_nps=book.target_nps,
         ),
     )
 

@@ -32,7 +32,8 @@ from storeops.console.views import (
 from storeops.core.errors import DomainError, NotFound, ValidationError
 from storeops.promotions.selectors import coupon_template_list
 from storeops.service import exports, selectors, services
-from storeops.service.rules import render_script
+from storeops.service.rules import NpsBand, nps_band, render_script
+from storeops.service.services.nps import COLUMNS as NPS_IMPORT_COLUMNS
 from storeops.stores.selectors import channel_list
 
 if TYPE_CHECKING:
@@ -475,3 +476,141 @@ def reviews(request: HttpRequest) -> HttpResponse:
             invitations=list(selectors.invitation_list(store=store)[:20]),
         ),
     )
+
+
+# ---- net promoter score (DATA-01) ------------------------------------------------------------
+
+NPS_WEEKS = (4, 8, 13, 26)
+NPS_FIELDS = ("score", "channel", "order_ref", "customer_ref", "comment")
+
+
+@console_view("service.view_npsresponse")
+def nps(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    return _nps_page(request, store)
+
+
+def _nps_page(
+    request: HttpRequest,
+    store: Store,
+    *,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Weekly NPS against the target, the scores given, and the answers (paged, by band, channel
+    and text), with the forms to import a survey export or record a phone survey's answer."""
+    weeks = _int(request.GET.get("weeks")) if request.GET.get("weeks") else 8
+    weeks = weeks if weeks in NPS_WEEKS else 8
+    channels = list(channel_list(store=store))
+    channel = _int(request.GET.get("channel")) if request.GET.get("channel") else None
+    channel = channel if any(c.pk == channel for c in channels) else None
+    band = request.GET.get("band", "")
+    band = band if band in dict(selectors.NPS_BAND_CHOICES) else ""
+    q = request.GET.get("q", "").strip()
+    overview = selectors.nps_overview(store=store, weeks=weeks, channel_id=channel)
+    answers = selectors.nps_list(store=store, band=band, channel_id=channel, q=q)
+    page = Paginator(answers, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    total = overview.total.scores
+    most = max(total) or 1
+    return render(
+        request,
+        "console/service_nps.html",
+        _base_context(
+            request,
+            overview=overview,
+            weeks_rows=[_nps_row(w, overview.target) for w in overview.weeks],
+            total=_nps_row(overview.total, overview.target),
+            distribution=[
+                {"score": s, "count": n, "width": round(100 * n / most), "band": str(nps_band(s))}
+                for s, n in enumerate(total)
+            ],
+            page=page,
+            filters={"weeks": weeks, "channel": channel, "band": band, "q": q},
+            week_choices=NPS_WEEKS,
+            band_choices=selectors.NPS_BAND_CHOICES,
+            channels=channels,
+            querystring=querystring(request),
+            can_add=request.user.has_perm("service.add_npsresponse"),
+            sent=sent or {},
+            errors=errors or {},
+            columns={name: "/".join(names) for name, names in NPS_IMPORT_COLUMNS.items()},
+        ),
+        status=status,
+    )
+
+
+def _nps_row(week: selectors.NpsWeek, target: int) -> dict[str, Any]:
+    tally = week.tally
+    score = tally.score
+    return {
+        "start": week.start,
+        "end": week.end,
+        "responses": tally.responses,
+        "promoters": tally.share(NpsBand.PROMOTER) * 100,
+        "passives": tally.share(NpsBand.PASSIVE) * 100,
+        "detractors": tally.share(NpsBand.DETRACTOR) * 100,
+        "nps": score,
+        "enough": tally.enough,
+        "ok": None if score is None or not tally.enough else score >= target,
+    }
+
+
+@console_view("service.add_npsresponse")
+@require_POST
+def nps_record(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    sent = posted(request, *NPS_FIELDS)
+    channel = None
+    if sent["channel"]:
+        channel = next((c for c in channel_list(store=store) if str(c.pk) == sent["channel"]), None)
+    try:
+        if sent["channel"] and channel is None:
+            raise ValidationError(_("渠道不存在"), fields={"channel": _("渠道不属于该店铺")})
+        services.nps_record(
+            actor=_actor(request),
+            store=store,
+            score=sent["score"],
+            channel=channel,
+            order_ref=sent["order_ref"],
+            customer_ref=sent["customer_ref"],
+            comment=sent["comment"],
+            source="console",
+        )
+    except DomainError as exc:
+        named = {**sent, "channel_id": sent["channel"]}
+        errors = refused(request, exc, named)
+        if "channel_id" in errors:
+            errors["channel"] = errors.pop("channel_id")
+        return _nps_page(request, store, sent=sent, errors=errors, status=422)
+    messages.success(request, _("已记录 NPS 答卷：%(s)s 分") % {"s": sent["score"]})
+    return HttpResponseRedirect(reverse("console:service_nps"))
+
+
+@console_view("service.add_npsresponse")
+@require_POST
+def nps_import(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择要导入的答卷文件（.csv 或 .xlsx）"))
+        return _nps_page(request, store, status=422)
+    try:
+        result = services.nps_import(
+            actor=_actor(request), store=store, file_name=upload.name or "", data=upload.read()
+        )
+    except DomainError as exc:
+        messages.error(request, error_text(exc))
+        return _nps_page(request, store, status=422)
+    messages.success(
+        request,
+        _("已导入 %(n)s 份答卷（文件共 %(rows)s 份，已录入过的 %(d)s 份未重复计入）")
+        % {"n": result.imported, "rows": result.rows, "d": result.duplicates},
+    )
+    return HttpResponseRedirect(reverse("console:service_nps"))

@@ -295,6 +295,9 @@ urlpatterns = [
     path("service/report/", service_views.report, name="service_report"),
     path("service/report.xlsx", service_views.report_export, name="service_report_export"),
     path("service/reviews/", service_views.reviews, name="service_reviews"),
+    path("service/nps/", service_views.nps, name="service_nps"),  # DATA-01 net promoter score
+    path("service/nps/record/", service_views.nps_record, name="service_nps_record"),
+    path("service/nps/import/", service_views.nps_import, name="service_nps_import"),
     # RISK-04: system failures and their playbook
     path("service/incidents/", risk_views.incidents, name="incidents"),
     path("service/incidents/open/", risk_views.incident_open, name="incident_open"),

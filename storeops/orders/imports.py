@@ -60,7 +60,7 @@ from storeops.catalog import selectors as catalog_selectors
 from storeops.catalog.imports import RowError
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, DomainError, NotFound, ValidationError
-from storeops.core.files import csv_text, read_bytes, workbook_rows
+from storeops.core.files import csv_text, datetime_cell, read_bytes, workbook_rows
 from storeops.core.money import Money, apportion
 from storeops.inventory import services as inventory_services
 from storeops.orders import rules
@@ -482,21 +482,11 @@ def _money(raw: str, name: str) -> Decimal:
     return value.quantize(_CENT)
 
 
-_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
-                     "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%Y/%m/%d")  # fmt: skip
-
-
 def _when(raw: str, name: str) -> dt.datetime | None:
-    raw = raw.strip()
-    if not raw:
-        return None
-    for fmt in _DATETIME_FORMATS:
-        try:
-            value = dt.datetime.strptime(raw, fmt)  # noqa: DTZ007 (made aware below: store time)
-        except ValueError:
-            continue
-        return timezone.make_aware(value) if timezone.is_naive(value) else value
-    raise _Bad(name, _("时间格式应为 YYYY-MM-DD HH:MM:SS：%(v)s") % {"v": raw})
+    try:
+        return datetime_cell(raw)
+    except ValueError:
+        raise _Bad(name, _("时间格式应为 YYYY-MM-DD HH:MM:SS：%(v)s") % {"v": raw.strip()}) from None
 
 
 def _parse_line(row: _Row, skus: dict[str, Any], store: Store) -> None:

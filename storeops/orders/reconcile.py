@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
@@ -42,7 +41,7 @@ from django.utils.translation import gettext_noop
 from storeops.audit.services import audit_record
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, NotFound, ValidationError
-from storeops.core.files import csv_text, workbook_rows
+from storeops.core.files import header_columns, table_cells
 from storeops.orders import payments as pay
 from storeops.orders.imports import _Bad, _money, _when
 from storeops.orders.models import (
@@ -151,19 +150,6 @@ _GENERIC_KINDS: dict[str, str] = {
 }
 
 
-def _cells(file_name: str, data: bytes) -> Iterator[list[str]]:
-    """The rows of an uploaded .csv or .xlsx as stripped strings (WeChat Pay prefixes every
-    value with a backtick so that spreadsheets keep long numbers as text: dropped)."""
-    import csv
-
-    if file_name.lower().endswith(".xlsx"):
-        rows: Iterable[Iterable[Any]] = workbook_rows(io.BytesIO(data))
-    else:
-        rows = csv.reader(io.StringIO(csv_text(data)))
-    for raw in rows:
-        yield [("" if value is None else str(value)).strip().lstrip("`").strip() for value in raw]
-
-
 def _magnitude(raw: str, name: str) -> Decimal:
     """An amount without its sign: Alipay writes refunds and fees as negatives, WeChat Pay a
     refund's fee as one; the row's kind says which way the money went."""
@@ -218,11 +204,11 @@ def _data_rows(file_name: str, data: bytes, file_format: str) -> Iterator[tuple[
     first 20 lines), up to the totals."""
     aliases = _COLUMNS[file_format]
     header: dict[str, int] | None = None
-    for line, cells in enumerate(_cells(file_name, data), start=1):
+    for line, cells in enumerate(table_cells(file_name, data), start=1):
         if not any(cells) or cells[0].startswith("#"):
             continue  # blank, or Alipay's comment and end-of-list lines
         if header is None:
-            found = _header(cells, aliases)
+            found = header_columns(cells, aliases)
             if all(name in found for name in _REQUIRED[file_format]):
                 header = found
             elif line >= 20:
@@ -238,16 +224,6 @@ def _data_rows(file_name: str, data: bytes, file_format: str) -> Iterator[tuple[
             fields={"file": _("缺少表头"), "file_format": _("与文件不符？")},
             code="statement_header_missing",
         )
-
-
-def _header(cells: list[str], aliases: dict[str, tuple[str, ...]]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for name, names in aliases.items():
-        for alias in names:
-            if alias in cells:
-                found[name] = cells.index(alias)
-                break
-    return found
 
 
 def _text(value: dict[str, str], name: str, *, required: bool = True) -> str:

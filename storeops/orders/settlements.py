@@ -41,9 +41,10 @@ from django.utils.translation import gettext_noop
 from storeops.audit.services import audit_record
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, NotFound, ValidationError
+from storeops.core.files import header_columns, table_cells
 from storeops.orders.imports import _Bad, _money, _when
 from storeops.orders.models import Order, OrderStatus, SettlementLine, SettlementLineKind, SettlementReport
-from storeops.orders.reconcile import MAX_ROWS, ZERO, _cells, _chunks, _day_bounds, _header, expected_if_over
+from storeops.orders.reconcile import MAX_ROWS, ZERO, _chunks, _day_bounds, expected_if_over
 from storeops.stores.models import Channel, ChannelKind, Store
 from storeops.stores.selectors import playbook_get
 
@@ -99,11 +100,11 @@ def _unit(name: str) -> str:
 
 def _rows(file_name: str, data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
     header: dict[str, int] | None = None
-    for line, cells in enumerate(_cells(file_name, data), start=1):
+    for line, cells in enumerate(table_cells(file_name, data), start=1):
         if not any(cells) or cells[0].startswith("#"):
             continue
         if header is None:
-            found = _header([_unit(cell) for cell in cells], COLUMNS)
+            found = header_columns([_unit(cell) for cell in cells], COLUMNS)
             if all(name in found for name in _REQUIRED):
                 header = found
             elif line >= 20:

@@ -10,8 +10,10 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import Field
 
 from storeops.accounts.access import perm, principal
@@ -21,6 +23,7 @@ from storeops.service import selectors, services
 from storeops.service.models import (
     Incident,
     IncidentStatus,
+    NpsResponse,
     ReplyScript,
     Review,
     Ticket,
@@ -31,6 +34,7 @@ from storeops.service.models import (
     TicketTier,
     TicketTransfer,
 )
+from storeops.service.rules import NpsBand, nps_band
 from storeops.stores.models import Channel, Store
 
 router = Router(tags=["service"])
@@ -532,6 +536,164 @@ def review_create(request: HttpRequest, store_id: int, payload: ReviewIn) -> tup
         actor=principal(request).actor, store=store, channel=channel, **payload.dict(exclude={"channel_id"})
     )
     return 201, review
+
+
+# ---- net promoter score (DATA-01) -------------------------------------------------------------
+
+MAX_NPS_FILE_BYTES = 20 * 1024 * 1024
+
+
+class NpsIn(Schema):
+    score: int  # 0–10: how likely to recommend the shop to a friend
+    channel_id: int | None = None
+    customer_ref: str = ""
+    order_ref: str = ""
+    external_ref: str = ""  # the survey tool's answer id: the same answer is counted once
+    comment: str = ""
+    responded_at: dt.datetime | None = None  # default: now
+
+
+class NpsOut(Schema):
+    id: int
+    score: int
+    band: str
+    channel_id: int | None
+    customer_ref: str
+    order_ref: str
+    external_ref: str
+    comment: str
+    source: str
+    responded_at: dt.datetime
+
+    @staticmethod
+    def resolve_band(obj: NpsResponse) -> str:
+        return str(nps_band(obj.score))
+
+
+class NpsImportOut(Schema):
+    rows: int
+    imported: int
+    duplicates: int
+
+
+class NpsTallyOut(Schema):
+    responses: int
+    promoters: int
+    passives: int
+    detractors: int
+    nps: float | None  # % promoters − % detractors, −100…100
+    enough: bool  # at least the playbook's nps_min_responses answers: judged against the target
+    meets_target: bool | None
+
+
+class NpsWeekOut(Schema):
+    start: dt.date
+    end: dt.date
+    tally: NpsTallyOut
+    scores: list[int]  # answers per score 0…10
+
+
+class NpsOverviewOut(Schema):
+    target: int
+    min_responses: int
+    total: NpsWeekOut
+    weeks: list[NpsWeekOut]  # newest first
+
+
+def _nps_week_out(week: selectors.NpsWeek, target: int) -> dict[str, Any]:
+    tally = week.tally
+    score = tally.score
+    return {
+        "start": week.start,
+        "end": week.end,
+        "scores": list(week.scores),
+        "tally": {
+            "responses": tally.responses,
+            "promoters": tally.promoters,
+            "passives": tally.passives,
+            "detractors": tally.detractors,
+            "nps": None if score is None else float(score),
+            "enough": tally.enough,
+            "meets_target": None if score is None or not tally.enough else score >= target,
+        },
+    }
+
+
+@router.get("/{store_id}/nps", response=Page[NpsOut], auth=perm("service.view_npsresponse"))
+def nps_list(
+    request: HttpRequest,
+    store_id: int,
+    band: Annotated[str, OneOf(NpsBand, blank=True)] = "",
+    channel_id: int | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    q: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    """Answers newest first; ``since``/``until`` are days (store time, both included)."""
+    tz = timezone.get_current_timezone()
+    qs = selectors.nps_list(
+        store=_store(store_id),
+        band=band,
+        channel_id=channel_id,
+        q=q.strip(),
+        since=timezone.make_aware(dt.datetime.combine(since, dt.time()), tz) if since else None,
+        until=timezone.make_aware(dt.datetime.combine(until + dt.timedelta(days=1), dt.time()), tz)
+        if until
+        else None,
+    )
+    return paginate(qs, page, page_size)
+
+
+@router.post("/{store_id}/nps", response={201: NpsOut}, auth=perm("service.add_npsresponse"))
+def nps_create(request: HttpRequest, store_id: int, payload: NpsIn) -> Status:
+    """Record one answer (the web shop's survey, or a survey tool's webhook). The same
+    ``external_ref`` or ``order_ref`` again is a 409 and counts once."""
+    store = _store(store_id)
+    channel = None
+    if payload.channel_id is not None:
+        channel = Channel.objects.filter(pk=payload.channel_id, store=store).first()
+        if channel is None:
+            raise ValidationError(_("渠道不存在"), fields={"channel_id": _("渠道不属于该店铺")})
+    answer = services.nps_record(
+        actor=principal(request).actor,
+        store=store,
+        channel=channel,
+        **payload.dict(exclude={"channel_id"}),
+    )
+    return Status(201, answer)
+
+
+@router.post("/{store_id}/nps/import", response={201: NpsImportOut}, auth=perm("service.add_npsresponse"))
+def nps_import(request: HttpRequest, store_id: int, file: File[UploadedFile]) -> Status:
+    """Import a survey export (.csv or .xlsx) with a 推荐意愿 (score) column and optionally
+    答卷时间, 答卷编号, 订单号, 顾客, 渠道, 意见. Answers already recorded are skipped."""
+    store = _store(store_id)
+    if file.size and file.size > MAX_NPS_FILE_BYTES:
+        raise ValidationError(_("文件过大（最大 20 MB）"), fields={"file": _("文件过大")})
+    result = services.nps_import(
+        actor=principal(request).actor, store=store, file_name=file.name or "", data=file.read()
+    )
+    return Status(201, result)
+
+
+@router.get("/{store_id}/nps/weekly", response=NpsOverviewOut, auth=perm("service.view_npsresponse"))
+def nps_weekly(
+    request: HttpRequest,
+    store_id: int,
+    weeks: Annotated[int, Field(ge=1, le=selectors.NPS_MAX_WEEKS)] = 8,
+    channel_id: int | None = None,
+) -> dict[str, Any]:
+    """DATA-01: the NPS of each calendar week (Monday–Sunday, store time), newest first, with
+    the playbook's target; a week with fewer than ``nps_min_responses`` answers is not judged."""
+    overview = selectors.nps_overview(store=_store(store_id), weeks=weeks, channel_id=channel_id)
+    return {
+        "target": overview.target,
+        "min_responses": overview.min_responses,
+        "total": _nps_week_out(overview.total, overview.target),
+        "weeks": [_nps_week_out(w, overview.target) for w in overview.weeks],
+    }
 
 
 # ---- the root-cause report (CS-04) ------------------------------------------------------------

@@ -328,6 +328,51 @@ class ReviewInvitation(models.Model):
         return f"{self.order_ref} @ {self.due_at:%Y-%m-%d %H:%M}"
 
 
+class NpsSource(models.TextChoices):
+    API = "api", _("接口")
+    IMPORT = "import", _("文件导入")
+    CONSOLE = "console", _("手工录入")
+
+
+class NpsResponse(models.Model):
+    """One answer to "how likely are you to recommend us to a friend (0–10)?" (净推荐值, DATA-01),
+    from the web shop or a survey tool (API or file) or typed in after a phone survey (回访).
+    ``external_ref`` is the survey tool's answer id: the same answer is never counted twice;
+    an order (``order_ref``) is asked once."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, related_name="+", null=True, blank=True, verbose_name=_("渠道")
+    )
+    score = models.PositiveSmallIntegerField(_("推荐意愿（0–10）"))
+    comment = models.TextField(_("意见"), blank=True)
+    customer_ref = models.CharField(_("顾客"), max_length=64, blank=True)
+    order_ref = models.CharField(_("订单号"), max_length=64, blank=True)
+    external_ref = models.CharField(_("答卷编号"), max_length=64, blank=True)
+    source = models.CharField(_("来源"), max_length=10, choices=NpsSource.choices)
+    responded_at = models.DateTimeField(_("答卷时间"), db_index=True)
+    created_at = models.DateTimeField(_("录入时间"), default=timezone.now, editable=False)
+    created_by = models.CharField(_("录入人"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("NPS 答卷")
+        verbose_name_plural = _("NPS 答卷")
+        ordering = ("-responded_at", "-id")
+        indexes = [models.Index(fields=("store", "responded_at"), name="nps_store_time")]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__lte=10), name="nps_score_0_10"),
+            models.UniqueConstraint(
+                fields=("store", "external_ref"), condition=~Q(external_ref=""), name="nps_answer_once"
+            ),
+            models.UniqueConstraint(
+                fields=("store", "order_ref"), condition=~Q(order_ref=""), name="nps_once_per_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score} @ {self.responded_at:%Y-%m-%d}"
+
+
 class IncidentStatus(models.TextChoices):
     ONGOING = "ongoing", _("故障中")
     RECOVERED = "recovered", _("已恢复")

@@ -432,3 +432,81 @@ def review_attack(
     before ``now``."""
     start = now - window
     return sum(1 for t in negative_times if start <= t <= now) >= count
+
+
+# --- DATA-01: net promoter score (净推荐值) --------------------------------------------------------
+
+NPS_MIN_SCORE, NPS_MAX_SCORE = 0, 10
+
+
+class NpsBand(enum.StrEnum):
+    """Where an answer to "how likely are you to recommend us (0–10)?" falls."""
+
+    PROMOTER = "promoter"  # 9–10
+    PASSIVE = "passive"  # 7–8
+    DETRACTOR = "detractor"  # 0–6
+
+
+NPS_BAND_SCORES: dict[NpsBand, tuple[int, int]] = {
+    NpsBand.PROMOTER: (9, 10),
+    NpsBand.PASSIVE: (7, 8),
+    NpsBand.DETRACTOR: (0, 6),
+}
+
+
+def nps_band(score: int) -> NpsBand:
+    if not NPS_MIN_SCORE <= score <= NPS_MAX_SCORE:
+        raise ValueError(f"an NPS answer is 0–10, not {score}")
+    if score >= 9:
+        return NpsBand.PROMOTER
+    return NpsBand.PASSIVE if score >= 7 else NpsBand.DETRACTOR
+
+
+@dataclass(frozen=True, slots=True)
+class NpsTally:
+    """The answers of a period: NPS = % promoters − % detractors, from −100 to 100 (one
+    decimal, rounded half up), None without answers. ``enough``: at least the playbook's
+    ``nps_min_responses`` answers — below it the score is shown but not judged."""
+
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    min_responses: int = 1
+
+    @property
+    def responses(self) -> int:
+        return self.promoters + self.passives + self.detractors
+
+    @property
+    def score(self) -> Decimal | None:
+        if not self.responses:
+            return None
+        value = Decimal(100 * (self.promoters - self.detractors)) / Decimal(self.responses)
+        return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    @property
+    def enough(self) -> bool:
+        return self.responses >= max(1, self.min_responses)
+
+    def count(self, band: NpsBand) -> int:
+        return {
+            NpsBand.PROMOTER: self.promoters,
+            NpsBand.PASSIVE: self.passives,
+            NpsBand.DETRACTOR: self.detractors,
+        }[band]
+
+    def share(self, band: NpsBand) -> Decimal:
+        return share(self.count(band), self.responses)
+
+
+def nps_tally(counts: Mapping[int, int], *, min_responses: int = 1) -> NpsTally:
+    """The tally of ``counts``: how many answers gave each score 0–10."""
+    bands: Counter[NpsBand] = Counter()
+    for score, n in counts.items():
+        bands[nps_band(score)] += n
+    return NpsTally(
+        promoters=bands[NpsBand.PROMOTER],
+        passives=bands[NpsBand.PASSIVE],
+        detractors=bands[NpsBand.DETRACTOR],
+        min_responses=min_responses,
+    )

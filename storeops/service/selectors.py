@@ -13,7 +13,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +27,8 @@ from storeops.service.models import (
     ComplaintReport,
     Incident,
     IncidentStatus,
+    NpsResponse,
+    NpsSource,
     ReplyScript,
     Review,
     ReviewInvitation,
@@ -256,6 +259,134 @@ def review_list(
     if q:
         qs = qs.filter(Q(order_ref__icontains=q) | Q(sku_code__icontains=q) | Q(text__icontains=q))
     return qs.order_by("-created_at", "-id")
+
+
+# ---- DATA-01: net promoter score ------------------------------------------------------------------
+
+NPS_BAND_CHOICES = [
+    (rules.NpsBand.PROMOTER.value, gettext_lazy("推荐者（9–10）")),
+    (rules.NpsBand.PASSIVE.value, gettext_lazy("中立者（7–8）")),
+    (rules.NpsBand.DETRACTOR.value, gettext_lazy("贬损者（0–6）")),
+]
+NPS_SOURCE_CHOICES = NpsSource.choices
+NPS_MAX_WEEKS = 53
+
+
+def nps_list(
+    *,
+    store: Store,
+    band: str = "",
+    channel_id: int | None = None,
+    q: str = "",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> QuerySet[NpsResponse]:
+    """The answers, newest first: one band (promoter / passive / detractor), one channel, a
+    period, text in the comment, order or customer."""
+    qs = NpsResponse.objects.filter(store=store).select_related("channel")
+    if band:
+        try:
+            low, high = rules.NPS_BAND_SCORES[rules.NpsBand(band)]
+        except ValueError:
+            raise ValidationError(
+                _("未知的分组"), fields={"band": _("只能是 promoter / passive / detractor")}
+            ) from None
+        qs = qs.filter(score__gte=low, score__lte=high)
+    if channel_id is not None:
+        qs = qs.filter(channel_id=channel_id)
+    if since is not None:
+        qs = qs.filter(responded_at__gte=since)
+    if until is not None:
+        qs = qs.filter(responded_at__lt=until)
+    if q:
+        qs = qs.filter(Q(comment__icontains=q) | Q(order_ref__icontains=q) | Q(customer_ref__icontains=q))
+    return qs.order_by("-responded_at", "-id")
+
+
+def _nps_scores_by_day(
+    store: Store, since: dt.datetime, until: dt.datetime, channel_id: int | None
+) -> dict[dt.date, Counter[int]]:
+    """How many answers gave each score, per local day of ``[since, until)`` (one grouped query)."""
+    tz = timezone.get_current_timezone()
+    qs = NpsResponse.objects.filter(store=store, responded_at__gte=since, responded_at__lt=until)
+    if channel_id is not None:
+        qs = qs.filter(channel_id=channel_id)
+    out: dict[dt.date, Counter[int]] = {}
+    rows = (
+        qs.annotate(day=TruncDate("responded_at", tzinfo=tz))
+        .values_list("day", "score")
+        .annotate(n=Count("id"))
+    )
+    for day, score, n in rows.order_by():
+        out.setdefault(day, Counter())[score] += n
+    return out
+
+
+def nps_tally(
+    *, store: Store, since: dt.datetime, until: dt.datetime, channel_id: int | None = None
+) -> rules.NpsTally:
+    """The NPS of the answers given in ``[since, until)``, judged against the playbook's
+    ``nps_min_responses``."""
+    book = playbook_get(store=store)
+    scores: Counter[int] = Counter()
+    for day_scores in _nps_scores_by_day(store, since, until, channel_id).values():
+        scores.update(day_scores)
+    return rules.nps_tally(scores, min_responses=book.nps_min_responses)
+
+
+@dataclass(frozen=True, slots=True)
+class NpsWeek:
+    start: dt.date  # a Monday (store time)
+    end: dt.date  # its Sunday
+    tally: rules.NpsTally
+    scores: tuple[int, ...]  # answers per score 0–10
+
+
+@dataclass(frozen=True, slots=True)
+class NpsOverview:
+    weeks: list[NpsWeek]  # newest first; the newest is the week of ``today`` (so far)
+    total: NpsWeek  # all the weeks together
+    target: int
+    min_responses: int
+
+
+def nps_overview(
+    *, store: Store, weeks: int = 8, today: dt.date | None = None, channel_id: int | None = None
+) -> NpsOverview:
+    """DATA-01: the NPS of each calendar week (Monday to Sunday, store time) of the last
+    ``weeks``, with the answers per score, against the playbook's ``target_nps``; a week with
+    fewer than ``nps_min_responses`` answers is shown, not judged."""
+    if not 1 <= weeks <= NPS_MAX_WEEKS:
+        raise ValidationError(_("统计周期无效"), fields={"weeks": _("1–%(n)s 周") % {"n": NPS_MAX_WEEKS}})
+    book = playbook_get(store=store)
+    today = today or timezone.localdate()
+    first = today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=weeks - 1)
+    tz = timezone.get_current_timezone()
+    since = timezone.make_aware(dt.datetime.combine(first, dt.time()), tz)
+    until = since + dt.timedelta(weeks=weeks)
+    by_day = _nps_scores_by_day(store, since, until, channel_id)
+    rows = []
+    everything: Counter[int] = Counter()
+    for i in range(weeks):
+        start = first + dt.timedelta(weeks=i)
+        scores: Counter[int] = Counter()
+        for d in range(7):
+            scores.update(by_day.get(start + dt.timedelta(days=d), Counter()))
+        everything.update(scores)
+        rows.append(_nps_week(start, start + dt.timedelta(days=6), scores, book.nps_min_responses))
+    total = _nps_week(first, first + dt.timedelta(weeks=weeks, days=-1), everything, book.nps_min_responses)
+    return NpsOverview(
+        weeks=rows[::-1], total=total, target=book.target_nps, min_responses=book.nps_min_responses
+    )
+
+
+def _nps_week(start: dt.date, end: dt.date, scores: Counter[int], min_responses: int) -> NpsWeek:
+    return NpsWeek(
+        start=start,
+        end=end,
+        tally=rules.nps_tally(scores, min_responses=min_responses),
+        scores=tuple(scores.get(s, 0) for s in range(rules.NPS_MIN_SCORE, rules.NPS_MAX_SCORE + 1)),
+    )
 
 
 def _any_of(field: str, keywords: Iterable[str]) -> Q:

@@ -499,6 +499,22 @@ class PlaybookSettings(BaseModel):
     target_repurchase_rate: Pct = _s(
         "DATA-01", Decimal("0.25"), "复购率目标", "Repurchase rate target", ge=0, le=1
     )
+    target_nps: int = _s(
+        "DATA-01",
+        0,
+        "净推荐值（NPS）目标（−100–100；0 即推荐者不少于贬损者）",
+        "Net promoter score (NPS) target (−100 to 100; 0 = at least as many promoters as detractors)",
+        ge=-100,
+        le=100,
+    )
+    nps_min_responses: int = _s(
+        "DATA-01",
+        30,
+        "NPS 最少答卷数（少于此数只显示、不与目标比较）",
+        "NPS: fewest answers in a period to judge it against the target (fewer: shown only)",
+        ge=1,
+        le=100_000,
+    )
     anomaly_window_hours: int = _s(
         "DATA-03", 3, "订单量异常：统计窗口（小时）", "Order-volume anomaly window (hours)", ge=1, le=24
     )

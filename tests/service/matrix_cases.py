@@ -14,6 +14,7 @@ from tests.service.builders import ACTOR, a_script
 _T = "/service/{store}/tickets"
 _S = "/service/{store}/scripts"
 _I = "/service/{store}/incidents"
+UPLOAD_SERVICE_ROUTES = {("POST", "/service/{store_id}/nps/import")}
 
 SERVICE_API_CASES = {
     ("GET", "/service/{store_id}/tickets"): (_T + "?status=active&tier=general", None),
@@ -61,6 +62,14 @@ SERVICE_API_CASES = {
         {"channel_id": "{channel}", "order_ref": "O-R1", "sku_code": "S1", "customer_ref": "c1", "rating": 5},
     ),
     ("GET", "/service/{store_id}/report"): ("/service/{store}/report", None),
+    # DATA-01: net promoter score
+    ("GET", "/service/{store_id}/nps"): ("/service/{store}/nps?band=detractor&q=慢", None),
+    ("POST", "/service/{store_id}/nps"): ("/service/{store}/nps", {"score": 9, "channel_id": "{channel}"}),
+    ("POST", "/service/{store_id}/nps/import"): (
+        "/service/{store}/nps/import",
+        {"file": "推荐意愿,意见\n3,物流太慢\n"},
+    ),
+    ("GET", "/service/{store_id}/nps/weekly"): ("/service/{store}/nps/weekly?weeks=4", None),
     # RISK-04: system failures
     ("GET", "/service/{store_id}/incidents"): (_I + "?status=open", None),
     ("POST", "/service/{store_id}/incidents"): (
@@ -104,6 +113,9 @@ SERVICE_CONSOLE_CASES = {
     "console:service_report": ("GET", "/service/report/", None),
     "console:service_report_export": ("GET", "/service/report.xlsx", None),
     "console:service_reviews": ("GET", "/service/reviews/", None),
+    "console:service_nps": ("GET", "/service/nps/?band=promoter&weeks=4", None),
+    "console:service_nps_record": ("POST", "/service/nps/record/", {"score": "9"}),
+    "console:service_nps_import": ("POST", "/service/nps/import/", {}, 422),  # no file: refused
     "console:incidents": ("GET", "/service/incidents/?status=open", None),
     "console:incident_open": (
         "POST",

@@ -22,6 +22,7 @@ from storeops.service.services.incidents import (
     incident_open,
     incident_recover,
 )
+from storeops.service.services.nps import NpsImportResult, nps_import, nps_record
 from storeops.service.services.reports import report_generate, reports_generate_weekly
 from storeops.service.services.reviews import (
     INVITATION_LOOKBACK,
@@ -57,6 +58,7 @@ __all__ = [
     "SUPERVISE",
     "CustomerMessageResult",
     "InvitationResult",
+    "NpsImportResult",
     "incident_affected_orders",
     "incident_close",
     "incident_compensate",
@@ -64,6 +66,8 @@ __all__ = [
     "incident_notify",
     "incident_open",
     "incident_recover",
+    "nps_import",
+    "nps_record",
     "report_generate",
     "reports_generate_weekly",
     "review_create",
