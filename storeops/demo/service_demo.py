@@ -211,6 +211,7 @@ def load_service_demo(
     }
     _tickets(store=store, web=web, orders=orders, cases=cases, scripts=scripts, now=now, agent=agent)
     _reviews(store=store, web=web, delivered=orders["delivered"], now=now, actor=actor)
+    _nps(store=store, channels=channels, now=now, actor=actor)
     _sign_parcels(store=store, delivered=orders["delivered"], actor=actor)
     service.review_invitations_send(actor=Actor.system("task"), now=now, store=store)
     today = timezone.localdate(now)
@@ -538,6 +539,60 @@ def _sign_parcels(*, store: Store, delivered: Sequence[Any], actor: Actor) -> No
         fulfilment.tracking_events_ingest(
             actor=actor, carrier=carrier, drafts=drafts, source="demo", store=store
         )
+
+
+NPS_COMMENTS = {
+    "promoter": ("面料舒服，已经推荐给同事", "发货快，客服耐心", "回购第三次了"),
+    "passive": ("还可以，价格再低点更好", "尺码偏小一点"),
+    "detractor": ("物流太慢，等了五天", "退货流程太麻烦", "和图片色差大"),
+}
+
+
+def _nps(*, store: Store, channels: Mapping[str, Channel], now: dt.datetime, actor: Actor) -> None:
+    """Eight weeks of NPS answers (DATA-01): the web shop's survey after delivery (API) and a
+    survey tool's export (imported), improving from about 10 to about 35 over the weeks; the
+    current week has few answers so far (shown, not judged)."""
+    import random
+
+    rng = random.Random(8)  # noqa: S311 (repeatable demo data, not secrets)
+    today = timezone.localdate(now)
+    monday = today - dt.timedelta(days=today.weekday())
+    csv_rows = ["答卷编号,提交答卷时间,推荐意愿,渠道,推荐理由"]
+    for weeks_ago in range(7, -1, -1):
+        start = monday - dt.timedelta(weeks=weeks_ago)
+        count = 6 if weeks_ago == 0 else 32 + rng.randrange(12)
+        promoters = 0.38 + 0.035 * (7 - weeks_ago)
+        for k in range(count):
+            at = timezone.make_aware(dt.datetime.combine(start, dt.time(9))) + dt.timedelta(
+                hours=rng.randrange(24 * 7)
+            )
+            if at > now:
+                at = now - dt.timedelta(minutes=5 * (k + 1))
+            draw = rng.random()
+            if draw < promoters:
+                score, band = rng.choice((9, 10, 10)), "promoter"
+            elif draw < promoters + 0.3:
+                score, band = rng.choice((7, 8)), "passive"
+            else:
+                score, band = rng.choice((2, 4, 5, 6, 6)), "detractor"
+            comment = rng.choice(NPS_COMMENTS[band]) if k % 4 == 0 else ""
+            if k % 2:  # the survey tool's answers, imported below
+                channel = channels["tmall"].code if "tmall" in channels else ""
+                when = f"{timezone.localtime(at):%Y-%m-%d %H:%M:%S}"
+                csv_rows.append(f"WJX-{weeks_ago}-{k},{when},{score},{channel},{comment}")
+                continue
+            service.nps_record(
+                actor=Actor.system("api"),
+                store=store,
+                score=score,
+                channel=channels["web"],
+                comment=comment,
+                responded_at=at,
+                now=now,
+            )
+    service.nps_import(
+        actor=actor, store=store, file_name="问卷星导出.csv", data="\n".join(csv_rows).encode(), now=now
+    )
 
 
 def _reviews(*, store: Store, web: Channel, delivered: Sequence[Any], now: dt.datetime, actor: Actor) -> None:
