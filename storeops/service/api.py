@@ -625,23 +625,25 @@ def nps_list(
     store_id: int,
     band: Annotated[str, OneOf(NpsBand, blank=True)] = "",
     channel_id: int | None = None,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
+    since: ReportDay | None = None,
+    until: ReportDay | None = None,
     q: str = "",
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
     """Answers newest first; ``since``/``until`` are days (store time, both included)."""
     tz = timezone.get_current_timezone()
+
+    def start_of(day: dt.date | None) -> dt.datetime | None:
+        return None if day is None else timezone.make_aware(dt.datetime.combine(day, dt.time()), tz)
+
     qs = selectors.nps_list(
         store=_store(store_id),
         band=band,
         channel_id=channel_id,
         q=q.strip(),
-        since=timezone.make_aware(dt.datetime.combine(since, dt.time()), tz) if since else None,
-        until=timezone.make_aware(dt.datetime.combine(until + dt.timedelta(days=1), dt.time()), tz)
-        if until
-        else None,
+        since=start_of(since),
+        until=start_of(until + dt.timedelta(days=1)) if until and until < dt.date.max else None,
     )
     return paginate(qs, page, page_size)
 

@@ -145,6 +145,12 @@ def test_data_01_answers_are_listed_by_band_and_text(store, system, api_as, toda
     paged = api.get(f"/service/{store.pk}/nps", page_size=2, page=3)
     assert (paged.json()["total"], len(paged.json()["items"])) == (5, 1)
     assert api.get(f"/service/{store.pk}/nps", band="fans").status_code == 422
+    assert api.get(f"/service/{store.pk}/nps", since="1900-01-01").status_code == 422
+    assert api.get(f"/service/{store.pk}/nps", until="9999-12-31").json()["total"] == 5
+    assert (
+        api.get(f"/service/{store.pk}/nps", until=(today - dt.timedelta(days=1)).isoformat()).json()["total"]
+        == 0
+    )
     assert api_as(Role.WAREHOUSE).get(f"/service/{store.pk}/nps").status_code == 403
 
 

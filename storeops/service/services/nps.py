@@ -191,8 +191,10 @@ def _rows(file_name: str, data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
             continue
         yield line, {name: (cells[i] if i < len(cells) else "") for name, i in header.items()}
     if header is None:
+        optional = "、".join(names[0] for key, names in COLUMNS.items() if key != "score")
         raise ValidationError(
-            _("找不到答卷表头（需要列：推荐意愿，可选：答卷时间、答卷编号、订单号、顾客、渠道、意见）"),
+            _("找不到答卷表头（需要列：%(required)s；可选：%(optional)s）")
+            % {"required": COLUMNS["score"][0], "optional": optional},
             fields={"file": _("缺少表头")},
             code="nps_header_missing",
         )
