@@ -295,7 +295,10 @@ class StatsOut(Schema):
     sold: int
     returned: int
     rate: Decimal | None
-    products: list[RateOut]
+    products: list[RateOut]  # one page (page, page_size) of every product sold in the period
+    products_total: int
+    page: int
+    page_size: int
     categories: list[RateOut]
     reasons: list[ReturnReasonOut]
 
@@ -501,23 +504,33 @@ def case_cancel(request: HttpRequest, store_id: int, number: str, payload: NoteI
 
 @router.get("/{store_id}/stats", response=StatsOut, auth=perm("aftersales.view_aftersale"))
 def return_stats(
-    request: HttpRequest, store_id: int, since: ReportDay | None = None, until: ReportDay | None = None
+    request: HttpRequest,
+    store_id: int,
+    since: ReportDay | None = None,
+    until: ReportDay | None = None,
+    page: int = 1,
+    page_size: int = 50,
 ) -> dict[str, Any]:
     """Return rate per product and category, and the reasons (AS-05), for orders paid from
-    ``since`` up to and including ``until`` (default: the last 30 days)."""
+    ``since`` up to and including ``until`` (default: the last 30 days). The products (every
+    product sold in the period, highest rate first) are paged by ``page`` and ``page_size``."""
     today = timezone.localdate()
     until = until or today
     since = since or until - dt.timedelta(days=29)
     start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
     end = timezone.make_aware(dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min))
     stats = selectors.return_stats(store=_store(store_id), since=start, until=end)
+    products = paginate(stats.products, page, page_size)
     return {
         "since": stats.since,
         "until": stats.until,
         "sold": stats.sold,
         "returned": stats.returned,
         "rate": stats.rate,
-        "products": [_rate(r) for r in stats.products],
+        "products": [_rate(r) for r in products["items"]],
+        "products_total": products["total"],
+        "page": page,
+        "page_size": page_size,
         "categories": [_rate(r) for r in stats.categories],
         "reasons": [vars_of(r) for r in stats.reasons],
     }

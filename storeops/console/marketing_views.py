@@ -199,6 +199,7 @@ def postmortem(request: HttpRequest, campaign_id: int) -> HttpResponse:
             campaign=campaign,
             postmortem=row,
             rows=exports.postmortem_rows(campaign, report),
+            currency=report.get("currency") or store.currency,
             due_on=selectors.postmortem_due_on(campaign, n),
         ),
     )

@@ -109,17 +109,24 @@ class Page(Schema, Generic[T]):
 
 
 def paginate(
-    qs: QuerySet[Any] | Sequence[Any], page: int, page_size: int, *, max_page_size: int = MAX_PAGE_SIZE
+    qs: QuerySet[Any] | Sequence[Any],
+    page: int,
+    page_size: int,
+    *,
+    max_page_size: int = MAX_PAGE_SIZE,
+    param: str = "page",
 ) -> dict[str, Any]:
     """One page of ``qs`` (a queryset, or rows computed in Python: a list). ``page`` counts
     from 1; ``page_size`` is 1–200 (or ``max_page_size``). Anything else is a 422 naming the
     parameter (it used to be lowered or raised silently, so a client asking for 1,000 rows a
-    page got 200 and skipped the rest when it paged by its own size)."""
+    page got 200 and skipped the rest when it paged by its own size). ``param``: the query
+    parameter's name, for a second list of a response paged by its own parameters
+    (``fees_page`` and ``fees_page_size``)."""
     errors: dict[str, str] = {}
     if page < 1:
-        errors["page"] = _("须为不小于 1 的整数")
+        errors[param] = _("须为不小于 1 的整数")
     if not 1 <= page_size <= max_page_size:
-        errors["page_size"] = _("须为 1–%(max)s 的整数") % {"max": max_page_size}
+        errors[f"{param}_size"] = _("须为 1–%(max)s 的整数") % {"max": max_page_size}
     if errors:
         raise ValidationError(_("分页参数有误"), fields=errors)
     total = len(qs) if isinstance(qs, Sequence) else qs.count()

@@ -8,19 +8,20 @@
   same day again replaces it); a file with rows that cannot be read is a 422 naming them,
   and nothing is imported;
 - ``GET /orders/finance/{store}/statements`` and ``GET …/statements/{id}`` (the comparison,
-  line by line, differences first);
+  line by line, differences first, paged; ``fees_over``, paged by ``fees_page``);
 - ``POST …/statements/{id}/apply`` ``{"reference": "…"}`` — apply a collection our payment
   missed (its callback was lost), as the provider's callback would have been;
 - ``POST /orders/finance/{store}/settlements`` (multipart: ``channel_id``, ``file``, optional
   ``period_start``/``period_end``) — import a marketplace's settlement report of a period
   (201; the same channel and period again replaces it); ``GET …/settlements`` (paged,
   ``?channel_id=``) and ``GET …/settlements/{id}`` (the comparison per order, paged;
-  ``commission_over``, ``not_settled``).
+  ``commission_over``, paged by ``commission_page``; ``not_settled``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -44,6 +45,21 @@ router = Router(tags=["payment-reconciliation"])
 
 MAX_STATEMENT_BYTES = 50 * 1024 * 1024
 MAX_DETAIL_ITEMS_PAGE = 500  # lines of a statement / order numbers of a settlement report a page
+
+
+def _detail_pages(**lists: tuple[Sequence[Any], int, int]) -> dict[str, dict[str, Any]]:
+    """The pages of a detail's lists, by their page parameter (``page``, ``fees_page``, …;
+    ``page_size`` up to 500). Every bad page parameter is named in one 422."""
+    pages: dict[str, dict[str, Any]] = {}
+    errors: dict[str, Any] = {}
+    for param, (rows, page, page_size) in lists.items():
+        try:
+            pages[param] = paginate(rows, page, page_size, max_page_size=MAX_DETAIL_ITEMS_PAGE, param=param)
+        except ValidationError as e:
+            errors.update(e.fields)
+    if errors:
+        raise ValidationError(_("分页参数有误"), fields=errors)
+    return pages
 
 
 def _store(store_id: int) -> Store:
@@ -99,7 +115,10 @@ class ReconciliationOut(StatementOut):
     page: int
     page_size: int
     fee_rate: Decimal  # the agreed rate the fees were checked against (0: not checked)
-    fees_over: list[StatementFeeOverOut]
+    fees_over: list[StatementFeeOverOut]  # one page (fees_page, fees_page_size)
+    fees_over_total: int
+    fees_page: int
+    fees_page_size: int
 
 
 class MoneyLedgerRowOut(Schema):
@@ -248,13 +267,24 @@ def _statement(store_id: int, statement_id: int) -> PaymentStatement:
     auth=perm("orders.view_paymentstatement"),
 )
 def statement_detail(
-    request: HttpRequest, store_id: int, statement_id: int, page: int = 1, page_size: int = 100
+    request: HttpRequest,
+    store_id: int,
+    statement_id: int,
+    page: int = 1,
+    page_size: int = 100,
+    fees_page: int = 1,
+    fees_page_size: int = 100,
 ) -> dict[str, Any]:
     """The statement compared with our records, line by line (differences first, ``page_size``
-    up to 500 a page)."""
+    up to 500 a page), and the collections charged above the agreed fee rate (by row, paged by
+    ``fees_page`` and ``fees_page_size``, up to 500 a page)."""
     result = reconcile.reconcile(_statement(store_id, statement_id))
-    items = paginate(result.items, page, page_size, max_page_size=MAX_DETAIL_ITEMS_PAGE)
     rate = playbook_get(store=result.statement.store).reconcile_fee_rate_max
+    pages = _detail_pages(
+        page=(result.items, page, page_size),
+        fees_page=(reconcile.fees_over_rate(result.statement, rate=rate), fees_page, fees_page_size),
+    )
+    items, fees = pages["page"], pages["fees_page"]
     counts: dict[str, int] = {}
     for item in result.items:
         counts[item.result] = counts.get(item.result, 0) + 1
@@ -290,8 +320,11 @@ def statement_detail(
                 "fee": f.fee,
                 "expected_fee": f.expected,
             }
-            for f in reconcile.fees_over_rate(result.statement, rate=rate)
+            for f in fees["items"]
         ],
+        "fees_over_total": fees["total"],
+        "fees_page": fees_page,
+        "fees_page_size": fees_page_size,
     }
 
 
@@ -372,7 +405,10 @@ class SettlementDetailOut(SettlementOut):
     page: int
     page_size: int
     commission_rate: Decimal  # the channel's agreed rate (0: not checked)
-    commission_over: list[CommissionOverOut]
+    commission_over: list[CommissionOverOut]  # one page (commission_page, commission_page_size)
+    commission_over_total: int
+    commission_page: int
+    commission_page_size: int
     wait_days: int
     not_settled_total: int
     not_settled: list[NotSettledOut]  # the first 200, oldest first
@@ -448,15 +484,30 @@ def settlement_list(
     auth=perm("orders.view_settlementreport"),
 )
 def settlement_detail(
-    request: HttpRequest, store_id: int, report_id: int, page: int = 1, page_size: int = 100
+    request: HttpRequest,
+    store_id: int,
+    report_id: int,
+    page: int = 1,
+    page_size: int = 100,
+    commission_page: int = 1,
+    commission_page_size: int = 100,
 ) -> dict[str, Any]:
     """The report compared with the channel's orders, per order number (differences first,
-    ``page_size`` up to 500 a page), the commissions above the channel's agreed rate and the
+    ``page_size`` up to 500 a page), the commissions above the channel's agreed rate (by row,
+    paged by ``commission_page`` and ``commission_page_size``, up to 500 a page) and the
     channel's completed orders on no settlement report."""
     report = settlements.settlement_get(store=_store(store_id), report_id=report_id)
     result = settlements.reconcile(report)
-    items = paginate(result.items, page, page_size, max_page_size=MAX_DETAIL_ITEMS_PAGE)
     rate = settlements.commission_rate(report)
+    pages = _detail_pages(
+        page=(result.items, page, page_size),
+        commission_page=(
+            settlements.commission_over(report, rate=rate),
+            commission_page,
+            commission_page_size,
+        ),
+    )
+    items, over = pages["page"], pages["commission_page"]
     missing = settlements.report_not_settled(report)
     return {
         **_settlement_out(report),
@@ -490,8 +541,11 @@ def settlement_detail(
                 "commission": c.commission,
                 "expected_commission": c.expected,
             }
-            for c in settlements.commission_over(report, rate=rate)
+            for c in over["items"]
         ],
+        "commission_over_total": over["total"],
+        "commission_page": commission_page,
+        "commission_page_size": commission_page_size,
         "wait_days": playbook_get(store=report.store, channel=report.channel).settlement_wait_days,
         "not_settled_total": len(missing),
         "not_settled": [

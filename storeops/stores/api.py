@@ -184,10 +184,16 @@ def channel_create(request: HttpRequest, store_id: int, payload: ChannelIn) -> t
 
 
 @router.get(
-    "/{store_id}/qualifications", response=list[QualificationOut], auth=perm("stores.view_qualification")
+    "/{store_id}/qualifications", response=Page[QualificationOut], auth=perm("stores.view_qualification")
 )
-def qualification_list(request: HttpRequest, store_id: int) -> list[Qualification]:
-    return list(selectors.qualification_list(store=get_object_or_404(Store, pk=store_id)))
+def qualification_list(
+    request: HttpRequest, store_id: int, page: int = 1, page_size: int = 50
+) -> dict[str, Any]:
+    """Soonest to expire first, documents valid for good last (renewals leave the expired ones
+    behind: every document ever held is on the list)."""
+    return paginate(
+        selectors.qualification_list(store=get_object_or_404(Store, pk=store_id)), page, page_size
+    )
 
 
 @router.post(

@@ -169,6 +169,42 @@ def test_as_05_stats_report_return_rate_and_reasons(api_as, store, order):
     ]
 
 
+def test_as_05_stats_page_the_products(api_as, store, world):
+    # every product sold in the period was one row of a single response
+    from storeops.inventory import services as stock_services
+    from storeops.orders.services import CartItem, Shopper
+    from tests.catalog.db_builders import a_product
+    from tests.orders.builders import ADDRESS
+
+    for code in ("P2", "P3"):
+        sku = a_product(store, world.sku_s.product.category, code).skus.get(code=f"{code}-S")
+        stock_services.stock_receive(actor=ACTOR, sku=sku, warehouse=world.sh, quantity=5, reason="采购入库")
+    for code, qty in (("P1", 3), ("P2", 2), ("P3", 1)):  # nothing returned: most sold first
+        placed, _ = order_services.order_place(
+            actor=ACTOR,
+            store=store,
+            channel=world.channel,
+            customer=Shopper(customer_ref="c1"),
+            lines=[CartItem(f"{code}-S", qty)],
+            address=ADDRESS,
+        )
+        world.pay(placed)
+    analyst = api_as(Role.ANALYST)
+    url = f"/aftersales/{store.pk}/stats"
+
+    first = analyst.get(url, page_size=2).json()
+    second = analyst.get(url, page=2, page_size=2).json()
+    bad = analyst.get(url, page=0, page_size=201)
+
+    assert [p["code"] for p in first["products"]] == ["P1", "P2"]
+    assert (first["products_total"], first["page"], first["page_size"], first["sold"]) == (3, 1, 2, 6)
+    assert [(p["code"], p["sold"]) for p in second["products"]] == [("P3", 1)]
+    assert second["sold"] == 6  # the totals count every product, not the page
+    assert [c["sold"] for c in second["categories"]] == [6]
+    assert bad.status_code == 422
+    assert bad.json()["fields"] == {"page": "须为不小于 1 的整数", "page_size": "须为 1–200 的整数"}
+
+
 def test_as_03_queue_endpoint_reads_a_fixed_number_of_queries(
     api_as, store, world, django_assert_max_num_queries
 ):

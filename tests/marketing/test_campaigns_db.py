@@ -312,7 +312,7 @@ def test_promo_07_postmortem_counts_the_new_users_who_became_members_during_the_
 
     # then: 2 of the 15 new users moved into membership
     assert (report["new_members"], report["new_members_pct"]) == (2, "13.3")
-    rows = {label: (value, plan) for label, value, plan in exports.postmortem_rows(campaign, report)}
+    rows = {label: (value, plan) for label, value, plan, _money in exports.postmortem_rows(campaign, report)}
     assert rows["新用户转会员"] == (2, "占新用户 13.3%")
 
 

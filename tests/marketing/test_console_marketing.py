@@ -79,6 +79,36 @@ def test_promo_07_excel_export_shows_figures_and_new_members(store, owner, make_
     assert rows["新用户转会员"] == 0
 
 
+def test_promo_07_postmortem_page_writes_amounts_with_the_money_filter(store, make_user):
+    # given an ended campaign with 2,000 of GMV and 500 spent on ads (the page showed 2000.00)
+    start = timezone.localdate() - dt.timedelta(days=6)
+    campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, start))
+    ms.campaign_end(actor=ACTOR, campaign=campaign)
+    ms.campaign_metrics_record(
+        actor=ACTOR,
+        campaign=campaign,
+        rows=[{"hour": timezone.now() - dt.timedelta(days=5), "gmv": "2000.00"}],
+    )
+    ms.campaign_budget_actual_set(actor=ACTOR, campaign=campaign, kind="ads", actual="500")
+    ms.campaign_postmortem_generate(actor=ACTOR, campaign=campaign)
+    # when the post-mortem page is read
+    page = _client(make_user, Role.FINANCE).get(f"/marketing/campaigns/{campaign.pk}/postmortem/")
+    # then GMV, cost and the budget lines are amounts; ROI and counts are not
+    rows = {
+        cells[0]: cells[1:]
+        for cells in (
+            [c.split(">", 1)[1].split("<")[0] for c in tr.split("<td")[1:]]
+            for tr in page.content.decode().split("<tr>")[1:]
+        )
+        if cells
+    }
+    assert rows["GMV"][0] == "¥2,000.00"
+    assert rows["花费 / 预算"][0] == "¥500.00"
+    assert rows["预算·广告"][0] == "¥500.00"
+    assert rows["ROI =（销售额 − 成本）÷ 成本"] == ["3.00", ""]
+    assert rows["订单数"][0] == "0"
+
+
 def test_promo_07_a_report_generated_before_new_members_were_counted_says_so(store):
     # given a report stored when the members module did not exist yet
     start = timezone.localdate() - dt.timedelta(days=6)
@@ -86,7 +116,7 @@ def test_promo_07_a_report_generated_before_new_members_were_counted_says_so(sto
     report = {**ms.postmortem_figures(campaign), "unavailable": ["new_members"]}
     del report["new_members"], report["new_members_pct"]
     # when its rows are shown, then the section is named as unavailable, not counted as 0
-    rows = {label: value for label, value, _plan in exports.postmortem_rows(campaign, report)}
+    rows = {label: value for label, value, _plan, _money in exports.postmortem_rows(campaign, report)}
     assert rows["新用户转会员"] == "暂无数据（模块尚未建设）"
 
 

@@ -156,3 +156,34 @@ def test_ord06_the_statement_detail_lists_fees_above_the_agreed_rate(api_as, wor
     assert detail["fees_over"] == [  # row 2: the line after the header
         {"row": 2, "reference": reference, "amount": "200.00", "fee": "2.00", "expected_fee": "1.20"}
     ]
+
+
+def test_ord06_the_statement_detail_pages_the_fees_above_the_agreed_rate(api_as, world, store):
+    # given three collections charged 1 % (agreed 0.6 %): fees_over listed every one of them
+    finance = api_as(Role.FINANCE)
+    data = wechat_bill([("SUCCESS", f"OVER-{n}", "100.00", "", "", "1.00") for n in (1, 2, 3)])
+    statement = _upload(finance, store, data).json()
+    url = f"/orders/finance/{store.pk}/statements/{statement['id']}"
+
+    # when
+    first = finance.get(url, fees_page_size=2)
+    second = finance.get(url, fees_page=2, fees_page_size=2)
+    bad = finance.get(url, fees_page=0, fees_page_size=501)
+    all_bad = finance.get(url, page=0, fees_page_size=0)
+
+    # then: by row, two a page, with the total; the lines' own paging is untouched
+    assert first.status_code == 200, first.content
+    body = first.json()
+    assert (body["fees_over_total"], body["fees_page"], body["fees_page_size"]) == (3, 1, 2)
+    assert [f["reference"] for f in body["fees_over"]] == ["OVER-1", "OVER-2"]
+    assert (body["items_total"], len(body["items"])) == (3, 3)
+    page2 = second.json()
+    assert [(f["row"], f["reference"], f["expected_fee"]) for f in page2["fees_over"]] == [
+        (4, "OVER-3", "0.60")
+    ]
+    assert page2["fees_page"] == 2
+    assert bad.status_code == 422
+    assert set(bad.json()["fields"]) == {"fees_page", "fees_page_size"}
+    assert bad.json()["fields"]["fees_page_size"] == "须为 1–500 的整数"
+    assert all_bad.status_code == 422
+    assert set(all_bad.json()["fields"]) == {"page", "fees_page_size"}  # every bad parameter named

@@ -89,6 +89,36 @@ def test_ord06_finance_uploads_a_settlement_and_reads_the_comparison(api_as, wor
     assert set(r.json()["fields"]) == {"page", "page_size"}
 
 
+def test_ord06_the_settlement_detail_pages_the_commissions_above_the_rate(api_as, world, store, channel):
+    # given three lines charged 8 % (agreed 5 %): commission_over listed every one of them
+    playbook_update(
+        actor=ACTOR, store=store, channel=channel, values={"settlement_commission_rate_max": "0.05"}
+    )
+    finance = api_as(Role.FINANCE)
+    data = csv(*(f"TM{n},交易,100.00,8.00,2026-06-03" for n in (1, 2, 3)))
+    report = _upload(finance, store, channel, data).json()
+    url = f"/orders/finance/{store.pk}/settlements/{report['id']}"
+
+    # when
+    first = finance.get(url, commission_page_size=2)
+    second = finance.get(url, commission_page=2, commission_page_size=2)
+    bad = finance.get(url, commission_page=0, commission_page_size=501, page_size=0)
+
+    # then: by row, two a page, with the total; the items' own paging is untouched
+    assert first.status_code == 200, first.content
+    body = first.json()
+    assert (body["commission_over_total"], body["commission_page"], body["commission_page_size"]) == (3, 1, 2)
+    assert [c["order_number"] for c in body["commission_over"]] == ["TM1", "TM2"]
+    assert (body["items_total"], len(body["items"])) == (3, 3)
+    page2 = second.json()
+    assert [(c["row"], c["order_number"], c["expected_commission"]) for c in page2["commission_over"]] == [
+        (4, "TM3", "5.00")
+    ]
+    assert page2["commission_page"] == 2
+    assert bad.status_code == 422
+    assert set(bad.json()["fields"]) == {"commission_page", "commission_page_size", "page_size"}
+
+
 def test_ord06_settlement_list_is_paged_and_filtered_by_channel(api_as, world, store, channel):
     other = store_services.channel_create(actor=ACTOR, store=store, kind="jd", code="jd", name="京东店")
     finance = api_as(Role.FINANCE)

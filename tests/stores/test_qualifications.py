@@ -106,7 +106,32 @@ def test_store_02_api_creates_and_lists_qualifications(store, api_as):
         },
     )
     assert ok.status_code == 201
-    assert [q["title"] for q in client.get(f"/stores/{store.pk}/qualifications").json()] == ["质检报告"]
+    listed = client.get(f"/stores/{store.pk}/qualifications").json()
+    assert [q["title"] for q in listed["items"]] == ["质检报告"]
+    assert (listed["total"], listed["page"], listed["page_size"]) == (1, 1, 50)
+
+
+def test_store_02_the_api_list_is_paged_soonest_to_expire_first_and_lasting_ones_last(
+    store, system, today, api_as
+):
+    # every document ever held was one bare array (renewals leave the expired ones behind)
+    from storeops.accounts.roles import Role
+
+    _q(store, system, None, title="长期授权")
+    _q(store, system, today + dt.timedelta(days=90), title="九十天")
+    _q(store, system, today - dt.timedelta(days=400), title="旧授权")
+    client = api_as(Role.OPERATIONS)
+    url = f"/stores/{store.pk}/qualifications"
+
+    first = client.get(url, page_size=2).json()
+    second = client.get(url, page=2, page_size=2).json()
+    bad = client.get(url, page=0, page_size=201)
+
+    assert [q["title"] for q in first["items"]] == ["旧授权", "九十天"]
+    assert (first["total"], first["page"], first["page_size"]) == (3, 1, 2)
+    assert [q["title"] for q in second["items"]] == ["长期授权"]
+    assert bad.status_code == 422
+    assert bad.json()["fields"] == {"page": "须为不小于 1 的整数", "page_size": "须为 1–200 的整数"}
 
 
 def test_store_02_the_console_list_is_paged_soonest_to_expire_first_and_lasting_ones_last(
