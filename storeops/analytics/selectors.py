@@ -310,11 +310,8 @@ class WeekMetrics:
     nps: Decimal | None  # the answers of the 7 days (service.NpsResponse); None without any
     nps_responses: int
     nps_enough: bool  # at least the playbook's nps_min_responses: judged against target_nps
+    nps_ok: bool | None
     target_nps: int
-
-    @property
-    def nps_ok(self) -> bool | None:
-        return None if self.nps is None or not self.nps_enough else self.nps >= self.target_nps
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +360,7 @@ def daily_metrics(
             nps=nps.score,
             nps_responses=nps.responses,
             nps_enough=nps.enough,
+            nps_ok=nps.meets(book.target_nps),
             target_nps=book.target_nps,
         ),
     )

@@ -554,7 +554,7 @@ def _nps_row(week: selectors.NpsWeek, target: int) -> dict[str, Any]:
         "detractors": tally.share(NpsBand.DETRACTOR) * 100,
         "nps": score,
         "enough": tally.enough,
-        "ok": None if score is None or not tally.enough else score >= target,
+        "ok": tally.meets(target),
     }
 
 

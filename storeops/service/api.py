@@ -614,7 +614,7 @@ def _nps_week_out(week: selectors.NpsWeek, target: int) -> dict[str, Any]:
             "detractors": tally.detractors,
             "nps": None if score is None else float(score),
             "enough": tally.enough,
-            "meets_target": None if score is None or not tally.enough else score >= target,
+            "meets_target": tally.meets(target),
         },
     }
 

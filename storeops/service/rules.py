@@ -488,6 +488,11 @@ class NpsTally:
     def enough(self) -> bool:
         return self.responses >= max(1, self.min_responses)
 
+    def meets(self, target: int) -> bool | None:
+        """Whether the score reaches ``target``; None when there are too few answers to say."""
+        score = self.score
+        return None if score is None or not self.enough else score >= target
+
     def count(self, band: NpsBand) -> int:
         return {
             NpsBand.PROMOTER: self.promoters,
