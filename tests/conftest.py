@@ -122,3 +122,19 @@ def _site_language():
     translation.activate(django_settings.LANGUAGE_CODE)
     yield
     translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_flash_counters(request):
+    """With Redis (REDIS_URL), each test starts without flash-sale counters: a test database
+    reuses offer ids (SQLite after a rollback, PostgreSQL in the next run), and a counter left
+    by another test would hold its units. Only this database's counters (xdist workers share
+    the Redis)."""
+    from storeops.core import counters
+
+    if counters.enabled() and "django_db" in request.keywords:
+        request.getfixturevalue("django_db_setup")  # the key names the test database
+        client = counters._redis()
+        keys = list(client.scan_iter(match=counters.database_key("flash-offer:*"), count=500))
+        if keys:
+            client.delete(*keys)

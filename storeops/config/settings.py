@@ -168,6 +168,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Flash sales take their units from a counter in Redis before the database (with REDIS_URL;
+# FLASH_COUNTERS=0 leaves them to the database alone). See storeops.core.counters.
+STOREOPS_FLASH_COUNTERS = os.environ.get("FLASH_COUNTERS", "1") != "0"
+
 # Background work: huey on SQLite by default, Redis with REDIS_URL.
 HUEY_IMMEDIATE = os.environ.get("HUEY_IMMEDIATE", "0") == "1"
 if REDIS_URL:

@@ -66,6 +66,7 @@ from storeops.orders.models import (
 )
 from storeops.orders.notify import configured_notifiers
 from storeops.orders.selectors import points_order_q
+from storeops.promotions import flash_counters
 from storeops.promotions import services as promotion_services
 from storeops.promotions.services import CartItem, Shopper
 from storeops.stores.models import Channel, Store
@@ -460,162 +461,173 @@ def _place(
         now=now,
         playbook=playbook,
     )
-    quote = priced.quote
-    sku_rows: dict[int, Sku] = {s.id: s.row for s in priced.skus}  # read by the quote: not again
+    # a flash sale's units come from its counter first (Redis, when configured): a sold-out
+    # sale refuses here, before any write; units go back if what follows fails
+    with flash_counters.flash_hold(priced):
+        quote = priced.quote
+        sku_rows: dict[int, Sku] = {s.id: s.row for s in priced.skus}  # read by the quote: not again
+        need, gift_skus = _units_needed(store, quote, priced.skus)
+        sku_rows.update(gift_skus)
+        legs = _allocation_plan(store=store, playbook=playbook, address=address, need=need, skus=sku_rows)
+        group_row = (
+            groups.group_for_order(
+                choice, quote, store=store, leader_ref=customer.customer_ref or "", now=now
+            )
+            if choice is not None
+            else None
+        )
+        order = create_numbered(
+            Order,
+            now,
+            store=store,
+            channel=channel,
+            source=Source.STOREFRONT,
+            idempotency_key=key,
+            customer_ref=customer.customer_ref,
+            is_new_customer=customer.is_new,
+            **address.order_fields(),
+            currency=quote.currency,
+            list_total=quote.list_total.amount,
+            discount_total=quote.savings.amount,
+            payable=quote.payable.amount,
+            **(_presale_terms(quote) or {}),
+            coupon_codes=list(coupon_codes),
+            pricing={
+                "fingerprint": fingerprint,
+                "applied": [
+                    {
+                        "offer": a.offer_id,
+                        "kind": str(a.kind),
+                        "amount": str(a.amount.amount),
+                        "zh": a.zh,
+                        "en": a.en,
+                        "coupon": a.coupon_code,
+                    }
+                    for a in quote.applied
+                ],
+                "explanation": [{"zh": x.zh, "en": x.en} for x in quote.explanation],
+            },
+            is_big_promo=is_big_promo,
+            buyer_note=buyer_note[:300],
+            client_ip=client_ip,
+            device_id=device_id,
+            group=group_row,
+            created_at=now,
+        )
+        line_rows: dict[int, OrderLine] = {}
+        created_lines: list[OrderLine] = []
+        position = 0
+        for quoted, sku in zip(quote.lines, priced.skus, strict=True):
+            position += 1
+            row = OrderLine(
+                order=order,
+                position=position,
+                sku_id=sku.id,
+                sku_code=sku.code,
+                title=sku.title[:200],
+                quantity=quoted.quantity,
+                unit_price=sku.price,
+                list_total=quoted.list_total.amount,
+                discount=(quoted.list_total - quoted.final_total).amount,
+                paid_total=quoted.final_total.amount,
+            )
+            created_lines.append(row)
+            line_rows.setdefault(sku.id, row)
+        for gift in quote.gifts:
+            if gift.sku_id.isdigit() and int(gift.sku_id) in gift_skus:
+                g = gift_skus[int(gift.sku_id)]
+                position += 1
+                row = OrderLine(
+                    order=order,
+                    position=position,
+                    sku=g,
+                    sku_code=g.code,
+                    title=_("赠品：%(c)s") % {"c": g.code},
+                    quantity=gift.quantity,
+                    unit_price=Decimal("0"),
+                    list_total=Decimal("0"),
+                    paid_total=Decimal("0"),
+                    is_gift=True,
+                )
+                created_lines.append(row)
+                line_rows.setdefault(g.pk, row)
+        OrderLine.objects.bulk_create(created_lines)  # one INSERT; the ids come back (RETURNING)
+        # reserve: one conditional UPDATE per (warehouse, sku) leg; any shortfall rolls back everything
+        remaining = dict(need)
+        taken: dict[int, int] = {}  # units allocated so far per line (the lines are new: none before)
+        allocations: list[Allocation] = []
+        for warehouse, sku_id, qty in legs:
+            inventory_services.stock_reserve(
+                actor=actor,
+                sku=sku_rows[sku_id],
+                warehouse=warehouse,
+                quantity=qty,
+                reference=f"order:{order.number}",
+            )
+            allocations += _allocation_parts(
+                [line for line in created_lines if line.sku_id == sku_id], warehouse, qty, taken
+            )
+            remaining[sku_id] -= qty
+        assert not any(remaining.values()), remaining
+        Allocation.objects.bulk_create(allocations)
+        for code in coupon_codes:
+            promotion_services.coupon_redeem(
+                actor=actor,
+                coupon_code=code,
+                customer=customer.customer_ref or "",
+                order_ref=order.number,
+                now=now,
+            )
+        promotion_services.offer_uses_record(
+            priced=priced,
+            customer_ref=customer.customer_ref or "",
+            order_id=order.pk,
+            order_number=order.number,
+            now=now,
+            presale=order.deposit_amount > 0,
+        )
+        placed = _event_row(
+            order, actor, "placed", dst=S.CREATED, at=now, payable=order.payable, lines=len(quote.lines)
+        )
+        audit_record(
+            actor=actor,
+            action="order.place",
+            obj=order,
+            store_id=store.pk,
+            after={"payable": order.payable, "status": order.status},
+        )
+        if order.payable > 0 and payment_with is not None:
+            # the order is new in this transaction: nobody else sees it yet. Its "placed" event is
+            # written with the payment's "payment_started" in one INSERT (in that order)
+            order._storeops_payment = _payment_open(  # type: ignore[attr-defined]
+                order,
+                actor=actor,
+                provider=payment_with[0],
+                gateway=payment_with[1],
+                minutes=playbook.payment_pending_minutes,
+                now=now,
+                events_before=[placed],
+            )
+        else:
+            placed.save(force_insert=True)
+        if order.payable == 0:
+            order = _mark_paid(order, actor=actor, now=now, payment=None)
+        else:
+            order._storeops_playbook = playbook  # type: ignore[attr-defined]  # for payment_start, this request
+        return order
+
+
+def _units_needed(store: Store, quote: Any, skus: Sequence[Any]) -> tuple[dict[int, int], dict[int, Sku]]:
+    """Units to reserve per SKU (the quote's lines and its gifts), and the gifts' SKU rows."""
     need: dict[int, int] = {}
-    for quoted, sku in zip(quote.lines, priced.skus, strict=True):
+    for quoted, sku in zip(quote.lines, skus, strict=True):
         need[sku.id] = need.get(sku.id, 0) + quoted.quantity
     gift_ids = [int(g.sku_id) for g in quote.gifts if g.sku_id.isdigit()]
     gift_skus = catalog_selectors.skus_by_id(store=store, ids=gift_ids) if gift_ids else {}
     for gift in quote.gifts:
         if gift.sku_id.isdigit() and int(gift.sku_id) in gift_skus:
             need[int(gift.sku_id)] = need.get(int(gift.sku_id), 0) + gift.quantity
-    sku_rows.update(gift_skus)
-    legs = _allocation_plan(store=store, playbook=playbook, address=address, need=need, skus=sku_rows)
-    group_row = (
-        groups.group_for_order(choice, quote, store=store, leader_ref=customer.customer_ref or "", now=now)
-        if choice is not None
-        else None
-    )
-    order = create_numbered(
-        Order,
-        now,
-        store=store,
-        channel=channel,
-        source=Source.STOREFRONT,
-        idempotency_key=key,
-        customer_ref=customer.customer_ref,
-        is_new_customer=customer.is_new,
-        **address.order_fields(),
-        currency=quote.currency,
-        list_total=quote.list_total.amount,
-        discount_total=quote.savings.amount,
-        payable=quote.payable.amount,
-        **(_presale_terms(quote) or {}),
-        coupon_codes=list(coupon_codes),
-        pricing={
-            "fingerprint": fingerprint,
-            "applied": [
-                {
-                    "offer": a.offer_id,
-                    "kind": str(a.kind),
-                    "amount": str(a.amount.amount),
-                    "zh": a.zh,
-                    "en": a.en,
-                    "coupon": a.coupon_code,
-                }
-                for a in quote.applied
-            ],
-            "explanation": [{"zh": x.zh, "en": x.en} for x in quote.explanation],
-        },
-        is_big_promo=is_big_promo,
-        buyer_note=buyer_note[:300],
-        client_ip=client_ip,
-        device_id=device_id,
-        group=group_row,
-        created_at=now,
-    )
-    line_rows: dict[int, OrderLine] = {}
-    created_lines: list[OrderLine] = []
-    position = 0
-    for quoted, sku in zip(quote.lines, priced.skus, strict=True):
-        position += 1
-        row = OrderLine(
-            order=order,
-            position=position,
-            sku_id=sku.id,
-            sku_code=sku.code,
-            title=sku.title[:200],
-            quantity=quoted.quantity,
-            unit_price=sku.price,
-            list_total=quoted.list_total.amount,
-            discount=(quoted.list_total - quoted.final_total).amount,
-            paid_total=quoted.final_total.amount,
-        )
-        created_lines.append(row)
-        line_rows.setdefault(sku.id, row)
-    for gift in quote.gifts:
-        if gift.sku_id.isdigit() and int(gift.sku_id) in gift_skus:
-            g = gift_skus[int(gift.sku_id)]
-            position += 1
-            row = OrderLine(
-                order=order,
-                position=position,
-                sku=g,
-                sku_code=g.code,
-                title=_("赠品：%(c)s") % {"c": g.code},
-                quantity=gift.quantity,
-                unit_price=Decimal("0"),
-                list_total=Decimal("0"),
-                paid_total=Decimal("0"),
-                is_gift=True,
-            )
-            created_lines.append(row)
-            line_rows.setdefault(g.pk, row)
-    OrderLine.objects.bulk_create(created_lines)  # one INSERT; the ids come back (RETURNING)
-    # reserve: one conditional UPDATE per (warehouse, sku) leg; any shortfall rolls back everything
-    remaining = dict(need)
-    taken: dict[int, int] = {}  # units allocated so far per line (the lines are new: none before)
-    allocations: list[Allocation] = []
-    for warehouse, sku_id, qty in legs:
-        inventory_services.stock_reserve(
-            actor=actor,
-            sku=sku_rows[sku_id],
-            warehouse=warehouse,
-            quantity=qty,
-            reference=f"order:{order.number}",
-        )
-        allocations += _allocation_parts(
-            [line for line in created_lines if line.sku_id == sku_id], warehouse, qty, taken
-        )
-        remaining[sku_id] -= qty
-    assert not any(remaining.values()), remaining
-    Allocation.objects.bulk_create(allocations)
-    for code in coupon_codes:
-        promotion_services.coupon_redeem(
-            actor=actor,
-            coupon_code=code,
-            customer=customer.customer_ref or "",
-            order_ref=order.number,
-            now=now,
-        )
-    promotion_services.offer_uses_record(
-        priced=priced,
-        customer_ref=customer.customer_ref or "",
-        order_id=order.pk,
-        order_number=order.number,
-        now=now,
-        presale=order.deposit_amount > 0,
-    )
-    placed = _event_row(
-        order, actor, "placed", dst=S.CREATED, at=now, payable=order.payable, lines=len(quote.lines)
-    )
-    audit_record(
-        actor=actor,
-        action="order.place",
-        obj=order,
-        store_id=store.pk,
-        after={"payable": order.payable, "status": order.status},
-    )
-    if order.payable > 0 and payment_with is not None:
-        # the order is new in this transaction: nobody else sees it yet. Its "placed" event is
-        # written with the payment's "payment_started" in one INSERT (in that order)
-        order._storeops_payment = _payment_open(  # type: ignore[attr-defined]
-            order,
-            actor=actor,
-            provider=payment_with[0],
-            gateway=payment_with[1],
-            minutes=playbook.payment_pending_minutes,
-            now=now,
-            events_before=[placed],
-        )
-    else:
-        placed.save(force_insert=True)
-    if order.payable == 0:
-        order = _mark_paid(order, actor=actor, now=now, payment=None)
-    else:
-        order._storeops_playbook = playbook  # type: ignore[attr-defined]  # for payment_start, this request
-    return order
+    return need, gift_skus
 
 
 def _presale_terms(quote: Any) -> dict[str, Any] | None:

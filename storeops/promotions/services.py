@@ -26,7 +26,7 @@ from storeops.core.context import Actor
 from storeops.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from storeops.core.money import Money
 from storeops.promotions import engine as e
-from storeops.promotions import selectors
+from storeops.promotions import flash_counters, selectors
 from storeops.promotions.models import (
     CouponKind,
     CouponStatus,
@@ -226,6 +226,8 @@ def offer_update(*, actor: Actor, offer: Offer, **changes: Any) -> Offer:  # noq
             OfferScopeItem.objects.bulk_create(new_scope)
             locked.all_items = not new_scope
         locked.save()
+        if locked.kind == OfferKind.FLASH_SALE:
+            flash_counters.forget(locked.pk)  # its stock may have changed: start again
         audit_record(
             actor=actor,
             action="offer.update",
@@ -251,6 +253,8 @@ def offer_set_status(*, actor: Actor, offer: Offer, status: str) -> Offer:
         before = {"status": locked.status}
         locked.status = status
         locked.save(update_fields=["status", "updated_at"])
+        if locked.kind == OfferKind.FLASH_SALE:
+            flash_counters.forget(locked.pk)
         audit_record(
             actor=actor,
             action=f"offer.{status}",
@@ -614,12 +618,7 @@ def offer_uses_record(
     other order took the last use), :class:`Conflict` rolls the order back: quote again.
     No query at all when the order got no limited offer and is no presale.
     """
-    units: dict[int, int] = {}
-    for line in priced.quote.lines:
-        for adjustment in line.adjustments:
-            if adjustment.level is e.Level.ITEM and adjustment.offer_id.startswith("of"):
-                pk = int(adjustment.offer_id[2:])
-                units[pk] = units.get(pk, 0) + adjustment.quantity
+    units = flash_counters.flash_units(priced)
     got = sorted({int(a.offer_id[2:]) for a in priced.quote.applied if a.offer_id.startswith("of")})
     presales = (
         {
@@ -648,7 +647,7 @@ def offer_uses_record(
                 .update(stock_sold=F("stock_sold") + quantity)
             )
             if not taken:
-                raise Conflict(_("秒杀活动库存不足本单数量，请重新获取报价后下单"), code="offer_sold_out")
+                raise flash_counters.sold_out()
         else:
             list(Offer.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True))
         before = selectors.offer_prior_use(customer_ref=customer_ref, offer_ids=[pk]).get(pk, 0)
@@ -683,14 +682,17 @@ def offer_uses_release(*, order_id: int, now: dt.datetime | None = None) -> int:
     Once only (``released_at``). Returns the number of uses released."""
     now = now or timezone.now()
     released = 0
+    back: dict[int, int] = {}
     with transaction.atomic():
         for use in OfferUse.objects.select_for_update().filter(order_id=order_id, released_at__isnull=True):
-            Offer.objects.filter(
+            if Offer.objects.filter(
                 pk=use.offer_id, kind=OfferKind.FLASH_SALE, stock_sold__gte=use.quantity
-            ).update(stock_sold=F("stock_sold") - use.quantity)
+            ).update(stock_sold=F("stock_sold") - use.quantity):
+                back[use.offer_id] = back.get(use.offer_id, 0) + use.quantity
             use.released_at = now
             use.save(update_fields=["released_at"])
             released += 1
+        flash_counters.give_back(back)  # the units are for sale again in Redis too
     return released
 
 
