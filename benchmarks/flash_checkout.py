@@ -60,7 +60,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.flash_sale import _setup_django, _throwaway_postgres, _throwaway_redis
+from benchmarks.flash_sale import _setup_django, database_and_redis
 
 LIST_PRICE = "100.00"
 FLASH_PRICE = "60.00"
@@ -337,17 +337,7 @@ def main() -> None:
 
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="flashcheckout")))
-        db_url = os.environ.get("DATABASE_URL", "")
-        note = "DATABASE_URL"
-        if not db_url:
-            db_url = stack.enter_context(_throwaway_postgres(tmp)) or ""
-            note = "throwaway PostgreSQL on loopback"
-        if not db_url:
-            db_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-            note = "SQLite (no PostgreSQL found: writers serialise, numbers are not PostgreSQL's)"
-        redis_url = os.environ.get("REDIS_URL", "") or stack.enter_context(_throwaway_redis()) or ""
-        if redis_url:
-            os.environ["REDIS_URL"] = redis_url
+        db_url, note, redis_url = database_and_redis(stack, tmp)
         os.environ.pop("FLASH_COUNTERS", None)  # each configuration sets it in its children
         _setup_django(db_url, str(tmp))
         from django.conf import settings

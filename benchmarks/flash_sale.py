@@ -293,6 +293,24 @@ def _race(kind: str, stock_id: int, clients: int, attempts: int) -> tuple[float,
     return clients * attempts / elapsed, sold
 
 
+def database_and_redis(stack: contextlib.ExitStack, tmp: Path) -> tuple[str, str, str]:
+    """``(database URL, what it is, Redis URL)``: ``DATABASE_URL``, else a throwaway PostgreSQL
+    on loopback, else SQLite; ``REDIS_URL``, else a throwaway redis-server, else ``""``. The
+    Redis URL is exported as ``REDIS_URL`` for Django (and forked children)."""
+    db_url = os.environ.get("DATABASE_URL", "")
+    note = "DATABASE_URL"
+    if not db_url:
+        db_url = stack.enter_context(_throwaway_postgres(tmp)) or ""
+        note = "throwaway PostgreSQL on loopback"
+    if not db_url:
+        db_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+        note = "SQLite (no PostgreSQL found: writers serialise, numbers are not PostgreSQL's)"
+    redis_url = os.environ.get("REDIS_URL", "") or stack.enter_context(_throwaway_redis()) or ""
+    if redis_url:
+        os.environ["REDIS_URL"] = redis_url
+    return db_url, note, redis_url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer attempts and repeats (< 1 minute)")
@@ -305,17 +323,7 @@ def main() -> None:
 
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="flashbench")))
-        db_url = os.environ.get("DATABASE_URL", "")
-        note = "DATABASE_URL"
-        if not db_url:
-            db_url = stack.enter_context(_throwaway_postgres(tmp)) or ""
-            note = "throwaway PostgreSQL on loopback"
-        if not db_url:
-            db_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-            note = "SQLite (no PostgreSQL found: writers serialise, numbers are not PostgreSQL's)"
-        redis_url = os.environ.get("REDIS_URL", "") or stack.enter_context(_throwaway_redis()) or ""
-        if redis_url:
-            os.environ["REDIS_URL"] = redis_url
+        db_url, note, redis_url = database_and_redis(stack, tmp)
         _setup_django(db_url, str(tmp))
         from django.db import connection
 
