@@ -54,8 +54,8 @@ def test_promo_05_console_activation_before_approval_shows_the_reason(store, tod
     assert campaign.status == "draft"
 
 
-def test_promo_07_excel_export_shows_figures_and_new_members(store, owner, make_user):
-    # given an ended campaign with 2,000 of GMV and 500 spent on ads
+def _ended_with_postmortem(store):
+    """An ended campaign with 2,000 of GMV and 500 spent on ads, its post-mortem generated."""
     start = timezone.localdate() - dt.timedelta(days=6)
     campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, start))
     ms.campaign_end(actor=ACTOR, campaign=campaign)
@@ -66,6 +66,12 @@ def test_promo_07_excel_export_shows_figures_and_new_members(store, owner, make_
     )
     ms.campaign_budget_actual_set(actor=ACTOR, campaign=campaign, kind="ads", actual="500")
     ms.campaign_postmortem_generate(actor=ACTOR, campaign=campaign)
+    return campaign
+
+
+def test_promo_07_excel_export_shows_figures_and_new_members(store, owner, make_user):
+    # given an ended campaign with 2,000 of GMV and 500 spent on ads
+    campaign = _ended_with_postmortem(store)
     # when finance exports it
     response = _client(make_user, Role.FINANCE).get(f"/marketing/campaigns/{campaign.pk}/postmortem.xlsx")
     # then the workbook has ROI (2000 − 500) ÷ 500 = 3.00, the empty service sections, and no
@@ -81,16 +87,7 @@ def test_promo_07_excel_export_shows_figures_and_new_members(store, owner, make_
 
 def test_promo_07_postmortem_page_writes_amounts_with_the_money_filter(store, make_user):
     # given an ended campaign with 2,000 of GMV and 500 spent on ads (the page showed 2000.00)
-    start = timezone.localdate() - dt.timedelta(days=6)
-    campaign = ms.campaign_activate(actor=ACTOR, campaign=an_approved_campaign(store, start))
-    ms.campaign_end(actor=ACTOR, campaign=campaign)
-    ms.campaign_metrics_record(
-        actor=ACTOR,
-        campaign=campaign,
-        rows=[{"hour": timezone.now() - dt.timedelta(days=5), "gmv": "2000.00"}],
-    )
-    ms.campaign_budget_actual_set(actor=ACTOR, campaign=campaign, kind="ads", actual="500")
-    ms.campaign_postmortem_generate(actor=ACTOR, campaign=campaign)
+    campaign = _ended_with_postmortem(store)
     # when the post-mortem page is read
     page = _client(make_user, Role.FINANCE).get(f"/marketing/campaigns/{campaign.pk}/postmortem/")
     # then GMV, cost and the budget lines are amounts; ROI and counts are not
