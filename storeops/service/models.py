@@ -329,7 +329,7 @@ class ReviewInvitation(models.Model):
 
 
 class NpsSource(models.TextChoices):
-    API = "api", _("接口")
+    API = "api", _("接口提交")
     IMPORT = "import", _("文件导入")
     CONSOLE = "console", _("手工录入")
 

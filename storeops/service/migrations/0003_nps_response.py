@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('customer_ref', models.CharField(blank=True, max_length=64, verbose_name='顾客')),
                 ('order_ref', models.CharField(blank=True, max_length=64, verbose_name='订单号')),
                 ('external_ref', models.CharField(blank=True, max_length=64, verbose_name='答卷编号')),
-                ('source', models.CharField(choices=[('api', '接口'), ('import', '文件导入'), ('console', '手工录入')], max_length=10, verbose_name='来源')),
+                ('source', models.CharField(choices=[('api', '接口提交'), ('import', '文件导入'), ('console', '手工录入')], max_length=10, verbose_name='来源')),
                 ('responded_at', models.DateTimeField(db_index=True, verbose_name='答卷时间')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='录入时间')),
                 ('created_by', models.CharField(blank=True, max_length=150, verbose_name='录入人')),
