@@ -176,7 +176,7 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
             request, "console/empty.html", _base_context(request, message=error_text(exc)), status=404
         )
     result = reconcile.reconcile(statement)
-    fee_rate = playbook_get(store=store).reconcile_fee_rate_max
+    fee_rate = playbook_get(store=store).fee_rate(statement.provider)
     fees_over = reconcile.fees_over_rate(statement, rate=fee_rate)
     show = request.GET.get("show", "differences")
     items = result.differences if show == "differences" else result.items

@@ -104,7 +104,7 @@ class StatementFeeOverOut(Schema):
     reference: str
     amount: Decimal
     fee: Decimal
-    expected_fee: Decimal  # the amount at the agreed rate (playbook reconcile_fee_rate_max)
+    expected_fee: Decimal  # the amount at the provider's agreed rate (playbook fee_rate)
 
 
 class ReconciliationOut(StatementOut):
@@ -279,7 +279,7 @@ def statement_detail(
     up to 500 a page), and the collections charged above the agreed fee rate (by row, paged by
     ``fees_page`` and ``fees_page_size``, up to 500 a page)."""
     result = reconcile.reconcile(_statement(store_id, statement_id))
-    rate = playbook_get(store=result.statement.store).reconcile_fee_rate_max
+    rate = playbook_get(store=result.statement.store).fee_rate(result.statement.provider)
     pages = _detail_pages(
         page=(result.items, page, page_size),
         fees_page=(reconcile.fees_over_rate(result.statement, rate=rate), fees_page, fees_page_size),

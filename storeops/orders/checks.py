@@ -135,7 +135,8 @@ def payment_statement_differences(ctx: CheckContext) -> Iterator[FindingDraft]:
     raised again; one that disappears (the payment applied, a corrected statement) resolves
     itself. And every day with collections of a provider whose statement is still not imported
     ``reconcile_statement_due_days`` later (0: not checked). And every statement whose fees are
-    above the agreed rate ``reconcile_fee_rate_max`` (0: not checked), once per statement.
+    above the provider's agreed rate (playbook ``fee_rate``: ``reconcile_fee_rates``, else
+    ``reconcile_fee_rate_max``; 0: not checked), once per statement.
     And the marketplaces' settlement reports (:func:`_settlement_findings`)."""
     from storeops.orders import payments as pay
     from storeops.orders import reconcile
@@ -189,7 +190,8 @@ def payment_statement_differences(ctx: CheckContext) -> Iterator[FindingDraft]:
                     what={"msgid": reconcile.MISMATCH_LABELS[item.result]},
                 ),
             )
-        fees = reconcile.fees_over_rate(statement, rate=ctx.playbook.reconcile_fee_rate_max)
+        rate = ctx.playbook.fee_rate(statement.provider)
+        fees = reconcile.fees_over_rate(statement, rate=rate)
         if fees:  # one finding a statement: the provider applied another rate, not a line's slip
             over = sum((f.over for f in fees), reconcile.ZERO)
             yield FindingDraft(
@@ -201,7 +203,7 @@ def payment_statement_differences(ctx: CheckContext) -> Iterator[FindingDraft]:
                     "statement": statement.pk,
                     "provider": statement.provider,
                     "statement_date": statement.statement_date.isoformat(),
-                    "rate": str(ctx.playbook.reconcile_fee_rate_max),
+                    "rate": str(rate),
                     "lines": len(fees),
                     "over": str(over),
                     "references": [f.reference for f in fees[:20]],

@@ -761,7 +761,7 @@ def expected_if_over(amount: Decimal, charged: Decimal, rate: Decimal) -> Decima
 
 def fees_over_rate(statement: PaymentStatement, *, rate: Decimal) -> list[FeeOver]:
     """The statement's collections charged a fee above ``rate`` (the playbook's
-    ``reconcile_fee_rate_max``) by more than a cent of rounding; 0: not checked."""
+    ``fee_rate`` of the statement's provider) by more than a cent of rounding; 0: not checked."""
     if rate <= 0:
         return []
     lines = (

@@ -14,7 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 def _s(rule: str, default: Any, zh: str, en: str, **constraints: Any) -> Any:
@@ -331,6 +331,14 @@ class PlaybookSettings(BaseModel):
         "Payment reconciliation: the agreed provider fee rate; fees above it are raised (0 = not checked)",
         ge=0,
         le=Decimal("0.1"),
+    )
+    reconcile_fee_rates: str = _s(
+        "ORD-06",
+        "",
+        "支付对账：各支付渠道自己的约定费率（如 wechatpay=0.006, alipay=0.0038；未列出的渠道按上一项）",
+        "Payment reconciliation: agreed fee rates of single providers (e.g. wechatpay=0.006, "
+        "alipay=0.0038; a provider not listed uses the rate above)",
+        max_length=500,
     )
     settlement_wait_days: int = _s(
         "ORD-06",
@@ -1007,6 +1015,17 @@ class PlaybookSettings(BaseModel):
         "SOP", 72, "提示处理时限（小时）", "Info findings due within (hours)", ge=1, le=2160
     )
 
+    @field_validator("reconcile_fee_rates")
+    @classmethod
+    def _fee_rates(cls, value: str) -> str:
+        fee_rates(value)  # raises ValueError naming the part that is not provider=rate
+        return value.strip()
+
+    def fee_rate(self, provider: str) -> Decimal:
+        """The agreed fee rate of a payment provider: its own (``reconcile_fee_rates``), else
+        ``reconcile_fee_rate_max``. 0: not checked."""
+        return fee_rates(self.reconcile_fee_rates).get(provider, self.reconcile_fee_rate_max)
+
     @model_validator(mode="after")
     def _consistent(self) -> PlaybookSettings:
         problems = []
@@ -1040,6 +1059,28 @@ class PlaybookSettings(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+def fee_rates(text: str) -> dict[str, Decimal]:
+    """``"wechatpay=0.006, alipay=0.0038"`` (comma, Chinese comma, semicolon or new line
+    between, ``=`` or ``:`` inside) as ``{provider: rate}``; each rate in [0, 0.1]. Raises
+    ValueError naming the part that is not ``provider=rate``."""
+    rates: dict[str, Decimal] = {}
+    parts = text.replace("，", ",").replace("；", ",").replace(";", ",").replace("\n", ",").split(",")
+    for part in filter(None, (p.strip() for p in parts)):
+        name, sep, number = part.replace("：", "=").replace(":", "=").partition("=")
+        name = name.strip()
+        try:
+            rate = Decimal(number.strip())
+        except ArithmeticError:
+            rate = Decimal(-1)
+        if not sep or not name or not rate.is_finite() or not 0 <= rate <= Decimal("0.1"):
+            raise ValueError(
+                f"“{part}” 应为 渠道=费率（0–0.1），如 wechatpay=0.006 / "
+                f"“{part}” must be provider=rate (0–0.1), e.g. wechatpay=0.006"
+            )
+        rates[name] = rate
+    return rates
 
 
 FIELDS = PlaybookSettings.model_fields

@@ -501,3 +501,28 @@ def test_ord06_fees_above_the_agreed_rate_are_raised_once_per_statement(world, s
     run_check("ORD-06", store=store, now=T0 + 25 * HOUR)
     finding.refresh_from_db()
     assert finding.status == "resolved"
+
+
+def test_ord06_each_provider_can_have_its_own_agreed_fee_rate(world, store):
+    _o, dear = _paid(world, "c3", qty=2)  # 200.00 charged 1 %: above the store's 0.6 %
+    _import(store, wechat_bill([("SUCCESS", dear.reference, "200.00", "", "", "2.00")]))
+    # another provider's contract changes nothing for this one
+    playbook_update(actor=ACTOR, store=store, values={"reconcile_fee_rates": "alipay=0.01"})
+    run_check("ORD-06", store=store, now=T0 + 24 * HOUR)
+    finding = Finding.objects.get(rule_id="ORD-06")
+    assert finding.detail["rate"] == "0.006"
+    # the test gateway's own contract is 1 %: nothing is over it, the finding resolves itself
+    playbook_update(actor=ACTOR, store=store, values={"reconcile_fee_rates": "alipay=0.01，test：0.01"})
+    run_check("ORD-06", store=store, now=T0 + 25 * HOUR)
+    finding.refresh_from_db()
+    assert finding.status == "resolved"
+
+
+@pytest.mark.parametrize("text", ["test", "test=abc", "test=0.2", "=0.006", "test=-0.01", "test=NaN"])
+def test_ord06_a_fee_rate_list_that_is_not_provider_equals_rate_is_refused(store, text):
+    from storeops.core.errors import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        playbook_update(actor=ACTOR, store=store, values={"reconcile_fee_rates": text})
+    assert "reconcile_fee_rates" in caught.value.fields
+    assert "provider=rate" in caught.value.fields["reconcile_fee_rates"]
