@@ -15,7 +15,8 @@
   ``period_start``/``period_end``) — import a marketplace's settlement report of a period
   (201; the same channel and period again replaces it); ``GET …/settlements`` (paged,
   ``?channel_id=``) and ``GET …/settlements/{id}`` (the comparison per order, paged;
-  ``commission_over``, paged by ``commission_page``; ``not_settled``).
+  ``commission_over``, paged by ``commission_page``; ``not_settled``, paged by
+  ``not_settled_page``).
 """
 
 from __future__ import annotations
@@ -347,8 +348,6 @@ def statement_apply(request: HttpRequest, store_id: int, statement_id: int, body
 
 # --- marketplace settlement reports (ORD-06) -------------------------------------------------------
 
-NOT_SETTLED_LISTED = settlements.NOT_SETTLED_SHOWN
-
 
 class SettlementOut(Schema):
     id: int
@@ -411,7 +410,9 @@ class SettlementDetailOut(SettlementOut):
     commission_page_size: int
     wait_days: int
     not_settled_total: int
-    not_settled: list[NotSettledOut]  # the first 200, oldest first
+    not_settled: list[NotSettledOut]  # one page, oldest first (not_settled_page, not_settled_page_size)
+    not_settled_page: int
+    not_settled_page_size: int
 
 
 def _settlement_out(report: SettlementReport) -> dict[str, Any]:
@@ -491,11 +492,14 @@ def settlement_detail(
     page_size: int = 100,
     commission_page: int = 1,
     commission_page_size: int = 100,
+    not_settled_page: int = 1,
+    not_settled_page_size: int = 100,
 ) -> dict[str, Any]:
     """The report compared with the channel's orders, per order number (differences first,
     ``page_size`` up to 500 a page), the commissions above the channel's agreed rate (by row,
     paged by ``commission_page`` and ``commission_page_size``, up to 500 a page) and the
-    channel's completed orders on no settlement report."""
+    channel's completed orders on no settlement report (oldest first, paged by
+    ``not_settled_page`` and ``not_settled_page_size``, up to 500 a page)."""
     report = settlements.settlement_get(store=_store(store_id), report_id=report_id)
     result = settlements.reconcile(report)
     rate = settlements.commission_rate(report)
@@ -506,9 +510,9 @@ def settlement_detail(
             commission_page,
             commission_page_size,
         ),
+        not_settled_page=(settlements.report_not_settled(report), not_settled_page, not_settled_page_size),
     )
-    items, over = pages["page"], pages["commission_page"]
-    missing = settlements.report_not_settled(report)
+    items, over, missing = pages["page"], pages["commission_page"], pages["not_settled_page"]
     return {
         **_settlement_out(report),
         "differences": len(result.differences),
@@ -547,9 +551,11 @@ def settlement_detail(
         "commission_page": commission_page,
         "commission_page_size": commission_page_size,
         "wait_days": playbook_get(store=report.store, channel=report.channel).settlement_wait_days,
-        "not_settled_total": len(missing),
+        "not_settled_total": missing["total"],
         "not_settled": [
             {"order_number": m.number, "completed_at": m.completed_at, "amount": m.amount}
-            for m in missing[:NOT_SETTLED_LISTED]
+            for m in missing["items"]
         ],
+        "not_settled_page": not_settled_page,
+        "not_settled_page_size": not_settled_page_size,
     }

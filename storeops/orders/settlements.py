@@ -51,7 +51,6 @@ from storeops.stores.selectors import playbook_get
 MAX_PERIOD_DAYS = 93
 EARLIEST = dt.date(2000, 1, 1)  # a period before it is a typing slip (and no day's bounds overflow)
 _TOTAL_LIMIT = Decimal("1e12")
-NOT_SETTLED_SHOWN = 200  # orders listed (all of them count)
 
 
 class Mismatch:

@@ -119,6 +119,29 @@ def test_ord06_the_settlement_detail_pages_the_commissions_above_the_rate(api_as
     assert set(bad.json()["fields"]) == {"commission_page", "commission_page_size", "page_size"}
 
 
+def test_ord06_the_settlement_detail_pages_the_orders_not_settled(api_as, world, store, channel):
+    # given three completed orders no report names (the API listed the first 200 only)
+    waiting = [
+        _completed(world, f"w{n}", delivered=T0 + dt.timedelta(days=1, hours=n)).number for n in range(3)
+    ]
+    finance = api_as(Role.FINANCE)
+    report = _upload(finance, store, channel, csv("OTHER,交易,1.00,,2026-06-03")).json()
+    url = f"/orders/finance/{store.pk}/settlements/{report['id']}"
+
+    # when
+    first = finance.get(url, not_settled_page_size=2)
+    second = finance.get(url, not_settled_page=2, not_settled_page_size=2)
+    bad = finance.get(url, not_settled_page=0, not_settled_page_size=501)
+
+    # then: oldest first, two a page, with the total
+    body = first.json()
+    assert (body["not_settled_total"], body["not_settled_page"], body["not_settled_page_size"]) == (3, 1, 2)
+    assert [m["order_number"] for m in body["not_settled"]] == waiting[:2]
+    assert [m["order_number"] for m in second.json()["not_settled"]] == waiting[2:]
+    assert bad.status_code == 422
+    assert set(bad.json()["fields"]) == {"not_settled_page", "not_settled_page_size"}
+
+
 def test_ord06_settlement_list_is_paged_and_filtered_by_channel(api_as, world, store, channel):
     other = store_services.channel_create(actor=ACTOR, store=store, kind="jd", code="jd", name="京东店")
     finance = api_as(Role.FINANCE)
