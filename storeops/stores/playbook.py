@@ -515,6 +515,13 @@ class PlaybookSettings(BaseModel):
         ge=-100,
         le=100,
     )
+    nps_survey_url: str = _s(
+        "DATA-01",
+        "",
+        "NPS 问卷链接，附在评价邀请中（{order} 换成订单号；空=不附）",
+        "NPS survey link added to the review invitation ({order} becomes the order number; empty = none)",
+        max_length=300,
+    )
     nps_min_responses: int = _s(
         "DATA-01",
         30,
@@ -1014,6 +1021,14 @@ class PlaybookSettings(BaseModel):
     finding_due_hours_info: int = _s(
         "SOP", 72, "提示处理时限（小时）", "Info findings due within (hours)", ge=1, le=2160
     )
+
+    @field_validator("nps_survey_url")
+    @classmethod
+    def _survey_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and (not value.startswith(("https://", "http://")) or any(c.isspace() for c in value)):
+            raise ValueError("须为 http(s) 链接 / must be an http(s) link")
+        return value
 
     @field_validator("reconcile_fee_rates")
     @classmethod

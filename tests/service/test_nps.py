@@ -20,7 +20,7 @@ from storeops.analytics import reports
 from storeops.analytics import selectors as analytics_selectors
 from storeops.audit.models import AuditEntry
 from storeops.service import rules, selectors, services
-from storeops.service.models import NpsResponse
+from storeops.service.models import NpsResponse, ReviewInvitation
 from storeops.stores import services as store_services
 
 pytestmark = pytest.mark.django_db
@@ -384,3 +384,32 @@ def test_data_01_console_nps_page_in_english(store, system, make_user, today):
     page = client.get("/service/nps/").content.decode()
     assert "Net promoter score (NPS)" in page
     assert "净推荐值" not in page
+
+
+# --- the survey link in the review invitation ---------------------------------------------------------
+
+
+def test_data_01_the_review_invitation_carries_the_nps_survey_link_with_the_order(
+    store, channel, system, settings
+):
+    from tests.fulfilment.builders import a_carrier, a_shipment, scan
+    from tests.fulfilment.builders import at as f_at
+
+    settings.STOREOPS_CUSTOMER_NOTIFIERS = []
+    store_services.playbook_update(
+        actor=system, store=store, values={"nps_survey_url": "https://shop.example.com/nps?order={order}"}
+    )
+    shipment = a_shipment(store, channel, "SF-NPS", carrier=a_carrier())
+    scan(shipment, (1, "已揽收"), (20, "已签收"))
+    services.review_invitations_send(actor=system, now=f_at(50))
+    text = ReviewInvitation.objects.get().text
+    assert "请打分（0–10）：https://shop.example.com/nps?order=O-SF-NPS" in text
+
+
+@pytest.mark.parametrize("url", ["shop.example.com/nps", "ftp://x", "https://a b"])
+def test_data_01_the_survey_link_must_be_an_http_link(store, system, url):
+    from storeops.core.errors import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        store_services.playbook_update(actor=system, store=store, values={"nps_survey_url": url})
+    assert "nps_survey_url" in caught.value.fields

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -131,10 +132,15 @@ class InvitationResult:
     not_due: int = 0
 
 
-def _invitation_text(order_ref: str, template: Any) -> str:
+def _invitation_text(order_ref: str, template: Any, survey_url: str = "") -> str:
+    """The invitation: the review, the photo-review coupon when one is promised, and the
+    playbook's NPS survey link (DATA-01) with the order number in it when it asks for one."""
     text = _("亲，您的订单 %(order)s 已签收，期待您的评价！") % {"order": order_ref}
     if template is not None:
         text += _("晒图评价送%(coupon)s。") % {"coupon": template.name}
+    if survey_url:
+        link = survey_url.replace("{order}", quote(order_ref, safe=""))
+        text += _("您有多大可能把本店推荐给朋友？请打分（0–10）：%(url)s") % {"url": link}
     return text
 
 
@@ -251,7 +257,9 @@ def _invite_order(
                             order_selectors.customer_phone(channel_id=channel.pk, number=order_ref)
                             or f"order:{order_ref}"
                         )[:100],
-                        "text": _invitation_text(order_ref, template),
+                        "text": _invitation_text(
+                            order_ref, template, playbook_get(store=store, channel=channel).nps_survey_url
+                        ),
                         "coupon_promised": template is not None,
                         "coupon_template_id": template.pk if template is not None else None,
                     },
