@@ -388,6 +388,7 @@ def _playbook_rows(store: Store, channel: Channel | None, language: str) -> list
             "effective": effective[name],
             "own": own.get(name, ""),
             "inherited": store_values.get(name, "") if channel is not None else "",
+            "text": pb.FIELDS[name].annotation is str,  # a list or a link: a wider input
         }
         for name in pb.FIELDS
     ]

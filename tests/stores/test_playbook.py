@@ -134,3 +134,19 @@ def test_console_playbook_form_saves_and_shows_errors(store, make_user):
     finance.force_login(make_user(Role.FINANCE))
     assert finance.get("/playbook/").status_code == 200
     assert finance.post("/playbook/", {"safety_stock_days": "9"}).status_code == 403
+
+
+def test_console_playbook_text_settings_get_a_wide_input_and_save(store, make_user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(make_user(Role.OWNER))
+    page = client.get("/playbook/").content.decode()
+    assert 'name="reconcile_fee_rates" value="" size="32"' in page  # a list: wide
+    assert 'name="safety_stock_days" value="" size="8"' in page  # a number: narrow
+    saved = client.post("/playbook/", {"reconcile_fee_rates": "wechatpay=0.006, alipay=0.0038"})
+    assert saved.status_code == 302
+    assert playbook_get(store=store).fee_rate("alipay") == Decimal("0.0038")
+    bad = client.post("/playbook/", {"reconcile_fee_rates": "alipay"})
+    assert bad.status_code == 422
+    assert "应为 渠道=费率" in bad.content.decode()
