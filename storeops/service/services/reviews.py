@@ -42,9 +42,11 @@ _URL = re.compile(r"^https?://\S{3,500}$")
 # ---- LOG-02: reviews and invitations ------------------------------------------------------------
 
 
-def _reward_template(store: Store, channel: Channel) -> Any:
-    """The active reward coupon template of the playbook, or None (no reward, no promise)."""
-    template_id = playbook_get(store=store, channel=channel).review_reward_coupon_template
+def _reward_template(store: Store, channel: Channel, book: PlaybookSettings | None = None) -> Any:
+    """The active reward coupon template of the playbook (``book``: the channel's, when the
+    caller has read it), or None (no reward, no promise)."""
+    book = book or playbook_get(store=store, channel=channel)
+    template_id = book.review_reward_coupon_template
     if not template_id:
         return None
     try:
@@ -224,7 +226,7 @@ def _invite_store(actor: Actor, store: Store, now: dt.datetime, result: Invitati
         if now < due:
             result.not_due += 1
             continue
-        if _invite_order(actor, store, channel, ref, at, due, now):
+        if _invite_order(actor, store, channel, ref, at, due, now, playbooks[channel_id]):
             result.sent += 1
         else:
             result.failed += 1
@@ -238,8 +240,9 @@ def _invite_order(
     delivered_at: dt.datetime,
     due: dt.datetime,
     now: dt.datetime,
+    book: PlaybookSettings,
 ) -> bool:
-    template = _reward_template(store, channel)
+    template = _reward_template(store, channel, book)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -257,9 +260,7 @@ def _invite_order(
                             order_selectors.customer_phone(channel_id=channel.pk, number=order_ref)
                             or f"order:{order_ref}"
                         )[:100],
-                        "text": _invitation_text(
-                            order_ref, template, playbook_get(store=store, channel=channel).nps_survey_url
-                        ),
+                        "text": _invitation_text(order_ref, template, book.nps_survey_url),
                         "coupon_promised": template is not None,
                         "coupon_template_id": template.pk if template is not None else None,
                     },
