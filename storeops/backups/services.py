@@ -318,6 +318,19 @@ def backup_restore(
     )
 
 
+def backup_keep() -> int:
+    """How many daily backups to keep: ``STOREOPS_BACKUP_KEEP`` when the server sets it, else the
+    longest ``backup_keep_days`` of the stores' playbooks (STORE-06; one database holds every
+    store, so no store keeps fewer days than it asked for)."""
+    if settings.STOREOPS_BACKUP_KEEP is not None:
+        return int(settings.STOREOPS_BACKUP_KEEP)
+    from storeops.stores.playbook import PlaybookSettings
+    from storeops.stores.selectors import playbook_get, store_list
+
+    days = [playbook_get(store=store).backup_keep_days for store in store_list()]
+    return max(days, default=PlaybookSettings().backup_keep_days)
+
+
 def backup_prune(*, keep: int, directories: list[Path | str] | None = None) -> list[Path]:
     """Keep the newest ``keep`` backups (by their manifest's creation time) in each folder and
     delete the older ones; default folders: the backup folder and, if set, the copy folder.

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from storeops.backups.services import backup_create, backup_prune
+from storeops.backups.services import backup_create, backup_keep, backup_prune
 from storeops.core.context import Actor
 
 
@@ -14,7 +13,8 @@ from storeops.core.context import Actor
 @lock_task("store-06-backup")  # type: ignore[untyped-decorator]
 def backup_daily() -> str:
     """Back up the database, copy it off the machine (if configured), keep the newest
-    ``STOREOPS_BACKUP_KEEP``. A failure raises, so huey logs it, and is in the audit log."""
+    :func:`backup_keep` (the playbook's ``backup_keep_days``, or ``STOREOPS_BACKUP_KEEP``). A
+    failure raises, so huey logs it, and is in the audit log."""
     result = backup_create(actor=Actor.system("task"))
-    backup_prune(keep=settings.STOREOPS_BACKUP_KEEP)
+    backup_prune(keep=backup_keep())
     return result.dump_path.name

@@ -231,7 +231,11 @@ STOREOPS_OUTREACH_SENDERS = [
 ]
 
 STOREOPS_BACKUP_DIR = Path(os.environ.get("STOREOPS_BACKUP_DIR", VAR_DIR / "backups"))
-STOREOPS_BACKUP_KEEP = int(os.environ.get("STOREOPS_BACKUP_KEEP", "14"))
+# the number of daily backups kept: when unset, the stores' playbook (backup_keep_days, STORE-06)
+# decides (the longest of them); set it to override every store's setting
+STOREOPS_BACKUP_KEEP = (
+    int(os.environ["STOREOPS_BACKUP_KEEP"]) if os.environ.get("STOREOPS_BACKUP_KEEP") else None
+)
 # An off-machine copy of every backup (SOP STORE-06): a mounted remote folder (NFS, rclone mount, ...).
 STOREOPS_BACKUP_COPY_DIR = os.environ.get("STOREOPS_BACKUP_COPY_DIR", "")
 

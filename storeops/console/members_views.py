@@ -1,7 +1,8 @@
-"""Console pages of members (MEM-01/02/03/05): the member list with tier/referral filters,
-tier counts and the rewards catalogue (coupons and goods; staff add goods rewards there), the
-member detail with ledger, tier coupons and referral, and the manual points adjustment
-(through :mod:`storeops.members.services`)."""
+"""Console pages of members (MEM-01/02/03/05): the member list with tier/referral/birthday-month
+filters, tier counts and the rewards catalogue (coupons and goods; staff add goods rewards
+there), the member detail with ledger, tier coupons, birthday gifts and referral, the profile
+form (birthday included) and the manual points adjustment (through
+:mod:`storeops.members.services`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -27,6 +29,7 @@ from storeops.console.views import (
     store_or_404,
 )
 from storeops.core.errors import DomainError, ValidationError
+from storeops.members import rules as member_rules
 from storeops.members import selectors as member_selectors
 from storeops.members import services as member_services
 from storeops.stores.selectors import playbook_get
@@ -57,7 +60,10 @@ def _members_page(
     q = request.GET.get("q", "").strip()
     tier = request.GET.get("tier", "")
     referred = request.GET.get("referred", "")
-    qs = member_selectors.member_list(store=store, q=q, tier=tier, referred=referred)
+    month_text = request.GET.get("birth_month", "")
+    birth_month = int(month_text) if month_text.isdigit() and 1 <= int(month_text) <= 12 else None
+    qs = member_selectors.member_list(store=store, q=q, tier=tier, referred=referred, birth_month=birth_month)
+    this_month = timezone.localdate().month
     counts = member_selectors.tier_counts(store=store)
     stats = member_selectors.referral_stats(store=store, limit=5)
     return render(
@@ -69,13 +75,17 @@ def _members_page(
             q=q,
             tier=tier,
             referred=referred,
+            birth_month=birth_month,
+            months=range(1, 13),
+            this_month=this_month,
+            birthdays_this_month=member_selectors.birthdays_in_month(store=store, month=this_month),
             tiers=member_selectors.TIER_CHOICES,
             referred_choices=[(v, str(label)) for v, label in REFERRED_CHOICES],
             tier_counts=[(label, counts.get(v, 0)) for v, label in member_selectors.TIER_CHOICES],
             stats=stats,
             rewards=member_selectors.reward_rows(store=store, book=playbook_get(store=store)),
             can_add_reward=request.user.has_perm("members.add_pointsreward"),
-            querystring=f"q={q}&tier={tier}&referred={referred}",
+            querystring=querystring(request),
             sent=sent or {},
             errors=errors or {},
         ),
@@ -119,6 +129,11 @@ def _member_page(
             ),
             invitees_querystring=querystring(request, page="invitees_page"),
             grants=member_selectors.member_grants(member=member),
+            birthday=member_rules.birthday_text(member.birth_month, member.birth_day),
+            birthday_gifts=member_selectors.member_birthday_gifts(member=member),
+            birthday_days_before=book.birthday_gift_days_before,
+            genders=member_selectors.GENDER_CHOICES,
+            can_edit=request.user.has_perm("members.change_member"),
             can_adjust=request.user.has_perm("members.adjust_points"),
             unlimited=request.user.has_perm("members.adjust_points_any"),
             adjust_limit=book.points_adjust_limit,
@@ -166,6 +181,36 @@ def member_adjust(request: HttpRequest, member_id: int) -> HttpResponse:
             request, store, member.pk, sent=sent, errors=refused(request, exc, sent), code=422
         )
     messages.success(request, _("积分已调整"))
+    return HttpResponseRedirect(reverse("console:member_detail", args=[member.pk]))
+
+
+@console_view("members.change_member")
+@require_POST
+def member_profile(request: HttpRequest, member_id: int) -> HttpResponse:
+    """Change a member's profile (gender, birth year, birthday for the MEM-01 birthday gift,
+    city); a refused change saves nothing and comes back as typed."""
+    store = store_or_404(request)
+    member = member_selectors.member_get(store=store, member_id=member_id)
+    sent = posted(request, "gender", "birth_year", "birthday", "city")
+    try:
+        year_text = sent["birth_year"].strip()
+        if year_text and not year_text.isdigit():
+            raise ValidationError(
+                _("出生年份应在 1900 与今年之间"), fields={"birth_year": _("出生年份应在 1900 与今年之间")}
+            )
+        member_services.member_update(
+            actor=_actor(request),
+            member=member,
+            gender=sent["gender"],
+            birth_year=int(year_text) if year_text else None,
+            birthday=sent["birthday"],
+            city=sent["city"],
+        )
+    except DomainError as exc:
+        return _member_page(
+            request, store, member.pk, sent=sent, errors=refused(request, exc, sent), code=422
+        )
+    messages.success(request, _("会员资料已保存"))
     return HttpResponseRedirect(reverse("console:member_detail", args=[member.pk]))
 
 

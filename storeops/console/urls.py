@@ -321,6 +321,7 @@ urlpatterns = [
     path("members/", members_views.members_list, name="members_list"),
     path("members/<int:member_id>/", members_views.member_detail, name="member_detail"),
     path("members/<int:member_id>/adjust/", members_views.member_adjust, name="member_adjust"),
+    path("members/<int:member_id>/profile/", members_views.member_profile, name="member_profile"),
     path(
         "members/rewards/goods/",
         members_views.member_reward_goods_create,

@@ -1,7 +1,8 @@
 """Members API (/api/v1/members): members with their tier, points and ledger (MEM-01/02), join
 and referral binding (MEM-05), points adjustment and redemption for coupons or goods
-(MEM-02), the points rewards catalogue (coupons and goods), referral statistics, and
-on-demand runs of the order sync and the monthly tier coupons (MEM-02/03)."""
+(MEM-02), the points rewards catalogue (coupons and goods), referral statistics, birthday
+gifts (MEM-01), and on-demand runs of the order sync, the monthly tier coupons and the
+birthday gifts (MEM-01/02/03)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Header, Router, Schema, Status
+from pydantic import Field
 
 from storeops.accounts.access import perm, principal
 from storeops.core.api import OneOf, Page, paginate
 from storeops.core.errors import ValidationError
 from storeops.members import selectors, services
-from storeops.members.models import EntryKind, Gender, Member, RewardKind, Tier
+from storeops.members.models import BirthdayGift, EntryKind, Gender, Member, RewardKind, Tier
+from storeops.members.rules import birthday_text
 from storeops.orders.services import AddressIn
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
@@ -47,11 +50,16 @@ class MemberOut(Schema):
     referral_rewarded_at: dt.datetime | None
     gender: str
     birth_year: int | None
+    birthday: str | None  # "MM-DD"
     city: str
 
     @staticmethod
     def resolve_referred_by(obj: Member) -> str | None:
         return obj.referred_by.customer_ref if obj.referred_by_id else None
+
+    @staticmethod
+    def resolve_birthday(obj: Member) -> str | None:
+        return birthday_text(obj.birth_month, obj.birth_day)
 
 
 class LedgerOut(Schema):
@@ -81,6 +89,22 @@ class InviteeOut(Schema):
     referral_order: str
 
 
+class BirthdayGiftOut(Schema):
+    id: int
+    member_id: int
+    customer_ref: str
+    year: int
+    birthday: dt.date
+    tier: str
+    coupons: int
+    codes: list[str]
+    issued_at: dt.datetime
+
+    @staticmethod
+    def resolve_customer_ref(obj: BirthdayGift) -> str:
+        return obj.member.customer_ref
+
+
 DETAIL_LEDGER = 50  # the latest ledger lines in a member's detail (all: GET …/ledger)
 DETAIL_INVITEES = 100  # the latest invitees in a member's detail (all: GET …/invitees)
 
@@ -89,6 +113,11 @@ class MemberDetailOut(MemberOut):
     ledger: list[LedgerOut]
     invitees: list[InviteeOut]
     invitees_total: int
+    birthday_gifts: list[BirthdayGiftOut]
+
+    @staticmethod
+    def resolve_birthday_gifts(obj: Member) -> list[Any]:
+        return selectors.member_birthday_gifts(member=obj)
 
     @staticmethod
     def resolve_ledger(obj: Member) -> list[Any]:
@@ -108,12 +137,14 @@ class JoinIn(Schema):
     invite_code: str = ""
     gender: Annotated[str, OneOf(Gender)] = ""  # "": not given
     birth_year: int | None = None
+    birthday: str | None = None  # "MM-DD"
     city: str = ""
 
 
 class ProfilePatch(Schema):
     gender: Annotated[str, OneOf(Gender)] | None = None
     birth_year: int | None = None
+    birthday: str | None = None  # "MM-DD"; "" or null clears it
     city: str | None = None
 
 
@@ -225,6 +256,11 @@ class TierCouponsOut(Schema):
     not_due: bool
 
 
+class BirthdayGiftsRunOut(Schema):
+    members: int
+    coupons: int
+
+
 # ---- members ------------------------------------------------------------------------------------
 
 
@@ -236,13 +272,20 @@ def members_list(
     tier: Annotated[str, OneOf(Tier, blank=True)] = "",
     referred: Annotated[str, OneOf(selectors.REFERRED_FILTERS, blank=True)] = "",
     customer_ref: str = "",
+    birth_month: Annotated[int, Field(ge=1, le=12)] | None = None,
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
     """Members, newest first; ``q`` matches customer, invite code or city; ``customer_ref`` is
-    an exact match; ``tier`` filters (silver / gold / diamond); ``referred`` = yes / no."""
+    an exact match; ``tier`` filters (silver / gold / diamond); ``referred`` = yes / no;
+    ``birth_month`` (1–12): members whose birthday is in that month."""
     qs = selectors.member_list(
-        store=_store(store_id), q=q, tier=tier, referred=referred, customer_ref=customer_ref
+        store=_store(store_id),
+        q=q,
+        tier=tier,
+        referred=referred,
+        customer_ref=customer_ref,
+        birth_month=birth_month,
     )
     return paginate(qs, page, page_size)
 
@@ -500,3 +543,24 @@ def tier_coupons(request: HttpRequest, store_id: int) -> dict[str, Any]:
     """Issue this month's tier coupons now (idempotent; nothing before the issue day)."""
     run = services.tier_coupons_issue(actor=principal(request).actor, store=_store(store_id))
     return {"month": run.month, "members": run.members, "coupons": run.coupons, "not_due": run.not_due}
+
+
+@router.get("/{store_id}/birthday-gifts", response=Page[BirthdayGiftOut], auth=perm("members.view_member"))
+def birthday_gifts(
+    request: HttpRequest,
+    store_id: int,
+    year: Annotated[int, Field(ge=2000, le=2100)] | None = None,
+    q: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    """Birthday gifts given (MEM-01), newest first; ``year`` filters, ``q`` matches the customer."""
+    qs = selectors.birthday_gift_list(store=_store(store_id), year=year, q=q)
+    return paginate(qs, page, page_size)
+
+
+@router.post("/{store_id}/birthday-gifts", response=BirthdayGiftsRunOut, auth=perm("members.change_member"))
+def birthday_gifts_issue(request: HttpRequest, store_id: int) -> dict[str, Any]:
+    """Give today's due birthday gifts now (idempotent: once per member and year)."""
+    run = services.birthday_gifts_issue(actor=principal(request).actor, store=_store(store_id))
+    return {"members": run.members, "coupons": run.coupons}

@@ -1,6 +1,8 @@
 """MEM-03: the month's tier coupons must be issued by the playbook's deadline (the issue day
 plus ``tier_coupon_deadline_hours``). MEM-05: the active referral coupon templates must be
-worth at least the playbook's customer acquisition cost."""
+worth at least the playbook's customer acquisition cost. MEM-01: every member whose birthday
+was known gets their birthday gift by the birthday, and members with birthdays have a gift to
+get."""
 
 from __future__ import annotations
 
@@ -8,10 +10,11 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
-from storeops.members import selectors
+from storeops.members import rules, selectors
 from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check, titled
 
 
@@ -77,4 +80,49 @@ def referral_value_check(ctx: CheckContext) -> Iterator[FindingDraft]:
                 "acquisition_cost": f"{cost:.2f}",
                 "templates": [{"id": t.id, "name": t.name, "amount": str(t.amount)} for t in templates],
             },
+        )
+
+
+BIRTHDAY_LOOKBACK_DAYS = 7  # how far back a missed birthday gift is still reported
+
+
+@register_check(rule="MEM-01", title="会员生日礼", owner_role=Role.OPERATIONS, schedule=Schedule.DAILY)
+def birthday_gifts_check(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """Members whose birthday passed in the last week without their gift (their birthday was
+    known before the gift window opened) are a finding; so is a store whose members tell their
+    birthdays but which has no active birthday coupon template (nothing to give)."""
+    book = ctx.playbook
+    today = timezone.localdate(ctx.now)
+    missed = selectors.members_missed_birthday_gift(
+        store=ctx.store,
+        missed=rules.birthdays_missed(today, days=BIRTHDAY_LOOKBACK_DAYS),
+        days_before=book.birthday_gift_days_before,
+    )
+    if missed:
+        yield FindingDraft(
+            subject_key="birthday-gifts:missed",
+            subject_type="members.birthday",
+            subject_id="missed",
+            **titled(
+                gettext_noop("%(n)s 位会员生日已过但未收到生日礼"),
+                n=len(missed),
+            ),
+            severity=Severity.WARNING,
+            detail={
+                "members": [
+                    {"id": m.pk, "customer": m.customer_ref, "birthday": day.isoformat()}
+                    for m, day in missed[:50]
+                ],
+                "total": len(missed),
+            },
+        )
+    templates = selectors.active_templates_of_rule(store=ctx.store, rule=selectors.BIRTHDAY_RULE)
+    if not templates and selectors.birthdays_in_month(store=ctx.store, month=today.month):
+        yield FindingDraft(
+            subject_key="birthday-gifts:no-template",
+            subject_type="members.birthday",
+            subject_id="templates",
+            **titled(gettext_noop("本月有会员生日，但没有启用的生日礼优惠券模板")),
+            severity=Severity.INFO,
+            detail={"month": today.month},
         )

@@ -1,6 +1,6 @@
 """Members (MEM-01/02/05): one per (store, customer reference), their append-only points and
-growth-value ledger, the points rewards catalogue (coupons and goods) and the monthly
-tier-coupon grants (MEM-03).
+growth-value ledger, the points rewards catalogue (coupons and goods), the monthly
+tier-coupon grants (MEM-03) and the yearly birthday gifts (MEM-01).
 
 A member's ``points_balance`` and ``growth_value`` are only ever changed together with a
 ledger line by :mod:`storeops.members.services` (one conditional UPDATE each, so two
@@ -56,6 +56,11 @@ class Member(models.Model):
     # optional profile (personas, MEM-07, are built elsewhere)
     gender = models.CharField(_("性别"), max_length=10, choices=Gender.choices, blank=True, default="")
     birth_year = models.PositiveSmallIntegerField(_("出生年份"), null=True, blank=True)
+    # the birthday (MEM-01 birthday gift): month and day, both or neither; when it was last set
+    # (a birthday told after its gift window is not a missed gift)
+    birth_month = models.PositiveSmallIntegerField(_("生日（月）"), null=True, blank=True)
+    birth_day = models.PositiveSmallIntegerField(_("生日（日）"), null=True, blank=True)
+    birthday_set_at = models.DateTimeField(_("生日登记时间"), null=True, blank=True)
     city = models.CharField(_("城市"), max_length=50, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -68,7 +73,10 @@ class Member(models.Model):
             ("adjust_points_any", _("调整积分（不限额）")),
             ("redeem_points", _("积分兑换")),
         ]
-        indexes = [models.Index(fields=("store", "tier"), name="member_store_tier")]
+        indexes = [
+            models.Index(fields=("store", "tier"), name="member_store_tier"),
+            models.Index(fields=("store", "birth_month", "birth_day"), name="member_store_birthday"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=("store", "customer_ref"), name="member_one_per_customer"),
             models.UniqueConstraint(fields=("store", "invite_code"), name="member_invite_code_unique"),
@@ -78,6 +86,11 @@ class Member(models.Model):
             models.CheckConstraint(
                 condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900, birth_year__lte=2100),
                 name="member_birth_year_plausible",
+            ),
+            models.CheckConstraint(
+                condition=Q(birth_month__isnull=True, birth_day__isnull=True)
+                | Q(birth_month__gte=1, birth_month__lte=12, birth_day__gte=1, birth_day__lte=31),
+                name="member_birthday_plausible",
             ),
         ]
 
@@ -231,3 +244,27 @@ class TierCouponGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.month}"
+
+
+class BirthdayGift(models.Model):
+    """A member's birthday gift (MEM-01): one row per member and birthday year, written when the
+    gift reached them (``coupons`` may be 0 when no active birthday template fits their tier)."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="birthday_gifts", verbose_name=_("会员")
+    )
+    year = models.PositiveSmallIntegerField(_("年份"))
+    birthday = models.DateField(_("生日"))  # the date it fell on that year
+    tier = models.CharField(_("会员等级"), max_length=10, choices=Tier.choices)
+    coupons = models.PositiveSmallIntegerField(_("发券数"), default=0)
+    codes = models.JSONField(_("券码"), default=list, blank=True)
+    issued_at = models.DateTimeField(_("发放时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("会员生日礼")
+        verbose_name_plural = _("会员生日礼")
+        ordering = ("-issued_at", "-pk")
+        constraints = [models.UniqueConstraint(fields=("member", "year"), name="birthday_gift_once_a_year")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.year}"

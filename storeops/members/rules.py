@@ -8,11 +8,16 @@
   refund is computed from the cumulative refunded amount, so the reversals of an order
   always add up to exactly what it earned once it is refunded in full, whatever the number
   of partial refunds;
-* a referral may not point at oneself nor close a loop (MEM-05).
+* a referral may not point at oneself nor close a loop (MEM-05);
+* a birthday is a month and day (no year); the birthday gift (MEM-01) is due from
+  ``days_before`` days ahead of the birthday through the birthday itself, once per birthday.
+  A 29 February birthday falls on 28 February in other years.
 """
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -134,3 +139,56 @@ def referral_problem(
         seen.add(current)
         current = inviter_of(current)
     return None
+
+
+# --- birthdays (MEM-01 birthday gift) ----------------------------------------------------------------
+
+
+def parse_birthday(text: str) -> tuple[int, int]:
+    """``"MM-DD"`` (also ``"M-D"``, ``"MM/DD"``, ``"MM月DD日"``) as (month, day); 29 February is a
+    birthday. Raises ValueError for anything else."""
+    cleaned = text.strip().replace("月", "-").replace("日", "").replace("/", "-").replace(".", "-")
+    parts = cleaned.split("-")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise ValueError(f"not a birthday: {text!r}")
+    month, day = (int(p) for p in parts)
+    if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(2000, month)[1]:  # 2000: a leap year
+        raise ValueError(f"not a birthday: {text!r}")
+    return month, day
+
+
+def birthday_text(month: int | None, day: int | None) -> str | None:
+    return None if month is None or day is None else f"{month:02d}-{day:02d}"
+
+
+def birthday_in(year: int, month: int, day: int) -> dt.date:
+    """The birthday's date in ``year`` (29 February is 28 February outside leap years)."""
+    if month == 2 and day == 29 and not calendar.isleap(year):
+        return dt.date(year, 2, 28)
+    return dt.date(year, month, day)
+
+
+def birthdays_due(today: dt.date, *, days_before: int) -> dict[tuple[int, int], dt.date]:
+    """The (month, day) birthdays whose gift is due on ``today`` — those falling within the
+    next ``days_before`` days, today included — each with the date it falls on (its year is
+    the gift's year: a 2 January birthday with 5 days ahead is the next year's gift in late
+    December)."""
+    due: dict[tuple[int, int], dt.date] = {}
+    for offset in range(days_before + 1):
+        date = today + dt.timedelta(days=offset)
+        due[(date.month, date.day)] = date
+        if date.month == 2 and date.day == 28 and not calendar.isleap(date.year):
+            due[(2, 29)] = date
+    return due
+
+
+def birthdays_missed(today: dt.date, *, days: int) -> dict[tuple[int, int], dt.date]:
+    """The (month, day) birthdays that fell on one of the ``days`` days before ``today``, each
+    with its date: a gift not given by then was missed."""
+    missed: dict[tuple[int, int], dt.date] = {}
+    for offset in range(1, days + 1):
+        date = today - dt.timedelta(days=offset)
+        missed[(date.month, date.day)] = date
+        if date.month == 2 and date.day == 28 and not calendar.isleap(date.year):
+            missed[(2, 29)] = date
+    return missed

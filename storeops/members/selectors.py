@@ -21,6 +21,7 @@ from storeops.core.errors import NotFound
 from storeops.inventory import selectors as inventory_selectors
 from storeops.members import rules
 from storeops.members.models import (
+    BirthdayGift,
     EntryKind,
     Gender,
     LedgerEntry,
@@ -40,6 +41,8 @@ ENTRY_KIND_CHOICES = EntryKind.choices
 REWARD_KIND_CHOICES = RewardKind.choices
 MONTHLY_TIER_RULE = "monthly_tier"  # promotions IssueRule values used here
 REFERRAL_RULE = "referral"
+BIRTHDAY_RULE = "birthday"
+NEW_USER_RULE = "new_user"
 
 
 def tier_label(tier: str) -> str:
@@ -70,12 +73,21 @@ REFERRED_FILTERS = ("yes", "no")  # member_list's ``referred``: joined with an i
 
 
 def member_list(
-    *, store: Store, q: str = "", tier: str = "", referred: str = "", customer_ref: str = ""
+    *,
+    store: Store,
+    q: str = "",
+    tier: str = "",
+    referred: str = "",
+    customer_ref: str = "",
+    birth_month: int | None = None,
 ) -> QuerySet[Member]:
     """Members of the store, newest first; ``q`` matches the customer reference, invite code
     or city; ``customer_ref`` is an exact match (an integration looking its customer up);
-    ``referred`` = "yes" / "no" filters members who joined with a code."""
+    ``referred`` = "yes" / "no" filters members who joined with a code; ``birth_month`` (1–12)
+    the members whose birthday falls in that month."""
     qs = Member.objects.filter(store=store).select_related("referred_by")
+    if birth_month is not None:
+        qs = qs.filter(birth_month=birth_month)
     if customer_ref:
         qs = qs.filter(customer_ref=customer_ref.strip())
     q = q.strip()
@@ -337,3 +349,72 @@ def grants_without_coupons(*, store: Store, month: str, tiers: Iterable[str]) ->
 
 def member_grants(*, member: Member, limit: int = 12) -> list[TierCouponGrant]:
     return list(TierCouponGrant.objects.filter(member=member).order_by("-month")[:limit])
+
+
+# --- birthday gifts (MEM-01) -----------------------------------------------------------------------
+
+
+def _birthday_q(days: Iterable[tuple[int, int]]) -> Q:
+    match = Q(pk__in=[])
+    for month, day in days:
+        match |= Q(birth_month=month, birth_day=day)
+    return match
+
+
+def _without_gift(members: Iterable[Member], dates: dict[tuple[int, int], dt.date]) -> list[Member]:
+    """``members`` who have no gift for the year their birthday (its date in ``dates``) falls in."""
+    rows = list(members)
+    years = {d.year for d in dates.values()}
+    given = set(
+        BirthdayGift.objects.filter(member__in=[m.pk for m in rows], year__in=years).values_list(
+            "member_id", "year"
+        )
+    )
+    return [m for m in rows if (m.pk, dates[(m.birth_month, m.birth_day)].year) not in given]
+
+
+def members_due_birthday_gift(
+    *, store: Store, due: dict[tuple[int, int], dt.date]
+) -> list[tuple[Member, dt.date]]:
+    """Members whose birthday is one of ``due`` (:func:`rules.birthdays_due`) and who have no
+    gift for that birthday's year yet, each with the birthday's date, in id order."""
+    if not due:
+        return []
+    qs = Member.objects.filter(store=store).filter(_birthday_q(due)).order_by("pk")
+    return [(m, due[(m.birth_month, m.birth_day)]) for m in _without_gift(qs, due)]
+
+
+def members_missed_birthday_gift(
+    *, store: Store, missed: dict[tuple[int, int], dt.date], days_before: int
+) -> list[tuple[Member, dt.date]]:
+    """Members whose birthday was one of ``missed`` (:func:`rules.birthdays_missed`), whose
+    birthday was known before its gift window opened (``days_before`` days ahead, local
+    midnight) and who got no gift for it: a gift the daily issuance failed to give."""
+    if not missed:
+        return []
+    qs = Member.objects.filter(store=store, birthday_set_at__isnull=False).filter(_birthday_q(missed))
+    out = []
+    for m in _without_gift(qs.order_by("pk"), missed):
+        birthday = missed[(m.birth_month, m.birth_day)]
+        opens = timezone.make_aware(dt.datetime.combine(birthday - dt.timedelta(days=days_before), dt.time()))
+        if m.birthday_set_at is not None and m.birthday_set_at < opens:
+            out.append((m, birthday))
+    return out
+
+
+def birthday_gift_list(*, store: Store, year: int | None = None, q: str = "") -> QuerySet[BirthdayGift]:
+    """The store's birthday gifts, newest first; ``q`` matches the customer reference."""
+    qs = BirthdayGift.objects.filter(member__store=store).select_related("member")
+    if year is not None:
+        qs = qs.filter(year=year)
+    if q.strip():
+        qs = qs.filter(member__customer_ref__icontains=q.strip())
+    return qs.order_by("-issued_at", "-pk")
+
+
+def member_birthday_gifts(*, member: Member, limit: int = 10) -> list[BirthdayGift]:
+    return list(BirthdayGift.objects.filter(member=member).order_by("-year")[:limit])
+
+
+def birthdays_in_month(*, store: Store, month: int) -> int:
+    return Member.objects.filter(store=store, birth_month=month).count()

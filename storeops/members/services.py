@@ -1,7 +1,7 @@
 """Every change to members (MEM-01/02/03/05): join, profile, referral binding, the points and
 growth-value ledger (earn from paid orders, reverse on refunds, redeem for coupons or goods,
 restore when a goods order ends unshipped, manual adjust), tier recomputation, monthly tier
-coupons and referral coupons.
+coupons, referral coupons and birthday gifts (MEM-01).
 
 * Balances move only through :func:`_post`: one conditional UPDATE (``points_balance >=
   cost``) plus one ledger line with the balances after it, so concurrent redemptions never
@@ -34,6 +34,7 @@ from storeops.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 from storeops.core.idempotency import clean_key, key_reused, once
 from storeops.members import rules, selectors
 from storeops.members.models import (
+    BirthdayGift,
     EntryKind,
     Gender,
     LedgerEntry,
@@ -87,6 +88,15 @@ def _clean_profile(data: dict[str, Any], errors: dict[str, str], *, now: dt.date
         if len(city) > 50:
             errors["city"] = _("最多 50 个字符")
         out["city"] = city
+    if "birthday" in data:  # "MM-DD" (MEM-01 birthday gift); empty or None clears it
+        text = str(data["birthday"] or "").strip()
+        month = day = None
+        if text:
+            try:
+                month, day = rules.parse_birthday(text)
+            except ValueError:
+                errors["birthday"] = _("生日应为“月-日”，如 03-15")
+        out["birth_month"], out["birth_day"] = month, day
     return out
 
 
@@ -101,6 +111,7 @@ def _member_snapshot(m: Member) -> dict[str, Any]:
         "referred_by": m.referred_by_id,
         "gender": m.gender,
         "birth_year": m.birth_year,
+        "birthday": rules.birthday_text(m.birth_month, m.birth_day),
         "city": m.city,
     }
 
@@ -136,14 +147,20 @@ def member_join(
     gender: str = "",
     birth_year: int | None = None,
     city: str = "",
+    birthday: str | None = None,
     now: dt.datetime | None = None,
 ) -> Member:
     """Register a customer as a silver member, optionally invited by another member's code
-    (MEM-05: only a customer without a paid order yet can be invited)."""
+    (MEM-05: only a customer without a paid order yet can be invited), and give them the
+    store's active sign-up coupons (PROMO-02 rule ``new_user``)."""
     now = now or timezone.now()
     ref = _clean_ref(customer_ref)
     errors: dict[str, str] = {}
-    profile = _clean_profile({"gender": gender, "birth_year": birth_year, "city": city}, errors, now=now)
+    profile = _clean_profile(
+        {"gender": gender, "birth_year": birth_year, "city": city, "birthday": birthday}, errors, now=now
+    )
+    if profile["birth_month"] is not None:
+        profile["birthday_set_at"] = now
     if errors:
         raise ValidationError(_("会员信息有误，未保存"), fields=errors)
     with transaction.atomic():
@@ -181,21 +198,37 @@ def member_join(
         audit_record(
             actor=actor, action="member.join", obj=member, store_id=store.pk, after=_member_snapshot(member)
         )
+        # PROMO-02: the store's sign-up coupons (rule "new_user"), once per customer ever
+        promo_services.coupon_issue_by_rule(
+            actor=actor,
+            store=store,
+            rule=selectors.NEW_USER_RULE,
+            customer_ref=ref,
+            issue_key="join",
+            now=now,
+        )
     return member
 
 
 def member_update(*, actor: Actor, member: Member, **changes: Any) -> Member:
-    """Change the optional profile fields (gender, birth year, city)."""
-    unknown = set(changes) - {"gender", "birth_year", "city"}
+    """Change the optional profile fields (gender, birth year, birthday "MM-DD", city). A
+    changed birthday records when it was told (a gift window already past is not owed)."""
+    unknown = set(changes) - {"gender", "birth_year", "city", "birthday"}
     if unknown:
         raise ValidationError(_("未知字段"), fields={k: _("未知字段") for k in unknown})
     errors: dict[str, str] = {}
-    clean = _clean_profile(changes, errors, now=timezone.now())
+    now = timezone.now()
+    clean = _clean_profile(changes, errors, now=now)
     if errors:
         raise ValidationError(_("会员信息有误，未保存"), fields=errors)
     with transaction.atomic():
         locked = Member.objects.select_for_update().get(pk=member.pk)
         before = _member_snapshot(locked)
+        if "birth_month" in clean and (clean["birth_month"], clean["birth_day"]) != (
+            locked.birth_month,
+            locked.birth_day,
+        ):
+            clean["birthday_set_at"] = now if clean["birth_month"] is not None else None
         for key, value in clean.items():
             setattr(locked, key, value)
         locked.save(update_fields=[*clean, "updated_at"])
@@ -1134,6 +1167,64 @@ def tier_coupons_issue(*, actor: Actor, store: Store, now: dt.datetime | None = 
     return TierCouponRun(month=month, members=members, coupons=coupons)
 
 
+# --- birthday gifts (MEM-01) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BirthdayGiftRun:
+    members: int  # members reached this run
+    coupons: int  # coupons issued this run
+
+
+def birthday_gifts_issue(*, actor: Actor, store: Store, now: dt.datetime | None = None) -> BirthdayGiftRun:
+    """Give each member whose birthday falls within the playbook's ``birthday_gift_days_before``
+    days (today included) the store's active birthday coupon templates — those for every tier and
+    those for their tier (promotions rule ``birthday``, issue key = the birthday's year) — once
+    per member and year. A missed day is caught up by the next run while the birthday is still
+    ahead; the MEM-01 check reports gifts missed altogether."""
+    now = now or timezone.now()
+    book = playbook_get(store=store)
+    due = rules.birthdays_due(timezone.localdate(now), days_before=book.birthday_gift_days_before)
+    members = 0
+    coupons = 0
+    for member, birthday in selectors.members_due_birthday_gift(store=store, due=due):
+        with transaction.atomic():
+            issued = promo_services.coupon_issue_by_rule(
+                actor=actor,
+                store=store,
+                rule=selectors.BIRTHDAY_RULE,
+                customer_ref=member.customer_ref,
+                issue_key=f"birthday-{birthday.year}",
+                tier=member.tier,
+                now=now,
+            )
+            try:
+                with transaction.atomic():
+                    BirthdayGift.objects.create(
+                        member=member,
+                        year=birthday.year,
+                        birthday=birthday,
+                        tier=member.tier,
+                        coupons=len(issued),
+                        codes=[c.code for c in issued],
+                        issued_at=now,
+                    )
+            except IntegrityError:  # a concurrent run reached this member first
+                transaction.set_rollback(True)  # and its coupons with it
+                continue
+        members += 1
+        coupons += len(issued)
+    if members:
+        audit_record(
+            actor=actor,
+            action="member.birthday_gifts",
+            object_type="members.member",
+            store_id=store.pk,
+            after={"day": timezone.localdate(now).isoformat(), "members": members, "coupons": coupons},
+        )
+    return BirthdayGiftRun(members=members, coupons=coupons)
+
+
 # --- every store (tasks) ---------------------------------------------------------------------------
 
 
@@ -1155,3 +1246,7 @@ def tiers_recompute_all(*, actor: Actor) -> int:
 
 def tier_coupons_issue_all(*, actor: Actor) -> int:
     return sum(tier_coupons_issue(actor=actor, store=store).coupons for store in store_list())
+
+
+def birthday_gifts_issue_all(*, actor: Actor) -> int:
+    return sum(birthday_gifts_issue(actor=actor, store=store).coupons for store in store_list())

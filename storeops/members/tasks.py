@@ -5,7 +5,9 @@
   order was cancelled or closed, then issue due referral coupons (MEM-02, MEM-05);
 * daily 03:40: the same over all orders (catches anything older) and re-tier every member
   after threshold changes (MEM-01/02);
-* daily 00:20: the month's tier coupons, from the playbook's issue day on (MEM-03).
+* daily 00:20: the month's tier coupons, from the playbook's issue day on (MEM-03);
+* daily 00:25: birthday gifts of members whose birthday is within the playbook's days ahead
+  (MEM-01).
 """
 
 from __future__ import annotations
@@ -52,3 +54,9 @@ def points_sync_full() -> dict[str, int]:
 @lock_task("mem-03-tier-coupons")  # type: ignore[untyped-decorator]
 def tier_coupons_monthly() -> int:
     return services.tier_coupons_issue_all(actor=Actor.system("task"))
+
+
+@db_periodic_task(crontab(minute="25", hour="0"))  # type: ignore[untyped-decorator]
+@lock_task("mem-01-birthday-gifts")  # type: ignore[untyped-decorator]
+def birthday_gifts_daily() -> int:
+    return services.birthday_gifts_issue_all(actor=Actor.system("task"))

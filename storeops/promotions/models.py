@@ -166,6 +166,7 @@ class IssueRule(models.TextChoices):
     REVIEW_REWARD = "review_reward", _("评价奖励")
     REFERRAL = "referral", _("邀请好友")
     MONTHLY_TIER = "monthly_tier", _("会员月度券")
+    BIRTHDAY = "birthday", _("会员生日礼")
 
 
 class CouponTemplate(models.Model):

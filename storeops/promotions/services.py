@@ -439,9 +439,9 @@ def coupon_issue_batch(
             raise Conflict(refusal)
         held: dict[str, int] = {}
         keyed: set[str] = set()
-        # a monthly template's limit is per month (its issue key): "1 per customer" means one
-        # each month, not one ever (the second month would otherwise issue nothing)
-        per_period = locked.issue_rule == IssueRule.MONTHLY_TIER and bool(issue_key)
+        # a monthly (birthday) template's limit is per month (year), its issue key: "1 per
+        # customer" means one each month, not one ever (the second would otherwise issue nothing)
+        per_period = locked.issue_rule in (IssueRule.MONTHLY_TIER, IssueRule.BIRTHDAY) and bool(issue_key)
         for ref, key in IssuedCoupon.objects.filter(template=locked, customer_ref__in=refs).values_list(
             "customer_ref", "issue_key"
         ):
@@ -534,9 +534,10 @@ def coupon_issue_by_rule(
     now: dt.datetime | None = None,
 ) -> list[IssuedCoupon]:
     """Issue every active template of ``rule`` to the customer (new user, review reward,
-    referral, monthly tier). Triggers call this; templates that refuse are skipped, so a
-    trigger never fails on one exhausted template. Monthly tier coupons default their
-    ``issue_key`` to the month, so a customer gets them once per month."""
+    referral, monthly tier, birthday). Triggers call this; templates that refuse are skipped, so
+    a trigger never fails on one exhausted template. Monthly tier coupons are the ``tier``'s
+    templates and default their ``issue_key`` to the month, so a customer gets them once per
+    month; birthday templates are those for every tier (no tier) and the ``tier``'s own."""
     if rule not in IssueRule.values or rule == IssueRule.MANUAL:
         raise ValidationError(_("未知的发放规则"), fields={"rule": _("未知的发放规则")})
     now = now or timezone.now()
@@ -544,6 +545,8 @@ def coupon_issue_by_rule(
     if rule == IssueRule.MONTHLY_TIER:
         templates = templates.filter(tier=tier)
         issue_key = issue_key or timezone.localtime(now).strftime("%Y-%m")
+    elif rule == IssueRule.BIRTHDAY:
+        templates = templates.filter(Q(tier="") | Q(tier=tier))
     issued: list[IssuedCoupon] = []
     for template in templates.order_by("pk"):
         try:

@@ -438,6 +438,14 @@ class PlaybookSettings(BaseModel):
     diamond_ship_hours: int = _s(
         "MEM-01", 24, "钻石会员优先发货（小时）", "Diamond members shipped within (hours)", ge=1, le=720
     )
+    birthday_gift_days_before: int = _s(
+        "MEM-01",
+        0,
+        "生日礼提前发放天数（0=生日当天）",
+        "Birthday gift issued this many days before the birthday (0 = on the day)",
+        ge=0,
+        le=30,
+    )
     growth_per_yuan: int = _s(
         "MEM-02", 100, "成长值：多少成长值=1元", "Growth value per 1 CNY", ge=1, le=100000
     )

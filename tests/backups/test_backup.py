@@ -28,6 +28,7 @@ from storeops.backups.services import (
     BackupEngineMismatchError,
     RestoreTargetNotEmpty,
     backup_create,
+    backup_keep,
     backup_list,
     backup_prune,
     backup_restore,
@@ -415,6 +416,32 @@ def test_store_06_the_daily_task_backs_up_as_the_system_and_prunes(
     assert len(names) == 2
     assert first.dump_path.name not in names
     assert AuditEntry.objects.filter(action="backup.create", via="task").count() == 1
+
+
+@committed
+def test_store_06_retention_follows_the_longest_playbook_backup_keep_days_unless_the_server_sets_it(
+    shop_data: dict[str, int], backup_dir: Path, settings: Any
+) -> None:
+    # given no server override, and the stores' playbooks asking for 2 and 3 days
+    from storeops.stores.models import Store
+    from storeops.stores.services import playbook_update
+
+    settings.STOREOPS_BACKUP_KEEP = None
+    first, *others = Store.objects.order_by("pk")
+    playbook_update(actor=Actor.system("cli"), store=first, values={"backup_keep_days": 2})
+    for store in others:
+        playbook_update(actor=Actor.system("cli"), store=store, values={"backup_keep_days": 3})
+    assert backup_keep() == 3
+    for _ in range(4):
+        backup_create()
+
+    # when the daily task runs, the newest three are kept (a store never keeps fewer days than it asked)
+    backup_daily.call_local()
+    assert len(backup_list()) == 3
+
+    # and a server setting overrides the playbooks
+    settings.STOREOPS_BACKUP_KEEP = 1
+    assert backup_keep() == 1
 
 
 @committed

@@ -55,12 +55,19 @@ MEMBERS_API_CASES = {
     ("GET", "/members/{store_id}/referrals"): ("/members/{store}/referrals", None),
     ("POST", "/members/{store_id}/sync"): ("/members/{store}/sync", {}),
     ("POST", "/members/{store_id}/tier-coupons"): ("/members/{store}/tier-coupons", {}),
+    ("GET", "/members/{store_id}/birthday-gifts"): ("/members/{store}/birthday-gifts?year=2026&q=mx", None),
+    ("POST", "/members/{store_id}/birthday-gifts"): ("/members/{store}/birthday-gifts", {}),
 }
 
 MEMBERS_CONSOLE_CASES = {
-    "console:members_list": ("GET", "/members/?tier=silver&referred=no&q=mx", None),
+    "console:members_list": ("GET", "/members/?tier=silver&referred=no&q=mx&birth_month=3", None),
     "console:member_detail": ("GET", "/members/{mb_member}/?kind=adjust", None),
     "console:member_adjust": ("POST", "/members/{mb_member}/adjust/", {"points": "5", "reason": "补偿"}),
+    "console:member_profile": (
+        "POST",
+        "/members/{mb_member}/profile/",
+        {"gender": "female", "birth_year": "1990", "birthday": "03-15", "city": "杭州"},
+    ),
     "console:member_reward_goods_create": (
         "POST",
         "/members/rewards/goods/",

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from storeops.accounts.roles import Role
 from storeops.members import services
@@ -288,3 +289,61 @@ def test_mem_02_refused_goods_reward_keeps_what_was_typed_and_saves_nothing(stor
     assert 'value="300"></label>' in html
     assert "兑换商品信息有误，未保存" in html
     assert not PointsReward.objects.filter(kind="goods").exists()
+
+
+# --- MEM-01 birthday gift -------------------------------------------------------------------------------
+
+
+def test_mem_01_api_birthday_on_join_patch_list_filter_and_gifts(store, api_as):
+    api = api_as(Role.OPERATIONS)
+    joined = api.post(f"/members/{store.pk}/members", {"customer_ref": "b1", "birthday": "03-15"})
+    assert (joined.status_code, joined.json()["birthday"]) == (201, "03-15")
+    member_id = joined.json()["id"]
+    bad = api.patch(f"/members/{store.pk}/members/{member_id}", {"birthday": "02-30"})
+    assert (bad.status_code, set(bad.json()["fields"])) == (422, {"birthday"})
+    assert Member.objects.get(pk=member_id).birth_day == 15
+    moved = api.patch(f"/members/{store.pk}/members/{member_id}", {"birthday": "07-01"})
+    assert moved.json()["birthday"] == "07-01"
+    a_member(store, "b2", birthday="03-02")
+    in_march = api.get(f"/members/{store.pk}/members", birth_month=3).json()
+    assert [m["customer_ref"] for m in in_march["items"]] == ["b2"]
+    assert api.get(f"/members/{store.pk}/members", birth_month=13).status_code == 422
+    # today's run: nobody's birthday is today unless we make it so
+    today = timezone.localdate().strftime("%m-%d")
+    api.patch(f"/members/{store.pk}/members/{member_id}", {"birthday": today})
+    a_template(store, rule="birthday", amount="20")
+    run = api.post(f"/members/{store.pk}/birthday-gifts", {})
+    assert run.json() == {"members": 1, "coupons": 1}
+    gifts = api_as(Role.ANALYST).get(f"/members/{store.pk}/birthday-gifts", q="b1").json()
+    assert (gifts["total"], gifts["items"][0]["customer_ref"], gifts["items"][0]["coupons"]) == (1, "b1", 1)
+    detail = api.get(f"/members/{store.pk}/members/{member_id}").json()
+    assert detail["birthday_gifts"][0]["year"] == timezone.localdate().year
+
+
+def test_mem_01_console_profile_form_sets_the_birthday_and_keeps_a_refusal_as_typed(store, make_user):
+    member = a_member(store, "b1")
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+    refused = client.post(
+        f"/members/{member.pk}/profile/",
+        {"gender": "", "birth_year": "", "birthday": "13-40", "city": "杭州"},
+    )
+    assert refused.status_code == 422
+    body = refused.content.decode()
+    assert 'value="13-40"' in body
+    assert "生日应为" in body
+    member.refresh_from_db()
+    assert (member.birth_month, member.city) == (None, "")
+    done = client.post(
+        f"/members/{member.pk}/profile/",
+        {"gender": "female", "birth_year": "1990", "birthday": "3-15", "city": "杭州"},
+    )
+    assert done.status_code == 302
+    member.refresh_from_db()
+    assert (member.birth_month, member.birth_day, member.birth_year, member.city) == (3, 15, 1990, "杭州")
+    page = client.get(f"/members/{member.pk}/").content.decode()
+    assert "03-15" in page
+    assert "生日礼" in page
+    listed = client.get("/members/", {"birth_month": "3"}).content.decode()
+    assert "b1" in listed
+    assert "b1" not in client.get("/members/", {"birth_month": "4"}).content.decode()

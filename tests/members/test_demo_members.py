@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from storeops.demo.loader import demo_load
-from storeops.members.models import LedgerEntry, Member, TierCouponGrant
+from storeops.members.models import BirthdayGift, LedgerEntry, Member, TierCouponGrant
+from storeops.promotions.models import IssuedCoupon
 from storeops.sop.models import Finding
 from storeops.sop.services import checks_run
 
@@ -35,3 +36,19 @@ def test_mem_02_the_demo_members_earned_points_from_their_orders_and_have_referr
     rules = set(Finding.objects.filter(store=store, status="open").values_list("rule_id", flat=True))
     assert "MEM-05" in rules
     assert "MEM-03" not in rules
+
+
+def test_mem_01_the_demo_gives_todays_birthday_gifts_and_sign_up_coupons():
+    store, _created = demo_load()
+    gifts = BirthdayGift.objects.filter(member__store=store)
+    assert gifts.count() == 2
+    assert all(g.coupons >= 1 for g in gifts)
+    assert Member.objects.filter(store=store, birth_month__isnull=False).count() == 12
+    sign_up = IssuedCoupon.objects.filter(store=store, source="new_user")
+    assert sorted(sign_up.values_list("customer_ref", flat=True)) == [
+        "demo-new01",
+        "demo-new02",
+        "demo-new03",
+    ]
+    checks_run(rule="MEM-01", store=store, notify=False)
+    assert not Finding.objects.filter(store=store, rule_id="MEM-01", status="open").exists()

@@ -1,7 +1,8 @@
 """``storeops backup [--output DIR]``: dump the database now (SOP STORE-06).
 
 Without ``--output`` the backup goes to ``STOREOPS_BACKUP_DIR`` (and ``STOREOPS_BACKUP_COPY_DIR``
-when set), and older backups there beyond ``STOREOPS_BACKUP_KEEP`` are deleted. With
+when set), and older backups there beyond the retention are deleted (the playbook's
+``backup_keep_days``, or ``STOREOPS_BACKUP_KEEP`` when the server sets it). With
 ``--output`` it goes to that folder only and nothing is deleted.
 """
 
@@ -9,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
-from storeops.backups.services import backup_create, backup_prune
+from storeops.backups.services import backup_create, backup_keep, backup_prune
 from storeops.core.context import Actor
 from storeops.core.errors import DomainError
 
@@ -56,7 +56,7 @@ class Command(BaseCommand):
                 result = backup_create(
                     output_dir=options.get("output"), actor=Actor.system("cli"), progress=progress
                 )
-                pruned = [] if options.get("output") else backup_prune(keep=settings.STOREOPS_BACKUP_KEEP)
+                pruned = [] if options.get("output") else backup_prune(keep=backup_keep())
             except DomainError as exc:
                 raise CommandError(str(exc.message)) from exc
         m = result.manifest
