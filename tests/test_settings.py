@@ -18,6 +18,7 @@ import pytest
 SETTINGS_ENV = (
     "STOREOPS_ENV",
     "SECRET_KEY",
+    "SECRET_KEY_FALLBACKS",
     "DEBUG",
     "DATABASE_URL",
     "REDIS_URL",

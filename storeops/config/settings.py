@@ -3,6 +3,7 @@
 Environment:
   STOREOPS_ENV        "development" (default) or "production"
   SECRET_KEY          required and strong in production (the process refuses to start otherwise)
+  SECRET_KEY_FALLBACKS  comma separated earlier keys while rotating SECRET_KEY
   DATABASE_URL        default: SQLite file under var/ (``sqlite:///var/storeops.sqlite3``)
   REDIS_URL           optional: huey queue and cache on Redis instead of SQLite / local memory
   STOREOPS_LANGUAGE   default console language, "zh-hans" (default) or "en"
@@ -28,6 +29,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)  # the SQLite database and huey queue
 
 _DEV_SECRET = "storeops-insecure-development-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET)
+# earlier keys while rotating SECRET_KEY (sessions, signed values, encrypted secrets stay readable)
+SECRET_KEY_FALLBACKS = [k.strip() for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
 if PRODUCTION and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
     raise ImproperlyConfigured(
         "STOREOPS_ENV=production needs a strong SECRET_KEY (50+ random characters). "

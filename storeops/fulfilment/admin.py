@@ -3,15 +3,41 @@ change only through services (tracking ingest derives the status), so they are r
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
 from storeops.audit.admin_mixins import AuditedAdminMixin
 from storeops.fulfilment.models import Carrier, Shipment, ShipmentLine, ShipmentOrder, TrackingEvent
+from storeops.fulfilment.services import SECRET_MAX
+
+
+class CarrierForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The push-signing secret is never shown (it is stored encrypted, RISK-05): typing one
+    replaces it, leaving the field empty keeps it."""
+
+    secret = forms.CharField(
+        label=_("推送签名密钥"),
+        required=False,
+        max_length=SECRET_MAX,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("出于安全不显示已保存的密钥；留空则保持不变"),
+    )
+
+    class Meta:
+        model = Carrier
+        fields = ("code", "name", "adapter", "secret", "is_active")
+
+    def clean_secret(self) -> str:
+        typed: str = self.cleaned_data.get("secret") or ""
+        return typed or (self.instance.secret if self.instance.pk else "")
 
 
 @admin.register(Carrier)
 class CarrierAdmin(AuditedAdminMixin, ModelAdmin):
+    form = CarrierForm
     list_display = ("code", "name", "adapter", "is_active")
     search_fields = ("code", "name")
 

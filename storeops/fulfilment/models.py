@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from storeops.core.crypto import EncryptedTextField
 from storeops.core.money import DEFAULT_CURRENCY, Money
 from storeops.fulfilment.rules import Status
 from storeops.stores.models import Channel, Store
@@ -39,7 +40,7 @@ class Carrier(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     is_active = models.BooleanField(_("启用"), default=True)
     adapter = models.CharField(_("轨迹格式"), max_length=30, default="generic")
-    secret = models.CharField(_("推送签名密钥"), max_length=128, blank=True)
+    secret = EncryptedTextField(_("推送签名密钥"), blank=True)  # encrypted at rest (RISK-05)
 
     class Meta:
         verbose_name = _("快递公司")

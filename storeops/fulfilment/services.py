@@ -37,6 +37,9 @@ _CODE = re.compile(r"^[A-Z0-9_-]{2,20}$")
 _PHONE_MASKED = re.compile(r"^[0-9*\-+ ]{0,20}$")
 
 
+SECRET_MAX = 128  # a carrier's push-signing secret (stored encrypted, RISK-05)
+
+
 def carrier_create(
     *, actor: Actor, code: str, name: str, secret: str = "", adapter: str = "generic"
 ) -> Carrier:
@@ -45,6 +48,10 @@ def carrier_create(
         raise ValidationError(_("快递公司编码有误"), fields={"code": _("2-20位大写字母、数字")})
     if not name.strip():
         raise ValidationError(_("请填写名称"), fields={"name": _("必填")})
+    if len(secret) > SECRET_MAX:
+        raise ValidationError(
+            _("推送签名密钥过长"), fields={"secret": _("最多 %(n)s 个字符") % {"n": SECRET_MAX}}
+        )
     with transaction.atomic():
         if Carrier.objects.filter(code=code).exists():
             raise Conflict(_("快递公司编码已存在"), fields={"code": _("已存在")})
