@@ -64,6 +64,7 @@ def _members_page(
     birth_month = int(month_text) if month_text.isdigit() and 1 <= int(month_text) <= 12 else None
     qs = member_selectors.member_list(store=store, q=q, tier=tier, referred=referred, birth_month=birth_month)
     this_month = timezone.localdate().month
+    book = playbook_get(store=store)
     counts = member_selectors.tier_counts(store=store)
     stats = member_selectors.referral_stats(store=store, limit=5)
     return render(
@@ -83,8 +84,11 @@ def _members_page(
             referred_choices=[(v, str(label)) for v, label in REFERRED_CHOICES],
             tier_counts=[(label, counts.get(v, 0)) for v, label in member_selectors.TIER_CHOICES],
             stats=stats,
-            rewards=member_selectors.reward_rows(store=store, book=playbook_get(store=store)),
+            rewards=member_selectors.reward_rows(store=store, book=book),
+            points_rate=book.points_per_yuan_redeemed,
             can_add_reward=request.user.has_perm("members.add_pointsreward"),
+            can_change_reward=request.user.has_perm("members.change_pointsreward"),
+            reward_templates=member_selectors.templates_for_rewards(store=store),
             querystring=querystring(request),
             sent=sent or {},
             errors=errors or {},
@@ -233,4 +237,36 @@ def member_reward_goods_create(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         return _members_page(request, store, sent=sent, errors=refused(request, exc, sent), code=422)
     messages.success(request, _("兑换商品已新增"))
+    return HttpResponseRedirect(reverse("console:members_list"))
+
+
+@console_view("members.add_pointsreward")
+@require_POST
+def member_reward_coupon_create(request: HttpRequest) -> HttpResponse:
+    """Offer a no-threshold coupon template for points (MEM-02 cash offset); its points price
+    follows its face value and the playbook's rate."""
+    store = store_or_404(request)
+    sent = posted(request, "coupon_template_id")
+    try:
+        template_id = _whole(sent["coupon_template_id"])
+        if not template_id:
+            raise ValidationError(
+                _("请选择无门槛券模板"), fields={"coupon_template_id": _("请选择无门槛券模板")}
+            )
+        member_services.reward_create(actor=_actor(request), store=store, coupon_template_id=template_id)
+    except DomainError as exc:
+        return _members_page(request, store, sent=sent, errors=refused(request, exc, sent), code=422)
+    messages.success(request, _("抵现券兑换项已新增"))
+    return HttpResponseRedirect(reverse("console:members_list"))
+
+
+@console_view("members.change_pointsreward")
+@require_POST
+def member_reward_active(request: HttpRequest, reward_id: int) -> HttpResponse:
+    """Switch a points reward on or off (MEM-02)."""
+    store = store_or_404(request)
+    reward = member_selectors.reward_get(store=store, reward_id=reward_id)
+    active = request.POST.get("active") == "1"
+    member_services.reward_set_active(actor=_actor(request), reward=reward, active=active)
+    messages.success(request, _("兑换项已启用") if active else _("兑换项已停用"))
     return HttpResponseRedirect(reverse("console:members_list"))

@@ -323,6 +323,16 @@ urlpatterns = [
     path("members/<int:member_id>/adjust/", members_views.member_adjust, name="member_adjust"),
     path("members/<int:member_id>/profile/", members_views.member_profile, name="member_profile"),
     path(
+        "members/rewards/coupon/",
+        members_views.member_reward_coupon_create,
+        name="member_reward_coupon_create",
+    ),
+    path(
+        "members/rewards/<int:reward_id>/active/",
+        members_views.member_reward_active,
+        name="member_reward_active",
+    ),
+    path(
         "members/rewards/goods/",
         members_views.member_reward_goods_create,
         name="member_reward_goods_create",

@@ -216,6 +216,21 @@ def active_templates_of_rule(*, store: Store, rule: str) -> list[TemplateInfo]:
     return [t for t in coupon_templates(store=store).values() if t.issue_rule == rule and t.is_active]
 
 
+def templates_for_rewards(*, store: Store) -> list[TemplateInfo]:
+    """Active no-threshold templates (cash offsets) not offered for points yet: what the
+    console's "add a coupon reward" form offers (MEM-02)."""
+    offered = set(
+        PointsReward.objects.filter(store=store, coupon_template_id__isnull=False).values_list(
+            "coupon_template_id", flat=True
+        )
+    )
+    return [
+        t
+        for t in coupon_templates(store=store).values()
+        if t.kind == "no_threshold" and t.is_active and t.id not in offered
+    ]
+
+
 # --- points rewards (MEM-02 cash offset and goods) -------------------------------------------------
 
 

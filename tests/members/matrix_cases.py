@@ -68,6 +68,12 @@ MEMBERS_CONSOLE_CASES = {
         "/members/{mb_member}/profile/",
         {"gender": "female", "birth_year": "1990", "birthday": "03-15", "city": "杭州"},
     ),
+    "console:member_reward_coupon_create": (
+        "POST",
+        "/members/rewards/coupon/",
+        {"coupon_template_id": "{mb_template2}"},
+    ),
+    "console:member_reward_active": ("POST", "/members/rewards/{mb_reward}/active/", {"active": "0"}),
     "console:member_reward_goods_create": (
         "POST",
         "/members/rewards/goods/",

@@ -347,3 +347,23 @@ def test_mem_01_console_profile_form_sets_the_birthday_and_keeps_a_refusal_as_ty
     listed = client.get("/members/", {"birth_month": "3"}).content.decode()
     assert "b1" in listed
     assert "b1" not in client.get("/members/", {"birth_month": "4"}).content.decode()
+
+
+def test_mem_02_console_offers_a_no_threshold_coupon_for_points_and_switches_rewards(store, make_user):
+    offset = a_template(store, rule="manual", amount="5", name="积分抵5元", per_user=100)
+    a_template(store, rule="manual", amount="8", name="另一张", per_user=100)
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+    assert ">积分抵5元（" in client.get("/members/").content.decode()  # a choice of the form
+    assert client.post("/members/rewards/coupon/", {"coupon_template_id": ""}).status_code == 422
+    assert client.post("/members/rewards/coupon/", {"coupon_template_id": str(offset.pk)}).status_code == 302
+    reward = services.PointsReward.objects.get(store=store, coupon_template_id=offset.pk)
+    # offered once: the template leaves the form's choices
+    assert ">积分抵5元（" not in client.get("/members/").content.decode()
+    assert client.post(f"/members/rewards/{reward.pk}/active/", {"active": "0"}).status_code == 302
+    reward.refresh_from_db()
+    assert reward.is_active is False
+    # customer service may not change the catalogue
+    cs = Client()
+    cs.force_login(make_user(Role.CUSTOMER_SERVICE))
+    assert cs.post(f"/members/rewards/{reward.pk}/active/", {"active": "1"}).status_code == 403
