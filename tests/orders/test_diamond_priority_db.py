@@ -315,6 +315,9 @@ def test_mem_01_console_list_badges_diamond_orders_filters_and_sorts_them(world,
     bad = client.get("/orders/?member_tier=platinum")
     assert bad.context["rows"] == []
     assert "未知的会员等级" in " ".join(str(m) for m in bad.context["messages"])
+    # the ship-risk page (ORD-03) marks it too once it is near its deadline
+    Order.objects.filter(pk=diamond.pk).update(ship_by=now + HOUR)
+    assert "钻石优先" in client.get("/orders/ship-risk/").content.decode()
     detail = client.get(f"/orders/{diamond.pk}/").content.decode()
     assert 'id="order-priority"' in detail
     assert 'id="order-priority"' not in client.get(f"/orders/{silver.pk}/").content.decode()
