@@ -69,6 +69,8 @@ _FIELD_LABELS = {
     "hold_reason": gettext_lazy("挂起原因"),
     "ship_risk": gettext_lazy("发货风险"),
     "source": gettext_lazy("来源"),
+    "member_tier": gettext_lazy("会员等级"),
+    "sort": gettext_lazy("排序"),
     "carrier": gettext_lazy("快递公司"),
     "decision": gettext_lazy("审核动作"),
 }
@@ -111,6 +113,8 @@ _FILTER_KEYS = (
     "ship_risk",
     "source",
     "big_promo",
+    "member_tier",
+    "sort",
 )
 
 
@@ -126,6 +130,8 @@ def _list_filters(request: HttpRequest) -> tuple[dict[str, str], dict[str, Any],
         "ship_risk": raw["ship_risk"] or None,
         "source": raw["source"] or None,
         "is_big_promo": {"1": True, "0": False}.get(raw["big_promo"]),
+        "member_tier": raw["member_tier"] or None,
+        "sort": raw["sort"],
     }
     for key in ("created_from", "created_to", "paid_from", "paid_to"):
         if not raw[key]:
@@ -179,6 +185,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
             hold_reasons=sel.HOLD_REASON_CHOICES,
             ship_risks=sel.SHIP_RISK_CHOICES,
             sources=sel.SOURCE_CHOICES,
+            member_tiers=sel.MEMBER_TIER_CHOICES,
+            sorts=sel.SORT_CHOICES,
         ),
     )
 
@@ -219,6 +227,7 @@ def _csv(qs: Any, *, store: Store, now: dt.datetime) -> StreamingHttpResponse:
                     _("已退款金额"),
                     _("状态"),
                     _("大促订单"),
+                    _("会员等级"),
                     _("挂起原因"),
                     _("下单时间"),
                     _("付款时间"),
@@ -246,6 +255,7 @@ def _csv(qs: Any, *, store: Store, now: dt.datetime) -> StreamingHttpResponse:
                         o.refunded_amount,
                         o.get_status_display(),
                         _("是") if o.is_big_promo else _("否"),
+                        o.get_member_tier_display(),  # "" for a buyer who was not a member
                         _("、").join(sel.hold_reason_label(r) for r in o.hold_reasons or []),
                         when(o.created_at),
                         when(o.paid_at),

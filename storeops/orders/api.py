@@ -39,6 +39,7 @@ from storeops.orders import payments as pay
 from storeops.orders.models import (
     GroupStatus,
     HoldReasonChoice,
+    MemberTier,
     NotificationChannel,
     Order,
     OrderStatus,
@@ -242,6 +243,7 @@ class OrderOut(Schema):
     balance_starts: dt.datetime | None
     balance_ends: dt.datetime | None
     is_big_promo: bool
+    member_tier: str  # the buyer's tier when the order was placed (MEM-01); "" = not a member
     hold_reasons: list[str]
     created_at: dt.datetime
     paid_at: dt.datetime | None
@@ -638,12 +640,16 @@ def order_list(
     ship_risk: Annotated[str, OneOf((rules.ShipRisk.AT_RISK, rules.ShipRisk.BREACHED), blank=True)] = "",
     source: Annotated[str, OneOf(Source, blank=True)] = "",
     is_big_promo: bool | None = None,
+    member_tier: Annotated[str, OneOf(MemberTier, blank=True)] = "",
+    sort: Annotated[str, OneOf(selectors.SORTS)] = "",
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
     """Orders, newest first, with the console's filters: ``q`` matches the order number,
     customer, receiver or the last digits of the phone; ``hold_reason`` an exception code;
-    ``ship_risk`` is ``at_risk`` or ``breached`` (ORD-03)."""
+    ``ship_risk`` is ``at_risk`` or ``breached`` (ORD-03); ``member_tier`` the buyer's tier
+    when the order was placed (MEM-01). ``sort=ship_by``: earliest ship-by deadline first
+    (orders without one last), the warehouse's picking order."""
     qs = selectors.order_list(
         _store(store_id),
         status=status,
@@ -657,6 +663,8 @@ def order_list(
         ship_risk=ship_risk,
         source=source,
         is_big_promo=is_big_promo,
+        member_tier=member_tier,
+        sort=sort,
     )
     return paginate(qs, page, page_size)
 

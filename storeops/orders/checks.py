@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 from storeops.accounts.roles import Role
 from storeops.core.queries import each
 from storeops.orders import rules
-from storeops.orders.models import CustomerNotification, GroupStatus, Order, OrderStatus
+from storeops.orders.models import CustomerNotification, GroupStatus, MemberTier, Order, OrderStatus
 from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check, titled
 
 S = rules.Status
@@ -59,7 +59,8 @@ def review_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
 
 @register_check(rule="ORD-03", title="发货时效预警", owner_role=Role.WAREHOUSE, schedule=Schedule.FREQUENT)
 def ship_deadline(ctx: CheckContext) -> Iterator[FindingDraft]:
-    """Unshipped paid orders near (warning) or past (critical) their ship-by time."""
+    """Unshipped paid orders near (warning) or past (critical) their ship-by time. A diamond
+    member's order has its own, shorter deadline (MEM-01 ``diamond_ship_hours``) and says so."""
     horizon = ctx.now + dt.timedelta(hours=ctx.playbook.ship_risk_hours_before)
     orders = Order.objects.filter(store=ctx.store, status__in=_UNSHIPPED, ship_by__lte=horizon)
     for order in each(orders, size=BATCH_SIZE):
@@ -70,18 +71,29 @@ def ship_deadline(ctx: CheckContext) -> Iterator[FindingDraft]:
         if risk is rules.ShipRisk.OK:
             continue
         breached = risk is rules.ShipRisk.BREACHED
-        key = (
-            gettext_noop("订单 %(n)s 已超过最晚发货时间 %(t)s")
-            if breached
-            else gettext_noop("订单 %(n)s 将于 %(t)s 超过最晚发货时间")
-        )
+        diamond = order.member_tier == MemberTier.DIAMOND
+        if diamond:
+            key = (
+                gettext_noop("钻石会员优先发货订单 %(n)s 已超过最晚发货时间 %(t)s")
+                if breached
+                else gettext_noop("钻石会员优先发货订单 %(n)s 将于 %(t)s 超过最晚发货时间")
+            )
+        else:
+            key = (
+                gettext_noop("订单 %(n)s 已超过最晚发货时间 %(t)s")
+                if breached
+                else gettext_noop("订单 %(n)s 将于 %(t)s 超过最晚发货时间")
+            )
+        detail = {"number": order.number, "ship_by": order.ship_by.isoformat(), "risk": str(risk)}
+        if diamond:
+            detail["priority"] = MemberTier.DIAMOND.value
         yield FindingDraft(
             subject_key=f"order:{order.pk}:ship",
             subject_type="orders.order",
             subject_id=order.number,
             channel_id=order.channel_id,
             severity=Severity.CRITICAL if breached else Severity.WARNING,
-            detail={"number": order.number, "ship_by": order.ship_by.isoformat(), "risk": str(risk)},
+            detail=detail,
             due_at=order.ship_by,
             **titled(key, n=order.number, t=order.ship_by.strftime("%Y-%m-%d %H:%M")),
         )

@@ -151,9 +151,13 @@ def reviewable() -> Q:
     return Q(group__isnull=True) | Q(group__status=GroupStatus.FORMED)
 
 
-def group_member_paid(*, order: Order, actor: Actor, now: dt.datetime, promise_hours: int) -> OrderGroup:
+def group_member_paid(
+    *, order: Order, actor: Actor, now: dt.datetime, promise_hours: int, diamond_hours: int
+) -> OrderGroup:
     """Called in the payment's transaction once ``order`` is paid: the group forms when
-    ``size`` of its orders are paid; each paid order's ship-by deadline starts then."""
+    ``size`` of its orders are paid; each paid order's ship-by deadline starts then — the
+    channel's ``promise_hours``, or ``diamond_hours`` for a diamond member's order when that is
+    sooner (MEM-01)."""
     group = OrderGroup.objects.select_for_update().get(pk=order.group_id)
     if group.status == GroupStatus.OPEN and group.expires_at > now:
         paid = Order.objects.filter(group=group, paid_at__isnull=False).exclude(status__in=_ENDED).count()
@@ -168,10 +172,15 @@ def group_member_paid(*, order: Order, actor: Actor, now: dt.datetime, promise_h
                 after={"status": group.status, "paid_orders": paid},
             )
     if group.status == GroupStatus.FORMED:
-        ship_by = rules.ship_by(group.formed_at or now, promise_hours=promise_hours)
+        formed = group.formed_at or now
         waiting = Order.objects.filter(group=group, status=S.PAID, ship_by__isnull=True)
-        members = list(waiting.values_list("pk", flat=True))
-        waiting.update(ship_by=ship_by)
+        members = list(waiting.values_list("pk", "member_tier"))
+        by_hours: dict[int, list[int]] = {}
+        for pk, tier in members:
+            hours = rules.promise_hours(promise_hours, tier=tier, diamond_hours=diamond_hours)
+            by_hours.setdefault(hours, []).append(pk)
+        for hours, pks in by_hours.items():  # one UPDATE per deadline (two at most)
+            Order.objects.filter(pk__in=pks).update(ship_by=rules.ship_by(formed, promise_hours=hours))
         OrderEvent.objects.bulk_create(
             OrderEvent(
                 order_id=pk,
@@ -181,7 +190,7 @@ def group_member_paid(*, order: Order, actor: Actor, now: dt.datetime, promise_h
                 actor_label=actor.label[:150],
                 created_at=now,
             )
-            for pk in members
+            for pk, _tier in members
         )
     return group
 

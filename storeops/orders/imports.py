@@ -36,6 +36,7 @@ paid orders: validated all or nothing, then written in batches.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import logging
@@ -63,6 +64,7 @@ from storeops.core.errors import Conflict, DomainError, NotFound, ValidationErro
 from storeops.core.files import csv_text, datetime_cell, read_bytes, workbook_rows
 from storeops.core.money import Money, apportion
 from storeops.inventory import services as inventory_services
+from storeops.members import selectors as member_selectors
 from storeops.orders import rules
 from storeops.orders import services as order_services
 from storeops.orders.models import (
@@ -668,10 +670,13 @@ def order_import_create(
     channel: Channel,
     order: ParsedOrder,
     now: dt.datetime | None = None,
+    member_tier: str = "",
 ) -> tuple[Order, bool]:
     """Create one validated marketplace order as paid, through the order rules. Returns
     ``(order, reserved)``: ``reserved`` is False when stock was short and the order was left
     unreserved for the automatic review to hold as out of stock (ORD-01/ORD-04).
+    ``member_tier`` is the buyer's tier in StoreOps' members (MEM-01: a diamond member's order
+    ships sooner), read once per file by the caller.
 
     Call inside a transaction (the import wraps each batch of a file's orders in one)."""
     now = now or timezone.now()
@@ -702,6 +707,7 @@ def order_import_create(
         source=Source.IMPORT,
         customer_ref=order.buyer[:64],
         is_new_customer=is_new,
+        member_tier=rules.member_tier_snapshot(member_tier),
         receiver=address.receiver,
         phone=address.phone,
         province=address.province,
@@ -847,6 +853,8 @@ class _Context:
     filename: str
     layout: Layout | None
     now: dt.datetime
+    # the buyers' member tiers (MEM-01), read once per file by _write
+    tiers: Mapping[str, str] = field(default_factory=dict)
 
     def kwargs(self) -> dict[str, Any]:
         return {
@@ -903,7 +911,12 @@ def _create_once(order: ParsedOrder, ctx: _Context) -> tuple[Order, bool] | None
     try:
         with transaction.atomic():  # a savepoint: a duplicate undoes only this order
             return order_import_create(
-                actor=ctx.actor, store=ctx.store, channel=ctx.channel, order=order, now=ctx.now
+                actor=ctx.actor,
+                store=ctx.store,
+                channel=ctx.channel,
+                order=order,
+                now=ctx.now,
+                member_tier=ctx.tiers.get(order.buyer[:64], ""),
             )
     except Conflict as exc:
         if exc.code != "already_imported":
@@ -919,6 +932,9 @@ def _write(report: ImportReport, todo: Sequence[ParsedOrder], ctx: _Context, rec
     """Write the validated orders in batches, one transaction each, with the record's counters
     updated in the same transaction; then finish the record (status, audit). A failing batch
     is rolled back and fails the import; the batches before it stay."""
+    ctx = dataclasses.replace(
+        ctx, tiers=member_selectors.member_tiers(ctx.store, (o.buyer[:64] for o in todo))
+    )
     position = batch = 0
     while position < len(todo):
         batch += 1

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from storeops.catalog.models import Sku
 from storeops.core.money import DEFAULT_CURRENCY
 from storeops.inventory.models import Warehouse
+from storeops.members.rules import Tier
 from storeops.orders.rules import HoldReason, Status, mask_device, mask_ip
 from storeops.stores.models import Channel, Store
 
@@ -46,6 +47,14 @@ class HoldReasonChoice(models.TextChoices):
     OUT_OF_STOCK = HoldReason.OUT_OF_STOCK.value, _("缺货")
     FRAUD = HoldReason.FRAUD.value, _("风险订单")
     MANUAL = HoldReason.MANUAL.value, _("人工审核")
+
+
+class MemberTier(models.TextChoices):
+    """The buyer's member tier when the order was placed (MEM-01); "" = not a member."""
+
+    SILVER = Tier.SILVER.value, _("银卡")
+    GOLD = Tier.GOLD.value, _("金卡")
+    DIAMOND = Tier.DIAMOND.value, _("钻石卡")
 
 
 class Source(models.TextChoices):
@@ -103,6 +112,11 @@ class Order(models.Model):
     idempotency_key = models.CharField(_("幂等键"), max_length=100, null=True, blank=True)  # noqa: DJ001
     customer_ref = models.CharField(_("顾客"), max_length=64, db_index=True)
     is_new_customer = models.BooleanField(_("新顾客"), default=False)
+    # the buyer's tier when the order was placed (MEM-01): a diamond order ships sooner
+    # (``diamond_ship_hours``); a snapshot, so paying reads no member row
+    member_tier = models.CharField(
+        _("下单时会员等级"), max_length=10, choices=MemberTier.choices, blank=True, default=""
+    )
     status = models.CharField(
         _("状态"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.CREATED, db_index=True
     )

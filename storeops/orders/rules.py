@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from storeops.core.money import DEFAULT_CURRENCY, Money, split_evenly
+from storeops.members.rules import Tier
 
 POINTS_REDEMPTION = "points_redemption"  # the key of Order.pricing that marks a points order (MEM-02)
 
@@ -257,6 +258,24 @@ def review_decision(
 
 def ship_by(paid_at: dt.datetime, *, promise_hours: int) -> dt.datetime:
     return paid_at + dt.timedelta(hours=promise_hours)
+
+
+MEMBER_TIERS = frozenset(t.value for t in Tier)  # silver, gold, diamond
+
+
+def member_tier_snapshot(tier: str | None) -> str:
+    """The tier recorded on an order (MEM-01): a member tier value, or "" for anything else
+    (not a member, or a tier the members app does not know)."""
+    return tier if tier is not None and tier in MEMBER_TIERS else ""
+
+
+def promise_hours(channel_hours: int, *, tier: str, diamond_hours: int) -> int:
+    """Hours from payment (or a group's formation) to the ship-by deadline: the channel's
+    promise (ORD-03), shortened to the playbook's ``diamond_ship_hours`` for an order a
+    diamond member placed (MEM-01 priority shipping); never lengthened by it."""
+    if tier == Tier.DIAMOND:
+        return min(channel_hours, diamond_hours)
+    return channel_hours
 
 
 class ShipRisk(enum.StrEnum):

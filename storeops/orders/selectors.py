@@ -27,6 +27,7 @@ from storeops.orders.models import (
     Allocation,
     CustomerNotification,
     HoldReasonChoice,
+    MemberTier,
     NotificationChannel,
     Order,
     OrderEvent,
@@ -58,6 +59,12 @@ S = rules.Status
 STATUS_CHOICES = OrderStatus.choices
 HOLD_REASON_CHOICES = HoldReasonChoice.choices
 SOURCE_CHOICES = Source.choices
+MEMBER_TIER_CHOICES = MemberTier.choices  # the buyer's tier when the order was placed (MEM-01)
+# order_list's ``sort``: "" newest first; "ship_by" earliest ship-by deadline first (the
+# warehouse's picking order; orders without a deadline last)
+SORT_SHIP_BY = "ship_by"
+SORTS = ("", SORT_SHIP_BY)
+SORT_CHOICES = [("", gettext_lazy("最新下单在前")), (SORT_SHIP_BY, gettext_lazy("最晚发货时间最早在前"))]
 NOTIFY_CHANNEL_CHOICES = NotificationChannel.choices
 SHIP_RISK_CHOICES = [
     (rules.ShipRisk.AT_RISK.value, gettext_lazy("即将超时")),
@@ -124,7 +131,13 @@ def _ship_risk_q(store: Store, risk: str, now: dt.datetime) -> Q:
 
 
 def _check_filters(
-    *, status: str | None, hold_reason: str | None, ship_risk: str | None, source: str | None
+    *,
+    status: str | None,
+    hold_reason: str | None,
+    ship_risk: str | None,
+    source: str | None,
+    member_tier: str | None = None,
+    sort: str = "",
 ) -> None:
     errors: dict[str, str] = {}
     if status and status not in OrderStatus.values:
@@ -135,6 +148,10 @@ def _check_filters(
         errors["ship_risk"] = _("只能是 at_risk 或 breached")
     if source and source not in Source.values:
         errors["source"] = _("未知的订单来源")
+    if member_tier and member_tier not in MemberTier.values:
+        errors["member_tier"] = _("未知的会员等级")
+    if sort not in SORTS:
+        errors["sort"] = _("只能为空或 ship_by")
     if errors:
         raise ValidationError(_("筛选条件有误"), fields=errors)
 
@@ -153,19 +170,36 @@ def order_list(
     ship_risk: str | None = None,
     source: str | None = None,
     is_big_promo: bool | None = None,
+    member_tier: str | None = None,
+    sort: str = "",
     now: dt.datetime | None = None,
 ) -> QuerySet[Order]:
-    """The store's orders, newest first, filtered.
+    """The store's orders, newest first (``sort="ship_by"``: earliest ship-by deadline first,
+    orders without one last), filtered.
 
     ``q`` matches the order number, the customer or the receiver (contains), the last
     digits of the phone, or exactly the client IP or the device id (RISK-01). ``*_from``
     bounds are inclusive, ``*_to`` bounds exclusive for a datetime and through the end of the
     day for a date. ``ship_risk`` is ``at_risk`` (within the channel's warning window before
-    the ship-by time) or ``breached`` (past it), over paid orders not yet shipped. Unknown
-    filter values raise ValidationError."""
-    _check_filters(status=status, hold_reason=hold_reason, ship_risk=ship_risk, source=source)
+    the ship-by time) or ``breached`` (past it), over paid orders not yet shipped.
+    ``member_tier`` is the buyer's tier when the order was placed (MEM-01). Unknown filter
+    values raise ValidationError."""
+    _check_filters(
+        status=status,
+        hold_reason=hold_reason,
+        ship_risk=ship_risk,
+        source=source,
+        member_tier=member_tier,
+        sort=sort,
+    )
     qs = Order.objects.filter(store=store).select_related("channel")
-    exact = {"status": status, "channel_id": channel_id, "source": source, "is_big_promo": is_big_promo}
+    exact = {
+        "status": status,
+        "channel_id": channel_id,
+        "source": source,
+        "is_big_promo": is_big_promo,
+        "member_tier": member_tier,
+    }
     qs = qs.filter(**{k: v for k, v in exact.items() if v is not None and v != ""})
     term = (q or "").strip()
     if term:
@@ -190,6 +224,8 @@ def order_list(
         qs = qs.filter(hold_reasons__icontains=f'"{hold_reason}"')
     if ship_risk:
         qs = qs.filter(_ship_risk_q(store, ship_risk, now or timezone.now()))
+    if sort == SORT_SHIP_BY:
+        return qs.order_by(F("ship_by").asc(nulls_last=True), "id")
     return qs.order_by("-created_at", "-id")
 
 

@@ -485,6 +485,7 @@ def _place(
             idempotency_key=key,
             customer_ref=customer.customer_ref,
             is_new_customer=customer.is_new,
+            member_tier=rules.member_tier_snapshot(customer.tier),  # MEM-01: read when paid
             **address.order_fields(),
             currency=quote.currency,
             list_total=quote.list_total.amount,
@@ -1037,6 +1038,11 @@ def _mark_paid(
     order: Order, *, actor: Actor, now: dt.datetime, payment: Payment | None, locked: bool = False
 ) -> Order:
     playbook = _playbook(order)
+    # MEM-01: a diamond member's order (the tier recorded when it was placed: no query here)
+    # ships within ``diamond_ship_hours`` when that is sooner than the channel's promise
+    hours = rules.promise_hours(
+        playbook.ship_promise_hours, tier=order.member_tier, diamond_hours=playbook.diamond_ship_hours
+    )
     order = _transition(
         order,
         S.PAID,
@@ -1048,10 +1054,16 @@ def _mark_paid(
         paid_amount=order.payable,
         paid_at=now,
         # a group-buy order's deadline starts when its group forms
-        ship_by=None if order.group_id else rules.ship_by(now, promise_hours=playbook.ship_promise_hours),
+        ship_by=None if order.group_id else rules.ship_by(now, promise_hours=hours),
     )
     if order.group_id:
-        groups.group_member_paid(order=order, actor=actor, now=now, promise_hours=playbook.ship_promise_hours)
+        groups.group_member_paid(
+            order=order,
+            actor=actor,
+            now=now,
+            promise_hours=playbook.ship_promise_hours,
+            diamond_hours=playbook.diamond_ship_hours,
+        )
     _record_sales(order, now)
     return order
 

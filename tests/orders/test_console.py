@@ -156,7 +156,7 @@ def test_csv_export_has_the_filtered_rows_with_masked_phones(world, make_user):
     assert rows[1][0] == held.number
     assert rows[1][5] == "12****"  # phone masked
     assert rows[1][13] == "待人工审核"
-    assert rows[1][15] == "地址异常"
+    assert rows[1][16] == "地址异常"
 
 
 def test_csv_export_streams_in_the_language_of_the_user_who_asked(world, make_user):
