@@ -153,9 +153,12 @@ def profitability(
 
 class DayMetricsOut(Schema):
     day: dt.date
-    uv: int
+    uv: int  # distinct visitors from the behaviour events, else product visitors summed
+    pv: int | None  # page views: only when every channel of the day has behaviour events
+    uv_source: Annotated[str, OneOf(selectors.UV_SOURCE_LABELS)]  # behaviour / sales_daily / mixed
+    uv_source_label: str
     buyers: int
-    conversion: Decimal | None  # buyers ÷ UV
+    conversion: Decimal | None  # buyers ÷ UV (the UV above, whichever its source)
     aov: Decimal | None  # GMV ÷ buyers
     gmv: Decimal  # = UV × conversion × AOV
     placed: int
@@ -193,7 +196,9 @@ def daily_metrics(
     end: dt.date | None = None,
     channel_id: int | None = None,
 ) -> Any:
-    """DATA-01: per day (newest first) UV, buyers, conversion, AOV, GMV and payment conversion;
+    """DATA-01: per day (newest first) UV, PV, buyers, conversion, AOV, GMV and payment
+    conversion — UV and PV from the behaviour events (distinct visitors) where a channel's day
+    has page views, else UV from the channels' statistics (``uv_source``);
     over the 7 days to ``end`` the new-customer share and repurchase rate with their targets,
     the net promoter score (NPS) with its target, the return rate and the gross and net
     margin. ``channel_id``: one channel for the days, else the store."""

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -125,6 +126,28 @@ def events_in(*, store: Store, period: Period, channel_id: int | None = None) ->
     if channel_id is not None:
         qs = qs.filter(channel_id=channel_id)
     return qs
+
+
+# --- DATA-01: page views and distinct visitors per day ------------------------------------------
+
+
+def page_views_by_channel_day(
+    *, store: Store, start: dt.date, end: dt.date, channel_id: int | None = None
+) -> dict[tuple[int | None, dt.date], tuple[int, int]]:
+    """DATA-01: (PV, UV) per (channel, local day) over ``start..end`` (inclusive): page-view
+    events, and the distinct visitors who viewed a page that day on that channel (a visitor who
+    views three products is one visitor, three page views). Events without a channel are under
+    ``None``; ``channel_id`` keeps one channel. One grouped query."""
+    period = Period(start, end)
+    rows = (
+        events_in(store=store, period=period, channel_id=channel_id)
+        .filter(kind=EventKind.PAGE_VIEW)
+        .annotate(day=TruncDate("occurred_at", tzinfo=timezone.get_current_timezone()))
+        .values("channel_id", "day")
+        .annotate(pv=Count("id"), uv=Count("visitor_id", distinct=True))
+        .order_by()
+    )
+    return {(r["channel_id"], r["day"]): (r["pv"], r["uv"]) for r in rows}
 
 
 # --- DATA-05: funnel ------------------------------------------------------------------------------
