@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Case, Count, DateField, Max, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -131,6 +130,27 @@ def events_in(*, store: Store, period: Period, channel_id: int | None = None) ->
 # --- DATA-01: page views and distinct visitors per day ------------------------------------------
 
 
+def _local_day(period: Period) -> Case | Value:
+    """The local day of ``occurred_at`` within ``period``, as a balanced tree of comparisons
+    with the days' starts (made aware in the store's time zone, so DST is right): a few
+    native comparisons per row instead of a time-zone conversion per row (``TruncDate`` is a
+    Python function call per row on SQLite, four times slower on 100k events)."""
+    days = [period.since + dt.timedelta(days=n) for n in range(period.days)]
+
+    def tree(lo: int, hi: int) -> Case | Value:  # days[lo:hi], hi - lo >= 1
+        if hi - lo == 1:
+            return Value(days[lo], output_field=DateField())
+        mid = (lo + hi) // 2
+        boundary = timezone.make_aware(dt.datetime.combine(days[mid], dt.time()))
+        return Case(
+            When(occurred_at__lt=boundary, then=tree(lo, mid)),
+            default=tree(mid, hi),
+            output_field=DateField(),
+        )
+
+    return tree(0, len(days))
+
+
 def page_views_by_channel_day(
     *, store: Store, start: dt.date, end: dt.date, channel_id: int | None = None
 ) -> dict[tuple[int | None, dt.date], tuple[int, int]]:
@@ -142,7 +162,7 @@ def page_views_by_channel_day(
     rows = (
         events_in(store=store, period=period, channel_id=channel_id)
         .filter(kind=EventKind.PAGE_VIEW)
-        .annotate(day=TruncDate("occurred_at", tzinfo=timezone.get_current_timezone()))
+        .annotate(day=_local_day(period))
         .values("channel_id", "day")
         .annotate(pv=Count("id"), uv=Count("visitor_id", distinct=True))
         .order_by()

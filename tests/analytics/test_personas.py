@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.utils import timezone
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st_
 
 from storeops.accounts.roles import Role
@@ -71,6 +71,7 @@ def test_mem_07_top_shares_rank_and_share_the_spend():
     assert rules.top_shares({}, 3) == []
 
 
+@settings(deadline=None)  # pure arithmetic: a timing deadline only flakes on a loaded machine
 @given(
     st_.integers(min_value=1, max_value=50),
     st_.decimals(min_value=1, max_value=10**6, places=2),
@@ -231,6 +232,7 @@ def test_mem_07_demographics_count_the_unknown_apart():
     assert nobody.gender_unknown == 2
 
 
+@settings(deadline=None)
 @given(
     st_.lists(
         st_.one_of(
