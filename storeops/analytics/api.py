@@ -153,9 +153,12 @@ def profitability(
 
 class DayMetricsOut(Schema):
     day: dt.date
-    uv: int
+    uv: int  # distinct visitors from the behaviour events, else product visitors summed
+    pv: int | None  # page views: only when every channel of the day has behaviour events
+    uv_source: Annotated[str, OneOf(selectors.UV_SOURCE_LABELS)]  # behaviour / sales_daily / mixed
+    uv_source_label: str
     buyers: int
-    conversion: Decimal | None  # buyers ÷ UV
+    conversion: Decimal | None  # buyers ÷ UV (the UV above, whichever its source)
     aov: Decimal | None  # GMV ÷ buyers
     gmv: Decimal  # = UV × conversion × AOV
     placed: int
@@ -193,7 +196,9 @@ def daily_metrics(
     end: dt.date | None = None,
     channel_id: int | None = None,
 ) -> Any:
-    """DATA-01: per day (newest first) UV, buyers, conversion, AOV, GMV and payment conversion;
+    """DATA-01: per day (newest first) UV, PV, buyers, conversion, AOV, GMV and payment
+    conversion — UV and PV from the behaviour events (distinct visitors) where a channel's day
+    has page views, else UV from the channels' statistics (``uv_source``);
     over the 7 days to ``end`` the new-customer share and repurchase rate with their targets,
     the net promoter score (NPS) with its target, the return rate and the gross and net
     margin. ``channel_id``: one channel for the days, else the store."""
@@ -507,6 +512,30 @@ class ShareOut(Schema):
     share: Decimal
 
 
+class CountShareOut(Schema):
+    code: str  # gender code, age band ("<18", "18-24" … "50+") or city
+    label: str
+    customers: int
+    share: Decimal  # of the customers whose field is known
+
+
+class DemographicsOut(Schema):
+    """MEM-07: the persona's customers by their member profile; shares are of the known."""
+
+    customers: int  # the base: the persona's customers
+    members: int  # of them with a member profile
+    gender_known: int
+    gender_unknown: int
+    genders: list[CountShareOut]
+    age_year: int  # ages are this year minus the birth year
+    age_known: int
+    age_unknown: int
+    ages: list[CountShareOut]  # every band, in order
+    city_known: int
+    city_unknown: int
+    cities: list[CountShareOut]  # the top cities
+
+
 class PersonaOut(Schema):
     subject: str  # the customer reference, or the segment code
     segment: str
@@ -523,20 +552,52 @@ class PersonaOut(Schema):
     regions: list[ShareOut]  # province and city, share of customers
     since: dt.date
     until: dt.date
-    demographics_available: bool  # False: StoreOps holds no age or gender
+    demographics_available: bool  # some customer has gender, birth year or city on their profile
+    demographics: DemographicsOut
+
+
+def _demographics(p: segments.PersonaView) -> dict[str, Any]:
+    d = p.demographics
+
+    def rows(items: list[tuple[str, int, Decimal]], labels: dict[str, Any] | None) -> list[dict[str, Any]]:
+        return [
+            {"code": c, "label": str(labels.get(c, c)) if labels else c, "customers": n, "share": share}
+            for c, n, share in items
+        ]
+
+    return {
+        "customers": d.customers,
+        "members": d.members,
+        "gender_known": d.gender_known,
+        "gender_unknown": d.gender_unknown,
+        "genders": rows(d.genders, segments.GENDER_LABELS),
+        "age_year": p.until.year,
+        "age_known": d.age_known,
+        "age_unknown": d.age_unknown,
+        "ages": rows(d.ages, segments.AGE_BAND_LABELS),
+        "city_known": d.city_known,
+        "city_unknown": d.city_unknown,
+        "cities": rows(d.cities, None),
+    }
 
 
 def _persona(p: segments.PersonaView) -> dict[str, Any]:
     return {
-        **{k: getattr(p, k) for k in PersonaOut.model_fields if k not in ("categories", "regions")},
+        **{
+            k: getattr(p, k)
+            for k in PersonaOut.model_fields
+            if k not in ("categories", "regions", "demographics")
+        },
         "categories": [{"name": n, "share": s} for n, s in p.categories],
+        "demographics": _demographics(p),
         "regions": [{"name": n, "share": s} for n, s in p.regions],
     }
 
 
 @router.get("/{store_id}/personas", response=list[PersonaOut], auth=perm("analytics.view_customersnapshot"))
 def segment_personas(request: HttpRequest, store_id: int, day: dt.date | None = None) -> Any:
-    """MEM-07: the persona of each segment on the snapshot ``day`` (default: the latest)."""
+    """MEM-07: the persona of each segment on the snapshot ``day`` (default: the latest), with
+    its demographics (gender split, age bands, top cities) and how many customers they cover."""
     return [_persona(p) for p in segments.segment_personas(store=_store(store_id), day=day)]
 
 
@@ -544,8 +605,8 @@ def segment_personas(request: HttpRequest, store_id: int, day: dt.date | None = 
     "/{store_id}/personas/{customer_ref}", response=PersonaOut, auth=perm("analytics.view_customersnapshot")
 )
 def customer_persona(request: HttpRequest, store_id: int, customer_ref: str) -> Any:
-    """MEM-07: one customer's purchase frequency, AOV, preferred categories, price sensitivity
-    and region (province/city)."""
+    """MEM-07: one customer's purchase frequency, AOV, preferred categories, price sensitivity,
+    region (province/city) and the gender, age band and city of their member profile."""
     return _persona(segments.customer_persona(store=_store(store_id), customer_ref=customer_ref))
 
 

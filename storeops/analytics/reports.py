@@ -24,7 +24,6 @@ from django.utils.translation import gettext_noop
 from storeops.aftersales import selectors as aftersales_selectors
 from storeops.analytics import rules, selectors
 from storeops.analytics.models import OperationsReport, ReportKindChoice
-from storeops.catalog import selectors as catalog_selectors
 from storeops.core.errors import ValidationError
 from storeops.core.queries import get_or_not_found
 from storeops.orders import selectors as order_selectors
@@ -82,7 +81,7 @@ def _extra_measures(store: Store, start: dt.date, end: dt.date) -> dict[str, Dec
     days = order_selectors.daily_sales(store, start=start, end=last)
     placed = sum(d.placed for d in days.values())
     paid = sum(d.paid for d in days.values())
-    uv = sum(catalog_selectors.visitors_by_day(store=store, start=start, end=last).values())
+    uv = sum(t.uv for t in selectors.daily_traffic(store=store, start=start, end=last).values())
     margins = selectors.profitability(store=store, until=until, days=(end - start).days).total
     return {
         "orders": Decimal(sales.orders),

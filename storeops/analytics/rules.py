@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import statistics
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -393,6 +394,99 @@ def top_shares(amounts: dict[str, Decimal], limit: int) -> list[tuple[str, Decim
         return []
     ranked = sorted(((k, v) for k, v in amounts.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
     return [(k, (v / total).quantize(Decimal("0.0001"))) for k, v in ranked[:limit]]
+
+
+# MEM-07 demographics: age bands by age in the persona's year (birth year known, month not)
+AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("<18", 0, 17),
+    ("18-24", 18, 24),
+    ("25-29", 25, 29),
+    ("30-34", 30, 34),
+    ("35-39", 35, 39),
+    ("40-49", 40, 49),
+    ("50+", 50, None),
+)
+
+
+def age_band(birth_year: int | None, year: int) -> str | None:
+    """The band of someone born in ``birth_year`` in ``year`` (age = year − birth year), or
+    None when the birth year is unknown or after ``year``."""
+    if birth_year is None or birth_year > year:
+        return None
+    age = year - birth_year
+    for band, low, high in AGE_BANDS:
+        if age >= low and (high is None or age <= high):
+            return band
+    return None  # pragma: no cover - the last band has no upper bound
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What a member gave on their profile: ``gender`` "" when not given."""
+
+    gender: str
+    birth_year: int | None
+    city: str
+
+
+@dataclass(frozen=True, slots=True)
+class Demographics:
+    customers: int  # the persona's customers: the base of every coverage figure
+    members: int  # of them with a member profile
+    gender_known: int
+    genders: list[tuple[str, int, Decimal]]  # (gender code, customers, share of gender_known)
+    age_known: int
+    ages: list[tuple[str, int, Decimal]]  # every band in order, (band, customers, share of age_known)
+    city_known: int
+    cities: list[tuple[str, int, Decimal]]  # the top cities, (city, customers, share of city_known)
+
+    @property
+    def available(self) -> bool:
+        return bool(self.gender_known or self.age_known or self.city_known)
+
+    @property
+    def gender_unknown(self) -> int:
+        return self.customers - self.gender_known
+
+    @property
+    def age_unknown(self) -> int:
+        return self.customers - self.age_known
+
+    @property
+    def city_unknown(self) -> int:
+        return self.customers - self.city_known
+
+
+def _share(n: int, whole: int) -> Decimal:
+    return (Decimal(n) / whole).quantize(Decimal("0.0001")) if whole else Decimal(0)
+
+
+def demographics(
+    profiles: Sequence[Profile | None], *, year: int, genders: Sequence[str], top_cities: int = 5
+) -> Demographics:
+    """MEM-07: gender split, age bands in ``year`` and the top cities of a persona's customers,
+    one entry per customer (None: not a member). Shares are of the customers whose field is
+    known; the unknown are counted apart (``customers − known``), so the base is visible.
+    ``genders``: the codes to list, in order (each listed even at 0)."""
+    known = [p for p in profiles if p is not None]
+    gender_counts = Counter(p.gender for p in known if p.gender)
+    bands = Counter(b for b in (age_band(p.birth_year, year) for p in known) if b is not None)
+    cities = Counter(p.city.strip() for p in known if p.city.strip())
+    g_known, a_known, c_known = sum(gender_counts.values()), sum(bands.values()), sum(cities.values())
+    codes = list(genders) + sorted(set(gender_counts) - set(genders))
+    return Demographics(
+        customers=len(profiles),
+        members=len(known),
+        gender_known=g_known,
+        genders=[(g, gender_counts[g], _share(gender_counts[g], g_known)) for g in codes],
+        age_known=a_known,
+        ages=[(band, bands[band], _share(bands[band], a_known)) for band, _low, _high in AGE_BANDS],
+        city_known=c_known,
+        cities=[
+            (city, n, _share(n, c_known))
+            for city, n in sorted(cities.items(), key=lambda kv: (-kv[1], kv[0]))[:top_cities]
+        ],
+    )
 
 
 # --- DATA-06: report periods ----------------------------------------------------------------------

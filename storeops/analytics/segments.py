@@ -8,15 +8,18 @@ segments a grouped count.
 
 Personas describe a customer or a whole segment: purchase frequency, AOV, preferred
 categories, price sensitivity (discount depth, share of spend on discounted orders) and
-region — province and city only (DATA-09 / RISK-05: no names, phones or streets).
-Demographics (age, gender) are not held by StoreOps, so personas do not show them.
+region — province and city only (DATA-09 / RISK-05: no names, phones or streets) — and the
+demographics of the members among them (gender split, age bands from the birth year at the
+persona's date, top cities of their member profile), with how many customers each figure
+covers: the profile is optional, so the known are the base of the shares and the unknown are
+counted apart.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, F, QuerySet, Sum
@@ -28,6 +31,7 @@ from storeops.analytics import rules
 from storeops.analytics.models import CustomerSnapshot, SegmentAction, SegmentChoice
 from storeops.catalog import selectors as catalog_selectors
 from storeops.core.errors import NotFound, ValidationError
+from storeops.members import selectors as member_selectors
 from storeops.orders import selectors as order_selectors
 from storeops.stores.models import Store
 from storeops.stores.playbook import PlaybookSettings
@@ -247,7 +251,14 @@ class PersonaView:
     rfm: str
     since: dt.date
     until: dt.date
-    demographics_available: bool = False  # StoreOps holds no age or gender
+    # of the members among ``customers`` (MEM-07); none known by default
+    demographics: rules.Demographics = field(
+        default_factory=lambda: rules.demographics([], year=1, genders=[])
+    )
+
+    @property
+    def demographics_available(self) -> bool:  # some customer has gender, birth year or city
+        return self.demographics.available
 
 
 def _persona_window(book: PlaybookSettings, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -265,6 +276,7 @@ def _build(
     facts: list[order_selectors.CustomerOrderFacts],
     spend: dict[str, dict[int, Decimal]],
     regions: dict[str, tuple[str, str]],
+    profiles: dict[str, member_selectors.MemberProfile],
     names: dict[int, str],
     book: PlaybookSettings,
     since: dt.datetime,
@@ -333,6 +345,42 @@ def _build(
         rfm=rfm,
         since=since_day,
         until=until_day,
+        demographics=_demographics(in_window, profiles, until_day),
+    )
+
+
+GENDER_CODES = [code for code, _label in member_selectors.GENDER_CHOICES if code]
+GENDER_LABELS = dict(member_selectors.GENDER_CHOICES)
+# MEM-07: the age bands as shown (rules.AGE_BANDS codes)
+AGE_BAND_LABELS = {
+    "<18": gettext_lazy("18岁以下"),
+    "18-24": gettext_lazy("18–24岁"),
+    "25-29": gettext_lazy("25–29岁"),
+    "30-34": gettext_lazy("30–34岁"),
+    "35-39": gettext_lazy("35–39岁"),
+    "40-49": gettext_lazy("40–49岁"),
+    "50+": gettext_lazy("50岁及以上"),
+}
+TOP_CITIES = 5
+
+
+def _demographics(
+    facts: list[order_selectors.CustomerOrderFacts],
+    profiles: dict[str, member_selectors.MemberProfile],
+    day: dt.date,
+) -> rules.Demographics:
+    """Gender, age band (in ``day``'s year) and city of the persona's customers that are
+    members with a profile; the rest are counted as unknown."""
+    return rules.demographics(
+        [
+            rules.Profile(gender=p.gender, birth_year=p.birth_year, city=p.city)
+            if (p := profiles.get(f.customer_ref)) is not None
+            else None
+            for f in facts
+        ],
+        year=day.year,
+        genders=GENDER_CODES,
+        top_cities=TOP_CITIES,
     )
 
 
@@ -355,6 +403,7 @@ def customer_persona(*, store: Store, customer_ref: str, day: dt.date | None = N
         facts=facts,
         spend=order_selectors.customer_category_spend(store, since=since, until=until, customer_refs=[ref]),
         regions=order_selectors.customer_regions(store, until=until, customer_refs=[ref]),
+        profiles=member_selectors.member_profiles(store=store, customer_refs=[ref]),
         names=_category_names(store),
         book=book,
         since=since,
@@ -366,7 +415,8 @@ def customer_persona(*, store: Store, customer_ref: str, day: dt.date | None = N
 
 def segment_personas(*, store: Store, day: dt.date | None = None) -> list[PersonaView]:
     """The persona of each segment on the snapshot ``day`` (default: the latest): three grouped
-    reads over the store's orders, split by the snapshot's segments."""
+    reads over the store's orders and one of the members' profiles, split by the snapshot's
+    segments."""
     day = _resolve_day(store, day)
     book = playbook_get(store=store)
     since, until = _persona_window(book, day)
@@ -376,6 +426,7 @@ def segment_personas(*, store: Store, day: dt.date | None = None) -> list[Person
     facts = order_selectors.customer_order_facts(store, since=since, until=until)
     spend = order_selectors.customer_category_spend(store, since=since, until=until)
     regions = order_selectors.customer_regions(store, until=until)
+    profiles = member_selectors.member_profiles(store=store)
     names = _category_names(store)
     return [
         _build(
@@ -383,6 +434,7 @@ def segment_personas(*, store: Store, day: dt.date | None = None) -> list[Person
             facts=[f for f in facts if members.get(f.customer_ref) == s.value],
             spend=spend,
             regions=regions,
+            profiles=profiles,
             names=names,
             book=book,
             since=since,

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from storeops.aftersales import selectors as aftersales_selectors
 from storeops.analytics.models import Experiment, ExperimentStatus, ExperimentSubject, ExperimentVariant
 from storeops.analytics.rules import Better, Kpi, ProductProfit, ab_evaluate, assign_bucket, ratio
+from storeops.behaviour import selectors as behaviour_selectors
 from storeops.catalog import selectors as catalog_selectors
 from storeops.core.errors import ValidationError
 from storeops.core.money import amount_text
@@ -274,14 +275,72 @@ def profitability(
 # --- DATA-01: daily metrics -------------------------------------------------------------------------
 
 
+# where a day's UV comes from (DATA-01)
+UV_BEHAVIOUR = "behaviour"  # distinct visitors of the behaviour events' page views
+UV_SALES_DAILY = "sales_daily"  # the channels' statistics: each product's visitors, summed
+UV_MIXED = "mixed"  # some channels from each
+UV_SOURCE_LABELS = {
+    UV_BEHAVIOUR: gettext_lazy("行为数据去重访客"),
+    UV_SALES_DAILY: gettext_lazy("按商品访客合计"),
+    UV_MIXED: gettext_lazy("部分渠道行为数据、部分按商品访客合计"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DayTraffic:
+    uv: int
+    pv: int | None  # page views: only where every channel of the day has behaviour events
+    source: str  # UV_BEHAVIOUR / UV_SALES_DAILY / UV_MIXED
+
+
+def daily_traffic(
+    *, store: Store, start: dt.date, end: dt.date, channel_id: int | None = None
+) -> dict[dt.date, DayTraffic]:
+    """DATA-01: UV and PV per day over ``start..end`` (inclusive), one channel or all. A
+    channel's day is taken from the behaviour events when it has page views that day (PV, and
+    UV = distinct visitors), else from the channels' statistics (UV = visitors summed over
+    products, overcounting a shopper who viewed several; no PV). The store's day sums its
+    channels (visitor ids are per channel). Two grouped queries for the whole range."""
+    events = behaviour_selectors.page_views_by_channel_day(
+        store=store, start=start, end=end, channel_id=channel_id
+    )
+    stats = catalog_selectors.visitors_by_channel_day(
+        store=store, start=start, end=end, channel_id=channel_id
+    )
+    by_day: dict[dt.date, dict[int | None, tuple[int, int | None]]] = {}
+    for (channel, day), visitors in stats.items():
+        by_day.setdefault(day, {})[channel] = (visitors, None)
+    for (channel, day), (pv, uv) in events.items():
+        by_day.setdefault(day, {})[channel] = (uv, pv)  # the events replace the statistics
+    out = {}
+    for day, channels in by_day.items():
+        counted = [pv for _uv, pv in channels.values()]
+        from_events = sum(pv is not None for pv in counted)
+        source = (
+            UV_BEHAVIOUR if from_events == len(counted) else UV_SALES_DAILY if from_events == 0 else UV_MIXED
+        )
+        out[day] = DayTraffic(
+            uv=sum(uv for uv, _pv in channels.values()),
+            pv=sum(pv or 0 for pv in counted) if source == UV_BEHAVIOUR else None,
+            source=source,
+        )
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class DayMetrics:
     day: dt.date
-    uv: int  # product visitors (the channels' traffic statistics, summed over products)
+    uv: int  # distinct visitors (behaviour events), else product visitors summed: see uv_source
     buyers: int
     gmv: Decimal
     placed: int
     paid: int
+    pv: int | None = None  # page views, from the behaviour events only
+    uv_source: str = UV_SALES_DAILY
+
+    @property
+    def uv_source_label(self) -> str:
+        return str(UV_SOURCE_LABELS[self.uv_source])
 
     @property
     def conversion(self) -> Decimal | None:  # CR = buyers ÷ UV
@@ -323,8 +382,9 @@ class DailyMetrics:
 def daily_metrics(
     *, store: Store, days: int = 14, end: dt.date | None = None, channel_id: int | None = None
 ) -> DailyMetrics:
-    """DATA-01: UV, buyers, conversion, AOV and GMV (= UV × CR × AOV) per day, with the
-    payment conversion (paid ÷ placed orders); and over the last 7 days the new-customer share
+    """DATA-01: UV, PV, buyers, conversion, AOV and GMV (= UV × CR × AOV) per day, with the
+    payment conversion (paid ÷ placed orders) — UV and PV as :func:`daily_traffic` (the
+    conversion is buyers ÷ that UV, whichever its source); and over the last 7 days the new-customer share
     and repurchase rate against the playbook's targets, the net promoter score of the answers
     given (against ``target_nps`` once there are ``nps_min_responses``), the return rate and the
     gross and net margin. One channel (``channel_id``) or the whole store for the days; the 7
@@ -334,9 +394,19 @@ def daily_metrics(
     end = end or timezone.localdate()
     start = end - dt.timedelta(days=days - 1)
     sales = order_selectors.daily_sales(store, start=start, end=end, channel_id=channel_id)
-    uv = catalog_selectors.visitors_by_day(store=store, start=start, end=end, channel_id=channel_id)
+    traffic = daily_traffic(store=store, start=start, end=end, channel_id=channel_id)
+    none = DayTraffic(uv=0, pv=None, source=UV_SALES_DAILY)
     rows = [
-        DayMetrics(day=d, uv=uv.get(d, 0), buyers=s.buyers, gmv=s.gmv, placed=s.placed, paid=s.paid)
+        DayMetrics(
+            day=d,
+            uv=traffic.get(d, none).uv,
+            buyers=s.buyers,
+            gmv=s.gmv,
+            placed=s.placed,
+            paid=s.paid,
+            pv=traffic.get(d, none).pv,
+            uv_source=traffic.get(d, none).source,
+        )
         for d, s in sorted(sales.items(), reverse=True)
     ]
     until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))

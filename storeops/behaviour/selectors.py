@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Case, Count, DateField, Max, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -125,6 +125,49 @@ def events_in(*, store: Store, period: Period, channel_id: int | None = None) ->
     if channel_id is not None:
         qs = qs.filter(channel_id=channel_id)
     return qs
+
+
+# --- DATA-01: page views and distinct visitors per day ------------------------------------------
+
+
+def _local_day(period: Period) -> Case | Value:
+    """The local day of ``occurred_at`` within ``period``, as a balanced tree of comparisons
+    with the days' starts (made aware in the store's time zone, so DST is right): a few
+    native comparisons per row instead of a time-zone conversion per row (``TruncDate`` is a
+    Python function call per row on SQLite, four times slower on 100k events)."""
+    days = [period.since + dt.timedelta(days=n) for n in range(period.days)]
+
+    def tree(lo: int, hi: int) -> Case | Value:  # days[lo:hi], hi - lo >= 1
+        if hi - lo == 1:
+            return Value(days[lo], output_field=DateField())
+        mid = (lo + hi) // 2
+        boundary = timezone.make_aware(dt.datetime.combine(days[mid], dt.time()))
+        return Case(
+            When(occurred_at__lt=boundary, then=tree(lo, mid)),
+            default=tree(mid, hi),
+            output_field=DateField(),
+        )
+
+    return tree(0, len(days))
+
+
+def page_views_by_channel_day(
+    *, store: Store, start: dt.date, end: dt.date, channel_id: int | None = None
+) -> dict[tuple[int | None, dt.date], tuple[int, int]]:
+    """DATA-01: (PV, UV) per (channel, local day) over ``start..end`` (inclusive): page-view
+    events, and the distinct visitors who viewed a page that day on that channel (a visitor who
+    views three products is one visitor, three page views). Events without a channel are under
+    ``None``; ``channel_id`` keeps one channel. One grouped query."""
+    period = Period(start, end)
+    rows = (
+        events_in(store=store, period=period, channel_id=channel_id)
+        .filter(kind=EventKind.PAGE_VIEW)
+        .annotate(day=_local_day(period))
+        .values("channel_id", "day")
+        .annotate(pv=Count("id"), uv=Count("visitor_id", distinct=True))
+        .order_by()
+    )
+    return {(r["channel_id"], r["day"]): (r["pv"], r["uv"]) for r in rows}
 
 
 # --- DATA-05: funnel ------------------------------------------------------------------------------

@@ -291,13 +291,16 @@ def sales_window(*, store: Store, start: dt.date, end: dt.date) -> dict[int, dic
     }
 
 
-def visitors_by_channel_day(*, store: Store, start: dt.date, end: dt.date) -> dict[tuple[int, dt.date], int]:
-    """Visitors per (channel, day) over ``start..end`` (inclusive), from the traffic statistics."""
-    rows = (
-        SalesDaily.objects.filter(store=store, day__gte=start, day__lte=end)
-        .values("channel_id", "day")
-        .annotate(v=Sum("visitors"))
-    )
+def visitors_by_channel_day(
+    *, store: Store, start: dt.date, end: dt.date, channel_id: int | None = None
+) -> dict[tuple[int, dt.date], int]:
+    """Visitors per (channel, day) over ``start..end`` (inclusive), from the traffic statistics
+    (each product's visitors, summed: a shopper who viewed three products counts three times);
+    ``channel_id`` keeps one channel."""
+    qs = SalesDaily.objects.filter(store=store, day__gte=start, day__lte=end)
+    if channel_id is not None:
+        qs = qs.filter(channel_id=channel_id)
+    rows = qs.values("channel_id", "day").annotate(v=Sum("visitors"))
     return {(r["channel_id"], r["day"]): r["v"] or 0 for r in rows}
 
 

@@ -232,6 +232,7 @@ def daily_metrics(request: HttpRequest) -> HttpResponse:
                 "cr": show(latest.conversion, "ratio"),
                 "aov": show(latest.aov, "cny"),
             },
+            uv_source=_("访客数口径：%(source)s") % {"source": latest.uv_source_label},
             week={
                 "new": show(metrics.week.new_customer_share, "ratio"),
                 "new_target": show(metrics.week.target_new_customer_share, "ratio"),

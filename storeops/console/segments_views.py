@@ -5,7 +5,8 @@ MEM-07 personas (per segment, and one customer)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -208,6 +209,32 @@ def _persona_rows(p: segments.PersonaView) -> dict[str, str]:
         "sensitive": "-" if p.price_sensitive is None else (_("是") if p.price_sensitive else _("否")),
         "categories": _("、").join(f"{n} {display(s, 'ratio')}" for n, s in p.categories) or "-",
         "regions": _("、").join(f"{n} {display(s, 'ratio')}" for n, s in p.regions) or "-",
+        **_demographic_rows(p),
+    }
+
+
+def _demographic_rows(p: segments.PersonaView) -> dict[str, str]:
+    """MEM-07: each split over the customers whose field is known, with that base."""
+    d = p.demographics
+
+    def split(items: list[tuple[str, int, Decimal]], labels: dict[str, Any] | None, known: int) -> str:
+        if not known:
+            return "-"
+        text = _("、").join(
+            f"{labels.get(c, c) if labels else c} {display(share, 'ratio')}" for c, n, share in items if n
+        )
+        return _("%(split)s（%(known)s/%(all)s 人已知）") % {
+            "split": text,
+            "known": known,
+            "all": d.customers,
+        }
+
+    return {
+        "genders": split(d.genders, segments.GENDER_LABELS, d.gender_known),
+        "ages": split(d.ages, segments.AGE_BAND_LABELS, d.age_known),
+        "cities": split(d.cities, None, d.city_known),
+        "coverage": _("%(m)s/%(n)s 位是会员：性别已知 %(g)s，年龄已知 %(a)s，城市已知 %(c)s")
+        % {"m": d.members, "n": d.customers, "g": d.gender_known, "a": d.age_known, "c": d.city_known},
     }
 
 

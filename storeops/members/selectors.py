@@ -148,6 +148,30 @@ def joined_count(*, store: Store, start: dt.datetime, end: dt.datetime) -> int:
     return Member.objects.filter(store=store, joined_at__gte=start, joined_at__lt=end).count()
 
 
+# --- MEM-07 personas: the optional profile ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemberProfile:
+    gender: str  # a GENDER_CHOICES code; "" when not given
+    birth_year: int | None
+    city: str
+
+
+def member_profiles(*, store: Store, customer_refs: Iterable[str] | None = None) -> dict[str, MemberProfile]:
+    """MEM-07 personas: the optional profile (gender, birth year, city) of the store's members,
+    by customer reference; ``customer_refs`` limits it to those customers. One query."""
+    qs = Member.objects.filter(store=store)
+    if customer_refs is not None:
+        qs = qs.filter(customer_ref__in=list(customer_refs))
+    return {
+        ref: MemberProfile(gender=gender or "", birth_year=birth_year, city=city or "")
+        for ref, gender, birth_year, city in qs.order_by().values_list(
+            "customer_ref", "gender", "birth_year", "city"
+        )
+    }
+
+
 # --- referral (MEM-05) ---------------------------------------------------------------------------
 
 
