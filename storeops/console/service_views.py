@@ -75,6 +75,7 @@ def _desk_page(
         "tier": request.GET.get("tier", ""),
         "category": request.GET.get("category", ""),
         "kind": request.GET.get("kind", ""),
+        "medium": request.GET.get("medium", ""),
         "owner": request.GET.get("owner", ""),
         "q": request.GET.get("q", "").strip(),
         "overdue": request.GET.get("overdue", "") == "1",
@@ -87,6 +88,7 @@ def _desk_page(
         tier=f["tier"],
         category=f["category"],
         kind=f["kind"],
+        medium=f["medium"] if f["medium"] in dict(selectors.MEDIUM_CHOICES) else "",
         owner_id=owner_id,
         unowned=f["owner"] == "none",
         q=f["q"],
@@ -113,9 +115,10 @@ def _desk_page(
             tiers=selectors.TIER_CHOICES,
             categories=selectors.CATEGORY_CHOICES,
             kinds=selectors.KIND_CHOICES,
+            media=selectors.MEDIUM_CHOICES,
             agents=list(selectors.agent_choices()),
             channels=list(channel_list(store=store)),
-            sent=sent or {"kind": "complaint"},
+            sent=sent or {"kind": "complaint", "medium": "chat"},
             errors=errors or {},
         ),
         status=status,
@@ -125,6 +128,7 @@ def _desk_page(
 _TICKET_FIELDS = (
     "channel",
     "kind",
+    "medium",
     "category",
     "tier",
     "customer_ref",
@@ -154,6 +158,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             category=sent["category"],
             tier=sent["tier"] or "general",
             kind=sent["kind"] or "complaint",
+            medium=sent["medium"] or "other",
             order_ref=sent["order_ref"],
             sku_code=sent["sku_code"],
             message=sent["message"],
@@ -221,7 +226,7 @@ _ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "transfer": ("to_user", "reason"),
     "escalate": ("tier", "reason"),
     "statement": ("text",),
-    "resolve": ("note", "refund_ref", "compensate", "coupon_template_id"),
+    "resolve": ("note", "refund_ref", "compensate", "coupon_template_id", "no_remedy_reason"),
     "reopen": ("reason",),
 }
 _SERVICE_NAMES = {"to_user": "to_user_id"}
@@ -259,6 +264,7 @@ def _do(request: HttpRequest, ticket: Any, action: str) -> str:
             refund_ref=post.get("refund_ref", ""),
             compensate=post.get("compensate") == "1",
             coupon_template_id=int(template) if template.isdigit() else None,
+            no_remedy_reason=post.get("no_remedy_reason", ""),
         )
         return _("工单已解决")
     if action == "close":

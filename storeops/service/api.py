@@ -29,6 +29,7 @@ from storeops.service.models import (
     Ticket,
     TicketCategory,
     TicketKind,
+    TicketMedium,
     TicketMessage,
     TicketStatus,
     TicketTier,
@@ -54,6 +55,7 @@ class TicketIn(Schema):
     category: Annotated[str, OneOf(TicketCategory)]
     tier: Annotated[str, OneOf(TicketTier)] = TicketTier.GENERAL
     kind: Annotated[str, OneOf(TicketKind)] = TicketKind.COMPLAINT
+    medium: Annotated[str, OneOf(TicketMedium)] = TicketMedium.OTHER
     order_ref: str = ""
     sku_code: str = ""
     message: str = ""
@@ -63,6 +65,7 @@ class TicketOut(Schema):
     id: int
     channel_id: int
     kind: str
+    medium: str
     category: str
     tier: str
     status: str
@@ -75,6 +78,7 @@ class TicketOut(Schema):
     first_response_at: dt.datetime | None
     first_response_seconds: int | None
     response_due_at: dt.datetime
+    chat_response_due_at: dt.datetime | None
     resolution_due_at: dt.datetime
     escalated: bool
     statement_due_at: dt.datetime | None
@@ -130,6 +134,7 @@ class TicketDetailOut(TicketOut):
     resolution_note: str
     refund_ref: str
     compensation_coupon: str
+    no_remedy_reason: str
     reopened_count: int
     messages: list[MessageOut]
     transfers: list[TransferOut]
@@ -174,6 +179,7 @@ class ResolveIn(Schema):
     refund_ref: str = ""
     compensate: bool = False
     coupon_template_id: int | None = None
+    no_remedy_reason: str = ""
 
 
 class ReopenIn(Schema):
@@ -278,11 +284,23 @@ class SlaOut(Schema):
     resolution_on_time: int
     resolution_rate: Decimal
     first_response_median_seconds: int | None
-    chat_target_seconds: int
-    chat_within_target: int
-    chat_rate: Decimal
     crises: int
     statements_on_time: int
+
+
+class ChatResponseOut(Schema):
+    """CS-02: chats (any kind) opened in the period; ``due`` = chats that can be judged
+    (answered, or unanswered past their deadline)."""
+
+    target_seconds: int
+    chats: int
+    due: int
+    answered: int
+    within_target: int
+    late_unanswered: int
+    share_within_target: Decimal | None
+    median_seconds: int | None
+    p90_seconds: int | None
 
 
 class ReportOut(Schema):
@@ -298,6 +316,7 @@ class ReportOut(Schema):
     by_channel: list[GroupRowOut]
     top_keywords: list[ComplaintKeywordOut]
     sla: SlaOut
+    chat: ChatResponseOut
 
 
 def _suggestion(s: selectors.Suggestion) -> dict[str, Any]:
@@ -325,6 +344,7 @@ def ticket_list(
     tier: Annotated[str, OneOf(TicketTier, blank=True)] = "",
     category: Annotated[str, OneOf(TicketCategory, blank=True)] = "",
     kind: Annotated[str, OneOf(TicketKind, blank=True)] = "",
+    medium: Annotated[str, OneOf(TicketMedium, blank=True)] = "",
     owner: str = "",
     q: str = "",
     overdue: bool = False,
@@ -346,6 +366,7 @@ def ticket_list(
         tier=tier,
         category=category,
         kind=kind,
+        medium=medium,
         owner_id=owner_id,
         unowned=owner == "none",
         q=q.strip(),
@@ -706,7 +727,8 @@ def complaint_report(
     request: HttpRequest, store_id: int, start: ReportDay | None = None, end: ReportDay | None = None
 ) -> dict[str, Any]:
     """Complaints of ``[start, end]`` (dates, default the last 7 days) by category, tier,
-    product and channel with share and trend, top keywords and SLA attainment."""
+    product and channel with share and trend, top keywords and SLA attainment; ``chat``: the
+    first response of the period's chats of any kind (CS-02: median, p90, share within target)."""
     begin, finish = selectors.report_period(start, end)
     return selectors.complaint_report(store=_store(store_id), start=begin, end=finish)
 
