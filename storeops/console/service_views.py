@@ -1,6 +1,7 @@
 """Console pages of customer service: the service desk (ticket queue with SLA timers), ticket
 detail with messages, quick replies and actions (CS-01/02), the scripts library (CS-03), the
-root-cause report with Excel export (CS-04) and reviews (LOG-02)."""
+root-cause report with Excel export (CS-04), reviews (LOG-02) and mass negative-review attacks
+with their playbook steps (RISK-02)."""
 
 from __future__ import annotations
 
@@ -482,6 +483,81 @@ def reviews(request: HttpRequest) -> HttpResponse:
             invitations=list(selectors.invitation_list(store=store)[:20]),
         ),
     )
+
+
+# ---- mass negative-review attacks (RISK-02) ------------------------------------------------------
+
+
+@console_view("service.view_reviewattack")
+def review_attacks(request: HttpRequest) -> HttpResponse:
+    """The attacks found, open ones (playbook steps missing) first by default."""
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    status = request.GET.get("status", "open")
+    status = status if status in ("open", "closed", "") else "open"
+    page = Paginator(selectors.review_attack_list(store=store, status=status), PAGE_SIZE).get_page(
+        _int(request.GET.get("page"))
+    )
+    rows = [{"attack": a, "steps": selectors.review_attack_steps(a)} for a in page.object_list]
+    return render(
+        request,
+        "console/service_review_attacks.html",
+        _base_context(request, page=page, rows=rows, status=status, querystring=querystring(request)),
+    )
+
+
+@console_view("service.view_reviewattack")
+def review_attack(request: HttpRequest, attack_id: int) -> HttpResponse:
+    return _attack_page(request, store_or_404(request), attack_id)
+
+
+def _attack_page(
+    request: HttpRequest,
+    store: Store,
+    attack_id: int,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The attack: its reviews (the evidence) and the three steps, the next one with its form;
+    ``sent``: a refused step, shown again as typed with ``errors`` by field."""
+    attack = selectors.review_attack_get(store=store, attack_id=attack_id)
+    steps = selectors.review_attack_steps(attack)
+    return render(
+        request,
+        "console/service_review_attack.html",
+        _base_context(
+            request,
+            attack=attack,
+            steps=steps,
+            next_step=next((r.step for r in steps if r.done is None), None),
+            reviews=list(selectors.review_attack_reviews(attack=attack)),
+            can_change=request.user.has_perm("service.change_reviewattack"),
+            sent=sent or {},
+            errors=errors or {},
+        ),
+        status=code,
+    )
+
+
+@require_POST
+@console_view("service.change_reviewattack")
+def review_attack_step(request: HttpRequest, attack_id: int) -> HttpResponse:
+    """Record the attack's next playbook step; a refused one shows the attack again (422)."""
+    store = store_or_404(request)
+    attack = selectors.review_attack_get(store=store, attack_id=attack_id)
+    sent = posted(request, "step", "note")
+    try:
+        services.review_attack_step(
+            actor=_actor(request), attack=attack, step=sent["step"], note=sent["note"]
+        )
+    except DomainError as exc:
+        return _attack_page(
+            request, store, attack_id, sent=sent, errors=refused(request, exc, sent), code=422
+        )
+    messages.success(request, _("已记录处置步骤"))
+    return HttpResponseRedirect(reverse("console:service_review_attack", args=[attack_id]))
 
 
 # ---- net promoter score (DATA-01) ------------------------------------------------------------

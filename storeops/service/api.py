@@ -1,6 +1,6 @@
 """Customer-service API (/api/v1/service): tickets and complaints (CS-01/02), reply scripts
-and FAQ suggestions (CS-03), the root-cause report (CS-04), reviews (LOG-02), the
-system-failure playbook (RISK-04)."""
+and FAQ suggestions (CS-03), the root-cause report (CS-04), reviews (LOG-02), mass
+negative-review attacks and their playbook (RISK-02), the system-failure playbook (RISK-04)."""
 
 from __future__ import annotations
 
@@ -21,11 +21,13 @@ from storeops.core.api import OneOf, Page, ReportDay, paginate
 from storeops.core.errors import ValidationError
 from storeops.service import selectors, services
 from storeops.service.models import (
+    AttackStep,
     Incident,
     IncidentStatus,
     NpsResponse,
     ReplyScript,
     Review,
+    ReviewAttack,
     Ticket,
     TicketCategory,
     TicketKind,
@@ -557,6 +559,104 @@ def review_create(request: HttpRequest, store_id: int, payload: ReviewIn) -> tup
         actor=principal(request).actor, store=store, channel=channel, **payload.dict(exclude={"channel_id"})
     )
     return 201, review
+
+
+# ---- mass negative-review attacks (RISK-02) -----------------------------------------------------
+
+
+class AttackStepRecordOut(Schema):
+    by: str
+    at: dt.datetime
+    note: str
+
+
+class AttackStepOut(Schema):
+    step: str
+    label: str
+    done: AttackStepRecordOut | None
+
+    @staticmethod
+    def resolve_done(obj: selectors.AttackStepRow) -> dict[str, Any] | None:
+        d = obj.done
+        return None if d is None else {"by": d.actor_label, "at": d.at, "note": d.note}
+
+
+class ReviewAttackOut(Schema):
+    id: int
+    first_review_at: dt.datetime
+    last_review_at: dt.datetime
+    detected_at: dt.datetime
+    closed_at: dt.datetime | None
+    review_count: int
+    steps: list[AttackStepOut]
+    missing: list[str]
+
+    @staticmethod
+    def resolve_steps(obj: ReviewAttack) -> list[Any]:
+        return selectors.review_attack_steps(obj)
+
+    @staticmethod
+    def resolve_missing(obj: ReviewAttack) -> list[str]:
+        return [r.step for r in selectors.review_attack_steps(obj) if r.done is None]
+
+
+class ReviewAttackDetailOut(ReviewAttackOut):
+    reviews: list[ReviewOut]
+
+    @staticmethod
+    def resolve_reviews(obj: ReviewAttack) -> list[Any]:
+        return list(selectors.review_attack_reviews(attack=obj))
+
+
+class AttackStepIn(Schema):
+    step: Annotated[str, OneOf(AttackStep)]
+    note: str
+
+
+def _attack(store_id: int, attack_id: int) -> ReviewAttack:
+    return selectors.review_attack_get(store=_store(store_id), attack_id=attack_id)
+
+
+@router.get(
+    "/{store_id}/review-attacks", response=Page[ReviewAttackOut], auth=perm("service.view_reviewattack")
+)
+def review_attack_list(
+    request: HttpRequest,
+    store_id: int,
+    status: Annotated[str, OneOf(["open", "closed"], blank=True)] = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    """Mass negative-review attacks, newest first; ``status=open``: playbook steps missing."""
+    return paginate(selectors.review_attack_list(store=_store(store_id), status=status), page, page_size)
+
+
+@router.get(
+    "/{store_id}/review-attacks/{attack_id}",
+    response=ReviewAttackDetailOut,
+    auth=perm("service.view_reviewattack"),
+)
+def review_attack_detail(request: HttpRequest, store_id: int, attack_id: int) -> ReviewAttack:
+    return _attack(store_id, attack_id)
+
+
+@router.post(
+    "/{store_id}/review-attacks/{attack_id}/steps",
+    response=ReviewAttackDetailOut,
+    auth=perm("service.change_reviewattack"),
+)
+def review_attack_step(
+    request: HttpRequest, store_id: int, attack_id: int, payload: AttackStepIn
+) -> ReviewAttack:
+    """Record the next playbook step (evidence → appeal → communicate) with a note: a step
+    out of order or recorded twice is a 409; the third closes the attack and its finding."""
+    services.review_attack_step(
+        actor=principal(request).actor,
+        attack=_attack(store_id, attack_id),
+        step=payload.step,
+        note=payload.note,
+    )
+    return _attack(store_id, attack_id)
 
 
 # ---- net promoter score (DATA-01) -------------------------------------------------------------

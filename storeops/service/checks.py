@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
 from storeops.service import rules, selectors
-from storeops.service.models import Review, Ticket, TicketTier
+from storeops.service.models import Review, ReviewAttack, Ticket, TicketTier
 from storeops.sop.registry import (
     CheckContext,
     FindingDraft,
@@ -219,10 +219,11 @@ def _alarm_ticket(ticket: Ticket, hits: list[str], messages: list[int]) -> Findi
 def brand_sentiment_check(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Reviews and customers' messages of the last ``sentiment_lookback_days`` holding an alarm
     keyword (one finding per review, one per ticket; once a person resolves it, it is not
-    raised again), and a mass negative-review attack: ``review_attack_count`` reviews rated
-    at most ``review_attack_max_rating`` within ``review_attack_window_hours`` — one critical
-    finding with the reviews as evidence and the playbook: preserve evidence → appeal →
-    communicate."""
+    raised again), and each mass negative-review attack (``review_attack_count`` reviews rated
+    at most ``review_attack_max_rating`` within ``review_attack_window_hours``, opened when the
+    review completing the burst is recorded): one critical finding with the reviews as
+    evidence that stays open until the playbook's three steps — preserve evidence → appeal →
+    communicate — are recorded on the attack."""
     pb = ctx.playbook
     keywords = rules.alarm_keywords(pb.sentiment_alarm_keywords)
     since = ctx.now - dt.timedelta(days=pb.sentiment_lookback_days)
@@ -239,30 +240,43 @@ def brand_sentiment_check(ctx: CheckContext) -> Iterator[FindingDraft]:
         ids.append(message.pk)
     for ticket, words, ids in by_ticket.values():
         yield _alarm_ticket(ticket, words, ids)
-    window = dt.timedelta(hours=pb.review_attack_window_hours)
-    negative = selectors.negative_review_times(
-        store=ctx.store, max_rating=pb.review_attack_max_rating, since=ctx.now - window
+    for attack in selectors.review_attacks_open(store=ctx.store):
+        yield _attack(attack)
+
+
+def _attack(attack: ReviewAttack) -> FindingDraft:
+    """An attack still being handled: critical until its three steps are recorded."""
+    rows = selectors.review_attack_steps(attack)
+    missing = [r for r in rows if r.done is None]
+    return FindingDraft(
+        subject_key=f"review-attack:{attack.pk}",
+        subject_type="service.reviewattack",
+        subject_id=str(attack.pk),
+        severity=Severity.CRITICAL,
+        **titled(
+            gettext_noop("疑似恶意差评攻击 #%(id)s：%(n)s 条差评（%(since)s 起），处置待完成 %(k)s/3 步"),
+            id=attack.pk,
+            n=attack.review_count,
+            since=timezone.localtime(attack.first_review_at).strftime("%m-%d %H:%M"),
+            k=len(missing),
+        ),
+        detail={
+            "attack": attack.pk,
+            "reviews": list(attack.reviews.order_by("created_at", "id").values_list("pk", flat=True)),
+            "missing": [r.step for r in missing],
+            "done": [
+                {
+                    "step": r.step,
+                    "by": r.done.actor_label,
+                    "at": timezone.localtime(r.done.at).isoformat(),
+                    "note": r.done.note[:200],
+                }
+                for r in rows
+                if r.done is not None
+            ],
+            "steps": [_(step) for step in ATTACK_STEPS],
+        },
     )
-    if rules.review_attack(
-        [at for _pk, at in negative], now=ctx.now, window=window, count=pb.review_attack_count
-    ):
-        yield FindingDraft(
-            subject_key="review-attack",
-            subject_type="service.review",
-            severity=Severity.CRITICAL,
-            **titled(
-                gettext_noop("疑似恶意差评攻击：%(hours)s 小时内 %(n)s 条 %(stars)s 星及以下评价"),
-                hours=pb.review_attack_window_hours,
-                n=len(negative),
-                stars=pb.review_attack_max_rating,
-            ),
-            detail={
-                "reviews": [pk for pk, _at in negative],
-                "window_hours": pb.review_attack_window_hours,
-                "threshold": pb.review_attack_count,
-                "steps": [_(step) for step in ATTACK_STEPS],
-            },
-        )
 
 
 @register_check(rule="RISK-04", title="系统故障处置", owner_role=Role.OPERATIONS, schedule=Schedule.FREQUENT)

@@ -325,6 +325,67 @@ class Review(models.Model):
         return f"{self.order_ref} {self.sku_code} {self.rating}★"
 
 
+class AttackStep(models.TextChoices):
+    """RISK-02: the mass negative-review attack playbook, in this order."""
+
+    EVIDENCE = "evidence", _("保全证据")
+    APPEAL = "appeal", _("平台申诉")
+    COMMUNICATE = "communicate", _("对外沟通")
+
+
+class ReviewAttack(models.Model):
+    """RISK-02: a burst of negative reviews (``review_attack_count`` rated at most
+    ``review_attack_max_rating`` within ``review_attack_window_hours``), opened when a review
+    completes the burst; later negative reviews within the window of it join as evidence.
+    It stays open until the three playbook steps are recorded (preserve evidence → appeal to
+    the platform → communicate), each with who, when and what was done."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    reviews = models.ManyToManyField(Review, related_name="attacks", verbose_name=_("差评"))
+    first_review_at = models.DateTimeField(_("首条差评时间"))
+    last_review_at = models.DateTimeField(_("最近差评时间"))
+    detected_at = models.DateTimeField(_("发现时间"), default=timezone.now)
+    closed_at = models.DateTimeField(_("处置完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("恶意差评攻击")
+        verbose_name_plural = _("恶意差评攻击")
+        ordering = ("-detected_at", "-id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_review_at__gte=models.F("first_review_at")), name="review_attack_span"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.first_review_at:%Y-%m-%d %H:%M}"
+
+
+class ReviewAttackStep(models.Model):
+    """One playbook step done on an attack: who, when, what (the evidence's location, the
+    platform's appeal number, what was said publicly)."""
+
+    attack = models.ForeignKey(ReviewAttack, on_delete=models.CASCADE, related_name="steps")
+    step = models.CharField(_("步骤"), max_length=12, choices=AttackStep.choices)
+    note = models.CharField(_("说明"), max_length=1000)
+    actor_label = models.CharField(_("操作人"), max_length=150)
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("差评攻击处置步骤")
+        verbose_name_plural = _("差评攻击处置步骤")
+        ordering = ("at", "id")
+        constraints = [
+            models.UniqueConstraint(fields=("attack", "step"), name="review_attack_step_once"),
+            models.CheckConstraint(
+                condition=Q(step__in=[s.value for s in AttackStep]), name="review_attack_step_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attack_id} {self.step}"
+
+
 class ReviewInvitation(models.Model):
     """One invitation per delivered order, sent ``review_invite_hours`` after delivery (LOG-02)."""
 

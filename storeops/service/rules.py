@@ -519,13 +519,27 @@ def alarm_hits(text: str, keywords: Sequence[str]) -> list[str]:
     return [k for k in keywords if k.casefold() in folded]
 
 
-def review_attack(
-    negative_times: Sequence[dt.datetime], *, now: dt.datetime, window: dt.timedelta, count: int
-) -> bool:
-    """A mass negative-review attack: at least ``count`` negative reviews within ``window``
-    before ``now``."""
-    start = now - window
-    return sum(1 for t in negative_times if start <= t <= now) >= count
+def attack_burst(
+    negatives: Sequence[tuple[int, dt.datetime]], *, window: dt.timedelta, count: int
+) -> list[int]:
+    """The ids of the first burst among ``negatives`` ((id, time) of negative reviews): the
+    reviews within ``window`` of the earliest one of a run of at least ``count``; [] when no
+    ``window``-long span holds ``count`` of them. Order of arrival does not matter."""
+    ordered = sorted(negatives, key=lambda item: (item[1], item[0]))
+    for i, (_pk, start) in enumerate(ordered):
+        inside = [pk for pk, at in ordered[i:] if at <= start + window]
+        if len(inside) >= count:
+            return inside
+    return []
+
+
+ATTACK_STEP_ORDER = ("evidence", "appeal", "communicate")
+
+
+def attack_steps_missing(done: Iterable[str]) -> list[str]:
+    """RISK-02 playbook steps not yet recorded, in order."""
+    seen = set(done)
+    return [step for step in ATTACK_STEP_ORDER if step not in seen]
 
 
 # --- DATA-01: net promoter score (净推荐值) --------------------------------------------------------

@@ -23,6 +23,7 @@ from storeops.core.errors import ValidationError
 from storeops.core.queries import get_or_not_found
 from storeops.service import rules
 from storeops.service.models import (
+    AttackStep,
     Author,
     ComplaintReport,
     Incident,
@@ -31,6 +32,8 @@ from storeops.service.models import (
     NpsSource,
     ReplyScript,
     Review,
+    ReviewAttack,
+    ReviewAttackStep,
     ReviewInvitation,
     Ticket,
     TicketCategory,
@@ -427,15 +430,42 @@ def alarm_messages(*, store: Store, keywords: Iterable[str], since: dt.datetime)
     )
 
 
-def negative_review_times(
-    *, store: Store, max_rating: int, since: dt.datetime
-) -> list[tuple[int, dt.datetime]]:
-    """(id, time) of the reviews rated at most ``max_rating`` since ``since``, oldest first."""
-    return list(
-        Review.objects.filter(store=store, rating__lte=max_rating, created_at__gte=since)
-        .order_by("created_at", "id")
-        .values_list("id", "created_at")
-    )
+ATTACK_STEP_CHOICES = AttackStep.choices
+
+
+def review_attack_list(*, store: Store, status: str = "") -> QuerySet[ReviewAttack]:
+    """RISK-02 attacks, newest first; ``status``: ``open`` (steps still missing) or ``closed``."""
+    qs = ReviewAttack.objects.filter(store=store).annotate(review_count=Count("reviews"))
+    if status == "open":
+        qs = qs.filter(closed_at__isnull=True)
+    elif status == "closed":
+        qs = qs.filter(closed_at__isnull=False)
+    return qs.prefetch_related("steps").order_by("-detected_at", "-id")
+
+
+def review_attack_get(*, store: Store, attack_id: int) -> ReviewAttack:
+    return get_or_not_found(review_attack_list(store=store), _("差评攻击不存在"), pk=attack_id)
+
+
+def review_attacks_open(*, store: Store) -> QuerySet[ReviewAttack]:
+    return review_attack_list(store=store, status="open")
+
+
+def review_attack_reviews(*, attack: ReviewAttack) -> QuerySet[Review]:
+    return attack.reviews.select_related("channel").order_by("created_at", "id")
+
+
+@dataclass(frozen=True, slots=True)
+class AttackStepRow:
+    step: str
+    label: str
+    done: ReviewAttackStep | None
+
+
+def review_attack_steps(attack: ReviewAttack) -> list[AttackStepRow]:
+    """The three playbook steps in order, each with its record when done."""
+    done = {s.step: s for s in attack.steps.all()}
+    return [AttackStepRow(step=v, label=str(label), done=done.get(v)) for v, label in AttackStep.choices]
 
 
 def invitation_list(*, store: Store) -> QuerySet[ReviewInvitation]:
