@@ -1,9 +1,10 @@
 """SOP checks of customer service: complaint deadlines by tier (CS-01), the ticket
 resolution target and the chats' first-response share (CS-02) and brand sentiment (RISK-02:
-alarm keywords in reviews and messages, mass negative-review attacks). A finding opens when
-a deadline is within ``ticket_sla_warn_minutes`` (info) and becomes a warning/critical once
-passed; it resolves itself when the ticket is answered, resolved or its statement published. RISK-04: the
-system-failure playbook steps of every open incident."""
+alarm keywords in reviews and messages, mass negative-review attacks until their playbook steps
+are recorded). A deadline finding opens when a deadline is within ``ticket_sla_warn_minutes``
+(info) and becomes a warning/critical once passed; it resolves itself when the ticket is
+answered, resolved or its statement published. RISK-04: the system-failure playbook steps of
+every open incident."""
 
 from __future__ import annotations
 
