@@ -1,6 +1,7 @@
 """Console pages of customer service: the service desk (ticket queue with SLA timers), ticket
 detail with messages, quick replies and actions (CS-01/02), the scripts library (CS-03), the
-root-cause report with Excel export (CS-04) and reviews (LOG-02)."""
+root-cause report with Excel export (CS-04), reviews (LOG-02) and mass negative-review attacks
+with their playbook steps (RISK-02)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,7 @@ def _desk_page(
         "tier": request.GET.get("tier", ""),
         "category": request.GET.get("category", ""),
         "kind": request.GET.get("kind", ""),
+        "medium": request.GET.get("medium", ""),
         "owner": request.GET.get("owner", ""),
         "q": request.GET.get("q", "").strip(),
         "overdue": request.GET.get("overdue", "") == "1",
@@ -87,6 +89,7 @@ def _desk_page(
         tier=f["tier"],
         category=f["category"],
         kind=f["kind"],
+        medium=f["medium"] if f["medium"] in dict(selectors.MEDIUM_CHOICES) else "",
         owner_id=owner_id,
         unowned=f["owner"] == "none",
         q=f["q"],
@@ -113,9 +116,10 @@ def _desk_page(
             tiers=selectors.TIER_CHOICES,
             categories=selectors.CATEGORY_CHOICES,
             kinds=selectors.KIND_CHOICES,
+            media=selectors.MEDIUM_CHOICES,
             agents=list(selectors.agent_choices()),
             channels=list(channel_list(store=store)),
-            sent=sent or {"kind": "complaint"},
+            sent=sent or {"kind": "complaint", "medium": "chat"},
             errors=errors or {},
         ),
         status=status,
@@ -125,6 +129,7 @@ def _desk_page(
 _TICKET_FIELDS = (
     "channel",
     "kind",
+    "medium",
     "category",
     "tier",
     "customer_ref",
@@ -154,6 +159,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             category=sent["category"],
             tier=sent["tier"] or "general",
             kind=sent["kind"] or "complaint",
+            medium=sent["medium"] or "other",
             order_ref=sent["order_ref"],
             sku_code=sent["sku_code"],
             message=sent["message"],
@@ -221,7 +227,7 @@ _ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "transfer": ("to_user", "reason"),
     "escalate": ("tier", "reason"),
     "statement": ("text",),
-    "resolve": ("note", "refund_ref", "compensate", "coupon_template_id"),
+    "resolve": ("note", "refund_ref", "compensate", "coupon_template_id", "no_remedy_reason"),
     "reopen": ("reason",),
 }
 _SERVICE_NAMES = {"to_user": "to_user_id"}
@@ -259,6 +265,7 @@ def _do(request: HttpRequest, ticket: Any, action: str) -> str:
             refund_ref=post.get("refund_ref", ""),
             compensate=post.get("compensate") == "1",
             coupon_template_id=int(template) if template.isdigit() else None,
+            no_remedy_reason=post.get("no_remedy_reason", ""),
         )
         return _("工单已解决")
     if action == "close":
@@ -476,6 +483,81 @@ def reviews(request: HttpRequest) -> HttpResponse:
             invitations=list(selectors.invitation_list(store=store)[:20]),
         ),
     )
+
+
+# ---- mass negative-review attacks (RISK-02) ------------------------------------------------------
+
+
+@console_view("service.view_reviewattack")
+def review_attacks(request: HttpRequest) -> HttpResponse:
+    """The attacks found, open ones (playbook steps missing) first by default."""
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    status = request.GET.get("status", "open")
+    status = status if status in ("open", "closed", "") else "open"
+    page = Paginator(selectors.review_attack_list(store=store, status=status), PAGE_SIZE).get_page(
+        _int(request.GET.get("page"))
+    )
+    rows = [{"attack": a, "steps": selectors.review_attack_steps(a)} for a in page.object_list]
+    return render(
+        request,
+        "console/service_review_attacks.html",
+        _base_context(request, page=page, rows=rows, status=status, querystring=querystring(request)),
+    )
+
+
+@console_view("service.view_reviewattack")
+def review_attack(request: HttpRequest, attack_id: int) -> HttpResponse:
+    return _attack_page(request, store_or_404(request), attack_id)
+
+
+def _attack_page(
+    request: HttpRequest,
+    store: Store,
+    attack_id: int,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The attack: its reviews (the evidence) and the three steps, the next one with its form;
+    ``sent``: a refused step, shown again as typed with ``errors`` by field."""
+    attack = selectors.review_attack_get(store=store, attack_id=attack_id)
+    steps = selectors.review_attack_steps(attack)
+    return render(
+        request,
+        "console/service_review_attack.html",
+        _base_context(
+            request,
+            attack=attack,
+            steps=steps,
+            next_step=next((r.step for r in steps if r.done is None), None),
+            reviews=list(selectors.review_attack_reviews(attack=attack)),
+            can_change=request.user.has_perm("service.change_reviewattack"),
+            sent=sent or {},
+            errors=errors or {},
+        ),
+        status=code,
+    )
+
+
+@require_POST
+@console_view("service.change_reviewattack")
+def review_attack_step(request: HttpRequest, attack_id: int) -> HttpResponse:
+    """Record the attack's next playbook step; a refused one shows the attack again (422)."""
+    store = store_or_404(request)
+    attack = selectors.review_attack_get(store=store, attack_id=attack_id)
+    sent = posted(request, "step", "note")
+    try:
+        services.review_attack_step(
+            actor=_actor(request), attack=attack, step=sent["step"], note=sent["note"]
+        )
+    except DomainError as exc:
+        return _attack_page(
+            request, store, attack_id, sent=sent, errors=refused(request, exc, sent), code=422
+        )
+    messages.success(request, _("已记录处置步骤"))
+    return HttpResponseRedirect(reverse("console:service_review_attack", args=[attack_id]))
 
 
 # ---- net promoter score (DATA-01) ------------------------------------------------------------

@@ -52,6 +52,7 @@ _LINKS: dict[str, Callable[[str, dict[str, Any]], str | None]] = {
     "marketing.campaign": _pk("console:marketing_campaign_detail"),
     "marketing.adplan": _pk("console:marketing_ad_plan_edit"),
     "service.ticket": _pk("console:service_ticket_detail"),
+    "service.reviewattack": _pk("console:service_review_attack"),
     "analytics.experiment": _pk("console:experiment_detail"),
     "outreach.campaign": _pk("console:outreach_campaign"),
     "aftersales.aftersale": _case,

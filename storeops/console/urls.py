@@ -295,6 +295,15 @@ urlpatterns = [
     path("service/report/", service_views.report, name="service_report"),
     path("service/report.xlsx", service_views.report_export, name="service_report_export"),
     path("service/reviews/", service_views.reviews, name="service_reviews"),
+    path("service/review-attacks/", service_views.review_attacks, name="service_review_attacks"),  # RISK-02
+    path(
+        "service/review-attacks/<int:attack_id>/", service_views.review_attack, name="service_review_attack"
+    ),
+    path(
+        "service/review-attacks/<int:attack_id>/step/",
+        service_views.review_attack_step,
+        name="service_review_attack_step",
+    ),
     path("service/nps/", service_views.nps, name="service_nps"),  # DATA-01 net promoter score
     path("service/nps/record/", service_views.nps_record, name="service_nps_record"),
     path("service/nps/import/", service_views.nps_import, name="service_nps_import"),

@@ -337,7 +337,9 @@ def _tickets(  # noqa: PLR0915 - one story per ticket, told in order
         ),
     ):
         at = now - days * 24 * h
-        ticket = open_(at, customer_ref=customer, subject=subject, category=category, kind="inquiry")
+        ticket = open_(
+            at, customer_ref=customer, subject=subject, category=category, kind="inquiry", medium="chat"
+        )
         service.ticket_customer_message(actor=Actor.system("api"), ticket=ticket, body=question, at=at)
         ticket = service.ticket_resolve(actor=agent, ticket=ticket, note=note, at=at + 12 * m)
         if days > 1:
@@ -397,6 +399,7 @@ def _tickets(  # noqa: PLR0915 - one story per ticket, told in order
         order_ref=order_ref,
         sku_code=sku_code,
         tier="serious",
+        medium="chat",
         subject="收纳箱箱盖卡扣断裂",
         category="quality",
         message="刚收到的收纳箱，箱盖卡扣一掰就断，盖都盖不上，什么质量！",
@@ -493,7 +496,11 @@ def _tickets(  # noqa: PLR0915 - one story per ticket, told in order
         at=at + 6 * h,
     )
     t = service.ticket_resolve(
-        actor=agent, ticket=t, note="检测报告已公开，视频作者已更新说明，舆情平息。", at=at + 20 * h
+        actor=agent,
+        ticket=t,
+        note="检测报告已公开，视频作者已更新说明，舆情平息。",
+        no_remedy_reason="检测合格、商品无质量问题；介意气味的顾客按无理由退货处理，无需另行退款或补偿。",
+        at=at + 20 * h,
     )
     service.ticket_close(actor=agent, ticket=t, at=at + 26 * h)
 

@@ -1,6 +1,6 @@
 """Customer-service API (/api/v1/service): tickets and complaints (CS-01/02), reply scripts
-and FAQ suggestions (CS-03), the root-cause report (CS-04), reviews (LOG-02), the
-system-failure playbook (RISK-04)."""
+and FAQ suggestions (CS-03), the root-cause report (CS-04), reviews (LOG-02), mass
+negative-review attacks and their playbook (RISK-02), the system-failure playbook (RISK-04)."""
 
 from __future__ import annotations
 
@@ -21,14 +21,17 @@ from storeops.core.api import OneOf, Page, ReportDay, paginate
 from storeops.core.errors import ValidationError
 from storeops.service import selectors, services
 from storeops.service.models import (
+    AttackStep,
     Incident,
     IncidentStatus,
     NpsResponse,
     ReplyScript,
     Review,
+    ReviewAttack,
     Ticket,
     TicketCategory,
     TicketKind,
+    TicketMedium,
     TicketMessage,
     TicketStatus,
     TicketTier,
@@ -54,6 +57,7 @@ class TicketIn(Schema):
     category: Annotated[str, OneOf(TicketCategory)]
     tier: Annotated[str, OneOf(TicketTier)] = TicketTier.GENERAL
     kind: Annotated[str, OneOf(TicketKind)] = TicketKind.COMPLAINT
+    medium: Annotated[str, OneOf(TicketMedium)] = TicketMedium.OTHER
     order_ref: str = ""
     sku_code: str = ""
     message: str = ""
@@ -63,6 +67,7 @@ class TicketOut(Schema):
     id: int
     channel_id: int
     kind: str
+    medium: str
     category: str
     tier: str
     status: str
@@ -75,6 +80,7 @@ class TicketOut(Schema):
     first_response_at: dt.datetime | None
     first_response_seconds: int | None
     response_due_at: dt.datetime
+    chat_response_due_at: dt.datetime | None
     resolution_due_at: dt.datetime
     escalated: bool
     statement_due_at: dt.datetime | None
@@ -130,6 +136,7 @@ class TicketDetailOut(TicketOut):
     resolution_note: str
     refund_ref: str
     compensation_coupon: str
+    no_remedy_reason: str
     reopened_count: int
     messages: list[MessageOut]
     transfers: list[TransferOut]
@@ -174,6 +181,7 @@ class ResolveIn(Schema):
     refund_ref: str = ""
     compensate: bool = False
     coupon_template_id: int | None = None
+    no_remedy_reason: str = ""
 
 
 class ReopenIn(Schema):
@@ -278,11 +286,23 @@ class SlaOut(Schema):
     resolution_on_time: int
     resolution_rate: Decimal
     first_response_median_seconds: int | None
-    chat_target_seconds: int
-    chat_within_target: int
-    chat_rate: Decimal
     crises: int
     statements_on_time: int
+
+
+class ChatResponseOut(Schema):
+    """CS-02: chats (any kind) opened in the period; ``due`` = chats that can be judged
+    (answered, or unanswered past their deadline)."""
+
+    target_seconds: int
+    chats: int
+    due: int
+    answered: int
+    within_target: int
+    late_unanswered: int
+    share_within_target: Decimal | None
+    median_seconds: int | None
+    p90_seconds: int | None
 
 
 class ReportOut(Schema):
@@ -298,6 +318,7 @@ class ReportOut(Schema):
     by_channel: list[GroupRowOut]
     top_keywords: list[ComplaintKeywordOut]
     sla: SlaOut
+    chat: ChatResponseOut
 
 
 def _suggestion(s: selectors.Suggestion) -> dict[str, Any]:
@@ -325,6 +346,7 @@ def ticket_list(
     tier: Annotated[str, OneOf(TicketTier, blank=True)] = "",
     category: Annotated[str, OneOf(TicketCategory, blank=True)] = "",
     kind: Annotated[str, OneOf(TicketKind, blank=True)] = "",
+    medium: Annotated[str, OneOf(TicketMedium, blank=True)] = "",
     owner: str = "",
     q: str = "",
     overdue: bool = False,
@@ -346,6 +368,7 @@ def ticket_list(
         tier=tier,
         category=category,
         kind=kind,
+        medium=medium,
         owner_id=owner_id,
         unowned=owner == "none",
         q=q.strip(),
@@ -538,6 +561,104 @@ def review_create(request: HttpRequest, store_id: int, payload: ReviewIn) -> tup
     return 201, review
 
 
+# ---- mass negative-review attacks (RISK-02) -----------------------------------------------------
+
+
+class AttackStepRecordOut(Schema):
+    by: str
+    at: dt.datetime
+    note: str
+
+
+class AttackStepOut(Schema):
+    step: str
+    label: str
+    done: AttackStepRecordOut | None
+
+    @staticmethod
+    def resolve_done(obj: selectors.AttackStepRow) -> dict[str, Any] | None:
+        d = obj.done
+        return None if d is None else {"by": d.actor_label, "at": d.at, "note": d.note}
+
+
+class ReviewAttackOut(Schema):
+    id: int
+    first_review_at: dt.datetime
+    last_review_at: dt.datetime
+    detected_at: dt.datetime
+    closed_at: dt.datetime | None
+    review_count: int
+    steps: list[AttackStepOut]
+    missing: list[str]
+
+    @staticmethod
+    def resolve_steps(obj: ReviewAttack) -> list[Any]:
+        return selectors.review_attack_steps(obj)
+
+    @staticmethod
+    def resolve_missing(obj: ReviewAttack) -> list[str]:
+        return [r.step for r in selectors.review_attack_steps(obj) if r.done is None]
+
+
+class ReviewAttackDetailOut(ReviewAttackOut):
+    reviews: list[ReviewOut]
+
+    @staticmethod
+    def resolve_reviews(obj: ReviewAttack) -> list[Any]:
+        return list(selectors.review_attack_reviews(attack=obj))
+
+
+class AttackStepIn(Schema):
+    step: Annotated[str, OneOf(AttackStep)]
+    note: str
+
+
+def _attack(store_id: int, attack_id: int) -> ReviewAttack:
+    return selectors.review_attack_get(store=_store(store_id), attack_id=attack_id)
+
+
+@router.get(
+    "/{store_id}/review-attacks", response=Page[ReviewAttackOut], auth=perm("service.view_reviewattack")
+)
+def review_attack_list(
+    request: HttpRequest,
+    store_id: int,
+    status: Annotated[str, OneOf(["open", "closed"], blank=True)] = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    """Mass negative-review attacks, newest first; ``status=open``: playbook steps missing."""
+    return paginate(selectors.review_attack_list(store=_store(store_id), status=status), page, page_size)
+
+
+@router.get(
+    "/{store_id}/review-attacks/{attack_id}",
+    response=ReviewAttackDetailOut,
+    auth=perm("service.view_reviewattack"),
+)
+def review_attack_detail(request: HttpRequest, store_id: int, attack_id: int) -> ReviewAttack:
+    return _attack(store_id, attack_id)
+
+
+@router.post(
+    "/{store_id}/review-attacks/{attack_id}/steps",
+    response=ReviewAttackDetailOut,
+    auth=perm("service.change_reviewattack"),
+)
+def review_attack_step(
+    request: HttpRequest, store_id: int, attack_id: int, payload: AttackStepIn
+) -> ReviewAttack:
+    """Record the next playbook step (evidence → appeal → communicate) with a note: a step
+    out of order or recorded twice is a 409; the third closes the attack and its finding."""
+    services.review_attack_step(
+        actor=principal(request).actor,
+        attack=_attack(store_id, attack_id),
+        step=payload.step,
+        note=payload.note,
+    )
+    return _attack(store_id, attack_id)
+
+
 # ---- net promoter score (DATA-01) -------------------------------------------------------------
 
 MAX_NPS_FILE_BYTES = 20 * 1024 * 1024
@@ -706,7 +827,8 @@ def complaint_report(
     request: HttpRequest, store_id: int, start: ReportDay | None = None, end: ReportDay | None = None
 ) -> dict[str, Any]:
     """Complaints of ``[start, end]`` (dates, default the last 7 days) by category, tier,
-    product and channel with share and trend, top keywords and SLA attainment."""
+    product and channel with share and trend, top keywords and SLA attainment; ``chat``: the
+    first response of the period's chats of any kind (CS-02: median, p90, share within target)."""
     begin, finish = selectors.report_period(start, end)
     return selectors.complaint_report(store=_store(store_id), start=begin, end=finish)
 

@@ -1,14 +1,16 @@
 """SOP checks of customer service: complaint deadlines by tier (CS-01), the ticket
-resolution target (CS-02) and brand sentiment (RISK-02: alarm keywords in reviews and
-messages, mass negative-review attacks). A finding opens when a deadline is within
-``ticket_sla_warn_minutes`` (info) and becomes a warning/critical once passed; it resolves
-itself when the ticket is answered, resolved or its statement published. RISK-04: the
-system-failure playbook steps of every open incident."""
+resolution target and the chats' first-response share (CS-02) and brand sentiment (RISK-02:
+alarm keywords in reviews and messages, mass negative-review attacks until their playbook steps
+are recorded). A deadline finding opens when a deadline is within ``ticket_sla_warn_minutes``
+(info) and becomes a warning/critical once passed; it resolves itself when the ticket is
+answered, resolved or its statement published. RISK-04: the system-failure playbook steps of
+every open incident."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +18,7 @@ from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
 from storeops.service import rules, selectors
-from storeops.service.models import Review, Ticket, TicketTier
+from storeops.service.models import Review, ReviewAttack, Ticket, TicketTier
 from storeops.sop.registry import (
     CheckContext,
     FindingDraft,
@@ -99,12 +101,58 @@ def complaint_tier_check(ctx: CheckContext) -> Iterator[FindingDraft]:
     yield from _breaches(ctx, cs01=True)
 
 
+CHAT_WINDOW = dt.timedelta(hours=24)
+
+
+def _chat_share(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """One finding for the store while the share of the last 24 hours' chats answered within
+    ``chat_first_response_seconds`` is below ``chat_first_response_min_share`` (judged once
+    ``chat_first_response_min_chats`` chats are due). A 30-second target missed is a staffing
+    signal for the lead, not a task on one ticket: by the time a check runs the chat is either
+    answered or late, so per-chat findings would only flood the board."""
+    pb = ctx.playbook
+    report = selectors.chat_response_report(
+        store=ctx.store, start=ctx.now - CHAT_WINDOW, end=ctx.now, now=ctx.now
+    )
+    stats = report.stats
+    min_share = pb.chat_first_response_min_share
+    if not rules.chat_share_low(stats, min_share=min_share, min_chats=pb.chat_first_response_min_chats):
+        return
+    share = stats.share or Decimal(0)
+    yield FindingDraft(
+        subject_key="chat-first-response",
+        subject_type="service.ticket",
+        severity=Severity.CRITICAL if share < min_share / 2 else Severity.WARNING,
+        **titled(
+            gettext_noop("近24小时在线聊天 %(s)s 秒内首响仅 %(pct)s%%（%(within)s/%(due)s），低于 %(min)s%%"),
+            s=pb.chat_first_response_seconds,
+            pct=_pct(share),
+            within=stats.within,
+            due=stats.due,
+            min=_pct(min_share),
+        ),
+        detail={
+            **report.as_dict(pb.chat_first_response_seconds),
+            "min_share": str(min_share),
+            "window_hours": int(CHAT_WINDOW.total_seconds() // 3600),
+        },
+    )
+
+
+def _pct(value: Decimal) -> str:
+    return f"{(value * 100).quantize(Decimal('0.1'), ROUND_HALF_UP).normalize():f}"
+
+
 @register_check(
-    rule="CS-02", title="工单解决时效", owner_role=Role.CUSTOMER_SERVICE, schedule=Schedule.FREQUENT
+    rule="CS-02", title="工单解决与在线首响", owner_role=Role.CUSTOMER_SERVICE, schedule=Schedule.FREQUENT
 )
 def ticket_resolution_check(ctx: CheckContext) -> Iterator[FindingDraft]:
-    """General tickets about to miss or past the resolution target (ticket_resolution_hours)."""
+    """General tickets about to miss or past the resolution target (ticket_resolution_hours;
+    serious and crisis tickets have a shorter one under CS-01), and the chats' first response:
+    one store finding while fewer than ``chat_first_response_min_share`` of the last 24 hours'
+    chats were answered within ``chat_first_response_seconds``."""
     yield from _breaches(ctx, cs01=False)
+    yield from _chat_share(ctx)
 
 
 # --- RISK-02: brand sentiment --------------------------------------------------------------------
@@ -172,10 +220,11 @@ def _alarm_ticket(ticket: Ticket, hits: list[str], messages: list[int]) -> Findi
 def brand_sentiment_check(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Reviews and customers' messages of the last ``sentiment_lookback_days`` holding an alarm
     keyword (one finding per review, one per ticket; once a person resolves it, it is not
-    raised again), and a mass negative-review attack: ``review_attack_count`` reviews rated
-    at most ``review_attack_max_rating`` within ``review_attack_window_hours`` — one critical
-    finding with the reviews as evidence and the playbook: preserve evidence → appeal →
-    communicate."""
+    raised again), and each mass negative-review attack (``review_attack_count`` reviews rated
+    at most ``review_attack_max_rating`` within ``review_attack_window_hours``, opened when the
+    review completing the burst is recorded): one critical finding with the reviews as
+    evidence that stays open until the playbook's three steps — preserve evidence → appeal →
+    communicate — are recorded on the attack."""
     pb = ctx.playbook
     keywords = rules.alarm_keywords(pb.sentiment_alarm_keywords)
     since = ctx.now - dt.timedelta(days=pb.sentiment_lookback_days)
@@ -192,30 +241,43 @@ def brand_sentiment_check(ctx: CheckContext) -> Iterator[FindingDraft]:
         ids.append(message.pk)
     for ticket, words, ids in by_ticket.values():
         yield _alarm_ticket(ticket, words, ids)
-    window = dt.timedelta(hours=pb.review_attack_window_hours)
-    negative = selectors.negative_review_times(
-        store=ctx.store, max_rating=pb.review_attack_max_rating, since=ctx.now - window
+    for attack in selectors.review_attacks_open(store=ctx.store):
+        yield _attack(attack)
+
+
+def _attack(attack: ReviewAttack) -> FindingDraft:
+    """An attack still being handled: critical until its three steps are recorded."""
+    rows = selectors.review_attack_steps(attack)
+    missing = [r for r in rows if r.done is None]
+    return FindingDraft(
+        subject_key=f"review-attack:{attack.pk}",
+        subject_type="service.reviewattack",
+        subject_id=str(attack.pk),
+        severity=Severity.CRITICAL,
+        **titled(
+            gettext_noop("疑似恶意差评攻击 #%(id)s：%(n)s 条差评（%(since)s 起），处置待完成 %(k)s/3 步"),
+            id=attack.pk,
+            n=attack.review_count,
+            since=timezone.localtime(attack.first_review_at).strftime("%m-%d %H:%M"),
+            k=len(missing),
+        ),
+        detail={
+            "attack": attack.pk,
+            "reviews": list(attack.reviews.order_by("created_at", "id").values_list("pk", flat=True)),
+            "missing": [r.step for r in missing],
+            "done": [
+                {
+                    "step": r.step,
+                    "by": r.done.actor_label,
+                    "at": timezone.localtime(r.done.at).isoformat(),
+                    "note": r.done.note[:200],
+                }
+                for r in rows
+                if r.done is not None
+            ],
+            "steps": [_(step) for step in ATTACK_STEPS],
+        },
     )
-    if rules.review_attack(
-        [at for _pk, at in negative], now=ctx.now, window=window, count=pb.review_attack_count
-    ):
-        yield FindingDraft(
-            subject_key="review-attack",
-            subject_type="service.review",
-            severity=Severity.CRITICAL,
-            **titled(
-                gettext_noop("疑似恶意差评攻击：%(hours)s 小时内 %(n)s 条 %(stars)s 星及以下评价"),
-                hours=pb.review_attack_window_hours,
-                n=len(negative),
-                stars=pb.review_attack_max_rating,
-            ),
-            detail={
-                "reviews": [pk for pk, _at in negative],
-                "window_hours": pb.review_attack_window_hours,
-                "threshold": pb.review_attack_count,
-                "steps": [_(step) for step in ATTACK_STEPS],
-            },
-        )
 
 
 @register_check(rule="RISK-04", title="系统故障处置", owner_role=Role.OPERATIONS, schedule=Schedule.FREQUENT)

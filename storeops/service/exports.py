@@ -13,6 +13,10 @@ def _pct(value: Any) -> str:
     return "-" if value is None else f"{float(value) * 100:.1f}%"
 
 
+def _dash(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
 def _ratio(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -37,7 +41,7 @@ def report_workbook(report: dict[str, Any], store_name: str) -> bytes:
         [_("投诉数"), report["total"], _("上期"), report["previous_total"], _("环比"), _pct(report["trend"])]
     )
     ws.append([])
-    sla = report["sla"]
+    sla, chat = report["sla"], report["chat"]
     ws.append([_("时效达成")])
     for label, value in [
         (_("按时首次响应"), f"{sla['response_on_time']} / {sla['tickets']} ({_pct(sla['response_rate'])})"),
@@ -47,8 +51,12 @@ def report_workbook(report: dict[str, Any], store_name: str) -> bytes:
             sla["first_response_median_seconds"] if sla["first_response_median_seconds"] is not None else "-",
         ),
         (
-            _("首响在目标内（%(s)s 秒）") % {"s": sla["chat_target_seconds"]},
-            f"{sla['chat_within_target']} ({_pct(sla['chat_rate'])})",
+            _("在线聊天 %(s)s 秒内首响") % {"s": chat["target_seconds"]},
+            f"{chat['within_target']} / {chat['due']} ({_pct(chat['share_within_target'])})",
+        ),
+        (
+            _("在线聊天首响中位数 / P90（秒）"),
+            f"{_dash(chat['median_seconds'])} / {_dash(chat['p90_seconds'])}",
         ),
         (_("危机声明按时"), f"{sla['statements_on_time']} / {sla['crises']}"),
     ]:

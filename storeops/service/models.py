@@ -26,6 +26,17 @@ class TicketKind(models.TextChoices):
     COMPLAINT = "complaint", _("投诉")
 
 
+class TicketMedium(models.TextChoices):
+    """Where the conversation takes place. A chat (在线聊天: the shop's web chat, 旺旺/京东咚咚/
+    抖店飞鸽 conversations) owes a first answer within ``chat_first_response_seconds`` (CS-02)."""
+
+    CHAT = "chat", _("在线聊天")
+    PHONE = "phone", _("电话")
+    EMAIL = "email", _("邮件")
+    MARKETPLACE = "marketplace", _("平台站内信")
+    OTHER = "other", _("其他")
+
+
 class TicketCategory(models.TextChoices):
     LOGISTICS = "logistics", _("物流")
     QUALITY = "quality", _("质量")
@@ -56,6 +67,9 @@ class Ticket(models.Model):
     kind = models.CharField(
         _("类型"), max_length=12, choices=TicketKind.choices, default=TicketKind.COMPLAINT
     )
+    medium = models.CharField(
+        _("接入方式"), max_length=12, choices=TicketMedium.choices, default=TicketMedium.OTHER
+    )
     category = models.CharField(_("分类"), max_length=12, choices=TicketCategory.choices)
     tier = models.CharField(_("级别"), max_length=10, choices=TicketTier.choices, default=TicketTier.GENERAL)
     status = models.CharField(
@@ -77,6 +91,9 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(_("首次响应"), null=True, blank=True)
     first_response_seconds = models.PositiveIntegerField(_("首次响应用时（秒）"), null=True, blank=True)
     response_due_at = models.DateTimeField(_("响应截止"))
+    # CS-02: a chat's first answer is due chat_first_response_seconds after it opened (null for
+    # other media); response_due_at stays the CS-01 answer deadline every ticket has.
+    chat_response_due_at = models.DateTimeField(_("在线首响截止"), null=True, blank=True)
     resolution_due_at = models.DateTimeField(_("解决截止"))
     escalated = models.BooleanField(_("已升级"), default=False)
     escalated_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
@@ -88,6 +105,9 @@ class Ticket(models.Model):
     resolution_note = models.TextField(_("处理结果"), blank=True)
     refund_ref = models.CharField(_("退款申请单号"), max_length=64, blank=True)
     compensation_coupon = models.CharField(_("补偿券码"), max_length=32, blank=True)
+    # CS-01: a serious or crisis ticket is solved with a refund and/or a compensation coupon;
+    # without either the agent writes down why neither was needed.
+    no_remedy_reason = models.CharField(_("无需退款或补偿的原因"), max_length=500, blank=True)
     reopened_count = models.PositiveIntegerField(_("重开次数"), default=0)
 
     class Meta:
@@ -95,7 +115,10 @@ class Ticket(models.Model):
         verbose_name_plural = _("客服工单")
         ordering = ("-opened_at", "-id")
         permissions = [("supervise_ticket", _("客服主管：改派他人工单"))]
-        indexes = [models.Index(fields=("store", "status", "opened_at"))]
+        indexes = [
+            models.Index(fields=("store", "status", "opened_at")),
+            models.Index(fields=("store", "medium", "opened_at"), name="ticket_store_medium_time"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in Status]), name="ticket_status_valid"
@@ -122,6 +145,8 @@ class Ticket(models.Model):
         dues = [self.resolution_due_at]
         if self.first_response_at is None:
             dues.append(self.response_due_at)
+            if self.chat_response_due_at is not None:
+                dues.append(self.chat_response_due_at)
         if self.tier == Tier.CRISIS and self.statement_published_at is None and self.statement_due_at:
             dues.append(self.statement_due_at)
         return min(dues)
@@ -298,6 +323,67 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_ref} {self.sku_code} {self.rating}★"
+
+
+class AttackStep(models.TextChoices):
+    """RISK-02: the mass negative-review attack playbook, in this order."""
+
+    EVIDENCE = "evidence", _("保全证据")
+    APPEAL = "appeal", _("平台申诉")
+    COMMUNICATE = "communicate", _("对外沟通")
+
+
+class ReviewAttack(models.Model):
+    """RISK-02: a burst of negative reviews (``review_attack_count`` rated at most
+    ``review_attack_max_rating`` within ``review_attack_window_hours``), opened when a review
+    completes the burst; later negative reviews within the window of it join as evidence.
+    It stays open until the three playbook steps are recorded (preserve evidence → appeal to
+    the platform → communicate), each with who, when and what was done."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
+    reviews = models.ManyToManyField(Review, related_name="attacks", verbose_name=_("差评"))
+    first_review_at = models.DateTimeField(_("首条差评时间"))
+    last_review_at = models.DateTimeField(_("最近差评时间"))
+    detected_at = models.DateTimeField(_("发现时间"), default=timezone.now)
+    closed_at = models.DateTimeField(_("处置完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("恶意差评攻击")
+        verbose_name_plural = _("恶意差评攻击")
+        ordering = ("-detected_at", "-id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_review_at__gte=models.F("first_review_at")), name="review_attack_span"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.first_review_at:%Y-%m-%d %H:%M}"
+
+
+class ReviewAttackStep(models.Model):
+    """One playbook step done on an attack: who, when, what (the evidence's location, the
+    platform's appeal number, what was said publicly)."""
+
+    attack = models.ForeignKey(ReviewAttack, on_delete=models.CASCADE, related_name="steps")
+    step = models.CharField(_("步骤"), max_length=12, choices=AttackStep.choices)
+    note = models.CharField(_("说明"), max_length=1000)
+    actor_label = models.CharField(_("操作人"), max_length=150)
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("差评攻击处置步骤")
+        verbose_name_plural = _("差评攻击处置步骤")
+        ordering = ("at", "id")
+        constraints = [
+            models.UniqueConstraint(fields=("attack", "step"), name="review_attack_step_once"),
+            models.CheckConstraint(
+                condition=Q(step__in=[s.value for s in AttackStep]), name="review_attack_step_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attack_id} {self.step}"
 
 
 class ReviewInvitation(models.Model):

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from storeops.catalog.banned_words import BannedWordScanner
 
@@ -79,10 +80,16 @@ class Deadlines:
     response: dt.datetime  # first answer (CS-01 general tier; every ticket is answered by then)
     resolution: dt.datetime  # solved (CS-01 serious tier 4 h, CS-02 24 h otherwise)
     statement: dt.datetime | None  # crisis only: public statement (CS-01)
+    chat_response: dt.datetime | None = None  # chats only: first answer (CS-02, seconds)
 
 
 def deadlines(
-    *, tier: Tier, opened_at: dt.datetime, escalated_at: dt.datetime | None, policy: SlaPolicy
+    *,
+    tier: Tier,
+    opened_at: dt.datetime,
+    escalated_at: dt.datetime | None,
+    policy: SlaPolicy,
+    chat: bool = False,
 ) -> Deadlines:
     """The deadlines of a ticket of ``tier`` opened at ``opened_at``.
 
@@ -90,6 +97,9 @@ def deadlines(
     logistics delay). It is solved within the serious tier's hours when serious or worse
     (never later than the resolution target), else within ``resolution_hours``. A crisis
     also owes a public statement ``crisis_hours`` after it was escalated (or opened as one).
+    A chat also owes its first answer ``chat_first_response_seconds`` after it opened (CS-02);
+    that target is measured as a share over all chats (:func:`chat_response_stats`), the
+    general-hours answer stays each ticket's own deadline.
     """
     response = opened_at + dt.timedelta(hours=policy.general_hours)
     resolve_hours = policy.resolution_hours
@@ -99,7 +109,10 @@ def deadlines(
     statement = None
     if tier == Tier.CRISIS:
         statement = (escalated_at or opened_at) + dt.timedelta(hours=policy.crisis_hours)
-    return Deadlines(response=response, resolution=resolution, statement=statement)
+    chat_response = opened_at + dt.timedelta(seconds=policy.chat_first_response_seconds) if chat else None
+    return Deadlines(
+        response=response, resolution=resolution, statement=statement, chat_response=chat_response
+    )
 
 
 class SlaKind(enum.StrEnum):
@@ -172,6 +185,87 @@ def met(due: dt.datetime | None, done: dt.datetime | None) -> bool | None:
     if due is None or done is None:
         return None
     return done <= due
+
+
+def percentile(values: Sequence[int], fraction: Decimal) -> int | None:
+    """The nearest-rank percentile (``fraction`` 0.9 = p90) of ``values``: the smallest value
+    with at least that fraction of the values at or below it; None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = int((fraction * len(ordered)).to_integral_value(rounding=ROUND_CEILING))
+    return ordered[min(max(rank, 1), len(ordered)) - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatFacts:
+    due_at: dt.datetime  # the chat's first-response deadline (opened + target seconds)
+    first_response_at: dt.datetime | None
+    first_response_seconds: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatStats:
+    """CS-02 chat first response over a set of chats. ``due`` counts the chats whose deadline
+    has passed (or that were answered): only they can be judged; ``within`` those answered by
+    their deadline; a chat still unanswered past its deadline is a miss (``late_unanswered``)."""
+
+    chats: int
+    due: int
+    answered: int
+    within: int
+    late_unanswered: int
+    median_seconds: int | None
+    p90_seconds: int | None
+
+    @property
+    def share(self) -> Decimal | None:
+        """Share of the due chats answered within target (4 places); None with no due chat."""
+        if not self.due:
+            return None
+        return (Decimal(self.within) / Decimal(self.due)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
+def chat_response_stats(chats: Iterable[ChatFacts], now: dt.datetime) -> ChatStats:
+    """First-response statistics of ``chats`` at ``now`` (CS-02)."""
+    total = due = answered = within = late = 0
+    seconds: list[int] = []
+    for chat in chats:
+        total += 1
+        if chat.first_response_at is None:
+            if now > chat.due_at:
+                due += 1
+                late += 1
+            continue
+        due += 1
+        answered += 1
+        within += chat.first_response_at <= chat.due_at
+        if chat.first_response_seconds is not None:
+            seconds.append(chat.first_response_seconds)
+    return ChatStats(
+        chats=total,
+        due=due,
+        answered=answered,
+        within=within,
+        late_unanswered=late,
+        median_seconds=int(statistics.median(seconds)) if seconds else None,
+        p90_seconds=percentile(seconds, Decimal("0.9")),
+    )
+
+
+def chat_share_low(stats: ChatStats, *, min_share: Decimal, min_chats: int) -> bool:
+    """Does the chats' share answered within target fall below ``min_share``? Only judged once
+    at least ``min_chats`` chats are due (a quiet night's single late chat is not a trend)."""
+    share = stats.share
+    return share is not None and stats.due >= max(1, min_chats) and share < min_share
+
+
+def remedy_missing(*, tier: Tier, refund_ref: str, coupon: bool, reason: str) -> bool:
+    """CS-01: a serious (quality) or crisis complaint is solved with a refund and/or a
+    compensation coupon; resolving it with neither needs a written reason."""
+    if TIER_RANK[tier] < TIER_RANK[Tier.SERIOUS]:
+        return False
+    return not (refund_ref.strip() or coupon or reason.strip())
 
 
 # ---- CS-03: reply scripts and FAQ automation --------------------------------------------------
@@ -425,13 +519,27 @@ def alarm_hits(text: str, keywords: Sequence[str]) -> list[str]:
     return [k for k in keywords if k.casefold() in folded]
 
 
-def review_attack(
-    negative_times: Sequence[dt.datetime], *, now: dt.datetime, window: dt.timedelta, count: int
-) -> bool:
-    """A mass negative-review attack: at least ``count`` negative reviews within ``window``
-    before ``now``."""
-    start = now - window
-    return sum(1 for t in negative_times if start <= t <= now) >= count
+def attack_burst(
+    negatives: Sequence[tuple[int, dt.datetime]], *, window: dt.timedelta, count: int
+) -> list[int]:
+    """The ids of the first burst among ``negatives`` ((id, time) of negative reviews): the
+    reviews within ``window`` of the earliest one of a run of at least ``count``; [] when no
+    ``window``-long span holds ``count`` of them. Order of arrival does not matter."""
+    ordered = sorted(negatives, key=lambda item: (item[1], item[0]))
+    for i, (_pk, start) in enumerate(ordered):
+        inside = [pk for pk, at in ordered[i:] if at <= start + window]
+        if len(inside) >= count:
+            return inside
+    return []
+
+
+ATTACK_STEP_ORDER = ("evidence", "appeal", "communicate")
+
+
+def attack_steps_missing(done: Iterable[str]) -> list[str]:
+    """RISK-02 playbook steps not yet recorded, in order."""
+    seen = set(done)
+    return [step for step in ATTACK_STEP_ORDER if step not in seen]
 
 
 # --- DATA-01: net promoter score (净推荐值) --------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from storeops.core.errors import ValidationError
 from storeops.core.queries import get_or_not_found
 from storeops.service import rules
 from storeops.service.models import (
+    AttackStep,
     Author,
     ComplaintReport,
     Incident,
@@ -31,10 +32,13 @@ from storeops.service.models import (
     NpsSource,
     ReplyScript,
     Review,
+    ReviewAttack,
+    ReviewAttackStep,
     ReviewInvitation,
     Ticket,
     TicketCategory,
     TicketKind,
+    TicketMedium,
     TicketMessage,
     TicketStatus,
     TicketTier,
@@ -47,6 +51,7 @@ STATUS_CHOICES = TicketStatus.choices
 TIER_CHOICES = TicketTier.choices
 CATEGORY_CHOICES = TicketCategory.choices
 KIND_CHOICES = TicketKind.choices
+MEDIUM_CHOICES = TicketMedium.choices
 ACTIVE_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
 
 
@@ -56,6 +61,7 @@ ACTIVE_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
 def _overdue_q(now: dt.datetime) -> Q:
     return Q(status__in=ACTIVE_STATUSES) & (
         Q(first_response_at__isnull=True, response_due_at__lt=now)
+        | Q(first_response_at__isnull=True, chat_response_due_at__lt=now)
         | Q(resolution_due_at__lt=now)
         | Q(tier=rules.Tier.CRISIS, statement_published_at__isnull=True, statement_due_at__lt=now)
     )
@@ -68,6 +74,7 @@ def ticket_list(
     tier: str = "",
     category: str = "",
     kind: str = "",
+    medium: str = "",
     owner_id: int | None = None,
     unowned: bool = False,
     q: str = "",
@@ -87,6 +94,8 @@ def ticket_list(
         qs = qs.filter(category=category)
     if kind:
         qs = qs.filter(kind=kind)
+    if medium:
+        qs = qs.filter(medium=medium)
     if owner_id is not None:
         qs = qs.filter(owner_id=owner_id)
     if unowned:
@@ -421,15 +430,42 @@ def alarm_messages(*, store: Store, keywords: Iterable[str], since: dt.datetime)
     )
 
 
-def negative_review_times(
-    *, store: Store, max_rating: int, since: dt.datetime
-) -> list[tuple[int, dt.datetime]]:
-    """(id, time) of the reviews rated at most ``max_rating`` since ``since``, oldest first."""
-    return list(
-        Review.objects.filter(store=store, rating__lte=max_rating, created_at__gte=since)
-        .order_by("created_at", "id")
-        .values_list("id", "created_at")
-    )
+ATTACK_STEP_CHOICES = AttackStep.choices
+
+
+def review_attack_list(*, store: Store, status: str = "") -> QuerySet[ReviewAttack]:
+    """RISK-02 attacks, newest first; ``status``: ``open`` (steps still missing) or ``closed``."""
+    qs = ReviewAttack.objects.filter(store=store).annotate(review_count=Count("reviews"))
+    if status == "open":
+        qs = qs.filter(closed_at__isnull=True)
+    elif status == "closed":
+        qs = qs.filter(closed_at__isnull=False)
+    return qs.prefetch_related("steps").order_by("-detected_at", "-id")
+
+
+def review_attack_get(*, store: Store, attack_id: int) -> ReviewAttack:
+    return get_or_not_found(review_attack_list(store=store), _("差评攻击不存在"), pk=attack_id)
+
+
+def review_attacks_open(*, store: Store) -> QuerySet[ReviewAttack]:
+    return review_attack_list(store=store, status="open")
+
+
+def review_attack_reviews(*, attack: ReviewAttack) -> QuerySet[Review]:
+    return attack.reviews.select_related("channel").order_by("created_at", "id")
+
+
+@dataclass(frozen=True, slots=True)
+class AttackStepRow:
+    step: str
+    label: str
+    done: ReviewAttackStep | None
+
+
+def review_attack_steps(attack: ReviewAttack) -> list[AttackStepRow]:
+    """The three playbook steps in order, each with its record when done."""
+    done = {s.step: s for s in attack.steps.all()}
+    return [AttackStepRow(step=v, label=str(label), done=done.get(v)) for v, label in AttackStep.choices]
 
 
 def invitation_list(*, store: Store) -> QuerySet[ReviewInvitation]:
@@ -472,7 +508,7 @@ def _rows(current: dict[str, int], previous: dict[str, int], labels: dict[str, s
     ]
 
 
-def _sla(tickets: list[Ticket], chat_seconds: int) -> dict[str, Any]:
+def _sla(tickets: list[Ticket]) -> dict[str, Any]:
     responded = [t for t in tickets if t.first_response_at is not None]
     resolved = [t for t in tickets if t.resolved_at is not None]
     crises = [t for t in tickets if t.tier == rules.Tier.CRISIS]
@@ -480,7 +516,6 @@ def _sla(tickets: list[Ticket], chat_seconds: int) -> dict[str, Any]:
     on_time_response = sum(1 for t in responded if rules.met(t.response_due_at, t.first_response_at))
     on_time_resolution = sum(1 for t in resolved if rules.met(t.resolution_due_at, t.resolved_at))
     statements = sum(1 for t in crises if rules.met(t.statement_due_at, t.statement_published_at))
-    within_chat = sum(1 for s in seconds if s <= chat_seconds)
     return {
         "tickets": len(tickets),
         "responded": len(responded),
@@ -490,9 +525,6 @@ def _sla(tickets: list[Ticket], chat_seconds: int) -> dict[str, Any]:
         "resolution_on_time": on_time_resolution,
         "resolution_rate": str(rules.share(on_time_resolution, len(tickets))),
         "first_response_median_seconds": int(statistics.median(seconds)) if seconds else None,
-        "chat_target_seconds": chat_seconds,
-        "chat_within_target": within_chat,
-        "chat_rate": str(rules.share(within_chat, len(seconds))),
         "crises": len(crises),
         "statements_on_time": statements,
     }
@@ -535,8 +567,56 @@ def complaint_report(*, store: Store, start: dt.datetime, end: dt.datetime) -> d
         "top_keywords": [
             {"keyword": k, "count": n} for k, n in rules.term_counts(_texts(current), terms, limit=15)
         ],
-        "sla": _sla(current, playbook.chat_first_response_seconds),
+        "sla": _sla(current),
+        "chat": chat_response_report(store=store, start=start, end=end).as_dict(
+            playbook.chat_first_response_seconds
+        ),
     }
+
+
+# ---- CS-02: chat first response ---------------------------------------------------------------
+
+
+def chat_facts(*, store: Store, start: dt.datetime, end: dt.datetime) -> Iterator[rules.ChatFacts]:
+    """Every chat (any kind: inquiries and complaints) opened in ``[start, end)``."""
+    rows = Ticket.objects.filter(
+        store=store,
+        medium=TicketMedium.CHAT,
+        opened_at__gte=start,
+        opened_at__lt=end,
+        chat_response_due_at__isnull=False,
+    ).values_list("chat_response_due_at", "first_response_at", "first_response_seconds")
+    for due_at, first_at, seconds in rows.iterator():
+        yield rules.ChatFacts(due_at=due_at, first_response_at=first_at, first_response_seconds=seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatReport:
+    stats: rules.ChatStats
+
+    def as_dict(self, target_seconds: int) -> dict[str, Any]:
+        st = self.stats
+        return {
+            "target_seconds": target_seconds,
+            "chats": st.chats,
+            "due": st.due,
+            "answered": st.answered,
+            "within_target": st.within,
+            "late_unanswered": st.late_unanswered,
+            "share_within_target": None if st.share is None else str(st.share),
+            "median_seconds": st.median_seconds,
+            "p90_seconds": st.p90_seconds,
+        }
+
+
+def chat_response_report(
+    *, store: Store, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None
+) -> ChatReport:
+    """CS-02 chat first response of the chats opened in ``[start, end)``, judged at ``now``: a
+    chat still unanswered past its deadline is a miss, one whose deadline is still running is
+    not judged yet."""
+    facts = chat_facts(store=store, start=start, end=end)
+    return ChatReport(stats=rules.chat_response_stats(facts, now or timezone.now()))
 
 
 def report_period(

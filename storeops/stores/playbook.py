@@ -408,6 +408,22 @@ class PlaybookSettings(BaseModel):
     ticket_resolution_hours: int = _s(
         "CS-02", 24, "工单解决时效（小时）", "Ticket resolution (hours)", ge=1, le=720
     )
+    chat_first_response_min_share: Pct = _s(
+        "CS-02",
+        Decimal("0.90"),
+        "在线聊天首响达标率下限（近24小时）",
+        "Min share of chats answered within the target (last 24 h)",
+        ge=0,
+        le=1,
+    )
+    chat_first_response_min_chats: int = _s(
+        "CS-02",
+        5,
+        "首响达标率至少统计的会话数",
+        "Chats needed before the share is judged",
+        ge=1,
+        le=100000,
+    )
     # --- customer service (h3): SLA warning window; coupon templates by id (0 = none) ---
     ticket_sla_warn_minutes: int = _s(
         "CS-01", 30, "客诉时效预警（到期前分钟）", "Warn before a ticket deadline (minutes)", ge=0, le=1440

@@ -70,6 +70,16 @@ SERVICE_API_CASES = {
         {"file": "推荐意愿,意见\n3,物流太慢\n"},
     ),
     ("GET", "/service/{store_id}/nps/weekly"): ("/service/{store}/nps/weekly?weeks=4", None),
+    # RISK-02: mass negative-review attacks
+    ("GET", "/service/{store_id}/review-attacks"): ("/service/{store}/review-attacks?status=open", None),
+    ("GET", "/service/{store_id}/review-attacks/{attack_id}"): (
+        "/service/{store}/review-attacks/{sv_attack}",
+        None,
+    ),
+    ("POST", "/service/{store_id}/review-attacks/{attack_id}/steps"): (
+        "/service/{store}/review-attacks/{sv_attack}/steps",
+        {"step": "evidence", "note": "已截图存档"},
+    ),
     # RISK-04: system failures
     ("GET", "/service/{store_id}/incidents"): (_I + "?status=open", None),
     ("POST", "/service/{store_id}/incidents"): (
@@ -116,6 +126,13 @@ SERVICE_CONSOLE_CASES = {
     "console:service_nps": ("GET", "/service/nps/?band=promoter&weeks=4", None),
     "console:service_nps_record": ("POST", "/service/nps/record/", {"score": "9"}),
     "console:service_nps_import": ("POST", "/service/nps/import/", {}, 422),  # no file: refused
+    "console:service_review_attacks": ("GET", "/service/review-attacks/?status=open", None),
+    "console:service_review_attack": ("GET", "/service/review-attacks/{sv_attack}/", None),
+    "console:service_review_attack_step": (
+        "POST",
+        "/service/review-attacks/{sv_attack}/step/",
+        {"step": "evidence", "note": "已截图存档"},
+    ),
     "console:incidents": ("GET", "/service/incidents/?status=open", None),
     "console:incident_open": (
         "POST",
@@ -141,7 +158,7 @@ SERVICE_CONSOLE_CASES = {
 
 def service_world(store, channel, owner):
     """Tickets owned by the customer-service user of the matrix (first contact), one resolved,
-    one closed, one crisis; a reply script."""
+    one closed, one crisis; a reply script; incidents; a negative-review attack (RISK-02)."""
     name = f"u_{Role.CUSTOMER_SERVICE.value}"
     agent = get_user_model().objects.filter(username=name).first() or user_create(
         actor=ACTOR,
@@ -178,7 +195,22 @@ def service_world(store, channel, owner):
     template = promo.coupon_template_create(
         actor=ACTOR, store=store, name="故障补偿", kind="no_threshold", amount="5"
     )
+    for n in range(10):  # the playbook's review_attack_count: a burst of one-star reviews
+        services.review_create(
+            actor=ACTOR,
+            store=store,
+            channel=channel,
+            order_ref=f"O-ATK{n}",
+            sku_code="S1",
+            customer_ref=f"atk{n}",
+            rating=1,
+            text="差",
+            created_at=start + dt.timedelta(minutes=n),
+        )
+    from storeops.service.models import ReviewAttack
+
     return {
+        "sv_attack": ReviewAttack.objects.get(store=store).pk,
         "sv_incident": incident.pk,
         "sv_recovered": recovered.pk,
         "sv_coupon_template": template.pk,

@@ -245,7 +245,7 @@ def test_cs_02_refused_ticket_actions_keep_what_was_typed_and_save_nothing(store
     # a reply to a closed ticket: the reply typed is kept
     services.ticket_reply(actor=ACTOR, ticket=ticket, body="在处理")
     ticket.refresh_from_db()
-    services.ticket_resolve(actor=ACTOR, ticket=ticket, note="已补发")
+    services.ticket_resolve(actor=ACTOR, ticket=ticket, note="已补发", refund_ref="RF-4")
     ticket.refresh_from_db()
     services.ticket_close(actor=ACTOR, ticket=ticket)
     response = cs_client.post(f"/service/tickets/{ticket.pk}/reply/", {"body": "您好，已为您补发新杯子"})

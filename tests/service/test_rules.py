@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from storeops.service.rules import (
     TRANSITIONS,
     Action,
+    ChatFacts,
     ScriptEntry,
     ScriptMatcher,
     SlaKind,
@@ -22,11 +23,15 @@ from storeops.service.rules import (
     TicketFacts,
     Tier,
     auto_answer_choice,
+    chat_response_stats,
+    chat_share_low,
     deadlines,
     group_rows,
     invitation_due,
     next_status,
     parse_keywords,
+    percentile,
+    remedy_missing,
     render_script,
     sla_breaches,
     term_counts,
@@ -150,3 +155,60 @@ def test_cs_04_term_counts_count_each_text_once_per_term():
 @given(st.integers(min_value=0, max_value=720))
 def test_log_02_invitation_is_due_exactly_the_configured_hours_after_delivery(h):
     assert invitation_due(T0, h) - T0 == dt.timedelta(hours=h)
+
+
+# ---- CS-02 chats / CS-01 remedy ---------------------------------------------------------------
+
+
+def test_cs_02_only_a_chat_gets_a_first_response_deadline_in_seconds():
+    t0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    policy = SlaPolicy(chat_first_response_seconds=30)
+    chat = deadlines(tier=Tier.GENERAL, opened_at=t0, escalated_at=None, policy=policy, chat=True)
+    other = deadlines(tier=Tier.GENERAL, opened_at=t0, escalated_at=None, policy=policy)
+    assert chat.chat_response == t0 + dt.timedelta(seconds=30)
+    assert other.chat_response is None
+    assert (chat.response, chat.resolution) == (other.response, other.resolution)
+
+
+def test_cs_02_percentile_is_the_nearest_rank():
+    assert percentile([], Decimal("0.9")) is None
+    assert percentile([7], Decimal("0.9")) == 7
+    assert percentile(list(range(1, 11)), Decimal("0.9")) == 9
+    assert percentile(list(range(1, 71)), Decimal("0.9")) == 63  # float 0.9 * 70 would give 64
+    assert percentile([50, 10, 20], Decimal("0.5")) == 20
+
+
+@given(st.lists(st.integers(min_value=0, max_value=600), min_size=1, max_size=200))
+def test_cs_02_p90_is_a_value_with_at_least_90_percent_at_or_below(values):
+    p90 = percentile(values, Decimal("0.9"))
+    assert p90 in values
+    assert sum(1 for v in values if v <= p90) * 10 >= len(values) * 9
+    assert sum(1 for v in values if v < p90) * 10 < len(values) * 9
+
+
+def test_cs_02_chat_stats_judge_only_chats_whose_deadline_passed():
+    t0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    due = t0 + dt.timedelta(seconds=30)
+    s = dt.timedelta(seconds=1)
+    chats = [
+        ChatFacts(due_at=due, first_response_at=t0 + 10 * s, first_response_seconds=10),
+        ChatFacts(due_at=due, first_response_at=t0 + 40 * s, first_response_seconds=40),
+        ChatFacts(due_at=due, first_response_at=None, first_response_seconds=None),
+    ]
+    running = chat_response_stats(chats, now=t0 + 20 * s)
+    assert (running.due, running.within, running.late_unanswered, str(running.share)) == (2, 1, 0, "0.5000")
+    later = chat_response_stats(chats, now=t0 + 31 * s)
+    assert (later.due, later.within, later.late_unanswered, str(later.share)) == (3, 1, 1, "0.3333")
+    assert chat_response_stats([], now=t0).share is None
+    assert chat_share_low(later, min_share=Decimal("0.9"), min_chats=3)
+    assert not chat_share_low(later, min_share=Decimal("0.9"), min_chats=4)
+    assert not chat_share_low(later, min_share=Decimal("0.3"), min_chats=1)
+
+
+def test_cs_01_serious_or_crisis_needs_a_refund_a_coupon_or_a_reason():
+    for tier in (Tier.SERIOUS, Tier.CRISIS):
+        assert remedy_missing(tier=tier, refund_ref="", coupon=False, reason=" ")
+        assert not remedy_missing(tier=tier, refund_ref="RF-1", coupon=False, reason="")
+        assert not remedy_missing(tier=tier, refund_ref="", coupon=True, reason="")
+        assert not remedy_missing(tier=tier, refund_ref="", coupon=False, reason="顾客只要换货")
+    assert not remedy_missing(tier=Tier.GENERAL, refund_ref="", coupon=False, reason="")

@@ -203,7 +203,7 @@ def test_cs_01_crisis_alerts_the_emergency_group_and_owes_a_statement(store, cha
         "log",
     }
     # when the statement is late, CS-01 reports it; once published, the finding resolves
-    services.ticket_resolve(actor=ACTOR, ticket=ticket, note="已处理", at=at(3.5))
+    services.ticket_resolve(actor=ACTOR, ticket=ticket, note="已处理", refund_ref="RF-2", at=at(3.5))
     checks_run(rule="CS-01", store=store, now=at(28), notify=False)
     assert _open(store, "CS-01") == {f"ticket:{ticket.pk}:statement": "critical"}
     services.ticket_publish_statement(actor=ACTOR, ticket=ticket, text="关于某事的说明", at=at(28.5))

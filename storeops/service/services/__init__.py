@@ -8,10 +8,13 @@
 * Reports (CS-04): generate and store a period's root-cause report.
 * System failures (RISK-04): open, failover, recover, notice to the customers touched,
   compensation coupon, close with the post-mortem.
+* Mass negative-review attacks (RISK-02): opened when a review completes a burst; the
+  playbook's steps (preserve evidence → appeal → communicate) recorded in order.
 * Reviews and invitations (LOG-02): a review with photos earns the playbook's reward coupon;
   :func:`review_invitations_send` is the idempotent periodic sweep.
 """
 
+from storeops.service.services.attacks import review_attack_detect, review_attack_step
 from storeops.service.services.incidents import (
     NOTICE_CHANNELS,
     incident_affected_orders,
@@ -70,6 +73,8 @@ __all__ = [
     "nps_record",
     "report_generate",
     "reports_generate_weekly",
+    "review_attack_detect",
+    "review_attack_step",
     "review_create",
     "review_invitations_send",
     "script_create",

@@ -25,6 +25,7 @@ from storeops.promotions import services as promo_services
 from storeops.service import rules
 from storeops.service.models import Review, ReviewInvitation, ServiceNotification
 from storeops.service.notify import customer_notifiers
+from storeops.service.services.attacks import review_attack_detect
 from storeops.stores.models import Channel, Store
 from storeops.stores.playbook import PlaybookSettings
 from storeops.stores.selectors import playbook_get, store_list
@@ -71,7 +72,8 @@ def review_create(
 ) -> Review:
     """Record a customer's review. One per order and SKU. A review with photos earns the
     playbook's reward coupon (晒图评价送券), once per order; if the coupon cannot be issued
-    (exhausted, limit reached) the review is kept and the reason recorded."""
+    (exhausted, limit reached) the review is kept and the reason recorded. A negative review
+    may complete (or join) a mass negative-review attack (RISK-02, :mod:`.attacks`)."""
     order_ref, sku_code, customer_ref = order_ref.strip(), sku_code.strip(), customer_ref.strip()
     image_list = [str(u).strip() for u in images if str(u).strip()]
     errors: dict[str, str] = {}
@@ -107,24 +109,31 @@ def review_create(
         )
         template = _reward_template(store, channel)
         if rules.earns_photo_reward(image_count=len(image_list), reward_configured=template is not None):
-            try:
-                coupon = promo_services.coupon_issue(
-                    actor=actor,
-                    template=template,
-                    customer_ref=customer_ref,
-                    source="review_reward",  # promotions IssueRule.REVIEW_REWARD
-                    issue_key=f"review:{channel.pk}:{order_ref}"[:64],
-                )
-            except Conflict as exc:
-                review.reward_note = str(exc.message)[:200]
-            else:
-                review.reward_coupon = coupon.code
-                review.reward_note = _("晒图奖励：%(name)s") % {"name": template.name}
-            review.save(update_fields=["reward_coupon", "reward_note"])
+            _photo_reward(actor, review, template)
         audit_record(
             actor=actor, action="review.create", obj=review, store_id=store.pk, after=snapshot(review)
         )
+        if review.rating <= playbook_get(store=store).review_attack_max_rating:
+            review_attack_detect(actor=actor, store=store, around=review.created_at)  # RISK-02
     return review
+
+
+def _photo_reward(actor: Actor, review: Review, template: Any) -> None:
+    """Issue the photo-review coupon (晒图评价送券) once per order; a refusal is noted."""
+    try:
+        coupon = promo_services.coupon_issue(
+            actor=actor,
+            template=template,
+            customer_ref=review.customer_ref,
+            source="review_reward",  # promotions IssueRule.REVIEW_REWARD
+            issue_key=f"review:{review.channel_id}:{review.order_ref}"[:64],
+        )
+    except Conflict as exc:
+        review.reward_note = str(exc.message)[:200]
+    else:
+        review.reward_coupon = coupon.code
+        review.reward_note = _("晒图奖励：%(name)s") % {"name": template.name}
+    review.save(update_fields=["reward_coupon", "reward_note"])
 
 
 @dataclass(slots=True)

@@ -37,6 +37,7 @@ from storeops.service.models import (
     Ticket,
     TicketCategory,
     TicketKind,
+    TicketMedium,
     TicketMessage,
     TicketStatus,
     TicketTransfer,
@@ -104,6 +105,7 @@ def ticket_open(
     category: str,
     tier: str = rules.Tier.GENERAL,
     kind: str = TicketKind.COMPLAINT,
+    medium: str = TicketMedium.OTHER,
     order_ref: str = "",
     sku_code: str = "",
     message: str = "",
@@ -112,7 +114,8 @@ def ticket_open(
     """Open a ticket. The agent who opens it is its first-contact owner (首问负责制); a ticket
     that arrives without an agent (system, integration) is owned by the first agent who replies.
     ``message`` is the customer's words, recorded as the first customer message. A ticket
-    opened as a crisis is escalated at once (emergency group alerted)."""
+    opened as a crisis is escalated at once (emergency group alerted). A chat (``medium``)
+    owes its first answer within the playbook's ``chat_first_response_seconds`` (CS-02)."""
     errors: dict[str, str] = {}
     if channel.store_id != store.pk:
         errors["channel"] = _("渠道不属于该店铺")
@@ -132,6 +135,8 @@ def ticket_open(
         errors["tier"] = _("未知的级别")
     if kind not in TicketKind.values:
         errors["kind"] = _("未知的类型")
+    if medium not in TicketMedium.values:
+        errors["medium"] = _("未知的接入方式")
     if len(order_ref) > 64:
         errors["order_ref"] = _("最多 64 个字符")
     if len(sku_code) > 64:
@@ -141,13 +146,16 @@ def ticket_open(
     now = opened_at or timezone.now()
     tier_value = rules.Tier(tier)
     policy = sla_policy(playbook_get(store=store, channel=channel))
-    due = rules.deadlines(tier=tier_value, opened_at=now, escalated_at=None, policy=policy)
+    due = rules.deadlines(
+        tier=tier_value, opened_at=now, escalated_at=None, policy=policy, chat=medium == TicketMedium.CHAT
+    )
     crisis = tier_value == rules.Tier.CRISIS
     with transaction.atomic():
         ticket = Ticket.objects.create(
             store=store,
             channel=channel,
             kind=kind,
+            medium=medium,
             category=category,
             tier=tier_value.value,
             subject=subject,
@@ -157,6 +165,7 @@ def ticket_open(
             owner=_user_or_none(actor),
             opened_at=now,
             response_due_at=due.response,
+            chat_response_due_at=due.chat_response,
             resolution_due_at=due.resolution,
             escalated=crisis,
             escalated_at=now if crisis else None,
@@ -476,27 +485,49 @@ def ticket_resolve(
     refund_ref: str = "",
     compensate: bool = False,
     coupon_template_id: int | None = None,
+    no_remedy_reason: str = "",
     at: dt.datetime | None = None,
 ) -> Ticket:
     """Resolve with a note. A serious quality complaint's refund is handled by after-sales:
     its request number is recorded here (``refund_ref``). ``compensate`` issues a compensation
     coupon to the customer through the promotions coupon service: the given template, else the
     playbook's ``complaint_compensation_coupon_template``. If the coupon cannot be issued,
-    nothing is saved."""
+    nothing is saved.
+
+    CS-01: a serious or crisis ticket is solved with a refund and/or a compensation coupon
+    (one already issued on an earlier resolution counts); with neither, the agent must write
+    why none was needed (``no_remedy_reason``), else it is a 422 and nothing is saved."""
     note = note.strip()
     refund_ref = refund_ref.strip()
+    no_remedy_reason = no_remedy_reason.strip()
     errors: dict[str, str] = {}
     if not note:
         errors["note"] = _("请填写处理结果")
     if len(refund_ref) > 64:
         errors["refund_ref"] = _("最多 64 个字符")
+    if len(no_remedy_reason) > 500:
+        errors["no_remedy_reason"] = _("最多 500 个字符")
     if errors:
         raise ValidationError(_("处理信息有误，未保存"), fields=errors)
     now = at or timezone.now()
     with transaction.atomic():
         locked = _locked(ticket)
         status = _transition(locked, rules.Action.RESOLVE)
-        before = snapshot(locked, ["status", "resolved_at", "resolution_note", "refund_ref"])
+        if rules.remedy_missing(
+            tier=rules.Tier(locked.tier),
+            refund_ref=refund_ref,
+            coupon=compensate or bool(locked.compensation_coupon),
+            reason=no_remedy_reason,
+        ):
+            need = _("严重/危机客诉须退款或发补偿券；都不需要时请写明原因")
+            raise ValidationError(
+                _("严重客诉的解决方案须为退款和/或补偿券（CS-01），未保存"),
+                fields={"refund_ref": need, "compensate": need, "no_remedy_reason": need},
+                code="remedy_required",
+            )
+        before = snapshot(
+            locked, ["status", "resolved_at", "resolution_note", "refund_ref", "no_remedy_reason"]
+        )
         coupon_code = ""
         if compensate:
             coupon_code = _compensation_coupon(actor, locked, coupon_template_id, now)
@@ -505,8 +536,16 @@ def ticket_resolve(
         locked.resolution_note = note
         locked.refund_ref = refund_ref
         locked.compensation_coupon = coupon_code or locked.compensation_coupon
+        locked.no_remedy_reason = no_remedy_reason
         locked.save(
-            update_fields=["status", "resolved_at", "resolution_note", "refund_ref", "compensation_coupon"]
+            update_fields=[
+                "status",
+                "resolved_at",
+                "resolution_note",
+                "refund_ref",
+                "compensation_coupon",
+                "no_remedy_reason",
+            ]
         )
         audit_record(
             actor=actor,
@@ -515,7 +554,9 @@ def ticket_resolve(
             store_id=locked.store_id,
             before=before,
             after={
-                **snapshot(locked, ["status", "resolved_at", "resolution_note", "refund_ref"]),
+                **snapshot(
+                    locked, ["status", "resolved_at", "resolution_note", "refund_ref", "no_remedy_reason"]
+                ),
                 "compensation_coupon": coupon_code,
             },
         )
