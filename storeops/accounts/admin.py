@@ -35,12 +35,12 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin, ModelAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(BaseGroupAdmin, ModelAdmin):
+class GroupAdmin(AuditedAdminMixin, BaseGroupAdmin, ModelAdmin):
     pass
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(ModelAdmin):
+class ApiTokenAdmin(AuditedAdminMixin, ModelAdmin):
     """Tokens are created through the API/console (the secret is shown once); here they are
     listed and can be revoked only."""
 
