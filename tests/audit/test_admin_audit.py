@@ -220,3 +220,17 @@ def test_store_05_admin_edit_of_a_previously_unlogged_model_is_logged(store, own
     entry = AuditEntry.objects.get(action="supplyrecord.update")
     assert (entry.before, entry.after) == ({"reference": "PO-1"}, {"reference": "PO-2"})
     assert entry.store_id == store.pk
+
+
+def test_store_05_admin_password_page_is_logged_with_the_password_masked(store, owner_client, make_user):
+    client, user = owner_client
+    clerk = make_user(Role.CUSTOMER_SERVICE, "clerk")
+    url = f"/admin/auth/user/{clerk.pk}/password/"
+    new = "An0ther-long-pass!"
+    response = client.post(url, {"password1": new, "password2": new, "usable_password": "true"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    entry = AuditEntry.objects.get(action="user.update", object_id=str(clerk.pk))
+    assert entry.actor == user
+    assert entry.after["password"].startswith("***")
+    clerk.refresh_from_db()
+    assert clerk.password not in str(entry.after)
