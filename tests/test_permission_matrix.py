@@ -1003,6 +1003,11 @@ CONSOLE_CASES = {
         ),
         "console:inventory_ledger": ("GET", "/inventory/ledger/?reference=SO-M", None),
         "console:inventory_replenishment": ("GET", "/inventory/replenishment/", None),
+        "console:inventory_replenishment_season": (  # INV-06: a product's season
+            "POST",
+            "/inventory/replenishment/season/",
+            {"product_code": "OK", "season_start_month": "11", "season_end_month": "2", "season_uplift": "3"},
+        ),
         "console:inventory_exceptions": ("GET", "/inventory/exceptions/", None),
         "console:inventory_turnover": ("GET", "/inventory/turnover/?slow=1", None),
         "console:inventory_abc": ("GET", "/inventory/abc/?abc_class=A&due=1", None),

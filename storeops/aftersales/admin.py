@@ -7,6 +7,7 @@ from django.contrib import admin
 from unfold.admin import ModelAdmin, TabularInline
 
 from storeops.aftersales.models import AfterSale, AfterSaleEvent, AfterSaleLine
+from storeops.audit.admin_mixins import AuditedAdminMixin
 
 
 class _LineInline(TabularInline):
@@ -25,7 +26,7 @@ class _EventInline(TabularInline):
 
 
 @admin.register(AfterSale)
-class AfterSaleAdmin(ModelAdmin):
+class AfterSaleAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ("number", "order", "kind", "reason", "status", "refund_amount", "due_at", "requested_at")
     list_filter = ("status", "kind", "reason", "store")
     search_fields = ("number", "order__number", "customer_ref")

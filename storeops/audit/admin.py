@@ -6,11 +6,12 @@ from django.contrib import admin
 from django.http import HttpRequest
 from unfold.admin import ModelAdmin
 
+from storeops.audit.admin_mixins import AuditedAdminMixin
 from storeops.audit.models import AuditEntry
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ModelAdmin):
+class AuditEntryAdmin(AuditedAdminMixin, ModelAdmin):
     """Read-only: the operation log cannot be added to, changed or deleted from the admin."""
 
     list_display = ("at", "actor_label", "via", "action", "object_type", "object_repr", "store_id")

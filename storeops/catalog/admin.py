@@ -74,7 +74,7 @@ class ProductAdmin(AuditedAdminMixin, ModelAdmin):
 
 
 @admin.register(ListingAudit)
-class ListingAuditAdmin(ModelAdmin):
+class ListingAuditAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ("product", "created_at", "outcome", "passed", "decision")
     list_filter = ("outcome", "decision")
 
@@ -86,7 +86,7 @@ class ListingAuditAdmin(ModelAdmin):
 
 
 @admin.register(BannedWordList)
-class BannedWordListAdmin(ModelAdmin):
+class BannedWordListAdmin(AuditedAdminMixin, ModelAdmin):
     """Read-only here: edit through the API or services so the version and re-scan follow."""
 
     list_display = ("store", "version", "updated_at")
@@ -97,7 +97,7 @@ class BannedWordListAdmin(ModelAdmin):
 
 
 @admin.register(ChannelListing)
-class ChannelListingAdmin(ModelAdmin):
+class ChannelListingAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ("product", "channel", "status", "list_at", "delist_at", "delist_reason")
     list_filter = ("status", "delist_reason")
 
@@ -106,7 +106,7 @@ class ChannelListingAdmin(ModelAdmin):
 
 
 @admin.register(SalesDaily)
-class SalesDailyAdmin(ModelAdmin):
+class SalesDailyAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ("product", "channel", "day", "visitors", "buyers", "units", "revenue", "stock_on_hand")
     list_filter = ("channel",)
     date_hierarchy = "day"
@@ -126,7 +126,7 @@ class SupplierAdmin(AuditedAdminMixin, ModelAdmin):
 
 
 @admin.register(SupplyRecord)
-class SupplyRecordAdmin(ModelAdmin):
+class SupplyRecordAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = (
         "supplier",
         "reference",
@@ -146,6 +146,6 @@ class ProductSupplierAdmin(_StoreViaProduct, ModelAdmin):
 
 
 @admin.register(MarketCategoryStat)
-class MarketCategoryStatAdmin(ModelAdmin):
+class MarketCategoryStatAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ("category_name", "period_end", "growth_30d", "listings", "search_popularity")
     search_fields = ("category_name",)

@@ -91,6 +91,11 @@ class ProductPatch(Schema):
     has_efficacy_claim: bool | None = None
     parameters: dict[str, str] | None = None
     is_key: bool | None = None
+    # INV-06 season (旺季): months 1..12, both or neither (null clears); the demand multiplier
+    # in season used until a year of sales can be learned from
+    season_start_month: int | None = None
+    season_end_month: int | None = None
+    season_uplift: Decimal | None = None
 
 
 class ProductOut(Schema):
@@ -102,6 +107,9 @@ class ProductOut(Schema):
     status: str
     is_key: bool
     listed_on: dt.date | None
+    season_start_month: int | None
+    season_end_month: int | None
+    season_uplift: Decimal | None
 
 
 class AuditReasonOut(Schema):

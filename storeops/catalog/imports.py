@@ -50,6 +50,10 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "cost": ("cost", "成本"),
         "barcode": ("barcode", "条码"),
         "attributes": ("attributes", "规格"),
+        # INV-06: the product's season (旺季), optional
+        "season_start_month": ("season_start_month", "旺季开始月份"),
+        "season_end_month": ("season_end_month", "旺季结束月份"),
+        "season_uplift": ("season_uplift", "旺季需求倍数"),
     },
     "prices": {
         "sku_code": ("sku_code", "SKU编码"),
@@ -257,7 +261,32 @@ def _pairs(row: dict[str, str], name: str) -> dict[str, str]:
 
 # ---- products + SKUs -------------------------------------------------------------------------
 
-_PRODUCT_FIELDS = ("category_code", "core_word", "title", "description", "efficacy", "is_key", "parameters")
+_PRODUCT_FIELDS = (
+    "category_code",
+    "core_word",
+    "title",
+    "description",
+    "efficacy",
+    "is_key",
+    "parameters",
+    "season_start_month",
+    "season_end_month",
+    "season_uplift",
+)
+
+
+def _season_fields(row: dict[str, str]) -> dict[str, Any]:
+    """INV-06: the season columns, validated as the API does (both months or neither)."""
+    from storeops.catalog.services import product_season_clean
+
+    try:
+        return product_season_clean(
+            None,
+            {key: row.get(key, "") for key in ("season_start_month", "season_end_month", "season_uplift")},
+        )
+    except ValidationError as exc:
+        field, message = next(iter(exc.fields.items()))
+        raise _RowInvalid(field, str(message)) from exc
 
 
 def _sku_fields(row: dict[str, str], existing_skus: set[str], seen_skus: dict[str, int]) -> dict[str, Any]:
@@ -298,6 +327,7 @@ def _product_fields(row: dict[str, str], code: str, categories: dict[str, int]) 
         "has_efficacy_claim": _bool(row, "efficacy"),
         "is_key": _bool(row, "is_key"),
         "parameters": _pairs(row, "parameters"),
+        **_season_fields(row),
     }
 
 
@@ -711,6 +741,9 @@ def export_rows(*, store: Store, kind: str) -> tuple[list[str], Iterator[list[An
                     str(s.cost),
                     s.barcode,
                     _pairs_text(s.attributes),
+                    p.season_start_month or "",
+                    p.season_end_month or "",
+                    "" if p.season_uplift is None else str(p.season_uplift),
                 ]
 
         return header, products()

@@ -109,6 +109,14 @@ class Product(models.Model):
         _("状态"), max_length=20, choices=ProductStatus.choices, default=ProductStatus.DRAFT
     )
     listed_on = models.DateField(_("首次上架日期"), null=True, blank=True)
+    # INV-06: the months its demand peaks (旺季), inclusive, may wrap the year (11 → 2 is
+    # November to February); both or neither. ``season_uplift`` is the expected demand in season
+    # against the usual pace, used while the product has less than a year of sales to learn from.
+    season_start_month = models.PositiveSmallIntegerField(_("旺季开始月份"), null=True, blank=True)
+    season_end_month = models.PositiveSmallIntegerField(_("旺季结束月份"), null=True, blank=True)
+    season_uplift = models.DecimalField(
+        _("旺季需求倍数"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -117,7 +125,23 @@ class Product(models.Model):
         verbose_name_plural = _("商品")
         ordering = ("store", "code")
         constraints = [
-            models.UniqueConstraint(fields=("store", "code"), name="product_code_unique_per_store")
+            models.UniqueConstraint(fields=("store", "code"), name="product_code_unique_per_store"),
+            models.CheckConstraint(
+                condition=(
+                    Q(season_start_month__isnull=True, season_end_month__isnull=True)
+                    | Q(
+                        season_start_month__gte=1,
+                        season_start_month__lte=12,
+                        season_end_month__gte=1,
+                        season_end_month__lte=12,
+                    )
+                ),
+                name="product_season_months",
+            ),
+            models.CheckConstraint(
+                condition=Q(season_uplift__isnull=True) | Q(season_uplift__gt=0),
+                name="product_season_uplift_positive",
+            ),
         ]
         indexes = [models.Index(fields=("store", "status"))]
 

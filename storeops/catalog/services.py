@@ -161,6 +161,58 @@ def category_update(*, actor: Actor, category: Category, **changes: Any) -> Cate
 # ---- products and SKUs -------------------------------------------------------------------
 
 _COPY_FIELDS = ("title", "description", "core_word", "parameters", "has_efficacy_claim", "category")
+SEASON_FIELDS = ("season_start_month", "season_end_month", "season_uplift")
+SEASON_UPLIFT_MAX = Decimal("100")
+
+
+def _season_uplift(value: Any) -> Decimal | None:
+    """A season uplift > 0 and ≤ 100 to 0.01, or None when ``value`` is not one."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        uplift = Decimal(str(value).strip())
+    except ArithmeticError:
+        return None
+    if not uplift.is_finite() or not 0 < uplift <= SEASON_UPLIFT_MAX:
+        return None
+    return uplift.quantize(Decimal("0.01"))
+
+
+def product_season_clean(current: Product | None, changes: dict[str, Any]) -> dict[str, Any]:
+    """INV-06: a product's season (旺季) — start and end months 1..12 (both or neither; the end
+    may be before the start: 11 → 2 is November to February) and the demand multiplier in
+    season used until a year of sales can be learned from (> 0, ≤ 100, or empty). Returns the
+    cleaned values; a ``ValidationError`` names each bad field."""
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    for key in ("season_start_month", "season_end_month"):
+        if key in changes:
+            value = changes[key]
+            text = "" if value is None or isinstance(value, bool) else str(value).strip()
+            if value in (None, ""):
+                out[key] = None
+            elif not text.isdigit() or not 1 <= int(text) <= 12:
+                errors[key] = _("月份须为 1–12 的整数")
+            else:
+                out[key] = int(text)
+    if "season_uplift" in changes:
+        value = changes["season_uplift"]
+        uplift = _season_uplift(value)
+        if value in (None, ""):
+            out["season_uplift"] = None
+        elif uplift is None:
+            errors["season_uplift"] = _("旺季需求倍数须大于 0 且不超过 100")
+        else:
+            out["season_uplift"] = uplift
+    if not errors:
+        start = out.get("season_start_month", getattr(current, "season_start_month", None))
+        end = out.get("season_end_month", getattr(current, "season_end_month", None))
+        if (start is None) != (end is None):
+            missing = "season_end_month" if end is None else "season_start_month"
+            errors[missing] = _("旺季开始与结束月份须同时填写")
+    if errors:
+        raise ValidationError(_("旺季设置有误"), fields=errors)
+    return out
 
 
 def _sku_validate(store: Store, skus: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -299,15 +351,18 @@ def product_update(
 ) -> Product:
     """Change a product's fields. Prices change only through pricing (PRICE-03).
 
-    Copy changes (title, description, core word, parameters, efficacy claim, category) send an
-    audited/rejected product back to draft for a new audit; a live product keeps selling only
+    The season (``season_start_month``, ``season_end_month``, ``season_uplift``; INV-06) is
+    validated by :func:`product_season_clean`. Copy changes (title, description, core word,
+    parameters, efficacy claim, category) send an audited/rejected product back to draft for
+    a new audit; a live product keeps selling only
     if the changed copy passes the audit, else the change is refused with the reasons.
     """
-    allowed = {*_COPY_FIELDS, "is_key"}
+    allowed = {*_COPY_FIELDS, "is_key", *SEASON_FIELDS}
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError(_("未知字段或不能在此修改"), fields={k: _("不能在此修改") for k in unknown})
     _product_validate(product.store, changes)
+    changes.update(product_season_clean(product, changes))
     today = today or timezone.localdate()
     with transaction.atomic():
         locked = Product.objects.select_for_update().select_related("store", "category").get(pk=product.pk)

@@ -276,17 +276,18 @@ def _ledger_rows(request: HttpRequest, store: Any, moves: list[Any]) -> list[dic
     return rows
 
 
-@console_view("inventory.view_stock")
-def replenishment(request: HttpRequest) -> HttpResponse:
-    store = _current_store(request)
-    if store is None:
-        return _empty(request)
+def _replenishment_page(
+    request: HttpRequest,
+    store: Any,
+    *,
+    sent: dict[str, str] | None = None,
+    errors: Any = None,
+    status: int = 200,
+) -> HttpResponse:
     playbook = playbook_get(store=store)
+    alerts = request.GET.get("alerts") == "1"
     rows = inv.replenishment_suggestions(
-        store=store,
-        today=timezone.localdate(),
-        playbook=playbook,
-        alerts_only=request.GET.get("alerts") == "1",
+        store=store, today=timezone.localdate(), playbook=playbook, alerts_only=alerts
     )
     # one row per product with stock or sales: the list grows with the catalogue
     page = Paginator(rows, PAGE_SIZE).get_page(_int(request.GET.get("page")))
@@ -297,10 +298,56 @@ def replenishment(request: HttpRequest) -> HttpResponse:
             request,
             page=page,
             playbook=playbook,
-            alerts=request.GET.get("alerts") == "1",
+            alerts=alerts,
             querystring=querystring(request),
+            can_season=request.user.has_perm("catalog.change_product"),
+            season_sent=sent or {},
+            season_errors=errors or {},
+            months=range(1, 13),
         ),
+        status=status,
     )
+
+
+@console_view("inventory.view_stock")
+def replenishment(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    return _replenishment_page(request, store)
+
+
+_SEASON_FIELDS = ("product_code", "season_start_month", "season_end_month", "season_uplift")
+
+
+@require_POST
+@console_view("catalog.change_product")
+def replenishment_season(request: HttpRequest) -> HttpResponse:
+    """INV-06: set (or clear, with empty months) a product's season (旺季) and its demand
+    multiplier; a refused form comes back as it was typed, nothing saved."""
+    from storeops.catalog import selectors as catalog_selectors
+    from storeops.catalog import services as catalog_services
+
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    sent = posted(request, *_SEASON_FIELDS)
+    product = catalog_selectors.product_list(store_id=store.pk).filter(code=sent["product_code"]).first()
+    try:
+        if product is None:
+            raise ValidationError(_("旺季设置有误"), fields={"product_code": _("找不到该商品编码")})
+        catalog_services.product_update(
+            actor=_actor(request),
+            product=product,
+            season_start_month=sent["season_start_month"] or None,
+            season_end_month=sent["season_end_month"] or None,
+            season_uplift=sent["season_uplift"] or None,
+        )
+    except DomainError as exc:
+        errors = refused(request, exc, sent)
+        return _replenishment_page(request, store, sent=sent, errors=errors, status=422)
+    messages.success(request, _("已保存 %(code)s 的旺季设置") % {"code": product.code})
+    return redirect("console:inventory_replenishment")
 
 
 @console_view("inventory.view_stockmove")

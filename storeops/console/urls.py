@@ -194,6 +194,11 @@ urlpatterns = [
     path("inventory/stock/operate/", inventory_views.stock_operate, name="inventory_stock_operate"),
     path("inventory/ledger/", inventory_views.ledger, name="inventory_ledger"),
     path("inventory/replenishment/", inventory_views.replenishment, name="inventory_replenishment"),
+    path(
+        "inventory/replenishment/season/",
+        inventory_views.replenishment_season,
+        name="inventory_replenishment_season",
+    ),
     path("inventory/exceptions/", inventory_views.exceptions, name="inventory_exceptions"),
     path("aftersales/", aftersales_views.queue, name="aftersales_queue"),
     path("aftersales/stats/", aftersales_views.stats, name="aftersales_stats"),

@@ -65,7 +65,7 @@ class _EventInline(TabularInline):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(ModelAdmin):
+class ShipmentAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ("tracking_no", "carrier", "order_ref", "status", "province", "created_at", "delivered_at")
     list_filter = ("status", "carrier", "store")
     search_fields = ("tracking_no", "order_ref", "orders__order_number")

@@ -21,7 +21,7 @@ from storeops.inventory.models import (
 )
 
 
-class _ReadOnly(ModelAdmin):
+class _ReadOnly(AuditedAdminMixin, ModelAdmin):
     def has_add_permission(self, request: object) -> bool:
         return False
 

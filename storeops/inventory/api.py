@@ -145,9 +145,16 @@ class ReplenishmentOut(Schema):
     avg_daily_sales: Decimal
     alert: bool
     suggested_quantity: int
-    method: str  # INV-06: "forecast" or "average" (empty when there is no alert)
+    method: str  # INV-06: "forecast", "average" or "seasonal" (empty when there is no alert)
     forecast_method: str  # the forecast's model (ets, tsb, croston_sba, zero) when method is forecast
-    demand_over_horizon: Decimal | None  # units expected over lead time + safety days
+    demand_over_horizon: Decimal | None  # units expected over lead time + safety days (+ days to the season)
+    # INV-06 seasonal preparation: set while the product is in its prep window (seasonal_prep_days
+    # before its season to the season's end); seasonal: the season raised the alert or quantity
+    seasonal: bool
+    season_start: dt.date | None
+    season_end: dt.date | None
+    season_source: str  # "last_year" (× season_trend) or "uplift" (the product's configured one)
+    season_trend: Decimal | None
 
 
 class RuleIn(Schema):
@@ -410,6 +417,11 @@ def replenishment(
                     Decimal("0.01")
                 )
             ),
+            "seasonal": r.seasonal,
+            "season_start": r.season_start,
+            "season_end": r.season_end,
+            "season_source": r.season_source,
+            "season_trend": r.season_trend,
         }
         for r in data["items"]
     ]

@@ -1,6 +1,6 @@
 """SOP checks of the inventory app: the ledger explains every balance (INV-03), safety stock
-(INV-01), promotion stock cover (INV-02), count reviews due by ABC class (INV-04) and slow
-movers for clearance (INV-07)."""
+(INV-01, with the INV-06 seasonal preparation), promotion stock cover (INV-02), count reviews
+due by ABC class (INV-04) and slow movers for clearance (INV-07)."""
 
 from __future__ import annotations
 
@@ -48,25 +48,54 @@ def ledger_explains_balance(ctx: CheckContext) -> Iterator[FindingDraft]:
 
 @register_check(rule="INV-01", title="安全库存补货提醒", owner_role=Role.WAREHOUSE, schedule=Schedule.DAILY)
 def safety_stock(ctx: CheckContext) -> Iterator[FindingDraft]:
+    """INV-01 with INV-06: stock at or below the safety line of the average sales, or — for a
+    product in its seasonal preparation window — of the season's expected demand; the title
+    and detail say when the season raised the alert or the quantity."""
     for r in replenishment_suggestions(
         store=ctx.store, today=ctx.today, playbook=ctx.playbook, alerts_only=True
     ):
-        yield FindingDraft(
-            subject_key=f"product:{r.product_id}",
-            subject_type="catalog.product",
-            subject_id=str(r.product_id),
-            **titled(
+        detail = {
+            "available": r.available,
+            "avg_daily_sales": str(round(float(r.avg_daily_sales), 3)),
+            "threshold": str(round(float(r.threshold), 3)),
+            "suggested_quantity": r.suggested_quantity,
+            "method": r.method,
+        }
+        if r.seasonal and r.season_start and r.season_end:
+            detail.update(
+                {
+                    "seasonal_rule": "INV-06",
+                    "season_start": r.season_start.isoformat(),
+                    "season_end": r.season_end.isoformat(),
+                    "season_source": r.season_source,
+                    "season_trend": str(r.season_trend),
+                    "seasonal_prep_days": ctx.playbook.seasonal_prep_days,
+                    "demand_over_horizon": str(round(float(r.demand_over_horizon or 0), 2)),
+                }
+            )
+            text = titled(
+                gettext_noop(
+                    "%(code)s 旺季（%(start)s 起）备货：可用库存 %(available)s 件，"
+                    "不足以覆盖旺季预计需求，建议补货 %(qty)s 件"
+                ),
+                code=r.product_code,
+                start=r.season_start.isoformat(),
+                available=r.available,
+                qty=r.suggested_quantity,
+            )
+        else:
+            text = titled(
                 gettext_noop("%(code)s 可用库存 %(available)s 件，低于安全库存，建议补货 %(qty)s 件"),
                 code=r.product_code,
                 available=r.available,
                 qty=r.suggested_quantity,
-            ),
-            detail={
-                "available": r.available,
-                "avg_daily_sales": str(round(float(r.avg_daily_sales), 3)),
-                "threshold": str(round(float(r.threshold), 3)),
-                "suggested_quantity": r.suggested_quantity,
-            },
+            )
+        yield FindingDraft(
+            subject_key=f"product:{r.product_id}",
+            subject_type="catalog.product",
+            subject_id=str(r.product_id),
+            **text,
+            detail=detail,
         )
 
 

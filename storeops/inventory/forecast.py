@@ -117,6 +117,86 @@ def prep_date(season_start: date, seasonal_prep_days: int = 45) -> date:
     return season_start - timedelta(days=seasonal_prep_days)
 
 
+# --- yearly season (INV-06) ------------------------------------------------------------------
+
+YEAR_DAYS = 364  # 52 weeks: last year's same window starts on the same weekday
+SEASON_TREND_DAYS = 28  # this year's pace against last year's, over the last 4 weeks
+SEASON_TREND_BOUNDS = (0.5, 2.0)  # a year-on-year trend outside this is more likely noise
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+
+def season_window(today: date, start_month: int, end_month: int) -> tuple[date, date]:
+    """INV-06: the season (first day of ``start_month`` to the last day of ``end_month``,
+    wrapping the year when ``end_month < start_month``) that contains ``today``, else the next
+    one."""
+    for month in (start_month, end_month):
+        if not 1 <= month <= 12:
+            raise ValueError("season months must be 1..12")
+    for year in (today.year - 1, today.year, today.year + 1):
+        start = date(year, start_month, 1)
+        end = _month_end(year if end_month >= start_month else year + 1, end_month)
+        if today <= end:
+            return start, end
+    raise AssertionError("unreachable: next year's season ends after today")  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonalDemand:
+    values: FloatArray  # expected units per day from the first future day
+    source: str  # SEASON_LAST_YEAR or SEASON_UPLIFT
+    trend: float  # this year's pace against last year's (1.0 for the configured uplift)
+
+
+SEASON_LAST_YEAR = "last_year"
+SEASON_UPLIFT = "uplift"
+
+
+def seasonal_demand(
+    history: ArrayLike,
+    days: int,
+    *,
+    first_day: date,
+    season_start: date,
+    season_end: date,
+    base_rate: float,
+    uplift: float | None,
+) -> SeasonalDemand | None:
+    """INV-06: expected units per day for ``days`` days from ``first_day`` for a product with a
+    yearly season.
+
+    ``history`` is the product's daily demand up to the day before ``first_day`` (oldest first,
+    from its first sale, past promotions already deflated). With at least a year
+    (:data:`YEAR_DAYS`) of it, the demand is **learned**: last year's same days (52 weeks
+    back, so weekdays line up) scaled by the trend — the last :data:`SEASON_TREND_DAYS` days
+    against the same days a year before, bounded by :data:`SEASON_TREND_BOUNDS`. Otherwise, or
+    when last year's window sold nothing, the **configured** ``uplift`` multiplies ``base_rate``
+    (the usual daily pace) on the season's days. ``None`` when neither is available.
+    """
+    y = np.clip(_as_array(history), 0, None)
+    _check_horizon(days)
+    n = y.size
+    if n >= YEAR_DAYS and days <= YEAR_DAYS:
+        last_year = y[n - YEAR_DAYS : n - YEAR_DAYS + days]
+        if last_year.sum() > 0:
+            trend = 1.0
+            if n >= YEAR_DAYS + SEASON_TREND_DAYS:
+                recent = float(y[n - SEASON_TREND_DAYS :].sum())
+                before = float(y[n - YEAR_DAYS - SEASON_TREND_DAYS : n - YEAR_DAYS].sum())
+                if before > 0:
+                    trend = min(max(recent / before, SEASON_TREND_BOUNDS[0]), SEASON_TREND_BOUNDS[1])
+            return SeasonalDemand(values=last_year * trend, source=SEASON_LAST_YEAR, trend=trend)
+    if uplift is None or not math.isfinite(uplift) or uplift <= 0:
+        return None
+    in_season = np.array(
+        [season_start <= first_day + timedelta(days=h) <= season_end for h in range(days)], dtype=bool
+    )
+    values = np.where(in_season, base_rate * uplift, base_rate).astype(np.float64)
+    return SeasonalDemand(values=values, source=SEASON_UPLIFT, trend=1.0)
+
+
 # --- planned promotions --------------------------------------------------------------------
 
 

@@ -207,10 +207,21 @@ class Replenishment:
     method: str = ""
     forecast_method: str = ""
     demand_over_horizon: Fraction | None = None
+    # INV-06 seasonal preparation: set while the product is between ``seasonal_prep_days``
+    # before its season (旺季) and the season's end; ``season_source`` says how the season's
+    # demand was estimated ("last_year" × ``season_trend`` or the configured "uplift");
+    # ``seasonal`` is true when the season's demand raised the alert or the quantity
+    season_start: dt.date | None = None
+    season_end: dt.date | None = None
+    season_source: str = ""
+    season_trend: Decimal | None = None
+    seasonal: bool = False
 
 
 METHOD_FORECAST = "forecast"
 METHOD_AVERAGE = "average"
+METHOD_SEASONAL = "seasonal"
+PAST_PROMOTION_BASELINE_DAYS = 28  # a past promotion's uplift is measured against these days before it
 
 
 def _daily_units(
@@ -266,6 +277,65 @@ def _promotion_uplift(
     return out, float(playbook.promo_default_uplift)
 
 
+PromotionSpan = tuple[dt.date, dt.date, frozenset[int] | None]
+
+
+def _past_promotions(*, store: Store, start: dt.date, end: dt.date) -> list[PromotionSpan]:
+    """Big promotions that ran within ``start..end`` (approved, active or ended): (start, end,
+    product ids of the stock plan or None for all products)."""
+    from storeops.marketing.selectors import big_promotions_run
+
+    rows = (
+        big_promotions_run(store=store, start=start, end=end)
+        .prefetch_related("stock_lines__sku")
+        .order_by("starts_on")
+    )
+    out = []
+    for c in rows:
+        plan = frozenset(line.sku.product_id for line in c.stock_lines.all())
+        out.append((c.starts_on, c.ends_on, plan or None))
+    return out
+
+
+def history_uplift(
+    *,
+    series: list[int],
+    start: dt.date,
+    product_id: int,
+    promotions: list[PromotionSpan],
+    default_uplift: float,
+) -> list[float]:
+    """INV-06: the multiplier that was in force on each day of ``series`` (from ``start``), so
+    the forecast can take past promotions out of the history (``forecast_sku(history_uplift=)``).
+
+    A past big promotion's uplift for this product is *measured*: its mean daily units on the
+    promotion's days against the mean of the :data:`PAST_PROMOTION_BASELINE_DAYS` days before it
+    (promotion days left out), at least 1; ``default_uplift`` (the playbook's
+    ``promo_default_uplift``) when there is no baseline to measure against."""
+    factors = [1.0] * len(series)
+    is_promo = [False] * len(series)
+    spans = []
+    for p_start, p_end, plan in promotions:
+        if plan is not None and product_id not in plan:
+            continue
+        lo = max(0, (p_start - start).days)
+        hi = min(len(series), (p_end - start).days + 1)
+        if lo < hi:
+            spans.append((lo, hi))
+            for i in range(lo, hi):
+                is_promo[i] = True
+    for lo, hi in spans:
+        base_days = [
+            series[i] for i in range(max(0, lo - PAST_PROMOTION_BASELINE_DAYS), lo) if not is_promo[i]
+        ]
+        base = sum(base_days) / len(base_days) if base_days else 0.0
+        promo = sum(series[lo:hi]) / (hi - lo)
+        factor = max(1.0, promo / base) if base > 0 else max(1.0, default_uplift)
+        for i in range(lo, hi):
+            factors[i] *= factor
+    return factors
+
+
 def _forecast_horizon_demand(
     *,
     store: Store,
@@ -277,8 +347,9 @@ def _forecast_horizon_demand(
     """INV-06: units the forecast expects over the next ``horizon`` days (lead time + safety
     days) for each product with at least ``forecast_min_history_days`` of history, with the
     method the forecast chose. Planned big promotions in the horizon multiply their days by
-    ``promo_default_uplift``. Products with less history are left out (the caller falls back
-    to the average)."""
+    ``promo_default_uplift``; past big promotions are taken out of the history first (their
+    measured uplift, :func:`history_uplift`), so a past sale does not look like a new level.
+    Products with less history are left out (the caller falls back to the average)."""
     from storeops.inventory import forecast
 
     if horizon <= 0 or not product_ids:
@@ -295,9 +366,18 @@ def _forecast_horizon_demand(
     start = end - dt.timedelta(days=playbook.forecast_history_days - 1)
     series = _daily_units(store=store, product_ids=eligible, start=start, end=end)
     promotions, uplift = _promotion_uplift(store=store, today=today, horizon=horizon, playbook=playbook)
+    past = _past_promotions(store=store, start=start, end=end)
     out: dict[int, tuple[Fraction, str]] = {}
     for pid in eligible:
         begin = max(0, (first[pid] - start).days)  # the history starts at the first sale
+        history = series[pid][begin:]
+        past_uplift = history_uplift(
+            series=history,
+            start=start + dt.timedelta(days=begin),
+            product_id=pid,
+            promotions=past,
+            default_uplift=float(playbook.promo_default_uplift),
+        )
         future = [
             uplift
             if any(
@@ -307,8 +387,94 @@ def _forecast_horizon_demand(
             else 1.0
             for h in range(horizon)
         ]
-        result = forecast.forecast_sku(series[pid][begin:], horizon, uplift=future)
+        result = forecast.forecast_sku(history, horizon, uplift=future, history_uplift=past_uplift)
         out[pid] = (Fraction(forecast.demand_over(result.values, horizon)), str(result.method))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonPlan:
+    """INV-06: a product inside its seasonal preparation window (see :func:`_season_plans`)."""
+
+    start: dt.date
+    end: dt.date
+    source: str
+    trend: float
+    threshold: Fraction  # demand until the season starts + the safety days (the alert line)
+    target: Fraction  # demand until the season starts + lead time + safety days (the order)
+
+
+def _season_plans(
+    *,
+    store: Store,
+    today: dt.date,
+    playbook: PlaybookSettings,
+    policy: rules.ReplenishmentPolicy,
+    seasons: dict[int, tuple[int, int, Decimal | None]],
+    averages: dict[int, Fraction],
+) -> dict[int, SeasonPlan]:
+    """INV-06 seasonal preparation (e.g. winter goods prepared 45 days ahead).
+
+    For each product with a season (``seasons``: start month, end month, configured uplift)
+    whose preparation window is open — from ``seasonal_prep_days`` before the season starts
+    (:func:`forecast.prep_date`) to the season's last day — the season's expected demand
+    (:func:`forecast.seasonal_demand`: last year's same days × trend with a year of history,
+    else the usual pace × the configured uplift) sets two lines, as INV-01 does with the
+    average: the stock must last until the season starts plus the safety days (``threshold``),
+    and an order brings it to the demand until the season starts plus lead time and safety
+    days (``target``). Inside the season both start today."""
+    from storeops.inventory import forecast
+
+    if not seasons:
+        return {}
+    windows: dict[int, tuple[dt.date, dt.date]] = {}
+    for pid, (start_month, end_month, _uplift) in seasons.items():
+        start, end = forecast.season_window(today, start_month, end_month)
+        if forecast.prep_date(start, playbook.seasonal_prep_days) <= today <= end:
+            windows[pid] = (start, end)
+    if not windows:
+        return {}
+    end_day = today - dt.timedelta(days=1)
+    history_days = forecast.YEAR_DAYS + forecast.SEASON_TREND_DAYS
+    first_day = end_day - dt.timedelta(days=history_days - 1)
+    first = _first_sale(store=store, product_ids=list(windows))
+    series = _daily_units(store=store, product_ids=list(windows), start=first_day, end=end_day)
+    past = _past_promotions(store=store, start=first_day, end=end_day)
+    out: dict[int, SeasonPlan] = {}
+    for pid, (start, end) in windows.items():
+        begin = max(0, (first[pid] - first_day).days) if pid in first else len(series[pid])
+        history = series[pid][begin:]
+        factors = history_uplift(
+            series=history,
+            start=first_day + dt.timedelta(days=begin),
+            product_id=pid,
+            promotions=past,
+            default_uplift=float(playbook.promo_default_uplift),
+        )
+        deflated = [units / factor for units, factor in zip(history, factors, strict=True)]
+        anchor = max(0, (start - today).days)
+        threshold_days = anchor + policy.safety_stock_days
+        target_days = anchor + policy.replenishment_lead_time_days + policy.safety_stock_days
+        uplift = seasons[pid][2]
+        demand = forecast.seasonal_demand(
+            deflated,
+            target_days,
+            first_day=today,
+            season_start=start,
+            season_end=end,
+            base_rate=float(averages.get(pid, Fraction(0))),
+            uplift=None if uplift is None else float(uplift),
+        )
+        if demand is None:
+            continue
+        out[pid] = SeasonPlan(
+            start=start,
+            end=end,
+            source=demand.source,
+            trend=demand.trend,
+            threshold=Fraction(forecast.demand_over(demand.values, threshold_days)),
+            target=Fraction(forecast.demand_over(demand.values, target_days)),
+        )
     return out
 
 
@@ -322,7 +488,12 @@ def replenishment_suggestions(
 
     INV-06: the quantity covers the demand the forecast (``forecast.py``) expects over lead
     time + safety days when the product has ``forecast_min_history_days`` of history, else
-    the average × those days; ``method`` says which was used."""
+    the average × those days; ``method`` says which was used. A product with a season (旺季)
+    inside its preparation window (``seasonal_prep_days`` before the season to its end) is
+    also held against the season's expected demand (:func:`_season_plans`): it alerts when its
+    stock would not last until the season starts plus the safety days even if the current
+    average would not alert, and the quantity covers the season's demand when that is the
+    larger (``method`` "seasonal", ``seasonal`` true, the season's dates and source set)."""
     from storeops.catalog.selectors import product_list, sales_window
     from storeops.inventory import rules
 
@@ -341,7 +512,13 @@ def replenishment_suggestions(
         .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
     )
     available = {r["sku__product_id"]: r["on_hand"] - r["reserved"] for r in stock_rows}
-    product_ids = set(available) | {pid for pid, s in sales.items() if s["units"]}
+    seasons = {
+        r["pk"]: (r["season_start_month"], r["season_end_month"], r["season_uplift"])
+        for r in product_list(store_id=store.pk)
+        .filter(season_start_month__isnull=False, season_end_month__isnull=False)
+        .values("pk", "season_start_month", "season_end_month", "season_uplift")
+    }
+    product_ids = set(available) | {pid for pid, s in sales.items() if s["units"]} | set(seasons)
     products = {
         p["pk"]: p
         for p in product_list(store_id=store.pk).filter(pk__in=product_ids).values("pk", "code", "title")
@@ -353,6 +530,14 @@ def replenishment_suggestions(
         avg = Fraction(sales.get(pid, {}).get("units", 0), window)
         avail = max(0, available.get(pid, 0))
         statuses[pid] = (avg, avail, rules.safety_stock_alert(avail, avg, policy))
+    plans = _season_plans(
+        store=store,
+        today=today,
+        playbook=playbook,
+        policy=policy,
+        seasons=seasons,
+        averages={pid: avg for pid, (avg, _v, _s) in statuses.items()},
+    )
     # INV-06: the quantity of an alert covers the forecast demand over lead time + safety days
     # (only alerting products are forecast: a forecast per product is not free)
     horizon = policy.replenishment_lead_time_days + policy.safety_stock_days
@@ -365,20 +550,26 @@ def replenishment_suggestions(
     )
     out: list[Replenishment] = []
     for pid, (avg, avail, status) in statuses.items():
-        if alerts_only and not status.alert:
+        plan = plans.get(pid)
+        seasonal_alert = plan is not None and plan.threshold > 0 and avail <= plan.threshold
+        alert = status.alert or seasonal_alert
+        if alerts_only and not alert:
             continue
         qty, method, forecast_method, demand = 0, "", "", None
+        seasonal = False
         if status.alert:
             if pid in forecasts:
                 demand, forecast_method = forecasts[pid]
                 method = METHOD_FORECAST
-                qty = rules.reorder_quantity(
-                    available=avail, on_order=0, avg_daily_sales=avg, policy=policy, horizon_forecast=demand
-                )
             else:
                 method = METHOD_AVERAGE
                 demand = rules.reorder_target(avg, policy)
-                qty = rules.reorder_quantity(available=avail, on_order=0, avg_daily_sales=avg, policy=policy)
+        if alert and plan is not None and (demand is None or plan.target > demand):
+            demand, method, seasonal = plan.target, METHOD_SEASONAL, True
+        if demand is not None:
+            qty = rules.reorder_quantity(
+                available=avail, on_order=0, avg_daily_sales=avg, policy=policy, horizon_forecast=demand
+            )
         out.append(
             Replenishment(
                 product_id=pid,
@@ -386,13 +577,18 @@ def replenishment_suggestions(
                 title=products[pid]["title"],
                 available=avail,
                 avg_daily_sales=avg,
-                threshold=status.threshold,
+                threshold=max(status.threshold, plan.threshold) if seasonal and plan else status.threshold,
                 days_of_cover=status.days_of_cover,
-                alert=status.alert,
+                alert=alert,
                 suggested_quantity=qty,
                 method=method,
                 forecast_method=forecast_method,
                 demand_over_horizon=demand,
+                season_start=plan.start if plan else None,
+                season_end=plan.end if plan else None,
+                season_source=plan.source if plan else "",
+                season_trend=(Decimal(repr(plan.trend)).quantize(Decimal("0.01")) if plan else None),
+                seasonal=seasonal,
             )
         )
     return out

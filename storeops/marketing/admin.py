@@ -18,7 +18,7 @@ from storeops.marketing.models import (
 )
 
 
-class _ReadOnly(ModelAdmin):
+class _ReadOnly(AuditedAdminMixin, ModelAdmin):
     def has_add_permission(self, request: object, obj: object = None) -> bool:
         return False
 

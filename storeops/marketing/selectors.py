@@ -198,6 +198,18 @@ def big_promotions_open(*, store: Store) -> QuerySet[Campaign]:
     )
 
 
+def big_promotions_run(*, store: Store, start: dt.date, end: dt.date) -> QuerySet[Campaign]:
+    """Big promotions that ran (approved, active or ended) on some day of ``start..end``: the
+    past promotions the INV-06 forecast takes out of the sales history."""
+    return Campaign.objects.filter(
+        store=store,
+        kind=CampaignKind.BIG_PROMOTION,
+        status__in=(CampaignStatus.APPROVED, CampaignStatus.ACTIVE, CampaignStatus.ENDED),
+        starts_on__lte=end,
+        ends_on__gte=start,
+    )
+
+
 def campaigns_awaiting_postmortem(*, store: Store, today: dt.date) -> QuerySet[Campaign]:
     """Campaigns that ended (status, or past their end date while active) with no report."""
     return (

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from unfold.admin import ModelAdmin, TabularInline
 
+from storeops.audit.admin_mixins import AuditedAdminMixin
 from storeops.orders.models import (
     AccountFreeze,
     CustomerNotification,
@@ -60,7 +61,7 @@ class _EventInline(_ReadOnly, TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(_ReadOnly, ModelAdmin):
+class OrderAdmin(AuditedAdminMixin, _ReadOnly, ModelAdmin):
     list_display = (
         "number",
         "store",
@@ -79,41 +80,41 @@ class OrderAdmin(_ReadOnly, ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(_ReadOnly, ModelAdmin):
+class PaymentAdmin(AuditedAdminMixin, _ReadOnly, ModelAdmin):
     list_display = ("reference", "order", "provider", "amount", "status", "created_at", "settled_at")
     list_filter = ("status", "provider")
     search_fields = ("reference", "provider_txn_id", "order__number")
 
 
 @admin.register(PaymentCallback)
-class PaymentCallbackAdmin(_ReadOnly, ModelAdmin):
+class PaymentCallbackAdmin(AuditedAdminMixin, _ReadOnly, ModelAdmin):
     list_display = ("received_at", "provider", "event_id", "outcome", "valid_signature", "result")
     list_filter = ("provider", "valid_signature", "result")
     search_fields = ("event_id",)
 
 
 @admin.register(PaymentRefund)
-class PaymentRefundAdmin(_ReadOnly, ModelAdmin):
+class PaymentRefundAdmin(AuditedAdminMixin, _ReadOnly, ModelAdmin):
     list_display = ("reference", "order", "amount", "status", "reason", "created_at")
     search_fields = ("reference", "order__number")
 
 
 @admin.register(AccountFreeze)
-class AccountFreezeAdmin(_ReadOnly, ModelAdmin):
+class AccountFreezeAdmin(AuditedAdminMixin, _ReadOnly, ModelAdmin):
     list_display = ("customer_ref", "store", "reason", "order", "frozen_by", "frozen_at", "lifted_at")
     list_filter = ("store",)
     search_fields = ("customer_ref", "order__number")
 
 
 @admin.register(CustomerNotification)
-class CustomerNotificationAdmin(_ReadOnly, ModelAdmin):
+class CustomerNotificationAdmin(AuditedAdminMixin, _ReadOnly, ModelAdmin):
     list_display = ("sent_at", "order", "purpose", "channel", "delivered", "actor_label")
     list_filter = ("channel", "delivered")
     search_fields = ("order__number", "purpose")
 
 
 @admin.register(OrderImport)
-class OrderImportAdmin(_ReadOnly, ModelAdmin):
+class OrderImportAdmin(AuditedAdminMixin, _ReadOnly, ModelAdmin):
     list_display = (
         "created_at",
         "store",
@@ -131,14 +132,14 @@ class OrderImportAdmin(_ReadOnly, ModelAdmin):
 
 
 @admin.register(OrderImportMapping)
-class OrderImportMappingAdmin(_ReadOnly, ModelAdmin):
+class OrderImportMappingAdmin(AuditedAdminMixin, _ReadOnly, ModelAdmin):
     list_display = ("name", "store", "channel_kind", "updated_at")
     list_filter = ("store", "channel_kind")
     search_fields = ("name",)
 
 
 @admin.register(InvoiceRequest)
-class InvoiceRequestAdmin(_ReadOnly, ModelAdmin):
+class InvoiceRequestAdmin(AuditedAdminMixin, _ReadOnly, ModelAdmin):
     """Invoices are requested, issued and reversed through the invoice services (ORD-07)."""
 
     list_display = ("order", "store", "kind", "title", "amount", "status", "invoice_number", "issued_at")
@@ -147,7 +148,7 @@ class InvoiceRequestAdmin(_ReadOnly, ModelAdmin):
 
 
 @admin.register(OrderGroup)
-class OrderGroupAdmin(_ReadOnly, ModelAdmin):
+class OrderGroupAdmin(AuditedAdminMixin, _ReadOnly, ModelAdmin):
     list_display = ("code", "store", "offer", "size", "status", "created_at", "expires_at", "formed_at")
     list_filter = ("status",)
     search_fields = ("code", "leader_ref")

@@ -10,7 +10,7 @@ from storeops.audit.admin_mixins import AuditedAdminMixin
 from storeops.pricing.models import ChannelPrice, CompetitorPrice, CompetitorProduct, PriceChange, SkuCost
 
 
-class _ReadOnly(ModelAdmin):
+class _ReadOnly(AuditedAdminMixin, ModelAdmin):
     def has_add_permission(self, request: object) -> bool:
         return False
 
@@ -46,5 +46,5 @@ class CompetitorProductAdmin(AuditedAdminMixin, ModelAdmin):
 
 
 @admin.register(CompetitorPrice)
-class CompetitorPriceAdmin(ModelAdmin):
+class CompetitorPriceAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ("competitor_product", "price", "promotion", "observed_at", "source")

@@ -7,10 +7,11 @@ from __future__ import annotations
 from django.contrib import admin
 from unfold.admin import ModelAdmin, TabularInline
 
+from storeops.audit.admin_mixins import AuditedAdminMixin
 from storeops.promotions.models import CouponTemplate, IssuedCoupon, Offer, OfferScopeItem, OfferUse
 
 
-class _ReadOnly(ModelAdmin):
+class _ReadOnly(AuditedAdminMixin, ModelAdmin):
     def has_add_permission(self, request: object, obj: object = None) -> bool:
         return False
 

@@ -19,7 +19,7 @@ from storeops.service.models import (
 )
 
 
-class _ReadOnly(ModelAdmin):
+class _ReadOnly(AuditedAdminMixin, ModelAdmin):
     def has_add_permission(self, request: object) -> bool:
         return False
 

@@ -6,11 +6,12 @@ from django.contrib import admin
 from django.http import HttpRequest
 from unfold.admin import ModelAdmin
 
+from storeops.audit.admin_mixins import AuditedAdminMixin
 from storeops.sop.models import CheckRun, Finding, Notification
 
 
 @admin.register(Finding)
-class FindingAdmin(ModelAdmin):
+class FindingAdmin(AuditedAdminMixin, ModelAdmin):
     """Findings change state only through the console/API services (audited)."""
 
     list_display = ("rule_id", "title", "store", "severity", "status", "owner_role", "due_at", "last_seen_at")
@@ -29,7 +30,7 @@ class FindingAdmin(ModelAdmin):
 
 
 @admin.register(CheckRun)
-class CheckRunAdmin(ModelAdmin):
+class CheckRunAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = (
         "rule_id",
         "store",
@@ -50,7 +51,7 @@ class CheckRunAdmin(ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ModelAdmin):
+class NotificationAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ("finding", "channel", "recipient", "sent_at", "ok")
     list_filter = ("channel", "ok")
 

@@ -266,3 +266,67 @@ def test_inv_06_forecast_is_finite_non_negative_and_scales_with_a_flat_uplift(hi
     assert np.all(np.isfinite(base))
     assert np.all(base >= 0)
     assert lifted == pytest.approx(base * factor)
+
+
+# --- yearly season (INV-06) -------------------------------------------------------------------
+
+
+def test_inv_06_season_window_is_the_current_or_next_season_and_wraps_the_year():
+    from storeops.inventory.forecast import season_window
+
+    # before, inside (both years of a wrapping season) and after a November–February season
+    assert season_window(date(2026, 9, 20), 11, 2) == (date(2026, 11, 1), date(2027, 2, 28))
+    assert season_window(date(2026, 12, 10), 11, 2) == (date(2026, 11, 1), date(2027, 2, 28))
+    assert season_window(date(2027, 1, 15), 11, 2) == (date(2026, 11, 1), date(2027, 2, 28))
+    assert season_window(date(2027, 3, 1), 11, 2) == (date(2027, 11, 1), date(2028, 2, 29))
+    # a season inside one year; the day after it ends the next one starts counting
+    assert season_window(date(2026, 6, 30), 6, 6) == (date(2026, 6, 1), date(2026, 6, 30))
+    assert season_window(date(2026, 7, 1), 6, 6) == (date(2027, 6, 1), date(2027, 6, 30))
+    with pytest.raises(ValueError, match=r"1\.\.12"):
+        season_window(date(2026, 1, 1), 0, 2)
+
+
+def test_inv_06_seasonal_demand_learns_last_years_days_times_the_trend():
+    from storeops.inventory.forecast import SEASON_LAST_YEAR, YEAR_DAYS, seasonal_demand
+
+    # a year and 4 weeks of history: 2 a day a year ago, 10 a day in last year's window, 3 now
+    history = [2.0] * (YEAR_DAYS + 28)
+    history[28 : 28 + 5] = [10.0] * 5  # last year's days 0..4 from "today"
+    history[-28:] = [3.0] * 28
+    out = seasonal_demand(
+        history,
+        5,
+        first_day=date(2026, 9, 20),
+        season_start=date(2026, 11, 1),
+        season_end=date(2027, 2, 28),
+        base_rate=3.0,
+        uplift=None,
+    )
+    assert out is not None
+    assert out.source == SEASON_LAST_YEAR
+    assert out.trend == 1.5
+    assert list(out.values) == [15.0] * 5
+
+
+def test_inv_06_seasonal_demand_bounds_the_trend_and_falls_back_to_the_uplift():
+    from storeops.inventory.forecast import SEASON_UPLIFT, YEAR_DAYS, seasonal_demand
+
+    kwargs = {
+        "first_day": date(2026, 10, 30),
+        "season_start": date(2026, 11, 1),
+        "season_end": date(2027, 2, 28),
+        "base_rate": 2.0,
+    }
+    history = [1.0] * (YEAR_DAYS + 28)
+    history[-28:] = [50.0] * 28  # fifty times last year's pace: bounded at 2
+    learned = seasonal_demand(history, 3, uplift=None, **kwargs)
+    assert learned is not None
+    assert learned.trend == 2.0
+    # less than a year: the configured uplift on the season's days only (10-30, 10-31 are before)
+    short = seasonal_demand([2.0] * 100, 4, uplift=3.0, **kwargs)
+    assert short is not None
+    assert short.source == SEASON_UPLIFT
+    assert list(short.values) == [2.0, 2.0, 6.0, 6.0]
+    # nothing to learn from and no uplift: no seasonal demand
+    assert seasonal_demand([2.0] * 100, 4, uplift=None, **kwargs) is None
+    assert seasonal_demand([0.0] * (YEAR_DAYS + 5), 4, uplift=None, **kwargs) is None
