@@ -173,7 +173,8 @@ def postmortem_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
 )
 def ads_performance(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Over the last 7 days: keyword CPC above ``ads_max_cpc_vs_industry`` × industry average;
-    core keywords ranked worse than ``ads_core_keyword_max_rank``; plan ROI below ``ads_min_roi``."""
+    core keywords ranked worse than ``ads_core_keyword_max_rank``; plan ROI not above
+    ``ads_min_roi`` (the target is "> 3": a ROI of exactly 3 falls short)."""
     pb = ctx.playbook
     since = ctx.today - dt.timedelta(days=ADS_WINDOW_DAYS)
     for plan in selectors.ad_plans_active(store=ctx.store):
@@ -220,14 +221,14 @@ def ads_performance(ctx: CheckContext) -> Iterator[FindingDraft]:
         spend = sum((s.spend.amount for s in stats), Decimal(0))
         sales = sum((s.ad_sales.amount for s in stats), Decimal(0))
         roi = rules.ad_roi(Money(sales, ctx.store.currency), Money(spend, ctx.store.currency))
-        if roi is not None and roi < pb.ads_min_roi:
+        if rules.roi_short_of_target(roi, pb.ads_min_roi):
             yield FindingDraft(
                 subject_key=f"ad_plan:{plan.pk}:roi",
                 subject_type="marketing.adplan",
                 subject_id=str(plan.pk),
                 channel_id=plan.channel_id,
                 **titled(
-                    gettext_noop("推广计划「%(plan)s」近 %(n)s 天 ROI %(roi)s，低于目标 %(min)s"),
+                    gettext_noop("推广计划「%(plan)s」近 %(n)s 天 ROI %(roi)s，未高于目标 %(min)s"),
                     plan=plan.name,
                     n=ADS_WINDOW_DAYS,
                     roi=str(roi.quantize(Decimal("0.01"))),

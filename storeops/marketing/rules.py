@@ -263,6 +263,12 @@ def cpc_too_high(actual: Money, industry_average: Money, max_share: Decimal) -> 
     return actual.amount > industry_average.amount * max_share
 
 
+def roi_short_of_target(roi: Decimal | None, target: Decimal) -> bool:
+    """ADS-02: the ROI target is "> target", so a ROI of exactly the target falls short too.
+    No spend (None) is not judged."""
+    return roi is not None and roi <= target
+
+
 def rank_too_low(rank: int | None, max_rank: int) -> bool:
     return rank is not None and rank > max_rank
 

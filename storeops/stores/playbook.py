@@ -227,7 +227,12 @@ class PlaybookSettings(BaseModel):
         "ADS-02", 30, "核心词排名上限", "Core keywords must rank within", ge=1, le=1000
     )
     ads_min_roi: Decimal = _s(
-        "ADS-02", Decimal("3"), "广告ROI目标下限", "Min ad ROI (sales / spend)", gt=0, le=1000
+        "ADS-02",
+        Decimal("3"),
+        "广告ROI目标（须高于）",
+        "Ad ROI target (must be above; sales / spend)",
+        gt=0,
+        le=1000,
     )
     ads_peak_bid_uplift_min: Pct = _s(
         "ADS-03", Decimal("0.10"), "高峰时段加价下限", "Peak-hour bid uplift (min)", ge=0, le=5

@@ -151,6 +151,14 @@ def test_ads_02_cpc_and_roi():
     assert rules.ad_roi(Money("300"), Money("0")) is None
 
 
+@pytest.mark.parametrize(
+    ("roi", "short"), [("2.99", True), ("3", True), ("3.00", True), ("3.0001", False), (None, False)]
+)
+def test_ads_02_roi_target_is_strictly_above_3(roi, short):
+    value = None if roi is None else Decimal(roi)
+    assert rules.roi_short_of_target(value, Decimal("3")) is short
+
+
 @pytest.mark.parametrize(("actual", "expected"), [("0.80", False), ("0.81", True)])
 def test_ads_02_cpc_above_80_percent_of_industry_average(actual, expected):
     assert rules.cpc_too_high(Money(actual), Money("1.00"), Decimal("0.8")) is expected
