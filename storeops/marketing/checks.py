@@ -144,10 +144,14 @@ def campaign_live_monitoring(ctx: CheckContext) -> Iterator[FindingDraft]:
 
 @register_check(rule="PROMO-07", title="活动复盘报告", owner_role=Role.MARKETING, schedule=Schedule.DAILY)
 def postmortem_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
-    """Campaigns that ended more than ``postmortem_working_days`` working days ago without a report."""
-    n = ctx.playbook.postmortem_working_days
+    """Campaigns that ended more than ``postmortem_working_days`` working days ago without a
+    report, by the working-day calendar of the campaign's playbook (its channel's, if any)."""
+    books = {None: ctx.playbook}  # the store's; a channel's is read once per channel
     for c in selectors.campaigns_awaiting_postmortem(store=ctx.store, today=ctx.today):
-        due = selectors.postmortem_due_on(c, n)
+        if c.channel_id not in books:
+            books[c.channel_id] = selectors.campaign_playbook(c)
+        n = books[c.channel_id].postmortem_working_days
+        due = selectors.postmortem_due_on(c, books[c.channel_id])
         if ctx.today <= due:
             continue
         yield FindingDraft(

@@ -262,12 +262,23 @@ def campaigns_awaiting_postmortem(*, store: Store, today: dt.date) -> QuerySet[C
     return (
         Campaign.objects.filter(store=store, status__in=(CampaignStatus.ACTIVE, CampaignStatus.ENDED))
         .filter(ends_on__lt=today, postmortem__isnull=True)
+        .select_related("store", "channel")
         .order_by("ends_on")
     )
 
 
-def postmortem_due_on(campaign: Campaign, working_days: int) -> dt.date:
-    return rules.add_working_days(campaign.ends_on, working_days)
+def postmortem_due_on(campaign: Campaign, playbook: PlaybookSettings | None = None) -> dt.date:
+    """PROMO-07: the day the post-mortem is due, ``postmortem_working_days`` working days after
+    the campaign's last day, by the working-day calendar (``holidays``, ``makeup_workdays``)
+    of the campaign's playbook (its channel's, when it has one). The check, the console and the
+    API all ask here. ``playbook``: that playbook when the caller has it already."""
+    pb = playbook if playbook is not None else campaign_playbook(campaign)
+    return rules.add_working_days(
+        campaign.ends_on,
+        pb.postmortem_working_days,
+        holidays=pb.holiday_dates,
+        workdays=pb.makeup_workday_dates,
+    )
 
 
 def postmortem_get(*, campaign: Campaign) -> CampaignPostmortem | None:
