@@ -248,6 +248,11 @@ def campaigns_holding_offer(*, offer_id: int) -> list[Campaign]:
     return list(Campaign.objects.filter(offers=offer_id, status__in=CAMPAIGN_HOLDS_OFFERS).order_by("pk"))
 
 
+def offer_campaigns(*, offer_id: int) -> list[Campaign]:
+    """The campaigns linking offer ``offer_id`` (the offer's page shows them)."""
+    return list(Campaign.objects.filter(offers=offer_id).order_by("-starts_on", "-pk"))
+
+
 def campaign_offers_to_pause(campaign: Campaign) -> list[Any]:
     """The active offers of ``campaign`` that no other approved or live campaign still runs:
     the ones a reject or cancel pauses (PROMO-05)."""

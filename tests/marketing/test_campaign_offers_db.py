@@ -102,3 +102,24 @@ def test_promo_05_the_api_refuses_activation_with_a_409_naming_the_campaign(stor
     assert body["code"] == "campaign_not_approved"
     assert "618年中大促" in body["message"]
     assert _status(offer) == "draft"
+
+
+def test_promo_05_console_offer_page_names_the_campaign_and_offers_no_activation(store, today, make_user):
+    offer = _offer(store)
+    campaign = a_campaign(store, today + dt.timedelta(days=10), theme="618年中大促", offer_ids=[offer.pk])
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+    page = client.get(f"/promotions/offers/{offer.pk}/").content.decode()
+    assert "618年中大促" in page
+    assert "（草稿）" in page
+    assert "活动「618年中大促」完成审批（运营负责人 → 推广负责人 → 财务）后才能启用该优惠" in page
+    assert 'value="active"' not in page
+    # a posted activation anyway is refused with the reason, nothing changes
+    refused = client.post(f"/promotions/offers/{offer.pk}/status/", {"status": "active"}, follow=True)
+    assert "须完成审批" in refused.content.decode()
+    assert _status(offer) == "draft"
+    # once the campaign is approved, the button is back
+    ms.campaign_submit(actor=ACTOR, campaign=campaign)
+    for who in approvers():
+        campaign = ms.campaign_decide(actor=who, campaign=campaign, approve=True)
+    assert 'value="active"' in client.get(f"/promotions/offers/{offer.pk}/").content.decode()
