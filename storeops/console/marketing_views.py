@@ -190,7 +190,6 @@ def postmortem(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = selectors.campaign_get(store=store, campaign_id=campaign_id)
     row = selectors.postmortem_get(campaign=campaign)
     report = row.report if row else ms.postmortem_figures(campaign)
-    n = playbook_get(store=store, channel=campaign.channel).postmortem_working_days
     return render(
         request,
         "console/marketing_postmortem.html",
@@ -200,7 +199,7 @@ def postmortem(request: HttpRequest, campaign_id: int) -> HttpResponse:
             postmortem=row,
             rows=exports.postmortem_rows(campaign, report),
             currency=report.get("currency") or store.currency,
-            due_on=selectors.postmortem_due_on(campaign, n),
+            due_on=selectors.postmortem_due_on(campaign),
         ),
     )
 

@@ -28,6 +28,7 @@ from storeops.console.views import (
     querystring,
 )
 from storeops.core.errors import DomainError
+from storeops.marketing import selectors as marketing_selectors
 from storeops.members.selectors import TIER_CHOICES, tier_label
 from storeops.orders import selectors as order_selectors
 from storeops.promotions import selectors, services
@@ -83,6 +84,9 @@ def offer_detail(request: HttpRequest, offer_id: int) -> HttpResponse:
     if store is None:
         return _empty(request)
     offer = selectors.offer_get(store=store, offer_id=offer_id)
+    campaigns = marketing_selectors.offer_campaigns(offer_id=offer.pk)
+    # PROMO-05: while a linked campaign is not approved, the offer cannot be activated
+    held = [c for c in campaigns if c.status in marketing_selectors.CAMPAIGN_HOLDS_OFFERS]
     label: tuple[str, str] | None
     try:
         label = offer_label(selectors.offer_to_engine(offer, currency=store.currency))
@@ -105,10 +109,12 @@ def offer_detail(request: HttpRequest, offer_id: int) -> HttpResponse:
             presale=order_selectors.presale_counts(store=store, offer_id=offer.pk)
             if offer.kind == "presale"
             else None,
+            campaigns=campaigns,
+            held_by=held,
             status_actions=[
                 (status, STATUS_ACTIONS[status])
                 for status in ("active", "paused", "ended")
-                if status in services.OFFER_TRANSITIONS[offer.status]
+                if status in services.OFFER_TRANSITIONS[offer.status] and not (status == "active" and held)
             ],
         ),
     )

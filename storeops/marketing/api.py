@@ -483,14 +483,11 @@ def campaign_metrics_record(
 
 
 def _postmortem_out(c: Campaign) -> dict[str, Any]:
-    from storeops.stores.selectors import playbook_get
-
     row = selectors.postmortem_get(campaign=c)
-    n = playbook_get(store=c.store, channel=c.channel).postmortem_working_days
     return {
         "campaign_id": c.pk,
         "generated_at": row.generated_at if row else None,
-        "due_on": selectors.postmortem_due_on(c, n),
+        "due_on": selectors.postmortem_due_on(c),
         "report": row.report if row else services.postmortem_figures(c),
         "conclusions": row.conclusions if row else "",
     }

@@ -144,10 +144,14 @@ def campaign_live_monitoring(ctx: CheckContext) -> Iterator[FindingDraft]:
 
 @register_check(rule="PROMO-07", title="活动复盘报告", owner_role=Role.MARKETING, schedule=Schedule.DAILY)
 def postmortem_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
-    """Campaigns that ended more than ``postmortem_working_days`` working days ago without a report."""
-    n = ctx.playbook.postmortem_working_days
+    """Campaigns that ended more than ``postmortem_working_days`` working days ago without a
+    report, by the working-day calendar of the campaign's playbook (its channel's, if any)."""
+    books = {None: ctx.playbook}  # the store's; a channel's is read once per channel
     for c in selectors.campaigns_awaiting_postmortem(store=ctx.store, today=ctx.today):
-        due = selectors.postmortem_due_on(c, n)
+        if c.channel_id not in books:
+            books[c.channel_id] = selectors.campaign_playbook(c)
+        n = books[c.channel_id].postmortem_working_days
+        due = selectors.postmortem_due_on(c, books[c.channel_id])
         if ctx.today <= due:
             continue
         yield FindingDraft(
@@ -173,7 +177,8 @@ def postmortem_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
 )
 def ads_performance(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Over the last 7 days: keyword CPC above ``ads_max_cpc_vs_industry`` × industry average;
-    core keywords ranked worse than ``ads_core_keyword_max_rank``; plan ROI below ``ads_min_roi``."""
+    core keywords ranked worse than ``ads_core_keyword_max_rank``; plan ROI not above
+    ``ads_min_roi`` (the target is "> 3": a ROI of exactly 3 falls short)."""
     pb = ctx.playbook
     since = ctx.today - dt.timedelta(days=ADS_WINDOW_DAYS)
     for plan in selectors.ad_plans_active(store=ctx.store):
@@ -220,14 +225,14 @@ def ads_performance(ctx: CheckContext) -> Iterator[FindingDraft]:
         spend = sum((s.spend.amount for s in stats), Decimal(0))
         sales = sum((s.ad_sales.amount for s in stats), Decimal(0))
         roi = rules.ad_roi(Money(sales, ctx.store.currency), Money(spend, ctx.store.currency))
-        if roi is not None and roi < pb.ads_min_roi:
+        if rules.roi_short_of_target(roi, pb.ads_min_roi):
             yield FindingDraft(
                 subject_key=f"ad_plan:{plan.pk}:roi",
                 subject_type="marketing.adplan",
                 subject_id=str(plan.pk),
                 channel_id=plan.channel_id,
                 **titled(
-                    gettext_noop("推广计划「%(plan)s」近 %(n)s 天 ROI %(roi)s，低于目标 %(min)s"),
+                    gettext_noop("推广计划「%(plan)s」近 %(n)s 天 ROI %(roi)s，未高于目标 %(min)s"),
                     plan=plan.name,
                     n=ADS_WINDOW_DAYS,
                     roi=str(roi.quantize(Decimal("0.01"))),

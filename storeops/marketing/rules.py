@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -170,13 +171,32 @@ def monitoring_stale(
 
 
 # ---- PROMO-07: post-mortem ------------------------------------------------------------------
-def add_working_days(day: dt.date, n: int) -> dt.date:
-    """``n`` working days (Monday–Friday) after ``day``. Public holidays are not known yet."""
+def is_working_day(
+    day: dt.date,
+    *,
+    holidays: AbstractSet[dt.date] = frozenset(),
+    workdays: AbstractSet[dt.date] = frozenset(),
+) -> bool:
+    """Monday to Friday unless a public holiday; a weekend day worked instead (调休) counts."""
+    if day in workdays:
+        return True
+    return day.weekday() < 5 and day not in holidays
+
+
+def add_working_days(
+    day: dt.date,
+    n: int,
+    *,
+    holidays: AbstractSet[dt.date] = frozenset(),
+    workdays: AbstractSet[dt.date] = frozenset(),
+) -> dt.date:
+    """``n`` working days after ``day`` (see :func:`is_working_day`; the playbook's
+    ``holidays`` and ``makeup_workdays``)."""
     current = day
     left = n
     while left > 0:
         current += dt.timedelta(days=1)
-        if current.weekday() < 5:
+        if is_working_day(current, holidays=holidays, workdays=workdays):
             left -= 1
     return current
 
@@ -261,6 +281,12 @@ def ad_roi(ad_sales: Money, spend: Money) -> Decimal | None:
 
 def cpc_too_high(actual: Money, industry_average: Money, max_share: Decimal) -> bool:
     return actual.amount > industry_average.amount * max_share
+
+
+def roi_short_of_target(roi: Decimal | None, target: Decimal) -> bool:
+    """ADS-02: the ROI target is "> target", so a ROI of exactly the target falls short too.
+    No spend (None) is not judged."""
+    return roi is not None and roi <= target
 
 
 def rank_too_low(rank: int | None, max_rank: int) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -25,13 +25,14 @@ from storeops.marketing.models import (
     CampaignApproval,
     CampaignKind,
     CampaignMetricHourly,
+    CampaignPhase,
     CampaignPostmortem,
     CampaignStatus,
     IndustryCpcBenchmark,
     MatchType,
     PhaseKind,
 )
-from storeops.stores.models import Store
+from storeops.stores.models import Channel, Store
 from storeops.stores.playbook import PlaybookSettings
 from storeops.stores.selectors import playbook_get
 
@@ -210,17 +211,91 @@ def big_promotions_run(*, store: Store, start: dt.date, end: dt.date) -> QuerySe
     )
 
 
+# A big promotion "is live" (AS-02: its orders get the longer refund deadline) while it is
+# approved by the whole chain or activated, and the day (store time) is in its burst phase; a
+# plan without a burst phase counts its whole dates. Preheat and return days are not the
+# promotion's rush, so their orders keep the normal deadline.
+CAMPAIGN_RUNNING_STATES = (CampaignStatus.APPROVED, CampaignStatus.ACTIVE)
+
+
+def big_promo_live(*, store: Store | int, channel: Channel | int | None, at: dt.datetime) -> bool:
+    """Is a big promotion of ``store`` live at ``at`` for ``channel`` (a campaign without a
+    channel covers every channel of its store)? One query (an EXISTS over the campaigns)."""
+    day = timezone.localtime(at).date()
+    store_id = store if isinstance(store, int) else store.pk
+    channel_id = channel.pk if isinstance(channel, Channel) else channel
+    burst = CampaignPhase.objects.filter(campaign=OuterRef("pk"), kind=PhaseKind.BURST)
+    channels = Q(channel__isnull=True)
+    if channel_id is not None:
+        channels |= Q(channel_id=channel_id)
+    return (
+        Campaign.objects.filter(
+            channels,
+            store_id=store_id,
+            kind=CampaignKind.BIG_PROMOTION,
+            status__in=CAMPAIGN_RUNNING_STATES,
+            starts_on__lte=day,
+            ends_on__gte=day,
+        )
+        .filter(Exists(burst.filter(starts_on__lte=day, ends_on__gte=day)) | ~Exists(burst))
+        .exists()
+    )
+
+
+# PROMO-05: a campaign's offers go live only once the plan is approved by the whole chain.
+# A plan still being written or approved holds its offers back; one that is approved, live or
+# over (ended, cancelled) does not: an ended or cancelled campaign paused its offers when it
+# stopped, and an offer may be used again on its own.
+CAMPAIGN_HOLDS_OFFERS = (
+    CampaignStatus.DRAFT,
+    CampaignStatus.PENDING_OPERATIONS,
+    CampaignStatus.PENDING_MARKETING,
+    CampaignStatus.PENDING_FINANCE,
+)
+
+
+def campaigns_holding_offer(*, offer_id: int) -> list[Campaign]:
+    """The campaigns linking offer ``offer_id`` that are not approved yet (PROMO-05): while
+    there is one, the offer cannot be activated."""
+    return list(Campaign.objects.filter(offers=offer_id, status__in=CAMPAIGN_HOLDS_OFFERS).order_by("pk"))
+
+
+def offer_campaigns(*, offer_id: int) -> list[Campaign]:
+    """The campaigns linking offer ``offer_id`` (the offer's page shows them)."""
+    return list(Campaign.objects.filter(offers=offer_id).order_by("-starts_on", "-pk"))
+
+
+def campaign_offers_to_pause(campaign: Campaign) -> list[Any]:
+    """The active offers of ``campaign`` that no other approved or live campaign still runs:
+    the ones a reject or cancel pauses (PROMO-05)."""
+    others = Campaign.objects.filter(status__in=CAMPAIGN_RUNNING_STATES).exclude(pk=campaign.pk)
+    return list(
+        campaign.offers.filter(status="active").exclude(campaigns__in=others).distinct().order_by("pk")
+    )
+
+
 def campaigns_awaiting_postmortem(*, store: Store, today: dt.date) -> QuerySet[Campaign]:
     """Campaigns that ended (status, or past their end date while active) with no report."""
     return (
         Campaign.objects.filter(store=store, status__in=(CampaignStatus.ACTIVE, CampaignStatus.ENDED))
         .filter(ends_on__lt=today, postmortem__isnull=True)
+        .select_related("store", "channel")
         .order_by("ends_on")
     )
 
 
-def postmortem_due_on(campaign: Campaign, working_days: int) -> dt.date:
-    return rules.add_working_days(campaign.ends_on, working_days)
+def postmortem_due_on(campaign: Campaign, playbook: PlaybookSettings | None = None) -> dt.date:
+    """PROMO-07: the day the post-mortem is due, ``postmortem_working_days`` working days after
+    the campaign's last day, by the working-day calendar (``holidays``, ``makeup_workdays``)
+    of the campaign's playbook (its channel's, when it has one). The check, the console and the
+    API all ask here. ``playbook``: that playbook when the caller has it already."""
+    pb = playbook if playbook is not None else campaign_playbook(campaign)
+    return rules.add_working_days(
+        campaign.ends_on,
+        pb.postmortem_working_days,
+        holidays=pb.holiday_dates,
+        workdays=pb.makeup_workday_dates,
+    )
 
 
 def postmortem_get(*, campaign: Campaign) -> CampaignPostmortem | None:

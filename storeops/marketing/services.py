@@ -45,6 +45,7 @@ from storeops.marketing.models import (
 )
 from storeops.members import selectors as member_selectors
 from storeops.promotions.selectors import offer_list
+from storeops.promotions.services import offer_set_status
 from storeops.service import selectors as service_selectors
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
@@ -417,7 +418,16 @@ def _transition(
             after={**snapshot(locked, ["status", "submitted_at", "approved_at"]), "step": step},
             note=comment,
         )
+        if event in (Event.REJECT, Event.CANCEL):
+            _pause_offers(actor, locked)
     return locked
+
+
+def _pause_offers(actor: Actor, campaign: Campaign) -> None:
+    """PROMO-05: a rejected or cancelled plan does not run: its active offers are paused
+    (each audited), except those another approved or live campaign still runs."""
+    for offer in selectors.campaign_offers_to_pause(campaign):
+        offer_set_status(actor=actor, offer=offer, status="paused")
 
 
 def _separation_of_duties(campaign: Campaign, actor: Actor) -> None:

@@ -64,6 +64,7 @@ from storeops.core.errors import Conflict, DomainError, NotFound, ValidationErro
 from storeops.core.files import csv_text, datetime_cell, read_bytes, workbook_rows
 from storeops.core.money import Money, apportion
 from storeops.inventory import services as inventory_services
+from storeops.marketing import selectors as marketing_selectors
 from storeops.members import selectors as member_selectors
 from storeops.orders import rules
 from storeops.orders import services as order_services
@@ -723,6 +724,8 @@ def order_import_create(
         device_id=order.device_id,
         pricing={"imported": {"channel": channel.code, "line": order.first_line}},
         created_at=created_at,
+        # AS-02: paid on the platform while a big promotion of the store was live
+        is_big_promo=marketing_selectors.big_promo_live(store=store, channel=channel, at=paid_at),
     )
     need: dict[int, int] = {}
     for position, (row, sku, unit, list_total, amount) in enumerate(lines, start=1):

@@ -44,6 +44,7 @@ from storeops.fulfilment import services as fulfilment_services
 from storeops.inventory import allocation as alloc
 from storeops.inventory import selectors as inventory_selectors
 from storeops.inventory import services as inventory_services
+from storeops.marketing import selectors as marketing_selectors
 from storeops.orders import groups, rules
 from storeops.orders import payments as pay
 from storeops.orders.geo import province_centre
@@ -353,7 +354,7 @@ def order_place(
     coupon_codes: Sequence[str] = (),
     idempotency_key: str | None = None,
     buyer_note: str = "",
-    is_big_promo: bool = False,
+    is_big_promo: bool | None = None,
     now: dt.datetime | None = None,
     payment_with: tuple[str, Any] | None = None,
     client_ip: str | None = None,
@@ -365,7 +366,9 @@ def order_place(
     group-buy offer (拼团, see :mod:`storeops.orders.groups`). Returns ``(order, created)``: the same
     idempotency key returns the order it created the first time (``created=False``).
     ``payment_with`` (provider, gateway): see :func:`checkout_place`. ``client_ip`` and
-    ``device_id`` are recorded on the order for the brushing review (RISK-01)."""
+    ``device_id`` are recorded on the order for the brushing review (RISK-01). ``is_big_promo``
+    None (the checkout): a big-promotion order when a big promotion of the store is live for
+    the channel now (AS-02's 48 h refund deadline; :func:`marketing.selectors.big_promo_live`)."""
     now = now or timezone.now()
     if channel.store_id != store.pk:
         raise ValidationError(_("渠道不属于该店铺"), fields={"channel": _("渠道不属于该店铺")})
@@ -396,7 +399,11 @@ def order_place(
             key=key,
             fingerprint=fingerprint,
             buyer_note=buyer_note,
-            is_big_promo=is_big_promo,
+            is_big_promo=(
+                marketing_selectors.big_promo_live(store=store, channel=channel, at=now)
+                if is_big_promo is None
+                else is_big_promo
+            ),
             now=now,
             payment_with=payment_with,
             client_ip=client_ip,

@@ -250,6 +250,8 @@ def offer_set_status(*, actor: Actor, offer: Offer, status: str) -> Offer:
                 _("活动不能从“%(a)s”变为“%(b)s”")
                 % {"a": locked.get_status_display(), "b": OfferStatus(status).label}
             )
+        if status == OfferStatus.ACTIVE:
+            _campaign_approved(locked)
         before = {"status": locked.status}
         locked.status = status
         locked.save(update_fields=["status", "updated_at"])
@@ -264,6 +266,25 @@ def offer_set_status(*, actor: Actor, offer: Offer, status: str) -> Offer:
             after={"status": status},
         )
     return locked
+
+
+def _campaign_approved(offer: Offer) -> None:
+    """PROMO-05: an offer of a campaign goes live only once the campaign is approved by the
+    whole chain (operations lead → marketing head → finance); a 409 names the campaign."""
+    from storeops.marketing import selectors as marketing_selectors  # marketing imports promotions
+
+    holding = marketing_selectors.campaigns_holding_offer(offer_id=offer.pk)
+    if holding:
+        campaign = holding[0]
+        message = _(
+            "该优惠属于活动「%(theme)s」，活动当前状态为“%(status)s”，"
+            "须完成审批（运营负责人 → 推广负责人 → 财务）后才能生效"
+        ) % {"theme": campaign.theme, "status": campaign.get_status_display()}
+        raise Conflict(
+            message,
+            fields={"campaign": campaign.theme, "campaign_status": campaign.get_status_display()},
+            code="campaign_not_approved",
+        )
 
 
 # --- coupon templates and issuance ------------------------------------------------------------

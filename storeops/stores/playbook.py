@@ -11,6 +11,7 @@ show the rule next to the setting and tests can check every rule number is here.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -188,6 +189,23 @@ class PlaybookSettings(BaseModel):
     postmortem_working_days: int = _s(
         "PROMO-07", 3, "复盘报告期限（工作日）", "Post-mortem due (working days)", ge=1, le=30
     )
+    # The working-day calendar (PROMO-07's "3 working days"): Monday to Friday, less the public
+    # holidays, plus the weekend days worked instead (调休). Dates and ranges as text.
+    holidays: str = _s(
+        "PROMO-07",
+        "",
+        "法定节假日（不算工作日；日期或日期段，如 2026-10-01..2026-10-07, 2027-02-15..2027-02-21）",
+        "Public holidays (not working days; dates or ranges, e.g. 2026-10-01..2026-10-07, "
+        "2027-02-15..2027-02-21)",
+        max_length=2000,
+    )
+    makeup_workdays: str = _s(
+        "PROMO-07",
+        "",
+        "调休上班日（周末但算工作日；如 2026-09-27, 2026-10-10）",
+        "Make-up working days (weekend days that are worked; e.g. 2026-09-27, 2026-10-10)",
+        max_length=2000,
+    )
     # --- marketing (h2): default campaign thresholds; a campaign may set its own (PROMO-06/08) ---
     campaign_planned_redemption_rate: Pct = _s(
         "PROMO-06",
@@ -227,7 +245,12 @@ class PlaybookSettings(BaseModel):
         "ADS-02", 30, "核心词排名上限", "Core keywords must rank within", ge=1, le=1000
     )
     ads_min_roi: Decimal = _s(
-        "ADS-02", Decimal("3"), "广告ROI目标下限", "Min ad ROI (sales / spend)", gt=0, le=1000
+        "ADS-02",
+        Decimal("3"),
+        "广告ROI目标（须高于）",
+        "Ad ROI target (must be above; sales / spend)",
+        gt=0,
+        le=1000,
     )
     ads_peak_bid_uplift_min: Pct = _s(
         "ADS-03", Decimal("0.10"), "高峰时段加价下限", "Peak-hour bid uplift (min)", ge=0, le=5
@@ -1054,6 +1077,22 @@ class PlaybookSettings(BaseModel):
             raise ValueError("须为 http(s) 链接 / must be an http(s) link")
         return value
 
+    @field_validator("holidays", "makeup_workdays")
+    @classmethod
+    def _day_list(cls, value: str) -> str:
+        date_list(value)  # raises ValueError naming the part that is not a date or a range
+        return value.strip()
+
+    @property
+    def holiday_dates(self) -> frozenset[dt.date]:
+        """``holidays`` as dates (PROMO-07's working-day calendar)."""
+        return date_list(self.holidays)
+
+    @property
+    def makeup_workday_dates(self) -> frozenset[dt.date]:
+        """``makeup_workdays`` as dates (调休: weekend days that are working days)."""
+        return date_list(self.makeup_workdays)
+
     @field_validator("reconcile_fee_rates")
     @classmethod
     def _fee_rates(cls, value: str) -> str:
@@ -1068,6 +1107,12 @@ class PlaybookSettings(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> PlaybookSettings:
         problems = []
+        both = sorted(self.holiday_dates & self.makeup_workday_dates)
+        if both:
+            days = ", ".join(d.isoformat() for d in both[:5])
+            problems.append(
+                f"{days} 既是法定节假日又是调休上班日 / {days} is both a holiday and a make-up working day"
+            )
         if self.title_min_chars > self.title_max_chars:
             problems.append("标题最少字数不能大于最多字数 / title_min_chars must not exceed title_max_chars")
         if self.launch_stage_days >= self.stable_stage_days:
@@ -1098,6 +1143,38 @@ class PlaybookSettings(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+DATE_RANGE_MAX_DAYS = 366
+
+
+def date_list(text: str) -> frozenset[dt.date]:
+    """``"2026-10-01..2026-10-07, 2026-12-25"`` (comma, Chinese comma, semicolon, 、 or new line
+    between; a range as ``start..end``, ``start~end`` or ``start至end``, both days included) as
+    the set of days. Raises ValueError naming the part that is not a date or a range (end
+    before start, or longer than a year)."""
+    days: set[dt.date] = set()
+    parts = text
+    for sep in ("，", "；", ";", "、", "\n"):
+        parts = parts.replace(sep, ",")
+    for part in filter(None, (p.strip() for p in parts.split(","))):
+        span = part.replace("～", "..").replace("~", "..").replace("至", "..")
+        first, dots, last = span.partition("..")
+        start: dt.date | None
+        end: dt.date | None
+        try:
+            start = dt.date.fromisoformat(first.strip())
+            end = dt.date.fromisoformat(last.strip()) if dots else start
+        except ValueError:
+            start = end = None
+        if start is None or end is None or end < start or (end - start).days >= DATE_RANGE_MAX_DAYS:
+            raise ValueError(
+                f"“{part}” 应为日期（如 2026-10-01）或日期段（如 2026-10-01..2026-10-07，不超过一年） / "
+                f"“{part}” must be a date (e.g. 2026-10-01) or a range (e.g. 2026-10-01..2026-10-07, "
+                "at most a year)"
+            )
+        days.update(start + dt.timedelta(days=i) for i in range((end - start).days + 1))
+    return frozenset(days)
 
 
 def fee_rates(text: str) -> dict[str, Decimal]:

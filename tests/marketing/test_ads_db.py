@@ -101,6 +101,20 @@ def test_ads_02_plan_roi_below_3_raises_a_finding(store, today):
     assert (finding.subject_key, finding.detail["roi"]) == (f"ad_plan:{plan.pk}:roi", "2.5000")
 
 
+@pytest.mark.parametrize(("sales", "flagged"), [("300.00", True), ("301.00", False)])
+def test_ads_02_plan_roi_of_exactly_3_raises_a_finding(store, today, sales, flagged):
+    # given a plan spending 100 for 300 (ROI 3: the target is "> 3") or 301 of ad sales
+    plan = an_ad_plan(store)
+    ms.ad_keyword_set(actor=ACTOR, plan=plan, keyword="连衣裙", bid="2.00", rank=3, is_core=True)
+    text = "日期,关键词,花费,展现量,点击量,成交笔数,成交金额\n" + f"{today},连衣裙,100.00,5000,50,4,{sales}\n"
+    ms.ad_stats_import_csv(actor=ACTOR, plan=plan, text=text)
+    checks_run(rule="ADS-02", store=store, notify=False)
+    roi = Finding.objects.filter(rule_id="ADS-02", subject_key=f"ad_plan:{plan.pk}:roi").first()
+    assert (roi is not None) is flagged
+    if flagged:
+        assert "未高于目标 3" in roi.title
+
+
 def test_ads_03_peak_uplift_outside_the_playbook_range_is_refused(store):
     with pytest.raises(ValidationError) as exc:
         an_ad_plan(store, peak_start=dt.time(20), peak_end=dt.time(22), peak_uplift="0.20")

@@ -396,3 +396,43 @@ def test_promo_05_api_campaign_and_ad_plan_lists_are_paged_with_a_total(store, t
         second = api.get(f"/marketing/{store.pk}/{path}?page=2&page_size=2").json()
         assert (first["total"], len(first["items"]), len(second["items"])) == (3, 2, 1)
         assert {r["id"] for r in first["items"] + second["items"]} == {r.pk for r in rows}
+
+
+def test_promo_07_check_console_and_api_give_the_same_due_date_by_the_channels_holidays(
+    store, channel, make_user
+):
+    from django.test import Client
+
+    from storeops.stores import services as st
+
+    # given the channel's calendar: National Day 10-01..10-07 off, Saturday 10-10 worked (调休);
+    # the store's own calendar knows no holidays
+    st.playbook_update(
+        actor=ACTOR,
+        store=store,
+        channel=channel,
+        values={"holidays": "2026-10-01..2026-10-07", "makeup_workdays": "2026-09-27, 2026-10-10"},
+    )
+    start = dt.date(2026, 9, 28)
+    campaign = an_approved_campaign(store, start, channel=channel)
+    campaign = ms.campaign_end(actor=ACTOR, campaign=ms.campaign_activate(actor=ACTOR, campaign=campaign))
+    assert campaign.ends_on == dt.date(2026, 9, 30)  # a Wednesday
+    # then the due date is 10-08, 10-09, Saturday 10-10 (not Monday 10-05) everywhere
+    assert selectors.postmortem_due_on(campaign) == dt.date(2026, 10, 10)
+    client = Client()
+    client.force_login(make_user(Role.MARKETING))
+    api = client.get(f"/api/v1/marketing/{store.pk}/campaigns/{campaign.pk}/postmortem")
+    assert api.status_code == 200, api.content
+    assert api.json()["due_on"] == "2026-10-10"
+    page = client.get(f"/marketing/campaigns/{campaign.pk}/postmortem/").content.decode()
+    assert "应于此日前完成 2026-10-10" in page
+
+    def run(day):
+        at = timezone.make_aware(dt.datetime.combine(day, dt.time(9)))
+        checks_run(rule="PROMO-07", store=store, now=at, notify=False)
+        return Finding.objects.filter(rule_id="PROMO-07", status="open")
+
+    assert not run(dt.date(2026, 10, 10)).exists()  # due today: not late yet
+    finding = run(dt.date(2026, 10, 11)).get()
+    assert finding.detail["due_on"] == "2026-10-10"
+    assert "2026-10-10" in finding.title

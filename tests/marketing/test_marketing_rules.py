@@ -105,6 +105,32 @@ def test_promo_07_postmortem_is_due_three_working_days_after_the_end(end, due):
     assert rules.add_working_days(end, 3) == due
 
 
+# National Day 2026: 10-01..10-07 off, Sunday 09-27 and Saturday 10-10 worked instead (调休)
+NATIONAL_DAY = frozenset(D(2026, 10, 1) + dt.timedelta(days=i) for i in range(7))
+MAKEUP = frozenset({D(2026, 9, 27), D(2026, 10, 10)})
+
+
+@pytest.mark.parametrize(
+    ("end", "due"),
+    [
+        (D(2026, 9, 30), D(2026, 10, 10)),  # Wednesday before the holiday → 10-08, 10-09, Sat 10-10
+        (D(2026, 9, 25), D(2026, 9, 29)),  # Friday → Sun 09-27 (worked), 09-28, 09-29
+        (D(2026, 10, 3), D(2026, 10, 10)),  # in the holiday → 10-08, 10-09, 10-10
+        (D(2026, 10, 10), D(2026, 10, 14)),  # the make-up Saturday → Mon..Wed
+    ],
+)
+def test_promo_07_working_days_skip_public_holidays_and_count_makeup_days(end, due):
+    assert rules.add_working_days(end, 3, holidays=NATIONAL_DAY, workdays=MAKEUP) == due
+
+
+def test_promo_07_without_a_calendar_working_days_are_monday_to_friday():
+    assert rules.add_working_days(D(2026, 9, 30), 3) == D(2026, 10, 5)
+    assert rules.is_working_day(D(2026, 10, 1))
+    assert not rules.is_working_day(D(2026, 10, 1), holidays=NATIONAL_DAY)
+    assert rules.is_working_day(D(2026, 9, 27), workdays=MAKEUP)
+    assert not rules.is_working_day(D(2026, 9, 27))
+
+
 def test_promo_07_postmortem_attainment_roi_and_budget_used():
     # given GMV 120,000 against 100,000, 400 of 500 new users, cost 9,000 of 10,000 planned
     figures = rules.PostmortemFigures(
@@ -149,6 +175,14 @@ def test_ads_02_cpc_and_roi():
     assert rules.cpc(Money("10"), 0) is None
     assert rules.ad_roi(Money("300"), Money("100")) == Decimal(3)
     assert rules.ad_roi(Money("300"), Money("0")) is None
+
+
+@pytest.mark.parametrize(
+    ("roi", "short"), [("2.99", True), ("3", True), ("3.00", True), ("3.0001", False), (None, False)]
+)
+def test_ads_02_roi_target_is_strictly_above_3(roi, short):
+    value = None if roi is None else Decimal(roi)
+    assert rules.roi_short_of_target(value, Decimal("3")) is short
 
 
 @pytest.mark.parametrize(("actual", "expected"), [("0.80", False), ("0.81", True)])

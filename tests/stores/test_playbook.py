@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -85,6 +86,45 @@ def test_validation_messages_name_the_setting(store, system, values, field, mess
     with pytest.raises(ValidationError) as excinfo:
         st.playbook_update(actor=system, store=store, values=values)
     assert message in excinfo.value.fields[field]
+
+
+def test_promo_07_holidays_and_makeup_workdays_are_read_as_dates_and_ranges(store, system):
+    book = st.playbook_update(
+        actor=system,
+        store=store,
+        values={
+            "holidays": "2026-10-01..2026-10-07， 2027-02-15~2027-02-16、2026-12-25",
+            "makeup_workdays": "2026-09-27; 2026-10-10",
+        },
+    )
+    assert book.holiday_dates == {
+        *(dt.date(2026, 10, d) for d in range(1, 8)),
+        dt.date(2027, 2, 15),
+        dt.date(2027, 2, 16),
+        dt.date(2026, 12, 25),
+    }
+    assert book.makeup_workday_dates == {dt.date(2026, 9, 27), dt.date(2026, 10, 10)}
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"holidays": "2026-10-01..2026-10-07, 2026-13-01"}, "holidays", "“2026-13-01” 应为日期"),
+        ({"holidays": "2026-10-07..2026-10-01"}, "holidays", "“2026-10-07..2026-10-01” 应为日期"),
+        ({"holidays": "2026-01-01..2027-12-31"}, "holidays", "不超过一年"),
+        ({"makeup_workdays": "国庆"}, "makeup_workdays", "“国庆” 应为日期"),
+        (
+            {"holidays": "2026-10-01..2026-10-07", "makeup_workdays": "2026-10-07"},
+            "__all__",
+            "2026-10-07 既是法定节假日又是调休上班日",
+        ),
+    ],
+)
+def test_promo_07_a_bad_holiday_calendar_is_refused_naming_the_part(store, system, values, field, message):
+    with pytest.raises(ValidationError) as excinfo:
+        st.playbook_update(actor=system, store=store, values=values)
+    assert message in excinfo.value.fields[field]
+    assert playbook_get(store=store).holidays == ""
 
 
 def test_channel_overrides_win_over_the_store_and_defaults(store, channel, system):
