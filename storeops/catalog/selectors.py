@@ -336,6 +336,7 @@ def lifecycle_policy(playbook: PlaybookSettings) -> LifecyclePolicy:
         stable_days=playbook.stable_stage_days,
         slow_mover_max_cover_days=playbook.slow_mover_days_of_cover,
         conversion_flag_ratio=playbook.conversion_below_category_ratio,
+        conversion_min_visitors=playbook.low_conversion_min_visitors,
     )
 
 
