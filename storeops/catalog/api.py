@@ -146,6 +146,7 @@ class ListingOut(Schema):
     delist_reason: str
     remaining_stock_action: str
     delist_note: str
+    held_reason: str
 
 
 class ProductDetailOut(ProductOut):
@@ -183,6 +184,10 @@ class ScheduleIn(Schema):
     channel_id: int
     list_at: dt.datetime | None = None
     delist_at: dt.datetime | None = None
+    # LIST-06: required with delist_at (checked by the service, with the other fields)
+    delist_reason: str = ""
+    remaining_stock_action: str = ""
+    delist_note: str = ""
 
 
 class DelistIn(Schema):
@@ -349,6 +354,9 @@ def listing_schedule(
         channel=channel,
         list_at=payload.list_at,
         delist_at=payload.delist_at,
+        delist_reason=payload.delist_reason,
+        remaining_stock_action=payload.remaining_stock_action,
+        delist_note=payload.delist_note,
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -132,6 +132,16 @@ class BannedWordScanner:
         for last, (word, length) in self._automaton.iter(self._fold(text)):
             matches.append(Match(word, last - length + 1, last + 1))
         return matches
+
+    def words_in(self, texts: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+        """The distinct words found in each named text (field name -> words in order of first
+        occurrence); texts without a banned word are left out."""
+        found: dict[str, tuple[str, ...]] = {}
+        for name, text in texts.items():
+            words = tuple(dict.fromkeys(m.word for m in self.scan(text or "")))
+            if words:
+                found[name] = words
+        return found
 
     def scan_many(self, texts: Iterable[str]) -> list[list[Match]]:
         """:meth:`scan` for each text, in order."""

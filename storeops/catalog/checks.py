@@ -1,4 +1,5 @@
-"""SOP checks of the catalog: banned words in live copy (LIST-02), slow movers (LIST-07),
+"""SOP checks of the catalog: banned words in live copy (LIST-02: products, campaigns, offers,
+message templates), slow movers (LIST-07),
 conversion below the category (LIST-08), supplier scorecards and key-product suppliers (SEL-02)."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
+from storeops.catalog.banned_words import BannedWordScanner
 from storeops.catalog.models import Product, ProductStatus
 from storeops.catalog.rules import (
     Severity as RuleSeverity,
@@ -29,6 +31,9 @@ from storeops.catalog.selectors import (
     supplier_policy,
     supplier_ranking,
 )
+from storeops.marketing.selectors import campaigns_with_copy_out
+from storeops.outreach.selectors import template_list
+from storeops.promotions.selectors import offers_enabled
 from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check, titled
 
 
@@ -36,8 +41,9 @@ from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity
     rule="LIST-02", title="在售文案禁用词复查", owner_role=Role.OPERATIONS, schedule=Schedule.DAILY
 )
 def live_copy_banned_words(ctx: CheckContext) -> Iterator[FindingDraft]:
-    """Every live product whose title or description contains a word of the store's current
-    banned-word list (re-run at once when the list changes)."""
+    """Every piece of live copy containing a word of the store's current banned-word list
+    (re-run at once when the list changes): live products' titles and descriptions, campaign
+    plans past draft (theme, mechanics), enabled offers' titles and active message templates."""
     scanner = banned_word_scanner(store=ctx.store)
     live = (
         Product.objects.filter(store=ctx.store, status=ProductStatus.LIVE)
@@ -45,26 +51,74 @@ def live_copy_banned_words(ctx: CheckContext) -> Iterator[FindingDraft]:
         .order_by("pk")
     )
     for product in live.iterator(chunk_size=2000):
-        found: dict[str, list[str]] = {}
-        for field, text in (("title", product.title), ("description", product.description)):
-            words = list(dict.fromkeys(m.word for m in scanner.scan(text)))
-            if words:
-                found[field] = words
-        if not found:
-            continue
-        words = "、".join(dict.fromkeys(w for ws in found.values() for w in ws))
-        yield FindingDraft(
-            subject_key=f"product:{product.pk}:banned_words",
-            subject_type="catalog.product",
-            subject_id=str(product.pk),
-            severity=Severity.CRITICAL,
-            **titled(
-                gettext_noop("在售商品 %(code)s 文案含广告法禁用词：%(words)s"),
+        found = scanner.words_in({"title": product.title, "description": product.description})
+        if found:
+            yield _banned_copy_finding(
+                scanner,
+                found,
+                subject=("catalog.product", product.pk),
+                title=gettext_noop("在售商品 %(code)s 文案含广告法禁用词：%(words)s"),
                 code=product.code,
-                words=words,
-            ),
-            detail={"words": found, "word_list_version": scanner.version},
-        )
+            )
+    campaigns = campaigns_with_copy_out(store=ctx.store).only("pk", "theme", "mechanics").order_by("pk")
+    for campaign in campaigns:
+        found = scanner.words_in({"theme": campaign.theme, "mechanics": campaign.mechanics})
+        if found:
+            yield _banned_copy_finding(
+                scanner,
+                found,
+                subject=("marketing.campaign", campaign.pk),
+                title=gettext_noop("营销活动「%(name)s」文案含广告法禁用词：%(words)s"),
+                name=campaign.theme,
+            )
+    offers = offers_enabled(store=ctx.store, now=ctx.now).only("pk", "title_zh", "title_en").order_by("pk")
+    for offer in offers:
+        found = scanner.words_in({"title_zh": offer.title_zh, "title_en": offer.title_en})
+        if found:
+            yield _banned_copy_finding(
+                scanner,
+                found,
+                subject=("promotions.offer", offer.pk),
+                title=gettext_noop("促销活动 #%(id)s「%(name)s」名称含广告法禁用词：%(words)s"),
+                id=offer.pk,
+                name=offer.title_zh or offer.title_en,
+            )
+    templates = (
+        template_list(ctx.store, active_only=True).only("pk", "code", "subject", "body").order_by("pk")
+    )
+    for template in templates:
+        found = scanner.words_in({"subject": template.subject, "body": template.body})
+        if found:
+            yield _banned_copy_finding(
+                scanner,
+                found,
+                subject=("outreach.messagetemplate", template.pk),
+                title=gettext_noop("启用中的消息模板 %(code)s 含广告法禁用词：%(words)s"),
+                code=template.code,
+            )
+
+
+def _banned_copy_finding(
+    scanner: BannedWordScanner,
+    found: dict[str, tuple[str, ...]],
+    *,
+    subject: tuple[str, int],
+    title: str,
+    **params: object,
+) -> FindingDraft:
+    """One LIST-02 finding for one piece of copy: ``found`` is field -> words."""
+    subject_type, pk = subject
+    words = "、".join(dict.fromkeys(w for ws in found.values() for w in ws))
+    # Products keep their historic key (open findings stay the same finding).
+    prefix = "product" if subject_type == "catalog.product" else subject_type
+    return FindingDraft(
+        subject_key=f"{prefix}:{pk}:banned_words",
+        subject_type=subject_type,
+        subject_id=str(pk),
+        severity=Severity.CRITICAL,
+        **titled(title, words=words, **params),
+        detail={"words": {f: list(ws) for f, ws in found.items()}, "word_list_version": scanner.version},
+    )
 
 
 def _windows(today: dt.date, days: int) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:

@@ -340,6 +340,9 @@ class ChannelListing(models.Model):
         _("剩余库存处理"), max_length=20, choices=RemainingStockAction.choices, blank=True
     )
     delist_note = models.CharField(_("下架说明"), max_length=300, blank=True)
+    # STORE-02: why a scheduled listing whose time has come is still waiting (a required
+    # qualification of the category is expired or missing); cleared when it goes live.
+    held_reason = models.CharField(_("暂缓上架原因"), max_length=300, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("渠道上架")

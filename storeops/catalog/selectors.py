@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from storeops.catalog.banned_words import (
     BannedWordScanner,
@@ -48,6 +48,7 @@ from storeops.catalog.rules import (
     SupplierStats,
     category_is_candidate,
     competition_ratio,
+    qualification_problems,
     rank_suppliers,
 )
 from storeops.core.money import Money
@@ -187,6 +188,22 @@ def banned_word_scanner(*, store: Store) -> BannedWordScanner:
     return scanner
 
 
+def banned_words_in(*, store: Store, texts: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """LIST-02 for copy outside the catalog (campaign copy, offer titles, message templates):
+    the store's banned words found in each named text, with the catalog's scanner."""
+    return banned_word_scanner(store=store).words_in(texts)
+
+
+def banned_word_errors(*, store: Store, texts: Mapping[str, str]) -> dict[str, str]:
+    """Field errors (field name -> message naming the words) for the texts that contain a
+    word of the store's banned-word list; empty when the copy is clean. Services merge them
+    into their own 422."""
+    return {
+        name: gettext("含广告法禁用词：%(words)s") % {"words": "、".join(words)}
+        for name, words in banned_words_in(store=store, texts=texts).items()
+    }
+
+
 # ---- listing audit draft (LIST-01..05, STORE-02/03) --------------------------------------
 
 
@@ -262,6 +279,54 @@ def listing_draft(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class QualificationBlock:
+    """A required qualification that stops a product going live (STORE-02/03 at listing
+    time), with the store's document it is about (the latest of its kind, if any)."""
+
+    kind: str
+    problem: str  # missing | expired | not_yet_valid
+    document: str  # the document's title ("" when the store holds none of this kind)
+    valid_to: dt.date | None
+
+    @property
+    def message(self) -> str:
+        label = (
+            str(QualificationKind(self.kind).label) if self.kind in QualificationKind.values else self.kind
+        )
+        name = f"{label}「{self.document}」" if self.document and self.document != label else label
+        if self.problem == "expired":
+            assert self.valid_to is not None
+            return gettext("类目要求的资质 %(name)s 已于 %(date)s 过期") % {
+                "name": name,
+                "date": self.valid_to.isoformat(),
+            }
+        if self.problem == "not_yet_valid":
+            return gettext("类目要求的资质 %(name)s 尚未生效") % {"name": name}
+        return gettext("类目要求的资质 %(name)s 缺失") % {"name": name}
+
+
+def listing_qualification_blocks(*, product: Product, day: dt.date) -> list[QualificationBlock]:
+    """The category's required qualifications (inherited from parent categories too) that
+    the store does not hold valid on ``day``: listing is blocked while there is any."""
+    required = _merged(category_chain(product.category), "required_qualifications")
+    if not required:
+        return []
+    documents = list(
+        Qualification.objects.filter(store_id=product.store_id, kind__in=required).order_by(
+            "valid_from", "pk"
+        )
+    )
+    held = [HeldQualification(q.kind, q.valid_from, q.valid_to) for q in documents]
+    blocks = []
+    for p in qualification_problems(required, held, day=day):
+        mine = [q for q in documents if q.kind == p.kind]
+        if p.problem == "expired":
+            mine = [q for q in mine if q.valid_to == p.valid_to]
+        blocks.append(QualificationBlock(p.kind, p.problem, mine[-1].title if mine else "", p.valid_to))
+    return blocks
+
+
 # ---- lifecycle (LIST-07/08) ----------------------------------------------------------------
 
 
@@ -271,6 +336,7 @@ def lifecycle_policy(playbook: PlaybookSettings) -> LifecyclePolicy:
         stable_days=playbook.stable_stage_days,
         slow_mover_max_cover_days=playbook.slow_mover_days_of_cover,
         conversion_flag_ratio=playbook.conversion_below_category_ratio,
+        conversion_min_visitors=playbook.low_conversion_min_visitors,
     )
 
 
@@ -443,6 +509,17 @@ def listings_due(*, now: dt.datetime) -> tuple[QuerySet[ChannelListing], QuerySe
     to_list = ChannelListing.objects.filter(status="scheduled", list_at__lte=now)
     to_delist = ChannelListing.objects.filter(status="live", delist_at__lte=now)
     return to_list, to_delist
+
+
+def listings_held(*, store: Store) -> QuerySet[ChannelListing]:
+    """Scheduled listings whose time has come but which wait for a valid qualification
+    (STORE-02): the reason is on the listing."""
+    return (
+        ChannelListing.objects.filter(product__store=store, status=ListingStatus.SCHEDULED)
+        .exclude(held_reason="")
+        .select_related("product", "channel")
+        .order_by("pk")
+    )
 
 
 PRODUCT_STATUS_CHOICES = ProductStatus.choices

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -42,9 +43,11 @@ from storeops.catalog.models import (
 )
 from storeops.catalog.rules import AuditResult, Reason, Severity, audit_listing, meets_selection_margin
 from storeops.catalog.selectors import (
+    QualificationBlock,
     banned_word_scanner,
     listing_draft,
     listing_policy,
+    listing_qualification_blocks,
     listings_due,
     selection_policy,
 )
@@ -659,6 +662,22 @@ def listing_review(*, actor: Actor, audit: ListingAudit, approve: bool, comment:
 _LISTABLE = (ProductStatus.APPROVED, ProductStatus.LIVE, ProductStatus.DELISTED)
 
 
+def _delist_plan_errors(reason: str, remaining_stock_action: str, note: str) -> dict[str, str]:
+    """LIST-06: a delisting records why and what happens to the remaining stock."""
+    errors = {}
+    if reason not in DelistReason.values:
+        errors["reason"] = _("请选择下架原因")
+    if remaining_stock_action not in RemainingStockAction.values:
+        errors["remaining_stock_action"] = _("请选择剩余库存处理方式")
+    if reason == DelistReason.OTHER and not note.strip():
+        errors["note"] = _("原因为“其他”时请填写说明")
+    return errors
+
+
+def _qualification_blocks_message(blocks: list[QualificationBlock]) -> str:
+    return "；".join(b.message for b in blocks)
+
+
 def listing_schedule(
     *,
     actor: Actor,
@@ -666,21 +685,45 @@ def listing_schedule(
     channel: Channel,
     list_at: dt.datetime | None = None,
     delist_at: dt.datetime | None = None,
+    delist_reason: str = "",
+    remaining_stock_action: str = "",
+    delist_note: str = "",
     now: dt.datetime | None = None,
 ) -> ChannelListing:
     """List an audited product on a channel now (``list_at`` empty or past) or at a time,
-    optionally with a planned delisting time."""
+    optionally with a planned delisting time, which needs its reason and what happens to
+    the remaining stock (LIST-06). Refused while a qualification the product's category
+    requires is expired (or missing) on the listing day (STORE-02)."""
     now = now or timezone.now()
     if channel.store_id != product.store_id:
         raise ValidationError(_("渠道不属于该店铺"), fields={"channel": _("渠道不属于该店铺")})
+    errors: dict[str, str] = {}
     if list_at and delist_at and delist_at <= list_at:
-        raise ValidationError(
-            _("下架时间必须晚于上架时间"), fields={"delist_at": _("下架时间必须晚于上架时间")}
+        errors["delist_at"] = _("下架时间必须晚于上架时间")
+    if delist_at is not None:
+        errors.update(
+            {
+                {"reason": "delist_reason", "note": "delist_note"}.get(k, k): v
+                for k, v in _delist_plan_errors(delist_reason, remaining_stock_action, delist_note).items()
+            }
         )
+    elif delist_reason or remaining_stock_action or delist_note.strip():
+        errors["delist_at"] = _("填写了下架原因，请同时填写计划下架时间")
+    if errors:
+        raise ValidationError(_("上架计划有误，未保存"), fields=errors)
     with transaction.atomic():
         locked = Product.objects.select_for_update().get(pk=product.pk)
         if locked.status not in _LISTABLE:
             raise InvalidTransition(_("商品未通过上架审核，不能上架"))
+        day = timezone.localdate(max(list_at or now, now))
+        blocks = listing_qualification_blocks(product=locked, day=day)
+        if blocks:
+            message = _qualification_blocks_message(blocks)
+            raise Conflict(
+                _("类目要求的资质无效，不能上架：%(why)s") % {"why": message},
+                fields={"qualifications": message},
+                code="qualification_invalid",
+            )
         listing, _created = ChannelListing.objects.select_for_update().get_or_create(
             product=locked, channel=channel
         )
@@ -689,7 +732,10 @@ def listing_schedule(
         before = snapshot(listing)
         listing.status = ListingStatus.SCHEDULED
         listing.list_at, listing.delist_at = list_at or now, delist_at
-        listing.delist_reason = listing.remaining_stock_action = listing.delist_note = ""
+        listing.delist_reason = delist_reason if delist_at else ""
+        listing.remaining_stock_action = remaining_stock_action if delist_at else ""
+        listing.delist_note = delist_note.strip()[:300] if delist_at else ""
+        listing.held_reason = ""
         listing.save()
         audit_record(
             actor=actor,
@@ -706,8 +752,8 @@ def listing_schedule(
 
 
 def _go_live(actor: Actor, listing: ChannelListing, product: Product, now: dt.datetime) -> None:
-    listing.status, listing.listed_at = ListingStatus.LIVE, now
-    listing.save(update_fields=["status", "listed_at"])
+    listing.status, listing.listed_at, listing.held_reason = ListingStatus.LIVE, now, ""
+    listing.save(update_fields=["status", "listed_at", "held_reason"])
     before = product.status
     product.status = ProductStatus.LIVE
     if product.listed_on is None:
@@ -735,13 +781,7 @@ def listing_delist(
 ) -> ChannelListing:
     """Delist now or at ``at``; the reason and what happens to the remaining stock are required."""
     now = now or timezone.now()
-    errors = {}
-    if reason not in DelistReason.values:
-        errors["reason"] = _("请选择下架原因")
-    if remaining_stock_action not in RemainingStockAction.values:
-        errors["remaining_stock_action"] = _("请选择剩余库存处理方式")
-    if reason == DelistReason.OTHER and not note.strip():
-        errors["note"] = _("原因为“其他”时请填写说明")
+    errors = _delist_plan_errors(reason, remaining_stock_action, note)
     if errors:
         raise ValidationError(_("下架信息不完整"), fields=errors)
     with transaction.atomic():
@@ -772,6 +812,8 @@ def listing_delist(
 def _take_down(actor: Actor, listing: ChannelListing, now: dt.datetime) -> None:
     listing.status, listing.delisted_at = ListingStatus.DELISTED, now
     if not listing.delist_reason:
+        # Only a delisting planned before LIST-06 asked for its reason at scheduling time
+        # (listing_schedule and listing_delist both require it now) lacks one.
         listing.delist_reason = DelistReason.OTHER
         listing.remaining_stock_action = listing.remaining_stock_action or RemainingStockAction.KEEP
         listing.delist_note = listing.delist_note or _("计划下架")
@@ -796,13 +838,25 @@ def _take_down(actor: Actor, listing: ChannelListing, now: dt.datetime) -> None:
     )
 
 
-def listings_run_due(*, now: dt.datetime | None = None) -> tuple[int, int]:
+@dataclass(frozen=True, slots=True)
+class ListingRun:
+    """What one run of the scheduled listings did: ``held`` are the listings whose time has
+    come but whose category requires a qualification that is expired or missing (STORE-02):
+    they stay scheduled, with the reason on the listing and in a STORE-02 finding."""
+
+    listed: int
+    delisted: int
+    held: int = 0
+
+
+def listings_run_due(*, now: dt.datetime | None = None) -> ListingRun:
     """Execute every scheduled listing/delisting whose time has come (idempotent: each row is
-    re-checked under a lock, so concurrent or repeated runs act once). Returns (listed, delisted)."""
+    re-checked under a lock, so concurrent or repeated runs act once)."""
     now = now or timezone.now()
     actor = Actor.system("task")
     to_list, to_delist = listings_due(now=now)
-    listed = delisted = 0
+    listed = delisted = held = 0
+    stores: set[int] = set()
     for pk in list(to_list.values_list("pk", flat=True)):
         with transaction.atomic():
             listing = (
@@ -815,6 +869,14 @@ def listings_run_due(*, now: dt.datetime | None = None) -> tuple[int, int]:
             product = Product.objects.select_for_update().get(pk=listing.product_id)
             if product.status not in _LISTABLE:
                 continue  # re-audit pending: the listing waits
+            blocks = listing_qualification_blocks(product=product, day=timezone.localdate(now))
+            if blocks:
+                held += 1
+                if _hold(actor, listing, product.store_id, _qualification_blocks_message(blocks)[:300]):
+                    stores.add(product.store_id)
+                continue
+            if listing.held_reason:
+                stores.add(product.store_id)  # its STORE-02 finding resolves now
             _go_live(actor, listing, product, now)
             listed += 1
     for pk in list(to_delist.values_list("pk", flat=True)):
@@ -828,7 +890,38 @@ def listings_run_due(*, now: dt.datetime | None = None) -> tuple[int, int]:
                 continue
             _take_down(actor, listing, now)
             delisted += 1
-    return listed, delisted
+    for store_id in sorted(stores):
+        _report_held(store_id, now)
+    return ListingRun(listed, delisted, held)
+
+
+def _hold(actor: Actor, listing: ChannelListing, store_id: int, reason: str) -> bool:
+    """Keep a due listing waiting with its reason; audited (and True) when the reason is new,
+    so a listing held for days is recorded once, not every minute."""
+    if listing.held_reason == reason:
+        return False
+    before = listing.held_reason
+    listing.held_reason = reason
+    listing.save(update_fields=["held_reason"])
+    audit_record(
+        actor=actor,
+        action="listing.held",
+        obj=listing,
+        store_id=store_id,
+        before={"held_reason": before},
+        after={"held_reason": reason},
+    )
+    return True
+
+
+def _report_held(store_id: int, now: dt.datetime) -> None:
+    """Raise (or resolve) the STORE-02 findings of held listings now, not at the next daily run."""
+    from storeops.sop.services import checks_run  # sop runs every app's checks: import at use
+    from storeops.stores.selectors import store_get
+
+    store = store_get(store_id=store_id)
+    if store is not None:
+        checks_run(rule="STORE-02", store=store, now=now)
 
 
 # ---- suppliers (SEL-02) ------------------------------------------------------------------------

@@ -13,9 +13,11 @@ from storeops.stores.selectors import store_get
 
 @db_periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
 @lock_task("list-06-scheduled-listings")  # type: ignore[untyped-decorator]
-def run_scheduled_listings() -> tuple[int, int]:
-    """Every minute: list / delist what is due. Returns (listed, delisted)."""
-    return listings_run_due()
+def run_scheduled_listings() -> tuple[int, int, int]:
+    """Every minute: list / delist what is due. Returns (listed, delisted, held); a held
+    listing waits for a valid qualification (STORE-02 finding)."""
+    run = listings_run_due()
+    return run.listed, run.delisted, run.held
 
 
 @db_task()  # type: ignore[untyped-decorator]

@@ -193,6 +193,14 @@ def campaigns_active(*, store: Store) -> QuerySet[Campaign]:
     return Campaign.objects.filter(store=store, status=CampaignStatus.ACTIVE)
 
 
+def campaigns_with_copy_out(*, store: Store) -> QuerySet[Campaign]:
+    """Campaigns whose copy can no longer be edited and is (or is about to be) shown: under
+    approval, approved or running (LIST-02 re-scan)."""
+    return Campaign.objects.filter(store=store).exclude(
+        status__in=(CampaignStatus.DRAFT, CampaignStatus.ENDED, CampaignStatus.CANCELLED)
+    )
+
+
 def big_promotions_open(*, store: Store) -> QuerySet[Campaign]:
     return Campaign.objects.filter(store=store, kind=CampaignKind.BIG_PROMOTION).exclude(
         status__in=(CampaignStatus.CANCELLED, CampaignStatus.ENDED)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from storeops.audit.services import audit_record, snapshot
-from storeops.catalog.selectors import sku_get_by_code
+from storeops.catalog.selectors import banned_word_errors, sku_get_by_code
 from storeops.core.context import Actor
 from storeops.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from storeops.core.money import Money
@@ -179,6 +179,8 @@ def _plan_clean(  # noqa: PLR0912, PLR0915  (one validation pass over the whole 
         errors["offer_ids"] = _("优惠不存在：%(ids)s") % {
             "ids": ", ".join(str(i) for i in sorted(wanted - {o.pk for o in offers}))
         }
+    # LIST-02: the campaign copy against the store's banned-word list (catalog's scanner)
+    errors.update(banned_word_errors(store=store, texts={"theme": theme, "mechanics": mechanics}))
     if errors:
         raise ValidationError(_("活动方案有误，未保存"), fields=errors)
     return _CleanPlan(

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from storeops.audit.services import audit_record
+from storeops.catalog.selectors import banned_word_errors
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, NotFound, ValidationError
 from storeops.core.text import clean_text
@@ -79,6 +80,11 @@ def template_create(
                 }
     if channel in (OutreachChannel.EMAIL, OutreachChannel.PUSH) and not (subject or "").strip():
         errors["subject"] = _("邮件和推送需要标题")
+    # LIST-02: the message copy against the store's banned-word list (catalog's scanner)
+    for field_name, message in banned_word_errors(
+        store=store, texts={"subject": subject or "", "body": body}
+    ).items():
+        errors.setdefault(field_name, message)
     if errors:
         raise ValidationError(_("模板有误"), fields=errors)
     if MessageTemplate.objects.filter(store=store, code=code).exists():
@@ -103,6 +109,14 @@ def template_create(
 
 
 def template_set_active(*, actor: Actor, template: MessageTemplate, active: bool) -> MessageTemplate:
+    """Enable or disable a template. A template whose copy contains a word of the store's
+    current banned-word list (LIST-02, e.g. one added since it was created) is not enabled."""
+    if active and not template.is_active:
+        errors = banned_word_errors(
+            store=template.store, texts={"subject": template.subject, "body": template.body}
+        )
+        if errors:
+            raise ValidationError(_("模板含广告法禁用词，不能启用"), fields=errors)
     if template.is_active != active:
         template.is_active = active
         template.save(update_fields=["is_active"])

@@ -534,6 +534,14 @@ def offer_list(
     return qs
 
 
+def offers_enabled(*, store: Store, now: dt.datetime | None = None) -> QuerySet[Offer]:
+    """Enabled offers not past their end (scheduled or running): the ones shoppers see."""
+    now = now or timezone.now()
+    return Offer.objects.filter(store=store, status=OfferStatus.ACTIVE).filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    )
+
+
 def offers_to_link(*, store: Store, keep: Iterable[int] = ()) -> QuerySet[Offer]:
     """Every offer a campaign can take (not ended), newest first, and those in ``keep`` (a
     campaign's own, which stay on its form whatever their status)."""

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from storeops.audit.services import audit_record, snapshot
 from storeops.catalog.models import Category, Product, Sku
+from storeops.catalog.selectors import banned_word_errors
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from storeops.core.money import Money
@@ -139,6 +140,9 @@ def _offer_clean(store: Store, data: dict[str, Any]) -> None:  # noqa: PLR0912  
     if not isinstance(data.get("priority", 0), int):
         errors["priority"] = _("应为整数")
     data["exclusive_group"] = str(data.get("exclusive_group") or "")[:40]
+    # LIST-02: the offer's titles against the store's banned-word list (catalog's scanner)
+    titles = {name: str(data.get(name) or "") for name in ("title_zh", "title_en")}
+    errors.update(banned_word_errors(store=store, texts=titles))
     if errors:
         raise ValidationError(_("促销活动信息有误，未保存"), fields=errors)
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
+from storeops.catalog.selectors import listings_held
 from storeops.sop.registry import (
     CheckContext,
     FindingDraft,
@@ -25,7 +26,8 @@ from storeops.stores.selectors import qualifications_expiring, rule_changes_open
 @register_check(rule="STORE-02", title="资质到期预警", owner_role=Role.OPERATIONS, schedule=Schedule.DAILY)
 def qualification_expiry(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Qualifications expiring within ``qualification_warn_days``: warning; expired: critical
-    (listing in categories that require them is blocked by the listing audit)."""
+    (listing in categories that require them is blocked: by the listing audit, when a listing
+    is scheduled, and when a scheduled listing comes due, which then waits: one finding each)."""
     today = ctx.today
     for q in qualifications_expiring(
         store=ctx.store, today=today, warn_days=ctx.playbook.qualification_warn_days
@@ -51,6 +53,24 @@ def qualification_expiry(ctx: CheckContext) -> Iterator[FindingDraft]:
                 "days_left": days,
                 "expired": expired,
             },
+        )
+
+    # The block itself: scheduled listings that came due while a qualification their
+    # category requires is invalid wait, and each is a finding until it goes live.
+    for listing in listings_held(store=ctx.store):
+        yield FindingDraft(
+            subject_key=f"listing:{listing.pk}:held",
+            subject_type="catalog.channellisting",
+            subject_id=str(listing.pk),
+            channel_id=listing.channel_id,
+            **titled(
+                gettext_noop("商品 %(code)s 计划在 %(channel)s 上架，因资质无效暂缓：%(why)s"),
+                code=listing.product.code,
+                channel=listing.channel.name,
+                why=listing.held_reason,
+            ),
+            severity=Severity.CRITICAL,
+            detail={"product_id": listing.product_id, "held_reason": listing.held_reason},
         )
 
 

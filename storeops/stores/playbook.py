@@ -94,6 +94,14 @@ class PlaybookSettings(BaseModel):
         gt=0,
         le=1,
     )
+    low_conversion_min_visitors: int = _s(
+        "LIST-08",
+        100,
+        "转化率判定最少访客数（不足则不判定）",
+        "Min visitors before a product's conversion is judged",
+        ge=1,
+        le=1_000_000,
+    )
 
     # PRICE
     min_gross_margin: Pct = _s(

@@ -163,6 +163,24 @@ def test_list_08_the_flag_ratio_is_a_playbook_setting(store, dress, channel, tod
     assert open_findings("LIST-08") == [f"product:{a.pk}:low_conversion"]
 
 
+def test_list_08_the_minimum_visitors_before_judging_is_a_playbook_setting(store, dress, channel, today):
+    # given A converts 1% and B 3%, with 150 visitors each
+    a = a_live_product(store, dress, channel, "A")
+    b = a_live_product(store, dress, channel, "B")
+    _sales(a, channel, today, visitors=150, buyers=1)
+    _sales(b, channel, today, visitors=150, buyers=5)
+    checks_run(rule="LIST-08", store=store, notify=False)
+    with_default = open_findings("LIST-08")
+
+    # when the store asks for 200 visitors before judging
+    st.playbook_update(actor=ACTOR, store=store, values={"low_conversion_min_visitors": "200"})
+    checks_run(rule="LIST-08", store=store, notify=False)
+
+    # then A is flagged at the default 100 and no longer once 150 visitors are too few
+    assert with_default == [f"product:{a.pk}:low_conversion"]
+    assert open_findings("LIST-08") == []
+
+
 def test_sel_02_supplier_with_6_percent_stock_outs_and_key_product_with_one_supplier_raise_findings(
     store, dress, today
 ):

@@ -10,7 +10,7 @@ from storeops.audit.models import AuditEntry
 from storeops.catalog import services as cs
 from storeops.catalog.models import ListingAudit, ListingStatus, ProductStatus
 from storeops.catalog.selectors import audit_queue, banned_word_scanner
-from storeops.core.errors import InvalidTransition, ValidationError
+from storeops.core.errors import Conflict, InvalidTransition, ValidationError
 from storeops.pricing import services as ps
 from storeops.stores import services as st
 from tests.catalog.db_builders import ACTOR, a_business_license, a_dress_category, a_live_product, a_product
@@ -231,6 +231,8 @@ def test_list_06_scheduled_listing_and_delisting_run_once_when_due(store, dress,
         channel=channel,
         list_at=now + dt.timedelta(hours=1),
         delist_at=now + dt.timedelta(days=1),
+        delist_reason="season_end",
+        remaining_stock_action="clearance",
         now=now,
     )
 
@@ -245,12 +247,14 @@ def test_list_06_scheduled_listing_and_delisting_run_once_when_due(store, dress,
     # then each step happened exactly once
     listing.refresh_from_db()
     product.refresh_from_db()
-    assert (early, due, again, end) == ((0, 0), (1, 0), (0, 0), (0, 1))
+    runs = [(r.listed, r.delisted, r.held) for r in (early, due, again, end)]
+    assert runs == [(0, 0, 0), (1, 0, 0), (0, 0, 0), (0, 1, 0)]
     assert live_status == ProductStatus.LIVE
+    # the reason and stock action given when scheduling are the ones used (LIST-06)
     assert (listing.status, listing.delist_reason, listing.remaining_stock_action) == (
         ListingStatus.DELISTED,
-        "other",
-        "keep",
+        "season_end",
+        "clearance",
     )
     assert product.status == ProductStatus.DELISTED
 
@@ -285,3 +289,146 @@ def test_list_06_an_unaudited_product_cannot_be_listed(store, dress, channel):
     with pytest.raises(InvalidTransition):
         cs.listing_schedule(actor=ACTOR, product=product, channel=channel)
     assert ListingAudit.objects.count() == 0
+
+
+# ---- STORE-02: an expired required qualification blocks listing at listing time -------------
+
+
+def _approved_with_licence_until(store, today, valid_to):
+    """An approved dress whose category requires the business licence, held until ``valid_to``."""
+    a_business_license(store, today, valid_to=valid_to)
+    product = a_product(store, a_dress_category(store))
+    cs.listing_submit(actor=ACTOR, product=product, today=today)
+    product.refresh_from_db()
+    assert product.status == ProductStatus.APPROVED
+    return product
+
+
+def test_store_02_listing_now_after_the_required_licence_expired_is_a_409_naming_it(store, channel, today):
+    # given a product approved while the licence was valid; the licence ends tomorrow
+    from django.utils import timezone
+
+    product = _approved_with_licence_until(store, today, today + dt.timedelta(days=1))
+    later = timezone.now() + dt.timedelta(days=3)
+
+    # when it is listed three days later
+    with pytest.raises(Conflict) as err:
+        cs.listing_schedule(actor=ACTOR, product=product, channel=channel, now=later)
+
+    # then it is refused naming the document and its expiry, and nothing is written
+    expiry = (today + dt.timedelta(days=1)).isoformat()
+    assert err.value.code == "qualification_invalid"
+    assert err.value.fields == {"qualifications": f"类目要求的资质 营业执照 已于 {expiry} 过期"}
+    assert product.listings.count() == 0
+    product.refresh_from_db()
+    assert product.status == ProductStatus.APPROVED
+
+
+def test_store_02_a_listing_scheduled_for_after_the_expiry_is_refused_when_scheduled(store, channel, today):
+    # given the licence ends tomorrow
+    from django.utils import timezone
+
+    product = _approved_with_licence_until(store, today, today + dt.timedelta(days=1))
+    now = timezone.now()
+
+    # when the listing is planned for in five days / for in one hour
+    with pytest.raises(Conflict):
+        cs.listing_schedule(
+            actor=ACTOR, product=product, channel=channel, list_at=now + dt.timedelta(days=5), now=now
+        )
+    soon = cs.listing_schedule(
+        actor=ACTOR, product=product, channel=channel, list_at=now + dt.timedelta(hours=1), now=now
+    )
+
+    # then only the one the licence still covers is scheduled
+    assert soon.status == ListingStatus.SCHEDULED
+
+
+def test_store_02_a_listing_due_after_the_expiry_waits_reported_until_renewed(store, channel, today):
+    # given a listing scheduled in an hour while the licence (ending tomorrow) is valid
+    from django.utils import timezone
+
+    from storeops.sop.models import Finding
+
+    product = _approved_with_licence_until(store, today, today + dt.timedelta(days=1))
+    now = timezone.now()
+    listing = cs.listing_schedule(
+        actor=ACTOR, product=product, channel=channel, list_at=now + dt.timedelta(hours=1), now=now
+    )
+
+    # when the scheduler only runs three days later, and again a minute after
+    first = cs.listings_run_due(now=now + dt.timedelta(days=3))
+    second = cs.listings_run_due(now=now + dt.timedelta(days=3, minutes=1))
+
+    # then the listing is held (not live), with its reason, audited once, and a STORE-02 finding
+    listing.refresh_from_db()
+    product.refresh_from_db()
+    assert (first.listed, first.held, second.listed, second.held) == (0, 1, 0, 1)
+    assert listing.status == ListingStatus.SCHEDULED
+    assert product.status == ProductStatus.APPROVED
+    assert "营业执照" in listing.held_reason
+    assert "过期" in listing.held_reason
+    assert AuditEntry.objects.filter(action="listing.held", object_id=str(listing.pk)).count() == 1
+    held = Finding.objects.get(rule_id="STORE-02", subject_key=f"listing:{listing.pk}:held")
+    assert held.status == "open"
+    assert "P1" in held.title
+
+    # when the licence is renewed and the scheduler runs again
+    a_business_license(store, today, title="营业执照（换发）", valid_to=today + dt.timedelta(days=800))
+    renewed = cs.listings_run_due(now=now + dt.timedelta(days=3, minutes=2))
+
+    # then it goes live, the reason is cleared and the finding resolves itself
+    listing.refresh_from_db()
+    held.refresh_from_db()
+    assert (renewed.listed, renewed.held) == (1, 0)
+    assert (listing.status, listing.held_reason) == (ListingStatus.LIVE, "")
+    assert (held.status, held.resolution) == ("resolved", "auto")
+
+
+# ---- LIST-06: a delisting planned at listing time records its reason and the stock's fate ----
+
+
+def test_list_06_a_planned_delisting_without_reason_or_stock_action_is_refused(store, dress, channel, today):
+    # given an approved product
+    from django.utils import timezone
+
+    product = a_product(store, dress)
+    cs.listing_submit(actor=ACTOR, product=product, today=today)
+    now = timezone.now()
+
+    # when it is scheduled with a delisting time but no reason / stock action
+    with pytest.raises(ValidationError) as err:
+        cs.listing_schedule(
+            actor=ACTOR, product=product, channel=channel, delist_at=now + dt.timedelta(days=30), now=now
+        )
+
+    # then both are named and nothing is written
+    assert err.value.fields == {
+        "delist_reason": "请选择下架原因",
+        "remaining_stock_action": "请选择剩余库存处理方式",
+    }
+    assert product.listings.count() == 0
+
+
+def test_list_06_reason_other_needs_a_note_and_a_reason_needs_a_delisting_time(store, dress, channel, today):
+    product = a_product(store, dress)
+    cs.listing_submit(actor=ACTOR, product=product, today=today)
+    from django.utils import timezone
+
+    now = timezone.now()
+    with pytest.raises(ValidationError) as other:
+        cs.listing_schedule(
+            actor=ACTOR,
+            product=product,
+            channel=channel,
+            delist_at=now + dt.timedelta(days=30),
+            delist_reason="other",
+            remaining_stock_action="return_to_supplier",
+            now=now,
+        )
+    with pytest.raises(ValidationError) as no_time:
+        cs.listing_schedule(actor=ACTOR, product=product, channel=channel, delist_reason="stock_out", now=now)
+
+    assert other.value.fields == {"delist_note": "原因为“其他”时请填写说明"}
+    assert set(no_time.value.fields) == {"delist_at"}
+    assert product.listings.count() == 0

@@ -19,6 +19,7 @@ from storeops.catalog.rules.listing import (
     ListingDraft,
     ListingImage,
     ListingPolicy,
+    QualificationProblem,
     audit_listing,
     check_banned_words,
     check_detail_completeness,
@@ -27,6 +28,7 @@ from storeops.catalog.rules.listing import (
     check_qualifications,
     check_title,
     median_price,
+    qualification_problems,
 )
 from storeops.catalog.rules.reasons import Reason, Severity
 from storeops.catalog.rules.selection import (
@@ -53,6 +55,7 @@ __all__ = [
     "ListingDraft",
     "ListingImage",
     "ListingPolicy",
+    "QualificationProblem",
     "Reason",
     "SelectionPolicy",
     "Severity",
@@ -77,6 +80,7 @@ __all__ = [
     "median_price",
     "meets_selection_margin",
     "product_age_days",
+    "qualification_problems",
     "rank_suppliers",
     "score_supplier",
     "slow_mover_reasons",

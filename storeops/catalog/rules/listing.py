@@ -384,16 +384,44 @@ def median_price(prices: Iterable[Money]) -> Money | None:
     return Money(statistics.median(price.amount for price in listed), currency)
 
 
+@dataclass(frozen=True, slots=True)
+class QualificationProblem:
+    """A category-required qualification the store does not hold valid on a day:
+    ``problem`` is ``missing``, ``expired`` (``valid_to`` is the latest expiry) or
+    ``not_yet_valid``."""
+
+    kind: str
+    problem: str
+    valid_to: date | None = None
+
+
+def qualification_problems(
+    required: Iterable[str], held: Iterable[HeldQualification], *, day: date
+) -> list[QualificationProblem]:
+    """STORE-02/03: each required kind must be held by a document valid on ``day``."""
+    documents = list(held)
+    problems: list[QualificationProblem] = []
+    for kind in dict.fromkeys(required):
+        mine = [q for q in documents if q.kind == kind]
+        if any(q.is_valid_on(day) for q in mine):
+            continue
+        expired = [q.valid_to for q in mine if q.valid_to is not None and q.valid_to < day]
+        if not mine:
+            problems.append(QualificationProblem(kind, "missing"))
+        elif expired:
+            problems.append(QualificationProblem(kind, "expired", max(expired)))
+        else:
+            problems.append(QualificationProblem(kind, "not_yet_valid"))
+    return problems
+
+
 def check_qualifications(draft: ListingDraft, *, today: date) -> list[Reason]:
     """STORE-03 (and STORE-02's block): each category-required qualification must be held
     and valid today."""
     reasons: list[Reason] = []
-    for kind in dict.fromkeys(draft.required_qualifications):
-        held = [q for q in draft.store_qualifications if q.kind == kind]
-        if any(q.is_valid_on(today) for q in held):
-            continue
-        expired = [q.valid_to for q in held if q.valid_to is not None and q.valid_to < today]
-        if not held:
+    for p in qualification_problems(draft.required_qualifications, draft.store_qualifications, day=today):
+        kind = p.kind
+        if p.problem == "missing":
             reasons.append(
                 _reason(
                     "STORE-03",
@@ -403,14 +431,15 @@ def check_qualifications(draft: ListingDraft, *, today: date) -> list[Reason]:
                     f"The category requires the qualification '{kind}', which the store lacks",
                 )
             )
-        elif expired:
+        elif p.problem == "expired":
+            assert p.valid_to is not None
             reasons.append(
                 _reason(
                     "STORE-03",
                     "qualification_expired",
                     "qualifications",
-                    f"类目要求的资质“{kind}”已于{max(expired).isoformat()}过期",
-                    f"The required qualification '{kind}' expired on {max(expired).isoformat()}",
+                    f"类目要求的资质“{kind}”已于{p.valid_to.isoformat()}过期",
+                    f"The required qualification '{kind}' expired on {p.valid_to.isoformat()}",
                 )
             )
         else:
