@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import collections
 import datetime as dt
+import inspect
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -190,3 +193,16 @@ def test_console_playbook_text_settings_get_a_wide_input_and_save(store, make_us
     bad = client.post("/playbook/", {"reconcile_fee_rates": "alipay"})
     assert bad.status_code == 422
     assert "应为 渠道=费率" in bad.content.decode()
+
+
+def test_no_playbook_setting_is_defined_twice():
+    """A second definition of a setting silently replaces the first (its rule, default and
+    labels): every name in PlaybookSettings is defined once."""
+    tree = ast.parse(inspect.getsource(pb.PlaybookSettings))
+    names = [
+        node.target.id
+        for node in tree.body[0].body  # type: ignore[attr-defined]
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+    ]
+    assert len(names) > 150
+    assert [n for n, c in collections.Counter(names).items() if c > 1] == []
