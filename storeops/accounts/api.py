@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from storeops.accounts import selectors, services
 from storeops.accounts.access import perm, principal
@@ -96,7 +96,7 @@ def token_list(request: HttpRequest) -> list[ApiToken]:
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, auth=perm(None))
-def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+def token_create(request: HttpRequest, payload: TokenIn) -> Status:
     role = Role(payload.role)  # one of the roles: the schema refuses any other (422)
     p = principal(request)
     user = None
@@ -117,13 +117,16 @@ def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str,
         for f in ("id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
     }
     creator = token.created_by.get_username() if token.created_by is not None else None
-    return 201, {
-        **out,
-        "role": token.role.name,
-        "user": token.user.get_username(),
-        "created_by": creator,
-        "token": raw,
-    }
+    return Status(
+        201,
+        {
+            **out,
+            "role": token.role.name,
+            "user": token.user.get_username(),
+            "created_by": creator,
+            "token": raw,
+        },
+    )
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, auth=perm(None))

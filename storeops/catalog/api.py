@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
 from storeops.catalog import selectors, services
@@ -260,12 +260,14 @@ def category_list(request: HttpRequest, store_id: int) -> list[Category]:
 
 
 @router.post("/{store_id}/categories", response={201: CategoryOut}, auth=perm("catalog.add_category"))
-def category_create(request: HttpRequest, store_id: int, payload: CategoryIn) -> tuple[int, Category]:
+def category_create(request: HttpRequest, store_id: int, payload: CategoryIn) -> Status:
     store = _store(store_id)
     data = payload.dict()
     parent_id = data.pop("parent_id")
     parent = get_object_or_404(Category, pk=parent_id, store=store) if parent_id else None
-    return 201, services.category_create(actor=principal(request).actor, store=store, parent=parent, **data)
+    return Status(
+        201, services.category_create(actor=principal(request).actor, store=store, parent=parent, **data)
+    )
 
 
 @router.get("/{store_id}/products", response=Page[ProductOut], auth=perm("catalog.view_product"))
@@ -286,12 +288,12 @@ def product_list(
 
 
 @router.post("/{store_id}/products", response={201: ProductDetailOut}, auth=perm("catalog.add_product"))
-def product_create(request: HttpRequest, store_id: int, payload: ProductIn) -> tuple[int, Product]:
+def product_create(request: HttpRequest, store_id: int, payload: ProductIn) -> Status:
     store = _store(store_id)
     data = payload.dict()
     category = get_object_or_404(Category, pk=data.pop("category_id"), store=store)
     product = services.product_create(actor=principal(request).actor, store=store, category=category, **data)
-    return 201, _product(store_id, product.pk)
+    return Status(201, _product(store_id, product.pk))
 
 
 @router.get("/{store_id}/products/{product_id}", response=ProductDetailOut, auth=perm("catalog.view_product"))
@@ -394,9 +396,10 @@ def banned_words_update(request: HttpRequest, store_id: int, payload: BannedWord
 
 
 @router.post("/{store_id}/suppliers", response={201: SupplierOut}, auth=perm("catalog.add_supplier"))
-def supplier_create(request: HttpRequest, store_id: int, payload: SupplierIn) -> tuple[int, Any]:
-    return 201, services.supplier_create(
-        actor=principal(request).actor, store=_store(store_id), **payload.dict()
+def supplier_create(request: HttpRequest, store_id: int, payload: SupplierIn) -> Status:
+    return Status(
+        201,
+        services.supplier_create(actor=principal(request).actor, store=_store(store_id), **payload.dict()),
     )
 
 

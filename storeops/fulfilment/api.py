@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from storeops.accounts.access import perm, principal
@@ -233,7 +233,7 @@ def shipment_detail(request: HttpRequest, store_id: int, shipment_id: int) -> Sh
 
 
 @router.post("/{store_id}/shipments", response={201: ShipmentOut}, auth=perm("fulfilment.add_shipment"))
-def shipment_create(request: HttpRequest, store_id: int, payload: ShipmentIn) -> tuple[int, Shipment]:
+def shipment_create(request: HttpRequest, store_id: int, payload: ShipmentIn) -> Status:
     store = _store(store_id)
     channel = get_object_or_404(Channel, pk=payload.channel_id, store=store)
     shipment = services.shipment_create(
@@ -254,7 +254,7 @@ def shipment_create(request: HttpRequest, store_id: int, payload: ShipmentIn) ->
         weight_kg=payload.weight_kg,
         shipping_cost=payload.shipping_cost,
     )
-    return 201, shipment
+    return Status(201, shipment)
 
 
 @router.post("/{store_id}/tracking/import", response=IngestOut, auth=perm("fulfilment.add_trackingevent"))

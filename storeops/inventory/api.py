@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Header, Router, Schema
+from ninja import Header, Router, Schema, Status
 from ninja.responses import NinjaJSONEncoder
 
 from storeops.accounts.access import perm, principal
@@ -208,9 +208,11 @@ def warehouse_list(request: HttpRequest, store_id: int) -> list[Warehouse]:
 
 
 @router.post("/{store_id}/warehouses", response={201: WarehouseOut}, auth=perm("inventory.add_warehouse"))
-def warehouse_create(request: HttpRequest, store_id: int, payload: WarehouseIn) -> tuple[int, Warehouse]:
+def warehouse_create(request: HttpRequest, store_id: int, payload: WarehouseIn) -> Status:
     store = _store(store_id)
-    return 201, services.warehouse_create(actor=principal(request).actor, store=store, **payload.dict())
+    return Status(
+        201, services.warehouse_create(actor=principal(request).actor, store=store, **payload.dict())
+    )
 
 
 @router.get("/{store_id}/stock", response=Page[StockOut], auth=perm("inventory.view_stock"))
@@ -601,9 +603,7 @@ def count_sheet_list(
 @router.post(
     "/{store_id}/count-sheets", response={201: CountReportOut}, auth=perm("inventory.add_countsheet")
 )
-def count_sheet_create(
-    request: HttpRequest, store_id: int, payload: CountSheetIn
-) -> tuple[int, dict[str, Any]]:
+def count_sheet_create(request: HttpRequest, store_id: int, payload: CountSheetIn) -> Status:
     store = _store(store_id)
     sheet = counts.count_sheet_create(
         actor=principal(request).actor,
@@ -615,7 +615,7 @@ def count_sheet_create(
         abc_class=payload.abc_class,
         note=payload.note,
     )
-    return 201, _report(sheet)
+    return Status(201, _report(sheet))
 
 
 @router.get(

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
 from storeops.core.api import LocalTime, OneOf, Page, paginate
@@ -326,13 +326,13 @@ def campaign_list(
 
 
 @router.post("/{store_id}/campaigns", response={201: CampaignDetailOut}, auth=perm("marketing.add_campaign"))
-def campaign_create(request: HttpRequest, store_id: int, payload: CampaignIn) -> tuple[int, dict[str, Any]]:
+def campaign_create(request: HttpRequest, store_id: int, payload: CampaignIn) -> Status:
     store = _store(store_id)
     data = payload.dict()
     channel_id = data.pop("channel_id")
     channel = get_object_or_404(Channel, pk=channel_id, store=store) if channel_id else None
     campaign = services.campaign_create(actor=principal(request).actor, store=store, channel=channel, **data)
-    return 201, _detail(_campaign(store_id, campaign.pk))
+    return Status(201, _detail(_campaign(store_id, campaign.pk)))
 
 
 @router.get(
@@ -541,12 +541,14 @@ def ad_plan_list(request: HttpRequest, store_id: int, page: int = 1, page_size: 
 
 
 @router.post("/{store_id}/ad-plans", response={201: AdPlanOut}, auth=perm("marketing.add_adplan"))
-def ad_plan_create(request: HttpRequest, store_id: int, payload: AdPlanIn) -> tuple[int, Any]:
+def ad_plan_create(request: HttpRequest, store_id: int, payload: AdPlanIn) -> Status:
     store = _store(store_id)
     data = payload.dict()
     channel_id = data.pop("channel_id")
     channel = get_object_or_404(Channel, pk=channel_id, store=store) if channel_id else None
-    return 201, services.ad_plan_create(actor=principal(request).actor, store=store, channel=channel, **data)
+    return Status(
+        201, services.ad_plan_create(actor=principal(request).actor, store=store, channel=channel, **data)
+    )
 
 
 @router.put("/{store_id}/ad-plans/{plan_id}", response=AdPlanOut, auth=perm("marketing.change_adplan"))
@@ -591,9 +593,9 @@ def ad_plan_detail(
     response={201: KeywordOut},
     auth=perm("marketing.add_adkeyword"),
 )
-def ad_keyword_set(request: HttpRequest, store_id: int, plan_id: int, payload: KeywordIn) -> tuple[int, Any]:
+def ad_keyword_set(request: HttpRequest, store_id: int, plan_id: int, payload: KeywordIn) -> Status:
     plan = selectors.ad_plan_get(store=_store(store_id), plan_id=plan_id)
-    return 201, services.ad_keyword_set(actor=principal(request).actor, plan=plan, **payload.dict())
+    return Status(201, services.ad_keyword_set(actor=principal(request).actor, plan=plan, **payload.dict()))
 
 
 @router.delete(
@@ -601,11 +603,11 @@ def ad_keyword_set(request: HttpRequest, store_id: int, plan_id: int, payload: K
     response={204: None},
     auth=perm("marketing.delete_adkeyword"),
 )
-def ad_keyword_delete(request: HttpRequest, store_id: int, plan_id: int, keyword_id: int) -> tuple[int, None]:
+def ad_keyword_delete(request: HttpRequest, store_id: int, plan_id: int, keyword_id: int) -> Status:
     plan = selectors.ad_plan_get(store=_store(store_id), plan_id=plan_id)
     keyword = selectors.ad_keyword_get(plan=plan, keyword_id=keyword_id)
     services.ad_keyword_delete(actor=principal(request).actor, keyword=keyword)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -643,7 +645,10 @@ def ad_keyword_bid(
     response={201: BenchmarkOut},
     auth=perm("marketing.add_industrycpcbenchmark"),
 )
-def cpc_benchmark_record(request: HttpRequest, store_id: int, payload: BenchmarkIn) -> tuple[int, Any]:
-    return 201, services.industry_cpc_record(
-        actor=principal(request).actor, store=_store(store_id), **payload.dict()
+def cpc_benchmark_record(request: HttpRequest, store_id: int, payload: BenchmarkIn) -> Status:
+    return Status(
+        201,
+        services.industry_cpc_record(
+            actor=principal(request).actor, store=_store(store_id), **payload.dict()
+        ),
     )

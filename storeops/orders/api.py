@@ -704,7 +704,7 @@ def order_address(
 @router.post("/{store_id}/orders/{number}/notify", response={201: dict}, auth=perm("orders.change_order"))
 def order_notify(
     request: HttpRequest, store_id: int, number: str, payload: NotifyIn, channel_id: int | None = None
-) -> tuple[int, dict[str, Any]]:
+) -> Status:
     order = _order(_store(store_id), number, channel_id)
     note = services.customer_notify(
         actor=principal(request).actor,

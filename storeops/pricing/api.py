@@ -10,14 +10,14 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
 from storeops.catalog.models import Product, Sku
 from storeops.core.api import OneOf, Page, paginate
 from storeops.core.money import Money
 from storeops.pricing import selectors, services
-from storeops.pricing.models import CompetitorProduct, PriceChange, PriceChangeReason
+from storeops.pricing.models import CompetitorProduct, PriceChangeReason
 from storeops.stores.models import Channel
 
 router = Router(tags=["pricing"])
@@ -122,9 +122,7 @@ def price_history(
 @router.post(
     "/{store_id}/skus/{sku_id}/prices", response={201: PriceChangeOut}, auth=perm("pricing.add_pricechange")
 )
-def price_set(
-    request: HttpRequest, store_id: int, sku_id: int, payload: PriceChangeIn
-) -> tuple[int, PriceChange]:
+def price_set(request: HttpRequest, store_id: int, sku_id: int, payload: PriceChangeIn) -> Status:
     sku = _sku(store_id, sku_id)
     channel = (
         get_object_or_404(Channel, pk=payload.channel_id, store_id=store_id) if payload.channel_id else None
@@ -137,7 +135,7 @@ def price_set(
         note=payload.note,
         channel=channel,
     )
-    return 201, change
+    return Status(201, change)
 
 
 @router.get("/{store_id}/skus/{sku_id}/cost", response=CostOut, auth=perm("pricing.view_skucost"))
@@ -214,9 +212,7 @@ def competitor_list(
 @router.post(
     "/{store_id}/competitors", response={201: CompetitorOut}, auth=perm("pricing.add_competitorproduct")
 )
-def competitor_create(
-    request: HttpRequest, store_id: int, payload: CompetitorIn
-) -> tuple[int, dict[str, Any]]:
+def competitor_create(request: HttpRequest, store_id: int, payload: CompetitorIn) -> Status:
     from storeops.stores.models import Store
 
     store = get_object_or_404(Store, pk=store_id)
@@ -226,7 +222,7 @@ def competitor_create(
     cp = services.competitor_product_create(
         actor=principal(request).actor, store=store, product=product, **data
     )
-    return 201, _competitor_out(cp)
+    return Status(201, _competitor_out(cp))
 
 
 @router.post(
@@ -236,7 +232,7 @@ def competitor_create(
 )
 def competitor_price_record(
     request: HttpRequest, store_id: int, competitor_id: int, payload: ObservationIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status:
     cp = get_object_or_404(CompetitorProduct, pk=competitor_id, store_id=store_id)
     services.competitor_price_record(
         actor=principal(request).actor,
@@ -245,4 +241,4 @@ def competitor_price_record(
         observed_at=payload.observed_at,
         promotion=payload.promotion,
     )
-    return 201, _competitor_out(cp)
+    return Status(201, _competitor_out(cp))

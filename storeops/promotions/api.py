@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
 from storeops.core.api import OneOf, Page, paginate
@@ -310,9 +310,9 @@ def offer_list(
 
 
 @router.post("/{store_id}/offers", response={201: OfferOut}, auth=perm("promotions.add_offer"))
-def offer_create(request: HttpRequest, store_id: int, payload: OfferIn) -> tuple[int, Offer]:
+def offer_create(request: HttpRequest, store_id: int, payload: OfferIn) -> Status:
     offer = services.offer_create(actor=principal(request).actor, store=_store(store_id), **payload.dict())
-    return 201, selectors.offer_get(store=offer.store, offer_id=offer.pk)
+    return Status(201, selectors.offer_get(store=offer.store, offer_id=offer.pk))
 
 
 @router.get("/{store_id}/offers/{offer_id}", response=OfferOut, auth=perm("promotions.view_offer"))
@@ -344,13 +344,13 @@ def template_list(request: HttpRequest, store_id: int, page: int = 1, page_size:
 @router.post(
     "/{store_id}/coupon-templates", response={201: TemplateOut}, auth=perm("promotions.add_coupontemplate")
 )
-def template_create(request: HttpRequest, store_id: int, payload: TemplateIn) -> tuple[int, CouponTemplate]:
+def template_create(request: HttpRequest, store_id: int, payload: TemplateIn) -> Status:
     data = payload.dict()
     category_ids = data.pop("category_ids")
     template = services.coupon_template_create(
         actor=principal(request).actor, store=_store(store_id), category_ids=category_ids, **data
     )
-    return 201, template
+    return Status(201, template)
 
 
 @router.post(

@@ -26,7 +26,6 @@ from storeops.service.models import (
     IncidentStatus,
     NpsResponse,
     ReplyScript,
-    Review,
     ReviewAttack,
     Ticket,
     TicketCategory,
@@ -383,7 +382,7 @@ def ticket_detail(request: HttpRequest, store_id: int, ticket_id: int) -> Ticket
 
 
 @router.post("/{store_id}/tickets", response={201: TicketDetailOut}, auth=perm("service.add_ticket"))
-def ticket_open(request: HttpRequest, store_id: int, payload: TicketIn) -> tuple[int, Ticket]:
+def ticket_open(request: HttpRequest, store_id: int, payload: TicketIn) -> Status:
     store = _store(store_id)
     channel = Channel.objects.filter(pk=payload.channel_id, store=store).first()
     if channel is None:
@@ -391,7 +390,7 @@ def ticket_open(request: HttpRequest, store_id: int, payload: TicketIn) -> tuple
     ticket = services.ticket_open(
         actor=principal(request).actor, store=store, channel=channel, **payload.dict(exclude={"channel_id"})
     )
-    return 201, ticket
+    return Status(201, ticket)
 
 
 @router.post(
@@ -399,21 +398,19 @@ def ticket_open(request: HttpRequest, store_id: int, payload: TicketIn) -> tuple
     response={201: MessageResultOut},
     auth=perm("service.change_ticket"),
 )
-def ticket_message(
-    request: HttpRequest, store_id: int, ticket_id: int, payload: MessageIn
-) -> tuple[int, dict[str, Any]]:
+def ticket_message(request: HttpRequest, store_id: int, ticket_id: int, payload: MessageIn) -> Status:
     """An agent's reply (``author=agent``, optionally from a script) or a customer's message
     (``author=customer``: FAQ automation may answer an inquiry at once)."""
     ticket = _ticket(request, store_id, ticket_id)
     actor = principal(request).actor
     if payload.author == "customer":
         result = services.ticket_customer_message(actor=actor, ticket=ticket, body=payload.body)
-        return 201, {"message": result.message, "auto_answer": result.auto_answer, "ticket": ticket}
+        return Status(201, {"message": result.message, "auto_answer": result.auto_answer, "ticket": ticket})
     script = (
         selectors.script_get(store=ticket.store, script_id=payload.script_id) if payload.script_id else None
     )
     msg = services.ticket_reply(actor=actor, ticket=ticket, body=payload.body, script=script)
-    return 201, {"message": msg, "auto_answer": None, "ticket": ticket}
+    return Status(201, {"message": msg, "auto_answer": None, "ticket": ticket})
 
 
 @router.post(
@@ -492,9 +489,9 @@ def script_list(
 
 
 @router.post("/{store_id}/scripts", response={201: ScriptOut}, auth=perm("service.add_replyscript"))
-def script_create(request: HttpRequest, store_id: int, payload: ScriptIn) -> tuple[int, ReplyScript]:
+def script_create(request: HttpRequest, store_id: int, payload: ScriptIn) -> Status:
     script = services.script_create(actor=principal(request).actor, store=_store(store_id), **payload.dict())
-    return 201, script
+    return Status(201, script)
 
 
 @router.patch("/{store_id}/scripts/{script_id}", response=ScriptOut, auth=perm("service.change_replyscript"))
@@ -507,10 +504,10 @@ def script_update(request: HttpRequest, store_id: int, script_id: int, payload: 
 @router.delete(
     "/{store_id}/scripts/{script_id}", response={204: None}, auth=perm("service.delete_replyscript")
 )
-def script_delete(request: HttpRequest, store_id: int, script_id: int) -> tuple[int, None]:
+def script_delete(request: HttpRequest, store_id: int, script_id: int) -> Status:
     script = selectors.script_get(store=_store(store_id), script_id=script_id)
     services.script_delete(actor=principal(request).actor, script=script)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -549,7 +546,7 @@ def review_list(
 
 
 @router.post("/{store_id}/reviews", response={201: ReviewOut}, auth=perm("service.add_review"))
-def review_create(request: HttpRequest, store_id: int, payload: ReviewIn) -> tuple[int, Review]:
+def review_create(request: HttpRequest, store_id: int, payload: ReviewIn) -> Status:
     """Record a review; one with photos earns the playbook's reward coupon (晒图评价送券)."""
     store = _store(store_id)
     channel = Channel.objects.filter(pk=payload.channel_id, store=store).first()
@@ -558,7 +555,7 @@ def review_create(request: HttpRequest, store_id: int, payload: ReviewIn) -> tup
     review = services.review_create(
         actor=principal(request).actor, store=store, channel=channel, **payload.dict(exclude={"channel_id"})
     )
-    return 201, review
+    return Status(201, review)
 
 
 # ---- mass negative-review attacks (RISK-02) -----------------------------------------------------

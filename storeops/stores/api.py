@@ -163,8 +163,8 @@ def store_list(request: HttpRequest, page: int = 1, page_size: int = 50, q: str 
 
 
 @router.post("/", response={201: StoreOut}, auth=perm("stores.add_store"))
-def store_create(request: HttpRequest, payload: StoreIn) -> tuple[int, Store]:
-    return 201, services.store_create(actor=principal(request).actor, **payload.dict())
+def store_create(request: HttpRequest, payload: StoreIn) -> Status:
+    return Status(201, services.store_create(actor=principal(request).actor, **payload.dict()))
 
 
 @router.get("/{store_id}", response=StoreOut, auth=perm("stores.view_store"))
@@ -178,9 +178,9 @@ def channel_list(request: HttpRequest, store_id: int) -> list[Channel]:
 
 
 @router.post("/{store_id}/channels", response={201: ChannelOut}, auth=perm("stores.add_channel"))
-def channel_create(request: HttpRequest, store_id: int, payload: ChannelIn) -> tuple[int, Channel]:
+def channel_create(request: HttpRequest, store_id: int, payload: ChannelIn) -> Status:
     store = get_object_or_404(Store, pk=store_id)
-    return 201, services.channel_create(actor=principal(request).actor, store=store, **payload.dict())
+    return Status(201, services.channel_create(actor=principal(request).actor, store=store, **payload.dict()))
 
 
 @router.get(
@@ -199,11 +199,11 @@ def qualification_list(
 @router.post(
     "/{store_id}/qualifications", response={201: QualificationOut}, auth=perm("stores.add_qualification")
 )
-def qualification_create(
-    request: HttpRequest, store_id: int, payload: QualificationIn
-) -> tuple[int, Qualification]:
+def qualification_create(request: HttpRequest, store_id: int, payload: QualificationIn) -> Status:
     store = get_object_or_404(Store, pk=store_id)
-    return 201, services.qualification_create(actor=principal(request).actor, store=store, **payload.dict())
+    return Status(
+        201, services.qualification_create(actor=principal(request).actor, store=store, **payload.dict())
+    )
 
 
 @router.patch(
@@ -265,7 +265,7 @@ def launch_plan_list(request: HttpRequest, store_id: int) -> list[LaunchPlan]:
 
 
 @router.post("/{store_id}/launch-plans", response={201: LaunchPlanOut}, auth=perm("stores.add_launchplan"))
-def launch_plan_create(request: HttpRequest, store_id: int, payload: LaunchPlanIn) -> tuple[int, LaunchPlan]:
+def launch_plan_create(request: HttpRequest, store_id: int, payload: LaunchPlanIn) -> Status:
     channel = get_object_or_404(Channel, pk=payload.channel_id, store_id=store_id)
     plan = services.launch_plan_create(
         actor=principal(request).actor,
@@ -273,7 +273,7 @@ def launch_plan_create(request: HttpRequest, store_id: int, payload: LaunchPlanI
         planned_go_live=payload.planned_go_live,
         market_research=payload.market_research,
     )
-    return 201, _plan(store_id, plan.pk)
+    return Status(201, _plan(store_id, plan.pk))
 
 
 @router.put(
