@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -1107,6 +1107,50 @@ def _orders_kept_since(
     return first
 
 
+def _grant_by_rule(
+    *,
+    actor: Actor,
+    store: Store,
+    rule: str,
+    grant_model: type[TierCouponGrant] | type[BirthdayGift],
+    due: Iterable[tuple[Member, str, dict[str, Any]]],
+    now: dt.datetime,
+) -> tuple[int, int]:
+    """For each ``(member, issue_key, fields)`` in ``due``: issue the member's coupons of the
+    promotions ``rule`` under that issue key and save the grant row (``fields`` plus the member,
+    tier, coupons and codes), whose unique key makes the grant once. A concurrent run that saved
+    the row first wins: this run's coupons for that member are rolled back with it. Returns
+    (members reached, coupons issued)."""
+    members = coupons = 0
+    for member, issue_key, fields in due:
+        with transaction.atomic():
+            issued = promo_services.coupon_issue_by_rule(
+                actor=actor,
+                store=store,
+                rule=rule,
+                customer_ref=member.customer_ref,
+                issue_key=issue_key,
+                tier=member.tier,
+                now=now,
+            )
+            try:
+                with transaction.atomic():
+                    grant_model.objects.create(
+                        member=member,
+                        tier=member.tier,
+                        coupons=len(issued),
+                        codes=[c.code for c in issued],
+                        issued_at=now,
+                        **fields,
+                    )
+            except IntegrityError:  # a concurrent run reached this member first
+                transaction.set_rollback(True)
+                continue
+        members += 1
+        coupons += len(issued)
+    return members, coupons
+
+
 # --- monthly tier coupons (MEM-03) -----------------------------------------------------------------
 
 
@@ -1128,34 +1172,15 @@ def tier_coupons_issue(*, actor: Actor, store: Store, now: dt.datetime | None = 
     moment = selectors.issue_moment(now, book.tier_coupon_day)
     if now < moment:
         return TierCouponRun(month=month, members=0, coupons=0, not_due=True)
-    members = 0
-    coupons = 0
     due = selectors.members_due_tier_coupons(store=store, month=month, joined_before=moment)
-    for member in due.order_by("pk").iterator(chunk_size=500):
-        with transaction.atomic():
-            issued = promo_services.coupon_issue_by_rule(
-                actor=actor,
-                store=store,
-                rule=selectors.MONTHLY_TIER_RULE,
-                customer_ref=member.customer_ref,
-                issue_key=month,
-                tier=member.tier,
-                now=now,
-            )
-            try:
-                with transaction.atomic():
-                    TierCouponGrant.objects.create(
-                        member=member,
-                        month=month,
-                        tier=member.tier,
-                        coupons=len(issued),
-                        codes=[c.code for c in issued],
-                        issued_at=now,
-                    )
-            except IntegrityError:  # a concurrent run reached this member first
-                continue
-        members += 1
-        coupons += len(issued)
+    members, coupons = _grant_by_rule(
+        actor=actor,
+        store=store,
+        rule=selectors.MONTHLY_TIER_RULE,
+        grant_model=TierCouponGrant,
+        due=((m, month, {"month": month}) for m in due.order_by("pk").iterator(chunk_size=500)),
+        now=now,
+    )
     if members:
         audit_record(
             actor=actor,
@@ -1185,35 +1210,17 @@ def birthday_gifts_issue(*, actor: Actor, store: Store, now: dt.datetime | None 
     now = now or timezone.now()
     book = playbook_get(store=store)
     due = rules.birthdays_due(timezone.localdate(now), days_before=book.birthday_gift_days_before)
-    members = 0
-    coupons = 0
-    for member, birthday in selectors.members_due_birthday_gift(store=store, due=due):
-        with transaction.atomic():
-            issued = promo_services.coupon_issue_by_rule(
-                actor=actor,
-                store=store,
-                rule=selectors.BIRTHDAY_RULE,
-                customer_ref=member.customer_ref,
-                issue_key=f"birthday-{birthday.year}",
-                tier=member.tier,
-                now=now,
-            )
-            try:
-                with transaction.atomic():
-                    BirthdayGift.objects.create(
-                        member=member,
-                        year=birthday.year,
-                        birthday=birthday,
-                        tier=member.tier,
-                        coupons=len(issued),
-                        codes=[c.code for c in issued],
-                        issued_at=now,
-                    )
-            except IntegrityError:  # a concurrent run reached this member first
-                transaction.set_rollback(True)  # and its coupons with it
-                continue
-        members += 1
-        coupons += len(issued)
+    members, coupons = _grant_by_rule(
+        actor=actor,
+        store=store,
+        rule=selectors.BIRTHDAY_RULE,
+        grant_model=BirthdayGift,
+        due=(
+            (m, f"birthday-{day.year}", {"year": day.year, "birthday": day})
+            for m, day in selectors.members_due_birthday_gift(store=store, due=due)
+        ),
+        now=now,
+    )
     if members:
         audit_record(
             actor=actor,

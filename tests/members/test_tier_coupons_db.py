@@ -130,3 +130,23 @@ def test_mem_03_a_monthly_templates_per_customer_limit_counts_per_month(store):
     assert services.tier_coupons_issue(actor=ACTOR, store=store, now=DEC_1).coupons == 1
     assert services.tier_coupons_issue(actor=ACTOR, store=store, now=JAN_1).coupons == 1
     assert IssuedCoupon.objects.filter(customer_ref="s1").count() == 2
+
+
+def test_mem_03_a_run_that_loses_the_race_for_a_member_keeps_none_of_its_coupons(store, monkeypatch):
+    # given a member due their tier coupon, and a concurrent run that saves the member's grant
+    # between this run's issuing and its own grant (simulated inside the issuing call)
+    member = a_member(store, "s1", joined=BEFORE)
+    a_template(store, rule="monthly_tier", tier="silver", amount="5", per_user=99)
+    issue = services.promo_services.coupon_issue_by_rule
+
+    def issue_then_lose(**kwargs):
+        issued = issue(**kwargs)
+        TierCouponGrant.objects.create(member=member, month="2026-12", tier=member.tier, issued_at=DEC_1)
+        return issued
+
+    monkeypatch.setattr(services.promo_services, "coupon_issue_by_rule", issue_then_lose)
+    # when this run reaches the member
+    run = services.tier_coupons_issue(actor=ACTOR, store=store, now=DEC_1)
+    # then the member counts as the other run's: this run's coupon is rolled back
+    assert (run.members, run.coupons) == (0, 0)
+    assert not IssuedCoupon.objects.filter(customer_ref="s1").exists()
