@@ -5,9 +5,11 @@ conversion below the category (LIST-08), supplier scorecards and key-product sup
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
@@ -36,6 +38,10 @@ from storeops.outreach.selectors import template_list
 from storeops.promotions.selectors import offers_enabled
 from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check, titled
 
+# (rows, the copy fields scanned, other fields the title needs, subject type, finding title,
+# the title's parameters)
+_CopySource = tuple[QuerySet, tuple[str, ...], tuple[str, ...], str, str, Callable[[Any], dict]]
+
 
 @register_check(
     rule="LIST-02", title="在售文案禁用词复查", owner_role=Role.OPERATIONS, schedule=Schedule.DAILY
@@ -45,57 +51,47 @@ def live_copy_banned_words(ctx: CheckContext) -> Iterator[FindingDraft]:
     (re-run at once when the list changes): live products' titles and descriptions, campaign
     plans past draft (theme, mechanics), enabled offers' titles and active message templates."""
     scanner = banned_word_scanner(store=ctx.store)
-    live = (
-        Product.objects.filter(store=ctx.store, status=ProductStatus.LIVE)
-        .only("pk", "code", "title", "description")
-        .order_by("pk")
+    sources: tuple[_CopySource, ...] = (
+        (
+            Product.objects.filter(store=ctx.store, status=ProductStatus.LIVE),
+            ("title", "description"),
+            ("code",),
+            "catalog.product",
+            gettext_noop("在售商品 %(code)s 文案含广告法禁用词：%(words)s"),
+            lambda product: {"code": product.code},
+        ),
+        (
+            campaigns_with_copy_out(store=ctx.store),
+            ("theme", "mechanics"),
+            (),
+            "marketing.campaign",
+            gettext_noop("营销活动「%(name)s」文案含广告法禁用词：%(words)s"),
+            lambda campaign: {"name": campaign.theme},
+        ),
+        (
+            offers_enabled(store=ctx.store, now=ctx.now),
+            ("title_zh", "title_en"),
+            (),
+            "promotions.offer",
+            gettext_noop("促销活动 #%(id)s「%(name)s」名称含广告法禁用词：%(words)s"),
+            lambda offer: {"id": offer.pk, "name": offer.title_zh or offer.title_en},
+        ),
+        (
+            template_list(ctx.store, active_only=True),
+            ("subject", "body"),
+            ("code",),
+            "outreach.messagetemplate",
+            gettext_noop("启用中的消息模板 %(code)s 含广告法禁用词：%(words)s"),
+            lambda template: {"code": template.code},
+        ),
     )
-    for product in live.iterator(chunk_size=2000):
-        found = scanner.words_in({"title": product.title, "description": product.description})
-        if found:
-            yield _banned_copy_finding(
-                scanner,
-                found,
-                subject=("catalog.product", product.pk),
-                title=gettext_noop("在售商品 %(code)s 文案含广告法禁用词：%(words)s"),
-                code=product.code,
-            )
-    campaigns = campaigns_with_copy_out(store=ctx.store).only("pk", "theme", "mechanics").order_by("pk")
-    for campaign in campaigns:
-        found = scanner.words_in({"theme": campaign.theme, "mechanics": campaign.mechanics})
-        if found:
-            yield _banned_copy_finding(
-                scanner,
-                found,
-                subject=("marketing.campaign", campaign.pk),
-                title=gettext_noop("营销活动「%(name)s」文案含广告法禁用词：%(words)s"),
-                name=campaign.theme,
-            )
-    offers = offers_enabled(store=ctx.store, now=ctx.now).only("pk", "title_zh", "title_en").order_by("pk")
-    for offer in offers:
-        found = scanner.words_in({"title_zh": offer.title_zh, "title_en": offer.title_en})
-        if found:
-            yield _banned_copy_finding(
-                scanner,
-                found,
-                subject=("promotions.offer", offer.pk),
-                title=gettext_noop("促销活动 #%(id)s「%(name)s」名称含广告法禁用词：%(words)s"),
-                id=offer.pk,
-                name=offer.title_zh or offer.title_en,
-            )
-    templates = (
-        template_list(ctx.store, active_only=True).only("pk", "code", "subject", "body").order_by("pk")
-    )
-    for template in templates:
-        found = scanner.words_in({"subject": template.subject, "body": template.body})
-        if found:
-            yield _banned_copy_finding(
-                scanner,
-                found,
-                subject=("outreach.messagetemplate", template.pk),
-                title=gettext_noop("启用中的消息模板 %(code)s 含广告法禁用词：%(words)s"),
-                code=template.code,
-            )
+    for rows, fields, loaded, subject_type, title, params in sources:
+        for row in rows.only("pk", *fields, *loaded).order_by("pk").iterator(chunk_size=2000):
+            found = scanner.words_in({f: getattr(row, f) for f in fields})
+            if found:
+                yield _banned_copy_finding(
+                    scanner, found, subject=(subject_type, row.pk), title=title, **params(row)
+                )
 
 
 def _banned_copy_finding(
