@@ -39,6 +39,7 @@ from tests.orders.matrix_cases import (
     orders_world,
 )
 from tests.outreach.matrix_cases import OUTREACH_API_CASES, OUTREACH_CONSOLE_CASES, outreach_world
+from tests.privacy.matrix_cases import PRIVACY_API_CASES, PRIVACY_CONSOLE_CASES, privacy_world
 from tests.recommend.matrix_cases import RECOMMEND_API_CASES, RECOMMEND_CONSOLE_CASES
 from tests.service.matrix_cases import (
     SERVICE_API_CASES,
@@ -294,6 +295,7 @@ API_CASES = {
     **MEMBERS_API_CASES,
     **RECOMMEND_API_CASES,
     **OUTREACH_API_CASES,
+    **PRIVACY_API_CASES,
     **ORDERS_API_CASES,
     **{  # marketplace order import and invoices (h6)
         ("POST", "/orders/imports/{store_id}"): (
@@ -523,6 +525,7 @@ def world(store, channel, system, owner, today):
         **members_world(store),
         **behaviour_world(store, channel),
         **outreach_world(store),
+        **privacy_world(store),
     }
     return {**ids, **analytics_world(store, ids["coupon_template"])}
 
@@ -922,6 +925,7 @@ CONSOLE_CASES = {
     **MEMBERS_CONSOLE_CASES,
     **RECOMMEND_CONSOLE_CASES,
     **OUTREACH_CONSOLE_CASES,
+    **PRIVACY_CONSOLE_CASES,
     **AFTERSALES_CONSOLE_CASES,
     **ANALYTICS_CONSOLE_CASES,  # MEM-04, MEM-07, DATA-06
     **BEHAVIOUR_CONSOLE_CASES,

@@ -143,6 +143,10 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "analytics.view_customersnapshot",  # MEM-04: high-value customers get dedicated service
         "outreach.view_consent",  # MEM-06: a customer asks service to stop (or start) messages
         "outreach.change_consent",
+        "privacy.view_datarequest",  # DATA-09: record customers' personal-data requests, send the
+        "privacy.add_datarequest",  # copy, refuse with a reason (deleting is the owner's)
+        "privacy.change_datarequest",
+        "privacy.export_personal_data",
         "sop.change_finding",
     ),
     # 仓储: stock, counts, shipments.
@@ -163,6 +167,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.FINANCE: (
         *_COMMON,
         "*.view_*",
+        "!privacy.*",  # customers' personal-data requests (DATA-09) are not finance data
         "marketing.approve_budget",
         "orders.issue_invoice",  # ORD-07: issue, reject and reverse invoices
         "orders.reconcile_payments",  # ORD-06: provider statements, applying a missed payment

@@ -254,6 +254,7 @@ def _register_routers() -> None:
     from storeops.orders.api_imports import invoices_router
     from storeops.outreach.api import router as outreach_router
     from storeops.pricing.api import router as pricing_router
+    from storeops.privacy.api import router as privacy_router
     from storeops.promotions.api import router as promotions_router
     from storeops.recommend.api import router as recommend_router
     from storeops.service.api import router as service_router
@@ -281,6 +282,7 @@ def _register_routers() -> None:
     api.add_router("/behaviour", behaviour_router)
     api.add_router("/recommend", recommend_router)
     api.add_router("/outreach", outreach_router)
+    api.add_router("/privacy", privacy_router)
 
 
 _register_routers()

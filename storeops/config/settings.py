@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "storeops.behaviour",
     "storeops.recommend",
     "storeops.outreach",
+    "storeops.privacy",
     "storeops.console",
     "storeops.demo",
     "storeops.backups",

@@ -14,6 +14,7 @@ from storeops.console import (
     orders_import_views,
     orders_views,
     outreach_views,
+    privacy_views,
     promotions_views,
     recommend_views,
     reports_views,
@@ -313,6 +314,28 @@ urlpatterns = [
     path("service/nps/record/", service_views.nps_record, name="service_nps_record"),
     path("service/nps/import/", service_views.nps_import, name="service_nps_import"),
     # RISK-04: system failures and their playbook
+    path("service/privacy/", privacy_views.privacy_requests, name="privacy_requests"),
+    path("service/privacy/open/", privacy_views.privacy_request_open, name="privacy_request_open"),
+    path(
+        "service/privacy/<int:request_id>/",
+        privacy_views.privacy_request_detail,
+        name="privacy_request_detail",
+    ),
+    path(
+        "service/privacy/<int:request_id>/export/",
+        privacy_views.privacy_request_export,
+        name="privacy_request_export",
+    ),
+    path(
+        "service/privacy/<int:request_id>/erase/",
+        privacy_views.privacy_request_erase,
+        name="privacy_request_erase",
+    ),
+    path(
+        "service/privacy/<int:request_id>/refuse/",
+        privacy_views.privacy_request_refuse,
+        name="privacy_request_refuse",
+    ),
     path("service/incidents/", risk_views.incidents, name="incidents"),
     path("service/incidents/open/", risk_views.incident_open, name="incident_open"),
     path("service/incidents/<int:incident_id>/", risk_views.incident_detail, name="incident_detail"),

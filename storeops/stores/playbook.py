@@ -668,6 +668,14 @@ class PlaybookSettings(BaseModel):
         ge=-1,
         le=1,
     )
+    privacy_request_days: int = _s(
+        "DATA-09",
+        15,
+        "个人信息查阅/删除请求答复期限（天）",
+        "Days to answer a customer's request for a copy or deletion of their personal data",
+        ge=1,
+        le=60,
+    )
     conversion_alert_ratio: Pct = _s(
         "DATA-02",
         Decimal("0.15"),
