@@ -71,7 +71,9 @@ def unfinished(store: Store, customer_ref: str) -> list[str]:
 
 
 def erase(store: Store, customer_ref: str) -> dict[str, int]:
-    orders = _orders(store, customer_ref)
+    """Finished orders only: the caller checked :func:`unfinished` first, and an order placed
+    since (a race) keeps the address it is still to be delivered to."""
+    orders = _orders(store, customer_ref).filter(status__in=_FINISHED)
     invoices = InvoiceRequest.objects.filter(order__in=orders).exclude(email="", mailing_address="")
     return {
         "invoice_requests": invoices.update(email="", mailing_address=""),
