@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext_noop
 
@@ -135,9 +137,12 @@ def conversion_check(ctx: CheckContext) -> Iterator[FindingDraft]:
     ``conversion_benchmark``: a finding with what to check (detail page, price, reviews,
     competitor prices). It resolves itself when the conversion recovers."""
     yesterday = ctx.today - dt.timedelta(days=1)
+    benchmarks = catalog_selectors.category_conversion_benchmarks(store=ctx.store, until=yesterday)
     for channel in channel_list(store=ctx.store, active_only=True):
         book = playbook_get(store=ctx.store, channel=channel)
         start = yesterday - dt.timedelta(days=book.conversion_window_days - 1)
+        if benchmarks:
+            yield from _category_conversion(ctx, channel, book, benchmarks, start, yesterday)
         visitors, buyers = catalog_selectors.traffic_by_channel(
             store=ctx.store, start=start, end=yesterday
         ).get(channel.pk, (0, 0))
@@ -170,6 +175,59 @@ def conversion_check(ctx: CheckContext) -> Iterator[FindingDraft]:
                 "buyers": buyers,
                 "conversion": str(conversion),
                 "benchmark": str(book.conversion_benchmark),
+                "check": ["detail_page", "price", "reviews", "competitor_prices"],
+            },
+        )
+
+
+def _category_conversion(
+    ctx: CheckContext,
+    channel: Any,
+    book: Any,
+    benchmarks: dict[int, tuple[str, Decimal]],
+    start: dt.date,
+    end: dt.date,
+) -> Iterator[FindingDraft]:
+    """DATA-02 per category: a category of the channel whose conversion is more than
+    ``conversion_alert_ratio`` below its industry benchmark (the imported market data's)."""
+    traffic = catalog_selectors.traffic_by_channel_category(
+        store=ctx.store, channel_id=channel.pk, start=start, end=end
+    )
+    for category_id, (visitors, buyers) in sorted(traffic.items(), key=lambda kv: kv[0] or 0):
+        if category_id not in benchmarks:
+            continue
+        name, benchmark = benchmarks[category_id]
+        conversion = rules.conversion_shortfall(
+            visitors=visitors,
+            buyers=buyers,
+            benchmark=benchmark,
+            alert_ratio=book.conversion_alert_ratio,
+            min_visitors=book.conversion_min_visitors,
+        )
+        if conversion is None:
+            continue
+        yield FindingDraft(
+            subject_key=f"conversion:{channel.pk}:category:{category_id}",
+            subject_type="catalog.category",
+            subject_id=str(category_id),
+            channel_id=channel.pk,
+            **titled(
+                gettext_noop(
+                    "%(channel)s「%(category)s」类目近 %(d)s 天支付转化率 %(cr)s，低于行业基准 %(b)s："
+                    "请检查详情页、价格、评价和竞品价格"
+                ),
+                channel=channel.name,
+                category=name,
+                d=book.conversion_window_days,
+                cr=selectors.display(conversion, "ratio"),
+                b=selectors.display(benchmark, "ratio"),
+            ),
+            detail={
+                "visitors": visitors,
+                "buyers": buyers,
+                "conversion": str(conversion),
+                "benchmark": str(benchmark),
+                "benchmark_source": "market_data",
                 "check": ["detail_page", "price", "reviews", "competitor_prices"],
             },
         )

@@ -147,5 +147,12 @@ class ProductSupplierAdmin(_StoreViaProduct, ModelAdmin):
 
 @admin.register(MarketCategoryStat)
 class MarketCategoryStatAdmin(AuditedAdminMixin, ModelAdmin):
-    list_display = ("category_name", "period_end", "growth_30d", "listings", "search_popularity")
+    list_display = (
+        "category_name",
+        "period_end",
+        "growth_30d",
+        "listings",
+        "search_popularity",
+        "conversion_rate",
+    )
     search_fields = ("category_name",)

@@ -239,6 +239,7 @@ class MarketCategoryOut(Schema):
     growth_30d: Decimal
     listings: int
     search_popularity: int
+    conversion_rate: Decimal | None  # the industry payment conversion: the DATA-02 category benchmark
     competition_ratio: Decimal | None
     candidate: bool
 
@@ -438,6 +439,7 @@ def selection(request: HttpRequest, store_id: int, candidates_only: bool = False
             "growth_30d": r["stat"].growth_30d,
             "listings": r["stat"].listings,  # type: ignore[attr-defined]
             "search_popularity": r["stat"].search_popularity,  # type: ignore[attr-defined]
+            "conversion_rate": r["stat"].conversion_rate,  # type: ignore[attr-defined]
             "competition_ratio": r["competition_ratio"],
             "candidate": r["candidate"],
         }

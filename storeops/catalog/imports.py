@@ -86,6 +86,7 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "growth_30d": ("growth_30d", "30天增长率"),
         "listings": ("listings", "在线商品数"),
         "search_popularity": ("search_popularity", "搜索人气"),
+        "conversion_rate": ("conversion_rate", "行业转化率", "支付转化率"),
         "source": ("source", "来源"),
     },
 }
@@ -609,6 +610,20 @@ def _import_sales(
 # ---- market category data (SEL-01) --------------------------------------------------------------
 
 
+def _share(row: dict[str, str], field: str) -> Decimal | None:
+    """An optional share in (0, 1]: "0.032", "3.2%"; empty → None."""
+    text = row.get(field, "").strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except InvalidOperation:
+        raise _RowInvalid(field, _("不是有效的比例：%(v)s") % {"v": text}) from None
+    if not value.is_finite() or not 0 < value <= 1 or not (value := value.quantize(Decimal("0.0001"))):
+        raise _RowInvalid(field, _("应在 0 到 1（或 0% 到 100%）之间"))
+    return value
+
+
 def _import_market(
     actor: Actor,
     store: Store,
@@ -632,6 +647,7 @@ def _import_market(
                 ) from None
             if not growth.is_finite() or abs(growth) >= 10000:
                 raise _RowInvalid("growth_30d", _("增长率超出范围"))
+            conversion = _share(row, "conversion_rate")
             key = (name, period_end)
             if key in seen:
                 raise _RowInvalid("category_name", _("与第%(l)s行重复") % {"l": seen[key]})
@@ -644,6 +660,7 @@ def _import_market(
                     growth_30d=growth.quantize(Decimal("0.0001")),
                     listings=_int(row, "listings", None),
                     search_popularity=_int(row, "search_popularity", None),
+                    conversion_rate=conversion,
                     source=row.get("source", "")[:100],
                 )
             )
@@ -657,7 +674,7 @@ def _import_market(
             batch_size=2000,
             update_conflicts=True,
             unique_fields=("store", "category_name", "period_end"),
-            update_fields=("growth_30d", "listings", "search_popularity", "source"),
+            update_fields=("growth_30d", "listings", "search_popularity", "conversion_rate", "source"),
         )
         audit_record(
             actor=actor,

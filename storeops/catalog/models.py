@@ -511,6 +511,11 @@ class MarketCategoryStat(models.Model):
     growth_30d = models.DecimalField(_("30天增长率"), max_digits=8, decimal_places=4)
     listings = models.PositiveIntegerField(_("在线商品数"))
     search_popularity = models.PositiveIntegerField(_("搜索人气"))
+    # DATA-02: the category's industry payment conversion (buyers ÷ visitors), when the market
+    # data gives it: the benchmark of the store's category of the same name
+    conversion_rate = models.DecimalField(
+        _("行业支付转化率"), max_digits=6, decimal_places=4, null=True, blank=True
+    )
     source = models.CharField(_("来源"), max_length=100, blank=True)
 
     class Meta:
@@ -518,7 +523,11 @@ class MarketCategoryStat(models.Model):
         verbose_name_plural = _("市场类目数据")
         ordering = ("-period_end", "category_name")
         constraints = [
-            models.UniqueConstraint(fields=("store", "category_name", "period_end"), name="market_stat_once")
+            models.UniqueConstraint(fields=("store", "category_name", "period_end"), name="market_stat_once"),
+            models.CheckConstraint(
+                condition=Q(conversion_rate__isnull=True) | Q(conversion_rate__gt=0, conversion_rate__lte=1),
+                name="market_stat_conversion_0_1",
+            ),
         ]
 
     def __str__(self) -> str:

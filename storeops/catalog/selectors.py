@@ -390,6 +390,31 @@ def traffic_by_channel(*, store: Store, start: dt.date, end: dt.date) -> dict[in
     return {r["channel_id"]: (r["v"] or 0, r["b"] or 0) for r in rows}
 
 
+def traffic_by_channel_category(
+    *, store: Store, channel_id: int, start: dt.date, end: dt.date
+) -> dict[int, tuple[int, int]]:
+    """(visitors, buyers) per product category of one channel over ``start..end`` (inclusive)."""
+    rows = (
+        SalesDaily.objects.filter(store=store, channel_id=channel_id, day__gte=start, day__lte=end)
+        .values("product__category_id")
+        .annotate(v=Sum("visitors"), b=Sum("buyers"))
+    )
+    return {r["product__category_id"]: (r["v"] or 0, r["b"] or 0) for r in rows}
+
+
+def category_conversion_benchmarks(*, store: Store, until: dt.date) -> dict[int, tuple[str, Decimal]]:
+    """DATA-02: category id → (its name, the industry payment conversion of the market category
+    of the same name in the latest imported market data up to ``until`` that gives one)."""
+    latest: dict[str, Decimal] = {}
+    stats = MarketCategoryStat.objects.filter(
+        store=store, period_end__lte=until, conversion_rate__isnull=False
+    ).order_by("category_name", "-period_end")
+    for name, rate in stats.values_list("category_name", "conversion_rate"):
+        latest.setdefault(name, rate)
+    categories = Category.objects.filter(store=store, name__in=list(latest)).values_list("pk", "name")
+    return {pk: (name, latest[name]) for pk, name in categories}
+
+
 def stock_on_hand(*, store: Store, until: dt.date) -> dict[int, int]:
     """Latest known closing stock per product (summed over channels), from the sales stats."""
     latest: dict[tuple[int, int], tuple[dt.date, int]] = {}
