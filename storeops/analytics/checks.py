@@ -25,7 +25,7 @@ from storeops.sop.registry import (
     register_check,
     titled,
 )
-from storeops.stores.selectors import channel_list, playbook_get
+from storeops.stores.selectors import channel_list
 
 
 @register_check(rule="TEAM-01", title="团队绩效", owner_role=Role.OWNER, schedule=Schedule.DAILY)
@@ -136,7 +136,7 @@ def conversion_check(ctx: CheckContext) -> Iterator[FindingDraft]:
     competitor prices). It resolves itself when the conversion recovers."""
     yesterday = ctx.today - dt.timedelta(days=1)
     for channel in channel_list(store=ctx.store, active_only=True):
-        book = playbook_get(store=ctx.store, channel=channel)
+        book = ctx.playbook_for(channel.pk)
         start = yesterday - dt.timedelta(days=book.conversion_window_days - 1)
         visitors, buyers = catalog_selectors.traffic_by_channel(
             store=ctx.store, start=start, end=yesterday
