@@ -52,7 +52,8 @@ class FindingDraft:
 @dataclass(frozen=True, slots=True)
 class CheckContext:
     """What a check runs with. ``playbook`` is the store's; a row that belongs to a channel (an
-    order, a case, a parcel, a campaign…) is judged by :meth:`playbook_for` its channel."""
+    order, a case, a parcel, a campaign…) is judged by its channel's (:meth:`playbook_for`).
+    The channels' playbooks are read from the database with the store's stored values."""
 
     store: Any  # storeops.stores.models.Store
     playbook: Any  # storeops.stores.playbook.PlaybookSettings (store level)
