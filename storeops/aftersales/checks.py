@@ -16,12 +16,17 @@ from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity
 def refund_sla(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Open cases whose refund is due within the warning window (warning) or overdue
     (critical): 24 h for normal orders, 48 h for big-promotion orders, counted from the
-    request (refund-only) or from receipt of the goods (returns). Resolves itself once the
-    case is refunded, rejected or withdrawn."""
-    for case, state in refund_watch(
-        store=ctx.store, now=ctx.now, warn_hours=ctx.playbook.refund_sla_warn_hours
-    ):
+    request (refund-only) or from receipt of the goods (returns). The warning window is the
+    case's channel's ``refund_sla_warn_hours`` (as are the hours behind ``due_at``). Resolves
+    itself once the case is refunded, rejected or withdrawn."""
+    # read with the widest warning of any channel, then judge each case by its own channel's
+    widest = max(b.refund_sla_warn_hours for b in ctx.playbooks())
+    for case, _ in refund_watch(store=ctx.store, now=ctx.now, warn_hours=widest):
         assert case.due_at is not None
+        warn = ctx.playbook_for(case.channel_id).refund_sla_warn_hours
+        state = rules.sla_state(due_at=case.due_at, now=ctx.now, warn_hours=warn)
+        if state is rules.SlaState.OK:
+            continue
         overdue = state is rules.SlaState.OVERDUE
         key = (
             gettext_noop("售后单 %(n)s（订单 %(o)s）退款已超时，截止 %(t)s")

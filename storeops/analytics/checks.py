@@ -27,7 +27,7 @@ from storeops.sop.registry import (
     register_check,
     titled,
 )
-from storeops.stores.selectors import channel_list, playbook_get
+from storeops.stores.selectors import channel_list
 
 
 @register_check(rule="TEAM-01", title="团队绩效", owner_role=Role.OWNER, schedule=Schedule.DAILY)
@@ -139,7 +139,7 @@ def conversion_check(ctx: CheckContext) -> Iterator[FindingDraft]:
     yesterday = ctx.today - dt.timedelta(days=1)
     benchmarks = catalog_selectors.category_conversion_benchmarks(store=ctx.store, until=yesterday)
     for channel in channel_list(store=ctx.store, active_only=True):
-        book = playbook_get(store=ctx.store, channel=channel)
+        book = ctx.playbook_for(channel.pk)
         start = yesterday - dt.timedelta(days=book.conversion_window_days - 1)
         if benchmarks:
             yield from _category_conversion(ctx, channel, book, benchmarks, start, yesterday)

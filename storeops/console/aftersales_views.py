@@ -32,7 +32,7 @@ from storeops.console.views import (
 from storeops.core.errors import DomainError, NotFound
 from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.orders import selectors as order_selectors
-from storeops.stores.selectors import playbook_get
+from storeops.stores.selectors import playbook_get, playbooks_by_channel
 
 
 def _empty(request: HttpRequest) -> HttpResponse:
@@ -56,7 +56,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     if store is None:
         return _empty(request)
     now = timezone.now()
-    warn = playbook_get(store=store).refund_sla_warn_hours
+    books = playbooks_by_channel(store_id=store.pk)  # each case warns by its channel's hours
     f: dict[str, Any] = {
         "status": request.GET.get("status", "open"),
         "kind": request.GET.get("kind", ""),
@@ -81,7 +81,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "case": c,
             "hours_left": _hours_left(c.due_at, now) if c.is_open else None,
-            "sla": selectors.case_sla(case=c, now=now, warn_hours=warn),
+            "sla": selectors.case_sla(
+                case=c, now=now, warn_hours=(books.get(c.channel_id) or books[None]).refund_sla_warn_hours
+            ),
         }
         for c in page.object_list
     ]

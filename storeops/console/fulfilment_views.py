@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from storeops.console.views import PAGE_SIZE, _base_context, _current_store, _int, console_view, querystring
 from storeops.fulfilment import selectors
-from storeops.stores.selectors import playbook_get
+from storeops.stores.selectors import playbooks_by_channel
 
 
 def _empty(request: HttpRequest) -> HttpResponse:
@@ -56,13 +56,15 @@ def exceptions(request: HttpRequest) -> HttpResponse:
     store = _current_store(request)
     if store is None:
         return _empty(request)
-    playbook = playbook_get(store=store)
+    books = playbooks_by_channel(store_id=store.pk)
+    playbook = books.pop(None)
     now = timezone.now()
     rows = selectors.shipment_exceptions(
         store=store,
         now=now,
         pickup_timeout_hours=playbook.pickup_timeout_hours,
         transit_stuck_hours=playbook.transit_stuck_hours,
+        channels=books,  # each parcel by its channel's hours
     )
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -27,7 +27,7 @@ from storeops.fulfilment import selectors, services
 from storeops.fulfilment.carriers import SIGNATURE_HEADER, adapter_get, read_rows, signature_valid
 from storeops.fulfilment.models import Carrier, Shipment, ShipmentStatus
 from storeops.stores.models import Channel, Store
-from storeops.stores.selectors import playbook_get
+from storeops.stores.selectors import playbooks_by_channel
 
 router = Router(tags=["fulfilment"])
 
@@ -299,12 +299,14 @@ def carrier_webhook(request: HttpRequest, carrier_code: str) -> dict[str, Any]:
 @router.get("/{store_id}/exceptions", response=list[ExceptionOut], auth=perm("fulfilment.view_shipment"))
 def exception_list(request: HttpRequest, store_id: int) -> list[dict[str, Any]]:
     store = _store(store_id)
-    playbook = playbook_get(store=store)
+    books = playbooks_by_channel(store_id=store.pk)
+    playbook = books.pop(None)
     rows = selectors.shipment_exceptions(
         store=store,
         now=timezone.now(),
         pickup_timeout_hours=playbook.pickup_timeout_hours,
         transit_stuck_hours=playbook.transit_stuck_hours,
+        channels=books,  # each parcel by its channel's hours
     )
     return [
         {

@@ -31,12 +31,14 @@ _SEVERITY = {
 def shipment_exceptions_check(ctx: CheckContext) -> Iterator[FindingDraft]:
     """One finding per parcel and problem (pickup timeout, stuck in transit, carrier exception,
     returned, lost). It resolves itself when the problem clears: a pickup scan, a new
-    movement, or — for returned/lost — when the parcel's status is corrected by a later scan."""
+    movement, or — for returned/lost — when the parcel's status is corrected by a later scan.
+    The timeouts are the parcel's channel's ``pickup_timeout_hours`` / ``transit_stuck_hours``."""
     for exc in shipment_exceptions(
         store=ctx.store,
         now=ctx.now,
         pickup_timeout_hours=ctx.playbook.pickup_timeout_hours,
         transit_stuck_hours=ctx.playbook.transit_stuck_hours,
+        channels=ctx.channel_playbooks(),
     ):
         s = exc.shipment
         yield FindingDraft(

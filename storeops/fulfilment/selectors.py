@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -27,6 +27,7 @@ from storeops.fulfilment.rules import (
     rank_carriers,
 )
 from storeops.stores.models import Channel, Store
+from storeops.stores.playbook import PlaybookSettings
 
 STATUS_CHOICES = ShipmentStatus.choices
 
@@ -114,19 +115,38 @@ class ShipmentException:
 
 
 def shipment_exceptions(
-    *, store: Store, now: dt.datetime, pickup_timeout_hours: int, transit_stuck_hours: int
+    *,
+    store: Store,
+    now: dt.datetime,
+    pickup_timeout_hours: int,
+    transit_stuck_hours: int,
+    channels: Mapping[int, PlaybookSettings] | None = None,
 ) -> list[ShipmentException]:
     """Parcels needing follow-up with the carrier now (SOP LOG-01), oldest first:
     not picked up ``pickup_timeout_hours`` after creation; no scan for ``transit_stuck_hours``
     while on the way; returned, lost or flagged as an exception by the carrier. A parcel shows
-    up once, under its most specific problem; delivered parcels never do."""
+    up once, under its most specific problem; delivered parcels never do. ``channels``: the
+    playbooks of the channels that override the store's hours (``playbooks_by_channel``); their
+    parcels are judged by their own channel's, the others by the two hours given."""
+    channels = channels or {}
+
+    def hours(s: Shipment) -> tuple[int, int]:
+        book = channels.get(s.channel_id)
+        if book is None:
+            return pickup_timeout_hours, transit_stuck_hours
+        return book.pickup_timeout_hours, book.transit_stuck_hours
+
+    # read with the shortest timeouts of any channel, then judge each parcel by its own
+    pickup_min = min([pickup_timeout_hours, *(b.pickup_timeout_hours for b in channels.values())])
+    stuck_min = min([transit_stuck_hours, *(b.transit_stuck_hours for b in channels.values())])
     out: list[ShipmentException] = []
-    pickup_due = now - dt.timedelta(hours=pickup_timeout_hours)
-    stuck_due = now - dt.timedelta(hours=transit_stuck_hours)
     base = Shipment.objects.filter(store=store).select_related("carrier", "channel")
     out.extend(
         ShipmentException(s, ExceptionKind.PICKUP_TIMEOUT, s.created_at, hours_between(s.created_at, now))
-        for s in base.filter(status=ShipmentStatus.CREATED, created_at__lte=pickup_due)
+        for s in base.filter(
+            status=ShipmentStatus.CREATED, created_at__lte=now - dt.timedelta(hours=pickup_min)
+        )
+        if s.created_at <= now - dt.timedelta(hours=hours(s)[0])
     )
     for s in base.filter(status__in=(ShipmentStatus.RETURNED, ShipmentStatus.LOST)):
         kind = ExceptionKind.RETURNED if s.status == ShipmentStatus.RETURNED else ExceptionKind.LOST
@@ -137,10 +157,12 @@ def shipment_exceptions(
         out.append(ShipmentException(s, ExceptionKind.CARRIER_EXCEPTION, since, hours_between(since, now)))
     moving = base.filter(
         status__in=(ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY),
-        last_event_at__lte=stuck_due,
+        last_event_at__lte=now - dt.timedelta(hours=stuck_min),
     )
     for s in moving:
         assert s.last_event_at is not None
+        if s.last_event_at > now - dt.timedelta(hours=hours(s)[1]):
+            continue
         out.append(
             ShipmentException(
                 s, ExceptionKind.TRANSIT_STUCK, s.last_event_at, hours_between(s.last_event_at, now)

@@ -25,10 +25,10 @@ def _pct(value: Decimal | None) -> str:
 
 @register_check(rule="PROMO-05", title="大促提前规划", owner_role=Role.MARKETING, schedule=Schedule.DAILY)
 def big_promotion_planned_ahead(ctx: CheckContext) -> Iterator[FindingDraft]:
-    """A big promotion created or approved fewer than ``big_promo_plan_days`` before it starts,
-    or still not approved that many days before."""
-    days = ctx.playbook.big_promo_plan_days
+    """A big promotion created or approved fewer than ``big_promo_plan_days`` (its channel's, if
+    any) before it starts, or still not approved that many days before."""
     for c in selectors.big_promotions_open(store=ctx.store):
+        days = ctx.playbook_for(c.channel_id).big_promo_plan_days
         approved_on = timezone.localdate(c.approved_at) if c.approved_at else None
         breach = rules.big_promo_plan_breach(
             starts_on=c.starts_on,
@@ -76,7 +76,7 @@ def campaign_live_monitoring(ctx: CheckContext) -> Iterator[FindingDraft]:
     for c in selectors.campaigns_active(store=ctx.store):
         thresholds = selectors.campaign_thresholds(c)
         alerts = selectors.campaign_monitor(campaign=c)
-        pb = selectors.campaign_playbook(c)
+        pb = ctx.playbook_for(c.channel_id)
         latest = selectors.campaign_latest_hour(c)
         if c.starts_on <= ctx.today <= c.ends_on and rules.monitoring_stale(
             latest_hour=latest,
@@ -146,12 +146,10 @@ def campaign_live_monitoring(ctx: CheckContext) -> Iterator[FindingDraft]:
 def postmortem_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Campaigns that ended more than ``postmortem_working_days`` working days ago without a
     report, by the working-day calendar of the campaign's playbook (its channel's, if any)."""
-    books = {None: ctx.playbook}  # the store's; a channel's is read once per channel
     for c in selectors.campaigns_awaiting_postmortem(store=ctx.store, today=ctx.today):
-        if c.channel_id not in books:
-            books[c.channel_id] = selectors.campaign_playbook(c)
-        n = books[c.channel_id].postmortem_working_days
-        due = selectors.postmortem_due_on(c, books[c.channel_id])
+        book = ctx.playbook_for(c.channel_id)
+        n = book.postmortem_working_days
+        due = selectors.postmortem_due_on(c, book)
         if ctx.today <= due:
             continue
         yield FindingDraft(
@@ -178,10 +176,11 @@ def postmortem_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
 def ads_performance(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Over the last 7 days: keyword CPC above ``ads_max_cpc_vs_industry`` × industry average;
     core keywords ranked worse than ``ads_core_keyword_max_rank``; plan ROI not above
-    ``ads_min_roi`` (the target is "> 3": a ROI of exactly 3 falls short)."""
-    pb = ctx.playbook
+    ``ads_min_roi`` (the target is "> 3": a ROI of exactly 3 falls short). The targets are the
+    plan's channel's (the store's for a plan on no channel)."""
     since = ctx.today - dt.timedelta(days=ADS_WINDOW_DAYS)
     for plan in selectors.ad_plans_active(store=ctx.store):
+        pb = ctx.playbook_for(plan.channel_id)
         stats = selectors.keyword_stats(plan=plan, since=since, until=ctx.today)
         for s in stats:
             kw = s.keyword

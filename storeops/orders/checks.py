@@ -26,10 +26,10 @@ BATCH_SIZE = 500
 
 @register_check(rule="ORD-01", title="订单审核时效", owner_role=Role.OPERATIONS, schedule=Schedule.FREQUENT)
 def review_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
-    """Paid orders still waiting for review (automatic or in the manual queue) past the
-    playbook's window. Resolves itself once the order is reviewed or cancelled."""
-    window = dt.timedelta(minutes=ctx.playbook.order_review_minutes)
-    limit = ctx.now - window
+    """Paid orders still waiting for review (automatic or in the manual queue) past their
+    channel's ``order_review_minutes``. Resolves itself once the order is reviewed or cancelled."""
+    # read with the shortest window of any channel, then judge each order by its own channel's
+    limit = ctx.now - dt.timedelta(minutes=min(b.order_review_minutes for b in ctx.playbooks()))
     # a group-buy order waits for its group: its review clock starts when the group forms
     waiting = Order.objects.filter(
         Q(group__isnull=True, paid_at__lte=limit)
@@ -39,6 +39,10 @@ def review_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
     ).select_related("group")
     for order in each(waiting, size=BATCH_SIZE):
         assert order.paid_at is not None
+        window = dt.timedelta(minutes=ctx.playbook_for(order.channel_id).order_review_minutes)
+        clock = order.group.formed_at if order.group else order.paid_at  # what the query compared
+        if clock is None or clock > ctx.now - window:
+            continue
         since = max(order.paid_at, order.group.formed_at or order.paid_at) if order.group else order.paid_at
         minutes = int((ctx.now - since).total_seconds() // 60)
         yield FindingDraft(
@@ -60,13 +64,18 @@ def review_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
 @register_check(rule="ORD-03", title="发货时效预警", owner_role=Role.WAREHOUSE, schedule=Schedule.FREQUENT)
 def ship_deadline(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Unshipped paid orders near (warning) or past (critical) their ship-by time. A diamond
-    member's order has its own, shorter deadline (MEM-01 ``diamond_ship_hours``) and says so."""
-    horizon = ctx.now + dt.timedelta(hours=ctx.playbook.ship_risk_hours_before)
+    member's order has its own, shorter deadline (MEM-01 ``diamond_ship_hours``) and says so.
+    The warning starts each channel's ``ship_risk_hours_before`` ahead."""
+    # read up to the widest warning of any channel, then judge each order by its own channel's
+    widest = max(b.ship_risk_hours_before for b in ctx.playbooks())
+    horizon = ctx.now + dt.timedelta(hours=widest)
     orders = Order.objects.filter(store=ctx.store, status__in=_UNSHIPPED, ship_by__lte=horizon)
     for order in each(orders, size=BATCH_SIZE):
         assert order.ship_by is not None
         risk = rules.ship_risk(
-            deadline=order.ship_by, now=ctx.now, warn_hours_before=ctx.playbook.ship_risk_hours_before
+            deadline=order.ship_by,
+            now=ctx.now,
+            warn_hours_before=ctx.playbook_for(order.channel_id).ship_risk_hours_before,
         )
         if risk is rules.ShipRisk.OK:
             continue
@@ -105,7 +114,7 @@ def ship_deadline(ctx: CheckContext) -> Iterator[FindingDraft]:
 def exception_not_notified(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Held orders with a customer-facing problem (bad address, out of stock) whose customer
     has not been told. The automatic review notifies at once; this catches failures and
-    orders held by hand."""
+    orders held by hand. Due ``exception_notify_minutes`` (the order's channel's) after the hold."""
     held = Order.objects.filter(store=ctx.store, status=OrderStatus.ON_HOLD)
     for order in each(held, size=BATCH_SIZE):
         reasons = [r for r in order.hold_reasons if r in rules.CUSTOMER_EXCEPTIONS]
@@ -126,7 +135,7 @@ def exception_not_notified(ctx: CheckContext) -> Iterator[FindingDraft]:
             .first()
             or order.updated_at
         )
-        due = held_at + dt.timedelta(minutes=ctx.playbook.exception_notify_minutes)
+        due = held_at + dt.timedelta(minutes=ctx.playbook_for(order.channel_id).exception_notify_minutes)
         yield FindingDraft(
             subject_key=f"order:{order.pk}:notify",
             subject_type="orders.order",

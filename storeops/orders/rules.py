@@ -115,13 +115,16 @@ def address_problems(address: Address) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class FraudSignals:
-    """What the default fraud score looks at. A store can plug its own scorer."""
+    """What the default fraud score looks at. A store can plug its own scorer. The counts are
+    over the playbook's ``fraud_signal_window_hours`` (``window_hours``; 24 h by default: the
+    field names keep their ``_24h`` so scorers written against them still work)."""
 
     amount: Decimal
     is_new_customer: bool
-    orders_same_phone_24h: int  # other orders to the same phone in the last 24 h
-    distinct_addresses_same_customer_24h: int
+    orders_same_phone_24h: int  # other orders to the same phone within the window
+    distinct_addresses_same_customer_24h: int  # within the window
     quantity_total: int
+    window_hours: int = 24
 
 
 def default_fraud_score(s: FraudSignals) -> int:

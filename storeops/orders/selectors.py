@@ -43,7 +43,7 @@ from storeops.orders.models import (
 from storeops.promotions import selectors as promotion_selectors
 from storeops.stores.models import Channel, Store
 from storeops.stores.playbook import PlaybookSettings
-from storeops.stores.selectors import channel_list, playbook_get
+from storeops.stores.selectors import channel_list, playbooks_by_channel
 
 
 def customer_phone(*, channel_id: int, number: str) -> str:
@@ -88,10 +88,11 @@ def hold_reason_label(reason: str) -> str:
 
 
 def channel_playbooks(*, store: Store) -> dict[int | None, PlaybookSettings]:
-    """The effective playbook of each of the store's channels (key ``None``: the store's own)."""
-    books: dict[int | None, PlaybookSettings] = {None: playbook_get(store=store)}
-    for channel in channel_list(store=store):
-        books[channel.pk] = playbook_get(store=store, channel=channel)
+    """The effective playbook of each of the store's channels (key ``None``: the store's own),
+    in two queries whatever the number of channels."""
+    books = playbooks_by_channel(store_id=store.pk)
+    for channel_id in channel_list(store=store).values_list("pk", flat=True):
+        books.setdefault(channel_id, books[None])
     return books
 
 

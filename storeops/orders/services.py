@@ -1283,8 +1283,9 @@ def _fraud_scorer() -> Callable[[rules.FraudSignals], int]:
     return scorer
 
 
-def _fraud_signals(order: Order, now: dt.datetime) -> rules.FraudSignals:
-    since = now - dt.timedelta(hours=24)
+def _fraud_signals(order: Order, now: dt.datetime, *, window_hours: int) -> rules.FraudSignals:
+    """ORD-01: the fraud score's signals, counted over the playbook's ``fraud_signal_window_hours``."""
+    since = now - dt.timedelta(hours=window_hours)
     recent = Order.objects.filter(store_id=order.store_id, created_at__gte=since).exclude(pk=order.pk)
     return rules.FraudSignals(
         amount=order.payable,
@@ -1295,6 +1296,7 @@ def _fraud_signals(order: Order, now: dt.datetime) -> rules.FraudSignals:
         .distinct()
         .count(),
         quantity_total=sum(order.lines.values_list("quantity", flat=True)),
+        window_hours=window_hours,
     )
 
 
@@ -1354,7 +1356,8 @@ def order_auto_review(*, actor: Actor, order: Order, now: dt.datetime | None = N
             raise InvalidTransition(_("订单 %(n)s 不是待审核状态") % {"n": order.number})
         _require_group_formed(order)
         playbook = _playbook(order)
-        score = max(0, min(100, int(_fraud_scorer()(_fraud_signals(order, now)))))
+        signals = _fraud_signals(order, now, window_hours=playbook.fraud_signal_window_hours)
+        score = max(0, min(100, int(_fraud_scorer()(signals))))
         decision = rules.review_decision(
             address=rules.Address(
                 order.receiver, order.phone, order.province, order.city, order.district, order.address

@@ -84,8 +84,10 @@ def _cs01(ticket: Ticket, kind: rules.SlaKind) -> bool:
 
 
 def _breaches(ctx: CheckContext, *, cs01: bool) -> Iterator[FindingDraft]:
-    warn = ctx.playbook.ticket_sla_warn_minutes
+    """The deadlines are stored on the ticket (from its channel's playbook when it was opened);
+    the warning starts the ticket's channel's ``ticket_sla_warn_minutes`` ahead."""
     for ticket in selectors.tickets_sla_watch(store=ctx.store).select_related("owner"):
+        warn = ctx.playbook_for(ticket.channel_id).ticket_sla_warn_minutes
         for breach in rules.sla_breaches(selectors.ticket_facts(ticket), ctx.now, warn_minutes=warn):
             if _cs01(ticket, breach.kind) == cs01:
                 yield _draft(ticket, breach)
@@ -224,16 +226,29 @@ def brand_sentiment_check(ctx: CheckContext) -> Iterator[FindingDraft]:
     at most ``review_attack_max_rating`` within ``review_attack_window_hours``, opened when the
     review completing the burst is recorded): one critical finding with the reviews as
     evidence that stays open until the playbook's three steps — preserve evidence → appeal →
-    communicate — are recorded on the attack."""
-    pb = ctx.playbook
-    keywords = rules.alarm_keywords(pb.sentiment_alarm_keywords)
-    since = ctx.now - dt.timedelta(days=pb.sentiment_lookback_days)
+    communicate — are recorded on the attack. The keywords, the look-back and the rating that
+    makes an alarming review critical are the review's (the ticket's) channel's."""
+    books = ctx.playbooks()
+    # read with every channel's keywords over the longest look-back, then judge each row by its
+    # own channel's keywords and look-back
+    keywords = tuple(
+        dict.fromkeys(k for b in books for k in rules.alarm_keywords(b.sentiment_alarm_keywords))
+    )
+    since = ctx.now - dt.timedelta(days=max(b.sentiment_lookback_days for b in books))
+
+    def hits_of(channel_id: int | None, text: str, at: dt.datetime) -> list[str]:
+        book = ctx.playbook_for(channel_id)
+        if at < ctx.now - dt.timedelta(days=book.sentiment_lookback_days):
+            return []
+        return rules.alarm_hits(text, rules.alarm_keywords(book.sentiment_alarm_keywords))
+
     for review in selectors.alarm_reviews(store=ctx.store, keywords=keywords, since=since):
-        if hits := rules.alarm_hits(review.text, keywords):
-            yield _alarm_review(review, hits, negative_max=pb.review_attack_max_rating)
+        if hits := hits_of(review.channel_id, review.text, review.created_at):
+            negative_max = ctx.playbook_for(review.channel_id).review_attack_max_rating
+            yield _alarm_review(review, hits, negative_max=negative_max)
     by_ticket: dict[int, tuple[Ticket, list[str], list[int]]] = {}
     for message in selectors.alarm_messages(store=ctx.store, keywords=keywords, since=since):
-        hits = rules.alarm_hits(message.body, keywords)
+        hits = hits_of(message.ticket.channel_id, message.body, message.sent_at)
         if not hits:
             continue
         ticket, words, ids = by_ticket.setdefault(message.ticket_id, (message.ticket, [], []))

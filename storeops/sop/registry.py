@@ -51,9 +51,40 @@ class FindingDraft:
 
 @dataclass(frozen=True, slots=True)
 class CheckContext:
+    """What a check runs with. ``playbook`` is the store's; a row that belongs to a channel (an
+    order, a case, a parcel, a campaign…) is judged by its channel's (:meth:`playbook_for`).
+    The channels' playbooks are read from the database with the store's stored values."""
+
     store: Any  # storeops.stores.models.Store
     playbook: Any  # storeops.stores.playbook.PlaybookSettings (store level)
     now: dt.datetime
+    # the channels' playbooks, read on first use (see _channel_books)
+    _books: dict[int | None, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def playbook_for(self, channel_id: int | None) -> Any:
+        """The playbook in force for a row of ``channel_id``: the store's values with the
+        channel's overrides; the store's own (:attr:`playbook`) for ``None`` or a channel that
+        overrides nothing. Every channel of the store is read in one query, the first time."""
+        if channel_id is None:
+            return self.playbook
+        return self._channel_books().get(channel_id, self.playbook)
+
+    def channel_playbooks(self) -> dict[int, Any]:
+        """The playbook of each channel that overrides something (by channel id); the other
+        channels follow the store's."""
+        return {c: b for c, b in self._channel_books().items() if c is not None}
+
+    def playbooks(self) -> list[Any]:
+        """The store's playbook and each channel's that overrides something: a check bounds its
+        query by the widest value among them, then judges each row with :meth:`playbook_for`."""
+        return [self.playbook, *self.channel_playbooks().values()]
+
+    def _channel_books(self) -> dict[int | None, Any]:
+        if not self._books:  # filled once: it always holds the store's key (None)
+            from storeops.stores.selectors import playbooks_by_channel
+
+            self._books.update(playbooks_by_channel(store_id=self.store.pk))
+        return self._books
 
     @property
     def today(self) -> dt.date:

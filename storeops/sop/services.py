@@ -53,13 +53,20 @@ def findings_sync(
     drafts: Iterable[FindingDraft],
     now: dt.datetime,
     playbook: PlaybookSettings,
+    playbook_for: Callable[[int | None], PlaybookSettings] | None = None,
 ) -> tuple[list[Finding], int, int]:
-    """Persist one check's current report for one store.
+    """Persist one check's current report for one store. A finding's default due time is the
+    SLA for its severity in ``playbook_for(draft.channel_id)`` (its channel's playbook), else in
+    ``playbook`` (the store's).
 
     New subjects become open findings; subjects already open are refreshed (last seen,
     occurrences, detail — severity may rise); open findings whose subject is no longer
     reported are resolved automatically. Returns (new findings, refreshed count, resolved count).
     """
+
+    def book(draft: FindingDraft) -> PlaybookSettings:
+        return playbook_for(draft.channel_id) if playbook_for is not None else playbook
+
     drafts_by_key: dict[str, FindingDraft] = {}
     for draft in drafts:
         drafts_by_key.setdefault(draft.subject_key, draft)
@@ -99,7 +106,7 @@ def findings_sync(
                     detail=draft.detail,
                     severity=draft.severity,
                     owner_role=check.owner_role,
-                    due_at=draft.due_at or _due_at(draft.severity, now, playbook),
+                    due_at=draft.due_at or _due_at(draft.severity, now, book(draft)),
                     first_seen_at=now,
                     last_seen_at=now,
                 )
@@ -128,7 +135,9 @@ def findings_sync(
             finding.detail = draft.detail
             if _rank(draft.severity) > _rank(finding.severity):
                 finding.severity = draft.severity
-                finding.due_at = min(filter(None, [finding.due_at, _due_at(draft.severity, now, playbook)]))
+                finding.due_at = min(
+                    filter(None, [finding.due_at, _due_at(draft.severity, now, book(draft))])
+                )
             finding.save(
                 update_fields=[
                     "last_seen_at",
@@ -217,10 +226,11 @@ def check_run(
     started = time.monotonic()
     try:
         # Titles are stored, so they are written in the store's language whoever runs the check.
+        ctx = CheckContext(store=store, playbook=playbook, now=now)
         with translation.override(settings.LANGUAGE_CODE):
-            drafts = list(check.fn(CheckContext(store=store, playbook=playbook, now=now)))
+            drafts = list(check.fn(ctx))
         created, refreshed, resolved = findings_sync(
-            check=check, store=store, drafts=drafts, now=now, playbook=playbook
+            check=check, store=store, drafts=drafts, now=now, playbook=playbook, playbook_for=ctx.playbook_for
         )
         error = ""
     except Exception as exc:

@@ -327,6 +327,14 @@ class PlaybookSettings(BaseModel):
         ge=1,
         le=100,
     )
+    fraud_signal_window_hours: int = _s(
+        "ORD-01",
+        24,
+        "风险分统计窗口（小时）：同一电话的订单数、同一顾客的收货地址数",
+        "Fraud-score window (hours): orders to the same phone, addresses of the same customer",
+        ge=1,
+        le=720,
+    )
     presale_deposit_refund_ratio: Pct = _s(
         "PROMO-01",
         Decimal("0"),

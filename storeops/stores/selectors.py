@@ -50,6 +50,19 @@ def _layers(store_id: int, channel_id: int | None) -> tuple[dict, dict]:
     return store_values, channel_values
 
 
+def playbooks_by_channel(*, store_id: int) -> dict[int | None, pb.PlaybookSettings]:
+    """The effective playbook of the store (key ``None``) and of each of its channels that
+    overrides something (key: the channel's id), all from one query. A channel without a key
+    follows the store's: look up with ``books.get(channel_id) or books[None]``."""
+    rows = dict(Playbook.objects.filter(store_id=store_id).values_list("channel_id", "values"))
+    store_values = rows.pop(None, {})
+    books: dict[int | None, pb.PlaybookSettings] = {None: pb.resolve(store_values)}
+    for channel_id, channel_values in rows.items():
+        if channel_values:
+            books[channel_id] = pb.resolve(store_values, channel_values)
+    return books
+
+
 def playbook_get(*, store: Store, channel: Channel | None = None) -> pb.PlaybookSettings:
     """The effective playbook: defaults ← store overrides ← channel overrides."""
     store_values, channel_values = playbook_layers(store=store, channel=channel)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from storeops.accounts.roles import Role
 from storeops.fulfilment import selectors
@@ -62,6 +64,51 @@ def test_log_01_the_pickup_timeout_follows_the_stores_playbook(store, channel, s
     shipment = a_shipment(store, channel, "P2")
     checks_run(rule="LOG-01", store=store, now=at(7), notify=False)
     assert set(_open(store)) == {f"shipment:{shipment.pk}:pickup_timeout"}
+
+
+def _strict_channel(store, system):
+    """A channel that follows up after 6 hours without pickup and 12 hours without a scan."""
+    strict = st.channel_create(actor=system, store=store, kind="pinduoduo", code="pdd", name="拼多多")
+    st.playbook_update(
+        actor=system,
+        store=store,
+        channel=strict,
+        values={"pickup_timeout_hours": 6, "transit_stuck_hours": 12},
+    )
+    return strict
+
+
+def test_log_01_check_uses_the_channels_pickup_and_transit_hours(store, channel, system):
+    # given a parcel never picked up and one idle since +10 h on each channel
+    strict = _strict_channel(store, system)
+    waiting = {c.code: a_shipment(store, c, f"W-{c.code}") for c in (channel, strict)}
+    idle = {c.code: a_shipment(store, c, f"I-{c.code}") for c in (channel, strict)}
+    for s in idle.values():
+        scan(s, (1, "已揽收"), (10, "运输中"))
+    # when the check runs at +23 h: the strict channel's parcels are late, the store's 24/48 h not yet
+    checks_run(rule="LOG-01", store=store, now=at(23), notify=False)
+    assert set(_open(store)) == {
+        f"shipment:{waiting['pdd'].pk}:pickup_timeout",
+        f"shipment:{idle['pdd'].pk}:transit_stuck",
+    }
+    # at +59 h the store's hours apply to the channel without an override
+    checks_run(rule="LOG-01", store=store, now=at(59), notify=False)
+    assert set(_open(store)) == {
+        f"shipment:{s.pk}:{kind}"
+        for kind, group in (("pickup_timeout", waiting), ("transit_stuck", idle))
+        for s in group.values()
+    }
+
+
+def test_log_01_exception_list_uses_the_channels_hours(store, channel, system, make_user):
+    strict = _strict_channel(store, system)
+    now = timezone.now()
+    a_shipment(store, channel, "C-STORE", created_at=now - dt.timedelta(hours=7))
+    a_shipment(store, strict, "C-STRICT", created_at=now - dt.timedelta(hours=7))
+    client = Client()
+    client.force_login(make_user(Role.WAREHOUSE))
+    lines = client.get("/fulfilment/exceptions/?format=csv").content.decode("utf-8-sig").splitlines()
+    assert [line.split(",")[2] for line in lines[1:]] == ["C-STRICT"]
 
 
 def test_log_01_no_movement_for_48_hours_is_stuck_until_the_next_scan(store, channel):

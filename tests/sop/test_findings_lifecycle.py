@@ -52,6 +52,27 @@ def test_new_subject_raises_one_open_finding_with_due_time_from_the_playbook(sto
     assert finding.due_at == now + dt.timedelta(hours=24)
 
 
+def test_due_time_comes_from_the_playbook_of_the_findings_channel(store, channel, system):
+    # given a second channel whose warnings are due in 2 hours; the store keeps 24
+    fast = st.channel_create(actor=system, store=store, kind="pinduoduo", code="pdd", name="拼多多")
+    st.playbook_update(actor=system, store=store, channel=fast, values={"finding_due_hours_warning": 2})
+    REPORT.extend(
+        [
+            FindingDraft(subject_key="a", title="a", channel_id=fast.pk),
+            FindingDraft(subject_key="b", title="b", channel_id=channel.pk),
+            FindingDraft(subject_key="c", title="c"),
+        ]
+    )
+    now = timezone.now()
+    _run(store, now)
+    # then each finding is due by its channel's SLA, the store's for the others
+    assert dict(Finding.objects.values_list("subject_key", "due_at")) == {
+        "a": now + dt.timedelta(hours=2),
+        "b": now + dt.timedelta(hours=24),
+        "c": now + dt.timedelta(hours=24),
+    }
+
+
 def test_repeated_runs_deduplicate_and_count_occurrences(store):
     REPORT.append(FindingDraft(subject_key="sku:1", title="库存不足"))
     _run(store)
