@@ -315,19 +315,24 @@ def _kpi_in_range(metric: str, value: Decimal) -> bool:
     return 0 <= value < _KPI_MAX and (metric != KpiMetric.CONVERSION or value <= 1)
 
 
-def _step_mark(plan: LaunchPlan, step: str, actor: Actor, note: str = "") -> None:
+def _step_mark(
+    plan: LaunchPlan, step: str, actor: Actor, note: str = "", now: dt.datetime | None = None
+) -> None:
     LaunchChecklistItem.objects.filter(plan=plan, step=step).update(
-        done_at=timezone.now(), done_by=actor.label[:150], note=note[:300]
+        done_at=now or timezone.now(), done_by=actor.label[:150], note=note[:300]
     )
 
 
-def launch_step_complete(*, actor: Actor, plan: LaunchPlan, step: str, note: str = "") -> None:
+def launch_step_complete(
+    *, actor: Actor, plan: LaunchPlan, step: str, note: str = "", now: dt.datetime | None = None
+) -> None:
+    """Tick a checklist step: who (the actor) and when (``now``) are recorded with the note."""
     if step not in LaunchStep.values:
         raise ValidationError(_("未知的检查项"), fields={"step": _("未知的检查项")})
     if step == LaunchStep.KPI_TARGETS and not plan.targets.exists():
         raise Conflict(_("请先设定KPI目标"))
     with transaction.atomic():
-        _step_mark(plan, step, actor, note)
+        _step_mark(plan, step, actor, note, now)
         audit_record(
             actor=actor,
             action="launch_plan.complete_step",
