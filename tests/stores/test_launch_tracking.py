@@ -312,3 +312,91 @@ def test_store_07_console_launch_pages_are_in_the_operations_menu(store, make_us
     html = _client(make_user).get("/").content.decode()
     assert '<a href="/launch/" class="">上线计划</a>' in html
     assert 'href="/launch/"' not in _client(make_user, Role.WAREHOUSE).get("/").content.decode()
+
+
+def test_store_07_monthly_review_lists_the_measured_actuals_and_judges_only_ended_months(june, system):
+    from storeops.analytics import services as analytics
+
+    report = analytics.report_generate(
+        actor=system, store=june.store, kind="monthly", day=AFTER_JUNE, notify=False
+    )
+    rows = {(t["month"], t["metric"]): t for t in report.data["launch"]}
+    assert set(rows) == {(1, "gmv"), (1, "new_users"), (1, "conversion")}  # June's months only
+    assert (rows[(1, "gmv")]["actual"], rows[(1, "gmv")]["ok"]) == ("300.00", False)
+    assert (rows[(1, "conversion")]["actual"], rows[(1, "conversion")]["ok"]) == ("0.5000", True)
+    # a weekly review across the start of July: month 2 is shown to date, not judged
+    weekly = analytics.report_generate(
+        actor=system, store=june.store, kind="weekly", day=dt.date(2026, 7, 8), notify=False
+    )
+    july = {(t["month"], t["metric"]): t for t in weekly.data["launch"]}
+    assert (july[(2, "gmv")]["actual"], july[(2, "gmv")]["ok"]) == ("100.00", None)
+
+
+def test_store_07_api_edits_a_plan_and_gives_targets_against_actuals(june, store, channel, api_as, system):
+    client = api_as(Role.OPERATIONS)
+    base = f"/stores/{store.pk}/launch-plans/{june.pk}"
+    tracking = client.get(f"{base}/tracking")
+    assert tracking.status_code == 200
+    body = tracking.json()
+    assert body["miss_ratio"] == "0.10"
+    june_row = body["months"][0]
+    assert (june_row["state"], june_row["gmv_paid"], june_row["refunded"], june_row["uv"]) == (
+        "ended",
+        "400.00",
+        "100.00",
+        6,
+    )
+    gmv = next(c for c in june_row["cells"] if c["metric"] == "gmv")
+    assert (gmv["computed"], gmv["actual"], gmv["attainment"], gmv["missed"]) == (
+        "300.00",
+        "300.00",
+        "0.3000",
+        True,
+    )
+    # a live plan keeps its go-live date; its research can still change
+    refused = client.patch(base, {"planned_go_live": "2030-01-01"})
+    assert refused.status_code == 422
+    assert refused.json()["fields"]["planned_go_live"] == "计划已上线"
+    edited = client.patch(base, {"market_research": "复盘：客单价偏低"})
+    assert (edited.status_code, edited.json()["market_research"]) == (200, "复盘：客单价偏低")
+    # a typed actual, then removed again
+    target = june.targets.get(month=1, metric="gmv")
+    client.put(f"{base}/targets/{target.pk}/actual", {"actual": "950"})
+    assert client.get(f"{base}/tracking").json()["months"][0]["cells"][0]["actual"] == "950.0000"
+    assert client.put(f"{base}/targets/{target.pk}/actual", {"actual": None}).json()["actual"] is None
+    assert api_as(Role.WAREHOUSE).get(f"{base}/tracking").status_code == 403
+
+
+def test_store_07_console_edits_a_plan_and_goes_live_after_the_checklist(channel, system, make_user, today):
+    plan = st.launch_plan_create(actor=system, channel=channel, planned_go_live=today)
+    client = _client(make_user)
+    refused = client.post(f"/launch/{plan.pk}/edit/", {"planned_go_live": "", "market_research": "增长快"})
+    assert refused.status_code == 422
+    html = refused.content.decode()
+    assert '<span class="err">请填写计划上线日期</span>' in html
+    assert ">增长快</textarea>" in html
+    client.post(f"/launch/{plan.pk}/edit/", {"planned_go_live": "2030-03-01", "market_research": "增长快"})
+    plan.refresh_from_db()
+    assert (plan.planned_go_live, plan.market_research) == (dt.date(2030, 3, 1), "增长快")
+    # go-live is refused while a step is open, then allowed
+    client.post(f"/launch/{plan.pk}/go-live/")
+    plan.refresh_from_db()
+    assert plan.status == "preparing"
+    st.launch_targets_set(actor=system, plan=plan, targets=_targets(), months=3)
+    for step in LaunchStep.values:
+        st.launch_step_complete(actor=system, plan=plan, step=step)
+    client.post(f"/launch/{plan.pk}/go-live/")
+    plan.refresh_from_db()
+    assert (plan.status, plan.went_live_on) == ("live", today)
+
+
+def test_store_07_a_launch_finding_links_to_its_plan(june, store, make_user):
+    from storeops.console.subjects import subject_link
+
+    checks_run(rule="STORE-07", store=store, now=_at(AFTER_JUNE), notify=False)
+    finding = Finding.objects.filter(rule_id="STORE-07").first()
+    assert subject_link(finding.subject_type, finding.subject_id, finding.detail) == f"/launch/{june.pk}/"
+    assert (
+        subject_link(finding.subject_type, finding.subject_id, finding.detail, make_user(Role.WAREHOUSE))
+        is None
+    )
