@@ -47,6 +47,7 @@ from tests.service.matrix_cases import (
     UPLOAD_SERVICE_ROUTES,
     service_world,
 )
+from tests.stores.matrix_cases import STORES_API_CASES, STORES_CONSOLE_CASES
 
 ROLES = list(Role)
 
@@ -165,7 +166,7 @@ API_CASES = {
     ),
     ("PUT", "/stores/{store_id}/launch-plans/{plan_id}/targets/{target_id}/actual"): (
         "/stores/{store}/launch-plans/{plan}/targets/{target}/actual",
-        {"actual": "10"},
+        {"actual": "0.5"},  # the first target is month 1 conversion (0..1)
     ),
     ("GET", "/findings/"): ("/findings/", None),
     ("GET", "/findings/checks"): ("/findings/checks", None),
@@ -371,6 +372,7 @@ API_CASES = {
     },
     **AFTERSALES_API_CASES,
     **ANALYTICS_API_CASES,  # MEM-04, MEM-07, DATA-06
+    **STORES_API_CASES,  # STORE-07 launch plans
     **BEHAVIOUR_API_CASES,
     **{
         ("GET", "/inventory/{store_id}/warehouses"): ("/inventory/{store}/warehouses", None),
@@ -930,6 +932,7 @@ CONSOLE_CASES = {
     **ANALYTICS_CONSOLE_CASES,  # MEM-04, MEM-07, DATA-06
     **BEHAVIOUR_CONSOLE_CASES,
     **ORDERS_CONSOLE_CASES,
+    **STORES_CONSOLE_CASES,  # STORE-07 launch plans
     **{  # orders (h7)
         "console:orders_list": ("GET", "/orders/?status=on_hold&q=m-held&big_promo=0", None),
         "console:orders_review_queue": ("GET", "/orders/review-queue/", None),

@@ -29,8 +29,8 @@ from storeops.core.queries import get_or_not_found
 from storeops.orders import selectors as order_selectors
 from storeops.service import selectors as service_selectors
 from storeops.sop import selectors as sop_selectors
-from storeops.stores.models import Store
-from storeops.stores.selectors import launch_targets_between, playbook_get
+from storeops.stores.models import KpiMetric, Store
+from storeops.stores.selectors import launch_plans, playbook_get
 
 REPORT_KIND_CHOICES = ReportKindChoice.choices
 REPORT_KIND_LABELS = dict(ReportKindChoice.choices)
@@ -227,25 +227,8 @@ def report_build(*, store: Store, kind: str, start: dt.date, end: dt.date) -> di
         },
     ]
     missed = sum(1 for s in sections for r in s["rows"] if r["ok"] is False)
-    launch = []
-    if kind != ReportKindChoice.DAILY:
-        for t in launch_targets_between(store=store, start=start, end=end):
-            target, actual = t["target"], t["actual"]
-            ok = None if actual is None else actual >= target  # type: ignore[operator]
-            missed += ok is False
-            launch.append(
-                {
-                    "channel": t["channel"],
-                    "month": t["month"],
-                    "metric": t["metric"],
-                    "metric_label": t["metric_label"],
-                    "from": t["from"].isoformat(),  # type: ignore[attr-defined]
-                    "to": t["to"].isoformat(),  # type: ignore[attr-defined]
-                    "target": str(target),
-                    "actual": _dec(actual),  # type: ignore[arg-type]
-                    "ok": ok,
-                }
-            )
+    launch = _launch(store, start, end) if kind != ReportKindChoice.DAILY else []
+    missed += sum(1 for t in launch if t["ok"] is False)
     return {
         "store": store.name,
         "kind": kind,
@@ -343,6 +326,38 @@ def report_segment_rows(report: OperationsReport) -> list[dict[str, Any]]:
     if not seg:
         return []
     return [{**r, "label": str(SEGMENT_LABELS.get(r["segment"], r["segment"]))} for r in seg["rows"]]
+
+
+def _launch(store: Store, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """STORE-07 targets of the live channels whose month after go-live overlaps ``[start, end)``,
+    with the actual as of the period's last day (typed in, else measured); judged (``ok``) only
+    for a month that ended within the period."""
+    rows = []
+    for plan in launch_plans(store=store, status="live"):
+        tracking = selectors.launch_tracking(plan, today=end - dt.timedelta(days=1))
+        for month in tracking.months:
+            assert month.start is not None
+            assert month.end is not None
+            if not (month.start < end and month.end > start):
+                continue
+            for cell in month.cells:
+                if cell.target is None:
+                    continue
+                actual = cell.actual
+                rows.append(
+                    {
+                        "channel": plan.channel.name,
+                        "month": month.month,
+                        "metric": cell.metric,
+                        "metric_label": str(KpiMetric(cell.metric).label),
+                        "from": month.start.isoformat(),
+                        "to": month.end.isoformat(),
+                        "target": str(cell.target),
+                        "actual": _dec(actual),
+                        "ok": None if actual is None or month.end > end else actual >= cell.target,
+                    }
+                )
+    return rows
 
 
 def report_launch_rows(report: OperationsReport) -> list[dict[str, Any]]:

@@ -32,12 +32,14 @@ from storeops.catalog import selectors as catalog_selectors
 from storeops.core.errors import ValidationError
 from storeops.core.money import amount_text
 from storeops.core.queries import get_or_not_found
+from storeops.members import selectors as member_selectors
 from storeops.orders import selectors as order_selectors
 from storeops.pricing import selectors as pricing_selectors
 from storeops.service import selectors as service_selectors
-from storeops.stores.models import Store
+from storeops.stores import rules as store_rules
+from storeops.stores.models import LaunchPlan, Store
 from storeops.stores.playbook import PlaybookSettings
-from storeops.stores.selectors import playbook_get
+from storeops.stores.selectors import LAUNCH_METRIC_LABELS, LAUNCH_METRICS, playbook_get, playbook_get_by_id
 
 ROLES = ("operations", "tech", "customer_service")
 ROLE_LABELS = {
@@ -510,3 +512,205 @@ def experiment_assign(experiment: Experiment, customer_ref: str) -> str:
 
 def experiments_started(*, store: Store, since: dt.datetime) -> int:
     return Experiment.objects.filter(store=store, started_at__gte=since).count()
+
+
+# --- STORE-07: launch plans' actuals from StoreOps' own data ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodSales:
+    """DATA-01's measures over the days ``[start, end)`` of one channel (or the store): the
+    orders paid in them, what was refunded of those orders so far, orders placed and paid,
+    distinct buyers, new buyers and visitors (UV as :func:`daily_traffic`, summed by day)."""
+
+    start: dt.date
+    end: dt.date  # exclusive
+    gmv: Decimal  # paid
+    refunded: Decimal
+    buyers: int
+    new_buyers: int  # first paid order (on the channel, with one) in the period
+    placed: int
+    paid: int
+    uv: int
+
+    @property
+    def net_gmv(self) -> Decimal:
+        return self.gmv - self.refunded
+
+    @property
+    def conversion(self) -> Decimal | None:  # buyers ÷ UV; None without visitor data
+        return ratio(self.buyers, self.uv)
+
+    @property
+    def payment_conversion(self) -> Decimal | None:  # paid ÷ placed
+        return ratio(self.paid, self.placed)
+
+
+def period_sales(*, store: Store, start: dt.date, end: dt.date, channel_id: int | None = None) -> PeriodSales:
+    """:class:`PeriodSales` from the selectors the daily metrics and reports use (no SQL of its own)."""
+    last = end - dt.timedelta(days=1)
+    since = timezone.make_aware(dt.datetime.combine(start, dt.time()))
+    until = timezone.make_aware(dt.datetime.combine(end, dt.time()))
+    sales = order_selectors.sales_summary(store, since=since, until=until, channel_id=channel_id)
+    days = order_selectors.daily_sales(store, start=start, end=last, channel_id=channel_id).values()
+    traffic = daily_traffic(store=store, start=start, end=last, channel_id=channel_id).values()
+    return PeriodSales(
+        start=start,
+        end=end,
+        gmv=sales.gmv,
+        refunded=sales.refunded,
+        buyers=sales.buyers,
+        new_buyers=sales.new_buyers,
+        placed=sum(d.placed for d in days),
+        paid=sum(d.paid for d in days),
+        uv=sum(t.uv for t in traffic),
+    )
+
+
+LAUNCH_UNITS = {"gmv": "cny", "new_users": "count", "conversion": "ratio"}
+# why a month's measure is not there
+LAUNCH_MISSING_LABELS = {
+    "not_live": gettext_lazy("未上线"),
+    "not_started": gettext_lazy("未开始"),
+    "no_visitors": gettext_lazy("无访客数据"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchCell:
+    """One metric of one month: the target, the actual typed in (which wins) and the one measured."""
+
+    metric: str
+    target_id: int | None
+    target: Decimal | None
+    typed: Decimal | None
+    computed: Decimal | None
+    missing: str  # why ``computed`` is None: a LAUNCH_MISSING_LABELS key ("" when it is there)
+    final: bool  # the month has ended: the actual is final and judged against the target
+
+    @property
+    def unit(self) -> str:
+        return LAUNCH_UNITS[self.metric]
+
+    @property
+    def label(self) -> str:
+        return str(LAUNCH_METRIC_LABELS[self.metric])
+
+    @property
+    def actual(self) -> Decimal | None:
+        return self.typed if self.typed is not None else self.computed
+
+    @property
+    def attainment(self) -> Decimal | None:
+        return None if self.target is None else store_rules.attainment(self.actual, self.target)
+
+    def missed(self, miss_ratio: Decimal) -> bool:
+        """A final actual below target by more than ``miss_ratio`` (STORE-07's finding)."""
+        if not self.final or self.actual is None or self.target is None:
+            return False
+        return store_rules.target_missed(self.actual, self.target, miss_ratio)
+
+    @property
+    def missing_label(self) -> str:
+        return str(LAUNCH_MISSING_LABELS[self.missing]) if self.missing else ""
+
+    @property
+    def target_text(self) -> str:
+        return display(self.target, self.unit)
+
+    @property
+    def actual_text(self) -> str:
+        return display(self.actual, self.unit)
+
+    @property
+    def computed_text(self) -> str:
+        return display(self.computed, self.unit)
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchMonth:
+    month: int
+    start: dt.date | None  # None until the plan goes live
+    end: dt.date | None  # exclusive
+    state: str  # not_live / future / current / ended
+    sales: PeriodSales | None  # measured (to date, for the current month)
+    new_members: int | None  # members who joined the store in the month (all channels)
+    cells: list[LaunchCell]
+
+    @property
+    def last_day(self) -> dt.date | None:
+        return self.end - dt.timedelta(days=1) if self.end else None
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchTracking:
+    months: list[LaunchMonth]
+    miss_ratio: Decimal  # the channel's launch_target_miss_ratio
+
+    def missed(self) -> list[tuple[LaunchMonth, LaunchCell]]:
+        return [(m, c) for m in self.months for c in m.cells if c.missed(self.miss_ratio)]
+
+
+def launch_tracking(plan: LaunchPlan, *, today: dt.date, ended_only: bool = False) -> LaunchTracking:
+    """STORE-07: the plan's targets for each month after go-live against the actuals measured
+    from StoreOps' own data on the plan's channel — GMV paid less refunded, new buyers (first
+    paid order on the channel), conversion (buyers ÷ visitors, as DATA-01; none without visitor
+    data) — with an actual typed in on the target winning over the measured one. The current
+    month is measured to ``today`` (inclusive); ``ended_only``: measure only ended months."""
+    book = playbook_get_by_id(store_id=plan.store_id, channel_id=plan.channel_id)
+    targets = {(t.month, t.metric): t for t in plan.targets.all()}
+    months = max([book.launch_kpi_months, *(m for m, _k in targets)])
+    live = plan.went_live_on
+    spans = (
+        store_rules.launch_months(live, months) if live else [(n, None, None) for n in range(1, months + 1)]
+    )
+    out = []
+    for n, start, end in spans:
+        if start is None or end is None:
+            state = "not_live"
+        else:
+            state = "future" if start > today else "ended" if end <= today else "current"
+        measured = state == "ended" or (state == "current" and not ended_only)
+        sales = members = None
+        if measured:
+            assert start is not None
+            assert end is not None
+            stop = min(end, today + dt.timedelta(days=1))
+            sales = period_sales(store=plan.store, start=start, end=stop, channel_id=plan.channel_id)
+            members = member_selectors.joined_count(
+                store=plan.store,
+                start=timezone.make_aware(dt.datetime.combine(start, dt.time())),
+                end=timezone.make_aware(dt.datetime.combine(stop, dt.time())),
+            )
+        cells = []
+        for metric in LAUNCH_METRICS:
+            computed: Decimal | None = None
+            missing = "not_live" if state == "not_live" else "not_started" if state == "future" else ""
+            if sales is not None:
+                if metric == "gmv":
+                    computed = sales.net_gmv
+                elif metric == "new_users":
+                    computed = Decimal(sales.new_buyers)
+                else:
+                    computed = sales.conversion
+                    missing = "" if computed is not None else "no_visitors"
+            elif not missing:
+                missing = "not_started"  # the current month, when only ended ones are measured
+            target = targets.get((n, metric))
+            cells.append(
+                LaunchCell(
+                    metric=metric,
+                    target_id=target.pk if target else None,
+                    target=target.target if target else None,
+                    typed=target.actual if target else None,
+                    computed=computed,
+                    missing=missing,
+                    final=state == "ended",
+                )
+            )
+        out.append(
+            LaunchMonth(
+                month=n, start=start, end=end, state=state, sales=sales, new_members=members, cells=cells
+            )
+        )
+    return LaunchTracking(months=out, miss_ratio=book.launch_target_miss_ratio)

@@ -40,6 +40,11 @@ def _settlement(_subject_id: str, detail: dict[str, Any]) -> str | None:
     return reverse("console:finance_settlement", args=[report]) if isinstance(report, int) else None
 
 
+def _launch_target(_subject_id: str, detail: dict[str, Any]) -> str | None:
+    plan = detail.get("plan")
+    return reverse("console:launch_plan", args=[plan]) if isinstance(plan, int) else None
+
+
 def _case(subject_id: str, _detail: dict[str, Any]) -> str | None:
     return reverse("console:aftersales_detail", args=[subject_id]) if subject_id else None
 
@@ -56,6 +61,8 @@ _LINKS: dict[str, Callable[[str, dict[str, Any]], str | None]] = {
     "analytics.experiment": _pk("console:experiment_detail"),
     "outreach.campaign": _pk("console:outreach_campaign"),
     "aftersales.aftersale": _case,
+    "stores.launchplan": _pk("console:launch_plan"),
+    "stores.launchtarget": _launch_target,
 }
 
 

@@ -9,6 +9,7 @@ from storeops.console import (
     finance_views,
     fulfilment_views,
     inventory_views,
+    launch_views,
     marketing_views,
     members_views,
     orders_import_views,
@@ -51,6 +52,15 @@ urlpatterns = [
     path("audit/", views.audit, name="audit"),
     path("playbook/", views.playbook, name="playbook"),
     path("qualifications/", views.qualifications, name="qualifications"),
+    # STORE-07: new-store / new-channel launch plans
+    path("launch/", launch_views.launch_plans, name="launch_plans"),
+    path("launch/new/", launch_views.launch_plan_create, name="launch_plan_create"),
+    path("launch/<int:plan_id>/", launch_views.launch_plan, name="launch_plan"),
+    path("launch/<int:plan_id>/edit/", launch_views.launch_plan_edit, name="launch_plan_edit"),
+    path("launch/<int:plan_id>/targets/", launch_views.launch_plan_targets, name="launch_plan_targets"),
+    path("launch/<int:plan_id>/step/", launch_views.launch_plan_step, name="launch_plan_step"),
+    path("launch/<int:plan_id>/actual/", launch_views.launch_plan_actual, name="launch_plan_actual"),
+    path("launch/<int:plan_id>/go-live/", launch_views.launch_plan_go_live, name="launch_plan_go_live"),
     path("team-kpis/", analytics_views.team_kpis, name="team_kpis"),  # TEAM-01
     path("recommend/", recommend_views.overview, name="recommend_overview"),  # REC-01/02
     path("recommend/rebuild/", recommend_views.rebuild, name="recommend_rebuild"),

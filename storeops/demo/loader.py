@@ -1,4 +1,4 @@
-"""A small demo store: channels, qualifications (one expiring, one expired), a launch plan,
+"""A small demo store: channels, qualifications (one expiring, one expired), launch plans,
 one user per role — enough for the checks to find real problems on first start."""
 
 from __future__ import annotations
@@ -215,6 +215,46 @@ def demo_load(*, today: dt.date | None = None) -> tuple[Store, bool]:
             LaunchStep.TEST_BROWSE,
         ):
             stores.launch_step_complete(actor=actor, plan=plan, step=step)
+        # STORE-07: the own web shop went live 20 days ago after its full-chain test; its first
+        # month is measured to date from its orders and visitors (the launch plan page).
+        web_plan = stores.launch_plan_create(
+            actor=actor,
+            channel=channels["web"],
+            planned_go_live=today - dt.timedelta(days=21),
+            market_research="自营官网承接老客复购与会员运营，目标人群25–40岁城市白领，家居、咖啡类目为主。",
+        )
+        stores.launch_targets_set(
+            actor=actor,
+            plan=web_plan,
+            months=3,
+            targets={
+                (m, metric): value
+                for m in (1, 2, 3)
+                for metric, value in (
+                    (KpiMetric.GMV, Decimal(20000 * m)),
+                    (KpiMetric.NEW_USERS, Decimal(60 * m)),
+                    (KpiMetric.CONVERSION, Decimal("0.03")),
+                )
+            },
+        )
+        for days_before, step, note in (
+            (30, LaunchStep.MARKET_RESEARCH, ""),
+            (28, LaunchStep.QUALIFICATIONS, ""),
+            (25, LaunchStep.KPI_TARGETS, ""),
+            (23, LaunchStep.TEST_REGISTER, "手机号注册、验证码正常"),
+            (23, LaunchStep.TEST_BROWSE, "首页、类目、搜索、详情页正常"),
+            (22, LaunchStep.TEST_ORDER, "下单、优惠券抵扣正常"),
+            (22, LaunchStep.TEST_PAY, "支付宝、微信沙箱支付成功"),
+            (21, LaunchStep.TEST_AFTERSALES, "仅退款、退货退款流程走通"),
+        ):
+            stores.launch_step_complete(
+                actor=actor,
+                plan=web_plan,
+                step=step,
+                note=note,
+                now=known - dt.timedelta(days=days_before),
+            )
+        stores.launch_go_live(actor=actor, plan=web_plan, today=today - dt.timedelta(days=20))
         # Pinduoduo ships faster than the store default.
         stores.playbook_update(
             actor=actor, store=store, channel=channels["pdd"], values={"ship_promise_hours": 24}

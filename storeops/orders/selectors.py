@@ -762,14 +762,25 @@ class SalesSummary:
     buyers: int  # customers with a paid order in the period
     repeat_buyers: int  # of them, with two or more
     new_buyers: int  # of them, whose first paid order in this store is in the period
+    refunded: Decimal = Decimal("0.00")  # refunded so far of the period's paid orders
+
+    @property
+    def net_gmv(self) -> Decimal:  # paid less refunded (STORE-07 launch actuals)
+        return self.gmv - self.refunded
 
 
-def sales_summary(store: Store, *, since: dt.datetime, until: dt.datetime) -> SalesSummary:
+def sales_summary(
+    store: Store, *, since: dt.datetime, until: dt.datetime, channel_id: int | None = None
+) -> SalesSummary:
     """Orders paid in ``[since, until)`` (closed-unpaid orders never count; goods taken for
-    points are not a sale: they count neither as orders nor buyers, nor as a first purchase)."""
+    points are not a sale: they count neither as orders nor buyers, nor as a first purchase).
+    With ``channel_id``, that channel's orders only: a new buyer is then one whose first paid
+    order on the channel is in the period."""
     sales = Order.objects.filter(store=store).exclude(points_order_q())
+    if channel_id is not None:
+        sales = sales.filter(channel_id=channel_id)
     paid = sales.filter(paid_at__gte=since, paid_at__lt=until)
-    totals = paid.aggregate(gmv=Sum("paid_amount"), n=Count("id"))
+    totals = paid.aggregate(gmv=Sum("paid_amount"), refunded=Sum("refunded_amount"), n=Count("id"))
     per_buyer = list(paid.values("customer_ref").annotate(n=Count("id")).values_list("customer_ref", "n"))
     firsts = (
         sales.filter(paid_at__isnull=False, customer_ref__in=[c for c, _n in per_buyer])
@@ -783,6 +794,7 @@ def sales_summary(store: Store, *, since: dt.datetime, until: dt.datetime) -> Sa
         buyers=len(per_buyer),
         repeat_buyers=sum(1 for _c, n in per_buyer if n >= 2),
         new_buyers=firsts.count(),
+        refunded=(totals["refunded"] or Decimal("0")).quantize(Decimal("0.01")),
     )
 
 

@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
+from storeops.analytics.selectors import launch_tracking
 from storeops.core.api import OneOf, Page, paginate
 from storeops.stores import playbook as pb
 from storeops.stores import selectors, services
@@ -117,12 +119,18 @@ class LaunchTargetOut(Schema):
     actual: Decimal | None
 
 
+class LaunchPlanPatch(Schema):
+    planned_go_live: dt.date | None = None  # only before the plan goes live
+    market_research: str | None = None
+
+
 class LaunchPlanOut(Schema):
     id: int
     channel_id: int
     status: str
     planned_go_live: dt.date
     went_live_on: dt.date | None
+    market_research: str
     open_steps: list[str]
     targets: list[LaunchTargetOut]
 
@@ -151,7 +159,44 @@ class StepIn(Schema):
 
 
 class ActualIn(Schema):
-    actual: Decimal
+    actual: Decimal | None  # null: remove the typed actual (the measured one counts again)
+
+
+class LaunchCellOut(Schema):
+    metric: str
+    target_id: int | None
+    target: Decimal | None
+    typed: Decimal | None  # typed in by hand: wins over the measured one
+    computed: Decimal | None  # measured from the channel's orders and traffic
+    actual: Decimal | None  # typed, else computed
+    attainment: Decimal | None  # actual ÷ target
+    missing: str  # why computed is null: not_live / not_started / no_visitors
+    missed: bool  # an ended month below target by more than launch_target_miss_ratio
+
+
+class LaunchMonthOut(Schema):
+    month: int
+    start: dt.date | None
+    end: dt.date | None  # exclusive
+    state: str  # not_live / future / current (measured to today) / ended
+    gmv_paid: Decimal | None
+    refunded: Decimal | None
+    buyers: int | None
+    new_buyers: int | None
+    placed: int | None
+    paid: int | None
+    uv: int | None
+    payment_conversion: Decimal | None
+    new_members: int | None  # the whole store's
+    cells: list[LaunchCellOut]
+
+
+class LaunchTrackingOut(Schema):
+    plan_id: int
+    channel_id: int
+    went_live_on: dt.date | None
+    miss_ratio: Decimal
+    months: list[LaunchMonthOut]
 
 
 @router.get("/", response=Page[StoreOut], auth=perm("stores.view_store"))
@@ -276,6 +321,72 @@ def launch_plan_create(request: HttpRequest, store_id: int, payload: LaunchPlanI
     return Status(201, _plan(store_id, plan.pk))
 
 
+@router.patch(
+    "/{store_id}/launch-plans/{plan_id}", response=LaunchPlanOut, auth=perm("stores.change_launchplan")
+)
+def launch_plan_update(
+    request: HttpRequest, store_id: int, plan_id: int, payload: LaunchPlanPatch
+) -> LaunchPlan:
+    """Change the planned go-live date (before go-live) or the market research conclusions."""
+    services.launch_plan_update(
+        actor=principal(request).actor, plan=_plan(store_id, plan_id), **payload.dict(exclude_unset=True)
+    )
+    return _plan(store_id, plan_id)
+
+
+@router.get(
+    "/{store_id}/launch-plans/{plan_id}/tracking",
+    response=LaunchTrackingOut,
+    auth=perm("stores.view_launchplan"),
+)
+def launch_plan_tracking(request: HttpRequest, store_id: int, plan_id: int) -> dict[str, Any]:
+    """Each month's targets against the actuals: typed in, else measured from the channel's
+    orders (GMV paid less refunded, new buyers) and traffic (conversion = buyers ÷ visitors)."""
+    plan = _plan(store_id, plan_id)
+    tracking = launch_tracking(plan, today=timezone.localdate())
+    months = []
+    for m in tracking.months:
+        sales = m.sales
+        months.append(
+            {
+                "month": m.month,
+                "start": m.start,
+                "end": m.end,
+                "state": m.state,
+                "gmv_paid": sales.gmv if sales else None,
+                "refunded": sales.refunded if sales else None,
+                "buyers": sales.buyers if sales else None,
+                "new_buyers": sales.new_buyers if sales else None,
+                "placed": sales.placed if sales else None,
+                "paid": sales.paid if sales else None,
+                "uv": sales.uv if sales else None,
+                "payment_conversion": sales.payment_conversion if sales else None,
+                "new_members": m.new_members,
+                "cells": [
+                    {
+                        "metric": c.metric,
+                        "target_id": c.target_id,
+                        "target": c.target,
+                        "typed": c.typed,
+                        "computed": c.computed,
+                        "actual": c.actual,
+                        "attainment": c.attainment,
+                        "missing": c.missing,
+                        "missed": c.missed(tracking.miss_ratio),
+                    }
+                    for c in m.cells
+                ],
+            }
+        )
+    return {
+        "plan_id": plan.pk,
+        "channel_id": plan.channel_id,
+        "went_live_on": plan.went_live_on,
+        "miss_ratio": tracking.miss_ratio,
+        "months": months,
+    }
+
+
 @router.put(
     "/{store_id}/launch-plans/{plan_id}/targets",
     response=LaunchPlanOut,
@@ -310,8 +421,6 @@ def launch_step_complete(request: HttpRequest, store_id: int, plan_id: int, payl
     auth=perm("stores.change_launchplan"),
 )
 def launch_go_live(request: HttpRequest, store_id: int, plan_id: int) -> LaunchPlan:
-    from django.utils import timezone
-
     services.launch_go_live(
         actor=principal(request).actor, plan=_plan(store_id, plan_id), today=timezone.localdate()
     )

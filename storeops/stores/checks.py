@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
+from storeops.analytics.selectors import launch_tracking
 from storeops.catalog.selectors import listings_held
 from storeops.sop.registry import (
     CheckContext,
@@ -20,7 +22,7 @@ from storeops.sop.registry import (
     titled,
 )
 from storeops.stores.models import ChannelKind, KpiMetric, LaunchPlan, RuleChangeStatus
-from storeops.stores.selectors import qualifications_expiring, rule_changes_open
+from storeops.stores.selectors import launch_plans, launch_steps, qualifications_expiring, rule_changes_open
 
 
 @register_check(rule="STORE-02", title="资质到期预警", owner_role=Role.OPERATIONS, schedule=Schedule.DAILY)
@@ -76,66 +78,90 @@ def qualification_expiry(ctx: CheckContext) -> Iterator[FindingDraft]:
 
 @register_check(rule="STORE-07", title="新店上线计划跟踪", owner_role=Role.OWNER, schedule=Schedule.DAILY)
 def launch_plan_tracking(ctx: CheckContext) -> Iterator[FindingDraft]:
-    """Plans past their go-live date with open checklist steps; KPI months that ended with
-    no actual recorded, or with an actual below target."""
+    """Plans past their planned go-live date with checklist steps still open (the title counts
+    the full-chain test's open steps apart); KPI months that ended below target by more than the
+    channel's ``launch_target_miss_ratio`` — the actual typed in, else the one measured from
+    the channel's orders and traffic — or with no actual at all."""
     today = ctx.today
-    plans = (
-        LaunchPlan.objects.filter(store=ctx.store)
-        .select_related("channel")
-        .prefetch_related("items", "targets")
-    )
-    for plan in plans:
-        if plan.status == LaunchPlan.Status.PREPARING and plan.planned_go_live < today:
-            open_steps = [i.get_step_display() for i in plan.items.all() if i.done_at is None]
+    for plan in launch_plans(store=ctx.store):
+        open_steps = [r for r in launch_steps(plan) if r.done_at is None]
+        if plan.status == LaunchPlan.Status.PREPARING and plan.planned_go_live < today and open_steps:
+            tests_open = [r for r in open_steps if r.full_chain]
+            if tests_open:
+                key = gettext_noop(
+                    "%(channel)s 计划上线日 %(date)s 已过，仍有 %(n)s 项未完成，其中全链路测试 %(t)s 项"
+                )
+            else:
+                key = gettext_noop("%(channel)s 计划上线日 %(date)s 已过，仍有 %(n)s 项未完成")
             yield FindingDraft(
                 subject_key=f"launch_plan:{plan.pk}:overdue",
                 subject_type="stores.launchplan",
                 subject_id=str(plan.pk),
                 channel_id=plan.channel_id,
                 **titled(
-                    gettext_noop("%(channel)s 计划上线日 %(date)s 已过，仍有 %(n)s 项未完成"),
+                    key,
                     channel=plan.channel.name,
                     date=plan.planned_go_live.isoformat(),
                     n=len(open_steps),
+                    t=len(tests_open),
                 ),
-                detail={"open_steps": [str(s) for s in open_steps]},
+                detail={
+                    "open_steps": [r.label for r in open_steps],
+                    "open_full_chain_steps": [r.step for r in tests_open],
+                },
             )
         if plan.went_live_on is None:
             continue
-        for target in plan.targets.all():
-            month_end = _add_months(plan.went_live_on, target.month)
-            if month_end > today:
+        tracking = launch_tracking(plan, today=today, ended_only=True)
+        for month in tracking.months:
+            if month.state != "ended":
                 continue
-            if target.actual is None:
-                yield FindingDraft(
-                    subject_key=f"launch_target:{target.pk}:missing",
-                    subject_type="stores.launchtarget",
-                    subject_id=str(target.pk),
-                    channel_id=plan.channel_id,
-                    severity=Severity.INFO,
-                    **titled(
-                        gettext_noop("%(channel)s 第%(m)s个月「%(metric)s」尚未记录实际值"),
-                        channel=plan.channel.name,
-                        m=target.month,
-                        metric=msgid(KpiMetric(target.metric).label),
-                    ),
-                )
-            elif target.actual < target.target:
-                yield FindingDraft(
-                    subject_key=f"launch_target:{target.pk}:missed",
-                    subject_type="stores.launchtarget",
-                    subject_id=str(target.pk),
-                    channel_id=plan.channel_id,
-                    **titled(
-                        gettext_noop("%(channel)s 第%(m)s个月「%(metric)s」未达标：实际 %(a)s / 目标 %(t)s"),
-                        channel=plan.channel.name,
-                        m=target.month,
-                        metric=msgid(KpiMetric(target.metric).label),
-                        a=_fmt(target.actual),
-                        t=_fmt(target.target),
-                    ),
-                    detail={"target": str(target.target), "actual": str(target.actual)},
-                )
+            for cell in month.cells:
+                if cell.target_id is None or cell.target is None:
+                    continue
+                metric = msgid(KpiMetric(cell.metric).label)
+                if cell.actual is None:
+                    yield FindingDraft(
+                        subject_key=f"launch_target:{cell.target_id}:missing",
+                        subject_type="stores.launchtarget",
+                        subject_id=str(cell.target_id),
+                        channel_id=plan.channel_id,
+                        severity=Severity.INFO,
+                        **titled(
+                            gettext_noop("%(channel)s 第%(m)s个月「%(metric)s」尚未记录实际值"),
+                            channel=plan.channel.name,
+                            m=month.month,
+                            metric=metric,
+                        ),
+                        detail={"plan": plan.pk, "why": cell.missing},
+                    )
+                elif cell.missed(tracking.miss_ratio):
+                    yield FindingDraft(
+                        subject_key=f"launch_target:{cell.target_id}:missed",
+                        subject_type="stores.launchtarget",
+                        subject_id=str(cell.target_id),
+                        channel_id=plan.channel_id,
+                        **titled(
+                            gettext_noop(
+                                "%(channel)s 第%(m)s个月「%(metric)s」未达标："
+                                "实际 %(a)s / 目标 %(t)s（达成 %(p)s）"
+                            ),
+                            channel=plan.channel.name,
+                            m=month.month,
+                            metric=metric,
+                            a=_fmt(cell.metric, cell.actual),
+                            t=_fmt(cell.metric, cell.target),
+                            p=f"{(cell.attainment or 0) * 100:.0f}%",
+                        ),
+                        detail={
+                            "plan": plan.pk,
+                            "target": str(cell.target),
+                            "actual": str(cell.actual),
+                            "typed": cell.typed is not None,
+                            "computed": None if cell.computed is None else str(cell.computed),
+                            "miss_ratio": str(tracking.miss_ratio),
+                        },
+                    )
 
 
 @register_check(
@@ -178,14 +204,9 @@ def platform_rule_changes(ctx: CheckContext) -> Iterator[FindingDraft]:
         )
 
 
-def _fmt(value: object) -> str:
-    text = f"{value:f}" if hasattr(value, "normalize") else str(value)
+def _fmt(metric: str, value: Decimal) -> str:
+    """A launch KPI value in a finding's title: conversion as a percentage, others as numbers."""
+    if metric == KpiMetric.CONVERSION:
+        return f"{value * 100:.2f}".rstrip("0").rstrip(".") + "%"
+    text = f"{value.quantize(Decimal('0.01')):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _add_months(day, months: int):  # type: ignore[no-untyped-def]
-    import calendar
-
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))

@@ -35,6 +35,14 @@ class PlaybookSettings(BaseModel):
         "STORE-02", 30, "资质到期提前预警天数", "Warn days before a qualification expires", ge=1, le=365
     )
     launch_kpi_months: int = _s("STORE-07", 3, "新店KPI目标月数", "Months of launch KPI targets", ge=1, le=12)
+    launch_target_miss_ratio: Pct = _s(
+        "STORE-07",
+        Decimal("0.10"),
+        "上线KPI未达标容差（低于目标超过该比例即预警）",
+        "Launch KPI shortfall that raises a finding (share of the target)",
+        ge=0,
+        le=1,
+    )
     backup_keep_days: int = _s("STORE-06", 14, "备份保留天数", "Days of daily backups kept", ge=1, le=3650)
 
     # SEL

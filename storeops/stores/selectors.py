@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -14,6 +15,9 @@ from storeops.stores import playbook as pb
 from storeops.stores.models import (
     Channel,
     ChannelKind,
+    KpiMetric,
+    LaunchPlan,
+    LaunchStep,
     PlatformRuleChange,
     Playbook,
     Qualification,
@@ -142,39 +146,80 @@ def rule_changes_open(*, store: Store) -> QuerySet[PlatformRuleChange]:
     ).order_by("announced_at", "id")
 
 
-def launch_targets_between(*, store: Store, start: dt.date, end: dt.date) -> list[dict[str, object]]:
-    """STORE-07 launch targets of live channels whose month after go-live overlaps
-    ``[start, end)``: channel, month, metric, target and the recorded actual (DATA-06 reviews)."""
-    import calendar
+# --- launch plans (STORE-07) ---------------------------------------------------------------------
 
-    from storeops.stores.models import KpiMetric, LaunchTarget
+LAUNCH_STATUS_CHOICES = LaunchPlan.Status.choices
+LAUNCH_METRICS = KpiMetric.values  # the order of a month's targets: GMV, new users, conversion
+LAUNCH_METRIC_LABELS = dict(KpiMetric.choices)
+FULL_CHAIN_STEPS = (
+    LaunchStep.TEST_REGISTER,
+    LaunchStep.TEST_BROWSE,
+    LaunchStep.TEST_ORDER,
+    LaunchStep.TEST_PAY,
+    LaunchStep.TEST_AFTERSALES,
+)
 
-    def add_months(day: dt.date, months: int) -> dt.date:
-        index = day.month - 1 + months
-        year, month = day.year + index // 12, index % 12 + 1
-        return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
-    out: list[dict[str, object]] = []
-    rows = (
-        LaunchTarget.objects.filter(plan__store=store, plan__went_live_on__isnull=False)
-        .select_related("plan__channel")
-        .order_by("plan__channel__name", "month", "metric")
+def launch_plans(*, store: Store, status: str = "") -> QuerySet[LaunchPlan]:
+    """The store's launch plans with their channel, checklist and targets: the ones still
+    being prepared first, then the latest to go live; ``status`` one of the plan statuses."""
+    qs = LaunchPlan.objects.filter(store=store)
+    if status:
+        if status not in LaunchPlan.Status.values:
+            raise ValidationError(_("状态筛选无效"), fields={"status": _("未知的状态")})
+        qs = qs.filter(status=status)
+    return (
+        qs.select_related("channel")
+        .prefetch_related("items", "targets")
+        .order_by("-status", F("went_live_on").desc(nulls_first=True), "planned_go_live", "pk")
     )
-    for t in rows:
-        live = t.plan.went_live_on
-        assert live is not None
-        month_start, month_end = add_months(live, t.month - 1), add_months(live, t.month)
-        if month_start < end and month_end > start:
-            out.append(
-                {
-                    "channel": t.plan.channel.name,
-                    "month": t.month,
-                    "metric": t.metric,
-                    "metric_label": str(KpiMetric(t.metric).label),
-                    "from": month_start,
-                    "to": month_end,
-                    "target": t.target,
-                    "actual": t.actual,
-                }
+
+
+def launch_plan_get(*, store: Store, plan_id: int) -> LaunchPlan:
+    return get_or_not_found(
+        LaunchPlan.objects.select_related("channel", "store").prefetch_related("items", "targets"),
+        gettext_lazy("上线计划不存在"),
+        store=store,
+        pk=plan_id,
+    )
+
+
+def launch_channels_without_plan(*, store: Store) -> QuerySet[Channel]:
+    """The store's channels a new launch plan may be made for (one plan per channel)."""
+    return Channel.objects.filter(store=store, launch_plan__isnull=True).order_by("code")
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchStepRow:
+    step: str
+    label: str
+    full_chain: bool  # one of the full-chain test's steps (register → … → after-sales)
+    done_at: dt.datetime | None
+    done_by: str
+    note: str
+
+
+def launch_steps(plan: LaunchPlan) -> list[LaunchStepRow]:
+    """The plan's checklist in the order of :class:`LaunchStep` with who ticked each, and when."""
+    items = {i.step: i for i in plan.items.all()}
+    rows = []
+    for step in LaunchStep:
+        item = items.get(step.value)
+        rows.append(
+            LaunchStepRow(
+                step=step.value,
+                label=str(step.label),
+                full_chain=step in FULL_CHAIN_STEPS,
+                done_at=item.done_at if item else None,
+                done_by=item.done_by if item else "",
+                note=item.note if item else "",
             )
-    return out
+        )
+    return rows
+
+
+def launch_kpi_months(plan: LaunchPlan) -> int:
+    """The months the plan's targets cover: the channel's ``launch_kpi_months``, or more when
+    targets were set for more months before the setting was lowered."""
+    months = playbook_get_by_id(store_id=plan.store_id, channel_id=plan.channel_id).launch_kpi_months
+    return max([months, *(t.month for t in plan.targets.all())])

@@ -179,6 +179,7 @@ def playbook_update(
 def launch_plan_create(
     *, actor: Actor, channel: Channel, planned_go_live: dt.date, market_research: str = ""
 ) -> LaunchPlan:
+    market_research = clean_text(market_research, "market_research", limit=4000, required=False)
     if LaunchPlan.objects.filter(channel=channel).exists():
         raise Conflict(_("该渠道已有上线计划"))
     with transaction.atomic():
@@ -197,6 +198,45 @@ def launch_plan_create(
     return plan
 
 
+def launch_plan_update(
+    *,
+    actor: Actor,
+    plan: LaunchPlan,
+    planned_go_live: dt.date | None = None,
+    market_research: str | None = None,
+) -> LaunchPlan:
+    """Change the planned go-live date (only before the plan goes live) or the market research
+    conclusions; ``None`` leaves a field as it is."""
+    if planned_go_live is not None and plan.status != LaunchPlan.Status.PREPARING:
+        raise ValidationError(
+            _("已上线的计划不能修改计划上线日期"), fields={"planned_go_live": _("计划已上线")}
+        )
+    changes: dict[str, Any] = {}
+    if planned_go_live is not None:
+        changes["planned_go_live"] = planned_go_live
+    if market_research is not None:
+        changes["market_research"] = clean_text(
+            market_research, "market_research", limit=4000, required=False
+        )
+    if not changes:
+        return plan
+    with transaction.atomic():
+        locked = LaunchPlan.objects.select_for_update().get(pk=plan.pk)
+        before = snapshot(locked)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(changes))
+        audit_record(
+            actor=actor,
+            action="launch_plan.update",
+            obj=locked,
+            store_id=locked.store_id,
+            before=before,
+            after=snapshot(locked),
+        )
+    return locked
+
+
 def launch_targets_set(
     *, actor: Actor, plan: LaunchPlan, targets: dict[tuple[int, str], Any], months: int
 ) -> list[LaunchTarget]:
@@ -212,12 +252,11 @@ def launch_targets_set(
         if not 1 <= month <= months:
             errors[key] = _("月份必须在 1 到 %(n)s 之间") % {"n": months}
             continue
-        try:
-            value = Decimal(str(raw))
-        except InvalidOperation:
+        value = _kpi_value(raw)
+        if value is None:
             errors[key] = _("请输入数字")
             continue
-        if value < 0 or (metric == KpiMetric.CONVERSION and value > 1):
+        if not _kpi_in_range(metric, value):
             errors[key] = _("数值超出范围")
             continue
         clean[(month, metric)] = value
@@ -227,12 +266,26 @@ def launch_targets_set(
     if errors:
         raise ValidationError(_("KPI目标不完整或有误，未保存"), fields=errors)
     with transaction.atomic():
-        before = {f"m{t.month}.{t.metric}": str(t.target) for t in plan.targets.all()}
-        plan.targets.all().delete()
-        rows = LaunchTarget.objects.bulk_create(
-            LaunchTarget(plan=plan, month=m, metric=k, target=v) for (m, k), v in sorted(clean.items())
+        existing = {
+            (t.month, t.metric): t for t in LaunchTarget.objects.select_for_update().filter(plan=plan)
+        }
+        before = {f"m{m}.{k}": str(t.target) for (m, k), t in existing.items()}
+        # update in place: an actual typed in on a target is kept when its target changes
+        LaunchTarget.objects.filter(pk__in=[t.pk for key, t in existing.items() if key not in clean]).delete()
+        changed = []
+        for key, value in clean.items():
+            if key in existing and existing[key].target != value:
+                existing[key].target = value
+                changed.append(existing[key])
+        LaunchTarget.objects.bulk_update(changed, ["target"])
+        LaunchTarget.objects.bulk_create(
+            LaunchTarget(plan=plan, month=m, metric=k, target=v)
+            for (m, k), v in sorted(clean.items())
+            if (m, k) not in existing
         )
-        _step_mark(plan, LaunchStep.KPI_TARGETS, actor)
+        rows = list(LaunchTarget.objects.filter(plan=plan).order_by("month", "metric"))
+        if not plan.items.filter(step=LaunchStep.KPI_TARGETS, done_at__isnull=False).exists():
+            _step_mark(plan, LaunchStep.KPI_TARGETS, actor)
         audit_record(
             actor=actor,
             action="launch_plan.set_targets",
@@ -244,19 +297,42 @@ def launch_targets_set(
     return rows
 
 
-def _step_mark(plan: LaunchPlan, step: str, actor: Actor, note: str = "") -> None:
+_KPI_MAX = Decimal("1e12")  # the columns hold 16 digits, 4 of them decimals
+
+
+def _kpi_value(raw: Any) -> Decimal | None:
+    """A target or actual as a Decimal to 4 places; None when it is not a finite number."""
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        return None
+    if not value.is_finite():
+        return None
+    return value.quantize(Decimal("0.0001")) if abs(value) < _KPI_MAX else value
+
+
+def _kpi_in_range(metric: str, value: Decimal) -> bool:
+    return 0 <= value < _KPI_MAX and (metric != KpiMetric.CONVERSION or value <= 1)
+
+
+def _step_mark(
+    plan: LaunchPlan, step: str, actor: Actor, note: str = "", now: dt.datetime | None = None
+) -> None:
     LaunchChecklistItem.objects.filter(plan=plan, step=step).update(
-        done_at=timezone.now(), done_by=actor.label[:150], note=note[:300]
+        done_at=now or timezone.now(), done_by=actor.label[:150], note=note[:300]
     )
 
 
-def launch_step_complete(*, actor: Actor, plan: LaunchPlan, step: str, note: str = "") -> None:
+def launch_step_complete(
+    *, actor: Actor, plan: LaunchPlan, step: str, note: str = "", now: dt.datetime | None = None
+) -> None:
+    """Tick a checklist step: who (the actor) and when (``now``) are recorded with the note."""
     if step not in LaunchStep.values:
         raise ValidationError(_("未知的检查项"), fields={"step": _("未知的检查项")})
     if step == LaunchStep.KPI_TARGETS and not plan.targets.exists():
         raise Conflict(_("请先设定KPI目标"))
     with transaction.atomic():
-        _step_mark(plan, step, actor, note)
+        _step_mark(plan, step, actor, note, now)
         audit_record(
             actor=actor,
             action="launch_plan.complete_step",
@@ -289,9 +365,20 @@ def launch_go_live(*, actor: Actor, plan: LaunchPlan, today: dt.date) -> LaunchP
     return plan
 
 
-def launch_target_record_actual(*, actor: Actor, target: LaunchTarget, actual: Decimal) -> LaunchTarget:
-    if actual < 0:
-        raise ValidationError(_("实际值不能为负"), fields={"actual": _("实际值不能为负")})
+def launch_target_record_actual(
+    *, actor: Actor, target: LaunchTarget, actual: Decimal | str | None
+) -> LaunchTarget:
+    """Type in a month's actual by hand: it wins over the one measured from StoreOps' data
+    (e.g. a marketplace's own figures); ``None`` removes it (back to the measured one)."""
+    if actual is not None:
+        value = _kpi_value(actual)
+        if value is None:
+            raise ValidationError(_("请输入数字"), fields={"actual": _("请输入数字")})
+        if value < 0:
+            raise ValidationError(_("实际值不能为负"), fields={"actual": _("实际值不能为负")})
+        if not _kpi_in_range(target.metric, value):
+            raise ValidationError(_("数值超出范围"), fields={"actual": _("数值超出范围")})
+        actual = value
     with transaction.atomic():
         before = {"actual": str(target.actual) if target.actual is not None else None}
         target.actual = actual
@@ -302,7 +389,11 @@ def launch_target_record_actual(*, actor: Actor, target: LaunchTarget, actual: D
             obj=target.plan,
             store_id=target.plan.store_id,
             before=before,
-            after={"actual": str(actual), "month": target.month, "metric": target.metric},
+            after={
+                "actual": str(actual) if actual is not None else None,
+                "month": target.month,
+                "metric": target.metric,
+            },
         )
     return target
 
