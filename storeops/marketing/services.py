@@ -650,16 +650,16 @@ def campaign_metrics_count(
         return MetricsCounted(hours=(), counted_fields=fields)
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)  # one count at a time
-        existing = {
+        existing = {  # only what decides; the counted fields are all set below
             m.hour: m
             for m in CampaignMetricHourly.objects.filter(
                 campaign=locked, hour__gte=hours[0], hour__lte=hours[-1]
-            )
+            ).only("pk", "hour", "counted_at")
         }
         if recount:
             todo = hours
         else:
-            settle = dt.timedelta(minutes=selectors.campaign_playbook(locked).payment_pending_minutes)
+            settle = dt.timedelta(minutes=selectors.campaign_playbook(campaign).payment_pending_minutes)
             todo = rules.hours_to_count(hours, {h: m.counted_at for h, m in existing.items()}, settle)
         if not todo:
             return MetricsCounted(hours=(), counted_fields=fields)

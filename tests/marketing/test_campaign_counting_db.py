@@ -323,8 +323,13 @@ def test_promo_06_api_series_says_what_was_counted_and_marketing_can_recount(
     assert row["counted_fields"] == sorted(["orders", "gmv", "payment_attempts", "payment_failures"])
     assert row["counted_at"] is not None
     # and the import of typed figures answers which counted ones it kept
-    kept = marketing.post(url, {"rows": [{"hour": "2026-06-01T18:00:00+08:00", "exposure": 900, "orders": 1}]})
-    assert kept.json() == {"count": 1, "kept_counted": ["gmv", "orders", "payment_attempts", "payment_failures"]}
+    kept = marketing.post(
+        url, {"rows": [{"hour": "2026-06-01T18:00:00+08:00", "exposure": 900, "orders": 1}]}
+    )
+    assert kept.json() == {
+        "count": 1,
+        "kept_counted": ["gmv", "orders", "payment_attempts", "payment_failures"],
+    }
     # and the recount is logged with who asked
     entry = AuditEntry.objects.filter(action="campaign.metrics_recount").get()
     assert entry.actor_label == "u_marketing"
