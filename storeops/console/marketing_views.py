@@ -633,13 +633,14 @@ def campaign_metrics(request: HttpRequest, campaign_id: int) -> HttpResponse:
     back = reverse("console:marketing_campaign_detail", args=[campaign_id])
     now = timezone.localtime().replace(minute=0, second=0, microsecond=0)
     form = MetricForm(request.POST or None, initial={"hour": now - dt.timedelta(hours=1)})
-    for name in selectors.campaign_counted_fields(campaign):
+    counted = selectors.campaign_counted_fields(campaign)
+    for name in counted:
         form.fields[name].help_text = _("系统每小时根据订单、支付和优惠券统计；已统计的小时保留统计值")
     if request.method == "POST" and form.is_valid():
+        # a counted figure left at 0 was not typed (a value typed for it is checked)
+        row = {k: v for k, v in form.cleaned_data.items() if k not in counted or v}
         try:
-            result = ms.campaign_metrics_record(
-                actor=_actor(request), campaign=campaign, rows=[form.cleaned_data]
-            )
+            result = ms.campaign_metrics_record(actor=_actor(request), campaign=campaign, rows=[row])
         except DomainError as exc:
             _put_errors(form, exc, {f"0.{name}": name for name in form.fields})
         else:

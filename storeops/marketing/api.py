@@ -505,7 +505,7 @@ def campaign_metrics_record(
     result = services.campaign_metrics_record(
         actor=principal(request).actor,
         campaign=_campaign(store_id, campaign_id),
-        rows=[r.dict() for r in payload.rows],
+        rows=[r.dict(exclude_unset=True) for r in payload.rows],  # what was not sent is 0
     )
     return {"count": result.count, "kept_counted": list(result.kept_counted)}
 

@@ -562,12 +562,14 @@ class MetricsRecorded:
 def campaign_metrics_record(
     *, actor: Actor, campaign: Campaign, rows: Iterable[Mapping[str, Any]]
 ) -> MetricsRecorded:
-    """Insert or replace hourly figures (keyed by the hour, truncated to the hour). All or
-    nothing. Of an hour StoreOps counted (the hourly job, a recount), the counted figures are
-    kept: what was typed for them is not used (``kept_counted`` names them)."""
+    """Insert or replace hourly figures (keyed by the hour, truncated to the hour; a figure not
+    given is 0). All or nothing. Of an hour StoreOps counted (the hourly job, a recount), the
+    counted figures are kept: ``kept_counted`` names those given with another value, unused."""
     errors: dict[str, str] = {}
     cleaned: list[dict[str, Any]] = []
+    given: list[set[str]] = []
     for i, row in enumerate(rows):
+        given.append(set(row))
         hour = row.get("hour")
         if not isinstance(hour, dt.datetime):
             errors[f"{i}.hour"] = _("请填写小时（日期时间）")
@@ -595,14 +597,14 @@ def campaign_metrics_record(
                 campaign=campaign, hour__in=[v["hour"] for v in cleaned]
             )
         }
-        for values in cleaned:
+        for values, sent in zip(cleaned, given, strict=True):
             row = existing.get(values["hour"]) or CampaignMetricHourly(campaign=campaign, hour=values["hour"])
             counted = set(row.counted_fields or ())
             for name, value in values.items():
-                if name in counted:
-                    kept.add(name)
-                else:
+                if name not in counted:
                     setattr(row, name, value)
+                elif name in sent and value != getattr(row, name):
+                    kept.add(name)
             row.save()
             existing[row.hour] = row
         audit_record(

@@ -144,7 +144,7 @@ def test_promo_06_recount_is_idempotent_and_keeps_typed_exposure_and_clicks(
     # then exposure and clicks change, the counted order count is kept and said so
     row = _row(campaign)
     assert (row.exposure, row.clicks, row.orders) == (6000, 320, 3)
-    assert "orders" in typed.kept_counted
+    assert typed.kept_counted == ("orders",)
     # and each count is in the operation log
     actions = list(
         AuditEntry.objects.filter(object_type="marketing.campaign", object_id=str(campaign.pk)).values_list(
@@ -326,10 +326,9 @@ def test_promo_06_api_series_says_what_was_counted_and_marketing_can_recount(
     kept = marketing.post(
         url, {"rows": [{"hour": "2026-06-01T18:00:00+08:00", "exposure": 900, "orders": 1}]}
     )
-    assert kept.json() == {
-        "count": 1,
-        "kept_counted": ["gmv", "orders", "payment_attempts", "payment_failures"],
-    }
+    # (only the counted figures sent with another value; those not sent are not "typed")
+    assert kept.json() == {"count": 1, "kept_counted": ["orders"]}
+    assert _row(campaign).exposure == 900
     # and the recount is logged with who asked
     entry = AuditEntry.objects.filter(action="campaign.metrics_recount").get()
     assert entry.actor_label == "u_marketing"
@@ -377,3 +376,33 @@ def test_promo_06_console_shows_counted_and_typed_figures_and_recounts(
     seen = analyst.get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
     assert '<span class="counted" title="系统统计">✓</span>' in seen
     assert "/metrics/recount/" not in seen
+
+
+def test_promo_06_console_typed_hour_keeps_the_counted_figures_and_says_which(
+    store, channel, world, make_user, other_channel
+):
+    # given 18:00 counted (3 orders)
+    campaign = an_approved_campaign(store, DAY1, channel=channel)
+    _hour_of_orders(world, other_channel)
+    ms.campaign_metrics_count(actor=ACTOR, campaign=campaign, now=T0 + HOUR + 3 * MIN)
+    client = Client()
+    client.force_login(make_user(Role.MARKETING))
+    form = client.get(f"/marketing/campaigns/{campaign.pk}/metrics/").content.decode()
+    assert "系统每小时根据订单、支付和优惠券统计；已统计的小时保留统计值" in form
+    # when marketing types the platform's exposure and clicks, and an order count, for 18:00
+    typed = {"hour": "2026-06-01T18:00", "exposure": "900", "clicks": "40", "orders": "5"}
+    zero = (
+        "coupons_issued",
+        "coupon_redemptions",
+        "payment_attempts",
+        "payment_failures",
+        "gmv",
+        "new_users",
+    )
+    typed |= dict.fromkeys(zero, "0")
+    page = client.post(f"/marketing/campaigns/{campaign.pk}/metrics/", typed, follow=True).content.decode()
+    # then exposure and clicks are saved, the counted order count kept, and the page says so
+    # (the counted figures left at 0 were not typed: not named)
+    row = _row(campaign)
+    assert (row.exposure, row.clicks, row.orders, row.gmv) == (900, 40, 3, Decimal("200.00"))
+    assert "这一小时的订单数由系统统计，保留统计值，未使用录入的数字" in page
