@@ -35,7 +35,7 @@ from storeops.console.views import (
 from storeops.core.errors import DomainError, NotFound, PermissionDenied
 from storeops.marketing import exports, selectors
 from storeops.marketing import services as ms
-from storeops.promotions.selectors import offers_to_link
+from storeops.promotions.selectors import coupon_template_list, offers_to_link
 from storeops.stores.selectors import channel_get, channel_list, playbook_get
 
 if TYPE_CHECKING:
@@ -117,6 +117,8 @@ def _campaign_page(
             timeline=[{"a": a, "step": _step_label(a.step)} for a in campaign.approvals.all()],
             actions=[(a, _ACTION_LABELS[a]()) for a in selectors.campaign_available_actions(campaign)],
             metrics=selectors.campaign_metric_rows(campaign=campaign),
+            counted_labels=_counted_labels(selectors.campaign_counted_fields(campaign)),
+            can_recount=campaign.status in selectors.CAMPAIGN_RECOUNT_STATES,
             monitor=selectors.campaign_monitor(campaign=campaign),
             reserve=selectors.campaign_cash_reserve(campaign),
             thresholds=selectors.campaign_thresholds(campaign),
@@ -126,6 +128,12 @@ def _campaign_page(
         ),
         status=code,
     )
+
+
+def _counted_labels(fields: Iterable[str]) -> str:
+    """The names of the figures StoreOps counts, for the monitoring table's legend."""
+    labels = {name: str(MetricForm.base_fields[name].label) for name in MetricForm.base_fields}
+    return _("、").join(labels[f] for f in fields if f in labels)
 
 
 def _back(campaign_id: int) -> HttpResponse:
@@ -181,6 +189,20 @@ def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> Http
         messages.error(request, str(exc.message))
     else:
         messages.success(request, _ACTION_DONE[action]())
+    return _back(campaign_id)
+
+
+@require_POST
+@console_view("marketing.change_campaignmetrichourly")
+def campaign_recount(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Count every hour of the campaign so far again from StoreOps' own rows (PROMO-06)."""
+    campaign = selectors.campaign_get(store=store_or_404(request), campaign_id=campaign_id)
+    try:
+        result = ms.campaign_metrics_count(actor=_actor(request), campaign=campaign, recount=True)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("已重新统计 %(n)s 个小时的数据") % {"n": len(result.hours)})
     return _back(campaign_id)
 
 
@@ -360,6 +382,13 @@ class CampaignForm(forms.Form):
         coerce=int,
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
+    coupon_templates = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("关联优惠券"),
+        required=False,
+        coerce=int,
+        help_text=gettext_lazy("这些模板发出和核销的券计入活动的核销率（每小时由系统统计）"),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
     stock = forms.CharField(
         label=gettext_lazy("备货计划"),
         required=False,
@@ -371,6 +400,9 @@ class CampaignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["channel"].choices = [("", _("全部渠道")), *channel_choices(store=store)]
         self.fields["offers"].choices = offer_choices(store=store, keep=self.initial.get("offers") or ())
+        self.fields["coupon_templates"].choices = [
+            (t.pk, f"#{t.pk} {t.name}") for t in coupon_template_list(store=store).order_by("-pk")
+        ]
         defaults = playbook_get(store=store)
         for name, value in (
             ("planned_redemption_rate", defaults.campaign_planned_redemption_rate),
@@ -433,7 +465,7 @@ class CampaignForm(forms.Form):
             (_("目标与阈值"), pick("target_gmv", "target_new_users", *_THRESHOLDS)),
             (_("活动阶段（预热 / 爆发 / 返场）"), pick(*phases)),
             (_("预算（元）"), pick(*budget)),
-            (_("备货与优惠"), pick("stock", "offers")),
+            (_("备货与优惠"), pick("stock", "offers", "coupon_templates")),
         ]
 
     def service_kwargs(self) -> tuple[dict[str, Any], dict[str, str]]:
@@ -441,6 +473,7 @@ class CampaignForm(forms.Form):
         data = self.cleaned_data
         mapping: dict[str, str] = {
             "offer_ids": "offers",
+            "coupon_template_ids": "coupon_templates",
             "phases": "phase_preheat_start",
             "budget": "budget_discount",
         }
@@ -475,6 +508,7 @@ class CampaignForm(forms.Form):
             "budget": budget,
             "stock": stock,
             "offer_ids": data.get("offers") or [],
+            "coupon_template_ids": data.get("coupon_templates") or [],
         }
         return kwargs, mapping
 
@@ -491,6 +525,7 @@ class CampaignForm(forms.Form):
             "target_new_users": campaign.target_new_users,
             **{name: _as_percent(getattr(campaign, name)) for name in _THRESHOLDS},
             "offers": [o.pk for o in campaign.offers.all()],
+            "coupon_templates": [t.pk for t in campaign.coupon_templates.all()],
             "stock": "\n".join(f"{s.sku.code},{s.planned_qty}" for s in campaign.stock_lines.all()),
         }
         for p in campaign.phases.all():
@@ -592,18 +627,30 @@ class MetricForm(forms.Form):
 
 @console_view("marketing.add_campaignmetrichourly")
 def campaign_metrics(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    """Enter one hour of live figures (PROMO-06); the same hour again replaces it."""
+    """Enter one hour of live figures (PROMO-06); the same hour again replaces it, except the
+    figures StoreOps counted for that hour (they are kept)."""
     campaign = selectors.campaign_get(store=store_or_404(request), campaign_id=campaign_id)
     back = reverse("console:marketing_campaign_detail", args=[campaign_id])
     now = timezone.localtime().replace(minute=0, second=0, microsecond=0)
     form = MetricForm(request.POST or None, initial={"hour": now - dt.timedelta(hours=1)})
+    counted = selectors.campaign_counted_fields(campaign)
+    for name in counted:
+        form.fields[name].help_text = _("系统每小时根据订单、支付和优惠券统计；已统计的小时保留统计值")
     if request.method == "POST" and form.is_valid():
+        # a counted figure left at 0 was not typed (a value typed for it is checked)
+        row = {k: v for k, v in form.cleaned_data.items() if k not in counted or v}
         try:
-            ms.campaign_metrics_record(actor=_actor(request), campaign=campaign, rows=[form.cleaned_data])
+            result = ms.campaign_metrics_record(actor=_actor(request), campaign=campaign, rows=[row])
         except DomainError as exc:
             _put_errors(form, exc, {f"0.{name}": name for name in form.fields})
         else:
             messages.success(request, _("小时数据已保存"))
+            if result.kept_counted:
+                messages.warning(
+                    request,
+                    _("这一小时的%(fields)s由系统统计，保留统计值，未使用录入的数字")
+                    % {"fields": _counted_labels(result.kept_counted)},
+                )
             return _back(campaign_id)
     return _form_page(
         request, form, title=_("录入小时数据：%(theme)s") % {"theme": campaign.theme}, back=back

@@ -163,6 +163,11 @@ urlpatterns = [
         marketing_views.campaign_metrics,
         name="marketing_campaign_metrics",
     ),
+    path(
+        "marketing/campaigns/<int:campaign_id>/metrics/recount/",
+        marketing_views.campaign_recount,
+        name="marketing_campaign_recount",
+    ),
     path("marketing/ads/new/", marketing_views.ad_plan_create, name="marketing_ad_plan_create"),
     path("marketing/ads/<int:plan_id>/edit/", marketing_views.ad_plan_edit, name="marketing_ad_plan_edit"),
     path(

@@ -64,6 +64,8 @@ class CampaignIn(Schema):
     budget: list[BudgetIn] = []
     stock: list[StockIn] = []
     offer_ids: list[int] = []
+    # PROMO-06: the coupon templates whose coupons are the campaign's (their redemption is counted)
+    coupon_template_ids: list[int] = []
 
 
 class CampaignOut(Schema):
@@ -76,6 +78,7 @@ class CampaignOut(Schema):
     target_gmv: Decimal
     target_new_users: int
     offer_ids: list[int]
+    coupon_template_ids: list[int]
     approved_at: dt.datetime | None
 
     @staticmethod
@@ -83,6 +86,12 @@ class CampaignOut(Schema):
         if isinstance(obj, dict):
             return list(obj["offer_ids"])
         return sorted(o.pk for o in obj.offers.all())
+
+    @staticmethod
+    def resolve_coupon_template_ids(obj: Any) -> list[int]:
+        if isinstance(obj, dict):
+            return list(obj["coupon_template_ids"])
+        return sorted(t.pk for t in obj.coupon_templates.all())
 
 
 class PhaseOut(Schema):
@@ -164,10 +173,25 @@ class MetricsIn(Schema):
 class MetricOut(MetricIn):
     redemption_rate: Decimal | None
     failure_rate: Decimal | None
+    # PROMO-06: the figures StoreOps counted from its own orders, payments and coupons, and
+    # when; the others were typed or imported
+    counted_fields: list[str]
+    counted_at: dt.datetime | None
 
 
 class CountOut(Schema):
     count: int
+
+
+class MetricsRecordedOut(CountOut):
+    kept_counted: list[str]  # typed for hours StoreOps counted: the counted figures were kept
+
+
+class RecountOut(Schema):
+    hours: int
+    first_hour: dt.datetime | None
+    last_hour: dt.datetime | None
+    counted_fields: list[str]
 
 
 class PostmortemIn(Schema):
@@ -300,6 +324,7 @@ def _detail(c: Campaign) -> dict[str, Any]:
         ],
         "approvals": list(c.approvals.all()),
         "offer_ids": sorted(o.pk for o in c.offers.all()),
+        "coupon_template_ids": sorted(t.pk for t in c.coupon_templates.all()),
         "thresholds": _thresholds(c),
     }
 
@@ -461,6 +486,8 @@ def campaign_metrics(request: HttpRequest, store_id: int, campaign_id: int) -> l
             **{f: getattr(r["m"], f) for f in MetricIn.model_fields},
             "redemption_rate": r["redemption_rate"],
             "failure_rate": r["failure_rate"],
+            "counted_fields": sorted(r["counted"]),
+            "counted_at": r["m"].counted_at,
         }
         for r in rows
     ]
@@ -468,18 +495,38 @@ def campaign_metrics(request: HttpRequest, store_id: int, campaign_id: int) -> l
 
 @router.post(
     "/{store_id}/campaigns/{campaign_id}/metrics",
-    response=CountOut,
+    response=MetricsRecordedOut,
     auth=perm("marketing.add_campaignmetrichourly"),
 )
 def campaign_metrics_record(
     request: HttpRequest, store_id: int, campaign_id: int, payload: MetricsIn
-) -> dict[str, int]:
-    count = services.campaign_metrics_record(
+) -> dict[str, Any]:
+    """Typed or imported hours; of an hour StoreOps counted, the counted figures are kept."""
+    result = services.campaign_metrics_record(
         actor=principal(request).actor,
         campaign=_campaign(store_id, campaign_id),
-        rows=[r.dict() for r in payload.rows],
+        rows=[r.dict(exclude_unset=True) for r in payload.rows],  # what was not sent is 0
     )
-    return {"count": count}
+    return {"count": result.count, "kept_counted": list(result.kept_counted)}
+
+
+@router.post(
+    "/{store_id}/campaigns/{campaign_id}/metrics/recount",
+    response=RecountOut,
+    auth=perm("marketing.change_campaignmetrichourly"),
+)
+def campaign_metrics_recount(request: HttpRequest, store_id: int, campaign_id: int) -> dict[str, Any]:
+    """PROMO-06: count every hour of the campaign so far again from StoreOps' own orders,
+    payments and coupons (409 ``campaign_not_running`` / ``campaign_not_started``)."""
+    result = services.campaign_metrics_count(
+        actor=principal(request).actor, campaign=_campaign(store_id, campaign_id), recount=True
+    )
+    return {
+        "hours": len(result.hours),
+        "first_hour": result.hours[0] if result.hours else None,
+        "last_hour": result.hours[-1] if result.hours else None,
+        "counted_fields": list(result.counted_fields),
+    }
 
 
 def _postmortem_out(c: Campaign) -> dict[str, Any]:

@@ -70,10 +70,13 @@ def big_promotion_planned_ahead(ctx: CheckContext) -> Iterator[FindingDraft]:
 
 @register_check(rule="PROMO-06", title="活动实时监控", owner_role=Role.MARKETING, schedule=Schedule.HOURLY)
 def campaign_live_monitoring(ctx: CheckContext) -> Iterator[FindingDraft]:
-    """Active campaigns: coupon redemption below plan; payment failures above the alert line
-    (the campaign's own thresholds, else the playbook's ``campaign_*``); hourly figures not
-    recorded for longer than ``campaign_monitor_minutes`` after the hour they cover."""
-    for c in selectors.campaigns_active(store=ctx.store):
+    """Active campaigns (and approved ones within their dates): coupon redemption below plan;
+    payment failures above the alert line in an hour with at least
+    ``campaign_failure_min_attempts`` attempts (the campaign's own thresholds, else the
+    playbook's ``campaign_*``); hourly figures not recorded for longer than
+    ``campaign_monitor_minutes`` after the hour they cover. The figures are those the hourly
+    job counts from StoreOps' own orders, payments and coupons, and those typed or imported."""
+    for c in selectors.campaigns_monitored(store=ctx.store, today=ctx.today):
         thresholds = selectors.campaign_thresholds(c)
         alerts = selectors.campaign_monitor(campaign=c)
         pb = ctx.playbook_for(c.channel_id)

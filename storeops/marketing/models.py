@@ -65,6 +65,11 @@ class Campaign(models.Model):
     offers = models.ManyToManyField(
         "promotions.Offer", blank=True, related_name="campaigns", verbose_name=_("关联优惠")
     )
+    # PROMO-06: the coupons of these templates are the campaign's: their copies issued and
+    # redeemed are counted into its hourly figures (the redemption rate).
+    coupon_templates = models.ManyToManyField(
+        "promotions.CouponTemplate", blank=True, related_name="campaigns", verbose_name=_("关联优惠券")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -189,7 +194,11 @@ class CampaignApproval(models.Model):
 
 
 class CampaignMetricHourly(models.Model):
-    """Hourly live figures of a campaign (PROMO-06), imported or entered."""
+    """Hourly live figures of a campaign (PROMO-06). Orders, GMV, payment attempts and failures
+    (and, when the campaign links coupon templates, coupons issued and redeemed) are counted
+    from StoreOps' own rows by the hourly job or a recount: ``counted_fields`` names them and
+    ``counted_at`` says when. The others (exposure, clicks, new users) come only from the
+    platform: imported or entered, never overwritten by a count."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="metrics")
     hour = models.DateTimeField(_("小时"))
@@ -202,6 +211,8 @@ class CampaignMetricHourly(models.Model):
     payment_failures = models.PositiveIntegerField(_("支付失败数"), default=0)
     gmv = models.DecimalField(_("GMV"), **MONEY, default=0)
     new_users = models.PositiveIntegerField(_("新用户"), default=0)
+    counted_fields = models.JSONField(_("系统统计的字段"), default=list, blank=True)
+    counted_at = models.DateTimeField(_("统计时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("活动小时数据")

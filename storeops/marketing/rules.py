@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
@@ -132,10 +132,16 @@ class MonitorAlerts:
 
 
 def monitor(
-    hours: Sequence[HourFigures], *, planned_redemption_rate: Decimal, max_failure_rate: Decimal
+    hours: Sequence[HourFigures],
+    *,
+    planned_redemption_rate: Decimal,
+    max_failure_rate: Decimal,
+    min_attempts: int = 1,
 ) -> MonitorAlerts:
     """Cumulative coupon redemption rate vs plan; the latest hour's payment failure rate vs
-    the threshold (with the hour before, to show whether it is rising)."""
+    the threshold (with the hour before, to show whether it is rising). The failure rate of
+    an hour with fewer than ``min_attempts`` payment attempts is shown but not judged (one
+    failure out of two attempts is not a 50% failure rate worth an alert)."""
     ordered = sorted(hours, key=lambda h: h.hour)
     redemption = ratio(sum(h.coupon_redemptions for h in ordered), sum(h.coupons_issued for h in ordered))
     with_attempts = [h for h in ordered if h.payment_attempts > 0]
@@ -154,8 +160,49 @@ def monitor(
         redemption_below_plan=redemption is not None and redemption < planned_redemption_rate,
         failure_rate=latest,
         previous_failure_rate=previous,
-        failure_above_threshold=latest is not None and latest > max_failure_rate,
+        failure_above_threshold=latest is not None
+        and with_attempts[-1].payment_attempts >= min_attempts
+        and latest > max_failure_rate,
     )
+
+
+# Hourly figures StoreOps counts from its own rows (PROMO-06): orders placed on the campaign's
+# channel, the GMV paid, payment attempts and failures; coupons issued and redeemed only when
+# the campaign links coupon templates. Exposure, clicks and new users come from the platform.
+COUNTED_FROM_ORDERS = ("orders", "gmv", "payment_attempts", "payment_failures")
+COUNTED_FROM_COUPONS = ("coupons_issued", "coupon_redemptions")
+HOUR = dt.timedelta(hours=1)
+
+
+def hour_floor(moment: dt.datetime) -> dt.datetime:
+    """The start of the (local, as given) hour ``moment`` is in."""
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def hour_starts(first: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """The whole hours from ``first`` (an hour start) that have ended by ``end``, stepped in
+    absolute time (an aware datetime plus a timedelta is wall-clock arithmetic)."""
+    tz = first.tzinfo
+    hour, stop = first.astimezone(dt.UTC), end.astimezone(dt.UTC)
+    hours = []
+    while hour + HOUR <= stop:
+        hours.append(hour.astimezone(tz))
+        hour += HOUR
+    return hours
+
+
+def hours_to_count(
+    hours: Sequence[dt.datetime], counted_at: Mapping[dt.datetime, dt.datetime | None], settle: dt.timedelta
+) -> list[dt.datetime]:
+    """Of ``hours``, those a count must (re)do: never counted, or counted before the hour
+    settled, ``settle`` after it ended (a payment started in the hour may be pending until
+    then: ``payment_pending_minutes``)."""
+    result = []
+    for hour in hours:
+        at = counted_at.get(hour)
+        if at is None or at < hour.astimezone(dt.UTC) + HOUR + settle:
+            result.append(hour)
+    return result
 
 
 def monitoring_stale(

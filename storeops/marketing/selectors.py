@@ -44,14 +44,18 @@ POSTMORTEM_QUESTIONS_TAIL_DAYS = 7
 
 
 def campaign_list(*, store: Store, status: str = "") -> QuerySet[Campaign]:
-    qs = Campaign.objects.filter(store=store).select_related("channel").prefetch_related("offers")
+    qs = (
+        Campaign.objects.filter(store=store)
+        .select_related("channel")
+        .prefetch_related("offers", "coupon_templates")
+    )
     return qs.filter(status=status) if status else qs
 
 
 def campaign_get(*, store: Store, campaign_id: int) -> Campaign:
     return get_or_not_found(
         Campaign.objects.select_related("store", "channel").prefetch_related(
-            "phases", "budget_lines", "stock_lines__sku", "approvals", "offers"
+            "phases", "budget_lines", "stock_lines__sku", "approvals", "offers", "coupon_templates"
         ),
         gettext_lazy("活动不存在"),
         store=store,
@@ -110,15 +114,66 @@ def campaign_metrics(*, campaign: Campaign) -> QuerySet[CampaignMetricHourly]:
 
 
 def campaign_metric_rows(*, campaign: Campaign) -> list[dict[str, Any]]:
-    """The monitoring table: each hour with its redemption and payment failure rates."""
+    """The monitoring table: each hour with its redemption and payment failure rates, and
+    which of its figures StoreOps counted (``counted``, a set of field names)."""
     return [
         {
             "m": m,
             "redemption_rate": rules.ratio(m.coupon_redemptions, m.coupons_issued),
             "failure_rate": rules.ratio(m.payment_failures, m.payment_attempts),
+            "counted": frozenset(m.counted_fields or ()),
         }
         for m in campaign_metrics(campaign=campaign)
     ]
+
+
+def campaign_counted_fields(campaign: Campaign) -> tuple[str, ...]:
+    """The hourly figures StoreOps counts for ``campaign`` (PROMO-06): orders, GMV, payment
+    attempts and failures; coupons issued and redeemed too when it links coupon templates."""
+    coupons = rules.COUNTED_FROM_COUPONS if campaign.coupon_templates.all() else ()  # prefetched or not
+    return (*rules.COUNTED_FROM_ORDERS, *coupons)
+
+
+def campaign_first_hour(campaign: Campaign) -> dt.datetime:
+    """The first hour counted: the campaign's first day from midnight (local time)."""
+    return timezone.make_aware(dt.datetime.combine(campaign.starts_on, dt.time.min))
+
+
+def campaign_hours(campaign: Campaign, *, now: dt.datetime) -> list[dt.datetime]:
+    """The campaign's whole hours that have ended by ``now``: from its first day's midnight to
+    its last day's end (local time)."""
+    end = timezone.make_aware(dt.datetime.combine(campaign.ends_on + dt.timedelta(days=1), dt.time.min))
+    return rules.hour_starts(campaign_first_hour(campaign), min(now, end))
+
+
+# PROMO-06: campaigns whose hours StoreOps counts, and which the hourly check watches: approved
+# by the whole chain (their offers are live) or activated. The count runs one day past the last
+# day, so its last hours are counted, and counted again once their payments settled.
+CAMPAIGN_COUNTED_STATES = (CampaignStatus.APPROVED, CampaignStatus.ACTIVE)
+# ... and those whose hours may be counted again on request (an ended one: orders imported late)
+CAMPAIGN_RECOUNT_STATES = (*CAMPAIGN_COUNTED_STATES, CampaignStatus.ENDED)
+
+
+def campaigns_to_count(*, today: dt.date) -> QuerySet[Campaign]:
+    """Every store's campaigns whose hours the hourly job counts (PROMO-06)."""
+    return (
+        Campaign.objects.filter(
+            status__in=CAMPAIGN_COUNTED_STATES,
+            starts_on__lte=today,
+            ends_on__gte=today - dt.timedelta(days=1),
+        )
+        .select_related("store", "channel")
+        .order_by("pk")
+    )
+
+
+def campaigns_monitored(*, store: Store, today: dt.date) -> QuerySet[Campaign]:
+    """The campaigns the PROMO-06 check watches: activated ones, and approved ones within
+    their dates (approved, their offers are live even before someone activates them)."""
+    return Campaign.objects.filter(store=store).filter(
+        Q(status=CampaignStatus.ACTIVE)
+        | Q(status=CampaignStatus.APPROVED, starts_on__lte=today, ends_on__gte=today)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +191,9 @@ def campaign_playbook(campaign: Campaign) -> PlaybookSettings:
     return playbook_get(store=campaign.store, channel=campaign.channel)
 
 
-def campaign_thresholds(campaign: Campaign) -> CampaignThresholds:
-    pb = campaign_playbook(campaign)
+def campaign_thresholds(campaign: Campaign, playbook: PlaybookSettings | None = None) -> CampaignThresholds:
+    """``playbook``: the campaign's playbook when the caller has it already."""
+    pb = playbook if playbook is not None else campaign_playbook(campaign)
     own = {
         "planned_redemption_rate": campaign.planned_redemption_rate,
         "max_payment_failure_rate": campaign.max_payment_failure_rate,
@@ -181,16 +237,14 @@ def campaign_monitor(*, campaign: Campaign) -> rules.MonitorAlerts:
         )
         for m in campaign_metrics(campaign=campaign)
     ]
-    thresholds = campaign_thresholds(campaign)
+    pb = campaign_playbook(campaign)
+    thresholds = campaign_thresholds(campaign, pb)
     return rules.monitor(
         hours,
         planned_redemption_rate=thresholds.planned_redemption_rate,
         max_failure_rate=thresholds.max_payment_failure_rate,
+        min_attempts=pb.campaign_failure_min_attempts,
     )
-
-
-def campaigns_active(*, store: Store) -> QuerySet[Campaign]:
-    return Campaign.objects.filter(store=store, status=CampaignStatus.ACTIVE)
 
 
 def campaigns_with_copy_out(*, store: Store) -> QuerySet[Campaign]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from storeops.audit.services import audit_record, snapshot
 from storeops.catalog.selectors import banned_word_errors, sku_get_by_code
 from storeops.core.context import Actor
-from storeops.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from storeops.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from storeops.core.money import Money
 from storeops.marketing import rules, selectors
 from storeops.marketing.models import (
@@ -44,13 +45,16 @@ from storeops.marketing.models import (
     PhaseKind,
 )
 from storeops.members import selectors as member_selectors
-from storeops.promotions.selectors import offer_list
+from storeops.orders import selectors as order_selectors
+from storeops.promotions import selectors as promotion_selectors
+from storeops.promotions.selectors import coupon_template_list, offer_list
 from storeops.promotions.services import offer_set_status
 from storeops.service import selectors as service_selectors
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbook_get
 
 State, Event = rules.CampaignState, rules.CampaignEvent
+log = logging.getLogger("storeops.marketing")
 
 
 def _decimal(
@@ -83,6 +87,7 @@ class _CleanPlan:
     budget: list[CampaignBudgetLine]
     stock: list[CampaignStockLine]
     offers: list[Any]
+    coupon_templates: list[Any]
 
 
 def _optional_rate(value: Any, field: str, errors: dict[str, str]) -> Decimal | None:
@@ -110,6 +115,7 @@ def _plan_clean(  # noqa: PLR0912, PLR0915  (one validation pass over the whole 
     budget: Iterable[Mapping[str, Any]],
     stock: Iterable[Mapping[str, Any]],
     offer_ids: Iterable[int],
+    coupon_template_ids: Iterable[int],
 ) -> _CleanPlan:
     errors: dict[str, str] = {}
     if not theme.strip():
@@ -179,6 +185,12 @@ def _plan_clean(  # noqa: PLR0912, PLR0915  (one validation pass over the whole 
         errors["offer_ids"] = _("优惠不存在：%(ids)s") % {
             "ids": ", ".join(str(i) for i in sorted(wanted - {o.pk for o in offers}))
         }
+    wanted = {int(t) for t in coupon_template_ids}
+    templates = list(coupon_template_list(store=store).filter(pk__in=wanted)) if wanted else []
+    if len(templates) != len(wanted):
+        errors["coupon_template_ids"] = _("优惠券模板不存在：%(ids)s") % {
+            "ids": ", ".join(str(i) for i in sorted(wanted - {t.pk for t in templates}))
+        }
     # LIST-02: the campaign copy against the store's banned-word list (catalog's scanner)
     errors.update(banned_word_errors(store=store, texts={"theme": theme, "mechanics": mechanics}))
     if errors:
@@ -199,6 +211,7 @@ def _plan_clean(  # noqa: PLR0912, PLR0915  (one validation pass over the whole 
         budget=budget_rows,
         stock=stock_rows,
         offers=offers,
+        coupon_templates=templates,
     )
 
 
@@ -209,6 +222,7 @@ def _plan_snapshot(campaign: Campaign) -> dict[str, Any]:
         "budget": [(b.kind, b.planned) for b in campaign.budget_lines.all()],
         "stock": [(s.sku_id, s.planned_qty) for s in campaign.stock_lines.all()],
         "offers": sorted(o.pk for o in campaign.offers.all()),
+        "coupon_templates": sorted(t.pk for t in campaign.coupon_templates.all()),
     }
 
 
@@ -231,8 +245,10 @@ def campaign_create(
     budget: Iterable[Mapping[str, Any]] = (),
     stock: Iterable[Mapping[str, Any]] = (),
     offer_ids: Iterable[int] = (),
+    coupon_template_ids: Iterable[int] = (),
 ) -> Campaign:
-    """Create a campaign plan in draft: phases, budget lines, stock plan, targets, offers.
+    """Create a campaign plan in draft: phases, budget lines, stock plan, targets, offers, and
+    the coupon templates whose coupons are the campaign's (PROMO-06 counts their redemption).
 
     A threshold left as None (planned redemption rate, payment-failure alert line, expected
     refund rate) follows the playbook's ``campaign_*`` setting (PROMO-06/08).
@@ -254,6 +270,7 @@ def campaign_create(
         budget=budget,
         stock=stock,
         offer_ids=offer_ids,
+        coupon_template_ids=coupon_template_ids,
     )
     with transaction.atomic():
         campaign = Campaign.objects.create(
@@ -265,6 +282,7 @@ def campaign_create(
             row.campaign = campaign
             row.save()
         campaign.offers.set(plan.offers)
+        campaign.coupon_templates.set(plan.coupon_templates)
         audit_record(
             actor=actor,
             action="campaign.create",
@@ -294,12 +312,13 @@ def campaign_update(
     budget: Iterable[Mapping[str, Any]] = (),
     stock: Iterable[Mapping[str, Any]] = (),
     offer_ids: Iterable[int] = (),
+    coupon_template_ids: Iterable[int] = (),
 ) -> Campaign:
     """Replace a draft plan (a new one, or one sent back by a reject) as a whole.
 
     Only drafts change: a plan under approval or approved is what the approvers saw. Phases,
-    budget lines, stock lines and offers become exactly the ones given; a budget line kept
-    keeps its recorded actual spend.
+    budget lines, stock lines, offers and coupon templates become exactly the ones given; a
+    budget line kept keeps its recorded actual spend.
     """
     plan = _plan_clean(
         store=campaign.store,
@@ -318,6 +337,7 @@ def campaign_update(
         budget=budget,
         stock=stock,
         offer_ids=offer_ids,
+        coupon_template_ids=coupon_template_ids,
     )
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -340,6 +360,7 @@ def campaign_update(
             row.campaign = locked
             row.save()
         locked.offers.set(plan.offers)
+        locked.coupon_templates.set(plan.coupon_templates)
         audit_record(
             actor=actor,
             action="campaign.update",
@@ -532,11 +553,23 @@ _METRIC_COUNTS = (
 )
 
 
-def campaign_metrics_record(*, actor: Actor, campaign: Campaign, rows: Iterable[Mapping[str, Any]]) -> int:
-    """Insert or replace hourly figures (keyed by the hour, truncated to the hour). All or nothing."""
+@dataclass(frozen=True, slots=True)
+class MetricsRecorded:
+    count: int  # hours recorded
+    kept_counted: tuple[str, ...]  # figures typed for hours StoreOps counted: kept as counted
+
+
+def campaign_metrics_record(
+    *, actor: Actor, campaign: Campaign, rows: Iterable[Mapping[str, Any]]
+) -> MetricsRecorded:
+    """Insert or replace hourly figures (keyed by the hour, truncated to the hour; a figure not
+    given is 0). All or nothing. Of an hour StoreOps counted (the hourly job, a recount), the
+    counted figures are kept: ``kept_counted`` names those given with another value, unused."""
     errors: dict[str, str] = {}
     cleaned: list[dict[str, Any]] = []
+    given: list[set[str]] = []
     for i, row in enumerate(rows):
+        given.append(set(row))
         hour = row.get("hour")
         if not isinstance(hour, dt.datetime):
             errors[f"{i}.hour"] = _("请填写小时（日期时间）")
@@ -556,21 +589,155 @@ def campaign_metrics_record(*, actor: Actor, campaign: Campaign, rows: Iterable[
         cleaned.append(values)
     if errors:
         raise ValidationError(_("小时数据有误，未导入"), fields=errors)
+    kept: set[str] = set()
     with transaction.atomic():
-        for values in cleaned:
-            CampaignMetricHourly.objects.update_or_create(
-                campaign=campaign,
-                hour=values["hour"],
-                defaults={k: v for k, v in values.items() if k != "hour"},
+        existing = {
+            m.hour: m
+            for m in CampaignMetricHourly.objects.select_for_update().filter(
+                campaign=campaign, hour__in=[v["hour"] for v in cleaned]
             )
+        }
+        for values, sent in zip(cleaned, given, strict=True):
+            row = existing.get(values["hour"]) or CampaignMetricHourly(campaign=campaign, hour=values["hour"])
+            counted = set(row.counted_fields or ())
+            for name, value in values.items():
+                if name not in counted:
+                    setattr(row, name, value)
+                elif name in sent and value != getattr(row, name):
+                    kept.add(name)
+            row.save()
+            existing[row.hour] = row
         audit_record(
             actor=actor,
             action="campaign.metrics_record",
             obj=campaign,
             store_id=campaign.store_id,
-            after={"hours": [v["hour"] for v in cleaned]},
+            after={"hours": [v["hour"] for v in cleaned], "kept_counted": sorted(kept)},
         )
-    return len(cleaned)
+    return MetricsRecorded(count=len(cleaned), kept_counted=tuple(sorted(kept)))
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsCounted:
+    hours: tuple[dt.datetime, ...]  # the hours counted (none: nothing to count yet)
+    counted_fields: tuple[str, ...]
+
+
+def campaign_metrics_count(
+    *, actor: Actor, campaign: Campaign, now: dt.datetime | None = None, recount: bool = False
+) -> MetricsCounted:
+    """PROMO-06: count a campaign's hourly figures from StoreOps' own rows, replacing the
+    counted figures of each hour (the others, exposure, clicks and new users, stay as typed or
+    imported): orders placed on its channel (every channel without one), the GMV paid,
+    payment attempts and failures, and the copies of its coupon templates issued and redeemed
+    (copies issued before its first hour count in that hour). A few grouped queries, whatever
+    the number of hours.
+
+    The hourly job counts the hours that ended since the campaign's first day and were not
+    counted yet, or were counted before their payments settled (``payment_pending_minutes``
+    after the hour): running it twice changes nothing. ``recount`` counts every hour so far
+    again (orders imported late, say), for a campaign that is approved, live or ended."""
+    now = timezone.localtime(now or timezone.now())
+    if recount and campaign.status not in selectors.CAMPAIGN_RECOUNT_STATES:
+        raise Conflict(
+            _("只有已审批、进行中或已结束的活动可以重新统计"),
+            fields={"status": campaign.get_status_display()},
+            code="campaign_not_running",
+        )
+    hours = selectors.campaign_hours(campaign, now=now)
+    if recount and not hours:
+        raise Conflict(_("活动尚未开始，还没有可统计的小时"), code="campaign_not_started")
+    fields = selectors.campaign_counted_fields(campaign)
+    if not hours:
+        return MetricsCounted(hours=(), counted_fields=fields)
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)  # one count at a time
+        existing = {  # only what decides; the counted fields are all set below
+            m.hour: m
+            for m in CampaignMetricHourly.objects.filter(
+                campaign=locked, hour__gte=hours[0], hour__lte=hours[-1]
+            ).only("pk", "hour", "counted_at")
+        }
+        if recount:
+            todo = hours
+        else:
+            settle = dt.timedelta(minutes=selectors.campaign_playbook(campaign).payment_pending_minutes)
+            todo = rules.hours_to_count(hours, {h: m.counted_at for h, m in existing.items()}, settle)
+        if not todo:
+            return MetricsCounted(hours=(), counted_fields=fields)
+        figures = _hour_figures(locked, todo, first_hour=hours[0], fields=fields)
+        created, updated = [], []
+        for hour in todo:
+            row = existing.get(hour)
+            if row is None:
+                row = CampaignMetricHourly(campaign=locked, hour=hour)
+                created.append(row)
+            else:
+                updated.append(row)
+            for name, value in figures[hour].items():
+                setattr(row, name, value)
+            row.counted_fields, row.counted_at = list(fields), now
+        CampaignMetricHourly.objects.bulk_create(created)
+        CampaignMetricHourly.objects.bulk_update(updated, [*fields, "counted_fields", "counted_at"])
+        audit_record(
+            actor=actor,
+            action="campaign.metrics_recount" if recount else "campaign.metrics_count",
+            obj=locked,
+            store_id=locked.store_id,
+            after={"from": todo[0], "to": todo[-1], "hours": len(todo), "counted_fields": list(fields)},
+        )
+    return MetricsCounted(hours=tuple(todo), counted_fields=fields)
+
+
+def _hour_figures(
+    campaign: Campaign, hours: list[dt.datetime], *, first_hour: dt.datetime, fields: tuple[str, ...]
+) -> dict[dt.datetime, dict[str, Any]]:
+    """The counted figures of each of ``hours`` (from StoreOps' orders, payments, coupons)."""
+    since, until = hours[0], hours[-1] + rules.HOUR
+    sales = order_selectors.hourly_sales(
+        campaign.store_id, since=since, until=until, channel_id=campaign.channel_id
+    )
+    coupons: dict[dt.datetime, tuple[int, int]] = {}
+    issued_before = 0
+    if "coupons_issued" in fields:
+        template_ids = list(campaign.coupon_templates.values_list("pk", flat=True))
+        coupons = promotion_selectors.coupon_hourly_counts(
+            template_ids=template_ids, since=since, until=until
+        )
+        if hours[0] == first_hour:
+            issued_before = promotion_selectors.coupons_issued_before(
+                template_ids=template_ids, before=first_hour
+            )
+    empty = order_selectors.HourSales()
+    result = {}
+    for hour in hours:
+        s = sales.get(hour, empty)
+        values: dict[str, Any] = {
+            "orders": s.orders,
+            "gmv": s.gmv,
+            "payment_attempts": s.payment_attempts,
+            "payment_failures": s.payment_failures,
+        }
+        if "coupons_issued" in fields:
+            issued, redeemed = coupons.get(hour, (0, 0))
+            values["coupons_issued"] = issued + (issued_before if hour == first_hour else 0)
+            values["coupon_redemptions"] = redeemed
+        result[hour] = values
+    return result
+
+
+def campaigns_metrics_count(*, actor: Actor, now: dt.datetime | None = None) -> int:
+    """The hourly job (PROMO-06): count every store's approved or live campaigns (see
+    :func:`campaign_metrics_count`). One campaign's failure does not stop the others.
+    Returns the hours counted."""
+    now = timezone.localtime(now or timezone.now())
+    done = 0
+    for campaign in selectors.campaigns_to_count(today=now.date()):
+        try:
+            done += len(campaign_metrics_count(actor=actor, campaign=campaign, now=now).hours)
+        except Exception:
+            log.exception("PROMO-06 hourly count failed for campaign %s", campaign.pk)
+    return done
 
 
 # ---- PROMO-07: post-mortem ------------------------------------------------------------------

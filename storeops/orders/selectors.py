@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -37,6 +37,7 @@ from storeops.orders.models import (
     Payment,
     PaymentCallback,
     PaymentRefund,
+    PaymentStatus,
     RefundStatus,
     Source,
 )
@@ -889,6 +890,67 @@ def daily_sales(
         )
         day += dt.timedelta(days=1)
     return out
+
+
+# --- a campaign's hours (PROMO-06) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HourSales:
+    orders: int = 0  # orders placed in the hour
+    gmv: Decimal = Decimal("0.00")  # paid in the hour
+    payment_attempts: int = 0  # payments started in the hour that have an outcome (not pending)
+    payment_failures: int = 0  # of them, failed or timed out
+
+
+_PAYMENT_FAILED = (PaymentStatus.FAILED, PaymentStatus.TIMED_OUT)
+
+
+def hourly_sales(
+    store: Store | int, *, since: dt.datetime, until: dt.datetime, channel_id: int | None = None
+) -> dict[dt.datetime, HourSales]:
+    """PROMO-06: per local hour of ``[since, until)`` with something in it, the orders placed
+    (one channel, or all), the GMV paid, and the payments started that have an outcome and how
+    many of them failed or timed out (a payment still pending is counted once it settles; one
+    the provider handed back counts as an attempt, not a failure). Goods taken for points are
+    not sales, as in :func:`daily_sales`. Three grouped queries, whatever the number of hours."""
+    tz = timezone.get_current_timezone()
+    store_id = store if isinstance(store, int) else store.pk
+    orders = Order.objects.filter(store_id=store_id).exclude(points_order_q())
+    payments = Payment.objects.filter(order__store_id=store_id).exclude(status=PaymentStatus.PENDING)
+    if channel_id is not None:
+        orders = orders.filter(channel_id=channel_id)
+        payments = payments.filter(order__channel_id=channel_id)
+    placed = (
+        orders.filter(created_at__gte=since, created_at__lt=until)
+        .annotate(hour=TruncHour("created_at", tzinfo=tz))
+        .values("hour")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    paid = (
+        orders.filter(paid_at__gte=since, paid_at__lt=until)
+        .annotate(hour=TruncHour("paid_at", tzinfo=tz))
+        .values("hour")
+        .annotate(gmv=Sum("paid_amount"))
+        .order_by()
+    )
+    tried = (
+        payments.filter(created_at__gte=since, created_at__lt=until)
+        .annotate(hour=TruncHour("created_at", tzinfo=tz))
+        .values("hour")
+        .annotate(n=Count("id"), failed=Count("id", filter=Q(status__in=_PAYMENT_FAILED)))
+        .order_by()
+    )
+    figures: dict[dt.datetime, dict[str, Any]] = {}
+    for r in placed:
+        figures.setdefault(r["hour"], {})["orders"] = r["n"]
+    for r in paid:
+        figures.setdefault(r["hour"], {})["gmv"] = (r["gmv"] or Decimal(0)).quantize(Decimal("0.01"))
+    for r in tried:
+        row = figures.setdefault(r["hour"], {})
+        row["payment_attempts"], row["payment_failures"] = r["n"], r["failed"]
+    return {hour: HourSales(**values) for hour, values in figures.items()}
 
 
 # --- paid orders and refunds of customers, for member points (MEM-02) --------------------------

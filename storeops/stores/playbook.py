@@ -239,6 +239,14 @@ class PlaybookSettings(BaseModel):
         ge=0,
         le=1,
     )
+    campaign_failure_min_attempts: int = _s(
+        "PROMO-06",
+        10,
+        "支付失败率告警的最少支付次数（一小时内少于此数不告警）",
+        "Min payment attempts in an hour before its failure rate can raise an alert",
+        ge=1,
+        le=100000,
+    )
     campaign_expected_refund_rate: Pct = _s(
         "PROMO-08",
         Decimal("0.10"),

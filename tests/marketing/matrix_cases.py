@@ -54,6 +54,10 @@ MARKETING_API_CASES = {
     ),
     ("GET", "/marketing/{store_id}/campaigns/{campaign_id}/metrics"): (_C + "/{mk_active}/metrics", None),
     ("POST", "/marketing/{store_id}/campaigns/{campaign_id}/metrics"): (_C + "/{mk_active}/metrics", _METRIC),
+    ("POST", "/marketing/{store_id}/campaigns/{campaign_id}/metrics/recount"): (
+        _C + "/{mk_active}/metrics/recount",
+        None,
+    ),
     ("GET", "/marketing/{store_id}/campaigns/{campaign_id}/postmortem"): (
         _C + "/{mk_ended}/postmortem",
         None,
@@ -120,6 +124,7 @@ MARKETING_CONSOLE_CASES = {
     "console:marketing_campaign_create": ("GET", _P + "new/", None),
     "console:marketing_campaign_edit": ("GET", _P + "{mk_draft}/edit/", None),
     "console:marketing_campaign_metrics": ("GET", _P + "{mk_active}/metrics/", None),
+    "console:marketing_campaign_recount": ("POST", _P + "{mk_active}/metrics/recount/", {}),
     "console:marketing_ad_plan_create": ("GET", "/marketing/ads/new/", None),
     "console:marketing_ad_plan_edit": ("GET", "/marketing/ads/{mk_adplan}/edit/", None),
     "console:marketing_ad_keyword_set": (

@@ -181,7 +181,7 @@ def _metrics(campaign, hours):
         }
         for i, (issued, redeemed, attempts, failures) in enumerate(hours)
     ]
-    return ms.campaign_metrics_record(actor=ACTOR, campaign=campaign, rows=rows)
+    return ms.campaign_metrics_record(actor=ACTOR, campaign=campaign, rows=rows).count
 
 
 def test_promo_06_hourly_check_flags_low_redemption_and_payment_failures(store, today, owner):

@@ -338,3 +338,26 @@ def test_promo_08_the_campaign_page_writes_every_amount_with_the_currency_sign(s
     html = _client(make_user, Role.MARKETING).get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
     assert "CNY" not in html
     assert "活动支出（预算） ¥10,000.00" in html
+
+
+def test_promo_06_console_plan_links_coupon_templates_and_the_edit_form_keeps_them(store, today, make_user):
+    from storeops.promotions import services as prs
+
+    # given a coupon template of the store
+    template = prs.coupon_template_create(
+        actor=ACTOR, store=store, name="满100减10", kind="store_threshold", threshold="100", amount="10"
+    )
+    client = _client(make_user, Role.MARKETING)
+    assert f'<option value="{template.pk}">#{template.pk} 满100减10</option>' in (
+        client.get("/marketing/campaigns/new/").content.decode()
+    )
+    # when a plan is saved linking it
+    client.post(
+        "/marketing/campaigns/new/", _form(today + dt.timedelta(days=50), coupon_templates=[template.pk])
+    )
+    # then its coupons are the campaign's, and the edit form shows it chosen
+    campaign = Campaign.objects.get(theme="618年中大促")
+    assert [t.pk for t in campaign.coupon_templates.all()] == [template.pk]
+    assert selectors.campaign_counted_fields(campaign)[-2:] == ("coupons_issued", "coupon_redemptions")
+    edit = client.get(f"/marketing/campaigns/{campaign.pk}/edit/").content.decode()
+    assert f'<option value="{template.pk}" selected>#{template.pk} 满100减10</option>' in edit

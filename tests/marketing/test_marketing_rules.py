@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 
 import pytest
@@ -91,6 +92,49 @@ def test_promo_06_no_coupons_issued_is_not_a_zero_redemption_rate():
         False,
         False,
     )
+
+
+def test_promo_06_few_payment_attempts_are_shown_but_not_judged():
+    # given the latest hour failed 1 of 2 payments, and a minimum of 10 attempts to judge
+    hours = [_hour(20, 0, 0, 2, 1)]
+    alerts = rules.monitor(
+        hours, planned_redemption_rate=Decimal("0.3"), max_failure_rate=Decimal("0.05"), min_attempts=10
+    )
+    # then the 50% is shown, but raises no alert; with 2 as the minimum it does
+    assert (alerts.failure_rate, alerts.failure_above_threshold) == (Decimal("0.5"), False)
+    judged = rules.monitor(
+        hours, planned_redemption_rate=Decimal("0.3"), max_failure_rate=Decimal("0.05"), min_attempts=2
+    )
+    assert judged.failure_above_threshold is True
+
+
+def test_promo_06_hour_starts_are_whole_local_hours_that_have_ended():
+    # given a zone half an hour off UTC (whole local hours are not whole UTC hours)
+    tz = zoneinfo.ZoneInfo("Asia/Kolkata")
+    first = dt.datetime(2026, 6, 1, 0, 0, tzinfo=tz)
+    # when the hours up to 02:59 are listed, then 00:00 and 01:00 (02:00 has not ended)
+    hours = rules.hour_starts(first, dt.datetime(2026, 6, 1, 2, 59, tzinfo=tz))
+    assert [h.strftime("%H:%M") for h in hours] == ["00:00", "01:00"]
+    # and across a daylight-saving change the hours are real hours (23 on the spring day)
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    day = rules.hour_starts(
+        dt.datetime(2026, 3, 29, 0, 0, tzinfo=paris), dt.datetime(2026, 3, 30, 0, 0, tzinfo=paris)
+    )
+    assert len(day) == 23
+    assert rules.hour_floor(dt.datetime(2026, 6, 1, 5, 47, 12, 9, tzinfo=tz)) == dt.datetime(
+        2026, 6, 1, 5, 0, tzinfo=tz
+    )
+
+
+def test_promo_06_hours_to_count_are_the_new_ones_and_those_not_settled_when_counted():
+    h = [dt.datetime(2026, 6, 1, n, tzinfo=dt.UTC) for n in range(4)]
+    settle = dt.timedelta(minutes=15)
+    counted_at = {
+        h[0]: dt.datetime(2026, 6, 1, 1, 20, tzinfo=dt.UTC),  # after 01:15: settled
+        h[1]: dt.datetime(2026, 6, 1, 2, 3, tzinfo=dt.UTC),  # before 02:15: count again
+        h[2]: None,  # typed, never counted
+    }
+    assert rules.hours_to_count(h, counted_at, settle) == h[1:]
 
 
 @pytest.mark.parametrize(
