@@ -32,7 +32,7 @@ from storeops.marketing.models import (
     MatchType,
     PhaseKind,
 )
-from storeops.stores.models import Channel, Store
+from storeops.stores.models import Channel, ChannelKind, Store
 from storeops.stores.playbook import PlaybookSettings
 from storeops.stores.selectors import playbook_get
 
@@ -129,9 +129,20 @@ def campaign_metric_rows(*, campaign: Campaign) -> list[dict[str, Any]]:
 
 def campaign_counted_fields(campaign: Campaign) -> tuple[str, ...]:
     """The hourly figures StoreOps counts for ``campaign`` (PROMO-06): orders, GMV, payment
-    attempts and failures; coupons issued and redeemed too when it links coupon templates."""
+    attempts and failures where StoreOps takes the orders and payments — a campaign on the own
+    web shop, or on all channels of a store that sells only there (a marketplace's orders reach
+    StoreOps by import, hours or days later and without payment attempts, so the platform's
+    figures stay as typed or imported); coupons issued and redeemed when it links coupon
+    templates (they are StoreOps' coupons on any channel)."""
+    if campaign.channel_id is not None:
+        own = campaign.channel.kind == ChannelKind.OWN_WEB
+    else:
+        own = (
+            not Channel.objects.filter(store_id=campaign.store_id).exclude(kind=ChannelKind.OWN_WEB).exists()
+        )
+    orders = rules.COUNTED_FROM_ORDERS if own else ()
     coupons = rules.COUNTED_FROM_COUPONS if campaign.coupon_templates.all() else ()  # prefetched or not
-    return (*rules.COUNTED_FROM_ORDERS, *coupons)
+    return (*orders, *coupons)
 
 
 def campaign_first_hour(campaign: Campaign) -> dt.datetime:

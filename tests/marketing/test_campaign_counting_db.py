@@ -42,13 +42,21 @@ DAY1 = dt.date(2026, 6, 1)
 
 
 @pytest.fixture
+def channel(store, system):
+    """The own web shop: StoreOps takes its orders and payments, so it counts them."""
+    return store_services.channel_create(actor=system, store=store, kind="own_web", code="web", name="官网")
+
+
+@pytest.fixture
 def world(store, channel):
     return World(store, channel)
 
 
 @pytest.fixture
 def other_channel(store, system):
-    return store_services.channel_create(actor=system, store=store, kind="jd", code="jd", name="京东旗舰店")
+    return store_services.channel_create(
+        actor=system, store=store, kind="own_web", code="web2", name="官网（海外）"
+    )
 
 
 def _row(campaign, hour=T0):
@@ -220,6 +228,7 @@ def test_promo_06_hours_outside_the_campaign_or_its_channel_are_not_counted(
 def test_promo_06_the_count_queries_do_not_grow_with_the_orders(store, channel, world):
     campaign = an_approved_campaign(store, DAY1, channel=channel)
     world.place(1, customer="a", now=T0 + MIN)
+    ms.campaign_metrics_count(actor=ACTOR, campaign=campaign, now=T0 + HOUR)  # loads what it caches
     with CaptureQueriesContext(connection) as one:
         ms.campaign_metrics_count(actor=ACTOR, campaign=campaign, now=T0 + HOUR, recount=True)
     for n in range(5):
@@ -406,3 +415,19 @@ def test_promo_06_console_typed_hour_keeps_the_counted_figures_and_says_which(
     row = _row(campaign)
     assert (row.exposure, row.clicks, row.orders, row.gmv) == (900, 40, 3, Decimal("200.00"))
     assert "这一小时的订单数由系统统计，保留统计值，未使用录入的数字" in page
+
+
+def test_promo_06_a_marketplace_campaign_keeps_the_platforms_typed_order_figures(store, system):
+    # given a Tmall campaign whose hour was typed from the platform's dashboard (its orders reach
+    # StoreOps only by a later import, without payment attempts)
+    tmall = store_services.channel_create(actor=system, store=store, kind="tmall", code="tm", name="天猫")
+    campaign = an_approved_campaign(store, DAY1, channel=tmall)
+    ms.campaign_metrics_record(
+        actor=ACTOR, campaign=campaign, rows=[{"hour": T0, "orders": 120, "gmv": "9000"}]
+    )
+    # when the hourly count runs
+    ms.campaign_metrics_count(actor=ACTOR, campaign=campaign, now=T0 + HOUR + 3 * MIN)
+    # then the platform's figures are not replaced by StoreOps' (zero) orders
+    row = _row(campaign)
+    assert (row.orders, row.gmv) == (120, Decimal("9000"))
+    assert "orders" not in (row.counted_fields or [])
