@@ -363,47 +363,61 @@ def tag_fallback(
 ) -> dict[ItemId, tuple[Neighbour, ...]]:
     """Similar neighbours from tags alone for the ``cold`` items: the ``candidates`` of the
     same category sharing at least one tag, scored ``tag_fallback_score × overlap``; top K,
-    ties by the neighbour's id; support 0."""
+    ties by the neighbour's id; support 0.
+
+    Per category, a block of cold items × the category's candidates at a time (at most
+    ``_FALLBACK_CELLS`` cells): shared tags by one sparse product, the overlap and each row's
+    best K in numpy."""
     cold, candidates = list(cold), list(candidates)
     if not cold or not candidates:
         return {}
     index = _index([*cold, *candidates])
-    items = list(index)
+    items = list(index)  # item_key order: a smaller index is a smaller id
     matrix = _tag_matrix(items, tags)
-    sizes = np.diff(matrix.indptr)
-    by_category: dict[Hashable, list[int]] = {}
+    sizes = np.diff(matrix.indptr).astype(np.int64)
+    pools: dict[Hashable, set[int]] = {}
     for item in candidates:
-        by_category.setdefault(categories.get(item), []).append(index[item])
-    cold_by_category: dict[Hashable, list[int]] = {}
+        pools.setdefault(categories.get(item), set()).add(index[item])
+    anchors_of: dict[Hashable, set[int]] = {}
     for item in cold:
-        cold_by_category.setdefault(categories.get(item), []).append(index[item])
-    parts: list[tuple[IntArray, IntArray, FloatArray]] = []
-    for category, cold_rows in cold_by_category.items():
-        pool = np.array(sorted(set(by_category.get(category, ()))), dtype=np.int64)
-        if category is None or not pool.size:
+        anchors_of.setdefault(categories.get(item), set()).add(index[item])
+    out: dict[ItemId, tuple[Neighbour, ...]] = {}
+    for category, anchor_set in anchors_of.items():
+        if category is None or category not in pools:
             continue
-        pool_t = matrix[pool].T.tocsc()
-        anchors = np.array(sorted(set(cold_rows)), dtype=np.int64)
+        pool = np.array(sorted(pools[category]), dtype=np.int64)
+        pool_tags = matrix[pool].T.tocsr()
+        anchors = np.array(sorted(anchor_set), dtype=np.int64)
+        take = min(policy.k, pool.size)
+        # ties: the smaller column (the smaller id) ranks first
+        tiebreak = np.arange(pool.size - 1, -1, -1, dtype=np.int64)
         step = max(1, _FALLBACK_CELLS // pool.size)
+        scale = policy.tag_fallback_score * 1_000_000
         for start in range(0, anchors.size, step):
             chunk = anchors[start : start + step]
-            shared = (matrix[chunk] @ pool_t).tocoo()
-            r, c, n = chunk[shared.row], pool[shared.col], shared.data
-            keep = r != c
-            r, c, n = r[keep], c[keep], n[keep]
-            overlap = n / (sizes[r] + sizes[c] - n)
-            scores = np.round(policy.tag_fallback_score * overlap, 6)
-            positive = scores > 0
-            parts.append((r[positive], c[positive], scores[positive]))
-    if not parts:
-        return {}
-    rows = np.concatenate([p[0] for p in parts]).astype(np.int64)
-    cols = np.concatenate([p[1] for p in parts]).astype(np.int64)
-    scores = np.concatenate([p[2] for p in parts]).astype(np.float64)
-    pairs = PairScores(
-        items=tuple(items), rows=rows, cols=cols, scores=scores, support=np.zeros(rows.size, dtype=np.int64)
-    )
-    return top_k(pairs, np.ones(rows.size, dtype=bool), Relation.SIMILAR, policy.k)
+            shared = (matrix[chunk] @ pool_tags).toarray()
+            union = sizes[chunk][:, None] + sizes[pool][None, :] - shared
+            # the score in millionths: tag_fallback_score × overlap rounded to 6 decimals
+            micro = np.rint(shared * scale / np.maximum(union, 1)).astype(np.int64)
+            at = np.searchsorted(pool, chunk)  # never itself
+            own = np.flatnonzero(pool[np.minimum(at, pool.size - 1)] == chunk)
+            micro[own, at[own]] = 0
+            key = micro * (pool.size + 1) + tiebreak[None, :]
+            best = np.argpartition(-key, take - 1, axis=1)[:, :take]
+            order = np.argsort(-np.take_along_axis(key, best, axis=1), axis=1, kind="stable")
+            best = np.take_along_axis(best, order, axis=1)
+            picked = np.take_along_axis(micro, best, axis=1) / 1_000_000
+            counts = (picked > 0).sum(axis=1).tolist()  # best first: the positive ones lead
+            # plain lists from here: numpy scalars are slow one by one
+            rows = zip(chunk.tolist(), pool[best].tolist(), picked.tolist(), counts, strict=True)
+            for row, cols, row_scores, n in rows:
+                if n:
+                    item = items[row]
+                    out[item] = tuple(
+                        Neighbour(item, items[c], Relation.SIMILAR, sc, 0, rank)
+                        for rank, c, sc in zip(range(1, n + 1), cols, row_scores, strict=False)
+                    )
+    return out
 
 
 def fit(
