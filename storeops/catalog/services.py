@@ -338,7 +338,8 @@ def product_create(
             store_id=store.pk,
             after={**snapshot(product), "skus": [s["code"] for s in clean_skus]},
         )
-        product_tags_set(actor=actor, product=product, tags=tags or {})
+        if tags or playbook_get_by_id(store_id=store.pk).price_band_edges:
+            product_tags_set(actor=actor, product=product, tags=tags or {})
     return product
 
 
@@ -698,9 +699,10 @@ def price_bands_refresh(*, actor: Actor, store: Store) -> int:
                 changes[product_id] = (current.get(product_id, []), tag)
         if not changes:
             return 0
-        through.objects.filter(
-            product_id__in=list(changes), tag__kind=TagKind.PRICE_BAND, tag__store=store
-        ).delete()
+        changed = sorted(changes)
+        band_ids = [t.pk for t in bands.values()]
+        for start in range(0, len(changed), 500):  # bounded IN lists
+            through.objects.filter(product_id__in=changed[start : start + 500], tag_id__in=band_ids).delete()
         through.objects.bulk_create(
             [through(product_id=p, tag_id=tag.pk) for p, (_old, tag) in changes.items() if tag is not None],
             batch_size=2000,
