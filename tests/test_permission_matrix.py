@@ -28,6 +28,7 @@ from storeops.stores.models import LaunchStep
 from tests.aftersales.matrix_cases import AFTERSALES_API_CASES, AFTERSALES_CONSOLE_CASES, aftersales_world
 from tests.analytics.matrix_cases import ANALYTICS_API_CASES, ANALYTICS_CONSOLE_CASES, analytics_world
 from tests.behaviour.matrix_cases import BEHAVIOUR_API_CASES, BEHAVIOUR_CONSOLE_CASES, behaviour_world
+from tests.catalog.matrix_cases import CATALOG_API_CASES, CATALOG_CONSOLE_CASES, catalog_tags_world
 from tests.conftest import ApiClient
 from tests.marketing.matrix_cases import MARKETING_API_CASES, MARKETING_CONSOLE_CASES, marketing_world
 from tests.members.matrix_cases import MEMBERS_API_CASES, MEMBERS_CONSOLE_CASES, members_world
@@ -295,6 +296,7 @@ API_CASES = {
     **SERVICE_API_CASES,
     **MEMBERS_API_CASES,
     **RECOMMEND_API_CASES,
+    **CATALOG_API_CASES,
     **OUTREACH_API_CASES,
     **PRIVACY_API_CASES,
     **ORDERS_API_CASES,
@@ -529,7 +531,11 @@ def world(store, channel, system, owner, today):
         **outreach_world(store),
         **privacy_world(store),
     }
-    return {**ids, **analytics_world(store, ids["coupon_template"])}
+    return {
+        **ids,
+        **analytics_world(store, ids["coupon_template"]),
+        **catalog_tags_world(store, ids["draft"]),
+    }
 
 
 def _orders_world(store, channel):
@@ -926,6 +932,7 @@ CONSOLE_CASES = {
     **SERVICE_CONSOLE_CASES,
     **MEMBERS_CONSOLE_CASES,
     **RECOMMEND_CONSOLE_CASES,
+    **CATALOG_CONSOLE_CASES,
     **OUTREACH_CONSOLE_CASES,
     **PRIVACY_CONSOLE_CASES,
     **AFTERSALES_CONSOLE_CASES,

@@ -1,5 +1,5 @@
-"""Catalog API (/api/v1/catalog): products, listing audit and its queue, channel listings,
-categories, the banned-word list, supplier ranking and the selection screen."""
+"""Catalog API (/api/v1/catalog): products and their tags (SEL-04), listing audit and its queue,
+channel listings, categories, the banned-word list, supplier ranking and the selection screen."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ from storeops.catalog.models import (
     Product,
     ProductStatus,
     RemainingStockAction,
+    Tag,
+    TagKind,
 )
+from storeops.catalog.rules import sorted_tags
 from storeops.core.api import OneOf, Page, paginate
 from storeops.core.errors import NotFound, ValidationError
 from storeops.stores.models import Channel, Store
@@ -81,6 +84,8 @@ class ProductIn(Schema):
     parameters: dict[str, str] = {}
     is_key: bool = False
     skus: list[SkuIn]
+    # SEL-04: "kind:name" (kind: category, price_band, style, scene, or 类目/价格带/风格/使用场景)
+    tags: list[str] = []
 
 
 class ProductPatch(Schema):
@@ -96,6 +101,35 @@ class ProductPatch(Schema):
     season_start_month: int | None = None
     season_end_month: int | None = None
     season_uplift: Decimal | None = None
+    # SEL-04: replaces all of the product's tags ("kind:name"; [] removes them)
+    tags: list[str] | None = None
+
+
+class TagIn(Schema):
+    kind: Annotated[str, OneOf(TagKind)]
+    name: str
+
+
+class TagPatch(Schema):
+    kind: Annotated[str, OneOf(TagKind)] | None = None
+    name: str | None = None
+
+
+class TagOut(Schema):
+    id: int
+    kind: str
+    name: str
+    text: str
+    product_count: int
+
+    @staticmethod
+    def resolve_text(obj: Tag) -> str:
+        return f"{obj.kind}:{obj.name}"
+
+    @staticmethod
+    def resolve_product_count(obj: Tag) -> int:
+        count = getattr(obj, "product_count", None)
+        return obj.products.count() if count is None else int(count)
 
 
 class ProductOut(Schema):
@@ -110,6 +144,11 @@ class ProductOut(Schema):
     season_start_month: int | None
     season_end_month: int | None
     season_uplift: Decimal | None
+    tags: list[str]
+
+    @staticmethod
+    def resolve_tags(obj: Product) -> list[str]:
+        return [f"{k}:{n}" for k, n in sorted_tags((t.kind, t.name) for t in obj.tags.all())]
 
 
 class AuditReasonOut(Schema):
@@ -154,17 +193,12 @@ class ProductDetailOut(ProductOut):
     has_efficacy_claim: bool
     parameters: dict[str, Any]
     skus: list[SkuOut]
-    tags: list[str]
     listings: list[ListingOut]
     audits: list[ListingAuditOut]
 
     @staticmethod
     def resolve_skus(obj: Product) -> list[Any]:
         return list(obj.skus.all())
-
-    @staticmethod
-    def resolve_tags(obj: Product) -> list[str]:
-        return [f"{t.kind}:{t.name}" for t in obj.tags.all()]
 
     @staticmethod
     def resolve_listings(obj: Product) -> list[Any]:
@@ -279,13 +313,16 @@ def product_list(
     status: Annotated[str, OneOf(ProductStatus, blank=True)] = "",
     category_id: int | None = None,
     tag: str = "",
+    tag_id: int | None = None,
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
+    """``q``: title, code, core word, SKU code or barcode, or part of a tag name; ``tag``: a
+    tag name or ``kind:name``; ``tag_id``: one tag (SEL-04)."""
     qs = selectors.product_list(
-        store_id=_store(store_id).pk, q=q, status=status, category_id=category_id, tag=tag
+        store_id=_store(store_id).pk, q=q, status=status, category_id=category_id, tag=tag, tag_id=tag_id
     )
-    return paginate(qs, page, page_size)
+    return paginate(qs.prefetch_related("tags"), page, page_size)
 
 
 @router.post("/{store_id}/products", response={201: ProductDetailOut}, auth=perm("catalog.add_product"))
@@ -293,6 +330,7 @@ def product_create(request: HttpRequest, store_id: int, payload: ProductIn) -> S
     store = _store(store_id)
     data = payload.dict()
     category = get_object_or_404(Category, pk=data.pop("category_id"), store=store)
+    data["tags"] = services.tags_parse(data["tags"])
     product = services.product_create(actor=principal(request).actor, store=store, category=category, **data)
     return Status(201, _product(store_id, product.pk))
 
@@ -312,8 +350,51 @@ def product_update(request: HttpRequest, store_id: int, product_id: int, payload
         if changes["category_id"] is None:
             raise ValidationError(_("商品信息有误"), fields={"category_id": _("必填")})
         changes["category"] = get_object_or_404(Category, pk=changes.pop("category_id"), store_id=store_id)
+    if "tags" in changes:
+        changes["tags"] = services.tags_parse(changes["tags"] or [])
     services.product_update(actor=principal(request).actor, product=product, **changes)
     return _product(store_id, product_id)
+
+
+@router.get("/{store_id}/tags", response=Page[TagOut], auth=perm("catalog.view_tag"))
+def tag_list(
+    request: HttpRequest,
+    store_id: int,
+    kind: Annotated[str, OneOf(TagKind, blank=True)] = "",
+    q: str = "",
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    """SEL-04: the store's tags by kind and name, with how many products carry each."""
+    return paginate(selectors.tag_list(store_id=_store(store_id).pk, kind=kind, q=q), page, page_size)
+
+
+@router.post("/{store_id}/tags", response={201: TagOut}, auth=perm("catalog.add_tag"))
+def tag_create(request: HttpRequest, store_id: int, payload: TagIn) -> Status:
+    tag = services.tag_create(
+        actor=principal(request).actor, store=_store(store_id), kind=payload.kind, name=payload.name
+    )
+    return Status(201, selectors.tag_get(store_id=store_id, tag_id=tag.pk))
+
+
+@router.patch("/{store_id}/tags/{tag_id}", response=TagOut, auth=perm("catalog.change_tag"))
+def tag_update(request: HttpRequest, store_id: int, tag_id: int, payload: TagPatch) -> Tag:
+    tag = selectors.tag_get(store_id=_store(store_id).pk, tag_id=tag_id)
+    changes = dict(payload.dict(exclude_unset=True))
+    if any(v is None for v in changes.values()):
+        raise ValidationError(
+            _("标签信息有误"), fields={k: _("必填") for k, v in changes.items() if v is None}
+        )
+    services.tag_update(actor=principal(request).actor, tag=tag, **changes)
+    return selectors.tag_get(store_id=store_id, tag_id=tag_id)
+
+
+@router.delete("/{store_id}/tags/{tag_id}", response={204: None}, auth=perm("catalog.delete_tag"))
+def tag_delete(request: HttpRequest, store_id: int, tag_id: int) -> Status:
+    """Delete a tag; it is taken off its products."""
+    tag = selectors.tag_get(store_id=_store(store_id).pk, tag_id=tag_id)
+    services.tag_delete(actor=principal(request).actor, tag=tag)
+    return Status(204, None)
 
 
 @router.post(

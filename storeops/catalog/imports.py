@@ -25,7 +25,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from storeops.audit.services import audit_record
-from storeops.catalog.models import Category, MarketCategoryStat, Product, SalesDaily, Sku, Supplier
+from storeops.catalog.models import Category, MarketCategoryStat, Product, SalesDaily, Sku, Supplier, Tag
+from storeops.catalog.rules import TagTextError, format_tags, parse_tags, price_band_of
 from storeops.core.context import Actor
 from storeops.core.errors import DomainError, ValidationError
 from storeops.core.files import csv_text, read_bytes, workbook_rows
@@ -54,6 +55,8 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "season_start_month": ("season_start_month", "旺季开始月份"),
         "season_end_month": ("season_end_month", "旺季结束月份"),
         "season_uplift": ("season_uplift", "旺季需求倍数"),
+        # SEL-04: "kind:name; kind:name" (kind: category/price_band/style/scene or 类目/价格带/风格/使用场景)
+        "tags": ("tags", "标签"),
     },
     "prices": {
         "sku_code": ("sku_code", "SKU编码"),
@@ -273,7 +276,18 @@ _PRODUCT_FIELDS = (
     "season_start_month",
     "season_end_month",
     "season_uplift",
+    "tags",
 )
+
+
+def _tag_pairs(row: dict[str, str]) -> list[tuple[str, str]]:
+    """SEL-04: the ``tags`` column, ``kind:name; kind:name``."""
+    from storeops.catalog.services import tag_text_problem
+
+    try:
+        return parse_tags(row.get("tags", ""))
+    except TagTextError as exc:
+        raise _RowInvalid("tags", tag_text_problem(exc)) from exc
 
 
 def _season_fields(row: dict[str, str]) -> dict[str, Any]:
@@ -369,7 +383,14 @@ def _import_products(
             if group is None:
                 product = _product_fields(row, code, categories)
                 raw = {f: row.get(f, "") for f in _PRODUCT_FIELDS}
-                groups[code] = {"line": line, "lines": [line], "skus": [sku], "raw": raw, "product": product}
+                groups[code] = {
+                    "line": line,
+                    "lines": [line],
+                    "skus": [sku],
+                    "raw": raw,
+                    "product": product,
+                    "tags": _tag_pairs(row),
+                }
             else:
                 for f in _PRODUCT_FIELDS if group["product"] is not None else ():
                     if row.get(f, "") and row.get(f, "") != group["raw"][f]:
@@ -385,6 +406,7 @@ def _import_products(
                 groups[code]["lines"].append(line)
         if progress is not None and n % 500 == 0:
             progress(n, len(records))
+    _price_bands_check(store, groups, bad_groups, report)
     if report.errors and not partial:
         return
     if partial:
@@ -401,6 +423,7 @@ def _import_products(
         ]
         Sku.objects.bulk_create(skus, batch_size=2000)
         prices_initial_record(actor=actor, skus=skus)
+        _tags_link(store, [(p, g["tags"]) for p, g in zip(products, good, strict=True)])
         audit_record(
             actor=actor,
             action="catalog.import_products",
@@ -411,6 +434,54 @@ def _import_products(
             after={"products": [p.code for p in products], "skus": len(skus)},
         )
     report.imported = len(products)
+
+
+def _price_bands_check(
+    store: Store, groups: dict[str, dict[str, Any]], bad_groups: set[str], report: ImportReport
+) -> None:
+    """SEL-04: with price band edges in the playbook a product's price band is the one of its
+    lowest SKU price: another one typed in the tags column is a row error, none gets it."""
+    from storeops.stores.selectors import playbook_get_by_id
+
+    edges = playbook_get_by_id(store_id=store.pk).price_band_edges
+    if not edges:
+        return
+    for code, group in groups.items():
+        if code in bad_groups or group["product"] is None:
+            continue
+        band = price_band_of(min(s["price"] for s in group["skus"]), edges)
+        typed = {name for kind, name in group["tags"] if kind == "price_band"}
+        if typed - {band}:
+            report.errors.append(
+                RowError(
+                    group["line"], "tags", _("价格带按售价自动计算（%(b)s），不能手动设置") % {"b": band}
+                )
+            )
+            bad_groups.add(code)
+            continue
+        group["tags"] = [*(p for p in group["tags"] if p[0] != "price_band"), ("price_band", band)]
+    report.errors.sort(key=lambda e: e.line)
+
+
+def _tags_link(store: Store, tagged: list[tuple[Product, list[tuple[str, str]]]]) -> None:
+    """Give the new products their tags, creating the store's missing tags (a few queries)."""
+    wanted = {pair for _p, pairs in tagged for pair in pairs}
+    if not wanted:
+        return
+    existing = {(t.kind, t.name): t.pk for t in Tag.objects.filter(store=store)}
+    missing = [Tag(store=store, kind=k, name=n) for k, n in sorted(wanted - set(existing))]
+    Tag.objects.bulk_create(missing, batch_size=1000)
+    if missing:
+        existing = {(t.kind, t.name): t.pk for t in Tag.objects.filter(store=store)}
+    through = Product.tags.through
+    through.objects.bulk_create(
+        [
+            through(product_id=p.pk, tag_id=existing[pair])
+            for p, pairs in tagged
+            for pair in dict.fromkeys(pairs)
+        ],
+        batch_size=2000,
+    )
 
 
 # ---- prices ------------------------------------------------------------------------------------
@@ -735,6 +806,12 @@ def export_rows(*, store: Store, kind: str) -> tuple[list[str], Iterator[list[An
     """Header and rows in the import format (so an export can be edited and re-imported)."""
     if kind == "products":
         header = list(COLUMNS["products"])
+        tags: dict[int, list[tuple[str, str]]] = {}
+        rows = Product.tags.through.objects.filter(product__store=store).values_list(
+            "product_id", "tag__kind", "tag__name"
+        )
+        for product_id, tag_kind, tag_name in rows:
+            tags.setdefault(product_id, []).append((tag_kind, tag_name))
 
         def products() -> Iterator[list[Any]]:
             for s in (
@@ -761,6 +838,7 @@ def export_rows(*, store: Store, kind: str) -> tuple[list[str], Iterator[list[An
                     p.season_start_month or "",
                     p.season_end_month or "",
                     "" if p.season_uplift is None else str(p.season_uplift),
+                    format_tags(tags.get(p.pk, [])),
                 ]
 
         return header, products()

@@ -34,6 +34,8 @@ from storeops.catalog.models import (
     Sku,
     Supplier,
     SupplyRecord,
+    Tag,
+    TagKind,
 )
 from storeops.catalog.rules import (
     HeldQualification,
@@ -48,8 +50,10 @@ from storeops.catalog.rules import (
     SupplierStats,
     category_is_candidate,
     competition_ratio,
+    format_tags,
     qualification_problems,
     rank_suppliers,
+    tag_kind,
 )
 from storeops.core.money import Money
 from storeops.core.queries import get_or_not_found
@@ -87,8 +91,12 @@ def product_list(
     status: str = "",
     category_id: int | None = None,
     tag: str = "",
+    tag_id: int | None = None,
     is_key: bool | None = None,
 ) -> QuerySet[Product]:
+    """The store's products by code. ``q`` matches title, code, core word, a SKU's code or
+    barcode, or part of a tag's name (SEL-04); ``tag`` is a tag's name (any kind) or
+    ``kind:name`` (``style:法式``, ``风格:法式``); ``tag_id`` one tag."""
     qs = Product.objects.filter(store_id=store_id).select_related("category")
     if q:
         qs = qs.filter(
@@ -97,17 +105,67 @@ def product_list(
             | Q(core_word__icontains=q)
             | Q(skus__code__iexact=q)
             | Q(skus__barcode=q)
-            | Q(tags__name=q)
+            | Q(tags__name__icontains=q)
         ).distinct()
     if status:
         qs = qs.filter(status=status)
     if category_id:
         qs = qs.filter(category_id__in=category_subtree_ids(category_id=category_id))
     if tag:
-        qs = qs.filter(tags__name=tag).distinct()
+        kind_text, sep, name = tag.replace("：", ":").partition(":")
+        kind = tag_kind(kind_text) if sep else None
+        wanted = Tag.objects.filter(store_id=store_id)
+        wanted = wanted.filter(kind=kind, name=name.strip()) if kind else wanted.filter(name=tag.strip())
+        qs = qs.filter(tags__in=wanted).distinct()
+    if tag_id is not None:
+        qs = qs.filter(tags__id=tag_id)
     if is_key is not None:
         qs = qs.filter(is_key=is_key)
     return qs.order_by("code")
+
+
+# ---- tags (SEL-04) ------------------------------------------------------------------------
+
+TAG_KIND_CHOICES = TagKind.choices
+
+
+def tag_list(*, store_id: int, kind: str = "", q: str = "") -> QuerySet[Tag]:
+    """The store's tags by kind and name, each with ``product_count``."""
+    qs = Tag.objects.filter(store_id=store_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if q:
+        qs = qs.filter(name__icontains=q)
+    return qs.annotate(product_count=Count("products")).order_by("kind", "name")
+
+
+def tag_get(*, store_id: int, tag_id: int) -> Tag:
+    return get_or_not_found(Tag.objects.all(), gettext_lazy("标签不存在"), store_id=store_id, pk=tag_id)
+
+
+def product_tags_text(product: Product) -> str:
+    """The product's tags as ``kind:name; kind:name`` (import/export and form format)."""
+    return format_tags((t.kind, t.name) for t in product.tags.all())
+
+
+def sorted_product_tags(product: Product) -> list[Tag]:
+    """The product's tags in display order (category, price band, style, scene; then name)."""
+    order = {kind: n for n, kind in enumerate(TagKind.values)}
+    return sorted(product.tags.all(), key=lambda t: (order.get(t.kind, len(order)), t.name))
+
+
+def product_tag_ids(*, store: Store) -> dict[int, frozenset[int]]:
+    """``{product id: its tag ids}`` for the store's tagged products (one query)."""
+    out: dict[int, set[int]] = {}
+    rows = Product.tags.through.objects.filter(product__store=store).values_list("product_id", "tag_id")
+    for product_id, tag_id in rows:
+        out.setdefault(product_id, set()).add(tag_id)
+    return {p: frozenset(t) for p, t in out.items()}
+
+
+def live_product_ids(*, store: Store) -> set[int]:
+    """The store's products on sale (status ``live``)."""
+    return set(Product.objects.filter(store=store, status=ProductStatus.LIVE).values_list("pk", flat=True))
 
 
 def product_detail(*, store_id: int, product_id: int) -> Product | None:

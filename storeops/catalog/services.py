@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,7 +42,19 @@ from storeops.catalog.models import (
     Tag,
     TagKind,
 )
-from storeops.catalog.rules import AuditResult, Reason, Severity, audit_listing, meets_selection_margin
+from storeops.catalog.rules import (
+    TAG_NAME_MAX,
+    AuditResult,
+    Reason,
+    Severity,
+    TagTextError,
+    audit_listing,
+    meets_selection_margin,
+    parse_tags,
+    price_band_of,
+    tags_by_kind,
+)
+from storeops.catalog.rules.tags import FORBIDDEN_IN_NAME
 from storeops.catalog.selectors import (
     QualificationBlock,
     banned_word_scanner,
@@ -58,7 +71,7 @@ from storeops.pricing.selectors import sku_full_cost
 from storeops.pricing.services import parse_amount, prices_initial_record
 from storeops.stores.models import Channel, QualificationKind, Store
 from storeops.stores.playbook import PlaybookSettings
-from storeops.stores.selectors import playbook_get
+from storeops.stores.selectors import playbook_get, playbook_get_by_id
 
 # ---- categories --------------------------------------------------------------------------
 
@@ -295,8 +308,10 @@ def product_create(
     has_efficacy_claim: bool = False,
     parameters: dict[str, Any] | None = None,
     is_key: bool = False,
+    tags: Mapping[str, Iterable[str]] | None = None,
 ) -> Product:
-    """A new product draft with its SKUs; the SKUs' initial prices start the price history."""
+    """A new product draft with its SKUs; the SKUs' initial prices start the price history.
+    ``tags`` (SEL-04) per kind, as :func:`product_tags_set` takes them."""
     data = {
         "code": code.strip(),
         "core_word": core_word.strip(),
@@ -323,6 +338,8 @@ def product_create(
             store_id=store.pk,
             after={**snapshot(product), "skus": [s["code"] for s in clean_skus]},
         )
+        if tags or playbook_get_by_id(store_id=store.pk).price_band_edges:
+            product_tags_set(actor=actor, product=product, tags=tags or {})
     return product
 
 
@@ -346,6 +363,7 @@ def sku_add(
         audit_record(
             actor=actor, action="sku.create", obj=sku, store_id=product.store_id, after=snapshot(sku)
         )
+        product_price_band_refresh(actor=actor, product_id=product.pk, store_id=product.store_id)
     return sku
 
 
@@ -359,7 +377,10 @@ def product_update(
     parameters, efficacy claim, category) send an audited/rejected product back to draft for
     a new audit; a live product keeps selling only
     if the changed copy passes the audit, else the change is refused with the reasons.
+    ``tags`` (SEL-04, per kind) replace the product's tags in the same transaction; they are
+    not copy (no new audit).
     """
+    tags = changes.pop("tags", None)
     allowed = {*_COPY_FIELDS, "is_key", *SEASON_FIELDS}
     unknown = set(changes) - allowed
     if unknown:
@@ -387,15 +408,18 @@ def product_update(
             ProductStatus.PENDING_AUDIT,
         ):
             locked.status = ProductStatus.DRAFT
-        locked.save()
-        audit_record(
-            actor=actor,
-            action="product.update",
-            obj=locked,
-            store_id=locked.store_id,
-            before=before,
-            after=snapshot(locked),
-        )
+        if changes or tags is None:
+            locked.save()
+            audit_record(
+                actor=actor,
+                action="product.update",
+                obj=locked,
+                store_id=locked.store_id,
+                before=before,
+                after=snapshot(locked),
+            )
+        if tags is not None:
+            product_tags_set(actor=actor, product=locked, tags=tags)
     return locked
 
 
@@ -465,30 +489,241 @@ def product_document_add(
     return doc
 
 
-def product_tags_set(*, actor: Actor, product: Product, tags: Mapping[str, Iterable[str]]) -> list[Tag]:
-    """SEL-04: replace the product's tags, given per kind (category, price band, style, scene)."""
-    unknown = [k for k in tags if k not in TagKind.values]
-    if unknown:
-        raise ValidationError(_("未知的标签类型"), fields={k: _("未知的标签类型") for k in unknown})
+# ---- tags (SEL-04) ---------------------------------------------------------------------------
+
+
+def _tag_name(name: Any, field: str = "name") -> str:
+    """A tag name: stripped, not empty, at most 50 characters, no ``;`` (it separates tags)."""
+    text = str(name or "").strip()
+    if not text:
+        raise ValidationError(_("标签信息有误"), fields={field: _("必填")})
+    if len(text) > TAG_NAME_MAX:
+        raise ValidationError(
+            _("标签信息有误"), fields={field: _("标签名称最多 %(n)s 个字") % {"n": TAG_NAME_MAX}}
+        )
+    if any(c in text for c in FORBIDDEN_IN_NAME):
+        raise ValidationError(_("标签信息有误"), fields={field: _("标签名称不能包含分号或换行")})
+    return text
+
+
+def tag_text_problem(exc: TagTextError) -> str:
+    """What is wrong with a part of a tag text, for people."""
+    if exc.problem == "kind":
+        return _("未知的标签类型：%(p)s（可选：类目、价格带、风格、使用场景）") % {"p": exc.part}
+    if exc.problem == "name_too_long":
+        return _("标签名称最多 %(n)s 个字：%(p)s") % {"n": TAG_NAME_MAX, "p": exc.part}
+    return _("标签格式应为 类型:名称，多个用分号分隔：%(p)s") % {"p": exc.part}
+
+
+def tags_parse(text: str | Iterable[str], field: str = "tags") -> dict[str, list[str]]:
+    """SEL-04: tags typed as ``kind:name; kind:name`` (a text, or a list of them) → per kind,
+    as :func:`product_tags_set` takes them; a bad part is a ValidationError on ``field``."""
+    texts = [text] if isinstance(text, str) else list(text)
+    try:
+        return tags_by_kind(pair for t in texts for pair in parse_tags(str(t)))
+    except TagTextError as exc:
+        raise ValidationError(_("标签信息有误"), fields={field: tag_text_problem(exc)}) from exc
+
+
+def _tag_kind(kind: Any, field: str = "kind") -> str:
+    if kind not in TagKind.values:
+        raise ValidationError(
+            _("标签信息有误"),
+            fields={field: _("未知的标签类型，可选：%(k)s") % {"k": ", ".join(TagKind.values)}},
+        )
+    return str(kind)
+
+
+def _tag_taken(store_id: int, kind: str, name: str, exclude: int | None = None) -> bool:
+    return Tag.objects.filter(store_id=store_id, kind=kind, name=name).exclude(pk=exclude).exists()
+
+
+def tag_create(*, actor: Actor, store: Store, kind: str, name: str) -> Tag:
+    """SEL-04: a new tag of the store (unique per store, kind and name)."""
+    kind, name = _tag_kind(kind), _tag_name(name)
+    if _tag_taken(store.pk, kind, name):
+        raise ValidationError(_("标签已存在"), fields={"name": _("该类型下已有同名标签")})
     with transaction.atomic():
-        before = sorted(f"{t.kind}:{t.name}" for t in product.tags.all())
-        rows = []
-        for kind, names in tags.items():
-            for name in _clean_words(names):
-                tag, _created = Tag.objects.get_or_create(
-                    store_id=product.store_id, kind=kind, name=name[:50]
-                )
-                rows.append(tag)
-        product.tags.set(rows)
+        tag = Tag.objects.create(store=store, kind=kind, name=name)
+        audit_record(actor=actor, action="tag.create", obj=tag, store_id=store.pk, after=snapshot(tag))
+    return tag
+
+
+def tag_update(*, actor: Actor, tag: Tag, **changes: Any) -> Tag:
+    """Rename a tag or move it to another kind (``name``, ``kind``); its products keep it."""
+    unknown = set(changes) - {"name", "kind"}
+    if unknown:
+        raise ValidationError(_("未知字段"), fields={k: _("未知字段") for k in unknown})
+    with transaction.atomic():
+        locked = Tag.objects.select_for_update().get(pk=tag.pk)
+        kind = _tag_kind(changes["kind"]) if "kind" in changes else locked.kind
+        name = _tag_name(changes["name"]) if "name" in changes else locked.name
+        if _tag_taken(locked.store_id, kind, name, exclude=locked.pk):
+            raise ValidationError(_("标签已存在"), fields={"name": _("该类型下已有同名标签")})
+        before = snapshot(locked)
+        locked.kind, locked.name = kind, name
+        locked.save()
         audit_record(
             actor=actor,
-            action="product.tags_set",
-            obj=product,
-            store_id=product.store_id,
-            before={"tags": before},
-            after={"tags": sorted(f"{t.kind}:{t.name}" for t in rows)},
+            action="tag.update",
+            obj=locked,
+            store_id=locked.store_id,
+            before=before,
+            after=snapshot(locked),
         )
+    return locked
+
+
+def tag_delete(*, actor: Actor, tag: Tag) -> int:
+    """Delete a tag; it is taken off its products. Returns how many products had it."""
+    with transaction.atomic():
+        locked = Tag.objects.select_for_update().get(pk=tag.pk)
+        products = sorted(locked.products.values_list("code", flat=True))
+        before = snapshot(locked)
+        audit_record(
+            actor=actor,
+            action="tag.delete",
+            obj=locked,
+            store_id=locked.store_id,
+            before={**before, "products": products},
+        )
+        locked.delete()
+    return len(products)
+
+
+def _price_band_wanted(product: Product, playbook: PlaybookSettings) -> str | None:
+    """The band of the product's lowest active SKU price, with the playbook's edges (None
+    without edges or without an active SKU)."""
+    edges = playbook.price_band_edges
+    if not edges:
+        return None
+    prices = [s.price for s in Sku.objects.filter(product=product, is_active=True).only("price")]
+    return price_band_of(min(prices), edges) if prices else None
+
+
+def _tags_snapshot(tags: Iterable[Tag]) -> list[str]:
+    return sorted(f"{t.kind}:{t.name}" for t in tags)
+
+
+def product_tags_set(*, actor: Actor, product: Product, tags: Mapping[str, Iterable[str]]) -> list[Tag]:
+    """SEL-04: replace the product's tags, given per kind (category, price band, style,
+    scene); a tag not there yet is created. With price band edges in the playbook the price
+    band is the one of the product's price: another one is refused, none keeps it."""
+    errors: dict[str, str] = {}
+    wanted: list[tuple[str, str]] = []
+    for kind, names in tags.items():
+        if kind not in TagKind.values:
+            errors[kind] = _("未知的标签类型")
+            continue
+        for name in _clean_words(names):
+            try:
+                wanted.append((kind, _tag_name(name, field=kind)))
+            except ValidationError as exc:
+                errors.update(exc.fields)
+    if errors:
+        raise ValidationError(_("标签信息有误"), fields=errors)
+    band = _price_band_wanted(product, playbook_get_by_id(store_id=product.store_id))
+    if band is not None:
+        typed = {name for kind, name in wanted if kind == TagKind.PRICE_BAND}
+        if typed - {band}:
+            raise ValidationError(
+                _("标签信息有误"),
+                fields={"price_band": _("价格带按售价自动计算（%(b)s），不能手动设置") % {"b": band}},
+            )
+        wanted = [*(p for p in wanted if p[0] != TagKind.PRICE_BAND), (TagKind.PRICE_BAND, band)]
+    with transaction.atomic():
+        Product.objects.select_for_update().filter(pk=product.pk).exists()
+        before = _tags_snapshot(Tag.objects.filter(products=product))
+        rows = [
+            Tag.objects.get_or_create(store_id=product.store_id, kind=kind, name=name)[0]
+            for kind, name in dict.fromkeys(wanted)
+        ]
+        product.tags.set(rows)
+        after = _tags_snapshot(rows)
+        if after != before:
+            audit_record(
+                actor=actor,
+                action="product.tags_set",
+                obj=product,
+                store_id=product.store_id,
+                before={"tags": before},
+                after={"tags": after},
+            )
     return rows
+
+
+def product_price_band_refresh(*, actor: Actor, product_id: int, store_id: int) -> None:
+    """Keep the product's price band tag on the band of its lowest active SKU price (when the
+    playbook has price band edges; else nothing changes: one query). Called when a base price
+    or the SKUs change."""
+    playbook = playbook_get_by_id(store_id=store_id)
+    if not playbook.price_band_edges:
+        return
+    product = Product.objects.select_related("store").get(pk=product_id)
+    band = _price_band_wanted(product, playbook)
+    tags = list(Tag.objects.filter(products=product))
+    if [t.name for t in tags if t.kind == TagKind.PRICE_BAND] == ([band] if band else []):
+        return
+    kept = [(t.kind, t.name) for t in tags if t.kind != TagKind.PRICE_BAND]
+    product_tags_set(actor=actor, product=product, tags=tags_by_kind(kept))
+
+
+def price_bands_refresh(*, actor: Actor, store: Store) -> int:
+    """Put every product of the store in the price band of its lowest active SKU price (the
+    playbook's edges changed, or the nightly run); without edges nothing changes. One query
+    for the prices, one per changed band. Returns the products whose band changed."""
+    edges = playbook_get_by_id(store_id=store.pk).price_band_edges
+    if not edges:
+        return 0
+    lowest = dict(
+        Sku.objects.filter(store=store, is_active=True)
+        .values("product_id")
+        .annotate(low=Min("price"))
+        .values_list("product_id", "low")
+    )
+    through = Product.tags.through
+    current: dict[int, list[int]] = {}
+    for product_id, tag_id in through.objects.filter(
+        product__store=store, tag__kind=TagKind.PRICE_BAND
+    ).values_list("product_id", "tag_id"):
+        current.setdefault(product_id, []).append(tag_id)
+    with transaction.atomic():
+        bands = {t.name: t for t in Tag.objects.filter(store=store, kind=TagKind.PRICE_BAND)}
+        changes: dict[int, tuple[list[int], Tag | None]] = {}
+        for product_id in set(lowest) | set(current):
+            name = price_band_of(lowest[product_id], edges) if product_id in lowest else None
+            if name is not None and name not in bands:
+                bands[name] = Tag.objects.create(store=store, kind=TagKind.PRICE_BAND, name=name)
+            tag = bands[name] if name is not None else None
+            if current.get(product_id, []) != ([tag.pk] if tag else []):
+                changes[product_id] = (current.get(product_id, []), tag)
+        if not changes:
+            return 0
+        changed = sorted(changes)
+        band_ids = [t.pk for t in bands.values()]
+        for start in range(0, len(changed), 500):  # bounded IN lists
+            through.objects.filter(product_id__in=changed[start : start + 500], tag_id__in=band_ids).delete()
+        through.objects.bulk_create(
+            [through(product_id=p, tag_id=tag.pk) for p, (_old, tag) in changes.items() if tag is not None],
+            batch_size=2000,
+        )
+        names = {t.pk: t.name for t in bands.values()}
+        audit_record(
+            actor=actor,
+            action="catalog.price_bands_refresh",
+            object_type="catalog.product",
+            object_id="price_bands",
+            object_repr=_("按售价更新价格带 %(n)s 个商品") % {"n": len(changes)},
+            store_id=store.pk,
+            after={
+                "edges": [str(e) for e in edges],
+                "changed": {
+                    str(p): [[names.get(t, "") for t in old], tag.name if tag else ""]
+                    for p, (old, tag) in sorted(changes.items())[:200]
+                },
+            },
+        )
+    return len(changes)
 
 
 # ---- banned words (LIST-02) -----------------------------------------------------------------

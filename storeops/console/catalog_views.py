@@ -61,13 +61,15 @@ def products(request: HttpRequest) -> HttpResponse:
         "q": request.GET.get("q", "").strip(),
         "status": request.GET.get("status", ""),
         "category": request.GET.get("category", ""),
+        "tag": request.GET.get("tag", ""),
     }
     qs = catalog_selectors.product_list(
         store_id=store.pk,
         q=f["q"],
         status=f["status"],
         category_id=int(f["category"]) if f["category"].isdigit() else None,
-    )
+        tag_id=int(f["tag"]) if f["tag"].isdigit() else None,
+    ).prefetch_related("tags")
     page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
     return render(
         request,
@@ -79,8 +81,18 @@ def products(request: HttpRequest) -> HttpResponse:
             querystring=querystring(request),
             statuses=catalog_selectors.PRODUCT_STATUS_CHOICES,
             categories=list(catalog_selectors.category_list(store=store)),
+            tag_groups=_tag_groups(store),
         ),
     )
+
+
+def _tag_groups(store: Store) -> list[tuple[str, list[Any]]]:
+    """The store's tags by kind (label, tags), for a filter's option groups."""
+    labels = dict(catalog_selectors.TAG_KIND_CHOICES)
+    groups: dict[str, list[Any]] = {}
+    for tag in catalog_selectors.tag_list(store_id=store.pk):
+        groups.setdefault(tag.kind, []).append(tag)
+    return [(str(labels.get(kind, kind)), rows) for kind, rows in groups.items()]
 
 
 @console_view("catalog.view_product")
@@ -89,7 +101,19 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     product = catalog_selectors.product_detail(store_id=store.pk if store else 0, product_id=product_id)
     if product is None:
         raise Http404
+    return _product_detail_page(request, product)
+
+
+def _product_detail_page(
+    request: HttpRequest,
+    product: Any,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The product page; ``sent``/``errors``: a refused tags form shown again as typed."""
     audits = [{"audit": a, "reasons": _lang_messages(a.reasons)} for a in product.audits.all()[:5]]
+    can_change = request.user.has_perm("catalog.change_product")
     return render(
         request,
         "console/catalog_product_detail.html",
@@ -98,9 +122,124 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
             product=product,
             audits=audits,
             skus=list(product.skus.all()),
-            can_submit=request.user.has_perm("catalog.change_product"),
+            tags=catalog_selectors.sorted_product_tags(product),
+            tags_sent=sent if sent is not None else {"tags": catalog_selectors.product_tags_text(product)},
+            tags_errors=errors or {},
+            can_submit=can_change,
+            can_tag=can_change,
         ),
+        status=code,
     )
+
+
+@require_POST
+@console_view("catalog.change_product")
+def product_tags(request: HttpRequest, product_id: int) -> HttpResponse:
+    """SEL-04: replace a product's tags, typed as ``类型:名称；类型:名称``; a refusal comes back
+    as typed, nothing saved."""
+    store = store_or_404(request)
+    product = catalog_selectors.product_detail(store_id=store.pk, product_id=product_id)
+    if product is None:
+        raise Http404
+    sent = posted(request, "tags")
+    try:
+        catalog_services.product_tags_set(
+            actor=_actor(request), product=product, tags=catalog_services.tags_parse(sent["tags"])
+        )
+    except DomainError as exc:
+        errors = refused(request, exc, sent)
+        return _product_detail_page(request, product, sent=sent, errors=errors, code=422)
+    messages.success(request, _("已保存 %(code)s 的标签") % {"code": product.code})
+    return HttpResponseRedirect(reverse("console:catalog_product_detail", args=[product_id]))
+
+
+# ---- tags (SEL-04) ---------------------------------------------------------------------------
+
+
+@console_view("catalog.view_tag")
+def tags(request: HttpRequest) -> HttpResponse:
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    return _tags_page(request, store)
+
+
+def _tags_page(
+    request: HttpRequest,
+    store: Store,
+    sent: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    row: int | None = None,
+    code: int = 200,
+) -> HttpResponse:
+    """The store's tags (filter by kind, search) with product counts, a new-tag form and a
+    rename form per row; ``row``: the tag whose refused rename ``sent`` is (else the new tag)."""
+    f = {"kind": request.GET.get("kind", ""), "q": request.GET.get("q", "").strip()}
+    kinds = catalog_selectors.TAG_KIND_CHOICES
+    qs = catalog_selectors.tag_list(
+        store_id=store.pk, kind=f["kind"] if f["kind"] in dict(kinds) else "", q=f["q"]
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    playbook = playbook_get(store=store)
+    return render(
+        request,
+        "console/catalog_tags.html",
+        _base_context(
+            request,
+            page=page,
+            filters=f,
+            kinds=kinds,
+            querystring=querystring(request),
+            sent=(sent or {}) if row is None else {},
+            errors=(errors or {}) if row is None else {},
+            row=row,
+            row_sent=(sent or {}) if row is not None else {},
+            row_errors=(errors or {}) if row is not None else {},
+            band_edges=playbook.tag_price_band_edges,
+        ),
+        status=code,
+    )
+
+
+@require_POST
+@console_view("catalog.add_tag")
+def tag_create(request: HttpRequest) -> HttpResponse:
+    store = store_or_404(request)
+    sent = posted(request, "kind", "name")
+    try:
+        tag = catalog_services.tag_create(
+            actor=_actor(request), store=store, kind=sent["kind"], name=sent["name"]
+        )
+    except DomainError as exc:
+        errors = refused(request, exc, sent)
+        return _tags_page(request, store, sent=sent, errors=errors, code=422)
+    messages.success(request, _("已新增标签：%(t)s") % {"t": tag.name})
+    return HttpResponseRedirect(_safe_next(request, reverse("console:catalog_tags")))
+
+
+@require_POST
+@console_view("catalog.change_tag")
+def tag_update(request: HttpRequest, tag_id: int) -> HttpResponse:
+    store = store_or_404(request)
+    tag = catalog_selectors.tag_get(store_id=store.pk, tag_id=tag_id)
+    sent = posted(request, "kind", "name")
+    try:
+        catalog_services.tag_update(actor=_actor(request), tag=tag, kind=sent["kind"], name=sent["name"])
+    except DomainError as exc:
+        errors = refused(request, exc, sent)
+        return _tags_page(request, store, sent=sent, errors=errors, row=tag.pk, code=422)
+    messages.success(request, _("已修改标签：%(t)s") % {"t": sent["name"]})
+    return HttpResponseRedirect(_safe_next(request, reverse("console:catalog_tags")))
+
+
+@require_POST
+@console_view("catalog.delete_tag")
+def tag_delete(request: HttpRequest, tag_id: int) -> HttpResponse:
+    store = store_or_404(request)
+    tag = catalog_selectors.tag_get(store_id=store.pk, tag_id=tag_id)
+    n = catalog_services.tag_delete(actor=_actor(request), tag=tag)
+    messages.success(request, _("已删除标签：%(t)s（从 %(n)s 个商品上移除）") % {"t": tag.name, "n": n})
+    return HttpResponseRedirect(_safe_next(request, reverse("console:catalog_tags")))
 
 
 @require_POST

@@ -259,6 +259,8 @@ def demo_load(*, today: dt.date | None = None) -> tuple[Store, bool]:
         stores.playbook_update(
             actor=actor, store=store, channel=channels["pdd"], values={"ship_promise_hours": 24}
         )
+        # SEL-04: price band tags follow the lowest SKU price (0-50元, 50-100元, 100-200元, 200元以上)
+        stores.playbook_update(actor=actor, store=store, values={"tag_price_band_edges": "50,100,200"})
         products = load_catalog_demo(store=store, channels=channels, today=today, actor=actor)
         now = _now_for(today)
         load_operations_demo(store=store, channels=channels, products=products, now=now, actor=actor)

@@ -103,6 +103,10 @@ def price_set(
             after={"price": price, "channel": channel.pk if channel else None},
             note=f"{reason}: {note}".strip(": "),
         )
+        if channel is None:  # SEL-04: the price band tag follows the base price
+            from storeops.catalog.services import product_price_band_refresh  # catalog imports pricing
+
+            product_price_band_refresh(actor=actor, product_id=locked.product_id, store_id=locked.store_id)
     return change
 
 

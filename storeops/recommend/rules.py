@@ -17,6 +17,12 @@ How the scores are made (all numbers come from :class:`Policy`, i.e. the playboo
   ``P(j|i)`` and ``P(i|j)``), with the same shrinkage; ``n`` is the number of baskets with both.
   Only pairs of different categories (or of unknown category: a catalogue without categories
   yields complements only).
+* **Tags (SEL-04).** With product tags (category, price band, style, scene tags), a similar
+  pair's score is raised by ``tag_boost`` × the pair's tag overlap (Jaccard: shared tags ÷ tags
+  of either), ``score × (1 + tag_boost × overlap)``, at most 1: a bounded boost that reorders
+  neighbours with similar evidence but never creates a pair. An item left without similar
+  neighbours (no co-occurrence data: a new product) gets the same-category candidates that share
+  tags with it, scored ``tag_fallback_score × overlap`` (so below learnt scores), support 0.
 * A pair with a support below ``min_support`` gets no score at all ("not enough evidence").
 * The scores are symmetric (``score(i, j) == score(j, i)``, bit for bit: the same sums in the
   same order) and an item is never its own neighbour. Each item keeps its ``k`` best
@@ -31,7 +37,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +84,8 @@ class Policy:
     weight_fav: float = 2.0
     weight_cart: float = 3.0
     weight_buy: float = 4.0
+    tag_boost: float = 0.0  # SEL-04: 0 = tags do not change learnt scores
+    tag_fallback_score: float = 0.0  # SEL-04: 0 = no tag-based neighbours for cold items
 
     def __post_init__(self) -> None:
         if self.k < 1:
@@ -88,6 +96,8 @@ class Policy:
             raise ValueError("shrinkage must not be negative")
         if min(self.weight_view, self.weight_fav, self.weight_cart, self.weight_buy) < 0:
             raise ValueError("interaction weights must not be negative")
+        if not (0 <= self.tag_boost <= 1 and 0 <= self.tag_fallback_score <= 1):
+            raise ValueError("tag boost and fallback score must be in [0, 1]")
 
     def weight(self, kind: Kind) -> float:
         return {
@@ -297,21 +307,149 @@ def top_k(
     return {item: tuple(ns) for item, ns in out.items()}
 
 
+# --- tags (SEL-04) -------------------------------------------------------------------------------
+
+_FALLBACK_CELLS = 2_000_000  # candidate pairs scored at once by the tag fallback (bounds memory)
+
+
+def _tag_matrix(items: Sequence[ItemId], tags: Mapping[ItemId, Collection[Hashable]]) -> sparse.csr_matrix:
+    """Items × tags, 1 where the item has the tag (an item without tags: an empty row)."""
+    vocab = _index(t for item in items for t in tags.get(item, ()))
+    cells = {(n, vocab[t]) for n, item in enumerate(items) for t in tags.get(item, ())}
+    r = np.fromiter((c[0] for c in cells), dtype=np.int64, count=len(cells))
+    c = np.fromiter((c[1] for c in cells), dtype=np.int64, count=len(cells))
+    m = sparse.csr_matrix((np.ones(len(cells)), (r, c)), shape=(len(items), max(len(vocab), 1)))
+    m.sort_indices()
+    return m
+
+
+def tag_overlap(matrix: sparse.csr_matrix, rows: IntArray, cols: IntArray) -> FloatArray:
+    """Jaccard overlap of the tag rows ``rows[n]`` and ``cols[n]`` of ``matrix``: shared tags ÷
+    tags of either (0 when neither has tags)."""
+    if not rows.size:
+        return np.zeros(0)
+    shared = np.asarray(matrix[rows].multiply(matrix[cols]).sum(axis=1)).ravel()
+    sizes = np.diff(matrix.indptr)
+    union = sizes[rows] + sizes[cols] - shared
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(union > 0, shared / union, 0.0)
+
+
+def tag_boosted(
+    pairs: PairScores,
+    mask: npt.NDArray[np.bool_],
+    tags: Mapping[ItemId, Collection[Hashable]],
+    boost: float,
+) -> PairScores:
+    """The pairs with the ``mask``ed ones' scores raised to ``score × (1 + boost × overlap)``,
+    at most 1 (still symmetric: the overlap is)."""
+    if not mask.any():
+        return pairs
+    matrix = _tag_matrix(pairs.items, tags)
+    scores = pairs.scores.copy()
+    overlap = tag_overlap(matrix, pairs.rows[mask], pairs.cols[mask])
+    scores[mask] = np.round(np.minimum(scores[mask] * (1 + boost * overlap), 1.0), 6)
+    return PairScores(
+        items=pairs.items, rows=pairs.rows, cols=pairs.cols, scores=scores, support=pairs.support
+    )
+
+
+def tag_fallback(
+    cold: Iterable[ItemId],
+    candidates: Iterable[ItemId],
+    categories: Mapping[ItemId, Hashable | None],
+    tags: Mapping[ItemId, Collection[Hashable]],
+    policy: Policy,
+) -> dict[ItemId, tuple[Neighbour, ...]]:
+    """Similar neighbours from tags alone for the ``cold`` items: the ``candidates`` of the
+    same category sharing at least one tag, scored ``tag_fallback_score × overlap``; top K,
+    ties by the neighbour's id; support 0.
+
+    Per category, a block of cold items × the category's candidates at a time (at most
+    ``_FALLBACK_CELLS`` cells): shared tags by one sparse product, the overlap and each row's
+    best K in numpy."""
+    cold, candidates = list(cold), list(candidates)
+    if not cold or not candidates:
+        return {}
+    index = _index([*cold, *candidates])
+    items = list(index)  # item_key order: a smaller index is a smaller id
+    matrix = _tag_matrix(items, tags)
+    sizes = np.diff(matrix.indptr).astype(np.int64)
+    pools: dict[Hashable, set[int]] = {}
+    for item in candidates:
+        pools.setdefault(categories.get(item), set()).add(index[item])
+    anchors_of: dict[Hashable, set[int]] = {}
+    for item in cold:
+        anchors_of.setdefault(categories.get(item), set()).add(index[item])
+    out: dict[ItemId, tuple[Neighbour, ...]] = {}
+    for category, anchor_set in anchors_of.items():
+        if category is None or category not in pools:
+            continue
+        pool = np.array(sorted(pools[category]), dtype=np.int64)
+        pool_tags = matrix[pool].T.tocsr()
+        anchors = np.array(sorted(anchor_set), dtype=np.int64)
+        take = min(policy.k, pool.size)
+        # ties: the smaller column (the smaller id) ranks first
+        tiebreak = np.arange(pool.size - 1, -1, -1, dtype=np.int64)
+        step = max(1, _FALLBACK_CELLS // pool.size)
+        scale = policy.tag_fallback_score * 1_000_000
+        for start in range(0, anchors.size, step):
+            chunk = anchors[start : start + step]
+            shared = (matrix[chunk] @ pool_tags).toarray()
+            union = sizes[chunk][:, None] + sizes[pool][None, :] - shared
+            # the score in millionths: tag_fallback_score × overlap rounded to 6 decimals
+            micro = np.rint(shared * scale / np.maximum(union, 1)).astype(np.int64)
+            at = np.searchsorted(pool, chunk)  # never itself
+            own = np.flatnonzero(pool[np.minimum(at, pool.size - 1)] == chunk)
+            micro[own, at[own]] = 0
+            key = micro * (pool.size + 1) + tiebreak[None, :]
+            best = np.argpartition(-key, take - 1, axis=1)[:, :take]
+            order = np.argsort(-np.take_along_axis(key, best, axis=1), axis=1, kind="stable")
+            best = np.take_along_axis(best, order, axis=1)
+            picked = np.take_along_axis(micro, best, axis=1) / 1_000_000
+            counts = (picked > 0).sum(axis=1).tolist()  # best first: the positive ones lead
+            # plain lists from here: numpy scalars are slow one by one
+            rows = zip(chunk.tolist(), pool[best].tolist(), picked.tolist(), counts, strict=True)
+            for row, cols, row_scores, n in rows:
+                if n:
+                    item = items[row]
+                    out[item] = tuple(
+                        Neighbour(item, items[c], Relation.SIMILAR, sc, 0, rank)
+                        for rank, c, sc in zip(range(1, n + 1), cols, row_scores, strict=False)
+                    )
+    return out
+
+
 def fit(
     interactions: Iterable[Interaction],
     categories: Mapping[ItemId, Hashable | None],
     policy: Policy,
+    tags: Mapping[ItemId, Collection[Hashable]] | None = None,
+    candidates: Collection[ItemId] | None = None,
 ) -> Neighbours:
     """REC-01: the similar and complementary neighbours of every item.
 
     ``categories`` maps an item to its category (``None`` / missing = unknown). Similar pairs
     need the same known category; complementary pairs need different or unknown categories.
+    ``tags`` (SEL-04) maps an item to its tags: similar scores get the policy's tag boost, and
+    items of ``tags`` without similar neighbours get tag-based ones among ``candidates`` (the
+    items that may be recommended; default: every tagged item).
     """
     events = list(interactions)
+    tags = {item: ts for item, ts in (tags or {}).items() if ts}
     result_similar: dict[ItemId, tuple[Neighbour, ...]] = {}
     if any(categories.get(e.item) is not None for e in events):  # else no pair can be "similar"
         similar = similar_pairs(events, policy)
-        result_similar = top_k(similar, _same_category(similar, categories), Relation.SIMILAR, policy.k)
+        same = _same_category(similar, categories)
+        if tags and policy.tag_boost > 0:
+            similar = tag_boosted(similar, same, tags, policy.tag_boost)
+        result_similar = top_k(similar, same, Relation.SIMILAR, policy.k)
+    from_tags: dict[ItemId, tuple[Neighbour, ...]] = {}
+    if tags and policy.tag_fallback_score > 0:
+        cold = [item for item in tags if item not in result_similar and categories.get(item) is not None]
+        pool = tags.keys() if candidates is None else [c for c in candidates if c in tags]
+        from_tags = tag_fallback(cold, pool, categories, tags, policy)
+        result_similar = {**result_similar, **from_tags}
     together = basket_pairs(events, policy)
     same_bought = _same_category(together, categories)
     result_complementary = top_k(together, ~same_bought, Relation.COMPLEMENTARY, policy.k)
@@ -326,6 +464,7 @@ def fit(
             "baskets": len(baskets),
             "items": len({e.item for e in events}),
             "similar": sum(len(v) for v in result_similar.values()),
+            "similar_from_tags": sum(len(v) for v in from_tags.values()),
             "complementary": sum(len(v) for v in result_complementary.values()),
         },
     )

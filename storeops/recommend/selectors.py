@@ -38,6 +38,8 @@ def policy(playbook: PlaybookSettings) -> rules.Policy:
         weight_fav=float(playbook.rec_weight_fav),
         weight_cart=float(playbook.rec_weight_cart),
         weight_buy=float(playbook.rec_weight_buy),
+        tag_boost=float(playbook.rec_tag_boost),
+        tag_fallback_score=float(playbook.rec_tag_fallback_score),
     )
 
 

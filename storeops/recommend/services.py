@@ -59,6 +59,8 @@ def neighbours_rebuild(
             "shrinkage": policy.shrinkage,
             "weights": {k.value: policy.weight(k) for k in rules.Kind},
             "history_days": playbook.rec_history_days,
+            "tag_boost": policy.tag_boost,
+            "tag_fallback_score": policy.tag_fallback_score,
         },
     )
     clock = time.perf_counter()
@@ -66,7 +68,16 @@ def neighbours_rebuild(
         categories = catalog_selectors.product_category_ids(store=store)
         # only the store's own products (a foreign event stream may name others)
         events = [e for e in interactions if isinstance(e.item, int) and e.item in categories]
-        fitted = rules.fit(events, categories, policy)
+        # SEL-04: tags boost similar scores; a product without similar ones gets on-sale products
+        # of its category sharing its tags
+        tags: dict[int, frozenset[int]] = {}
+        candidates: set[int] = set()
+        if policy.tag_boost > 0 or policy.tag_fallback_score > 0:
+            tags = catalog_selectors.product_tag_ids(store=store)
+            candidates = (
+                catalog_selectors.live_product_ids(store=store) if policy.tag_fallback_score > 0 else set()
+            )
+        fitted = rules.fit(events, categories, policy, tags=tags, candidates=candidates)
         built_at = timezone.now()
         rows = [
             ItemNeighbour(
@@ -120,6 +131,7 @@ def neighbours_rebuild(
                 "products": build.products,
                 "baskets": build.baskets,
                 "similar": build.similar_rows,
+                "similar_from_tags": stats["similar_from_tags"],
                 "complementary": build.complementary_rows,
                 "replaced": old,
             },

@@ -69,6 +69,15 @@ class PlaybookSettings(BaseModel):
     selection_min_gross_margin: Pct = _s(
         "SEL-03", Decimal("0.30"), "选品最低毛利率", "Min gross margin to select a product", ge=0, lt=1
     )
+    # SEL-04: with edges, a product's price band tag (价格带) follows its lowest SKU price
+    tag_price_band_edges: str = _s(
+        "SEL-04",
+        "",
+        "价格带分界（元，如 50,100,200 → 0-50元、50-100元、100-200元、200元以上；留空=价格带标签手动设置）",
+        "Price band edges (yuan, e.g. 50,100,200 → 0-50元, 50-100元, 100-200元, 200元以上; "
+        "empty = price band tags are set by hand)",
+        max_length=200,
+    )
 
     # LIST
     title_min_chars: int = _s("LIST-01", 30, "标题最少字数", "Min title length (characters)", ge=1, le=200)
@@ -1096,6 +1105,22 @@ class PlaybookSettings(BaseModel):
     rec_addon_max: int = _s(
         "REC-02", 4, "购物车加购推荐最多条数", "Max add-on suggestions shown with a cart", ge=1, le=20
     )
+    rec_tag_boost: Decimal = _s(
+        "SEL-04",
+        Decimal("0.2"),
+        "相似推荐的标签加成（得分×(1+加成×标签重合度)，0=不用标签）",
+        "Tag boost of similar products (score × (1 + boost × tag overlap); 0 = tags not used)",
+        ge=0,
+        le=1,
+    )
+    rec_tag_fallback_score: Decimal = _s(
+        "SEL-04",
+        Decimal("0.1"),
+        "无共现数据商品按标签推荐相似商品的最高得分（0=不补）",
+        "Max score of tag-based similar products for a product without co-occurrence data (0 = none)",
+        ge=0,
+        le=1,
+    )
     # --- end recommend block ---
 
     # Findings
@@ -1132,6 +1157,21 @@ class PlaybookSettings(BaseModel):
     def makeup_workday_dates(self) -> frozenset[dt.date]:
         """``makeup_workdays`` as dates (调休: weekend days that are working days)."""
         return date_list(self.makeup_workdays)
+
+    @field_validator("tag_price_band_edges")
+    @classmethod
+    def _price_band_edges(cls, value: str) -> str:
+        from storeops.catalog.rules.tags import price_band_edges
+
+        price_band_edges(value)  # raises ValueError naming the part that is not an edge
+        return value.strip()
+
+    @property
+    def price_band_edges(self) -> tuple[Decimal, ...]:
+        """``tag_price_band_edges`` as amounts (SEL-04); empty: bands are set by hand."""
+        from storeops.catalog.rules.tags import price_band_edges
+
+        return price_band_edges(self.tag_price_band_edges)
 
     @field_validator("reconcile_fee_rates")
     @classmethod

@@ -170,6 +170,11 @@ def playbook_update(
         audit_record(
             actor=actor, action="playbook.update", obj=row, store_id=store.pk, before=current, after=cleaned
         )
+        if channel is None and current.get("tag_price_band_edges") != cleaned.get("tag_price_band_edges"):
+            # SEL-04: new price band edges re-band every product now (catalog imports stores)
+            from storeops.catalog.services import price_bands_refresh
+
+            price_bands_refresh(actor=actor, store=store)
     return effective
 
 

@@ -272,3 +272,20 @@ def test_the_after_sales_and_service_pages_show_the_demo(client):
         page = response.content.decode()
         for text in texts:
             assert text in page, (url, text)
+
+
+def test_sel_04_demo_products_are_tagged_with_price_bands_from_their_prices():
+    # when the demo is loaded (its playbook sets price band edges 50, 100, 200)
+    from storeops.catalog.rules import price_band_of
+    from storeops.stores.selectors import playbook_get
+
+    store, _created = demo_load()
+    edges = playbook_get(store=store).price_band_edges
+    assert edges
+    # then every product has tags, and its price band is the one of its lowest SKU price
+    for product in Product.objects.filter(store=store).prefetch_related("tags", "skus"):
+        kinds = {t.kind for t in product.tags.all()}
+        assert {"category", "price_band"} <= kinds, product.code
+        lowest = min(s.price for s in product.skus.all() if s.is_active)
+        bands = [t.name for t in product.tags.all() if t.kind == "price_band"]
+        assert bands == [price_band_of(lowest, edges)], product.code
