@@ -48,6 +48,7 @@ from storeops.catalog.rules import (
     SupplierPolicy,
     SupplierScore,
     SupplierStats,
+    SupplierWeights,
     category_is_candidate,
     competition_ratio,
     format_tags,
@@ -496,7 +497,16 @@ def supplier_policy(playbook: PlaybookSettings) -> SupplierPolicy:
     return SupplierPolicy(
         max_stock_out_rate=playbook.supplier_max_stockout_rate,
         min_qc_pass_rate=playbook.supplier_min_qc_pass_rate,
+        payment_term_full_score_days=playbook.supplier_payment_term_full_score_days,
         min_suppliers_for_key_product=playbook.key_product_min_suppliers,
+        weights=SupplierWeights(
+            stock_out=playbook.supplier_weight_stock_out,
+            qc=playbook.supplier_weight_qc,
+            on_time=playbook.supplier_weight_on_time,
+            payment_terms=playbook.supplier_weight_payment_terms,
+            iso9001=playbook.supplier_weight_iso9001,
+            small_batch=playbook.supplier_weight_small_batch,
+        ),
     )
 
 

@@ -66,6 +66,63 @@ class PlaybookSettings(BaseModel):
     key_product_min_suppliers: int = _s(
         "SEL-02", 2, "核心商品最少供应商数", "Min suppliers for a key product", ge=1, le=20
     )
+    # SEL-02 scorecard: the relative weight of each criterion (they need not add up to 1)
+    supplier_weight_stock_out: Pct = _s(
+        "SEL-02",
+        Decimal("0.25"),
+        "供应商评分权重：断货率",
+        "Supplier score weight: stock-out rate",
+        ge=0,
+        le=1,
+    )
+    supplier_weight_qc: Pct = _s(
+        "SEL-02",
+        Decimal("0.25"),
+        "供应商评分权重：抽检合格率",
+        "Supplier score weight: QC pass rate",
+        ge=0,
+        le=1,
+    )
+    supplier_weight_on_time: Pct = _s(
+        "SEL-02",
+        Decimal("0.20"),
+        "供应商评分权重：准时交货",
+        "Supplier score weight: delivery on time",
+        ge=0,
+        le=1,
+    )
+    supplier_weight_payment_terms: Pct = _s(
+        "SEL-02",
+        Decimal("0.10"),
+        "供应商评分权重：账期灵活度",
+        "Supplier score weight: payment-term flexibility",
+        ge=0,
+        le=1,
+    )
+    supplier_weight_iso9001: Pct = _s(
+        "SEL-02",
+        Decimal("0.10"),
+        "供应商评分权重：ISO 9001 认证",
+        "Supplier score weight: ISO 9001",
+        ge=0,
+        le=1,
+    )
+    supplier_weight_small_batch: Pct = _s(
+        "SEL-02",
+        Decimal("0.10"),
+        "供应商评分权重：小批量定制",
+        "Supplier score weight: small-batch customisation",
+        ge=0,
+        le=1,
+    )
+    supplier_payment_term_full_score_days: int = _s(
+        "SEL-02",
+        60,
+        "账期满分天数（账期达到该天数得满分）",
+        "Payment term (days) that scores full marks",
+        ge=1,
+        le=365,
+    )
     selection_min_gross_margin: Pct = _s(
         "SEL-03", Decimal("0.30"), "选品最低毛利率", "Min gross margin to select a product", ge=0, lt=1
     )
@@ -1203,6 +1260,16 @@ class PlaybookSettings(BaseModel):
             problems.append(
                 "竞品价下浮下限不能大于上限 / competitor_discount_min must not exceed competitor_discount_max"
             )
+        weights = (
+            self.supplier_weight_stock_out,
+            self.supplier_weight_qc,
+            self.supplier_weight_on_time,
+            self.supplier_weight_payment_terms,
+            self.supplier_weight_iso9001,
+            self.supplier_weight_small_batch,
+        )
+        if not sum(weights):
+            problems.append("供应商评分权重不能全部为 0 / the supplier score weights cannot all be 0")
         if self.abc_a_share + self.abc_b_share >= 1:
             problems.append("A类与B类占比之和必须小于1 / abc_a_share + abc_b_share must be below 1")
         if self.forecast_min_history_days > self.forecast_history_days:

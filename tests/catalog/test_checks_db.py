@@ -8,6 +8,7 @@ import pytest
 
 from storeops.catalog import services as cs
 from storeops.catalog.models import Product, SalesDaily
+from storeops.core.errors import ValidationError
 from storeops.sop.models import Finding
 from storeops.sop.services import checks_run
 from storeops.stores import services as st
@@ -252,3 +253,38 @@ def test_sel_02_ranking_puts_the_reliable_certified_supplier_first(store, today)
 
     # then: S1 scores full marks; S2 loses QC (0) and ISO/small batch
     assert [(s.code, str(score.score)) for s, score in ranking] == [("S1", "100.00"), ("S2", "55.00")]
+
+
+def test_sel_02_scorecard_weights_and_the_full_score_payment_term_are_playbook_settings(store, today):
+    # given S2 of the test above (90 % QC, no ISO, no small batch) with a 30-day payment term
+    from storeops.catalog.selectors import supplier_ranking
+    from storeops.stores.selectors import playbook_get
+    from storeops.stores.services import playbook_update
+
+    s2 = cs.supplier_create(actor=ACTOR, store=store, code="S2", name="乙", payment_term_days=30)
+    day = today - dt.timedelta(days=5)
+    cs.supply_record_add(
+        actor=ACTOR, supplier=s2, ordered_on=day, due_on=day, delivered_on=day, qc_samples=100, qc_passed=90
+    )
+    # when the store weighs only stock-outs and delivery, and 30 days is a full-score term
+    playbook_update(
+        actor=ACTOR,
+        store=store,
+        values={
+            "supplier_weight_qc": "0",
+            "supplier_weight_payment_terms": "0",
+            "supplier_weight_iso9001": "0",
+            "supplier_weight_small_batch": "0",
+            "supplier_payment_term_full_score_days": 30,
+        },
+    )
+    ((_, score),) = supplier_ranking(store=store, today=today, playbook=playbook_get(store=store))
+    # then S2 scores full marks on what is weighed
+    assert str(score.score) == "100.00"
+    # and weights that are all 0 are refused
+    with pytest.raises(ValidationError):
+        playbook_update(
+            actor=ACTOR,
+            store=store,
+            values={"supplier_weight_stock_out": "0", "supplier_weight_on_time": "0"},
+        )
