@@ -455,13 +455,11 @@ def listing_delist(request: HttpRequest, store_id: int, listing_id: int, payload
 
 
 def _banned_words_out(store: Store) -> dict[str, Any]:
-    from storeops.catalog.models import BannedWordList
-
     words = selectors.banned_words_of(store=store)
     return {
         "words": list(words),
         "version": selectors.banned_word_scanner(store=store).version,
-        "is_default": not BannedWordList.objects.filter(store=store).exists(),
+        "is_default": selectors.banned_words_is_default(store=store),
     }
 
 

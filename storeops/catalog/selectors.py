@@ -233,6 +233,11 @@ def banned_words_of(*, store: Store) -> tuple[str, ...]:
     return parse_word_list(row.words) if row is not None else _default_words()
 
 
+def banned_words_is_default(*, store: Store) -> bool:
+    """Does the store still use the bundled list (never edited one)?"""
+    return not BannedWordList.objects.filter(store=store).exists()
+
+
 def banned_word_scanner(*, store: Store) -> BannedWordScanner:
     """The store's scanner, built once per word-list version and shared (immutable)."""
     words = banned_words_of(store=store)

@@ -454,3 +454,48 @@ def competitors(request: HttpRequest) -> HttpResponse:
         "console/catalog_competitors.html",
         _base_context(request, rows=rows, page=page, querystring=querystring(request)),
     )
+
+
+# ---- the banned-word list (LIST-02) ----------------------------------------------------------
+
+
+@console_view("catalog.view_bannedwordlist")
+def banned_words(request: HttpRequest) -> HttpResponse:
+    return _banned_words_page(request, store_or_404(request))
+
+
+def _banned_words_page(
+    request: HttpRequest, store: Store, sent: dict[str, str] | None = None, code: int = 200
+) -> HttpResponse:
+    """The store's word list, one a line (the bundled default until the store edits it); a
+    refused save comes back as typed."""
+    words = catalog_selectors.banned_words_of(store=store)
+    return render(
+        request,
+        "console/catalog_banned_words.html",
+        _base_context(
+            request,
+            words=words,
+            text=(sent or {}).get("words", "\n".join(words)),
+            version=catalog_selectors.banned_word_scanner(store=store).version,
+            is_default=catalog_selectors.banned_words_is_default(store=store),
+            can_change=request.user.has_perm("catalog.change_bannedwordlist"),
+        ),
+        status=code,
+    )
+
+
+@require_POST
+@console_view("catalog.change_bannedwordlist")
+def banned_words_update(request: HttpRequest) -> HttpResponse:
+    """Replace the list; all live copy is re-scanned (LIST-02 findings) right after."""
+    store = store_or_404(request)
+    sent = {"words": request.POST.get("words", "")}
+    try:
+        row = catalog_services.banned_words_update(actor=_actor(request), store=store, words=sent["words"])
+    except DomainError as exc:
+        refused(request, exc, sent)
+        return _banned_words_page(request, store, sent=sent, code=422)
+    count = len(row.words.splitlines())
+    messages.success(request, _("已保存禁用词 %(n)s 个，正在复查在售文案") % {"n": count})
+    return HttpResponseRedirect(reverse("console:catalog_banned_words"))

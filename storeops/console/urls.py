@@ -114,6 +114,8 @@ urlpatterns = [
     ),
     path("catalog/products/<int:product_id>/tags/", catalog_views.product_tags, name="catalog_product_tags"),
     path("catalog/tags/", catalog_views.tags, name="catalog_tags"),
+    path("catalog/banned-words/", catalog_views.banned_words, name="catalog_banned_words"),  # LIST-02
+    path("catalog/banned-words/save/", catalog_views.banned_words_update, name="catalog_banned_words_update"),
     path("catalog/tags/new/", catalog_views.tag_create, name="catalog_tag_create"),
     path("catalog/tags/<int:tag_id>/", catalog_views.tag_update, name="catalog_tag_update"),
     path("catalog/tags/<int:tag_id>/delete/", catalog_views.tag_delete, name="catalog_tag_delete"),

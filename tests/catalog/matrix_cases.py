@@ -17,6 +17,12 @@ CATALOG_CONSOLE_CASES = {
     "console:catalog_tag_update": ("POST", "/catalog/tags/{tag}/", {"kind": "style", "name": "法式复古"}),
     "console:catalog_tag_delete": ("POST", "/catalog/tags/{tag}/delete/", {}),
     "console:catalog_product_tags": ("POST", "/catalog/products/{draft}/tags/", {"tags": "风格:法式"}),
+    "console:catalog_banned_words": ("GET", "/catalog/banned-words/", None),  # LIST-02
+    "console:catalog_banned_words_update": (
+        "POST",
+        "/catalog/banned-words/save/",
+        {"words": "最\n第一\n顶级"},
+    ),
 }
 
 
