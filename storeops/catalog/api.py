@@ -23,6 +23,7 @@ from storeops.catalog.models import (
     Product,
     ProductStatus,
     RemainingStockAction,
+    Sku,
 )
 from storeops.core.api import OneOf, Page, paginate
 from storeops.core.errors import NotFound, ValidationError
@@ -59,6 +60,8 @@ class SkuIn(Schema):
     cost: Decimal = Decimal(0)
     barcode: str = ""
     attributes: dict[str, str] = {}
+    weight_g: int | None = None  # LOG-03: grams, for the carrier choice (null = unknown)
+    is_fragile: bool = False
 
 
 class SkuOut(Schema):
@@ -69,6 +72,13 @@ class SkuOut(Schema):
     barcode: str
     attributes: dict[str, Any]
     is_active: bool
+    weight_g: int | None
+    is_fragile: bool
+
+
+class SkuShippingPatch(Schema):
+    weight_g: int | None = None
+    is_fragile: bool | None = None
 
 
 class ProductIn(Schema):
@@ -313,6 +323,19 @@ def product_update(request: HttpRequest, store_id: int, product_id: int, payload
         changes["category"] = get_object_or_404(Category, pk=changes.pop("category_id"), store_id=store_id)
     services.product_update(actor=principal(request).actor, product=product, **changes)
     return _product(store_id, product_id)
+
+
+@router.patch("/{store_id}/skus/{sku_code}", response=SkuOut, auth=perm("catalog.change_sku"))
+def sku_shipping_update(request: HttpRequest, store_id: int, sku_code: str, payload: SkuShippingPatch) -> Sku:
+    """A SKU's weight in grams and whether it is fragile (LOG-03 carrier choice); only the
+    fields sent change, ``weight_g: null`` clears the weight."""
+    sku = selectors.sku_get_by_code(store=_store(store_id), code=sku_code)
+    if sku is None:
+        raise NotFound(_("SKU 不存在"))
+    changes = payload.dict(exclude_unset=True)
+    if changes.get("is_fragile", False) is None:
+        raise ValidationError(_("SKU信息有误"), fields={"is_fragile": _("须为 true 或 false")})
+    return services.sku_shipping_update(actor=principal(request).actor, sku=sku, **changes)
 
 
 @router.post(
