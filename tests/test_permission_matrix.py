@@ -30,6 +30,7 @@ from tests.analytics.matrix_cases import ANALYTICS_API_CASES, ANALYTICS_CONSOLE_
 from tests.behaviour.matrix_cases import BEHAVIOUR_API_CASES, BEHAVIOUR_CONSOLE_CASES, behaviour_world
 from tests.catalog.matrix_cases import CATALOG_API_CASES, CATALOG_CONSOLE_CASES, catalog_tags_world
 from tests.conftest import ApiClient
+from tests.fulfilment.matrix_cases import FULFILMENT_API_CASES, fulfilment_rules_world
 from tests.marketing.matrix_cases import MARKETING_API_CASES, MARKETING_CONSOLE_CASES, marketing_world
 from tests.members.matrix_cases import MEMBERS_API_CASES, MEMBERS_CONSOLE_CASES, members_world
 from tests.orders.matrix_cases import (
@@ -193,6 +194,10 @@ API_CASES = {
         },
     ),
     ("GET", "/catalog/{store_id}/products/{product_id}"): ("/catalog/{store}/products/{approved}", None),
+    ("PATCH", "/catalog/{store_id}/skus/{sku_code}"): (  # LOG-03 weight and fragility
+        "/catalog/{store}/skus/{sku_code}",
+        {"weight_g": 450, "is_fragile": True},
+    ),
     ("PATCH", "/catalog/{store_id}/products/{product_id}"): (
         "/catalog/{store}/products/{draft}",
         {"is_key": True},
@@ -292,6 +297,7 @@ API_CASES = {
         "/fulfilment/{store}/carrier-suggestion?province=浙江省",
         None,
     ),
+    **FULFILMENT_API_CASES,  # LOG-03 carrier rules
     **MARKETING_API_CASES,
     **SERVICE_API_CASES,
     **MEMBERS_API_CASES,
@@ -519,6 +525,7 @@ def world(store, channel, system, owner, today):
         "free_channel": free_channel.pk,
         **_catalog_world(store, channel),
         **_fulfilment_world(store, channel),
+        **fulfilment_rules_world(store),
         **_promotions_world(store),
         **marketing_world(store, owner),
         **_inventory_world(store),

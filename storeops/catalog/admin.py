@@ -49,7 +49,7 @@ class TagAdmin(AuditedAdminMixin, ModelAdmin):
 class SkuInline(TabularInline):
     model = Sku
     extra = 0
-    fields = ("code", "attributes", "barcode", "price", "cost", "is_active")
+    fields = ("code", "attributes", "barcode", "price", "cost", "weight_g", "is_fragile", "is_active")
     readonly_fields = ("price", "cost")
 
 

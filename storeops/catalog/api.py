@@ -23,6 +23,7 @@ from storeops.catalog.models import (
     Product,
     ProductStatus,
     RemainingStockAction,
+    Sku,
     Tag,
     TagKind,
 )
@@ -62,6 +63,8 @@ class SkuIn(Schema):
     cost: Decimal = Decimal(0)
     barcode: str = ""
     attributes: dict[str, str] = {}
+    weight_g: int | None = None  # LOG-03: grams, for the carrier choice (null = unknown)
+    is_fragile: bool = False
 
 
 class SkuOut(Schema):
@@ -72,6 +75,13 @@ class SkuOut(Schema):
     barcode: str
     attributes: dict[str, Any]
     is_active: bool
+    weight_g: int | None
+    is_fragile: bool
+
+
+class SkuShippingPatch(Schema):
+    weight_g: int | None = None
+    is_fragile: bool | None = None
 
 
 class ProductIn(Schema):
@@ -395,6 +405,19 @@ def tag_delete(request: HttpRequest, store_id: int, tag_id: int) -> Status:
     tag = selectors.tag_get(store_id=_store(store_id).pk, tag_id=tag_id)
     services.tag_delete(actor=principal(request).actor, tag=tag)
     return Status(204, None)
+
+
+@router.patch("/{store_id}/skus/{sku_code}", response=SkuOut, auth=perm("catalog.change_sku"))
+def sku_shipping_update(request: HttpRequest, store_id: int, sku_code: str, payload: SkuShippingPatch) -> Sku:
+    """A SKU's weight in grams and whether it is fragile (LOG-03 carrier choice); only the
+    fields sent change, ``weight_g: null`` clears the weight."""
+    sku = selectors.sku_get_by_code(store=_store(store_id), code=sku_code)
+    if sku is None:
+        raise NotFound(_("SKU 不存在"))
+    changes = payload.dict(exclude_unset=True)
+    if changes.get("is_fragile", False) is None:
+        raise ValidationError(_("SKU信息有误"), fields={"is_fragile": _("须为 true 或 false")})
+    return services.sku_shipping_update(actor=principal(request).actor, sku=sku, **changes)
 
 
 @router.post(

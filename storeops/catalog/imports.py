@@ -57,6 +57,9 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "season_uplift": ("season_uplift", "旺季需求倍数"),
         # SEL-04: "kind:name; kind:name" (kind: category/price_band/style/scene or 类目/价格带/风格/使用场景)
         "tags": ("tags", "标签"),
+        # LOG-03: the SKU's weight and fragility, for the carrier choice, optional
+        "weight_g": ("weight_g", "重量（克）", "重量(克)"),
+        "is_fragile": ("is_fragile", "易碎"),
     },
     "prices": {
         "sku_code": ("sku_code", "SKU编码"),
@@ -318,7 +321,21 @@ def _sku_fields(row: dict[str, str], existing_skus: set[str], seen_skus: dict[st
         "cost": _amount(row, "cost", default="0"),
         "barcode": row.get("barcode", "")[:64],
         "attributes": _pairs(row, "attributes"),
+        **_shipping_fields(row),
     }
+
+
+def _shipping_fields(row: dict[str, str]) -> dict[str, Any]:
+    """LOG-03: weight in grams (empty = unknown) and fragile (是/否), validated as the API does."""
+    from storeops.catalog.services import sku_shipping_clean
+
+    try:
+        return sku_shipping_clean(
+            {"weight_g": row.get("weight_g", ""), "is_fragile": _bool(row, "is_fragile")}
+        )
+    except ValidationError as exc:
+        field, message = next(iter(exc.fields.items()))
+        raise _RowInvalid(field, str(message)) from exc
 
 
 def _product_fields(row: dict[str, str], code: str, categories: dict[str, int]) -> dict[str, Any]:
@@ -839,6 +856,8 @@ def export_rows(*, store: Store, kind: str) -> tuple[list[str], Iterator[list[An
                     p.season_end_month or "",
                     "" if p.season_uplift is None else str(p.season_uplift),
                     format_tags(tags.get(p.pk, [])),
+                    s.weight_g or "",
+                    int(s.is_fragile),
                 ]
 
         return header, products()

@@ -163,6 +163,10 @@ class Sku(models.Model):
     price = models.DecimalField(_("售价"), **MONEY)
     cost = models.DecimalField(_("商品成本"), **MONEY, default=0)
     is_active = models.BooleanField(_("启用"), default=True)
+    # LOG-03: what the carrier choice needs of the item. A parcel's weight is the sum of its
+    # units' weights (unknown when one SKU has none); one fragile SKU makes the parcel fragile.
+    weight_g = models.PositiveIntegerField(_("重量（克）"), null=True, blank=True)
+    is_fragile = models.BooleanField(_("易碎"), default=False)
 
     class Meta:
         verbose_name = _("SKU")
@@ -172,6 +176,9 @@ class Sku(models.Model):
             models.UniqueConstraint(fields=("store", "code"), name="sku_code_unique_per_store"),
             models.CheckConstraint(condition=Q(price__gte=0), name="sku_price_non_negative"),
             models.CheckConstraint(condition=Q(cost__gte=0), name="sku_cost_non_negative"),
+            models.CheckConstraint(
+                condition=Q(weight_g__isnull=True) | Q(weight_g__gt=0), name="sku_weight_positive"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -640,6 +640,19 @@ def sku_get_by_code(*, store: Store, code: str) -> Sku | None:
     return Sku.objects.select_related("store", "product").filter(store=store, code=code).first()
 
 
+def sku_shipping_facts(*, store: Store, codes: Iterable[str]) -> dict[str, tuple[int | None, bool]]:
+    """``code → (weight in grams or None, fragile)`` of the store's SKUs among ``codes`` (the
+    carrier choice of LOG-03); codes that are not the store's SKUs are left out."""
+    wanted = sorted(set(codes))
+    found: dict[str, tuple[int | None, bool]] = {}
+    for start in range(0, len(wanted), 500):
+        for code, grams, fragile in Sku.objects.filter(
+            store=store, code__in=wanted[start : start + 500]
+        ).values_list("code", "weight_g", "is_fragile"):
+            found[code] = (grams, fragile)
+    return found
+
+
 def skus_by_id(*, store: Store, ids: list[int]) -> dict[int, Sku]:
     """The store's SKUs with these ids (one query), with their products."""
     return {s.pk: s for s in Sku.objects.filter(store=store, pk__in=ids).select_related("product")}

@@ -231,6 +231,37 @@ def product_season_clean(current: Product | None, changes: dict[str, Any]) -> di
     return out
 
 
+SKU_WEIGHT_MAX_G = 1_000_000  # one tonne: anything heavier is a typo (kg typed as grams)
+
+
+def sku_shipping_clean(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """LOG-03: the SKU's ``weight_g`` (whole grams > 0; empty or null = unknown) and
+    ``is_fragile`` (true/false), those of the two present in ``raw``, validated."""
+    out: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if "weight_g" in raw:
+        value = raw["weight_g"]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            out["weight_g"] = None
+        else:
+            try:
+                grams = int(str(value).strip()) if not isinstance(value, bool | float) else None
+            except ValueError:
+                grams = None
+            if grams is None or not 0 < grams <= SKU_WEIGHT_MAX_G:
+                errors["weight_g"] = _("重量以克计，须为 1 到 %(n)s 的整数") % {"n": SKU_WEIGHT_MAX_G}
+            else:
+                out["weight_g"] = grams
+    if "is_fragile" in raw:
+        if not isinstance(raw["is_fragile"], bool):
+            errors["is_fragile"] = _("须为 true 或 false")
+        else:
+            out["is_fragile"] = raw["is_fragile"]
+    if errors:
+        raise ValidationError(_("SKU信息有误"), fields=errors)
+    return out
+
+
 def _sku_validate(store: Store, skus: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     errors: dict[str, str] = {}
     cleaned: list[dict[str, Any]] = []
@@ -254,6 +285,11 @@ def _sku_validate(store: Store, skus: list[Mapping[str, Any]]) -> list[dict[str,
         if not isinstance(attributes, dict):
             errors[f"{prefix}.attributes"] = _("规格必须是键值对")
             continue
+        try:
+            shipping = sku_shipping_clean(raw)
+        except ValidationError as exc:
+            errors.update({f"{prefix}.{k}": v for k, v in exc.fields.items()})
+            continue
         cleaned.append(
             {
                 "code": code,
@@ -261,6 +297,7 @@ def _sku_validate(store: Store, skus: list[Mapping[str, Any]]) -> list[dict[str,
                 "cost": cost,
                 "barcode": str(raw.get("barcode", "")).strip(),
                 "attributes": {str(k): str(v) for k, v in attributes.items()},
+                **shipping,
             }
         )
     taken = set(Sku.objects.filter(store=store, code__in=seen).values_list("code", flat=True))
@@ -352,10 +389,22 @@ def sku_add(
     cost: Any = "0",
     attributes: dict[str, str] | None = None,
     barcode: str = "",
+    weight_g: int | None = None,
+    is_fragile: bool = False,
 ) -> Sku:
     clean = _sku_validate(
         product.store,
-        [{"code": code, "price": price, "cost": cost, "attributes": attributes or {}, "barcode": barcode}],
+        [
+            {
+                "code": code,
+                "price": price,
+                "cost": cost,
+                "attributes": attributes or {},
+                "barcode": barcode,
+                "weight_g": weight_g,
+                "is_fragile": is_fragile,
+            }
+        ],
     )[0]
     with transaction.atomic():
         sku = Sku.objects.create(store_id=product.store_id, product=product, **clean)
@@ -365,6 +414,30 @@ def sku_add(
         )
         product_price_band_refresh(actor=actor, product_id=product.pk, store_id=product.store_id)
     return sku
+
+
+def sku_shipping_update(*, actor: Actor, sku: Sku, **changes: Any) -> Sku:
+    """Set a SKU's weight (``weight_g``) and/or fragility (``is_fragile``), which the carrier
+    choice reads (LOG-03). Audited; nothing else of the SKU changes here."""
+    unknown = set(changes) - {"weight_g", "is_fragile"}
+    if unknown:
+        raise ValidationError(_("未知字段或不能在此修改"), fields={k: _("不能在此修改") for k in unknown})
+    clean = sku_shipping_clean(changes)
+    with transaction.atomic():
+        locked = Sku.objects.select_for_update().get(pk=sku.pk)
+        before = snapshot(locked)
+        for key, value in clean.items():
+            setattr(locked, key, value)
+        locked.save(update_fields=[*clean] or None)
+        audit_record(
+            actor=actor,
+            action="sku.shipping_update",
+            obj=locked,
+            store_id=locked.store_id,
+            before=before,
+            after=snapshot(locked),
+        )
+    return locked
 
 
 def product_update(

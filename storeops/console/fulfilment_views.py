@@ -4,7 +4,6 @@ and carrier statistics with the carrier suggestion (LOG-03)."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.core.paginator import Paginator
@@ -114,33 +113,48 @@ def exceptions(request: HttpRequest) -> HttpResponse:
 
 @console_view("fulfilment.view_carrier")
 def carrier_stats(request: HttpRequest) -> HttpResponse:
+    """LOG-03: per-carrier statistics, how often shipping followed the suggestion, the
+    store's carrier rules, and the suggestion for a parcel (province, weight, units, fragile)."""
     store = _current_store(request)
     if store is None:
         return _empty(request)
-    days = min(_int(request.GET.get("days"), 90), 3650)
-    since = timezone.now() - dt.timedelta(days=days)
+    days = min(_int(request.GET.get("days"), playbook_get(store=store).carrier_stats_days), 3650)
+    since = selectors.carrier_stats_since(store=store, days=days)
     province = request.GET.get("province", "").strip()
     weight_text = request.GET.get("weight", "").strip()
+    items_text = request.GET.get("items", "").strip()
+    fragile = request.GET.get("fragile") == "1"
     weight: Decimal | None = None
     try:
         weight = Decimal(weight_text) if weight_text else None
     except InvalidOperation:
         weight = None
+    if weight is not None and (not weight.is_finite() or weight <= 0):
+        weight = None
+    items = int(items_text) if items_text.isdigit() and int(items_text) > 0 else None
     suggestion = (
-        selectors.carrier_suggest(store=store, province=province, weight_kg=weight, since=since)
+        selectors.carrier_suggest(
+            store=store, province=province, weight_kg=weight, items=items, fragile=fragile, since=since
+        )
         if province
         else None
     )
+    overall = selectors.carrier_stats(store=store, since=since, by_province=False)
     return render(
         request,
         "console/fulfilment_carriers.html",
         _base_context(
             request,
-            overall=selectors.carrier_stats(store=store, since=since, by_province=False),
+            overall=overall,
             by_province=selectors.carrier_stats(store=store, since=since),
+            adoption=selectors.suggestion_adoption(overall),
+            rules=list(selectors.carrier_rule_list(store=store)),
             suggestion=suggestion,
+            excluded=suggestion.excluded_reasons() if suggestion else {},
             days=days,
             province=province,
             weight=weight_text,
+            items=items_text,
+            fragile=fragile,
         ),
     )

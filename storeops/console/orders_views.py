@@ -394,6 +394,10 @@ def _detail_page(
     can_invoice = user.has_perm("orders.add_invoicerequest")
     ship_sent = (sent or {}).get("ship", {})
     ship_errors = (errors or {}).get("ship", {})
+    can_ship = user.has_perm("orders.ship_order") and status == S.ALLOCATED
+    # LOG-03: the suggested carrier is preselected (a refused form keeps what was chosen)
+    suggestion = sel.ship_carrier_suggestion(order) if can_ship else None
+    excluded = suggestion.excluded_reasons() if suggestion else {}
     return render(
         request,
         "console/orders_detail.html",
@@ -424,7 +428,12 @@ def _detail_page(
                 }
                 for w in (sel.ship_warehouses(order) if status == S.ALLOCATED else [])
             ],
-            carriers=list(fulfilment_selectors.carrier_list(active_only=True)),
+            carriers=[
+                {"c": c, "excluded": excluded.get(c.code, "")}
+                for c in fulfilment_selectors.carrier_list(active_only=True)
+            ],
+            ship_suggestion=suggestion,
+            ship_carrier=ship_sent.get("carrier", suggestion.best_code if suggestion else ""),
             shipments=fulfilment_selectors.order_shipments(
                 store=store, channel=order.channel_id, order_number=order.number
             ),
@@ -435,7 +444,7 @@ def _detail_page(
             can_address=user.has_perm("orders.change_order") and status in rules.RESERVED,
             can_notify=user.has_perm("orders.change_order"),
             can_allocate=user.has_perm("orders.ship_order") and status == S.REVIEWED,
-            can_ship=user.has_perm("orders.ship_order") and status == S.ALLOCATED,
+            can_ship=can_ship,
             can_deliver=user.has_perm("orders.ship_order") and status == S.SHIPPED,
             can_cancel=user.has_perm("orders.cancel_order") and status in rules.RESERVED,
             can_brushing=user.has_perm("orders.freeze_account") and status in rules.RESERVED,

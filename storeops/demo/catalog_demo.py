@@ -133,7 +133,17 @@ def _skus(
     rows: list[Mapping[str, Any]] = []
     for i, attrs in enumerate(combos, start=1):
         price, cost = prices[attrs[names[-1]]]
-        rows.append({"code": f"{prefix}-{i:02d}", "price": price, "cost": cost, "attributes": attrs})
+        # LOG-03: a weight per SKU (250–850 g), so parcels have a known weight
+        grams = 250 + (i * 97) % 600
+        rows.append(
+            {
+                "code": f"{prefix}-{i:02d}",
+                "price": price,
+                "cost": cost,
+                "attributes": attrs,
+                "weight_g": grams,
+            }
+        )
     return rows
 
 

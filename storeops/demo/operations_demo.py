@@ -76,8 +76,22 @@ def load_operations_demo(
             inventory.stock_receive(
                 actor=actor, sku=sku, warehouse=warehouses[2], quantity=20, reason="期初入库"
             )
-    for code, name in CARRIERS:
-        fulfilment.carrier_create(actor=actor, code=code, name=name, secret=f"demo-{code.lower()}-secret")
+    carriers = {
+        code: fulfilment.carrier_create(
+            actor=actor, code=code, name=name, secret=f"demo-{code.lower()}-secret"
+        )
+        for code, name in CARRIERS
+    }
+    # LOG-03 carrier rules: what each carrier takes (none of the demo's addresses is remote)
+    fulfilment.carrier_rule_set(
+        actor=actor,
+        store=store,
+        carrier=carriers["YTO"],
+        excluded_provinces="新疆、西藏",
+        note="偏远地区不发",
+    )
+    fulfilment.carrier_rule_set(actor=actor, store=store, carrier=carriers["ZTO"], max_weight_kg="30")
+    fulfilment.carrier_rule_set(actor=actor, store=store, carrier=carriers["SF"], fragile="prefer")
     offer = promotions.offer_create(
         actor=actor,
         store=store,

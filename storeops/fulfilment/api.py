@@ -25,7 +25,7 @@ from storeops.core.context import Actor
 from storeops.core.errors import InvalidSignature, NotFound, ValidationError
 from storeops.fulfilment import selectors, services
 from storeops.fulfilment.carriers import SIGNATURE_HEADER, adapter_get, read_rows, signature_valid
-from storeops.fulfilment.models import Carrier, Shipment, ShipmentStatus
+from storeops.fulfilment.models import Carrier, CarrierRule, FragileHandling, Shipment, ShipmentStatus
 from storeops.stores.models import Channel, Store
 from storeops.stores.selectors import playbooks_by_channel
 
@@ -102,6 +102,7 @@ class ShipmentOut(Schema):
     shipped_at: dt.datetime | None
     delivered_at: dt.datetime | None
     last_event_at: dt.datetime | None
+    suggested_carrier: str  # LOG-03: the carrier suggested when it shipped ("" = none)
 
     @staticmethod
     def resolve_carrier(obj: Shipment) -> str:
@@ -177,6 +178,8 @@ class CarrierStatOut(Schema):
     p90_hours: Decimal | None
     avg_cost: Decimal | None
     cost_per_kg: Decimal | None
+    suggestion_followed: int
+    suggestion_overridden: int
 
 
 class CarrierScoreOut(Schema):
@@ -185,12 +188,82 @@ class CarrierScoreOut(Schema):
     estimated_hours: Decimal
     estimated_cost: Decimal
     fallback: bool
+    preferred: bool  # ranked ahead: the parcel is fragile and the carrier is the fragile choice
+
+
+class ParcelOut(Schema):
+    weight_kg: Decimal | None
+    items: int | None
+    fragile: bool
+
+
+class CarrierExcludedOut(Schema):
+    carrier: str
+    breaches: list[str]  # overweight / too_many_items / province_excluded / fragile_refused
+    reason: str
 
 
 class CarrierSuggestionOut(Schema):
     province: str
     best: str | None
+    reason: str
+    parcel: ParcelOut
     ranked: list[CarrierScoreOut]
+    unranked: list[str]  # allowed by the rules, no delivery figures yet
+    excluded: list[CarrierExcludedOut]
+
+
+class CarrierRuleIn(Schema):
+    max_weight_kg: Decimal | None = None
+    max_items: int | None = None
+    excluded_provinces: list[str] = []
+    fragile: Annotated[str, OneOf(FragileHandling)] = "accept"
+    note: str = ""
+
+
+class CarrierRuleOut(Schema):
+    carrier: str
+    max_weight_kg: Decimal | None
+    max_items: int | None
+    excluded_provinces: list[str]
+    fragile: str
+    note: str
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_carrier(obj: CarrierRule) -> str:
+        return obj.carrier.code
+
+
+def suggestion_out(result: selectors.CarrierSuggestion) -> dict[str, Any]:
+    """The answer of the carrier-suggestion routes (here and the order's, in the orders API)."""
+    reasons = result.excluded_reasons()
+    return {
+        "province": result.province,
+        "best": result.best_code or None,
+        "reason": result.reason,
+        "parcel": {
+            "weight_kg": result.parcel.weight_kg,
+            "items": result.parcel.items,
+            "fragile": result.parcel.fragile,
+        },
+        "ranked": [
+            {
+                "carrier": s.carrier_code,
+                "score": s.score,
+                "estimated_hours": s.estimated_hours,
+                "estimated_cost": s.estimated_cost,
+                "fallback": s.fallback,
+                "preferred": s.carrier_code in result.choice.preferred,
+            }
+            for s in result.ranked
+        ],
+        "unranked": result.choice.unranked,
+        "excluded": [
+            {"carrier": code, "breaches": [b.value for b in broken], "reason": reasons[code]}
+            for code, broken in result.choice.excluded.items()
+        ],
+    }
 
 
 def _store(store_id: int) -> Store:
@@ -326,10 +399,12 @@ def exception_list(request: HttpRequest, store_id: int) -> list[dict[str, Any]]:
 
 @router.get("/{store_id}/carrier-stats", response=list[CarrierStatOut], auth=perm("fulfilment.view_carrier"))
 def carrier_stats(
-    request: HttpRequest, store_id: int, days: int = 90, by_province: bool = True
+    request: HttpRequest, store_id: int, days: int | None = None, by_province: bool = True
 ) -> list[dict[str, Any]]:
-    since = timezone.now() - dt.timedelta(days=max(1, min(days, 3650)))
-    rows = selectors.carrier_stats(store=_store(store_id), since=since, by_province=by_province)
+    """``days`` back (default: the playbook's ``carrier_stats_days``), per carrier and province."""
+    store = _store(store_id)
+    since = selectors.carrier_stats_since(store=store, days=days)
+    rows = selectors.carrier_stats(store=store, since=since, by_province=by_province)
     return [
         {
             **{k: getattr(s, k) for k in CarrierStatOut.model_fields if k != "carrier"},
@@ -343,23 +418,73 @@ def carrier_stats(
     "/{store_id}/carrier-suggestion", response=CarrierSuggestionOut, auth=perm("fulfilment.view_carrier")
 )
 def carrier_suggestion(
-    request: HttpRequest, store_id: int, province: str, weight_kg: Decimal | None = None, days: int = 90
+    request: HttpRequest,
+    store_id: int,
+    province: str,
+    weight_kg: Decimal | None = None,
+    items: int | None = None,
+    fragile: bool = False,
+    days: int | None = None,
 ) -> dict[str, Any]:
-    since = timezone.now() - dt.timedelta(days=max(1, min(days, 3650)))
+    """The carrier for a parcel (``weight_kg``, ``items`` units, ``fragile``) to ``province``:
+    the store's carrier rules first, then delivery time, cost and problems; with the reason."""
+    store = _store(store_id)
+    if (weight_kg is not None and weight_kg <= 0) or (items is not None and items <= 0):
+        raise ValidationError(
+            _("包裹信息有误"),
+            fields={
+                k: _("须大于 0")
+                for k, v in (("weight_kg", weight_kg), ("items", items))
+                if v is not None and v <= 0
+            },
+        )
     result = selectors.carrier_suggest(
-        store=_store(store_id), province=province, weight_kg=weight_kg, since=since
+        store=store,
+        province=province,
+        weight_kg=weight_kg,
+        items=items,
+        fragile=fragile,
+        since=selectors.carrier_stats_since(store=store, days=days),
     )
-    return {
-        "province": result.province,
-        "best": result.best.carrier_code if result.best else None,
-        "ranked": [
-            {
-                "carrier": s.carrier_code,
-                "score": s.score,
-                "estimated_hours": s.estimated_hours,
-                "estimated_cost": s.estimated_cost,
-                "fallback": s.fallback,
-            }
-            for s in result.ranked
-        ],
-    }
+    return suggestion_out(result)
+
+
+@router.get(
+    "/{store_id}/carrier-rules", response=list[CarrierRuleOut], auth=perm("fulfilment.view_carrierrule")
+)
+def carrier_rule_list(request: HttpRequest, store_id: int) -> list[CarrierRule]:
+    """The store's carrier rules (LOG-03); a carrier without one takes every parcel."""
+    return list(selectors.carrier_rule_list(store=_store(store_id)))
+
+
+@router.put(
+    "/{store_id}/carrier-rules/{carrier_code}",
+    response=CarrierRuleOut,
+    auth=perm("fulfilment.change_carrierrule"),
+)
+def carrier_rule_set(
+    request: HttpRequest, store_id: int, carrier_code: str, payload: CarrierRuleIn
+) -> CarrierRule:
+    """Create or replace the store's rule for a carrier: ``max_weight_kg`` per parcel,
+    ``max_items`` units per parcel, ``excluded_provinces`` it does not deliver to, ``fragile``
+    accept / prefer / refuse. Null / empty: no limit."""
+    return services.carrier_rule_set(
+        actor=principal(request).actor,
+        store=_store(store_id),
+        carrier=selectors.carrier_get(code=carrier_code),
+        **payload.dict(),
+    )
+
+
+@router.delete(
+    "/{store_id}/carrier-rules/{carrier_code}",
+    response={204: None},
+    auth=perm("fulfilment.delete_carrierrule"),
+)
+def carrier_rule_delete(request: HttpRequest, store_id: int, carrier_code: str) -> Status:
+    store = _store(store_id)
+    if not services.carrier_rule_delete(
+        actor=principal(request).actor, store=store, carrier=selectors.carrier_get(code=carrier_code)
+    ):
+        raise NotFound(_("该快递公司没有规则"))
+    return Status(204, None)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from storeops.core.crypto import EncryptedTextField
 from storeops.core.money import DEFAULT_CURRENCY, Money
-from storeops.fulfilment.rules import Status
+from storeops.fulfilment.rules import Fragile, Status
 from storeops.stores.models import Channel, Store
 
 
@@ -51,6 +51,54 @@ class Carrier(models.Model):
         return f"{self.code} {self.name}"
 
 
+class FragileHandling(models.TextChoices):
+    ACCEPT = Fragile.ACCEPT.value, _("照常收")
+    PREFER = Fragile.PREFER.value, _("易碎品首选")
+    REFUSE = Fragile.REFUSE.value, _("不收易碎品")
+
+
+class CarrierRule(models.Model):
+    """What a carrier takes from this store (LOG-03): hard limits checked when a parcel ships
+    and when a carrier is suggested. Empty fields set no limit; a carrier without a rule takes
+    everything. ``excluded_provinces`` holds short names (新疆, 西藏)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("店铺"))
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.CASCADE, related_name="rules", verbose_name=_("快递公司")
+    )
+    max_weight_kg = models.DecimalField(
+        _("单件限重（kg）"), max_digits=8, decimal_places=3, null=True, blank=True
+    )
+    max_items = models.PositiveIntegerField(_("每件最多件数"), null=True, blank=True)
+    excluded_provinces = models.JSONField(_("不配送省份"), default=list, blank=True)
+    fragile = models.CharField(
+        _("易碎品"), max_length=10, choices=FragileHandling.choices, default=FragileHandling.ACCEPT
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("快递规则")
+        verbose_name_plural = _("快递规则")
+        ordering = ("store", "carrier__code")
+        constraints = [
+            models.UniqueConstraint(fields=("store", "carrier"), name="carrier_rule_once_per_store"),
+            models.CheckConstraint(
+                condition=Q(max_weight_kg__isnull=True) | Q(max_weight_kg__gt=0),
+                name="carrier_rule_weight_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_items__isnull=True) | Q(max_items__gt=0), name="carrier_rule_items_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(fragile__in=[f.value for f in Fragile]), name="carrier_rule_fragile_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id}:{self.carrier_id}"
+
+
 class Shipment(models.Model):
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("店铺"))
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", verbose_name=_("渠道"))
@@ -76,6 +124,9 @@ class Shipment(models.Model):
     shipped_at = models.DateTimeField(_("揽收时间"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("签收时间"), null=True, blank=True, db_index=True)
     last_event_at = models.DateTimeField(_("最新轨迹时间"), null=True, blank=True)
+    # LOG-03: the carrier suggested when the parcel shipped ("" = none could be suggested);
+    # the suggestion was followed when it is the parcel's carrier
+    suggested_carrier = models.CharField(_("建议快递"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("发货单")

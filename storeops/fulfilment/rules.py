@@ -242,3 +242,183 @@ def rank_carriers(
         ).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
         out.append(Suggestion(c.carrier_code, score, hours, cost, c.fallback))
     return sorted(out, key=lambda s: (s.score, s.carrier_code))
+
+
+# ---- LOG-03 carrier rules: what a carrier takes (hard limits) ----------------------------------
+
+
+class Fragile(enum.StrEnum):
+    """How a carrier handles fragile goods: ``accept`` (like any parcel), ``prefer`` (the
+    carrier to use for fragile parcels: ranked ahead of the others) or ``refuse``."""
+
+    ACCEPT = "accept"
+    PREFER = "prefer"
+    REFUSE = "refuse"
+
+
+class Breach(enum.StrEnum):
+    """Why a carrier cannot take a parcel."""
+
+    OVERWEIGHT = "overweight"
+    TOO_MANY_ITEMS = "too_many_items"
+    PROVINCE_EXCLUDED = "province_excluded"
+    FRAGILE_REFUSED = "fragile_refused"
+
+
+@dataclass(frozen=True, slots=True)
+class Parcel:
+    """What is known of a parcel: weight (None = unknown: a SKU without a weight), number of
+    units (None = unknown) and whether anything in it is fragile."""
+
+    weight_kg: Decimal | None = None
+    items: int | None = None
+    fragile: bool = False
+
+
+def parcel_of(lines: Iterable[tuple[int, int | None, bool]]) -> Parcel:
+    """A parcel from its lines ``(qty, unit weight in grams or None, fragile)``: the weight is
+    the sum of the units' weights, unknown when one line's weight is."""
+    lines = list(lines)
+    grams = [None if g is None else g * qty for qty, g, _f in lines]
+    known = bool(grams) and all(g is not None for g in grams)
+    weight = (Decimal(sum(g for g in grams if g is not None)) / 1000).quantize(Decimal("0.001"))
+    return Parcel(
+        weight_kg=weight if known else None,
+        items=sum(qty for qty, _g, _f in lines),
+        fragile=any(f for _q, _g, f in lines),
+    )
+
+
+def parcels_strictest(parcels: Sequence[Parcel]) -> Parcel:
+    """One parcel standing for several sent with the same carrier (an order shipped from
+    two warehouses): the heaviest weight, the most units, fragile if any is. A carrier fits
+    them all exactly when it fits this one (the limits are independent maxima)."""
+    if not parcels:
+        return Parcel()
+    weights = [p.weight_kg for p in parcels]
+    counts = [p.items for p in parcels]
+    return Parcel(
+        weight_kg=None if any(w is None for w in weights) else max(w for w in weights if w is not None),
+        items=None if any(c is None for c in counts) else max(c for c in counts if c is not None),
+        fragile=any(p.fragile for p in parcels),
+    )
+
+
+# suffixes of provincial-level names, longest first: 新疆维吾尔自治区 → 新疆, 浙江省 → 浙江
+_PROVINCE_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市")
+
+
+def province_short(name: str) -> str:
+    """A province's short name (浙江省 → 浙江, 广西壮族自治区 → 广西, 上海市 → 上海)."""
+    name = name.strip()
+    for suffix in _PROVINCE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+def province_in(destination: str, provinces: Iterable[str]) -> bool:
+    """Is ``destination`` (a full or short name, or an address starting with one) one of
+    ``provinces`` (short names)?"""
+    dest = province_short(destination)
+    return bool(dest) and any(dest == p or dest.startswith(p) for p in provinces if p)
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierLimits:
+    """A store's rule for one carrier; None / empty = no limit."""
+
+    carrier_code: str
+    max_weight_kg: Decimal | None = None
+    max_items: int | None = None
+    excluded_provinces: tuple[str, ...] = ()
+    fragile: Fragile = Fragile.ACCEPT
+
+
+def breaches(limits: CarrierLimits | None, parcel: Parcel, province: str) -> list[Breach]:
+    """The hard rules ``limits`` sets that the parcel to ``province`` breaks. An unknown
+    weight or count is not a breach (it cannot be checked; :func:`choose_carrier` says so)."""
+    if limits is None:
+        return []
+    out = []
+    if (
+        limits.max_weight_kg is not None
+        and parcel.weight_kg is not None
+        and parcel.weight_kg > limits.max_weight_kg
+    ):
+        out.append(Breach.OVERWEIGHT)
+    if limits.max_items is not None and parcel.items is not None and parcel.items > limits.max_items:
+        out.append(Breach.TOO_MANY_ITEMS)
+    if limits.excluded_provinces and province_in(province, limits.excluded_provinces):
+        out.append(Breach.PROVINCE_EXCLUDED)
+    if parcel.fragile and limits.fragile == Fragile.REFUSE:
+        out.append(Breach.FRAGILE_REFUSED)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierChoice:
+    """The outcome of :func:`choose_carrier`. ``ranked``: allowed carriers with figures, best
+    first; ``unranked``: allowed carriers without figures yet; ``excluded``: carrier → the
+    rules it breaks; ``best``: the suggestion (None when there is nothing to go on)."""
+
+    ranked: list[Suggestion]
+    unranked: list[str]
+    excluded: dict[str, list[Breach]]
+    best: str | None
+    preferred: frozenset[str]  # carriers ranked ahead because the parcel is fragile
+    weight_unchecked: bool  # some carrier has a weight limit but the parcel's weight is unknown
+    items_unchecked: bool
+
+
+def choose_carrier(
+    carriers: Sequence[str],
+    limits: dict[str, CarrierLimits],
+    figures: Sequence[CarrierFigures],
+    *,
+    parcel: Parcel,
+    province: str,
+    policy: SuggestPolicy = DEFAULT_POLICY,
+) -> CarrierChoice:
+    """LOG-03: the hard rules first (a carrier that cannot take the parcel to ``province``
+    is out), then the delivery-time/cost/problem score of :func:`rank_carriers` among the
+    allowed carriers; for a fragile parcel the carriers that ``prefer`` fragile goods come
+    first (one without figures yet too). Without figures the only allowed carrier, if there is
+    just one, is the suggestion."""
+    excluded: dict[str, list[Breach]] = {}
+    allowed = []
+    for code in sorted(set(carriers)):
+        broken = breaches(limits.get(code), parcel, province)
+        if broken:
+            excluded[code] = broken
+        else:
+            allowed.append(code)
+    preferred = frozenset(
+        c for c in allowed if parcel.fragile and c in limits and limits[c].fragile == Fragile.PREFER
+    )
+    ranked = rank_carriers(
+        [f for f in figures if f.carrier_code in allowed], weight_kg=parcel.weight_kg, policy=policy
+    )
+    ranked.sort(key=lambda s: (s.carrier_code not in preferred, s.score, s.carrier_code))
+    seen = {s.carrier_code for s in ranked}
+    unranked = [c for c in allowed if c not in seen]
+    # the manager's preference for fragile parcels holds even before a carrier has figures
+    first_choice = [s.carrier_code for s in ranked if s.carrier_code in preferred] or [
+        c for c in unranked if c in preferred
+    ]
+    if first_choice:
+        best: str | None = first_choice[0]
+    elif ranked:
+        best = ranked[0].carrier_code
+    else:
+        best = unranked[0] if len(unranked) == 1 else None
+    relevant = [limits[c] for c in allowed + list(excluded) if c in limits]
+    return CarrierChoice(
+        ranked=ranked,
+        unranked=unranked,
+        excluded=excluded,
+        best=best,
+        preferred=preferred,
+        weight_unchecked=parcel.weight_kg is None and any(x.max_weight_kg is not None for x in relevant),
+        items_unchecked=parcel.items is None and any(x.max_items is not None for x in relevant),
+    )

@@ -6,28 +6,46 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils.translation import gettext_lazy
+from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
+from storeops.catalog import selectors as catalog_selectors
 from storeops.core.queries import get_or_not_found
-from storeops.fulfilment.models import Carrier, Shipment, ShipmentOrder, ShipmentStatus, TrackingEvent
+from storeops.fulfilment.models import (
+    Carrier,
+    CarrierRule,
+    Shipment,
+    ShipmentOrder,
+    ShipmentStatus,
+    TrackingEvent,
+)
 from storeops.fulfilment.rules import (
     DEFAULT_POLICY,
+    Breach,
+    CarrierChoice,
     CarrierFigures,
+    CarrierLimits,
+    Fragile,
+    Parcel,
     Suggestion,
     SuggestPolicy,
+    choose_carrier,
     hours_between,
     median,
+    parcel_of,
+    parcels_strictest,
     percentile,
-    rank_carriers,
+    province_short,
 )
 from storeops.stores.models import Channel, Store
 from storeops.stores.playbook import PlaybookSettings
+from storeops.stores.selectors import playbook_get
 
 STATUS_CHOICES = ShipmentStatus.choices
 
@@ -201,6 +219,9 @@ class CarrierStat:
     p90_hours: Decimal | None
     avg_cost: Decimal | None
     cost_per_kg: Decimal | None
+    # shipped with this carrier where it was the suggestion / where another carrier was
+    suggestion_followed: int = 0
+    suggestion_overridden: int = 0
 
     @property
     def problem_rate(self) -> Decimal:
@@ -226,9 +247,9 @@ class CarrierStat:
 def _stat(code: str, name: str, province: str, rows: Iterable[dict[str, Any]]) -> CarrierStat:
     rows = list(rows)
     hours = [
-        hours_between(r["shipped_at"], r["delivered_at"])
+        (Decimal(int(r["transit"].total_seconds())) / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
         for r in rows
-        if r["status"] == ShipmentStatus.DELIVERED and r["shipped_at"] and r["delivered_at"]
+        if r["status"] == ShipmentStatus.DELIVERED and r["transit"] is not None
     ]
     costs = [r["shipping_cost"] for r in rows]
     weighed = [(r["shipping_cost"], r["weight_kg"]) for r in rows if r["weight_kg"]]
@@ -246,6 +267,8 @@ def _stat(code: str, name: str, province: str, rows: Iterable[dict[str, Any]]) -
         for r in rows
         if r["status"] in (ShipmentStatus.RETURNED, ShipmentStatus.LOST, ShipmentStatus.EXCEPTION)
     )
+    followed = sum(1 for r in rows if r["suggested_carrier"] == code)
+    overridden = sum(1 for r in rows if r["suggested_carrier"] not in ("", code))
     return CarrierStat(
         carrier_code=code,
         carrier_name=name,
@@ -257,63 +280,262 @@ def _stat(code: str, name: str, province: str, rows: Iterable[dict[str, Any]]) -
         p90_hours=percentile(hours, 90),
         avg_cost=avg,
         cost_per_kg=per_kg,
+        suggestion_followed=followed,
+        suggestion_overridden=overridden,
     )
+
+
+_STAT_FIELDS = (
+    "carrier__code",
+    "carrier__name",
+    "province",
+    "status",
+    "transit",
+    "shipping_cost",
+    "weight_kg",
+    "suggested_carrier",
+)
+
+
+def _stat_rows(qs: QuerySet[Shipment]) -> QuerySet[Any]:
+    """The columns the statistics read; the time from pickup to delivery is worked out by the
+    database (one value per row to convert instead of two: the suggestion reads every
+    shipment of the window whenever a parcel ships)."""
+    transit = ExpressionWrapper(F("delivered_at") - F("shipped_at"), output_field=DurationField())
+    return qs.annotate(transit=transit).values(*_STAT_FIELDS)
+
+
+def _stats_of(rows: Iterable[dict[str, Any]], *, by_province: bool) -> list[CarrierStat]:
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        key = (row["carrier__code"], row["carrier__name"], row["province"] if by_province else "")
+        groups[key].append(row)
+    return [_stat(code, name, prov, rows) for (code, name, prov), rows in sorted(groups.items())]
 
 
 def carrier_stats(
     *, store: Store, since: dt.datetime | None = None, province: str | None = None, by_province: bool = True
 ) -> list[CarrierStat]:
     """Per carrier (× destination province when ``by_province``): shipments, delivery time from
-    pickup to delivery (median / p90 hours), average cost and cost per kg, problem count.
+    pickup to delivery (median / p90 hours), average cost and cost per kg, problem count, and
+    how often the parcel went with the suggested carrier or another one.
     Shipments still on the way count for cost and volume, not for time."""
     qs = Shipment.objects.filter(store=store)
     if since is not None:
         qs = qs.filter(created_at__gte=since)
     if province:
         qs = qs.filter(province=province)
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-    fields = ("carrier__code", "carrier__name", "province", "status", "shipped_at", "delivered_at")
-    for row in qs.values(*fields, "shipping_cost", "weight_kg"):
-        key = (row["carrier__code"], row["carrier__name"], row["province"] if by_province else "")
-        groups[key].append(row)
-    return [_stat(code, name, prov, rows) for (code, name, prov), rows in sorted(groups.items())]
+    return _stats_of(_stat_rows(qs), by_province=by_province)
+
+
+@dataclass(frozen=True, slots=True)
+class Adoption:
+    """How often shipping followed the suggested carrier (LOG-03)."""
+
+    suggested: int  # parcels shipped while a carrier was suggested
+    followed: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        return (
+            (Decimal(self.followed) / self.suggested).quantize(Decimal("0.0001")) if self.suggested else None
+        )
+
+
+def suggestion_adoption(stats: Iterable[CarrierStat]) -> Adoption:
+    rows = list(stats)
+    followed = sum(s.suggestion_followed for s in rows)
+    return Adoption(suggested=followed + sum(s.suggestion_overridden for s in rows), followed=followed)
+
+
+def carrier_rule_list(*, store: Store) -> QuerySet[CarrierRule]:
+    return CarrierRule.objects.filter(store=store).select_related("carrier").order_by("carrier__code")
+
+
+def carrier_limits(*, store: Store) -> dict[str, CarrierLimits]:
+    """The store's carrier rules as the pure :class:`rules.CarrierLimits`, by carrier code."""
+    return {
+        r.carrier.code: CarrierLimits(
+            carrier_code=r.carrier.code,
+            max_weight_kg=r.max_weight_kg,
+            max_items=r.max_items,
+            excluded_provinces=tuple(r.excluded_provinces or ()),
+            fragile=Fragile(r.fragile),
+        )
+        for r in carrier_rule_list(store=store)
+    }
+
+
+def parcel_from_lines(
+    *, store: Store, lines: Iterable[tuple[str, int]], weight_kg: Decimal | None = None
+) -> Parcel:
+    """A parcel of these ``(sku code, qty)`` lines: units counted, weight from the SKUs'
+    weights (unknown when one SKU has none; ``weight_kg`` when given, e.g. weighed on the
+    scale), fragile when one SKU is."""
+    lines = [(str(code).strip(), int(qty)) for code, qty in lines]
+    facts = catalog_selectors.sku_shipping_facts(store=store, codes=[c for c, _q in lines])
+    parcel = parcel_of((qty, *facts.get(code, (None, False))) for code, qty in lines)
+    if weight_kg is not None:
+        parcel = Parcel(weight_kg=weight_kg, items=parcel.items, fragile=parcel.fragile)
+    return parcel
+
+
+def carrier_stats_since(
+    *, store: Store, now: dt.datetime | None = None, days: int | None = None
+) -> dt.datetime:
+    """The start of the statistics window: ``days`` back, by default the playbook's
+    ``carrier_stats_days``."""
+    if days is None:
+        days = playbook_get(store=store).carrier_stats_days
+    return (now or timezone.now()) - dt.timedelta(days=max(1, min(days, 3650)))
+
+
+_BREACH_TEXT = {
+    Breach.OVERWEIGHT: gettext_lazy("超过限重 %(weight)s kg"),
+    Breach.TOO_MANY_ITEMS: gettext_lazy("超过每件最多 %(items)s 件"),
+    Breach.PROVINCE_EXCLUDED: gettext_lazy("不配送%(province)s"),
+    Breach.FRAGILE_REFUSED: gettext_lazy("不收易碎品"),
+}
+
+
+def breach_text(breach: Breach, limits: CarrierLimits, province: str) -> str:
+    """One broken rule in words, in the active language."""
+    return str(_BREACH_TEXT[breach]) % {
+        "weight": format(limits.max_weight_kg.normalize(), "f") if limits.max_weight_kg is not None else "",
+        "items": limits.max_items,
+        "province": province_short(province),
+    }
+
+
+def _why(code: str, broken: list[Breach], limits: dict[str, CarrierLimits], province: str) -> str:
+    return gettext("，").join(breach_text(b, limits[code], province) for b in broken)
 
 
 @dataclass(frozen=True, slots=True)
 class CarrierSuggestion:
+    """The LOG-03 carrier advice for one parcel (or several shipped together) to ``province``."""
+
     province: str
-    ranked: list[Suggestion]
+    parcel: Parcel
+    choice: CarrierChoice
+    limits: dict[str, CarrierLimits]
+
+    @property
+    def ranked(self) -> list[Suggestion]:
+        return self.choice.ranked
 
     @property
     def best(self) -> Suggestion | None:
-        return self.ranked[0] if self.ranked else None
+        """The suggested carrier's score line (None when it has no figures or none is)."""
+        return next((s for s in self.ranked if s.carrier_code == self.choice.best), None)
+
+    @property
+    def best_code(self) -> str:
+        return self.choice.best or ""
+
+    def excluded_reasons(self) -> dict[str, str]:
+        """Carrier → the rules it breaks for this parcel, in words."""
+        return {c: _why(c, b, self.limits, self.province) for c, b in self.choice.excluded.items()}
+
+    @property
+    def reason(self) -> str:
+        """Why this carrier, in the active language (zh / en)."""
+        choice, parts = self.choice, []
+        best = self.best
+        if best is not None:
+            parts.append(
+                gettext(
+                    "建议 %(carrier)s：在符合发货规则的快递中，按时效（P90 %(hours)s 小时）、"
+                    "预估运费（%(cost)s）和问题件率综合评分最优"
+                )
+                % {"carrier": best.carrier_code, "hours": best.estimated_hours, "cost": best.estimated_cost}
+            )
+            if best.fallback:
+                parts.append(gettext("发往该省的签收样本不足，按全国数据"))
+        elif choice.best:
+            parts.append(
+                gettext("建议 %(carrier)s：易碎品首选快递（尚无时效数据）") % {"carrier": choice.best}
+                if choice.best in choice.preferred
+                else gettext("建议 %(carrier)s：唯一符合发货规则的快递（尚无时效数据）")
+                % {"carrier": choice.best}
+            )
+        elif choice.ranked or choice.unranked:
+            parts.append(gettext("暂无建议：符合发货规则的快递都还没有签收数据"))
+        else:
+            parts.append(gettext("暂无建议：没有符合发货规则的快递"))
+        if best is not None and choice.best in choice.preferred:
+            parts.append(gettext("包裹含易碎品，易碎品首选快递优先"))
+        if choice.excluded:
+            parts.append(
+                gettext("已排除：%(list)s")
+                % {
+                    "list": gettext("；").join(
+                        gettext("%(carrier)s（%(why)s）") % {"carrier": code, "why": why}
+                        for code, why in self.excluded_reasons().items()
+                    )
+                }
+            )
+        if choice.weight_unchecked:
+            parts.append(gettext("包裹重量未知（有 SKU 未填重量），未按限重筛选"))
+        if choice.items_unchecked:
+            parts.append(gettext("包裹件数未知，未按件数筛选"))
+        return gettext("；").join(parts)
 
 
 def carrier_suggest(
     *,
     store: Store,
     province: str,
+    parcel: Parcel | None = None,
     weight_kg: Decimal | None = None,
     items: int | None = None,
+    fragile: bool = False,
     since: dt.datetime | None = None,
     policy: SuggestPolicy = DEFAULT_POLICY,
 ) -> CarrierSuggestion:
-    """The best carrier for a parcel to ``province`` by the weighted score of
-    :func:`rules.rank_carriers`: the province's own figures when a carrier has at least
-    ``policy.min_samples`` deliveries there, else its nationwide figures (marked fallback).
-    ``items`` is kept for the orders app (cartons per parcel); cost follows the weight."""
-    del items  # weight drives the cost estimate; item count is not yet priced separately
-    active = set(carrier_list(active_only=True).values_list("code", flat=True))
-    local = {s.carrier_code: s for s in carrier_stats(store=store, since=since, province=province)}
-    national = {s.carrier_code: s for s in carrier_stats(store=store, since=since, by_province=False)}
-    candidates = []
-    for code in sorted(active & (set(local) | set(national))):
+    """The carrier for a parcel to ``province`` (LOG-03): the store's carrier rules decide
+    which active carriers may take it (:func:`rules.choose_carrier`), then the weighted
+    score of :func:`rules.rank_carriers` ranks those: the province's own figures when a
+    carrier has at least ``policy.min_samples`` deliveries there, else its nationwide figures
+    (marked fallback). ``parcel`` (see :func:`parcel_from_lines`) or its ``weight_kg`` /
+    ``items`` / ``fragile``."""
+    parcel = parcel or Parcel(weight_kg=weight_kg, items=items, fragile=fragile)
+    active = list(carrier_list(active_only=True).values_list("code", flat=True))
+    qs = Shipment.objects.filter(store=store)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    rows = list(_stat_rows(qs))
+    local = {
+        s.carrier_code: s
+        for s in _stats_of((r for r in rows if r["province"] == province), by_province=False)
+    }
+    national = {s.carrier_code: s for s in _stats_of(rows, by_province=False)}
+    figures = []
+    for code in sorted(set(active) & (set(local) | set(national))):
         stat = local.get(code)
         if stat is not None and stat.delivered >= policy.min_samples:
-            candidates.append(stat.figures())
+            figures.append(stat.figures())
         elif code in national and national[code].delivered > 0:
-            candidates.append(national[code].figures(fallback=True))
-    return CarrierSuggestion(province, rank_carriers(candidates, weight_kg=weight_kg, policy=policy))
+            figures.append(national[code].figures(fallback=True))
+    limits = carrier_limits(store=store)
+    choice = choose_carrier(active, limits, figures, parcel=parcel, province=province, policy=policy)
+    return CarrierSuggestion(province=province, parcel=parcel, choice=choice, limits=limits)
+
+
+def carrier_suggest_for_parcels(
+    *,
+    store: Store,
+    province: str,
+    parcels: Sequence[Sequence[tuple[str, int]]],
+    now: dt.datetime | None = None,
+) -> CarrierSuggestion:
+    """The suggestion for parcels (their ``(sku code, qty)`` lines) that ship with one
+    carrier — an order from several warehouses: the carrier must take each of them. The
+    statistics window is the playbook's ``carrier_stats_days``."""
+    parcel = parcels_strictest([parcel_from_lines(store=store, lines=p) for p in parcels if p])
+    return carrier_suggest(
+        store=store, province=province, parcel=parcel, since=carrier_stats_since(store=store, now=now)
+    )
 
 
 _REFS_PER_QUERY = 500  # numbers (or ids) per IN (...) query: well under every database's limit

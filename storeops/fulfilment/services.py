@@ -21,16 +21,29 @@ from django.utils.translation import gettext as _
 from storeops.audit.services import audit_record, snapshot
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, ValidationError
+from storeops.fulfilment import selectors
 from storeops.fulfilment.carriers import RowProblem, TrackingEventDraft
-from storeops.fulfilment.models import Carrier, Shipment, ShipmentLine, ShipmentOrder, TrackingEvent
+from storeops.fulfilment.models import (
+    Carrier,
+    CarrierRule,
+    FragileHandling,
+    Shipment,
+    ShipmentLine,
+    ShipmentOrder,
+    TrackingEvent,
+)
 from storeops.fulfilment.rules import (
     ORDER_REF_MAX,
     EventFact,
+    Parcel,
     Status,
+    breaches,
     derive_state,
     order_ref_text,
+    province_short,
     split_order_ref,
 )
+from storeops.orders.geo import PROVINCE_CENTRES
 from storeops.stores.models import Channel, Store
 
 _CODE = re.compile(r"^[A-Z0-9_-]{2,20}$")
@@ -58,6 +71,152 @@ def carrier_create(
         carrier = Carrier.objects.create(code=code, name=name.strip(), secret=secret, adapter=adapter)
         audit_record(actor=actor, action="carrier.create", obj=carrier, after=snapshot(carrier))
     return carrier
+
+
+# ---- LOG-03 carrier rules ------------------------------------------------------------------------
+
+_PROVINCE_SPLIT = re.compile(r"[,，、;；\s]+")
+MAX_PARCEL_KG = Decimal("99999.999")  # what the weight fields hold
+
+
+def _provinces_clean(value: Any) -> tuple[list[str], str | None]:
+    """Short province names from a list or a text ("新疆, 西藏"/"新疆维吾尔自治区、西藏"),
+    each a provincial-level region of China; repeats dropped, in the order given."""
+    pieces = _PROVINCE_SPLIT.split(value) if isinstance(value, str) else list(value or [])
+    out: list[str] = []
+    unknown = []
+    for piece in pieces:
+        name = province_short(str(piece))
+        if not name:
+            continue
+        if name not in PROVINCE_CENTRES:
+            unknown.append(str(piece).strip())
+        elif name not in out:
+            out.append(name)
+    if unknown:
+        return out, _("不认识的省份：%(p)s") % {"p": "、".join(unknown[:5])}
+    return out, None
+
+
+def carrier_rule_clean(
+    *, max_weight_kg: Any = None, max_items: Any = None, excluded_provinces: Any = (), fragile: Any = "accept"
+) -> dict[str, Any]:
+    """The fields of a carrier rule, validated and normalised (the API, the admin)."""
+    errors: dict[str, str] = {}
+    weight: Decimal | None = None
+    if max_weight_kg not in (None, ""):
+        try:
+            weight = Decimal(str(max_weight_kg).strip())
+        except InvalidOperation:
+            weight = None
+            errors["max_weight_kg"] = _("请输入数字")
+        else:
+            if (
+                isinstance(max_weight_kg, float | bool)
+                or not weight.is_finite()
+                or weight <= 0
+                or weight > MAX_PARCEL_KG
+                or weight != weight.quantize(Decimal("0.001"))
+            ):
+                errors["max_weight_kg"] = _("限重须大于 0，最多三位小数")
+    items: int | None = None
+    if max_items not in (None, ""):
+        try:
+            items = int(str(max_items).strip()) if not isinstance(max_items, bool | float) else 0
+        except ValueError:
+            items = 0
+        if items <= 0:
+            errors["max_items"] = _("件数须为正整数")
+    if isinstance(excluded_provinces, str | list | tuple):
+        provinces, problem = _provinces_clean(excluded_provinces)
+        if problem:
+            errors["excluded_provinces"] = problem
+    else:
+        provinces = []
+        errors["excluded_provinces"] = _("省份列表格式有误")
+    if fragile not in FragileHandling.values:
+        errors["fragile"] = _("只能是 accept、prefer 或 refuse")
+    if errors:
+        raise ValidationError(_("快递规则有误"), fields=errors)
+    return {
+        "max_weight_kg": weight,
+        "max_items": items,
+        "excluded_provinces": provinces,
+        "fragile": fragile,
+    }
+
+
+def carrier_rule_set(
+    *,
+    actor: Actor,
+    store: Store,
+    carrier: Carrier,
+    max_weight_kg: Any = None,
+    max_items: Any = None,
+    excluded_provinces: Any = (),
+    fragile: str = "accept",
+    note: str = "",
+) -> CarrierRule:
+    """Create or replace the store's rule for ``carrier`` (LOG-03). Audited with before/after."""
+    values = carrier_rule_clean(
+        max_weight_kg=max_weight_kg,
+        max_items=max_items,
+        excluded_provinces=excluded_provinces,
+        fragile=fragile,
+    )
+    if len(note) > 200:
+        raise ValidationError(_("快递规则有误"), fields={"note": _("最多 200 个字符")})
+    with transaction.atomic():
+        Store.objects.select_for_update().filter(pk=store.pk).first()  # one writer per store's rules
+        rule = CarrierRule.objects.filter(store=store, carrier=carrier).first()
+        before = snapshot(rule) if rule else {}
+        if rule is None:
+            rule = CarrierRule(store=store, carrier=carrier)
+        for key, value in {**values, "note": note.strip()}.items():
+            setattr(rule, key, value)
+        rule.save()
+        audit_record(
+            actor=actor,
+            action="carrier_rule.set",
+            obj=rule,
+            store_id=store.pk,
+            before=before,
+            after=snapshot(rule),
+        )
+    return rule
+
+
+def carrier_rule_delete(*, actor: Actor, store: Store, carrier: Carrier) -> bool:
+    """Remove the store's rule for ``carrier`` (it then takes every parcel). False: there was none."""
+    with transaction.atomic():
+        rule = CarrierRule.objects.select_for_update().filter(store=store, carrier=carrier).first()
+        if rule is None:
+            return False
+        audit_record(
+            actor=actor,
+            action="carrier_rule.delete",
+            obj=rule,
+            store_id=store.pk,
+            before=snapshot(rule),
+            after={},
+        )
+        rule.delete()
+    return True
+
+
+def _carrier_allowed(*, store: Store, carrier: Carrier, parcel: Parcel, province: str) -> None:
+    """Refuse a carrier that breaks one of the store's hard rules for this parcel (422
+    ``carrier_not_allowed``): the warehouse picks another carrier or the manager edits the rule."""
+    limits = selectors.carrier_limits(store=store)
+    broken = breaches(limits.get(carrier.code), parcel, province)
+    if broken:
+        why = _("，").join(selectors.breach_text(b, limits[carrier.code], province) for b in broken)
+        raise ValidationError(
+            _("%(carrier)s 不符合本店的快递规则：%(why)s。请换一家快递，或请主管修改快递规则")
+            % {"carrier": carrier.code, "why": why},
+            fields={"carrier": why},
+            code="carrier_not_allowed",
+        )
 
 
 def _mask_phone(phone: str) -> str:
@@ -148,11 +307,18 @@ def shipment_create(
     weight_kg: Any = None,
     shipping_cost: Any = "0",
     created_at: Any = None,
+    suggested_carrier: str | None = None,
 ) -> Shipment:
     """Register a parcel handed to ``carrier`` (status ``created``) for the orders it carries:
     ``order_numbers`` (a merged parcel carries several, each linked by a ``ShipmentOrder`` row),
     or when not given the numbers in ``order_ref`` (comma-separated). ``order_ref`` is the
-    display text; left blank it is made from the numbers (shortened to fit)."""
+    display text; left blank it is made from the numbers (shortened to fit).
+
+    LOG-03: a carrier that breaks one of the store's carrier rules for this parcel (weight,
+    units, destination, fragile goods) is refused (422 ``carrier_not_allowed``). The weight,
+    when not given, is the SKUs' weights summed (when every SKU has one). The carrier
+    suggested for the parcel is recorded (``suggested_carrier``: given by the caller that
+    showed it, e.g. an order shipped from several warehouses; else worked out here)."""
     if order_numbers is None:
         numbers = split_order_ref(order_ref)
     else:
@@ -174,6 +340,15 @@ def shipment_create(
         raise ValidationError(_("发货单信息有误"), fields=errors)
     cost = _amount(shipping_cost, "shipping_cost")
     phone_masked = _mask_phone(phone)
+    parcel = selectors.parcel_from_lines(store=store, lines=lines, weight_kg=weight)
+    _carrier_allowed(store=store, carrier=carrier, parcel=parcel, province=province.strip())
+    if suggested_carrier is None:
+        suggested_carrier = selectors.carrier_suggest(
+            store=store,
+            province=province.strip(),
+            parcel=parcel,
+            since=selectors.carrier_stats_since(store=store),
+        ).best_code
     with transaction.atomic():
         if Shipment.objects.filter(carrier=carrier, tracking_no=tracking_no.strip()).exists():
             raise Conflict(_("该快递公司下运单号已存在"), fields={"tracking_no": _("已存在")})
@@ -189,9 +364,10 @@ def shipment_create(
             district=district.strip(),
             address=address.strip(),
             phone_masked=phone_masked,
-            weight_kg=weight,
+            weight_kg=parcel.weight_kg,
             shipping_cost=cost,
             created_at=created_at or timezone.now(),
+            suggested_carrier=suggested_carrier[:20],
         )
         ShipmentLine.objects.bulk_create(
             [ShipmentLine(shipment=shipment, sku_code=str(s).strip(), qty=int(q)) for s, q in lines]

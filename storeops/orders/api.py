@@ -31,6 +31,7 @@ from ninja import Header, Router, Schema, Status
 from storeops.accounts.access import perm, principal
 from storeops.core.api import OneOf, Page, paginate
 from storeops.core.errors import InvalidSignature, NotFound, ValidationError
+from storeops.fulfilment import api as fulfilment_api
 from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.inventory import selectors as inventory_selectors
 from storeops.members import selectors as member_selectors
@@ -432,7 +433,7 @@ class FreezeOut(Schema):
 
 
 class ShipIn(Schema):
-    carrier: str
+    carrier: str = ""  # blank: the suggested carrier (LOG-03)
     tracking_no: str = ""
     tracking_numbers: dict[int, str] = {}
 
@@ -728,12 +729,29 @@ def order_ship(
     request: HttpRequest, store_id: int, number: str, payload: ShipIn, channel_id: int | None = None
 ) -> list[Order]:
     """Ship the order (and the orders merged with it). One tracking number when one warehouse
-    ships; otherwise ``tracking_numbers`` maps warehouse id → tracking number."""
+    ships; otherwise ``tracking_numbers`` maps warehouse id → tracking number. Without
+    ``carrier``, the suggested one (LOG-03); a carrier breaking the store's carrier rules is a
+    422 ``carrier_not_allowed``."""
     order = _order(_store(store_id), number, channel_id)
     numbers: dict[int, str] | str = payload.tracking_numbers or payload.tracking_no
     return services.order_ship(
         actor=principal(request).actor, order=order, carrier_code=payload.carrier, tracking_numbers=numbers
     )
+
+
+@router.get(
+    "/{store_id}/orders/{number}/carrier-suggestion",
+    response=fulfilment_api.CarrierSuggestionOut,
+    auth=perm("orders.view_order"),
+)
+def order_carrier_suggestion(
+    request: HttpRequest, store_id: int, number: str, channel_id: int | None = None
+) -> dict[str, Any]:
+    """The carrier to ship the order with (LOG-03): one that takes each of its parcels (and
+    those of the orders merged with it) to its province under the store's carrier rules,
+    best by delivery time, cost and problems; with the reason."""
+    order = _order(_store(store_id), number, channel_id)
+    return fulfilment_api.suggestion_out(selectors.ship_carrier_suggestion(order))
 
 
 @router.post("/{store_id}/orders/{number}/deliver", response=OrderOut, auth=perm("orders.ship_order"))

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from storeops.core.errors import NotFound, ValidationError
+from storeops.fulfilment import selectors as fulfilment_selectors
 from storeops.orders import payments, rules
 from storeops.orders.models import (
     AccountFreeze,
@@ -526,6 +527,31 @@ def ship_warehouses(order: Order) -> list[Any]:
     for a in rows:
         seen.setdefault(a.warehouse_id, a.warehouse)
     return list(seen.values())
+
+
+def ship_parcels(order: Order) -> list[list[tuple[str, int]]]:
+    """The parcels ``order`` leaves in, as ``(sku code, qty)`` lines: one per warehouse still
+    to ship for it and the orders merged with it; before allocation, its own lines as one
+    parcel. The input of the LOG-03 carrier suggestion."""
+    legs: dict[int, dict[str, int]] = {}
+    for warehouse_id, sku_code, qty in (
+        Allocation.objects.filter(line__order__in=ship_group(order), released=False, shipped=False)
+        .order_by("warehouse__code", "line__sku_code")
+        .values_list("warehouse_id", "line__sku_code", "quantity")
+    ):
+        leg = legs.setdefault(warehouse_id, {})
+        leg[sku_code] = leg.get(sku_code, 0) + qty
+    if legs:
+        return [sorted(leg.items()) for leg in legs.values()]
+    return [[(line.sku_code, line.quantity) for line in order.lines.all()]]
+
+
+def ship_carrier_suggestion(order: Order) -> fulfilment_selectors.CarrierSuggestion:
+    """The LOG-03 carrier suggestion for shipping ``order`` (and the orders merged with it):
+    a carrier that takes each of its parcels to its province, best by the statistics."""
+    return fulfilment_selectors.carrier_suggest_for_parcels(
+        store=order.store, province=order.province, parcels=ship_parcels(order)
+    )
 
 
 def pricing_explanation(order: Order, *, language: str) -> list[str]:

@@ -18,7 +18,7 @@ import itertools
 import json
 import logging
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -1685,6 +1685,14 @@ def merge_group(order: Order) -> list[Order]:
     )
 
 
+def _leg_lines(allocations: Iterable[Allocation]) -> dict[str, int]:
+    """A warehouse's parcel: units per SKU code."""
+    lines: dict[str, int] = {}
+    for a in allocations:
+        lines[a.line.sku_code] = lines.get(a.line.sku_code, 0) + a.quantity
+    return lines
+
+
 def order_ship(
     *,
     actor: Actor,
@@ -1695,9 +1703,13 @@ def order_ship(
 ) -> list[Order]:
     """Ship an allocated order and every order merged with it: one parcel per warehouse
     (``tracking_numbers`` maps warehouse id → tracking number, or one number when a single
-    warehouse ships). Reserved units leave the warehouse through the stock ledger."""
+    warehouse ships). Reserved units leave the warehouse through the stock ledger.
+
+    LOG-03: the carrier suggested for these parcels is recorded on each (whether it was
+    followed shows in the carrier statistics); a blank ``carrier_code`` ships with the
+    suggestion. A carrier that breaks the store's carrier rules is refused (422)."""
     now = now or timezone.now()
-    carrier = fulfilment_selectors.carrier_get(code=carrier_code)
+    carrier = fulfilment_selectors.carrier_get(code=carrier_code) if carrier_code.strip() else None
     with transaction.atomic():
         order = _locked(order)
         if order.status != S.ALLOCATED:
@@ -1724,6 +1736,20 @@ def order_ship(
                 _("缺少运单号"), fields={f"tracking_numbers.{w}": _("必填") for w in missing}
             )
         head = group[0]
+        suggestion = fulfilment_selectors.carrier_suggest_for_parcels(
+            store=head.store,
+            province=head.province,
+            parcels=[sorted(_leg_lines(allocations).items()) for allocations in legs.values()],
+            now=now,
+        )
+        if carrier is None:
+            if not suggestion.best_code:
+                raise ValidationError(
+                    _("没有可建议的快递，请选择快递公司"),
+                    fields={"carrier": _("必填")},
+                    code="carrier_required",
+                )
+            carrier = fulfilment_selectors.carrier_get(code=suggestion.best_code)
         for warehouse_id, allocations in legs.items():
             warehouse = allocations[0].warehouse
             shipped: dict[str, int] = {}
@@ -1753,6 +1779,7 @@ def order_ship(
                 address=head.address,
                 phone=head.phone,
                 created_at=now,
+                suggested_carrier=suggestion.best_code,
             )
         return [
             _transition(
@@ -1762,7 +1789,7 @@ def order_ship(
                 at=now,
                 kind="shipped",
                 shipped_at=now,
-                data={"carrier": carrier_code, "parcels": len(legs)},
+                data={"carrier": carrier.code, "parcels": len(legs)},
             )
             for o in group
         ]

@@ -493,6 +493,14 @@ class PlaybookSettings(BaseModel):
     review_invite_hours: int = _s(
         "LOG-02", 24, "签收后邀评（小时）", "Review invitation after delivery (hours)", ge=0, le=720
     )
+    carrier_stats_days: int = _s(
+        "LOG-03",
+        90,
+        "快递统计与建议的统计天数",
+        "Days of shipments behind carrier statistics and the carrier suggestion",
+        ge=1,
+        le=3650,
+    )
 
     # AS
     return_window_days: int = _s("AS-01", 7, "无理由退换天数", "No-reason return window (days)", ge=0, le=365)

@@ -332,3 +332,25 @@ def test_import_a_file_that_is_no_table_is_refused_naming_the_file(store, dress)
             catalog_import(actor=ACTOR, store=store, kind="products", source=source)
         assert "file" in refused.value.fields
     assert not Product.objects.exists()
+
+
+def test_log_03_the_products_import_and_export_carry_weight_and_fragility(store, dress):
+    # given the weight (grams) and fragile columns, one row with a weight that is no whole number
+    header = [*HEADER, "重量（克）", "易碎"]
+    rows = [[*product_row(1), "1200", "是"], [*product_row(2), "1.5kg", ""]]
+    buffer = io.BytesIO()
+    write_table(buffer, header, rows, xlsx=False)
+    buffer.seek(0)
+    buffer.name = "products.csv"
+    report = catalog_import(actor=ACTOR, store=store, kind="products", source=buffer)
+    # then that row is refused by its column; without it the product imports with its SKU's figures
+    assert [(e.line, e.field) for e in report.errors] == [(3, "weight_g")]
+    buffer = io.BytesIO()
+    write_table(buffer, header, rows[:1], xlsx=False)
+    buffer.seek(0)
+    buffer.name = "products.csv"
+    assert catalog_import(actor=ACTOR, store=store, kind="products", source=buffer).ok
+    assert Sku.objects.filter(code="S00001").values_list("weight_g", "is_fragile").get() == (1200, True)
+    head, data = export_rows(store=store, kind="products")
+    (row,) = [dict(zip(head, r, strict=True)) for r in data]
+    assert (row["weight_g"], row["is_fragile"]) == (1200, 1)

@@ -53,6 +53,10 @@ ORDERS_API_CASES = {
         {"carrier": "SF", "tracking_no": "SFOM1"},
     ),
     ("POST", "/orders/{store_id}/orders/{number}/deliver"): (_O + "/{o_shipped}/deliver", {}),
+    ("GET", "/orders/{store_id}/orders/{number}/carrier-suggestion"): (  # LOG-03
+        _O + "/{o_allocated}/carrier-suggestion",
+        None,
+    ),
     ("POST", "/orders/{store_id}/orders/{number}/cancel"): (_O + "/{o_reviewed}/cancel", {"reason": "缺货"}),
     # RISK-01: confirmed brushing, frozen accounts
     ("POST", "/orders/{store_id}/orders/{number}/brushing"): (
