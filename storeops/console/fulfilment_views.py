@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from storeops.console.views import PAGE_SIZE, _base_context, _current_store, _int, console_view, querystring
 from storeops.fulfilment import selectors
-from storeops.stores.selectors import playbooks_by_channel
+from storeops.stores.selectors import playbook_get, playbooks_by_channel
 
 
 def _empty(request: HttpRequest) -> HttpResponse:
