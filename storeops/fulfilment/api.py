@@ -191,7 +191,7 @@ class CarrierScoreOut(Schema):
     preferred: bool  # ranked ahead: the parcel is fragile and the carrier is the fragile choice
 
 
-class ParcelOut(Schema):
+class ParcelFacts(Schema):
     weight_kg: Decimal | None
     items: int | None
     fragile: bool
@@ -207,7 +207,7 @@ class CarrierSuggestionOut(Schema):
     province: str
     best: str | None
     reason: str
-    parcel: ParcelOut
+    parcel: ParcelFacts
     ranked: list[CarrierScoreOut]
     unranked: list[str]  # allowed by the rules, no delivery figures yet
     excluded: list[CarrierExcludedOut]
