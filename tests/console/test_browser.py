@@ -214,8 +214,11 @@ def test_console_in_the_browser(page, demo, shots):
     page.goto("/")
     assert "Operations overview" in page.locator("main h1").inner_text()
     nav = page.locator("header nav").inner_text()
-    for text in ("Home", "Findings board", "Qualifications", "Playbook", "Operation log"):
+    for text in ("Home", "Findings board", "Store", "Operation log"):
         assert text in nav
+    menu = page.locator("header nav .menu a").all_text_contents()  # shown when a group is hovered
+    for text in ("Qualifications", "Launch plan", "Playbook"):
+        assert text in menu
     assert (
         page.locator(".card .badge.sev-critical").first.inner_text() == f"Critical {counts['critical'] - 1}"
     )
