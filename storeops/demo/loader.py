@@ -18,6 +18,7 @@ from storeops.core.context import Actor
 from storeops.demo.analytics_ops_demo import load_segments_and_reports_demo
 from storeops.demo.behaviour_demo import load_behaviour_demo
 from storeops.demo.catalog_demo import _now_for, load_catalog_demo
+from storeops.demo.marketing_demo import load_marketing_demo
 from storeops.demo.members_demo import load_members_demo
 from storeops.demo.operations_demo import load_operations_demo
 from storeops.demo.outreach_demo import load_outreach_demo
@@ -269,4 +270,5 @@ def demo_load(*, today: dt.date | None = None) -> tuple[Store, bool]:
         load_behaviour_demo(store=store, channels=channels, products=products, now=now, actor=actor)
         load_recommend_demo(store=store, actor=actor)
         load_outreach_demo(store=store, now=now, actor=actor)  # MEM-06
+        load_marketing_demo(store=store, channels=channels, products=products, now=now)  # PROMO-05/06
     return store, True

@@ -1,8 +1,9 @@
 """Demo members, through the members and promotions services only: the demo customers joined a
 month ago (so their web-shop orders earn growth value and points on the first sync), a few new
 customers invited by them (referrals waiting for a first order) who get the sign-up coupon,
-monthly tier coupon templates issued for this month, birthdays in the coming weeks (two of them
-today, whose birthday gift is given), a points reward, and an acquisition cost above the
+tiers for a young shop (members in silver, gold and diamond), monthly tier coupon templates
+issued for this month, birthdays in the coming weeks (two of them today, whose birthday gift
+is given), a points reward, and an acquisition cost above the
 referral coupon so the MEM-05 check has something to say."""
 
 from __future__ import annotations
@@ -95,7 +96,19 @@ def load_members_demo(*, store: Store, now: dt.datetime, actor: Actor) -> None:
         actor=actor, store=store, name="积分抵 5 元", kind="no_threshold", amount="5", per_user_limit=100
     )
     members.reward_create(actor=actor, store=store, coupon_template_id=offset.pk)
-    stores.playbook_update(actor=actor, store=store, values={"referral_acquisition_cost": "30"})
+    # a young shop's tiers (the defaults suit a large one): gold from 300 yuan of growth and two
+    # paid orders, diamond from 500 yuan and two, so the demo has members in every tier
+    stores.playbook_update(
+        actor=actor,
+        store=store,
+        values={
+            "referral_acquisition_cost": "30",
+            "tier_gold_growth": 30_000,
+            "tier_gold_min_orders": 2,
+            "tier_diamond_growth": 50_000,
+            "tier_diamond_min_orders": 2,
+        },
+    )
     members.points_sync(actor=actor, store=store, now=now)
     members.points_adjust(
         actor=actor, member=regulars[0], points=300, reason="物流延误补偿", unlimited=True, now=now

@@ -289,3 +289,31 @@ def test_sel_04_demo_products_are_tagged_with_price_bands_from_their_prices():
         lowest = min(s.price for s in product.skus.all() if s.is_active)
         bands = [t.name for t in product.tags.all() if t.kind == "price_band"]
         assert bands == [price_band_of(lowest, edges)], product.code
+
+
+def test_promo_05_the_demo_big_promotion_was_approved_by_three_people_and_is_counted():
+    from storeops.marketing.models import Campaign, CampaignApproval, CampaignMetricHourly
+
+    store, _created = demo_load()
+    campaign = Campaign.objects.get(store=store, kind="big_promotion")
+    assert campaign.status == "active"
+    approvers = CampaignApproval.objects.filter(campaign=campaign, decision="approved")
+    assert sorted(approvers.values_list("step", flat=True)) == ["finance", "marketing", "operations"]
+    assert approvers.values("user").distinct().count() == 3  # separation of duties
+    assert campaign.stock_lines.count() == 3
+    assert campaign.offers.exists()
+    assert campaign.coupon_templates.exists()
+    # PROMO-06: the web shop's orders since it started are counted by the hour
+    assert CampaignMetricHourly.objects.filter(campaign=campaign, orders__gt=0).exists()
+    # PROMO-05: it was written this week, less than the playbook's 45 days ahead: a warning
+    checks_run(rule="PROMO-05", store=store, notify=False)
+    finding = Finding.objects.get(store=store, rule_id="PROMO-05", status="open")
+    assert (finding.severity, finding.detail["reason"]) == ("warning", "created_late")
+
+
+def test_mem_01_the_demo_has_members_in_every_tier():
+    from storeops.members.models import Member
+
+    store, _created = demo_load()
+    tiers = Counter(Member.objects.filter(store=store).values_list("tier", flat=True))
+    assert min(tiers["silver"], tiers["gold"], tiers["diamond"]) >= 1
