@@ -21,7 +21,7 @@ from storeops.marketing import services as marketing
 from storeops.promotions import selectors as promotion_selectors
 from storeops.stores.models import Channel, Store
 
-STOCK_PLAN = (("HOME-001", 120), ("YOGA-001", 80), ("COFFEE-001", 60))
+STOCK_PLAN = (("HOME-001", 120), ("YOGA-001", 80), ("HOME-002", 60))
 
 
 def _user(username: str) -> Actor:
