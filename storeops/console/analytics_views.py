@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -23,6 +24,7 @@ from storeops.console.views import (
     _actor,
     _base_context,
     console_view,
+    filtered_page,
     flash_error,
     form_date,
     posted,
@@ -273,13 +275,12 @@ def _experiments_page(
     code: int = 200,
 ) -> HttpResponse:
     """The tests; ``sent``: a refused new test, shown again as typed with ``errors`` by field."""
-    status = request.GET.get("status", "")
-    try:
-        qs = analytics_selectors.experiment_list(store=store, status=status)
-    except DomainError as exc:
-        flash_error(request, exc)
-        status, qs = "", analytics_selectors.experiment_list(store=store)
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page, used = filtered_page(
+        request,
+        partial(analytics_selectors.experiment_list, store=store),
+        status=request.GET.get("status", ""),
+    )
+    status = used["status"]
     book = playbook_get(store=store)
     rows = [{"e": e, "r": analytics_selectors.experiment_result(e, book=book)} for e in page]
     return render(

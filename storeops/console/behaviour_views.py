@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -26,6 +27,7 @@ from storeops.console.views import (
     _actor,
     _base_context,
     console_view,
+    filtered_page,
     flash_error,
     posted,
     refused,
@@ -241,15 +243,14 @@ def source_cost_set(request: HttpRequest) -> HttpResponse:
 @console_view("behaviour.view_behaviourimport")
 def imports(request: HttpRequest) -> HttpResponse:
     store = store_or_404(request)
-    status = request.GET.get("status", "")
-    kind = request.GET.get("kind", "")
-    try:
-        qs = behaviour_selectors.import_list(store=store, status=status, kind=kind)
-    except DomainError as exc:
-        flash_error(request, exc)
-        status, kind = "", ""
-        qs = behaviour_selectors.import_list(store=store)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page, used = filtered_page(
+        request,
+        partial(behaviour_selectors.import_list, store=store),
+        size=50,
+        status=request.GET.get("status", ""),
+        kind=request.GET.get("kind", ""),
+    )
+    status, kind = used["status"], used["kind"]
     for run in page:
         run.format_label = behaviour_selectors.import_format_label(run.file_format)
     return render(

@@ -7,10 +7,10 @@ calls a service (:mod:`storeops.stores.services`); a refused form comes back as 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,11 +20,10 @@ from django.views.decorators.http import require_POST
 
 from storeops.analytics.selectors import launch_tracking
 from storeops.console.views import (
-    PAGE_SIZE,
     _actor,
     _base_context,
-    _int,
     console_view,
+    filtered_page,
     flash_error,
     form_date,
     posted,
@@ -54,13 +53,10 @@ def _plans_page(
     code: int = 200,
 ) -> HttpResponse:
     """The plans, those being prepared first; ``sent``: a refused new plan, shown again as typed."""
-    status = request.GET.get("status", "")
-    try:
-        qs = selectors.launch_plans(store=store, status=status)
-    except DomainError as exc:
-        flash_error(request, exc)
-        status, qs = "", selectors.launch_plans(store=store)
-    page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    page, used = filtered_page(
+        request, partial(selectors.launch_plans, store=store), status=request.GET.get("status", "")
+    )
+    status = used["status"]
     today = timezone.localdate()
     rows = []
     for plan in page.object_list:

@@ -7,6 +7,7 @@ service (:mod:`storeops.stores.services`, :mod:`storeops.service.services`)."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -24,7 +25,7 @@ from storeops.console.views import (
     _base_context,
     _int,
     console_view,
-    flash_error,
+    filtered_page,
     form_date,
     form_datetime,
     posted,
@@ -60,15 +61,16 @@ def _rule_changes_page(
     """The rule changes; ``sent``: a refused new rule change, shown again as typed.
     ``row_sent``: a row's refused form (assess, complete) by the change's id and the form's
     name, shown again as typed in its row with ``row_errors``; the other rows' forms as new."""
-    status = request.GET.get("status", "open")
-    platform = request.GET.get("platform", "")
     q = request.GET.get("q", "")
-    try:
-        qs = selectors.rule_changes(store=store, status=status, platform=platform, q=q)
-    except DomainError as exc:
-        flash_error(request, exc)
-        status, platform, qs = "open", "", selectors.rule_changes(store=store, status="open", q=q)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, used = filtered_page(
+        request,
+        partial(selectors.rule_changes, store=store),
+        fallback={"status": "open", "q": q},
+        status=request.GET.get("status", "open"),
+        platform=request.GET.get("platform", ""),
+        q=q,
+    )
+    status, platform = used["status"], used["platform"]
     hours = playbook_get(store=store).compliance_adjust_hours
     now = timezone.now()
     rows = []
@@ -215,13 +217,10 @@ def _incidents_page(
     code: int = 200,
 ) -> HttpResponse:
     """The incidents; ``sent``: a refused new incident, shown again as typed."""
-    status = request.GET.get("status", "")
-    try:
-        qs = service_selectors.incident_list(store=store, status=status)
-    except DomainError as exc:
-        flash_error(request, exc)
-        status, qs = "", service_selectors.incident_list(store=store)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, used = filtered_page(
+        request, partial(service_selectors.incident_list, store=store), status=request.GET.get("status", "")
+    )
+    status = used["status"]
     return render(
         request,
         "console/incidents.html",

@@ -137,6 +137,26 @@ def flash_error(request: HttpRequest, exc: DomainError) -> None:
     messages.error(request, error_text(exc))
 
 
+def filtered_page(
+    request: HttpRequest,
+    select: Callable[..., Any],
+    *,
+    size: int = PAGE_SIZE,
+    fallback: Mapping[str, str] | None = None,
+    **filters: str,
+) -> tuple[Any, dict[str, str]]:
+    """A page of ``select(**filters)`` (the page number from the query string). A filter the
+    selector refuses (a :class:`DomainError`) is flashed and the list falls back to no filter,
+    or to ``fallback``'s values. Returns the page and the filters it used (for the form)."""
+    try:
+        rows = select(**filters)
+    except DomainError as exc:
+        flash_error(request, exc)
+        filters = dict.fromkeys(filters, "") | dict(fallback or {})
+        rows = select(**filters)
+    return Paginator(rows, size).get_page(_int(request.GET.get("page"))), filters
+
+
 def posted(request: HttpRequest, *names: str) -> dict[str, str]:
     """A form's submitted values by field name (stripped): what the page shows again, as typed,
     when the service refuses them (``value="{{ sent.name }}"``)."""

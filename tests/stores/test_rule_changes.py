@@ -231,3 +231,23 @@ def test_risk_03_refused_assessment_or_adjustment_comes_back_in_its_row_as_typed
     for c in (change, other):
         c.refresh_from_db()
         assert (c.status, c.assessment, c.actions) == ("new", "", "")
+
+
+def test_risk_03_a_refused_filter_is_shown_and_the_list_falls_back_to_open_changes(store, system, make_user):
+    # given an open change and a done one, both matching the search
+    _change(store, system, title="天猫调整发货规则")
+    done = _change(store, system, platform="jd", title="京东调整发货规则")
+    st.rule_change_assess(actor=system, change=done, applies=False, assessment="不适用", now=NOW)
+    client = Client()
+    client.force_login(make_user(Role.OPERATIONS))
+
+    # when the platform filter is unknown
+    page = client.get("/rule-changes/?status=done&platform=taobao-x&q=发货")
+
+    # then the refusal is shown and the list is the open changes, the search kept
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "平台筛选无效" in html
+    assert "天猫调整发货规则" in html
+    assert "京东调整发货规则" not in html
+    assert 'value="发货"' in html
