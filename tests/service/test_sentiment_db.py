@@ -251,3 +251,26 @@ def test_risk_02_console_attack_page_records_the_next_step_and_keeps_a_refused_n
     finding = _attacks(store)[f"review-attack:{attack.pk}"]
     board = client.get(f"/findings/{finding.pk}/").content.decode()
     assert f"/service/review-attacks/{attack.pk}/" in board
+
+
+@pytest.mark.django_db(transaction=True)
+def test_risk_02_negative_reviews_saved_at_the_same_moment_open_one_attack_with_all_of_them(
+    store, channel, system
+):
+    import itertools
+
+    from tests.concurrency import at_once
+
+    # given three one-star reviews this morning, the playbook's burst being five
+    playbook_update(actor=system, store=store, values={"review_attack_count": 5})
+    for n in range(3):
+        _review(store, channel, n, rating=1, text="差", when=at(n))
+    numbers = itertools.count(10)
+
+    # when the fourth and the fifth are saved at the same moment
+    outcome = at_once(lambda: _review(store, channel, next(numbers), rating=1, text="差", when=at(4)), 2)
+
+    # then together they complete the burst: one attack, all five reviews its evidence
+    assert outcome.errors == []
+    attack = ReviewAttack.objects.get()
+    assert attack.reviews.count() == 5

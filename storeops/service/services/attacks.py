@@ -30,21 +30,25 @@ def review_attack_detect(*, actor: Actor, store: Store, around: dt.datetime) -> 
     again, it finds nothing new. Returns the attack a review joined or that was opened."""
     pb = playbook_get(store=store)
     window = dt.timedelta(hours=pb.review_attack_window_hours)
-    unlinked = list(
-        Review.objects.filter(
-            store=store,
-            rating__lte=pb.review_attack_max_rating,
-            created_at__gte=around - window,
-            created_at__lte=around + window,
-            attacks__isnull=True,
-        )
-        .order_by("created_at", "id")
-        .values_list("id", "created_at")
-    )
-    if not unlinked:
-        return None
     touched: ReviewAttack | None = None
     with transaction.atomic():
+        # one detection per store at a time, and the reviews read after the lock: two negative
+        # reviews saved in the same instant each see the other (the second waits for the first
+        # to commit), so together they complete a burst and never open two attacks
+        Store.objects.select_for_update().filter(pk=store.pk).values_list("pk").first()
+        unlinked = list(
+            Review.objects.filter(
+                store=store,
+                rating__lte=pb.review_attack_max_rating,
+                created_at__gte=around - window,
+                created_at__lte=around + window,
+                attacks__isnull=True,
+            )
+            .order_by("created_at", "id")
+            .values_list("id", "created_at")
+        )
+        if not unlinked:
+            return None
         for attack in ReviewAttack.objects.select_for_update().filter(store=store, closed_at__isnull=True):
             near = [
                 (pk, at)
