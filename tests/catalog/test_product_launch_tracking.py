@@ -386,6 +386,35 @@ def test_list_07_launch_tracking_api_pages_the_launch_products_with_their_days(
 
 
 @pytest.mark.django_db
+def test_list_07_launch_tracking_api_reads_a_page_in_a_constant_number_of_queries(
+    api_as, store, dress, channel, today
+):
+    # given 2, then 6 launch products with a day of stats and events each
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = api_as(Role.OPERATIONS)
+
+    def queries_for(codes: list[str]) -> int:
+        for code in codes:
+            p = _listed(a_live_product(store, dress, channel, code), 3, today)
+            _sales(p, channel, today, visitors=10, clicks=20)
+            _events(store, channel, p, today - dt.timedelta(days=1), ("v1", "page_view"))
+        with CaptureQueriesContext(connection) as captured:
+            response = api.get(f"/catalog/{store.pk}/launch-tracking", channel_id=channel.pk)
+        assert response.status_code == 200
+        assert response.json()["total"] == Product.objects.filter(store=store).count()
+        return len(captured)
+
+    # when
+    few = queries_for(["A", "B"])
+    more = queries_for(["C", "D", "E", "F"])
+
+    # then
+    assert few == more
+
+
+@pytest.mark.django_db
 def test_list_07_launch_tracking_api_refuses_bad_days_and_unknown_channels(api_as, store, channel):
     api = api_as(Role.OPERATIONS)
 
