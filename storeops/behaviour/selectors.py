@@ -170,6 +170,51 @@ def page_views_by_channel_day(
     return {(r["channel_id"], r["day"]): (r["pv"], r["uv"]) for r in rows}
 
 
+class ProductDayActivity(NamedTuple):
+    clicks: int  # page views of the product
+    visitors: int  # distinct visitors who viewed it
+    add_to_cart: int  # distinct visitors who added it to their cart
+    buyers: int  # distinct visitors who paid for it
+
+
+def product_activity_by_day(
+    *,
+    store: Store,
+    start: dt.date,
+    end: dt.date,
+    product_ids: list[int],
+    channel_id: int | None = None,
+) -> dict[tuple[int, int | None, dt.date], ProductDayActivity]:
+    """LIST-07: what the events counted per (product, channel, local day) over ``start..end``
+    (inclusive), for the events linked to one of ``product_ids``: page views, distinct viewers,
+    distinct visitors adding to cart and distinct payers. Events without a channel are under
+    ``None``; ``channel_id`` keeps one channel. One grouped query."""
+    if not product_ids or start > end:
+        return {}
+    period = Period(start, end)
+    kinds = (EventKind.PAGE_VIEW, EventKind.ADD_TO_CART, EventKind.PAY)
+    views, cart, pay = (Q(kind=kind) for kind in kinds)
+    rows = (
+        events_in(store=store, period=period, channel_id=channel_id)
+        .filter(product_id__in=product_ids, kind__in=kinds)
+        .annotate(day=_local_day(period))
+        .values("product_id", "channel_id", "day")
+        .annotate(
+            clicks=Count("id", filter=views),
+            visitors=Count("visitor_id", distinct=True, filter=views),
+            carts=Count("visitor_id", distinct=True, filter=cart),
+            buyers=Count("visitor_id", distinct=True, filter=pay),
+        )
+        .order_by()
+    )
+    return {
+        (r["product_id"], r["channel_id"], r["day"]): ProductDayActivity(
+            r["clicks"], r["visitors"], r["carts"], r["buyers"]
+        )
+        for r in rows
+    }
+
+
 # --- DATA-05: funnel ------------------------------------------------------------------------------
 
 

@@ -107,7 +107,18 @@ class ChannelListingAdmin(AuditedAdminMixin, ModelAdmin):
 
 @admin.register(SalesDaily)
 class SalesDailyAdmin(AuditedAdminMixin, ModelAdmin):
-    list_display = ("product", "channel", "day", "visitors", "buyers", "units", "revenue", "stock_on_hand")
+    list_display = (
+        "product",
+        "channel",
+        "day",
+        "visitors",
+        "buyers",
+        "clicks",
+        "add_to_cart",
+        "units",
+        "revenue",
+        "stock_on_hand",
+    )
     list_filter = ("channel",)
     date_hierarchy = "day"
 

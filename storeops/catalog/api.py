@@ -547,3 +547,97 @@ def selection(request: HttpRequest, store_id: int, candidates_only: bool = False
         }
         for r in rows
     ]
+
+
+# ---- LIST-07: launch-stage tracking ----------------------------------------------------------------
+
+
+class LaunchFiguresOut(Schema):
+    clicks: int  # page views of the product (浏览量)
+    add_to_cart: int  # shoppers adding it to their cart (加购人数)
+    visitors: int
+    buyers: int
+    conversion: Decimal | None  # buyers ÷ visitors (null without visitors)
+    cart_rate: Decimal | None  # add_to_cart ÷ visitors (null without visitors)
+    units: int
+    revenue: Decimal
+    counted: bool  # some figure counted from the store's behaviour events (no statistics for it)
+
+
+class LaunchDayOut(LaunchFiguresOut):
+    day: dt.date
+
+
+class ProductLaunchOut(Schema):
+    product_id: int
+    code: str
+    title: str
+    listed_on: dt.date
+    age_days: int  # the listing day is day 0
+    days: list[LaunchDayOut]  # oldest first
+    total: LaunchFiguresOut  # every day since listing
+
+
+class ProductLaunchPageOut(Schema):
+    items: list[ProductLaunchOut]
+    total: int
+    page: int
+    page_size: int
+    launch_days: int  # the playbook's launch_stage_days (the channel's, with channel_id)
+    today: dt.date
+
+
+def _figures(f: Any) -> dict[str, Any]:
+    return {
+        "clicks": f.clicks,
+        "add_to_cart": f.add_to_cart,
+        "visitors": f.visitors,
+        "buyers": f.buyers,
+        "conversion": f.conversion,
+        "cart_rate": f.cart_rate,
+        "units": f.units,
+        "revenue": f.revenue,
+        "counted": f.counted,
+    }
+
+
+@router.get("/{store_id}/launch-tracking", response=ProductLaunchPageOut, auth=perm("catalog.view_product"))
+def launch_tracking(
+    request: HttpRequest,
+    store_id: int,
+    channel_id: int | None = None,
+    days: int | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> dict[str, Any]:
+    """LIST-07: the live products in their launch stage (listed within the playbook's
+    ``launch_stage_days``, newest first), each with its day-by-day clicks, add-to-cart,
+    visitors, buyers, conversion, add-to-cart rate, units and revenue since listing (``days``:
+    only the last so many days; the total is always since listing). Figures come from the
+    daily sales statistics; where those have 0, from the store's own behaviour events
+    (``counted``). ``channel_id``: products live on that channel, that channel's figures."""
+    store = _store(store_id)
+    channel = get_object_or_404(store.channels, pk=channel_id) if channel_id is not None else None
+    today = timezone.localdate()
+    launch_days = playbook_get(store=store, channel=channel).launch_stage_days
+    result = paginate(
+        selectors.launch_products(store=store, today=today, launch_days=launch_days, channel_id=channel_id),
+        page,
+        page_size,
+    )
+    tracking = selectors.launch_tracking(
+        store=store, channel=channel, days=days, today=today, products=result["items"]
+    )
+    result["items"] = [
+        {
+            "product_id": p.product_id,
+            "code": p.code,
+            "title": p.title,
+            "listed_on": p.listed_on,
+            "age_days": p.age_days,
+            "days": [{"day": d.day, **_figures(d.figures)} for d in p.days],
+            "total": _figures(p.total),
+        }
+        for p in tracking.products
+    ]
+    return {**result, "launch_days": launch_days, "today": today}

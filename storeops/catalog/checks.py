@@ -1,5 +1,5 @@
 """SOP checks of the catalog: banned words in live copy (LIST-02: products, campaigns, offers,
-message templates), slow movers (LIST-07),
+message templates), slow movers and launch products without add-to-cart (LIST-07),
 conversion below the category (LIST-08), supplier scorecards and key-product suppliers (SEL-02)."""
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from storeops.catalog.rules import (
 from storeops.catalog.rules import (
     conversion_below_category,
     key_product_needs_more_suppliers,
+    launch_without_add_to_cart,
     lifecycle_stage,
     slow_mover_reasons,
 )
 from storeops.catalog.selectors import (
     banned_word_scanner,
     key_products_supplier_counts,
+    launch_tracking,
     lifecycle_policy,
     sales_window,
     stock_on_hand,
@@ -128,7 +130,10 @@ def _windows(today: dt.date, days: int) -> tuple[tuple[dt.date, dt.date], tuple[
 )
 def slow_movers(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Live products past launch that sell too little for their stock: flag for clearance.
-    Sales and stock come from the daily sales stats; a product without stock data is skipped."""
+    Sales and stock come from the daily sales stats; a product without stock data is skipped.
+    And launch products viewed but not once added to a cart ``launch_tracking_min_days`` after
+    listing (:func:`launch_tracking`: the statistics, else the behaviour events)."""
+    yield from _launch_without_add_to_cart(ctx)
     policy = lifecycle_policy(ctx.playbook)
     today = ctx.today
     recent, previous = _windows(today, policy.slow_mover_window_days)
@@ -176,6 +181,37 @@ def slow_movers(ctx: CheckContext) -> Iterator[FindingDraft]:
                 "units": units,
                 "stock_on_hand": stock[product.pk],
                 "reasons": [r.code for r in reasons],
+            },
+        )
+
+
+def _launch_without_add_to_cart(ctx: CheckContext) -> Iterator[FindingDraft]:
+    policy = lifecycle_policy(ctx.playbook)
+    min_days = ctx.playbook.launch_tracking_min_days
+    for p in launch_tracking(store=ctx.store, today=ctx.today, days=1).products:
+        if not launch_without_add_to_cart(p.age_days, p.total, min_days=min_days, policy=policy):
+            continue
+        yield FindingDraft(
+            subject_key=f"product:{p.product_id}:launch_no_cart",
+            subject_type="catalog.product",
+            subject_id=str(p.product_id),
+            severity=Severity.INFO,
+            **titled(
+                gettext_noop(
+                    "新品 %(code)s 上架 %(days)s 天，浏览 %(clicks)s 次、访客 %(visitors)s 人，仍无加购"
+                ),
+                code=p.code,
+                days=p.age_days,
+                clicks=p.total.clicks,
+                visitors=p.total.visitors,
+            ),
+            detail={
+                "stage": "launch",
+                "age_days": p.age_days,
+                "clicks": p.total.clicks,
+                "visitors": p.total.visitors,
+                "add_to_cart": 0,
+                "counted_from_events": p.total.counted,
             },
         )
 

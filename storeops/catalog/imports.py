@@ -82,6 +82,10 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "day": ("day", "日期"),
         "visitors": ("visitors", "访客数"),
         "buyers": ("buyers", "买家数"),
+        # LIST-07 launch tracking, optional: page views of the product and shoppers adding it to
+        # their cart (人数 preferred: with both 加购人数 and 加购件数 in a file, 人数 is read)
+        "clicks": ("clicks", "浏览量", "商品浏览量", "点击量", "点击次数"),
+        "add_to_cart": ("add_to_cart", "加购人数", "商品加购人数", "加购件数", "商品加购件数", "加购次数"),
         "units": ("units", "销量"),
         "revenue": ("revenue", "销售额"),
         "stock_on_hand": ("stock_on_hand", "日末库存"),
@@ -180,8 +184,18 @@ def _records(
     except StopIteration:
         report.errors.append(RowError(1, "", _("文件为空")))
         return []
-    aliases = {alias.strip().lower(): canon for canon, names in COLUMNS[kind].items() for alias in names}
-    index = {aliases[h.strip().lower()]: i for i, h in enumerate(header) if h.strip().lower() in aliases}
+    # alias -> (column, rank): of two headers naming the same column, the earlier alias wins
+    aliases = {
+        alias.strip().lower(): (canon, rank)
+        for canon, names in COLUMNS[kind].items()
+        for rank, alias in enumerate(names)
+    }
+    index: dict[str, int] = {}
+    ranks: dict[str, int] = {}
+    for i, h in enumerate(header):
+        canon, rank = aliases.get(h.strip().lower(), ("", 0))
+        if canon and (canon not in ranks or rank < ranks[canon]):
+            index[canon], ranks[canon] = i, rank
     missing = [c for c in REQUIRED[kind] if c not in index]
     if missing:
         report.errors.append(RowError(1, "", _("缺少列：%(c)s") % {"c": "、".join(missing)}))
@@ -667,6 +681,8 @@ def _import_sales(
                     day=day,
                     visitors=visitors,
                     buyers=buyers,
+                    clicks=_int(row, "clicks"),
+                    add_to_cart=_int(row, "add_to_cart"),
                     units=_int(row, "units"),
                     revenue=_amount(row, "revenue", default="0"),
                     stock_on_hand=None if stock < 0 else stock,
@@ -676,13 +692,15 @@ def _import_sales(
             report.errors.append(RowError(line, exc.field, exc.message))
     if report.errors and not partial:
         return
+    # the LIST-07 tracking columns are optional: a file without them keeps the day's figures
+    optional = tuple(c for c in ("clicks", "add_to_cart") if records and c in records[0][1])
     with transaction.atomic():
         SalesDaily.objects.bulk_create(
             rows,
             batch_size=2000,
             update_conflicts=True,
             unique_fields=("product", "channel", "day"),
-            update_fields=("visitors", "buyers", "units", "revenue", "stock_on_hand"),
+            update_fields=("visitors", "buyers", *optional, "units", "revenue", "stock_on_hand"),
         )
         audit_record(
             actor=actor,

@@ -370,8 +370,11 @@ class ChannelListing(models.Model):
 class SalesDaily(models.Model):
     """Daily traffic and sales of a product on a channel: the input of LIST-07/08.
 
-    Imported from the channels' statistics exports today; the orders and inventory apps will
-    write the same rows once they exist. ``stock_on_hand`` is the closing stock of the day.
+    Imported from the channels' statistics exports; paid orders add their units and revenue
+    (``services.sales_daily_add``). ``stock_on_hand`` is the closing stock of the day.
+    ``clicks`` (page views of the product, 浏览量) and ``add_to_cart`` (加购人数) are the
+    LIST-07 launch-stage tracking figures; where a row has none, ``selectors.launch_tracking``
+    counts them from the store's own behaviour events (the imported figures win).
     """
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+", verbose_name=_("店铺"))
@@ -382,6 +385,8 @@ class SalesDaily(models.Model):
     day = models.DateField(_("日期"))
     visitors = models.PositiveIntegerField(_("访客数"), default=0)
     buyers = models.PositiveIntegerField(_("买家数"), default=0)
+    clicks = models.PositiveIntegerField(_("浏览量"), default=0)
+    add_to_cart = models.PositiveIntegerField(_("加购人数"), default=0)
     units = models.PositiveIntegerField(_("销量"), default=0)
     revenue = models.DecimalField(_("销售额"), **MONEY, default=0)
     stock_on_hand = models.PositiveIntegerField(_("日末库存"), null=True, blank=True)

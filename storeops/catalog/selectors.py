@@ -14,6 +14,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from storeops.behaviour import selectors as behaviour_selectors
 from storeops.catalog.banned_words import (
     BannedWordScanner,
     load_default_words,
@@ -40,6 +41,7 @@ from storeops.catalog.models import (
 from storeops.catalog.rules import (
     HeldQualification,
     ImageRole,
+    LaunchFigures,
     LifecyclePolicy,
     ListingDraft,
     ListingImage,
@@ -52,14 +54,17 @@ from storeops.catalog.rules import (
     category_is_candidate,
     competition_ratio,
     format_tags,
+    merge_launch_figures,
     qualification_problems,
     rank_suppliers,
     tag_kind,
 )
+from storeops.core.errors import ValidationError
 from storeops.core.money import Money
 from storeops.core.queries import get_or_not_found
-from storeops.stores.models import Qualification, QualificationKind, Store
+from storeops.stores.models import Channel, Qualification, QualificationKind, Store
 from storeops.stores.playbook import PlaybookSettings
+from storeops.stores.selectors import playbook_get
 
 # LIST-03: the product documents that prove an efficacy claim, as store qualification kinds.
 EFFICACY_DOCUMENT_KINDS = frozenset(
@@ -402,6 +407,121 @@ def lifecycle_policy(playbook: PlaybookSettings) -> LifecyclePolicy:
         conversion_flag_ratio=playbook.conversion_below_category_ratio,
         conversion_min_visitors=playbook.low_conversion_min_visitors,
     )
+
+
+def launch_products(
+    *, store: Store, today: dt.date, launch_days: int, channel_id: int | None = None
+) -> QuerySet[Product]:
+    """LIST-07: the store's live products in their launch stage on ``today`` (first listed
+    at most ``launch_days`` days ago), newest first; with ``channel_id``, those live on
+    that channel."""
+    qs = Product.objects.filter(
+        store=store,
+        status=ProductStatus.LIVE,
+        listed_on__gte=today - dt.timedelta(days=launch_days),
+        listed_on__lte=today,
+    )
+    if channel_id is not None:
+        qs = qs.filter(listings__channel_id=channel_id, listings__status=ListingStatus.LIVE)
+    return qs.order_by("-listed_on", "code")
+
+
+LAUNCH_MAX_DAYS = 366  # the longest launch stage (launch_stage_days ≤ 365) with its listing day
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchDay:
+    day: dt.date
+    figures: LaunchFigures
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchProduct:
+    """One launch product's tracking: ``days`` the days shown (oldest first, every day since
+    listing or the last ``days`` of them, days without figures as zeros), ``total`` every day
+    since listing."""
+
+    product_id: int
+    code: str
+    title: str
+    listed_on: dt.date
+    age_days: int  # the listing day is day 0
+    days: list[LaunchDay]
+    total: LaunchFigures
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchTracking:
+    today: dt.date
+    launch_days: int  # the playbook's launch_stage_days (the channel's, with a channel)
+    products: list[LaunchProduct]
+
+
+def launch_tracking(
+    *,
+    store: Store,
+    channel: Channel | None = None,
+    days: int | None = None,
+    today: dt.date | None = None,
+    products: Iterable[Product] | None = None,
+) -> LaunchTracking:
+    """LIST-07: the launch-stage products (:func:`launch_products`, or the given ``products``:
+    one page of them) with their day-by-day clicks, add-to-cart, visitors, buyers, units and
+    revenue since listing, and the totals; ``channel`` keeps one channel's figures (and its
+    playbook's ``launch_stage_days``); ``days`` shows only the last so many days.
+
+    Figures per product, channel and day: the daily sales statistics (imported, fed by paid
+    orders) win; where they have 0 (or no row), the store's own behaviour events are counted
+    instead (:func:`merge_launch_figures`). Two grouped queries for the whole page."""
+    if days is not None and not 1 <= days <= LAUNCH_MAX_DAYS:
+        raise ValidationError(gettext("统计周期无效"), fields={"days": gettext("1–366 天")})
+    today = today or timezone.localdate()
+    launch_days = playbook_get(store=store, channel=channel).launch_stage_days
+    channel_id = channel.pk if channel is not None else None
+    if products is None:
+        products = launch_products(store=store, today=today, launch_days=launch_days, channel_id=channel_id)
+    rows = [p for p in products if p.listed_on is not None and p.listed_on <= today]
+    if not rows:
+        return LaunchTracking(today=today, launch_days=launch_days, products=[])
+    ids = [p.pk for p in rows]
+    start = min(p.listed_on for p in rows if p.listed_on is not None)
+    stats = SalesDaily.objects.filter(store=store, product_id__in=ids, day__gte=start, day__lte=today)
+    if channel_id is not None:
+        stats = stats.filter(channel_id=channel_id)
+    figures = ("clicks", "add_to_cart", "visitors", "buyers", "units", "revenue")
+    stated: dict[tuple[int, int | None, dt.date], LaunchFigures] = {
+        (pid, cid, day): LaunchFigures(*values)
+        for pid, cid, day, *values in stats.values_list("product_id", "channel_id", "day", *figures)
+    }
+    counted = {
+        key: LaunchFigures(clicks=a.clicks, add_to_cart=a.add_to_cart, visitors=a.visitors, buyers=a.buyers)
+        for key, a in behaviour_selectors.product_activity_by_day(
+            store=store, start=start, end=today, product_ids=ids, channel_id=channel_id
+        ).items()
+    }
+    per_day: dict[tuple[int, dt.date], LaunchFigures] = {}
+    for key in stated.keys() | counted.keys():
+        merged = merge_launch_figures(stated.get(key), counted.get(key))
+        day_key = (key[0], key[2])
+        per_day[day_key] = per_day[day_key] + merged if day_key in per_day else merged
+    out = []
+    for p in rows:
+        assert p.listed_on is not None
+        span = [p.listed_on + dt.timedelta(days=n) for n in range((today - p.listed_on).days + 1)]
+        series = [LaunchDay(day, per_day.get((p.pk, day), LaunchFigures())) for day in span]
+        total = sum((d.figures for d in series), LaunchFigures())
+        out.append(
+            LaunchProduct(
+                product_id=p.pk,
+                code=p.code,
+                title=p.title,
+                listed_on=p.listed_on,
+                age_days=len(span) - 1,
+                days=series[-days:] if days else series,
+                total=total,
+            )
+        )
+    return LaunchTracking(today=today, launch_days=launch_days, products=out)
 
 
 def sales_window(*, store: Store, start: dt.date, end: dt.date) -> dict[int, dict[str, int]]:

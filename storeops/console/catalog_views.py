@@ -33,7 +33,7 @@ from storeops.console.views import (
 from storeops.core.errors import DomainError
 from storeops.core.money import Money
 from storeops.pricing import selectors as pricing_selectors
-from storeops.stores.selectors import playbook_get
+from storeops.stores.selectors import channel_list, playbook_get
 
 if TYPE_CHECKING:
     from storeops.stores.models import Store
@@ -114,6 +114,10 @@ def _product_detail_page(
     """The product page; ``sent``/``errors``: a refused tags form shown again as typed."""
     audits = [{"audit": a, "reasons": _lang_messages(a.reasons)} for a in product.audits.all()[:5]]
     can_change = request.user.has_perm("catalog.change_product")
+    # LIST-07: a live product in its launch stage links to its daily tracking
+    age = (timezone.localdate() - product.listed_on).days if product.listed_on else None
+    launch_days = playbook_get(store=product.store).launch_stage_days
+    launch_day = age if product.status == "live" and age is not None and 0 <= age <= launch_days else None
     return render(
         request,
         "console/catalog_product_detail.html",
@@ -127,6 +131,8 @@ def _product_detail_page(
             tags_errors=errors or {},
             can_submit=can_change,
             can_tag=can_change,
+            launch_day=launch_day,
+            launch_days=launch_days,
         ),
         status=code,
     )
@@ -151,6 +157,53 @@ def product_tags(request: HttpRequest, product_id: int) -> HttpResponse:
         return _product_detail_page(request, product, sent=sent, errors=errors, code=422)
     messages.success(request, _("已保存 %(code)s 的标签") % {"code": product.code})
     return HttpResponseRedirect(reverse("console:catalog_product_detail", args=[product_id]))
+
+
+# ---- launch-stage tracking (LIST-07) -----------------------------------------------------------
+
+LAUNCH_PAGE_SIZE = 10  # products a page: each shows its own day table
+LAUNCH_DAY_CHOICES = (7, 14)  # days shown per product; 0: every day since listing
+
+
+@console_view("catalog.view_product")
+def launch_tracking(request: HttpRequest) -> HttpResponse:
+    """新品追踪: the live products in their launch stage, each with a table of its last days'
+    clicks, add-to-cart, visitors, buyers, conversion, add-to-cart rate, units and revenue and
+    the totals since listing; filter by channel, one product (``product``: from its page)."""
+    store = _current_store(request)
+    if store is None:
+        return _empty(request)
+    channels = list(channel_list(store=store))
+    channel_text, days_text = request.GET.get("channel", ""), request.GET.get("days", "")
+    channel = next((c for c in channels if str(c.pk) == channel_text), None)
+    days = int(days_text) if days_text.isdigit() and int(days_text) in (0, *LAUNCH_DAY_CHOICES) else 7
+    product_text = request.GET.get("product", "")
+    today = timezone.localdate()
+    launch_days = playbook_get(store=store, channel=channel).launch_stage_days
+    qs = catalog_selectors.launch_products(
+        store=store, today=today, launch_days=launch_days, channel_id=channel.pk if channel else None
+    )
+    if product_text.isdigit():
+        qs = qs.filter(pk=int(product_text))
+    page = Paginator(qs, LAUNCH_PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    tracking = catalog_selectors.launch_tracking(
+        store=store, channel=channel, days=days or None, today=today, products=page.object_list
+    )
+    return render(
+        request,
+        "console/catalog_launch_tracking.html",
+        _base_context(
+            request,
+            page=page,
+            tracking=tracking,
+            channels=channels,
+            channel_id=channel.pk if channel else None,
+            days=days,
+            day_choices=LAUNCH_DAY_CHOICES,
+            product_filter=product_text if product_text.isdigit() else "",
+            querystring=querystring(request),
+        ),
+    )
 
 
 # ---- tags (SEL-04) ---------------------------------------------------------------------------

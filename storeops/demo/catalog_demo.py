@@ -861,6 +861,10 @@ def _load_sales(store: Store, actor: Actor, products: Mapping[str, Product], tod
                         day.isoformat(),
                         visitors,
                         buyers,
+                        # LIST-07 tracking: page views and add-to-cart shoppers (no extra random
+                        # draws, so the rest of the demo data stays as it was)
+                        visitors * 3 // 2,
+                        max(buyers, visitors * 8 // 100),
                         units,
                         _cents(price * units),
                         stock,
@@ -873,6 +877,8 @@ def _load_sales(store: Store, actor: Actor, products: Mapping[str, Product], tod
         "day",
         "visitors",
         "buyers",
+        "clicks",
+        "add_to_cart",
         "units",
         "revenue",
         "stock_on_hand",

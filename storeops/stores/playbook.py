@@ -149,6 +149,14 @@ class PlaybookSettings(BaseModel):
         le=10,
     )
     launch_stage_days: int = _s("LIST-07", 30, "新品期天数", "Launch stage length (days)", ge=1, le=365)
+    launch_tracking_min_days: int = _s(
+        "LIST-07",
+        7,
+        "新品上架满N天仍无加购则提示",
+        "Flag a launch product viewed but not added to cart after N days",
+        ge=1,
+        le=365,
+    )
     stable_stage_days: int = _s(
         "LIST-07", 90, "稳定期截止天数", "End of stable stage (days since listing)", ge=2, le=730
     )

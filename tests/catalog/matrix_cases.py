@@ -1,6 +1,6 @@
-"""The catalog's SEL-04 tag routes and pages in the permission matrix
-(tests/test_permission_matrix.py). They use the matrix world's ``{draft}`` product and the
-``{tag}`` made by :func:`catalog_tags_world`."""
+"""The catalog's SEL-04 tag routes and pages and the LIST-07 launch tracking in the permission
+matrix (tests/test_permission_matrix.py). They use the matrix world's ``{draft}`` product, its
+``{channel}`` and the ``{tag}`` made by :func:`catalog_tags_world`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ CATALOG_API_CASES = {
     ("POST", "/catalog/{store_id}/tags"): ("/catalog/{store}/tags", {"kind": "scene", "name": "露营"}),
     ("PATCH", "/catalog/{store_id}/tags/{tag_id}"): ("/catalog/{store}/tags/{tag}", {"name": "法式复古"}),
     ("DELETE", "/catalog/{store_id}/tags/{tag_id}"): ("/catalog/{store}/tags/{tag}", None),
+    ("GET", "/catalog/{store_id}/launch-tracking"): (  # LIST-07
+        "/catalog/{store}/launch-tracking?channel_id={channel}&days=7",
+        None,
+    ),
 }
 
 CATALOG_CONSOLE_CASES = {
@@ -17,6 +21,7 @@ CATALOG_CONSOLE_CASES = {
     "console:catalog_tag_update": ("POST", "/catalog/tags/{tag}/", {"kind": "style", "name": "法式复古"}),
     "console:catalog_tag_delete": ("POST", "/catalog/tags/{tag}/delete/", {}),
     "console:catalog_product_tags": ("POST", "/catalog/products/{draft}/tags/", {"tags": "风格:法式"}),
+    "console:catalog_launch_tracking": ("GET", "/catalog/launch/?channel={channel}&days=14", None),  # LIST-07
     "console:catalog_banned_words": ("GET", "/catalog/banned-words/", None),  # LIST-02
     "console:catalog_banned_words_update": (
         "POST",

@@ -4,11 +4,14 @@ Import from here; the submodules are an implementation detail.
 """
 
 from storeops.catalog.rules.lifecycle import (
+    LaunchFigures,
     LifecyclePolicy,
     LifecycleStage,
     conversion_below_category,
     days_of_cover,
+    launch_without_add_to_cart,
     lifecycle_stage,
+    merge_launch_figures,
     product_age_days,
     slow_mover_reasons,
 )
@@ -65,6 +68,7 @@ __all__ = [
     "AuditResult",
     "HeldQualification",
     "ImageRole",
+    "LaunchFigures",
     "LifecyclePolicy",
     "LifecycleStage",
     "ListingDraft",
@@ -93,9 +97,11 @@ __all__ = [
     "days_of_cover",
     "format_tags",
     "key_product_needs_more_suppliers",
+    "launch_without_add_to_cart",
     "lifecycle_stage",
     "median_price",
     "meets_selection_margin",
+    "merge_launch_figures",
     "parse_tags",
     "price_band_edges",
     "price_band_names",

@@ -7,12 +7,18 @@ Stages by age since listing: launch (day 0 to ``launch_days``), stable (to
 Slow movers (flagged for clearance) are products past launch with stock on hand that sold
 fewer than ``slow_mover_min_units`` in the last window, or whose stock would last more
 than ``slow_mover_max_cover_days`` at the window's sales pace.
+
+Launch-stage tracking: each day's clicks, add-to-cart, visitors, buyers, units and revenue
+(:class:`LaunchFigures`), the channels' statistics first and the store's own behaviour events
+where the statistics have nothing (:func:`merge_launch_figures`); a launch product with
+traffic but no add-to-cart after ``launch_tracking_min_days`` is flagged
+(:func:`launch_without_add_to_cart`).
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -149,3 +155,87 @@ def conversion_below_category(
     if visitors is not None and visitors < policy.conversion_min_visitors:
         return False
     return product_cr < category_avg_cr * policy.conversion_flag_ratio
+
+
+# ---- launch-stage tracking (LIST-07) ------------------------------------------------------------
+
+
+def _ratio(part: int, whole: int) -> Decimal | None:
+    """``part / whole`` to 4 places, or None when there is nothing to divide by."""
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchFigures:
+    """One product's tracking figures of a day (or summed over days or channels). ``counted``:
+    some figure came from the store's own behaviour events, not from the statistics."""
+
+    clicks: int = 0  # page views of the product (浏览量)
+    add_to_cart: int = 0  # shoppers adding it to their cart (加购人数)
+    visitors: int = 0
+    buyers: int = 0
+    units: int = 0
+    revenue: Decimal = Decimal(0)
+    counted: bool = False
+
+    @property
+    def conversion(self) -> Decimal | None:
+        """Buyers ÷ visitors (4 places); None without visitors."""
+        return _ratio(self.buyers, self.visitors)
+
+    @property
+    def cart_rate(self) -> Decimal | None:
+        """Add-to-cart ÷ visitors (4 places); None without visitors."""
+        return _ratio(self.add_to_cart, self.visitors)
+
+    def __add__(self, other: LaunchFigures) -> LaunchFigures:
+        return LaunchFigures(
+            clicks=self.clicks + other.clicks,
+            add_to_cart=self.add_to_cart + other.add_to_cart,
+            visitors=self.visitors + other.visitors,
+            buyers=self.buyers + other.buyers,
+            units=self.units + other.units,
+            revenue=self.revenue + other.revenue,
+            counted=self.counted or other.counted,
+        )
+
+
+def merge_launch_figures(stats: LaunchFigures | None, events: LaunchFigures | None) -> LaunchFigures:
+    """One product's day on one channel: the statistics' figures (imported or fed by orders)
+    win; a figure the statistics leave at 0 is taken from the events. Visitors and buyers go
+    together (both from the statistics when they have visitors, else both from the events),
+    so a day's conversion never divides one source by the other. Units and revenue come
+    from the statistics only (paid orders feed them)."""
+    stats = stats or LaunchFigures()
+    if events is None:
+        return replace(stats, counted=False)
+    clicks = stats.clicks or events.clicks
+    add_to_cart = stats.add_to_cart or events.add_to_cart
+    visitors, buyers = (stats.visitors, stats.buyers) if stats.visitors else (events.visitors, events.buyers)
+    counted = (
+        (not stats.clicks and events.clicks > 0)
+        or (not stats.add_to_cart and events.add_to_cart > 0)
+        or (not stats.visitors and (events.visitors > 0 or events.buyers > 0))
+    )
+    return LaunchFigures(
+        clicks=clicks,
+        add_to_cart=add_to_cart,
+        visitors=visitors,
+        buyers=buyers,
+        units=stats.units,
+        revenue=stats.revenue,
+        counted=counted,
+    )
+
+
+def launch_without_add_to_cart(
+    age_days: int, total: LaunchFigures, *, min_days: int, policy: LifecyclePolicy
+) -> bool:
+    """LIST-07: a launch product (age within ``launch_days``) listed at least ``min_days``
+    ago that shoppers viewed (clicks or visitors) but nobody added to their cart. A product
+    without any traffic figure is not judged: there is nothing to read yet."""
+    if not min_days <= age_days <= policy.launch_days:
+        return False
+    return total.add_to_cart == 0 and (total.clicks > 0 or total.visitors > 0)
