@@ -193,6 +193,11 @@ def price_suggestion(
     }
 
 
+def _cents(value: Decimal | None) -> Decimal | None:
+    """A subquery's amount as stored (SQLite hands it back without its trailing zeros)."""
+    return None if value is None else value.quantize(services.CENT)
+
+
 def _competitor_out(cp: CompetitorProduct) -> dict[str, Any]:
     """One row of the monitoring table (``cp`` from :func:`selectors.competitor_monitor`)."""
     return {
@@ -205,8 +210,8 @@ def _competitor_out(cp: CompetitorProduct) -> dict[str, Any]:
         "is_tracked": cp.is_tracked,
         "first_seen_at": cp.first_seen_at,
         "is_new": cp.is_new,
-        "latest_price": cp.latest_price,
-        "previous_price": cp.previous_price,
+        "latest_price": _cents(cp.latest_price),
+        "previous_price": _cents(cp.previous_price),
         "promotion": cp.latest_promotion or "",
         "is_promotional": bool(cp.latest_is_promotional),
         "observed_at": cp.latest_observed_at,

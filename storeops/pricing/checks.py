@@ -4,6 +4,7 @@ new items (上新) in the categories the store sells."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 from django.utils.translation import gettext_noop
 
@@ -87,7 +88,7 @@ def _new_products(ctx: CheckContext) -> Iterator[FindingDraft]:
             detail={
                 "first_seen_at": cp.first_seen_at.isoformat(),
                 "category_id": cp.effective_category_id,
-                "price": None if cp.latest_price is None else str(cp.latest_price),
+                "price": None if cp.latest_price is None else str(cp.latest_price.quantize(Decimal("0.01"))),
                 "promotion": cp.latest_promotion or "",
                 "is_promotional": bool(cp.latest_is_promotional),
                 "product_id": cp.product_id,
