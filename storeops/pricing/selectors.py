@@ -109,14 +109,6 @@ def price_suggest(
     return cost, competitor_price, suggest_price(cost, competitor_price, pricing_policy(playbook))
 
 
-def competitor_product_list(*, store_id: int) -> QuerySet[CompetitorProduct]:
-    return (
-        CompetitorProduct.objects.filter(store_id=store_id)
-        .select_related("product")
-        .order_by("competitor", "name")
-    )
-
-
 def competitor_monitor(
     *,
     store_id: int,
@@ -208,16 +200,6 @@ def sold_category_ids(*, store: Store) -> set[int]:
         frontier = parents - ids
         ids |= frontier
     return ids
-
-
-def competitor_price_pairs(
-    *, competitor_product: CompetitorProduct
-) -> tuple[CompetitorPrice | None, CompetitorPrice | None]:
-    """(latest, the one before it)."""
-    rows = list(competitor_product.prices.order_by("-observed_at", "-id")[:2])
-    latest = rows[0] if rows else None
-    previous = rows[1] if len(rows) > 1 else None
-    return latest, previous
 
 
 def price_change_reason_parse(text: str) -> str | None:
