@@ -1,5 +1,6 @@
 """Bulk import and export (CSV / Excel) of products+SKUs, prices, suppliers, daily sales
-stats (LIST-07/08 input) and market category data (SEL-01 input).
+stats (LIST-07/08 input), market category data (SEL-01 input) and competitor price
+observations with their promotions (PRICE-04 monitoring).
 
 Every row is validated first and every bad row is reported with its line number and the
 reason (Chinese). Then, in one transaction: nothing is written when any row is bad, or —
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from storeops.audit.services import audit_record
@@ -31,6 +33,7 @@ from storeops.core.context import Actor
 from storeops.core.errors import DomainError, ValidationError
 from storeops.core.files import csv_text, read_bytes, workbook_rows
 from storeops.pricing import selectors as pricing_selectors
+from storeops.pricing.services import CompetitorObservation
 from storeops.stores.models import Channel, Store
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -99,6 +102,21 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "conversion_rate": ("conversion_rate", "行业转化率", "支付转化率"),
         "source": ("source", "来源"),
     },
+    # PRICE-04: one observation a row; an item not watched yet is created (上新 from its
+    # earliest observation or its first-seen date)
+    "competitors": {
+        "competitor": ("competitor", "竞品店铺", "竞店"),
+        "name": ("name", "竞品名称", "竞品"),
+        "price": ("price", "竞品价格", "价格"),
+        "observed_at": ("observed_at", "观察时间", "采集时间"),
+        "promotion": ("promotion", "促销信息", "促销活动", "促销"),
+        "is_promotional": ("is_promotional", "促销价", "是否促销价"),
+        "product_code": ("product_code", "对标商品编码", "对标商品"),
+        "category_code": ("category_code", "类目编码"),
+        "url": ("url", "链接"),
+        "is_tracked": ("is_tracked", "跟踪降价"),
+        "first_seen_at": ("first_seen_at", "首次发现", "上新日期"),
+    },
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "products": ("product_code", "category_code", "core_word", "title", "sku_code", "price"),
@@ -106,6 +124,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "suppliers": ("code", "name"),
     "sales": ("product_code", "channel_code", "day"),
     "market": ("category_name", "period_end", "growth_30d", "listings", "search_popularity"),
+    "competitors": ("competitor", "name", "price"),
 }
 KINDS = tuple(COLUMNS)
 _TRUE = {"1", "true", "yes", "y", "是", "√"}
@@ -793,12 +812,125 @@ def _import_market(
     report.imported = len(rows)
 
 
+# ---- competitor price observations (PRICE-04) -------------------------------------------------
+
+
+def _moment(row: dict[str, str], name: str) -> dt.datetime | None:
+    """An optional date (the day's start) or date and time (``2026-12-01 10:30``) in the
+    current time zone; empty → None."""
+    raw = row.get(name, "").strip().replace("/", "-").replace("T", " ")
+    if not raw:
+        return None
+    try:
+        value = (
+            dt.datetime.fromisoformat(raw)
+            if " " in raw
+            else dt.datetime.combine(dt.date.fromisoformat(raw), dt.time())
+        )
+    except ValueError:
+        raise _RowInvalid(
+            name, _("时间格式应为 YYYY-MM-DD 或 YYYY-MM-DD HH:MM：%(v)s") % {"v": row[name]}
+        ) from None
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _competitor_row(
+    row: dict[str, str],
+    products: dict[str, int],
+    categories: dict[str, int],
+    seen: dict[tuple[str, str, dt.datetime], int],
+    line: int,
+    now: dt.datetime,
+) -> CompetitorObservation:
+    competitor, name = _required(row, "competitor"), _required(row, "name")
+    if len(competitor) > 100:
+        raise _RowInvalid("competitor", _("不能超过%(n)s个字符") % {"n": 100})
+    if len(name) > 200:
+        raise _RowInvalid("name", _("不能超过%(n)s个字符") % {"n": 200})
+    price = _amount(row, "price", positive=True)
+    observed_at = _moment(row, "observed_at") or now
+    if observed_at > now + dt.timedelta(minutes=5):
+        raise _RowInvalid("observed_at", _("观察时间不能在未来"))
+    first_seen_at = _moment(row, "first_seen_at")
+    if first_seen_at is not None and first_seen_at > now + dt.timedelta(minutes=5):
+        raise _RowInvalid("first_seen_at", _("首次发现时间不能在未来"))
+    promotion = row.get("promotion", "").strip()
+    if len(promotion) > 200:
+        raise _RowInvalid("promotion", _("不能超过%(n)s个字符") % {"n": 200})
+    product_id = None
+    if row.get("product_code", "").strip():
+        product_id = products.get(row["product_code"].strip())
+        if product_id is None:
+            raise _RowInvalid("product_code", _("商品不存在：%(c)s") % {"c": row["product_code"]})
+    category_id = None
+    if row.get("category_code", "").strip():
+        category_id = categories.get(row["category_code"].strip())
+        if category_id is None:
+            raise _RowInvalid("category_code", _("类目不存在：%(c)s") % {"c": row["category_code"]})
+    url = row.get("url", "").strip()
+    if len(url) > 500:
+        raise _RowInvalid("url", _("不能超过%(n)s个字符") % {"n": 500})
+    key = (competitor, name, observed_at)
+    if key in seen:
+        raise _RowInvalid("observed_at", _("与第%(l)s行重复") % {"l": seen[key]})
+    seen[key] = line
+    return CompetitorObservation(
+        competitor=competitor,
+        name=name,
+        price=price,
+        observed_at=observed_at,
+        promotion=promotion,
+        is_promotional=_bool(row, "is_promotional"),
+        product_id=product_id,
+        category_id=category_id,
+        url=url,
+        is_tracked=_bool(row, "is_tracked") if row.get("is_tracked", "").strip() else None,
+        first_seen_at=first_seen_at,
+    )
+
+
+def _import_competitors(
+    actor: Actor,
+    store: Store,
+    records: list[tuple[int, dict[str, str]]],
+    report: ImportReport,
+    partial: bool,
+    progress: Progress | None,
+) -> None:
+    """Each row is one observation of a competitor item's price, with the competitor's
+    promotion text and whether the price is a promotional one. An observation already
+    recorded (same item, same time) is a row error, so a file is not counted twice."""
+    from storeops.pricing.services import competitor_observations_import
+
+    now = timezone.now()
+    products = dict(Product.objects.filter(store=store).values_list("code", "pk"))
+    categories = dict(Category.objects.filter(store=store).values_list("code", "pk"))
+    recorded = pricing_selectors.competitor_observation_keys(
+        store_id=store.pk, competitors={row.get("competitor", "").strip() for _line, row in records}
+    )
+    rows: list[CompetitorObservation] = []
+    seen: dict[tuple[str, str, dt.datetime], int] = {}
+    for line, row in records:
+        try:
+            observation = _competitor_row(row, products, categories, seen, line, now)
+            if (observation.competitor, observation.name, observation.observed_at) in recorded:
+                raise _RowInvalid("observed_at", _("该竞品在此时间的价格已导入"))
+            rows.append(observation)
+        except _RowInvalid as exc:
+            report.errors.append(RowError(line, exc.field, exc.message))
+    report.errors.sort(key=lambda e: e.line)
+    if (report.errors and not partial) or not rows:
+        return
+    _created, report.imported = competitor_observations_import(actor=actor, store=store, rows=rows)
+
+
 _IMPORTERS = {
     "products": _import_products,
     "prices": _import_prices,
     "suppliers": _import_suppliers,
     "sales": _import_sales,
     "market": _import_market,
+    "competitors": _import_competitors,
 }
 
 
@@ -812,7 +944,7 @@ def catalog_import(
     partial: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import one file of ``kind`` (products, prices, suppliers, sales, market)."""
+    """Import one file of ``kind`` (products, prices, suppliers, sales, market, competitors)."""
     if kind not in _IMPORTERS:
         raise ValidationError(
             _("未知的导入类型"), fields={"kind": _("可选：%(k)s") % {"k": ", ".join(KINDS)}}

@@ -480,24 +480,40 @@ def price_suggester(request: HttpRequest) -> HttpResponse:
 
 @console_view("pricing.view_competitorproduct")
 def competitors(request: HttpRequest) -> HttpResponse:
+    """PRICE-04 monitoring table: latest and previous price, the competitor's current promotion,
+    new items (上新, first seen within ``competitor_new_product_days``), with filters."""
     store = _current_store(request)
     if store is None:
         return _empty(request)
-    drop_ratio = playbook_get(store=store).competitor_drop_alert_ratio
-    page = Paginator(pricing_selectors.competitor_product_list(store_id=store.pk), PAGE_SIZE).get_page(
-        _int(request.GET.get("page"))
+    playbook = playbook_get(store=store)
+    f = {
+        "q": request.GET.get("q", "").strip(),
+        "competitor": request.GET.get("competitor", "").strip(),
+        "category": request.GET.get("category", ""),
+        "new": request.GET.get("new", "") == "1",
+        "promo": request.GET.get("promo", "") == "1",
+    }
+    qs = pricing_selectors.competitor_monitor(
+        store_id=store.pk,
+        now=timezone.now(),
+        new_product_days=playbook.competitor_new_product_days,
+        new_only=f["new"],
+        on_promotion=f["promo"],
+        competitor=f["competitor"],
+        q=f["q"],
+        category_id=int(f["category"]) if f["category"].isdigit() and len(f["category"]) < 19 else None,
     )
+    page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
+    drop_ratio = playbook.competitor_drop_alert_ratio
     rows = []
     for cp in page.object_list:
-        latest, previous = pricing_selectors.competitor_price_pairs(competitor_product=cp)
         change = None
-        if latest and previous:
-            change = (latest.price - previous.price) / previous.price
+        if cp.latest_price is not None and cp.previous_price is not None:
+            change = (cp.latest_price - cp.previous_price) / cp.previous_price
         rows.append(
             {
                 "cp": cp,
-                "latest": latest,
-                "previous": previous,
+                "category": cp.category or (cp.product.category if cp.product else None),
                 "change_pct": None if change is None else (change * 100).quantize(Decimal("0.1")),
                 "alert": change is not None and cp.is_tracked and change <= -drop_ratio,
             }
@@ -505,7 +521,16 @@ def competitors(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/catalog_competitors.html",
-        _base_context(request, rows=rows, page=page, querystring=querystring(request)),
+        _base_context(
+            request,
+            rows=rows,
+            page=page,
+            filters=f,
+            new_days=playbook.competitor_new_product_days,
+            competitor_names=pricing_selectors.competitor_names(store_id=store.pk),
+            categories=catalog_selectors.category_list(store=store),
+            querystring=querystring(request),
+        ),
     )
 
 

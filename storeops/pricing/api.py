@@ -13,12 +13,13 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from storeops.accounts.access import perm, principal
-from storeops.catalog.models import Product, Sku
+from storeops.catalog.models import Category, Product, Sku
 from storeops.core.api import OneOf, Page, paginate
 from storeops.core.money import Money
 from storeops.pricing import selectors, services
 from storeops.pricing.models import CompetitorProduct, PriceChangeReason
 from storeops.stores.models import Channel
+from storeops.stores.selectors import playbook_get_by_id
 
 router = Router(tags=["pricing"])
 
@@ -75,8 +76,10 @@ class CompetitorIn(Schema):
     competitor: str
     name: str
     product_id: int | None = None
+    category_id: int | None = None
     url: str = ""
     is_tracked: bool = True
+    first_seen_at: dt.datetime | None = None  # default: now; an earlier observation backdates it
 
 
 class CompetitorOut(Schema):
@@ -84,17 +87,23 @@ class CompetitorOut(Schema):
     competitor: str
     name: str
     product_id: int | None
+    category_id: int | None = None  # its own category, else its matched product's
     url: str
     is_tracked: bool
+    first_seen_at: dt.datetime
+    is_new: bool = False  # first seen within competitor_new_product_days (上新)
     latest_price: Decimal | None = None
     previous_price: Decimal | None = None
-    promotion: str = ""
+    promotion: str = ""  # the latest observation's
+    is_promotional: bool = False  # the latest price is a promotional one
+    observed_at: dt.datetime | None = None  # of the latest observation
 
 
 class ObservationIn(Schema):
     price: Decimal
     observed_at: dt.datetime | None = None
     promotion: str = ""
+    is_promotional: bool = False
 
 
 def _sku(store_id: int, sku_id: int) -> Sku:
@@ -184,28 +193,68 @@ def price_suggestion(
     }
 
 
+def _cents(value: Decimal | None) -> Decimal | None:
+    """A subquery's amount as stored (SQLite hands it back without its trailing zeros)."""
+    return None if value is None else value.quantize(services.CENT)
+
+
 def _competitor_out(cp: CompetitorProduct) -> dict[str, Any]:
-    latest, previous = selectors.competitor_price_pairs(competitor_product=cp)
+    """One row of the monitoring table (``cp`` from :func:`selectors.competitor_monitor`)."""
     return {
         "id": cp.pk,
         "competitor": cp.competitor,
         "name": cp.name,
         "product_id": cp.product_id,
+        "category_id": cp.effective_category_id,
         "url": cp.url,
         "is_tracked": cp.is_tracked,
-        "latest_price": latest.price if latest else None,
-        "previous_price": previous.price if previous else None,
-        "promotion": latest.promotion if latest else "",
+        "first_seen_at": cp.first_seen_at,
+        "is_new": cp.is_new,
+        "latest_price": _cents(cp.latest_price),
+        "previous_price": _cents(cp.previous_price),
+        "promotion": cp.latest_promotion or "",
+        "is_promotional": bool(cp.latest_is_promotional),
+        "observed_at": cp.latest_observed_at,
     }
+
+
+def _monitor(store_id: int, **filters: Any) -> Any:
+    return selectors.competitor_monitor(
+        store_id=store_id,
+        now=timezone.now(),
+        new_product_days=playbook_get_by_id(store_id=store_id).competitor_new_product_days,
+        **filters,
+    )
+
+
+def _monitor_row(store_id: int, cp_id: int) -> dict[str, Any]:
+    return _competitor_out(_monitor(store_id).get(pk=cp_id))
 
 
 @router.get(
     "/{store_id}/competitors", response=Page[CompetitorOut], auth=perm("pricing.view_competitorproduct")
 )
 def competitor_list(
-    request: HttpRequest, store_id: int, page: int = 1, page_size: int = 50
+    request: HttpRequest,
+    store_id: int,
+    new_only: bool = False,
+    on_promotion: bool = False,
+    competitor: str = "",
+    q: str = "",
+    category_id: int | None = None,
+    page: int = 1,
+    page_size: int = 50,
 ) -> dict[str, Any]:
-    data = paginate(selectors.competitor_product_list(store_id=store_id), page, page_size)
+    """PRICE-04 monitoring table: latest prices, promotions and new items (上新), filtered."""
+    qs = _monitor(
+        store_id,
+        new_only=new_only,
+        on_promotion=on_promotion,
+        competitor=competitor.strip(),
+        q=q.strip(),
+        category_id=category_id,
+    )
+    data = paginate(qs, page, page_size)
     return {**data, "items": [_competitor_out(cp) for cp in data["items"]]}
 
 
@@ -218,11 +267,13 @@ def competitor_create(request: HttpRequest, store_id: int, payload: CompetitorIn
     store = get_object_or_404(Store, pk=store_id)
     data = payload.dict()
     product_id = data.pop("product_id")
+    category_id = data.pop("category_id")
     product = get_object_or_404(Product, pk=product_id, store=store) if product_id else None
+    category = get_object_or_404(Category, pk=category_id, store=store) if category_id else None
     cp = services.competitor_product_create(
-        actor=principal(request).actor, store=store, product=product, **data
+        actor=principal(request).actor, store=store, product=product, category=category, **data
     )
-    return Status(201, _competitor_out(cp))
+    return Status(201, _monitor_row(store_id, cp.pk))
 
 
 @router.post(
@@ -240,5 +291,6 @@ def competitor_price_record(
         price=payload.price,
         observed_at=payload.observed_at,
         promotion=payload.promotion,
+        is_promotional=payload.is_promotional,
     )
-    return Status(201, _competitor_out(cp))
+    return Status(201, _monitor_row(store_id, cp.pk))

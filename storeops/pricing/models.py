@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from storeops.catalog.models import Product, Sku
+from storeops.catalog.models import Category, Product, Sku
 from storeops.stores.models import Channel, Store
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -110,7 +110,13 @@ class PriceChange(models.Model):
 
 
 class CompetitorProduct(models.Model):
-    """A competitor's item we watch, optionally matched to one of our products."""
+    """A competitor's item we watch, optionally matched to one of our products and put in one
+    of our categories (PRICE-04: a new item in a category the store sells raises a finding).
+
+    ``first_seen_at`` is when we first saw the item on the market: the earliest of its
+    creation here, its earliest price observation (an import with history backdates it) and
+    a first-seen date given explicitly. It is "new" (上新) for ``competitor_new_product_days``.
+    """
 
     store = models.ForeignKey(
         Store, on_delete=models.CASCADE, related_name="competitor_products", verbose_name=_("店铺")
@@ -126,8 +132,17 @@ class CompetitorProduct(models.Model):
     competitor = models.CharField(_("竞品店铺"), max_length=100)
     name = models.CharField(_("竞品名称"), max_length=200)
     url = models.CharField(_("链接"), max_length=500, blank=True)
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("类目"),
+    )
     is_tracked = models.BooleanField(_("跟踪降价"), default=True)
-    created_at = models.DateTimeField(_("发现时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    first_seen_at = models.DateTimeField(_("首次发现"), default=timezone.now)
 
     class Meta:
         verbose_name = _("竞品")
@@ -136,6 +151,7 @@ class CompetitorProduct(models.Model):
         constraints = [
             models.UniqueConstraint(fields=("store", "competitor", "name"), name="competitor_product_once")
         ]
+        indexes = [models.Index(fields=("store", "first_seen_at"), name="competitor_product_first_seen")]
 
     def __str__(self) -> str:
         return f"{self.competitor} · {self.name}"
@@ -147,7 +163,8 @@ class CompetitorPrice(models.Model):
     )
     observed_at = models.DateTimeField(_("观察时间"), default=timezone.now)
     price = models.DecimalField(_("价格"), **MONEY)
-    promotion = models.CharField(_("促销信息"), max_length=200, blank=True)
+    promotion = models.CharField(_("促销信息"), max_length=200, blank=True)  # 满300减30, 限时8折
+    is_promotional = models.BooleanField(_("促销价"), default=False)  # the price is a promotional one
     source = models.CharField(_("来源"), max_length=20, default="manual")  # manual / import / api
 
     class Meta:

@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from storeops.catalog.models import Product, Sku
+from storeops.catalog.models import Category, Product, ProductStatus, Sku
 from storeops.core.money import Money
 from storeops.pricing.models import (
     ChannelPrice,
@@ -108,22 +109,97 @@ def price_suggest(
     return cost, competitor_price, suggest_price(cost, competitor_price, pricing_policy(playbook))
 
 
-def competitor_product_list(*, store_id: int) -> QuerySet[CompetitorProduct]:
-    return (
+def competitor_monitor(
+    *,
+    store_id: int,
+    now: dt.datetime,
+    new_product_days: int,
+    new_only: bool = False,
+    on_promotion: bool = False,
+    competitor: str = "",
+    q: str = "",
+    category_id: int | None = None,
+) -> QuerySet[CompetitorProduct]:
+    """PRICE-04 monitoring table: the store's competitor items with their latest and previous
+    observed price, the latest observation's promotion (``latest_promotion``,
+    ``latest_is_promotional``, ``latest_observed_at``), ``is_new`` (first seen within
+    ``new_product_days``) and ``effective_category_id`` (the item's own category, else its
+    matched product's). Filters: new items only, items whose latest observation is on
+    promotion, one competitor, a keyword (item, competitor, category or matched product) and
+    a category with the categories below it."""
+    observations = CompetitorPrice.objects.filter(
+        competitor_product=OuterRef("pk"), observed_at__lte=now
+    ).order_by("-observed_at", "-id")
+    since = now - dt.timedelta(days=new_product_days)
+    qs = (
         CompetitorProduct.objects.filter(store_id=store_id)
-        .select_related("product")
-        .order_by("competitor", "name")
+        .select_related("product", "category", "product__category")
+        .annotate(
+            latest_price=Subquery(observations.values("price")[:1]),
+            previous_price=Subquery(observations.values("price")[1:2]),
+            latest_promotion=Subquery(observations.values("promotion")[:1]),
+            latest_is_promotional=Subquery(observations.values("is_promotional")[:1]),
+            latest_observed_at=Subquery(observations.values("observed_at")[:1]),
+            effective_category_id=Coalesce("category_id", "product__category_id"),
+            is_new=ExpressionWrapper(Q(first_seen_at__gte=since), output_field=BooleanField()),
+        )
+    )
+    if new_only:
+        qs = qs.filter(first_seen_at__gte=since)
+    if on_promotion:
+        qs = qs.filter(Q(latest_promotion__gt="") | Q(latest_is_promotional=True))
+    if competitor:
+        qs = qs.filter(competitor=competitor)
+    if q:
+        qs = qs.filter(
+            Q(name__icontains=q)
+            | Q(competitor__icontains=q)
+            | Q(category__name__icontains=q)
+            | Q(product__category__name__icontains=q)
+            | Q(product__code__icontains=q)
+            | Q(product__title__icontains=q)
+        )
+    if category_id is not None:
+        from storeops.catalog.selectors import category_subtree_ids
+
+        qs = qs.filter(effective_category_id__in=category_subtree_ids(category_id=category_id))
+    return qs.order_by("competitor", "name", "pk")
+
+
+def competitor_names(*, store_id: int) -> list[str]:
+    """The competitors the store watches, for the monitoring table's filter."""
+    return list(
+        CompetitorProduct.objects.filter(store_id=store_id)
+        .order_by("competitor")
+        .values_list("competitor", flat=True)
+        .distinct()
     )
 
 
-def competitor_price_pairs(
-    *, competitor_product: CompetitorProduct
-) -> tuple[CompetitorPrice | None, CompetitorPrice | None]:
-    """(latest, the one before it)."""
-    rows = list(competitor_product.prices.order_by("-observed_at", "-id")[:2])
-    latest = rows[0] if rows else None
-    previous = rows[1] if len(rows) > 1 else None
-    return latest, previous
+def competitor_observation_keys(*, store_id: int, competitors: set[str]) -> set[tuple[str, str, dt.datetime]]:
+    """(competitor, item, observed at) of the observations recorded for these competitors:
+    an import does not record the same observation twice."""
+    return set(
+        CompetitorPrice.objects.filter(
+            competitor_product__store_id=store_id, competitor_product__competitor__in=competitors
+        ).values_list("competitor_product__competitor", "competitor_product__name", "observed_at")
+    )
+
+
+def sold_category_ids(*, store: Store) -> set[int]:
+    """The categories the store sells in: those of its live products and the categories
+    above them (a competitor's new item in 连衣裙 or in its parent 女装 is in our market)."""
+    ids = set(
+        Product.objects.filter(store=store, status=ProductStatus.LIVE).values_list("category_id", flat=True)
+    )
+    frontier = ids
+    while frontier:
+        parents = set(
+            Category.objects.filter(pk__in=frontier, parent__isnull=False).values_list("parent_id", flat=True)
+        )
+        frontier = parents - ids
+        ids |= frontier
+    return ids
 
 
 def price_change_reason_parse(text: str) -> str | None:

@@ -203,6 +203,14 @@ class PlaybookSettings(BaseModel):
         gt=0,
         lt=1,
     )
+    competitor_new_product_days: int = _s(
+        "PRICE-04",
+        14,
+        "竞品上新天数",
+        "Days a competitor product counts as new",
+        ge=1,
+        le=365,
+    )
 
     # INV
     safety_stock_days: int = _s(

@@ -20,7 +20,7 @@ MAX_ERRORS_SHOWN = 200
 
 
 class Command(BaseCommand):
-    help = "Import or export catalog data. 导入/导出商品、价格、供应商、销售与市场数据。"
+    help = "Import or export catalog data. 导入/导出商品、价格、供应商、销售、市场与竞品价格数据。"
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
