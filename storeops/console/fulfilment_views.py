@@ -119,7 +119,7 @@ def carrier_stats(request: HttpRequest) -> HttpResponse:
     if store is None:
         return _empty(request)
     days = min(_int(request.GET.get("days"), playbook_get(store=store).carrier_stats_days), 3650)
-    since = selectors.carrier_stats_since(store=store, days=days)
+    stats = selectors.carrier_stats_cached(store=store, days=days)
     province = request.GET.get("province", "").strip()
     weight_text = request.GET.get("weight", "").strip()
     items_text = request.GET.get("items", "").strip()
@@ -134,19 +134,19 @@ def carrier_stats(request: HttpRequest) -> HttpResponse:
     items = int(items_text) if items_text.isdigit() and int(items_text) > 0 else None
     suggestion = (
         selectors.carrier_suggest(
-            store=store, province=province, weight_kg=weight, items=items, fragile=fragile, since=since
+            store=store, province=province, weight_kg=weight, items=items, fragile=fragile, stats=stats
         )
         if province
         else None
     )
-    overall = selectors.carrier_stats(store=store, since=since, by_province=False)
+    overall = list(stats.overall)
     return render(
         request,
         "console/fulfilment_carriers.html",
         _base_context(
             request,
             overall=overall,
-            by_province=selectors.carrier_stats(store=store, since=since),
+            by_province=list(stats.by_province),
             adoption=selectors.suggestion_adoption(overall),
             rules=list(selectors.carrier_rule_list(store=store)),
             suggestion=suggestion,
