@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -14,7 +15,10 @@ from django.utils.translation import gettext as _
 
 from storeops.console.views import PAGE_SIZE, _base_context, _current_store, _int, console_view, querystring
 from storeops.fulfilment import selectors
-from storeops.stores.selectors import playbook_get, playbooks_by_channel
+from storeops.stores.selectors import channel_list, playbook_get, playbooks_by_channel
+
+if TYPE_CHECKING:
+    from storeops.stores.models import Store
 
 
 def _empty(request: HttpRequest) -> HttpResponse:
@@ -107,8 +111,27 @@ def exceptions(request: HttpRequest) -> HttpResponse:
             page=Paginator(rows, PAGE_SIZE).get_page(_int(request.GET.get("page"))),
             querystring=querystring(request),
             playbook=playbook,
+            channel_hours=_channel_hours(store, books, playbook),
         ),
     )
+
+
+def _channel_hours(store: Store, books: dict[int | None, Any], playbook: Any) -> list[dict[str, Any]]:
+    """LOG-01: the channels whose pickup / transit hours differ from the store's, each with its
+    own (the list judges each parcel by its channel's), for the page's header."""
+    store_hours = (playbook.pickup_timeout_hours, playbook.transit_stuck_hours)
+    out = []
+    for channel in channel_list(store=store):
+        book = books.get(channel.pk)
+        if book is not None and (book.pickup_timeout_hours, book.transit_stuck_hours) != store_hours:
+            out.append(
+                {
+                    "name": channel.name,
+                    "pickup": book.pickup_timeout_hours,
+                    "stuck": book.transit_stuck_hours,
+                }
+            )
+    return out
 
 
 @console_view("fulfilment.view_carrier")
