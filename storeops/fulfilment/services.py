@@ -211,7 +211,7 @@ def carrier_stats_changed(*, store_ids: Iterable[int]) -> None:
     commits (at once outside one), each gets a new :class:`CarrierStatsVersion` token, so
     every process's cached statistics of the old token are no longer read
     (``selectors.carrier_stats_cached`` explains why after the commit). A failure here is
-    logged, never raised: the data is committed, and the cache's ten-minute expiry catches up."""
+    logged, never raised: the data is committed, and the entries' expiry (twenty minutes) catches up."""
     ids = sorted(set(store_ids))
     if not ids:
         return
