@@ -161,6 +161,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "aftersales.view_*",
         "aftersales.handle_returns",  # AS-04: returned parcels, QC, exchange shipments
         "catalog.view_*",
+        "catalog.set_sku_shipping",  # LOG-03: SKU weight and fragility, as weighed (not catalog.change_sku)
         "sop.change_finding",
     ),
     # 财务: read-only orders and finance data; approves budgets.

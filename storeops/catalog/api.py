@@ -407,10 +407,12 @@ def tag_delete(request: HttpRequest, store_id: int, tag_id: int) -> Status:
     return Status(204, None)
 
 
-@router.patch("/{store_id}/skus/{sku_code}", response=SkuOut, auth=perm("catalog.change_sku"))
+@router.patch("/{store_id}/skus/{sku_code}", response=SkuOut, auth=perm("catalog.set_sku_shipping"))
 def sku_shipping_update(request: HttpRequest, store_id: int, sku_code: str, payload: SkuShippingPatch) -> Sku:
     """A SKU's weight in grams and whether it is fragile (LOG-03 carrier choice); only the
-    fields sent change, ``weight_g: null`` clears the weight."""
+    fields sent change, ``weight_g: null`` clears the weight. Its own permission
+    ``catalog.set_sku_shipping``: the warehouse weighs parcels and sets these two fields
+    without ``catalog.change_sku`` (operations and the owner have it too)."""
     sku = selectors.sku_get_by_code(store=_store(store_id), code=sku_code)
     if sku is None:
         raise NotFound(_("SKU 不存在"))

@@ -172,6 +172,8 @@ class Sku(models.Model):
         verbose_name = _("SKU")
         verbose_name_plural = _("SKU")
         ordering = ("product", "code")
+        # LOG-03: the warehouse weighs parcels and sets weight / fragility without catalog.change_sku
+        permissions = [("set_sku_shipping", _("设置 SKU 重量与易碎"))]
         constraints = [
             models.UniqueConstraint(fields=("store", "code"), name="sku_code_unique_per_store"),
             models.CheckConstraint(condition=Q(price__gte=0), name="sku_price_non_negative"),

@@ -756,6 +756,11 @@ def listing_audit_get(*, store: Store, audit_id: int) -> ListingAudit:
     )
 
 
+def sku_get_by_id(*, store: Store, sku_id: int) -> Sku | None:
+    """One of the store's SKUs by id, with its product (None: not the store's)."""
+    return Sku.objects.filter(store=store, pk=sku_id).select_related("product").first()
+
+
 def sku_get_by_code(*, store: Store, code: str) -> Sku | None:
     return Sku.objects.select_related("store", "product").filter(store=store, code=code).first()
 

@@ -110,8 +110,10 @@ def _product_detail_page(
     sent: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     code: int = 200,
+    sku_form: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """The product page; ``sent``/``errors``: a refused tags form shown again as typed."""
+    """The product page; ``sent``/``errors``: a refused tags form shown again as typed;
+    ``sku_form``: a refused SKU weight form (``sku_id``, ``sent``, ``errors``) likewise."""
     audits = [{"audit": a, "reasons": _lang_messages(a.reasons)} for a in product.audits.all()[:5]]
     can_change = request.user.has_perm("catalog.change_product")
     # LIST-07: a live product in its launch stage links to its daily tracking
@@ -125,7 +127,7 @@ def _product_detail_page(
             request,
             product=product,
             audits=audits,
-            skus=list(product.skus.all()),
+            sku_rows=_sku_rows(product, sku_form or {}),
             tags=catalog_selectors.sorted_product_tags(product),
             tags_sent=sent if sent is not None else {"tags": catalog_selectors.product_tags_text(product)},
             tags_errors=errors or {},
@@ -133,9 +135,50 @@ def _product_detail_page(
             can_tag=can_change,
             launch_day=launch_day,
             launch_days=launch_days,
+            can_weigh=request.user.has_perm("catalog.set_sku_shipping"),
+            sku_form=sku_form or {},
         ),
         status=code,
     )
+
+
+def _sku_rows(product: Any, form: dict[str, Any]) -> list[dict[str, Any]]:
+    """The product's SKUs with what their weight form shows: the stored weight and fragility,
+    or for a refused form the values typed and the message."""
+    rows = []
+    for sku in product.skus.all():
+        row = {"sku": sku, "weight": "" if sku.weight_g is None else sku.weight_g, "fragile": sku.is_fragile}
+        if form.get("sku_id") == sku.pk:
+            sent = form["sent"]
+            row.update(
+                weight=sent["weight_g"], fragile=sent["is_fragile"], error=form["errors"].get("weight_g")
+            )
+        rows.append(row)
+    return rows
+
+
+@require_POST
+@console_view("catalog.set_sku_shipping")
+def sku_shipping(request: HttpRequest, sku_id: int) -> HttpResponse:
+    """LOG-03: set a SKU's weight (grams; empty = unknown) and fragility, e.g. as the warehouse
+    weighed it. Its own permission (not ``catalog.change_sku``); audited by the service. A
+    refusal comes back on the product page as typed, nothing saved."""
+    store = store_or_404(request)
+    sku = catalog_selectors.sku_get_by_id(store=store, sku_id=sku_id)
+    if sku is None:
+        raise Http404
+    sent = {**posted(request, "weight_g"), "is_fragile": request.POST.get("is_fragile") == "1"}
+    try:
+        catalog_services.sku_shipping_update(
+            actor=_actor(request), sku=sku, weight_g=sent["weight_g"], is_fragile=sent["is_fragile"]
+        )
+    except DomainError as exc:
+        errors = refused(request, exc, sent)
+        product = catalog_selectors.product_detail(store_id=store.pk, product_id=sku.product_id)
+        form = {"sku_id": sku.pk, "sent": sent, "errors": errors}
+        return _product_detail_page(request, product, sku_form=form, code=422)
+    messages.success(request, _("已保存 %(code)s 的重量与易碎") % {"code": sku.code})
+    return HttpResponseRedirect(reverse("console:catalog_product_detail", args=[sku.product_id]))
 
 
 @require_POST

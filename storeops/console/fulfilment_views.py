@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -14,7 +15,10 @@ from django.utils.translation import gettext as _
 
 from storeops.console.views import PAGE_SIZE, _base_context, _current_store, _int, console_view, querystring
 from storeops.fulfilment import selectors
-from storeops.stores.selectors import playbook_get, playbooks_by_channel
+from storeops.stores.selectors import channel_list, playbook_get, playbooks_by_channel
+
+if TYPE_CHECKING:
+    from storeops.stores.models import Store
 
 
 def _empty(request: HttpRequest) -> HttpResponse:
@@ -107,8 +111,27 @@ def exceptions(request: HttpRequest) -> HttpResponse:
             page=Paginator(rows, PAGE_SIZE).get_page(_int(request.GET.get("page"))),
             querystring=querystring(request),
             playbook=playbook,
+            channel_hours=_channel_hours(store, books, playbook),
         ),
     )
+
+
+def _channel_hours(store: Store, books: dict[int | None, Any], playbook: Any) -> list[dict[str, Any]]:
+    """LOG-01: the channels whose pickup / transit hours differ from the store's, each with its
+    own (the list judges each parcel by its channel's), for the page's header."""
+    store_hours = (playbook.pickup_timeout_hours, playbook.transit_stuck_hours)
+    out = []
+    for channel in channel_list(store=store):
+        book = books.get(channel.pk)
+        if book is not None and (book.pickup_timeout_hours, book.transit_stuck_hours) != store_hours:
+            out.append(
+                {
+                    "name": channel.name,
+                    "pickup": book.pickup_timeout_hours,
+                    "stuck": book.transit_stuck_hours,
+                }
+            )
+    return out
 
 
 @console_view("fulfilment.view_carrier")
@@ -119,7 +142,7 @@ def carrier_stats(request: HttpRequest) -> HttpResponse:
     if store is None:
         return _empty(request)
     days = min(_int(request.GET.get("days"), playbook_get(store=store).carrier_stats_days), 3650)
-    since = selectors.carrier_stats_since(store=store, days=days)
+    stats = selectors.carrier_stats_cached(store=store, days=days)
     province = request.GET.get("province", "").strip()
     weight_text = request.GET.get("weight", "").strip()
     items_text = request.GET.get("items", "").strip()
@@ -134,19 +157,19 @@ def carrier_stats(request: HttpRequest) -> HttpResponse:
     items = int(items_text) if items_text.isdigit() and int(items_text) > 0 else None
     suggestion = (
         selectors.carrier_suggest(
-            store=store, province=province, weight_kg=weight, items=items, fragile=fragile, since=since
+            store=store, province=province, weight_kg=weight, items=items, fragile=fragile, stats=stats
         )
         if province
         else None
     )
-    overall = selectors.carrier_stats(store=store, since=since, by_province=False)
+    overall = list(stats.overall)
     return render(
         request,
         "console/fulfilment_carriers.html",
         _base_context(
             request,
             overall=overall,
-            by_province=selectors.carrier_stats(store=store, since=since),
+            by_province=list(stats.by_province),
             adoption=selectors.suggestion_adoption(overall),
             rules=list(selectors.carrier_rule_list(store=store)),
             suggestion=suggestion,

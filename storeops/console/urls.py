@@ -114,6 +114,7 @@ urlpatterns = [
     ),
     path("catalog/products/<int:product_id>/tags/", catalog_views.product_tags, name="catalog_product_tags"),
     path("catalog/launch/", catalog_views.launch_tracking, name="catalog_launch_tracking"),  # LIST-07
+    path("catalog/skus/<int:sku_id>/shipping/", catalog_views.sku_shipping, name="catalog_sku_shipping"),
     path("catalog/tags/", catalog_views.tags, name="catalog_tags"),
     path("catalog/banned-words/", catalog_views.banned_words, name="catalog_banned_words"),  # LIST-02
     path("catalog/banned-words/save/", catalog_views.banned_words_update, name="catalog_banned_words_update"),

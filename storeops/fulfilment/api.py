@@ -401,10 +401,11 @@ def exception_list(request: HttpRequest, store_id: int) -> list[dict[str, Any]]:
 def carrier_stats(
     request: HttpRequest, store_id: int, days: int | None = None, by_province: bool = True
 ) -> list[dict[str, Any]]:
-    """``days`` back (default: the playbook's ``carrier_stats_days``), per carrier and province."""
-    store = _store(store_id)
-    since = selectors.carrier_stats_since(store=store, days=days)
-    rows = selectors.carrier_stats(store=store, since=since, by_province=by_province)
+    """``days`` back (default: the playbook's ``carrier_stats_days``), per carrier and province.
+    Read through the statistics cache, like the suggestion (the window starts on a ten-minute
+    mark; see ``selectors.carrier_stats_cached``)."""
+    stats = selectors.carrier_stats_cached(store=_store(store_id), days=days)
+    rows = stats.by_province if by_province else stats.overall
     return [
         {
             **{k: getattr(s, k) for k in CarrierStatOut.model_fields if k != "carrier"},
@@ -444,7 +445,7 @@ def carrier_suggestion(
         weight_kg=weight_kg,
         items=items,
         fragile=fragile,
-        since=selectors.carrier_stats_since(store=store, days=days),
+        stats=selectors.carrier_stats_cached(store=store, days=days),
     )
     return suggestion_out(result)
 

@@ -212,3 +212,27 @@ class TrackingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shipment} {self.time:%Y-%m-%d %H:%M} {self.code}"
+
+
+class CarrierStatsVersion(models.Model):
+    """LOG-03: which version of a store's carrier statistics is current. ``token`` is set to a
+    new random value after every committed write that can change the statistics (a shipment
+    created, tracking events stored); cached statistics are keyed by it, so a cache entry of an
+    older version is never read again (see ``selectors.carrier_stats_cached``). A random token,
+    not a counter: a rolled-back database (a test, a restored backup) never meets a cache entry
+    made for other data under the same number. No row: nothing was written through the
+    services yet, and the statistics are read without the cache."""
+
+    store = models.OneToOneField(
+        Store, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("店铺")
+    )
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("快递统计版本")
+        verbose_name_plural = _("快递统计版本")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.store_id}:{self.token}"

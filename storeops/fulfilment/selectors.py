@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -20,6 +22,7 @@ from storeops.core.queries import get_or_not_found
 from storeops.fulfilment.models import (
     Carrier,
     CarrierRule,
+    CarrierStatsVersion,
     Shipment,
     ShipmentOrder,
     ShipmentStatus,
@@ -244,10 +247,22 @@ class CarrierStat:
         )
 
 
+def _transit_hours(row: dict[str, Any]) -> Decimal:
+    """Pickup to delivery in hours to 0.1 (half up), worked out once per row (kept in the row:
+    the statistics group each row twice, per province and overall). Integer arithmetic: the
+    same value as ``(Decimal(seconds) / 3600).quantize(Decimal("0.1"), ROUND_HALF_UP)``."""
+    cached = row.get("_hours")
+    if cached is None:
+        seconds = int(row["transit"].total_seconds())
+        tenths = (2 * abs(seconds) + 360) // 720
+        cached = row["_hours"] = Decimal(-tenths if seconds < 0 else tenths).scaleb(-1)
+    return cached
+
+
 def _stat(code: str, name: str, province: str, rows: Iterable[dict[str, Any]]) -> CarrierStat:
     rows = list(rows)
     hours = [
-        (Decimal(int(r["transit"].total_seconds())) / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        _transit_hours(r)
         for r in rows
         if r["status"] == ShipmentStatus.DELIVERED and r["transit"] is not None
     ]
@@ -482,6 +497,109 @@ class CarrierSuggestion:
         return gettext("；").join(parts)
 
 
+# ---- LOG-03: the statistics, cached --------------------------------------------------------------
+
+STATS_CACHE_BUCKET_SECONDS = 600
+_STATS_CACHE_PREFIX = "fulfilment:carrier-stats:v1"
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierStatsSnapshot:
+    """A store's carrier statistics over one window (created at or after ``since``): per
+    carrier × destination province, and per carrier over all destinations. What the suggestion,
+    the carrier page and the API read; computed by :func:`carrier_stats_snapshot`."""
+
+    since: dt.datetime | None
+    by_province: tuple[CarrierStat, ...]
+    overall: tuple[CarrierStat, ...]
+
+    def local(self, province: str) -> dict[str, CarrierStat]:
+        """Carrier → its figures for parcels to ``province``."""
+        return {s.carrier_code: s for s in self.by_province if s.province == province}
+
+    def national(self) -> dict[str, CarrierStat]:
+        return {s.carrier_code: s for s in self.overall}
+
+
+def carrier_stats_pending() -> set[int]:
+    """Stores whose statistics this database connection changed in its open transaction
+    (``services.carrier_stats_changed`` adds them; the token renewal after the commit takes
+    them out). Their statistics are read past the cache until then: an entry computed from
+    uncommitted rows must never be cached (the transaction may roll back)."""
+    connection = transaction.get_connection()
+    pending: set[int] | None = getattr(connection, "_storeops_carrier_stats_pending", None)
+    if pending is None:
+        pending = set()
+        connection._storeops_carrier_stats_pending = pending  # type: ignore[attr-defined]
+    elif pending and not connection.in_atomic_block:
+        pending.clear()  # left by a transaction that rolled back
+    return pending
+
+
+def carrier_stats_snapshot(*, store: Store, since: dt.datetime | None = None) -> CarrierStatsSnapshot:
+    """The statistics computed now from the shipments (one read of the window's rows): the
+    reference the cached read must equal."""
+    qs = Shipment.objects.filter(store=store)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    rows = list(_stat_rows(qs))
+    return CarrierStatsSnapshot(
+        since=since,
+        by_province=tuple(_stats_of(rows, by_province=True)),
+        overall=tuple(_stats_of(rows, by_province=False)),
+    )
+
+
+def carrier_stats_bucket(since: dt.datetime) -> dt.datetime:
+    """The window start rounded down to ``STATS_CACHE_BUCKET_SECONDS``: every read within the
+    same ten minutes shares one cached window."""
+    epoch = int(since.timestamp())
+    return dt.datetime.fromtimestamp(epoch - epoch % STATS_CACHE_BUCKET_SECONDS, tz=dt.UTC)
+
+
+def carrier_stats_cached(
+    *, store: Store, now: dt.datetime | None = None, days: int | None = None
+) -> CarrierStatsSnapshot:
+    """The store's carrier statistics over the last ``days`` (default the playbook's
+    ``carrier_stats_days``), from Django's cache when it holds them for the current version.
+
+    Why it is correct with several processes and a per-process (local-memory) cache:
+
+    - The key holds the store's :class:`CarrierStatsVersion` token, read from the database on
+      every call (one primary-key read). Every committed write that changes the statistics
+      (``services.shipment_create``, ``services.tracking_events_ingest``) sets a new token
+      after its commit (``services.carrier_stats_changed``), so each process's next read
+      misses and recomputes; an entry of an older token is never read again, whichever process
+      made it and whatever cache backend holds it (local memory per process, or Redis shared).
+    - The token is set *after* the commit, not inside the transaction: no lock on the version
+      row is held while a shipment's transaction goes on (``orders.order_ship`` creates one
+      parcel per warehouse and moves stock in between), so concurrent shipments never wait on,
+      or deadlock over, it. A read between the commit and the new token caches the new data
+      under the old token, which the new token then retires.
+    - The window start is rounded down to ten minutes (:func:`carrier_stats_bucket`) and is
+      part of the key: a cached entry is exactly the statistics of the window from that start
+      (so parcels leave the window at most ten minutes late), and entries expire after two
+      buckets. The expiry also bounds the damage of a token lost because a process died
+      between its commit and the new token.
+    - Carrier rules and which carriers are active are not cached: the suggestion reads them on
+      every call (two small reads), so a rule change applies at once, without a new token.
+    - No version row (no shipment or tracking written through the services yet), or a read
+      inside the transaction that changed the statistics (:func:`carrier_stats_pending`):
+      computed without the cache."""
+    if days is None:
+        days = playbook_get(store=store).carrier_stats_days
+    since = carrier_stats_bucket(carrier_stats_since(store=store, now=now, days=days))
+    token = CarrierStatsVersion.objects.filter(store_id=store.pk).values_list("token", flat=True).first()
+    if token is None or store.pk in carrier_stats_pending():
+        return carrier_stats_snapshot(store=store, since=since)
+    key = f"{_STATS_CACHE_PREFIX}:{store.pk}:{int(since.timestamp())}:{token}"
+    snapshot = cache.get(key)
+    if snapshot is None:
+        snapshot = carrier_stats_snapshot(store=store, since=since)
+        cache.set(key, snapshot, timeout=2 * STATS_CACHE_BUCKET_SECONDS)
+    return snapshot
+
+
 def carrier_suggest(
     *,
     store: Store,
@@ -491,6 +609,7 @@ def carrier_suggest(
     items: int | None = None,
     fragile: bool = False,
     since: dt.datetime | None = None,
+    stats: CarrierStatsSnapshot | None = None,
     policy: SuggestPolicy = DEFAULT_POLICY,
 ) -> CarrierSuggestion:
     """The carrier for a parcel to ``province`` (LOG-03): the store's carrier rules decide
@@ -498,18 +617,20 @@ def carrier_suggest(
     score of :func:`rules.rank_carriers` ranks those: the province's own figures when a
     carrier has at least ``policy.min_samples`` deliveries there, else its nationwide figures
     (marked fallback). ``parcel`` (see :func:`parcel_from_lines`) or its ``weight_kg`` /
-    ``items`` / ``fragile``."""
+    ``items`` / ``fragile``. The figures: ``stats`` when given (usually
+    :func:`carrier_stats_cached`), else computed now from the shipments created since ``since``."""
     parcel = parcel or Parcel(weight_kg=weight_kg, items=items, fragile=fragile)
     active = list(carrier_list(active_only=True).values_list("code", flat=True))
-    qs = Shipment.objects.filter(store=store)
-    if since is not None:
-        qs = qs.filter(created_at__gte=since)
-    rows = list(_stat_rows(qs))
-    local = {
-        s.carrier_code: s
-        for s in _stats_of((r for r in rows if r["province"] == province), by_province=False)
-    }
-    national = {s.carrier_code: s for s in _stats_of(rows, by_province=False)}
+    if stats is None:  # the province's rows and all rows only (the uncached reference)
+        qs = Shipment.objects.filter(store=store)
+        if since is not None:
+            qs = qs.filter(created_at__gte=since)
+        rows = list(_stat_rows(qs))
+        local_rows = (r for r in rows if r["province"] == province)
+        local = {s.carrier_code: s for s in _stats_of(local_rows, by_province=False)}
+        national = {s.carrier_code: s for s in _stats_of(rows, by_province=False)}
+    else:
+        local, national = stats.local(province), stats.national()
     figures = []
     for code in sorted(set(active) & (set(local) | set(national))):
         stat = local.get(code)
@@ -531,10 +652,11 @@ def carrier_suggest_for_parcels(
 ) -> CarrierSuggestion:
     """The suggestion for parcels (their ``(sku code, qty)`` lines) that ship with one
     carrier — an order from several warehouses: the carrier must take each of them. The
-    statistics window is the playbook's ``carrier_stats_days``."""
+    statistics window is the playbook's ``carrier_stats_days``, read through the cache
+    (:func:`carrier_stats_cached`)."""
     parcel = parcels_strictest([parcel_from_lines(store=store, lines=p) for p in parcels if p])
     return carrier_suggest(
-        store=store, province=province, parcel=parcel, since=carrier_stats_since(store=store, now=now)
+        store=store, province=province, parcel=parcel, stats=carrier_stats_cached(store=store, now=now)
     )
 
 

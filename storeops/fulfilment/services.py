@@ -9,6 +9,7 @@ so late or repeated events never move a status backwards.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -26,6 +27,7 @@ from storeops.fulfilment.carriers import RowProblem, TrackingEventDraft
 from storeops.fulfilment.models import (
     Carrier,
     CarrierRule,
+    CarrierStatsVersion,
     FragileHandling,
     Shipment,
     ShipmentLine,
@@ -204,6 +206,33 @@ def carrier_rule_delete(*, actor: Actor, store: Store, carrier: Carrier) -> bool
     return True
 
 
+def carrier_stats_changed(*, store_ids: Iterable[int]) -> None:
+    """LOG-03: the carrier statistics of these stores changed: once the current transaction
+    commits (at once outside one), each gets a new :class:`CarrierStatsVersion` token, so
+    every process's cached statistics of the old token are no longer read
+    (``selectors.carrier_stats_cached`` explains why after the commit). A failure here is
+    logged, never raised: the data is committed, and the entries' expiry (twenty minutes) catches up."""
+    ids = sorted(set(store_ids))
+    if not ids:
+        return
+    pending = selectors.carrier_stats_pending()
+    pending.update(ids)
+
+    def renew() -> None:
+        pending.difference_update(ids)
+        for store_id in ids:
+            token, now = secrets.token_hex(16), timezone.now()
+            if CarrierStatsVersion.objects.filter(store_id=store_id).update(token=token, changed_at=now):
+                continue
+            try:
+                with transaction.atomic():
+                    CarrierStatsVersion.objects.create(store_id=store_id, token=token, changed_at=now)
+            except IntegrityError:  # another process made the row first: replace its token
+                CarrierStatsVersion.objects.filter(store_id=store_id).update(token=token, changed_at=now)
+
+    transaction.on_commit(renew, robust=True)
+
+
 def _carrier_allowed(*, store: Store, carrier: Carrier, parcel: Parcel, province: str) -> None:
     """Refuse a carrier that breaks one of the store's hard rules for this parcel (422
     ``carrier_not_allowed``): the warehouse picks another carrier or the manager edits the rule."""
@@ -347,7 +376,7 @@ def shipment_create(
             store=store,
             province=province.strip(),
             parcel=parcel,
-            since=selectors.carrier_stats_since(store=store),
+            stats=selectors.carrier_stats_cached(store=store),
         ).best_code
     with transaction.atomic():
         if Shipment.objects.filter(carrier=carrier, tracking_no=tracking_no.strip()).exists():
@@ -380,6 +409,7 @@ def shipment_create(
             store_id=store.pk,
             after={**snapshot(shipment), "lines": [[str(s), int(q)] for s, q in lines], "orders": numbers},
         )
+        carrier_stats_changed(store_ids=[store.pk])
     return shipment
 
 
@@ -469,6 +499,7 @@ def tracking_events_ingest(
             result.duplicates, new_rows = _insert_each(new_rows, result.duplicates)
         result.stored = len(new_rows)
         touched = {row.shipment_id for row in new_rows}
+        carrier_stats_changed(store_ids=[s.store_id for s in shipments.values() if s.pk in touched])
         for shipment in shipments.values():
             if shipment.pk in touched:
                 change = _shipment_refresh(shipment)

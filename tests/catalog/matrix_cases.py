@@ -22,6 +22,7 @@ CATALOG_CONSOLE_CASES = {
     "console:catalog_tag_delete": ("POST", "/catalog/tags/{tag}/delete/", {}),
     "console:catalog_product_tags": ("POST", "/catalog/products/{draft}/tags/", {"tags": "风格:法式"}),
     "console:catalog_launch_tracking": ("GET", "/catalog/launch/?channel={channel}&days=14", None),  # LIST-07
+    "console:catalog_sku_shipping": ("POST", "/catalog/skus/{sku}/shipping/", {"weight_g": "350"}),  # LOG-03
     "console:catalog_banned_words": ("GET", "/catalog/banned-words/", None),  # LIST-02
     "console:catalog_banned_words_update": (
         "POST",
