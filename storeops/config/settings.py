@@ -219,7 +219,8 @@ STOREOPS_PAYMENT_TEST_SECRET = os.environ.get("STOREOPS_PAYMENT_TEST_SECRET", "s
 # The test gateway's "customer pays" page/route exists only where this is on (never in production).
 STOREOPS_PAYMENT_TEST_GATEWAY = not PRODUCTION and os.environ.get("STOREOPS_PAYMENT_TEST_GATEWAY", "1") == "1"
 # Fraud scorer for the automatic order review (ORD-01): a dotted path to a function taking
-# ``storeops.orders.rules.FraudSignals`` and returning 0–100.
+# ``storeops.orders.rules.FraudSignals`` and returning 0–100 (the signals carry the playbook's
+# thresholds as ``limits``; a scorer may ignore them).
 STOREOPS_FRAUD_SCORER = os.environ.get("STOREOPS_FRAUD_SCORER", "storeops.orders.rules.default_fraud_score")
 # How customers are told about their orders (ORD-04): dotted paths of notifier classes.
 STOREOPS_CUSTOMER_NOTIFIERS = [

@@ -41,7 +41,6 @@ from storeops.stores.selectors import channel_get, channel_list, playbook_get
 if TYPE_CHECKING:
     from storeops.stores.models import Channel, Store
 
-ADS_DEFAULT_DAYS = 7
 ADS_PAGE_SIZE = 10  # plans per page: each plan is a card with its keywords
 
 
@@ -260,12 +259,12 @@ def ads(request: HttpRequest) -> HttpResponse:
     if store is None:
         return render(request, "console/empty.html", _base_context(request))
     until = timezone.localdate()
-    try:
-        days = min(max(int(request.GET.get("days", ADS_DEFAULT_DAYS)), 1), 366)
-    except ValueError:
-        days = ADS_DEFAULT_DAYS
-    since = until - dt.timedelta(days=days - 1)
     pb = playbook_get(store=store)
+    try:  # by default the ADS-02 check's window (the store's)
+        days = min(max(int(request.GET.get("days", pb.ads_stats_window_days)), 1), 366)
+    except ValueError:
+        days = pb.ads_stats_window_days
+    since = until - dt.timedelta(days=days - 1)
     page = Paginator(selectors.ad_plan_list(store=store), ADS_PAGE_SIZE).get_page(
         _int(request.GET.get("page"))
     )

@@ -15,9 +15,6 @@ from storeops.core.money import Money
 from storeops.marketing import rules, selectors
 from storeops.sop.registry import CheckContext, FindingDraft, Schedule, Severity, register_check, titled
 
-# ADS-02 looks at the last 7 days of imported stats: long enough to smooth one bad day.
-ADS_WINDOW_DAYS = 7
-
 
 def _pct(value: Decimal | None) -> str:
     return "-" if value is None else f"{(value * 100).quantize(Decimal('0.1'))}%"
@@ -177,13 +174,14 @@ def postmortem_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
     schedule=Schedule.DAILY,
 )
 def ads_performance(ctx: CheckContext) -> Iterator[FindingDraft]:
-    """Over the last 7 days: keyword CPC above ``ads_max_cpc_vs_industry`` × industry average;
-    core keywords ranked worse than ``ads_core_keyword_max_rank``; plan ROI not above
-    ``ads_min_roi`` (the target is "> 3": a ROI of exactly 3 falls short). The targets are the
-    plan's channel's (the store's for a plan on no channel)."""
-    since = ctx.today - dt.timedelta(days=ADS_WINDOW_DAYS)
+    """Over the last ``ads_stats_window_days`` (7; long enough to smooth one bad day): keyword
+    CPC above ``ads_max_cpc_vs_industry`` × industry average; core keywords ranked worse than
+    ``ads_core_keyword_max_rank``; plan ROI not above ``ads_min_roi`` (the target is "> 3": a
+    ROI of exactly 3 falls short). The window and targets are the plan's channel's (the
+    store's for a plan on no channel)."""
     for plan in selectors.ad_plans_active(store=ctx.store):
         pb = ctx.playbook_for(plan.channel_id)
+        since = ctx.today - dt.timedelta(days=pb.ads_stats_window_days)
         stats = selectors.keyword_stats(plan=plan, since=since, until=ctx.today)
         for s in stats:
             kw = s.keyword
@@ -236,7 +234,7 @@ def ads_performance(ctx: CheckContext) -> Iterator[FindingDraft]:
                 **titled(
                     gettext_noop("推广计划「%(plan)s」近 %(n)s 天 ROI %(roi)s，未高于目标 %(min)s"),
                     plan=plan.name,
-                    n=ADS_WINDOW_DAYS,
+                    n=pb.ads_stats_window_days,
                     roi=str(roi.quantize(Decimal("0.01"))),
                     min=str(pb.ads_min_roi),
                 ),

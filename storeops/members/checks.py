@@ -83,19 +83,17 @@ def referral_value_check(ctx: CheckContext) -> Iterator[FindingDraft]:
         )
 
 
-BIRTHDAY_LOOKBACK_DAYS = 7  # how far back a missed birthday gift is still reported
-
-
 @register_check(rule="MEM-01", title="会员生日礼", owner_role=Role.OPERATIONS, schedule=Schedule.DAILY)
 def birthday_gifts_check(ctx: CheckContext) -> Iterator[FindingDraft]:
-    """Members whose birthday passed in the last week without their gift (their birthday was
-    known before the gift window opened) are a finding; so is a store whose members tell their
-    birthdays but which has no active birthday coupon template (nothing to give)."""
+    """Members whose birthday passed in the last ``birthday_missed_lookback_days`` (7) without
+    their gift (their birthday was known before the gift window opened) are a finding; so is a
+    store whose members tell their birthdays but which has no active birthday coupon template
+    (nothing to give)."""
     book = ctx.playbook
     today = timezone.localdate(ctx.now)
     missed = selectors.members_missed_birthday_gift(
         store=ctx.store,
-        missed=rules.birthdays_missed(today, days=BIRTHDAY_LOOKBACK_DAYS),
+        missed=rules.birthdays_missed(today, days=book.birthday_missed_lookback_days),
         days_before=book.birthday_gift_days_before,
     )
     if missed:

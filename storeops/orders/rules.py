@@ -114,10 +114,26 @@ def address_problems(address: Address) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class FraudLimits:
+    """The default fraud score's thresholds: the playbook's ``fraud_*`` settings (ORD-01), which a
+    channel may set for itself. The defaults here are the playbook's, for signals built
+    without a playbook."""
+
+    new_customer_amount: Decimal = Decimal("2000")  # a new customer's order from this: +40
+    large_amount: Decimal = Decimal("5000")  # any other order from this: +25
+    phone_orders: int = 3  # other orders to the same phone in the window: +20
+    phone_orders_high: int = 5  # … or this many: +40
+    customer_addresses: int = 3  # the customer's other delivery addresses in the window: +30
+    quantity: int = 50  # units in the order: +20
+
+
+@dataclass(frozen=True, slots=True)
 class FraudSignals:
     """What the default fraud score looks at. A store can plug its own scorer. The counts are
     over the playbook's ``fraud_signal_window_hours`` (``window_hours``; 24 h by default: the
-    field names keep their ``_24h`` so scorers written against them still work)."""
+    field names keep their ``_24h`` so scorers written against them still work). ``limits``
+    are the playbook's thresholds for the order's channel; a custom scorer may read or
+    ignore them."""
 
     amount: Decimal
     is_new_customer: bool
@@ -125,26 +141,29 @@ class FraudSignals:
     distinct_addresses_same_customer_24h: int  # within the window
     quantity_total: int
     window_hours: int = 24
+    limits: FraudLimits = FraudLimits()
 
 
 def default_fraud_score(s: FraudSignals) -> int:
-    """A transparent 0–100 score: the sum of simple signals, capped at 100.
+    """A transparent 0–100 score: the sum of simple signals, capped at 100. The thresholds are
+    ``s.limits`` (the playbook's); the points are fixed.
 
     It is a hook, not a model: stores with a risk service replace it with their own scorer
     (setting ``STOREOPS_FRAUD_SCORER``). The weights are deliberately plain so an operator can
     explain a hold to a customer."""
+    limits = s.limits
     score = 0
-    if s.is_new_customer and s.amount >= Decimal("2000"):
+    if s.is_new_customer and s.amount >= limits.new_customer_amount:
         score += 40
-    elif s.amount >= Decimal("5000"):
+    elif s.amount >= limits.large_amount:
         score += 25
-    if s.orders_same_phone_24h >= 5:
+    if s.orders_same_phone_24h >= limits.phone_orders_high:
         score += 40
-    elif s.orders_same_phone_24h >= 3:
+    elif s.orders_same_phone_24h >= limits.phone_orders:
         score += 20
-    if s.distinct_addresses_same_customer_24h >= 3:
+    if s.distinct_addresses_same_customer_24h >= limits.customer_addresses:
         score += 30
-    if s.quantity_total >= 50:
+    if s.quantity_total >= limits.quantity:
         score += 20
     return min(score, 100)
 

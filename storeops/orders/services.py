@@ -1283,8 +1283,22 @@ def _fraud_scorer() -> Callable[[rules.FraudSignals], int]:
     return scorer
 
 
-def _fraud_signals(order: Order, now: dt.datetime, *, window_hours: int) -> rules.FraudSignals:
-    """ORD-01: the fraud score's signals, counted over the playbook's ``fraud_signal_window_hours``."""
+def _fraud_limits(playbook: PlaybookSettings) -> rules.FraudLimits:
+    """ORD-01: the default fraud score's thresholds, from the order's channel's playbook."""
+    return rules.FraudLimits(
+        new_customer_amount=playbook.fraud_new_customer_amount,
+        large_amount=playbook.fraud_large_amount,
+        phone_orders=playbook.fraud_phone_orders,
+        phone_orders_high=playbook.fraud_phone_orders_high,
+        customer_addresses=playbook.fraud_customer_addresses,
+        quantity=playbook.fraud_quantity,
+    )
+
+
+def _fraud_signals(order: Order, now: dt.datetime, *, playbook: PlaybookSettings) -> rules.FraudSignals:
+    """ORD-01: the fraud score's signals, counted over the playbook's ``fraud_signal_window_hours``,
+    with the playbook's thresholds (``limits``)."""
+    window_hours = playbook.fraud_signal_window_hours
     since = now - dt.timedelta(hours=window_hours)
     recent = Order.objects.filter(store_id=order.store_id, created_at__gte=since).exclude(pk=order.pk)
     return rules.FraudSignals(
@@ -1297,6 +1311,7 @@ def _fraud_signals(order: Order, now: dt.datetime, *, window_hours: int) -> rule
         .count(),
         quantity_total=sum(order.lines.values_list("quantity", flat=True)),
         window_hours=window_hours,
+        limits=_fraud_limits(playbook),
     )
 
 
@@ -1356,7 +1371,7 @@ def order_auto_review(*, actor: Actor, order: Order, now: dt.datetime | None = N
             raise InvalidTransition(_("订单 %(n)s 不是待审核状态") % {"n": order.number})
         _require_group_formed(order)
         playbook = _playbook(order)
-        signals = _fraud_signals(order, now, window_hours=playbook.fraud_signal_window_hours)
+        signals = _fraud_signals(order, now, playbook=playbook)
         score = max(0, min(100, int(_fraud_scorer()(signals))))
         decision = rules.review_decision(
             address=rules.Address(

@@ -358,6 +358,14 @@ class PlaybookSettings(BaseModel):
         gt=0,
         le=1000,
     )
+    ads_stats_window_days: int = _s(
+        "ADS-02",
+        7,
+        "推广效果检查统计最近天数（CPC、ROI）",
+        "Ad results are checked over the last (days; CPC, ROI)",
+        ge=1,
+        le=90,
+    )
     ads_peak_bid_uplift_min: Pct = _s(
         "ADS-03", Decimal("0.10"), "高峰时段加价下限", "Peak-hour bid uplift (min)", ge=0, le=5
     )
@@ -432,6 +440,57 @@ class PlaybookSettings(BaseModel):
         "Fraud-score window (hours): orders to the same phone, addresses of the same customer",
         ge=1,
         le=720,
+    )
+    # ORD-01: the default fraud scorer's thresholds (its points stay fixed: 40 / 25 / 20 / 40 / 30 / 20)
+    fraud_new_customer_amount: Decimal = _s(
+        "ORD-01",
+        Decimal("2000"),
+        "风险分：新顾客订单金额达到（元）加 40 分",
+        "Fraud score: a new customer's order of at least this amount (CNY) adds 40",
+        gt=0,
+        le=10**9,
+        decimal_places=2,
+    )
+    fraud_large_amount: Decimal = _s(
+        "ORD-01",
+        Decimal("5000"),
+        "风险分：其他订单金额达到（元）加 25 分（须高于新顾客金额）",
+        "Fraud score: any other order of at least this amount (CNY) adds 25 (above the new customer's)",
+        gt=0,
+        le=10**9,
+        decimal_places=2,
+    )
+    fraud_phone_orders: int = _s(
+        "ORD-01",
+        3,
+        "风险分：窗口内同一电话的其他订单数达到即加 20 分",
+        "Fraud score: other orders to the same phone within the window that add 20",
+        ge=1,
+        le=100000,
+    )
+    fraud_phone_orders_high: int = _s(
+        "ORD-01",
+        5,
+        "风险分：窗口内同一电话的其他订单数达到即加 40 分（须多于上一项）",
+        "Fraud score: other orders to the same phone within the window that add 40 (more than the above)",
+        ge=2,
+        le=100000,
+    )
+    fraud_customer_addresses: int = _s(
+        "ORD-01",
+        3,
+        "风险分：窗口内同一顾客的其他收货地址数达到即加 30 分",
+        "Fraud score: distinct delivery addresses of the same customer within the window that add 30",
+        ge=1,
+        le=1000,
+    )
+    fraud_quantity: int = _s(
+        "ORD-01",
+        50,
+        "风险分：订单商品件数达到即加 20 分",
+        "Fraud score: units in the order that add 20",
+        ge=1,
+        le=1_000_000,
     )
     presale_deposit_refund_ratio: Pct = _s(
         "PROMO-01",
@@ -606,6 +665,14 @@ class PlaybookSettings(BaseModel):
         "Birthday gift issued this many days before the birthday (0 = on the day)",
         ge=0,
         le=30,
+    )
+    birthday_missed_lookback_days: int = _s(
+        "MEM-01",
+        7,
+        "生日已过多少天内仍未发生日礼即报告",
+        "Members whose birthday passed within this many days without their gift are reported",
+        ge=1,
+        le=60,
     )
     growth_per_yuan: int = _s(
         "MEM-02", 100, "成长值：多少成长值=1元", "Growth value per 1 CNY", ge=1, le=100000
@@ -1265,6 +1332,20 @@ class PlaybookSettings(BaseModel):
         ``reconcile_fee_rate_max``. 0: not checked."""
         return fee_rates(self.reconcile_fee_rates).get(provider, self.reconcile_fee_rate_max)
 
+    def _fraud_problems(self) -> list[str]:
+        """ORD-01: each fraud-score threshold's higher step lies above its lower one."""
+        problems = []
+        if self.fraud_new_customer_amount >= self.fraud_large_amount:
+            problems.append(
+                "新顾客风险金额必须低于大额订单金额 / "
+                "fraud_new_customer_amount must be below fraud_large_amount"
+            )
+        if self.fraud_phone_orders >= self.fraud_phone_orders_high:
+            problems.append(
+                "同一电话订单数的两档须前低后高 / fraud_phone_orders must be below fraud_phone_orders_high"
+            )
+        return problems
+
     @model_validator(mode="after")
     def _consistent(self) -> PlaybookSettings:
         problems = []
@@ -1301,6 +1382,7 @@ class PlaybookSettings(BaseModel):
                 "启用预测的最少历史天数不能大于预测历史天数 / "
                 "forecast_min_history_days must not exceed forecast_history_days"
             )
+        problems += self._fraud_problems()
         if self.ads_peak_bid_uplift_min > self.ads_peak_bid_uplift_max:
             problems.append("高峰加价下限不能大于上限 / ads_peak_bid_uplift_min must not exceed the max")
         if self.tier_gold_growth >= self.tier_diamond_growth:

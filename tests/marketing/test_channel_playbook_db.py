@@ -55,3 +55,25 @@ def test_ads_02_check_uses_the_channels_core_keyword_rank(store, channel, pdd, s
         )
     )
     assert ranks == {f"ad_keyword:{keywords['tmall'].pk}:rank"}
+
+
+def test_ads_02_the_stats_window_is_a_channel_playbook_setting(store, channel, pdd, system, today):
+    # given a plan on each channel with ROI 2.5 ten days ago only; one channel looks 14 days back
+    st.playbook_update(actor=system, store=store, channel=pdd, values={"ads_stats_window_days": 14})
+    ten_days_ago = today - dt.timedelta(days=10)
+    plans = {}
+    for ch in (channel, pdd):
+        plan = an_ad_plan(store, name=f"连衣裙精准-{ch.code}", channel=ch)
+        ms.ad_keyword_set(actor=ACTOR, plan=plan, keyword="连衣裙", bid="2.00", rank=3, is_core=True)
+        ms.ad_stats_import_csv(
+            actor=ACTOR,
+            plan=plan,
+            text=f"日期,关键词,花费,展现量,点击量,成交笔数,成交金额\n{ten_days_ago},连衣裙,100.00,5000,50,4,250.00\n",
+        )
+        plans[ch.code] = plan
+    # when the check runs
+    checks_run(rule="ADS-02", store=store, notify=False)
+    # then only the plan whose window reaches that day is judged, naming its window
+    roi = Finding.objects.get(rule_id="ADS-02", subject_key__endswith=":roi")
+    assert roi.subject_key == f"ad_plan:{plans['pdd'].pk}:roi"
+    assert "近 14 天 ROI 2.50" in roi.title

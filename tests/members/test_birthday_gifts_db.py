@@ -207,6 +207,24 @@ def test_mem_01_check_reports_a_gift_missed_by_its_birthday_and_resolves_once_gi
     assert finding.status == "open"
 
 
+def test_mem_01_how_far_back_a_missed_gift_is_reported_is_a_playbook_setting(store) -> None:
+    # given a member whose birthday passed 10 days ago without the gift
+    a_member(store, "c1", birthday="03-05", joined=BEFORE)
+    a_template(store, rule="birthday", amount="20")
+    # when the check looks back the default 7 days, then it is not reported
+    checks_run(rule="MEM-01", store=store, now=local(2026, 3, 15, 12), notify=False)
+    assert not Finding.objects.filter(rule_id="MEM-01", subject_key="birthday-gifts:missed").exists()
+    # when it looks back 14 days, then it is
+    store_services.playbook_update(actor=ACTOR, store=store, values={"birthday_missed_lookback_days": 14})
+    checks_run(rule="MEM-01", store=store, now=local(2026, 3, 15, 12), notify=False)
+    finding = Finding.objects.get(rule_id="MEM-01", subject_key="birthday-gifts:missed")
+    assert finding.detail["members"][0] == {
+        "id": finding.detail["members"][0]["id"],
+        "customer": "c1",
+        "birthday": "2026-03-05",
+    }
+
+
 def test_mem_01_check_reports_birthdays_this_month_without_a_birthday_template(store) -> None:
     a_member(store, "c1", birthday="03-15", joined=BEFORE)
     checks_run(rule="MEM-01", store=store, now=local(2026, 3, 2), notify=False)

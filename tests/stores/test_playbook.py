@@ -206,3 +206,16 @@ def test_no_playbook_setting_is_defined_twice():
     ]
     assert len(names) > 150
     assert [n for n, c in collections.Counter(names).items() if c > 1] == []
+
+
+def test_every_playbook_setting_is_read_by_the_code():
+    """A setting nothing reads is an SOP number the store can change to no effect: each name
+    in PlaybookSettings appears in the code or templates outside the playbook module."""
+    package = Path(pb.__file__).resolve().parents[1]
+    text = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in package.rglob("*")
+        if path.suffix in {".py", ".html"} and path.resolve() != Path(pb.__file__).resolve()
+    )
+    unread = [name for name in pb.FIELDS if not re.search(rf"\b{name}\b", text)]
+    assert unread == []
