@@ -181,7 +181,8 @@ def ads_performance(ctx: CheckContext) -> Iterator[FindingDraft]:
     store's for a plan on no channel)."""
     for plan in selectors.ad_plans_active(store=ctx.store):
         pb = ctx.playbook_for(plan.channel_id)
-        since = ctx.today - dt.timedelta(days=pb.ads_stats_window_days)
+        # the same days as the ads page: the window ends today and counts today
+        since = ctx.today - dt.timedelta(days=pb.ads_stats_window_days - 1)
         stats = selectors.keyword_stats(plan=plan, since=since, until=ctx.today)
         for s in stats:
             kw = s.keyword
