@@ -10,6 +10,7 @@ from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
 from storeops.inventory.selectors import (
+    TurnoverReport,
     abc_reviews_due,
     ledger_mismatches,
     promotion_cover,
@@ -128,8 +129,13 @@ def abc_review_due(ctx: CheckContext) -> Iterator[FindingDraft]:
 def slow_movers(ctx: CheckContext) -> Iterator[FindingDraft]:
     """A product whose stock would last more than ``slow_mover_days_of_cover`` days at the pace
     of the last ``turnover_period_days`` days (or that sold nothing): flag it for clearance.
-    Products listed within the period are too young to judge."""
-    report = turnover_report(store=ctx.store, today=ctx.today, playbook=ctx.playbook)
+    Products listed within the period are too young to judge.
+
+    Per SKU, only a slow SKU of a product that is not slow as a whole (one size or colour
+    sitting while the others sell) gets its own finding: a slow product's SKUs are covered by
+    the product's finding, so no stock is reported twice."""
+    report = turnover_report(store=ctx.store, today=ctx.today, playbook=ctx.playbook, skus=True)
+    yield from _slow_skus(ctx, report)
     for r in report.products:
         if not r.slow:
             continue
@@ -155,6 +161,44 @@ def slow_movers(ctx: CheckContext) -> Iterator[FindingDraft]:
                 )
             ),
             detail={
+                "on_hand": r.on_hand,
+                "units_sold": r.units_sold,
+                "period_days": report.period_days,
+                "days_of_cover": cover,
+                "turnover": None if r.turnover is None else str(round(float(r.turnover), 3)),
+                "max_days_of_cover": ctx.playbook.slow_mover_days_of_cover,
+            },
+        )
+
+
+def _slow_skus(ctx: CheckContext, report: TurnoverReport) -> Iterator[FindingDraft]:
+    for r in report.skus:
+        if not r.slow or r.product_slow:
+            continue
+        cover = None if r.days_of_cover is None else round(float(r.days_of_cover))
+        yield FindingDraft(
+            subject_key=f"sku:{r.sku_id}",
+            subject_type="catalog.sku",
+            subject_id=str(r.sku_id),
+            severity=Severity.INFO,
+            **(
+                titled(
+                    gettext_noop("%(code)s 近 %(days)s 天无销售，在库 %(on_hand)s 件，建议清仓"),
+                    code=r.sku_code,
+                    days=report.period_days,
+                    on_hand=r.on_hand,
+                )
+                if cover is None
+                else titled(
+                    gettext_noop("%(code)s 在库 %(on_hand)s 件可售约 %(cover)s 天，超过滞销线，建议清仓"),
+                    code=r.sku_code,
+                    on_hand=r.on_hand,
+                    cover=cover,
+                )
+            ),
+            detail={
+                "level": "sku",
+                "product_code": r.product_code,
                 "on_hand": r.on_hand,
                 "units_sold": r.units_sold,
                 "period_days": report.period_days,
