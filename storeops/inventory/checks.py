@@ -212,9 +212,11 @@ def _slow_skus(ctx: CheckContext, report: TurnoverReport) -> Iterator[FindingDra
 @register_check(rule="INV-02", title="大促备货不足", owner_role=Role.WAREHOUSE, schedule=Schedule.DAILY)
 def promotion_stock_cover(ctx: CheckContext) -> Iterator[FindingDraft]:
     """A SKU of a big promotion starting soon whose available stock does not cover
-    ``promo_stock_cover_days`` of uplifted demand: one finding per (campaign, SKU) with the
-    shortfall in units."""
-    for r in promotion_cover(store=ctx.store, today=ctx.today, playbook=ctx.playbook):
+    ``promo_stock_cover_days`` of uplifted demand (the campaign's expected uplift, else the
+    playbook's default): one finding per (campaign, SKU) with the shortfall in units."""
+    for r in promotion_cover(
+        store=ctx.store, today=ctx.today, playbook=ctx.playbook, playbook_for=ctx.playbook_for
+    ):
         if r.cover.ok:
             continue
         yield FindingDraft(
@@ -236,7 +238,8 @@ def promotion_stock_cover(ctx: CheckContext) -> Iterator[FindingDraft]:
                 "shortfall": r.cover.shortfall,
                 "baseline_daily": str(round(float(r.baseline_daily), 3)),
                 "uplift": str(r.uplift),
-                "cover_days": ctx.playbook.promo_stock_cover_days,
+                "uplift_from_playbook": r.uplift_from_playbook,
+                "cover_days": r.cover_days,
                 "planned_qty": r.planned_qty,
             },
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -1210,8 +1211,10 @@ class PromotionCoverRow:
     sku_code: str
     planned_qty: int | None  # from the campaign's stock plan; None: no plan (all active SKUs)
     baseline_daily: Fraction  # the SKU's usual daily sales
-    uplift: Decimal
+    uplift: Decimal  # the campaign's expected uplift, else the playbook's default
     cover: rules.PromotionCover
+    uplift_from_playbook: bool = False  # the campaign gives no uplift of its own
+    cover_days: int = 15  # the campaign's playbook's promo_stock_cover_days
 
 
 def _sku_daily_sales(*, store: Store, today: dt.date, window: int) -> dict[int, Fraction]:
@@ -1254,13 +1257,22 @@ def _sku_daily_sales(*, store: Store, today: dt.date, window: int) -> dict[int, 
     return out
 
 
-def promotion_cover(*, store: Store, today: dt.date, playbook: PlaybookSettings) -> list[PromotionCoverRow]:
+def promotion_cover(
+    *,
+    store: Store,
+    today: dt.date,
+    playbook: PlaybookSettings,
+    playbook_for: Callable[[int | None], PlaybookSettings] | None = None,
+) -> list[PromotionCoverRow]:
     """INV-02: for every open big promotion (not cancelled or ended) starting within
     ``promo_cover_lookahead_days``, each SKU of its stock plan — or, without a plan, every
     active SKU of the store — must have sellable available stock ≥ ``promo_stock_cover_days`` ×
-    average daily sales (``sales_average_window_days``) × uplift. Campaigns carry no demand
-    uplift today, so the uplift is the playbook's ``promo_default_uplift``."""
-    from storeops.marketing.selectors import big_promotions_open
+    average daily sales (``sales_average_window_days``) × uplift. The uplift is the campaign's
+    own ``expected_uplift``, else the playbook's ``promo_default_uplift``.
+
+    ``playbook_for``: the playbook in force for a campaign's channel (``CheckContext.playbook_for``);
+    a campaign's default uplift and cover days come from it, the rest from ``playbook``."""
+    from storeops.marketing.selectors import big_promotions_open, campaign_uplift
 
     horizon = today + dt.timedelta(days=playbook.promo_cover_lookahead_days)
     campaigns = list(
@@ -1276,9 +1288,10 @@ def promotion_cover(*, store: Store, today: dt.date, playbook: PlaybookSettings)
     codes = dict(sku_model.objects.filter(store=store).values_list("pk", "code"))
     active = sorted(daily)
     available = available_by_sku(sku_ids=list(codes))
-    uplift = playbook.promo_default_uplift
     rows: list[PromotionCoverRow] = []
     for campaign in campaigns:
+        book = playbook_for(campaign.channel_id) if playbook_for is not None else playbook
+        uplift = campaign_uplift(campaign, book)
         plan = {line.sku_id: line.planned_qty for line in campaign.stock_lines.all()}
         rows.extend(
             PromotionCoverRow(
@@ -1294,8 +1307,10 @@ def promotion_cover(*, store: Store, today: dt.date, playbook: PlaybookSettings)
                     max(0, available.get(sku_id, 0)),
                     daily.get(sku_id, Fraction(0)),
                     uplift,
-                    days=playbook.promo_stock_cover_days,
+                    days=book.promo_stock_cover_days,
                 ),
+                uplift_from_playbook=campaign.expected_uplift is None,
+                cover_days=book.promo_stock_cover_days,
             )
             for sku_id in (sorted(plan) if plan else active)
         )
