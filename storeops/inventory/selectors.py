@@ -261,10 +261,11 @@ def _first_sale(*, store: Store, product_ids: list[int]) -> dict[int, dt.date]:
 
 def _promotion_uplift(
     *, store: Store, today: dt.date, horizon: int, playbook: PlaybookSettings
-) -> tuple[list[tuple[dt.date, dt.date, frozenset[int] | None]], float]:
+) -> list[tuple[dt.date, dt.date, frozenset[int] | None, float]]:
     """Big promotions overlapping the next ``horizon`` days: (start, end, product ids of the
-    stock plan or None for all products), and the uplift they multiply demand by."""
-    from storeops.marketing.selectors import big_promotions_open
+    stock plan or None for all products, the uplift they multiply demand by: the campaign's
+    ``expected_uplift``, else the playbook's ``promo_default_uplift``)."""
+    from storeops.marketing.selectors import big_promotions_open, campaign_uplift
 
     end = today + dt.timedelta(days=horizon - 1)
     out = []
@@ -274,8 +275,8 @@ def _promotion_uplift(
         .prefetch_related("stock_lines__sku")
     ):
         plan = frozenset(line.sku.product_id for line in c.stock_lines.all())
-        out.append((c.starts_on, c.ends_on, plan or None))
-    return out, float(playbook.promo_default_uplift)
+        out.append((c.starts_on, c.ends_on, plan or None, float(campaign_uplift(c, playbook))))
+    return out
 
 
 PromotionSpan = tuple[dt.date, dt.date, frozenset[int] | None]
@@ -348,7 +349,8 @@ def _forecast_horizon_demand(
     """INV-06: units the forecast expects over the next ``horizon`` days (lead time + safety
     days) for each product with at least ``forecast_min_history_days`` of history, with the
     method the forecast chose. Planned big promotions in the horizon multiply their days by
-    ``promo_default_uplift``; past big promotions are taken out of the history first (their
+    the campaign's ``expected_uplift``, else ``promo_default_uplift`` (overlapping campaigns:
+    the largest); past big promotions are taken out of the history first (their
     measured uplift, :func:`history_uplift`), so a past sale does not look like a new level.
     Products with less history are left out (the caller falls back to the average)."""
     from storeops.inventory import forecast
@@ -366,7 +368,7 @@ def _forecast_horizon_demand(
         return {}
     start = end - dt.timedelta(days=playbook.forecast_history_days - 1)
     series = _daily_units(store=store, product_ids=eligible, start=start, end=end)
-    promotions, uplift = _promotion_uplift(store=store, today=today, horizon=horizon, playbook=playbook)
+    promotions = _promotion_uplift(store=store, today=today, horizon=horizon, playbook=playbook)
     past = _past_promotions(store=store, start=start, end=end)
     out: dict[int, tuple[Fraction, str]] = {}
     for pid in eligible:
@@ -380,12 +382,14 @@ def _forecast_horizon_demand(
             default_uplift=float(playbook.promo_default_uplift),
         )
         future = [
-            uplift
-            if any(
-                s <= today + dt.timedelta(days=h) <= e and (plan is None or pid in plan)
-                for s, e, plan in promotions
+            max(
+                (
+                    uplift
+                    for s, e, plan, uplift in promotions
+                    if s <= today + dt.timedelta(days=h) <= e and (plan is None or pid in plan)
+                ),
+                default=1.0,
             )
-            else 1.0
             for h in range(horizon)
         ]
         result = forecast.forecast_sku(history, horizon, uplift=future, history_uplift=past_uplift)
