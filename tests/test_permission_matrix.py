@@ -424,6 +424,10 @@ API_CASES = {
         ("GET", "/inventory/{store_id}/channel-offers"): ("/inventory/{store}/channel-offers", None),
         ("POST", "/inventory/{store_id}/channel-offers/sync"): ("/inventory/{store}/channel-offers/sync", {}),
         ("GET", "/inventory/{store_id}/turnover"): ("/inventory/{store}/turnover?slow_only=false", None),
+        ("GET", "/inventory/{store_id}/turnover/skus"): (
+            "/inventory/{store}/turnover/skus?slow_only=true",
+            None,
+        ),
         # INV-04 ABC classes
         ("GET", "/inventory/{store_id}/abc"): ("/inventory/{store}/abc?abc_class=A&due=false", None),
         ("POST", "/inventory/{store_id}/abc/recompute"): ("/inventory/{store}/abc/recompute", {}),

@@ -686,9 +686,13 @@ def turnover(request: HttpRequest) -> HttpResponse:
     if store is None:
         return _empty(request)
     playbook = playbook_get(store=store)
-    report = inv.turnover_report(store=store, today=timezone.localdate(), playbook=playbook)
+    level = "sku" if request.GET.get("level") == "sku" else "product"
+    report = inv.turnover_report(
+        store=store, today=timezone.localdate(), playbook=playbook, skus=level == "sku"
+    )
     slow_only = request.GET.get("slow") == "1"
-    rows = [r for r in report.products if r.slow or not slow_only]
+    items = report.skus if level == "sku" else report.products
+    rows = [r for r in items if r.slow or not slow_only]
     page = Paginator(rows, PAGE_SIZE).get_page(_int(request.GET.get("page")))
     return render(
         request,
@@ -698,6 +702,7 @@ def turnover(request: HttpRequest) -> HttpResponse:
             report=report,
             page=page,
             slow_only=slow_only,
+            level=level,
             querystring=querystring(request),
             playbook=playbook,
         ),

@@ -121,6 +121,7 @@ def _campaign_page(
             monitor=selectors.campaign_monitor(campaign=campaign),
             reserve=selectors.campaign_cash_reserve(campaign),
             thresholds=selectors.campaign_thresholds(campaign),
+            uplift=selectors.campaign_uplift(campaign),
             rejection=selectors.campaign_last_rejection(campaign),
             sent=sent or {},
             errors=errors or {},
@@ -345,6 +346,13 @@ def _as_percent(rate: Decimal | None) -> Decimal | None:
     return Decimal(format((rate * _HUNDRED).quantize(Decimal("0.01")).normalize(), "f"))
 
 
+def _plain(value: Decimal | None) -> Decimal | None:
+    """3.50 -> 3.5, 2.00 -> 2 (no trailing zeros, never an exponent)."""
+    if value is None:
+        return None
+    return Decimal(format(value.normalize(), "f"))
+
+
 def _put_errors(form: forms.Form, exc: DomainError, mapping: dict[str, str]) -> None:
     """Service field errors next to the form fields (``mapping``: service key -> field)."""
     unplaced = []
@@ -388,6 +396,14 @@ class CampaignForm(forms.Form):
         help_text=gettext_lazy("这些模板发出和核销的券计入活动的核销率（每小时由系统统计）"),
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
+    expected_uplift = forms.DecimalField(
+        label=gettext_lazy("预计销量倍数"),
+        required=False,
+        min_value=Decimal(1),
+        max_value=Decimal(50),
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
     stock = forms.CharField(
         label=gettext_lazy("备货计划"),
         required=False,
@@ -409,6 +425,9 @@ class CampaignForm(forms.Form):
             ("expected_refund_rate", defaults.campaign_expected_refund_rate),
         ):
             self.fields[name].help_text = _("留空则使用运营手册的默认值 %(v)s%%") % {"v": _as_percent(value)}
+        self.fields["expected_uplift"].help_text = _(
+            "大促期间日销量预计是平时的几倍（1–50），用于备货覆盖检查；留空则使用运营手册的默认值 %(v)s 倍"
+        ) % {"v": _plain(defaults.promo_default_uplift)}
         for kind, label in selectors.PHASE_KIND_CHOICES:
             self.fields[f"phase_{kind}_start"] = forms.DateField(
                 label=_("%(phase)s开始") % {"phase": label}, required=False, widget=_date_input()
@@ -464,7 +483,7 @@ class CampaignForm(forms.Form):
             (_("目标与阈值"), pick("target_gmv", "target_new_users", *_THRESHOLDS)),
             (_("活动阶段（预热 / 爆发 / 返场）"), pick(*phases)),
             (_("预算（元）"), pick(*budget)),
-            (_("备货与优惠"), pick("stock", "offers", "coupon_templates")),
+            (_("备货与优惠"), pick("expected_uplift", "stock", "offers", "coupon_templates")),
         ]
 
     def service_kwargs(self) -> tuple[dict[str, Any], dict[str, str]]:
@@ -503,6 +522,7 @@ class CampaignForm(forms.Form):
             "target_gmv": data["target_gmv"],
             "target_new_users": data["target_new_users"],
             **{name: _as_rate(data.get(name)) for name in _THRESHOLDS},
+            "expected_uplift": data.get("expected_uplift"),
             "phases": phases,
             "budget": budget,
             "stock": stock,
@@ -523,6 +543,7 @@ class CampaignForm(forms.Form):
             "target_gmv": campaign.target_gmv,
             "target_new_users": campaign.target_new_users,
             **{name: _as_percent(getattr(campaign, name)) for name in _THRESHOLDS},
+            "expected_uplift": _plain(campaign.expected_uplift),
             "offers": [o.pk for o in campaign.offers.all()],
             "coupon_templates": [t.pk for t in campaign.coupon_templates.all()],
             "stock": "\n".join(f"{s.sku.code},{s.planned_qty}" for s in campaign.stock_lines.all()),

@@ -864,3 +864,67 @@ def turnover(request: HttpRequest, store_id: int, slow_only: bool = False) -> di
             for c in report.categories
         ],
     }
+
+
+class SkuTurnoverOut(Schema):
+    sku_id: int
+    sku_code: str
+    attributes: dict[str, Any]
+    product_id: int
+    product_code: str
+    title: str
+    category_name: str
+    units_sold: int  # the product's units sold, split over its SKUs
+    average_inventory: Decimal
+    on_hand: int
+    turnover: Decimal | None
+    days_of_cover: Decimal | None
+    slow: bool
+    new: bool
+    product_slow: bool  # the whole product is slow (the INV-07 finding is the product's)
+
+
+class SkuTurnoverReportOut(Schema):
+    start: dt.date
+    end: dt.date
+    period_days: int
+    history_from: dt.date | None  # the stock ledger begins within the period: figures since then
+    slow_judged: bool  # false while the ledger covers less than a whole period
+    skus: list[SkuTurnoverOut]
+
+
+@router.get("/{store_id}/turnover/skus", response=SkuTurnoverReportOut, auth=perm("inventory.view_stock"))
+def turnover_skus(request: HttpRequest, store_id: int, slow_only: bool = False) -> dict[str, Any]:
+    """INV-07 per SKU: units sold ÷ average on-hand units of the SKU over the period."""
+    store = _store(store_id)
+    report = selectors.turnover_report(
+        store=store, today=timezone.localdate(), playbook=playbook_get(store=store), skus=True
+    )
+    return {
+        "start": report.start,
+        "end": report.end,
+        "period_days": report.period_days,
+        "history_from": report.history_from,
+        "slow_judged": report.slow_judged,
+        "skus": [
+            {
+                "sku_id": r.sku_id,
+                "sku_code": r.sku_code,
+                "attributes": r.attributes,
+                "product_id": r.product_id,
+                "product_code": r.product_code,
+                "title": r.title,
+                "category_name": r.category_name,
+                "units_sold": r.units_sold,
+                "average_inventory": _ratio(r.average_inventory),
+                "on_hand": r.on_hand,
+                "turnover": _ratio(r.turnover),
+                "days_of_cover": _ratio(r.days_of_cover),
+                "slow": r.slow,
+                "new": r.new,
+                "product_slow": r.product_slow,
+            }
+            for r in report.skus
+            if r.slow or not slow_only
+        ],
+    }

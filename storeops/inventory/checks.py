@@ -10,6 +10,7 @@ from django.utils.translation import gettext_noop
 
 from storeops.accounts.roles import Role
 from storeops.inventory.selectors import (
+    TurnoverReport,
     abc_reviews_due,
     ledger_mismatches,
     promotion_cover,
@@ -128,8 +129,13 @@ def abc_review_due(ctx: CheckContext) -> Iterator[FindingDraft]:
 def slow_movers(ctx: CheckContext) -> Iterator[FindingDraft]:
     """A product whose stock would last more than ``slow_mover_days_of_cover`` days at the pace
     of the last ``turnover_period_days`` days (or that sold nothing): flag it for clearance.
-    Products listed within the period are too young to judge."""
-    report = turnover_report(store=ctx.store, today=ctx.today, playbook=ctx.playbook)
+    Products listed within the period are too young to judge.
+
+    Per SKU, only a slow SKU of a product that is not slow as a whole (one size or colour
+    sitting while the others sell) gets its own finding: a slow product's SKUs are covered by
+    the product's finding, so no stock is reported twice."""
+    report = turnover_report(store=ctx.store, today=ctx.today, playbook=ctx.playbook, skus=True)
+    yield from _slow_skus(ctx, report)
     for r in report.products:
         if not r.slow:
             continue
@@ -165,12 +171,52 @@ def slow_movers(ctx: CheckContext) -> Iterator[FindingDraft]:
         )
 
 
+def _slow_skus(ctx: CheckContext, report: TurnoverReport) -> Iterator[FindingDraft]:
+    for r in report.skus:
+        if not r.slow or r.product_slow:
+            continue
+        cover = None if r.days_of_cover is None else round(float(r.days_of_cover))
+        yield FindingDraft(
+            subject_key=f"sku:{r.sku_id}",
+            subject_type="catalog.sku",
+            subject_id=str(r.sku_id),
+            severity=Severity.INFO,
+            **(
+                titled(
+                    gettext_noop("%(code)s 近 %(days)s 天无销售，在库 %(on_hand)s 件，建议清仓"),
+                    code=r.sku_code,
+                    days=report.period_days,
+                    on_hand=r.on_hand,
+                )
+                if cover is None
+                else titled(
+                    gettext_noop("%(code)s 在库 %(on_hand)s 件可售约 %(cover)s 天，超过滞销线，建议清仓"),
+                    code=r.sku_code,
+                    on_hand=r.on_hand,
+                    cover=cover,
+                )
+            ),
+            detail={
+                "level": "sku",
+                "product_code": r.product_code,
+                "on_hand": r.on_hand,
+                "units_sold": r.units_sold,
+                "period_days": report.period_days,
+                "days_of_cover": cover,
+                "turnover": None if r.turnover is None else str(round(float(r.turnover), 3)),
+                "max_days_of_cover": ctx.playbook.slow_mover_days_of_cover,
+            },
+        )
+
+
 @register_check(rule="INV-02", title="大促备货不足", owner_role=Role.WAREHOUSE, schedule=Schedule.DAILY)
 def promotion_stock_cover(ctx: CheckContext) -> Iterator[FindingDraft]:
     """A SKU of a big promotion starting soon whose available stock does not cover
-    ``promo_stock_cover_days`` of uplifted demand: one finding per (campaign, SKU) with the
-    shortfall in units."""
-    for r in promotion_cover(store=ctx.store, today=ctx.today, playbook=ctx.playbook):
+    ``promo_stock_cover_days`` of uplifted demand (the campaign's expected uplift, else the
+    playbook's default): one finding per (campaign, SKU) with the shortfall in units."""
+    for r in promotion_cover(
+        store=ctx.store, today=ctx.today, playbook=ctx.playbook, playbook_for=ctx.playbook_for
+    ):
         if r.cover.ok:
             continue
         yield FindingDraft(
@@ -192,7 +238,8 @@ def promotion_stock_cover(ctx: CheckContext) -> Iterator[FindingDraft]:
                 "shortfall": r.cover.shortfall,
                 "baseline_daily": str(round(float(r.baseline_daily), 3)),
                 "uplift": str(r.uplift),
-                "cover_days": ctx.playbook.promo_stock_cover_days,
+                "uplift_from_playbook": r.uplift_from_playbook,
+                "cover_days": r.cover_days,
                 "planned_qty": r.planned_qty,
             },
         )

@@ -395,6 +395,29 @@ def slow_mover(
     return SlowMoverStatus(slow=cover > policy.max_days_of_cover, days_of_cover=cover)
 
 
+def split_units(total: int, weights: Sequence[int]) -> list[int]:
+    """INV-07: split ``total`` whole units over ``weights`` in proportion, summing exactly
+    (largest remainder: every share rounded down, the units left over one each to the largest
+    remainders, ties to the earlier weight). Zero total weight: evenly, earliest first."""
+    _check_units(total, "total")
+    if not weights:
+        if total:
+            raise ValueError("cannot split units over no weights")
+        return []
+    for weight in weights:
+        _check_units(weight, "weight")
+    weight_sum = sum(weights)
+    n = len(weights)
+    if weight_sum == 0:
+        base, extra = divmod(total, n)
+        return [base + (1 if i < extra else 0) for i in range(n)]
+    exact = [Fraction(total * w, weight_sum) for w in weights]
+    shares = [math.floor(e) for e in exact]
+    for i in sorted(range(n), key=lambda i: (-(exact[i] - shares[i]), i))[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
 # --- INV-05: cycle count variance -----------------------------------------------------------
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -260,10 +261,11 @@ def _first_sale(*, store: Store, product_ids: list[int]) -> dict[int, dt.date]:
 
 def _promotion_uplift(
     *, store: Store, today: dt.date, horizon: int, playbook: PlaybookSettings
-) -> tuple[list[tuple[dt.date, dt.date, frozenset[int] | None]], float]:
+) -> list[tuple[dt.date, dt.date, frozenset[int] | None, float]]:
     """Big promotions overlapping the next ``horizon`` days: (start, end, product ids of the
-    stock plan or None for all products), and the uplift they multiply demand by."""
-    from storeops.marketing.selectors import big_promotions_open
+    stock plan or None for all products, the uplift they multiply demand by: the campaign's
+    ``expected_uplift``, else the playbook's ``promo_default_uplift``)."""
+    from storeops.marketing.selectors import big_promotions_open, campaign_uplift
 
     end = today + dt.timedelta(days=horizon - 1)
     out = []
@@ -273,8 +275,8 @@ def _promotion_uplift(
         .prefetch_related("stock_lines__sku")
     ):
         plan = frozenset(line.sku.product_id for line in c.stock_lines.all())
-        out.append((c.starts_on, c.ends_on, plan or None))
-    return out, float(playbook.promo_default_uplift)
+        out.append((c.starts_on, c.ends_on, plan or None, float(campaign_uplift(c, playbook))))
+    return out
 
 
 PromotionSpan = tuple[dt.date, dt.date, frozenset[int] | None]
@@ -347,7 +349,8 @@ def _forecast_horizon_demand(
     """INV-06: units the forecast expects over the next ``horizon`` days (lead time + safety
     days) for each product with at least ``forecast_min_history_days`` of history, with the
     method the forecast chose. Planned big promotions in the horizon multiply their days by
-    ``promo_default_uplift``; past big promotions are taken out of the history first (their
+    the campaign's ``expected_uplift``, else ``promo_default_uplift`` (overlapping campaigns:
+    the largest); past big promotions are taken out of the history first (their
     measured uplift, :func:`history_uplift`), so a past sale does not look like a new level.
     Products with less history are left out (the caller falls back to the average)."""
     from storeops.inventory import forecast
@@ -365,7 +368,7 @@ def _forecast_horizon_demand(
         return {}
     start = end - dt.timedelta(days=playbook.forecast_history_days - 1)
     series = _daily_units(store=store, product_ids=eligible, start=start, end=end)
-    promotions, uplift = _promotion_uplift(store=store, today=today, horizon=horizon, playbook=playbook)
+    promotions = _promotion_uplift(store=store, today=today, horizon=horizon, playbook=playbook)
     past = _past_promotions(store=store, start=start, end=end)
     out: dict[int, tuple[Fraction, str]] = {}
     for pid in eligible:
@@ -379,12 +382,14 @@ def _forecast_horizon_demand(
             default_uplift=float(playbook.promo_default_uplift),
         )
         future = [
-            uplift
-            if any(
-                s <= today + dt.timedelta(days=h) <= e and (plan is None or pid in plan)
-                for s, e, plan in promotions
+            max(
+                (
+                    uplift
+                    for s, e, plan, uplift in promotions
+                    if s <= today + dt.timedelta(days=h) <= e and (plan is None or pid in plan)
+                ),
+                default=1.0,
             )
-            else 1.0
             for h in range(horizon)
         ]
         result = forecast.forecast_sku(history, horizon, uplift=future, history_uplift=past_uplift)
@@ -834,6 +839,27 @@ class ProductTurnover:
 
 
 @dataclass(frozen=True, slots=True)
+class SkuTurnover:
+    """INV-07 for one SKU over the period: units sold ÷ average on-hand units of the SKU."""
+
+    sku_id: int
+    sku_code: str
+    attributes: dict[str, Any]
+    product_id: int
+    product_code: str
+    title: str
+    category_name: str
+    units_sold: int  # the product's units sold, split over its SKUs (``sku_units_sold``)
+    average_inventory: Fraction  # mean closing on-hand of the SKU over the period's days (units)
+    on_hand: int  # now
+    turnover: Fraction | None  # None: no stock at all in the period
+    days_of_cover: Fraction | None  # now, at the period's pace; None: nothing sold
+    slow: bool  # INV-07 clearance candidate
+    new: bool  # product listed, or SKU first stocked, within the period: never flagged slow
+    product_slow: bool  # the whole product is flagged (the INV-07 check then reports the product)
+
+
+@dataclass(frozen=True, slots=True)
 class CategoryTurnover:
     """INV-07 for one category: cost of goods sold ÷ average inventory value at cost."""
 
@@ -855,6 +881,8 @@ class TurnoverReport:
     # the day the store's stock ledger begins, when that is within the playbook's period: the
     # figures cover the days since then only, and nothing is judged slow on a short history
     history_from: dt.date | None = None
+    # per SKU: only when asked for (``turnover_report(skus=True)``)
+    skus: list[SkuTurnover] = field(default_factory=list)
 
     @property
     def slow_judged(self) -> bool:
@@ -901,7 +929,9 @@ def _daily_on_hand(
     return now_on_hand, out
 
 
-def turnover_report(*, store: Store, today: dt.date, playbook: PlaybookSettings) -> TurnoverReport:
+def turnover_report(
+    *, store: Store, today: dt.date, playbook: PlaybookSettings, skus: bool = False
+) -> TurnoverReport:
     """INV-07 over the last ``turnover_period_days`` days up to yesterday.
 
     Sales statistics are per product (``catalog.SalesDaily``), so the per-item figures are per
@@ -914,6 +944,9 @@ def turnover_report(*, store: Store, today: dt.date, playbook: PlaybookSettings)
     StoreOps): a period reaching back before it is cut to the days since (sales too), and no
     product is judged slow until the ledger covers a whole period — on the day after the
     opening count, every product "sold nothing" in a period that had not started.
+
+    ``skus``: also the per-SKU figures (``report.skus``, see ``_sku_turnover``): two more
+    queries, whatever the number of SKUs.
     """
     from django.utils import timezone
 
@@ -941,7 +974,7 @@ def turnover_report(*, store: Store, today: dt.date, playbook: PlaybookSettings)
     sold = {pid: s["units"] for pid, s in sales_window(store=store, start=start, end=end).items()}
     now_on_hand, daily = _daily_on_hand(store=store, start=start, end=end)
     sku_model: Any = Stock._meta.get_field("sku").related_model
-    skus = list(
+    sku_rows = list(
         sku_model.objects.filter(store=store).values_list(
             "pk",
             "cost",
@@ -951,11 +984,13 @@ def turnover_report(*, store: Store, today: dt.date, playbook: PlaybookSettings)
             "product__category_id",
             "product__category__name",
             "product__listed_on",
+            "code",
+            "attributes",
         )
     )
     policy = rules.SlowMoverPolicy(max_days_of_cover=playbook.slow_mover_days_of_cover)
     products: dict[int, dict[str, Any]] = {}
-    for sku_id, cost, pid, code, title, cat_id, cat_name, listed_on in skus:
+    for sku_id, cost, pid, code, title, cat_id, cat_name, listed_on, *_sku in sku_rows:
         p = products.setdefault(
             pid,
             {
@@ -1024,6 +1059,22 @@ def turnover_report(*, store: Store, today: dt.date, playbook: PlaybookSettings)
         ),
         key=lambda r: (r.turnover is not None, r.turnover or 0, r.category_name),
     )
+    sku_turnover = (
+        _sku_turnover(
+            store=store,
+            start=start,
+            end=end,
+            skus=sku_rows,
+            sold=sold,
+            now_on_hand=now_on_hand,
+            daily=daily,
+            products={r.product_id: r for r in product_rows},
+            policy=policy,
+            judged=history_from is None,
+        )
+        if skus
+        else []
+    )
     return TurnoverReport(
         start=start,
         end=end,
@@ -1031,7 +1082,125 @@ def turnover_report(*, store: Store, today: dt.date, playbook: PlaybookSettings)
         products=product_rows,
         categories=category_rows,
         history_from=history_from,
+        skus=sku_turnover,
     )
+
+
+def sku_units_sold(
+    *,
+    product_units: int,
+    sku_ids: list[int],
+    paid: dict[int, int],
+    shipped: dict[int, int],
+    stocked: set[int],
+) -> dict[int, int]:
+    """INV-07: a product's units sold over the period (the product table's figure, from the
+    daily sales statistics) split over its SKUs in whole units that sum to it: in proportion to
+    the SKUs' units on orders paid in the period; when the product had no paid order lines (its
+    sales were imported from the channels' statistics), to the SKUs' shipments in the stock
+    ledger; with neither, evenly over the SKUs that had stock in the period (or all of them)."""
+    weights = [paid.get(s, 0) for s in sku_ids]
+    if not any(weights):
+        weights = [shipped.get(s, 0) for s in sku_ids]
+    if not any(weights):
+        weights = [1 if s in stocked else 0 for s in sku_ids]
+    return dict(zip(sku_ids, rules.split_units(product_units, weights), strict=True))
+
+
+def _sku_turnover(
+    *,
+    store: Store,
+    start: dt.date,
+    end: dt.date,
+    skus: list[tuple[Any, ...]],
+    sold: dict[int, int],
+    now_on_hand: dict[int, int],
+    daily: dict[int, list[int]],
+    products: dict[int, ProductTurnover],
+    policy: rules.SlowMoverPolicy,
+    judged: bool,
+) -> list[SkuTurnover]:
+    """INV-07 per SKU, from what the product figures already read (``skus``: the rows of
+    ``turnover_report``'s SKU query) plus two queries: the SKUs' units on orders paid in the
+    period (``orders.selectors.sku_units_paid``) and, per SKU, the shipments in the period and
+    the first booking in the ledger (a SKU first stocked within the period is too young to
+    judge, like a product listed within it)."""
+    from django.utils import timezone
+
+    from storeops.orders.selectors import sku_units_paid
+
+    period = (end - start).days + 1
+    since = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+    until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
+    paid = sku_units_paid(store, since=since, until=until)
+    ledger = (
+        StockMove.objects.filter(stock__warehouse__store=store)
+        .values("stock__sku_id")
+        .annotate(
+            first=Min("created_at"),
+            shipped=Coalesce(
+                Sum(
+                    "quantity",
+                    filter=Q(kind=MoveKind.SHIPMENT, created_at__gte=since, created_at__lt=until),
+                ),
+                0,
+            ),
+        )
+        .values_list("stock__sku_id", "first", "shipped")
+    )
+    first_booked: dict[int, dt.date] = {}
+    shipped: dict[int, int] = {}
+    for sku_id, first, qty in ledger:
+        first_booked[sku_id] = timezone.localdate(first)
+        shipped[sku_id] = qty
+    by_product: dict[int, list[int]] = {}
+    skus = sorted(skus, key=lambda row: (row[2], row[8]))  # by product, then SKU code
+    for sku_id, _cost, pid, *_rest in skus:
+        by_product.setdefault(pid, []).append(sku_id)
+    units: dict[int, int] = {}
+    for pid, sku_ids in by_product.items():
+        units.update(
+            sku_units_sold(
+                product_units=sold.get(pid, 0),
+                sku_ids=sku_ids,
+                paid=paid,
+                shipped=shipped,
+                stocked={s for s in sku_ids if any(daily.get(s, ()))},
+            )
+        )
+    rows: list[SkuTurnover] = []
+    for sku_id, _cost, pid, p_code, title, _cat_id, cat_name, listed_on, code, attrs in skus:
+        levels = daily.get(sku_id) or [0] * period
+        avg = rules.average_inventory(levels)
+        sold_units = units.get(sku_id, 0)
+        if avg == 0 and sold_units == 0:
+            continue
+        on_hand = now_on_hand.get(sku_id, 0)
+        first = first_booked.get(sku_id)
+        new = (listed_on is not None and listed_on > start) or (first is not None and first > start)
+        status = rules.slow_mover(on_hand=on_hand, units_sold=sold_units, period_days=period, policy=policy)
+        product = products.get(pid)
+        rows.append(
+            SkuTurnover(
+                sku_id=sku_id,
+                sku_code=code,
+                attributes=attrs or {},
+                product_id=pid,
+                product_code=p_code,
+                title=title,
+                category_name=cat_name,
+                units_sold=sold_units,
+                average_inventory=avg,
+                on_hand=on_hand,
+                turnover=rules.turnover(sold_units, avg),
+                days_of_cover=status.days_of_cover,
+                slow=status.slow and not new and judged,
+                new=new,
+                product_slow=product is not None and product.slow,
+            )
+        )
+    rows.sort(key=lambda r: (r.turnover is not None, r.turnover or 0, r.sku_code))
+    return rows
 
 
 # ---- INV-02 stock cover before a big promotion -----------------------------------------------
@@ -1046,8 +1215,10 @@ class PromotionCoverRow:
     sku_code: str
     planned_qty: int | None  # from the campaign's stock plan; None: no plan (all active SKUs)
     baseline_daily: Fraction  # the SKU's usual daily sales
-    uplift: Decimal
+    uplift: Decimal  # the campaign's expected uplift, else the playbook's default
     cover: rules.PromotionCover
+    uplift_from_playbook: bool = False  # the campaign gives no uplift of its own
+    cover_days: int = 15  # the campaign's playbook's promo_stock_cover_days
 
 
 def _sku_daily_sales(*, store: Store, today: dt.date, window: int) -> dict[int, Fraction]:
@@ -1090,13 +1261,22 @@ def _sku_daily_sales(*, store: Store, today: dt.date, window: int) -> dict[int, 
     return out
 
 
-def promotion_cover(*, store: Store, today: dt.date, playbook: PlaybookSettings) -> list[PromotionCoverRow]:
+def promotion_cover(
+    *,
+    store: Store,
+    today: dt.date,
+    playbook: PlaybookSettings,
+    playbook_for: Callable[[int | None], PlaybookSettings] | None = None,
+) -> list[PromotionCoverRow]:
     """INV-02: for every open big promotion (not cancelled or ended) starting within
     ``promo_cover_lookahead_days``, each SKU of its stock plan — or, without a plan, every
     active SKU of the store — must have sellable available stock ≥ ``promo_stock_cover_days`` ×
-    average daily sales (``sales_average_window_days``) × uplift. Campaigns carry no demand
-    uplift today, so the uplift is the playbook's ``promo_default_uplift``."""
-    from storeops.marketing.selectors import big_promotions_open
+    average daily sales (``sales_average_window_days``) × uplift. The uplift is the campaign's
+    own ``expected_uplift``, else the playbook's ``promo_default_uplift``.
+
+    ``playbook_for``: the playbook in force for a campaign's channel (``CheckContext.playbook_for``);
+    a campaign's default uplift and cover days come from it, the rest from ``playbook``."""
+    from storeops.marketing.selectors import big_promotions_open, campaign_uplift
 
     horizon = today + dt.timedelta(days=playbook.promo_cover_lookahead_days)
     campaigns = list(
@@ -1112,9 +1292,10 @@ def promotion_cover(*, store: Store, today: dt.date, playbook: PlaybookSettings)
     codes = dict(sku_model.objects.filter(store=store).values_list("pk", "code"))
     active = sorted(daily)
     available = available_by_sku(sku_ids=list(codes))
-    uplift = playbook.promo_default_uplift
     rows: list[PromotionCoverRow] = []
     for campaign in campaigns:
+        book = playbook_for(campaign.channel_id) if playbook_for is not None else playbook
+        uplift = campaign_uplift(campaign, book)
         plan = {line.sku_id: line.planned_qty for line in campaign.stock_lines.all()}
         rows.extend(
             PromotionCoverRow(
@@ -1130,8 +1311,10 @@ def promotion_cover(*, store: Store, today: dt.date, playbook: PlaybookSettings)
                     max(0, available.get(sku_id, 0)),
                     daily.get(sku_id, Fraction(0)),
                     uplift,
-                    days=playbook.promo_stock_cover_days,
+                    days=book.promo_stock_cover_days,
                 ),
+                uplift_from_playbook=campaign.expected_uplift is None,
+                cover_days=book.promo_stock_cover_days,
             )
             for sku_id in (sorted(plan) if plan else active)
         )

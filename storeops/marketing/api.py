@@ -60,6 +60,8 @@ class CampaignIn(Schema):
     planned_redemption_rate: Decimal | None = None
     max_payment_failure_rate: Decimal | None = None
     expected_refund_rate: Decimal | None = None
+    # INV-02: demand multiplier during the campaign (1–50); empty: the playbook's promo_default_uplift
+    expected_uplift: Decimal | None = None
     phases: list[PhaseIn] = []
     budget: list[BudgetIn] = []
     stock: list[StockIn] = []
@@ -134,6 +136,8 @@ class CampaignDetailOut(CampaignOut):
     max_payment_failure_rate: Decimal | None
     expected_refund_rate: Decimal | None
     thresholds: ThresholdsOut  # the values in force (the campaign's own, else the playbook's)
+    expected_uplift: Decimal | None  # INV-02: the campaign's own demand multiplier
+    uplift_in_force: Decimal  # INV-02: expected_uplift, else the playbook's promo_default_uplift
     phases: list[PhaseOut]
     budget: list[BudgetOut]
     stock: list[CampaignStockOut]
@@ -326,6 +330,7 @@ def _detail(c: Campaign) -> dict[str, Any]:
         "offer_ids": sorted(o.pk for o in c.offers.all()),
         "coupon_template_ids": sorted(t.pk for t in c.coupon_templates.all()),
         "thresholds": _thresholds(c),
+        "uplift_in_force": selectors.campaign_uplift(c),
     }
 
 

@@ -62,6 +62,16 @@ class Campaign(models.Model):
     expected_refund_rate = models.DecimalField(
         _("预计退款率"), **RATE, null=True, blank=True, help_text=_("留空则使用运营手册的默认值")
     )
+    # INV-02: the demand multiplier expected during the campaign (e.g. 3 = three times the usual
+    # daily sales) the stock cover is checked against; empty: the playbook's promo_default_uplift.
+    expected_uplift = models.DecimalField(
+        _("预计销量倍数"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("大促期间预计日销量是平时的几倍（1–50）；留空则使用运营手册的默认值"),
+    )
     offers = models.ManyToManyField(
         "promotions.Offer", blank=True, related_name="campaigns", verbose_name=_("关联优惠")
     )
@@ -90,6 +100,11 @@ class Campaign(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="campaign_dates"),
             models.CheckConstraint(condition=Q(target_gmv__gte=0), name="campaign_target_gmv_non_negative"),
+            models.CheckConstraint(
+                condition=Q(expected_uplift__isnull=True)
+                | Q(expected_uplift__gte=1, expected_uplift__lte=50),
+                name="campaign_expected_uplift_1_50",
+            ),
         ]
 
     def __str__(self) -> str:

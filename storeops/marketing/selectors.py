@@ -221,6 +221,16 @@ def campaign_thresholds(campaign: Campaign, playbook: PlaybookSettings | None = 
     )
 
 
+def campaign_uplift(campaign: Campaign, playbook: PlaybookSettings | None = None) -> Decimal:
+    """INV-02: the demand multiplier expected during the campaign: its own ``expected_uplift``,
+    else the playbook's ``promo_default_uplift`` (``playbook``: the campaign's playbook when the
+    caller has it already)."""
+    if campaign.expected_uplift is not None:
+        return campaign.expected_uplift
+    pb = playbook if playbook is not None else campaign_playbook(campaign)
+    return pb.promo_default_uplift
+
+
 def campaign_started_at(campaign: Campaign) -> dt.datetime:
     """When the campaign went live: its activation, but not before its first day."""
     start_of_day = timezone.make_aware(dt.datetime.combine(campaign.starts_on, dt.time.min))

@@ -97,6 +97,25 @@ def _optional_rate(value: Any, field: str, errors: dict[str, str]) -> Decimal | 
     return _decimal(value, field, errors, high=Decimal(1))
 
 
+UPLIFT_MIN, UPLIFT_MAX = Decimal(1), Decimal(50)
+
+
+def _optional_uplift(value: Any, errors: dict[str, str]) -> Decimal | None:
+    """INV-02: the campaign's expected demand multiplier (1–50, two decimals), or None to use
+    the playbook's ``promo_default_uplift``."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    before = len(errors)
+    uplift = _decimal(value, "expected_uplift", errors, low=UPLIFT_MIN, high=UPLIFT_MAX)
+    if len(errors) > before:
+        errors["expected_uplift"] = _("预计销量倍数须在 1 到 50 之间")
+        return None
+    if uplift != uplift.quantize(Decimal("0.01")):
+        errors["expected_uplift"] = _("预计销量倍数最多两位小数")
+        return None
+    return uplift
+
+
 def _plan_clean(  # noqa: PLR0912, PLR0915  (one validation pass over the whole plan)
     *,
     store: Store,
@@ -111,6 +130,7 @@ def _plan_clean(  # noqa: PLR0912, PLR0915  (one validation pass over the whole 
     planned_redemption_rate: Decimal | str | None,
     max_payment_failure_rate: Decimal | str | None,
     expected_refund_rate: Decimal | str | None,
+    expected_uplift: Decimal | str | None,
     phases: Iterable[Mapping[str, Any]],
     budget: Iterable[Mapping[str, Any]],
     stock: Iterable[Mapping[str, Any]],
@@ -142,6 +162,7 @@ def _plan_clean(  # noqa: PLR0912, PLR0915  (one validation pass over the whole 
             ("expected_refund_rate", expected_refund_rate),
         )
     }
+    uplift = _optional_uplift(expected_uplift, errors)
     phase_rows = []
     for i, p in enumerate(phases):
         if p.get("kind") not in PhaseKind.values:
@@ -206,6 +227,7 @@ def _plan_clean(  # noqa: PLR0912, PLR0915  (one validation pass over the whole 
             "target_gmv": gmv,
             "target_new_users": target_new_users,
             **rates,
+            "expected_uplift": uplift,
         },
         phases=phase_rows,
         budget=budget_rows,
@@ -241,6 +263,7 @@ def campaign_create(
     planned_redemption_rate: Decimal | str | None = None,
     max_payment_failure_rate: Decimal | str | None = None,
     expected_refund_rate: Decimal | str | None = None,
+    expected_uplift: Decimal | str | None = None,
     phases: Iterable[Mapping[str, Any]] = (),
     budget: Iterable[Mapping[str, Any]] = (),
     stock: Iterable[Mapping[str, Any]] = (),
@@ -252,6 +275,8 @@ def campaign_create(
 
     A threshold left as None (planned redemption rate, payment-failure alert line, expected
     refund rate) follows the playbook's ``campaign_*`` setting (PROMO-06/08).
+    ``expected_uplift`` (INV-02: demand multiplier during the campaign, 1–50) left as None
+    follows the playbook's ``promo_default_uplift``.
     """
     plan = _plan_clean(
         store=store,
@@ -266,6 +291,7 @@ def campaign_create(
         planned_redemption_rate=planned_redemption_rate,
         max_payment_failure_rate=max_payment_failure_rate,
         expected_refund_rate=expected_refund_rate,
+        expected_uplift=expected_uplift,
         phases=phases,
         budget=budget,
         stock=stock,
@@ -308,6 +334,7 @@ def campaign_update(
     planned_redemption_rate: Decimal | str | None = None,
     max_payment_failure_rate: Decimal | str | None = None,
     expected_refund_rate: Decimal | str | None = None,
+    expected_uplift: Decimal | str | None = None,
     phases: Iterable[Mapping[str, Any]] = (),
     budget: Iterable[Mapping[str, Any]] = (),
     stock: Iterable[Mapping[str, Any]] = (),
@@ -333,6 +360,7 @@ def campaign_update(
         planned_redemption_rate=planned_redemption_rate,
         max_payment_failure_rate=max_payment_failure_rate,
         expected_refund_rate=expected_refund_rate,
+        expected_uplift=expected_uplift,
         phases=phases,
         budget=budget,
         stock=stock,

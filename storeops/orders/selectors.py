@@ -871,6 +871,19 @@ def sku_sales(store: Store, *, since: dt.datetime, until: dt.datetime) -> list[S
     ]
 
 
+def sku_units_paid(store: Store, *, since: dt.datetime, until: dt.datetime) -> dict[int, int]:
+    """Units per SKU of the orders paid in ``[since, until)``, as the daily sales table counts
+    them when an order is paid (refunds not taken off, gifts and goods for points in): the
+    SKU-level counterpart of ``catalog.SalesDaily.units`` (INV-07 per SKU)."""
+    rows = (
+        OrderLine.objects.filter(order__store=store, order__paid_at__gte=since, order__paid_at__lt=until)
+        .values("sku_id")
+        .annotate(q=Sum("quantity"))
+        .values_list("sku_id", "q")
+    )
+    return {sku_id: q or 0 for sku_id, q in rows}
+
+
 @dataclass(frozen=True, slots=True)
 class DaySales:
     placed: int  # orders placed that day

@@ -104,6 +104,28 @@ def test_inv_06_a_planned_big_promotion_in_the_lead_time_raises_the_quantity(sto
     assert after.suggested_quantity > before.suggested_quantity
 
 
+def test_inv_02_a_planned_big_promotion_with_its_own_uplift_multiplies_the_forecast_by_it(
+    store, channel, product, today
+):
+    _history(store, channel, product, today, 84)
+    _low_stock(store, product)
+    mkt.campaign_create(
+        actor=ACTOR,
+        store=store,
+        theme="618",
+        kind="big_promotion",
+        starts_on=today + dt.timedelta(days=2),
+        ends_on=today + dt.timedelta(days=4),
+        expected_uplift="4",
+    )
+    (row,) = sel.replenishment_suggestions(store=store, today=today, playbook=playbook_get(store=store))
+    # the campaign's 4x, not the playbook's 2x, on the promotion's three days
+    days = forecast.forecast_sku(
+        _series_from_db(store, product, today), 10, uplift=[1, 1, 4, 4, 4, 1, 1, 1, 1, 1]
+    )
+    assert row.demand_over_horizon == Fraction(forecast.demand_over(days.values, 10))
+
+
 def _series_from_db(store, product, today):
     rows = SalesDaily.objects.filter(product=product).order_by("day").values_list("units", flat=True)
     return list(rows)

@@ -1,9 +1,11 @@
 """SOP INV-02: before a big promotion, stock must cover promo_stock_cover_days of uplifted
-demand; each short SKU of a campaign starting soon raises a finding with the shortfall."""
+demand; each short SKU of a campaign starting soon raises a finding with the shortfall. The
+uplift is the campaign's own ``expected_uplift``, else the playbook's ``promo_default_uplift``."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -105,3 +107,66 @@ def test_inv_02_only_big_promotions_starting_within_the_lookahead_are_checked(st
     _campaign(store, today, days_ahead=5)
     checks_run(rule="INV-02", store=store, notify=False)
     assert Finding.objects.filter(rule_id="INV-02").count() == 1
+
+
+def _uplifted(store, today, uplift, **kw):
+    from storeops.marketing import services as mkt
+
+    campaign = _campaign(store, today, **kw)
+    # the plan is a draft: edit it as a whole with the uplift
+    return mkt.campaign_update(
+        actor=ACTOR,
+        campaign=campaign,
+        theme=campaign.theme,
+        kind=campaign.kind,
+        starts_on=campaign.starts_on,
+        ends_on=campaign.ends_on,
+        stock=[{"sku_code": s.sku.code, "planned_qty": s.planned_qty} for s in campaign.stock_lines.all()],
+        expected_uplift=uplift,
+    )
+
+
+def test_inv_02_cover_check_uses_the_campaigns_own_uplift(store, world, today):
+    # given M: 2 a day (the product's 4 split evenly), 190 available, 15 days of cover.
+    # At the playbook's 2.0 the need is 60 -> covered; the campaign expects 7x: 2 x 7 x 15 = 210
+    _uplifted(store, today, "7", stock=[{"sku_code": "HOT-M", "planned_qty": 100}])
+    checks_run(rule="INV-02", store=store, notify=False)
+    finding = Finding.objects.get(rule_id="INV-02")
+    assert finding.detail["required"] == 210
+    assert finding.detail["shortfall"] == 20
+    assert finding.detail["uplift"] == "7.00"
+    assert finding.detail["uplift_from_playbook"] is False
+
+
+def test_inv_02_each_campaign_keeps_its_own_uplift_and_the_default_stays_the_playbooks(store, world, today):
+    own = _uplifted(store, today, "3.5", days_ahead=5, stock=[{"sku_code": "HOT-S", "planned_qty": 50}])
+    plain = _campaign(store, today, days_ahead=12, stock=[{"sku_code": "HOT-S", "planned_qty": 50}])
+    rows = {
+        r.campaign_id: r
+        for r in sel.promotion_cover(store=store, today=today, playbook=playbook_get(store=store))
+    }
+    assert (rows[own.pk].uplift, rows[own.pk].uplift_from_playbook) == (Decimal("3.5"), False)
+    assert rows[own.pk].cover.required == 105  # 2 a day x 3.5 x 15
+    assert (rows[plain.pk].uplift, rows[plain.pk].uplift_from_playbook) == (Decimal("2.0"), True)
+    assert rows[plain.pk].cover.required == 60
+
+
+def test_inv_02_default_uplift_follows_the_campaigns_channel_playbook(store, channel, world, today):
+    from storeops.marketing import services as mkt
+    from storeops.stores.services import playbook_update
+
+    playbook_update(actor=ACTOR, store=store, channel=channel, values={"promo_default_uplift": "8"})
+    mkt.campaign_create(
+        actor=ACTOR,
+        store=store,
+        channel=channel,
+        theme="天猫双11",
+        kind="big_promotion",
+        starts_on=today + dt.timedelta(days=10),
+        ends_on=today + dt.timedelta(days=12),
+        stock=[{"sku_code": "HOT-M", "planned_qty": 100}],
+    )
+    checks_run(rule="INV-02", store=store, notify=False)
+    # 2 a day x 8 (the Tmall channel's default) x 15 = 240 > 190
+    finding = Finding.objects.get(rule_id="INV-02")
+    assert (finding.detail["required"], finding.detail["uplift"]) == (240, "8")
