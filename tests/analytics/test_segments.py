@@ -362,7 +362,7 @@ def test_mem_04_the_customer_list_reads_a_page_in_constant_queries(store, shop, 
 # --- the high-value playbook: the segment on the member row (priority shipping, dedicated service) --
 
 
-def test_mem_04_the_latest_snapshot_puts_each_members_segment_on_the_member_row(store, shop):
+def test_mem_04_the_latest_snapshot_puts_each_members_segment_on_the_member_row(store, shop, api_as):
     from storeops.members import services as members
     from storeops.members.models import Member
 
@@ -380,6 +380,9 @@ def test_mem_04_the_latest_snapshot_puts_each_members_segment_on_the_member_row(
     # taking an earlier day (act1 had not bought yet) leaves the members on the latest snapshot
     services.segments_snapshot(actor=ACTOR, store=store, day=d - dt.timedelta(days=150))
     assert rows() == latest
+    # the members API shows it
+    listed = api_as(Role.OPERATIONS).get(f"/members/{store.pk}/members", customer_ref="big1")
+    assert [m["segment"] for m in listed.json()["items"]] == ["high_value"]
 
 
 def test_mem_04_a_high_value_order_with_its_own_deadline_is_left_to_ord_03(store, shop):
