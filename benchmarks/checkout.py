@@ -316,13 +316,14 @@ _RESERVE = (
 )
 _ORDER = (
     "INSERT INTO orders_order (store_id, channel_id, number, source, idempotency_key, customer_ref, "
-    "is_new_customer, member_tier, status, receiver, phone, province, city, district, address, latitude, "
-    "longitude, "
+    "is_new_customer, member_tier, customer_segment, status, receiver, phone, province, city, district, "
+    "address, latitude, longitude, "
     "currency, list_total, discount_total, payable, paid_amount, refunded_amount, deposit_amount, "
     "deposit_paid, coupon_codes, pricing, is_big_promo, buyer_note, fraud_score, hold_reasons, merge_key, "
     "client_ip, device_id, created_at, "
     "updated_at, version) "
-    "VALUES (%(store)s, %(channel)s, %(number)s, 'storefront', %(key)s, %(customer)s, false, '', 'created', "
+    "VALUES (%(store)s, %(channel)s, %(number)s, 'storefront', %(key)s, %(customer)s, false, '', '', "
+    "'created', "
     "%(receiver)s, %(phone)s, %(province)s, %(city)s, %(district)s, %(address)s, NULL, NULL, 'CNY', "
     "%(total)s, 0, %(total)s, 0, 0, 0, 0, '[]', %(pricing)s, false, '', NULL, '[]', '', NULL, '', %(now)s, "
     "%(now)s, 0) "

@@ -324,7 +324,9 @@ def segment_playbook_check(ctx: CheckContext) -> Iterator[FindingDraft]:
       this month (sleeping: warning; the others: information);
     * segments with customers but no coupon template in the playbook (one information finding);
     * high-value customers' paid orders not shipped within ``segment_high_value_ship_hours``
-      (priority shipping): one warning per order.
+      (priority shipping): one warning per order — only for orders placed before the customer
+      was high-value (or imported): an order placed as a high-value customer has that deadline
+      as its ship-by time, and ORD-03's deadline check watches it.
 
     Each resolves itself when the action is taken (coupons issued, order shipped)."""
     book = ctx.playbook
@@ -395,7 +397,10 @@ def segment_playbook_check(ctx: CheckContext) -> Iterator[FindingDraft]:
         "customer_ref", flat=True
     )
     late = order_selectors.unshipped_orders_of(
-        ctx.store, customer_refs=list(high_value), paid_before=ctx.now - dt.timedelta(hours=hours)
+        ctx.store,
+        customer_refs=list(high_value),
+        paid_before=ctx.now - dt.timedelta(hours=hours),
+        exclude_segment="high_value",
     )
     for order in late:
         waited = int((ctx.now - order.paid_at).total_seconds() // 3600)

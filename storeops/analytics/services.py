@@ -4,7 +4,8 @@
   results, decide. Adopting needs the evidence the playbook asks for (significant at
   ``ab_significance`` and a conversion lift of at least ``ab_min_lift``); stopping a test
   (rejecting the challenger) needs only a note.
-* MEM-04: the daily customer segment snapshot, and a segment's coupon issued to its customers
+* MEM-04: the daily customer segment snapshot (the latest one copied onto the member rows
+  for the high-value playbook), and a segment's coupon issued to its customers
   once per period (``promotions.services.coupon_issue_batch`` with a per-period issue key).
 * DATA-06: generating an operations report (stored once per period), sending it to the
   operations team, and the hourly sweep of the reports that are due."""
@@ -38,6 +39,7 @@ from storeops.audit.services import audit_record
 from storeops.core.context import Actor
 from storeops.core.errors import Conflict, ValidationError
 from storeops.core.text import clean_text
+from storeops.members import services as member_services
 from storeops.promotions import selectors as promotion_selectors
 from storeops.promotions import services as promotion_services
 from storeops.stores.models import Store
@@ -168,7 +170,9 @@ class SnapshotResult:
 def segments_snapshot(*, actor: Actor, store: Store, day: dt.date | None = None) -> SnapshotResult:
     """Compute every buyer's segment and RFM scores at the end of ``day`` (default: yesterday,
     the last complete day) and store them as that day's snapshot, replacing one taken earlier
-    for the same day (idempotent). Each row keeps the segment of the snapshot before."""
+    for the same day (idempotent). Each row keeps the segment of the snapshot before. When it
+    is the latest snapshot, the members' ``segment`` follows it (MEM-04: the checkout reads a
+    high-value customer there for priority shipping, the service desk for dedicated service)."""
     day = day or timezone.localdate() - dt.timedelta(days=1)
     if day > timezone.localdate():
         raise ValidationError(_("快照日期不能晚于今天"), fields={"day": _("不能晚于今天")})
@@ -208,6 +212,13 @@ def segments_snapshot(*, actor: Actor, store: Store, day: dt.date | None = None)
         for c in computed:
             counts[c.segment.value] += 1
         moved = sum(1 for r in rows if r.previous_segment != r.segment)
+        after: dict[str, Any] = {"customers": len(rows), "segments": counts, "moved": moved}
+        # the latest snapshot's segments go onto the member rows (the high-value playbook:
+        # priority shipping at checkout, dedicated service); an earlier day's re-run does not
+        if not CustomerSnapshot.objects.filter(store=store, day__gt=day).exists():
+            after["members"] = member_services.member_segments_set(
+                store=store, segments={r.customer_ref: r.segment for r in rows}
+            )
         audit_record(
             actor=actor,
             action="segments.snapshot",
@@ -215,7 +226,7 @@ def segments_snapshot(*, actor: Actor, store: Store, day: dt.date | None = None)
             object_id=day.isoformat(),
             object_repr=f"{store.code} {day.isoformat()}",
             store_id=store.pk,
-            after={"customers": len(rows), "segments": counts, "moved": moved},
+            after=after,
         )
     return SnapshotResult(day=day, customers=len(rows), segments=counts, moved=moved)
 

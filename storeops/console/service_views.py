@@ -56,7 +56,8 @@ def _minutes_left(due: dt.datetime | None, now: dt.datetime) -> int | None:
 
 @console_view("service.view_ticket")
 def desk(request: HttpRequest) -> HttpResponse:
-    """The ticket queue: active tickets first by default, with each one's nearest deadline."""
+    """The ticket queue: active tickets by default, high-value customers' first (MEM-04
+    专属客服), with each one's nearest deadline."""
     store = _current_store(request)
     if store is None:
         return _empty(request)
@@ -80,6 +81,7 @@ def _desk_page(
         "owner": request.GET.get("owner", ""),
         "q": request.GET.get("q", "").strip(),
         "overdue": request.GET.get("overdue", "") == "1",
+        "high_value": request.GET.get("high_value", "") == "1",
     }
     owner_id = request.user.pk if f["owner"] == "me" else (int(f["owner"]) if f["owner"].isdigit() else None)
     now = timezone.now()
@@ -95,6 +97,7 @@ def _desk_page(
         q=f["q"],
         overdue=f["overdue"],
         now=now,
+        high_value=f["high_value"],
     )
     page = Paginator(qs, PAGE_SIZE).get_page(_int(request.GET.get("page")))
     rows = []

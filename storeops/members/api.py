@@ -52,6 +52,8 @@ class MemberOut(Schema):
     birth_year: int | None
     birthday: str | None  # "MM-DD"
     city: str
+    # MEM-04: the lifecycle segment on the latest daily snapshot ("" = no buyer then); read-only
+    segment: str
 
     @staticmethod
     def resolve_referred_by(obj: Member) -> str | None:

@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from storeops.analytics.models import SegmentChoice
 from storeops.catalog.models import Sku
 from storeops.members.rules import Tier as TierValue
 from storeops.stores.models import Store
@@ -62,6 +63,11 @@ class Member(models.Model):
     birth_day = models.PositiveSmallIntegerField(_("生日（日）"), null=True, blank=True)
     birthday_set_at = models.DateTimeField(_("生日登记时间"), null=True, blank=True)
     city = models.CharField(_("城市"), max_length=50, blank=True)
+    # MEM-04: the member's lifecycle segment on the latest daily snapshot ("" = not a buyer
+    # then), copied here by the snapshot so the checkout reads it with the tier (one row)
+    segment = models.CharField(
+        _("客户分层"), max_length=20, choices=SegmentChoice.choices, blank=True, default=""
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:

@@ -1,7 +1,9 @@
 """Reads of members (MEM-01/02/03/05) for the API, the console, checks and other apps.
 
 ``member_tier(store, customer_ref)`` is the one other apps need: the checkout passes it to
-the promotion engine as ``Shopper.tier`` (MEM-01 tier prices).
+the promotion engine as ``Shopper.tier`` (MEM-01 tier prices); ``member_standing`` reads the
+tier with the lifecycle segment (MEM-04: a high-value customer's order ships sooner) in the
+same one query.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ MONTHLY_TIER_RULE = "monthly_tier"  # promotions IssueRule values used here
 REFERRAL_RULE = "referral"
 BIRTHDAY_RULE = "birthday"
 NEW_USER_RULE = "new_user"
+HIGH_VALUE = "high_value"  # the lifecycle segment (MEM-04) on ``Member.segment``
 
 
 def tier_label(tier: str) -> str:
@@ -67,6 +70,25 @@ def member_tier(store: Store, customer_ref: str) -> str | None:
         .values_list("tier", flat=True)
         .first()
     )
+
+
+def member_standing(store: Store, customer_ref: str) -> tuple[str, str] | None:
+    """The customer's member tier and lifecycle segment (MEM-04, the latest snapshot's; "" when
+    they were no buyer then) as ``(tier, segment)``, or None for a customer who is not a
+    member — the checkout's one read of the member row (no ordering, no join)."""
+    row = (
+        Member.objects.filter(store=store, customer_ref=customer_ref)
+        .order_by()
+        .values_list("tier", "segment")
+        .first()
+    )
+    return None if row is None else (row[0], row[1])
+
+
+def member_is_high_value(store: Store, customer_ref: str) -> bool:
+    """Whether the customer is a member in the high-value segment of the latest snapshot
+    (MEM-04 dedicated service). A customer who is not a member is not."""
+    return Member.objects.filter(store=store, customer_ref=customer_ref, segment=HIGH_VALUE).exists()
 
 
 _TIERS_CHUNK = 500  # customer references per query (SQLite's variable limit)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -1233,6 +1233,25 @@ def birthday_gifts_issue(*, actor: Actor, store: Store, now: dt.datetime | None 
 
 
 # --- every store (tasks) ---------------------------------------------------------------------------
+
+
+def member_segments_set(*, store: Store, segments: Mapping[str, str]) -> int:
+    """MEM-04: copy the latest daily snapshot's lifecycle segments (``{customer_ref: segment}``)
+    onto the store's member rows, where the checkout reads them with the tier (a high-value
+    customer's order ships sooner, their tickets get dedicated service); members absent from
+    ``segments`` (no buyer on that day) get "". Returns the member rows given a segment.
+    Called inside the snapshot's transaction, which the snapshot's audit line records."""
+    Member.objects.filter(store=store).exclude(segment="").update(segment="")
+    by_segment: dict[str, list[str]] = {}
+    for ref, segment in segments.items():
+        by_segment.setdefault(segment, []).append(ref)
+    given = 0
+    for segment, refs in sorted(by_segment.items()):
+        refs.sort()
+        for start in range(0, len(refs), _SYNC_CHUNK):
+            chunk = refs[start : start + _SYNC_CHUNK]
+            given += Member.objects.filter(store=store, customer_ref__in=chunk).update(segment=segment)
+    return given
 
 
 def points_sync_all(*, actor: Actor, since: dt.datetime | None = None) -> SyncResult:

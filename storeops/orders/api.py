@@ -245,6 +245,9 @@ class OrderOut(Schema):
     balance_ends: dt.datetime | None
     is_big_promo: bool
     member_tier: str  # the buyer's tier when the order was placed (MEM-01); "" = not a member
+    # the buyer's lifecycle segment when the order was placed (MEM-04; "" = not a member, or
+    # no buyer on the latest snapshot): ``high_value`` ships within segment_high_value_ship_hours
+    customer_segment: str
     hold_reasons: list[str]
     created_at: dt.datetime
     paid_at: dt.datetime | None
@@ -452,17 +455,24 @@ class NotifyIn(Schema):
 
 
 def _shopper(store: Store, c: CustomerIn, *, judge_new: bool = True) -> promotion_services.Shopper:
-    """The shopper as the quote sees them. A member's tier is StoreOps' own (MEM-01/02: it
-    follows their growth value), whatever the caller says; for a customer who is not a member
-    the caller's ``tier`` stands (a shop that keeps its tiers elsewhere). Whether they are new
-    to the store (new-user-only offers) is StoreOps' own too, from their orders (``judge_new``;
-    placing an order judges it in the service, in the order's transaction)."""
+    return _buyer(store, c, judge_new=judge_new)[0]
+
+
+def _buyer(store: Store, c: CustomerIn, *, judge_new: bool = True) -> tuple[promotion_services.Shopper, str]:
+    """The shopper as the quote sees them, and their lifecycle segment (MEM-04, "" for a
+    customer who is not a member), from one read of the member row. A member's tier is
+    StoreOps' own (MEM-01/02: it follows their growth value), whatever the caller says; for a
+    customer who is not a member the caller's ``tier`` stands (a shop that keeps its tiers
+    elsewhere). Whether they are new to the store (new-user-only offers) is StoreOps' own too,
+    from their orders (``judge_new``; placing an order judges it in the service, in the
+    order's transaction)."""
     ref = c.ref.strip()
-    tier = member_selectors.member_tier(store, ref) if ref else None
+    tier, segment = (member_selectors.member_standing(store, ref) if ref else None) or (None, "")
     is_new = services.is_new_customer(store, ref) if ref and judge_new else c.is_new
-    return promotion_services.Shopper(
+    shopper = promotion_services.Shopper(
         customer_ref=ref, tier=tier or c.tier, segments=frozenset(c.segments), is_new=is_new
     )
+    return shopper, segment
 
 
 def _group(cart: CartIn) -> groups.GroupRequest | None:
@@ -537,12 +547,14 @@ def shop_place(
     store = channel.store
     actor = principal(request).actor
     a = payload.address
+    shopper, segment = _buyer(store, payload.customer, judge_new=False)
     order, created, payment = services.checkout_place(
         provider=payload.provider,
         actor=actor,
         store=store,
         channel=channel,
-        customer=_shopper(store, payload.customer, judge_new=False),
+        customer=shopper,
+        customer_segment=segment,
         lines=_items(payload.lines),
         address=services.AddressIn(
             receiver=a.receiver,

@@ -64,7 +64,8 @@ def review_overdue(ctx: CheckContext) -> Iterator[FindingDraft]:
 @register_check(rule="ORD-03", title="发货时效预警", owner_role=Role.WAREHOUSE, schedule=Schedule.FREQUENT)
 def ship_deadline(ctx: CheckContext) -> Iterator[FindingDraft]:
     """Unshipped paid orders near (warning) or past (critical) their ship-by time. A diamond
-    member's order has its own, shorter deadline (MEM-01 ``diamond_ship_hours``) and says so.
+    member's order has its own, shorter deadline (MEM-01 ``diamond_ship_hours``), and so has a
+    high-value customer's (MEM-04 ``segment_high_value_ship_hours``); the finding says so.
     The warning starts each channel's ``ship_risk_hours_before`` ahead."""
     # read up to the widest warning of any channel, then judge each order by its own channel's
     widest = max(b.ship_risk_hours_before for b in ctx.playbooks())
@@ -80,12 +81,18 @@ def ship_deadline(ctx: CheckContext) -> Iterator[FindingDraft]:
         if risk is rules.ShipRisk.OK:
             continue
         breached = risk is rules.ShipRisk.BREACHED
-        diamond = order.member_tier == MemberTier.DIAMOND
-        if diamond:
+        priority = rules.priority_reason(tier=order.member_tier, segment=order.customer_segment)
+        if priority == MemberTier.DIAMOND:
             key = (
                 gettext_noop("钻石会员优先发货订单 %(n)s 已超过最晚发货时间 %(t)s")
                 if breached
                 else gettext_noop("钻石会员优先发货订单 %(n)s 将于 %(t)s 超过最晚发货时间")
+            )
+        elif priority == rules.HIGH_VALUE:
+            key = (
+                gettext_noop("高价值客户优先发货订单 %(n)s 已超过最晚发货时间 %(t)s")
+                if breached
+                else gettext_noop("高价值客户优先发货订单 %(n)s 将于 %(t)s 超过最晚发货时间")
             )
         else:
             key = (
@@ -94,8 +101,8 @@ def ship_deadline(ctx: CheckContext) -> Iterator[FindingDraft]:
                 else gettext_noop("订单 %(n)s 将于 %(t)s 超过最晚发货时间")
             )
         detail = {"number": order.number, "ship_by": order.ship_by.isoformat(), "risk": str(risk)}
-        if diamond:
-            detail["priority"] = MemberTier.DIAMOND.value
+        if priority:
+            detail["priority"] = priority
         yield FindingDraft(
             subject_key=f"order:{order.pk}:ship",
             subject_type="orders.order",

@@ -152,12 +152,18 @@ def reviewable() -> Q:
 
 
 def group_member_paid(
-    *, order: Order, actor: Actor, now: dt.datetime, promise_hours: int, diamond_hours: int
+    *,
+    order: Order,
+    actor: Actor,
+    now: dt.datetime,
+    promise_hours: int,
+    diamond_hours: int,
+    high_value_hours: int | None = None,
 ) -> OrderGroup:
     """Called in the payment's transaction once ``order`` is paid: the group forms when
     ``size`` of its orders are paid; each paid order's ship-by deadline starts then — the
-    channel's ``promise_hours``, or ``diamond_hours`` for a diamond member's order when that is
-    sooner (MEM-01)."""
+    channel's ``promise_hours``, or ``diamond_hours`` for a diamond member's order (MEM-01) and
+    ``high_value_hours`` for a high-value customer's (MEM-04) when that is sooner."""
     group = OrderGroup.objects.select_for_update().get(pk=order.group_id)
     if group.status == GroupStatus.OPEN and group.expires_at > now:
         paid = Order.objects.filter(group=group, paid_at__isnull=False).exclude(status__in=_ENDED).count()
@@ -174,12 +180,18 @@ def group_member_paid(
     if group.status == GroupStatus.FORMED:
         formed = group.formed_at or now
         waiting = Order.objects.filter(group=group, status=S.PAID, ship_by__isnull=True)
-        members = list(waiting.values_list("pk", "member_tier"))
+        members = list(waiting.values_list("pk", "member_tier", "customer_segment"))
         by_hours: dict[int, list[int]] = {}
-        for pk, tier in members:
-            hours = rules.promise_hours(promise_hours, tier=tier, diamond_hours=diamond_hours)
+        for pk, tier, segment in members:
+            hours = rules.promise_hours(
+                promise_hours,
+                tier=tier,
+                diamond_hours=diamond_hours,
+                segment=segment,
+                high_value_hours=high_value_hours,
+            )
             by_hours.setdefault(hours, []).append(pk)
-        for hours, pks in by_hours.items():  # one UPDATE per deadline (two at most)
+        for hours, pks in by_hours.items():  # one UPDATE per deadline (three at most)
             Order.objects.filter(pk__in=pks).update(ship_by=rules.ship_by(formed, promise_hours=hours))
         OrderEvent.objects.bulk_create(
             OrderEvent(
@@ -190,7 +202,7 @@ def group_member_paid(
                 actor_label=actor.label[:150],
                 created_at=now,
             )
-            for pk, _tier in members
+            for pk, *_standing in members
         )
     return group
 

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from storeops.analytics.models import SegmentChoice
 from storeops.catalog.models import Sku
 from storeops.core.money import DEFAULT_CURRENCY
 from storeops.inventory.models import Warehouse
@@ -116,6 +117,11 @@ class Order(models.Model):
     # (``diamond_ship_hours``); a snapshot, so paying reads no member row
     member_tier = models.CharField(
         _("下单时会员等级"), max_length=10, choices=MemberTier.choices, blank=True, default=""
+    )
+    # the buyer's lifecycle segment when the order was placed (MEM-04, from the member row):
+    # a high-value customer's order ships sooner (``segment_high_value_ship_hours``)
+    customer_segment = models.CharField(
+        _("下单时客户分层"), max_length=20, choices=SegmentChoice.choices, blank=True, default=""
     )
     status = models.CharField(
         _("状态"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.CREATED, db_index=True

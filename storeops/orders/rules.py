@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from storeops.analytics.rules import SEGMENTS, Segment
 from storeops.core.money import DEFAULT_CURRENCY, Money, split_evenly
 from storeops.members.rules import Tier
 
@@ -291,13 +292,43 @@ def member_tier_snapshot(tier: str | None) -> str:
     return tier if tier is not None and tier in MEMBER_TIERS else ""
 
 
-def promise_hours(channel_hours: int, *, tier: str, diamond_hours: int) -> int:
+HIGH_VALUE = Segment.HIGH_VALUE.value  # the lifecycle segment (MEM-04) whose orders ship sooner
+_SEGMENT_VALUES = frozenset(s.value for s in SEGMENTS)
+
+
+def customer_segment_snapshot(segment: str | None) -> str:
+    """The lifecycle segment recorded on an order (MEM-04): a segment value, or "" for anything
+    else (not a member, or a member who was not a buyer on the latest snapshot)."""
+    return segment if segment is not None and segment in _SEGMENT_VALUES else ""
+
+
+def promise_hours(
+    channel_hours: int,
+    *,
+    tier: str,
+    diamond_hours: int,
+    segment: str = "",
+    high_value_hours: int | None = None,
+) -> int:
     """Hours from payment (or a group's formation) to the ship-by deadline: the channel's
     promise (ORD-03), shortened to the playbook's ``diamond_ship_hours`` for an order a
-    diamond member placed (MEM-01 priority shipping); never lengthened by it."""
+    diamond member placed (MEM-01 priority shipping) and to ``high_value_hours`` for an order
+    a high-value customer placed (MEM-04 ``segment_high_value_ship_hours``; None: not applied);
+    the soonest applies, never lengthened by either."""
+    hours = channel_hours
     if tier == Tier.DIAMOND:
-        return min(channel_hours, diamond_hours)
-    return channel_hours
+        hours = min(hours, diamond_hours)
+    if segment == HIGH_VALUE and high_value_hours is not None:
+        hours = min(hours, high_value_hours)
+    return hours
+
+
+def priority_reason(*, tier: str, segment: str) -> str:
+    """Why an order ships sooner than its channel's promise: ``diamond`` (MEM-01),
+    ``high_value`` (MEM-04), or "" — diamond first when both (the order shows one badge)."""
+    if tier == Tier.DIAMOND:
+        return Tier.DIAMOND.value
+    return HIGH_VALUE if segment == HIGH_VALUE else ""
 
 
 class ShipRisk(enum.StrEnum):

@@ -1194,18 +1194,21 @@ class UnshippedOrder:
 
 
 def unshipped_orders_of(
-    store: Store, *, customer_refs: Iterable[str], paid_before: dt.datetime
+    store: Store, *, customer_refs: Iterable[str], paid_before: dt.datetime, exclude_segment: str = ""
 ) -> list[UnshippedOrder]:
-    """Orders of these customers paid before ``paid_before`` and not shipped yet, oldest first."""
-    rows = (
-        Order.objects.filter(
-            store=store,
-            customer_ref__in=list(customer_refs),
-            status__in=UNSHIPPED,
-            paid_at__lt=paid_before,
-        )
-        .order_by("paid_at", "id")
-        .values_list("number", "channel_id", "customer_ref", "paid_at", "status")
+    """Orders of these customers paid before ``paid_before`` and not shipped yet, oldest first;
+    ``exclude_segment``: not those placed by a customer of that segment (MEM-04: a high-value
+    customer's order carries its own ship-by deadline, watched by ORD-03)."""
+    qs = Order.objects.filter(
+        store=store,
+        customer_ref__in=list(customer_refs),
+        status__in=UNSHIPPED,
+        paid_at__lt=paid_before,
+    )
+    if exclude_segment:
+        qs = qs.exclude(customer_segment=exclude_segment)
+    rows = qs.order_by("paid_at", "id").values_list(
+        "number", "channel_id", "customer_ref", "paid_at", "status"
     )
     return [UnshippedOrder(*r) for r in rows]
 

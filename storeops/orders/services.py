@@ -360,6 +360,7 @@ def order_place(
     client_ip: str | None = None,
     device_id: str = "",
     group: groups.GroupRequest | None = None,
+    customer_segment: str = "",
 ) -> tuple[Order, bool]:
     """Place an order: price it with the promotions engine, reserve its stock in the chosen
     warehouses, redeem its coupons — all or nothing. ``group`` starts or joins a group of a
@@ -368,7 +369,10 @@ def order_place(
     ``payment_with`` (provider, gateway): see :func:`checkout_place`. ``client_ip`` and
     ``device_id`` are recorded on the order for the brushing review (RISK-01). ``is_big_promo``
     None (the checkout): a big-promotion order when a big promotion of the store is live for
-    the channel now (AS-02's 48 h refund deadline; :func:`marketing.selectors.big_promo_live`)."""
+    the channel now (AS-02's 48 h refund deadline; :func:`marketing.selectors.big_promo_live`).
+    ``customer_segment`` is the buyer's lifecycle segment as their member row has it (MEM-04,
+    read by the caller with the tier): recorded on the order, a high-value customer's order
+    ships sooner."""
     now = now or timezone.now()
     if channel.store_id != store.pk:
         raise ValidationError(_("渠道不属于该店铺"), fields={"channel": _("渠道不属于该店铺")})
@@ -409,6 +413,7 @@ def order_place(
             client_ip=client_ip,
             device_id=device_id,
             group=group,
+            customer_segment=customer_segment,
         )
 
     return once(key=key, find=first, run=place)
@@ -454,6 +459,7 @@ def _place(
     client_ip: str | None = None,
     device_id: str = "",
     group: groups.GroupRequest | None = None,
+    customer_segment: str = "",
 ) -> Order:
     playbook = playbook_get(store=store, channel=channel)
     choice, customer = groups.group_choose(store=store, customer=customer, request=group, now=now)
@@ -493,6 +499,7 @@ def _place(
             customer_ref=customer.customer_ref,
             is_new_customer=customer.is_new,
             member_tier=rules.member_tier_snapshot(customer.tier),  # MEM-01: read when paid
+            customer_segment=rules.customer_segment_snapshot(customer_segment),  # MEM-04: likewise
             **address.order_fields(),
             currency=quote.currency,
             list_total=quote.list_total.amount,
@@ -1046,9 +1053,15 @@ def _mark_paid(
 ) -> Order:
     playbook = _playbook(order)
     # MEM-01: a diamond member's order (the tier recorded when it was placed: no query here)
-    # ships within ``diamond_ship_hours`` when that is sooner than the channel's promise
+    # ships within ``diamond_ship_hours``, MEM-04: a high-value customer's (the segment
+    # recorded likewise) within ``segment_high_value_ship_hours``, when sooner than the
+    # channel's promise
     hours = rules.promise_hours(
-        playbook.ship_promise_hours, tier=order.member_tier, diamond_hours=playbook.diamond_ship_hours
+        playbook.ship_promise_hours,
+        tier=order.member_tier,
+        diamond_hours=playbook.diamond_ship_hours,
+        segment=order.customer_segment,
+        high_value_hours=playbook.segment_high_value_ship_hours,
     )
     order = _transition(
         order,
@@ -1070,6 +1083,7 @@ def _mark_paid(
             now=now,
             promise_hours=playbook.ship_promise_hours,
             diamond_hours=playbook.diamond_ship_hours,
+            high_value_hours=playbook.segment_high_value_ship_hours,
         )
     _record_sales(order, now)
     return order

@@ -54,7 +54,7 @@ class _TransferInline(TabularInline):
 @admin.register(Ticket)
 class TicketAdmin(_ReadOnly):
     list_display = ("id", "subject", "store", "kind", "category", "tier", "status", "owner", "opened_at")
-    list_filter = ("store", "kind", "category", "tier", "status")
+    list_filter = ("store", "kind", "category", "tier", "status", "high_value")
     search_fields = ("subject", "customer_ref", "order_ref")
     inlines = (_MessageInline, _TransferInline)
 

@@ -72,6 +72,7 @@ class TicketOut(Schema):
     status: str
     subject: str
     customer_ref: str
+    high_value: bool  # a high-value customer's ticket (MEM-04 dedicated service, 专属客服)
     order_ref: str
     sku_code: str
     owner: str | None
@@ -349,11 +350,14 @@ def ticket_list(
     owner: str = "",
     q: str = "",
     overdue: bool = False,
+    high_value: bool = False,
     page: int = 1,
     page_size: int = 50,
 ) -> dict[str, Any]:
-    """The ticket queue. ``status=active`` = open or in progress; ``owner`` is a user id,
-    ``me`` or ``none`` (unowned); ``overdue=true`` lists tickets past a running deadline."""
+    """The ticket queue, high-value customers' active tickets first (MEM-04 专属客服), then
+    newest first. ``status=active`` = open or in progress; ``owner`` is a user id, ``me`` or
+    ``none`` (unowned); ``overdue=true`` lists tickets past a running deadline;
+    ``high_value=true`` only high-value customers' tickets."""
     owner_id: int | None = None
     if owner == "me":
         owner_id = request.user.pk
@@ -372,6 +376,7 @@ def ticket_list(
         unowned=owner == "none",
         q=q.strip(),
         overdue=overdue,
+        high_value=high_value,
     )
     return paginate(qs, page, page_size)
 

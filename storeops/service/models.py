@@ -77,6 +77,9 @@ class Ticket(models.Model):
     )
     subject = models.CharField(_("主题"), max_length=200)
     customer_ref = models.CharField(_("顾客"), max_length=64, db_index=True)
+    # MEM-04 dedicated service: the customer was a high-value member when the ticket opened —
+    # first in the queue, answered within ``segment_high_value_response_minutes``
+    high_value = models.BooleanField(_("高价值客户（专属客服）"), default=False)
     order_ref = models.CharField(_("订单号"), max_length=64, blank=True, db_index=True)
     sku_code = models.CharField(_("SKU编码"), max_length=64, blank=True)
     owner = models.ForeignKey(

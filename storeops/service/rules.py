@@ -73,6 +73,7 @@ class SlaPolicy:
     resolution_hours: int = 24
     chat_first_response_seconds: int = 30
     warn_minutes: int = 30
+    high_value_response_minutes: int = 30  # MEM-04 dedicated service: a high-value customer
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,7 @@ def deadlines(
     escalated_at: dt.datetime | None,
     policy: SlaPolicy,
     chat: bool = False,
+    high_value: bool = False,
 ) -> Deadlines:
     """The deadlines of a ticket of ``tier`` opened at ``opened_at``.
 
@@ -100,8 +102,12 @@ def deadlines(
     A chat also owes its first answer ``chat_first_response_seconds`` after it opened (CS-02);
     that target is measured as a share over all chats (:func:`chat_response_stats`), the
     general-hours answer stays each ticket's own deadline.
+    A high-value customer's ticket (MEM-04 dedicated service) is answered within
+    ``high_value_response_minutes`` when that is sooner than the general hours.
     """
     response = opened_at + dt.timedelta(hours=policy.general_hours)
+    if high_value:
+        response = min(response, opened_at + dt.timedelta(minutes=policy.high_value_response_minutes))
     resolve_hours = policy.resolution_hours
     if TIER_RANK[tier] >= TIER_RANK[Tier.SERIOUS]:
         resolve_hours = min(policy.serious_hours, policy.resolution_hours)

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -80,9 +80,12 @@ def ticket_list(
     q: str = "",
     overdue: bool = False,
     now: dt.datetime | None = None,
+    high_value: bool = False,
 ) -> QuerySet[Ticket]:
-    """The queue. ``status="active"`` means open or in progress. Overdue tickets are those past
-    a running deadline (first response, resolution, crisis statement)."""
+    """The queue: high-value customers' open and in-progress tickets first (MEM-04 专属客服),
+    then newest first. ``status="active"`` means open or in progress. Overdue tickets are
+    those past a running deadline (first response, resolution, crisis statement);
+    ``high_value=True`` lists only high-value customers' tickets."""
     qs = Ticket.objects.filter(store=store).select_related("channel", "owner")
     if status == "active":
         qs = qs.filter(status__in=ACTIVE_STATUSES)
@@ -107,7 +110,14 @@ def ticket_list(
         qs = qs.filter(query)
     if overdue:
         qs = qs.filter(_overdue_q(now or timezone.now()))
-    return qs.order_by("-opened_at", "-id")
+    if high_value:
+        qs = qs.filter(high_value=True)
+    vip_first = Case(
+        When(high_value=True, status__in=ACTIVE_STATUSES, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return qs.order_by(vip_first, "-opened_at", "-id")
 
 
 def ticket_get(*, store: Store, ticket_id: int) -> Ticket:

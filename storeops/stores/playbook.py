@@ -970,6 +970,14 @@ class PlaybookSettings(BaseModel):
         ge=1,
         le=720,
     )
+    segment_high_value_response_minutes: int = _s(
+        "MEM-04",
+        30,
+        "高价值客户专属客服：工单首次响应（分钟）",
+        "High-value customers' tickets: first answer within (minutes, dedicated service)",
+        ge=1,
+        le=1440,
+    )
     persona_window_days: int = _s(
         "MEM-07", 365, "用户画像统计窗口（天）", "Persona window (days of orders)", ge=30, le=1095
     )

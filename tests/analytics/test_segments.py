@@ -357,3 +357,44 @@ def test_mem_04_the_customer_list_reads_a_page_in_constant_queries(store, shop, 
         body = ops.get(f"/analytics/{store.pk}/segments/customers", page_size=50).json()
     assert len(body["items"]) == 6
     assert len(many.captured_queries) == len(one.captured_queries) <= 10  # auth, store, day, count, page
+
+
+# --- the high-value playbook: the segment on the member row (priority shipping, dedicated service) --
+
+
+def test_mem_04_the_latest_snapshot_puts_each_members_segment_on_the_member_row(store, shop, api_as):
+    from storeops.members import services as members
+    from storeops.members.models import Member
+
+    _world, d = shop
+    for ref in ("big1", "act1", "sleep1", "never-bought"):
+        members.member_join(actor=ACTOR, store=store, customer_ref=ref)
+    Member.objects.filter(customer_ref="never-bought").update(segment="active")  # stale
+    services.segments_snapshot(actor=ACTOR, store=store, day=d)
+
+    def rows():
+        return dict(Member.objects.filter(store=store).values_list("customer_ref", "segment"))
+
+    latest = {"big1": "high_value", "act1": "active", "sleep1": "sleeping", "never-bought": ""}
+    assert rows() == latest
+    # taking an earlier day (act1 had not bought yet) leaves the members on the latest snapshot
+    services.segments_snapshot(actor=ACTOR, store=store, day=d - dt.timedelta(days=150))
+    assert rows() == latest
+    # the members API shows it
+    listed = api_as(Role.OPERATIONS).get(f"/members/{store.pk}/members", customer_ref="big1")
+    assert [m["segment"] for m in listed.json()["items"]] == ["high_value"]
+
+
+def test_mem_04_a_high_value_order_with_its_own_deadline_is_left_to_ord_03(store, shop):
+    from storeops.orders.models import Order
+
+    _world, d = shop
+    services.segments_snapshot(actor=ACTOR, store=store, day=d)
+    # big1's latest order was placed as a high-value customer: its ship-by deadline is the
+    # priority one, watched by ORD-03; the two placed before stay MEM-04 findings
+    latest = Order.objects.filter(customer_ref="big1").order_by("-paid_at").first()
+    Order.objects.filter(pk=latest.pk).update(customer_segment="high_value")
+    checks_run(rule="MEM-04", store=store, notify=False)
+    late = Finding.objects.filter(rule_id="MEM-04", subject_key__endswith=":priority_shipping")
+    assert late.count() == 2
+    assert latest.number not in {f.subject_id for f in late}

@@ -27,6 +27,7 @@ from storeops.core.errors import (
     PermissionDenied,
     ValidationError,
 )
+from storeops.members import selectors as member_selectors
 from storeops.promotions import selectors as promo_selectors
 from storeops.promotions import services as promo_services
 from storeops.service import rules
@@ -65,6 +66,7 @@ def sla_policy(playbook: PlaybookSettings) -> rules.SlaPolicy:
         resolution_hours=playbook.ticket_resolution_hours,
         chat_first_response_seconds=playbook.chat_first_response_seconds,
         warn_minutes=playbook.ticket_sla_warn_minutes,
+        high_value_response_minutes=playbook.segment_high_value_response_minutes,
     )
 
 
@@ -115,7 +117,10 @@ def ticket_open(
     that arrives without an agent (system, integration) is owned by the first agent who replies.
     ``message`` is the customer's words, recorded as the first customer message. A ticket
     opened as a crisis is escalated at once (emergency group alerted). A chat (``medium``)
-    owes its first answer within the playbook's ``chat_first_response_seconds`` (CS-02)."""
+    owes its first answer within the playbook's ``chat_first_response_seconds`` (CS-02). A
+    ticket of a high-value member (MEM-04, the latest segment snapshot on the member row) is
+    marked ``high_value`` (专属客服: first in the queue) and answered within
+    ``segment_high_value_response_minutes``."""
     errors: dict[str, str] = {}
     if channel.store_id != store.pk:
         errors["channel"] = _("渠道不属于该店铺")
@@ -146,8 +151,14 @@ def ticket_open(
     now = opened_at or timezone.now()
     tier_value = rules.Tier(tier)
     policy = sla_policy(playbook_get(store=store, channel=channel))
+    high_value = member_selectors.member_is_high_value(store, customer_ref)
     due = rules.deadlines(
-        tier=tier_value, opened_at=now, escalated_at=None, policy=policy, chat=medium == TicketMedium.CHAT
+        tier=tier_value,
+        opened_at=now,
+        escalated_at=None,
+        policy=policy,
+        chat=medium == TicketMedium.CHAT,
+        high_value=high_value,
     )
     crisis = tier_value == rules.Tier.CRISIS
     with transaction.atomic():
@@ -160,6 +171,7 @@ def ticket_open(
             tier=tier_value.value,
             subject=subject,
             customer_ref=customer_ref,
+            high_value=high_value,
             order_ref=order_ref,
             sku_code=sku_code,
             owner=_user_or_none(actor),
