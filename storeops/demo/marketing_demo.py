@@ -11,15 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from storeops.catalog.models import Product
 from storeops.core.context import Actor
 from storeops.marketing import services as marketing
 from storeops.promotions import selectors as promotion_selectors
 from storeops.stores.models import Channel, Store
+
+if TYPE_CHECKING:
+    from storeops.catalog.models import Product
 
 STOCK_PLAN = (("HOME-001", 120), ("YOGA-001", 80), ("HOME-002", 60))
 
