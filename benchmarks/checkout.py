@@ -366,8 +366,8 @@ _ORDER_PAID = (
     "updated_at = %s, version = version + 1 WHERE id = %s AND status = 'created' RETURNING payable"
 )
 _SALES = (
-    "INSERT INTO catalog_salesdaily (store_id, product_id, channel_id, day, visitors, buyers, units, "
-    "revenue, stock_on_hand) VALUES (%s, %s, %s, %s, 0, 0, %s, %s, NULL) "
+    "INSERT INTO catalog_salesdaily (store_id, product_id, channel_id, day, visitors, buyers, clicks, "
+    "add_to_cart, units, revenue, stock_on_hand) VALUES (%s, %s, %s, %s, 0, 0, 0, 0, %s, %s, NULL) "
     "ON CONFLICT (product_id, channel_id, day) DO UPDATE SET units = catalog_salesdaily.units + "
     "EXCLUDED.units, revenue = catalog_salesdaily.revenue + EXCLUDED.revenue"
 )
