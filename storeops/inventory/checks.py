@@ -5,6 +5,7 @@ due by ABC class (INV-04) and slow movers for clearance (INV-07)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from django.utils.translation import gettext_noop
 
@@ -135,78 +136,61 @@ def slow_movers(ctx: CheckContext) -> Iterator[FindingDraft]:
     sitting while the others sell) gets its own finding: a slow product's SKUs are covered by
     the product's finding, so no stock is reported twice."""
     report = turnover_report(store=ctx.store, today=ctx.today, playbook=ctx.playbook, skus=True)
-    yield from _slow_skus(ctx, report)
-    for r in report.products:
-        if not r.slow:
-            continue
-        cover = None if r.days_of_cover is None else round(float(r.days_of_cover))
-        yield FindingDraft(
-            subject_key=f"product:{r.product_id}",
-            subject_type="catalog.product",
-            subject_id=str(r.product_id),
-            severity=Severity.INFO,
-            **(
-                titled(
-                    gettext_noop("%(code)s 近 %(days)s 天无销售，在库 %(on_hand)s 件，建议清仓"),
-                    code=r.product_code,
-                    days=report.period_days,
-                    on_hand=r.on_hand,
-                )
-                if cover is None
-                else titled(
-                    gettext_noop("%(code)s 在库 %(on_hand)s 件可售约 %(cover)s 天，超过滞销线，建议清仓"),
-                    code=r.product_code,
-                    on_hand=r.on_hand,
-                    cover=cover,
-                )
-            ),
-            detail={
-                "on_hand": r.on_hand,
-                "units_sold": r.units_sold,
-                "period_days": report.period_days,
-                "days_of_cover": cover,
-                "turnover": None if r.turnover is None else str(round(float(r.turnover), 3)),
-                "max_days_of_cover": ctx.playbook.slow_mover_days_of_cover,
-            },
-        )
-
-
-def _slow_skus(ctx: CheckContext, report: TurnoverReport) -> Iterator[FindingDraft]:
     for r in report.skus:
-        if not r.slow or r.product_slow:
-            continue
-        cover = None if r.days_of_cover is None else round(float(r.days_of_cover))
-        yield FindingDraft(
-            subject_key=f"sku:{r.sku_id}",
-            subject_type="catalog.sku",
-            subject_id=str(r.sku_id),
-            severity=Severity.INFO,
-            **(
-                titled(
-                    gettext_noop("%(code)s 近 %(days)s 天无销售，在库 %(on_hand)s 件，建议清仓"),
-                    code=r.sku_code,
-                    days=report.period_days,
-                    on_hand=r.on_hand,
-                )
-                if cover is None
-                else titled(
-                    gettext_noop("%(code)s 在库 %(on_hand)s 件可售约 %(cover)s 天，超过滞销线，建议清仓"),
-                    code=r.sku_code,
-                    on_hand=r.on_hand,
-                    cover=cover,
-                )
-            ),
-            detail={
-                "level": "sku",
-                "product_code": r.product_code,
-                "on_hand": r.on_hand,
-                "units_sold": r.units_sold,
-                "period_days": report.period_days,
-                "days_of_cover": cover,
-                "turnover": None if r.turnover is None else str(round(float(r.turnover), 3)),
-                "max_days_of_cover": ctx.playbook.slow_mover_days_of_cover,
-            },
-        )
+        if r.slow and not r.product_slow:
+            yield _slow_finding(
+                ctx,
+                report,
+                r,
+                subject=("catalog.sku", r.sku_id, r.sku_code),
+                extra={"level": "sku", "product_code": r.product_code},
+            )
+    for p in report.products:
+        if p.slow:
+            yield _slow_finding(ctx, report, p, subject=("catalog.product", p.product_id, p.product_code))
+
+
+def _slow_finding(
+    ctx: CheckContext,
+    report: TurnoverReport,
+    r: Any,
+    *,
+    subject: tuple[str, int, str],
+    extra: dict[str, Any] | None = None,
+) -> FindingDraft:
+    """INV-07: the clearance finding of a slow product or SKU (``subject``: type, id, code)."""
+    subject_type, subject_id, code = subject
+    cover = None if r.days_of_cover is None else round(float(r.days_of_cover))
+    return FindingDraft(
+        subject_key=f"{subject_type.split('.')[1]}:{subject_id}",
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        severity=Severity.INFO,
+        **(
+            titled(
+                gettext_noop("%(code)s 近 %(days)s 天无销售，在库 %(on_hand)s 件，建议清仓"),
+                code=code,
+                days=report.period_days,
+                on_hand=r.on_hand,
+            )
+            if cover is None
+            else titled(
+                gettext_noop("%(code)s 在库 %(on_hand)s 件可售约 %(cover)s 天，超过滞销线，建议清仓"),
+                code=code,
+                on_hand=r.on_hand,
+                cover=cover,
+            )
+        ),
+        detail={
+            **(extra or {}),
+            "on_hand": r.on_hand,
+            "units_sold": r.units_sold,
+            "period_days": report.period_days,
+            "days_of_cover": cover,
+            "turnover": None if r.turnover is None else str(round(float(r.turnover), 3)),
+            "max_days_of_cover": ctx.playbook.slow_mover_days_of_cover,
+        },
+    )
 
 
 @register_check(rule="INV-02", title="大促备货不足", owner_role=Role.WAREHOUSE, schedule=Schedule.DAILY)
